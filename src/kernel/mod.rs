@@ -1,0 +1,168 @@
+//! The kernel boundary: a trait in domain terms.
+//!
+//! Everything above this module (config, apply, status, ...) talks to a
+//! [`Kernel`]. The only implementation is [`freebsd::FreeBsdKernel`], which
+//! turns each call into the exact bytes a FreeBSD kernel receives and hands
+//! them to a [`freebsd::Syscalls`]: the real system calls on FreeBSD
+//! (`freebsd::sys`), or the emulated carp(4) kernel ([`emulated`]) anywhere.
+
+use std::fmt;
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+
+use crate::model::{
+    CarpStats, CarpSysctls, DemotionDelta, Interface, KernelInfo, Knob, Vhid, VhidStatus,
+    VhidUpdate,
+};
+
+pub mod emulated;
+pub mod freebsd;
+
+/// A FreeBSD errno value (FreeBSD's numbering, see `carpctl_sys::errno`).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Errno(pub i32);
+
+impl Errno {
+    pub const EPERM: Errno = Errno(carpctl_sys::errno::EPERM);
+    pub const ENOENT: Errno = Errno(carpctl_sys::errno::ENOENT);
+    pub const ENXIO: Errno = Errno(carpctl_sys::errno::ENXIO);
+    pub const ENOMEM: Errno = Errno(carpctl_sys::errno::ENOMEM);
+    pub const EFAULT: Errno = Errno(carpctl_sys::errno::EFAULT);
+    pub const EBUSY: Errno = Errno(carpctl_sys::errno::EBUSY);
+    pub const EEXIST: Errno = Errno(carpctl_sys::errno::EEXIST);
+    pub const EINVAL: Errno = Errno(carpctl_sys::errno::EINVAL);
+    pub const EMSGSIZE: Errno = Errno(carpctl_sys::errno::EMSGSIZE);
+    pub const EPROTOTYPE: Errno = Errno(carpctl_sys::errno::EPROTOTYPE);
+    pub const ENOPROTOOPT: Errno = Errno(carpctl_sys::errno::ENOPROTOOPT);
+    pub const EPROTONOSUPPORT: Errno = Errno(carpctl_sys::errno::EPROTONOSUPPORT);
+    pub const EOPNOTSUPP: Errno = Errno(carpctl_sys::errno::EOPNOTSUPP);
+    pub const EAFNOSUPPORT: Errno = Errno(carpctl_sys::errno::EAFNOSUPPORT);
+    pub const EADDRNOTAVAIL: Errno = Errno(carpctl_sys::errno::EADDRNOTAVAIL);
+    pub const ENOSYS: Errno = Errno(carpctl_sys::errno::ENOSYS);
+    pub const EIO: Errno = Errno(carpctl_sys::errno::EIO);
+
+    fn entry(self) -> Option<&'static (i32, &'static str, &'static str)> {
+        carpctl_sys::errno::TABLE.iter().find(|e| e.0 == self.0)
+    }
+
+    /// The symbolic name (`"EINVAL"`), or `"errno N"` for one we do not know.
+    pub fn name(self) -> String {
+        self.entry().map_or_else(|| format!("errno {}", self.0), |e| e.1.to_string())
+    }
+
+    /// Look an errno up by its symbolic name (`"EINVAL"`).
+    pub fn from_name(name: &str) -> Option<Errno> {
+        carpctl_sys::errno::TABLE
+            .iter()
+            .find(|e| e.1.eq_ignore_ascii_case(name))
+            .map(|e| Errno(e.0))
+    }
+}
+
+impl fmt::Display for Errno {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.entry() {
+            Some((_, name, text)) => write!(f, "{name} ({text})"),
+            None => write!(f, "errno {}", self.0),
+        }
+    }
+}
+
+impl fmt::Debug for Errno {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.name())
+    }
+}
+
+/// What went wrong at the kernel boundary. Each variant names the operation
+/// (`CARP_NL_CMD_SET`, `SIOCAIFADDR`, ...) and what it was applied to.
+#[derive(Debug, thiserror::Error)]
+pub enum KernelError {
+    /// The kernel refused a request.
+    #[error("{op} on {target}: {errno}{}", hint_suffix(*.errno, op))]
+    Os { op: &'static str, target: String, errno: Errno },
+    /// A reply that does not decode: truncated, oversized or garbage.
+    #[error("{op}: malformed reply from the kernel: {detail}")]
+    Malformed { op: &'static str, detail: String },
+    /// carp(4) is not in the kernel.
+    #[error(
+        "carp(4) is not loaded: run `kldload carp`, or add carp_load=\"YES\" to /boot/loader.conf \
+         (or `device carp` to the kernel configuration)"
+    )]
+    NotLoaded,
+    /// The kernel is too old or otherwise unusable.
+    #[error("{0}")]
+    Unsupported(String),
+    /// An emulated host's state file could not be read or written.
+    #[error("emulated kernel {path}: {detail}")]
+    Emulator { path: String, detail: String },
+}
+
+fn hint_suffix(errno: Errno, op: &str) -> &'static str {
+    match errno {
+        Errno::EPERM => ": carpctl must run as root to change carp(4)",
+        Errno::EPROTONOSUPPORT => ": carp(4) is not loaded (kldload carp)",
+        Errno::ENXIO => ": no such interface",
+        Errno::EOPNOTSUPP if op.contains("CARP") || op.starts_with("SIOC") => {
+            ": carp(4) needs an Ethernet, VLAN or bridge interface"
+        }
+        Errno::EADDRNOTAVAIL if !op.contains("ADDR") => ": the interface has no IFF_MULTICAST",
+        Errno::ENOPROTOOPT | Errno::ENOENT if op.contains("AIFADDR") => {
+            ": the vhid must be configured before its address is attached"
+        }
+        _ => "",
+    }
+}
+
+impl KernelError {
+    /// The errno of an [`KernelError::Os`], if that is what this is.
+    pub fn errno(&self) -> Option<Errno> {
+        match self {
+            KernelError::Os { errno, .. } => Some(*errno),
+            _ => None,
+        }
+    }
+}
+
+pub type Result<T, E = KernelError> = std::result::Result<T, E>;
+
+/// carp(4) as carpctl sees it, in domain terms.
+pub trait Kernel {
+    /// The release and the API in use. Fails for FreeBSD <= 9.
+    fn info(&mut self) -> Result<KernelInfo>;
+    /// Whether carp(4) is in the kernel (`modfind("carp")`).
+    fn carp_loaded(&mut self) -> Result<bool>;
+    /// `kldload carp`.
+    fn load_carp(&mut self) -> Result<()>;
+    /// Every interface with its addresses and each address's vhid.
+    fn interfaces(&mut self) -> Result<Vec<Interface>>;
+    /// Every vhid of one interface (empty when it has none).
+    fn vhids(&mut self, ifname: &str) -> Result<Vec<VhidStatus>>;
+    /// One vhid, or `None` when it does not exist.
+    fn vhid(&mut self, ifname: &str, vhid: Vhid) -> Result<Option<VhidStatus>>;
+    /// Create or change a vhid: read, overlay `update`, write every field.
+    fn set_vhid(&mut self, ifname: &str, vhid: Vhid, update: &VhidUpdate) -> Result<()>;
+    /// Attach an address to a vhid (SIOCAIFADDR / SIOCAIFADDR_IN6 with a vhid).
+    fn add_address(&mut self, ifname: &str, vhid: Vhid, addr: IpNet) -> Result<()>;
+    /// Remove an address (SIOCDIFADDR / SIOCDIFADDR_IN6). Removing the last
+    /// address of a vhid destroys the vhid.
+    fn remove_address(&mut self, ifname: &str, addr: IpAddr) -> Result<()>;
+    /// `net.inet.carp.*`.
+    fn sysctls(&mut self) -> Result<CarpSysctls>;
+    /// Set one plain `net.inet.carp.*` knob.
+    fn set_knob(&mut self, knob: Knob, value: i32) -> Result<()>;
+    /// Add a delta to `net.inet.carp.demotion`.
+    fn adjust_demotion(&mut self, delta: DemotionDelta) -> Result<()>;
+    /// `net.inet.carp.stats`.
+    fn stats(&mut self) -> Result<CarpStats>;
+
+    /// Every vhid on every interface, in interface order.
+    fn all_vhids(&mut self) -> Result<Vec<VhidStatus>> {
+        let mut out = Vec::new();
+        for iface in self.interfaces()? {
+            out.extend(self.vhids(&iface.name)?);
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,11 @@
+//! carpctl: highly available, load-balanced FreeBSD servers with the kernel's
+//! own carp(4).
+//!
+//! Layers point one way: `cli` -> (config, apply, ...) -> [`kernel::Kernel`]
+//! -> [`kernel::freebsd`] -> `carpctl-sys`. Nothing above `kernel::freebsd`
+//! names libc, an ioctl or a sysctl string.
+#![deny(unsafe_code)]
+
+pub mod cli;
+pub mod kernel;
+pub mod model;

@@ -1,0 +1,469 @@
+//! The FreeBSD carp(4) ABI mirrored as plain Rust: no logic, no system calls.
+//!
+//! Everything here compiles on every OS so that the byte-level encoders in
+//! `carpctl` can be tested on Linux. Each mirrored C structure names its
+//! header, and its size and field offsets are pinned by compile-time asserts
+//! (for FreeBSD amd64, LP64). On the FreeBSD target the layouts are also
+//! asserted against `libc`'s own definitions where libc has them.
+//!
+//! Facts come from `shared/reference/freebsd-carp.md`; the citations there
+//! name the FreeBSD source file and commit (short tags such as `MAIN`, `D28`).
+#![no_std]
+#![forbid(unsafe_code)]
+#![allow(non_camel_case_types)]
+
+use core::mem::{align_of, offset_of, size_of};
+use zerocopy::{FromBytes, FromZeros, Immutable, IntoBytes, KnownLayout};
+
+pub mod errno;
+pub mod netlink;
+
+/// `IFNAMSIZ` (`net/if.h`): interface names are at most 15 bytes plus NUL.
+pub const IFNAMSIZ: usize = 16;
+
+// ---------------------------------------------------------------------------
+// Address families and protocols (sys/sys/socket.h, netinet/in.h)
+// ---------------------------------------------------------------------------
+
+/// `AF_INET` on FreeBSD.
+pub const AF_INET: u8 = 2;
+/// `AF_INET6` on FreeBSD (28; Linux uses 10).
+pub const AF_INET6: u8 = 28;
+/// `AF_LINK` on FreeBSD.
+pub const AF_LINK: u8 = 18;
+/// `IPPROTO_CARP` (shared with VRRP).
+pub const IPPROTO_CARP: u8 = 112;
+
+// ---------------------------------------------------------------------------
+// ioctl encoding (sys/sys/ioccom.h)
+// ---------------------------------------------------------------------------
+
+/// `IOCPARM_MASK`: parameter length, 13 bits.
+pub const IOCPARM_MASK: u64 = (1 << 13) - 1;
+/// `IOC_VOID`: no parameters.
+pub const IOC_VOID: u64 = 0x2000_0000;
+/// `IOC_OUT`: copy parameters out.
+pub const IOC_OUT: u64 = 0x4000_0000;
+/// `IOC_IN`: copy parameters in.
+pub const IOC_IN: u64 = 0x8000_0000;
+/// `IOC_INOUT`.
+pub const IOC_INOUT: u64 = IOC_IN | IOC_OUT;
+
+/// FreeBSD's `_IOC(inout, group, num, len)`.
+///
+/// nix's `request_code_*!` macros encode for the *host* OS (Linux puts the
+/// direction bits elsewhere), so the FreeBSD numbers are computed here.
+pub const fn ioc(inout: u64, group: u8, num: u8, len: usize) -> u64 {
+    inout | (((len as u64) & IOCPARM_MASK) << 16) | ((group as u64) << 8) | num as u64
+}
+
+/// FreeBSD's `_IOW(group, num, type)`, given `sizeof(type)`.
+pub const fn iow(group: u8, num: u8, len: usize) -> u64 {
+    ioc(IOC_IN, group, num, len)
+}
+
+/// FreeBSD's `_IOWR(group, num, type)`, given `sizeof(type)`.
+pub const fn iowr(group: u8, num: u8, len: usize) -> u64 {
+    ioc(IOC_INOUT, group, num, len)
+}
+
+/// `SIOCSVH = _IOWR('i', 245, struct ifreq)` (`netinet/ip_carp.h`, not `sockio.h`).
+pub const SIOCSVH: u64 = iowr(b'i', 245, size_of::<ifreq>());
+/// `SIOCGVH = _IOWR('i', 246, struct ifreq)` (`netinet/ip_carp.h`).
+pub const SIOCGVH: u64 = iowr(b'i', 246, size_of::<ifreq>());
+/// `SIOCAIFADDR = _IOW('i', 43, struct ifaliasreq)` (`sys/sockio.h`).
+pub const SIOCAIFADDR: u64 = iow(b'i', 43, size_of::<in_aliasreq>());
+/// `SIOCDIFADDR = _IOW('i', 25, struct ifreq)` (`sys/sockio.h`).
+pub const SIOCDIFADDR: u64 = iow(b'i', 25, size_of::<ifreq>());
+/// `SIOCAIFADDR_IN6 = _IOW('i', 27, struct in6_aliasreq)` (`netinet6/in6_var.h`).
+pub const SIOCAIFADDR_IN6: u64 = iow(b'i', 27, size_of::<in6_aliasreq>());
+/// `SIOCDIFADDR_IN6 = _IOW('i', 25, struct in6_ifreq)` (`netinet6/in6_var.h`).
+///
+/// The size of `struct in6_ifreq` is derived in [`IN6_IFREQ_SIZE`].
+pub const SIOCDIFADDR_IN6: u64 = iow(b'i', 25, IN6_IFREQ_SIZE);
+/// `SIOCIFCREATE2 = _IOWR('i', 124, struct ifreq)`; not used, pinned for reference.
+pub const SIOCIFCREATE2: u64 = iowr(b'i', 124, size_of::<ifreq>());
+
+/// `sizeof(struct in6_ifreq)` on amd64, derived from `sys/netinet6/in6_var.h`
+/// (freebsd-src @ 0123804a, unchanged in this respect since KAME):
+///
+/// ```text
+/// struct in6_ifreq {
+///     char ifr_name[IFNAMSIZ];                     16 bytes
+///     union {                                      max of:
+///         struct sockaddr_in6 ifru_addr;             28
+///         struct sockaddr_in6 ifru_dstaddr;          28
+///         int ifru_flags, ifru_flags6, ifru_metric;   4
+///         caddr_t ifru_data;                          8
+///         struct in6_addrlifetime ifru_lifetime;     24 (2 x time_t + 2 x u32)
+///         struct in6_ifstat ifru_stat;              160 (20 x uint64_t)
+///         struct icmp6_ifstat ifru_icmp6stat;       272 (17 input + 17 output uint64_t)
+///         u_int32_t ifru_scope_id[16];               64
+///     } ifr_ifru;                                  272, alignment 8
+/// };                                               16 + 272 = 288 = 0x120
+/// ```
+///
+/// The union starts at offset 16 (already 8-aligned) and 288 is a multiple of
+/// 8, so there is no padding. Hence `_IOW('i', 25, struct in6_ifreq)` =
+/// 0x80000000 | 0x120 << 16 | 0x6900 | 0x19 = 0x81206919, which agrees with
+/// the third-party value quoted in the reference.
+pub const IN6_IFREQ_SIZE: usize = IFNAMSIZ + ICMP6_IFSTAT_SIZE;
+/// `sizeof(struct icmp6_ifstat)`: 34 `uint64_t` counters, the largest member
+/// of the `in6_ifreq` union.
+pub const ICMP6_IFSTAT_SIZE: usize = 34 * 8;
+/// `sizeof(struct in6_ifstat)`: 20 `uint64_t` counters.
+pub const IN6_IFSTAT_SIZE: usize = 20 * 8;
+
+#[cfg(target_pointer_width = "64")]
+const _: () = {
+    assert!(SIOCSVH == 0xc020_69f5);
+    assert!(SIOCGVH == 0xc020_69f6);
+    assert!(SIOCAIFADDR == 0x8044_692b);
+    assert!(SIOCDIFADDR == 0x8020_6919);
+    assert!(SIOCAIFADDR_IN6 == 0x8088_691b);
+    assert!(SIOCDIFADDR_IN6 == 0x8120_6919);
+    assert!(SIOCIFCREATE2 == 0xc020_697c);
+    assert!(IN6_IFREQ_SIZE == 288);
+    assert!(ICMP6_IFSTAT_SIZE > IN6_IFSTAT_SIZE);
+};
+
+// ---------------------------------------------------------------------------
+// Structures
+// ---------------------------------------------------------------------------
+
+/// `CARP_KEY_LEN`: the key is 20 raw bytes, NUL-padded, never hashed.
+pub const CARP_KEY_LEN: usize = 20;
+
+/// `struct carpreq`, FreeBSD >= 10 (`netinet/ip_carp.h`; identical in D28 and
+/// 6E2). Passed behind `ifr_data` for SIOCSVH/SIOCGVH. 40 bytes, alignment 4.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
+pub struct carpreq {
+    /// SIOCGVH: capacity in (element 0), count out.
+    pub carpr_count: i32,
+    /// 1..255; 0 = all (SIOCGVH).
+    pub carpr_vhid: i32,
+    /// 0 INIT, 1 BACKUP, 2 MASTER.
+    pub carpr_state: i32,
+    /// 0..254.
+    pub carpr_advskew: i32,
+    /// 0 = keep, else 1..255.
+    pub carpr_advbase: i32,
+    /// Raw key bytes, NUL-padded.
+    pub carpr_key: [u8; CARP_KEY_LEN],
+}
+
+const _: () = {
+    assert!(size_of::<carpreq>() == 40);
+    assert!(align_of::<carpreq>() == 4);
+    assert!(offset_of!(carpreq, carpr_count) == 0);
+    assert!(offset_of!(carpreq, carpr_vhid) == 4);
+    assert!(offset_of!(carpreq, carpr_state) == 8);
+    assert!(offset_of!(carpreq, carpr_advskew) == 12);
+    assert!(offset_of!(carpreq, carpr_advbase) == 16);
+    assert!(offset_of!(carpreq, carpr_key) == 20);
+};
+
+/// Size of the legacy FreeBSD <= 9 `struct carpreq` (F9): no `carpr_count`,
+/// different order, behind the *same* ioctl numbers. carpctl refuses such
+/// kernels; the constant documents why the layouts cannot be confused.
+pub const LEGACY_CARPREQ_SIZE: usize = 36;
+
+/// `struct sockaddr` (`sys/sys/socket.h`): BSD length byte first.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
+pub struct sockaddr {
+    pub sa_len: u8,
+    pub sa_family: u8,
+    pub sa_data: [u8; 14],
+}
+
+/// `struct sockaddr_in` (`netinet/in.h`): 16 bytes with `sin_len`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
+pub struct sockaddr_in {
+    pub sin_len: u8,
+    pub sin_family: u8,
+    /// Network byte order.
+    pub sin_port: [u8; 2],
+    /// Network byte order.
+    pub sin_addr: [u8; 4],
+    pub sin_zero: [u8; 8],
+}
+
+/// `struct sockaddr_in6` (`netinet6/in6.h`): 28 bytes with `sin6_len`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
+pub struct sockaddr_in6 {
+    pub sin6_len: u8,
+    pub sin6_family: u8,
+    /// Network byte order.
+    pub sin6_port: [u8; 2],
+    /// Network byte order.
+    pub sin6_flowinfo: [u8; 4],
+    pub sin6_addr: [u8; 16],
+    pub sin6_scope_id: u32,
+}
+
+const _: () = {
+    assert!(size_of::<sockaddr>() == 16);
+    assert!(size_of::<sockaddr_in>() == 16);
+    assert!(offset_of!(sockaddr_in, sin_family) == 1);
+    assert!(offset_of!(sockaddr_in, sin_addr) == 4);
+    assert!(size_of::<sockaddr_in6>() == 28);
+    assert!(offset_of!(sockaddr_in6, sin6_flowinfo) == 4);
+    assert!(offset_of!(sockaddr_in6, sin6_addr) == 8);
+    assert!(offset_of!(sockaddr_in6, sin6_scope_id) == 24);
+};
+
+/// `struct ifreq` (`net/if.h`): 32 bytes, alignment 8 (the union holds
+/// pointers). The union `ifr_ifru` is kept as 16 raw bytes: carpctl uses only
+/// `ifru_data` (a `caddr_t` at offset 16) and `ifru_addr` (a `sockaddr`).
+#[repr(C, align(8))]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
+pub struct ifreq {
+    pub ifr_name: [u8; IFNAMSIZ],
+    pub ifr_ifru: [u8; 16],
+}
+
+/// Offset of `ifr_data` (`ifr_ifru.ifru_data`) in `struct ifreq`.
+pub const IFR_DATA_OFFSET: usize = 16;
+
+const _: () = {
+    assert!(size_of::<ifreq>() == 32);
+    assert!(align_of::<ifreq>() == 8);
+    assert!(offset_of!(ifreq, ifr_ifru) == IFR_DATA_OFFSET);
+};
+
+/// `struct in_aliasreq` (`netinet/in_var.h`), the argument of SIOCAIFADDR;
+/// same layout as `struct ifaliasreq` in `net/if.h`. 68 bytes, alignment 4.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
+pub struct in_aliasreq {
+    pub ifra_name: [u8; IFNAMSIZ],
+    pub ifra_addr: sockaddr_in,
+    /// Also `ifra_dstaddr`.
+    pub ifra_broadaddr: sockaddr_in,
+    pub ifra_mask: sockaddr_in,
+    pub ifra_vhid: i32,
+}
+
+const _: () = {
+    assert!(size_of::<in_aliasreq>() == 68);
+    assert!(align_of::<in_aliasreq>() == 4);
+    assert!(offset_of!(in_aliasreq, ifra_addr) == 16);
+    assert!(offset_of!(in_aliasreq, ifra_broadaddr) == 32);
+    assert!(offset_of!(in_aliasreq, ifra_mask) == 48);
+    assert!(offset_of!(in_aliasreq, ifra_vhid) == 64);
+};
+
+/// `struct in6_addrlifetime` (`netinet6/in6_var.h`): 24 bytes on amd64.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
+pub struct in6_addrlifetime {
+    /// `time_t`, 64-bit on amd64.
+    pub ia6t_expire: i64,
+    pub ia6t_preferred: i64,
+    pub ia6t_vltime: u32,
+    pub ia6t_pltime: u32,
+}
+
+/// `ND6_INFINITE_LIFETIME` (`netinet6/nd6.h`): what ifconfig puts in
+/// `ia6t_vltime`/`ia6t_pltime` for a static address.
+pub const ND6_INFINITE_LIFETIME: u32 = 0xffff_ffff;
+
+/// `struct in6_aliasreq` (`netinet6/in6_var.h`), the argument of
+/// SIOCAIFADDR_IN6. 136 bytes, alignment 8 (4 bytes of tail padding).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
+pub struct in6_aliasreq {
+    pub ifra_name: [u8; IFNAMSIZ],
+    pub ifra_addr: sockaddr_in6,
+    pub ifra_dstaddr: sockaddr_in6,
+    pub ifra_prefixmask: sockaddr_in6,
+    pub ifra_flags: i32,
+    /// The 4 bytes of padding before `ifra_lifetime` (alignment 8) would sit
+    /// at 104 = 8 * 13: none is needed, the lifetime starts at 104.
+    pub ifra_lifetime: in6_addrlifetime,
+    pub ifra_vhid: i32,
+    /// Tail padding to the alignment of 8; always zero.
+    pub _pad: [u8; 4],
+}
+
+const _: () = {
+    assert!(size_of::<in6_aliasreq>() == 136);
+    assert!(align_of::<in6_aliasreq>() == 8);
+    assert!(offset_of!(in6_aliasreq, ifra_addr) == 16);
+    assert!(offset_of!(in6_aliasreq, ifra_dstaddr) == 44);
+    assert!(offset_of!(in6_aliasreq, ifra_prefixmask) == 72);
+    assert!(offset_of!(in6_aliasreq, ifra_flags) == 100);
+    assert!(offset_of!(in6_aliasreq, ifra_lifetime) == 104);
+    assert!(offset_of!(in6_aliasreq, ifra_vhid) == 128);
+};
+
+/// `struct in6_ifreq` (`netinet6/in6_var.h`), the argument of
+/// SIOCDIFADDR_IN6, with its union as raw bytes; see [`IN6_IFREQ_SIZE`].
+#[repr(C, align(8))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
+pub struct in6_ifreq {
+    pub ifr_name: [u8; IFNAMSIZ],
+    /// `ifru_addr` (a `sockaddr_in6`) occupies the first 28 bytes.
+    pub ifr_ifru: [u8; ICMP6_IFSTAT_SIZE],
+}
+
+impl Default for in6_ifreq {
+    fn default() -> Self {
+        Self::new_zeroed()
+    }
+}
+
+const _: () = {
+    assert!(size_of::<in6_ifreq>() == IN6_IFREQ_SIZE);
+    assert!(offset_of!(in6_ifreq, ifr_ifru) == 16);
+};
+
+/// Offset of `ifi_link_state` in `struct if_data` (`net/if.h`).
+pub const IFI_LINK_STATE_OFFSET: usize = 4;
+/// Offset of `ifi_vhid` ("carp vhid") in `struct if_data` (`net/if.h`, 6E2).
+/// `getifaddrs(3)` points `ifa_data` of each address entry at an `if_data`
+/// whose `ifi_vhid` is the address's vhid (0 = not a CARP address).
+pub const IFI_VHID_OFFSET: usize = 5;
+/// The prefix of `struct if_data` that carpctl reads: `ifi_type`,
+/// `ifi_physical`, `ifi_addrlen`, `ifi_hdrlen`, `ifi_link_state`, `ifi_vhid`.
+pub const IF_DATA_PREFIX_LEN: usize = 6;
+
+/// `LINK_STATE_UP` (`net/if.h`).
+pub const LINK_STATE_UP: u8 = 2;
+/// `LINK_STATE_DOWN`.
+pub const LINK_STATE_DOWN: u8 = 1;
+/// `LINK_STATE_UNKNOWN`.
+pub const LINK_STATE_UNKNOWN: u8 = 0;
+
+/// Interface flags (`net/if.h`).
+pub const IFF_UP: u32 = 0x1;
+pub const IFF_BROADCAST: u32 = 0x2;
+pub const IFF_LOOPBACK: u32 = 0x8;
+pub const IFF_RUNNING: u32 = 0x40;
+pub const IFF_PROMISC: u32 = 0x100;
+pub const IFF_MULTICAST: u32 = 0x8000;
+
+/// Interface types (`net/if_types.h`) that carp accepts (`carp_is_supported_if`).
+pub const IFT_ETHER: u8 = 0x6;
+pub const IFT_L2VLAN: u8 = 0x87;
+pub const IFT_BRIDGE: u8 = 0xd1;
+pub const IFT_LOOP: u8 = 0x18;
+
+/// `struct carpstats` (`netinet/ip_carp.h`): 16 x `uint64_t`, read from the
+/// opaque sysctl `net.inet.carp.stats`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
+pub struct carpstats {
+    pub carps_ipackets: u64,
+    pub carps_ipackets6: u64,
+    pub carps_badif: u64,
+    pub carps_badttl: u64,
+    pub carps_hdrops: u64,
+    pub carps_badsum: u64,
+    pub carps_badver: u64,
+    pub carps_badlen: u64,
+    pub carps_badauth: u64,
+    pub carps_badvhid: u64,
+    pub carps_badaddrs: u64,
+    pub carps_opackets: u64,
+    pub carps_opackets6: u64,
+    pub carps_onomem: u64,
+    pub carps_ostates: u64,
+    pub carps_preempt: u64,
+}
+
+const _: () = {
+    assert!(size_of::<carpstats>() == 128);
+    assert!(offset_of!(carpstats, carps_badauth) == 64);
+    assert!(offset_of!(carpstats, carps_preempt) == 120);
+};
+
+// ---------------------------------------------------------------------------
+// carp(4) constants (netinet/ip_carp.h, netinet/in.h, ip_carp.c @ MAIN)
+// ---------------------------------------------------------------------------
+
+/// `CARP_DFLTTL`: advertisements go out with TTL / hop limit 255.
+pub const CARP_DFLTTL: u8 = 255;
+/// `CARP_VERSION_CARP`.
+pub const CARP_VERSION_CARP: u8 = 2;
+/// `CARP_VERSION_VRRPv3` (15.0+).
+pub const CARP_VERSION_VRRPV3: u8 = 3;
+/// `CARP_ADVERTISEMENT` (carp_type).
+pub const CARP_ADVERTISEMENT: u8 = 0x01;
+/// `VRRP_TYPE_ADVERTISEMENT`.
+pub const VRRP_TYPE_ADVERTISEMENT: u8 = 0x01;
+/// `VRRP_MAX_INTERVAL`: 12-bit field, centiseconds.
+pub const VRRP_MAX_INTERVAL: u16 = 0x1000 - 1;
+/// `CARP_DFLTINTV`: the default advbase, seconds.
+pub const CARP_DFLTINTV: u8 = 1;
+/// `CARP_MAXVHID`.
+pub const CARP_MAXVHID: u8 = 255;
+/// `CARP_MAXSKEW`: a fully demoted node advertises this skew.
+pub const CARP_MAXSKEW: u8 = 240;
+/// `CARP_MAXSTATE`.
+pub const CARP_MAXSTATE: u8 = 2;
+/// `CARP_STATES`, indexed by state.
+pub const CARP_STATES: [&str; 3] = ["INIT", "BACKUP", "MASTER"];
+/// State values (`carpr_state`, `CARP_NL_STATE`).
+pub const CARP_STATE_INIT: u32 = 0;
+pub const CARP_STATE_BACKUP: u32 = 1;
+pub const CARP_STATE_MASTER: u32 = 2;
+/// Length of `struct carp_header` on the wire (`CTASSERT(sizeof == 36)`).
+pub const CARP_HEADER_LEN: usize = 36;
+/// Length of `struct vrrpv3_header` (`CTASSERT(sizeof == 8)`).
+pub const VRRPV3_HEADER_LEN: usize = 8;
+/// `carp_authlen` sent by FreeBSD: 7 32-bit words (counter + digest).
+pub const CARP_AUTHLEN: u8 = 7;
+/// `CARP_HMAC_PAD`.
+pub const CARP_HMAC_PAD: usize = 64;
+/// `CARP_SENDAD_MAX_ERRORS` / `CARP_SENDAD_MIN_SUCCESS`.
+pub const CARP_SENDAD_MAX_ERRORS: u32 = 3;
+pub const CARP_SENDAD_MIN_SUCCESS: u32 = 3;
+/// `INADDR_CARP_GROUP` 224.0.0.18.
+pub const INADDR_CARP_GROUP: [u8; 4] = [224, 0, 0, 18];
+/// The IPv6 CARP group ff02::12.
+pub const IN6ADDR_CARP_GROUP: [u8; 16] = [0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x12];
+/// `PRIV_NETINET_CARP` (`sys/priv.h`).
+pub const PRIV_NETINET_CARP: u32 = 495;
+/// Default `net.inet.carp.dscp`: CS7.
+pub const CARP_DFLTDSCP: i32 = 56;
+/// Virtual MAC prefix: `00:00:5e:00:01:<vhid>` (IPv4, IPv6 and VRRPv3 alike).
+pub const CARP_MAC_PREFIX: [u8; 5] = [0x00, 0x00, 0x5e, 0x00, 0x01];
+
+/// `kern.osreldate` of FreeBSD 10.0: the first release with the
+/// interface-less carp and the 40-byte `carpreq`.
+pub const OSRELDATE_10_0: i32 = 1_000_000;
+/// `kern.osreldate` of FreeBSD 14.0.
+pub const OSRELDATE_14_0: i32 = 1_400_000;
+/// `kern.osreldate` of FreeBSD 15.0.
+pub const OSRELDATE_15_0: i32 = 1_500_000;
+
+// ---------------------------------------------------------------------------
+// Cross-checks against libc's own FreeBSD definitions
+// ---------------------------------------------------------------------------
+
+#[cfg(target_os = "freebsd")]
+const _: () = {
+    assert!(size_of::<ifreq>() == size_of::<libc::ifreq>());
+    assert!(align_of::<ifreq>() == align_of::<libc::ifreq>());
+    assert!(size_of::<in_aliasreq>() == size_of::<libc::ifaliasreq>());
+    assert!(offset_of!(in_aliasreq, ifra_vhid) == offset_of!(libc::ifaliasreq, ifra_vhid));
+    assert!(size_of::<sockaddr_in>() == size_of::<libc::sockaddr_in>());
+    assert!(offset_of!(sockaddr_in, sin_addr) == offset_of!(libc::sockaddr_in, sin_addr));
+    assert!(size_of::<sockaddr_in6>() == size_of::<libc::sockaddr_in6>());
+    assert!(offset_of!(sockaddr_in6, sin6_addr) == offset_of!(libc::sockaddr_in6, sin6_addr));
+    assert!(size_of::<sockaddr>() == size_of::<libc::sockaddr>());
+    assert!(offset_of!(libc::if_data, ifi_vhid) == IFI_VHID_OFFSET);
+    assert!(offset_of!(libc::if_data, ifi_link_state) == IFI_LINK_STATE_OFFSET);
+    assert!(AF_INET as i32 == libc::AF_INET);
+    assert!(AF_INET6 as i32 == libc::AF_INET6);
+    assert!(AF_LINK as i32 == libc::AF_LINK);
+    assert!(IPPROTO_CARP as i32 == libc::IPPROTO_CARP);
+    assert!(IFF_UP as i32 == libc::IFF_UP);
+    assert!(IFF_MULTICAST as i32 == libc::IFF_MULTICAST);
+    assert!(LINK_STATE_UP as i32 == libc::LINK_STATE_UP);
+};
