@@ -85,6 +85,10 @@ pub enum KernelError {
     /// A reply that does not decode: truncated, oversized or garbage.
     #[error("{op}: malformed reply from the kernel: {detail}")]
     Malformed { op: &'static str, detail: String },
+    /// A request that cannot be built from what was asked (an interface
+    /// name over 15 bytes, a link-local VIP, ...); nothing was sent.
+    #[error("cannot build {op}: {detail}")]
+    Request { op: &'static str, detail: String },
     /// carp(4) is not in the kernel.
     #[error(
         "carp(4) is not loaded: run `kldload carp`, or add carp_load=\"YES\" to /boot/loader.conf \

@@ -136,8 +136,10 @@ pub const CARP_KEY_LEN: usize = 20;
 
 /// `struct carpreq`, FreeBSD >= 10 (`netinet/ip_carp.h`; identical in D28 and
 /// 6E2). Passed behind `ifr_data` for SIOCSVH/SIOCGVH. 40 bytes, alignment 4.
+///
+/// `Debug` is written by hand so that the key never reaches a log.
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
+#[derive(Clone, Copy, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
 pub struct carpreq {
     /// SIOCGVH: capacity in (element 0), count out.
     pub carpr_count: i32,
@@ -151,6 +153,19 @@ pub struct carpreq {
     pub carpr_advbase: i32,
     /// Raw key bytes, NUL-padded.
     pub carpr_key: [u8; CARP_KEY_LEN],
+}
+
+impl core::fmt::Debug for carpreq {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("carpreq")
+            .field("carpr_count", &self.carpr_count)
+            .field("carpr_vhid", &self.carpr_vhid)
+            .field("carpr_state", &self.carpr_state)
+            .field("carpr_advskew", &self.carpr_advskew)
+            .field("carpr_advbase", &self.carpr_advbase)
+            .field("carpr_key", &"<redacted>")
+            .finish()
+    }
 }
 
 const _: () = {
@@ -467,3 +482,64 @@ const _: () = {
     assert!(IFF_MULTICAST as i32 == libc::IFF_MULTICAST);
     assert!(LINK_STATE_UP as i32 == libc::LINK_STATE_UP);
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The requests carpctl sends, against the hex values of reference §4
+    /// (FreeBSD amd64; `ifreq` 32 = 0x20, `in_aliasreq` 68 = 0x44,
+    /// `in6_aliasreq` 136 = 0x88, `in6_ifreq` 288 = 0x120).
+    #[test]
+    fn carpctl_requests_match_reference() {
+        assert_eq!(SIOCSVH, 0xc020_69f5);
+        assert_eq!(SIOCGVH, 0xc020_69f6);
+        assert_eq!(SIOCAIFADDR, 0x8044_692b);
+        assert_eq!(SIOCDIFADDR, 0x8020_6919);
+        assert_eq!(SIOCAIFADDR_IN6, 0x8088_691b);
+        assert_eq!(SIOCDIFADDR_IN6, 0x8120_6919);
+        assert_eq!(SIOCIFCREATE2, 0xc020_697c);
+    }
+
+    /// `ioc` against other well-known FreeBSD requests, so that the encoding
+    /// itself (direction bits, 13-bit length, group, number) is checked and
+    /// not only the values it was written for.
+    #[test]
+    fn ioc_matches_other_freebsd_requests() {
+        // sys/sockio.h: SIOCGIFFLAGS = _IOWR('i', 17, struct ifreq).
+        assert_eq!(iowr(b'i', 17, size_of::<ifreq>()), 0xc020_6911);
+        // sys/sockio.h: SIOCSIFFLAGS = _IOW('i', 16, struct ifreq).
+        assert_eq!(iow(b'i', 16, size_of::<ifreq>()), 0x8020_6910);
+        // SIOCGIFADDR = _IOWR('i', 33, struct ifreq); libc 0.2.191 (bsd/mod.rs)
+        // pins 0xc0206921.
+        assert_eq!(iowr(b'i', 33, 32), 0xc020_6921);
+        // sys/filio.h: FIONREAD = _IOR('f', 127, int), FIONBIO = _IOW('f',
+        // 126, int); libc pins 0x4004667f and 0x8004667e. _IOR is IOC_OUT.
+        assert_eq!(ioc(IOC_OUT, b'f', 127, 4), 0x4004_667f);
+        assert_eq!(iow(b'f', 126, 4), 0x8004_667e);
+        // sys/ttycom.h: TIOCEXCL = _IO('t', 13) = _IOC(IOC_VOID, 't', 13, 0);
+        // libc (freebsdlike/mod.rs) pins 0x2000740d.
+        assert_eq!(ioc(IOC_VOID, b't', 13, 0), 0x2000_740d);
+        // The pre-10 compat requests of reference §4: OSIOCAIFADDR
+        // (oifaliasreq, 64) and OSIOCAIFADDR_IN6 (oin6_aliasreq, 128).
+        assert_eq!(iow(b'i', 26, 64), 0x8040_691a);
+        assert_eq!(iow(b'i', 26, 128), 0x8080_691a);
+    }
+
+    #[test]
+    fn ioc_masks_the_length_to_13_bits() {
+        // IOCPARM_MASK 0x1fff: a length of 0x2000 wraps to 0, 0x2001 to 1.
+        assert_eq!(ioc(IOC_IN, b'i', 1, 0x2000), 0x8000_6901);
+        assert_eq!(ioc(IOC_IN, b'i', 1, 0x2001), 0x8001_6901);
+        assert_eq!(ioc(IOC_IN, b'i', 1, 0x1fff), 0x9fff_6901);
+    }
+
+    #[test]
+    fn ioctl_sizes() {
+        assert_eq!(size_of::<ifreq>(), 32);
+        assert_eq!(size_of::<in_aliasreq>(), 68);
+        assert_eq!(size_of::<in6_aliasreq>(), 136);
+        assert_eq!(size_of::<in6_ifreq>(), 288);
+        assert_eq!(size_of::<carpreq>(), 40);
+    }
+}

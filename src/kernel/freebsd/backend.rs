@@ -53,6 +53,10 @@ fn malformed(op: &'static str) -> impl FnOnce(DecodeError) -> KernelError {
     move |e| KernelError::Malformed { op, detail: e.to_string() }
 }
 
+fn request(op: &'static str) -> impl FnOnce(DecodeError) -> KernelError {
+    move |e| KernelError::Request { op, detail: e.to_string() }
+}
+
 fn target(vhid: impl std::fmt::Display, ifname: &str) -> String {
     format!("vhid {vhid}@{ifname}")
 }
@@ -312,7 +316,7 @@ impl<S: Syscalls> FreeBsdKernel<S> {
     fn ioctl_get(&mut self, ifname: &str, vhid: Vhid) -> Result<Option<VhidStatus>> {
         let op = "SIOCGVH";
         let tgt = target(vhid, ifname);
-        let mut arg = ioctl::carp_ifreq(ifname).map_err(malformed(op))?;
+        let mut arg = ioctl::carp_ifreq(ifname).map_err(request(op))?;
         let mut data = ioctl::carpreq_get(vhid.get());
         match self.sys.ioctl(carpctl_sys::SIOCGVH, &mut arg, Some(&mut data)) {
             Ok(()) => {}
@@ -347,7 +351,7 @@ impl<S: Syscalls> FreeBsdKernel<S> {
             }
             return Ok(out);
         }
-        let mut arg = ioctl::carp_ifreq(ifname).map_err(malformed(op))?;
+        let mut arg = ioctl::carp_ifreq(ifname).map_err(request(op))?;
         let mut data = ioctl::carpreq_get_all(GET_ALL_CAPACITY);
         match self.sys.ioctl(carpctl_sys::SIOCGVH, &mut arg, Some(&mut data)) {
             Ok(()) => {}
@@ -466,7 +470,7 @@ impl<S: Syscalls> FreeBsdKernel<S> {
             update.advbase.map(|b| b.get()).or(current.map(|c| c.advbase)).unwrap_or(0),
             &key,
         );
-        let mut arg = ioctl::carp_ifreq(ifname).map_err(malformed(op))?;
+        let mut arg = ioctl::carp_ifreq(ifname).map_err(request(op))?;
         self.sys
             .ioctl(carpctl_sys::SIOCSVH, &mut arg, Some(&mut data))
             .map_err(os(op, tgt))
@@ -552,12 +556,12 @@ impl<S: Syscalls> Kernel for FreeBsdKernel<S> {
         match addr {
             IpNet::V4(net) => {
                 let op = "SIOCAIFADDR";
-                let mut arg = ioctl::in_aliasreq(ifname, net, vhid.get()).map_err(malformed(op))?;
+                let mut arg = ioctl::in_aliasreq(ifname, net, vhid.get()).map_err(request(op))?;
                 self.sys.ioctl(carpctl_sys::SIOCAIFADDR, &mut arg, None).map_err(os(op, tgt))
             }
             IpNet::V6(net) => {
                 let op = "SIOCAIFADDR_IN6";
-                let mut arg = ioctl::in6_aliasreq(ifname, net, vhid.get()).map_err(malformed(op))?;
+                let mut arg = ioctl::in6_aliasreq(ifname, net, vhid.get()).map_err(request(op))?;
                 self.sys.ioctl(carpctl_sys::SIOCAIFADDR_IN6, &mut arg, None).map_err(os(op, tgt))
             }
         }
@@ -568,12 +572,12 @@ impl<S: Syscalls> Kernel for FreeBsdKernel<S> {
         match addr {
             IpAddr::V4(a) => {
                 let op = "SIOCDIFADDR";
-                let mut arg = ioctl::ifreq_addr(ifname, a).map_err(malformed(op))?;
+                let mut arg = ioctl::ifreq_addr(ifname, a).map_err(request(op))?;
                 self.sys.ioctl(carpctl_sys::SIOCDIFADDR, &mut arg, None).map_err(os(op, tgt))
             }
             IpAddr::V6(a) => {
                 let op = "SIOCDIFADDR_IN6";
-                let mut arg = ioctl::in6_ifreq_addr(ifname, a).map_err(malformed(op))?;
+                let mut arg = ioctl::in6_ifreq_addr(ifname, a).map_err(request(op))?;
                 self.sys.ioctl(carpctl_sys::SIOCDIFADDR_IN6, &mut arg, None).map_err(os(op, tgt))
             }
         }

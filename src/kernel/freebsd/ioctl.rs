@@ -5,121 +5,1336 @@
 //! SIOCDIFADDR_IN6 (`in6_ifreq`) (§3.3-§3.5, §6).
 //!
 //! Encoders for the backend and decoders for the emulated kernel; all pure.
+//! Structures go to and from bytes through zerocopy on the `#[repr(C)]`
+//! mirrors in `carpctl-sys`, whose layouts are pinned there by compile-time
+//! asserts. Integers are in host byte order, as the kernel on the same host
+//! reads them; the byte-exact tests spell out the amd64 (little-endian) bytes.
+//!
+//! Decoders are strict: a wrong size, family or `sin_len` is an error that
+//! names the structure and the field. The kernel's own reaction to such input
+//! (an errno, or the quirks documented on each decoder) is the emulated
+//! kernel's business.
 
+use std::mem::{offset_of, size_of};
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use carpctl_sys::{CARP_KEY_LEN, IFNAMSIZ, carpreq};
+use carpctl_sys::{
+    AF_INET, AF_INET6, CARP_KEY_LEN, IFNAMSIZ, ND6_INFINITE_LIFETIME, carpreq, ifreq, in_aliasreq,
+    in6_addrlifetime, in6_aliasreq, in6_ifreq, sockaddr_in, sockaddr_in6,
+};
 use ipnet::{Ipv4Net, Ipv6Net};
+use zerocopy::{FromBytes, FromZeros, IntoBytes};
 
 use super::DecodeError;
+
+/// `sizeof(struct carpreq)`: 40.
+pub const CARPREQ_SIZE: usize = size_of::<carpreq>();
+/// `sizeof(struct sockaddr_in)` (16): the only `sin_len` the kernel accepts
+/// for an address (`sys/netinet/in.c` `in_aifaddr_ioctl`).
+const SIN_LEN: u8 = size_of::<sockaddr_in>() as u8;
+/// `sizeof(struct sockaddr_in6)` (28): likewise `sin6_len`
+/// (`sys/netinet6/in6.c` `in6_validate_ifra`).
+const SIN6_LEN: u8 = size_of::<sockaddr_in6>() as u8;
+
+const _: () = {
+    assert!(CARPREQ_SIZE == 40);
+    assert!(SIN_LEN == 16);
+    assert!(SIN6_LEN == 28);
+};
+
+// ---------------------------------------------------------------------------
+// Interface names
+// ---------------------------------------------------------------------------
 
 /// An interface name as `ifr_name`: at most 15 bytes, NUL-padded to 16.
 /// Empty names and names with a NUL byte are refused.
 pub fn ifname(name: &str) -> Result<[u8; IFNAMSIZ], DecodeError> {
-    let _ = name;
-    todo!("ioctl helper")
+    let bytes = name.as_bytes();
+    if bytes.is_empty() {
+        return Err(DecodeError::new("ifr_name", "interface name is empty"));
+    }
+    if bytes.contains(&0) {
+        return Err(DecodeError::new(
+            "ifr_name",
+            format!("interface name {name:?} contains a NUL byte"),
+        ));
+    }
+    // IFNAMSIZ (16, net/if.h) counts the terminating NUL: at most 15 bytes.
+    if bytes.len() > IFNAMSIZ - 1 {
+        return Err(DecodeError::new(
+            "ifr_name",
+            format!("interface name {name:?} is longer than 15 bytes (IFNAMSIZ 16)"),
+        ));
+    }
+    let mut out = [0u8; IFNAMSIZ];
+    for (dst, src) in out.iter_mut().zip(bytes) {
+        *dst = *src;
+    }
+    Ok(out)
 }
 
 /// The interface name in a `[u8; 16]` field (up to the first NUL).
 pub fn decode_ifname(raw: &[u8]) -> Result<String, DecodeError> {
-    let _ = raw;
-    todo!("ioctl helper")
+    let field = raw.get(..IFNAMSIZ).unwrap_or(raw);
+    let Some(nul) = field.iter().position(|&b| b == 0) else {
+        return Err(DecodeError::new(
+            "ifr_name",
+            format!("no NUL terminator within the first {} bytes", field.len()),
+        ));
+    };
+    let name = field.get(..nul).unwrap_or_default();
+    std::str::from_utf8(name).map(str::to_owned).map_err(|e| {
+        DecodeError::new(
+            "ifr_name",
+            format!(
+                "interface name is not UTF-8 (invalid byte at offset {})",
+                e.valid_up_to()
+            ),
+        )
+    })
 }
+
+// ---------------------------------------------------------------------------
+// SIOCSVH / SIOCGVH
+// ---------------------------------------------------------------------------
 
 /// The `struct ifreq` for SIOCSVH/SIOCGVH: the name; `ifr_data` left zero
 /// (the system-call layer stores the pointer to the carpreq buffer).
 pub fn carp_ifreq(name: &str) -> Result<[u8; 32], DecodeError> {
-    let _ = name;
-    todo!("ioctl helper")
+    // ifr_name is the *parent* interface ("em0"), 10.0+ (reference §5.1).
+    let req = ifreq {
+        ifr_name: ifname(name)?,
+        ifr_ifru: [0; 16],
+    };
+    Ok(zerocopy::transmute!(req))
 }
 
 /// A `carpreq` for SIOCSVH: every field written (read-modify-write happens
 /// above), `carpr_count` 0, the key zero-filled to 20 bytes.
-pub fn carpreq_set(vhid: u8, state: u32, advskew: u8, advbase: u8, key: &[u8; CARP_KEY_LEN]) -> [u8; 40] {
-    let _ = (vhid, state, advskew, advbase, key);
-    todo!("ioctl helper")
+pub fn carpreq_set(
+    vhid: u8,
+    state: u32,
+    advskew: u8,
+    advbase: u8,
+    key: &[u8; CARP_KEY_LEN],
+) -> [u8; 40] {
+    let req = carpreq {
+        // carp_ioctl_set ignores carpr_count (reference §5.3).
+        carpr_count: 0,
+        carpr_vhid: i32::from(vhid),
+        // `int` in C: the bits go through unchanged, as a C caller's would.
+        // The kernel acts only on 1 (BACKUP) and 2 (MASTER).
+        carpr_state: state.cast_signed(),
+        // advskew is always applied; advbase 0 means "keep" (§5.3).
+        carpr_advskew: i32::from(advskew),
+        carpr_advbase: i32::from(advbase),
+        // All 20 bytes are copied; the caller's key is already NUL-padded,
+        // so no stale tail survives (unlike ifconfig's strlcpy, §7).
+        carpr_key: *key,
+    };
+    zerocopy::transmute!(req)
 }
 
 /// A `carpreq` for SIOCGVH of one vhid (`carpr_count` 1), as ifconfig sends.
 pub fn carpreq_get(vhid: u8) -> [u8; 40] {
-    let _ = vhid;
-    todo!("ioctl helper")
+    // IFC13 (sbin/ifconfig/carp.c, 10.x-13.x): `carpr.carpr_vhid = vhid;
+    // carpr.carpr_count = 1;` then SIOCGVH. carp_ioctl_get refuses a count
+    // below 1 with EMSGSIZE (reference §5.4).
+    let req = carpreq {
+        carpr_count: 1,
+        carpr_vhid: i32::from(vhid),
+        ..carpreq::default()
+    };
+    zerocopy::transmute!(req)
 }
 
 /// A buffer of `capacity` zeroed `carpreq`s for SIOCGVH with vhid 0 (all
 /// vhids), element 0's `carpr_count` = capacity. Only valid on 13.x: on
 /// 14.x and later this returns kernel stack garbage (reference §5.4).
+///
+/// `carpr_count` is an `int`; a capacity above `i32::MAX` (a buffer of more
+/// than 80 GiB) is announced as `i32::MAX`, never more than the buffer holds.
 pub fn carpreq_get_all(capacity: usize) -> Vec<u8> {
-    let _ = capacity;
-    todo!("ioctl helper")
+    let mut buf = vec![0u8; capacity.saturating_mul(CARPREQ_SIZE)];
+    let head = carpreq {
+        carpr_count: i32::try_from(capacity).unwrap_or(i32::MAX),
+        carpr_vhid: 0,
+        ..carpreq::default()
+    };
+    // Fails only when capacity is 0: then there is no element 0 to fill.
+    let _ = head.write_to_prefix(&mut buf);
+    buf
 }
 
 /// Decode `count` consecutive `carpreq`s from `buf` (a SIOCGVH reply, or a
 /// request on the emulated side). Fails when `buf` is shorter than needed.
 pub fn decode_carpreqs(buf: &[u8], count: usize) -> Result<Vec<carpreq>, DecodeError> {
-    let _ = (buf, count);
-    todo!("ioctl helper")
+    let body = carpreq_span(buf.len(), count).and_then(|need| buf.get(..need)).ok_or_else(|| {
+        DecodeError::new(
+            "carpreq",
+            format!(
+                "buffer of {} bytes holds {} whole carpreq(s) of {CARPREQ_SIZE} bytes, {count} expected",
+                buf.len(),
+                buf.len() / CARPREQ_SIZE
+            ),
+        )
+    })?;
+    body.chunks_exact(CARPREQ_SIZE)
+        .enumerate()
+        .map(|(i, chunk)| {
+            carpreq::read_from_bytes(chunk).map_err(|_| {
+                DecodeError::new(
+                    "carpreq",
+                    format!("element {i} at offset {} is not 40 bytes", i * CARPREQ_SIZE),
+                )
+            })
+        })
+        .collect()
 }
 
 /// Write `reqs` back into `buf` (the emulated kernel's copyout). Fails when
 /// `buf` is too short.
 pub fn encode_carpreqs(reqs: &[carpreq], buf: &mut [u8]) -> Result<(), DecodeError> {
-    let _ = (reqs, buf);
-    todo!("ioctl helper")
+    let len = buf.len();
+    let body = carpreq_span(len, reqs.len())
+        .and_then(|need| buf.get_mut(..need))
+        .ok_or_else(|| {
+            DecodeError::new(
+                "carpreq",
+                format!(
+                    "buffer of {len} bytes cannot hold {} carpreq(s) of {CARPREQ_SIZE} bytes",
+                    reqs.len()
+                ),
+            )
+        })?;
+    for (i, (req, chunk)) in reqs
+        .iter()
+        .zip(body.chunks_exact_mut(CARPREQ_SIZE))
+        .enumerate()
+    {
+        req.write_to(chunk).map_err(|_| {
+            DecodeError::new(
+                "carpreq",
+                format!("element {i} at offset {} is not 40 bytes", i * CARPREQ_SIZE),
+            )
+        })?;
+    }
+    Ok(())
+}
+
+/// `count × 40` when it fits in `len` bytes.
+fn carpreq_span(len: usize, count: usize) -> Option<usize> {
+    count.checked_mul(CARPREQ_SIZE).filter(|&need| need <= len)
+}
+
+/// Zero `carpr_key` of every whole `carpreq` in `buf` (for the wire trace).
+pub fn redact_carpreq_keys(buf: &mut [u8]) {
+    const KEY: usize = offset_of!(carpreq, carpr_key);
+    for chunk in buf.chunks_exact_mut(CARPREQ_SIZE) {
+        if let Some(key) = chunk.get_mut(KEY..KEY + CARP_KEY_LEN) {
+            key.fill(0);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Address requests: encoders
+// ---------------------------------------------------------------------------
+
+fn sin(addr: Ipv4Addr) -> sockaddr_in {
+    sockaddr_in {
+        sin_len: SIN_LEN,
+        sin_family: AF_INET,
+        sin_addr: addr.octets(),
+        ..sockaddr_in::default()
+    }
+}
+
+fn sin6(addr: Ipv6Addr) -> sockaddr_in6 {
+    sockaddr_in6 {
+        sin6_len: SIN6_LEN,
+        sin6_family: AF_INET6,
+        sin6_addr: addr.octets(),
+        ..sockaddr_in6::default()
+    }
+}
+
+/// A link-local address needs its scope zone (the interface) in
+/// `sin6_scope_id`, or embedded KAME-style in bytes 2-3 of the address,
+/// before the kernel accepts it; carpctl does not build either form yet.
+fn refuse_link_local(what: &'static str, addr: Ipv6Addr) -> Result<(), DecodeError> {
+    if addr.is_unicast_link_local() {
+        return Err(DecodeError::new(
+            what,
+            format!("{addr}: link-local VIPs are not supported (fe80::/10 needs a scope zone)"),
+        ));
+    }
+    Ok(())
 }
 
 /// `struct in_aliasreq` for SIOCAIFADDR: address, mask from the prefix,
 /// broadcast left zero (the kernel derives it), `ifra_vhid`.
 pub fn in_aliasreq(name: &str, net: Ipv4Net, vhid: u8) -> Result<[u8; 68], DecodeError> {
-    let _ = (name, net, vhid);
-    todo!("ioctl helper")
+    let req = in_aliasreq {
+        ifra_name: ifname(name)?,
+        ifra_addr: sin(net.addr()),
+        // sys/netinet/in.c in_aifaddr_ioctl(): a broadcast address with
+        // sin_len 0 is "not supplied"; on an IFF_BROADCAST interface the
+        // kernel then sets ia_broadaddr = subnet | ~mask (255.255.255.255 for
+        // a /31). Leaving it zero lets the kernel compute it.
+        ifra_broadaddr: sockaddr_in::default(),
+        // With sin_len 16 and AF_INET the mask is taken as given; a zero
+        // sin_len would select the historical classful default instead.
+        ifra_mask: sin(net.netmask()),
+        // Only SIOCAIFADDR (not the 9.x OSIOCAIFADDR) reads ifra_vhid (§6).
+        ifra_vhid: i32::from(vhid),
+    };
+    Ok(zerocopy::transmute!(req))
 }
 
 /// `struct in6_aliasreq` for SIOCAIFADDR_IN6: address, prefix mask, infinite
 /// lifetimes (`ND6_INFINITE_LIFETIME`) as ifconfig sets them, `ifra_vhid`.
+///
+/// Refused: link-local addresses (fe80::/10, not supported yet: they need a
+/// scope zone) and a prefix length of 0, which the kernel rejects with EINVAL
+/// (`sys/netinet6/in6.c` `in6_validate_ifra`: `plen <= 0`).
 pub fn in6_aliasreq(name: &str, net: Ipv6Net, vhid: u8) -> Result<[u8; 136], DecodeError> {
-    let _ = (name, net, vhid);
-    todo!("ioctl helper")
+    let ifra_name = ifname(name)?;
+    refuse_link_local("in6_aliasreq", net.addr())?;
+    if net.prefix_len() == 0 {
+        return Err(DecodeError::new(
+            "in6_aliasreq",
+            format!("{net}: prefix length 0 is refused by the kernel (in6_validate_ifra)"),
+        ));
+    }
+    let req = in6_aliasreq {
+        ifra_name,
+        ifra_addr: sin6(net.addr()),
+        // Only meaningful on point-to-point interfaces.
+        ifra_dstaddr: sockaddr_in6::default(),
+        // in6_validate_ifra() does not check the mask's family ("netmask does
+        // not carry fields other than sin6_len"); ifconfig's ioctl path leaves
+        // it 0, the kernel's own in6_prepare_ifra() sets AF_INET6. We follow
+        // the kernel.
+        ifra_prefixmask: sin6(net.netmask()),
+        ifra_flags: 0,
+        // sbin/ifconfig/af_inet6.c: `in6_addreq = { .ifra_flags = 0,
+        // .ifra_lifetime = { 0, 0, ND6_INFINITE_LIFETIME,
+        // ND6_INFINITE_LIFETIME } }` (the same in the 9.x file and in the
+        // WITHOUT_NETLINK path of the netlink-era file): a static address.
+        ifra_lifetime: in6_addrlifetime {
+            ia6t_expire: 0,
+            ia6t_preferred: 0,
+            ia6t_vltime: ND6_INFINITE_LIFETIME,
+            ia6t_pltime: ND6_INFINITE_LIFETIME,
+        },
+        ifra_vhid: i32::from(vhid),
+        _pad: [0; 4],
+    };
+    Ok(zerocopy::transmute!(req))
 }
 
 /// `struct ifreq` for SIOCDIFADDR: `ifru_addr` = the `sockaddr_in`.
 pub fn ifreq_addr(name: &str, addr: Ipv4Addr) -> Result<[u8; 32], DecodeError> {
-    let _ = (name, addr);
-    todo!("ioctl helper")
+    let req = ifreq {
+        ifr_name: ifname(name)?,
+        ifr_ifru: zerocopy::transmute!(sin(addr)),
+    };
+    Ok(zerocopy::transmute!(req))
 }
 
 /// `struct in6_ifreq` for SIOCDIFADDR_IN6: `ifru_addr` = the `sockaddr_in6`.
+/// Link-local addresses are refused, as in [`in6_aliasreq()`].
 pub fn in6_ifreq_addr(name: &str, addr: Ipv6Addr) -> Result<Vec<u8>, DecodeError> {
-    let _ = (name, addr);
-    todo!("ioctl helper")
+    let mut req = in6_ifreq {
+        ifr_name: ifname(name)?,
+        ..in6_ifreq::new_zeroed()
+    };
+    refuse_link_local("in6_ifreq", addr)?;
+    sin6(addr)
+        .write_to_prefix(&mut req.ifr_ifru)
+        .map_err(|_| DecodeError::new("in6_ifreq", "ifr_ifru is smaller than a sockaddr_in6"))?;
+    Ok(req.as_bytes().to_vec())
+}
+
+// ---------------------------------------------------------------------------
+// Address requests: decoders (the emulated kernel's side)
+// ---------------------------------------------------------------------------
+
+/// Read a fixed-size request from the front of `buf`. The kernel copies
+/// exactly `IOCPARM_LEN(cmd)` bytes, so bytes beyond the structure are not
+/// part of the request and are ignored.
+fn read_struct<T: FromBytes>(what: &'static str, buf: &[u8]) -> Result<T, DecodeError> {
+    T::read_from_prefix(buf).map(|(v, _)| v).map_err(|_| {
+        DecodeError::new(
+            what,
+            format!(
+                "{} bytes, need {} (sizeof(struct {what}))",
+                buf.len(),
+                size_of::<T>()
+            ),
+        )
+    })
+}
+
+/// The address of a `sockaddr_in` that must be present: `sin_len` 16 and
+/// `AF_INET`, as `in_aifaddr_ioctl` requires of `ifra_addr` (EINVAL).
+fn sin_addr(
+    what: &'static str,
+    field: &str,
+    offset: usize,
+    sa: &sockaddr_in,
+) -> Result<Ipv4Addr, DecodeError> {
+    check_sin_header(what, field, offset, sa)?;
+    Ok(Ipv4Addr::from(sa.sin_addr))
+}
+
+fn check_sin_header(
+    what: &'static str,
+    field: &str,
+    offset: usize,
+    sa: &sockaddr_in,
+) -> Result<(), DecodeError> {
+    if sa.sin_len != SIN_LEN {
+        return Err(DecodeError::new(
+            what,
+            format!(
+                "{field} (offset {offset}): sin_len {}, expected {SIN_LEN}",
+                sa.sin_len
+            ),
+        ));
+    }
+    if sa.sin_family != AF_INET {
+        return Err(DecodeError::new(
+            what,
+            format!(
+                "{field} (offset {}): sin_family {}, expected AF_INET ({AF_INET})",
+                offset + 1,
+                sa.sin_family
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn sin6_addr(
+    what: &'static str,
+    field: &str,
+    offset: usize,
+    sa: &sockaddr_in6,
+) -> Result<Ipv6Addr, DecodeError> {
+    if sa.sin6_len != SIN6_LEN {
+        return Err(DecodeError::new(
+            what,
+            format!(
+                "{field} (offset {offset}): sin6_len {}, expected {SIN6_LEN}",
+                sa.sin6_len
+            ),
+        ));
+    }
+    if sa.sin6_family != AF_INET6 {
+        return Err(DecodeError::new(
+            what,
+            format!(
+                "{field} (offset {}): sin6_family {}, expected AF_INET6 ({AF_INET6})",
+                offset + 1,
+                sa.sin6_family
+            ),
+        ));
+    }
+    Ok(Ipv6Addr::from(sa.sin6_addr))
+}
+
+/// The prefix length of a contiguous IPv4 netmask.
+pub(crate) fn v4_prefix_len(what: &'static str, mask: Ipv4Addr) -> Result<u8, DecodeError> {
+    let m = mask.to_bits();
+    // Contiguous: all ones, then all zeros (0 and u32::MAX included).
+    if m.leading_ones() + m.trailing_zeros() != u32::BITS {
+        return Err(DecodeError::new(
+            what,
+            format!("netmask {mask} is not contiguous"),
+        ));
+    }
+    Ok(m.leading_ones() as u8)
+}
+
+/// The prefix length of a contiguous IPv6 prefix mask.
+pub(crate) fn v6_prefix_len(what: &'static str, mask: Ipv6Addr) -> Result<u8, DecodeError> {
+    let m = mask.to_bits();
+    if m.leading_ones() + m.trailing_zeros() != u128::BITS {
+        return Err(DecodeError::new(
+            what,
+            format!("prefix mask {mask} is not contiguous"),
+        ));
+    }
+    Ok(m.leading_ones() as u8)
+}
+
+/// The historical classful netmask that `in_aifaddr_ioctl` uses when
+/// `ifra_mask.sin_len` is 0 (`IN_CLASSA`/`IN_CLASSB`, else `IN_CLASSC_NET`).
+fn classful_prefix_len(addr: Ipv4Addr) -> u8 {
+    let i = addr.to_bits();
+    if i & 0x8000_0000 == 0 {
+        8
+    } else if i & 0xc000_0000 == 0x8000_0000 {
+        16
+    } else {
+        24
+    }
 }
 
 /// Decoded `in_aliasreq`: (name, address with prefix from the mask, vhid).
+///
+/// Follows `in_aifaddr_ioctl` (`sys/netinet/in.c`): `ifra_addr` must have
+/// `sin_len` 16 and `AF_INET`; `ifra_broadaddr` and `ifra_mask` are optional
+/// (`sin_len` 0) but, when present, must be 16 / `AF_INET` too. A missing
+/// mask means the classful default (the kernel prints a warning and uses
+/// it). A non-contiguous mask, which the kernel would store as is, cannot be
+/// a prefix and is an error.
 pub fn decode_in_aliasreq(buf: &[u8]) -> Result<(String, Ipv4Net, i32), DecodeError> {
-    let _ = buf;
-    todo!("ioctl helper")
+    const WHAT: &str = "in_aliasreq";
+    let req: in_aliasreq = read_struct(WHAT, buf)?;
+    let name = decode_ifname(&req.ifra_name)?;
+    let addr = sin_addr(
+        WHAT,
+        "ifra_addr",
+        offset_of!(in_aliasreq, ifra_addr),
+        &req.ifra_addr,
+    )?;
+    if req.ifra_broadaddr.sin_len != 0 {
+        check_sin_header(
+            WHAT,
+            "ifra_broadaddr",
+            offset_of!(in_aliasreq, ifra_broadaddr),
+            &req.ifra_broadaddr,
+        )?;
+    }
+    let prefix = if req.ifra_mask.sin_len == 0 {
+        classful_prefix_len(addr)
+    } else {
+        let mask = sin_addr(
+            WHAT,
+            "ifra_mask",
+            offset_of!(in_aliasreq, ifra_mask),
+            &req.ifra_mask,
+        )?;
+        v4_prefix_len(WHAT, mask)?
+    };
+    let net = Ipv4Net::new(addr, prefix).map_err(|e| DecodeError::new(WHAT, e.to_string()))?;
+    Ok((name, net, req.ifra_vhid))
 }
 
 /// Decoded `in6_aliasreq`: (name, address with prefix from the mask, vhid).
+///
+/// Follows `in6_validate_ifra` (`sys/netinet6/in6.c`): `ifra_addr` must have
+/// `sin6_len` 28 and `AF_INET6`; the mask's family is not checked ("netmask
+/// does not carry fields other than sin6_len"), its `sin6_len` may not exceed
+/// 28 and a mask shorter than 28 bytes has its missing bytes read as zero
+/// (`in6_mask2len` stops at `sin6_len`). A zero `sin6_len` (only valid when
+/// changing an existing address), a non-contiguous mask and prefix length 0
+/// (`plen <= 0`) are errors, as they are EINVAL there.
 pub fn decode_in6_aliasreq(buf: &[u8]) -> Result<(String, Ipv6Net, i32), DecodeError> {
-    let _ = buf;
-    todo!("ioctl helper")
+    const WHAT: &str = "in6_aliasreq";
+    let req: in6_aliasreq = read_struct(WHAT, buf)?;
+    let name = decode_ifname(&req.ifra_name)?;
+    let addr = sin6_addr(
+        WHAT,
+        "ifra_addr",
+        offset_of!(in6_aliasreq, ifra_addr),
+        &req.ifra_addr,
+    )?;
+    let mask_off = offset_of!(in6_aliasreq, ifra_prefixmask);
+    let mask_len = req.ifra_prefixmask.sin6_len;
+    if mask_len == 0 || mask_len > SIN6_LEN {
+        return Err(DecodeError::new(
+            WHAT,
+            format!(
+                "ifra_prefixmask (offset {mask_off}): sin6_len {mask_len}, expected 1..={SIN6_LEN}"
+            ),
+        ));
+    }
+    // Bytes of sin6_addr (offset 8 in the sockaddr) covered by sin6_len.
+    let covered = usize::from(mask_len).saturating_sub(offset_of!(sockaddr_in6, sin6_addr));
+    let mut mask = [0u8; 16];
+    for (dst, src) in mask
+        .iter_mut()
+        .zip(req.ifra_prefixmask.sin6_addr)
+        .take(covered)
+    {
+        *dst = src;
+    }
+    let prefix = v6_prefix_len(WHAT, Ipv6Addr::from(mask))?;
+    if prefix == 0 {
+        return Err(DecodeError::new(
+            WHAT,
+            format!(
+                "ifra_prefixmask (offset {mask_off}): prefix length 0 (in6_validate_ifra: EINVAL)"
+            ),
+        ));
+    }
+    let net = Ipv6Net::new(addr, prefix).map_err(|e| DecodeError::new(WHAT, e.to_string()))?;
+    Ok((name, net, req.ifra_vhid))
 }
 
 /// Decoded SIOCDIFADDR `ifreq`: (name, address).
+///
+/// Strict: `ifru_addr` must be a `sockaddr_in` (`sin_len` 16, `AF_INET`).
+/// The kernel is more lenient, see [`decode_ifreq_addr_or_any`].
 pub fn decode_ifreq_addr(buf: &[u8]) -> Result<(String, Ipv4Addr), DecodeError> {
-    let _ = buf;
-    todo!("ioctl helper")
+    const WHAT: &str = "ifreq";
+    let req: ifreq = read_struct(WHAT, buf)?;
+    let name = decode_ifname(&req.ifr_name)?;
+    let sa: sockaddr_in = zerocopy::transmute!(req.ifr_ifru);
+    let addr = sin_addr(WHAT, "ifru_addr", offset_of!(ifreq, ifr_ifru), &sa)?;
+    Ok((name, addr))
+}
+
+/// SIOCDIFADDR as the kernel reads it: `in_difaddr_ioctl`
+/// (`sys/netinet/in.c`) treats an `ifru_addr` whose `sin_len` is not 16 or
+/// whose family is not `AF_INET` as "delete any": it removes the first IPv4
+/// address of the interface. `None` stands for that case.
+pub fn decode_ifreq_addr_or_any(buf: &[u8]) -> Result<(String, Option<Ipv4Addr>), DecodeError> {
+    let req: ifreq = read_struct("ifreq", buf)?;
+    let name = decode_ifname(&req.ifr_name)?;
+    let sa: sockaddr_in = zerocopy::transmute!(req.ifr_ifru);
+    let addr =
+        (sa.sin_len == SIN_LEN && sa.sin_family == AF_INET).then(|| Ipv4Addr::from(sa.sin_addr));
+    Ok((name, addr))
 }
 
 /// Decoded SIOCDIFADDR_IN6 `in6_ifreq`: (name, address).
 pub fn decode_in6_ifreq_addr(buf: &[u8]) -> Result<(String, Ipv6Addr), DecodeError> {
-    let _ = buf;
-    todo!("ioctl helper")
+    const WHAT: &str = "in6_ifreq";
+    let req: in6_ifreq = read_struct(WHAT, buf)?;
+    let name = decode_ifname(&req.ifr_name)?;
+    let (sa, _) = sockaddr_in6::read_from_prefix(&req.ifr_ifru)
+        .map_err(|_| DecodeError::new(WHAT, "ifr_ifru is smaller than a sockaddr_in6"))?;
+    let addr = sin6_addr(WHAT, "ifru_addr", offset_of!(in6_ifreq, ifr_ifru), &sa)?;
+    Ok((name, addr))
 }
 
-/// Zero `carpr_key` of every whole `carpreq` in `buf` (for the wire trace).
-pub fn redact_carpreq_keys(buf: &mut [u8]) {
-    let _ = buf;
-    todo!("ioctl helper")
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn key(s: &[u8]) -> [u8; CARP_KEY_LEN] {
+        let mut k = [0u8; CARP_KEY_LEN];
+        k[..s.len()].copy_from_slice(s);
+        k
+    }
+
+    fn v4(s: &str) -> Ipv4Net {
+        s.parse().unwrap()
+    }
+
+    fn v6(s: &str) -> Ipv6Net {
+        s.parse().unwrap()
+    }
+
+    /// "em0" NUL-padded to IFNAMSIZ 16: 'e' 0x65, 'm' 0x6d, '0' 0x30.
+    const EM0: [u8; 16] = [0x65, 0x6d, 0x30, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+
+    // -- names --------------------------------------------------------------
+
+    #[test]
+    fn ifname_pads_with_nul() {
+        assert_eq!(ifname("em0").unwrap(), EM0);
+        let fifteen = "abcdefghijklmno";
+        let raw = ifname(fifteen).unwrap();
+        assert_eq!(&raw[..15], fifteen.as_bytes());
+        assert_eq!(raw[15], 0);
+        assert_eq!(decode_ifname(&raw).unwrap(), fifteen);
+        assert_eq!(ifname("vlan0.100").unwrap()[..10], *b"vlan0.100\0");
+    }
+
+    #[test]
+    fn ifname_refuses_bad_names() {
+        let e = ifname("").unwrap_err();
+        assert!(e.to_string().contains("empty"), "{e}");
+        let e = ifname("abcdefghijklmnop").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "ifr_name: interface name \"abcdefghijklmnop\" is longer than 15 bytes (IFNAMSIZ 16)"
+        );
+        let e = ifname("em\0").unwrap_err();
+        assert!(e.to_string().contains("NUL"), "{e}");
+        // 15 bytes counted in bytes, not chars: 8 two-byte chars = 16 bytes.
+        assert!(ifname("éééééééé").is_err());
+        // Every encoder taking a name refuses the same way.
+        assert!(carp_ifreq("").is_err());
+        assert!(in_aliasreq("abcdefghijklmnop", v4("192.0.2.1/24"), 1).is_err());
+        assert!(in6_aliasreq("", v6("2001:db8::1/64"), 1).is_err());
+        assert!(ifreq_addr("a\0b", Ipv4Addr::LOCALHOST).is_err());
+        assert!(in6_ifreq_addr("abcdefghijklmnop", Ipv6Addr::LOCALHOST).is_err());
+    }
+
+    #[test]
+    fn decode_ifname_bad_inputs() {
+        // No NUL in 16 bytes (the 17th byte is a NUL but outside the field).
+        let mut raw = [b'a'; 17];
+        raw[16] = 0;
+        assert!(
+            decode_ifname(&raw)
+                .unwrap_err()
+                .to_string()
+                .contains("no NUL")
+        );
+        assert!(decode_ifname(b"em0").is_err());
+        assert!(decode_ifname(&[]).is_err());
+        let e = decode_ifname(&[0x65, 0xff, 0, 0]).unwrap_err();
+        assert!(e.to_string().contains("not UTF-8"), "{e}");
+        // Up to the first NUL; bytes after it are ignored.
+        assert_eq!(decode_ifname(b"em0\0junk\0").unwrap(), "em0");
+        assert_eq!(decode_ifname(&[0; 16]).unwrap(), "");
+    }
+
+    // -- SIOCSVH / SIOCGVH ---------------------------------------------------
+
+    #[test]
+    fn carp_ifreq_bytes() {
+        // struct ifreq (32): ifr_name "em0" @0..16, ifr_data @16..24 left 0
+        // for the syscall layer, rest of the union @24..32 zero.
+        let mut expected = [0u8; 32];
+        expected[..3].copy_from_slice(&[0x65, 0x6d, 0x30]);
+        assert_eq!(carp_ifreq("em0").unwrap(), expected);
+    }
+
+    #[test]
+    fn carpreq_set_bytes() {
+        // struct carpreq (reference §3.1), little-endian ints:
+        #[rustfmt::skip]
+        let expected: [u8; 40] = [
+            0x00, 0x00, 0x00, 0x00, // @0  carpr_count 0
+            0x01, 0x00, 0x00, 0x00, // @4  carpr_vhid 1
+            0x00, 0x00, 0x00, 0x00, // @8  carpr_state 0 (INIT = no change)
+            0x64, 0x00, 0x00, 0x00, // @12 carpr_advskew 100 = 0x64
+            0x01, 0x00, 0x00, 0x00, // @16 carpr_advbase 1
+            // @20 carpr_key "testpass" = 74 65 73 74 70 61 73 73, NUL-padded to 20
+            0x74, 0x65, 0x73, 0x74, 0x70, 0x61, 0x73, 0x73,
+            0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        ];
+        assert_eq!(carpreq_set(1, 0, 100, 1, &key(b"testpass")), expected);
+    }
+
+    #[test]
+    fn carpreq_set_full_range() {
+        // vhid 255, MASTER, advskew 254, advbase 255, a 20-byte key.
+        let k = [0xab; 20];
+        let raw = carpreq_set(255, 2, 254, 255, &k);
+        assert_eq!(raw[4..8], [0xff, 0, 0, 0]);
+        assert_eq!(raw[8..12], [2, 0, 0, 0]);
+        assert_eq!(raw[12..16], [0xfe, 0, 0, 0]);
+        assert_eq!(raw[16..20], [0xff, 0, 0, 0]);
+        assert_eq!(raw[20..40], k);
+    }
+
+    #[test]
+    fn carpreq_get_bytes() {
+        // ifconfig 10-13: carpr_count 1 @0, carpr_vhid @4, everything else 0.
+        let mut expected = [0u8; 40];
+        expected[0] = 0x01;
+        expected[4] = 0x07;
+        assert_eq!(carpreq_get(7), expected);
+    }
+
+    #[test]
+    fn carpreq_get_all_bytes() {
+        // 3 × 40 = 120 zero bytes except element 0's carpr_count = 3 @0.
+        let mut expected = vec![0u8; 120];
+        expected[0] = 0x03;
+        assert_eq!(carpreq_get_all(3), expected);
+        assert!(carpreq_get_all(0).is_empty());
+        let one = carpreq_get_all(1);
+        assert_eq!(one.len(), 40);
+        assert_eq!(one[..4], [1, 0, 0, 0]);
+        // ifconfig 10-13 asks for CARP_MAXVHID = 255 at once: 0xff @0.
+        let max = carpreq_get_all(255);
+        assert_eq!(max.len(), 10_200);
+        assert_eq!(max[..8], [0xff, 0, 0, 0, 0, 0, 0, 0]);
+        assert!(max[8..].iter().all(|&b| b == 0));
+    }
+
+    #[test]
+    fn carpreq_round_trips() {
+        let set = decode_carpreqs(&carpreq_set(9, 1, 30, 3, &key(b"pw")), 1).unwrap();
+        assert_eq!(
+            set,
+            vec![carpreq {
+                carpr_count: 0,
+                carpr_vhid: 9,
+                carpr_state: 1,
+                carpr_advskew: 30,
+                carpr_advbase: 3,
+                carpr_key: key(b"pw"),
+            }]
+        );
+        let get = decode_carpreqs(&carpreq_get(200), 1).unwrap();
+        assert_eq!(get[0].carpr_count, 1);
+        assert_eq!(get[0].carpr_vhid, 200);
+        let all = decode_carpreqs(&carpreq_get_all(4), 4).unwrap();
+        assert_eq!(all.len(), 4);
+        assert_eq!(all[0].carpr_count, 4);
+        assert!(all[1..].iter().all(|r| *r == carpreq::default()));
+
+        // The emulated kernel's copyout and our decoding agree.
+        let reqs = [
+            set[0],
+            get[0],
+            carpreq {
+                carpr_vhid: 3,
+                carpr_count: 3,
+                ..carpreq::default()
+            },
+        ];
+        let mut buf = carpreq_get_all(3);
+        encode_carpreqs(&reqs, &mut buf).unwrap();
+        assert_eq!(decode_carpreqs(&buf, 3).unwrap(), reqs);
+        // Element 1 landed at offset 40.
+        assert_eq!(buf[40..48], [1, 0, 0, 0, 200, 0, 0, 0]);
+        // Fewer requests than the buffer holds: the tail is untouched.
+        let mut buf = vec![0xee; 80];
+        encode_carpreqs(&reqs[..1], &mut buf).unwrap();
+        assert!(buf[40..].iter().all(|&b| b == 0xee));
+        // Zero requests into an empty buffer is fine.
+        encode_carpreqs(&[], &mut []).unwrap();
+        assert!(decode_carpreqs(&[], 0).unwrap().is_empty());
+    }
+
+    #[test]
+    fn carpreq_buffers_too_short() {
+        let buf = carpreq_get_all(3);
+        for len in 0..120 {
+            let e = decode_carpreqs(&buf[..len], 3).unwrap_err();
+            assert!(
+                e.to_string().contains(&format!("buffer of {len} bytes")),
+                "{e}"
+            );
+        }
+        // A trailing partial element is fine when not asked for.
+        assert_eq!(decode_carpreqs(&buf[..119], 2).unwrap().len(), 2);
+        // A count from the kernel that overflows usize arithmetic.
+        assert!(decode_carpreqs(&buf, usize::MAX).is_err());
+        assert!(decode_carpreqs(&buf, usize::MAX / 40 + 1).is_err());
+
+        let reqs = [carpreq::default(); 2];
+        for len in 0..80 {
+            let mut short = vec![0u8; len];
+            assert!(encode_carpreqs(&reqs, &mut short).is_err(), "len {len}");
+        }
+    }
+
+    #[test]
+    fn redact_zeroes_only_keys_of_whole_elements() {
+        let mut buf = Vec::new();
+        buf.extend_from_slice(&carpreq_set(1, 2, 3, 4, &[0x11; 20]));
+        buf.extend_from_slice(&carpreq_set(5, 1, 7, 8, &[0x22; 20]));
+        // A trailing partial element (30 bytes) is left alone.
+        buf.extend_from_slice(&[0x33; 30]);
+        redact_carpreq_keys(&mut buf);
+        assert_eq!(buf[..20], carpreq_set(1, 2, 3, 4, &[0; 20])[..20]);
+        assert_eq!(buf[20..40], [0; 20]);
+        assert_eq!(buf[40..60], carpreq_set(5, 1, 7, 8, &[0; 20])[..20]);
+        assert_eq!(buf[60..80], [0; 20]);
+        assert_eq!(buf[80..], [0x33; 30]);
+        let mut tiny = [0x44; 39];
+        redact_carpreq_keys(&mut tiny);
+        assert_eq!(tiny, [0x44; 39]);
+    }
+
+    // -- SIOCAIFADDR ---------------------------------------------------------
+
+    #[test]
+    fn in_aliasreq_vip_bytes() {
+        // ifconfig em0 inet vhid 1 alias 192.168.1.50/32 (the Handbook VIP).
+        // struct in_aliasreq (68, reference §3.4); sockaddr_in (16) is
+        // sin_len, sin_family, sin_port[2], sin_addr[4], sin_zero[8].
+        #[rustfmt::skip]
+        let expected: [u8; 68] = [
+            // @0 ifra_name "em0"
+            0x65, 0x6d, 0x30, 0x00, 0x00, 0x00, 0x00, 0x00,
+            0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+            // @16 ifra_addr: sin_len 16, AF_INET 2, port 0, 192.168.1.50 = c0 a8 01 32
+            0x10, 0x02, 0x00, 0x00, 0xc0, 0xa8, 0x01, 0x32,
+            0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+            // @32 ifra_broadaddr: all zero (sin_len 0 = let in.c derive it)
+            0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+            0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+            // @48 ifra_mask: sin_len 16, AF_INET 2, /32 = 255.255.255.255
+            0x10, 0x02, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff,
+            0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+            // @64 ifra_vhid 1
+            0x01, 0x00, 0x00, 0x00,
+        ];
+        assert_eq!(
+            in_aliasreq("em0", v4("192.168.1.50/32"), 1).unwrap(),
+            expected
+        );
+    }
+
+    #[test]
+    fn in_aliasreq_subnet_bytes() {
+        let raw = in_aliasreq("em0", v4("192.0.2.1/24"), 5).unwrap();
+        assert_eq!(raw[..16], EM0);
+        // ifra_addr: 16, 2, port 0 0, 192.0.2.1 = c0 00 02 01, zero.
+        assert_eq!(
+            raw[16..32],
+            [
+                0x10, 0x02, 0, 0, 0xc0, 0x00, 0x02, 0x01, 0, 0, 0, 0, 0, 0, 0, 0
+            ]
+        );
+        assert_eq!(raw[32..48], [0; 16]);
+        // ifra_mask: /24 = 255.255.255.0 = ff ff ff 00.
+        assert_eq!(
+            raw[48..64],
+            [
+                0x10, 0x02, 0, 0, 0xff, 0xff, 0xff, 0x00, 0, 0, 0, 0, 0, 0, 0, 0
+            ]
+        );
+        assert_eq!(raw[64..68], [0x05, 0, 0, 0]);
+    }
+
+    #[test]
+    fn in_aliasreq_round_trips() {
+        for (net, vhid) in [
+            ("192.168.1.50/32", 1),
+            ("192.0.2.1/24", 255),
+            ("10.0.0.1/8", 0),
+            ("0.0.0.0/0", 3),
+        ] {
+            let raw = in_aliasreq("vlan0.100", v4(net), vhid).unwrap();
+            assert_eq!(
+                decode_in_aliasreq(&raw).unwrap(),
+                ("vlan0.100".to_string(), v4(net), i32::from(vhid))
+            );
+        }
+    }
+
+    #[test]
+    fn decode_in_aliasreq_bad_inputs() {
+        let good = in_aliasreq("em0", v4("192.0.2.1/24"), 1).unwrap();
+        for len in 0..68 {
+            let e = decode_in_aliasreq(&good[..len]).unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                format!("in_aliasreq: {len} bytes, need 68 (sizeof(struct in_aliasreq))")
+            );
+        }
+        // Longer than the structure: only the first 68 bytes are the request.
+        let mut long = good.to_vec();
+        long.extend_from_slice(&[0xff; 8]);
+        assert!(decode_in_aliasreq(&long).is_ok());
+
+        let bad = |off: usize, val: u8| {
+            let mut raw = good;
+            raw[off] = val;
+            decode_in_aliasreq(&raw).unwrap_err().to_string()
+        };
+        // ifra_addr: wrong sin_len, wrong family (AF_INET6), sin_len 0.
+        assert!(bad(16, 15).contains("ifra_addr (offset 16): sin_len 15, expected 16"));
+        assert!(bad(16, 0).contains("sin_len 0"));
+        assert!(
+            bad(17, AF_INET6)
+                .contains("ifra_addr (offset 17): sin_family 28, expected AF_INET (2)")
+        );
+        // ifra_broadaddr present but malformed.
+        assert!(bad(32, 8).contains("ifra_broadaddr (offset 32): sin_len 8"));
+        let mut raw = good;
+        raw[32] = 16;
+        raw[33] = 0;
+        assert!(
+            decode_in_aliasreq(&raw)
+                .unwrap_err()
+                .to_string()
+                .contains("ifra_broadaddr (offset 33): sin_family 0")
+        );
+        // ifra_mask malformed.
+        assert!(bad(48, 17).contains("ifra_mask (offset 48): sin_len 17"));
+        assert!(bad(49, 18).contains("ifra_mask (offset 49): sin_family 18"));
+        // Non-contiguous masks.
+        assert_eq!(
+            bad(53, 0x00).replace("in_aliasreq: ", ""),
+            "netmask 255.0.255.0 is not contiguous"
+        );
+        assert!(bad(55, 0x01).contains("netmask 255.255.255.1 is not contiguous"));
+        assert!(bad(52, 0x7f).contains("is not contiguous"));
+        // Name without NUL.
+        let mut raw = good;
+        raw[..16].fill(b'x');
+        assert!(
+            decode_in_aliasreq(&raw)
+                .unwrap_err()
+                .to_string()
+                .contains("no NUL")
+        );
+    }
+
+    #[test]
+    fn decode_in_aliasreq_kernel_leniency() {
+        // A present, well-formed broadcast address is accepted.
+        let mut raw = in_aliasreq("em0", v4("192.0.2.1/24"), 1).unwrap();
+        raw[32..40].copy_from_slice(&[16, AF_INET, 0, 0, 192, 0, 2, 255]);
+        assert_eq!(decode_in_aliasreq(&raw).unwrap().1, v4("192.0.2.1/24"));
+        // Mask with sin_len 0: in.c's historical classful default.
+        for (addr, expected) in [
+            ("10.1.2.3/32", "10.1.2.3/8"),
+            ("172.16.0.1/32", "172.16.0.1/16"),
+            ("192.0.2.1/32", "192.0.2.1/24"),
+        ] {
+            let mut raw = in_aliasreq("em0", v4(addr), 1).unwrap();
+            raw[48..64].fill(0);
+            assert_eq!(decode_in_aliasreq(&raw).unwrap().1, v4(expected), "{addr}");
+        }
+    }
+
+    // -- SIOCAIFADDR_IN6 -----------------------------------------------------
+
+    #[test]
+    fn in6_aliasreq_bytes() {
+        // ifconfig em0 inet6 vhid 2 alias 2001:db8::51/128.
+        // struct in6_aliasreq (136, reference §3.5); sockaddr_in6 (28) is
+        // sin6_len, sin6_family, port[2], flowinfo[4], addr[16], scope_id u32.
+        #[rustfmt::skip]
+        let expected: [u8; 136] = [
+            // @0 ifra_name "em0"
+            0x65, 0x6d, 0x30, 0x00, 0x00, 0x00, 0x00, 0x00,
+            0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+            // @16 ifra_addr: sin6_len 28 = 0x1c, AF_INET6 28 = 0x1c, port 0, flowinfo 0
+            0x1c, 0x1c, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+            // @24 2001:db8::51
+            0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x00,
+            0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x51,
+            // @40 sin6_scope_id 0
+            0x00, 0x00, 0x00, 0x00,
+            // @44 ifra_dstaddr: 28 zero bytes
+            0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+            0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+            0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+            0x00, 0x00, 0x00, 0x00,
+            // @72 ifra_prefixmask: 28, AF_INET6, port 0, flowinfo 0
+            0x1c, 0x1c, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+            // @80 /128 = 16 × ff
+            0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+            0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+            // @96 scope_id 0
+            0x00, 0x00, 0x00, 0x00,
+            // @100 ifra_flags 0
+            0x00, 0x00, 0x00, 0x00,
+            // @104 ia6t_expire 0 (time_t, 8), @112 ia6t_preferred 0 (8)
+            0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+            0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+            // @120 ia6t_vltime, @124 ia6t_pltime = ND6_INFINITE_LIFETIME 0xffffffff
+            0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+            // @128 ifra_vhid 2
+            0x02, 0x00, 0x00, 0x00,
+            // @132 tail padding to alignment 8
+            0x00, 0x00, 0x00, 0x00,
+        ];
+        assert_eq!(
+            in6_aliasreq("em0", v6("2001:db8::51/128"), 2).unwrap(),
+            expected
+        );
+    }
+
+    #[test]
+    fn in6_aliasreq_prefix_mask() {
+        // /64: 8 × ff then 8 × 00 at @80..96; /65: one more bit, 0x80 @88.
+        let raw = in6_aliasreq("em0", v6("2001:db8::1/64"), 1).unwrap();
+        assert_eq!(
+            raw[80..96],
+            [
+                0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0
+            ]
+        );
+        let raw = in6_aliasreq("em0", v6("2001:db8::1/65"), 1).unwrap();
+        assert_eq!(raw[88], 0x80);
+        assert_eq!(raw[89..96], [0; 7]);
+    }
+
+    #[test]
+    fn in6_aliasreq_refusals() {
+        let e = in6_aliasreq("em0", v6("fe80::1/64"), 1).unwrap_err();
+        assert!(
+            e.to_string().contains("link-local VIPs are not supported"),
+            "{e}"
+        );
+        assert!(in6_aliasreq("em0", v6("febf:ffff::1/64"), 1).is_err());
+        // fec0::/10 (deprecated site-local) is not link-local.
+        assert!(in6_aliasreq("em0", v6("fec0::1/64"), 1).is_ok());
+        let e = in6_aliasreq("em0", v6("::/0"), 1).unwrap_err();
+        assert!(e.to_string().contains("prefix length 0"), "{e}");
+        let e = in6_ifreq_addr("em0", "fe80::51".parse().unwrap()).unwrap_err();
+        assert!(
+            e.to_string().contains("link-local VIPs are not supported"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn in6_aliasreq_round_trips() {
+        for (net, vhid) in [
+            ("2001:db8::51/128", 2),
+            ("2001:db8::1/64", 255),
+            ("2001:db8::1/1", 0),
+            ("::1/127", 9),
+        ] {
+            let raw = in6_aliasreq("bridge0", v6(net), vhid).unwrap();
+            assert_eq!(
+                decode_in6_aliasreq(&raw).unwrap(),
+                ("bridge0".to_string(), v6(net), i32::from(vhid))
+            );
+        }
+    }
+
+    #[test]
+    fn decode_in6_aliasreq_bad_inputs() {
+        let good = in6_aliasreq("em0", v6("2001:db8::51/64"), 2).unwrap();
+        for len in 0..136 {
+            let e = decode_in6_aliasreq(&good[..len]).unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                format!("in6_aliasreq: {len} bytes, need 136 (sizeof(struct in6_aliasreq))")
+            );
+        }
+        let bad = |off: usize, val: u8| {
+            let mut raw = good;
+            raw[off] = val;
+            decode_in6_aliasreq(&raw).unwrap_err().to_string()
+        };
+        assert!(bad(16, 27).contains("ifra_addr (offset 16): sin6_len 27, expected 28"));
+        assert!(bad(16, 16).contains("sin6_len 16"));
+        assert!(
+            bad(17, AF_INET)
+                .contains("ifra_addr (offset 17): sin6_family 2, expected AF_INET6 (28)")
+        );
+        // Linux's AF_INET6 (10) is not FreeBSD's.
+        assert!(bad(17, 10).contains("sin6_family 10"));
+        assert!(bad(72, 29).contains("ifra_prefixmask (offset 72): sin6_len 29"));
+        assert!(bad(72, 0).contains("sin6_len 0"));
+        // Non-contiguous: a stray bit after the /64 (byte 89 = mask byte 9
+        // = low byte of the fifth group), and a hole at the top.
+        assert!(bad(89, 0x01).contains("prefix mask ffff:ffff:ffff:ffff:1:: is not contiguous"));
+        assert!(bad(80, 0x7f).contains("is not contiguous"));
+        // All-zero mask: prefix length 0, EINVAL in the kernel.
+        let mut raw = good;
+        raw[80..96].fill(0);
+        assert!(
+            decode_in6_aliasreq(&raw)
+                .unwrap_err()
+                .to_string()
+                .contains("prefix length 0")
+        );
+    }
+
+    #[test]
+    fn decode_in6_aliasreq_kernel_leniency() {
+        // The mask's family is not checked (ifconfig's ioctl path sends 0).
+        let mut raw = in6_aliasreq("em0", v6("2001:db8::51/64"), 2).unwrap();
+        raw[73] = 0;
+        assert_eq!(decode_in6_aliasreq(&raw).unwrap().1, v6("2001:db8::51/64"));
+        // A mask with sin6_len 16 covers only 8 bytes of sin6_addr: the rest
+        // reads as zero, so a /128 mask with sin6_len 16 is a /64.
+        let mut raw = in6_aliasreq("em0", v6("2001:db8::51/128"), 2).unwrap();
+        raw[72] = 16;
+        assert_eq!(decode_in6_aliasreq(&raw).unwrap().1, v6("2001:db8::51/64"));
+        // sin6_len 8 covers none of it: prefix length 0, refused.
+        raw[72] = 8;
+        assert!(decode_in6_aliasreq(&raw).is_err());
+    }
+
+    // -- SIOCDIFADDR / SIOCDIFADDR_IN6 ---------------------------------------
+
+    #[test]
+    fn ifreq_addr_bytes() {
+        #[rustfmt::skip]
+        let expected: [u8; 32] = [
+            // @0 ifr_name "em0"
+            0x65, 0x6d, 0x30, 0x00, 0x00, 0x00, 0x00, 0x00,
+            0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+            // @16 ifru_addr: sin_len 16, AF_INET, port 0, 192.168.1.50, sin_zero
+            0x10, 0x02, 0x00, 0x00, 0xc0, 0xa8, 0x01, 0x32,
+            0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        ];
+        assert_eq!(
+            ifreq_addr("em0", Ipv4Addr::new(192, 168, 1, 50)).unwrap(),
+            expected
+        );
+    }
+
+    #[test]
+    fn in6_ifreq_addr_bytes() {
+        let raw = in6_ifreq_addr("em0", "2001:db8::51".parse().unwrap()).unwrap();
+        // sizeof(struct in6_ifreq) = 16 + 272 (icmp6_ifstat, the largest
+        // union member) = 288; SIOCDIFADDR_IN6 encodes 0x120 = 288.
+        assert_eq!(raw.len(), 288);
+        #[rustfmt::skip]
+        let head: [u8; 44] = [
+            // @0 ifr_name "em0"
+            0x65, 0x6d, 0x30, 0x00, 0x00, 0x00, 0x00, 0x00,
+            0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+            // @16 ifru_addr: sin6_len 28, AF_INET6 28, port 0, flowinfo 0
+            0x1c, 0x1c, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+            // @24 2001:db8::51
+            0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x00,
+            0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x51,
+            // @40 sin6_scope_id 0
+            0x00, 0x00, 0x00, 0x00,
+        ];
+        assert_eq!(raw[..44], head);
+        assert!(raw[44..].iter().all(|&b| b == 0));
+    }
+
+    #[test]
+    fn difaddr_round_trips() {
+        for a in [
+            Ipv4Addr::new(192, 168, 1, 50),
+            Ipv4Addr::UNSPECIFIED,
+            Ipv4Addr::BROADCAST,
+        ] {
+            let raw = ifreq_addr("lagg0", a).unwrap();
+            assert_eq!(decode_ifreq_addr(&raw).unwrap(), ("lagg0".to_string(), a));
+            assert_eq!(
+                decode_ifreq_addr_or_any(&raw).unwrap(),
+                ("lagg0".to_string(), Some(a))
+            );
+        }
+        for a in ["2001:db8::51", "::1", "ff02::12"] {
+            let a: Ipv6Addr = a.parse().unwrap();
+            let raw = in6_ifreq_addr("em1", a).unwrap();
+            assert_eq!(decode_in6_ifreq_addr(&raw).unwrap(), ("em1".to_string(), a));
+        }
+    }
+
+    #[test]
+    fn decode_difaddr_bad_inputs() {
+        let good = ifreq_addr("em0", Ipv4Addr::new(192, 0, 2, 1)).unwrap();
+        for len in 0..32 {
+            let e = decode_ifreq_addr(&good[..len]).unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                format!("ifreq: {len} bytes, need 32 (sizeof(struct ifreq))")
+            );
+            assert!(decode_ifreq_addr_or_any(&good[..len]).is_err());
+        }
+        let mut raw = good;
+        raw[16] = 8;
+        assert!(
+            decode_ifreq_addr(&raw)
+                .unwrap_err()
+                .to_string()
+                .contains("ifru_addr (offset 16): sin_len 8")
+        );
+        // The kernel's "delete any" reading of the same bytes.
+        assert_eq!(
+            decode_ifreq_addr_or_any(&raw).unwrap(),
+            ("em0".to_string(), None)
+        );
+        let mut raw = good;
+        raw[17] = AF_INET6;
+        assert!(
+            decode_ifreq_addr(&raw)
+                .unwrap_err()
+                .to_string()
+                .contains("sin_family 28")
+        );
+        assert_eq!(decode_ifreq_addr_or_any(&raw).unwrap().1, None);
+
+        let good6 = in6_ifreq_addr("em0", "2001:db8::1".parse().unwrap()).unwrap();
+        for len in 0..288 {
+            let e = decode_in6_ifreq_addr(&good6[..len]).unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                format!("in6_ifreq: {len} bytes, need 288 (sizeof(struct in6_ifreq))")
+            );
+        }
+        let mut raw = good6.clone();
+        raw[16] = 16;
+        assert!(
+            decode_in6_ifreq_addr(&raw)
+                .unwrap_err()
+                .to_string()
+                .contains("ifru_addr (offset 16): sin6_len 16")
+        );
+        let mut raw = good6;
+        raw[17] = AF_INET;
+        assert!(
+            decode_in6_ifreq_addr(&raw)
+                .unwrap_err()
+                .to_string()
+                .contains("sin6_family 2")
+        );
+    }
+
+    #[test]
+    fn prefix_len_helpers() {
+        assert_eq!(v4_prefix_len("t", Ipv4Addr::new(0, 0, 0, 0)).unwrap(), 0);
+        assert_eq!(v4_prefix_len("t", Ipv4Addr::new(128, 0, 0, 0)).unwrap(), 1);
+        assert_eq!(
+            v4_prefix_len("t", Ipv4Addr::new(255, 255, 254, 0)).unwrap(),
+            23
+        );
+        assert_eq!(v4_prefix_len("t", Ipv4Addr::BROADCAST).unwrap(), 32);
+        assert!(v4_prefix_len("t", Ipv4Addr::new(0, 0, 0, 1)).is_err());
+        assert_eq!(v6_prefix_len("t", Ipv6Addr::UNSPECIFIED).unwrap(), 0);
+        assert_eq!(v6_prefix_len("t", Ipv6Addr::from(u128::MAX)).unwrap(), 128);
+        assert!(v6_prefix_len("t", Ipv6Addr::LOCALHOST).is_err());
+    }
+
+    // -- properties ----------------------------------------------------------
+
+    proptest! {
+        #[test]
+        fn decoders_never_panic(buf in proptest::collection::vec(any::<u8>(), 0..400), count in 0usize..12) {
+            let _ = decode_ifname(&buf);
+            let _ = decode_carpreqs(&buf, count);
+            let _ = decode_in_aliasreq(&buf);
+            let _ = decode_in6_aliasreq(&buf);
+            let _ = decode_ifreq_addr(&buf);
+            let _ = decode_ifreq_addr_or_any(&buf);
+            let _ = decode_in6_ifreq_addr(&buf);
+            let mut copy = buf.clone();
+            redact_carpreq_keys(&mut copy);
+            prop_assert_eq!(copy.len(), buf.len());
+            let _ = encode_carpreqs(&[carpreq::default(); 3], &mut copy);
+        }
+
+        /// Arbitrary bytes behind a valid header, so the checks after the
+        /// sockaddr headers (masks, names) are exercised too.
+        #[test]
+        fn decoders_never_panic_past_headers(mut buf in proptest::collection::vec(any::<u8>(), 136..300)) {
+            buf[16] = 16; buf[17] = AF_INET; buf[48] = 16; buf[49] = AF_INET;
+            let _ = decode_in_aliasreq(&buf);
+            let _ = decode_ifreq_addr(&buf);
+            buf[16] = 28; buf[17] = AF_INET6; buf[72] %= 29;
+            let _ = decode_in6_aliasreq(&buf);
+            if buf.len() >= 288 {
+                let _ = decode_in6_ifreq_addr(&buf);
+            }
+        }
+
+        #[test]
+        fn in_aliasreq_round_trip(addr in any::<u32>(), prefix in 0u8..=32, vhid in any::<u8>()) {
+            let net = Ipv4Net::new(Ipv4Addr::from(addr), prefix).unwrap();
+            let raw = in_aliasreq("em0", net, vhid).unwrap();
+            prop_assert_eq!(decode_in_aliasreq(&raw).unwrap(), ("em0".to_string(), net, i32::from(vhid)));
+        }
+
+        #[test]
+        fn in6_aliasreq_round_trip(addr in any::<u128>(), prefix in 1u8..=128, vhid in any::<u8>()) {
+            let net = Ipv6Net::new(Ipv6Addr::from(addr), prefix).unwrap();
+            prop_assume!(!net.addr().is_unicast_link_local());
+            let raw = in6_aliasreq("em0", net, vhid).unwrap();
+            prop_assert_eq!(decode_in6_aliasreq(&raw).unwrap(), ("em0".to_string(), net, i32::from(vhid)));
+        }
+
+        #[test]
+        fn carpreq_set_round_trip(vhid in any::<u8>(), state in any::<u32>(), skew in any::<u8>(), base in any::<u8>(), k in any::<[u8; 20]>()) {
+            let r = decode_carpreqs(&carpreq_set(vhid, state, skew, base, &k), 1).unwrap()[0];
+            prop_assert_eq!(r.carpr_vhid, i32::from(vhid));
+            prop_assert_eq!(r.carpr_state.cast_unsigned(), state);
+            prop_assert_eq!(r.carpr_advskew, i32::from(skew));
+            prop_assert_eq!(r.carpr_advbase, i32::from(base));
+            prop_assert_eq!(r.carpr_key, k);
+        }
+    }
 }
