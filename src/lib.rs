@@ -6,6 +6,9 @@
 //! names libc, an ioctl or a sysctl string.
 #![deny(unsafe_code)]
 
+pub mod apply;
 pub mod cli;
+pub mod config;
 pub mod kernel;
 pub mod model;
+pub mod plan;

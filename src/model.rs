@@ -213,7 +213,10 @@ impl Key {
         }
         let mut bytes = [0u8; CARP_KEY_LEN];
         bytes[..password.len()].copy_from_slice(password);
-        Ok(Key { bytes, len: password.len() })
+        Ok(Key {
+            bytes,
+            len: password.len(),
+        })
     }
 
     /// The key as the kernel returns it: 20 raw bytes, NUL-padded. All zero
@@ -358,7 +361,9 @@ impl Interface {
     /// Whether `addr` lies in a subnet of one of this interface's own
     /// (non-CARP) addresses.
     pub fn has_subnet_for(&self, addr: IpAddr) -> bool {
-        self.addresses.iter().any(|a| a.vhid.is_none() && a.net.contains(&addr))
+        self.addresses
+            .iter()
+            .any(|a| a.vhid.is_none() && a.net.contains(&addr))
     }
 }
 
@@ -507,7 +512,10 @@ mod tests {
         assert_eq!(Vhid::new(255).unwrap().get(), 255);
         assert!(Vhid::new(256).is_err());
         assert!(Vhid::new(-1).is_err());
-        assert_eq!(Vhid::new(0).unwrap_err().to_string(), "vhid must be in 1-255, got 0");
+        assert_eq!(
+            Vhid::new(0).unwrap_err().to_string(),
+            "vhid must be in 1-255, got 0"
+        );
         assert!("x".parse::<Vhid>().is_err());
         assert_eq!(" 7".parse::<Vhid>().unwrap().get(), 7);
     }

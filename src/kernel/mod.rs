@@ -48,7 +48,8 @@ impl Errno {
 
     /// The symbolic name (`"EINVAL"`), or `"errno N"` for one we do not know.
     pub fn name(self) -> String {
-        self.entry().map_or_else(|| format!("errno {}", self.0), |e| e.1.to_string())
+        self.entry()
+            .map_or_else(|| format!("errno {}", self.0), |e| e.1.to_string())
     }
 
     /// Look an errno up by its symbolic name (`"EINVAL"`).
@@ -81,7 +82,11 @@ impl fmt::Debug for Errno {
 pub enum KernelError {
     /// The kernel refused a request.
     #[error("{op} on {target}: {errno}{}", hint_suffix(*.errno, op))]
-    Os { op: &'static str, target: String, errno: Errno },
+    Os {
+        op: &'static str,
+        target: String,
+        errno: Errno,
+    },
     /// A reply that does not decode: truncated, oversized or garbage.
     #[error("{op}: malformed reply from the kernel: {detail}")]
     Malformed { op: &'static str, detail: String },

@@ -11,7 +11,7 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use carpctl_sys::netlink as nl;
-use carpctl_sys::{CARP_KEY_LEN, INADDR_CARP_GROUP, IN6ADDR_CARP_GROUP, OSRELDATE_10_0};
+use carpctl_sys::{CARP_KEY_LEN, IN6ADDR_CARP_GROUP, INADDR_CARP_GROUP, OSRELDATE_10_0};
 use ipnet::IpNet;
 use zerocopy::FromBytes;
 
@@ -19,7 +19,7 @@ use super::netlink::{CarpAttrs, Reply};
 use super::{DecodeError, Syscalls, SysctlValue, ifaddrs, ioctl, netlink};
 use crate::kernel::{Errno, Kernel, KernelError, Result};
 use crate::model::{
-    Api, CarpState, CarpStats, CarpSysctls, DemotionDelta, Interface, Key, KernelInfo, Knob,
+    Api, CarpState, CarpStats, CarpSysctls, DemotionDelta, Interface, KernelInfo, Key, Knob,
     PeerUpdate, Protocol, Vhid, VhidStatus, VhidUpdate,
 };
 
@@ -50,11 +50,17 @@ fn os(op: &'static str, target: impl Into<String>) -> impl FnOnce(Errno) -> Kern
 }
 
 fn malformed(op: &'static str) -> impl FnOnce(DecodeError) -> KernelError {
-    move |e| KernelError::Malformed { op, detail: e.to_string() }
+    move |e| KernelError::Malformed {
+        op,
+        detail: e.to_string(),
+    }
 }
 
 fn request(op: &'static str) -> impl FnOnce(DecodeError) -> KernelError {
-    move |e| KernelError::Request { op, detail: e.to_string() }
+    move |e| KernelError::Request {
+        op,
+        detail: e.to_string(),
+    }
 }
 
 fn target(vhid: impl std::fmt::Display, ifname: &str) -> String {
@@ -63,7 +69,12 @@ fn target(vhid: impl std::fmt::Display, ifname: &str) -> String {
 
 impl<S: Syscalls> FreeBsdKernel<S> {
     pub fn new(sys: S) -> Self {
-        FreeBsdKernel { sys, seq: 0, backend: None, osreldate: None }
+        FreeBsdKernel {
+            sys,
+            seq: 0,
+            backend: None,
+            osreldate: None,
+        }
     }
 
     pub fn into_inner(self) -> S {
@@ -158,7 +169,13 @@ impl<S: Syscalls> FreeBsdKernel<S> {
         self.osreldate()?;
         let seq = self.next_seq();
         let req = netlink::getfamily_request(seq, nl::CARP_NL_FAMILY_NAME);
-        let found = match self.transact("CTRL_CMD_GETFAMILY", "family carp", (seq, &req), None, false) {
+        let found = match self.transact(
+            "CTRL_CMD_GETFAMILY",
+            "family carp",
+            (seq, &req),
+            None,
+            false,
+        ) {
             Ok(replies) => {
                 let mut family = None;
                 for r in replies {
@@ -211,20 +228,35 @@ impl<S: Syscalls> FreeBsdKernel<S> {
     fn status_from_attrs(ifname: &str, attrs: &CarpAttrs) -> Result<VhidStatus> {
         let op = "CARP_NL_CMD_GET";
         let bad = |detail: String| KernelError::Malformed { op, detail };
-        let raw_vhid = attrs.vhid.ok_or_else(|| bad(format!("reply for {ifname} has no CARP_NL_VHID")))?;
+        let raw_vhid = attrs
+            .vhid
+            .ok_or_else(|| bad(format!("reply for {ifname} has no CARP_NL_VHID")))?;
         let vhid = Vhid::new(i64::from(raw_vhid))
             .map_err(|e| bad(format!("reply for {ifname}: CARP_NL_VHID {raw_vhid}: {e}")))?;
         let raw_state = attrs.state.unwrap_or(0);
-        let state = CarpState::from_raw(raw_state)
-            .ok_or_else(|| bad(format!("{}: CARP_NL_STATE {raw_state} is not 0-2", target(vhid, ifname))))?;
+        let state = CarpState::from_raw(raw_state).ok_or_else(|| {
+            bad(format!(
+                "{}: CARP_NL_STATE {raw_state} is not 0-2",
+                target(vhid, ifname)
+            ))
+        })?;
         let protocol = match attrs.version {
             None => Protocol::Carp,
-            Some(v) => Protocol::from_raw(v)
-                .ok_or_else(|| bad(format!("{}: CARP_NL_VERSION {v} is not 2 or 3", target(vhid, ifname))))?,
+            Some(v) => Protocol::from_raw(v).ok_or_else(|| {
+                bad(format!(
+                    "{}: CARP_NL_VERSION {v} is not 2 or 3",
+                    target(vhid, ifname)
+                ))
+            })?,
         };
         let small = |name: &str, v: Option<i32>| -> Result<u8> {
             let v = v.unwrap_or(0);
-            u8::try_from(v).map_err(|_| bad(format!("{}: {name} {v} is out of range", target(vhid, ifname))))
+            u8::try_from(v).map_err(|_| {
+                bad(format!(
+                    "{}: {name} {v} is out of range",
+                    target(vhid, ifname)
+                ))
+            })
         };
         Ok(VhidStatus {
             interface: ifname.to_string(),
@@ -255,9 +287,20 @@ impl<S: Syscalls> FreeBsdKernel<S> {
         let state = u32::try_from(req.carpr_state)
             .ok()
             .and_then(CarpState::from_raw)
-            .ok_or_else(|| bad(format!("{}: carpr_state {} is not 0-2", target(vhid, ifname), req.carpr_state)))?;
+            .ok_or_else(|| {
+                bad(format!(
+                    "{}: carpr_state {} is not 0-2",
+                    target(vhid, ifname),
+                    req.carpr_state
+                ))
+            })?;
         let field = |name: &str, v: i32| -> Result<u8> {
-            u8::try_from(v).map_err(|_| bad(format!("{}: {name} {v} is out of range", target(vhid, ifname))))
+            u8::try_from(v).map_err(|_| {
+                bad(format!(
+                    "{}: {name} {v} is out of range",
+                    target(vhid, ifname)
+                ))
+            })
         };
         Ok(VhidStatus {
             interface: ifname.to_string(),
@@ -305,7 +348,11 @@ impl<S: Syscalls> FreeBsdKernel<S> {
                     if errno == Errno::ENOENT {
                         return Ok(Vec::new());
                     }
-                    return Err(KernelError::Os { op, target: tgt, errno });
+                    return Err(KernelError::Os {
+                        op,
+                        target: tgt,
+                        errno,
+                    });
                 }
                 _ => {}
             }
@@ -318,10 +365,19 @@ impl<S: Syscalls> FreeBsdKernel<S> {
         let tgt = target(vhid, ifname);
         let mut arg = ioctl::carp_ifreq(ifname).map_err(request(op))?;
         let mut data = ioctl::carpreq_get(vhid.get());
-        match self.sys.ioctl(carpctl_sys::SIOCGVH, &mut arg, Some(&mut data)) {
+        match self
+            .sys
+            .ioctl(carpctl_sys::SIOCGVH, &mut arg, Some(&mut data))
+        {
             Ok(()) => {}
             Err(Errno::ENOENT) => return Ok(None),
-            Err(e) => return Err(KernelError::Os { op, target: tgt, errno: e }),
+            Err(e) => {
+                return Err(KernelError::Os {
+                    op,
+                    target: tgt,
+                    errno: e,
+                });
+            }
         }
         let reqs = ioctl::decode_carpreqs(&data, 1).map_err(malformed(op))?;
         match reqs.first() {
@@ -353,11 +409,20 @@ impl<S: Syscalls> FreeBsdKernel<S> {
         }
         let mut arg = ioctl::carp_ifreq(ifname).map_err(request(op))?;
         let mut data = ioctl::carpreq_get_all(GET_ALL_CAPACITY);
-        match self.sys.ioctl(carpctl_sys::SIOCGVH, &mut arg, Some(&mut data)) {
+        match self
+            .sys
+            .ioctl(carpctl_sys::SIOCGVH, &mut arg, Some(&mut data))
+        {
             Ok(()) => {}
             // No carp on this interface, or carp impossible on it (lo0).
             Err(Errno::ENOENT) | Err(Errno::EOPNOTSUPP) => return Ok(Vec::new()),
-            Err(e) => return Err(KernelError::Os { op, target: ifname.to_string(), errno: e }),
+            Err(e) => {
+                return Err(KernelError::Os {
+                    op,
+                    target: ifname.to_string(),
+                    errno: e,
+                });
+            }
         }
         let first = ioctl::decode_carpreqs(&data, 1).map_err(malformed(op))?;
         let count = first.first().map_or(0, |r| r.carpr_count);
@@ -398,10 +463,18 @@ impl<S: Syscalls> FreeBsdKernel<S> {
             vhid: Some(u32::from(vhid.get())),
             state: Some(requested_state(update)),
             advbase: Some(i32::from(
-                update.advbase.map(|b| b.get()).or(current.map(|c| c.advbase)).unwrap_or(0),
+                update
+                    .advbase
+                    .map(|b| b.get())
+                    .or(current.map(|c| c.advbase))
+                    .unwrap_or(0),
             )),
             advskew: Some(i32::from(
-                update.advskew.map(|s| s.get()).or(current.map(|c| c.advskew)).unwrap_or(0),
+                update
+                    .advskew
+                    .map(|s| s.get())
+                    .or(current.map(|c| c.advskew))
+                    .unwrap_or(0),
             )),
             ifname: Some(ifname.to_string()),
             // 0.0.0.0 and :: keep the current peer; the group address goes
@@ -433,11 +506,21 @@ impl<S: Syscalls> FreeBsdKernel<S> {
             attrs.vrrp_adv_inter = Some(update.vrrp_interval.unwrap_or(0));
         }
         let seq = self.next_seq();
-        let msg = netlink::carp_request(family, nl::CARP_NL_CMD_SET, nl::NLM_F_REQUEST | nl::NLM_F_ACK, seq, &attrs);
+        let msg = netlink::carp_request(
+            family,
+            nl::CARP_NL_CMD_SET,
+            nl::NLM_F_REQUEST | nl::NLM_F_ACK,
+            seq,
+            &attrs,
+        );
         for reply in self.transact(op, &tgt, (seq, &msg), Some(family), true)? {
             if let Reply::Error { code, .. } | Reply::Done { code, .. } = reply {
                 if code != 0 {
-                    return Err(KernelError::Os { op, target: tgt, errno: Errno(code.abs()) });
+                    return Err(KernelError::Os {
+                        op,
+                        target: tgt,
+                        errno: Errno(code.abs()),
+                    });
                 }
                 return Ok(());
             }
@@ -459,15 +542,31 @@ impl<S: Syscalls> FreeBsdKernel<S> {
                 "{tgt}: unicast peers need FreeBSD 14.0 or later (netlink)"
             )));
         }
-        if update.protocol == Some(Protocol::Vrrpv3) || update.vrrp_priority.is_some() || update.vrrp_interval.is_some() {
-            return Err(KernelError::Unsupported(format!("{tgt}: VRRPv3 needs FreeBSD 15.0 or later")));
+        if update.protocol == Some(Protocol::Vrrpv3)
+            || update.vrrp_priority.is_some()
+            || update.vrrp_interval.is_some()
+        {
+            return Err(KernelError::Unsupported(format!(
+                "{tgt}: VRRPv3 needs FreeBSD 15.0 or later"
+            )));
         }
-        let key = update.key.as_ref().map_or([0u8; CARP_KEY_LEN], Key::to_kernel);
+        let key = update
+            .key
+            .as_ref()
+            .map_or([0u8; CARP_KEY_LEN], Key::to_kernel);
         let mut data = ioctl::carpreq_set(
             vhid.get(),
             requested_state(update),
-            update.advskew.map(|s| s.get()).or(current.map(|c| c.advskew)).unwrap_or(0),
-            update.advbase.map(|b| b.get()).or(current.map(|c| c.advbase)).unwrap_or(0),
+            update
+                .advskew
+                .map(|s| s.get())
+                .or(current.map(|c| c.advskew))
+                .unwrap_or(0),
+            update
+                .advbase
+                .map(|b| b.get())
+                .or(current.map(|c| c.advbase))
+                .unwrap_or(0),
             &key,
         );
         let mut arg = ioctl::carp_ifreq(ifname).map_err(request(op))?;
@@ -489,9 +588,15 @@ fn requested_state(update: &VhidUpdate) -> u32 {
 impl<S: Syscalls> Kernel for FreeBsdKernel<S> {
     fn info(&mut self) -> Result<KernelInfo> {
         let osreldate = self.osreldate()?;
-        let osrelease = match self.sys.sysctl_get("kern.osrelease").map_err(os("sysctl", "kern.osrelease"))? {
+        let osrelease = match self
+            .sys
+            .sysctl_get("kern.osrelease")
+            .map_err(os("sysctl", "kern.osrelease"))?
+        {
             SysctlValue::String(s) => s.trim_end_matches('\0').to_string(),
-            SysctlValue::Opaque(b) => String::from_utf8_lossy(&b).trim_end_matches('\0').to_string(),
+            SysctlValue::Opaque(b) => String::from_utf8_lossy(&b)
+                .trim_end_matches('\0')
+                .to_string(),
             SysctlValue::Int(v) => v.to_string(),
         };
         let api = match self.backend()? {
@@ -499,7 +604,12 @@ impl<S: Syscalls> Kernel for FreeBsdKernel<S> {
             Backend::Ioctl => Api::Ioctl,
         };
         let vrrp = self.vrrp_capable()?;
-        Ok(KernelInfo { osreldate, osrelease, api, vrrp })
+        Ok(KernelInfo {
+            osreldate,
+            osrelease,
+            api,
+            vrrp,
+        })
     }
 
     fn carp_loaded(&mut self) -> Result<bool> {
@@ -512,12 +622,19 @@ impl<S: Syscalls> Kernel for FreeBsdKernel<S> {
                 self.backend = None;
                 Ok(())
             }
-            Err(errno) => Err(KernelError::Os { op: "kldload", target: "carp".into(), errno }),
+            Err(errno) => Err(KernelError::Os {
+                op: "kldload",
+                target: "carp".into(),
+                errno,
+            }),
         }
     }
 
     fn interfaces(&mut self) -> Result<Vec<Interface>> {
-        let raw = self.sys.getifaddrs().map_err(os("getifaddrs", "all interfaces"))?;
+        let raw = self
+            .sys
+            .getifaddrs()
+            .map_err(os("getifaddrs", "all interfaces"))?;
         ifaddrs::decode(&raw).map_err(malformed("getifaddrs"))
     }
 
@@ -525,7 +642,10 @@ impl<S: Syscalls> Kernel for FreeBsdKernel<S> {
         match self.backend()? {
             Backend::Netlink { family } => match self.nl_get(family, ifname, None) {
                 // carp is impossible on this interface (lo0, tun0).
-                Err(KernelError::Os { errno: Errno::EOPNOTSUPP, .. }) => Ok(Vec::new()),
+                Err(KernelError::Os {
+                    errno: Errno::EOPNOTSUPP,
+                    ..
+                }) => Ok(Vec::new()),
                 other => other,
             },
             Backend::Ioctl => self.ioctl_get_all(ifname),
@@ -546,7 +666,9 @@ impl<S: Syscalls> Kernel for FreeBsdKernel<S> {
     fn set_vhid(&mut self, ifname: &str, vhid: Vhid, update: &VhidUpdate) -> Result<()> {
         let current = self.vhid(ifname, vhid)?;
         match self.backend()? {
-            Backend::Netlink { family } => self.nl_set(family, ifname, vhid, current.as_ref(), update),
+            Backend::Netlink { family } => {
+                self.nl_set(family, ifname, vhid, current.as_ref(), update)
+            }
             Backend::Ioctl => self.ioctl_set(ifname, vhid, current.as_ref(), update),
         }
     }
@@ -557,12 +679,16 @@ impl<S: Syscalls> Kernel for FreeBsdKernel<S> {
             IpNet::V4(net) => {
                 let op = "SIOCAIFADDR";
                 let mut arg = ioctl::in_aliasreq(ifname, net, vhid.get()).map_err(request(op))?;
-                self.sys.ioctl(carpctl_sys::SIOCAIFADDR, &mut arg, None).map_err(os(op, tgt))
+                self.sys
+                    .ioctl(carpctl_sys::SIOCAIFADDR, &mut arg, None)
+                    .map_err(os(op, tgt))
             }
             IpNet::V6(net) => {
                 let op = "SIOCAIFADDR_IN6";
                 let mut arg = ioctl::in6_aliasreq(ifname, net, vhid.get()).map_err(request(op))?;
-                self.sys.ioctl(carpctl_sys::SIOCAIFADDR_IN6, &mut arg, None).map_err(os(op, tgt))
+                self.sys
+                    .ioctl(carpctl_sys::SIOCAIFADDR_IN6, &mut arg, None)
+                    .map_err(os(op, tgt))
             }
         }
     }
@@ -573,25 +699,35 @@ impl<S: Syscalls> Kernel for FreeBsdKernel<S> {
             IpAddr::V4(a) => {
                 let op = "SIOCDIFADDR";
                 let mut arg = ioctl::ifreq_addr(ifname, a).map_err(request(op))?;
-                self.sys.ioctl(carpctl_sys::SIOCDIFADDR, &mut arg, None).map_err(os(op, tgt))
+                self.sys
+                    .ioctl(carpctl_sys::SIOCDIFADDR, &mut arg, None)
+                    .map_err(os(op, tgt))
             }
             IpAddr::V6(a) => {
                 let op = "SIOCDIFADDR_IN6";
                 let mut arg = ioctl::in6_ifreq_addr(ifname, a).map_err(request(op))?;
-                self.sys.ioctl(carpctl_sys::SIOCDIFADDR_IN6, &mut arg, None).map_err(os(op, tgt))
+                self.sys
+                    .ioctl(carpctl_sys::SIOCDIFADDR_IN6, &mut arg, None)
+                    .map_err(os(op, tgt))
             }
         }
     }
 
     fn sysctls(&mut self) -> Result<CarpSysctls> {
         let allow = match self.sysctl_int("net.inet.carp.allow") {
-            Err(KernelError::Os { errno: Errno::ENOENT, .. }) => return Err(KernelError::NotLoaded),
+            Err(KernelError::Os {
+                errno: Errno::ENOENT,
+                ..
+            }) => return Err(KernelError::NotLoaded),
             other => other?,
         };
         let dscp = match self.sysctl_int("net.inet.carp.dscp") {
             Ok(v) => Some(v),
             // 10.x has no dscp knob.
-            Err(KernelError::Os { errno: Errno::ENOENT, .. }) => None,
+            Err(KernelError::Os {
+                errno: Errno::ENOENT,
+                ..
+            }) => None,
             Err(e) => return Err(e),
         };
         Ok(CarpSysctls {
@@ -607,10 +743,16 @@ impl<S: Syscalls> Kernel for FreeBsdKernel<S> {
 
     fn set_knob(&mut self, knob: Knob, value: i32) -> Result<()> {
         let name = knob.sysctl();
-        self.sys.sysctl_set_int(&name, value).map_err(|errno| match errno {
-            Errno::ENOENT => KernelError::NotLoaded,
-            errno => KernelError::Os { op: "sysctl", target: name.clone(), errno },
-        })
+        self.sys
+            .sysctl_set_int(&name, value)
+            .map_err(|errno| match errno {
+                Errno::ENOENT => KernelError::NotLoaded,
+                errno => KernelError::Os {
+                    op: "sysctl",
+                    target: name.clone(),
+                    errno,
+                },
+            })
     }
 
     fn adjust_demotion(&mut self, delta: DemotionDelta) -> Result<()> {
@@ -619,7 +761,11 @@ impl<S: Syscalls> Kernel for FreeBsdKernel<S> {
             .sysctl_set_int("net.inet.carp.demotion", delta.get())
             .map_err(|errno| match errno {
                 Errno::ENOENT => KernelError::NotLoaded,
-                errno => KernelError::Os { op: "sysctl", target: "net.inet.carp.demotion".into(), errno },
+                errno => KernelError::Os {
+                    op: "sysctl",
+                    target: "net.inet.carp.demotion".into(),
+                    errno,
+                },
             })
     }
 
@@ -637,7 +783,11 @@ impl<S: Syscalls> Kernel for FreeBsdKernel<S> {
                 detail: format!("{name}: expected struct carpstats, got {other:?}"),
             }),
             Err(Errno::ENOENT) => Err(KernelError::NotLoaded),
-            Err(errno) => Err(KernelError::Os { op: "sysctl", target: name.into(), errno }),
+            Err(errno) => Err(KernelError::Os {
+                op: "sysctl",
+                target: name.into(),
+                errno,
+            }),
         }
     }
 }

@@ -60,7 +60,8 @@ pub trait Syscalls {
     /// updated in place on return. For SIOCSVH and SIOCGVH, `data` is the
     /// buffer that `ifr_data` points to (an array of `struct carpreq`): the
     /// implementation stores its address at `arg[16..24]` before the call.
-    fn ioctl(&mut self, request: u64, arg: &mut [u8], data: Option<&mut [u8]>) -> Result<(), Errno>;
+    fn ioctl(&mut self, request: u64, arg: &mut [u8], data: Option<&mut [u8]>)
+    -> Result<(), Errno>;
     /// Send one message on the `AF_NETLINK`/`NETLINK_GENERIC` socket, opened
     /// on first use (`EAFNOSUPPORT` when the kernel has no netlink).
     fn netlink_send(&mut self, msg: &[u8]) -> Result<(), Errno>;
@@ -79,7 +80,12 @@ pub trait Syscalls {
 }
 
 impl<S: Syscalls + ?Sized> Syscalls for Box<S> {
-    fn ioctl(&mut self, request: u64, arg: &mut [u8], data: Option<&mut [u8]>) -> Result<(), Errno> {
+    fn ioctl(
+        &mut self,
+        request: u64,
+        arg: &mut [u8],
+        data: Option<&mut [u8]>,
+    ) -> Result<(), Errno> {
         (**self).ioctl(request, arg, data)
     }
     fn netlink_send(&mut self, msg: &[u8]) -> Result<(), Errno> {
@@ -116,6 +122,9 @@ pub struct DecodeError {
 
 impl DecodeError {
     pub fn new(what: &'static str, detail: impl Into<String>) -> Self {
-        DecodeError { what, detail: detail.into() }
+        DecodeError {
+            what,
+            detail: detail.into(),
+        }
     }
 }

@@ -74,7 +74,12 @@ pub fn netlink_name(bytes: &[u8]) -> &'static str {
 }
 
 impl<S: Syscalls> Syscalls for Traced<S> {
-    fn ioctl(&mut self, request: u64, arg: &mut [u8], mut data: Option<&mut [u8]>) -> Result<(), Errno> {
+    fn ioctl(
+        &mut self,
+        request: u64,
+        arg: &mut [u8],
+        mut data: Option<&mut [u8]>,
+    ) -> Result<(), Errno> {
         if !enabled() {
             return self.inner.ioctl(request, arg, data);
         }

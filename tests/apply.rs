@@ -1,0 +1,360 @@
+//! `carpctl apply` end to end: the real binary against emulated hosts.
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_carpctl");
+
+struct Lab {
+    dir: tempfile::TempDir,
+}
+
+impl Lab {
+    fn new() -> Self {
+        Lab {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// A file with the given mode.
+    fn write(&self, name: &str, body: &str, mode: u32) -> PathBuf {
+        let p = self.path(name);
+        fs::write(&p, body).unwrap();
+        fs::set_permissions(&p, fs::Permissions::from_mode(mode)).unwrap();
+        p
+    }
+
+    fn host(&self, name: &str, args: &[&str]) -> PathBuf {
+        let p = self.path(name);
+        let out = Command::new(BIN)
+            .args(["emulate", "init"])
+            .arg(&p)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "emulate init: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        p
+    }
+
+    /// The seed cluster file with its two key files.
+    fn seed(&self) -> PathBuf {
+        self.write("mail1.key", "mail1-secret\n", 0o600);
+        self.write("mail2.key", "mail2-secret\n", 0o600);
+        let body = format!(
+            r#"
+[cluster]
+preempt = true
+advbase = 1
+
+[[node]]
+name = "mail-a"
+interfaces = {{ lan = "em0" }}
+[[node]]
+name = "mail-b"
+interfaces = {{ lan = "igb0" }}
+
+[[vip]]
+name = "mail1"
+vhid = 1
+interface = "lan"
+addresses = ["192.168.1.50/32"]
+password_file = "{d}/mail1.key"
+prefer = ["mail-a", "mail-b"]
+
+[[vip]]
+name = "mail2"
+vhid = 2
+interface = "lan"
+addresses = ["192.168.1.51/32", "2001:db8::51/128"]
+password_file = "{d}/mail2.key"
+prefer = ["mail-b", "mail-a"]
+"#,
+            d = self.dir.path().display()
+        );
+        self.write("seed.toml", &body, 0o644)
+    }
+}
+
+fn carpctl(host: &Path, config: &Path, node: &str, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .arg("--kernel")
+        .arg(format!("emulated:{}", host.display()))
+        .arg("-c")
+        .arg(config)
+        .args(["--node", node])
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn json(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+fn status(host: &Path) -> Value {
+    let out = Command::new(BIN)
+        .arg("--kernel")
+        .arg(format!("emulated:{}", host.display()))
+        .args(["status", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "status: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    json(&out)
+}
+
+fn vhid(status: &Value, vhid: u64) -> &Value {
+    status["vhids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["vhid"] == vhid)
+        .unwrap_or_else(|| panic!("vhid {vhid} missing in {status}"))
+}
+
+#[test]
+fn seed_scenario_on_two_emulated_hosts() {
+    let lab = Lab::new();
+    let cfg = lab.seed();
+    let a = lab.host("a", &["--iface", "em0=192.168.1.3/24"]);
+    let b = lab.host("b", &["--iface", "igb0=192.168.1.4/24"]);
+
+    for (host, node) in [(&a, "mail-a"), (&b, "mail-b")] {
+        let out = carpctl(host, &cfg, node, &["apply", "--json"]);
+        assert!(
+            out.status.success(),
+            "apply {node}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let changes = json(&out)["changes"].as_array().unwrap().len();
+        // preempt, two vhids, three addresses
+        assert_eq!(
+            changes,
+            6,
+            "{node}: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+
+    let sa = status(&a);
+    let sb = status(&b);
+    assert_eq!(sa["preempt"], true);
+    assert_eq!(sb["preempt"], true);
+    let (a1, a2, b1, b2) = (vhid(&sa, 1), vhid(&sa, 2), vhid(&sb, 1), vhid(&sb, 2));
+    assert!(
+        a1["advskew"].as_u64() < b1["advskew"].as_u64(),
+        "mail-a first for vhid 1"
+    );
+    assert!(
+        a2["advskew"].as_u64() > b2["advskew"].as_u64(),
+        "mail-b first for vhid 2"
+    );
+    assert_eq!(a1["interface"], "em0");
+    assert_eq!(b1["interface"], "igb0");
+    assert_eq!(a1["addresses"], serde_json::json!(["192.168.1.50/32"]));
+    let mut a2addrs: Vec<_> = a2["addresses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    a2addrs.sort();
+    assert_eq!(a2addrs, ["192.168.1.51/32", "2001:db8::51/128"]);
+    for v in [a1, a2, b1, b2] {
+        assert_eq!(v["key_set"], true, "key set: {v}");
+        assert!(!v.to_string().contains("secret"), "key leaked: {v}");
+    }
+
+    // A second apply on an unchanged host reports no changes and makes no
+    // mutating call: a failure armed for the next mutating call never fires.
+    for (host, node) in [(&a, "mail-a"), (&b, "mail-b")] {
+        let before = fs::read(host).unwrap();
+        let inject = Command::new(BIN)
+            .args(["emulate", "inject"])
+            .arg(host)
+            .args(["--fail-call", "1", "--errno", "EIO"])
+            .output()
+            .unwrap();
+        assert!(inject.status.success());
+        let out = carpctl(host, &cfg, node, &["apply", "--json"]);
+        assert!(
+            out.status.success(),
+            "second apply {node}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(json(&out)["changes"], serde_json::json!([]));
+        assert_eq!(fs::read(host).unwrap(), before);
+    }
+}
+
+#[test]
+fn rollback_leaves_the_host_byte_for_byte_unchanged() {
+    let lab = Lab::new();
+    let cfg = lab.seed();
+    let mut k = 1;
+    loop {
+        let host = lab.host(&format!("h{k}"), &["--iface", "em0=192.168.1.3/24"]);
+        let before = fs::read(&host).unwrap();
+        let inject = Command::new(BIN)
+            .args(["emulate", "inject"])
+            .arg(&host)
+            .args(["--fail-call", &k.to_string(), "--errno", "EIO"])
+            .output()
+            .unwrap();
+        assert!(inject.status.success());
+        let out = carpctl(&host, &cfg, "mail-a", &["apply"]);
+        if out.status.success() {
+            break;
+        }
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "call {k}: {err}");
+        assert!(err.contains("EIO"), "call {k}: {err}");
+        assert!(!err.contains("NOT undone"), "call {k}: {err}");
+        assert_eq!(
+            fs::read(&host).unwrap(),
+            before,
+            "call {k} left the host changed: {err}"
+        );
+        k += 1;
+    }
+    // preempt + 2 vhids + 3 addresses = 6 mutating calls, each failed once.
+    assert_eq!(k, 7, "the apply made {} mutating calls", k - 1);
+}
+
+#[test]
+fn dry_run_changes_nothing() {
+    let lab = Lab::new();
+    let cfg = lab.seed();
+    let host = lab.host("h", &["--iface", "em0=192.168.1.3/24"]);
+    let before = fs::read(&host).unwrap();
+    let out = carpctl(&host, &cfg, "mail-a", &["apply", "--dry-run", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(json(&out)["changes"].as_array().unwrap().len(), 6);
+    assert_eq!(fs::read(&host).unwrap(), before);
+}
+
+/// Each bad input: a clear message, exit 2, nothing changed.
+#[test]
+fn bad_inputs_exit_2_and_change_nothing() {
+    let lab = Lab::new();
+    let seed = fs::read_to_string(lab.seed()).unwrap();
+    let cases: Vec<(&str, String, &str, &str)> = vec![
+        ("unknown node", seed.clone(), "mail-z", "mail-z"),
+        (
+            "duplicate vhid",
+            seed.replace("vhid = 2", "vhid = 1"),
+            "mail-a",
+            "vhid 1",
+        ),
+        (
+            "vhid out of range",
+            seed.replace("vhid = 2", "vhid = 300"),
+            "mail-a",
+            "300",
+        ),
+        (
+            "advskew reaching 240",
+            seed.replace("advbase = 1\n", "advbase = 1\nadvskew_step = 240\n"),
+            "mail-a",
+            "240",
+        ),
+        (
+            "password over 20 bytes",
+            seed.replace(
+                &format!("password_file = \"{}/mail1.key\"", lab.dir.path().display()),
+                "password = \"aaaaaaaaaaaaaaaaaaaaa\"",
+            ),
+            "mail-a",
+            "20",
+        ),
+        (
+            "missing password file",
+            seed.replace("mail1.key", "nonexistent.key"),
+            "mail-a",
+            "nonexistent.key",
+        ),
+        (
+            "interface this node lacks",
+            seed.replace("lan = \"em0\"", "lan = \"em7\""),
+            "mail-a",
+            "em7",
+        ),
+    ];
+    for (what, body, node, needle) in cases {
+        let cfg = lab.write(&format!("{}.toml", what.replace(' ', "_")), &body, 0o600);
+        let host = lab.host(
+            &format!("h-{}", what.replace(' ', "_")),
+            &["--iface", "em0=192.168.1.3/24"],
+        );
+        let before = fs::read(&host).unwrap();
+        let out = carpctl(&host, &cfg, node, &["apply"]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{what}: {err}");
+        assert!(
+            err.contains(needle),
+            "{what}: message should mention {needle:?}: {err}"
+        );
+        assert_eq!(fs::read(&host).unwrap(), before, "{what}: host changed");
+    }
+
+    // An inline password in a world-readable file.
+    let body = seed.replace(
+        &format!("password_file = \"{}/mail1.key\"", lab.dir.path().display()),
+        "password = \"inline-secret\"",
+    );
+    let cfg = lab.write("readable.toml", &body, 0o644);
+    let host = lab.host("h-readable", &["--iface", "em0=192.168.1.3/24"]);
+    let out = carpctl(&host, &cfg, "mail-a", &["apply"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("0644") || err.contains("644"), "{err}");
+    assert!(!err.contains("inline-secret"), "password leaked: {err}");
+}
+
+#[test]
+fn warnings_do_not_stop_apply() {
+    let lab = Lab::new();
+    let seed = fs::read_to_string(lab.seed()).unwrap();
+    // 20 bytes: allowed by the kernel, but ifconfig keeps only 19.
+    let body = seed.replace(
+        &format!("password_file = \"{}/mail1.key\"", lab.dir.path().display()),
+        "password = \"aaaaaaaaaaaaaaaaaaaa\"",
+    );
+    let cfg = lab.write("w.toml", &body, 0o600);
+    let host = lab.host("h", &["--iface", "em0=192.168.1.3/24"]);
+    let out = carpctl(&host, &cfg, "mail-a", &["apply"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("19"), "20-byte password warning: {err}");
+    // 2001:db8::51 is outside every subnet of em0.
+    assert!(err.contains("2001:db8::51"), "subnet warning: {err}");
+    assert!(
+        !err.contains("aaaaaaaaaaaaaaaaaaaa"),
+        "password leaked: {err}"
+    );
+}
