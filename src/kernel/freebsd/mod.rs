@@ -55,7 +55,8 @@ pub struct RawIfaddr {
 /// emulated kernel ([`crate::kernel::emulated`]) decodes them the way
 /// FreeBSD's `ip_carp.c` does. Errors are FreeBSD errno values.
 pub trait Syscalls {
-    /// `ioctl(2)` on an `AF_INET`/`SOCK_DGRAM` socket. `arg` is the request's
+    /// `ioctl(2)` on a `SOCK_DGRAM` socket (`AF_INET6` for the `_IN6`
+    /// requests, which only inet6 sockets handle; `AF_INET` otherwise). `arg` is the request's
     /// structure (`struct ifreq`, `in_aliasreq`, `in6_aliasreq`, `in6_ifreq`),
     /// updated in place on return. For SIOCSVH and SIOCGVH, `data` is the
     /// buffer that `ifr_data` points to (an array of `struct carpreq`): the

@@ -1,0 +1,368 @@
+//! `carpctl` on a real FreeBSD kernel: the seed cluster in two VNET jails.
+//!
+//! In the style of FreeBSD's own `tests/sys/netinet/carp.sh` and
+//! `tests/sys/common/vnet.subr`: an epair joins two VNET jails, each jail is
+//! one node of `examples/seed.toml` (mail-a and mail-b; the epair ends are
+//! renamed `em0` and `igb0` inside the jails, as `vnet_ifrename_jail` does,
+//! so that the seed file is used verbatim), and each runs `carpctl apply`.
+//! Then it checks what carp(4) itself reports through `carpctl status
+//! --json`:
+//!
+//! 1. one MASTER per vhid, in the mirrored layout of the seed (mail-a is
+//!    MASTER for vhid 1 and BACKUP for vhid 2, mail-b the other way round);
+//! 2. failover: when mail-a's interface goes down, mail-b is MASTER for both;
+//! 3. preemption: when it comes back up, mail-a takes vhid 1 back.
+//!
+//! It needs FreeBSD, root, carp(4) loaded (`kldstat -q -m carp`, as carp.sh
+//! checks) and VNET jails (`kern.features.vimage`); without them each test
+//! says "skipped: ..." and returns. Everything it creates (jails, epairs,
+//! files) is removed again, also when an assertion fails.
+
+#[cfg(not(target_os = "freebsd"))]
+#[test]
+fn seed_cluster_in_two_vnet_jails() {
+    eprintln!("skipped: needs FreeBSD as root (carp(4) and VNET jails)");
+}
+
+#[cfg(target_os = "freebsd")]
+mod freebsd {
+    use std::fs;
+    use std::os::unix::fs::PermissionsExt;
+    use std::path::{Path, PathBuf};
+    use std::process::{Command, Output};
+    use std::thread::sleep;
+    use std::time::{Duration, Instant};
+
+    use serde_json::Value;
+
+    const BIN: &str = env!("CARGO_BIN_EXE_carpctl");
+
+    /// Why this host cannot run the tests, if it cannot.
+    fn missing_prerequisite() -> Option<String> {
+        if !nix::unistd::Uid::effective().is_root() {
+            return Some("needs root (jails, epair, carp(4) configuration)".into());
+        }
+        if !succeeds(Command::new("kldstat").args(["-q", "-m", "carp"])) {
+            return Some("needs carp(4): kldload carp".into());
+        }
+        let vimage = Command::new("sysctl")
+            .args(["-i", "-n", "kern.features.vimage"])
+            .output();
+        if !matches!(&vimage, Ok(o) if o.stdout.trim_ascii() == b"1") {
+            return Some("needs a kernel with VIMAGE (VNET jails)".into());
+        }
+        // vnet.subr relies on ifconfig loading it; load it here so that a
+        // missing module is a skip, not a failure.
+        if !succeeds(Command::new("kldload").args(["-n", "if_epair"])) {
+            return Some("needs if_epair(4)".into());
+        }
+        None
+    }
+
+    fn succeeds(cmd: &mut Command) -> bool {
+        cmd.output().is_ok_and(|o| o.status.success())
+    }
+
+    fn describe(cmd: &Command) -> String {
+        let mut s = cmd.get_program().to_string_lossy().into_owned();
+        for a in cmd.get_args() {
+            s.push(' ');
+            s.push_str(&a.to_string_lossy());
+        }
+        s
+    }
+
+    /// Run a command that must succeed; its output otherwise.
+    fn run(cmd: &mut Command) -> Output {
+        let what = describe(cmd);
+        let out = cmd
+            .output()
+            .unwrap_or_else(|e| panic!("{what}: cannot run: {e}"));
+        assert!(
+            out.status.success(),
+            "{what}: {}\nstdout: {}\nstderr: {}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    }
+
+    /// One VNET jail and the epair end it holds.
+    struct Jail {
+        name: String,
+        /// The end's name on the host (`epair3a`).
+        epair_end: String,
+        /// Its name inside the jail now (`em0` once renamed).
+        ifname: String,
+    }
+
+    /// Two VNET jails joined by an epair, and the cluster files; all undone
+    /// on drop (`vnet_cleanup`).
+    struct Lab {
+        dir: tempfile::TempDir,
+        /// The epair's host-side name without its `a`/`b` suffix.
+        epair: String,
+        jails: Vec<Jail>,
+    }
+
+    impl Lab {
+        fn new() -> Lab {
+            let dir = tempfile::tempdir().expect("temporary directory");
+            let out = run(Command::new("ifconfig").args(["epair", "create"]));
+            let a = String::from_utf8_lossy(&out.stdout).trim().to_string();
+            let epair = a
+                .strip_suffix('a')
+                .unwrap_or_else(|| panic!("epair name {a:?}"))
+                .to_string();
+            Lab {
+                dir,
+                epair,
+                jails: Vec::new(),
+            }
+        }
+
+        /// A VNET jail holding one end of the epair, renamed to `ifname`,
+        /// with `hostname` (carpctl finds its node by the short host name
+        /// when --node is not given).
+        fn jail(&mut self, node: &str, end: char, ifname: &str, addr: &str) -> String {
+            let name = format!("carpctl_{}_{}", node.replace('-', "_"), std::process::id());
+            let epair_end = format!("{}{end}", self.epair);
+            run(Command::new("jail").args([
+                "-c",
+                &format!("name={name}"),
+                "persist",
+                "vnet",
+                &format!("vnet.interface={epair_end}"),
+                "path=/",
+                &format!("host.hostname={node}"),
+            ]));
+            self.jails.push(Jail {
+                name: name.clone(),
+                epair_end: epair_end.clone(),
+                ifname: epair_end.clone(),
+            });
+            run(Command::new("jexec").args([&name, "ifconfig", &epair_end, "name", ifname]));
+            if let Some(j) = self.jails.last_mut() {
+                j.ifname = ifname.to_string();
+            }
+            run(Command::new("jexec").args([&name, "ifconfig", ifname, "inet", addr, "up"]));
+            name
+        }
+
+        /// `examples/seed.toml` verbatim, with its two key files next to it
+        /// (mode 0600 in a 0700 directory: carpctl refuses readable keys).
+        fn seed(&self) -> PathBuf {
+            let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/seed.toml");
+            let cfg = self.dir.path().join("carpctl.toml");
+            fs::copy(&src, &cfg).unwrap_or_else(|e| panic!("{}: {e}", src.display()));
+            let keys = self.dir.path().join("carpctl.d");
+            fs::create_dir(&keys).expect("key directory");
+            fs::set_permissions(&keys, fs::Permissions::from_mode(0o700)).expect("chmod");
+            for (file, key) in [
+                ("mail1.key", "host-test-key-1\n"),
+                ("mail2.key", "host-test-key-2\n"),
+            ] {
+                let p = keys.join(file);
+                fs::write(&p, key).expect("key file");
+                fs::set_permissions(&p, fs::Permissions::from_mode(0o600)).expect("chmod");
+            }
+            cfg
+        }
+    }
+
+    impl Drop for Lab {
+        fn drop(&mut self) {
+            // Give each interface its epair name back before the jail goes,
+            // so that it returns to the host as epairNa/b and not as a
+            // second "em0"; then remove the jail and destroy the pair.
+            for j in &self.jails {
+                if j.ifname != j.epair_end {
+                    let _ = Command::new("jexec")
+                        .args([&j.name, "ifconfig", &j.ifname, "name", &j.epair_end])
+                        .output();
+                }
+                let _ = Command::new("jail").args(["-r", &j.name]).output();
+            }
+            let _ = Command::new("ifconfig")
+                .args([&format!("{}a", self.epair), "destroy"])
+                .output();
+        }
+    }
+
+    fn carpctl_in(jail: &str, args: &[&str]) -> Output {
+        Command::new("jexec")
+            .arg(jail)
+            .arg(BIN)
+            .args(args)
+            .output()
+            .expect("jexec carpctl")
+    }
+
+    /// `carpctl -c CFG [--node NODE] apply --json` in a jail: the number of
+    /// changes it made.
+    fn apply(jail: &str, cfg: &Path, node: Option<&str>) -> usize {
+        let cfg = cfg.to_string_lossy();
+        let mut args = vec!["-c", &cfg];
+        if let Some(node) = node {
+            args.extend(["--node", node]);
+        }
+        args.extend(["apply", "--json"]);
+        let out = carpctl_in(jail, &args);
+        assert!(
+            out.status.success(),
+            "carpctl apply in {jail}: {}\nstdout: {}\nstderr: {}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "apply --json in {jail}: {e}: {}",
+                String::from_utf8_lossy(&out.stdout)
+            )
+        });
+        doc["changes"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no changes array: {doc}"))
+            .len()
+    }
+
+    /// (vhid, state) for every vhid `carpctl status --json` reports.
+    fn states(jail: &str) -> Vec<(u64, String)> {
+        let out = carpctl_in(jail, &["status", "--json"]);
+        assert!(
+            out.status.success(),
+            "status in {jail}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "status --json in {jail}: {e}: {}",
+                String::from_utf8_lossy(&out.stdout)
+            )
+        });
+        let vhids = doc["vhids"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no vhids array: {doc}"));
+        let mut v: Vec<(u64, String)> = vhids
+            .iter()
+            .map(|v| {
+                let id = v["vhid"].as_u64().unwrap_or_else(|| panic!("vhid in {v}"));
+                let st = v["state"]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("state in {v}"))
+                    .to_string();
+                (id, st)
+            })
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// Poll both jails until `want` = [(vhid, state on a, state on b)]
+    /// holds, or fail after `limit` with what was seen last. Two MASTERs
+    /// for one vhid fail the test when two polls in a row see them: a
+    /// single sighting can be the instant of a handover (preemption, or
+    /// the first advertisements after apply), which carp(4) resolves with
+    /// one advertisement.
+    fn wait_for(a: &str, b: &str, want: &[(u64, &str, &str)], limit: Duration, what: &str) {
+        let start = Instant::now();
+        let mut double_master_polls = 0;
+        loop {
+            let (sa, sb) = (states(a), states(b));
+            let state = |s: &[(u64, String)], vhid: u64| {
+                s.iter()
+                    .find(|(v, _)| *v == vhid)
+                    .map_or("absent".to_string(), |(_, st)| st.clone())
+            };
+            let double = want
+                .iter()
+                .find(|&&(v, _, _)| state(&sa, v) == "MASTER" && state(&sb, v) == "MASTER");
+            if let Some((vhid, _, _)) = double {
+                double_master_polls += 1;
+                assert!(
+                    double_master_polls < 2,
+                    "{what}: two MASTERs for vhid {vhid} in two polls in a row"
+                );
+            } else {
+                double_master_polls = 0;
+            }
+            let seen: Vec<(u64, String, String)> = want
+                .iter()
+                .map(|&(v, _, _)| (v, state(&sa, v), state(&sb, v)))
+                .collect();
+            if want
+                .iter()
+                .zip(&seen)
+                .all(|(w, s)| w.1 == s.1 && w.2 == s.2)
+            {
+                return;
+            }
+            assert!(
+                start.elapsed() < limit,
+                "{what}: after {limit:?} want {want:?}, seen {seen:?}"
+            );
+            sleep(Duration::from_millis(250));
+        }
+    }
+
+    #[test]
+    fn seed_cluster_in_two_vnet_jails() {
+        if let Some(why) = missing_prerequisite() {
+            eprintln!("skipped: {why}");
+            return;
+        }
+        let mut lab = Lab::new();
+        let cfg = lab.seed();
+        // The seed's node interfaces: lan = em0 on mail-a, igb0 on mail-b.
+        let a = lab.jail("mail-a", 'a', "em0", "192.168.1.3/24");
+        let b = lab.jail("mail-b", 'b', "igb0", "192.168.1.4/24");
+
+        assert!(
+            apply(&a, &cfg, Some("mail-a")) > 0,
+            "the first apply on mail-a changed nothing"
+        );
+        // mail-b by its host name (host.hostname of the jail).
+        assert!(
+            apply(&b, &cfg, None) > 0,
+            "the first apply on mail-b changed nothing"
+        );
+
+        // Master-down is 3 x advbase + advskew/256 s, about 3 s here.
+        let mirrored = [(1, "MASTER", "BACKUP"), (2, "BACKUP", "MASTER")];
+        wait_for(&a, &b, &mirrored, Duration::from_secs(20), "after apply");
+
+        // A second apply finds nothing to change and leaves the layout.
+        assert_eq!(apply(&a, &cfg, Some("mail-a")), 0, "second apply on mail-a");
+        wait_for(
+            &a,
+            &b,
+            &mirrored,
+            Duration::from_secs(10),
+            "after a second apply",
+        );
+
+        // Failover: mail-a's link goes down, its vhids go INIT and mail-b
+        // takes vhid 1 over.
+        run(Command::new("jexec").args([&a, "ifconfig", "em0", "down"]));
+        wait_for(
+            &a,
+            &b,
+            &[(1, "INIT", "MASTER"), (2, "INIT", "MASTER")],
+            Duration::from_secs(15),
+            "failover",
+        );
+
+        // Preemption (the seed sets preempt = true): mail-a comes back and
+        // takes vhid 1 back; vhid 2 stays with mail-b.
+        run(Command::new("jexec").args([&a, "ifconfig", "em0", "up"]));
+        wait_for(
+            &a,
+            &b,
+            &mirrored,
+            Duration::from_secs(20),
+            "preemption after recovery",
+        );
+    }
+}
