@@ -165,7 +165,7 @@ impl AdvSkew {
     /// The skew this vhid advertises with the global demotion added:
     /// `DEMOTE_ADVSKEW` = clamp(advskew + demotion, 0, 240) (14.x and later).
     pub fn effective(self, demotion: i32) -> u8 {
-        (i32::from(self.0) + demotion).clamp(0, i32::from(CARP_MAXSKEW)) as u8
+        i32::from(self.0).saturating_add(demotion).clamp(0, i32::from(CARP_MAXSKEW)) as u8
     }
 }
 
@@ -536,6 +536,8 @@ mod tests {
         assert_eq!(s.effective(0), 100);
         assert_eq!(s.effective(240), 240);
         assert_eq!(s.effective(-500), 0);
+        assert_eq!(s.effective(i32::MAX), 240);
+        assert_eq!(s.effective(i32::MIN), 0);
         assert_eq!(AdvSkew::new(250).unwrap().effective(0), 240);
     }
 

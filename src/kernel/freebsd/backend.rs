@@ -791,3 +791,340 @@ impl<S: Syscalls> Kernel for FreeBsdKernel<S> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::VecDeque;
+
+    use super::*;
+    use crate::kernel::freebsd::RawIfaddr;
+    use crate::kernel::freebsd::netlink::{FamilyInfo, MsgHeader};
+
+    /// A scripted kernel: fixed sysctls, queued netlink datagrams built per
+    /// request by a closure, and a log of every ioctl request number.
+    struct Script {
+        osreldate: i32,
+        carp_module: bool,
+        on_netlink: Box<dyn FnMut(&[u8]) -> Result<Vec<Vec<u8>>, Errno>>,
+        queued: VecDeque<Vec<u8>>,
+        ioctls: Vec<u64>,
+        ifaddrs: Vec<RawIfaddr>,
+    }
+
+    impl Script {
+        fn new(
+            osreldate: i32,
+            on_netlink: impl FnMut(&[u8]) -> Result<Vec<Vec<u8>>, Errno> + 'static,
+        ) -> Self {
+            Script {
+                osreldate,
+                carp_module: true,
+                on_netlink: Box::new(on_netlink),
+                queued: VecDeque::new(),
+                ioctls: Vec::new(),
+                ifaddrs: Vec::new(),
+            }
+        }
+    }
+
+    impl Syscalls for Script {
+        fn ioctl(
+            &mut self,
+            request: u64,
+            _arg: &mut [u8],
+            _data: Option<&mut [u8]>,
+        ) -> Result<(), Errno> {
+            self.ioctls.push(request);
+            Err(Errno::ENOENT)
+        }
+        fn netlink_send(&mut self, msg: &[u8]) -> Result<(), Errno> {
+            let replies = (self.on_netlink)(msg)?;
+            self.queued.extend(replies);
+            Ok(())
+        }
+        fn netlink_recv(&mut self) -> Result<Vec<u8>, Errno> {
+            self.queued
+                .pop_front()
+                .ok_or(Errno(carpctl_sys::errno::EAGAIN))
+        }
+        fn sysctl_get(&mut self, name: &str) -> Result<SysctlValue, Errno> {
+            match name {
+                "kern.osreldate" => Ok(SysctlValue::Int(self.osreldate)),
+                "kern.osrelease" => Ok(SysctlValue::String("14.1-RELEASE".into())),
+                "net.inet.carp.stats" => Ok(SysctlValue::Opaque(vec![0; 100])),
+                _ => Err(Errno::ENOENT),
+            }
+        }
+        fn sysctl_set_int(&mut self, _name: &str, _value: i32) -> Result<(), Errno> {
+            Err(Errno::EPERM)
+        }
+        fn modfind(&mut self, _module: &str) -> Result<bool, Errno> {
+            Ok(self.carp_module)
+        }
+        fn kldload(&mut self, _file: &str) -> Result<(), Errno> {
+            Ok(())
+        }
+        fn getifaddrs(&mut self) -> Result<Vec<RawIfaddr>, Errno> {
+            Ok(self.ifaddrs.clone())
+        }
+    }
+
+    const FAMILY: u16 = 0x20;
+
+    fn header_of(msg: &[u8]) -> MsgHeader {
+        let u32_at = |o: usize| u32::from_ne_bytes([msg[o], msg[o + 1], msg[o + 2], msg[o + 3]]);
+        MsgHeader {
+            len: u32_at(0),
+            msg_type: u16::from_ne_bytes([msg[4], msg[5]]),
+            flags: u16::from_ne_bytes([msg[6], msg[7]]),
+            seq: u32_at(8),
+            pid: 0,
+        }
+    }
+
+    /// nlctrl knows "carp"; GET answers with `entries` then DONE.
+    fn netlink_14(entries: Vec<CarpAttrs>) -> impl FnMut(&[u8]) -> Result<Vec<Vec<u8>>, Errno> {
+        move |msg| {
+            let h = header_of(msg);
+            if h.msg_type == nl::GENL_ID_CTRL {
+                let info = FamilyInfo {
+                    id: FAMILY,
+                    name: "carp".into(),
+                    version: 2,
+                    ..FamilyInfo::default()
+                };
+                return Ok(vec![netlink::family_reply(h.seq, 0, &info)]);
+            }
+            let mut dgram = Vec::new();
+            for e in &entries {
+                dgram.extend(netlink::carp_reply(FAMILY, h.seq, 0, e));
+            }
+            dgram.extend(netlink::done_message(h.seq, 0, 0));
+            Ok(vec![dgram])
+        }
+    }
+
+    fn entry(vhid: u32) -> CarpAttrs {
+        CarpAttrs {
+            vhid: Some(vhid),
+            state: Some(1),
+            advbase: Some(1),
+            advskew: Some(100),
+            addr: Some(INADDR_CARP_GROUP),
+            addr6: Some(IN6ADDR_CARP_GROUP),
+            ..CarpAttrs::default()
+        }
+    }
+
+    #[test]
+    fn freebsd_9_is_refused_with_the_reason() {
+        let mut k = FreeBsdKernel::new(Script::new(902000, netlink_14(vec![])));
+        let err = k.info().unwrap_err().to_string();
+        assert!(
+            err.contains("902000") && err.contains("36-byte") && err.contains("10.0"),
+            "{err}"
+        );
+        assert!(k.vhids("em0").is_err());
+        assert!(
+            k.sys.ioctls.is_empty(),
+            "no request may reach a <= 9 kernel"
+        );
+    }
+
+    #[test]
+    fn netlink_dump_decodes_entries_and_maps_the_group_to_multicast() {
+        let mut k = FreeBsdKernel::new(Script::new(1401000, netlink_14(vec![entry(1), entry(2)])));
+        assert_eq!(k.info().unwrap().api, Api::Netlink);
+        let v = k.vhids("em0").unwrap();
+        assert_eq!(v.len(), 2);
+        assert_eq!(v[1].vhid.get(), 2);
+        assert_eq!(v[0].state, CarpState::Backup);
+        assert_eq!(v[0].advskew, 100);
+        assert_eq!(v[0].peer, None);
+        assert_eq!(v[0].peer6, None);
+        assert!(k.sys.ioctls.is_empty());
+    }
+
+    #[test]
+    fn replies_with_another_sequence_number_are_skipped() {
+        let mut inner = netlink_14(vec![entry(7)]);
+        let script = Script::new(1401000, move |msg: &[u8]| {
+            let mut out = inner(msg)?;
+            // A stale ack of an earlier request arrives first.
+            let stale = MsgHeader {
+                seq: 999,
+                ..header_of(msg)
+            };
+            out.insert(0, netlink::error_message(999, 0, 0, &stale));
+            Ok(out)
+        });
+        let mut k = FreeBsdKernel::new(script);
+        let v = k.vhids("em0").unwrap();
+        assert_eq!(v.len(), 1);
+        assert_eq!(v[0].vhid.get(), 7);
+    }
+
+    #[test]
+    fn garbage_truncated_and_endless_replies_are_errors_not_panics() {
+        // Garbage after the family lookup.
+        let mut inner = netlink_14(vec![]);
+        let mut k = FreeBsdKernel::new(Script::new(1401000, move |msg: &[u8]| {
+            let h = header_of(msg);
+            if h.msg_type == nl::GENL_ID_CTRL {
+                return inner(msg);
+            }
+            Ok(vec![vec![0xde, 0xad, 0xbe, 0xef, 1, 2, 3]])
+        }));
+        let err = k.vhids("em0").unwrap_err();
+        assert!(
+            matches!(
+                err,
+                KernelError::Malformed {
+                    op: "CARP_NL_CMD_GET",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+
+        // A reply cut in the middle of an entry.
+        let mut inner = netlink_14(vec![entry(1)]);
+        let mut k = FreeBsdKernel::new(Script::new(1401000, move |msg: &[u8]| {
+            let mut out = inner(msg)?;
+            if header_of(msg).msg_type != nl::GENL_ID_CTRL {
+                let d = &mut out[0];
+                d.truncate(30);
+            }
+            Ok(out)
+        }));
+        assert!(matches!(k.vhids("em0"), Err(KernelError::Malformed { .. })));
+
+        // An entry with a vhid of 0 and one with state 9.
+        for bad in [
+            CarpAttrs {
+                vhid: Some(0),
+                ..entry(1)
+            },
+            CarpAttrs {
+                state: Some(9),
+                ..entry(1)
+            },
+        ] {
+            let mut k = FreeBsdKernel::new(Script::new(1401000, netlink_14(vec![bad])));
+            let err = k.vhids("em0").unwrap_err().to_string();
+            assert!(err.contains("malformed"), "{err}");
+        }
+
+        // No DONE ever: the kernel side queue runs dry, which is an error.
+        let mut inner = netlink_14(vec![]);
+        let mut k = FreeBsdKernel::new(Script::new(1401000, move |msg: &[u8]| {
+            let h = header_of(msg);
+            if h.msg_type == nl::GENL_ID_CTRL {
+                return inner(msg);
+            }
+            Ok(vec![netlink::carp_reply(FAMILY, h.seq, 0, &entry(1))])
+        }));
+        assert!(k.vhids("em0").is_err());
+    }
+
+    #[test]
+    fn enoent_from_the_dump_means_no_vhids() {
+        let mut k = FreeBsdKernel::new(Script::new(1401000, |msg: &[u8]| {
+            let h = header_of(msg);
+            if h.msg_type == nl::GENL_ID_CTRL {
+                let info = FamilyInfo {
+                    id: FAMILY,
+                    name: "carp".into(),
+                    ..FamilyInfo::default()
+                };
+                return Ok(vec![netlink::family_reply(h.seq, 0, &info)]);
+            }
+            Ok(vec![netlink::done_message(
+                h.seq,
+                0,
+                carpctl_sys::errno::ENOENT,
+            )])
+        }));
+        assert_eq!(k.vhids("em0").unwrap(), vec![]);
+        assert_eq!(k.vhid("em0", Vhid::new(3).unwrap()).unwrap(), None);
+    }
+
+    #[test]
+    fn no_carp_family_and_no_module_is_not_loaded() {
+        let unknown_family = |msg: &[u8]| {
+            let h = header_of(msg);
+            Ok(vec![netlink::error_message(
+                h.seq,
+                0,
+                -carpctl_sys::errno::ENOENT,
+                &h,
+            )])
+        };
+        let mut script = Script::new(1401000, unknown_family);
+        script.carp_module = false;
+        let mut k = FreeBsdKernel::new(script);
+        assert!(matches!(k.vhids("em0"), Err(KernelError::NotLoaded)));
+    }
+
+    #[test]
+    fn ioctl_fallback_on_14_never_uses_siocgvh_vhid_0() {
+        // A 14.x kernel whose netlink family cannot be resolved but carp is
+        // loaded: enumerate through getifaddrs and per-vhid SIOCGVH (§5.4).
+        let unknown_family = |msg: &[u8]| {
+            let h = header_of(msg);
+            Ok(vec![netlink::error_message(
+                h.seq,
+                0,
+                -carpctl_sys::errno::ENOENT,
+                &h,
+            )])
+        };
+        let mut script = Script::new(1401000, unknown_family);
+        script.ifaddrs = vec![RawIfaddr {
+            name: "em0".into(),
+            flags: carpctl_sys::IFF_UP | carpctl_sys::IFF_MULTICAST,
+            addr: Some(ifaddrs::sockaddr_bytes("192.0.2.1".parse().unwrap())),
+            netmask: Some(ifaddrs::netmask_bytes("192.0.2.1/32".parse().unwrap())),
+            data: Some(ifaddrs::if_data_bytes(
+                carpctl_sys::IFT_ETHER,
+                carpctl_sys::LINK_STATE_UP,
+                4,
+            )),
+        }];
+        let mut k = FreeBsdKernel::new(script);
+        assert_eq!(k.info().unwrap().api, Api::Ioctl);
+        assert_eq!(k.vhids("em0").unwrap(), vec![]);
+        // Exactly one SIOCGVH, for vhid 4 (the script answers ENOENT).
+        assert_eq!(k.sys.ioctls, vec![carpctl_sys::SIOCGVH]);
+    }
+
+    #[test]
+    fn stats_of_the_wrong_size_are_malformed() {
+        let mut k = FreeBsdKernel::new(Script::new(1401000, netlink_14(vec![])));
+        let err = k.stats().unwrap_err().to_string();
+        assert!(err.contains("100 bytes, want 128"), "{err}");
+    }
+
+    #[test]
+    fn bad_interface_names_are_request_errors() {
+        let mut k = FreeBsdKernel::new(Script::new(1401000, netlink_14(vec![])));
+        let err = k
+            .add_address(
+                "a-very-long-interface-name",
+                Vhid::new(1).unwrap(),
+                "192.0.2.1/32".parse().unwrap(),
+            )
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                KernelError::Request {
+                    op: "SIOCAIFADDR",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(k.sys.ioctls.is_empty());
+    }
+}
