@@ -1,0 +1,195 @@
+//! Diagnostics: one error or warning, located in the cluster file when it
+//! comes from there.
+//!
+//! The text form is the one compilers and FreeBSD's own tools use, so that
+//! editors can jump to it: `carpctl.toml:14:8: vip "mail1": vhid 300 is out
+//! of range 1-255`; a warning says `warning:` after the position.
+
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+/// How bad a diagnostic is: an error stops `apply`, a warning does not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// A position in the cluster file: 1-based line, 1-based column counted in
+/// characters (not bytes), as editors count them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Pos {
+    pub line: usize,
+    pub column: usize,
+}
+
+/// One error or warning. Messages never contain a password or key bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    /// The file it is about (the cluster file or a password file).
+    pub file: Option<PathBuf>,
+    /// Where in `file`, when the diagnostic comes from the file's text.
+    #[serde(flatten)]
+    pub pos: Option<Pos>,
+    /// The key it is about, as a TOML path: `vip[1].vhid`, `cluster.advbase`.
+    pub key: Option<String>,
+    /// The message, starting with the entry it concerns (`vip "mail1": ...`).
+    pub message: String,
+}
+
+impl Diagnostic {
+    pub fn error(message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Error,
+            file: None,
+            pos: None,
+            key: None,
+            message: message.into(),
+        }
+    }
+
+    pub fn warning(message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(message)
+        }
+    }
+
+    pub fn in_file(mut self, file: &Path) -> Self {
+        self.file = Some(file.to_path_buf());
+        self
+    }
+
+    pub fn at(mut self, pos: Option<Pos>) -> Self {
+        self.pos = pos;
+        self
+    }
+
+    pub fn key(mut self, key: impl Into<String>) -> Self {
+        self.key = Some(key.into());
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(file) = &self.file {
+            write!(f, "{}:", file.display())?;
+            if let Some(p) = self.pos {
+                write!(f, "{}:{}:", p.line, p.column)?;
+            }
+            f.write_str(" ")?;
+        }
+        if self.severity == Severity::Warning {
+            f.write_str("warning: ")?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+/// Whether any of `diags` is an error.
+pub fn has_errors(diags: &[Diagnostic]) -> bool {
+    diags.iter().any(Diagnostic::is_error)
+}
+
+/// Sort by file position (file-level diagnostics first), keeping the order
+/// of diagnostics at the same position.
+pub(crate) fn sort(diags: &mut [Diagnostic]) {
+    diags.sort_by_key(|d| d.pos);
+}
+
+/// Byte offset -> line and column, for the spans the toml parser reports.
+pub(crate) struct LineIndex<'a> {
+    src: &'a str,
+    /// Byte offset at which each line starts.
+    starts: Vec<usize>,
+}
+
+impl<'a> LineIndex<'a> {
+    pub(crate) fn new(src: &'a str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(src.match_indices('\n').map(|(i, _)| i + 1));
+        LineIndex { src, starts }
+    }
+
+    pub(crate) fn pos(&self, offset: usize) -> Pos {
+        let offset = offset.min(self.src.len());
+        // partition_point: the number of line starts <= offset, at least 1
+        // because starts[0] = 0.
+        let line = self.starts.partition_point(|&s| s <= offset).max(1);
+        let start = self.starts.get(line - 1).copied().unwrap_or(0);
+        // Count characters, not bytes; a span that does not fall on a char
+        // boundary (it should not happen) falls back to bytes.
+        let column = match self.src.get(start..offset) {
+            Some(s) => s.chars().count(),
+            None => offset - start,
+        } + 1;
+        Pos { line, column }
+    }
+
+    pub(crate) fn span(&self, span: &Range<usize>) -> Pos {
+        self.pos(span.start)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_index_counts_from_one_in_characters() {
+        let idx = LineIndex::new("ab\nçd = 1\n\nx");
+        assert_eq!(idx.pos(0), Pos { line: 1, column: 1 });
+        assert_eq!(idx.pos(1), Pos { line: 1, column: 2 });
+        assert_eq!(idx.pos(3), Pos { line: 2, column: 1 });
+        // "ç" is two bytes but one column.
+        assert_eq!(idx.pos(5), Pos { line: 2, column: 2 });
+        assert_eq!(idx.pos(11), Pos { line: 3, column: 1 });
+        assert_eq!(idx.pos(12), Pos { line: 4, column: 1 });
+        assert_eq!(idx.pos(13), Pos { line: 4, column: 2 });
+        // Out of range clamps to the end instead of panicking.
+        assert_eq!(idx.pos(999), Pos { line: 4, column: 2 });
+        // Inside a multi-byte character: bytes, no panic.
+        assert_eq!(idx.pos(4), Pos { line: 2, column: 2 });
+    }
+
+    #[test]
+    fn display_is_compiler_style() {
+        let d = Diagnostic::error("vip \"mail1\": vhid 300 is out of range 1-255")
+            .in_file(Path::new("carpctl.toml"))
+            .at(Some(Pos {
+                line: 14,
+                column: 8,
+            }));
+        assert_eq!(
+            d.to_string(),
+            "carpctl.toml:14:8: vip \"mail1\": vhid 300 is out of range 1-255"
+        );
+        let w = Diagnostic::warning("no password").in_file(Path::new("c.toml"));
+        assert_eq!(w.to_string(), "c.toml: warning: no password");
+        assert_eq!(Diagnostic::error("plain").to_string(), "plain");
+    }
+
+    #[test]
+    fn json_flattens_the_position() {
+        let d = Diagnostic::warning("m")
+            .in_file(Path::new("c.toml"))
+            .at(Some(Pos { line: 2, column: 3 }))
+            .key("vip[0].vhid");
+        let v = serde_json::to_value(&d).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"severity": "warning", "file": "c.toml", "line": 2,
+                               "column": 3, "key": "vip[0].vhid", "message": "m"})
+        );
+    }
+}

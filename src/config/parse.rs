@@ -1,0 +1,1245 @@
+//! Reading and validating the cluster file.
+//!
+//! Three passes, each collecting every diagnostic instead of stopping at the
+//! first:
+//!
+//! 1. TOML syntax (`toml::de::DeTable::parse_recoverable` reports every
+//!    syntax error it can recover from). Syntax errors stop here: the
+//!    recovered tree would only produce confusing follow-on errors.
+//! 2. Shape: each `[cluster]`, `[[node]]` and `[[vip]]` entry is deserialized
+//!    on its own into a `deny_unknown_fields` struct whose fields are all
+//!    optional and [`Spanned`]. When serde rejects a key (unknown, or the
+//!    wrong type), the key is reported, removed, and the entry deserialized
+//!    again, so one typo does not hide the next one. Required keys are
+//!    checked by hand afterwards.
+//! 3. Rules: ranges, uniqueness, cross references, passwords, and the plan
+//!    (every skew below 240).
+//!
+//! `password` is taken out of its entry before serde sees it: serde's type
+//! errors quote the value (`invalid type: integer `123456``), and a password
+//! must never reach a message.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fs;
+use std::net::IpAddr;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use ipnet::IpNet;
+use serde::Deserialize;
+use serde::de::{DeserializeOwned, IgnoredAny};
+use toml::Spanned;
+use toml::de::{DeTable, DeValue, ValueDeserializer};
+use zeroize::Zeroize;
+
+use super::diag::{self, Diagnostic, LineIndex, Pos};
+use super::{Cluster, Config, DEFAULT_ADVSKEW_STEP, Node, Vip, VipPos};
+use crate::model::{AdvBase, Key, Vhid};
+use crate::plan;
+
+/// The longest interface name the kernel accepts: `IFNAMSIZ` (16) counts
+/// the terminating NUL (`net/if.h`).
+const IFNAME_MAX: usize = carpctl_sys::IFNAMSIZ - 1;
+
+/// The longest password ifconfig(8) keeps (`strlcpy` into the 20-byte
+/// `carpr_key`, reference §7).
+const IFCONFIG_PASSWORD_MAX: usize = Key::IFCONFIG_MAX;
+
+/// Below this step, two ranks' master-down timeouts can fall into the same
+/// kernel tick at kern.hz=100: one tick is 10 ms = 2.56/256 s, so a step of
+/// 3/256 s (11.7 ms) is the smallest that always lands in a later tick.
+const ADVSKEW_STEP_TICK_SAFE: i64 = 3;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCluster {
+    preempt: Option<Spanned<bool>>,
+    advbase: Option<Spanned<i64>>,
+    advskew_step: Option<Spanned<i64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNode {
+    name: Option<Spanned<String>>,
+    interfaces: Option<Spanned<BTreeMap<String, Spanned<String>>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawVip {
+    name: Option<Spanned<String>>,
+    vhid: Option<Spanned<i64>>,
+    interface: Option<Spanned<String>>,
+    addresses: Option<Spanned<Vec<Spanned<String>>>>,
+    /// Removed from the entry before deserializing (see the module doc);
+    /// listed only so that serde's "expected one of" names it.
+    #[serde(rename = "password")]
+    _password: Option<IgnoredAny>,
+    password_file: Option<Spanned<String>>,
+    prefer: Option<Spanned<Vec<Spanned<String>>>>,
+    advbase: Option<Spanned<i64>>,
+}
+
+/// Read and validate the cluster file at `path`.
+///
+/// `Ok` carries the warnings in [`Config::warnings`]; `Err` carries every
+/// error and warning, sorted by position.
+pub fn load(path: &Path) -> Result<Config, Vec<Diagnostic>> {
+    let read_err = |what: String| vec![Diagnostic::error(what).in_file(path)];
+    let meta = fs::metadata(path).map_err(|e| read_err(format!("cannot read: {e}")))?;
+    if meta.is_dir() {
+        return Err(read_err("is a directory, not a cluster file".into()));
+    }
+    let bytes = fs::read(path).map_err(|e| read_err(format!("cannot read: {e}")))?;
+    let mut src = match String::from_utf8(bytes) {
+        Ok(s) => s,
+        Err(e) => {
+            let valid = e.utf8_error().valid_up_to();
+            let mut bytes = e.into_bytes();
+            // `valid` is a char boundary by definition, so this slice is
+            // valid UTF-8 and gives the position of the bad byte.
+            let pos = std::str::from_utf8(bytes.get(..valid).unwrap_or_default())
+                .map(|prefix| LineIndex::new(prefix).pos(valid))
+                .ok();
+            bytes.zeroize();
+            return Err(vec![
+                Diagnostic::error("the file is not valid UTF-8 (TOML must be)")
+                    .in_file(path)
+                    .at(pos),
+            ]);
+        }
+    };
+    let result = parse(&src, path, file_mode(&meta));
+    // The text may hold inline passwords: do not leave them in freed memory.
+    src.zeroize();
+    result
+}
+
+/// Validate cluster-file text `src` read from `path` (used in messages and to
+/// resolve relative `password_file`s).
+///
+/// `file_mode` is the file's permission bits; the rule that a file holding
+/// `password =` must not be accessible by group or others is checked only
+/// when it is given ([`load`] always gives it).
+pub fn parse(src: &str, path: &Path, file_mode: Option<u32>) -> Result<Config, Vec<Diagnostic>> {
+    let mut cx = Cx {
+        path,
+        idx: LineIndex::new(src),
+        file_mode,
+        diags: Vec::new(),
+        mode_reported: false,
+    };
+    let (root, syntax) = DeTable::parse_recoverable(src);
+    if !syntax.is_empty() {
+        for e in syntax {
+            let pos = e.span().map(|s| cx.idx.span(&s));
+            cx.diags.push(
+                Diagnostic::error(format!("TOML syntax: {}", e.message()))
+                    .in_file(path)
+                    .at(pos),
+            );
+        }
+        dedup(&mut cx.diags);
+        return Err(cx.diags);
+    }
+    let config = cx.document(root.into_inner());
+    let mut diags = cx.diags;
+    diag::sort(&mut diags);
+    match config {
+        Some(mut cfg) if !diag::has_errors(&diags) => {
+            cfg.warnings = diags;
+            Ok(cfg)
+        }
+        _ => Err(diags),
+    }
+}
+
+/// Cascading syntax errors often repeat at one position; keep one each.
+fn dedup(diags: &mut Vec<Diagnostic>) {
+    diag::sort(diags);
+    diags.dedup();
+}
+
+#[cfg(unix)]
+fn file_mode(meta: &fs::Metadata) -> Option<u32> {
+    use std::os::unix::fs::PermissionsExt;
+    Some(meta.permissions().mode() & 0o7777)
+}
+
+#[cfg(not(unix))]
+fn file_mode(_meta: &fs::Metadata) -> Option<u32> {
+    None
+}
+
+/// Whether a file with this mode is open to group or others: sshd's test for
+/// private keys (`st_mode & 077`).
+fn open_to_others(mode: u32) -> bool {
+    mode & 0o077 != 0
+}
+
+/// Validation state: the file, its line index, and what was found so far.
+struct Cx<'a> {
+    path: &'a Path,
+    idx: LineIndex<'a>,
+    file_mode: Option<u32>,
+    diags: Vec<Diagnostic>,
+    /// The inline-password mode error is about the whole file: say it once.
+    mode_reported: bool,
+}
+
+/// A node as parsed, with the spans needed for cross checks.
+struct PNode {
+    node: Node,
+    /// Real interface name -> span of the mapping value.
+    map_spans: BTreeMap<String, Range<usize>>,
+}
+
+/// A VIP as parsed: `None` fields failed (already reported).
+struct PVip {
+    index: usize,
+    ctx: String,
+    entry_span: Range<usize>,
+    name: Option<Spanned<String>>,
+    vhid: Option<Spanned<Vhid>>,
+    interface: Option<Spanned<String>>,
+    addresses: Option<Vec<Spanned<IpNet>>>,
+    /// `None` with `key_ok`: no password (warned).
+    key: Option<Key>,
+    /// password / password_file were valid.
+    key_ok: bool,
+    prefer: Option<Spanned<Vec<Spanned<String>>>>,
+    /// `prefer` absent, or naming known nodes once each.
+    prefer_ok: bool,
+    /// `Ok(None)`: not given (the cluster's applies).
+    advbase: Result<Option<AdvBase>, ()>,
+}
+
+impl Cx<'_> {
+    fn pos(&self, span: &Range<usize>) -> Option<Pos> {
+        Some(self.idx.span(span))
+    }
+
+    fn error(&mut self, span: &Range<usize>, key: impl Into<String>, msg: impl Into<String>) {
+        let d = Diagnostic::error(msg)
+            .in_file(self.path)
+            .at(self.pos(span))
+            .key(key);
+        self.diags.push(d);
+    }
+
+    fn warn(&mut self, span: &Range<usize>, key: impl Into<String>, msg: impl Into<String>) {
+        let d = Diagnostic::warning(msg)
+            .in_file(self.path)
+            .at(self.pos(span))
+            .key(key);
+        self.diags.push(d);
+    }
+
+    /// A diagnostic about the file as a whole (no position).
+    fn file_error(&mut self, msg: impl Into<String>) {
+        self.diags.push(Diagnostic::error(msg).in_file(self.path));
+    }
+
+    fn document(&mut self, root: DeTable<'_>) -> Option<Config> {
+        let mut cluster_v = None;
+        let mut node_v = None;
+        let mut vip_v = None;
+        for (k, v) in root {
+            match k.get_ref().as_ref() {
+                "cluster" => cluster_v = Some(v),
+                "node" => node_v = Some(v),
+                "vip" => vip_v = Some(v),
+                other => {
+                    let msg = format!(
+                        "unknown key `{other}`; the file holds [cluster], [[node]] and [[vip]]"
+                    );
+                    self.error(&k.span(), other, msg);
+                }
+            }
+        }
+
+        // A failed [cluster] still lets the other checks run, with defaults.
+        let (cluster, step_span, cluster_ok) = match cluster_v {
+            Some(v) => match self.cluster(v) {
+                Some((c, s)) => (c, s, true),
+                None => (Cluster::default(), None, false),
+            },
+            None => (Cluster::default(), None, true),
+        };
+        let nodes = self.nodes(node_v);
+        let vips = self.vips(vip_v, &nodes);
+
+        self.cross_check(&cluster, step_span.as_ref(), &nodes, &vips);
+        if !cluster_ok {
+            return None;
+        }
+
+        let mut out = Vec::with_capacity(vips.len());
+        for v in vips {
+            let (Some(name), Some(vhid), Some(interface), Some(addresses)) =
+                (v.name, v.vhid, v.interface, v.addresses)
+            else {
+                return None;
+            };
+            let (true, true, Ok(advbase)) = (v.key_ok, v.prefer_ok, v.advbase) else {
+                return None;
+            };
+            let vpos = VipPos {
+                entry: self.pos(&v.entry_span),
+                interface: self.pos(&interface.span()),
+                addresses: addresses.iter().map(|a| self.pos(&a.span())).collect(),
+            };
+            out.push(Vip {
+                name: name.into_inner(),
+                vhid: vhid.into_inner(),
+                interface: interface.into_inner(),
+                addresses: addresses.into_iter().map(Spanned::into_inner).collect(),
+                key: v.key,
+                prefer: v.prefer.map(|p| {
+                    p.into_inner()
+                        .into_iter()
+                        .map(Spanned::into_inner)
+                        .collect()
+                }),
+                advbase: advbase.unwrap_or(cluster.advbase),
+                pos: vpos,
+            });
+        }
+        Some(Config {
+            path: self.path.to_path_buf(),
+            cluster,
+            nodes: nodes.into_iter().map(|n| n.node).collect(),
+            vips: out,
+            warnings: Vec::new(),
+        })
+    }
+
+    // ----- pass 2: shape -------------------------------------------------
+
+    /// Deserialize one entry, reporting and dropping each rejected key until
+    /// serde accepts the rest. Returns the value (if any) and the keys that
+    /// were rejected, so that "missing key" is not reported for them too.
+    fn entry<T: DeserializeOwned>(
+        &mut self,
+        mut table: DeTable<'_>,
+        span: Range<usize>,
+        ctx: &str,
+        keypath: &str,
+    ) -> (Option<T>, BTreeSet<String>) {
+        let mut failed = BTreeSet::new();
+        loop {
+            let value = Spanned::new(span.clone(), DeValue::Table(table.clone()));
+            let err = match T::deserialize(ValueDeserializer::from(value)) {
+                Ok(t) => return (Some(t), failed),
+                Err(e) => e,
+            };
+            let espan = err.span();
+            let hit = espan.as_ref().and_then(|s| {
+                table
+                    .iter()
+                    .find(|(k, v)| k.span().contains(&s.start) || v.span().contains(&s.start))
+                    .map(|(k, _)| k.get_ref().to_string())
+            });
+            let msg = serde_message(err.message());
+            let at = espan.unwrap_or_else(|| span.clone());
+            match hit {
+                Some(key) => {
+                    let text = if msg.starts_with("unknown key") {
+                        format!("{ctx}: {msg}")
+                    } else {
+                        format!("{ctx}: {key}: {msg}")
+                    };
+                    self.error(&at, format!("{keypath}.{key}"), text);
+                    table.remove(key.as_str());
+                    failed.insert(key);
+                }
+                None => {
+                    // Not attributable to a key: report it and give up on
+                    // this entry (the loop could not make progress).
+                    self.error(&at, keypath, format!("{ctx}: {msg}"));
+                    return (None, failed);
+                }
+            }
+        }
+    }
+
+    fn cluster(&mut self, v: Spanned<DeValue<'_>>) -> Option<(Cluster, Option<Range<usize>>)> {
+        let span = v.span();
+        let DeValue::Table(table) = v.into_inner() else {
+            self.error(&span, "cluster", "cluster must be a table: write [cluster]");
+            return None;
+        };
+        let (raw, _) = self.entry::<RawCluster>(table, span, "[cluster]", "cluster");
+        let raw = raw?;
+        let mut c = Cluster::default();
+        let mut ok = true;
+        if let Some(p) = &raw.preempt {
+            c.preempt = *p.get_ref();
+            if !c.preempt {
+                self.warn(
+                    &p.span(),
+                    "cluster.preempt",
+                    "[cluster]: preempt = false: a node that recovers never takes its VIPs \
+                     back, so the load stays on the survivors until someone intervenes",
+                );
+            }
+        }
+        if let Some(a) = &raw.advbase {
+            match AdvBase::new(*a.get_ref()) {
+                Ok(b) => c.advbase = b,
+                Err(_) => {
+                    let msg = format!(
+                        "[cluster]: advbase {} is out of range 1-255 (seconds)",
+                        a.get_ref()
+                    );
+                    self.error(&a.span(), "cluster.advbase", msg);
+                    ok = false;
+                }
+            }
+        }
+        if let Some(s) = &raw.advskew_step {
+            let step = *s.get_ref();
+            // At least two ranks must fit below CARP_MAXSKEW (240).
+            let max = i64::from(carpctl_sys::CARP_MAXSKEW) - 1;
+            match u8::try_from(step) {
+                Ok(v) if (1..=max).contains(&step) => {
+                    c.advskew_step = v;
+                    if step < ADVSKEW_STEP_TICK_SAFE {
+                        let msg = format!(
+                            "[cluster]: advskew_step {step} is {:.1} ms, less than one kernel \
+                             tick at kern.hz=100 (10 ms): two backups may time out in the \
+                             same tick and both become MASTER briefly; the default is {}",
+                            step as f64 * 1000.0 / 256.0,
+                            DEFAULT_ADVSKEW_STEP
+                        );
+                        self.warn(&s.span(), "cluster.advskew_step", msg);
+                    }
+                }
+                _ => {
+                    let msg = format!("[cluster]: advskew_step {step} is out of range 1-{max}");
+                    self.error(&s.span(), "cluster.advskew_step", msg);
+                    ok = false;
+                }
+            }
+        }
+        ok.then_some((c, raw.advskew_step.map(|s| s.span())))
+    }
+
+    /// The elements of `[[section]]`, each a table with its span.
+    fn array_of_tables<'i>(
+        &mut self,
+        v: Spanned<DeValue<'i>>,
+        section: &str,
+    ) -> Vec<(usize, Range<usize>, DeTable<'i>)> {
+        let span = v.span();
+        match v.into_inner() {
+            DeValue::Array(arr) => {
+                let mut out = Vec::new();
+                for (i, e) in arr.into_iter().enumerate() {
+                    let espan = e.span();
+                    match e.into_inner() {
+                        DeValue::Table(t) => out.push((i, espan, t)),
+                        other => {
+                            let msg = format!(
+                                "{section} #{}: must be a table, not {}",
+                                i + 1,
+                                article(other.type_str())
+                            );
+                            self.error(&espan, format!("{section}[{i}]"), msg);
+                        }
+                    }
+                }
+                out
+            }
+            DeValue::Table(_) => {
+                let msg = format!(
+                    "{section} must be an array of tables: write [[{section}]], not [{section}]"
+                );
+                self.error(&span, section, msg);
+                Vec::new()
+            }
+            other => {
+                let msg = format!(
+                    "{section} must be an array of tables ([[{section}]]), not {}",
+                    article(other.type_str())
+                );
+                self.error(&span, section, msg);
+                Vec::new()
+            }
+        }
+    }
+
+    fn nodes(&mut self, v: Option<Spanned<DeValue<'_>>>) -> Vec<PNode> {
+        let Some(v) = v else {
+            self.file_error("no [[node]] entries: a cluster needs at least one node");
+            return Vec::new();
+        };
+        let entries = self.array_of_tables(v, "node");
+        let mut nodes: Vec<PNode> = Vec::new();
+        let mut seen: HashMap<String, Pos> = HashMap::new();
+        let mut any = false;
+        for (i, span, table) in entries {
+            any = true;
+            let ctx = entry_ctx("node", i, &table);
+            let keypath = format!("node[{i}]");
+            let (raw, failed) = self.entry::<RawNode>(table, span.clone(), &ctx, &keypath);
+            let Some(raw) = raw else { continue };
+            let Some(name) = raw.name else {
+                if !failed.contains("name") {
+                    self.error(&span, &keypath, format!("{ctx}: missing key `name`"));
+                }
+                continue;
+            };
+            let nspan = name.span();
+            let name = name.into_inner();
+            if let Some(why) = bad_name(&name) {
+                self.error(
+                    &nspan,
+                    format!("{keypath}.name"),
+                    format!("{ctx}: name {why}"),
+                );
+                continue;
+            }
+            if let Some(first) = seen.get(&name) {
+                let msg = format!(
+                    "{ctx}: node name \"{name}\" is already used at line {}",
+                    first.line
+                );
+                self.error(&nspan, format!("{keypath}.name"), msg);
+                continue;
+            }
+            seen.insert(name.clone(), self.idx.span(&nspan));
+            let mut interfaces = BTreeMap::new();
+            let mut map_spans = BTreeMap::new();
+            let mut ok = true;
+            for (logical, real) in raw.interfaces.map(Spanned::into_inner).unwrap_or_default() {
+                let rspan = real.span();
+                let real = real.into_inner();
+                let key = format!("{keypath}.interfaces.{logical}");
+                if let Some(why) = bad_ifname(&real) {
+                    let msg = format!("{ctx}: interfaces.{logical} = \"{real}\": {why}");
+                    self.error(&rspan, key, msg);
+                    ok = false;
+                    continue;
+                }
+                if logical.is_empty() {
+                    self.error(
+                        &rspan,
+                        key,
+                        format!("{ctx}: interfaces: empty logical name"),
+                    );
+                    ok = false;
+                    continue;
+                }
+                map_spans.insert(logical.clone(), rspan);
+                interfaces.insert(logical, real);
+            }
+            if !ok {
+                continue;
+            }
+            nodes.push(PNode {
+                node: Node {
+                    name,
+                    interfaces,
+                    pos: Some(self.idx.span(&span)),
+                },
+                map_spans,
+            });
+        }
+        if !any {
+            self.file_error("no [[node]] entries: a cluster needs at least one node");
+        }
+        nodes
+    }
+
+    fn vips(&mut self, v: Option<Spanned<DeValue<'_>>>, nodes: &[PNode]) -> Vec<PVip> {
+        let Some(v) = v else {
+            self.diags.push(
+                Diagnostic::warning("no [[vip]] entries: there is nothing to manage")
+                    .in_file(self.path),
+            );
+            return Vec::new();
+        };
+        let entries = self.array_of_tables(v, "vip");
+        let mut out = Vec::new();
+        for (i, span, mut table) in entries {
+            let ctx = entry_ctx("vip", i, &table);
+            let keypath = format!("vip[{i}]");
+            // Handled by hand so that serde never sees (and quotes) it.
+            let password = table.remove("password").map(|v| (v.span(), v.into_inner()));
+            let (raw, failed) = self.entry::<RawVip>(table, span.clone(), &ctx, &keypath);
+            let Some(raw) = raw else {
+                // Still look at an inline password, so its errors are not lost.
+                if password.is_some() {
+                    self.password(password, None, &ctx, &keypath, &span);
+                }
+                continue;
+            };
+            out.push(self.vip(i, span, ctx, keypath, raw, failed, password, nodes));
+        }
+        out
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn vip(
+        &mut self,
+        index: usize,
+        span: Range<usize>,
+        ctx: String,
+        keypath: String,
+        raw: RawVip,
+        failed: BTreeSet<String>,
+        password: Option<(Range<usize>, DeValue<'_>)>,
+        nodes: &[PNode],
+    ) -> PVip {
+        let missing = |cx: &mut Self, key: &str| {
+            if !failed.contains(key) {
+                cx.error(
+                    &span,
+                    format!("{keypath}.{key}"),
+                    format!("{ctx}: missing key `{key}`"),
+                );
+            }
+        };
+
+        let name = match raw.name {
+            Some(n) => match bad_name(n.get_ref()) {
+                Some(why) => {
+                    self.error(
+                        &n.span(),
+                        format!("{keypath}.name"),
+                        format!("{ctx}: name {why}"),
+                    );
+                    None
+                }
+                None => Some(n),
+            },
+            None => {
+                missing(self, "name");
+                None
+            }
+        };
+
+        let vhid = match raw.vhid {
+            Some(v) => match Vhid::new(*v.get_ref()) {
+                Ok(h) => Some(Spanned::new(v.span(), h)),
+                Err(_) => {
+                    let msg = format!("{ctx}: vhid {} is out of range 1-255", v.get_ref());
+                    self.error(&v.span(), format!("{keypath}.vhid"), msg);
+                    None
+                }
+            },
+            None => {
+                missing(self, "vhid");
+                None
+            }
+        };
+
+        let interface = match raw.interface {
+            Some(n) if n.get_ref().is_empty() => {
+                let msg = format!("{ctx}: interface is empty");
+                self.error(&n.span(), format!("{keypath}.interface"), msg);
+                None
+            }
+            Some(n) => Some(n),
+            None => {
+                missing(self, "interface");
+                None
+            }
+        };
+
+        let addresses = match raw.addresses {
+            Some(a) => self.addresses(a, &ctx, &keypath),
+            None => {
+                missing(self, "addresses");
+                None
+            }
+        };
+
+        // Ok(None): not given, use the cluster's; Err: reported.
+        let advbase = match raw.advbase {
+            Some(a) => match AdvBase::new(*a.get_ref()) {
+                Ok(b) => Ok(Some(b)),
+                Err(_) => {
+                    let msg = format!(
+                        "{ctx}: advbase {} is out of range 1-255 (seconds)",
+                        a.get_ref()
+                    );
+                    self.error(&a.span(), format!("{keypath}.advbase"), msg);
+                    Err(())
+                }
+            },
+            None if failed.contains("advbase") => Err(()),
+            None => Ok(None),
+        };
+
+        let (key, key_ok) = self.password(password, raw.password_file, &ctx, &keypath, &span);
+
+        let mut prefer_ok = !failed.contains("prefer");
+        if let Some(p) = &raw.prefer {
+            prefer_ok &= self.prefer(p, nodes, &ctx, &keypath);
+        }
+
+        PVip {
+            index,
+            ctx,
+            entry_span: span,
+            name,
+            vhid,
+            interface,
+            addresses,
+            key,
+            key_ok,
+            prefer: raw.prefer,
+            prefer_ok,
+            advbase,
+        }
+    }
+
+    fn addresses(
+        &mut self,
+        list: Spanned<Vec<Spanned<String>>>,
+        ctx: &str,
+        keypath: &str,
+    ) -> Option<Vec<Spanned<IpNet>>> {
+        let lspan = list.span();
+        let list = list.into_inner();
+        if list.is_empty() {
+            let msg = format!("{ctx}: addresses is empty; a VIP needs at least one address");
+            self.error(&lspan, format!("{keypath}.addresses"), msg);
+            return None;
+        }
+        let mut out: Vec<Spanned<IpNet>> = Vec::new();
+        let mut ok = true;
+        for (j, a) in list.into_iter().enumerate() {
+            let aspan = a.span();
+            let key = format!("{keypath}.addresses[{j}]");
+            let text = a.get_ref().trim();
+            let net = match text.parse::<IpNet>() {
+                Ok(n) => n,
+                Err(_) => {
+                    let msg = match text.parse::<IpAddr>() {
+                        Ok(ip) => format!(
+                            "{ctx}: address \"{text}\" has no prefix length; write {ip}/{}",
+                            if ip.is_ipv4() { 32 } else { 128 }
+                        ),
+                        Err(_) => format!(
+                            "{ctx}: address \"{text}\" is not an IPv4 or IPv6 address with a \
+                             prefix length (e.g. 192.0.2.1/32 or 2001:db8::1/128)"
+                        ),
+                    };
+                    self.error(&aspan, key, msg);
+                    ok = false;
+                    continue;
+                }
+            };
+            if let Some(why) = not_a_vip(net.addr()) {
+                self.error(&aspan, key, format!("{ctx}: address {} {why}", net.addr()));
+                ok = false;
+                continue;
+            }
+            // The same address twice (even with another prefix length):
+            // the kernel keeps one address per IP.
+            if let Some(prev) = out.iter().find(|p| p.get_ref().addr() == net.addr()) {
+                let msg = format!(
+                    "{ctx}: address {} is listed twice (also at line {})",
+                    net.addr(),
+                    self.idx.span(&prev.span()).line
+                );
+                self.error(&aspan, key, msg);
+                ok = false;
+                continue;
+            }
+            out.push(Spanned::new(aspan, net));
+        }
+        ok.then_some(out)
+    }
+
+    /// `prefer`: known nodes, each once, not empty.
+    fn prefer(
+        &mut self,
+        p: &Spanned<Vec<Spanned<String>>>,
+        nodes: &[PNode],
+        ctx: &str,
+        keypath: &str,
+    ) -> bool {
+        if p.get_ref().is_empty() {
+            let msg = format!(
+                "{ctx}: prefer is empty, so no node would take part; \
+                 leave it out to use every node in rotation"
+            );
+            self.error(&p.span(), format!("{keypath}.prefer"), msg);
+            return false;
+        }
+        let known: Vec<&str> = nodes.iter().map(|n| n.node.name.as_str()).collect();
+        let mut ok = true;
+        let mut seen = BTreeSet::new();
+        for (j, n) in p.get_ref().iter().enumerate() {
+            let key = format!("{keypath}.prefer[{j}]");
+            if !known.contains(&n.get_ref().as_str()) {
+                let msg = format!(
+                    "{ctx}: prefer names \"{}\", which is not a [[node]] (known nodes: {})",
+                    n.get_ref(),
+                    known.join(", ")
+                );
+                self.error(&n.span(), key, msg);
+                ok = false;
+            } else if !seen.insert(n.get_ref().as_str()) {
+                let msg = format!("{ctx}: prefer names \"{}\" twice", n.get_ref());
+                self.error(&n.span(), key, msg);
+                ok = false;
+            }
+        }
+        ok
+    }
+
+    /// `password` / `password_file` into a key. Returns the key and whether
+    /// the keys were valid (no password at all is valid, with a warning).
+    fn password(
+        &mut self,
+        inline: Option<(Range<usize>, DeValue<'_>)>,
+        file: Option<Spanned<String>>,
+        ctx: &str,
+        keypath: &str,
+        entry: &Range<usize>,
+    ) -> (Option<Key>, bool) {
+        match (inline, file) {
+            (None, None) => {
+                let msg = format!(
+                    "{ctx}: no password: any host on the segment can take over this VIP \
+                     (set password_file)"
+                );
+                self.warn(entry, keypath, msg);
+                (None, true)
+            }
+            (Some((ispan, _)), Some(_)) => {
+                let msg = format!("{ctx}: set either password or password_file, not both");
+                self.error(&ispan, format!("{keypath}.password"), msg);
+                (None, false)
+            }
+            (Some((span, value)), None) => {
+                let key = format!("{keypath}.password");
+                let DeValue::String(s) = value else {
+                    // Deliberately without the value: it may be the secret.
+                    self.error(&span, key, format!("{ctx}: password must be a string"));
+                    return (None, false);
+                };
+                let mut ok = true;
+                if let Some(mode) = self.file_mode
+                    && open_to_others(mode)
+                    && !self.mode_reported
+                {
+                    self.mode_reported = true;
+                    let msg = format!(
+                        "{} is mode {mode:04o}; a file holding password = must not be \
+                         accessible by group or others (chmod 600), or use password_file",
+                        self.path.display()
+                    );
+                    self.error(&span, key.clone(), msg);
+                    ok = false;
+                }
+                let k = self.key_from(s.as_bytes(), "password", &span, &key, ctx);
+                // An escaped string is an owned copy: wipe it.
+                if let std::borrow::Cow::Owned(mut owned) = s {
+                    owned.zeroize();
+                }
+                let ok = ok && k.is_some();
+                (k.filter(|_| ok), ok)
+            }
+            (None, Some(f)) => {
+                let key = format!("{keypath}.password_file");
+                let fspan = f.span();
+                let given = f.into_inner();
+                let path = self.relative(&given);
+                let what = format!("password_file {}", path.display());
+                match read_key_file(&path) {
+                    Err(msg) => {
+                        self.error(&fspan, key, format!("{ctx}: {what}: {msg}"));
+                        (None, false)
+                    }
+                    Ok((mut bytes, mode)) => {
+                        let mut ok = true;
+                        if let Some(mode) = mode
+                            && open_to_others(mode)
+                        {
+                            let msg = format!(
+                                "{ctx}: {what} is mode {mode:04o}; a key file must not be \
+                                 accessible by group or others (chmod 600)"
+                            );
+                            self.error(&fspan, key.clone(), msg);
+                            ok = false;
+                        }
+                        let content = strip_newline(&bytes);
+                        let k = self.key_from(content, &what, &fspan, &key, ctx);
+                        bytes.zeroize();
+                        let ok = ok && k.is_some();
+                        (k.filter(|_| ok), ok)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Check a password's bytes and make the key; `what` names where it came
+    /// from. Never puts the bytes in a message.
+    fn key_from(
+        &mut self,
+        bytes: &[u8],
+        what: &str,
+        span: &Range<usize>,
+        key: &str,
+        ctx: &str,
+    ) -> Option<Key> {
+        let max = carpctl_sys::CARP_KEY_LEN;
+        if bytes.is_empty() {
+            self.error(span, key, format!("{ctx}: {what} is empty"));
+            return None;
+        }
+        if bytes.len() > max {
+            let msg = format!(
+                "{ctx}: {what} is {} bytes; carp(4) keys are at most {max} bytes",
+                bytes.len()
+            );
+            self.error(span, key, msg);
+            return None;
+        }
+        if bytes.contains(&0) {
+            let msg = format!("{ctx}: {what} contains a NUL byte, where the kernel would stop");
+            self.error(span, key, msg);
+            return None;
+        }
+        if bytes.len() > IFCONFIG_PASSWORD_MAX {
+            let msg = format!(
+                "{ctx}: {what} is {} bytes; ifconfig(8) keeps only {IFCONFIG_PASSWORD_MAX}, \
+                 so a node configured by hand would use a different key",
+                bytes.len()
+            );
+            self.warn(span, key, msg);
+        }
+        match Key::new(bytes) {
+            Ok(k) => Some(k),
+            Err(e) => {
+                // Key::new checks the same rules; its message has no bytes.
+                self.error(span, key, format!("{ctx}: {what}: {e}"));
+                None
+            }
+        }
+    }
+
+    /// A `password_file` relative to the cluster file's directory.
+    fn relative(&self, given: &str) -> PathBuf {
+        let p = Path::new(given);
+        if p.is_absolute() {
+            return p.to_path_buf();
+        }
+        match self.path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir.join(p),
+            _ => p.to_path_buf(),
+        }
+    }
+
+    // ----- pass 3: rules across entries ------------------------------------
+
+    fn cross_check(
+        &mut self,
+        cluster: &Cluster,
+        step_span: Option<&Range<usize>>,
+        nodes: &[PNode],
+        vips: &[PVip],
+    ) {
+        self.unique_vip_names(vips);
+        self.unique_addresses(vips);
+        self.vhid_per_interface(nodes, vips);
+        self.unused_mappings(nodes, vips);
+        self.single_node_vips(nodes, vips);
+        self.skews(cluster, step_span, nodes, vips);
+    }
+
+    fn unique_vip_names(&mut self, vips: &[PVip]) {
+        let mut seen: HashMap<&str, &Range<usize>> = HashMap::new();
+        for v in vips {
+            let Some(n) = &v.name else { continue };
+            if let Some(first) = seen.get(n.get_ref().as_str()) {
+                let msg = format!(
+                    "{}: VIP name \"{}\" is already used at line {}",
+                    v.ctx,
+                    n.get_ref(),
+                    self.idx.span(first).line
+                );
+                self.error(&n.span(), format!("vip[{}].name", v.index), msg);
+            } else {
+                seen.insert(n.get_ref(), &v.entry_span);
+            }
+        }
+    }
+
+    /// One address in two VIPs: the nodes would fight over it.
+    fn unique_addresses(&mut self, vips: &[PVip]) {
+        let mut seen: HashMap<IpAddr, &PVip> = HashMap::new();
+        for v in vips {
+            for (j, a) in v.addresses.iter().flatten().enumerate() {
+                let ip = a.get_ref().addr();
+                match seen.get(&ip) {
+                    Some(first) if first.index != v.index => {
+                        let msg = format!(
+                            "{}: address {ip} is also in {} (line {})",
+                            v.ctx,
+                            first.ctx,
+                            self.idx.span(&first.entry_span).line
+                        );
+                        self.error(&a.span(), format!("vip[{}].addresses[{j}]", v.index), msg);
+                    }
+                    Some(_) => {}
+                    None => {
+                        seen.insert(ip, v);
+                    }
+                }
+            }
+        }
+    }
+
+    /// A vhid is unique per interface (carp(4) keys vhids by parent
+    /// interface), so two VIPs with one vhid must never land on the same
+    /// real interface of a node that takes part in both.
+    fn vhid_per_interface(&mut self, nodes: &[PNode], vips: &[PVip]) {
+        // (later vip, earlier vip) -> the nodes and real interfaces clashing.
+        let mut clashes: BTreeMap<(usize, usize), Vec<String>> = BTreeMap::new();
+        // vip -> the nodes that take its interface name as a real name that
+        // the kernel would refuse.
+        let mut bad_real: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+        for n in nodes {
+            let mut taken: HashMap<(&str, Vhid), usize> = HashMap::new();
+            for (k, v) in vips.iter().enumerate() {
+                let (Some(vhid), Some(iface)) = (&v.vhid, &v.interface) else {
+                    continue;
+                };
+                if !takes_part(v, &n.node.name) {
+                    continue;
+                }
+                let real = n.node.real_interface(iface.get_ref());
+                if !n.node.interfaces.contains_key(iface.get_ref()) && bad_ifname(real).is_some() {
+                    bad_real.entry(k).or_default().push(n.node.name.clone());
+                }
+                match taken.get(&(real, *vhid.get_ref())) {
+                    Some(&first) => clashes
+                        .entry((k, first))
+                        .or_default()
+                        .push(format!("{real} on {}", n.node.name)),
+                    None => {
+                        taken.insert((real, *vhid.get_ref()), k);
+                    }
+                }
+            }
+        }
+        for ((k, first), wheres) in clashes {
+            let (Some(v), Some(f)) = (vips.get(k), vips.get(first)) else {
+                continue;
+            };
+            let Some(vhid) = &v.vhid else { continue };
+            let msg = format!(
+                "{}: vhid {} is already used by {} (line {}) on the same interface: {}",
+                v.ctx,
+                vhid.get_ref(),
+                f.ctx,
+                self.idx.span(&f.entry_span).line,
+                wheres.join(", ")
+            );
+            self.error(&vhid.span(), format!("vip[{}].vhid", v.index), msg);
+        }
+        for (k, nodes) in bad_real {
+            let Some(v) = vips.get(k) else { continue };
+            let Some(iface) = &v.interface else { continue };
+            let msg = format!(
+                "{}: \"{}\" is not mapped by node {}, so it is taken as a real interface \
+                 name, and {}",
+                v.ctx,
+                iface.get_ref(),
+                nodes.join(", "),
+                bad_ifname(iface.get_ref()).unwrap_or_default()
+            );
+            self.error(&iface.span(), format!("vip[{}].interface", v.index), msg);
+        }
+    }
+
+    /// A mapping no VIP uses is most likely a typo of the logical name.
+    fn unused_mappings(&mut self, nodes: &[PNode], vips: &[PVip]) {
+        let used: BTreeSet<&str> = vips
+            .iter()
+            .filter_map(|v| v.interface.as_ref().map(|i| i.get_ref().as_str()))
+            .collect();
+        for n in nodes {
+            for (logical, span) in &n.map_spans {
+                if !used.contains(logical.as_str()) {
+                    let msg = format!(
+                        "node \"{}\": interfaces maps \"{logical}\", which no VIP uses \
+                         (is a VIP's interface misspelt?)",
+                        n.node.name
+                    );
+                    let i = nodes
+                        .iter()
+                        .position(|m| m.node.name == n.node.name)
+                        .unwrap_or(0);
+                    self.warn(span, format!("node[{i}].interfaces.{logical}"), msg);
+                }
+            }
+        }
+    }
+
+    fn single_node_vips(&mut self, nodes: &[PNode], vips: &[PVip]) {
+        for v in vips.iter().filter(|v| v.prefer_ok) {
+            let count = match &v.prefer {
+                Some(p) => p.get_ref().len(),
+                None => nodes.len(),
+            };
+            if count == 1 {
+                let at = v.prefer.as_ref().map_or(v.entry_span.clone(), |p| p.span());
+                let msg = format!(
+                    "{}: only one node takes part, so this VIP has no failover",
+                    v.ctx
+                );
+                self.warn(&at, format!("vip[{}]", v.index), msg);
+            }
+        }
+    }
+
+    /// Every rank's advskew must stay below 240 (plan::advskew).
+    fn skews(
+        &mut self,
+        cluster: &Cluster,
+        step_span: Option<&Range<usize>>,
+        nodes: &[PNode],
+        vips: &[PVip],
+    ) {
+        let names: Vec<String> = nodes.iter().map(|n| n.node.name.clone()).collect();
+        for v in vips {
+            let Some(name) = &v.name else { continue };
+            if !v.prefer_ok {
+                continue;
+            }
+            let prefer: Option<Vec<String>> = v
+                .prefer
+                .as_ref()
+                .map(|p| p.get_ref().iter().map(|s| s.get_ref().clone()).collect());
+            let order = plan::order(v.index, prefer.as_deref(), &names);
+            if let Err(e) = plan::ranks(name.get_ref(), &order, cluster.advskew_step) {
+                let at = v
+                    .prefer
+                    .as_ref()
+                    .map(|p| p.span())
+                    .or_else(|| step_span.cloned())
+                    .unwrap_or_else(|| v.entry_span.clone());
+                self.error(&at, format!("vip[{}]", v.index), e.to_string());
+            }
+        }
+    }
+}
+
+fn takes_part(v: &PVip, node: &str) -> bool {
+    v.prefer
+        .as_ref()
+        .is_none_or(|p| p.get_ref().iter().any(|n| n.get_ref() == node))
+}
+
+/// `vip "mail1"` when the entry has a string name, else `vip #2`.
+fn entry_ctx(section: &str, i: usize, table: &DeTable<'_>) -> String {
+    match table.get("name").map(|v| v.get_ref()) {
+        Some(DeValue::String(s)) if bad_name(s).is_none() => format!("{section} \"{s}\""),
+        _ => format!("{section} #{}", i + 1),
+    }
+}
+
+/// Names of nodes and VIPs appear in messages, JSON and on the command line.
+fn bad_name(name: &str) -> Option<&'static str> {
+    if name.is_empty() {
+        Some("is empty")
+    } else if name
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || c == '"')
+    {
+        Some("must not contain spaces, control characters or quotes")
+    } else {
+        None
+    }
+}
+
+fn bad_ifname(name: &str) -> Option<String> {
+    if name.is_empty() {
+        Some("an interface name cannot be empty".into())
+    } else if name.len() > IFNAME_MAX {
+        Some(format!(
+            "an interface name is at most {IFNAME_MAX} bytes (IFNAMSIZ), this one is {}",
+            name.len()
+        ))
+    } else if name
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || c == '/')
+    {
+        Some("an interface name cannot contain spaces, control characters or '/'".into())
+    } else {
+        None
+    }
+}
+
+/// Addresses that can never be a VIP (§12.4: the HMAC loops skip 0.0.0.0
+/// and 255.255.255.255; the rest are not unicast).
+fn not_a_vip(ip: IpAddr) -> Option<&'static str> {
+    match ip {
+        IpAddr::V4(v4) if v4.is_unspecified() => Some("is the unspecified address"),
+        IpAddr::V4(v4) if v4.is_broadcast() => Some("is the limited broadcast address"),
+        IpAddr::V4(v4) if v4.is_multicast() => Some("is a multicast address"),
+        IpAddr::V4(v4) if v4.is_loopback() => Some("is a loopback address"),
+        IpAddr::V6(v6) if v6.is_unspecified() => Some("is the unspecified address"),
+        IpAddr::V6(v6) if v6.is_multicast() => Some("is a multicast address"),
+        IpAddr::V6(v6) if v6.is_loopback() => Some("is the loopback address"),
+        _ => None,
+    }
+}
+
+/// A key file's content: its bytes with one trailing newline (`\n` or
+/// `\r\n`) removed, as `echo secret > file` leaves one.
+fn strip_newline(bytes: &[u8]) -> &[u8] {
+    let b = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+    if b.len() < bytes.len() {
+        b.strip_suffix(b"\r").unwrap_or(b)
+    } else {
+        b
+    }
+}
+
+/// Read a key file: its bytes and mode, or a message naming the problem.
+fn read_key_file(path: &Path) -> Result<(Vec<u8>, Option<u32>), String> {
+    let meta = fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?;
+    if !meta.is_file() {
+        return Err("is not a regular file".into());
+    }
+    // A key is at most 20 bytes; refuse to slurp something huge by mistake.
+    if meta.len() > 4096 {
+        return Err(format!(
+            "is {} bytes; a key file holds one password of at most {} bytes",
+            meta.len(),
+            carpctl_sys::CARP_KEY_LEN
+        ));
+    }
+    let bytes = fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
+    Ok((bytes, file_mode(&meta)))
+}
+
+/// "a string", "an integer".
+fn article(noun: &str) -> String {
+    match noun.chars().next() {
+        Some('a' | 'e' | 'i' | 'o' | 'u') => format!("an {noun}"),
+        _ => format!("a {noun}"),
+    }
+}
+
+/// serde's wording, in the file's terms.
+fn serde_message(msg: &str) -> String {
+    let msg = msg
+        .replace("unknown field", "unknown key")
+        .replace("missing field", "missing key")
+        .replace("expected i64", "expected an integer")
+        .replace("expected a sequence", "expected an array")
+        .replace("expected a map", "expected a table");
+    msg.to_string()
+}

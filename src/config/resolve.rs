@@ -1,0 +1,166 @@
+//! This node's desired carp(4) state: the cluster plan seen from one node,
+//! with logical interface names replaced by this node's real ones and
+//! checked against the interfaces the kernel reports.
+
+use ipnet::IpNet;
+use serde::Serialize;
+
+use super::{Config, Diagnostic, diag};
+use crate::model::{AdvBase, AdvSkew, CarpState, Interface, Key, Vhid};
+use crate::plan;
+
+/// What one node should have configured.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Desired {
+    pub node: String,
+    /// `net.inet.carp.preempt` wanted on this node.
+    pub preempt: bool,
+    /// The VIPs this node takes part in, in file order.
+    pub vips: Vec<DesiredVip>,
+    /// What resolving found that does not stop `apply` (the file's own
+    /// warnings are in [`Config::warnings`]).
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// One vhid on one real interface of this node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DesiredVip {
+    pub name: String,
+    /// This node's real interface (`em0`).
+    pub interface: String,
+    /// As written in the file (`lan`).
+    pub logical_interface: String,
+    pub vhid: Vhid,
+    pub advbase: AdvBase,
+    pub advskew: AdvSkew,
+    /// Never serialized: `--json` output must not carry the password.
+    #[serde(skip)]
+    pub key: Option<Key>,
+    pub addresses: Vec<IpNet>,
+    /// 0 = this node is the intended MASTER.
+    pub rank: usize,
+    /// MASTER for rank 0, BACKUP otherwise (with preempt on, and no
+    /// demotion, the cluster converges to this).
+    pub state: CarpState,
+}
+
+impl Desired {
+    /// The desired vhid `vhid` on real interface `interface`.
+    pub fn find(&self, interface: &str, vhid: Vhid) -> Option<&DesiredVip> {
+        self.vips
+            .iter()
+            .find(|v| v.interface == interface && v.vhid == vhid)
+    }
+}
+
+/// Resolve `node`'s desired state against `interfaces`, the host's
+/// interfaces as the kernel reports them.
+///
+/// Errors: an unknown node; a VIP whose real interface this host lacks (each
+/// named). `Err` carries every error and the warnings found; `Ok` carries
+/// the warnings in [`Desired::warnings`].
+pub fn desired_state(
+    cfg: &Config,
+    node: &str,
+    interfaces: &[Interface],
+) -> Result<Desired, Vec<Diagnostic>> {
+    let Some(me) = cfg.node(node) else {
+        let known = cfg.node_names().join(", ");
+        return Err(vec![cfg.diag_error(format!(
+            "node \"{node}\" is not in this file; known nodes: {known}"
+        ))]);
+    };
+    let plan = plan::plan(cfg).map_err(|e| vec![cfg.diag_error(e.to_string())])?;
+    let have = || {
+        let mut names: Vec<&str> = interfaces.iter().map(|i| i.name.as_str()).collect();
+        names.sort_unstable();
+        names.join(", ")
+    };
+
+    let mut diags = Vec::new();
+    let mut vips = Vec::new();
+    for (i, (v, p)) in cfg.vips.iter().zip(&plan.vips).enumerate() {
+        let (Some(rank), Some(advskew)) = (p.rank_of(node), p.advskew_of(node)) else {
+            continue;
+        };
+        let real = me.real_interface(&v.interface);
+        let key = format!("vip[{i}].interface");
+        let Some(iface) = interfaces.iter().find(|i| i.name == real) else {
+            let msg = if me.interfaces.contains_key(&v.interface) {
+                format!(
+                    "vip \"{}\": interface \"{}\" is \"{real}\" on node {node}, and this host \
+                     has no interface \"{real}\" (it has: {})",
+                    v.name,
+                    v.interface,
+                    have()
+                )
+            } else {
+                format!(
+                    "vip \"{}\": node {node} does not map interface \"{}\", so it is taken as \
+                     a real name, and this host has no interface \"{real}\" (it has: {}); \
+                     map it in [[node]] interfaces",
+                    v.name,
+                    v.interface,
+                    have()
+                )
+            };
+            diags.push(cfg.diag_error(msg).at(v.pos.interface).key(key));
+            continue;
+        };
+        for (j, a) in v.addresses.iter().enumerate() {
+            if iface.has_subnet_for(a.addr()) {
+                continue;
+            }
+            let own: Vec<String> = iface
+                .addresses
+                .iter()
+                .filter(|x| x.vhid.is_none())
+                .map(|x| x.net.to_string())
+                .collect();
+            let own = if own.is_empty() {
+                "it has none".to_string()
+            } else {
+                own.join(", ")
+            };
+            let msg = format!(
+                "vip \"{}\": address {} is outside every subnet of {real}'s own addresses \
+                 ({own}) on node {node}: hosts on that segment reach it only through a route",
+                v.name,
+                a.addr()
+            );
+            let pos = v.pos.addresses.get(j).copied().flatten();
+            diags.push(
+                Diagnostic::warning(msg)
+                    .in_file(&cfg.path)
+                    .at(pos)
+                    .key(format!("vip[{i}].addresses[{j}]")),
+            );
+        }
+        vips.push(DesiredVip {
+            name: v.name.clone(),
+            interface: real.to_string(),
+            logical_interface: v.interface.clone(),
+            vhid: v.vhid,
+            advbase: v.advbase,
+            advskew,
+            key: v.key.clone(),
+            addresses: v.addresses.clone(),
+            rank,
+            state: if rank == 0 {
+                CarpState::Master
+            } else {
+                CarpState::Backup
+            },
+        });
+    }
+    diag::sort(&mut diags);
+    if diag::has_errors(&diags) {
+        return Err(diags);
+    }
+    Ok(Desired {
+        node: node.to_string(),
+        preempt: cfg.cluster.preempt,
+        vips,
+        warnings: diags,
+    })
+}
