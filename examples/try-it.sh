@@ -1,9 +1,11 @@
 #!/bin/sh
-# Build carpctl and run it on an emulated FreeBSD host.
+# Build carpctl and run the seed scenario on two emulated FreeBSD hosts.
 #
-# Needs only the Rust toolchain: no FreeBSD, no root, no network. The
-# emulated host lives in a temporary directory that is removed at the end.
-# See README.md, "Try it".
+# Two mail servers, mail-a (em0 192.168.1.3/24, 2001:db8::3/64) and
+# mail-b (igb0 192.168.1.4/24, 2001:db8::4/64), share the VIPs of examples/seed.toml: each applies the
+# same cluster file and takes its own part of it. Needs only the Rust
+# toolchain: no FreeBSD, no root, no network. Everything lives in a
+# temporary directory that is removed at the end. See README.md, "Try it".
 
 set -eu
 
@@ -11,7 +13,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 
 echo "Building carpctl (cargo build) ..."
-cargo build --bin carpctl
+cargo build --quiet --bin carpctl
 bin="${CARGO_TARGET_DIR:-$top/target}/debug/carpctl"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/carpctl-try.XXXXXX")
@@ -27,15 +29,33 @@ run() {
     "$@"
 }
 
-host="$work/node1"
+cd "$work"
+# The cluster file and its key files (same content on every node, mode 0600).
+cp "$top/examples/seed.toml" carpctl.toml
+mkdir -m 700 carpctl.d
+(umask 077 && printf 'mail1-secret\n' > carpctl.d/mail1.key && printf 'mail2-secret\n' > carpctl.d/mail2.key)
 
-# A FreeBSD 14 host (netlink) with one Ethernet interface that has an IPv4
-# and an IPv6 address, and carp.ko loaded.
-run carpctl emulate init "$host" --freebsd 14 \
-    --iface em0=192.0.2.3/24 --iface em0=2001:db8::3/64
+# Two FreeBSD 14 hosts (netlink) with carp.ko loaded.
+run carpctl emulate init mail-a.host --iface em0=192.168.1.3/24 --iface em0=2001:db8::3/64
+run carpctl emulate init mail-b.host --iface igb0=192.168.1.4/24 --iface igb0=2001:db8::4/64
 
-# What carp(4) looks like there, for people and for scripts.
-run carpctl --kernel "emulated:$host" status
-run carpctl --kernel "emulated:$host" status --json
+for node in mail-a mail-b; do
+    # What would change, then the change itself; a second apply finds
+    # nothing to do.
+    run carpctl --kernel "emulated:$node.host" -c carpctl.toml --node "$node" apply --dry-run
+    run carpctl --kernel "emulated:$node.host" -c carpctl.toml --node "$node" apply
+    run carpctl --kernel "emulated:$node.host" -c carpctl.toml --node "$node" apply
+done
 
-printf '\nDone. The emulated host was in %s and has been removed.\n' "$work"
+for node in mail-a mail-b; do
+    run carpctl --kernel "emulated:$node.host" -c carpctl.toml --node "$node" status
+done
+
+cat <<'NOTE'
+
+Each emulated host is alone (no network between them yet), so every vhid
+stays BACKUP and the cluster view says "not as planned" for the VIP this
+node should master. On a real segment, the node with the lowest advskew
+becomes MASTER after 3 x advbase + advskew/256 seconds.
+NOTE
+printf '\nDone. The emulated hosts were in %s and have been removed.\n' "$work"

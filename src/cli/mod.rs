@@ -29,6 +29,8 @@ use crate::kernel::freebsd::FreeBsdKernel;
 use crate::kernel::freebsd::trace::{self, Traced};
 use crate::kernel::{Kernel, KernelError};
 
+pub mod apply;
+pub mod cluster;
 pub mod emulate;
 pub mod status;
 
@@ -71,6 +73,22 @@ pub struct GlobalOpts {
     #[arg(long, global = true)]
     pub trace_wire: bool,
 
+    /// The cluster file, the same on every node [default:
+    /// /usr/local/etc/carpctl.toml]
+    #[arg(
+        short = 'c',
+        long,
+        global = true,
+        env = "CARPCTL_CONFIG",
+        value_name = "FILE"
+    )]
+    pub config: Option<PathBuf>,
+
+    /// Which node of the cluster file this host is (default: the short
+    /// hostname)
+    #[arg(long, global = true, env = "CARPCTL_NODE", value_name = "NAME")]
+    pub node: Option<String>,
+
     /// More diagnostics on stderr: -v info, -vv debug (RUST_LOG, when set,
     /// takes precedence)
     #[arg(short, long, global = true, action = ArgAction::Count)]
@@ -92,6 +110,13 @@ impl GlobalOpts {
         }
     }
 
+    /// The cluster file: `-c`/`CARPCTL_CONFIG`, else the default path.
+    pub fn config_path(&self) -> PathBuf {
+        self.config
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(crate::config::DEFAULT_PATH))
+    }
+
     /// Open the selected kernel (see [`GlobalOpts::kernel_spec`]).
     pub fn open_kernel(&self) -> Result<Box<dyn Kernel>, CliError> {
         open_kernel(&self.kernel_spec()?)
@@ -101,6 +126,8 @@ impl GlobalOpts {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Make this node's carp(4) match the cluster file
+    Apply(apply::ApplyArgs),
     /// Show every vhid with its state, settings and addresses, and the
     /// global net.inet.carp sysctls
     Status(status::StatusArgs),
@@ -228,6 +255,10 @@ pub enum CliError {
         #[source]
         source: KernelError,
     },
+    /// The command ran and failed (an apply that was rolled back, a
+    /// `status --check` that found a VIP out of place): exit 1.
+    #[error("{0}")]
+    Failed(String),
     /// Writing the output failed: exit 1, except a broken pipe, which is
     /// not an error (the reader has seen enough: `carpctl status | head`).
     #[error("cannot write to standard output")]
@@ -246,7 +277,7 @@ impl CliError {
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::Usage(_) | CliError::Config { .. } => 2,
-            CliError::Kernel { .. } | CliError::Output(_) => 1,
+            CliError::Kernel { .. } | CliError::Failed(_) | CliError::Output(_) => 1,
         }
     }
 
@@ -273,6 +304,7 @@ impl From<serde_json::Error> for CliError {
 /// Run the parsed command line, writing its data to `out`.
 pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), CliError> {
     match &cli.command {
+        Command::Apply(args) => apply::run(&cli.global, args, out),
         Command::Status(args) => status::run(&cli.global, args, out),
         Command::Emulate(cmd) => emulate::run(&cli.global, cmd, out),
     }

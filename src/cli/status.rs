@@ -29,6 +29,104 @@ pub struct StatusArgs {
     /// Print JSON instead of text (stable field names, see carpctl(8))
     #[arg(long)]
     pub json: bool,
+    /// Exit 1 when a VIP of this node is missing or not in the state the
+    /// cluster file plans for it (for monitoring); needs the cluster file
+    #[arg(long)]
+    pub check: bool,
+}
+
+/// The cluster view: this node's VIPs from the cluster file, against the
+/// kernel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ClusterView {
+    pub file: String,
+    pub node: String,
+    pub vips: Vec<ClusterVip>,
+}
+
+/// One VIP of this node: where it should be and what it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ClusterVip {
+    pub name: String,
+    pub interface: String,
+    pub vhid: u8,
+    /// 0 = this node is the VIP's preferred MASTER.
+    pub rank: usize,
+    pub expected: CarpState,
+    /// `None`: the vhid is not configured on this host.
+    pub state: Option<CarpState>,
+    pub ok: bool,
+}
+
+impl ClusterView {
+    /// This node's VIPs from `desired`, compared with `report`.
+    pub fn new(
+        file: &std::path::Path,
+        desired: &crate::config::Desired,
+        report: &StatusReport,
+    ) -> Self {
+        let vips = desired
+            .vips
+            .iter()
+            .map(|d| {
+                let state = report
+                    .vhids
+                    .iter()
+                    .find(|v| v.status.interface == d.interface && v.status.vhid == d.vhid)
+                    .map(|v| v.status.state);
+                ClusterVip {
+                    name: d.name.clone(),
+                    interface: d.interface.clone(),
+                    vhid: d.vhid.get(),
+                    rank: d.rank,
+                    expected: d.state,
+                    state,
+                    ok: state == Some(d.state),
+                }
+            })
+            .collect();
+        ClusterView {
+            file: file.display().to_string(),
+            node: desired.node.clone(),
+            vips,
+        }
+    }
+
+    /// The VIPs out of place, for `--check`.
+    pub fn problems(&self) -> Vec<String> {
+        self.vips
+            .iter()
+            .filter(|v| !v.ok)
+            .map(|v| match v.state {
+                None => format!("{} (vhid {}@{}) is missing", v.name, v.vhid, v.interface),
+                Some(s) => format!(
+                    "{} (vhid {}@{}) is {s}, planned {}",
+                    v.name, v.vhid, v.interface, v.expected
+                ),
+            })
+            .collect()
+    }
+
+    /// The human form, after the vhids.
+    pub fn write_human(&self, out: &mut dyn Write) -> Result<(), CliError> {
+        writeln!(out, "cluster {}, node {}:", self.file, self.node)?;
+        for v in &self.vips {
+            let state = v
+                .state
+                .map_or_else(|| "missing".to_string(), |s| s.to_string());
+            writeln!(
+                out,
+                "	{} vhid {}@{}: rank {}, planned {}, is {state}{}",
+                v.name,
+                v.vhid,
+                v.interface,
+                v.rank,
+                v.expected,
+                if v.ok { "" } else { "  <-- not as planned" }
+            )?;
+        }
+        Ok(())
+    }
 }
 
 /// Everything `status` shows, gathered from the kernel.
@@ -50,14 +148,54 @@ pub struct VhidReport {
 }
 
 /// `carpctl status`.
+///
+/// The cluster view is added when the cluster file is given (`-c`,
+/// `CARPCTL_CONFIG`) or exists at the default path.
 pub fn run(global: &GlobalOpts, args: &StatusArgs, out: &mut dyn Write) -> Result<(), CliError> {
+    let path = global.config_path();
+    let use_cluster = global.config.is_some() || path.exists();
+    if args.check && !use_cluster {
+        return Err(CliError::Usage(format!(
+            "status --check compares with the cluster file, and there is none at {}; pass -c FILE",
+            path.display()
+        )));
+    }
+    let cfg = if use_cluster {
+        Some(super::cluster::load(&path)?)
+    } else {
+        None
+    };
     let mut kernel = global.open_kernel()?;
     let report = collect(kernel.as_mut())?;
+    let view = match &cfg {
+        Some(cfg) => {
+            let node = super::cluster::node(global, cfg)?;
+            let interfaces = kernel
+                .interfaces()
+                .map_err(CliError::kernel("cannot list the interfaces"))?;
+            let desired = super::cluster::desired(cfg, &node, &interfaces)?;
+            Some(ClusterView::new(&path, &desired, &report))
+        }
+        None => None,
+    };
     if args.json {
-        write_json(&report, out)
+        write_json_with(&report, view.as_ref(), out)?;
     } else {
-        write_human(&report, out)
+        write_human(&report, out)?;
+        if let Some(v) = &view {
+            v.write_human(out)?;
+        }
     }
+    if args.check {
+        let problems = view.as_ref().map(ClusterView::problems).unwrap_or_default();
+        if !problems.is_empty() {
+            return Err(CliError::Failed(format!(
+                "not as planned: {}",
+                problems.join("; ")
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Read the kernel info, the sysctls, every vhid and every interface's
@@ -287,7 +425,29 @@ fn json_document(report: &StatusReport) -> JsonStatus<'_> {
 
 /// The JSON form, pretty-printed, one document followed by a newline.
 pub fn write_json(report: &StatusReport, out: &mut dyn Write) -> Result<(), CliError> {
-    serde_json::to_writer_pretty(&mut *out, &json_document(report))?;
+    write_json_with(report, None, out)
+}
+
+/// The JSON form with the cluster view (`"cluster"`, `null` without a
+/// cluster file).
+pub fn write_json_with(
+    report: &StatusReport,
+    cluster: Option<&ClusterView>,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    #[derive(Serialize)]
+    struct Doc<'a> {
+        #[serde(flatten)]
+        status: JsonStatus<'a>,
+        cluster: Option<&'a ClusterView>,
+    }
+    serde_json::to_writer_pretty(
+        &mut *out,
+        &Doc {
+            status: json_document(report),
+            cluster,
+        },
+    )?;
     writeln!(out)?;
     Ok(())
 }

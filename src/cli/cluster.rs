@@ -1,0 +1,95 @@
+//! The cluster file as the commands see it: which file (`-c`, env
+//! `CARPCTL_CONFIG`, default `/usr/local/etc/carpctl.toml`), which node
+//! (`--node`, env `CARPCTL_NODE`, else the short hostname), and this node's
+//! desired state. Diagnostics (every error and warning, with file, line and
+//! key) are printed here, on stderr.
+
+use std::io::Write;
+use std::path::Path;
+
+use super::{CliError, GlobalOpts};
+use crate::apply;
+use crate::config::{self, Config, Diagnostic};
+use crate::model::Interface;
+
+/// Print diagnostics on stderr, one per line, as `carpctl: file:line:col: ...`.
+pub fn print_diagnostics(diags: &[Diagnostic]) {
+    let mut err = std::io::stderr().lock();
+    for d in diags {
+        let _ = writeln!(err, "carpctl: {d}");
+    }
+}
+
+/// Load and validate the cluster file; print its warnings. Errors: every
+/// one is printed, and the result is a configuration error (exit 2).
+pub fn load(path: &Path) -> Result<Config, CliError> {
+    match config::load(path) {
+        Ok(cfg) => {
+            print_diagnostics(&cfg.warnings);
+            Ok(cfg)
+        }
+        Err(diags) => Err(invalid(&diags, path)),
+    }
+}
+
+fn invalid(diags: &[Diagnostic], path: &Path) -> CliError {
+    print_diagnostics(diags);
+    let errors = diags.iter().filter(|d| d.is_error()).count();
+    CliError::Usage(format!(
+        "{} has {errors} error{}; nothing was changed",
+        path.display(),
+        if errors == 1 { "" } else { "s" }
+    ))
+}
+
+/// This host's short hostname, for node selection.
+fn hostname() -> String {
+    nix::unistd::gethostname()
+        .ok()
+        .and_then(|h| h.into_string().ok())
+        .unwrap_or_default()
+}
+
+/// The node this host is in `cfg`.
+pub fn node(global: &GlobalOpts, cfg: &Config) -> Result<String, CliError> {
+    match config::select_node(cfg, global.node.as_deref(), &hostname()) {
+        Ok(n) => Ok(n.name.clone()),
+        Err(d) => Err(invalid(std::slice::from_ref(&d), &cfg.path)),
+    }
+}
+
+/// This node's desired state against the host's interfaces; warnings are
+/// printed, errors make a configuration error.
+pub fn desired(
+    cfg: &Config,
+    node: &str,
+    interfaces: &[Interface],
+) -> Result<config::Desired, CliError> {
+    match config::desired_state(cfg, node, interfaces) {
+        Ok(d) => {
+            print_diagnostics(&d.warnings);
+            Ok(d)
+        }
+        Err(diags) => Err(invalid(&diags, &cfg.path)),
+    }
+}
+
+/// What `apply` manages, from the resolved desired state.
+pub fn to_apply(d: &config::Desired) -> apply::Desired {
+    apply::Desired {
+        preempt: d.preempt,
+        vhids: d
+            .vips
+            .iter()
+            .map(|v| apply::DesiredVhid {
+                name: v.name.clone(),
+                interface: v.interface.clone(),
+                vhid: v.vhid,
+                advbase: v.advbase,
+                advskew: v.advskew,
+                key: v.key.clone(),
+                addresses: v.addresses.clone(),
+            })
+            .collect(),
+    }
+}
