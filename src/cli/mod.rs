@@ -476,6 +476,8 @@ mod tests {
     fn no_kernel_off_freebsd_explains_the_emulator() {
         let global = GlobalOpts {
             kernel: None,
+            config: None,
+            node: None,
             trace_wire: false,
             verbose: 0,
         };

@@ -8,7 +8,19 @@
 //! emulated host; fault injection ("fail the Nth mutating call with errno X")
 //! lives in a sidecar file `PATH.inject` so the state file itself stays
 //! byte-for-byte comparable.
+//!
+//! Layout:
+//! * [`state`]: the host as plain data (interfaces, addresses, vhids,
+//!   sysctls), which is what the state file holds;
+//! * [`carp`]: every request in domain terms, with FreeBSD's checks in
+//!   FreeBSD's order, per flavor;
+//! * [`fsm`]: the carp(4) state machine (`carp_sc_state`, `carp_setrun`,
+//!   ...), the part a time-driven simulator extends;
+//! * [`ioctl`], [`netlink`], [`ifaddrs`]: decoding requests and encoding
+//!   replies with the backend's own codecs;
+//! * [`persist`]: the state file and the fault-injection sidecar.
 
+use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -16,6 +28,17 @@ use ipnet::IpNet;
 
 use super::freebsd::{RawIfaddr, Syscalls, SysctlValue};
 use super::{Errno, KernelError};
+
+mod carp;
+mod fsm;
+mod ifaddrs;
+mod ioctl;
+mod netlink;
+mod persist;
+mod state;
+
+use fsm::Event;
+use state::HostState;
 
 /// The FreeBSD release an emulated host behaves like.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -42,8 +65,79 @@ impl FromStr for Flavor {
             "14" => Ok(Flavor::V14),
             "15" => Ok(Flavor::V15),
             "main" => Ok(Flavor::Main),
-            _ => Err(format!("unknown FreeBSD flavor {s:?}: use 13, 14, 15 or main")),
+            _ => Err(format!(
+                "unknown FreeBSD flavor {s:?}: use 13, 14, 15 or main"
+            )),
         }
+    }
+}
+
+/// Everything that differs between releases is asked of the flavor, one
+/// method per behaviour, so that a new difference is one new method.
+impl Flavor {
+    /// How it is named on the command line and in messages.
+    pub fn label(self) -> &'static str {
+        match self {
+            Flavor::V13 => "13",
+            Flavor::V14 => "14",
+            Flavor::V15 => "15",
+            Flavor::Main => "main",
+        }
+    }
+
+    /// `kern.osreldate` (`__FreeBSD_version`).
+    pub fn osreldate(self) -> i32 {
+        match self {
+            Flavor::V13 => 1_302_001,
+            Flavor::V14 => 1_401_000,
+            Flavor::V15 => 1_500_000,
+            Flavor::Main => 1_600_000,
+        }
+    }
+
+    /// `kern.osrelease`.
+    pub fn osrelease(self) -> &'static str {
+        match self {
+            Flavor::V13 => "13.2-RELEASE",
+            Flavor::V14 => "14.1-RELEASE",
+            Flavor::V15 => "15.0-RELEASE",
+            Flavor::Main => "16.0-CURRENT",
+        }
+    }
+
+    /// SIOCSVH/SIOCGVH exist: everything before the 2026-03-12 retirement
+    /// (72472e52e310, reference §2).
+    pub fn has_carp_ioctls(self) -> bool {
+        self != Flavor::Main
+    }
+
+    /// carp.ko registers the generic netlink family "carp" (14.0+).
+    pub fn has_carp_netlink(self) -> bool {
+        self != Flavor::V13
+    }
+
+    /// VRRPv3 and netlink attributes 10-12 (15.0+, 37115154672f).
+    pub fn has_vrrp(self) -> bool {
+        matches!(self, Flavor::V15 | Flavor::Main)
+    }
+
+    /// `carp_ioctl_set()` validates everything before changing anything
+    /// (MAIN, a254d6870e88). S13 and D28 create the vhid and write advbase
+    /// before checking advbase's upper bound and advskew (reference §5.3).
+    pub fn atomic_set_validation(self) -> bool {
+        matches!(self, Flavor::V15 | Flavor::Main)
+    }
+
+    /// SIOCGVH with vhid 0 copies `count` x 40 bytes out of one stack
+    /// variable (D28, MAIN; reference §5.4); 13.x copies per element.
+    pub fn siocgvh_all_broken(self) -> bool {
+        self != Flavor::V13
+    }
+
+    /// SIOCGVH of one vhid sets `carpr_count` = 1 (D28, MAIN); S13 leaves
+    /// the caller's count.
+    pub fn siocgvh_sets_count(self) -> bool {
+        self != Flavor::V13
     }
 }
 
@@ -67,64 +161,137 @@ pub struct HostSpec {
 }
 
 /// An emulated host opened from its state file.
+///
+/// Every call reads the state file afresh (another process may have
+/// changed it), applies the request, and writes the file back only when the
+/// state changed. The netlink socket's pending replies are this value's
+/// own, as a socket is a process's own.
 pub struct EmulatedHost {
     path: PathBuf,
+    /// The netlink socket's port id: the process id, as FreeBSD's
+    /// `nl_autobind_port()` tries first for a process's first socket.
+    port: u32,
+    replies: VecDeque<Vec<u8>>,
 }
 
 impl EmulatedHost {
     /// Write a new host's state file (mode 0600). Fails if it exists.
     pub fn create(path: &Path, spec: &HostSpec) -> Result<(), KernelError> {
-        let _ = (path, spec);
-        todo!("emulator helper")
+        let st = HostState::new(spec).map_err(|detail| KernelError::Emulator {
+            path: path.display().to_string(),
+            detail: format!("invalid host: {detail}"),
+        })?;
+        persist::create(path, &st)
     }
 
     /// Open an existing host.
     pub fn open(path: &Path) -> Result<Self, KernelError> {
-        let _ = path;
-        todo!("emulator helper")
+        persist::load(path)?;
+        persist::read_inject(path)?;
+        Ok(EmulatedHost {
+            path: path.to_path_buf(),
+            port: std::process::id(),
+            replies: VecDeque::new(),
+        })
     }
 
     /// Arm a failure: the `call`-th mutating call from now (1 = the next)
     /// fails with `errno` and changes nothing.
     pub fn inject_failure(path: &Path, call: u64, errno: Errno) -> Result<(), KernelError> {
-        let _ = (path, call, errno);
-        todo!("emulator helper")
+        persist::arm(path, call, errno)
     }
 
     pub fn path(&self) -> &Path {
         &self.path
     }
+
+    /// Run one system call against the current state. A mutating call
+    /// first counts against an armed failure (`injected`); the state file
+    /// is rewritten only if the state changed. A file that cannot be read
+    /// or written is EIO for the caller, with the reason logged.
+    fn call<T>(
+        &mut self,
+        mutating: bool,
+        f: impl FnOnce(&mut HostState, Option<Errno>, &mut Vec<Event>) -> T,
+    ) -> Result<T, Errno> {
+        let eio = |e: KernelError| {
+            tracing::error!("{e}");
+            Errno::EIO
+        };
+        let before = persist::load(&self.path).map_err(eio)?;
+        let injected = if mutating {
+            persist::consume(&self.path).map_err(eio)?
+        } else {
+            None
+        };
+        let mut st = before.clone();
+        let mut events = Vec::new();
+        let out = f(&mut st, injected, &mut events);
+        for e in &events {
+            tracing::debug!(target: "carpctl::emulated", "{e}");
+        }
+        if st != before {
+            persist::save(&self.path, &st).map_err(eio)?;
+        }
+        Ok(out)
+    }
 }
 
 impl Syscalls for EmulatedHost {
-    fn ioctl(&mut self, request: u64, arg: &mut [u8], data: Option<&mut [u8]>) -> Result<(), Errno> {
-        let _ = (request, arg, data);
-        todo!("emulator helper")
+    fn ioctl(
+        &mut self,
+        request: u64,
+        arg: &mut [u8],
+        data: Option<&mut [u8]>,
+    ) -> Result<(), Errno> {
+        self.call(
+            ioctl::is_mutating(request),
+            |st, injected, ev| match injected {
+                Some(errno) => Err(errno),
+                None => ioctl::dispatch(st, request, arg, data, ev),
+            },
+        )?
     }
     fn netlink_send(&mut self, msg: &[u8]) -> Result<(), Errno> {
-        let _ = msg;
-        todo!("emulator helper")
+        let req = netlink::parse(msg);
+        let port = self.port;
+        let dgram = self.call(req.is_mutating(), |st, injected, ev| {
+            netlink::respond(st, &req, port, injected, ev)
+        })?;
+        if !dgram.is_empty() {
+            self.replies.push_back(dgram);
+        }
+        Ok(())
     }
     fn netlink_recv(&mut self) -> Result<Vec<u8>, Errno> {
-        todo!("emulator helper")
+        // A real socket would block; nothing will ever arrive here, so say
+        // so instead of hanging.
+        self.replies
+            .pop_front()
+            .ok_or(Errno(carpctl_sys::errno::EAGAIN))
     }
     fn sysctl_get(&mut self, name: &str) -> Result<SysctlValue, Errno> {
-        let _ = name;
-        todo!("emulator helper")
+        self.call(false, |st, _, _| st.sysctl_get(name))?
     }
     fn sysctl_set_int(&mut self, name: &str, value: i32) -> Result<(), Errno> {
-        let _ = (name, value);
-        todo!("emulator helper")
+        self.call(true, |st, injected, ev| match injected {
+            Some(errno) => Err(errno),
+            None => st.sysctl_set_int(name, value, ev),
+        })?
     }
     fn modfind(&mut self, module: &str) -> Result<bool, Errno> {
-        let _ = module;
-        todo!("emulator helper")
+        self.call(false, |st, _, _| st.modfind(module))
     }
     fn kldload(&mut self, file: &str) -> Result<(), Errno> {
-        let _ = file;
-        todo!("emulator helper")
+        self.call(true, |st, injected, _| match injected {
+            Some(errno) => Err(errno),
+            None => st.kldload(file),
+        })?
     }
     fn getifaddrs(&mut self) -> Result<Vec<RawIfaddr>, Errno> {
-        todo!("emulator helper")
+        self.call(false, |st, _, _| ifaddrs::encode(st))
     }
 }
+
+#[cfg(test)]
+mod tests;
