@@ -165,7 +165,9 @@ impl AdvSkew {
     /// The skew this vhid advertises with the global demotion added:
     /// `DEMOTE_ADVSKEW` = clamp(advskew + demotion, 0, 240) (14.x and later).
     pub fn effective(self, demotion: i32) -> u8 {
-        i32::from(self.0).saturating_add(demotion).clamp(0, i32::from(CARP_MAXSKEW)) as u8
+        i32::from(self.0)
+            .saturating_add(demotion)
+            .clamp(0, i32::from(CARP_MAXSKEW)) as u8
     }
 }
 

@@ -15,7 +15,6 @@ use serde::Serialize;
 
 use super::{CliError, GlobalOpts, cluster};
 use crate::apply::{self, Change, PlanError};
-use crate::kernel::KernelError;
 
 /// Arguments of `carpctl apply`.
 #[derive(Debug, Clone, Args)]
@@ -54,26 +53,20 @@ pub fn run(global: &GlobalOpts, args: &ApplyArgs, out: &mut dyn Write) -> Result
             return Err(CliError::Usage(format!("{e}; nothing was changed")));
         }
     };
-    if !args.dry_run {
-        if let Err(e) = apply::execute(kernel.as_mut(), &desired, &changes) {
-            let mut msg = e.to_string();
-            if e.failed == Change::LoadCarp {
-                msg.push_str(
-                    "\n  carp(4) could not be loaded: add carp_load=\"YES\" to /boot/loader.conf \
-                     (or `device carp` to the kernel configuration) and reboot, or run `kldload carp`",
-                );
-            }
-            if matches!(
-                e.error,
-                KernelError::Os {
-                    errno: crate::kernel::Errno::EPERM,
-                    ..
-                }
-            ) {
-                msg.push_str("\n  carpctl apply must run as root");
-            }
-            return Err(CliError::Failed(msg));
+    if !args.dry_run
+        && let Err(e) = apply::execute(kernel.as_mut(), &desired, &changes)
+    {
+        let mut msg = e.to_string();
+        if e.failed == Change::LoadCarp {
+            msg.push_str(
+                "\n  carp(4) could not be loaded: add carp_load=\"YES\" to /boot/loader.conf \
+                 (or `device carp` to the kernel configuration) and reboot, or run `kldload carp`",
+            );
         }
+        if e.error.errno() == Some(crate::kernel::Errno::EPERM) {
+            msg.push_str("\n  carpctl apply must run as root");
+        }
+        return Err(CliError::Failed(msg));
     }
     if args.json {
         serde_json::to_writer_pretty(

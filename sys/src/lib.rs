@@ -186,7 +186,9 @@ pub const LEGACY_CARPREQ_SIZE: usize = 36;
 
 /// `struct sockaddr` (`sys/sys/socket.h`): BSD length byte first.
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 pub struct sockaddr {
     pub sa_len: u8,
     pub sa_family: u8,
@@ -195,7 +197,9 @@ pub struct sockaddr {
 
 /// `struct sockaddr_in` (`netinet/in.h`): 16 bytes with `sin_len`.
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 pub struct sockaddr_in {
     pub sin_len: u8,
     pub sin_family: u8,
@@ -208,7 +212,9 @@ pub struct sockaddr_in {
 
 /// `struct sockaddr_in6` (`netinet6/in6.h`): 28 bytes with `sin6_len`.
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 pub struct sockaddr_in6 {
     pub sin6_len: u8,
     pub sin6_family: u8,
@@ -235,7 +241,9 @@ const _: () = {
 /// pointers). The union `ifr_ifru` is kept as 16 raw bytes: carpctl uses only
 /// `ifru_data` (a `caddr_t` at offset 16) and `ifru_addr` (a `sockaddr`).
 #[repr(C, align(8))]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 pub struct ifreq {
     pub ifr_name: [u8; IFNAMSIZ],
     pub ifr_ifru: [u8; 16],
@@ -253,7 +261,9 @@ const _: () = {
 /// `struct in_aliasreq` (`netinet/in_var.h`), the argument of SIOCAIFADDR;
 /// same layout as `struct ifaliasreq` in `net/if.h`. 68 bytes, alignment 4.
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 pub struct in_aliasreq {
     pub ifra_name: [u8; IFNAMSIZ],
     pub ifra_addr: sockaddr_in,
@@ -274,7 +284,9 @@ const _: () = {
 
 /// `struct in6_addrlifetime` (`netinet6/in6_var.h`): 24 bytes on amd64.
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 pub struct in6_addrlifetime {
     /// `time_t`, 64-bit on amd64.
     pub ia6t_expire: i64,
@@ -290,7 +302,9 @@ pub const ND6_INFINITE_LIFETIME: u32 = 0xffff_ffff;
 /// `struct in6_aliasreq` (`netinet6/in6_var.h`), the argument of
 /// SIOCAIFADDR_IN6. 136 bytes, alignment 8 (4 bytes of tail padding).
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 pub struct in6_aliasreq {
     pub ifra_name: [u8; IFNAMSIZ],
     pub ifra_addr: sockaddr_in6,
@@ -371,7 +385,9 @@ pub const IFT_LOOP: u8 = 0x18;
 /// `struct carpstats` (`netinet/ip_carp.h`): 16 x `uint64_t`, read from the
 /// opaque sysctl `net.inet.carp.stats`.
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
 pub struct carpstats {
     pub carps_ipackets: u64,
     pub carps_ipackets6: u64,

@@ -800,12 +800,14 @@ mod tests {
     use crate::kernel::freebsd::RawIfaddr;
     use crate::kernel::freebsd::netlink::{FamilyInfo, MsgHeader};
 
+    type Responder = Box<dyn FnMut(&[u8]) -> Result<Vec<Vec<u8>>, Errno>>;
+
     /// A scripted kernel: fixed sysctls, queued netlink datagrams built per
     /// request by a closure, and a log of every ioctl request number.
     struct Script {
         osreldate: i32,
         carp_module: bool,
-        on_netlink: Box<dyn FnMut(&[u8]) -> Result<Vec<Vec<u8>>, Errno>>,
+        on_netlink: Responder,
         queued: VecDeque<Vec<u8>>,
         ioctls: Vec<u64>,
         ifaddrs: Vec<RawIfaddr>,
