@@ -63,9 +63,6 @@ pub fn run(global: &GlobalOpts, args: &ApplyArgs, out: &mut dyn Write) -> Result
                  (or `device carp` to the kernel configuration) and reboot, or run `kldload carp`",
             );
         }
-        if e.error.errno() == Some(crate::kernel::Errno::EPERM) {
-            msg.push_str("\n  carpctl apply must run as root");
-        }
         return Err(CliError::Failed(msg));
     }
     if args.json {
