@@ -7,8 +7,18 @@
 #![deny(unsafe_code)]
 
 pub mod apply;
+pub mod checks;
 pub mod cli;
 pub mod config;
+pub mod daemon;
+pub mod events;
+pub mod hooks;
 pub mod kernel;
+pub mod ledger;
+pub mod lint;
+pub mod metrics;
+pub mod migrate;
 pub mod model;
 pub mod plan;
+pub mod sim;
+pub mod wire;

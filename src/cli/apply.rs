@@ -65,6 +65,10 @@ pub fn run(global: &GlobalOpts, args: &ApplyArgs, out: &mut dyn Write) -> Result
         }
         return Err(CliError::Failed(msg));
     }
+    if !args.dry_run {
+        // At boot (rc.d), this applies a persistent maintenance again.
+        super::maintenance::reconcile(kernel.as_mut(), &cfg)?;
+    }
     if args.json {
         serde_json::to_writer_pretty(
             &mut *out,

@@ -30,6 +30,17 @@ pub enum EmulateCommand {
     /// Make the Nth mutating call from now on an emulated host fail with
     /// an errno, to rehearse error handling and rollback
     Inject(InjectArgs),
+    /// Reboot an emulated host: its vhids, carp addresses and
+    /// net.inet.carp sysctls (demotion 0) are gone, kern.boottime is new
+    Reboot(RebootArgs),
+}
+
+/// Arguments of `carpctl emulate reboot`.
+#[derive(Debug, Clone, Args)]
+pub struct RebootArgs {
+    /// The emulated host's state file
+    #[arg(value_name = "PATH")]
+    pub path: PathBuf,
 }
 
 /// Arguments of `carpctl emulate init`.
@@ -212,6 +223,7 @@ pub fn run(
     match cmd {
         EmulateCommand::Init(args) => init(args, out),
         EmulateCommand::Inject(args) => inject(args, out),
+        EmulateCommand::Reboot(args) => reboot(args, out),
     }
 }
 
@@ -298,6 +310,23 @@ pub fn describe_host(path: &Path, spec: &HostSpec) -> String {
         path.display()
     );
     s
+}
+
+fn reboot(args: &RebootArgs, out: &mut dyn Write) -> Result<(), CliError> {
+    refuse_unless_exists(&args.path)?;
+    let boot = EmulatedHost::reboot(&args.path).map_err(CliError::kernel(format!(
+        "cannot reboot the emulated host {}",
+        args.path.display()
+    )))?;
+    writeln!(
+        out,
+        "rebooted {}: every vhid and carp address is gone, net.inet.carp.* are back to \
+         their defaults (demotion 0), kern.boottime is {boot}\n\
+         at boot rc.d runs `carpctl apply`, which also applies carpctl's persistent \
+         demotion (maintenance) again",
+        args.path.display()
+    )?;
+    Ok(())
 }
 
 fn inject(args: &InjectArgs, out: &mut dyn Write) -> Result<(), CliError> {

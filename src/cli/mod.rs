@@ -31,8 +31,17 @@ use crate::kernel::{Kernel, KernelError};
 
 pub mod apply;
 pub mod cluster;
+pub mod daemon;
 pub mod emulate;
+pub mod hook;
+pub mod import;
+pub mod lint;
+pub mod maintenance;
+pub mod migrate;
+pub mod plan;
+pub mod simulate;
 pub mod status;
+pub mod watch;
 
 /// `carpctl`: configure, observe and keep right FreeBSD's carp(4).
 #[derive(Debug, Parser)]
@@ -131,9 +140,37 @@ pub enum Command {
     /// Show every vhid with its state, settings and addresses, and the
     /// global net.inet.carp sysctls
     Status(status::StatusArgs),
+    /// Show the cluster plan: each VIP's order and advskews, the failure
+    /// matrix, and each node's equivalent rc.conf, loader.conf and
+    /// sysctl.conf (needs no kernel)
+    Plan(plan::PlanArgs),
+    /// Print every CARP transition devd announces, with the VIP and the
+    /// previous state
+    Watch(watch::WatchArgs),
+    /// Run the hook of one transition (called by devd from
+    /// carpctl-devd.conf with `$subsystem $type`)
+    Hook(hook::HookArgs),
+    /// Run the hooks of the cluster file in the foreground, following
+    /// devd's CARP events (rc.d/carpctld runs it)
+    Daemon(daemon::DaemonArgs),
+    /// Take this node out of service by demotion (on, off), and show who
+    /// demotes it (status)
+    #[command(subcommand)]
+    Maintenance(maintenance::MaintenanceCommand),
+    /// Check cluster files and the FreeBSD files that configure carp(4):
+    /// rc.conf, loader.conf, sysctl.conf, devd.conf (needs no kernel)
+    Lint(lint::LintArgs),
+    /// Rewrite a FreeBSD 9 rc.conf (carpN interfaces) into the FreeBSD 10
+    /// form, vhid aliases on the parent interface
+    Migrate(migrate::MigrateArgs),
+    /// Build a cluster file from the rc.conf files of a cluster's nodes
+    Import(import::ImportArgs),
     /// Create and drive emulated FreeBSD hosts, to rehearse on any machine
     #[command(subcommand)]
     Emulate(emulate::EmulateCommand),
+    /// Run the cluster file on emulated hosts through a timeline of faults
+    /// and judge load balance, failover and rebalancing (needs no kernel)
+    Simulate(simulate::SimulateArgs),
 }
 
 /// Which kernel carpctl talks to (`--kernel`).
@@ -306,7 +343,16 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), CliError> {
     match &cli.command {
         Command::Apply(args) => apply::run(&cli.global, args, out),
         Command::Status(args) => status::run(&cli.global, args, out),
+        Command::Plan(args) => plan::run(&cli.global, args, out),
+        Command::Watch(args) => watch::run(&cli.global, args, out),
+        Command::Hook(args) => hook::run(&cli.global, args, out),
+        Command::Daemon(args) => daemon::run(&cli.global, args, out),
+        Command::Maintenance(cmd) => maintenance::run(&cli.global, cmd, out),
+        Command::Lint(args) => lint::run(&cli.global, args, out),
+        Command::Migrate(args) => migrate::run(&cli.global, args, out),
+        Command::Import(args) => import::run(&cli.global, args, out),
         Command::Emulate(cmd) => emulate::run(&cli.global, cmd, out),
+        Command::Simulate(args) => simulate::run(&cli.global, args, out),
     }
 }
 

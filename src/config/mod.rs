@@ -17,7 +17,10 @@ mod parse;
 mod resolve;
 
 use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use ipnet::IpNet;
 
@@ -36,6 +39,18 @@ pub const CONFIG_ENV: &str = "CARPCTL_CONFIG";
 pub const NODE_ENV: &str = "CARPCTL_NODE";
 /// Default `[cluster] advskew_step`: see [`crate::plan`] for why 4.
 pub const DEFAULT_ADVSKEW_STEP: u8 = 4;
+/// Default `[cluster] hook_timeout`: long enough for a service restart,
+/// short enough that a hung hook does not pile up behind the next event.
+pub const DEFAULT_HOOK_TIMEOUT: Duration = Duration::from_secs(30);
+/// The longest `[cluster] hook_timeout` accepted (one hour), in seconds.
+pub const HOOK_TIMEOUT_MAX_SECS: u64 = 3600;
+/// Default `[cluster] state_dir`: where carpctl keeps its demotion ledger
+/// (hier(7): `/var/db` holds "persistent, automatically maintained data").
+pub const DEFAULT_STATE_DIR: &str = "/var/db/carpctl";
+/// The largest demotion weight that still changes anything: the kernel
+/// clamps a vhid's advertised skew at `CARP_MAXSKEW` (240; reference §11.1,
+/// `DEMOTE_ADVSKEW`).
+pub const MAX_WEIGHT: u16 = carpctl_sys::CARP_MAXSKEW as u16;
 
 /// A validated cluster file.
 #[derive(Debug, Clone)]
@@ -47,12 +62,16 @@ pub struct Config {
     pub nodes: Vec<Node>,
     /// In file order.
     pub vips: Vec<Vip>,
+    /// `[[check]]`, in file order.
+    pub checks: Vec<Check>,
+    /// `[metrics]`.
+    pub metrics: MetricsConfig,
     /// What validation found that does not stop `apply`.
     pub warnings: Vec<Diagnostic>,
 }
 
 /// `[cluster]`: settings shared by every node.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cluster {
     /// `net.inet.carp.preempt` on every node (default true).
     pub preempt: bool,
@@ -60,6 +79,15 @@ pub struct Cluster {
     pub advbase: AdvBase,
     /// advskew = rank × step (default [`DEFAULT_ADVSKEW_STEP`]).
     pub advskew_step: u8,
+    /// How long a hook (`on_master`, ...) may run before it is killed:
+    /// 1 s to [`HOOK_TIMEOUT_MAX_SECS`], default [`DEFAULT_HOOK_TIMEOUT`].
+    pub hook_timeout: Duration,
+    /// Keep this node demoted after boot until every `[[check]]` has passed
+    /// once (default false).
+    pub boot_hold: bool,
+    /// Where the demotion ledger lives (default [`DEFAULT_STATE_DIR`]);
+    /// absolute.
+    pub state_dir: PathBuf,
 }
 
 impl Default for Cluster {
@@ -68,8 +96,110 @@ impl Default for Cluster {
             preempt: true,
             advbase: AdvBase::DEFAULT,
             advskew_step: DEFAULT_ADVSKEW_STEP,
+            hook_timeout: DEFAULT_HOOK_TIMEOUT,
+            boot_hold: false,
+            state_dir: PathBuf::from(DEFAULT_STATE_DIR),
         }
     }
+}
+
+/// `[[check]]`: a health check that demotes this node while it fails.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Check {
+    /// Unique among the checks; it names the check's share of the demotion.
+    pub name: String,
+    pub probe: Probe,
+    /// Time between the start of one probe and the next (default 2 s).
+    pub interval: Duration,
+    /// How long one probe may take before it counts as failed (default
+    /// 1 s; at most `interval`).
+    pub timeout: Duration,
+    /// Consecutive passes that bring a failed check back (default 2).
+    pub rise: u32,
+    /// Consecutive failures that make a passing check fail (default 3).
+    pub fall: u32,
+    /// What a failed check adds to `net.inet.carp.demotion`, 1 to
+    /// [`MAX_WEIGHT`]; by default [`default_check_weight`].
+    pub weight: u16,
+}
+
+/// What a check does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Probe {
+    /// `type = "tcp"`: connect to `address` (`HOST:PORT`, an IPv6 literal in
+    /// brackets); connected = passed.
+    Tcp { address: String },
+    /// `type = "exec"`: run `command` (argv, no shell); exit 0 = passed.
+    Exec { command: Vec<String> },
+    /// `type = "http"`: `GET url`; the status `expect_status` = passed.
+    Http { url: HttpUrl, expect_status: u16 },
+}
+
+impl Probe {
+    /// The `type` value.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Probe::Tcp { .. } => "tcp",
+            Probe::Exec { .. } => "exec",
+            Probe::Http { .. } => "http",
+        }
+    }
+}
+
+/// A plain `http://` URL, split the way an HTTP/1.0 request needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpUrl {
+    /// Host name or IP literal (IPv6 without brackets).
+    pub host: String,
+    /// Default 80.
+    pub port: u16,
+    /// Path and query, starting with `/` (default `/`).
+    pub path: String,
+}
+
+impl HttpUrl {
+    /// `host:port` for connecting (IPv6 in brackets).
+    pub fn authority(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+}
+
+impl fmt::Display for HttpUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "http://{}{}", self.authority(), self.path)
+    }
+}
+
+/// `[metrics]`: where the Prometheus metrics go. Both are optional; with
+/// neither, no metrics are exported.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MetricsConfig {
+    /// A node_exporter textfile-collector file, rewritten atomically.
+    pub textfile: Option<PathBuf>,
+    /// A loopback address to serve `GET /metrics` on.
+    pub listen: Option<SocketAddr>,
+}
+
+/// The default `weight` of a check: enough to move every VIP off this node
+/// while any other node of the VIP is up. The worst case is a VIP this node
+/// leads (rank 0): its advertised skew must exceed the last rank's, so the
+/// weight is the largest [`crate::plan::VipPlan::demotion_off`] of a rank-0
+/// node, `(n - 1) x advskew_step + 1` for the VIP with the most nodes. With
+/// no VIP of two or more nodes it is [`MAX_WEIGHT`] (240).
+pub fn default_check_weight(plan: &crate::plan::Plan) -> u16 {
+    plan.vips
+        .iter()
+        .filter_map(|v| {
+            let first = v.order.first()?;
+            v.demotion_off(first, plan.advskew_step)
+        })
+        .max()
+        .filter(|&w| w > 0)
+        .map_or(MAX_WEIGHT, |w| w.min(MAX_WEIGHT))
 }
 
 /// `[[node]]`: one server of the cluster.
@@ -115,6 +245,13 @@ pub struct Vip {
     pub prefer: Option<Vec<String>>,
     /// The VIP's own `advbase`, else `[cluster] advbase`.
     pub advbase: AdvBase,
+    /// argv run (no shell) when this node becomes MASTER of the VIP;
+    /// empty: no hook. When non-empty, `argv[0]` is not empty.
+    pub on_master: Vec<String>,
+    /// argv run when this node becomes BACKUP of the VIP; empty: none.
+    pub on_backup: Vec<String>,
+    /// argv run when the VIP goes to INIT on this node; empty: none.
+    pub on_init: Vec<String>,
     pub(crate) pos: VipPos,
 }
 
@@ -195,6 +332,8 @@ pub fn select_node<'a>(
     }
 }
 
+#[cfg(test)]
+mod ops_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

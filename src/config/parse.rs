@@ -21,9 +21,10 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use ipnet::IpNet;
 use serde::Deserialize;
@@ -33,7 +34,10 @@ use toml::de::{DeTable, DeValue, ValueDeserializer};
 use zeroize::Zeroize;
 
 use super::diag::{self, Diagnostic, LineIndex, Pos};
-use super::{Cluster, Config, DEFAULT_ADVSKEW_STEP, Node, Vip, VipPos};
+use super::{
+    Check, Cluster, Config, DEFAULT_ADVSKEW_STEP, DEFAULT_HOOK_TIMEOUT, HOOK_TIMEOUT_MAX_SECS,
+    HttpUrl, MAX_WEIGHT, MetricsConfig, Node, Probe, Vip, VipPos, default_check_weight,
+};
 use crate::model::{AdvBase, Key, Vhid};
 use crate::plan;
 
@@ -56,7 +60,43 @@ struct RawCluster {
     preempt: Option<Spanned<bool>>,
     advbase: Option<Spanned<i64>>,
     advskew_step: Option<Spanned<i64>>,
+    hook_timeout: Option<Spanned<i64>>,
+    boot_hold: Option<Spanned<bool>>,
+    state_dir: Option<Spanned<String>>,
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCheck {
+    name: Option<Spanned<String>>,
+    #[serde(rename = "type")]
+    kind: Option<Spanned<String>>,
+    address: Option<Spanned<String>>,
+    command: Option<Spanned<Vec<Spanned<String>>>>,
+    url: Option<Spanned<String>>,
+    expect_status: Option<Spanned<i64>>,
+    interval: Option<Spanned<i64>>,
+    timeout: Option<Spanned<i64>>,
+    rise: Option<Spanned<i64>>,
+    fall: Option<Spanned<i64>>,
+    weight: Option<Spanned<i64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMetrics {
+    textfile: Option<Spanned<String>>,
+    listen: Option<Spanned<String>>,
+}
+
+/// `[[check]]` defaults (carpctl.toml(5)).
+const CHECK_INTERVAL_DEFAULT: u64 = 2;
+const CHECK_TIMEOUT_DEFAULT: u64 = 1;
+const CHECK_RISE_DEFAULT: u32 = 2;
+const CHECK_FALL_DEFAULT: u32 = 3;
+const CHECK_SECONDS_MAX: u64 = 3600;
+const CHECK_COUNT_MAX: u32 = 100;
+const HTTP_EXPECT_DEFAULT: u16 = 200;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -79,6 +119,9 @@ struct RawVip {
     password_file: Option<Spanned<String>>,
     prefer: Option<Spanned<Vec<Spanned<String>>>>,
     advbase: Option<Spanned<i64>>,
+    on_master: Option<Spanned<Vec<Spanned<String>>>>,
+    on_backup: Option<Spanned<Vec<Spanned<String>>>>,
+    on_init: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 /// Read and validate the cluster file at `path`.
@@ -213,6 +256,8 @@ struct PVip {
     prefer_ok: bool,
     /// `Ok(None)`: not given (the cluster's applies).
     advbase: Result<Option<AdvBase>, ()>,
+    /// `on_master`, `on_backup`, `on_init`; `Err`: reported.
+    hooks: Result<[Vec<String>; 3], ()>,
 }
 
 impl Cx<'_> {
@@ -245,14 +290,19 @@ impl Cx<'_> {
         let mut cluster_v = None;
         let mut node_v = None;
         let mut vip_v = None;
+        let mut check_v = None;
+        let mut metrics_v = None;
         for (k, v) in root {
             match k.get_ref().as_ref() {
                 "cluster" => cluster_v = Some(v),
                 "node" => node_v = Some(v),
                 "vip" => vip_v = Some(v),
+                "check" => check_v = Some(v),
+                "metrics" => metrics_v = Some(v),
                 other => {
                     let msg = format!(
-                        "unknown key `{other}`; the file holds [cluster], [[node]] and [[vip]]"
+                        "unknown key `{other}`; the file holds [cluster], [[node]], [[vip]], \
+                         [[check]] and [metrics]"
                     );
                     self.error(&k.span(), other, msg);
                 }
@@ -269,11 +319,30 @@ impl Cx<'_> {
         };
         let nodes = self.nodes(node_v);
         let vips = self.vips(vip_v, &nodes);
+        let checks = check_v.map(|v| self.checks(v));
+        let metrics = match metrics_v {
+            Some(v) => self.metrics(v),
+            None => Some(MetricsConfig::default()),
+        };
 
         self.cross_check(&cluster, step_span.as_ref(), &nodes, &vips);
-        if !cluster_ok {
-            return None;
+        if cluster.boot_hold && checks.as_ref().is_none_or(Vec::is_empty) {
+            self.diags.push(
+                Diagnostic::warning(
+                    "[cluster]: boot_hold = true has no effect without [[check]] entries: \
+                     there is nothing to wait for",
+                )
+                .in_file(self.path)
+                .key("cluster.boot_hold"),
+            );
         }
+        let (true, Some(metrics)) = (cluster_ok, metrics) else {
+            return None;
+        };
+        let checks = match checks {
+            Some(list) => list.into_iter().collect::<Option<Vec<_>>>()?,
+            None => Vec::new(),
+        };
 
         let mut out = Vec::with_capacity(vips.len());
         for v in vips {
@@ -282,7 +351,9 @@ impl Cx<'_> {
             else {
                 return None;
             };
-            let (true, true, Ok(advbase)) = (v.key_ok, v.prefer_ok, v.advbase) else {
+            let (true, true, Ok(advbase), Ok([on_master, on_backup, on_init])) =
+                (v.key_ok, v.prefer_ok, v.advbase, v.hooks)
+            else {
                 return None;
             };
             let vpos = VipPos {
@@ -303,16 +374,29 @@ impl Cx<'_> {
                         .collect()
                 }),
                 advbase: advbase.unwrap_or(cluster.advbase),
+                on_master,
+                on_backup,
+                on_init,
                 pos: vpos,
             });
         }
-        Some(Config {
+        let mut cfg = Config {
             path: self.path.to_path_buf(),
             cluster,
             nodes: nodes.into_iter().map(|n| n.node).collect(),
             vips: out,
+            checks: Vec::new(),
+            metrics,
             warnings: Vec::new(),
-        })
+        };
+        // The default weight comes from the plan, which is valid here: the
+        // skews were checked in cross_check.
+        let default_weight = plan::plan(&cfg).map_or(MAX_WEIGHT, |p| default_check_weight(&p));
+        cfg.checks = checks
+            .into_iter()
+            .map(|c| c.into_check(default_weight))
+            .collect();
+        Some(cfg)
     }
 
     // ----- pass 2: shape -------------------------------------------------
@@ -423,7 +507,378 @@ impl Cx<'_> {
                 }
             }
         }
+        if let Some(t) = &raw.hook_timeout {
+            let secs = *t.get_ref();
+            match u64::try_from(secs) {
+                Ok(v) if (1..=HOOK_TIMEOUT_MAX_SECS).contains(&v) => {
+                    c.hook_timeout = std::time::Duration::from_secs(v);
+                }
+                _ => {
+                    let msg = format!(
+                        "[cluster]: hook_timeout {secs} is out of range 1-{HOOK_TIMEOUT_MAX_SECS} \
+                         (seconds; the default is {})",
+                        DEFAULT_HOOK_TIMEOUT.as_secs()
+                    );
+                    self.error(&t.span(), "cluster.hook_timeout", msg);
+                    ok = false;
+                }
+            }
+        }
+        if let Some(b) = &raw.boot_hold {
+            c.boot_hold = *b.get_ref();
+        }
+        if let Some(d) = &raw.state_dir {
+            let dir = d.get_ref();
+            if dir.is_empty() || !Path::new(dir).is_absolute() {
+                let msg = format!(
+                    "[cluster]: state_dir \"{dir}\" must be an absolute path \
+                     (the default is {})",
+                    super::DEFAULT_STATE_DIR
+                );
+                self.error(&d.span(), "cluster.state_dir", msg);
+                ok = false;
+            } else if dir.contains('\0') {
+                let msg = "[cluster]: state_dir contains a NUL byte";
+                self.error(&d.span(), "cluster.state_dir", msg);
+                ok = false;
+            } else {
+                c.state_dir = PathBuf::from(dir);
+            }
+        }
         ok.then_some((c, raw.advskew_step.map(|s| s.span())))
+    }
+
+    // ----- [[check]] and [metrics] -------------------------------------------
+
+    /// Every `[[check]]`; `None` entries failed (already reported).
+    fn checks(&mut self, v: Spanned<DeValue<'_>>) -> Vec<Option<PCheck>> {
+        let entries = self.array_of_tables(v, "check");
+        let mut out = Vec::new();
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        for (i, span, table) in entries {
+            let ctx = entry_ctx("check", i, &table);
+            let keypath = format!("check[{i}]");
+            let (raw, failed) = self.entry::<RawCheck>(table, span.clone(), &ctx, &keypath);
+            let Some(raw) = raw else {
+                out.push(None);
+                continue;
+            };
+            let c = self.check(&span, &ctx, &keypath, raw, &failed);
+            if let Some(c) = &c {
+                if let Some(line) = seen.get(&c.name) {
+                    let msg = format!(
+                        "{ctx}: check name \"{}\" is already used at line {line}",
+                        c.name
+                    );
+                    self.error(&c.name_span, format!("{keypath}.name"), msg);
+                    out.push(None);
+                    continue;
+                }
+                seen.insert(c.name.clone(), self.idx.span(&span).line);
+            }
+            out.push(c);
+        }
+        out
+    }
+
+    fn check(
+        &mut self,
+        span: &Range<usize>,
+        ctx: &str,
+        keypath: &str,
+        raw: RawCheck,
+        failed: &BTreeSet<String>,
+    ) -> Option<PCheck> {
+        let mut ok = failed.is_empty();
+        let missing = |cx: &mut Self, key: &str, why: &str| {
+            if !failed.contains(key) {
+                cx.error(
+                    span,
+                    format!("{keypath}.{key}"),
+                    format!("{ctx}: missing key `{key}`{why}"),
+                );
+            }
+        };
+        let name = match raw.name {
+            Some(n) => match bad_name(n.get_ref()) {
+                Some(why) => {
+                    self.error(
+                        &n.span(),
+                        format!("{keypath}.name"),
+                        format!("{ctx}: name {why}"),
+                    );
+                    None
+                }
+                None => Some(n),
+            },
+            None => {
+                missing(self, "name", "");
+                None
+            }
+        };
+
+        // Which keys belong to which type, so that a key of another type
+        // is named as such rather than silently ignored.
+        let given: [(&str, Option<Range<usize>>); 4] = [
+            ("address", raw.address.as_ref().map(Spanned::span)),
+            ("command", raw.command.as_ref().map(Spanned::span)),
+            ("url", raw.url.as_ref().map(Spanned::span)),
+            (
+                "expect_status",
+                raw.expect_status.as_ref().map(Spanned::span),
+            ),
+        ];
+        let kind = match &raw.kind {
+            Some(k) => match k.get_ref().as_str() {
+                t @ ("tcp" | "exec" | "http") => Some(t),
+                other => {
+                    let msg = format!(
+                        "{ctx}: type \"{other}\" is not one of \"tcp\", \"exec\", \"http\""
+                    );
+                    self.error(&k.span(), format!("{keypath}.type"), msg);
+                    None
+                }
+            },
+            None => {
+                missing(self, "type", " (\"tcp\", \"exec\" or \"http\")");
+                None
+            }
+        };
+        if let Some(kind) = kind {
+            for (key, at) in &given {
+                let belongs = match *key {
+                    "address" => "tcp",
+                    "command" => "exec",
+                    _ => "http",
+                };
+                if let Some(at) = at
+                    && belongs != kind
+                {
+                    let msg = format!(
+                        "{ctx}: {key} is a key of type = \"{belongs}\", not of type = \"{kind}\""
+                    );
+                    self.error(at, format!("{keypath}.{key}"), msg);
+                    ok = false;
+                }
+            }
+        }
+        let probe = match kind {
+            Some("tcp") => match raw.address {
+                Some(a) => match check_address(a.get_ref()) {
+                    Ok(()) => Some(Probe::Tcp {
+                        address: a.into_inner(),
+                    }),
+                    Err(why) => {
+                        let msg = format!("{ctx}: address \"{}\" {why}", a.get_ref());
+                        self.error(&a.span(), format!("{keypath}.address"), msg);
+                        None
+                    }
+                },
+                None => {
+                    missing(self, "address", " (HOST:PORT) for type = \"tcp\"");
+                    None
+                }
+            },
+            Some("exec") => match raw.command {
+                Some(c) => self
+                    .hook_argv(c, ctx, &format!("{keypath}.command"), "command")
+                    .map(|command| Probe::Exec { command }),
+                None => {
+                    missing(self, "command", " (an argv array) for type = \"exec\"");
+                    None
+                }
+            },
+            Some(_) => {
+                let expect = match &raw.expect_status {
+                    None => Some(HTTP_EXPECT_DEFAULT),
+                    Some(e) => match u16::try_from(*e.get_ref()) {
+                        Ok(v) if (100..=599).contains(&v) => Some(v),
+                        _ => {
+                            let msg = format!(
+                                "{ctx}: expect_status {} is not an HTTP status (100-599)",
+                                e.get_ref()
+                            );
+                            self.error(&e.span(), format!("{keypath}.expect_status"), msg);
+                            None
+                        }
+                    },
+                };
+                let url = match raw.url {
+                    Some(u) => match parse_http_url(u.get_ref()) {
+                        Ok(url) => Some(url),
+                        Err(why) => {
+                            let msg = format!("{ctx}: url \"{}\" {why}", u.get_ref());
+                            self.error(&u.span(), format!("{keypath}.url"), msg);
+                            None
+                        }
+                    },
+                    None => {
+                        missing(
+                            self,
+                            "url",
+                            " (http://HOST[:PORT]/PATH) for type = \"http\"",
+                        );
+                        None
+                    }
+                };
+                match (url, expect) {
+                    (Some(url), Some(expect_status)) => Some(Probe::Http { url, expect_status }),
+                    _ => None,
+                }
+            }
+            None => None,
+        };
+
+        let number = |cx: &mut Self, v: &Option<Spanned<i64>>, key: &str, max: u64, unit: &str| {
+            let v = v.as_ref()?;
+            match u64::try_from(*v.get_ref()) {
+                Ok(n) if (1..=max).contains(&n) => Some(Ok(n)),
+                _ => {
+                    let msg = format!("{ctx}: {key} {} is out of range 1-{max}{unit}", v.get_ref());
+                    cx.error(&v.span(), format!("{keypath}.{key}"), msg);
+                    Some(Err(()))
+                }
+            }
+        };
+        let max_count = u64::from(CHECK_COUNT_MAX);
+        let interval = number(
+            self,
+            &raw.interval,
+            "interval",
+            CHECK_SECONDS_MAX,
+            " (seconds)",
+        );
+        let timeout = number(
+            self,
+            &raw.timeout,
+            "timeout",
+            CHECK_SECONDS_MAX,
+            " (seconds)",
+        );
+        let rise = number(self, &raw.rise, "rise", max_count, "");
+        let fall = number(self, &raw.fall, "fall", max_count, "");
+        let weight = number(
+            self,
+            &raw.weight,
+            "weight",
+            u64::from(MAX_WEIGHT),
+            " (the kernel clamps a demoted skew at 240)",
+        );
+        let value = |r: Option<Result<u64, ()>>, default: u64| match r {
+            None => Ok(default),
+            Some(r) => r,
+        };
+        let interval = value(interval, CHECK_INTERVAL_DEFAULT);
+        let timeout = value(timeout, CHECK_TIMEOUT_DEFAULT);
+        let rise = value(rise, u64::from(CHECK_RISE_DEFAULT));
+        let fall = value(fall, u64::from(CHECK_FALL_DEFAULT));
+        let weight = match weight {
+            None => Ok(None),
+            Some(r) => r.map(Some),
+        };
+        if let (Ok(i), Ok(t)) = (interval, timeout)
+            && t > i
+        {
+            let at = raw
+                .timeout
+                .as_ref()
+                .or(raw.interval.as_ref())
+                .map_or_else(|| span.clone(), Spanned::span);
+            let msg = format!(
+                "{ctx}: timeout {t} s is longer than interval {i} s; a probe must end \
+                 before the next one is due"
+            );
+            self.error(&at, format!("{keypath}.timeout"), msg);
+            ok = false;
+        }
+        let (Some(name), Some(probe), Ok(interval), Ok(timeout), Ok(rise), Ok(fall), Ok(weight)) =
+            (name, probe, interval, timeout, rise, fall, weight)
+        else {
+            return None;
+        };
+        if !ok {
+            return None;
+        }
+        Some(PCheck {
+            name_span: name.span(),
+            name: name.into_inner(),
+            probe,
+            interval: Duration::from_secs(interval),
+            timeout: Duration::from_secs(timeout),
+            // Both at most CHECK_COUNT_MAX and MAX_WEIGHT: the conversions
+            // cannot fail.
+            rise: u32::try_from(rise).unwrap_or(CHECK_COUNT_MAX),
+            fall: u32::try_from(fall).unwrap_or(CHECK_COUNT_MAX),
+            weight: weight.map(|w| u16::try_from(w).unwrap_or(MAX_WEIGHT)),
+        })
+    }
+
+    fn metrics(&mut self, v: Spanned<DeValue<'_>>) -> Option<MetricsConfig> {
+        let span = v.span();
+        let DeValue::Table(table) = v.into_inner() else {
+            self.error(&span, "metrics", "metrics must be a table: write [metrics]");
+            return None;
+        };
+        let (raw, failed) = self.entry::<RawMetrics>(table, span, "[metrics]", "metrics");
+        let raw = raw?;
+        let mut ok = failed.is_empty();
+        let mut m = MetricsConfig::default();
+        if let Some(t) = &raw.textfile {
+            let path = t.get_ref();
+            if path.is_empty() || !Path::new(path).is_absolute() || path.ends_with('/') {
+                let msg = format!(
+                    "[metrics]: textfile \"{path}\" must be the absolute path of a file \
+                     (e.g. /var/tmp/node_exporter/carpctl.prom)"
+                );
+                self.error(&t.span(), "metrics.textfile", msg);
+                ok = false;
+            } else if path.contains('\0') {
+                self.error(
+                    &t.span(),
+                    "metrics.textfile",
+                    "[metrics]: textfile contains a NUL byte",
+                );
+                ok = false;
+            } else {
+                if !path.ends_with(".prom") {
+                    let msg = format!(
+                        "[metrics]: textfile \"{path}\" does not end in .prom, so \
+                         node_exporter's textfile collector will not read it"
+                    );
+                    self.warn(&t.span(), "metrics.textfile", msg);
+                }
+                m.textfile = Some(PathBuf::from(path));
+            }
+        }
+        if let Some(l) = &raw.listen {
+            let text = l.get_ref();
+            match text.parse::<SocketAddr>() {
+                Err(_) => {
+                    let msg = format!(
+                        "[metrics]: listen \"{text}\" is not IP:PORT (e.g. 127.0.0.1:9946 or \
+                         [::1]:9946)"
+                    );
+                    self.error(&l.span(), "metrics.listen", msg);
+                    ok = false;
+                }
+                Ok(a) if !a.ip().is_loopback() => {
+                    let msg = format!(
+                        "[metrics]: listen {a} is not a loopback address; the metrics are \
+                         served without authentication, so only 127.0.0.0/8 or ::1 is \
+                         accepted (let node_exporter or a proxy export them)"
+                    );
+                    self.error(&l.span(), "metrics.listen", msg);
+                    ok = false;
+                }
+                Ok(a) if a.port() == 0 => {
+                    let msg = "[metrics]: listen needs a port other than 0".to_string();
+                    self.error(&l.span(), "metrics.listen", msg);
+                    ok = false;
+                }
+                Ok(a) => m.listen = Some(a),
+            }
+        }
+        ok.then_some(m)
     }
 
     /// The elements of `[[section]]`, each a table with its span.
@@ -681,6 +1136,19 @@ impl Cx<'_> {
             prefer_ok &= self.prefer(p, nodes, &ctx, &keypath);
         }
 
+        let mut hooks_ok = true;
+        let mut hooks: [Vec<String>; 3] = Default::default();
+        let given = [raw.on_master, raw.on_backup, raw.on_init];
+        for ((name, slot), argv) in HOOK_KEYS.iter().zip(hooks.iter_mut()).zip(given) {
+            hooks_ok &= !failed.contains(*name);
+            if let Some(argv) = argv {
+                match self.hook_argv(argv, &ctx, &format!("{keypath}.{name}"), name) {
+                    Some(a) => *slot = a,
+                    None => hooks_ok = false,
+                }
+            }
+        }
+
         PVip {
             index,
             ctx,
@@ -694,7 +1162,45 @@ impl Cx<'_> {
             prefer: raw.prefer,
             prefer_ok,
             advbase,
+            hooks: if hooks_ok { Ok(hooks) } else { Err(()) },
         }
+    }
+
+    /// A hook's argv: not empty, `argv[0]` not empty, no NUL byte in any
+    /// argument (execve(2) takes C strings: a NUL would cut the argument).
+    fn hook_argv(
+        &mut self,
+        argv: Spanned<Vec<Spanned<String>>>,
+        ctx: &str,
+        key: &str,
+        name: &str,
+    ) -> Option<Vec<String>> {
+        let span = argv.span();
+        let argv = argv.into_inner();
+        let Some(first) = argv.first() else {
+            let msg = format!(
+                "{ctx}: {name} is empty; give the command and its arguments \
+                 (e.g. [\"/usr/local/sbin/service\", \"postfix\", \"start\"]) or leave {name} out"
+            );
+            self.error(&span, key, msg);
+            return None;
+        };
+        let mut ok = true;
+        if first.get_ref().is_empty() {
+            let msg = format!("{ctx}: {name}[0], the program to run, is empty");
+            self.error(&first.span(), format!("{key}[0]"), msg);
+            ok = false;
+        }
+        for (j, a) in argv.iter().enumerate() {
+            if a.get_ref().contains('\0') {
+                let msg = format!(
+                    "{ctx}: {name}[{j}] contains a NUL byte, which no program argument can hold"
+                );
+                self.error(&a.span(), format!("{key}[{j}]"), msg);
+                ok = false;
+            }
+        }
+        ok.then(|| argv.into_iter().map(Spanned::into_inner).collect())
     }
 
     fn addresses(
@@ -1134,6 +1640,138 @@ impl Cx<'_> {
         }
     }
 }
+
+/// A check as parsed; the weight is filled in from the plan at the end.
+struct PCheck {
+    name: String,
+    name_span: Range<usize>,
+    probe: Probe,
+    interval: Duration,
+    timeout: Duration,
+    rise: u32,
+    fall: u32,
+    weight: Option<u16>,
+}
+
+impl PCheck {
+    fn into_check(self, default_weight: u16) -> Check {
+        Check {
+            name: self.name,
+            probe: self.probe,
+            interval: self.interval,
+            timeout: self.timeout,
+            rise: self.rise,
+            fall: self.fall,
+            weight: self.weight.unwrap_or(default_weight),
+        }
+    }
+}
+
+/// `HOST:PORT` for a tcp check: an IP literal (IPv6 in brackets) or a host
+/// name, and a port 1-65535.
+fn check_address(text: &str) -> Result<(), String> {
+    if let Ok(a) = text.parse::<SocketAddr>() {
+        return if a.port() == 0 {
+            Err("has port 0".into())
+        } else {
+            Ok(())
+        };
+    }
+    let Some((host, port)) = text.rsplit_once(':') else {
+        return Err("is not HOST:PORT (e.g. 127.0.0.1:25 or [::1]:25)".into());
+    };
+    check_host(host)?;
+    match port.parse::<u16>() {
+        Ok(p) if p > 0 => Ok(()),
+        _ => Err(format!("has port \"{port}\"; a port is 1-65535")),
+    }
+}
+
+/// A host name as a check may name it: letters, digits, `-` and `.`
+/// (RFC 1123); an IPv6 address must be an IP literal in brackets.
+fn check_host(host: &str) -> Result<(), String> {
+    if host.is_empty() {
+        return Err("has no host".into());
+    }
+    if host.contains(':') {
+        return Err("has an IPv6 address without brackets: write [ADDR]:PORT".into());
+    }
+    if !host
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+    {
+        return Err(format!(
+            "has host \"{host}\", which is neither an IP address nor a host name"
+        ));
+    }
+    Ok(())
+}
+
+/// Parse `http://HOST[:PORT][/PATH]`. Only plain HTTP: see
+/// [`crate::checks`] for why there is no TLS.
+fn parse_http_url(text: &str) -> Result<HttpUrl, String> {
+    let Some(rest) = text.strip_prefix("http://") else {
+        if text.starts_with("https://") {
+            return Err(
+                "uses https, which carpctl's http check does not speak; check \
+                        the plain-HTTP port on the loopback, or use an exec check \
+                        (e.g. command = [\"/usr/local/bin/curl\", \"-fsS\", \"https://...\"])"
+                    .into(),
+            );
+        }
+        return Err("must start with http://".into());
+    };
+    if rest.contains('#') {
+        return Err("has a fragment (#...), which is never sent to the server".into());
+    }
+    if rest.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("contains spaces or control characters".into());
+    }
+    let (authority, path) = match rest.find(['/', '?']) {
+        Some(i) => rest.split_at(i),
+        None => (rest, "/"),
+    };
+    let path = if path.starts_with('?') {
+        format!("/{path}")
+    } else {
+        path.to_string()
+    };
+    if authority.contains('@') {
+        return Err("has user information (user@), which the check does not send".into());
+    }
+    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+        let Some((addr, after)) = v6.split_once(']') else {
+            return Err("has an unclosed [ in the host".into());
+        };
+        if addr.parse::<std::net::Ipv6Addr>().is_err() {
+            return Err(format!("has \"[{addr}]\", which is not an IPv6 address"));
+        }
+        let port = match after {
+            "" => None,
+            p => Some(p.strip_prefix(':').ok_or("has text after ]")?),
+        };
+        (addr.to_string(), port)
+    } else {
+        match authority.rsplit_once(':') {
+            Some((h, p)) => (h.to_string(), Some(p)),
+            None => (authority.to_string(), None),
+        }
+    };
+    if !host.contains(':') {
+        check_host(&host)?;
+    }
+    let port = match port {
+        None => 80,
+        Some(p) => match p.parse::<u16>() {
+            Ok(p) if p > 0 => p,
+            _ => return Err(format!("has port \"{p}\"; a port is 1-65535")),
+        },
+    };
+    Ok(HttpUrl { host, port, path })
+}
+
+/// The per-VIP hook keys, in the order of [`PVip::hooks`].
+const HOOK_KEYS: [&str; 3] = ["on_master", "on_backup", "on_init"];
 
 fn takes_part(v: &PVip, node: &str) -> bool {
     v.prefer

@@ -165,6 +165,18 @@ pub trait Kernel {
     fn adjust_demotion(&mut self, delta: DemotionDelta) -> Result<()>;
     /// `net.inet.carp.stats`.
     fn stats(&mut self) -> Result<CarpStats>;
+    /// `kern.boottime` in seconds since the Epoch: when this boot began, as
+    /// the kernel estimates it. It identifies a boot for the demotion ledger
+    /// ([`crate::ledger`]), which must notice that a reboot reset
+    /// `net.inet.carp.demotion` to 0. A clock step moves it too (see the
+    /// ledger's module doc for how the two are told apart).
+    fn boot_time(&mut self) -> Result<i64>;
+    /// The directory that stands for this host's root file system: `None`
+    /// for a real host (`/`), `PATH.root` for an emulated host at `PATH`,
+    /// so that its state (the demotion ledger in `state_dir`) is its own.
+    fn host_root(&self) -> Option<std::path::PathBuf> {
+        None
+    }
 
     /// Every vhid on every interface, in interface order.
     fn all_vhids(&mut self) -> Result<Vec<VhidStatus>> {

@@ -16,7 +16,7 @@ use ipnet::IpNet;
 use carpctl_sys::{self as sys, CARP_KEY_LEN, carpreq};
 
 use super::fsm::{self, Event, Parent};
-use super::state::{Addr, HostState, Iface, KeyBytes, Softc};
+use super::state::{Addr, HostState, Iface, KeyBytes, Naddrs, Softc};
 use crate::kernel::Errno;
 use crate::kernel::freebsd::SysctlValue;
 use crate::kernel::freebsd::netlink::CarpAttrs;
@@ -100,6 +100,7 @@ pub enum DelAddr {
 enum Oid {
     OsRelDate,
     OsRelease,
+    BootTime,
     Allow,
     Preempt,
     Log,
@@ -115,6 +116,7 @@ impl Oid {
         Some(match name {
             "kern.osreldate" => Oid::OsRelDate,
             "kern.osrelease" => Oid::OsRelease,
+            "kern.boottime" => Oid::BootTime,
             "net.inet.carp.allow" => Oid::Allow,
             "net.inet.carp.preempt" => Oid::Preempt,
             "net.inet.carp.log" => Oid::Log,
@@ -127,26 +129,42 @@ impl Oid {
         })
     }
     fn is_carp(self) -> bool {
-        !matches!(self, Oid::OsRelDate | Oid::OsRelease)
+        !matches!(self, Oid::OsRelDate | Oid::OsRelease | Oid::BootTime)
     }
 }
 
-/// The parent-interface view `fsm` needs, and the vhid's address count.
-fn with_sc<R>(ifc: &mut Iface, si: usize, f: impl FnOnce(Parent<'_>, &mut Softc, usize) -> R) -> R {
-    let naddrs = ifc.naddrs(ifc.vhids[si].vhid);
+/// The parent-interface view `fsm` needs (at virtual time `now`), and the
+/// vhid's address counts.
+fn with_sc<R>(
+    ifc: &mut Iface,
+    si: usize,
+    now: u64,
+    f: impl FnOnce(Parent<'_>, &mut Softc, Naddrs) -> R,
+) -> R {
+    let n = ifc.naddrs_by_family(ifc.vhids[si].vhid);
     let (up, link_up) = (ifc.is_up(), ifc.link_is_up());
     f(
         Parent {
             name: &ifc.name,
+            index: ifc.index,
             up,
             link_up,
+            now,
         },
         &mut ifc.vhids[si],
-        naddrs,
+        n,
     )
 }
 
 impl HostState {
+    /// `V_carp_demotion` as `DEMOTE_ADVSKEW()` uses it on this release.
+    pub fn demotion(&self) -> fsm::Demotion {
+        fsm::Demotion {
+            value: self.sysctl.demotion,
+            clamp_low: self.flavor.demote_clamps_low(),
+        }
+    }
+
     // -----------------------------------------------------------------
     // SIOCSVH / SIOCGVH (reference §5)
     // -----------------------------------------------------------------
@@ -379,16 +397,19 @@ impl HostState {
         };
         // The state is considered only outside INIT and when it differs:
         // a zero-filled request never changes it (§5.3).
-        with_sc(ifc, si, |p, sc, _| {
+        let (now, allow, d) = (self.now, self.sysctl.allow, self.demotion());
+        let ifc = &mut self.interfaces[idx];
+        with_sc(ifc, si, now, |p, sc, n| {
             if sc.state == CarpState::Init || r.state == sc.state.as_raw() as i32 {
                 return;
             }
             match r.state {
                 1 => {
+                    sc.run.ad = None;
                     fsm::set_state(p, sc, CarpState::Backup, "user requested via ifconfig", ev);
-                    // carp_setrun(sc, 0) would arm the master-down timer.
+                    fsm::setrun(p, sc, n, allow, None, ev);
                 }
-                2 => fsm::master_down(p, sc, "user requested via ifconfig", ev),
+                2 => fsm::master_down(p, sc, n, allow, d, "user requested via ifconfig", ev),
                 _ => {}
             }
         });
@@ -676,10 +697,11 @@ impl HostState {
     /// The rest of `carp_attach()`: `carp_sc_state()` with the new address
     /// counted (INIT -> BACKUP, or MASTER -> INIT -> BACKUP).
     fn carp_attach_done(&mut self, idx: usize, si: usize, ev: &mut Vec<Event>) {
+        let now = self.now;
         let HostState {
             interfaces, sysctl, ..
         } = self;
-        with_sc(&mut interfaces[idx], si, |p, sc, n| {
+        with_sc(&mut interfaces[idx], si, now, |p, sc, n| {
             fsm::sc_state(p, sc, n, sysctl, ev)
         });
     }
@@ -689,6 +711,7 @@ impl HostState {
     /// it has no address left and the interface leaves promiscuous mode
     /// when it has no vhid left.
     fn carp_detach(&mut self, idx: usize, vhid: u8, keep_cif: bool, ev: &mut Vec<Event>) {
+        let now = self.now;
         let HostState {
             interfaces, sysctl, ..
         } = self;
@@ -696,7 +719,7 @@ impl HostState {
         let Some(si) = ifc.find_vhid(i64::from(vhid)) else {
             return;
         };
-        with_sc(ifc, si, |p, sc, n| fsm::sc_state(p, sc, n, sysctl, ev));
+        with_sc(ifc, si, now, |p, sc, n| fsm::sc_state(p, sc, n, sysctl, ev));
         if keep_cif {
             return;
         }
@@ -766,6 +789,13 @@ impl HostState {
         Ok(match self.oid(name)? {
             Oid::OsRelDate => SysctlValue::Int(self.flavor.osreldate()),
             Oid::OsRelease => SysctlValue::String(self.flavor.osrelease().to_string()),
+            // struct timeval as amd64 returns it: tv_sec, tv_usec, both
+            // 64-bit, native order (sysctl_kern_boottime(), kern_tc.c).
+            Oid::BootTime => {
+                let mut tv = self.boottime.to_ne_bytes().to_vec();
+                tv.extend_from_slice(&0i64.to_ne_bytes());
+                SysctlValue::Opaque(tv)
+            }
             Oid::Allow => SysctlValue::Int(s.allow),
             Oid::Preempt => SysctlValue::Int(s.preempt),
             Oid::Log => SysctlValue::Int(s.log),
@@ -791,7 +821,7 @@ impl HostState {
         }
         let s = &mut self.sysctl;
         match oid {
-            Oid::OsRelDate | Oid::OsRelease => return Err(Errno::EPERM),
+            Oid::OsRelDate | Oid::OsRelease | Oid::BootTime => return Err(Errno::EPERM),
             Oid::Allow => {
                 // carp_allow_sysctl(): on a change, carp_sc_state() on every
                 // vhid (to INIT with the ifdown demotion, or back).
@@ -820,13 +850,14 @@ impl HostState {
     }
 
     /// `carp_sc_state()` on every vhid of the host, in interface order.
-    fn all_sc_state(&mut self, ev: &mut Vec<Event>) {
+    pub(super) fn all_sc_state(&mut self, ev: &mut Vec<Event>) {
+        let now = self.now;
         let HostState {
             interfaces, sysctl, ..
         } = self;
         for ifc in interfaces.iter_mut() {
             for si in 0..ifc.vhids.len() {
-                with_sc(ifc, si, |p, sc, n| fsm::sc_state(p, sc, n, sysctl, ev));
+                with_sc(ifc, si, now, |p, sc, n| fsm::sc_state(p, sc, n, sysctl, ev));
             }
         }
     }

@@ -1579,9 +1579,9 @@ fn removing_a_suppressed_vhid_undoes_its_demotion() {
         e,
         Event::Demotion {
             delta: -240,
-            reason: "vhid removed",
+            reason,
             ..
-        }
+        } if reason == "vhid removed"
     )));
     assert_eq!(st.sysctl.demotion, 0, "vhid removed");
 }

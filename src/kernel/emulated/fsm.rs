@@ -1,22 +1,48 @@
-//! The carp(4) state machine, as far as it runs without timers:
-//! `carp_set_state`, `carp_setrun`, `carp_sc_state`, `carp_master_down_locked`
-//! and `carp_demote_adj` of `sys/netinet/ip_carp.c` (reference §11.2, §11.3).
+//! The carp(4) state machine of `sys/netinet/ip_carp.c` (MAIN, reference
+//! §11): `carp_set_state`, `carp_setrun`, `carp_sc_state`,
+//! `carp_master_down_locked`, `carp_send_ad_locked`'s rescheduling,
+//! `carp_send_ad_error`, `carp_demote_adj`, and the state half of
+//! `carp_input_c` / `vrrp_input_c`.
 //!
-//! No time passes in the emulator yet: where FreeBSD arms a callout (the
-//! BACKUP master-down timer, the MASTER advertisement timer) nothing
-//! happens here. A simulator that adds time extends these functions; every
-//! caller already goes through them, so the transitions it drives stay the
-//! kernel's.
+//! **Time.** Where FreeBSD arms a callout (`sc_md_tmo`, `sc_md6_tmo`,
+//! `sc_ad_tmo`), this module sets an absolute deadline in the softc's
+//! [`Run`] (microseconds of virtual time, [`Parent::now`]) and, when that
+//! deadline is earlier than the wake-up already requested for the softc,
+//! emits [`Event::Wake`]. Whoever drives time (the simulator) calls
+//! [`timeout`] at that moment; a file-backed host never does, so there
+//! timers are armed and simply never fire, which is exactly the old
+//! timer-free behaviour. A re-armed timer (a BACKUP hearing its master
+//! every second) changes only the deadline, never the wake-up queue: the
+//! wake-up at the old deadline finds the new one and asks again.
+//!
+//! Timers are exact to the microsecond: the kernel converts them to ticks
+//! (`tvtohz()`, which rounds up and adds one tick, so at most 2 ms later at
+//! `kern.hz=1000`); the simulator does not model that rounding.
+//!
+//! **Output.** Sending is the host's job (it needs the interface's
+//! addresses, the key and the sysctls): this module emits
+//! [`Event::SendAd`], [`Event::Announce`] (gratuitous ARP and unsolicited
+//! NA) and [`Event::SendAdAll`] (the taskqueue `carp_demote_adj()`
+//! schedules), in the order `ip_carp.c` does them.
+
+use std::borrow::Cow;
+use std::cmp::Ordering;
 
 use crate::model::CarpState;
 
-use super::state::{Softc, Sysctls};
+use super::state::{Naddrs, Softc, Sysctls};
 
-/// Something the kernel would have logged (`CARP_LOG`) or announced
-/// (`devctl_notify("CARP", "<vhid>@<if>", "<STATE>")`).
+/// `CARP_MAXSKEW`.
+const MAXSKEW: i32 = carpctl_sys::CARP_MAXSKEW as i32;
+/// One second in microseconds.
+const SEC: i64 = 1_000_000;
+
+/// Something the kernel did that someone outside the state machine acts
+/// on: a log line, a devd event, a timer to wake up, a packet to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
-    /// `carp: 1@em0: BACKUP -> MASTER (master timed out)`.
+    /// `carp: 1@em0: BACKUP -> MASTER (master timed out)`, and the devd
+    /// event `!system=CARP subsystem=1@em0 type=MASTER` ([`Event::devd`]).
     State {
         ifname: String,
         vhid: u8,
@@ -28,8 +54,38 @@ pub enum Event {
     Demotion {
         delta: i32,
         total: i32,
-        reason: &'static str,
+        reason: Cow<'static, str>,
     },
+    /// A timer of vhid `vhid` on the interface with index `ifindex` was
+    /// armed for `at` (µs), earlier than any wake-up already requested for
+    /// it: call [`timeout`] then.
+    Wake { ifindex: u16, vhid: u8, at: u64 },
+    /// `send_ad_locked()`: build and send this vhid's advertisement(s) now.
+    SendAd { ifindex: u16, vhid: u8 },
+    /// `carp_send_arp()` + `carp_send_na()`: announce every address of the
+    /// vhid with its virtual MAC.
+    Announce { ifindex: u16, vhid: u8 },
+    /// `carp_send_ad_all()`, queued by every demotion change: every MASTER
+    /// advertises at once.
+    SendAdAll,
+}
+
+impl Event {
+    /// Whether the kernel logs this (`CARP_LOG`); the rest is plumbing.
+    pub fn is_log(&self) -> bool {
+        matches!(self, Event::State { .. } | Event::Demotion { .. })
+    }
+
+    /// The devctl line `devctl_notify("CARP", "<vhid>@<if>", "<STATE>",
+    /// NULL)` gives devd (reference §13.1), for a state change.
+    pub fn devd(&self) -> Option<String> {
+        match self {
+            Event::State {
+                ifname, vhid, to, ..
+            } => Some(format!("!system=CARP subsystem={vhid}@{ifname} type={to}\n")),
+            _ => None,
+        }
+    }
 }
 
 impl std::fmt::Display for Event {
@@ -51,18 +107,158 @@ impl std::fmt::Display for Event {
             } => {
                 write!(f, "carp: demoted by {delta} to {total} ({reason})")
             }
+            Event::Wake { ifindex, vhid, at } => {
+                write!(f, "wake vhid {vhid} on ifindex {ifindex} at {at} us")
+            }
+            Event::SendAd { ifindex, vhid } => {
+                write!(f, "send advertisement of vhid {vhid} on ifindex {ifindex}")
+            }
+            Event::Announce { ifindex, vhid } => {
+                write!(f, "announce vhid {vhid} on ifindex {ifindex}")
+            }
+            Event::SendAdAll => f.write_str("every MASTER advertises"),
         }
     }
 }
 
-/// What `carp_setrun`/`carp_sc_state` look at on the parent interface.
+/// What the state machine looks at on the parent interface, and the time.
 #[derive(Debug, Clone, Copy)]
 pub struct Parent<'a> {
     pub name: &'a str,
+    /// `if_index`, to name the interface in [`Event::Wake`] and friends
+    /// without allocating.
+    pub index: u16,
     /// `if_flags & IFF_UP`.
     pub up: bool,
     /// `if_link_state == LINK_STATE_UP`.
     pub link_up: bool,
+    /// Virtual time in microseconds ([`super::state::HostState::now`]).
+    pub now: u64,
+}
+
+/// An address family, indexing [`super::state::Run::md`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Af {
+    Inet = 0,
+    Inet6 = 1,
+}
+
+/// The global demotion as the state machine uses it: `V_carp_demotion`,
+/// and whether `DEMOTE_ADVSKEW()` clamps below at 0 (14 and later; 13.x
+/// only clamps above, reference §11.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Demotion {
+    pub value: i32,
+    pub clamp_low: bool,
+}
+
+impl Demotion {
+    /// `DEMOTE_ADVSKEW(sc)`: the skew a vhid advertises and compares with.
+    pub fn skew(self, advskew: i32) -> i32 {
+        let s = advskew.saturating_add(self.value);
+        if s > MAXSKEW {
+            MAXSKEW
+        } else if self.clamp_low && s < 0 {
+            0
+        } else {
+            s
+        }
+    }
+}
+
+/// `struct timeval` as `ip_carp.c` builds it: `(seconds, skew × 1000000 /
+/// 256 µs)`, compared with `timevalcmp()` (seconds first, then µs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tv {
+    pub sec: i64,
+    pub usec: i64,
+}
+
+impl Tv {
+    pub fn carp(sec: i64, skew: i32) -> Tv {
+        Tv {
+            sec,
+            usec: i64::from(skew) * SEC / 256,
+        }
+    }
+
+    /// The interval in µs, as a timer delay (never negative: a 13.x
+    /// negative skew below a whole second still fires at once).
+    pub fn as_us(self) -> u64 {
+        u64::try_from(self.sec * SEC + self.usec).unwrap_or(0)
+    }
+}
+
+impl PartialOrd for Tv {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Tv {
+    /// `timevalcmp()`: `tv_sec` first, `tv_usec` on a tie.
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.sec.cmp(&other.sec).then(self.usec.cmp(&other.usec))
+    }
+}
+
+/// The master-down delay of a BACKUP (`carp_setrun()`): CARP `3 × advbase
+/// + advskew/256` s with the **configured** skew; VRRPv3 `3 × master_inter
+/// + (256 − prio) × master_inter / 256` centiseconds (integer arithmetic).
+pub fn master_down_us(sc: &Softc) -> u64 {
+    if sc.is_vrrp() {
+        let mi = u64::from(sc.run.vrrp_master_inter);
+        let skew = (256 - u64::from(sc.vrrp_priority)) * mi / 256;
+        (skew + 3 * mi) * 10_000
+    } else {
+        Tv::carp(3 * i64::from(sc.advbase), sc.advskew).as_us()
+    }
+}
+
+/// The advertisement interval: CARP `advbase + skew/256` s with the skew
+/// given (undemoted in `carp_setrun()`, `DEMOTE_ADVSKEW` in
+/// `carp_send_ad_locked()`); VRRPv3 `adv_inter` centiseconds.
+pub fn ad_interval_us(sc: &Softc, skew: i32) -> u64 {
+    if sc.is_vrrp() {
+        u64::from(sc.vrrp_adv_inter) * 10_000
+    } else {
+        Tv::carp(i64::from(sc.advbase), skew).as_us()
+    }
+}
+
+/// Which timer of a softc.
+#[derive(Debug, Clone, Copy)]
+enum Timer {
+    Md(Af),
+    Ad,
+}
+
+/// `callout_reset()`: set the deadline, and ask for a wake-up if none is
+/// pending at or before it.
+fn arm(p: Parent<'_>, sc: &mut Softc, t: Timer, after_us: u64, ev: &mut Vec<Event>) {
+    let at = p.now.saturating_add(after_us);
+    match t {
+        Timer::Md(af) => sc.run.md[af as usize] = Some(at),
+        Timer::Ad => sc.run.ad = Some(at),
+    }
+    request_wake(p, sc, at, ev);
+}
+
+fn request_wake(p: Parent<'_>, sc: &mut Softc, at: u64, ev: &mut Vec<Event>) {
+    if sc.run.wake.is_none_or(|w| w > at) {
+        sc.run.wake = Some(at);
+        ev.push(Event::Wake {
+            ifindex: p.index,
+            vhid: sc.vhid,
+            at,
+        });
+    }
+}
+
+/// `callout_stop()` of every timer.
+fn stop_all(sc: &mut Softc) {
+    sc.run.md = [None, None];
+    sc.run.ad = None;
 }
 
 /// `carp_set_state()`: change the state and announce it, only if it differs.
@@ -85,37 +281,66 @@ pub fn set_state(
     }
 }
 
-/// `carp_setrun(sc, 0)`: nothing unless the parent is up with link up, the
-/// vhid has an address and `allow` is set; then INIT becomes BACKUP
-/// ("initialization complete"). BACKUP and MASTER would (re)arm their timers.
-pub fn setrun(p: Parent<'_>, sc: &mut Softc, naddrs: usize, allow: i32, ev: &mut Vec<Event>) {
-    if !p.up || !p.link_up || naddrs == 0 || allow == 0 {
+/// `carp_setrun(sc, af)`: nothing unless the parent is up with link up, the
+/// vhid has an address and `allow` is set. INIT becomes BACKUP
+/// ("initialization complete") and runs again; BACKUP stops the ad timer
+/// and (re)arms the master-down timer of `af`, or with `af` = `None` of
+/// every family that has addresses; MASTER arms the ad timer at the
+/// **undemoted** interval.
+pub fn setrun(
+    p: Parent<'_>,
+    sc: &mut Softc,
+    n: Naddrs,
+    allow: i32,
+    af: Option<Af>,
+    ev: &mut Vec<Event>,
+) {
+    if !p.up || !p.link_up || n.total() == 0 || allow == 0 {
         return;
     }
     match sc.state {
         CarpState::Init => {
             set_state(p, sc, CarpState::Backup, "initialization complete", ev);
-            // ip_carp.c calls carp_setrun() again, which arms the BACKUP
-            // master-down timer: no time passes here yet.
+            setrun(p, sc, n, allow, None, ev);
         }
-        CarpState::Backup | CarpState::Master => {}
+        CarpState::Backup => {
+            sc.run.ad = None;
+            let delay = master_down_us(sc);
+            match af {
+                Some(af) => arm(p, sc, Timer::Md(af), delay, ev),
+                None => {
+                    if n.v4 > 0 {
+                        arm(p, sc, Timer::Md(Af::Inet), delay, ev);
+                    }
+                    if n.v6 > 0 {
+                        arm(p, sc, Timer::Md(Af::Inet6), delay, ev);
+                    }
+                }
+            }
+        }
+        CarpState::Master => {
+            let delay = ad_interval_us(sc, sc.advskew);
+            arm(p, sc, Timer::Ad, delay, ev);
+        }
     }
 }
 
 /// `carp_sc_state()`: run on address attach/detach, link and `IFF_UP`
-/// changes and `allow` changes. Down (or `allow` = 0): INIT and the ifdown
-/// demotion once per vhid; up: INIT, then `setrun` (INIT -> BACKUP when the
-/// vhid has an address) and the demotion undone.
+/// changes and `allow` changes. Down (or `allow` = 0): every timer stopped,
+/// INIT, and the ifdown demotion once per vhid; up: INIT, then `setrun`
+/// (INIT -> BACKUP when the vhid has an address, master-down timers armed)
+/// and the demotion undone.
 pub fn sc_state(
     p: Parent<'_>,
     sc: &mut Softc,
-    naddrs: usize,
+    n: Naddrs,
     sysctl: &mut Sysctls,
     ev: &mut Vec<Event>,
 ) {
     if !p.link_up || !p.up || sysctl.allow == 0 {
+        stop_all(sc);
         set_state(p, sc, CarpState::Init, "hardware interface down", ev);
-        setrun(p, sc, naddrs, sysctl.allow, ev);
+        setrun(p, sc, n, sysctl.allow, None, ev);
         if !sc.suppressed {
             let adj = sysctl.ifdown_demotion_factor;
             demote_adj(sysctl, adj, "interface down", ev);
@@ -123,7 +348,7 @@ pub fn sc_state(
         sc.suppressed = true;
     } else {
         set_state(p, sc, CarpState::Init, "hardware interface up", ev);
-        setrun(p, sc, naddrs, sysctl.allow, ev);
+        setrun(p, sc, n, sysctl.allow, None, ev);
         if sc.suppressed {
             let adj = sysctl.ifdown_demotion_factor;
             demote_adj(sysctl, adj.wrapping_neg(), "interface up", ev);
@@ -132,181 +357,280 @@ pub fn sc_state(
     }
 }
 
-/// `carp_master_down_locked()`: BACKUP becomes MASTER (sends an ad, ARP/NA,
-/// adds routes on FreeBSD). A no-op in INIT and MASTER.
-pub fn master_down(p: Parent<'_>, sc: &mut Softc, reason: &'static str, ev: &mut Vec<Event>) {
+/// `carp_master_down_locked()`: BACKUP becomes MASTER, advertises at once,
+/// announces its addresses (gratuitous ARP, unsolicited NA), and `setrun`
+/// arms the ad timer at the undemoted interval. A no-op in INIT and MASTER
+/// (FreeBSD panics there under INVARIANTS).
+pub fn master_down(
+    p: Parent<'_>,
+    sc: &mut Softc,
+    n: Naddrs,
+    allow: i32,
+    d: Demotion,
+    reason: &'static str,
+    ev: &mut Vec<Event>,
+) {
     if sc.state == CarpState::Backup {
         set_state(p, sc, CarpState::Master, reason, ev);
+        send_ad(p, sc, d, ev);
+        ev.push(Event::Announce {
+            ifindex: p.index,
+            vhid: sc.vhid,
+        });
+        setrun(p, sc, n, allow, None, ev);
+    }
+}
+
+/// `send_ad_locked()`: send now, then `callout_reset(&sc_ad_tmo)` at
+/// `advbase + DEMOTE_ADVSKEW/256` (CARP) or `adv_inter` (VRRPv3): every ad
+/// after the first of a MASTER uses the demoted skew.
+pub fn send_ad(p: Parent<'_>, sc: &mut Softc, d: Demotion, ev: &mut Vec<Event>) {
+    ev.push(Event::SendAd {
+        ifindex: p.index,
+        vhid: sc.vhid,
+    });
+    let delay = ad_interval_us(sc, d.skew(sc.advskew));
+    arm(p, sc, Timer::Ad, delay, ev);
+}
+
+/// A wake-up requested by [`Event::Wake`] arrived at `p.now`: run the
+/// callouts that are due (`carp_master_down()` for each family,
+/// `carp_callout()`), then ask for the next wake-up if a timer remains.
+pub fn timeout(
+    p: Parent<'_>,
+    sc: &mut Softc,
+    n: Naddrs,
+    allow: i32,
+    d: Demotion,
+    ev: &mut Vec<Event>,
+) {
+    if sc.run.wake.is_some_and(|w| w <= p.now) {
+        sc.run.wake = None;
+    }
+    for af in [Af::Inet, Af::Inet6] {
+        if sc.run.md[af as usize].is_some_and(|t| t <= p.now) {
+            sc.run.md[af as usize] = None;
+            // carp_master_down(): only a BACKUP acts on it.
+            if sc.state == CarpState::Backup {
+                master_down(p, sc, n, allow, d, "master timed out", ev);
+            }
+        }
+    }
+    if sc.run.ad.is_some_and(|t| t <= p.now) {
+        sc.run.ad = None;
+        send_ad(p, sc, d, ev);
+    }
+    let next = [sc.run.md[0], sc.run.md[1], sc.run.ad]
+        .into_iter()
+        .flatten()
+        .min();
+    if let Some(at) = next {
+        request_wake(p, sc, at, ev);
+    }
+}
+
+/// What `carp_input_c()` takes from a CARP header that passed validation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CarpHeard {
+    pub advbase: u8,
+    pub advskew: u8,
+    pub counter: u64,
+}
+
+/// The state half of `carp_input_c()`, after the HMAC verified: store the
+/// counter, then compare `my = (advbase, DEMOTE_ADVSKEW)` with the peer's
+/// `(advbase, advskew)`:
+///
+/// * MASTER and `my >= peer` (a **tie** too): BACKUP, "more frequent
+///   advertisement received";
+/// * BACKUP, `preempt` and `my < peer`: MASTER, "preempting a slower
+///   master";
+/// * BACKUP and `(3 × advbase, DEMOTE_ADVSKEW) < peer`: MASTER, "master
+///   will time out";
+/// * BACKUP otherwise: restart that family's master-down timer.
+#[allow(clippy::too_many_arguments)]
+pub fn carp_input(
+    p: Parent<'_>,
+    sc: &mut Softc,
+    n: Naddrs,
+    sysctl: &Sysctls,
+    d: Demotion,
+    heard: CarpHeard,
+    af: Af,
+    ev: &mut Vec<Event>,
+) {
+    // "XXX Replay protection goes here": none.
+    sc.run.init_counter = false;
+    sc.run.counter = heard.counter;
+    let mine = d.skew(sc.advskew);
+    let sc_tv = Tv::carp(i64::from(sc.advbase), mine);
+    let ch_tv = Tv::carp(i64::from(heard.advbase), i32::from(heard.advskew));
+    match sc.state {
+        CarpState::Init => {}
+        CarpState::Master => {
+            if sc_tv >= ch_tv {
+                sc.run.ad = None;
+                set_state(
+                    p,
+                    sc,
+                    CarpState::Backup,
+                    "more frequent advertisement received",
+                    ev,
+                );
+                setrun(p, sc, n, sysctl.allow, None, ev);
+            }
+        }
+        CarpState::Backup => {
+            if sysctl.preempt != 0 && sc_tv < ch_tv {
+                master_down(
+                    p,
+                    sc,
+                    n,
+                    sysctl.allow,
+                    d,
+                    "preempting a slower master",
+                    ev,
+                );
+                return;
+            }
+            // sc_tv.tv_sec = sc->sc_advbase * 3; tv_usec keeps the demoted skew.
+            let three = Tv {
+                sec: 3 * i64::from(sc.advbase),
+                usec: sc_tv.usec,
+            };
+            if three < ch_tv {
+                master_down(p, sc, n, sysctl.allow, d, "master will time out", ev);
+                return;
+            }
+            setrun(p, sc, n, sysctl.allow, Some(af), ev);
+        }
+    }
+}
+
+/// What `vrrp_input_c()` takes from a VRRPv3 advertisement that passed
+/// validation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VrrpHeard {
+    pub priority: u8,
+    /// `ntohs(vrrp_max_adver_int)`: the 4 reserved bits are **not** masked
+    /// (MAIN).
+    pub max_adver_int: u16,
+}
+
+/// The state half of `vrrp_input_c()` (reference §11.6): priority 255
+/// ignores peers; the master interval is learned; MASTER steps down for a
+/// faster or higher-priority peer; BACKUP with preempt takes over from a
+/// slower or lower-priority one; otherwise the master-down timer restarts.
+/// Equal priority and interval: nothing happens (no address tiebreak).
+pub fn vrrp_input(
+    p: Parent<'_>,
+    sc: &mut Softc,
+    n: Naddrs,
+    sysctl: &Sysctls,
+    heard: VrrpHeard,
+    af: Af,
+    ev: &mut Vec<Event>,
+) {
+    if sc.vrrp_priority == 255 {
+        return;
+    }
+    sc.run.vrrp_master_inter = heard.max_adver_int;
+    // VRRPv3 knows no demotion (reference §11.6).
+    let d = Demotion {
+        value: 0,
+        clamp_low: true,
+    };
+    match sc.state {
+        CarpState::Init => {}
+        CarpState::Master => {
+            if heard.max_adver_int < sc.vrrp_adv_inter || heard.priority > sc.vrrp_priority {
+                sc.run.ad = None;
+                set_state(
+                    p,
+                    sc,
+                    CarpState::Backup,
+                    "more frequent advertisement received",
+                    ev,
+                );
+                setrun(p, sc, n, sysctl.allow, None, ev);
+            }
+        }
+        CarpState::Backup => {
+            if sysctl.preempt != 0
+                && (heard.max_adver_int > sc.vrrp_adv_inter || heard.priority < sc.vrrp_priority)
+            {
+                master_down(
+                    p,
+                    sc,
+                    n,
+                    sysctl.allow,
+                    d,
+                    "preempting a slower master",
+                    ev,
+                );
+                return;
+            }
+            setrun(p, sc, n, sysctl.allow, Some(af), ev);
+        }
+    }
+}
+
+/// `carp_send_ad_error()`: the outcome of one `ip_output()`. The 3rd
+/// consecutive error demotes by `senderr_demotion_factor` ("send error
+/// <errno> on <if>"); 3 successes after that undo it ("send ok on <if>").
+/// Any error resets the success count.
+pub fn send_result(
+    p: Parent<'_>,
+    sc: &mut Softc,
+    sysctl: &mut Sysctls,
+    error: Option<i32>,
+    ev: &mut Vec<Event>,
+) {
+    const MAX_ERRORS: u32 = 3;
+    const MIN_SUCCESS: u32 = 3;
+    match error {
+        Some(errno) => {
+            sc.run.sendad_errors = sc.run.sendad_errors.saturating_add(1);
+            if sc.run.sendad_errors == MAX_ERRORS {
+                let adj = sysctl.senderr_demotion_factor;
+                let reason = format!("send error {errno} on {}", p.name);
+                demote_adj(sysctl, adj, reason, ev);
+            }
+            sc.run.sendad_success = 0;
+        }
+        None if sc.run.sendad_errors > 0 => {
+            sc.run.sendad_success += 1;
+            if sc.run.sendad_success >= MIN_SUCCESS {
+                if sc.run.sendad_errors >= MAX_ERRORS {
+                    let adj = sysctl.senderr_demotion_factor;
+                    let reason = format!("send ok on {}", p.name);
+                    demote_adj(sysctl, adj.wrapping_neg(), reason, ev);
+                }
+                sc.run.sendad_errors = 0;
+            }
+        }
+        None => {}
     }
 }
 
 /// `carp_demote_adj()`: `atomic_add_int(&V_carp_demotion, adj)` (wraps like
-/// the C `int`).
-pub fn demote_adj(sysctl: &mut Sysctls, adj: i32, reason: &'static str, ev: &mut Vec<Event>) {
+/// the C `int`), log it, and queue `carp_send_ad_all()` so that every
+/// MASTER advertises its new skew at once.
+pub fn demote_adj(
+    sysctl: &mut Sysctls,
+    adj: i32,
+    reason: impl Into<Cow<'static, str>>,
+    ev: &mut Vec<Event>,
+) {
     sysctl.demotion = sysctl.demotion.wrapping_add(adj);
     ev.push(Event::Demotion {
         delta: adj,
         total: sysctl.demotion,
-        reason,
+        reason: reason.into(),
     });
+    ev.push(Event::SendAdAll);
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const UP: Parent<'static> = Parent {
-        name: "em0",
-        up: true,
-        link_up: true,
-    };
-
-    fn states(ev: &[Event]) -> Vec<(CarpState, CarpState, &'static str)> {
-        ev.iter()
-            .filter_map(|e| match e {
-                Event::State {
-                    from, to, reason, ..
-                } => Some((*from, *to, *reason)),
-                Event::Demotion { .. } => None,
-            })
-            .collect()
-    }
-
-    #[test]
-    fn setrun_needs_an_address_an_up_link_and_allow() {
-        let mut ev = Vec::new();
-        let mut sc = Softc::new(1, 2);
-        setrun(UP, &mut sc, 0, 1, &mut ev);
-        assert_eq!(sc.state, CarpState::Init);
-        setrun(Parent { up: false, ..UP }, &mut sc, 1, 1, &mut ev);
-        setrun(
-            Parent {
-                link_up: false,
-                ..UP
-            },
-            &mut sc,
-            1,
-            1,
-            &mut ev,
-        );
-        setrun(UP, &mut sc, 1, 0, &mut ev);
-        assert_eq!(sc.state, CarpState::Init);
-        assert!(ev.is_empty());
-        setrun(UP, &mut sc, 1, 1, &mut ev);
-        assert_eq!(sc.state, CarpState::Backup);
-        assert_eq!(
-            states(&ev),
-            [(
-                CarpState::Init,
-                CarpState::Backup,
-                "initialization complete"
-            )]
-        );
-        assert_eq!(
-            ev[0].to_string(),
-            "carp: 1@em0: INIT -> BACKUP (initialization complete)"
-        );
-    }
-
-    #[test]
-    fn sc_state_down_demotes_once_and_up_undoes_it() {
-        let mut ev = Vec::new();
-        let mut sysctl = Sysctls {
-            allow: 0,
-            ..Sysctls::default()
-        };
-        let mut sc = Softc {
-            state: CarpState::Master,
-            ..Softc::new(3, 2)
-        };
-        sc_state(UP, &mut sc, 1, &mut sysctl, &mut ev);
-        sc_state(UP, &mut sc, 1, &mut sysctl, &mut ev);
-        assert_eq!(sysctl.demotion, 240, "applied once although run twice");
-        assert!(sc.suppressed);
-        assert_eq!(sc.state, CarpState::Init);
-        sysctl.allow = 1;
-        sc_state(UP, &mut sc, 1, &mut sysctl, &mut ev);
-        assert_eq!(sysctl.demotion, 0);
-        assert!(!sc.suppressed);
-        assert_eq!(
-            states(&ev),
-            [
-                (
-                    CarpState::Master,
-                    CarpState::Init,
-                    "hardware interface down"
-                ),
-                (
-                    CarpState::Init,
-                    CarpState::Backup,
-                    "initialization complete"
-                ),
-            ]
-        );
-        let demotions: Vec<String> = ev
-            .iter()
-            .filter(|e| matches!(e, Event::Demotion { .. }))
-            .map(|e| e.to_string())
-            .collect();
-        assert_eq!(
-            demotions,
-            [
-                "carp: demoted by 240 to 240 (interface down)",
-                "carp: demoted by -240 to 0 (interface up)"
-            ]
-        );
-    }
-
-    #[test]
-    fn sc_state_up_passes_master_through_init() {
-        let mut ev = Vec::new();
-        let mut sysctl = Sysctls::default();
-        let mut sc = Softc {
-            state: CarpState::Master,
-            ..Softc::new(1, 2)
-        };
-        sc_state(UP, &mut sc, 2, &mut sysctl, &mut ev);
-        assert_eq!(
-            states(&ev),
-            [
-                (CarpState::Master, CarpState::Init, "hardware interface up"),
-                (
-                    CarpState::Init,
-                    CarpState::Backup,
-                    "initialization complete"
-                ),
-            ]
-        );
-        assert_eq!(sysctl.demotion, 0);
-    }
-
-    #[test]
-    fn master_down_only_from_backup() {
-        let mut ev = Vec::new();
-        let mut sc = Softc::new(1, 2);
-        master_down(UP, &mut sc, "user requested via ifconfig", &mut ev);
-        assert_eq!(sc.state, CarpState::Init);
-        sc.state = CarpState::Backup;
-        master_down(UP, &mut sc, "user requested via ifconfig", &mut ev);
-        assert_eq!(sc.state, CarpState::Master);
-        assert_eq!(
-            states(&ev),
-            [(
-                CarpState::Backup,
-                CarpState::Master,
-                "user requested via ifconfig"
-            )]
-        );
-    }
-
-    #[test]
-    fn demotion_wraps_like_a_c_int() {
-        let mut ev = Vec::new();
-        let mut sysctl = Sysctls {
-            demotion: i32::MAX,
-            ..Sysctls::default()
-        };
-        demote_adj(&mut sysctl, 1, "sysctl", &mut ev);
-        assert_eq!(sysctl.demotion, i32::MIN);
-    }
-}
+#[path = "fsm_tests.rs"]
+mod tests;

@@ -18,7 +18,11 @@
 //!   ...), the part a time-driven simulator extends;
 //! * [`ioctl`], [`netlink`], [`ifaddrs`]: decoding requests and encoding
 //!   replies with the backend's own codecs;
-//! * [`persist`]: the state file and the fault-injection sidecar.
+//! * [`persist`]: the state file and the fault-injection sidecar;
+//! * [`live`]: a host kept in memory whose time passes: its timers fire,
+//!   it sends and receives real advertisement bytes. The simulator
+//!   (`carpctl simulate`) runs one per node, and the same `apply` a real
+//!   node runs configures it through the same byte-level seam.
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
@@ -33,11 +37,13 @@ mod carp;
 mod fsm;
 mod ifaddrs;
 mod ioctl;
+mod live;
 mod netlink;
 mod persist;
 mod state;
 
-use fsm::Event;
+pub use fsm::Event;
+pub use live::{AuthPool, Inbound, Live, LiveOptions, LiveOutput, LiveVhid, SplitMix64};
 use state::HostState;
 
 /// The FreeBSD release an emulated host behaves like.
@@ -139,6 +145,20 @@ impl Flavor {
     pub fn siocgvh_sets_count(self) -> bool {
         self != Flavor::V13
     }
+
+    /// `DEMOTE_ADVSKEW()` clamps a negative demoted skew to 0 (14 and
+    /// later); 13.x only clamps it above, at 240 (reference §11.1).
+    pub fn demote_clamps_low(self) -> bool {
+        self != Flavor::V13
+    }
+
+    /// `carp_input()` checks TTL 255 first, before the length, version and
+    /// checksum, and whatever the destination (13.x and older); later
+    /// releases check it after the vhid lookup and only for a multicast
+    /// destination (reference §11.4).
+    pub fn ttl_checked_first(self) -> bool {
+        self == Flavor::V13
+    }
 }
 
 /// One interface of a new emulated host.
@@ -160,28 +180,47 @@ pub struct HostSpec {
     pub privileged: bool,
 }
 
-/// An emulated host opened from its state file.
+/// An emulated host: opened from its state file, or live in memory.
 ///
-/// Every call reads the state file afresh (another process may have
-/// changed it), applies the request, and writes the file back only when the
-/// state changed. The netlink socket's pending replies are this value's
-/// own, as a socket is a process's own.
+/// A file-backed host reads the state file afresh on every call (another
+/// process may have changed it), applies the request, and writes the file
+/// back only when the state changed. A live host ([`EmulatedHost::live`])
+/// keeps its state in memory and lets time pass (see [`live`]). The netlink
+/// socket's pending replies are this value's own, as a socket is a
+/// process's own.
 pub struct EmulatedHost {
-    path: PathBuf,
+    store: Store,
     /// The netlink socket's port id: the process id, as FreeBSD's
     /// `nl_autobind_port()` tries first for a process's first socket.
     port: u32,
     replies: VecDeque<Vec<u8>>,
 }
 
+enum Store {
+    File(PathBuf),
+    Live(Box<live::Live>),
+}
+
 impl EmulatedHost {
     /// Write a new host's state file (mode 0600). Fails if it exists.
     pub fn create(path: &Path, spec: &HostSpec) -> Result<(), KernelError> {
-        let st = HostState::new(spec).map_err(|detail| KernelError::Emulator {
+        let mut st = HostState::new(spec).map_err(|detail| KernelError::Emulator {
             path: path.display().to_string(),
             detail: format!("invalid host: {detail}"),
         })?;
+        // A new host has just booted.
+        st.boottime = wall_clock_secs();
         persist::create(path, &st)
+    }
+
+    /// Reboot a file-backed host: clear what a reboot clears
+    /// ([`HostState::reboot`]) and set a new `kern.boottime`. Returns the
+    /// new boot time.
+    pub fn reboot(path: &Path) -> Result<i64, KernelError> {
+        let mut st = persist::load(path)?;
+        st.reboot(wall_clock_secs());
+        persist::save(path, &st)?;
+        Ok(st.boottime)
     }
 
     /// Open an existing host.
@@ -189,8 +228,23 @@ impl EmulatedHost {
         persist::load(path)?;
         persist::read_inject(path)?;
         Ok(EmulatedHost {
-            path: path.to_path_buf(),
+            store: Store::File(path.to_path_buf()),
             port: std::process::id(),
+            replies: VecDeque::new(),
+        })
+    }
+
+    /// A new live host, in memory only: a machine that has just booted,
+    /// with the interfaces of `spec` up and their link up.
+    pub fn live(spec: &HostSpec, opts: LiveOptions) -> Result<Self, KernelError> {
+        let label = opts.name.clone();
+        let st = HostState::new(spec).map_err(|detail| KernelError::Emulator {
+            path: label.clone(),
+            detail: format!("invalid host: {detail}"),
+        })?;
+        Ok(EmulatedHost {
+            store: Store::Live(Box::new(live::Live::new(st, opts))),
+            port: 1,
             replies: VecDeque::new(),
         })
     }
@@ -201,37 +255,55 @@ impl EmulatedHost {
         persist::arm(path, call, errno)
     }
 
+    /// The state file (for a live host, its name).
     pub fn path(&self) -> &Path {
-        &self.path
+        match &self.store {
+            Store::File(path) => path,
+            Store::Live(l) => Path::new(&l.name),
+        }
     }
 
-    /// Run one system call against the current state. A mutating call
-    /// first counts against an armed failure (`injected`); the state file
-    /// is rewritten only if the state changed. A file that cannot be read
-    /// or written is EIO for the caller, with the reason logged.
+    /// The live host, for the simulator: `None` for a file-backed one.
+    pub fn live_mut(&mut self) -> Option<&mut live::Live> {
+        match &mut self.store {
+            Store::File(_) => None,
+            Store::Live(l) => Some(l),
+        }
+    }
+
+    /// Run one system call against the current state. A mutating call of a
+    /// file-backed host first counts against an armed failure (`injected`);
+    /// the state file is rewritten only if the state changed. A file that
+    /// cannot be read or written is EIO for the caller, with the reason
+    /// logged. A live host runs the call on its memory, then acts on what
+    /// the kernel did (timers, packets, state changes).
     fn call<T>(
         &mut self,
         mutating: bool,
         f: impl FnOnce(&mut HostState, Option<Errno>, &mut Vec<Event>) -> T,
     ) -> Result<T, Errno> {
+        let path = match &mut self.store {
+            Store::Live(l) => return Ok(l.syscall(mutating, |st, ev| f(st, None, ev))),
+            Store::File(path) => path,
+        };
         let eio = |e: KernelError| {
             tracing::error!("{e}");
             Errno::EIO
         };
-        let before = persist::load(&self.path).map_err(eio)?;
+        let before = persist::load(path).map_err(eio)?;
         let injected = if mutating {
-            persist::consume(&self.path).map_err(eio)?
+            persist::consume(path).map_err(eio)?
         } else {
             None
         };
         let mut st = before.clone();
         let mut events = Vec::new();
         let out = f(&mut st, injected, &mut events);
-        for e in &events {
+        for e in events.iter().filter(|e| e.is_log()) {
             tracing::debug!(target: "carpctl::emulated", "{e}");
         }
         if st != before {
-            persist::save(&self.path, &st).map_err(eio)?;
+            persist::save(path, &st).map_err(eio)?;
         }
         Ok(out)
     }
@@ -291,6 +363,25 @@ impl Syscalls for EmulatedHost {
     fn getifaddrs(&mut self) -> Result<Vec<RawIfaddr>, Errno> {
         self.call(false, |st, _, _| ifaddrs::encode(st))
     }
+    /// `PATH.root`: the emulated host's own file system, which survives
+    /// `carpctl emulate reboot` as a disk does. A live host has none.
+    fn host_root(&self) -> Option<PathBuf> {
+        match &self.store {
+            Store::File(path) => {
+                let mut s = path.as_os_str().to_owned();
+                s.push(".root");
+                Some(PathBuf::from(s))
+            }
+            Store::Live(_) => None,
+        }
+    }
+}
+
+/// Seconds since the Epoch by the host's clock (0 if it is before 1970).
+fn wall_clock_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
 #[cfg(test)]

@@ -90,7 +90,65 @@ pub struct Softc {
     pub vrrp_adv_inter: u16,
     /// `sc_suppress`: the ifdown demotion has been applied for this vhid.
     pub suppressed: bool,
+    /// What only exists while time passes (timers, the counter, send-error
+    /// accounting): not part of the state file.
+    #[serde(skip)]
+    pub run: Run,
 }
+
+/// The part of `struct carp_softc` that lives only in a running kernel:
+/// the callouts (`sc_md_tmo`, `sc_md6_tmo`, `sc_ad_tmo`) as absolute
+/// deadlines in microseconds of virtual time, the advertisement counter,
+/// and the send-error counts. A file-backed host never lets time pass, so
+/// these stay at their defaults there; they are neither saved nor compared
+/// (two softcs are equal when their configuration and state are).
+#[derive(Debug, Clone)]
+pub struct Run {
+    /// Master-down deadlines for IPv4 (`sc_md_tmo`) and IPv6 (`sc_md6_tmo`).
+    pub md: [Option<u64>; 2],
+    /// Advertisement deadline (`sc_ad_tmo`).
+    pub ad: Option<u64>,
+    /// The earliest wake-up already requested from whoever drives time
+    /// (see [`super::fsm::Event::Wake`]); a deadline at or after it needs
+    /// no new request.
+    pub wake: Option<u64>,
+    /// `sc_counter`.
+    pub counter: u64,
+    /// `sc_init_counter`: true from `carp_alloc()` until an advertisement
+    /// is accepted; while true every packet gets a random counter.
+    pub init_counter: bool,
+    /// `sc_sendad_errors`, `sc_sendad_success`.
+    pub sendad_errors: u32,
+    pub sendad_success: u32,
+    /// `sc_vrrp_master_inter` (centiseconds): `adv_inter` at allocation
+    /// (100), then what the master advertises.
+    pub vrrp_master_inter: u16,
+}
+
+impl Default for Run {
+    /// What `carp_alloc()` leaves: no timer, `sc_init_counter` set.
+    fn default() -> Self {
+        Run {
+            md: [None, None],
+            ad: None,
+            wake: None,
+            counter: 0,
+            init_counter: true,
+            sendad_errors: 0,
+            sendad_success: 0,
+            vrrp_master_inter: 100,
+        }
+    }
+}
+
+impl PartialEq for Run {
+    /// Running state is not configuration: see the type's documentation.
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for Run {}
 
 impl Softc {
     /// `carp_alloc()` + the vhid assignment in `carp_ioctl_set()`.
@@ -107,6 +165,7 @@ impl Softc {
             vrrp_priority: 100,
             vrrp_adv_inter: 100,
             suppressed: false,
+            run: Run::default(),
         }
     }
 
@@ -138,6 +197,11 @@ pub struct Iface {
     /// `if_carp->cif_vrs`, in creation order (`TAILQ_INSERT_TAIL`). The
     /// per-interface `carp_if` exists exactly while this is not empty.
     pub vhids: Vec<Softc>,
+    /// The hardware address (`IF_LLADDR`). Only a live host (one the
+    /// simulator runs) puts frames on a wire, so only it sets one; it is
+    /// not part of the state file.
+    #[serde(skip)]
+    pub lladdr: [u8; 6],
 }
 
 impl Iface {
@@ -173,6 +237,33 @@ impl Iface {
     }
     pub fn find_addr(&self, addr: IpAddr) -> Option<usize> {
         self.addresses.iter().position(|a| a.net.addr() == addr)
+    }
+    /// `sc_naddrs` and `sc_naddrs6` of a vhid.
+    pub fn naddrs_by_family(&self, vhid: u8) -> Naddrs {
+        let mut n = Naddrs::default();
+        if vhid == 0 {
+            return n;
+        }
+        for a in self.addresses.iter().filter(|a| a.vhid == vhid) {
+            match a.net {
+                IpNet::V4(_) => n.v4 += 1,
+                IpNet::V6(_) => n.v6 += 1,
+            }
+        }
+        n
+    }
+}
+
+/// A vhid's address count per family (`sc_naddrs`, `sc_naddrs6`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Naddrs {
+    pub v4: usize,
+    pub v6: usize,
+}
+
+impl Naddrs {
+    pub fn total(self) -> usize {
+        self.v4 + self.v6
     }
 }
 
@@ -264,6 +355,16 @@ pub struct HostState {
     pub sysctl: Sysctls,
     pub stats: Stats,
     pub interfaces: Vec<Iface>,
+    /// `kern.boottime`, seconds since the Epoch: set when the host is
+    /// created and by every [`HostState::reboot`] (0 in a state file from
+    /// before carpctl read it).
+    #[serde(default)]
+    pub boottime: i64,
+    /// Virtual time in microseconds, set by whoever drives time (the
+    /// simulator) before each call; timers are armed relative to it. Always
+    /// 0 for a file-backed host, whose timers never fire.
+    #[serde(skip)]
+    pub now: u64,
 }
 
 /// Interface flags of an emulated Ethernet interface (reference §5.2 needs
@@ -297,6 +398,7 @@ impl HostState {
                 })
                 .collect::<Result<_, _>>()?,
             vhids: Vec::new(),
+            lladdr: [0; 6],
         }];
         for (i, spec_if) in spec.interfaces.iter().enumerate() {
             let index = u16::try_from(i + 2).map_err(|_| {
@@ -317,6 +419,7 @@ impl HostState {
                     .map(|&net| Addr { net, vhid: 0 })
                     .collect(),
                 vhids: Vec::new(),
+                lladdr: [0; 6],
             });
         }
         let st = HostState {
@@ -327,9 +430,34 @@ impl HostState {
             sysctl: Sysctls::default(),
             stats: Stats::default(),
             interfaces,
+            boottime: 0,
+            now: 0,
         };
         st.validate()?;
         Ok(st)
+    }
+
+    /// What a reboot clears (`carpctl emulate reboot`, carpctl(8)): carp(4)
+    /// state lives in kernel memory, so every vhid and every carp address
+    /// goes (and with the last vhid the `IFF_PROMISC` carp set), the
+    /// `net.inet.carp.*` sysctls return to their defaults (demotion 0) and
+    /// the statistics to 0. `kern.boottime` becomes `now`, or 3 s after the
+    /// previous boot time if that is later, so that back-to-back reboots
+    /// within a second are still different boots to the demotion ledger
+    /// (whose slack is 2 s, [`crate::ledger`]). What rc.conf and
+    /// loader.conf restore stays: interfaces, their own addresses, flags and
+    /// link state, whether carp.ko is loaded, and the caller's privilege.
+    pub fn reboot(&mut self, now: i64) {
+        for ifc in &mut self.interfaces {
+            if !ifc.vhids.is_empty() {
+                ifc.flags &= !sys::IFF_PROMISC;
+            }
+            ifc.vhids.clear();
+            ifc.addresses.retain(|a| a.vhid == 0);
+        }
+        self.sysctl = Sysctls::default();
+        self.stats = Stats::default();
+        self.boottime = now.max(self.boottime.saturating_add(3));
     }
 
     /// Check what serde cannot: a state file is input like any other, and

@@ -790,6 +790,70 @@ impl<S: Syscalls> Kernel for FreeBsdKernel<S> {
             }),
         }
     }
+
+    fn host_root(&self) -> Option<std::path::PathBuf> {
+        self.sys.host_root()
+    }
+
+    fn boot_time(&mut self) -> Result<i64> {
+        let name = "kern.boottime";
+        match self.sys.sysctl_get(name).map_err(os("sysctl", name))? {
+            SysctlValue::Opaque(bytes) => {
+                boot_time_from(&bytes).ok_or_else(|| KernelError::Malformed {
+                    op: "sysctl",
+                    detail: format!(
+                        "{name}: {} bytes, want a struct timeval (16 bytes; 8 on i386)",
+                        bytes.len()
+                    ),
+                })
+            }
+            other => Err(KernelError::Malformed {
+                op: "sysctl",
+                detail: format!("{name}: expected a struct timeval, got {other:?}"),
+            }),
+        }
+    }
+}
+
+/// `tv_sec` of the `struct timeval` that `kern.boottime` returns
+/// (`sysctl_kern_boottime()` in `sys/kern/kern_tc.c`: `SYSCTL_OUT(req,
+/// &boottime, sizeof(boottime))`, format "S,timeval"). `tv_sec` is a
+/// `time_t`, first: 64-bit on every platform but i386, where `time_t` and
+/// `suseconds_t` are 32-bit and the structure is 8 bytes (kern_tc.c: "i386
+/// is the only arch which uses a 32bits time_t"). Native byte order, as the
+/// kernel copies it out.
+fn boot_time_from(bytes: &[u8]) -> Option<i64> {
+    match bytes.len() {
+        16 => Some(i64::from_ne_bytes(bytes.get(..8)?.try_into().ok()?)),
+        8 => Some(i64::from(i32::from_ne_bytes(
+            bytes.get(..4)?.try_into().ok()?,
+        ))),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod boot_time_tests {
+    use super::boot_time_from;
+
+    #[test]
+    fn timeval_of_amd64_and_i386() {
+        // amd64: tv_sec = 1_700_000_000 = 0x6553_F100 (i64), tv_usec =
+        // 250_000 = 0x3_D090 (i64), little-endian.
+        let amd64 = [
+            0x00, 0xF1, 0x53, 0x65, 0x00, 0x00, 0x00, 0x00, // tv_sec
+            0x90, 0xD0, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00, // tv_usec
+        ];
+        // i386: the same values as two 32-bit fields.
+        let i386 = [0x00, 0xF1, 0x53, 0x65, 0x90, 0xD0, 0x03, 0x00];
+        if cfg!(target_endian = "little") {
+            assert_eq!(boot_time_from(&amd64), Some(1_700_000_000));
+            assert_eq!(boot_time_from(&i386), Some(1_700_000_000));
+        }
+        for bad in [&[][..], &[0u8; 4][..], &[0u8; 12][..], &[0u8; 24][..]] {
+            assert_eq!(boot_time_from(bad), None, "{} bytes", bad.len());
+        }
+    }
 }
 
 #[cfg(test)]

@@ -78,6 +78,10 @@ pub trait Syscalls {
     fn kldload(&mut self, file: &str) -> Result<(), Errno>;
     /// `getifaddrs(3)`.
     fn getifaddrs(&mut self) -> Result<Vec<RawIfaddr>, Errno>;
+    /// See [`crate::kernel::Kernel::host_root`]; not a system call.
+    fn host_root(&self) -> Option<std::path::PathBuf> {
+        None
+    }
 }
 
 impl<S: Syscalls + ?Sized> Syscalls for Box<S> {
@@ -109,6 +113,9 @@ impl<S: Syscalls + ?Sized> Syscalls for Box<S> {
     }
     fn getifaddrs(&mut self) -> Result<Vec<RawIfaddr>, Errno> {
         (**self).getifaddrs()
+    }
+    fn host_root(&self) -> Option<std::path::PathBuf> {
+        (**self).host_root()
     }
 }
 

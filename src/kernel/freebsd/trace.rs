@@ -199,4 +199,8 @@ impl<S: Syscalls> Syscalls for Traced<S> {
         }
         r
     }
+
+    fn host_root(&self) -> Option<std::path::PathBuf> {
+        self.inner.host_root()
+    }
 }

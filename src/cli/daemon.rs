@@ -1,0 +1,58 @@
+//! `carpctl daemon [--devd-socket PATH]`: run the hooks of the cluster file
+//! in the foreground, following devd's CARP events (see [`crate::daemon`]).
+//!
+//! rc.d/carpctld runs it under daemon(8), which keeps the pidfile and
+//! restarts it if it dies; `service carpctld reload` sends SIGHUP, which
+//! re-reads the cluster file (an invalid one is refused, with every error
+//! logged, and the running configuration kept).
+//!
+//! Exit status: 0 after SIGTERM or SIGINT; 2 when the cluster file is
+//! invalid or no kernel can be opened at start; 1 when the event loop
+//! cannot start.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::Args;
+
+use super::{CliError, GlobalOpts, cluster, open_kernel};
+use crate::daemon::{self, DaemonOptions, KernelOpener, Settings};
+use crate::events::devd::DEFAULT_SOCKET;
+
+/// Arguments of `carpctl daemon`.
+#[derive(Debug, Clone, Args)]
+pub struct DaemonArgs {
+    /// devd's SOCK_SEQPACKET socket
+    #[arg(long, value_name = "PATH", default_value = DEFAULT_SOCKET)]
+    pub devd_socket: PathBuf,
+}
+
+/// `e` and its sources on one line.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    s
+}
+
+/// `carpctl daemon`.
+pub fn run(global: &GlobalOpts, args: &DaemonArgs, _out: &mut dyn Write) -> Result<(), CliError> {
+    let config_path = global.config_path();
+    let cfg = cluster::load(&config_path)?;
+    let node = cluster::node(global, &cfg)?;
+    let spec = global.kernel_spec()?;
+    let kernel = open_kernel(&spec)?;
+    let opener: KernelOpener = Arc::new(move || open_kernel(&spec).map_err(|e| chain(&e)));
+    let opts = DaemonOptions {
+        config_path,
+        node: global.node.clone(),
+        devd_socket: args.devd_socket.clone(),
+        open_kernel: opener,
+    };
+    daemon::run(opts, Settings::new(cfg, node), kernel).map_err(|e| CliError::Failed(chain(&e)))
+}

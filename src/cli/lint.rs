@@ -1,0 +1,113 @@
+//! `carpctl lint [--json] [--strict] [--cluster] [FILE...]`: check cluster
+//! files and the FreeBSD files that configure carp(4) by hand (rc.conf,
+//! loader.conf, sysctl.conf, devd.conf); see [`crate::lint`].
+//!
+//! The findings are the command's data, so they go to standard output:
+//! `file:line:col: severity[code]: message`, or with `--json` one JSON list.
+//! A summary goes to standard error. Exit 1 when any finding is an error
+//! (with `--strict`, also a warning), else 0; with no FILE the cluster file
+//! (`-c`, `CARPCTL_CONFIG`, default) is checked.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::{CliError, GlobalOpts};
+use crate::lint::{self, Finding, Options, Severity};
+
+/// Arguments of `carpctl lint`.
+#[derive(Debug, Clone, Args)]
+pub struct LintArgs {
+    /// Print the findings as a JSON list of {"file", "line", "column",
+    /// "severity", "code", "message"}
+    #[arg(long)]
+    pub json: bool,
+    /// Exit 1 on warnings too, not only on errors
+    #[arg(long)]
+    pub strict: bool,
+    /// Check the files as the nodes of one cluster even when they share no
+    /// vhid (reports vhids that only one node carries)
+    #[arg(long)]
+    pub cluster: bool,
+    /// Files to check: cluster files (*.toml), rc.conf, loader.conf,
+    /// sysctl.conf, devd.conf; files of several nodes are checked together
+    /// [default: the cluster file]
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+}
+
+/// "2 errors, 1 warning, 0 info".
+fn summary(findings: &[Finding]) -> String {
+    let count = |s: Severity| findings.iter().filter(|f| f.severity() == s).count();
+    let (e, w, i) = (
+        count(Severity::Error),
+        count(Severity::Warning),
+        count(Severity::Info),
+    );
+    format!(
+        "{e} error{}, {w} warning{}, {i} info",
+        if e == 1 { "" } else { "s" },
+        if w == 1 { "" } else { "s" }
+    )
+}
+
+/// `carpctl lint`.
+pub fn run(global: &GlobalOpts, args: &LintArgs, out: &mut dyn Write) -> Result<(), CliError> {
+    let files = if args.files.is_empty() {
+        vec![global.config_path()]
+    } else {
+        args.files.clone()
+    };
+    let inputs = lint::read_inputs(&files);
+    let findings = lint::lint(
+        &inputs,
+        &Options {
+            cluster: args.cluster,
+        },
+    );
+    if args.json {
+        serde_json::to_writer_pretty(&mut *out, &findings)?;
+        writeln!(out)?;
+    } else {
+        for f in &findings {
+            writeln!(out, "{f}")?;
+        }
+    }
+    if lint::failed(&findings, args.strict) {
+        return Err(CliError::Failed(format!("lint: {}", summary(&findings))));
+    }
+    if !findings.is_empty() {
+        // Only once the data is out, so that the summary follows it.
+        out.flush()?;
+        let _ = writeln!(std::io::stderr(), "carpctl: lint: {}", summary(&findings));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lint::Code;
+
+    #[test]
+    fn summary_counts_by_severity() {
+        let f = |code| Finding {
+            file: PathBuf::new(),
+            line: 1,
+            column: 1,
+            code,
+            message: String::new(),
+        };
+        assert_eq!(summary(&[]), "0 errors, 0 warnings, 0 info");
+        assert_eq!(
+            summary(&[
+                f(Code::MissingValue),
+                f(Code::NoPassword),
+                f(Code::NoPassword),
+                f(Code::NotEvaluated)
+            ]),
+            "1 error, 2 warnings, 1 info"
+        );
+    }
+}

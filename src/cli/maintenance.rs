@@ -1,0 +1,412 @@
+//! `carpctl maintenance on [--reason TEXT] | off | status [--json]`: take
+//! this node out of service by demotion, and show who demotes it.
+//!
+//! `on` adds [`MAINTENANCE_WEIGHT`] (240) to `net.inet.carp.demotion`, so
+//! every VIP moves to a node that is not in maintenance (with preemption on,
+//! as the cluster file sets it by default); `off` takes back exactly that
+//! share. The share is recorded in the demotion ledger ([`crate::ledger`]),
+//! which keeps it across crashes and reboots: `carpctl apply` at boot applies
+//! it again. `status` splits the kernel's demotion by cause.
+//!
+//! Exit status: 0 done (also for an `on` that was already on and an `off`
+//! that was already off: the node is as asked); 1 the kernel or the ledger
+//! failed; 2 usage or configuration error.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use clap::{Args, Subcommand};
+use serde::Serialize;
+
+use super::{CliError, GlobalOpts, cluster};
+use crate::kernel::Kernel;
+use crate::ledger::{
+    BootPolicy, Cause, Contribution, Ledger, LedgerError, MAINTENANCE_WEIGHT, Split, now_secs,
+};
+
+/// `carpctl maintenance <command>`.
+#[derive(Debug, Clone, Subcommand)]
+pub enum MaintenanceCommand {
+    /// Demote this node by 240 so that every VIP moves to another node;
+    /// kept across restarts and reboots until `maintenance off`
+    On(OnArgs),
+    /// Take back exactly carpctl's maintenance share of the demotion
+    Off,
+    /// Show net.inet.carp.demotion split by cause: maintenance, each
+    /// check, the boot hold, and other (ifdown, send errors, pfsync,
+    /// manual)
+    Status(MaintenanceStatusArgs),
+}
+
+/// Arguments of `carpctl maintenance on`.
+#[derive(Debug, Clone, Args)]
+pub struct OnArgs {
+    /// Why, for `maintenance status` and the logs
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
+}
+
+/// Arguments of `carpctl maintenance status`.
+#[derive(Debug, Clone, Args)]
+pub struct MaintenanceStatusArgs {
+    /// Print JSON: {"demotion", "maintenance", "shares", "other", ...}
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `carpctl maintenance ...`.
+pub fn run(
+    global: &GlobalOpts,
+    cmd: &MaintenanceCommand,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    if let MaintenanceCommand::On(OnArgs {
+        reason: Some(reason),
+    }) = cmd
+    {
+        check_reason(reason)?;
+    }
+    let cfg = cluster::load(&global.config_path())?;
+    let mut kernel = global.open_kernel()?;
+    let ledger = Ledger::for_host(kernel.as_ref(), &cfg);
+    let policy = BootPolicy::from_config(&cfg);
+    match cmd {
+        MaintenanceCommand::On(args) => on(&ledger, kernel.as_mut(), policy, args, out),
+        MaintenanceCommand::Off => off(&ledger, kernel.as_mut(), policy, out),
+        MaintenanceCommand::Status(args) => status(&ledger, kernel.as_mut(), args, out),
+    }
+}
+
+/// A reason goes into the ledger, the logs and one line of output.
+fn check_reason(reason: &str) -> Result<(), CliError> {
+    const MAX: usize = 200;
+    if reason.trim().is_empty() {
+        return Err(CliError::Usage("--reason is empty".into()));
+    }
+    if reason.chars().any(char::is_control) {
+        return Err(CliError::Usage(
+            "--reason must be one line without control characters".into(),
+        ));
+    }
+    if reason.len() > MAX {
+        return Err(CliError::Usage(format!(
+            "--reason is {} bytes; at most {MAX}",
+            reason.len()
+        )));
+    }
+    Ok(())
+}
+
+/// Recover the ledger and, at a new boot, apply carpctl's persistent
+/// demotion again (and the boot hold when configured): what `carpctl apply`
+/// does after configuring the vhids, so that rc.d restores a maintenance
+/// at boot. Nothing is created when there is no ledger and no boot hold.
+pub fn reconcile(kernel: &mut dyn Kernel, cfg: &crate::config::Config) -> Result<(), CliError> {
+    let ledger = Ledger::for_host(kernel, cfg);
+    ledger
+        .reconcile(kernel, BootPolicy::from_config(cfg))
+        .map(|_| ())
+        .map_err(|e| {
+            let e = ledger_err(e);
+            CliError::Failed(format!(
+                "the vhids are applied, but carpctl's demotion is not: {:#}",
+                anyhow::Error::new(e)
+            ))
+        })
+}
+
+fn ledger_err(e: LedgerError) -> CliError {
+    match e {
+        LedgerError::Kernel(source) => CliError::Kernel {
+            context: "cannot change net.inet.carp.demotion".into(),
+            source,
+        },
+        other => CliError::Failed(other.to_string()),
+    }
+}
+
+fn on(
+    ledger: &Ledger,
+    kernel: &mut dyn Kernel,
+    policy: BootPolicy,
+    args: &OnArgs,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    let new = Contribution {
+        weight: MAINTENANCE_WEIGHT,
+        reason: args.reason.clone(),
+        since: now_secs(),
+    };
+    let (was, _) = ledger
+        .update(kernel, policy, |c| match c.get(&Cause::Maintenance) {
+            Some(existing) => Some(existing.clone()),
+            None => {
+                c.insert(Cause::Maintenance, new);
+                None
+            }
+        })
+        .map_err(ledger_err)?;
+    let total = demotion(kernel)?;
+    match was {
+        Some(existing) => {
+            writeln!(
+                out,
+                "maintenance is already on (since {}{}); nothing changed",
+                fmt_time(existing.since),
+                reason_suffix(existing.reason.as_deref())
+            )?;
+        }
+        None => {
+            tracing::info!("maintenance on{}", reason_suffix(args.reason.as_deref()));
+            writeln!(
+                out,
+                "maintenance on: this node is demoted by {MAINTENANCE_WEIGHT}, so its VIPs move \
+                 to the other nodes; net.inet.carp.demotion is now {total}"
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn off(
+    ledger: &Ledger,
+    kernel: &mut dyn Kernel,
+    policy: BootPolicy,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    let removed = ledger
+        .clear(kernel, policy, &Cause::Maintenance)
+        .map_err(ledger_err)?;
+    let total = demotion(kernel)?;
+    match removed {
+        None => writeln!(out, "maintenance is not on; nothing changed")?,
+        Some(c) => {
+            tracing::info!("maintenance off");
+            writeln!(
+                out,
+                "maintenance off: took back carpctl's {}; net.inet.carp.demotion is now {total}",
+                c.weight
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn demotion(kernel: &mut dyn Kernel) -> Result<i32, CliError> {
+    kernel
+        .sysctls()
+        .map(|s| s.demotion)
+        .map_err(CliError::kernel("cannot read net.inet.carp.demotion"))
+}
+
+#[derive(Serialize)]
+struct StatusJson<'a> {
+    /// net.inet.carp.demotion.
+    demotion: i64,
+    maintenance: bool,
+    /// carpctl's shares in the kernel.
+    shares: Vec<ShareJson<'a>>,
+    /// The rest: ifdown, send errors, pfsync, manual.
+    other: i64,
+    /// Recorded before a reboot, not applied again yet.
+    not_applied: Vec<ShareJson<'a>>,
+    pending_recovery: bool,
+}
+
+#[derive(Serialize)]
+struct ShareJson<'a> {
+    cause: String,
+    weight: u16,
+    since: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'a str>,
+}
+
+fn shares_json(m: &BTreeMap<Cause, Contribution>) -> Vec<ShareJson<'_>> {
+    m.iter()
+        .map(|(cause, c)| ShareJson {
+            cause: cause.key(),
+            weight: c.weight,
+            since: c.since,
+            reason: c.reason.as_deref(),
+        })
+        .collect()
+}
+
+fn status(
+    ledger: &Ledger,
+    kernel: &mut dyn Kernel,
+    args: &MaintenanceStatusArgs,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    let split = ledger.split(kernel).map_err(ledger_err)?;
+    if args.json {
+        let json = StatusJson {
+            demotion: split.total,
+            maintenance: split.shares.contains_key(&Cause::Maintenance),
+            shares: shares_json(&split.shares),
+            other: split.other,
+            not_applied: shares_json(&split.not_applied),
+            pending_recovery: split.pending,
+        };
+        serde_json::to_writer_pretty(&mut *out, &json)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    out.write_all(render_status(&split).as_bytes())?;
+    Ok(())
+}
+
+/// The human form of `maintenance status`.
+pub fn render_status(split: &Split) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::new();
+    let on = split.shares.contains_key(&Cause::Maintenance);
+    // Writing to a String cannot fail.
+    let _ = writeln!(s, "maintenance: {}", if on { "on" } else { "off" });
+    let _ = writeln!(s, "net.inet.carp.demotion: {}", split.total);
+    let width = split
+        .shares
+        .keys()
+        .map(|c| c.to_string().len())
+        .chain([5])
+        .max()
+        .unwrap_or(5);
+    for (cause, c) in &split.shares {
+        let _ = writeln!(
+            s,
+            "  {:<width$}  {:>4}  since {}{}",
+            cause.to_string(),
+            c.weight,
+            fmt_time(c.since),
+            reason_suffix(c.reason.as_deref())
+        );
+    }
+    let _ = writeln!(
+        s,
+        "  {:<width$}  {:>4}  (ifdown, send errors, pfsync, manual)",
+        "other", split.other
+    );
+    if !split.not_applied.is_empty() {
+        let list: Vec<String> = split
+            .not_applied
+            .iter()
+            .map(|(cause, c)| format!("{cause} {}", c.weight))
+            .collect();
+        let _ = writeln!(
+            s,
+            "recorded before the last reboot and not applied yet: {} (run `carpctl apply`, \
+             as rc.d does at boot)",
+            list.join(", ")
+        );
+    }
+    if split.pending {
+        let _ = writeln!(
+            s,
+            "an interrupted change is pending; the next carpctl change recovers it (shown \
+             here as it will be)"
+        );
+    }
+    s
+}
+
+fn reason_suffix(reason: Option<&str>) -> String {
+    reason.map_or_else(String::new, |r| format!(", reason: {r}"))
+}
+
+/// `2026-11-25 14:03:07 UTC`.
+pub fn fmt_time(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// Howard Hinnant's `civil_from_days`: the proleptic Gregorian date of a
+/// day count from 1970-01-01.
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_utc_dates() {
+        assert_eq!(fmt_time(0), "1970-01-01 00:00:00 UTC");
+        // 2000-02-29 12:34:56 UTC = 951827696 (a leap day).
+        assert_eq!(fmt_time(951_827_696), "2000-02-29 12:34:56 UTC");
+        // 2026-11-25 00:00:00 UTC: 56 years of 365 days from 1970, 14 leap
+        // days (1972 ... 2024), and 328 days of 2026 before Nov 25
+        // (31+28+31+30+31+30+31+31+30+31 = 304, plus 24): 20440 + 14 +
+        // 328 = 20782 days.
+        assert_eq!(fmt_time(20_782 * 86_400), "2026-11-25 00:00:00 UTC");
+        assert_eq!(fmt_time(-1), "1969-12-31 23:59:59 UTC");
+    }
+
+    #[test]
+    fn reasons_are_checked() {
+        assert!(check_reason("kernel upgrade").is_ok());
+        for bad in ["", "  ", "two\nlines", "tab\there"] {
+            assert_eq!(check_reason(bad).unwrap_err().exit_code(), 2, "{bad:?}");
+        }
+        let long = "x".repeat(201);
+        assert!(
+            check_reason(&long)
+                .unwrap_err()
+                .to_string()
+                .contains("201 bytes")
+        );
+    }
+
+    #[test]
+    fn status_text() {
+        let mut shares = BTreeMap::new();
+        shares.insert(
+            Cause::Maintenance,
+            Contribution {
+                weight: 240,
+                reason: Some("upgrade".into()),
+                since: 0,
+            },
+        );
+        shares.insert(
+            Cause::Check("smtp".into()),
+            Contribution {
+                weight: 5,
+                reason: None,
+                since: 60,
+            },
+        );
+        let split = Split {
+            total: 485,
+            shares,
+            other: 240,
+            not_applied: BTreeMap::new(),
+            pending: false,
+        };
+        assert_eq!(
+            render_status(&split),
+            "maintenance: on\n\
+             net.inet.carp.demotion: 485\n\
+             \x20 maintenance   240  since 1970-01-01 00:00:00 UTC, reason: upgrade\n\
+             \x20 check smtp      5  since 1970-01-01 00:01:00 UTC\n\
+             \x20 other         240  (ifdown, send errors, pfsync, manual)\n"
+        );
+    }
+}

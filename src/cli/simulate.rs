@@ -1,0 +1,83 @@
+//! `carpctl simulate SCENARIO [--json] [--pcap FILE]`: run a cluster file
+//! on emulated FreeBSD hosts through a timeline of faults, and say whether
+//! the three requirements hold (carpctl(8), "simulate";
+//! carpctl.scenario(5)).
+//!
+//! Exit status: 0 when every requirement is met, 1 when one is not (the
+//! report says which and why) or the simulation failed, 2 for a scenario
+//! or cluster file with errors (each printed with file, line and column).
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::{CliError, GlobalOpts, cluster};
+use crate::sim::{self, FrameSink};
+use crate::wire::PcapSink;
+
+/// Arguments of `carpctl simulate`.
+#[derive(Debug, Clone, Args)]
+pub struct SimulateArgs {
+    /// The scenario file (carpctl.scenario(5)); it names the cluster file
+    #[arg(value_name = "SCENARIO")]
+    pub scenario: PathBuf,
+    /// Print the report as JSON (see carpctl(8) for the fields)
+    #[arg(long)]
+    pub json: bool,
+    /// Write every frame of the virtual segment (advertisements, ARP, NA)
+    /// to FILE as a pcap capture; decode with `tshark -d ip.proto==112,carp`
+    #[arg(long, value_name = "FILE")]
+    pub pcap: Option<PathBuf>,
+}
+
+/// `carpctl simulate`.
+pub fn run(_global: &GlobalOpts, args: &SimulateArgs, out: &mut dyn Write) -> Result<(), CliError> {
+    let scenario = match sim::scenario::load(&args.scenario) {
+        Ok(s) => s,
+        Err(diags) => {
+            cluster::print_diagnostics(&diags);
+            let errors = diags.iter().filter(|d| d.is_error()).count();
+            return Err(CliError::Usage(format!(
+                "{} has {errors} error{}; nothing was simulated",
+                args.scenario.display(),
+                if errors == 1 { "" } else { "s" }
+            )));
+        }
+    };
+    cluster::print_diagnostics(&scenario.config.warnings);
+    let mut pcap = match &args.pcap {
+        Some(path) => Some(PcapSink::create(path).map_err(|e| CliError::Usage(e.to_string()))?),
+        None => None,
+    };
+    let sink = pcap.as_mut().map(|p| p as &mut dyn FrameSink);
+    let report = sim::run(&scenario, sink).map_err(|e| CliError::Failed(format!("simulation failed: {e}")))?;
+    if let Some(p) = pcap {
+        p.finish()
+            .map_err(|e| CliError::Failed(format!("the capture is incomplete: {e}")))?;
+    }
+    if args.json {
+        serde_json::to_writer_pretty(&mut *out, &report)?;
+        writeln!(out)?;
+    } else {
+        out.write_all(report.to_text().as_bytes())?;
+    }
+    let r = &report.requirements;
+    if r.all() {
+        return Ok(());
+    }
+    let failed: Vec<&str> = [
+        (r.load_balanced, "load balanced"),
+        (r.failover_unnoticed, "failover unnoticed"),
+        (r.rebalanced_after_recovery, "rebalanced after recovery"),
+    ]
+    .iter()
+    .filter(|(ok, _)| !ok)
+    .map(|(_, n)| *n)
+    .collect();
+    Err(CliError::Failed(format!(
+        "requirement{} not met: {}",
+        if failed.len() == 1 { "" } else { "s" },
+        failed.join(", ")
+    )))
+}

@@ -1,0 +1,442 @@
+//! `carpctl daemon`: the long-running process that follows CARP transitions
+//! and runs the cluster file's hooks.
+//!
+//! What it does, in order:
+//!
+//! 1. Install the signal handlers (SIGHUP must never kill it: its default
+//!    action would).
+//! 2. Connect to devd (`/var/run/devd.seqpacket.pipe`) *before* reading the
+//!    kernel, so that a transition racing the start is not lost; devd
+//!    missing is not fatal (the client retries with backoff).
+//! 3. Read every vhid from the kernel, seed the previous states, and
+//!    **replay** each vhid's current state to its hook (`CARP_EVENT=replay`):
+//!    a MASTER reached during boot, before the daemon ran, still runs
+//!    `on_master`.
+//! 4. Start the extensions ([`start_extensions`]).
+//! 5. Loop: each devd transition runs its hook through the [`HookRunner`]
+//!    (per vhid, in order); each (re)connection to devd **resyncs** with the
+//!    kernel (a vhid whose state differs from the last one seen runs its
+//!    hook, `CARP_EVENT=resync`), because a client that was not connected
+//!    when devd delivered an event never gets it; SIGHUP reloads the
+//!    cluster file (validated first: an invalid file is reported and the
+//!    running configuration kept); SIGTERM or SIGINT stops.
+//! 6. On stop: the shutdown signal goes to the extensions, running hooks
+//!    finish (each within its timeout), waiting ones are dropped.
+//!
+//! The runtime is tokio's current-thread one: the loop holds the kernel
+//! handle (`Box<dyn Kernel>`, not `Send`) and does little work itself, and
+//! hook processes run concurrently anyway. Tasks spawned by extensions run
+//! on the same thread, so **blocking work (kernel calls, file I/O) belongs
+//! in `tokio::task::spawn_blocking`**.
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
+
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::config::{self, Config, Diagnostic};
+use crate::events::client::{ClientCounters, DevdClient, Item};
+use crate::events::{self, CarpEvent, Source, StateTracker, Transition};
+use crate::hooks::{HookRunner, HookStats, HookTable, Submitted};
+use crate::kernel::Kernel;
+use crate::model::CarpState;
+
+/// Opens a kernel handle: for extensions that need their own (a
+/// `Box<dyn Kernel>` is not `Send`; open one inside `spawn_blocking`).
+/// The error is a message ready to log.
+pub type KernelOpener = Arc<dyn Fn() -> Result<Box<dyn Kernel>, String> + Send + Sync>;
+
+/// A validated configuration, as the daemon runs with it.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub config: Arc<Config>,
+    /// This node's name in the cluster file.
+    pub node: String,
+    /// The hooks of every VIP, by this node's real interface and vhid.
+    pub hooks: Arc<HookTable>,
+    /// When this configuration was loaded.
+    pub loaded_at: SystemTime,
+}
+
+impl Settings {
+    /// Settings for `node` of an already validated `config`.
+    pub fn new(config: Config, node: String) -> Self {
+        let hooks = Arc::new(HookTable::new(&config, &node));
+        Settings {
+            config: Arc::new(config),
+            node,
+            hooks,
+            loaded_at: SystemTime::now(),
+        }
+    }
+}
+
+/// Load and validate the cluster file at `path` and select this node
+/// (`node`, else the short hostname). `Err` carries every diagnostic.
+pub fn load_settings(path: &Path, node: Option<&str>) -> Result<Settings, Vec<Diagnostic>> {
+    let cfg = config::load(path)?;
+    let hostname = nix::unistd::gethostname()
+        .ok()
+        .and_then(|h| h.into_string().ok())
+        .unwrap_or_default();
+    let name = config::select_node(&cfg, node, &hostname)
+        .map_err(|d| vec![d])?
+        .name
+        .clone();
+    Ok(Settings::new(cfg, name))
+}
+
+/// The daemon's own counters, beside [`HookStats`], for the metrics.
+#[derive(Debug, Default)]
+pub struct DaemonStats {
+    /// The devd client's: records, CARP events, garbage, connections.
+    pub devd: Arc<ClientCounters>,
+    /// Transitions handled (devd, replay and resync).
+    pub transitions: AtomicU64,
+    /// Successful SIGHUP reloads.
+    pub reloads: AtomicU64,
+    /// SIGHUP reloads refused because the file was invalid.
+    pub reload_failures: AtomicU64,
+}
+
+/// What the daemon hands to its extensions (health checks, metrics: issue
+/// 5, part 2) when it starts them.
+pub struct ExtensionContext {
+    /// The running configuration; it changes on a successful SIGHUP reload
+    /// (`changed().await` to follow it).
+    pub settings: watch::Receiver<Arc<Settings>>,
+    /// Becomes `true` when the daemon stops: finish up and return.
+    pub shutdown: watch::Receiver<bool>,
+    /// Hook runs, failures, timeouts and drops per vhid.
+    pub hook_stats: Arc<HookStats>,
+    /// devd and reload counters.
+    pub daemon_stats: Arc<DaemonStats>,
+    /// Opens the same kernel as the daemon's (see [`KernelOpener`]).
+    pub open_kernel: KernelOpener,
+}
+
+/// **The extension point.** Start the daemon's extensions and return their
+/// tasks; the daemon calls it once, after the replay, from inside its
+/// runtime (so `tokio::spawn` works here).
+///
+/// Contract for what is started here:
+/// * watch `ctx.shutdown` and return when it becomes `true`: the daemon
+///   waits up to [`EXTENSION_STOP_GRACE`] for the returned tasks, then
+///   abandons them;
+/// * follow `ctx.settings` for reloads (it only ever holds a validated
+///   configuration);
+/// * never block the runtime thread: use `spawn_blocking` for kernel calls.
+pub fn start_extensions(ctx: &ExtensionContext) -> Vec<JoinHandle<()>> {
+    // Health checks and metrics (issue 5, part 2): the checks demote
+    // through the ledger, the metrics read their board.
+    let board = Arc::new(crate::checks::CheckBoard::new());
+    let checks = crate::checks::ChecksContext {
+        settings: ctx.settings.clone(),
+        shutdown: ctx.shutdown.clone(),
+        open_kernel: ctx.open_kernel.clone(),
+        board: board.clone(),
+    };
+    let metrics = crate::metrics::MetricsContext {
+        settings: ctx.settings.clone(),
+        shutdown: ctx.shutdown.clone(),
+        hook_stats: ctx.hook_stats.clone(),
+        daemon_stats: ctx.daemon_stats.clone(),
+        checks: board,
+        open_kernel: ctx.open_kernel.clone(),
+    };
+    vec![
+        tokio::spawn(crate::checks::run_checks(checks)),
+        tokio::spawn(crate::metrics::run_metrics(metrics)),
+    ]
+}
+
+/// How long the daemon waits for its extensions to stop.
+pub const EXTENSION_STOP_GRACE: Duration = Duration::from_secs(5);
+
+/// What the daemon needs to run.
+pub struct DaemonOptions {
+    /// The cluster file (re-read on SIGHUP).
+    pub config_path: PathBuf,
+    /// `--node` / `CARPCTL_NODE`, re-applied on reload.
+    pub node: Option<String>,
+    /// devd's SOCK_SEQPACKET socket.
+    pub devd_socket: PathBuf,
+    /// For the extensions.
+    pub open_kernel: KernelOpener,
+}
+
+/// Why the daemon could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    #[error("cannot start the event loop: {0}")]
+    Runtime(#[source] io::Error),
+    #[error("cannot install the {signal} handler: {source}")]
+    Signal {
+        signal: &'static str,
+        #[source]
+        source: io::Error,
+    },
+}
+
+/// Run the daemon in the foreground until SIGTERM or SIGINT, with the
+/// already validated `settings` and the kernel handle `kernel`.
+pub fn run(
+    opts: DaemonOptions,
+    settings: Settings,
+    kernel: Box<dyn Kernel>,
+) -> Result<(), DaemonError> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(DaemonError::Runtime)?;
+    rt.block_on(run_async(opts, settings, kernel))
+}
+
+/// [`run`], inside a runtime the caller provides (tests and benchmarks).
+pub async fn run_async(
+    opts: DaemonOptions,
+    settings: Settings,
+    kernel: Box<dyn Kernel>,
+) -> Result<(), DaemonError> {
+    let sig = |kind: SignalKind, name: &'static str| {
+        signal(kind).map_err(|source| DaemonError::Signal {
+            signal: name,
+            source,
+        })
+    };
+    let mut hup = sig(SignalKind::hangup(), "SIGHUP")?;
+    let mut term = sig(SignalKind::terminate(), "SIGTERM")?;
+    let mut int = sig(SignalKind::interrupt(), "SIGINT")?;
+
+    let hook_stats = Arc::new(HookStats::new());
+    let client = DevdClient::new(&opts.devd_socket);
+    let daemon_stats = Arc::new(DaemonStats {
+        devd: client.counters(),
+        ..DaemonStats::default()
+    });
+    let settings = Arc::new(settings);
+    let (settings_tx, settings_rx) = watch::channel(settings.clone());
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let mut d = Daemon {
+        config_path: opts.config_path,
+        node: opts.node,
+        runner: HookRunner::new(settings.hooks.clone(), hook_stats.clone()),
+        settings_tx,
+        kernel,
+        tracker: StateTracker::new(),
+        client,
+        stats: daemon_stats.clone(),
+    };
+    tracing::info!(
+        "carpctl daemon: node {}, {} from {}, devd at {}",
+        settings.node,
+        vips(settings.hooks.len()),
+        d.config_path.display(),
+        d.client.path().display()
+    );
+
+    if let Err(e) = d.client.try_connect().await {
+        tracing::warn!(
+            "devd is not reachable at {}: {e}; its events will be read once it is",
+            d.client.path().display()
+        );
+    }
+    d.seed_and_replay();
+
+    let extensions = start_extensions(&ExtensionContext {
+        settings: settings_rx,
+        shutdown: shutdown_rx,
+        hook_stats,
+        daemon_stats,
+        open_kernel: opts.open_kernel,
+    });
+
+    loop {
+        tokio::select! {
+            item = d.client.next() => d.handle(item),
+            _ = hup.recv() => d.reload(),
+            _ = term.recv() => {
+                tracing::info!("SIGTERM: stopping");
+                break;
+            }
+            _ = int.recv() => {
+                tracing::info!("SIGINT: stopping");
+                break;
+            }
+        }
+    }
+
+    let _ = shutdown_tx.send(true);
+    d.runner.shutdown().await;
+    for task in extensions {
+        let abort = task.abort_handle();
+        if tokio::time::timeout(EXTENSION_STOP_GRACE, task)
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                "an extension did not stop within {} s; abandoning it",
+                EXTENSION_STOP_GRACE.as_secs()
+            );
+            abort.abort();
+        }
+    }
+    tracing::info!("carpctl daemon stopped");
+    Ok(())
+}
+
+struct Daemon {
+    config_path: PathBuf,
+    node: Option<String>,
+    runner: HookRunner,
+    settings_tx: watch::Sender<Arc<Settings>>,
+    kernel: Box<dyn Kernel>,
+    tracker: StateTracker,
+    client: DevdClient,
+    stats: Arc<DaemonStats>,
+}
+
+impl Daemon {
+    fn handle(&mut self, item: Item) {
+        match item {
+            Item::Connected { .. } => self.resync(),
+            Item::Event(event) => {
+                let previous = self.tracker.observe(&event);
+                self.transition(event, previous, Source::Devd);
+            }
+        }
+    }
+
+    /// Log one transition and hand it to its hook.
+    fn transition(&mut self, event: CarpEvent, previous: Option<CarpState>, source: Source) {
+        self.stats.transitions.fetch_add(1, Ordering::Relaxed);
+        let vip = self
+            .runner
+            .table()
+            .get(&event.interface, event.vhid)
+            .map_or_else(|| "no VIP".to_string(), |v| v.name.clone());
+        let from = previous.map_or("?", CarpState::as_str);
+        let how = match source {
+            Source::Devd => String::new(),
+            other => format!(" ({})", other.as_str()),
+        };
+        tracing::info!(
+            "{} ({vip}): {from} -> {}{how}",
+            event.subsystem(),
+            event.state
+        );
+        let t = Transition {
+            event,
+            previous,
+            source,
+            time: SystemTime::now(),
+        };
+        match self.runner.submit(t) {
+            Submitted::Queued | Submitted::NoHook | Submitted::Dropped => {}
+            Submitted::NoVip => tracing::debug!("not in the cluster file: no hook"),
+        }
+    }
+
+    /// Read the kernel, seed the previous states, replay every vhid.
+    fn seed_and_replay(&mut self) {
+        let vhids = match self.kernel.all_vhids() {
+            Ok(v) => v,
+            Err(e) => {
+                tracing::error!(
+                    "cannot read the current state of the vhids: {}; hooks are not replayed \
+                     now (they will be when devd (re)connects and the kernel answers)",
+                    error_chain(&e)
+                );
+                return;
+            }
+        };
+        self.tracker.seed(&vhids);
+        for v in vhids {
+            let event = CarpEvent {
+                vhid: v.vhid,
+                interface: v.interface,
+                state: v.state,
+            };
+            self.transition(event, None, Source::Replay);
+        }
+    }
+
+    /// After devd (re)connects: run the hook of each vhid whose state
+    /// changed unseen.
+    fn resync(&mut self) {
+        let vhids = match self.kernel.all_vhids() {
+            Ok(v) => v,
+            Err(e) => {
+                tracing::warn!(
+                    "devd connected, but the vhids cannot be read to catch up on missed \
+                     transitions: {}",
+                    error_chain(&e)
+                );
+                return;
+            }
+        };
+        for (event, previous) in self.tracker.resync(&vhids) {
+            self.transition(event, previous, Source::Resync);
+        }
+    }
+
+    /// SIGHUP: load and validate the cluster file; switch to it only if it
+    /// is valid.
+    fn reload(&mut self) {
+        let path = self.config_path.display().to_string();
+        tracing::info!("SIGHUP: reloading {path}");
+        match load_settings(&self.config_path, self.node.as_deref()) {
+            Ok(new) => {
+                for w in &new.config.warnings {
+                    tracing::warn!("{w}");
+                }
+                tracing::info!(
+                    "reloaded {path}: node {}, {}",
+                    new.node,
+                    vips(new.hooks.len())
+                );
+                self.runner.set_table(new.hooks.clone());
+                self.settings_tx.send_replace(Arc::new(new));
+                self.stats.reloads.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(diags) => {
+                self.stats.reload_failures.fetch_add(1, Ordering::Relaxed);
+                let errors = diags.iter().filter(|d| d.is_error()).count();
+                let loaded = events::format_time(self.settings_tx.borrow().loaded_at);
+                tracing::error!(
+                    "reload refused: {path} has {errors} error{}; still running with the \
+                     configuration loaded at {loaded}",
+                    if errors == 1 { "" } else { "s" }
+                );
+                for d in &diags {
+                    if d.is_error() {
+                        tracing::error!("{d}");
+                    } else {
+                        tracing::warn!("{d}");
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn vips(n: usize) -> String {
+    format!("{n} VIP{}", if n == 1 { "" } else { "s" })
+}
+
+/// `e` and its sources, joined with ": ".
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    s
+}

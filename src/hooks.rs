@@ -1,0 +1,1252 @@
+//! Hooks: the per-VIP `on_master`, `on_backup` and `on_init` commands of
+//! the cluster file, run when this node's vhid changes state.
+//!
+//! The semantics are the same whether `carpctl daemon` runs them (through a
+//! [`HookRunner`]) or devd does, one event at a time, through
+//! `carpctl hook SUBSYSTEM TYPE` (with a [`StateDir`]):
+//!
+//! * a hook is an argv, run without a shell (`argv[0]` is looked up in
+//!   `PATH` when it has no `/`), in its own process group, with stdin from
+//!   `/dev/null` and its stdout (info) and stderr (warn) logged line by
+//!   line (bounded: [`LINE_MAX`] bytes a line, [`LINES_MAX`] lines a
+//!   stream);
+//! * its environment is carpctl's plus [`hook_env`]: `CARP_VHID`,
+//!   `CARP_INTERFACE`, `CARP_STATE`, `CARP_PREVIOUS_STATE` (empty when
+//!   unknown), `CARP_VIP`, `CARP_ADDRESSES` (space-separated, with prefix
+//!   lengths) and `CARP_EVENT` (`devd`, `replay` or `resync`);
+//! * for one `vhid@interface`, hooks run one at a time, in event order;
+//!   different vhids do not wait for each other;
+//! * a hook still running at `[cluster] hook_timeout` has its whole process
+//!   group killed (SIGKILL), which is logged and counted; a hook that exits
+//!   non-zero, dies of a signal or cannot be started is logged and counted;
+//!   either way the next event's hook still runs;
+//! * [`HookStats`] counts runs, failures, timeouts and dropped events per
+//!   vhid, for the metrics.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write as _};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::{ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use ipnet::IpNet;
+use nix::fcntl::{Flock, FlockArg};
+use serde::Serialize;
+use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use crate::config::Config;
+use crate::events::{CarpEvent, Transition};
+use crate::model::{CarpState, Vhid};
+
+/// Longest line of hook output logged; the rest of the line is cut.
+pub const LINE_MAX: usize = 1024;
+/// Most lines logged per stream per run; the rest is read and dropped.
+pub const LINES_MAX: usize = 200;
+/// Events waiting per vhid in the daemon; more are dropped and counted.
+pub const QUEUE_MAX: usize = 256;
+/// How long output is still read after the hook exited: a process it left
+/// in the background may hold the pipes open forever, and must not hold up
+/// the next hook.
+pub const OUTPUT_GRACE: Duration = Duration::from_millis(250);
+
+/// The hooks of one VIP on this node, with what their environment needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VipHooks {
+    /// The VIP's name in the cluster file (`CARP_VIP`).
+    pub name: String,
+    /// This node's real interface (`em0`).
+    pub interface: String,
+    pub vhid: Vhid,
+    pub addresses: Vec<IpNet>,
+    pub on_master: Vec<String>,
+    pub on_backup: Vec<String>,
+    pub on_init: Vec<String>,
+}
+
+impl VipHooks {
+    /// The argv to run on entering `state`; empty when there is none.
+    pub fn argv(&self, state: CarpState) -> &[String] {
+        match state {
+            CarpState::Master => &self.on_master,
+            CarpState::Backup => &self.on_backup,
+            CarpState::Init => &self.on_init,
+        }
+    }
+}
+
+/// The name of the hook key for `state`: `on_master`, ...
+pub fn hook_key(state: CarpState) -> &'static str {
+    match state {
+        CarpState::Master => "on_master",
+        CarpState::Backup => "on_backup",
+        CarpState::Init => "on_init",
+    }
+}
+
+/// Every VIP of the cluster file as this node sees it, by
+/// `(real interface, vhid)`, and the hook timeout.
+#[derive(Debug, Clone, Default)]
+pub struct HookTable {
+    vips: BTreeMap<(String, Vhid), Arc<VipHooks>>,
+    pub timeout: Duration,
+}
+
+impl HookTable {
+    /// The table for node `node` of `cfg`. Each VIP's logical interface is
+    /// replaced by the node's real one. VIPs in which the node does not take
+    /// part are included: if the vhid exists here (configured by hand), its
+    /// events still find their name and hooks. An unknown node maps nothing
+    /// (every interface is taken as written).
+    pub fn new(cfg: &Config, node: &str) -> Self {
+        let me = cfg.node(node);
+        let mut vips = BTreeMap::new();
+        for v in &cfg.vips {
+            let interface = me.map_or(v.interface.as_str(), |n| n.real_interface(&v.interface));
+            vips.entry((interface.to_string(), v.vhid))
+                .or_insert_with(|| {
+                    Arc::new(VipHooks {
+                        name: v.name.clone(),
+                        interface: interface.to_string(),
+                        vhid: v.vhid,
+                        addresses: v.addresses.clone(),
+                        on_master: v.on_master.clone(),
+                        on_backup: v.on_backup.clone(),
+                        on_init: v.on_init.clone(),
+                    })
+                });
+        }
+        HookTable {
+            vips,
+            timeout: cfg.cluster.hook_timeout,
+        }
+    }
+
+    /// The VIP of `vhid@interface`, if the cluster file has one.
+    pub fn get(&self, interface: &str, vhid: Vhid) -> Option<&Arc<VipHooks>> {
+        self.vips.get(&(interface.to_string(), vhid))
+    }
+
+    pub fn len(&self) -> usize {
+        self.vips.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.vips.is_empty()
+    }
+}
+
+/// The variables a hook gets, in addition to carpctl's own environment.
+pub fn hook_env(t: &Transition, vip: &VipHooks) -> Vec<(&'static str, String)> {
+    let addresses = vip
+        .addresses
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(" ");
+    vec![
+        ("CARP_VHID", t.event.vhid.to_string()),
+        ("CARP_INTERFACE", t.event.interface.clone()),
+        ("CARP_STATE", t.event.state.to_string()),
+        (
+            "CARP_PREVIOUS_STATE",
+            t.previous.map(|s| s.to_string()).unwrap_or_default(),
+        ),
+        ("CARP_VIP", vip.name.clone()),
+        ("CARP_ADDRESSES", addresses),
+        ("CARP_EVENT", t.source.as_str().to_string()),
+    ]
+}
+
+/// How one hook run ended.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Exit status 0.
+    Succeeded,
+    /// It ran and exited non-zero, or died of a signal.
+    Failed(ExitStatus),
+    /// It was still running at the timeout; its process group was killed.
+    TimedOut,
+    /// It could not be started (no such file, not executable, ...).
+    SpawnFailed(io::Error),
+}
+
+impl Outcome {
+    pub fn is_success(&self) -> bool {
+        matches!(self, Outcome::Succeeded)
+    }
+}
+
+/// One hook run: its outcome and how long it took.
+#[derive(Debug)]
+pub struct RunReport {
+    pub outcome: Outcome,
+    pub elapsed: Duration,
+}
+
+/// How a process ended, in words: `exit status 3`, `killed by signal 9
+/// (SIGKILL)`.
+pub fn describe_status(status: &ExitStatus) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(code), _) => format!("exit status {code}"),
+        (None, Some(sig)) => match nix::sys::signal::Signal::try_from(sig) {
+            Ok(s) => format!("killed by signal {sig} ({s})"),
+            Err(_) => format!("killed by signal {sig}"),
+        },
+        (None, None) => status.to_string(),
+    }
+}
+
+/// Run one hook: `argv` with `env` added, killed with its process group
+/// after `timeout`. `label` names it in the logs (`1@em0 mail1 on_master`).
+/// Everything is logged here; the caller counts.
+pub async fn run_hook(
+    label: &str,
+    argv: &[String],
+    env: &[(&'static str, String)],
+    timeout: Duration,
+) -> RunReport {
+    let started = Instant::now();
+    let report = |outcome| RunReport {
+        outcome,
+        elapsed: started.elapsed(),
+    };
+    let Some((program, args)) = argv.split_first() else {
+        // The cluster file refuses an empty hook; an empty argv here means
+        // "no hook", which callers skip. Be explicit rather than panic.
+        tracing::error!("{label}: empty hook command");
+        return report(Outcome::SpawnFailed(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "empty hook command",
+        )));
+    };
+    let mut cmd = tokio::process::Command::new(program);
+    cmd.args(args)
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        // Its own process group, so that a timeout kills what it started
+        // too (a shell script's children), and a terminal's ^C to carpctl
+        // does not reach it.
+        .process_group(0)
+        .kill_on_drop(false);
+    let mut child = match cmd.spawn() {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!("{label}: cannot run {program}: {e}");
+            return report(Outcome::SpawnFailed(e));
+        }
+    };
+    let pid = child.id();
+    tracing::info!(
+        "{label}: started {program} (pid {})",
+        pid.map_or_else(|| "?".to_string(), |p| p.to_string())
+    );
+    let label_arc: Arc<str> = Arc::from(label);
+    let mut readers = Vec::with_capacity(2);
+    if let Some(out) = child.stdout.take() {
+        readers.push(tokio::spawn(log_output(out, label_arc.clone(), false)));
+    }
+    if let Some(err) = child.stderr.take() {
+        readers.push(tokio::spawn(log_output(err, label_arc, true)));
+    }
+
+    let waited = tokio::time::timeout(timeout, child.wait()).await;
+    let outcome = match waited {
+        Ok(Ok(status)) if status.success() => Outcome::Succeeded,
+        Ok(Ok(status)) => Outcome::Failed(status),
+        Ok(Err(e)) => {
+            // wait(2) itself failed: the child is not ours to wait for any
+            // more. Count it as a failure with what we know.
+            tracing::error!("{label}: cannot wait for {program}: {e}");
+            Outcome::SpawnFailed(e)
+        }
+        Err(_) => {
+            kill_group(label, pid);
+            // Reap it (SIGKILL cannot be caught, so this returns).
+            let _ = child.wait().await;
+            Outcome::TimedOut
+        }
+    };
+    for r in readers {
+        let abort = r.abort_handle();
+        if tokio::time::timeout(OUTPUT_GRACE, r).await.is_err() {
+            // Something it left running holds the pipe: stop reading.
+            abort.abort();
+            tracing::debug!("{label}: output still open after exit; no longer read");
+        }
+    }
+    let elapsed = started.elapsed();
+    match &outcome {
+        Outcome::Succeeded => {
+            tracing::info!(
+                "{label}: {program} succeeded in {:.3} s",
+                elapsed.as_secs_f64()
+            );
+        }
+        Outcome::Failed(status) => tracing::warn!(
+            "{label}: {program} failed: {} after {:.3} s",
+            describe_status(status),
+            elapsed.as_secs_f64()
+        ),
+        Outcome::TimedOut => tracing::error!(
+            "{label}: {program} did not finish within its timeout of {} s: killed it and its \
+             process group",
+            timeout.as_secs()
+        ),
+        Outcome::SpawnFailed(_) => {}
+    }
+    RunReport { outcome, elapsed }
+}
+
+/// SIGKILL the hook's process group (its pgid is its pid: `process_group(0)`).
+fn kill_group(label: &str, pid: Option<u32>) {
+    use nix::sys::signal::{Signal, killpg};
+    use nix::unistd::Pid;
+    let Some(pid) = pid.and_then(|p| i32::try_from(p).ok()) else {
+        return;
+    };
+    if let Err(e) = killpg(Pid::from_raw(pid), Signal::SIGKILL) {
+        // ESRCH: it exited between the timeout and the kill.
+        tracing::debug!("{label}: killpg({pid}): {e}");
+    }
+}
+
+/// Log a hook's output stream line by line, bounded in line length and
+/// count, reading through one fixed buffer.
+async fn log_output<R: AsyncRead + Unpin>(mut r: R, label: Arc<str>, stderr: bool) {
+    let stream = if stderr { "stderr" } else { "stdout" };
+    let mut buf = [0u8; 4096];
+    let mut line: Vec<u8> = Vec::new();
+    let mut lines = 0usize;
+    let mut emit = |line: &[u8]| {
+        lines += 1;
+        if lines > LINES_MAX + 1 {
+            return;
+        }
+        let text = if lines == LINES_MAX + 1 {
+            format!("(more than {LINES_MAX} lines; the rest is not logged)")
+        } else {
+            String::from_utf8_lossy(line).into_owned()
+        };
+        if stderr {
+            tracing::warn!("{label}: {stream}: {text}");
+        } else {
+            tracing::info!("{label}: {stream}: {text}");
+        }
+    };
+    loop {
+        let n = match r.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        for &b in buf.get(..n).unwrap_or_default() {
+            if b == b'\n' {
+                emit(&line);
+                line.clear();
+            } else if line.len() < LINE_MAX {
+                line.push(b);
+            }
+        }
+    }
+    if !line.is_empty() {
+        emit(&line);
+    }
+}
+
+/// Per-vhid hook counters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct HookCounters {
+    /// Hook runs attempted (including the ones that could not start).
+    pub runs: u64,
+    /// Runs that did not succeed: non-zero exit, signal, timeout, or
+    /// could not start.
+    pub failures: u64,
+    /// Runs killed at their timeout (also counted in `failures`).
+    pub timeouts: u64,
+    /// Events whose hook never ran: the vhid's queue was full, or the
+    /// daemon was stopping.
+    pub dropped: u64,
+}
+
+/// One vhid's counters, as [`HookStats::snapshot`] lists them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VhidHookCounters {
+    pub interface: String,
+    pub vhid: Vhid,
+    /// The VIP's name in the cluster file.
+    pub vip: String,
+    #[serde(flatten)]
+    pub counters: HookCounters,
+}
+
+/// Hook counters of every vhid, shared between the hook runners (which
+/// count) and the metrics (which read).
+#[derive(Debug, Default)]
+pub struct HookStats {
+    inner: Mutex<BTreeMap<(String, Vhid), (String, HookCounters)>>,
+}
+
+impl HookStats {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn update(&self, vip: &VipHooks, f: impl FnOnce(&mut HookCounters)) {
+        let mut map = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        let entry = map
+            .entry((vip.interface.clone(), vip.vhid))
+            .or_insert_with(|| (vip.name.clone(), HookCounters::default()));
+        entry.0.clone_from(&vip.name);
+        f(&mut entry.1);
+    }
+
+    /// Count one finished run.
+    pub fn record(&self, vip: &VipHooks, report: &RunReport) {
+        self.update(vip, |c| {
+            c.runs += 1;
+            if !report.outcome.is_success() {
+                c.failures += 1;
+            }
+            if matches!(report.outcome, Outcome::TimedOut) {
+                c.timeouts += 1;
+            }
+        });
+    }
+
+    /// Count one event whose hook did not run.
+    pub fn record_dropped(&self, vip: &VipHooks) {
+        self.update(vip, |c| c.dropped += 1);
+    }
+
+    /// The counters of `vhid@interface` (zero when nothing ran).
+    pub fn get(&self, interface: &str, vhid: Vhid) -> HookCounters {
+        let map = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        map.get(&(interface.to_string(), vhid))
+            .map(|e| e.1)
+            .unwrap_or_default()
+    }
+
+    /// Every vhid's counters, by interface then vhid.
+    pub fn snapshot(&self) -> Vec<VhidHookCounters> {
+        let map = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        map.iter()
+            .map(|((interface, vhid), (vip, counters))| VhidHookCounters {
+                interface: interface.clone(),
+                vhid: *vhid,
+                vip: vip.clone(),
+                counters: *counters,
+            })
+            .collect()
+    }
+
+    /// The sum over every vhid.
+    pub fn totals(&self) -> HookCounters {
+        let map = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        map.values().fold(HookCounters::default(), |mut t, (_, c)| {
+            t.runs += c.runs;
+            t.failures += c.failures;
+            t.timeouts += c.timeouts;
+            t.dropped += c.dropped;
+            t
+        })
+    }
+}
+
+/// The log label of a hook run: `1@em0 mail1 on_master`.
+pub fn label(event: &CarpEvent, vip: &VipHooks) -> String {
+    format!(
+        "{} {} {}",
+        event.subsystem(),
+        vip.name,
+        hook_key(event.state)
+    )
+}
+
+/// Run the hook of `vip` for transition `t`, if it has one, and count it.
+/// `None` when the VIP has no hook for that state.
+pub async fn run_for(
+    t: &Transition,
+    vip: &VipHooks,
+    timeout: Duration,
+    stats: &HookStats,
+) -> Option<RunReport> {
+    let argv = vip.argv(t.event.state);
+    if argv.is_empty() {
+        return None;
+    }
+    let report = run_hook(&label(&t.event, vip), argv, &hook_env(t, vip), timeout).await;
+    stats.record(vip, &report);
+    Some(report)
+}
+
+/// What [`HookRunner::submit`] did with a transition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Submitted {
+    /// Queued behind the vhid's earlier hooks.
+    Queued,
+    /// The cluster file has no VIP for this vhid.
+    NoVip,
+    /// The VIP has no hook for this state.
+    NoHook,
+    /// The vhid's queue was full ([`QUEUE_MAX`]); dropped and counted.
+    Dropped,
+}
+
+struct Job {
+    transition: Transition,
+    vip: Arc<VipHooks>,
+    timeout: Duration,
+}
+
+struct Worker {
+    tx: mpsc::Sender<Job>,
+    handle: JoinHandle<()>,
+}
+
+/// The daemon's hook runner: one queue and one worker task per vhid, so
+/// that one vhid's hooks run in event order while other vhids proceed.
+///
+/// Each transition is matched against the [`HookTable`] current when it is
+/// submitted: a reload affects the events that follow it.
+pub struct HookRunner {
+    table: Arc<HookTable>,
+    stats: Arc<HookStats>,
+    workers: HashMap<(String, Vhid), Worker>,
+    stopping: Arc<AtomicBool>,
+}
+
+impl HookRunner {
+    pub fn new(table: Arc<HookTable>, stats: Arc<HookStats>) -> Self {
+        HookRunner {
+            table,
+            stats,
+            workers: HashMap::new(),
+            stopping: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    pub fn table(&self) -> &Arc<HookTable> {
+        &self.table
+    }
+
+    /// Use `table` for the transitions submitted from now on.
+    pub fn set_table(&mut self, table: Arc<HookTable>) {
+        self.table = table;
+    }
+
+    /// Queue the hook of `t` behind the earlier ones of its vhid. Must be
+    /// called within a tokio runtime (it spawns the vhid's worker).
+    pub fn submit(&mut self, t: Transition) -> Submitted {
+        let Some(vip) = self.table.get(&t.event.interface, t.event.vhid).cloned() else {
+            return Submitted::NoVip;
+        };
+        if vip.argv(t.event.state).is_empty() {
+            return Submitted::NoHook;
+        }
+        let key = (t.event.interface.clone(), t.event.vhid);
+        let stats = &self.stats;
+        let stopping = &self.stopping;
+        let worker = self.workers.entry(key).or_insert_with(|| {
+            let (tx, rx) = mpsc::channel(QUEUE_MAX);
+            let handle = tokio::spawn(work(rx, stats.clone(), stopping.clone()));
+            Worker { tx, handle }
+        });
+        let job = Job {
+            transition: t,
+            vip,
+            timeout: self.table.timeout,
+        };
+        match worker.tx.try_send(job) {
+            Ok(()) => Submitted::Queued,
+            Err(mpsc::error::TrySendError::Full(job) | mpsc::error::TrySendError::Closed(job)) => {
+                tracing::error!(
+                    "{}: {QUEUE_MAX} hooks already waiting; dropping the {} event",
+                    label(&job.transition.event, &job.vip),
+                    job.transition.event.state
+                );
+                self.stats.record_dropped(&job.vip);
+                Submitted::Dropped
+            }
+        }
+    }
+
+    /// Stop: hooks already running finish (each within its timeout); those
+    /// still waiting are dropped, logged and counted. Returns when every
+    /// worker is done.
+    pub async fn shutdown(self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        let handles: Vec<_> = self
+            .workers
+            .into_values()
+            .map(|w| {
+                drop(w.tx);
+                w.handle
+            })
+            .collect();
+        for h in handles {
+            let _ = h.await;
+        }
+    }
+}
+
+async fn work(mut rx: mpsc::Receiver<Job>, stats: Arc<HookStats>, stopping: Arc<AtomicBool>) {
+    while let Some(job) = rx.recv().await {
+        if stopping.load(Ordering::SeqCst) {
+            tracing::warn!(
+                "{}: not run, carpctl daemon is stopping",
+                label(&job.transition.event, &job.vip)
+            );
+            stats.record_dropped(&job.vip);
+            continue;
+        }
+        run_for(&job.transition, &job.vip, job.timeout, &stats).await;
+    }
+}
+
+/// Where `carpctl hook` keeps the last state of each vhid, and its lock.
+pub const DEFAULT_STATE_DIR: &str = "/var/db/carpctl/hooks";
+/// Environment variable naming the state directory.
+pub const STATE_DIR_ENV: &str = "CARPCTL_HOOK_DIR";
+/// The lock file inside the state directory.
+pub const LOCK_FILE: &str = ".lock";
+
+/// `carpctl hook`'s state directory: one file per vhid (`1@em0`) holding
+/// its last state, so that `CARP_PREVIOUS_STATE` works without a daemon,
+/// and a lock file that serializes invocations.
+#[derive(Debug, Clone)]
+pub struct StateDir {
+    path: PathBuf,
+}
+
+/// An error of the state directory, naming the file and the operation.
+#[derive(Debug, thiserror::Error)]
+#[error("{op} {}: {source}", path.display())]
+pub struct StateDirError {
+    op: &'static str,
+    path: PathBuf,
+    #[source]
+    source: io::Error,
+}
+
+impl StateDir {
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        StateDir { path: path.into() }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Create the directory (mode 0700; parents as needed) if it is missing.
+    pub fn ensure(&self) -> Result<(), StateDirError> {
+        if self.path.is_dir() {
+            return Ok(());
+        }
+        fs::create_dir_all(&self.path).map_err(|source| StateDirError {
+            op: "cannot create",
+            path: self.path.clone(),
+            source,
+        })?;
+        fs::set_permissions(&self.path, fs::Permissions::from_mode(0o700)).map_err(|source| {
+            StateDirError {
+                op: "cannot set the mode of",
+                path: self.path.clone(),
+                source,
+            }
+        })
+    }
+
+    /// Take the exclusive lock (flock(2)), waiting for the holder. Held
+    /// until the returned value is dropped (or the process exits).
+    pub fn lock(&self) -> Result<Flock<File>, StateDirError> {
+        let path = self.path.join(LOCK_FILE);
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .mode(0o600)
+            .open(&path)
+            .map_err(|source| StateDirError {
+                op: "cannot open",
+                path: path.clone(),
+                source,
+            })?;
+        Flock::lock(file, FlockArg::LockExclusive).map_err(|(_, errno)| StateDirError {
+            op: "cannot lock",
+            path,
+            source: io::Error::from(errno),
+        })
+    }
+
+    fn state_path(&self, interface: &str, vhid: Vhid) -> PathBuf {
+        // The interface name was checked ([0-9A-Za-z._-], no '/'), and the
+        // "<vhid>@" prefix keeps "." and ".." from naming a directory.
+        self.path.join(format!("{vhid}@{interface}"))
+    }
+
+    /// The last state recorded for `vhid@interface`. Missing or unreadable
+    /// content means unknown (`None`); it is never fatal, as the hook must
+    /// still run.
+    pub fn read(&self, interface: &str, vhid: Vhid) -> Option<CarpState> {
+        let path = self.state_path(interface, vhid);
+        match fs::read(&path) {
+            Ok(bytes) => {
+                let text = String::from_utf8_lossy(&bytes);
+                match crate::events::devd::parse_type(text.trim()) {
+                    Ok(s) => Some(s),
+                    Err(e) => {
+                        tracing::warn!("{}: ignoring its content: {e}", path.display());
+                        None
+                    }
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+            Err(e) => {
+                tracing::warn!("cannot read {}: {e}", path.display());
+                None
+            }
+        }
+    }
+
+    /// Record the state of `vhid@interface` (write a temporary file, then
+    /// rename it over the old one, so a reader never sees half a file).
+    pub fn write(
+        &self,
+        interface: &str,
+        vhid: Vhid,
+        state: CarpState,
+    ) -> Result<(), StateDirError> {
+        let path = self.state_path(interface, vhid);
+        let tmp = self.path.join(format!(".{vhid}@{interface}.tmp"));
+        let err = |op, path: &Path| {
+            let path = path.to_path_buf();
+            move |source| StateDirError { op, path, source }
+        };
+        let mut f = OpenOptions::new()
+            .create(true)
+            .truncate(true)
+            .write(true)
+            .mode(0o600)
+            .open(&tmp)
+            .map_err(err("cannot create", &tmp))?;
+        writeln!(f, "{state}").map_err(err("cannot write", &tmp))?;
+        drop(f);
+        fs::rename(&tmp, &path).map_err(err("cannot rename into place", &path))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::SystemTime;
+
+    use super::*;
+    use crate::events::Source;
+
+    fn vip(name: &str, ifname: &str, vhid: i64) -> VipHooks {
+        VipHooks {
+            name: name.into(),
+            interface: ifname.into(),
+            vhid: Vhid::new(vhid).unwrap(),
+            addresses: vec![
+                "192.168.1.50/32".parse().unwrap(),
+                "2001:db8::51/128".parse().unwrap(),
+            ],
+            on_master: vec![],
+            on_backup: vec![],
+            on_init: vec![],
+        }
+    }
+
+    fn transition(
+        ifname: &str,
+        vhid: i64,
+        state: CarpState,
+        prev: Option<CarpState>,
+    ) -> Transition {
+        Transition {
+            event: CarpEvent {
+                vhid: Vhid::new(vhid).unwrap(),
+                interface: ifname.into(),
+                state,
+            },
+            previous: prev,
+            source: Source::Devd,
+            time: SystemTime::now(),
+        }
+    }
+
+    fn sh(script: &str) -> Vec<String> {
+        vec!["/bin/sh".into(), "-c".into(), script.into()]
+    }
+
+    #[test]
+    fn the_environment_has_every_variable() {
+        let v = vip("mail1", "vlan0.100", 5);
+        let t = transition("vlan0.100", 5, CarpState::Master, Some(CarpState::Backup));
+        let env: BTreeMap<_, _> = hook_env(&t, &v).into_iter().collect();
+        let want: BTreeMap<&str, String> = [
+            ("CARP_VHID", "5"),
+            ("CARP_INTERFACE", "vlan0.100"),
+            ("CARP_STATE", "MASTER"),
+            ("CARP_PREVIOUS_STATE", "BACKUP"),
+            ("CARP_VIP", "mail1"),
+            ("CARP_ADDRESSES", "192.168.1.50/32 2001:db8::51/128"),
+            ("CARP_EVENT", "devd"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k, v.to_string()))
+        .collect();
+        assert_eq!(env, want);
+        // Unknown previous state: empty, not absent.
+        let mut t = transition("em0", 1, CarpState::Init, None);
+        t.source = Source::Replay;
+        let env: BTreeMap<_, _> = hook_env(&t, &v).into_iter().collect();
+        assert_eq!(env["CARP_PREVIOUS_STATE"], "");
+        assert_eq!(env["CARP_STATE"], "INIT");
+        assert_eq!(env["CARP_EVENT"], "replay");
+    }
+
+    #[test]
+    fn argv_by_state_and_labels() {
+        let mut v = vip("mail1", "em0", 1);
+        v.on_master = vec!["/a".into()];
+        v.on_init = vec!["/c".into()];
+        assert_eq!(v.argv(CarpState::Master), ["/a".to_string()]);
+        assert!(v.argv(CarpState::Backup).is_empty());
+        assert_eq!(v.argv(CarpState::Init), ["/c".to_string()]);
+        let t = transition("em0", 1, CarpState::Backup, None);
+        assert_eq!(label(&t.event, &v), "1@em0 mail1 on_backup");
+    }
+
+    #[tokio::test]
+    async fn a_hook_gets_its_environment_and_no_stdin() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        let mut v = vip("mail1", "em0", 1);
+        v.on_master = sh(&format!(
+            "printf '%s|%s|%s|%s|%s|%s|%s|' \"$CARP_VHID\" \"$CARP_INTERFACE\" \"$CARP_STATE\" \
+             \"$CARP_PREVIOUS_STATE\" \"$CARP_VIP\" \"$CARP_ADDRESSES\" \"$CARP_EVENT\" > {0}; \
+             cat >> {0}; echo end >> {0}",
+            out.display()
+        ));
+        let stats = HookStats::new();
+        let t = transition("em0", 1, CarpState::Master, Some(CarpState::Backup));
+        let r = run_for(&t, &v, Duration::from_secs(10), &stats)
+            .await
+            .expect("a hook ran");
+        assert!(r.outcome.is_success(), "{r:?}");
+        assert_eq!(
+            fs::read_to_string(&out).unwrap(),
+            "1|em0|MASTER|BACKUP|mail1|192.168.1.50/32 2001:db8::51/128|devd|end\n"
+        );
+        assert_eq!(
+            stats.get("em0", Vhid::new(1).unwrap()),
+            HookCounters {
+                runs: 1,
+                ..HookCounters::default()
+            }
+        );
+        // No hook for BACKUP: nothing runs, nothing counted.
+        let t = transition("em0", 1, CarpState::Backup, None);
+        assert!(
+            run_for(&t, &v, Duration::from_secs(1), &stats)
+                .await
+                .is_none()
+        );
+        assert_eq!(stats.get("em0", Vhid::new(1).unwrap()).runs, 1);
+    }
+
+    #[tokio::test]
+    async fn failures_are_counted_by_kind() {
+        let stats = HookStats::new();
+        let mut v = vip("mail1", "em0", 1);
+        let t = transition("em0", 1, CarpState::Master, None);
+
+        v.on_master = sh("echo to stderr >&2; exit 3");
+        let r = run_for(&t, &v, Duration::from_secs(10), &stats)
+            .await
+            .unwrap();
+        match &r.outcome {
+            Outcome::Failed(s) => assert_eq!(describe_status(s), "exit status 3"),
+            other => panic!("{other:?}"),
+        }
+
+        v.on_master = sh("kill -TERM $$");
+        let r = run_for(&t, &v, Duration::from_secs(10), &stats)
+            .await
+            .unwrap();
+        match &r.outcome {
+            Outcome::Failed(s) => {
+                assert_eq!(describe_status(s), "killed by signal 15 (SIGTERM)");
+            }
+            other => panic!("{other:?}"),
+        }
+
+        v.on_master = vec!["/nonexistent/carpctl-hook".into()];
+        let r = run_for(&t, &v, Duration::from_secs(10), &stats)
+            .await
+            .unwrap();
+        match &r.outcome {
+            Outcome::SpawnFailed(e) => assert_eq!(e.kind(), io::ErrorKind::NotFound),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            stats.get("em0", Vhid::new(1).unwrap()),
+            HookCounters {
+                runs: 3,
+                failures: 3,
+                timeouts: 0,
+                dropped: 0
+            }
+        );
+    }
+
+    #[tokio::test]
+    async fn a_hook_past_its_timeout_is_killed_with_its_children() {
+        let dir = tempfile::tempdir().unwrap();
+        let child_pid = dir.path().join("child.pid");
+        let stats = HookStats::new();
+        let mut v = vip("mail1", "em0", 1);
+        // The hook starts a child in its process group and waits forever.
+        v.on_master = sh(&format!(
+            "sleep 60 & echo $! > {}; wait",
+            child_pid.display()
+        ));
+        let t = transition("em0", 1, CarpState::Master, None);
+        let timeout = Duration::from_millis(300);
+        let r = run_for(&t, &v, timeout, &stats).await.unwrap();
+        assert!(matches!(r.outcome, Outcome::TimedOut), "{r:?}");
+        assert!(r.elapsed >= timeout, "{r:?}");
+        assert!(r.elapsed < Duration::from_secs(5), "{r:?}");
+        let c = stats.get("em0", Vhid::new(1).unwrap());
+        assert_eq!((c.runs, c.failures, c.timeouts), (1, 1, 1));
+        // Its child died too: signal 0 finds no such process (once reaped
+        // by init; a zombie still answers, so check its state instead).
+        let pid: i32 = fs::read_to_string(&child_pid)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+            let alive = status
+                .lines()
+                .find(|l| l.starts_with("State:"))
+                .is_some_and(|l| !l.contains("Z") && !l.contains("X"));
+            if !alive {
+                break;
+            }
+            assert!(Instant::now() < deadline, "the hook's child {pid} survived");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn a_background_process_holding_the_output_does_not_hold_the_hook() {
+        let mut v = vip("mail1", "em0", 1);
+        // A "daemon" started by the hook keeps stdout open after the hook
+        // exits 0: the run must end at once, not when the daemon does.
+        v.on_master = sh("(sleep 3; echo late) & echo started; exit 0");
+        let stats = HookStats::new();
+        let t = transition("em0", 1, CarpState::Master, None);
+        let r = run_for(&t, &v, Duration::from_secs(10), &stats)
+            .await
+            .unwrap();
+        assert!(r.outcome.is_success(), "{r:?}");
+        assert!(r.elapsed < Duration::from_secs(2), "{r:?}");
+    }
+
+    #[tokio::test]
+    async fn output_logging_is_bounded() {
+        // 5000 lines of 3000 bytes each: read to the end without keeping it.
+        let data: Vec<u8> = (0..5000)
+            .flat_map(|_| std::iter::repeat_n(b'x', 3000).chain([b'\n']))
+            .collect();
+        log_output(&data[..], Arc::from("t"), false).await;
+        // And a stream without a newline at all.
+        log_output(&vec![b'y'; 100_000][..], Arc::from("t"), true).await;
+    }
+
+    #[tokio::test]
+    async fn the_runner_keeps_order_per_vhid_and_goes_on_after_failures() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("log");
+        let mut v1 = vip("one", "em0", 1);
+        // Each run sleeps a little so that a later one would overtake it if
+        // they were not serialized; BACKUP's hook fails.
+        let record = |extra: &str| {
+            sh(&format!(
+                "sleep 0.0$(( (CARP_VHID * 7) % 5 )); echo \"$CARP_VHID $CARP_STATE $CARP_PREVIOUS_STATE\" >> {}; {extra}",
+                log.display()
+            ))
+        };
+        v1.on_master = record("true");
+        v1.on_backup = record("exit 1");
+        let mut v2 = v1.clone();
+        v2.name = "two".into();
+        v2.vhid = Vhid::new(2).unwrap();
+        let mut vips = BTreeMap::new();
+        vips.insert(("em0".to_string(), v1.vhid), Arc::new(v1));
+        vips.insert(("em0".to_string(), v2.vhid), Arc::new(v2));
+        let table = Arc::new(HookTable {
+            vips,
+            timeout: Duration::from_secs(10),
+        });
+        let stats = Arc::new(HookStats::new());
+        let mut runner = HookRunner::new(table, stats.clone());
+        let seq = [
+            CarpState::Master,
+            CarpState::Backup,
+            CarpState::Master,
+            CarpState::Backup,
+            CarpState::Master,
+        ];
+        let mut prev = None;
+        for s in seq {
+            for vhid in [1, 2] {
+                assert_eq!(
+                    runner.submit(transition("em0", vhid, s, prev)),
+                    Submitted::Queued
+                );
+            }
+            prev = Some(s);
+        }
+        assert_eq!(
+            runner.submit(transition("em0", 3, CarpState::Master, None)),
+            Submitted::NoVip
+        );
+        assert_eq!(
+            runner.submit(transition("em0", 1, CarpState::Init, None)),
+            Submitted::NoHook
+        );
+        let deadline = Instant::now() + Duration::from_secs(20);
+        for vhid in [1u8, 2] {
+            while stats.get("em0", Vhid::new(vhid.into()).unwrap()).runs < 5 {
+                assert!(Instant::now() < deadline, "hooks did not all run");
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+        runner.shutdown().await;
+        let text = fs::read_to_string(&log).unwrap();
+        for vhid in [1u8, 2] {
+            let c = stats.get("em0", Vhid::new(vhid.into()).unwrap());
+            // BACKUP's hook failed twice; the MASTER after each still ran.
+            assert_eq!((c.runs, c.failures, c.dropped), (5, 2, 0), "vhid {vhid}");
+            let ran: Vec<&str> = text
+                .lines()
+                .filter(|l| l.starts_with(&format!("{vhid} ")))
+                .collect();
+            let want = [
+                format!("{vhid} MASTER "),
+                format!("{vhid} BACKUP MASTER"),
+                format!("{vhid} MASTER BACKUP"),
+                format!("{vhid} BACKUP MASTER"),
+                format!("{vhid} MASTER BACKUP"),
+            ];
+            assert_eq!(ran, want, "{text}");
+        }
+    }
+
+    #[tokio::test]
+    async fn stopping_lets_the_running_hook_finish_and_drops_the_waiting_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let started = dir.path().join("started");
+        let done = dir.path().join("done");
+        let mut v1 = vip("one", "em0", 1);
+        v1.on_master = sh(&format!(
+            "touch {}; sleep 0.3; touch {}",
+            started.display(),
+            done.display()
+        ));
+        let mut vips = BTreeMap::new();
+        vips.insert(("em0".to_string(), v1.vhid), Arc::new(v1));
+        let table = Arc::new(HookTable {
+            vips,
+            timeout: Duration::from_secs(10),
+        });
+        let stats = Arc::new(HookStats::new());
+        let mut runner = HookRunner::new(table, stats.clone());
+        runner.submit(transition("em0", 1, CarpState::Master, None));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !started.exists() {
+            assert!(Instant::now() < deadline, "the hook did not start");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        for _ in 0..3 {
+            assert_eq!(
+                runner.submit(transition("em0", 1, CarpState::Master, None)),
+                Submitted::Queued
+            );
+        }
+        runner.shutdown().await;
+        assert!(done.exists(), "the running hook was cut short");
+        let c = stats.get("em0", Vhid::new(1).unwrap());
+        assert_eq!((c.runs, c.failures, c.dropped), (1, 0, 3));
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_drops_and_counts() {
+        let mut v1 = vip("one", "em0", 1);
+        v1.on_master = sh("sleep 5");
+        let mut vips = BTreeMap::new();
+        vips.insert(("em0".to_string(), v1.vhid), Arc::new(v1));
+        let table = Arc::new(HookTable {
+            vips,
+            timeout: Duration::from_secs(1),
+        });
+        let stats = Arc::new(HookStats::new());
+        let mut runner = HookRunner::new(table, stats.clone());
+        let mut outcomes = Vec::new();
+        for _ in 0..QUEUE_MAX + 5 {
+            outcomes.push(runner.submit(transition("em0", 1, CarpState::Master, None)));
+        }
+        // The worker has not run yet (this task never yielded): exactly
+        // QUEUE_MAX fit.
+        assert_eq!(
+            outcomes.iter().filter(|o| **o == Submitted::Queued).count(),
+            QUEUE_MAX
+        );
+        assert_eq!(
+            outcomes
+                .iter()
+                .filter(|o| **o == Submitted::Dropped)
+                .count(),
+            5
+        );
+        assert_eq!(stats.get("em0", Vhid::new(1).unwrap()).dropped, 5);
+        runner.shutdown().await;
+        // The worker saw "stopping" before its first job: all dropped.
+        assert_eq!(
+            stats.get("em0", Vhid::new(1).unwrap()).dropped,
+            QUEUE_MAX as u64 + 5
+        );
+    }
+
+    #[tokio::test]
+    async fn the_runner_runs_everything_queued_when_not_stopped() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("log");
+        let mut v1 = vip("one", "em0", 1);
+        v1.on_master = sh(&format!(
+            "echo \"M $CARP_PREVIOUS_STATE\" >> {}",
+            log.display()
+        ));
+        v1.on_backup = sh(&format!(
+            "echo \"B $CARP_PREVIOUS_STATE\" >> {}; exit 1",
+            log.display()
+        ));
+        let mut vips = BTreeMap::new();
+        vips.insert(("em0".to_string(), v1.vhid), Arc::new(v1));
+        let table = Arc::new(HookTable {
+            vips,
+            timeout: Duration::from_secs(10),
+        });
+        let stats = Arc::new(HookStats::new());
+        let mut runner = HookRunner::new(table, stats.clone());
+        let seq = [
+            CarpState::Master,
+            CarpState::Backup,
+            CarpState::Master,
+            CarpState::Backup,
+        ];
+        let mut prev = None;
+        for s in seq {
+            runner.submit(transition("em0", 1, s, prev));
+            prev = Some(s);
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while stats.get("em0", Vhid::new(1).unwrap()).runs < 4 {
+            assert!(Instant::now() < deadline, "hooks did not all run");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        runner.shutdown().await;
+        assert_eq!(
+            fs::read_to_string(&log).unwrap(),
+            "M \nB MASTER\nM BACKUP\nB MASTER\n"
+        );
+        assert_eq!(
+            stats.totals(),
+            HookCounters {
+                runs: 4,
+                failures: 2,
+                timeouts: 0,
+                dropped: 0
+            }
+        );
+        let snap = stats.snapshot();
+        assert_eq!(snap.len(), 1);
+        assert_eq!(snap[0].vip, "one");
+        assert_eq!(
+            serde_json::to_value(&snap[0]).unwrap(),
+            serde_json::json!({"interface": "em0", "vhid": 1, "vip": "one",
+                "runs": 4, "failures": 2, "timeouts": 0, "dropped": 0})
+        );
+    }
+
+    #[test]
+    fn the_state_dir_remembers_and_tolerates_junk() {
+        let dir = tempfile::tempdir().unwrap();
+        let sd = StateDir::new(dir.path().join("a/b/hooks"));
+        sd.ensure().unwrap();
+        let mode = fs::metadata(sd.path()).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700);
+        let one = Vhid::new(1).unwrap();
+        assert_eq!(sd.read("vlan0.100", one), None);
+        sd.write("vlan0.100", one, CarpState::Master).unwrap();
+        assert_eq!(sd.read("vlan0.100", one), Some(CarpState::Master));
+        assert_eq!(
+            fs::read_to_string(sd.path().join("1@vlan0.100")).unwrap(),
+            "MASTER\n"
+        );
+        sd.write("vlan0.100", one, CarpState::Backup).unwrap();
+        assert_eq!(sd.read("vlan0.100", one), Some(CarpState::Backup));
+        fs::write(sd.path().join("1@em0"), "banana\n").unwrap();
+        assert_eq!(sd.read("em0", one), None);
+        // The lock can be taken, released, and taken again.
+        let l = sd.lock().unwrap();
+        drop(l);
+        let _l = sd.lock().unwrap();
+    }
+
+    #[test]
+    fn state_dir_errors_name_the_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("plain");
+        fs::write(&file, "x").unwrap();
+        let sd = StateDir::new(file.join("hooks"));
+        let e = sd.ensure().unwrap_err().to_string();
+        assert!(e.contains(&file.join("hooks").display().to_string()), "{e}");
+        assert!(e.starts_with("cannot create"), "{e}");
+        let e = sd.lock().unwrap_err().to_string();
+        assert!(e.contains(".lock"), "{e}");
+    }
+
+    #[test]
+    fn the_lock_excludes_another_holder() {
+        let dir = tempfile::tempdir().unwrap();
+        let sd = StateDir::new(dir.path());
+        let held = sd.lock().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let sd2 = sd.clone();
+        let t = std::thread::spawn(move || {
+            let _l = sd2.lock().unwrap();
+            tx.send(()).unwrap();
+        });
+        // flock(2) locks belong to the open file description, so a second
+        // open in the same process waits like another process would.
+        assert!(rx.recv_timeout(Duration::from_millis(200)).is_err());
+        drop(held);
+        rx.recv_timeout(Duration::from_secs(5))
+            .expect("lock taken after release");
+        t.join().unwrap();
+    }
+}

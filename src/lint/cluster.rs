@@ -1,0 +1,639 @@
+//! Checks across files: which files belong to one node, whether carp(4)
+//! is loaded on each node, and, when several nodes are given, whether
+//! they agree on what carp needs them to agree on.
+//!
+//! **Nodes.** Files are grouped into nodes by where they live and by name:
+//! `/etc/rc.conf`, `/etc/rc.conf.local`, `/boot/loader.conf`,
+//! `/etc/sysctl.conf` and `/usr/local/etc/devd/*.conf` of one tree are one
+//! node (everything up to the first `etc` or `boot` directory), files
+//! directly in a directory are grouped by the prefix before their kind
+//! (`mail-a.rc.conf` and `mail-a.loader.conf` are node `mail-a`). A node is
+//! named by its rc.conf `hostname`, else by that prefix or directory.
+//!
+//! **One vhid, one segment.** The same vhid on two nodes is one virtual
+//! router when its interfaces share a subnet (or a VIP), or, when neither
+//! node's interface addresses are known, when the interface names match.
+//! For it, carp(4) needs (reference §12, users.md "What goes wrong"):
+//!
+//! * the same password on every node: the HMAC covers it, so a node with
+//!   another password cannot authenticate the others and becomes MASTER;
+//! * the same address list: the HMAC covers the addresses too, with the
+//!   same effect;
+//! * distinct advertisement intervals: on a tie the receiving master steps
+//!   down (§11.3), so the VIP flaps.
+//!
+//! **Active-active.** When different nodes are the intended MASTER of
+//! different vhids, `net.inet.carp.preempt` must be on everywhere, or a
+//! node that recovers never takes its VIPs back (§10: off by default).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
+use std::path::{Component, Path, PathBuf};
+
+use ipnet::IpNet;
+
+use super::Issue;
+use super::codes::Code;
+use super::files::{LoaderConf, SysctlConf};
+use super::rcconf::{RcConf, VhidEntry};
+use crate::config::Pos;
+
+/// What one input file was read as.
+#[derive(Debug, Clone, Default)]
+pub enum Analysis {
+    Rc(Box<RcConf>),
+    Loader(LoaderConf),
+    Sysctl(SysctlConf),
+    /// devd.conf and cluster files: nothing for the cross-file checks.
+    #[default]
+    Other,
+}
+
+/// The files of one node (indices into the inputs).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Node {
+    pub name: String,
+    pub files: Vec<usize>,
+}
+
+/// The tree a file belongs to and the name prefix before its kind.
+pub fn node_key(path: &Path) -> (PathBuf, String) {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let lower = name.to_ascii_lowercase();
+    let stem = ["rc.conf", "loader.conf", "sysctl.conf", "devd.conf"]
+        .iter()
+        .filter_map(|k| lower.find(k))
+        .min()
+        .and_then(|i| name.get(..i))
+        .unwrap_or("")
+        .trim_end_matches(['.', '-', '_'])
+        .to_string();
+    let parent: Vec<Component<'_>> = path
+        .parent()
+        .map(|p| p.components().collect())
+        .unwrap_or_default();
+    let is = |c: &Component<'_>, s: &str| c.as_os_str() == s;
+    let root: Vec<Component<'_>> = match parent.iter().position(|c| is(c, "etc") || is(c, "boot")) {
+        Some(i) => {
+            let mut r: Vec<Component<'_>> = parent.get(..i).unwrap_or_default().to_vec();
+            let n = r.len();
+            if n >= 2
+                && r.get(n - 2).is_some_and(|c| is(c, "usr"))
+                && r.get(n - 1).is_some_and(|c| is(c, "local"))
+            {
+                r.truncate(n - 2);
+            }
+            r
+        }
+        None => {
+            let mut r = parent.clone();
+            if r.last()
+                .is_some_and(|c| is(c, "devd") || is(c, "rc.conf.d"))
+            {
+                r.pop();
+            }
+            r
+        }
+    };
+    (root.iter().collect(), stem)
+}
+
+/// Group the inputs into nodes, in order of first appearance.
+pub fn nodes(paths: &[&Path], analyses: &[Analysis]) -> Vec<Node> {
+    let mut keys: Vec<(PathBuf, String)> = Vec::new();
+    let mut out: Vec<Node> = Vec::new();
+    for (i, p) in paths.iter().enumerate() {
+        let key = node_key(p);
+        match keys.iter().position(|k| *k == key) {
+            Some(n) => {
+                if let Some(node) = out.get_mut(n) {
+                    node.files.push(i);
+                }
+            }
+            None => {
+                let name = if !key.1.is_empty() {
+                    key.1.clone()
+                } else {
+                    key.0
+                        .file_name()
+                        .map(|n| n.to_string_lossy().to_string())
+                        .unwrap_or_else(|| format!("node{}", keys.len() + 1))
+                };
+                keys.push(key);
+                out.push(Node {
+                    name,
+                    files: vec![i],
+                });
+            }
+        }
+    }
+    // The hostname in rc.conf names the node better than a file name.
+    for node in &mut out {
+        if let Some(h) = node.files.iter().find_map(|&f| match analyses.get(f) {
+            Some(Analysis::Rc(rc)) => rc.hostname.clone(),
+            _ => None,
+        }) {
+            node.name = h;
+        }
+    }
+    out
+}
+
+/// One vhid entry of one node, for the cross-node checks.
+#[derive(Debug, Clone)]
+pub struct Member<'a> {
+    /// Index of the node.
+    pub node: usize,
+    /// Index of the file (input) it comes from.
+    pub file: usize,
+    pub rc: &'a RcConf,
+    pub e: &'a VhidEntry,
+    /// Subnets of the interface it runs on, when known.
+    nets: Vec<IpNet>,
+}
+
+fn overlap(a: &IpNet, b: &IpNet) -> bool {
+    a.contains(&b.network()) || b.contains(&a.network())
+}
+
+impl Member<'_> {
+    fn same_segment(&self, o: &Member<'_>) -> bool {
+        if self.e.vhid != o.e.vhid {
+            return false;
+        }
+        if self
+            .e
+            .addresses
+            .iter()
+            .any(|(a, _)| o.e.addresses.iter().any(|(b, _)| a.addr() == b.addr()))
+        {
+            return true;
+        }
+        if !self.nets.is_empty() && !o.nets.is_empty() {
+            return self
+                .nets
+                .iter()
+                .any(|a| o.nets.iter().any(|b| overlap(a, b)));
+        }
+        self.e.iface == o.e.iface
+    }
+}
+
+/// Every vhid entry of the given rc.confs, `(node, file, rc)`, and the
+/// virtual routers they form: groups of entries of different nodes with
+/// one vhid on one segment (indices into the first list). An entry that
+/// matches nobody is a group of its own.
+pub fn virtual_routers<'a>(
+    rcs: &[(usize, usize, &'a RcConf)],
+) -> (Vec<Member<'a>>, Vec<Vec<usize>>) {
+    let mut members: Vec<Member<'a>> = Vec::new();
+    for &(node, file, rc) in rcs {
+        for e in &rc.vhids {
+            let mut nets: Vec<IpNet> = e
+                .real_iface()
+                .and_then(|i| rc.interfaces.get(i))
+                .map(|i| i.own.iter().map(|n| n.trunc()).collect())
+                .unwrap_or_default();
+            if e.legacy && e.parent.is_none() {
+                // FreeBSD 9: the VIP carries its subnet.
+                nets.extend(
+                    e.addresses
+                        .iter()
+                        .filter(|(a, _)| a.prefix_len() < a.max_prefix_len())
+                        .map(|(a, _)| a.trunc()),
+                );
+            }
+            members.push(Member {
+                node,
+                file,
+                rc,
+                e,
+                nets,
+            });
+        }
+    }
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    // Only groups of the same vhid can match: index them by vhid.
+    let mut by_vhid: BTreeMap<u8, Vec<usize>> = BTreeMap::new();
+    for (i, m) in members.iter().enumerate() {
+        let candidates = by_vhid.entry(m.e.vhid).or_default();
+        let found = candidates.iter().copied().find(|&gi| {
+            groups.get(gi).is_some_and(|g| {
+                g.iter().any(|&j| {
+                    members
+                        .get(j)
+                        .is_some_and(|o| o.node != m.node && o.same_segment(m))
+                }) && !g
+                    .iter()
+                    .any(|&j| members.get(j).is_some_and(|o| o.node == m.node))
+            })
+        });
+        match found.and_then(|gi| groups.get_mut(gi)) {
+            Some(g) => g.push(i),
+            None => {
+                candidates.push(groups.len());
+                groups.push(vec![i]);
+            }
+        }
+    }
+    (members, groups)
+}
+
+/// The cross-file checks. Returns (input index, issue).
+pub fn check(paths: &[&Path], analyses: &[Analysis], force_cluster: bool) -> Vec<(usize, Issue)> {
+    let mut out = Vec::new();
+    let nodes = nodes(paths, analyses);
+    let show = |f: usize| {
+        paths
+            .get(f)
+            .map_or_else(String::new, |p| p.display().to_string())
+    };
+
+    // Per node: carp(4) loaded at boot.
+    for node in &nodes {
+        let rcs: Vec<(usize, &RcConf)> = node
+            .files
+            .iter()
+            .filter_map(|&f| match analyses.get(f) {
+                Some(Analysis::Rc(rc)) => Some((f, rc.as_ref())),
+                _ => None,
+            })
+            .collect();
+        let loader: Option<(usize, &LoaderConf)> =
+            node.files
+                .iter()
+                .rev()
+                .find_map(|&f| match analyses.get(f) {
+                    Some(Analysis::Loader(l)) => Some((f, l)),
+                    _ => None,
+                });
+        let first_vhid = rcs
+            .iter()
+            .find_map(|(f, rc)| rc.first_vhid_pos().map(|p| (*f, p)));
+        let modern = rcs.iter().any(|(_, rc)| rc.modern);
+        let legacy = rcs.iter().any(|(_, rc)| rc.legacy.is_some());
+        let kld = rcs.iter().any(|(_, rc)| rc.kld_carp);
+        if let Some((lf, l)) = loader
+            && let Some((true, pos)) = l.if_carp_load
+        {
+            out.push((
+                lf,
+                Issue::new(
+                    Code::IfCarpLoad,
+                    pos,
+                    if modern {
+                        "if_carp_load names the FreeBSD 9 module if_carp.ko, which FreeBSD 10 and \
+                         later do not have, and this node's rc.conf uses the FreeBSD 10 form: \
+                         carp(4) is not loaded this way; write carp_load=\"YES\""
+                            .to_string()
+                    } else if legacy {
+                        "if_carp_load goes with the FreeBSD 9 rc.conf of this node; FreeBSD 10 and \
+                         later load carp.ko with carp_load=\"YES\" (carpctl migrate prints the \
+                         change)"
+                            .to_string()
+                    } else {
+                        "if_carp_load names the FreeBSD 9 module if_carp.ko; FreeBSD 10 and later \
+                         load carp.ko: write carp_load=\"YES\""
+                            .to_string()
+                    },
+                ),
+            ));
+        }
+        let Some((vf, vpos)) = first_vhid else {
+            continue;
+        };
+        let loaded = kld
+            || loader.is_some_and(|(_, l)| {
+                l.carp_load.is_some_and(|(y, _)| y)
+                    || (legacy && !modern && l.if_carp_load.is_some_and(|(y, _)| y))
+            });
+        if loaded {
+            continue;
+        }
+        match loader {
+            Some((lf, l)) => {
+                let pos = l.carp_load.map_or(Pos { line: 1, column: 1 }, |(_, p)| p);
+                out.push((
+                    lf,
+                    Issue::new(
+                        Code::CarpNotLoaded,
+                        pos,
+                        format!(
+                            "{} configures vhids (line {}) but carp(4) is not loaded at boot: \
+                             network.subr does not load it, so every vhid line fails with \
+                             \"Protocol not supported\"; add carp_load=\"YES\" here (or \
+                             kld_list=\"carp\" in rc.conf, or device carp in the kernel)",
+                            show(vf),
+                            vpos.line
+                        ),
+                    ),
+                ));
+            }
+            None => out.push((
+                vf,
+                Issue::new(
+                    Code::CarpLoadUnknown,
+                    vpos,
+                    "vhids need carp(4) loaded at boot, which network.subr does not do: make sure \
+                     /boot/loader.conf has carp_load=\"YES\" (give it to lint too), or add \
+                     kld_list=\"carp\" here"
+                        .to_string(),
+                ),
+            )),
+        }
+    }
+
+    // Across nodes.
+    let mut rcs: Vec<(usize, usize, &RcConf)> = Vec::new();
+    for (n, node) in nodes.iter().enumerate() {
+        for &f in &node.files {
+            if let Some(Analysis::Rc(rc)) = analyses.get(f) {
+                rcs.push((n, f, rc.as_ref()));
+            }
+        }
+    }
+    let (entries, groups) = virtual_routers(&rcs);
+    let node_count = nodes
+        .iter()
+        .filter(|n| {
+            n.files
+                .iter()
+                .any(|&f| matches!(analyses.get(f), Some(Analysis::Rc(rc)) if !rc.vhids.is_empty()))
+        })
+        .count();
+    let shared = groups.iter().any(|g| g.len() >= 2);
+    if !(force_cluster || (node_count >= 2 && shared)) {
+        return out;
+    }
+    let name = |n: usize| nodes.get(n).map_or("?", |x| x.name.as_str());
+    let mut masters: BTreeSet<usize> = BTreeSet::new();
+    for g in &groups {
+        let members: Vec<&Member<'_>> = g.iter().filter_map(|&i| entries.get(i)).collect();
+        let Some(first) = members.first() else {
+            continue;
+        };
+        let where_ =
+            |x: &Member<'_>| format!("{} at {}:{}", name(x.node), show(x.file), x.e.pos.line);
+        if members.len() == 1 {
+            if force_cluster || node_count >= 2 {
+                out.push((
+                    first.file,
+                    Issue::new(
+                        Code::SingleNodeVhid,
+                        first.e.pos,
+                        format!(
+                            "vhid {} is carried by {} only: no other node given takes it over \
+                             when this one fails",
+                            first.e.vhid,
+                            name(first.node)
+                        ),
+                    ),
+                ));
+            }
+            continue;
+        }
+        for other in members.iter().skip(1) {
+            if other.e.pass.as_ref().map(|p| &p.0) != first.e.pass.as_ref().map(|p| &p.0) {
+                let pos = other.e.pass.as_ref().map_or(other.e.pos, |p| p.1);
+                out.push((
+                    other.file,
+                    Issue::new(
+                        Code::PasswordMismatch,
+                        pos,
+                        format!(
+                            "vhid {}: {}: CARP authenticates every advertisement with the \
+                             password, so the nodes ignore each other and both become MASTER; use \
+                             the same password on every node",
+                            other.e.vhid,
+                            match (&other.e.pass, &first.e.pass) {
+                                (None, _) =>
+                                    format!("no password here, but one on {}", where_(first)),
+                                (_, None) =>
+                                    format!("a password here, but none on {}", where_(first)),
+                                _ => format!(
+                                    "the password here differs from the one on {}",
+                                    where_(first)
+                                ),
+                            },
+                        ),
+                    ),
+                ));
+            }
+            let a: BTreeSet<IpAddr> = other.e.addresses.iter().map(|(n, _)| n.addr()).collect();
+            let b: BTreeSet<IpAddr> = first.e.addresses.iter().map(|(n, _)| n.addr()).collect();
+            if a != b {
+                let list = |s: &BTreeSet<IpAddr>| {
+                    if s.is_empty() {
+                        "none".to_string()
+                    } else {
+                        s.iter()
+                            .map(ToString::to_string)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    }
+                };
+                let pos = other.e.addresses.first().map_or(other.e.pos, |x| x.1);
+                out.push((
+                    other.file,
+                    Issue::new(
+                        Code::AddressMismatch,
+                        pos,
+                        format!(
+                            "vhid {}: the addresses here ({}) differ from those on {} ({}): the \
+                             advertisement's HMAC covers the address list, so the nodes reject \
+                             each other's advertisements and both become MASTER; list the same \
+                             addresses on every node",
+                            other.e.vhid,
+                            list(&a),
+                            where_(first),
+                            list(&b)
+                        ),
+                    ),
+                ));
+            }
+        }
+        // Ties: compare every pair whose skew is known.
+        for (k, x) in members.iter().enumerate() {
+            if x.e.advskew_unknown {
+                continue;
+            }
+            if let Some(y) = members
+                .get(..k)
+                .unwrap_or_default()
+                .iter()
+                .find(|y| !y.e.advskew_unknown && priority(y.e) == priority(x.e))
+            {
+                out.push((
+                    x.file,
+                    Issue::new(
+                        Code::SkewTie,
+                        x.e.advskew_pos.unwrap_or(x.e.pos),
+                        format!(
+                            "vhid {}: this node and {} both advertise {}: on a tie the master \
+                             that receives the other's advertisement steps down, so the VIP \
+                             flaps; give each node its own advskew (0 for the preferred node, \
+                             higher for the next)",
+                            x.e.vhid,
+                            where_(y),
+                            describe(x.e)
+                        ),
+                    ),
+                ));
+            }
+        }
+        // The intended master: the single best priority among the nodes
+        // whose skew is known.
+        let known: Vec<&&Member<'_>> = members.iter().filter(|m| !m.e.advskew_unknown).collect();
+        let best = known.iter().map(|m| priority(m.e)).min();
+        let at_best: Vec<&&&Member<'_>> = known
+            .iter()
+            .filter(|m| Some(priority(m.e)) == best)
+            .collect();
+        if let [m] = at_best.as_slice() {
+            masters.insert(m.node);
+        }
+    }
+
+    // Preempt across nodes.
+    let cluster_nodes: Vec<usize> = entries
+        .iter()
+        .map(|e| e.node)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut preempt: BTreeMap<usize, Option<(bool, usize, Pos)>> = BTreeMap::new();
+    for &n in &cluster_nodes {
+        let Some(node) = nodes.get(n) else { continue };
+        let s = node
+            .files
+            .iter()
+            .rev()
+            .find_map(|&f| match analyses.get(f) {
+                Some(Analysis::Sysctl(s)) => Some((f, s)),
+                _ => None,
+            });
+        preempt.insert(
+            n,
+            s.map(|(f, s)| match s.preempt {
+                Some((v, p)) => (v, f, p),
+                None => (false, f, Pos { line: 1, column: 1 }),
+            }),
+        );
+    }
+    if masters.len() >= 2 {
+        for (&n, p) in &preempt {
+            match p {
+                Some((false, f, pos)) => out.push((
+                    *f,
+                    Issue::new(
+                        Code::PreemptOff,
+                        *pos,
+                        format!(
+                            "{} is MASTER for some vhids and BACKUP for others (active-active), \
+                             but net.inet.carp.preempt is off here{}: after a failure it never \
+                             takes its VIPs back and the load stays on the other node; set \
+                             net.inet.carp.preempt=1",
+                            name(n),
+                            if pos.line == 1 && pos.column == 1 {
+                                " (not set; off by default)"
+                            } else {
+                                ""
+                            }
+                        ),
+                    ),
+                )),
+                Some(_) => {}
+                None => {
+                    if let Some(e) = entries.iter().find(|e| e.node == n) {
+                        out.push((
+                            e.file,
+                            Issue::new(
+                                Code::PreemptUnknown,
+                                e.e.pos,
+                                format!(
+                                    "{} is part of an active-active cluster, which needs \
+                                     net.inet.carp.preempt=1 in /etc/sysctl.conf on every node \
+                                     (off by default); give sysctl.conf to lint to check it",
+                                    name(n)
+                                ),
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    let known: Vec<(usize, bool, usize, Pos)> = preempt
+        .iter()
+        .filter_map(|(&n, p)| p.map(|(v, f, pos)| (n, v, f, pos)))
+        .collect();
+    if let Some(&(n0, v0, f0, _)) = known.first() {
+        for &(n, v, f, pos) in known.iter().skip(1) {
+            if v != v0 {
+                out.push((
+                    f,
+                    Issue::new(
+                        Code::PreemptMismatch,
+                        pos,
+                        format!(
+                            "net.inet.carp.preempt is {} on {} but {} on {} ({}): nodes then \
+                             disagree on who takes a VIP back; set the same value everywhere \
+                             (1 for a cluster that balances load)",
+                            u8::from(v),
+                            name(n),
+                            u8::from(v0),
+                            name(n0),
+                            show(f0)
+                        ),
+                    ),
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// What decides the MASTER: lower is better. CARP: the interval
+/// advbase + advskew/256; VRRPv3: higher priority wins.
+pub fn priority(e: &VhidEntry) -> u32 {
+    if e.version == 3 {
+        255 - u32::from(e.vrrpprio.unwrap_or(100))
+    } else {
+        e.interval()
+    }
+}
+
+fn describe(e: &VhidEntry) -> String {
+    if e.version == 3 {
+        format!("vrrpprio {}", e.vrrpprio.unwrap_or(100))
+    } else {
+        format!("advbase {} advskew {}", e.advbase, e.advskew)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn node_keys() {
+        let k = |p: &str| node_key(Path::new(p));
+        assert_eq!(k("/etc/rc.conf"), k("/boot/loader.conf"));
+        assert_eq!(k("/etc/rc.conf"), k("/usr/local/etc/devd/carp.conf"));
+        assert_eq!(k("/etc/rc.conf"), k("/etc/rc.conf.local"));
+        assert_eq!(k("/jails/a/etc/rc.conf"), k("/jails/a/boot/loader.conf"));
+        assert_ne!(k("/jails/a/etc/rc.conf"), k("/jails/b/etc/rc.conf"));
+        assert_eq!(
+            k("t/seed-a.rc.conf"),
+            (PathBuf::from("t"), "seed-a".to_string())
+        );
+        assert_eq!(k("t/seed-a.loader.conf"), k("t/seed-a.rc.conf"));
+        assert_ne!(k("t/seed-a.rc.conf"), k("t/seed-b.rc.conf"));
+        assert_eq!(k("a/rc.conf"), (PathBuf::from("a"), String::new()));
+        assert_ne!(k("a/rc.conf"), k("b/rc.conf"));
+        assert_eq!(k("rc.conf"), (PathBuf::new(), String::new()));
+    }
+}

@@ -1,0 +1,370 @@
+//! What a simulation found: the timeline of transitions, per VIP its
+//! outages and dual-master intervals, per node the VIPs it held, and a
+//! verdict with its numbers for each of the three requirements.
+//!
+//! The JSON form (`carpctl simulate --json`) is a stable contract: the
+//! keys `requirements`, `vips[].name`, `vips[].outages[].start/end`,
+//! `vips[].dual_master[].start/end` and `transitions[].time/node/vhid/from/
+//! to/reason` (times in seconds) are kept; everything else is extra.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+/// The longest outage a client does not notice, in seconds: see
+/// [`UNNOTICED_MAX_S`]'s use in carpctl(8), "simulate".
+///
+/// A client whose TCP SYN is lost when the outage starts retries after 1,
+/// 3 and 7 seconds (RFC 6298: initial RTO 1 s, doubled per retry; FreeBSD
+/// `net.inet.tcp.rexmit_initial` = 1000 ms, Linux likewise); an outage
+/// shorter than 7 s is over by its third retry, so the connection is made
+/// without any error reaching the application. Established connections
+/// retransmit for minutes (RTO ≥ 200-230 ms, up to 12-15 retries) and
+/// survive it without a reset.
+pub const UNNOTICED_MAX_S: f64 = 7.0;
+
+/// The three requirements, as the JSON contract names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Requirements {
+    pub load_balanced: bool,
+    pub failover_unnoticed: bool,
+    pub rebalanced_after_recovery: bool,
+}
+
+impl Requirements {
+    pub fn all(&self) -> bool {
+        self.load_balanced && self.failover_unnoticed && self.rebalanced_after_recovery
+    }
+}
+
+/// A time interval in seconds of virtual time.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Interval {
+    pub start: f64,
+    pub end: f64,
+}
+
+impl Interval {
+    pub fn length(&self) -> f64 {
+        self.end - self.start
+    }
+}
+
+/// A time during which the VIP did not answer (one of its addresses at
+/// least).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Outage {
+    pub start: f64,
+    pub end: f64,
+    /// Client requests that fell into it and were lost.
+    pub lost: u64,
+    /// Still going on when the scenario ended.
+    pub ongoing: bool,
+}
+
+/// Two or more nodes MASTER of the VIP at once.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DualMaster {
+    pub start: f64,
+    pub end: f64,
+    /// The nodes that were MASTER (at its start).
+    pub nodes: Vec<String>,
+    pub ongoing: bool,
+}
+
+/// One VIP.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct VipReport {
+    pub name: String,
+    pub vhid: u8,
+    pub addresses: Vec<String>,
+    /// When the VIP was first answered (the cluster converged for it);
+    /// `None`: never.
+    pub first_served: Option<f64>,
+    pub outages: Vec<Outage>,
+    pub dual_master: Vec<DualMaster>,
+    /// Client requests sent to its addresses after it was first served,
+    /// and how many were lost.
+    pub requests: u64,
+    pub lost: u64,
+}
+
+/// A node's tenure as MASTER of a VIP.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Held {
+    pub vip: String,
+    pub start: f64,
+    pub end: f64,
+    pub ongoing: bool,
+}
+
+/// carp statistics of a node at the end (the last kernel it ran).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct NodeStats {
+    pub ipackets: u64,
+    pub ipackets6: u64,
+    pub opackets: u64,
+    pub opackets6: u64,
+    pub badauth: u64,
+    pub badvhid: u64,
+    pub badttl: u64,
+    pub badsum: u64,
+    pub badver: u64,
+}
+
+/// One node.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NodeReport {
+    pub name: String,
+    /// Up at the end of the scenario.
+    pub up: bool,
+    pub held: Vec<Held>,
+    /// `net.inet.carp.demotion` at the end (0 when down).
+    pub demotion: i32,
+    pub stats: NodeStats,
+}
+
+/// One state change of one vhid on one node, as the kernel logged it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Transition {
+    pub time: f64,
+    pub node: String,
+    pub vhid: u8,
+    pub interface: String,
+    /// The VIP of the cluster file it belongs to.
+    pub vip: Option<String>,
+    pub from: String,
+    pub to: String,
+    pub reason: String,
+}
+
+/// A change of `net.inet.carp.demotion` on a node.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DemotionChange {
+    pub time: f64,
+    pub node: String,
+    pub delta: i32,
+    pub total: i32,
+    pub reason: String,
+}
+
+/// A scenario event as it happened.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EventRecord {
+    pub time: f64,
+    pub action: String,
+    pub detail: String,
+}
+
+/// The verdict on load balance, with its numbers.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LoadVerdict {
+    pub met: bool,
+    /// When the layout was measured: just before the first fault (or at
+    /// the end when there is none).
+    pub at: f64,
+    /// Bounds ⌊M/N⌋ and ⌈M/N⌉ for M VIPs over N nodes.
+    pub min: usize,
+    pub max: usize,
+    /// Node -> how many VIPs it mastered then.
+    pub masters: Vec<(String, usize)>,
+    /// VIPs that had no single MASTER then.
+    pub unsettled: Vec<String>,
+    pub detail: String,
+}
+
+/// The verdict on failover, with its numbers.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FailoverVerdict {
+    pub met: bool,
+    /// The bound: every outage shorter than this (seconds).
+    pub limit: f64,
+    /// The longest outage (seconds) and its VIP.
+    pub longest: f64,
+    pub longest_vip: Option<String>,
+    /// Every dual-master interval must be shorter than this (seconds).
+    pub dual_master_limit: f64,
+    pub longest_dual_master: f64,
+    pub outages: usize,
+    pub lost: u64,
+    pub requests: u64,
+    pub detail: String,
+}
+
+/// The verdict on rebalancing, with its numbers.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RebalanceVerdict {
+    pub met: bool,
+    /// The last scenario event (seconds; 0 without events: boot).
+    pub last_event: f64,
+    /// How long after it the layout must be the planned one (seconds).
+    pub bound: f64,
+    /// When the layout became the planned one for good (seconds).
+    pub settled_at: Option<f64>,
+    /// VIP -> the node expected to master it at the end, when known.
+    pub expected: Vec<(String, Option<String>)>,
+    /// VIPs whose master differs (or that were unsettled) after the bound.
+    pub wrong: Vec<String>,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Verdicts {
+    pub load_balanced: LoadVerdict,
+    pub failover_unnoticed: FailoverVerdict,
+    pub rebalanced_after_recovery: RebalanceVerdict,
+}
+
+/// Everything `carpctl simulate` reports.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    pub scenario: String,
+    pub cluster: String,
+    pub freebsd: String,
+    pub seed: u64,
+    /// Seconds of virtual time simulated.
+    pub duration: f64,
+    pub requirements: Requirements,
+    pub verdicts: Verdicts,
+    pub vips: Vec<VipReport>,
+    pub nodes: Vec<NodeReport>,
+    pub transitions: Vec<Transition>,
+    pub demotions: Vec<DemotionChange>,
+    pub events: Vec<EventRecord>,
+    /// Frames put on the segment (advertisements, ARP, NA).
+    pub frames: u64,
+}
+
+fn secs(t: f64) -> String {
+    format!("{t:.3}")
+}
+
+fn yes(b: bool) -> &'static str {
+    if b { "met" } else { "NOT met" }
+}
+
+impl Report {
+    /// The human form: transitions, per-VIP outages and dual masters,
+    /// per-node holdings, and the verdicts with their numbers.
+    pub fn to_text(&self) -> String {
+        let mut o = String::new();
+        let _ = writeln!(
+            o,
+            "scenario {} (cluster {}), FreeBSD {}, seed {}, {} s simulated, {} frames",
+            self.scenario,
+            self.cluster,
+            self.freebsd,
+            self.seed,
+            secs(self.duration),
+            self.frames
+        );
+        let _ = writeln!(o, "\nevents:");
+        if self.events.is_empty() {
+            let _ = writeln!(o, "  (none)");
+        }
+        for e in &self.events {
+            let _ = writeln!(o, "  {:>10}  {:<16} {}", secs(e.time), e.action, e.detail);
+        }
+        let _ = writeln!(o, "\ntransitions:");
+        let _ = writeln!(
+            o,
+            "  {:>10}  {:<12} {:<14} {:<8} {:<7}    {:<7} reason",
+            "time", "node", "vhid", "vip", "from", "to"
+        );
+        for t in &self.transitions {
+            let _ = writeln!(
+                o,
+                "  {:>10}  {:<12} {:<14} {:<8} {:<7} -> {:<7} {}",
+                secs(t.time),
+                t.node,
+                format!("{}@{}", t.vhid, t.interface),
+                t.vip.as_deref().unwrap_or("-"),
+                t.from,
+                t.to,
+                t.reason
+            );
+        }
+        let _ = writeln!(o, "\nVIPs:");
+        for v in &self.vips {
+            let first = v
+                .first_served
+                .map_or("never".to_string(), |t| format!("{} s", secs(t)));
+            let _ = writeln!(
+                o,
+                "  {} (vhid {}, {}): first answered at {first}; {} requests, {} lost",
+                v.name,
+                v.vhid,
+                v.addresses.join(" "),
+                v.requests,
+                v.lost
+            );
+            for x in &v.outages {
+                let _ = writeln!(
+                    o,
+                    "    outage       {} - {} ({} s, {} requests lost){}",
+                    secs(x.start),
+                    secs(x.end),
+                    secs(x.end - x.start),
+                    x.lost,
+                    if x.ongoing { ", still at the end" } else { "" }
+                );
+            }
+            for x in &v.dual_master {
+                let _ = writeln!(
+                    o,
+                    "    dual master  {} - {} ({} s: {}){}",
+                    secs(x.start),
+                    secs(x.end),
+                    secs(x.end - x.start),
+                    x.nodes.join(", "),
+                    if x.ongoing { ", still at the end" } else { "" }
+                );
+            }
+        }
+        let _ = writeln!(o, "\nnodes:");
+        for n in &self.nodes {
+            let _ = writeln!(
+                o,
+                "  {} ({}; demotion {}; badauth {})",
+                n.name,
+                if n.up { "up" } else { "down" },
+                n.demotion,
+                n.stats.badauth
+            );
+            if n.held.is_empty() {
+                let _ = writeln!(o, "    held no VIP");
+            }
+            for h in &n.held {
+                let _ = writeln!(
+                    o,
+                    "    MASTER of {:<10} {} - {}{}",
+                    h.vip,
+                    secs(h.start),
+                    secs(h.end),
+                    if h.ongoing { " (still)" } else { "" }
+                );
+            }
+        }
+        let v = &self.verdicts;
+        let _ = writeln!(o, "\nrequirements:");
+        let _ = writeln!(
+            o,
+            "  load balanced:              {}: {}",
+            yes(v.load_balanced.met),
+            v.load_balanced.detail
+        );
+        let _ = writeln!(
+            o,
+            "  failover unnoticed:         {}: {}",
+            yes(v.failover_unnoticed.met),
+            v.failover_unnoticed.detail
+        );
+        let _ = writeln!(
+            o,
+            "  rebalanced after recovery:  {}: {}",
+            yes(v.rebalanced_after_recovery.met),
+            v.rebalanced_after_recovery.detail
+        );
+        o
+    }
+}

@@ -1,0 +1,1174 @@
+//! The scenario file (carpctl.scenario(5)): which cluster file, which
+//! nodes with which interfaces, how long, which clients, and a timeline of
+//! faults. Parsed and validated completely before anything runs: every
+//! mistake is reported with the file, line and column, and the exit status
+//! is 2.
+//!
+//! ```toml
+//! cluster = "seed.toml"          # relative to this file
+//! duration = 120                 # seconds of virtual time
+//! seed = 1
+//!
+//! [passwords]                    # instead of the cluster's password_file
+//! mail1 = "mail1-secret"
+//!
+//! [[node]]
+//! name = "mail-a"
+//! interfaces = { em0 = ["192.168.1.3/24"] }
+//!
+//! [[event]]
+//! at = 10
+//! action = "crash"
+//! node = "mail-a"
+//! ```
+//!
+//! Passwords given in `[passwords]` are used by the simulated nodes only;
+//! the scenario file's mode is not checked (it ships in a source tree).
+//! Never put a production password there.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::net::IpAddr;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use ipnet::IpNet;
+use serde::Deserialize;
+use toml::Spanned;
+use zeroize::Zeroize;
+
+use crate::config::{self, Config, Diagnostic, Pos};
+use crate::kernel::Errno;
+use crate::kernel::emulated::Flavor;
+use crate::model::{Interface, IfAddress, Key};
+
+/// The longest scenario accepted: 31 days of virtual time.
+pub const MAX_DURATION_S: f64 = 31.0 * 86_400.0;
+/// The most client requests per second per VIP address.
+pub const MAX_RATE: f64 = 1000.0;
+/// Default frame latency on the segment: 100 µs, a switched LAN hop.
+pub const DEFAULT_LATENCY_US: u64 = 100;
+
+/// A validated scenario.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    pub path: PathBuf,
+    /// The cluster file, with `[passwords]` applied.
+    pub config: Config,
+    /// Virtual time simulated, µs.
+    pub duration: u64,
+    pub seed: u64,
+    /// The FreeBSD release every node runs.
+    pub flavor: Flavor,
+    /// In scenario order.
+    pub nodes: Vec<ScNode>,
+    pub clients: Clients,
+    /// Frame latency on the segment, µs.
+    pub latency: u64,
+    /// Sorted by time; file order among equal times.
+    pub events: Vec<TimedEvent>,
+}
+
+/// `[[node]]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScNode {
+    pub name: String,
+    /// Real interface name and its own (non-CARP) addresses, in name order.
+    pub interfaces: Vec<(String, Vec<IpNet>)>,
+    /// Whether the node is running at time 0 (`up`, default true).
+    pub up: bool,
+}
+
+impl ScNode {
+    /// The interfaces as the kernel would report them before `apply`.
+    pub fn kernel_interfaces(&self) -> Vec<Interface> {
+        self.interfaces
+            .iter()
+            .map(|(name, addrs)| Interface {
+                name: name.clone(),
+                up: true,
+                multicast: true,
+                link_up: Some(true),
+                addresses: addrs
+                    .iter()
+                    .map(|&net| IfAddress { net, vhid: None })
+                    .collect(),
+            })
+            .collect()
+    }
+}
+
+/// `[clients]`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Clients {
+    /// Requests per second to each address of each VIP.
+    pub rate: f64,
+    /// When the clients start, µs.
+    pub start: u64,
+}
+
+/// One `[[event]]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimedEvent {
+    /// µs.
+    pub at: u64,
+    pub action: Action,
+    /// Where it is in the scenario file (for messages).
+    pub pos: Option<Pos>,
+}
+
+/// What happens. Nodes are indexes into [`Scenario::nodes`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// The node stops dead: no more packets, its state is lost.
+    Crash { node: usize },
+    /// The node boots: a fresh kernel, then the same `apply` a real node
+    /// runs at boot.
+    Boot { node: usize },
+    /// The link of one interface (or all) goes down / up.
+    Link {
+        node: usize,
+        interface: Option<String>,
+        up: bool,
+    },
+    /// Frames no longer pass between nodes of different groups.
+    Partition { groups: Vec<Vec<usize>> },
+    /// Every partition ends.
+    Heal,
+    /// Each frame is lost with this probability (0..=1); to and from
+    /// `node` only, or on the whole segment.
+    Loss { node: Option<usize>, fraction: f64 },
+    /// `carpctl maintenance on/off`: a demotion of 240 (`CARP_MAXSKEW`).
+    Maintenance { node: usize, on: bool },
+    /// A `[[check]]` of the cluster file fails / passes again: a demotion
+    /// by its weight.
+    Check {
+        node: usize,
+        check: String,
+        weight: u16,
+        failing: bool,
+    },
+    /// Add `by` to the node's `net.inet.carp.demotion`.
+    Demote { node: usize, by: i32 },
+    /// One node's cluster file gets another password for a VIP, and the
+    /// node runs `apply`.
+    Password { node: usize, vip: String, key: Key },
+    /// One node's cluster file gets another address list for a VIP, and
+    /// the node runs `apply`.
+    Addresses {
+        node: usize,
+        vip: String,
+        addresses: Vec<IpNet>,
+    },
+    /// `[cluster] preempt` changes on one node (or all), which runs
+    /// `apply`.
+    Preempt { node: Option<usize>, on: bool },
+    /// Every packet the node sends fails with `errno` (`None`: sending
+    /// works again), as `ip_output()` errors do.
+    SendErrors { node: usize, errno: Option<Errno> },
+}
+
+impl Action {
+    /// Whether the action can only make things worse (a fault) rather
+    /// than better or neutral.
+    pub fn is_fault(&self) -> bool {
+        match self {
+            Action::Crash { .. } | Action::Partition { .. } => true,
+            Action::Link { up, .. } => !up,
+            Action::Loss { fraction, .. } => *fraction > 0.0,
+            Action::Maintenance { on, .. } => *on,
+            Action::Check { failing, .. } => *failing,
+            Action::Demote { by, .. } => *by > 0,
+            Action::SendErrors { errno, .. } => errno.is_some(),
+            Action::Password { .. } | Action::Addresses { .. } => true,
+            Action::Preempt { .. } | Action::Boot { .. } | Action::Heal => false,
+        }
+    }
+
+    /// The action's name as written in the file.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::Crash { .. } => "crash",
+            Action::Boot { .. } => "boot",
+            Action::Link { up: false, .. } => "link_down",
+            Action::Link { up: true, .. } => "link_up",
+            Action::Partition { .. } => "partition",
+            Action::Heal => "heal",
+            Action::Loss { .. } => "loss",
+            Action::Maintenance { on: true, .. } => "maintenance_on",
+            Action::Maintenance { on: false, .. } => "maintenance_off",
+            Action::Check { failing: true, .. } => "check_fail",
+            Action::Check { failing: false, .. } => "check_pass",
+            Action::Demote { .. } => "demote",
+            Action::Password { .. } => "password",
+            Action::Addresses { .. } => "addresses",
+            Action::Preempt { .. } => "preempt",
+            Action::SendErrors { errno: Some(_), .. } => "send_errors",
+            Action::SendErrors { errno: None, .. } => "send_ok",
+        }
+    }
+}
+
+/// Every action, and the keys each one takes besides `at` and `action`.
+const ACTIONS: &[(&str, &[&str], &[&str])] = &[
+    // (name, required keys, optional keys)
+    ("crash", &["node"], &[]),
+    ("boot", &["node"], &[]),
+    ("link_down", &["node"], &["interface"]),
+    ("link_up", &["node"], &["interface"]),
+    ("partition", &["groups"], &[]),
+    ("heal", &[], &[]),
+    ("loss", &["percent"], &["node"]),
+    ("maintenance_on", &["node"], &[]),
+    ("maintenance_off", &["node"], &[]),
+    ("check_fail", &["node", "check"], &[]),
+    ("check_pass", &["node", "check"], &[]),
+    ("demote", &["node", "by"], &[]),
+    ("password", &["node", "vip", "password"], &[]),
+    ("addresses", &["node", "vip", "addresses"], &[]),
+    ("preempt", &["value"], &["node"]),
+    ("send_errors", &["node"], &["errno"]),
+    ("send_ok", &["node"], &[]),
+];
+
+/// A number of seconds, integer or not.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(untagged)]
+enum Num {
+    Int(i64),
+    Float(f64),
+}
+
+impl Num {
+    fn get(self) -> f64 {
+        match self {
+            Num::Int(i) => i as f64,
+            Num::Float(f) => f,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Raw {
+    cluster: Option<Spanned<String>>,
+    duration: Option<Spanned<Num>>,
+    seed: Option<Spanned<i64>>,
+    freebsd: Option<Spanned<String>>,
+    /// Taken as raw values, so that no serde message can quote one.
+    passwords: Option<BTreeMap<Spanned<String>, Spanned<toml::Value>>>,
+    clients: Option<Spanned<RawClients>>,
+    segment: Option<Spanned<RawSegment>>,
+    #[serde(default)]
+    node: Vec<Spanned<RawNode>>,
+    #[serde(default)]
+    event: Vec<Spanned<RawEvent>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawClients {
+    rate: Option<Spanned<Num>>,
+    start: Option<Spanned<Num>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSegment {
+    latency: Option<Spanned<Num>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNode {
+    name: Option<Spanned<String>>,
+    interfaces: Option<Spanned<BTreeMap<String, Spanned<Vec<Spanned<String>>>>>>,
+    up: Option<Spanned<bool>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEvent {
+    at: Option<Spanned<Num>>,
+    action: Option<Spanned<String>>,
+    node: Option<Spanned<String>>,
+    interface: Option<Spanned<String>>,
+    groups: Option<Spanned<Vec<Spanned<Vec<Spanned<String>>>>>>,
+    percent: Option<Spanned<Num>>,
+    check: Option<Spanned<String>>,
+    by: Option<Spanned<i64>>,
+    vip: Option<Spanned<String>>,
+    /// A raw value: see [`Raw::passwords`].
+    password: Option<Spanned<toml::Value>>,
+    addresses: Option<Spanned<Vec<Spanned<String>>>>,
+    value: Option<Spanned<bool>>,
+    errno: Option<Spanned<String>>,
+}
+
+impl RawEvent {
+    /// The keys given, with their spans.
+    fn given(&self) -> Vec<(&'static str, Range<usize>)> {
+        let mut v = Vec::new();
+        macro_rules! key {
+            ($($f:ident),*) => {$(
+                if let Some(x) = &self.$f {
+                    v.push((stringify!($f), x.span()));
+                }
+            )*};
+        }
+        key!(node, interface, groups, percent, check, by, vip, password, addresses, value, errno);
+        v
+    }
+}
+
+/// Byte offsets to line and column (1-based; columns in characters).
+struct Lines<'a> {
+    src: &'a str,
+    starts: Vec<usize>,
+}
+
+impl<'a> Lines<'a> {
+    fn new(src: &'a str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(src.match_indices('\n').map(|(i, _)| i + 1));
+        Lines { src, starts }
+    }
+
+    fn pos(&self, offset: usize) -> Pos {
+        let offset = offset.min(self.src.len());
+        let line = self.starts.partition_point(|&s| s <= offset).max(1);
+        let start = self.starts.get(line - 1).copied().unwrap_or(0);
+        let column = self
+            .src
+            .get(start..offset)
+            .map_or(offset - start, |s| s.chars().count())
+            + 1;
+        Pos { line, column }
+    }
+}
+
+/// Collects diagnostics about one scenario file.
+struct Cx<'a> {
+    path: &'a Path,
+    lines: Lines<'a>,
+    diags: Vec<Diagnostic>,
+}
+
+impl Cx<'_> {
+    fn error(&mut self, span: &Range<usize>, key: impl Into<String>, msg: impl Into<String>) {
+        let d = Diagnostic::error(msg)
+            .in_file(self.path)
+            .at(Some(self.lines.pos(span.start)))
+            .key(key);
+        self.diags.push(d);
+    }
+
+    fn file_error(&mut self, msg: impl Into<String>) {
+        self.diags.push(Diagnostic::error(msg).in_file(self.path));
+    }
+
+    fn seconds(&mut self, v: &Spanned<Num>, key: &str, min: f64, max: f64) -> Option<u64> {
+        let s = v.get_ref().get();
+        if !s.is_finite() || s < min || s > max {
+            let msg = format!("{key} {s} is out of range {min}-{max} (seconds)");
+            self.error(&v.span(), key, msg);
+            return None;
+        }
+        Some((s * 1e6).round() as u64)
+    }
+}
+
+/// Read and validate the scenario at `path`, and the cluster file it
+/// names. `Err` carries every error found (scenario and cluster file).
+pub fn load(path: &Path) -> Result<Scenario, Vec<Diagnostic>> {
+    let read_err = |what: String| vec![Diagnostic::error(what).in_file(path)];
+    let meta = fs::metadata(path).map_err(|e| read_err(format!("cannot read: {e}")))?;
+    if meta.is_dir() {
+        return Err(read_err("is a directory, not a scenario file".into()));
+    }
+    let bytes = fs::read(path).map_err(|e| read_err(format!("cannot read: {e}")))?;
+    let mut src = String::from_utf8(bytes).map_err(|e| {
+        let mut b = e.into_bytes();
+        b.zeroize();
+        read_err("the file is not valid UTF-8 (TOML must be)".into())
+    })?;
+    let out = parse(&src, path);
+    // [passwords] may hold passwords: do not leave them in freed memory.
+    src.zeroize();
+    out
+}
+
+/// Validate scenario text `src` read from `path` (relative paths inside
+/// are taken from its directory).
+pub fn parse(src: &str, path: &Path) -> Result<Scenario, Vec<Diagnostic>> {
+    let mut cx = Cx {
+        path,
+        lines: Lines::new(src),
+        diags: Vec::new(),
+    };
+    let raw: Raw = match toml::from_str(src) {
+        Ok(r) => r,
+        Err(e) => {
+            // serde's messages name the key ("unknown field `x`, expected
+            // one of ...") and toml gives the span. [passwords] and
+            // `password` are raw values, so no password is ever quoted.
+            let pos = e.span().map(|s| cx.lines.pos(s.start));
+            return Err(vec![
+                Diagnostic::error(e.message().trim_end().to_string())
+                    .in_file(path)
+                    .at(pos),
+            ]);
+        }
+    };
+    let scenario = cx.document(raw, src);
+    match scenario {
+        Some(s) if cx.diags.is_empty() => Ok(s),
+        _ => {
+            if cx.diags.is_empty() {
+                cx.file_error("the scenario is not valid");
+            }
+            Err(cx.diags)
+        }
+    }
+}
+
+impl Cx<'_> {
+    fn document(&mut self, raw: Raw, _src: &str) -> Option<Scenario> {
+        // --- top level -----------------------------------------------------
+        let Some(cluster) = &raw.cluster else {
+            self.file_error(
+                "cluster is missing: name the cluster file, e.g. cluster = \"carpctl.toml\" \
+                 (relative to this file)",
+            );
+            return None;
+        };
+        let duration = match &raw.duration {
+            Some(d) => self.seconds(d, "duration", 1e-6, MAX_DURATION_S),
+            None => {
+                self.file_error("duration is missing: how many seconds to simulate, e.g. 120");
+                None
+            }
+        };
+        let seed = match &raw.seed {
+            None => Some(1),
+            Some(s) => match u64::try_from(*s.get_ref()) {
+                Ok(v) => Some(v),
+                Err(_) => {
+                    let msg = format!("seed {} must not be negative", s.get_ref());
+                    self.error(&s.span(), "seed", msg);
+                    None
+                }
+            },
+        };
+        let flavor = match &raw.freebsd {
+            None => Some(Flavor::V14),
+            Some(f) => match f.get_ref().parse::<Flavor>() {
+                Ok(fl) => Some(fl),
+                Err(e) => {
+                    self.error(&f.span(), "freebsd", e);
+                    None
+                }
+            },
+        };
+        let clients = match &raw.clients {
+            None => Some(Clients {
+                rate: 10.0,
+                start: 0,
+            }),
+            Some(c) => {
+                let c = c.get_ref();
+                let rate = match &c.rate {
+                    None => Some(10.0),
+                    Some(r) => {
+                        let v = r.get_ref().get();
+                        if v.is_finite() && v > 0.0 && v <= MAX_RATE {
+                            Some(v)
+                        } else {
+                            let msg = format!(
+                                "clients.rate {v} is out of range: more than 0, at most \
+                                 {MAX_RATE} requests per second per address"
+                            );
+                            self.error(&r.span(), "clients.rate", msg);
+                            None
+                        }
+                    }
+                };
+                let start = match &c.start {
+                    None => Some(0),
+                    Some(s) => self.seconds(s, "clients.start", 0.0, MAX_DURATION_S),
+                };
+                Some(Clients {
+                    rate: rate?,
+                    start: start?,
+                })
+            }
+        };
+        let latency = match raw.segment.as_ref().and_then(|s| s.get_ref().latency.as_ref()) {
+            None => Some(DEFAULT_LATENCY_US),
+            Some(l) => self.seconds(l, "segment.latency", 0.0, 1.0),
+        };
+
+        // --- the cluster file, with [passwords] ----------------------------
+        let cluster_path = self.relative(cluster.get_ref());
+        let passwords = self.passwords(raw.passwords);
+        let config = match load_cluster(&cluster_path, &passwords) {
+            Ok(cfg) => Some(cfg),
+            Err(LoadError::Diags(d)) => {
+                let names_file = format!(
+                    "in the cluster file {} named by cluster",
+                    cluster_path.display()
+                );
+                let has_missing_key = d.iter().any(|d| {
+                    d.key.as_deref().is_some_and(|k| k.ends_with("password_file"))
+                });
+                self.diags.extend(d);
+                let mut msg = format!("the cluster file has errors (see above; {names_file})");
+                if has_missing_key {
+                    msg.push_str(
+                        "; for a simulation, the scenario can give the passwords instead: \
+                         [passwords] VIPNAME = \"...\"",
+                    );
+                }
+                self.error(&cluster.span(), "cluster", msg);
+                None
+            }
+            Err(LoadError::UnknownVip { name, known }) => {
+                let span = passwords
+                    .iter()
+                    .find(|(n, _, _)| *n == name)
+                    .map(|(_, s, _)| s.clone())
+                    .unwrap_or_default();
+                let msg = format!(
+                    "passwords.{name}: the cluster file has no VIP \"{name}\" (its VIPs: {known})"
+                );
+                self.error(&span, format!("passwords.{name}"), msg);
+                None
+            }
+        };
+        let config = config?;
+
+        // --- nodes -----------------------------------------------------------
+        let mut nodes = Vec::new();
+        let mut seen = BTreeMap::new();
+        for (i, n) in raw.node.into_iter().enumerate() {
+            let span = n.span();
+            let n = n.into_inner();
+            let key = format!("node[{i}]");
+            let Some(name) = n.name else {
+                self.error(&span, &key, format!("{key}: name is missing"));
+                continue;
+            };
+            let nm = name.get_ref().clone();
+            if config.node(&nm).is_none() {
+                let msg = format!(
+                    "node \"{nm}\" is not a node of the cluster file (its nodes: {})",
+                    config.node_names().join(", ")
+                );
+                self.error(&name.span(), format!("{key}.name"), msg);
+                continue;
+            }
+            if seen.insert(nm.clone(), i).is_some() {
+                let msg = format!("node \"{nm}\" appears twice");
+                self.error(&name.span(), format!("{key}.name"), msg);
+                continue;
+            }
+            let Some(ifs) = n.interfaces else {
+                let msg = format!(
+                    "node \"{nm}\": interfaces is missing, e.g. interfaces = {{ em0 = \
+                     [\"192.168.1.3/24\"] }}"
+                );
+                self.error(&span, format!("{key}.interfaces"), msg);
+                continue;
+            };
+            let mut interfaces = Vec::new();
+            let mut ok = true;
+            let mut all_addrs = BTreeSet::new();
+            for (ifname, addrs) in ifs.into_inner() {
+                if let Err(e) = crate::events::devd::check_ifname(ifname.as_bytes()) {
+                    let msg = format!("node \"{nm}\": interface {ifname:?}: {e}");
+                    self.error(&addrs.span(), format!("{key}.interfaces.{ifname}"), msg);
+                    ok = false;
+                    continue;
+                }
+                let mut nets = Vec::new();
+                for a in addrs.into_inner() {
+                    match a.get_ref().parse::<IpNet>() {
+                        Ok(net) if all_addrs.insert(net.addr()) => nets.push(net),
+                        Ok(net) => {
+                            let msg = format!("node \"{nm}\": address {} appears twice", net.addr());
+                            self.error(&a.span(), format!("{key}.interfaces.{ifname}"), msg);
+                            ok = false;
+                        }
+                        Err(_) => {
+                            let msg = format!(
+                                "node \"{nm}\": {:?} is not an address with a prefix length \
+                                 (e.g. \"192.168.1.3/24\")",
+                                a.get_ref()
+                            );
+                            self.error(&a.span(), format!("{key}.interfaces.{ifname}"), msg);
+                            ok = false;
+                        }
+                    }
+                }
+                interfaces.push((ifname, nets));
+            }
+            if ok {
+                nodes.push(ScNode {
+                    name: nm,
+                    interfaces,
+                    up: n.up.map_or(true, |u| *u.get_ref()),
+                });
+            }
+        }
+        for cn in &config.nodes {
+            if !seen.contains_key(&cn.name) {
+                self.file_error(format!(
+                    "node \"{}\" of the cluster file has no [[node]] entry: give its interfaces \
+                     (name = \"{}\", interfaces = {{ ... }})",
+                    cn.name, cn.name
+                ));
+            }
+        }
+        // Each node must be able to apply its part of the cluster file.
+        for n in &nodes {
+            if let Err(d) = config::desired_state(&config, &n.name, &n.kernel_interfaces()) {
+                self.diags.extend(d.into_iter().filter(Diagnostic::is_error));
+            }
+        }
+
+        // --- events ----------------------------------------------------------
+        let duration = duration?;
+        let index: BTreeMap<&str, usize> = nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.name.as_str(), i))
+            .collect();
+        let mut events = Vec::new();
+        for (i, e) in raw.event.into_iter().enumerate() {
+            let span = e.span();
+            if let Some(ev) = self.event(i, span, e.into_inner(), &index, &nodes, &config, duration) {
+                events.push(ev);
+            }
+        }
+        events.sort_by_key(|e: &TimedEvent| e.at);
+        self.sequence(&events, &nodes);
+
+        Some(Scenario {
+            path: self.path.to_path_buf(),
+            config,
+            duration,
+            seed: seed?,
+            flavor: flavor?,
+            nodes,
+            clients: clients?,
+            latency: latency?,
+            events,
+        })
+    }
+
+    /// `[passwords]`: name, span and key of each.
+    fn passwords(
+        &mut self,
+        raw: Option<BTreeMap<Spanned<String>, Spanned<toml::Value>>>,
+    ) -> Vec<(String, Range<usize>, Key)> {
+        let mut out = Vec::new();
+        for (name, value) in raw.unwrap_or_default() {
+            let key = format!("passwords.{}", name.get_ref());
+            let span = value.span();
+            match value.into_inner() {
+                toml::Value::String(mut s) => {
+                    match Key::new(s.as_bytes()) {
+                        Ok(k) => out.push((name.get_ref().clone(), name.span(), k)),
+                        Err(e) => {
+                            // Key::new's messages never contain the bytes.
+                            self.error(&span, &key, format!("{key}: {e}"));
+                        }
+                    }
+                    s.zeroize();
+                }
+                _ => self.error(&span, &key, format!("{key} must be a string")),
+            }
+        }
+        out
+    }
+
+    fn relative(&self, given: &str) -> PathBuf {
+        let p = Path::new(given);
+        if p.is_absolute() {
+            return p.to_path_buf();
+        }
+        match self.path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir.join(p),
+            _ => p.to_path_buf(),
+        }
+    }
+
+    fn node_of(
+        &mut self,
+        v: &Option<Spanned<String>>,
+        index: &BTreeMap<&str, usize>,
+        ctx: &str,
+        key: &str,
+    ) -> Option<usize> {
+        let n = v.as_ref()?;
+        match index.get(n.get_ref().as_str()) {
+            Some(&i) => Some(i),
+            None => {
+                let known: Vec<&str> = index.keys().copied().collect();
+                let msg = format!(
+                    "{ctx}: node \"{}\" is not a [[node]] of this scenario (nodes: {})",
+                    n.get_ref(),
+                    known.join(", ")
+                );
+                self.error(&n.span(), format!("{key}.node"), msg);
+                None
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn event(
+        &mut self,
+        i: usize,
+        span: Range<usize>,
+        e: RawEvent,
+        index: &BTreeMap<&str, usize>,
+        nodes: &[ScNode],
+        config: &Config,
+        duration: u64,
+    ) -> Option<TimedEvent> {
+        let key = format!("event[{i}]");
+        let pos = Some(self.lines.pos(span.start));
+        let Some(action) = &e.action else {
+            self.error(&span, format!("{key}.action"), format!("{key}: action is missing"));
+            return None;
+        };
+        let name = action.get_ref().as_str();
+        let Some(&(_, required, optional)) = ACTIONS.iter().find(|a| a.0 == name) else {
+            let known: Vec<&str> = ACTIONS.iter().map(|a| a.0).collect();
+            let msg = format!(
+                "{key}: unknown action \"{name}\"; one of: {}",
+                known.join(", ")
+            );
+            self.error(&action.span(), format!("{key}.action"), msg);
+            return None;
+        };
+        let ctx = format!("{key} ({name})");
+        let at = match &e.at {
+            None => {
+                self.error(&span, format!("{key}.at"), format!("{ctx}: at is missing (seconds)"));
+                None
+            }
+            Some(a) => {
+                let s = a.get_ref().get();
+                if s.is_finite() && s >= 0.0 && (s * 1e6).round() as u64 <= duration {
+                    Some((s * 1e6).round() as u64)
+                } else {
+                    let msg = format!(
+                        "{ctx}: at {s} is outside the scenario (0 to duration {} s)",
+                        duration as f64 / 1e6
+                    );
+                    self.error(&a.span(), format!("{key}.at"), msg);
+                    None
+                }
+            }
+        };
+        let given = e.given();
+        let mut ok = true;
+        for (k, s) in &given {
+            if !required.contains(k) && !optional.contains(k) {
+                let mut msg = format!("{ctx}: key {k} does not apply to {name}");
+                if required.is_empty() && optional.is_empty() {
+                    msg.push_str(&format!("; {name} takes only at and action"));
+                } else {
+                    let all: Vec<&str> = required.iter().chain(optional).copied().collect();
+                    msg.push_str(&format!("; {name} takes {}", all.join(", ")));
+                }
+                self.error(s, format!("{key}.{k}"), msg);
+                ok = false;
+            }
+        }
+        for k in required {
+            if !given.iter().any(|(g, _)| g == k) {
+                self.error(&span, format!("{key}.{k}"), format!("{ctx}: {k} is missing"));
+                ok = false;
+            }
+        }
+        if !ok {
+            return None;
+        }
+        let node = if e.node.is_some() {
+            Some(self.node_of(&e.node, index, &ctx, &key)?)
+        } else {
+            None
+        };
+        let need = |n: Option<usize>| n.unwrap_or(usize::MAX);
+        let action = match name {
+            "crash" => Action::Crash { node: need(node) },
+            "boot" => Action::Boot { node: need(node) },
+            "link_down" | "link_up" => {
+                let node = need(node);
+                if let Some(ifn) = &e.interface
+                    && !nodes[node].interfaces.iter().any(|(n, _)| n == ifn.get_ref())
+                {
+                    let have: Vec<&str> =
+                        nodes[node].interfaces.iter().map(|(n, _)| n.as_str()).collect();
+                    let msg = format!(
+                        "{ctx}: node \"{}\" has no interface {} (it has {})",
+                        nodes[node].name,
+                        ifn.get_ref(),
+                        have.join(", ")
+                    );
+                    self.error(&ifn.span(), format!("{key}.interface"), msg);
+                    return None;
+                }
+                Action::Link {
+                    node,
+                    interface: e.interface.map(Spanned::into_inner),
+                    up: name == "link_up",
+                }
+            }
+            "partition" => {
+                let groups = e.groups?;
+                let gspan = groups.span();
+                let mut out = Vec::new();
+                let mut used = BTreeSet::new();
+                for g in groups.into_inner() {
+                    let mut members = Vec::new();
+                    for n in g.into_inner() {
+                        let i = self.node_of(&Some(n.clone()), index, &ctx, &key)?;
+                        if !used.insert(i) {
+                            let msg = format!("{ctx}: node \"{}\" is in two groups", n.get_ref());
+                            self.error(&n.span(), format!("{key}.groups"), msg);
+                            return None;
+                        }
+                        members.push(i);
+                    }
+                    if !members.is_empty() {
+                        out.push(members);
+                    }
+                }
+                // Nodes not named form one more group.
+                let rest: Vec<usize> = (0..nodes.len()).filter(|i| !used.contains(i)).collect();
+                if !rest.is_empty() {
+                    out.push(rest);
+                }
+                if out.len() < 2 {
+                    let msg = format!(
+                        "{ctx}: groups must split the nodes into at least two groups \
+                         (nodes not named form one more group)"
+                    );
+                    self.error(&gspan, format!("{key}.groups"), msg);
+                    return None;
+                }
+                Action::Partition { groups: out }
+            }
+            "heal" => Action::Heal,
+            "loss" => {
+                let p = e.percent?;
+                let v = p.get_ref().get();
+                if !(0.0..=100.0).contains(&v) {
+                    let msg = format!("{ctx}: percent {v} is out of range 0-100");
+                    self.error(&p.span(), format!("{key}.percent"), msg);
+                    return None;
+                }
+                Action::Loss {
+                    node,
+                    fraction: v / 100.0,
+                }
+            }
+            "maintenance_on" | "maintenance_off" => Action::Maintenance {
+                node: need(node),
+                on: name == "maintenance_on",
+            },
+            "check_fail" | "check_pass" => {
+                let c = e.check?;
+                let Some(check) = config.checks.iter().find(|k| k.name == *c.get_ref()) else {
+                    let known: Vec<&str> = config.checks.iter().map(|k| k.name.as_str()).collect();
+                    let msg = if known.is_empty() {
+                        format!(
+                            "{ctx}: the cluster file has no [[check]]; add one, or use \
+                             action = \"demote\" with by = WEIGHT"
+                        )
+                    } else {
+                        format!(
+                            "{ctx}: the cluster file has no check \"{}\" (its checks: {})",
+                            c.get_ref(),
+                            known.join(", ")
+                        )
+                    };
+                    self.error(&c.span(), format!("{key}.check"), msg);
+                    return None;
+                };
+                Action::Check {
+                    node: need(node),
+                    check: check.name.clone(),
+                    weight: check.weight,
+                    failing: name == "check_fail",
+                }
+            }
+            "demote" => {
+                let by = e.by?;
+                match i32::try_from(*by.get_ref()) {
+                    Ok(v) if v != 0 && v.unsigned_abs() <= 1000 => Action::Demote {
+                        node: need(node),
+                        by: v,
+                    },
+                    _ => {
+                        let msg = format!(
+                            "{ctx}: by {} must be a non-zero demotion in -1000..1000",
+                            by.get_ref()
+                        );
+                        self.error(&by.span(), format!("{key}.by"), msg);
+                        return None;
+                    }
+                }
+            }
+            "password" => {
+                let vip = self.vip_of(e.vip?, config, &ctx, &key)?;
+                let p = e.password?;
+                let span = p.span();
+                match p.into_inner() {
+                    toml::Value::String(mut s) => {
+                        let k = Key::new(s.as_bytes());
+                        s.zeroize();
+                        match k {
+                            Ok(k) => Action::Password {
+                                node: need(node),
+                                vip,
+                                key: k,
+                            },
+                            Err(err) => {
+                                self.error(&span, format!("{key}.password"), format!("{ctx}: {err}"));
+                                return None;
+                            }
+                        }
+                    }
+                    _ => {
+                        self.error(
+                            &span,
+                            format!("{key}.password"),
+                            format!("{ctx}: password must be a string"),
+                        );
+                        return None;
+                    }
+                }
+            }
+            "addresses" => {
+                let vip = self.vip_of(e.vip?, config, &ctx, &key)?;
+                let list = e.addresses?;
+                let lspan = list.span();
+                let mut nets = Vec::new();
+                for a in list.into_inner() {
+                    match a.get_ref().parse::<IpNet>() {
+                        Ok(n) => nets.push(n),
+                        Err(_) => match a.get_ref().parse::<IpAddr>() {
+                            Ok(ip) => nets.push(IpNet::from(ip)),
+                            Err(_) => {
+                                let msg = format!("{ctx}: {:?} is not an address", a.get_ref());
+                                self.error(&a.span(), format!("{key}.addresses"), msg);
+                                return None;
+                            }
+                        },
+                    }
+                }
+                if nets.is_empty() {
+                    let msg = format!("{ctx}: addresses must list at least one address");
+                    self.error(&lspan, format!("{key}.addresses"), msg);
+                    return None;
+                }
+                Action::Addresses {
+                    node: need(node),
+                    vip,
+                    addresses: nets,
+                }
+            }
+            "preempt" => Action::Preempt {
+                node,
+                on: *e.value?.get_ref(),
+            },
+            "send_errors" => {
+                let errno = match &e.errno {
+                    None => Errno::from_name("ENOBUFS").unwrap_or(Errno::EIO),
+                    Some(s) => match Errno::from_name(s.get_ref()) {
+                        Some(e) if e.0 != 0 => e,
+                        _ => {
+                            let msg = format!(
+                                "{ctx}: errno {:?} is not an errno name (e.g. \"ENOBUFS\")",
+                                s.get_ref()
+                            );
+                            self.error(&s.span(), format!("{key}.errno"), msg);
+                            return None;
+                        }
+                    },
+                };
+                Action::SendErrors {
+                    node: need(node),
+                    errno: Some(errno),
+                }
+            }
+            "send_ok" => Action::SendErrors {
+                node: need(node),
+                errno: None,
+            },
+            _ => return None,
+        };
+        Some(TimedEvent {
+            at: at?,
+            action,
+            pos,
+        })
+    }
+
+    fn vip_of(
+        &mut self,
+        v: Spanned<String>,
+        config: &Config,
+        ctx: &str,
+        key: &str,
+    ) -> Option<String> {
+        if config.vips.iter().any(|x| x.name == *v.get_ref()) {
+            return Some(v.into_inner());
+        }
+        let known: Vec<&str> = config.vips.iter().map(|x| x.name.as_str()).collect();
+        let msg = format!(
+            "{ctx}: the cluster file has no VIP \"{}\" (its VIPs: {})",
+            v.get_ref(),
+            known.join(", ")
+        );
+        self.error(&v.span(), format!("{key}.vip"), msg);
+        None
+    }
+
+    /// Crash and boot must alternate per node.
+    fn sequence(&mut self, events: &[TimedEvent], nodes: &[ScNode]) {
+        let mut up: Vec<Option<u64>> = nodes.iter().map(|n| n.up.then_some(0)).collect();
+        let mut down_since: Vec<Option<u64>> =
+            nodes.iter().map(|n| (!n.up).then_some(0)).collect();
+        for e in events {
+            let at = e.at as f64 / 1e6;
+            let (node, going_up) = match &e.action {
+                Action::Crash { node } => (*node, false),
+                Action::Boot { node } => (*node, true),
+                _ => continue,
+            };
+            let Some(n) = nodes.get(node) else { continue };
+            let msg = match (going_up, up[node], down_since[node]) {
+                (false, None, Some(t)) => Some(format!(
+                    "crash of \"{}\" at {at} s: it is already down (since {} s)",
+                    n.name,
+                    t as f64 / 1e6
+                )),
+                (true, Some(t), _) => Some(format!(
+                    "boot of \"{}\" at {at} s: it is already running (since {} s); crash it first",
+                    n.name,
+                    t as f64 / 1e6
+                )),
+                _ => None,
+            };
+            if let Some(msg) = msg {
+                self.diags
+                    .push(Diagnostic::error(msg).in_file(self.path).at(e.pos));
+                continue;
+            }
+            if going_up {
+                up[node] = Some(e.at);
+                down_since[node] = None;
+            } else {
+                up[node] = None;
+                down_since[node] = Some(e.at);
+            }
+        }
+    }
+}
+
+/// Why the cluster file did not load.
+enum LoadError {
+    Diags(Vec<Diagnostic>),
+    UnknownVip { name: String, known: String },
+}
+
+/// Load the cluster file; VIPs named in `passwords` take that password
+/// instead of their `password` / `password_file`, which are blanked out of
+/// the text first (spaces of the same length, so every position the
+/// cluster file's own diagnostics give stays right).
+fn load_cluster(
+    path: &Path,
+    passwords: &[(String, Range<usize>, Key)],
+) -> Result<Config, LoadError> {
+    if passwords.is_empty() {
+        return config::load(path).map_err(LoadError::Diags);
+    }
+    let read_err = |what: String| LoadError::Diags(vec![Diagnostic::error(what).in_file(path)]);
+    let mut text = fs::read_to_string(path).map_err(|e| read_err(format!("cannot read: {e}")))?;
+    let names = blank_passwords(&mut text, passwords.iter().map(|(n, _, _)| n.as_str()));
+    let result = config::parse(&text, path, None);
+    text.zeroize();
+    let mut cfg = result.map_err(LoadError::Diags)?;
+    for (name, _, key) in passwords {
+        match cfg.vips.iter_mut().find(|v| v.name == *name) {
+            Some(v) => v.key = Some(key.clone()),
+            None => {
+                let known: Vec<&str> = cfg.vips.iter().map(|v| v.name.as_str()).collect();
+                return Err(LoadError::UnknownVip {
+                    name: name.clone(),
+                    known: known.join(", "),
+                });
+            }
+        }
+    }
+    // The "no password" warnings of the VIPs whose password we supplied.
+    cfg.warnings
+        .retain(|d| !(d.message.contains("no password") && names.iter().any(|(_, k)| d.key.as_deref() == Some(k.as_str()))));
+    Ok(cfg)
+}
+
+/// Blank `password` and `password_file` in the `[[vip]]` entries named in
+/// `names`. Returns (VIP name, its key path `vip[i]`) for each one found.
+fn blank_passwords<'a>(text: &mut String, names: impl Iterator<Item = &'a str>) -> Vec<(String, String)> {
+    let wanted: BTreeSet<&str> = names.collect();
+    let mut spans: Vec<Range<usize>> = Vec::new();
+    let mut found = Vec::new();
+    if let Ok(root) = toml::de::DeTable::parse(text) {
+        let root = root.into_inner();
+        for (k, v) in root.iter() {
+            if k.get_ref().as_ref() != "vip" {
+                continue;
+            }
+            let toml::de::DeValue::Array(entries) = v.get_ref() else {
+                continue;
+            };
+            for (i, entry) in entries.iter().enumerate() {
+                let toml::de::DeValue::Table(t) = entry.get_ref() else {
+                    continue;
+                };
+                let name = t.iter().find_map(|(k, v)| match (k.get_ref().as_ref(), v.get_ref()) {
+                    ("name", toml::de::DeValue::String(s)) => Some(s.to_string()),
+                    _ => None,
+                });
+                let Some(name) = name.filter(|n| wanted.contains(n.as_str())) else {
+                    continue;
+                };
+                for (k, v) in t.iter() {
+                    if matches!(k.get_ref().as_ref(), "password" | "password_file") {
+                        spans.push(k.span().start..v.span().end);
+                    }
+                }
+                found.push((name, format!("vip[{i}]")));
+            }
+        }
+    }
+    // Spaces replace whole TOML tokens (key to end of value), byte for
+    // byte except newlines, so the text stays UTF-8 and every later
+    // position stays where it was.
+    let mut bytes = std::mem::take(text).into_bytes();
+    for s in spans {
+        for b in bytes.get_mut(s).into_iter().flatten() {
+            if *b != b'\n' {
+                *b = b' ';
+            }
+        }
+    }
+    *text = String::from_utf8(bytes).unwrap_or_default();
+    found
+}

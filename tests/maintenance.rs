@@ -1,0 +1,340 @@
+//! `carpctl maintenance` and the ledger end to end: the real binary against
+//! an emulated host, including reboots and a real `kill -9` at every step of
+//! a change.
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::ExitStatusExt;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_carpctl");
+
+struct Lab {
+    _dir: tempfile::TempDir,
+    host: PathBuf,
+    config: PathBuf,
+}
+
+impl Lab {
+    /// One emulated host (mail-a of a two-node cluster) with the cluster
+    /// applied; `extra` goes at the end of the cluster file.
+    fn new(extra: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let host = dir.path().join("host");
+        let out = Command::new(BIN)
+            .args(["emulate", "init"])
+            .arg(&host)
+            .args(["--iface", "em0=192.0.2.10/24"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let config = dir.path().join("carpctl.toml");
+        fs::write(
+            &config,
+            format!(
+                "[[node]]\nname = \"mail-a\"\n[[node]]\nname = \"mail-b\"\n\
+                 [[vip]]\nname = \"mail1\"\nvhid = 1\ninterface = \"em0\"\n\
+                 addresses = [\"192.0.2.50/32\"]\npassword = \"secret1\"\n{extra}"
+            ),
+        )
+        .unwrap();
+        fs::set_permissions(&config, fs::Permissions::from_mode(0o600)).unwrap();
+        let lab = Lab {
+            _dir: dir,
+            host,
+            config,
+        };
+        lab.ok(&["apply"]);
+        lab
+    }
+
+    fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let mut c = Command::new(BIN);
+        c.args(args)
+            .env(
+                "CARPCTL_KERNEL",
+                format!("emulated:{}", self.host.display()),
+            )
+            .env("CARPCTL_CONFIG", &self.config)
+            .env("CARPCTL_NODE", "mail-a")
+            .env_remove("RUST_LOG")
+            .env_remove(carpctl::ledger::FAULT_ENV);
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        c.output().unwrap()
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.run_env(args, &[])
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn status(&self) -> Value {
+        serde_json::from_str(&self.ok(&["maintenance", "status", "--json"])).unwrap()
+    }
+
+    /// Where the emulated host keeps its ledger: its own root.
+    fn state_dir(&self) -> PathBuf {
+        let mut root = self.host.as_os_str().to_owned();
+        root.push(".root/var/db/carpctl");
+        PathBuf::from(root)
+    }
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn on_off_status() {
+    let lab = Lab::new("");
+    let s = lab.status();
+    assert_eq!(s["demotion"], 0);
+    assert_eq!(s["maintenance"], false);
+    assert_eq!(s["other"], 0);
+    // Nothing recorded yet: status creates nothing.
+    assert!(!lab.state_dir().exists());
+
+    let out = lab.ok(&["maintenance", "on", "--reason", "kernel upgrade"]);
+    assert_eq!(
+        out,
+        "maintenance on: this node is demoted by 240, so its VIPs move to the other \
+         nodes; net.inet.carp.demotion is now 240\n"
+    );
+    let out = lab.ok(&["maintenance", "on"]);
+    assert!(
+        out.starts_with("maintenance is already on (since ")
+            && out.ends_with(", reason: kernel upgrade); nothing changed\n"),
+        "{out}"
+    );
+    let s = lab.status();
+    assert_eq!(s["demotion"], 240);
+    assert_eq!(s["maintenance"], true);
+    assert_eq!(s["shares"][0]["cause"], "maintenance");
+    assert_eq!(s["shares"][0]["weight"], 240);
+    assert_eq!(s["shares"][0]["reason"], "kernel upgrade");
+    assert_eq!(s["other"], 0);
+    assert_eq!(s["pending_recovery"], false);
+
+    let text = lab.ok(&["maintenance", "status"]);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "maintenance: on");
+    assert_eq!(lines[1], "net.inet.carp.demotion: 240");
+    assert!(
+        lines[2].starts_with("  maintenance   240  since "),
+        "{text}"
+    );
+    assert!(lines[2].ends_with(" UTC, reason: kernel upgrade"), "{text}");
+    assert_eq!(
+        lines[3],
+        "  other           0  (ifdown, send errors, pfsync, manual)"
+    );
+
+    assert_eq!(
+        lab.ok(&["maintenance", "off"]),
+        "maintenance off: took back carpctl's 240; net.inet.carp.demotion is now 0\n"
+    );
+    assert_eq!(
+        lab.ok(&["maintenance", "off"]),
+        "maintenance is not on; nothing changed\n"
+    );
+    assert_eq!(lab.status()["demotion"], 0);
+}
+
+#[test]
+fn others_are_kept_apart() {
+    let lab = Lab::new("");
+    // An administrator demotes by hand; carpctl's share comes on top and
+    // goes without touching it.
+    let mut k =
+        carpctl::cli::open_kernel(&carpctl::cli::KernelSpec::Emulated(lab.host.clone())).unwrap();
+    k.adjust_demotion(carpctl::model::DemotionDelta::new(30))
+        .unwrap();
+    lab.ok(&["maintenance", "on"]);
+    let s = lab.status();
+    assert_eq!(
+        (s["demotion"].as_i64(), s["other"].as_i64()),
+        (Some(270), Some(30))
+    );
+    lab.ok(&["maintenance", "off"]);
+    let s = lab.status();
+    assert_eq!(
+        (s["demotion"].as_i64(), s["other"].as_i64()),
+        (Some(30), Some(30))
+    );
+}
+
+#[test]
+fn a_reboot_then_apply_restores_maintenance() {
+    let lab = Lab::new("");
+    lab.ok(&["maintenance", "on"]);
+    let out = lab.ok(&["emulate", "reboot", lab.host.to_str().unwrap()]);
+    assert!(out.starts_with("rebooted "), "{out}");
+    // The vhid and its address are gone, the interface's own address stays.
+    let st: Value = serde_json::from_str(&lab.ok(&["status", "--json"])).unwrap();
+    assert_eq!(st["vhids"], serde_json::json!([]), "{st}");
+    assert_eq!(st["demotion"], 0);
+    let text = lab.ok(&["status"]);
+    assert!(!text.contains("192.0.2.50"), "{text}");
+    let s = lab.status();
+    assert_eq!(s["demotion"], 0);
+    assert_eq!(s["maintenance"], false);
+    assert_eq!(s["not_applied"][0]["cause"], "maintenance");
+    let text = lab.ok(&["maintenance", "status"]);
+    assert!(
+        text.contains("recorded before the last reboot and not applied yet: maintenance 240"),
+        "{text}"
+    );
+    // What rc.d runs at boot.
+    let out = lab.ok(&["apply"]);
+    assert!(out.contains("create vhid 1@em0"), "{out}");
+    let s = lab.status();
+    assert_eq!(s["demotion"], 240);
+    assert_eq!(s["maintenance"], true);
+    // Applying again in the same boot does not add it twice.
+    lab.ok(&["apply"]);
+    assert_eq!(lab.status()["demotion"], 240);
+}
+
+#[test]
+fn boot_hold_at_apply() {
+    let lab = Lab::new(
+        "[cluster]\nboot_hold = true\n\
+         [[check]]\nname = \"smtp\"\ntype = \"tcp\"\naddress = \"127.0.0.1:25\"\n",
+    );
+    // The first apply (in Lab::new) found no ledger: a new boot.
+    let s = lab.status();
+    assert_eq!(s["demotion"], 240);
+    assert_eq!(s["shares"][0]["cause"], "boot_hold");
+    lab.ok(&["emulate", "reboot", lab.host.to_str().unwrap()]);
+    lab.ok(&["apply"]);
+    assert_eq!(lab.status()["demotion"], 240);
+}
+
+/// A real `kill -9` of `carpctl maintenance on|off` after each step of the
+/// change; the next command recovers, and the demotion is always exactly
+/// carpctl's share (there are no others here).
+#[test]
+fn kill_9_at_every_step() {
+    for step in carpctl::ledger::Step::ALL {
+        for (setup_on, args) in [
+            (false, ["maintenance", "on"]),
+            (true, ["maintenance", "off"]),
+        ] {
+            let lab = Lab::new("");
+            if setup_on {
+                lab.ok(&["maintenance", "on"]);
+            }
+            let out = lab.run_env(&args, &[(carpctl::ledger::FAULT_ENV, step.name())]);
+            assert_eq!(
+                out.status.signal(),
+                Some(9),
+                "{args:?} at {}: {:?} {}",
+                step.name(),
+                out.status,
+                stderr(&out)
+            );
+            // status shows the change as it will be recovered, and the
+            // invariant holds before and after the recovery.
+            let s = lab.status();
+            assert_eq!(s["other"], 0, "{args:?} at {}: {s}", step.name());
+            lab.ok(&["maintenance", "status"]);
+            // The next change recovers first; then `off` leaves nothing.
+            lab.ok(&["maintenance", "off"]);
+            let s = lab.status();
+            assert_eq!(s["demotion"], 0, "{args:?} at {}: {s}", step.name());
+            assert_eq!(s["pending_recovery"], false);
+            assert!(!lab.state_dir().join("intent.json").exists());
+        }
+    }
+}
+
+#[test]
+fn reboot_of_a_missing_host_is_a_usage_error() {
+    let lab = Lab::new("");
+    let missing = lab.host.with_file_name("nope");
+    let out = lab.run(&["emulate", "reboot", missing.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("carpctl emulate init"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn bad_usage_and_failures_have_their_exit_codes() {
+    let lab = Lab::new("");
+    let out = lab.run(&["maintenance", "on", "--reason", ""]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("--reason is empty"),
+        "{}",
+        stderr(&out)
+    );
+    let out = lab.run(&["maintenance", "on", "--reason", "two\nlines"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = lab.run(&["maintenance"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = lab.run(&["maintenance", "status", "--color"]);
+    assert_eq!(out.status.code(), Some(2));
+    // A broken cluster file: exit 2, nothing changed.
+    fs::write(&lab.config, "[[node]]\nname = 3\n").unwrap();
+    let out = lab.run(&["maintenance", "on"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}
+
+#[test]
+fn a_refused_demotion_write_exits_1() {
+    let lab = Lab::new("");
+    let out = Command::new(BIN)
+        .args(["emulate", "inject"])
+        .arg(&lab.host)
+        .args(["--fail-call", "1", "--errno", "EPERM"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let out = lab.run(&["maintenance", "on"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let e = stderr(&out);
+    assert!(
+        e.contains("cannot change net.inet.carp.demotion") && e.contains("EPERM"),
+        "{e}"
+    );
+    assert_eq!(lab.status()["maintenance"], false);
+}
+
+#[test]
+fn a_corrupt_ledger_exits_1_and_names_the_file() {
+    let lab = Lab::new("");
+    lab.ok(&["maintenance", "on"]);
+    let ledger = lab.state_dir().join("ledger.json");
+    fs::write(&ledger, "garbage").unwrap();
+    for args in [&["maintenance", "off"][..], &["maintenance", "status"][..]] {
+        let out = lab.run(args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(
+            stderr(&out).contains(&ledger.display().to_string()),
+            "{}",
+            stderr(&out)
+        );
+    }
+}

@@ -1,0 +1,406 @@
+//! `carpctl plan` end to end: the real binary on cluster files in temporary
+//! directories, with no kernel at all.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_carpctl");
+
+/// Passwords of the test files: what `openssl rand -hex 9` gives, so they
+/// can be written in rc.conf as they are.
+const WWW_KEY: &str = "3f9a0c17e2b4d86a51";
+const MAIL1_KEY: &str = "5e6a1f0c9b2d47e813";
+const MAIL2_KEY: &str = "c04b7d2e91a8f35b6e";
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+/// Run carpctl with none of its environment variables set: in particular
+/// no kernel, which `plan` must not need.
+fn carpctl(args: &[&str]) -> Run {
+    let out = Command::new(BIN)
+        .args(args)
+        .env_remove("CARPCTL_KERNEL")
+        .env_remove("CARPCTL_CONFIG")
+        .env_remove("CARPCTL_NODE")
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("run carpctl");
+    Run {
+        code: out.status.code().expect("carpctl exited by a signal"),
+        stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
+        stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
+    }
+}
+
+fn examples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples")
+}
+
+/// A copy of `examples/<name>` in a temporary directory, with its key
+/// files (mode 0600 in a 0700 carpctl.d, as the file's comments say).
+fn example(name: &str, keys: &[(&str, &str)]) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join(name);
+    fs::copy(examples().join(name), &file).unwrap();
+    let kd = dir.path().join("carpctl.d");
+    fs::create_dir(&kd).unwrap();
+    fs::set_permissions(&kd, fs::Permissions::from_mode(0o700)).unwrap();
+    for (k, v) in keys {
+        let p = kd.join(k);
+        fs::write(&p, format!("{v}\n")).unwrap();
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let path = file.to_str().unwrap().to_string();
+    (dir, path)
+}
+
+fn five() -> (tempfile::TempDir, String) {
+    example("five-nodes.toml", &[("www.key", WWW_KEY)])
+}
+
+fn seed() -> (tempfile::TempDir, String) {
+    example(
+        "seed.toml",
+        &[("mail1.key", MAIL1_KEY), ("mail2.key", MAIL2_KEY)],
+    )
+}
+
+fn json(r: &Run) -> Value {
+    assert_eq!(r.code, 0, "stderr: {}", r.stderr);
+    serde_json::from_str(&r.stdout).expect("plan --json prints JSON")
+}
+
+fn strs(v: &Value) -> Vec<String> {
+    v.as_array()
+        .expect("an array")
+        .iter()
+        .map(|x| x.as_str().expect("a string").to_string())
+        .collect()
+}
+
+/// Acceptance: 5 nodes, 12 VIPs without `prefer`: the JSON contract, and no
+/// survivor above ⌈12/4⌉ = 3 VIPs after any single failure — recounted
+/// here from each VIP's order, not taken from carpctl's own counts.
+#[test]
+fn five_nodes_twelve_vips_json_contract_and_single_failure_bound() {
+    let (_d, file) = five();
+    let doc = json(&carpctl(&["-c", &file, "plan", "--json"]));
+    let nodes = strs(&doc["nodes"]);
+    assert_eq!(nodes, ["web1", "web2", "web3", "web4", "web5"]);
+    let vips = doc["vips"].as_array().unwrap();
+    assert_eq!(vips.len(), 12);
+
+    let mut orders: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut firsts: BTreeMap<String, usize> = BTreeMap::new();
+    for (i, v) in vips.iter().enumerate() {
+        let name = v["name"].as_str().unwrap().to_string();
+        assert_eq!(name, format!("www{:02}", i + 1));
+        assert_eq!(v["vhid"].as_u64(), Some(i as u64 + 1));
+        let order = strs(&v["order"]);
+        let set: BTreeSet<&String> = order.iter().collect();
+        assert_eq!(set.len(), 5, "{name}: every node once: {order:?}");
+        assert!(order.iter().all(|n| nodes.contains(n)));
+        // advskew = rank × 4: distinct, below 240, 0 for the first.
+        let skews = v["advskew"].as_object().unwrap();
+        assert_eq!(skews.len(), 5);
+        for (rank, n) in order.iter().enumerate() {
+            assert_eq!(skews[n].as_u64(), Some(rank as u64 * 4), "{name} {n}");
+        }
+        assert_eq!(v["source"], "balanced");
+        *firsts.entry(order[0].clone()).or_default() += 1;
+        orders.insert(name, order);
+    }
+    // Round-robin primaries: 12 over 5 is 3, 3, 2, 2, 2.
+    assert_eq!(
+        firsts.into_iter().collect::<Vec<_>>(),
+        [
+            ("web1".to_string(), 3),
+            ("web2".to_string(), 3),
+            ("web3".to_string(), 2),
+            ("web4".to_string(), 2),
+            ("web5".to_string(), 2)
+        ]
+    );
+
+    let failures = doc["failures"].as_array().unwrap();
+    // 5 single failures, 10 double, 5 maintenances.
+    assert_eq!(failures.len(), 20);
+    let singles: Vec<&Value> = failures
+        .iter()
+        .filter(|f| f["kind"] == "failure" && f["nodes"].as_array().unwrap().len() == 1)
+        .collect();
+    assert_eq!(singles.len(), 5);
+    for f in singles {
+        let down = strs(&f["nodes"]);
+        let mut load: BTreeMap<&str, usize> = BTreeMap::new();
+        for (vip, order) in &orders {
+            let expect = order.iter().find(|n| !down.contains(n)).unwrap();
+            assert_eq!(f["owners"][vip], expect.as_str(), "{vip} after {down:?}");
+            *load.entry(expect.as_str()).or_default() += 1;
+        }
+        let max = load.values().max().copied().unwrap();
+        assert!(max <= 3, "after {down:?} fails: {load:?}");
+        assert_eq!(f["max_load"].as_u64(), Some(max as u64));
+        assert_eq!(f["bound"].as_u64(), Some(3));
+        assert_eq!(f["within_bound"], true);
+    }
+    // Double failures within ⌈12/3⌉ + 1 = 5, also recounted.
+    for f in failures
+        .iter()
+        .filter(|f| f["kind"] == "failure" && f["nodes"].as_array().unwrap().len() == 2)
+    {
+        let down = strs(&f["nodes"]);
+        let mut load: BTreeMap<&str, usize> = BTreeMap::new();
+        for order in orders.values() {
+            let o = order.iter().find(|n| !down.contains(n)).unwrap();
+            *load.entry(o.as_str()).or_default() += 1;
+        }
+        assert!(load.values().all(|&l| l <= 5), "{down:?}: {load:?}");
+        assert_eq!(f["bound"].as_u64(), Some(5));
+    }
+    // Maintenance of a node: its VIPs go where its failure sends them.
+    for node in &nodes {
+        let m = failures
+            .iter()
+            .find(|f| f["kind"] == "maintenance" && strs(&f["nodes"]) == [node.clone()])
+            .unwrap();
+        let f = failures
+            .iter()
+            .find(|f| f["kind"] == "failure" && strs(&f["nodes"]) == [node.clone()])
+            .unwrap();
+        assert_eq!(m["owners"], f["owners"], "{node}");
+        assert_eq!(m["load"][node.as_str()].as_u64(), Some(0));
+    }
+    assert_eq!(doc["balanced"], true);
+    assert_eq!(doc["balance"]["bounds"]["single_failure"].as_u64(), Some(3));
+    assert_eq!(doc["demotion_one_rank"].as_u64(), Some(5));
+    assert_eq!(doc["maintenance_demotion"].as_u64(), Some(240));
+    // The first node of www01 must be demoted past the four others: 4 × 4 + 1.
+    let first = &orders["www01"][0];
+    assert_eq!(vips[0]["demotion_off"][first].as_u64(), Some(17));
+    // One base configuration per node, placeholders instead of passwords.
+    assert_eq!(doc["base"].as_array().unwrap().len(), 5);
+    assert!(!r_contains_key(&doc.to_string()));
+    assert_eq!(doc["dns"], Value::Null);
+}
+
+fn r_contains_key(s: &str) -> bool {
+    [WWW_KEY, MAIL1_KEY, MAIL2_KEY]
+        .iter()
+        .any(|k| s.contains(k))
+}
+
+/// The rc.conf, loader.conf and sysctl.conf of the seed scenario, byte for
+/// byte, written out by hand from the Handbook's FreeBSD 10 syntax: mail-a
+/// is first for mail1 (advskew 0) and second for mail2 (advskew 4), on em0.
+#[test]
+fn seed_base_configuration_byte_for_byte() {
+    let (_d, file) = seed();
+    let r = carpctl(&["-c", &file, "--node", "mail-a", "plan"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let block = r
+        .stdout
+        .split("\n\n")
+        .find(|b| b.starts_with("# ---- mail-a"))
+        .expect("mail-a's block");
+    let want = "\
+# ---- mail-a: FreeBSD base configuration, without carpctl ----
+# rc.d/netif adds inet6 aliases only on an interface with an ifconfig_em0_ipv6 line (network.subr ipv6if), e.g. ifconfig_em0_ipv6=\"inet6 -ifdisabled\"
+# the aliases are numbered from 0 on each interface: renumber them after the interface's own aliases if it has some
+# replace each <secret:VIP> with that VIP's password (carpctl plan --show-secrets writes them in), and keep the file readable by root only
+# /boot/loader.conf
+carp_load=\"YES\"
+# /etc/sysctl.conf
+net.inet.carp.preempt=1
+# /etc/rc.conf
+ifconfig_em0_alias0=\"inet vhid 1 advskew 0 pass <secret:mail1> alias 192.168.1.50/32\"
+ifconfig_em0_alias1=\"inet vhid 2 advskew 4 pass <secret:mail2> alias 192.168.1.51/32\"
+ifconfig_em0_alias2=\"inet6 vhid 2 advskew 4 pass <secret:mail2> alias 2001:db8::51 prefixlen 128\"
+";
+    assert_eq!(block, want);
+    // --node limits the base configuration to that node.
+    assert!(!r.stdout.contains("# ---- mail-b"));
+    assert!(!r_contains_key(&r.stdout));
+
+    // mail-b: the reverse skews, on igb0, in --json as well.
+    let doc = json(&carpctl(&[
+        "-c", &file, "--node", "mail-b", "plan", "--json",
+    ]));
+    let base = doc["base"].as_array().unwrap();
+    assert_eq!(base.len(), 1);
+    assert_eq!(base[0]["node"], "mail-b");
+    assert_eq!(
+        strs(&base[0]["rc_conf"]),
+        [
+            "ifconfig_igb0_alias0=\"inet vhid 1 advskew 4 pass <secret:mail1> alias 192.168.1.50/32\"",
+            "ifconfig_igb0_alias1=\"inet vhid 2 advskew 0 pass <secret:mail2> alias 192.168.1.51/32\"",
+            "ifconfig_igb0_alias2=\"inet6 vhid 2 advskew 0 pass <secret:mail2> alias 2001:db8::51 prefixlen 128\"",
+        ]
+    );
+    assert_eq!(strs(&base[0]["loader_conf"]), ["carp_load=\"YES\""]);
+    assert_eq!(strs(&base[0]["sysctl_conf"]), ["net.inet.carp.preempt=1"]);
+    assert!(!r_contains_key(&doc.to_string()));
+    // The seed's explicit orders are balanced: each node first for one,
+    // and after a failure the survivor holds both (⌈2/1⌉ = 2).
+    assert_eq!(doc["balanced"], true);
+    assert_eq!(doc["vips"][0]["source"], "prefer");
+    assert_eq!(doc["failures"].as_array().unwrap().len(), 4);
+}
+
+#[test]
+fn show_secrets_writes_the_passwords_into_a_pipe_only_on_request() {
+    let (_d, file) = seed();
+    let r = carpctl(&["-c", &file, "--node", "mail-b", "plan", "--show-secrets"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let lines: Vec<&str> = r
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("ifconfig_"))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "ifconfig_igb0_alias0=\"inet vhid 1 advskew 4 pass 5e6a1f0c9b2d47e813 alias 192.168.1.50/32\"",
+            "ifconfig_igb0_alias1=\"inet vhid 2 advskew 0 pass c04b7d2e91a8f35b6e alias 192.168.1.51/32\"",
+            "ifconfig_igb0_alias2=\"inet6 vhid 2 advskew 0 pass c04b7d2e91a8f35b6e alias 2001:db8::51 prefixlen 128\"",
+        ]
+    );
+    assert!(!r.stdout.contains("<secret:"));
+    // Never together with --json (a usage error from the parser).
+    let r = carpctl(&["-c", &file, "plan", "--show-secrets", "--json"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stdout.is_empty());
+    assert!(r.stderr.contains("--show-secrets"), "{}", r.stderr);
+}
+
+/// A password that rc.d/netif would mangle is refused by name, never
+/// printed: "mail1-secret" holds "1-", which network.subr expands as an
+/// address range.
+#[test]
+fn show_secrets_refuses_a_password_rc_conf_cannot_carry() {
+    let (_d, file) = example(
+        "seed.toml",
+        &[("mail1.key", "mail1-secret"), ("mail2.key", MAIL2_KEY)],
+    );
+    let r = carpctl(&["-c", &file, "plan", "--show-secrets"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
+    assert!(r.stderr.contains("vip \"mail1\""), "{}", r.stderr);
+    assert!(r.stderr.contains("address range"), "{}", r.stderr);
+    assert!(!r.stderr.contains("mail1-secret"), "{}", r.stderr);
+    // Without the flag the plan prints, and says why in a note.
+    let r = carpctl(&["-c", &file, "plan"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .contains("# mail1: its password has a hex digit followed by '-'")
+    );
+    assert!(!r.stdout.contains("mail1-secret"));
+}
+
+#[test]
+fn dns_records_for_the_service_name() {
+    let (_d, file) = seed();
+    let r = carpctl(&["-c", &file, "plan", "--dns-name", "mail.example.org"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let tail = r
+        .stdout
+        .split("# DNS round-robin (zone file)\n")
+        .nth(1)
+        .unwrap();
+    assert_eq!(
+        tail,
+        "mail.example.org. 300 IN A 192.168.1.50\n\
+         mail.example.org. 300 IN A 192.168.1.51\n\
+         mail.example.org. 300 IN AAAA 2001:db8::51\n"
+    );
+    let doc = json(&carpctl(&[
+        "-c",
+        &file,
+        "plan",
+        "--json",
+        "--dns-name",
+        "mail.example.org.",
+    ]));
+    assert_eq!(strs(&doc["dns"]).len(), 3);
+    let r = carpctl(&["-c", &file, "plan", "--dns-name", "mail..example.org"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("--dns-name \"mail..example.org\""),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn explicit_orders_that_break_the_bounds_are_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text =
+        String::from("[[node]]\nname = \"a\"\n[[node]]\nname = \"b\"\n[[node]]\nname = \"c\"\n");
+    for i in 1..=4 {
+        text.push_str(&format!(
+            "[[vip]]\nname = \"v{i}\"\nvhid = {i}\ninterface = \"em0\"\n\
+             addresses = [\"192.0.2.{i}/32\"]\npassword = \"pw{i}\"\nprefer = [\"a\", \"b\", \"c\"]\n"
+        ));
+    }
+    let p = dir.path().join("c.toml");
+    fs::write(&p, text).unwrap();
+    fs::set_permissions(&p, fs::Permissions::from_mode(0o600)).unwrap();
+    let file = p.to_str().unwrap();
+    let doc = json(&carpctl(&["-c", file, "plan", "--json"]));
+    assert_eq!(doc["balanced"], false);
+    let notes = strs(&doc["balance"]["notes"]);
+    assert!(
+        notes.contains(&"a is first for 4 VIPs, outside 1..2".to_string()),
+        "{notes:?}"
+    );
+    assert!(
+        notes.contains(&"after a fails, b holds 4 VIPs (bound 2)".to_string()),
+        "{notes:?}"
+    );
+    assert!(notes.iter().any(|n| n.contains("prefer")), "{notes:?}");
+    let r = carpctl(&["-c", file, "plan"]);
+    assert_eq!(r.code, 0, "an unbalanced plan is shown, not refused");
+    assert!(r.stdout.contains("balanced: no\n"), "{}", r.stdout);
+    assert!(r.stdout.contains("[prefer]"));
+}
+
+#[test]
+fn bad_inputs_are_usage_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nope.toml");
+    let r = carpctl(&["-c", missing.to_str().unwrap(), "plan"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stdout.is_empty());
+    assert!(r.stderr.contains("nope.toml"), "{}", r.stderr);
+
+    let (_d, file) = seed();
+    let r = carpctl(&["-c", &file, "--node", "mail-z", "plan"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stdout.is_empty());
+    assert!(
+        r.stderr
+            .contains("node \"mail-z\" is not in this file; known nodes: mail-a, mail-b"),
+        "{}",
+        r.stderr
+    );
+
+    let r = carpctl(&["-c", &file, "plan", "--bogus"]);
+    assert_eq!(r.code, 2);
+
+    // A cluster file with an error is refused as a whole.
+    let bad = dir.path().join("bad.toml");
+    fs::write(&bad, "[[node]]\nname = \"a\"\n[[vip]]\nname = \"v\"\n").unwrap();
+    let r = carpctl(&["-c", bad.to_str().unwrap(), "plan"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stdout.is_empty());
+}
