@@ -26,7 +26,10 @@ use criterion::Criterion;
 fn write_day(dir: &Path, nodes: usize, vips: usize, hours: u64) -> std::path::PathBuf {
     let mut c = String::from("[cluster]\npreempt = true\nadvbase = 1\n");
     for n in 1..=nodes {
-        let _ = write!(c, "\n[[node]]\nname = \"n{n:02}\"\ninterfaces = {{ lan = \"em0\" }}\n");
+        let _ = write!(
+            c,
+            "\n[[node]]\nname = \"n{n:02}\"\ninterfaces = {{ lan = \"em0\" }}\n"
+        );
     }
     for v in 1..=vips {
         let _ = write!(
@@ -37,7 +40,8 @@ fn write_day(dir: &Path, nodes: usize, vips: usize, hours: u64) -> std::path::Pa
     std::fs::write(dir.join("cluster.toml"), c).unwrap();
 
     let duration = hours * 3600;
-    let mut s = format!("cluster = \"cluster.toml\"\nduration = {duration}\nseed = 7\n\n[passwords]\n");
+    let mut s =
+        format!("cluster = \"cluster.toml\"\nduration = {duration}\nseed = 7\n\n[passwords]\n");
     for v in 1..=vips {
         let _ = writeln!(s, "vip{v:02} = \"secret-{v}\"");
     }
@@ -53,9 +57,18 @@ fn write_day(dir: &Path, nodes: usize, vips: usize, hours: u64) -> std::path::Pa
         // A different node each time, a different fault in turn.
         let node = format!("n{:02}", (minute * 7) % nodes as u64 + 1);
         let (fault, undo) = match minute % 5 {
-            0 => ("action = \"crash\"".to_string(), "action = \"boot\"".to_string()),
-            1 => ("action = \"link_down\"".into(), "action = \"link_up\"".into()),
-            2 => ("action = \"maintenance_on\"".into(), "action = \"maintenance_off\"".into()),
+            0 => (
+                "action = \"crash\"".to_string(),
+                "action = \"boot\"".to_string(),
+            ),
+            1 => (
+                "action = \"link_down\"".into(),
+                "action = \"link_up\"".into(),
+            ),
+            2 => (
+                "action = \"maintenance_on\"".into(),
+                "action = \"maintenance_off\"".into(),
+            ),
             3 => (
                 "action = \"loss\"\npercent = 10".into(),
                 "action = \"loss\"\npercent = 0".into(),
@@ -98,7 +111,13 @@ fn day() {
     let dir = tempfile::tempdir().unwrap();
     let path = write_day(dir.path(), 16, 64, hours);
     let sc = sim::scenario::load(&path).unwrap_or_else(|d| {
-        panic!("{}", d.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))
+        panic!(
+            "{}",
+            d.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n")
+        )
     });
     let faults = sc.events.iter().filter(|e| e.action.is_fault()).count();
     let t = Instant::now();

@@ -51,7 +51,8 @@ pub fn run(_global: &GlobalOpts, args: &SimulateArgs, out: &mut dyn Write) -> Re
         None => None,
     };
     let sink = pcap.as_mut().map(|p| p as &mut dyn FrameSink);
-    let report = sim::run(&scenario, sink).map_err(|e| CliError::Failed(format!("simulation failed: {e}")))?;
+    let report = sim::run(&scenario, sink)
+        .map_err(|e| CliError::Failed(format!("simulation failed: {e}")))?;
     if let Some(p) = pcap {
         p.finish()
             .map_err(|e| CliError::Failed(format!("the capture is incomplete: {e}")))?;

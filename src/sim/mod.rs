@@ -26,13 +26,15 @@
 //! (`lan = "em0"`), or of its own name when unmapped.
 //!
 //! **Clients** send requests to every address of every VIP at a fixed rate
-//! (`[clients] rate`, each address with its own phase from the seed). The
-//! switches and the clients' ARP/neighbour caches send a request for a VIP
-//! address to the node whose gratuitous ARP (IPv4) or unsolicited NA (IPv6)
-//! for it was last seen on the segment; the request is answered iff that
-//! node is up, its interface's link is up and it is MASTER of the vhid.
-//! Requests are counted analytically over the intervals during which an
-//! address is not answered, not simulated one by one.
+//! (`[clients] rate`, each address with its own phase from the seed). Their
+//! ARP and neighbour caches map a VIP to its virtual MAC
+//! `00:00:5e:00:01:<vhid>` (what the gratuitous ARP and unsolicited NA of a
+//! takeover announce, and what the MASTER answers), and the switch sends
+//! that MAC to the port where it last saw it as a source address: the
+//! MASTER's advertisements and neighbour advertisements carry it. A request
+//! is answered iff the node on that port is up, its interface's link is up
+//! and it is MASTER of the vhid. Requests are counted analytically over the
+//! intervals during which a VIP is not answered, not simulated one by one.
 
 pub mod report;
 pub mod scenario;
@@ -53,14 +55,14 @@ use crate::kernel::emulated::{
 use crate::kernel::freebsd::FreeBsdKernel;
 use crate::kernel::{Errno, Kernel};
 use crate::model::{CarpState, DemotionDelta, Key};
-use crate::wire::{self, PcapSink};
+use crate::wire::PcapSink;
 
 pub use report::{Report, Requirements};
 pub use scenario::{Action, Scenario};
 
 use report::{
-    DemotionChange, DualMaster, EventRecord, FailoverVerdict, Held, LoadVerdict, NodeReport,
-    NodeStats, Outage, RebalanceVerdict, Transition, VipReport, UNNOTICED_MAX_S,
+    DemotionChange, DualMaster, EventRecord, FailoverVerdict, Held, LoadVerdict, Name, NodeReport,
+    NodeStats, Outage, RebalanceVerdict, Transition, UNNOTICED_MAX_S, VipReport,
 };
 
 /// Where the frames of the segment go (the `--pcap` capture).
@@ -134,6 +136,7 @@ struct InFlight {
 
 struct IfRt {
     name: String,
+    label: Name,
     ifindex: u16,
     segment: usize,
     link_up: bool,
@@ -143,6 +146,8 @@ type Kern = FreeBsdKernel<EmulatedHost>;
 
 struct NodeRt {
     name: String,
+    /// The same, shared by the records that name it.
+    label: Name,
     spec: HostSpec,
     lladdrs: Vec<(String, [u8; 6])>,
     kernel: Option<Kern>,
@@ -168,27 +173,32 @@ impl NodeRt {
 }
 
 struct VipRt {
-    name: String,
+    name: Name,
     vhid: u8,
     advbase: u8,
     addrs: Vec<IpAddr>,
+    /// The segments of its members' interfaces.
+    segment: Vec<usize>,
     /// Per node: the real interface it uses for this VIP, if it takes part.
     member_if: Vec<Option<usize>>,
     /// Per node: the vhid's state there.
     state: Vec<CarpState>,
-    /// Per address: the node its last announcement came from.
-    owner: Vec<Option<usize>>,
-    served: Vec<bool>,
-    unserved_since: Vec<Option<u64>>,
+    /// The node behind the switch port where the virtual MAC was last
+    /// seen as a source.
+    port: Option<usize>,
+    served: bool,
+    unserved_since: Option<u64>,
+    /// Per address: the clients' phase, µs.
     phase: Vec<f64>,
     first_served: Option<u64>,
-    /// Open outage: (start, lost so far).
-    outage: Option<(u64, u64)>,
+    /// Closed outages: (start, end, requests lost).
     outages: Vec<(u64, u64, u64)>,
     dual: Option<(u64, Vec<usize>)>,
     duals: Vec<(u64, u64, Vec<usize>)>,
     /// Per node: MASTER since.
     held_since: Vec<Option<u64>>,
+    /// The nodes MASTER of it (up), as last evaluated.
+    masters: Vec<usize>,
     /// When the set of masters or the answering last changed.
     last_change: u64,
 }
@@ -201,8 +211,10 @@ struct Sim<'a, 's> {
     free: Vec<u32>,
     nodes: Vec<NodeRt>,
     vips: Vec<VipRt>,
-    /// (node, real interface, vhid) -> VIP.
-    vip_of: HashMap<(usize, String, u8), usize>,
+    /// (node, interface index, vhid) -> VIP.
+    vip_of: HashMap<(usize, u16, u8), usize>,
+    /// segment × 256 + vhid -> the VIPs there.
+    vips_at: Vec<Vec<usize>>,
     /// segment × 256 + vhid -> receivers (node, ifindex).
     receivers: Vec<Rc<[(usize, u16)]>>,
     segments: usize,
@@ -215,7 +227,7 @@ struct Sim<'a, 's> {
     out: LiveOutput,
     dirty: Vec<usize>,
     is_dirty: Vec<bool>,
-    transitions: Vec<Transition>,
+    transitions: report::Log<Transition>,
     demotions: Vec<DemotionChange>,
     events: Vec<EventRecord>,
     frames: u64,
@@ -264,6 +276,7 @@ impl<'a, 's> Sim<'a, 's> {
                 lladdrs.push((ifname.clone(), mac));
                 ifaces.push(IfRt {
                     name: ifname.clone(),
+                    label: Name::new(ifname),
                     // lo0 is 1; the interfaces follow in order (HostState::new).
                     ifindex: u16::try_from(i + 2).unwrap_or(u16::MAX),
                     segment,
@@ -272,6 +285,7 @@ impl<'a, 's> Sim<'a, 's> {
             }
             nodes.push(NodeRt {
                 name: n.name.clone(),
+                label: Name::new(&n.name),
                 spec: HostSpec {
                     flavor: sc.flavor,
                     interfaces: n
@@ -313,33 +327,49 @@ impl<'a, 's> Sim<'a, 's> {
                     if !v.takes_part(&n.name) {
                         return None;
                     }
-                    let real = cfg.node(&n.name)?.real_interface(&v.interface).to_string();
+                    let real = cfg.node(&n.name)?.real_interface(&v.interface);
                     let pos = n.ifaces.iter().position(|i| i.name == real)?;
-                    vip_of.insert((ni, real, v.vhid.get()), vi);
+                    vip_of.insert((ni, n.ifaces[pos].ifindex, v.vhid.get()), vi);
                     Some(pos)
                 })
                 .collect();
+            // The segments its members' interfaces are on (normally one:
+            // the VIP's logical interface).
+            let mut segment: Vec<usize> = member_if
+                .iter()
+                .enumerate()
+                .filter_map(|(ni, pos)| pos.map(|p| nodes[ni].ifaces[p].segment))
+                .collect();
+            segment.sort_unstable();
+            segment.dedup();
             let addrs: Vec<IpAddr> = v.addresses.iter().map(|a| a.addr()).collect();
             let n = nodes.len();
             vips.push(VipRt {
-                name: v.name.clone(),
+                name: Name::new(&v.name),
                 vhid: v.vhid.get(),
                 advbase: v.advbase.get(),
                 phase: addrs.iter().map(|_| rng.next_f64() * period).collect(),
-                served: vec![false; addrs.len()],
-                unserved_since: vec![None; addrs.len()],
-                owner: vec![None; addrs.len()],
                 addrs,
+                segment,
                 member_if,
                 state: vec![CarpState::Init; n],
+                port: None,
+                served: false,
+                unserved_since: None,
                 first_served: None,
-                outage: None,
                 outages: Vec::new(),
                 dual: None,
                 duals: Vec::new(),
                 held_since: vec![None; n],
+                masters: Vec::new(),
                 last_change: 0,
             });
+        }
+        let mut vips_at = vec![Vec::new(); segments.len() * 256];
+        for (vi, v) in vips.iter().enumerate() {
+            for &seg in &v.segment {
+                vips_at[seg * 256 + usize::from(v.vhid)].push(vi);
+            }
         }
         let nvips = vips.len();
         let nnodes = nodes.len();
@@ -353,6 +383,7 @@ impl<'a, 's> Sim<'a, 's> {
             nodes,
             vips,
             vip_of,
+            vips_at,
             receivers: Vec::new(),
             segments: nsegments,
             receivers_dirty: true,
@@ -364,7 +395,7 @@ impl<'a, 's> Sim<'a, 's> {
             out: LiveOutput::default(),
             dirty: Vec::new(),
             is_dirty: vec![false; nvips],
-            transitions: Vec::new(),
+            transitions: report::Log::default(),
             demotions: Vec::new(),
             events: Vec::new(),
             frames: 0,
@@ -407,7 +438,9 @@ impl<'a, 's> Sim<'a, 's> {
                     {
                         live.set_now(e.at);
                         live.wake(ifindex, vhid);
-                        self.drain(node as usize)?;
+                        if !only_wakes(live, &mut self.queue, node, incarnation) {
+                            self.drain(node as usize)?;
+                        }
                     }
                 }
                 Kind::Deliver(slot) => self.deliver(slot)?,
@@ -527,8 +560,8 @@ impl<'a, 's> Sim<'a, 's> {
                     v.addresses = a.clone();
                 }
             }
-            let changes = apply::plan_changes(kernel, &desired)
-                .map_err(|e| format!("apply: {e}"))?;
+            let changes =
+                apply::plan_changes(kernel, &desired).map_err(|e| format!("apply: {e}"))?;
             apply::execute(kernel, &desired, &changes).map_err(|e| format!("apply: {e}"))
         });
         result.map_err(|what| self.node_err(node, what))?;
@@ -575,16 +608,22 @@ impl<'a, 's> Sim<'a, 's> {
                     to,
                     reason,
                 } => {
-                    let vip = self.vip_of.get(&(node, ifname.clone(), vhid)).copied();
+                    let n = &self.nodes[node];
+                    let (ifindex, interface) = n
+                        .ifaces
+                        .iter()
+                        .find(|i| i.name == ifname)
+                        .map_or((0, Name::new(&ifname)), |i| (i.ifindex, i.label.clone()));
+                    let vip = self.vip_of.get(&(node, ifindex, vhid)).copied();
                     self.transitions.push(Transition {
                         time: to_s(self.now),
-                        node: self.nodes[node].name.clone(),
+                        node: n.label.clone(),
                         vhid,
-                        interface: ifname,
+                        interface,
                         vip: vip.map(|v| self.vips[v].name.clone()),
-                        from: from.to_string(),
-                        to: to.to_string(),
-                        reason: reason.to_string(),
+                        from,
+                        to,
+                        reason,
                     });
                     if let Some(v) = vip {
                         self.set_state(v, node, to);
@@ -596,7 +635,7 @@ impl<'a, 's> Sim<'a, 's> {
                     reason,
                 } => self.demotions.push(DemotionChange {
                     time: to_s(self.now),
-                    node: self.nodes[node].name.clone(),
+                    node: self.nodes[node].label.clone(),
                     delta,
                     total,
                     reason: reason.into_owned(),
@@ -615,12 +654,22 @@ impl<'a, 's> Sim<'a, 's> {
     }
 
     /// A frame leaves `node`: captured, and put on the segment.
-    fn send(&mut self, node: usize, ifindex: u16, vhid: u8, bytes: Vec<u8>) -> Result<(), SimError> {
+    fn send(
+        &mut self,
+        node: usize,
+        ifindex: u16,
+        vhid: u8,
+        bytes: Vec<u8>,
+    ) -> Result<(), SimError> {
         self.frames += 1;
         if let Some(sink) = self.sink.as_mut() {
             sink.frame(self.now, &bytes).map_err(SimError::Capture)?;
         }
-        let Some(ifc) = self.nodes[node].ifaces.iter().find(|i| i.ifindex == ifindex) else {
+        let Some(ifc) = self.nodes[node]
+            .ifaces
+            .iter()
+            .find(|i| i.ifindex == ifindex)
+        else {
             return Ok(());
         };
         let kind = match classify(&bytes) {
@@ -654,7 +703,8 @@ impl<'a, 's> Sim<'a, 's> {
         }
         let mut lists: Vec<Vec<(usize, u16)>> = vec![Vec::new(); self.segments * 256];
         for (ni, n) in self.nodes.iter_mut().enumerate() {
-            let ifaces: Vec<(u16, usize)> = n.ifaces.iter().map(|i| (i.ifindex, i.segment)).collect();
+            let ifaces: Vec<(u16, usize)> =
+                n.ifaces.iter().map(|i| (i.ifindex, i.segment)).collect();
             if let Some(live) = live(&mut n.kernel) {
                 for v in live.vhids() {
                     if let Some(&(_, seg)) = ifaces.iter().find(|(ix, _)| *ix == v.ifindex) {
@@ -672,11 +722,9 @@ impl<'a, 's> Sim<'a, 's> {
             return Ok(());
         };
         self.free.push(slot);
+        self.learn(f.from, f.segment, &f.bytes);
         match f.kind {
-            FrameKind::Announce => {
-                self.announce(f.from, &f.bytes);
-                Ok(())
-            }
+            FrameKind::Announce => Ok(()),
             FrameKind::Advert => {
                 self.rebuild_receivers();
                 let Some(list) = self.receivers.get(f.segment * 256 + usize::from(f.vhid)) else {
@@ -702,10 +750,12 @@ impl<'a, 's> Sim<'a, 's> {
                         continue;
                     }
                     let now = self.now;
-                    if let Some(live) = live(&mut self.nodes[to].kernel) {
+                    let n = &mut self.nodes[to];
+                    let incarnation = n.incarnation;
+                    if let Some(live) = live(&mut n.kernel) {
                         live.set_now(now);
                         live.receive_inbound(ifindex, &inbound);
-                        if live.has_output() {
+                        if !only_wakes(live, &mut self.queue, to as u32, incarnation) {
                             self.drain(to)?;
                         }
                     }
@@ -715,15 +765,22 @@ impl<'a, 's> Sim<'a, 's> {
         }
     }
 
-    /// A gratuitous ARP or unsolicited NA reaches the clients: requests for
-    /// that address now go to the node that sent it.
-    fn announce(&mut self, from: usize, bytes: &[u8]) {
-        let Some(addr) = announced(bytes) else {
+    /// The switch learns the frame's source MAC on the sender's port: a
+    /// virtual MAC (`00:00:5e:00:01:<vhid>`, the source of the MASTER's
+    /// advertisements and neighbour advertisements) moves the vhid's VIPs
+    /// on that segment to the sender.
+    fn learn(&mut self, from: usize, segment: usize, bytes: &[u8]) {
+        let Some(src) = bytes.get(6..12) else {
             return;
         };
-        for v in 0..self.vips.len() {
-            if let Some(j) = self.vips[v].addrs.iter().position(|a| *a == addr) {
-                self.vips[v].owner[j] = Some(from);
+        if src[..5] != carpctl_sys::CARP_MAC_PREFIX {
+            return;
+        }
+        let at = segment * 256 + usize::from(src[5]);
+        for i in 0..self.vips_at.get(at).map_or(0, Vec::len) {
+            let v = self.vips_at[at][i];
+            if self.vips[v].port != Some(from) {
+                self.vips[v].port = Some(from);
                 self.mark(v);
             }
         }
@@ -775,50 +832,44 @@ impl<'a, 's> Sim<'a, 's> {
         let period = 1e6 / self.sc.clients.rate;
         let nodes = &self.nodes;
         let vip = &mut self.vips[v];
-        let mut changed = false;
-        for j in 0..vip.addrs.len() {
-            let served = vip.owner[j].is_some_and(|o| {
-                nodes[o].up()
-                    && vip.state[o] == CarpState::Master
-                    && vip.member_if[o].is_some_and(|i| nodes[o].ifaces[i].link_up)
-            });
-            if served == vip.served[j] {
-                continue;
-            }
-            changed = true;
-            vip.served[j] = served;
+        let served = vip.port.is_some_and(|o| {
+            nodes[o].up()
+                && vip.state[o] == CarpState::Master
+                && vip.member_if[o].is_some_and(|i| nodes[o].ifaces[i].link_up)
+        });
+        if served != vip.served {
+            vip.served = served;
+            vip.last_change = now;
             if served {
-                if let Some(since) = vip.unserved_since[j].take() {
-                    let lost = requests_between(start, vip.phase[j], period, since, now);
-                    if let Some((_, l)) = vip.outage.as_mut() {
-                        *l += lost;
+                if vip.first_served.is_none() {
+                    vip.first_served = Some(now);
+                }
+                if let Some(since) = vip.unserved_since.take() {
+                    let lost = vip
+                        .phase
+                        .iter()
+                        .map(|&ph| requests_between(start, ph, period, since, now))
+                        .sum();
+                    if now > since {
+                        vip.outages.push((since, now, lost));
                     }
                 }
             } else if vip.first_served.is_some() {
-                vip.unserved_since[j] = Some(now);
+                vip.unserved_since = Some(now);
             }
         }
-        let all = vip.served.iter().all(|s| *s);
-        if vip.first_served.is_none() {
-            if all {
-                vip.first_served = Some(now);
-            }
-        } else {
-            let any_out = vip.served.iter().any(|s| !*s);
-            match (&vip.outage, any_out) {
-                (None, true) => vip.outage = Some((now, 0)),
-                (Some((s, l)), false) => {
-                    if now > *s {
-                        vip.outages.push((*s, now, *l));
-                    }
-                    vip.outage = None;
-                }
-                _ => {}
-            }
+        let is_master = |n: &usize| vip.state[*n] == CarpState::Master && nodes[*n].up();
+        if !vip
+            .masters
+            .iter()
+            .copied()
+            .eq((0..vip.state.len()).filter(is_master))
+        {
+            let masters = (0..vip.state.len()).filter(is_master).collect();
+            vip.masters = masters;
+            vip.last_change = now;
         }
-        let masters: Vec<usize> = (0..vip.state.len())
-            .filter(|&n| vip.state[n] == CarpState::Master && nodes[n].up())
-            .collect();
+        let masters = &vip.masters;
         match (&vip.dual, masters.len() > 1) {
             (None, true) => vip.dual = Some((now, masters.clone())),
             (Some((s, who)), false) => {
@@ -829,8 +880,6 @@ impl<'a, 's> Sim<'a, 's> {
             }
             _ => {}
         }
-        let _ = changed;
-        vip.last_change = now;
     }
 
     /// The layout now: per VIP the nodes that are MASTER, and whether it
@@ -845,7 +894,7 @@ impl<'a, 's> Sim<'a, 's> {
                     .collect()
             })
             .collect();
-        let served = self.vips.iter().map(|v| v.served.iter().all(|s| *s)).collect();
+        let served = self.vips.iter().map(|v| v.served).collect();
         self.steady = Some((self.now, layout, served));
     }
 
@@ -874,7 +923,10 @@ impl<'a, 's> Sim<'a, 's> {
             Action::Loss { node, fraction } => format!(
                 "{}% {}",
                 fraction * 100.0,
-                node.map_or("on the segment".to_string(), |n| format!("to and from {}", name(n)))
+                node.map_or("on the segment".to_string(), |n| format!(
+                    "to and from {}",
+                    name(n)
+                ))
             ),
             Action::Maintenance { node, .. } => name(*node),
             Action::Check {
@@ -892,7 +944,11 @@ impl<'a, 's> Sim<'a, 's> {
             } => format!(
                 "{} vip {vip}: {}",
                 name(*node),
-                addresses.iter().map(ToString::to_string).collect::<Vec<_>>().join(" ")
+                addresses
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(" ")
             ),
             Action::Preempt { node, on } => format!(
                 "{} {}",
@@ -924,7 +980,11 @@ impl<'a, 's> Sim<'a, 's> {
                     .map(|i| i.name.clone())
                     .collect();
                 for ifname in names {
-                    if let Some(i) = self.nodes[node].ifaces.iter_mut().find(|i| i.name == ifname) {
+                    if let Some(i) = self.nodes[node]
+                        .ifaces
+                        .iter_mut()
+                        .find(|i| i.name == ifname)
+                    {
                         i.link_up = up;
                     }
                     let now = self.now;
@@ -1042,38 +1102,25 @@ impl<'a, 's> Sim<'a, 's> {
                 });
                 lost_total += l;
             }
-            match (v.first_served, v.outage) {
-                (None, _) => {
-                    let lost: u64 = v
-                        .phase
-                        .iter()
-                        .map(|&ph| requests_between(start, ph, period, start, end))
-                        .sum();
-                    outages.push(Outage {
-                        start: to_s(start),
-                        end: to_s(end),
-                        lost,
-                        ongoing: true,
-                    });
-                    lost_total += lost;
-                }
-                (Some(_), Some((s, mut l))) => {
-                    for j in 0..v.addrs.len() {
-                        if let Some(since) = v.unserved_since[j] {
-                            l += requests_between(start, v.phase[j], period, since, end);
-                        }
-                    }
-                    if end > s {
-                        outages.push(Outage {
-                            start: to_s(s),
-                            end: to_s(end),
-                            lost: l,
-                            ongoing: true,
-                        });
-                    }
-                    lost_total += l;
-                }
-                _ => {}
+            let open = match v.first_served {
+                None => Some(start),
+                Some(_) => v.unserved_since,
+            };
+            if let Some(since) = open
+                && end > since
+            {
+                let lost: u64 = v
+                    .phase
+                    .iter()
+                    .map(|&ph| requests_between(start, ph, period, since, end))
+                    .sum();
+                outages.push(Outage {
+                    start: to_s(since),
+                    end: to_s(end),
+                    lost,
+                    ongoing: true,
+                });
+                lost_total += lost;
             }
             // Only what clients could see: from their start.
             outages.retain_mut(|o| {
@@ -1125,7 +1172,7 @@ impl<'a, 's> Sim<'a, 's> {
                 }
             }
             vips.push(VipReport {
-                name: v.name.clone(),
+                name: v.name.to_string(),
                 vhid: v.vhid,
                 addresses: v.addrs.iter().map(ToString::to_string).collect(),
                 first_served: v.first_served.map(to_s),
@@ -1188,7 +1235,7 @@ impl<'a, 's> Sim<'a, 's> {
         let mut unsettled = Vec::new();
         for (v, masters) in layout.iter().enumerate() {
             if masters.len() != 1 || !served.get(v).copied().unwrap_or(false) {
-                unsettled.push(self.vips[v].name.clone());
+                unsettled.push(self.vips[v].name.to_string());
             }
             for &node in masters {
                 counts[node] += 1;
@@ -1212,8 +1259,13 @@ impl<'a, 's> Sim<'a, 's> {
             .collect::<Vec<_>>()
             .join(", ");
         let when = format!("at {:.3} s (before the first fault)", to_s(at));
+        let bounds = if min == max {
+            format!("{min}")
+        } else {
+            format!("{min} or {max}")
+        };
         let detail = if met {
-            format!("{when} every node masters {min}-{max} of the {m} VIPs: {shares}")
+            format!("{when} every node masters {bounds} of the {m} VIPs: {shares}")
         } else if !unsettled.is_empty() {
             format!(
                 "{when} not every VIP had exactly one answering MASTER ({}); VIPs per node: {shares}",
@@ -1221,7 +1273,7 @@ impl<'a, 's> Sim<'a, 's> {
             )
         } else {
             format!(
-                "{when} a node masters outside {min}-{max} of the {m} VIPs ({}): {shares}",
+                "{when} a node does not master {bounds} of the {m} VIPs ({}): {shares}",
                 out_of_bounds.join(", ")
             )
         };
@@ -1266,13 +1318,15 @@ impl<'a, 's> Sim<'a, 's> {
             .fold(1.0, f64::max);
         let met = never.is_empty() && longest < UNNOTICED_MAX_S && longest_dual < dual_limit;
         let mut detail = format!(
-            "{outages} outage{}, the longest {longest:.3} s{} (limit: shorter than {UNNOTICED_MAX_S} s); \
-             {lost} of {requests} requests lost; longest dual master {longest_dual:.3} s (limit: \
-             shorter than {dual_limit} s)",
+            "{outages} outage{}, the longest {} s{} (limit: shorter than {UNNOTICED_MAX_S} s); \
+             {lost} of {requests} requests lost; longest dual master {} s (limit: shorter than \
+             {dual_limit} s)",
             if outages == 1 { "" } else { "s" },
+            report::dur(longest),
             longest_vip
                 .as_ref()
                 .map_or(String::new(), |v| format!(" ({v})")),
+            report::dur(longest_dual),
         );
         if !never.is_empty() {
             detail.push_str(&format!("; never answered: {}", never.join(", ")));
@@ -1356,15 +1410,15 @@ impl<'a, 's> Sim<'a, 's> {
                 .filter(|&n| vip.state[n] == CarpState::Master && self.nodes[n].up())
                 .collect();
             let ok = match &exp {
-                Some(e) => masters.len() == 1 && e.contains(&masters[0]) && vip.served.iter().all(|s| *s),
+                Some(e) => masters.len() == 1 && e.contains(&masters[0]) && vip.served,
                 None => false,
             };
             settled = settled.max(vip.last_change);
             if !ok || vip.last_change > last_event + bound {
-                wrong.push(vip.name.clone());
+                wrong.push(vip.name.to_string());
             }
             expected.push((
-                vip.name.clone(),
+                vip.name.to_string(),
                 exp.and_then(|e| e.first().map(|&n| self.nodes[n].name.clone())),
             ));
         }
@@ -1410,6 +1464,33 @@ impl<'a, 's> Sim<'a, 's> {
             detail,
         }
     }
+}
+
+/// The common case after a kernel call, handled without [`Sim::drain`]:
+/// the kernel only asked for wake-ups (or did nothing). Returns false when
+/// there is more to take.
+fn only_wakes(
+    live: &mut Live,
+    queue: &mut sched::Queue<Kind>,
+    node: u32,
+    incarnation: u32,
+) -> bool {
+    let out = live.output_mut();
+    if !out.frames.is_empty() || !out.events.is_empty() {
+        return false;
+    }
+    for (ifindex, vhid, at) in out.wakes.drain(..) {
+        queue.push(
+            at,
+            Kind::Timer {
+                node,
+                incarnation,
+                ifindex,
+                vhid,
+            },
+        );
+    }
+    true
 }
 
 /// The live host of a node that is up.
@@ -1461,19 +1542,6 @@ fn classify(bytes: &[u8]) -> Option<FrameKind> {
     }
 }
 
-/// The address a gratuitous ARP or unsolicited NA announces.
-fn announced(bytes: &[u8]) -> Option<IpAddr> {
-    let f = wire::decode_frame(bytes).ok()?;
-    match f.payload {
-        wire::Payload::Arp(a) if a.is_gratuitous() => Some(IpAddr::V4(a.sender_ip)),
-        wire::Payload::Ip(ip) => wire::NeighborAdvert::parse(&ip)
-            .ok()
-            .filter(|na| na.override_flag)
-            .map(|na| IpAddr::V6(na.target)),
-        _ => None,
-    }
-}
-
 /// What `apply` manages, from the resolved desired state (as `carpctl
 /// apply` builds it).
 fn to_apply(d: &config::Desired) -> apply::Desired {
@@ -1495,3 +1563,5 @@ fn to_apply(d: &config::Desired) -> apply::Desired {
     }
 }
 
+#[cfg(test)]
+mod tests;

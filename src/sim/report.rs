@@ -7,9 +7,13 @@
 //! `vips[].dual_master[].start/end` and `transitions[].time/node/vhid/from/
 //! to/reason` (times in seconds) are kept; everything else is extra.
 
-use std::fmt::Write as _;
+use std::fmt::{self, Write as _};
+use std::ops::Deref;
+use std::rc::Rc;
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
+
+use crate::model::CarpState;
 
 /// The longest outage a client does not notice, in seconds: see
 /// [`UNNOTICED_MAX_S`]'s use in carpctl(8), "simulate".
@@ -22,6 +26,107 @@ use serde::Serialize;
 /// retransmit for minutes (RTO ≥ 200-230 ms, up to 12-15 retries) and
 /// survive it without a reset.
 pub const UNNOTICED_MAX_S: f64 = 7.0;
+
+/// A name (node, interface, VIP) shared by the many records that carry it:
+/// a day of simulation logs a million transitions, each naming its node.
+/// Serializes as a plain string.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Name(Rc<str>);
+
+impl Name {
+    pub fn new(s: &str) -> Self {
+        Name(Rc::from(s))
+    }
+}
+
+impl Deref for Name {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Name {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(&self.0)
+    }
+}
+
+impl PartialEq<&str> for Name {
+    fn eq(&self, o: &&str) -> bool {
+        &*self.0 == *o
+    }
+}
+
+impl Serialize for Name {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+/// An append-only list kept in fixed-size chunks: a day of simulation
+/// logs a million transitions, and one growing vector would copy them over
+/// and over. Serializes as a plain array.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Log<T> {
+    chunks: Vec<Vec<T>>,
+    len: usize,
+}
+
+const LOG_CHUNK: usize = 8192;
+
+impl<T> Default for Log<T> {
+    fn default() -> Self {
+        Log {
+            chunks: Vec::new(),
+            len: 0,
+        }
+    }
+}
+
+impl<T> Log<T> {
+    pub fn push(&mut self, x: T) {
+        match self.chunks.last_mut() {
+            Some(c) if c.len() < LOG_CHUNK => c.push(x),
+            _ => {
+                let mut c = Vec::with_capacity(LOG_CHUNK);
+                c.push(x);
+                self.chunks.push(c);
+            }
+        }
+        self.len += 1;
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &T> {
+        self.chunks.iter().flatten()
+    }
+
+    pub fn last(&self) -> Option<&T> {
+        self.chunks.last().and_then(|c| c.last())
+    }
+}
+
+impl<'a, T> IntoIterator for &'a Log<T> {
+    type Item = &'a T;
+    type IntoIter = std::iter::Flatten<std::slice::Iter<'a, Vec<T>>>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.chunks.iter().flatten()
+    }
+}
+
+impl<T: Serialize> Serialize for Log<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
+    }
+}
 
 /// The three requirements, as the JSON contract names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -92,7 +197,7 @@ pub struct VipReport {
 /// A node's tenure as MASTER of a VIP.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Held {
-    pub vip: String,
+    pub vip: Name,
     pub start: f64,
     pub end: f64,
     pub ongoing: bool,
@@ -128,21 +233,22 @@ pub struct NodeReport {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Transition {
     pub time: f64,
-    pub node: String,
+    pub node: Name,
     pub vhid: u8,
-    pub interface: String,
+    pub interface: Name,
     /// The VIP of the cluster file it belongs to.
-    pub vip: Option<String>,
-    pub from: String,
-    pub to: String,
-    pub reason: String,
+    pub vip: Option<Name>,
+    pub from: CarpState,
+    pub to: CarpState,
+    /// FreeBSD's reason string (`carp_set_state()`, reference §13.5).
+    pub reason: &'static str,
 }
 
 /// A change of `net.inet.carp.demotion` on a node.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DemotionChange {
     pub time: f64,
-    pub node: String,
+    pub node: Name,
     pub delta: i32,
     pub total: i32,
     pub reason: String,
@@ -228,7 +334,7 @@ pub struct Report {
     pub verdicts: Verdicts,
     pub vips: Vec<VipReport>,
     pub nodes: Vec<NodeReport>,
-    pub transitions: Vec<Transition>,
+    pub transitions: Log<Transition>,
     pub demotions: Vec<DemotionChange>,
     pub events: Vec<EventRecord>,
     /// Frames put on the segment (advertisements, ARP, NA).
@@ -238,6 +344,19 @@ pub struct Report {
 fn secs(t: f64) -> String {
     format!("{t:.3}")
 }
+
+/// A duration: milliseconds show, and shorter ones keep their µs.
+pub(crate) fn dur(t: f64) -> String {
+    if t < 0.001 {
+        format!("{t:.6}")
+    } else {
+        format!("{t:.3}")
+    }
+}
+
+/// Intervals shorter than this are summarized in the human report (the
+/// JSON lists them all).
+const TINY_S: f64 = 0.001;
 
 fn yes(b: bool) -> &'static str {
     if b { "met" } else { "NOT met" }
@@ -279,8 +398,8 @@ impl Report {
                 t.node,
                 format!("{}@{}", t.vhid, t.interface),
                 t.vip.as_deref().unwrap_or("-"),
-                t.from,
-                t.to,
+                t.from.as_str(),
+                t.to.as_str(),
                 t.reason
             );
         }
@@ -298,26 +417,52 @@ impl Report {
                 v.requests,
                 v.lost
             );
+            let tiny = |start: f64, end: f64| end - start < TINY_S;
+            let mut hidden = 0;
             for x in &v.outages {
+                if tiny(x.start, x.end) && x.lost == 0 {
+                    hidden += 1;
+                    continue;
+                }
                 let _ = writeln!(
                     o,
                     "    outage       {} - {} ({} s, {} requests lost){}",
                     secs(x.start),
                     secs(x.end),
-                    secs(x.end - x.start),
+                    dur(x.end - x.start),
                     x.lost,
                     if x.ongoing { ", still at the end" } else { "" }
                 );
             }
+            if hidden > 0 {
+                let _ = writeln!(
+                    o,
+                    "    (and {hidden} outage{} shorter than 1 ms that no request fell into)",
+                    if hidden == 1 { "" } else { "s" }
+                );
+            }
+            let mut hidden = 0;
             for x in &v.dual_master {
+                if tiny(x.start, x.end) {
+                    hidden += 1;
+                    continue;
+                }
                 let _ = writeln!(
                     o,
                     "    dual master  {} - {} ({} s: {}){}",
                     secs(x.start),
                     secs(x.end),
-                    secs(x.end - x.start),
+                    dur(x.end - x.start),
                     x.nodes.join(", "),
                     if x.ongoing { ", still at the end" } else { "" }
+                );
+            }
+            if hidden > 0 {
+                let _ = writeln!(
+                    o,
+                    "    (and {hidden} dual master{} shorter than 1 ms: a takeover crossing \
+                     the old master's step-down on the wire)",
+                    if hidden == 1 { "" } else { "s" }
                 );
             }
         }

@@ -40,7 +40,7 @@ use zeroize::Zeroize;
 use crate::config::{self, Config, Diagnostic, Pos};
 use crate::kernel::Errno;
 use crate::kernel::emulated::Flavor;
-use crate::model::{Interface, IfAddress, Key};
+use crate::model::{IfAddress, Interface, Key};
 
 /// The longest scenario accepted: 31 days of virtual time.
 pub const MAX_DURATION_S: f64 = 31.0 * 86_400.0;
@@ -278,11 +278,14 @@ struct RawSegment {
     latency: Option<Spanned<Num>>,
 }
 
+/// A list of strings, each with its place.
+type SpannedList = Spanned<Vec<Spanned<String>>>;
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawNode {
     name: Option<Spanned<String>>,
-    interfaces: Option<Spanned<BTreeMap<String, Spanned<Vec<Spanned<String>>>>>>,
+    interfaces: Option<Spanned<BTreeMap<String, SpannedList>>>,
     up: Option<Spanned<bool>>,
 }
 
@@ -293,14 +296,14 @@ struct RawEvent {
     action: Option<Spanned<String>>,
     node: Option<Spanned<String>>,
     interface: Option<Spanned<String>>,
-    groups: Option<Spanned<Vec<Spanned<Vec<Spanned<String>>>>>>,
+    groups: Option<Spanned<Vec<SpannedList>>>,
     percent: Option<Spanned<Num>>,
     check: Option<Spanned<String>>,
     by: Option<Spanned<i64>>,
     vip: Option<Spanned<String>>,
     /// A raw value: see [`Raw::passwords`].
     password: Option<Spanned<toml::Value>>,
-    addresses: Option<Spanned<Vec<Spanned<String>>>>,
+    addresses: Option<SpannedList>,
     value: Option<Spanned<bool>>,
     errno: Option<Spanned<String>>,
 }
@@ -316,7 +319,9 @@ impl RawEvent {
                 }
             )*};
         }
-        key!(node, interface, groups, percent, check, by, vip, password, addresses, value, errno);
+        key!(
+            node, interface, groups, percent, check, by, vip, password, addresses, value, errno
+        );
         v
     }
 }
@@ -503,7 +508,11 @@ impl Cx<'_> {
                 })
             }
         };
-        let latency = match raw.segment.as_ref().and_then(|s| s.get_ref().latency.as_ref()) {
+        let latency = match raw
+            .segment
+            .as_ref()
+            .and_then(|s| s.get_ref().latency.as_ref())
+        {
             None => Some(DEFAULT_LATENCY_US),
             Some(l) => self.seconds(l, "segment.latency", 0.0, 1.0),
         };
@@ -519,7 +528,9 @@ impl Cx<'_> {
                     cluster_path.display()
                 );
                 let has_missing_key = d.iter().any(|d| {
-                    d.key.as_deref().is_some_and(|k| k.ends_with("password_file"))
+                    d.key
+                        .as_deref()
+                        .is_some_and(|k| k.ends_with("password_file"))
                 });
                 self.diags.extend(d);
                 let mut msg = format!("the cluster file has errors (see above; {names_file})");
@@ -595,7 +606,8 @@ impl Cx<'_> {
                     match a.get_ref().parse::<IpNet>() {
                         Ok(net) if all_addrs.insert(net.addr()) => nets.push(net),
                         Ok(net) => {
-                            let msg = format!("node \"{nm}\": address {} appears twice", net.addr());
+                            let msg =
+                                format!("node \"{nm}\": address {} appears twice", net.addr());
                             self.error(&a.span(), format!("{key}.interfaces.{ifname}"), msg);
                             ok = false;
                         }
@@ -616,7 +628,7 @@ impl Cx<'_> {
                 nodes.push(ScNode {
                     name: nm,
                     interfaces,
-                    up: n.up.map_or(true, |u| *u.get_ref()),
+                    up: n.up.is_none_or(|u| *u.get_ref()),
                 });
             }
         }
@@ -632,7 +644,8 @@ impl Cx<'_> {
         // Each node must be able to apply its part of the cluster file.
         for n in &nodes {
             if let Err(d) = config::desired_state(&config, &n.name, &n.kernel_interfaces()) {
-                self.diags.extend(d.into_iter().filter(Diagnostic::is_error));
+                self.diags
+                    .extend(d.into_iter().filter(Diagnostic::is_error));
             }
         }
 
@@ -646,7 +659,8 @@ impl Cx<'_> {
         let mut events = Vec::new();
         for (i, e) in raw.event.into_iter().enumerate() {
             let span = e.span();
-            if let Some(ev) = self.event(i, span, e.into_inner(), &index, &nodes, &config, duration) {
+            if let Some(ev) = self.event(i, span, e.into_inner(), &index, &nodes, &config, duration)
+            {
                 events.push(ev);
             }
         }
@@ -740,7 +754,11 @@ impl Cx<'_> {
         let key = format!("event[{i}]");
         let pos = Some(self.lines.pos(span.start));
         let Some(action) = &e.action else {
-            self.error(&span, format!("{key}.action"), format!("{key}: action is missing"));
+            self.error(
+                &span,
+                format!("{key}.action"),
+                format!("{key}: action is missing"),
+            );
             return None;
         };
         let name = action.get_ref().as_str();
@@ -756,7 +774,11 @@ impl Cx<'_> {
         let ctx = format!("{key} ({name})");
         let at = match &e.at {
             None => {
-                self.error(&span, format!("{key}.at"), format!("{ctx}: at is missing (seconds)"));
+                self.error(
+                    &span,
+                    format!("{key}.at"),
+                    format!("{ctx}: at is missing (seconds)"),
+                );
                 None
             }
             Some(a) => {
@@ -790,7 +812,11 @@ impl Cx<'_> {
         }
         for k in required {
             if !given.iter().any(|(g, _)| g == k) {
-                self.error(&span, format!("{key}.{k}"), format!("{ctx}: {k} is missing"));
+                self.error(
+                    &span,
+                    format!("{key}.{k}"),
+                    format!("{ctx}: {k} is missing"),
+                );
                 ok = false;
             }
         }
@@ -809,10 +835,16 @@ impl Cx<'_> {
             "link_down" | "link_up" => {
                 let node = need(node);
                 if let Some(ifn) = &e.interface
-                    && !nodes[node].interfaces.iter().any(|(n, _)| n == ifn.get_ref())
+                    && !nodes[node]
+                        .interfaces
+                        .iter()
+                        .any(|(n, _)| n == ifn.get_ref())
                 {
-                    let have: Vec<&str> =
-                        nodes[node].interfaces.iter().map(|(n, _)| n.as_str()).collect();
+                    let have: Vec<&str> = nodes[node]
+                        .interfaces
+                        .iter()
+                        .map(|(n, _)| n.as_str())
+                        .collect();
                     let msg = format!(
                         "{ctx}: node \"{}\" has no interface {} (it has {})",
                         nodes[node].name,
@@ -939,7 +971,11 @@ impl Cx<'_> {
                                 key: k,
                             },
                             Err(err) => {
-                                self.error(&span, format!("{key}.password"), format!("{ctx}: {err}"));
+                                self.error(
+                                    &span,
+                                    format!("{key}.password"),
+                                    format!("{ctx}: {err}"),
+                                );
                                 return None;
                             }
                         }
@@ -1043,8 +1079,7 @@ impl Cx<'_> {
     /// Crash and boot must alternate per node.
     fn sequence(&mut self, events: &[TimedEvent], nodes: &[ScNode]) {
         let mut up: Vec<Option<u64>> = nodes.iter().map(|n| n.up.then_some(0)).collect();
-        let mut down_since: Vec<Option<u64>> =
-            nodes.iter().map(|n| (!n.up).then_some(0)).collect();
+        let mut down_since: Vec<Option<u64>> = nodes.iter().map(|n| (!n.up).then_some(0)).collect();
         for e in events {
             let at = e.at as f64 / 1e6;
             let (node, going_up) = match &e.action {
@@ -1118,14 +1153,21 @@ fn load_cluster(
         }
     }
     // The "no password" warnings of the VIPs whose password we supplied.
-    cfg.warnings
-        .retain(|d| !(d.message.contains("no password") && names.iter().any(|(_, k)| d.key.as_deref() == Some(k.as_str()))));
+    cfg.warnings.retain(|d| {
+        !(d.message.contains("no password")
+            && names
+                .iter()
+                .any(|(_, k)| d.key.as_deref() == Some(k.as_str())))
+    });
     Ok(cfg)
 }
 
 /// Blank `password` and `password_file` in the `[[vip]]` entries named in
 /// `names`. Returns (VIP name, its key path `vip[i]`) for each one found.
-fn blank_passwords<'a>(text: &mut String, names: impl Iterator<Item = &'a str>) -> Vec<(String, String)> {
+fn blank_passwords<'a>(
+    text: &mut String,
+    names: impl Iterator<Item = &'a str>,
+) -> Vec<(String, String)> {
     let wanted: BTreeSet<&str> = names.collect();
     let mut spans: Vec<Range<usize>> = Vec::new();
     let mut found = Vec::new();
@@ -1142,10 +1184,12 @@ fn blank_passwords<'a>(text: &mut String, names: impl Iterator<Item = &'a str>) 
                 let toml::de::DeValue::Table(t) = entry.get_ref() else {
                     continue;
                 };
-                let name = t.iter().find_map(|(k, v)| match (k.get_ref().as_ref(), v.get_ref()) {
-                    ("name", toml::de::DeValue::String(s)) => Some(s.to_string()),
-                    _ => None,
-                });
+                let name = t
+                    .iter()
+                    .find_map(|(k, v)| match (k.get_ref().as_ref(), v.get_ref()) {
+                        ("name", toml::de::DeValue::String(s)) => Some(s.to_string()),
+                        _ => None,
+                    });
                 let Some(name) = name.filter(|n| wanted.contains(n.as_str())) else {
                     continue;
                 };

@@ -1,5 +1,6 @@
-//! The event queue: a calendar queue (Brown, CACM 1988) of 1 ms buckets
-//! over a window of [`WINDOW_MS`], with a binary heap for what lies beyond.
+//! The event queue: a calendar queue (Brown, CACM 1988) of 16 ms buckets
+//! over a window of [`BUCKETS`] buckets (8.2 s), with a binary heap for
+//! what lies beyond.
 //!
 //! Every entry carries `(at, seq)`: the time in µs and a sequence number
 //! given at insertion; [`Queue::pop`] always returns the smallest pair, so
@@ -11,9 +12,12 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-/// The calendar's window: 8192 buckets of 1 ms.
-pub const WINDOW_MS: u64 = 32;
-const BUCKET_US: u64 = 256_000;
+/// The calendar's window: 512 buckets of 16 ms, 8.192 s: every timer of
+/// a vhid with advbase ≤ 2 (master-down 3 × advbase + < 1 s) lands in it.
+/// Wider buckets than 1 ms keep fewer, warmer vectors; a bucket holds a
+/// few dozen entries, sorted when the clock reaches it.
+pub const BUCKETS: u64 = 512;
+const BUCKET_US: u64 = 16_000;
 
 /// One queued item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,12 +45,17 @@ impl<K: Eq> PartialOrd for Entry<K> {
 #[derive(Debug)]
 pub struct Queue<K> {
     buckets: Vec<Vec<Entry<K>>>,
-    /// The absolute bucket (ms) of the window's start: every entry in the
-    /// buckets is in `[cur, cur + WINDOW_MS)`.
+    /// The absolute bucket number (time / bucket width) of the window's start: every entry in the
+    /// buckets is in `[cur, cur + BUCKETS)`.
     cur: u64,
     in_window: usize,
+    /// Whether the current bucket is sorted, largest first (so that the
+    /// next entry is its last).
+    sorted: bool,
     later: BinaryHeap<Reverse<Entry<K>>>,
     seq: u64,
+    /// The time of the last entry popped.
+    last: u64,
 }
 
 impl<K: Copy + Eq> Default for Queue<K> {
@@ -58,11 +67,13 @@ impl<K: Copy + Eq> Default for Queue<K> {
 impl<K: Copy + Eq> Queue<K> {
     pub fn new() -> Self {
         Queue {
-            buckets: (0..WINDOW_MS).map(|_| Vec::new()).collect(),
+            buckets: (0..BUCKETS).map(|_| Vec::new()).collect(),
             cur: 0,
             in_window: 0,
+            sorted: false,
             later: BinaryHeap::new(),
             seq: 0,
+            last: 0,
         }
     }
 
@@ -78,7 +89,7 @@ impl<K: Copy + Eq> Queue<K> {
     /// earlier time is taken as that time).
     pub fn push(&mut self, at: u64, kind: K) {
         self.seq += 1;
-        let at = at.max(self.cur * BUCKET_US);
+        let at = at.max(self.last);
         let e = Entry {
             at,
             seq: self.seq,
@@ -88,9 +99,16 @@ impl<K: Copy + Eq> Queue<K> {
     }
 
     fn place(&mut self, e: Entry<K>) {
-        let ms = e.at / BUCKET_US;
-        if ms < self.cur + WINDOW_MS {
-            self.buckets[(ms % WINDOW_MS) as usize].push(e);
+        let b = e.at / BUCKET_US;
+        if b < self.cur + BUCKETS {
+            let bucket = &mut self.buckets[(b % BUCKETS) as usize];
+            if b == self.cur && self.sorted {
+                let key = (e.at, e.seq);
+                let pos = bucket.partition_point(|x| (x.at, x.seq) > key);
+                bucket.insert(pos, e);
+            } else {
+                bucket.push(e);
+            }
             self.in_window += 1;
         } else {
             self.later.push(Reverse(e));
@@ -100,7 +118,7 @@ impl<K: Copy + Eq> Queue<K> {
     /// Move what the window now covers from the heap into the buckets.
     fn refill(&mut self) {
         while let Some(Reverse(top)) = self.later.peek() {
-            if top.at / BUCKET_US >= self.cur + WINDOW_MS {
+            if top.at / BUCKET_US >= self.cur + BUCKETS {
                 break;
             }
             let Some(Reverse(e)) = self.later.pop() else {
@@ -115,16 +133,22 @@ impl<K: Copy + Eq> Queue<K> {
         if self.in_window == 0 {
             let Reverse(top) = self.later.peek()?;
             self.cur = top.at / BUCKET_US;
+            self.sorted = false;
             self.refill();
         }
         loop {
-            let b = &mut self.buckets[(self.cur % WINDOW_MS) as usize];
-            if let Some(i) = (0..b.len()).min_by_key(|&i| (b[i].at, b[i].seq)) {
-                let e = b.swap_remove(i);
+            let b = &mut self.buckets[(self.cur % BUCKETS) as usize];
+            if !self.sorted {
+                b.sort_unstable_by_key(|x| Reverse((x.at, x.seq)));
+                self.sorted = true;
+            }
+            if let Some(e) = b.pop() {
                 self.in_window -= 1;
+                self.last = e.at;
                 return Some(e);
             }
             self.cur += 1;
+            self.sorted = false;
             self.refill();
         }
     }
@@ -153,7 +177,7 @@ mod tests {
             q.push(now + ahead, round);
             seq += 1;
             heap.push(Reverse((now + ahead, seq, round)));
-            if rng.next_u64() % 3 == 0 {
+            if rng.next_u64().is_multiple_of(3) {
                 let a = q.pop().unwrap();
                 let Reverse((at, _, kind)) = heap.pop().unwrap();
                 assert_eq!((a.at, a.kind), (at, kind));

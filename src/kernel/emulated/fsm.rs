@@ -82,7 +82,9 @@ impl Event {
         match self {
             Event::State {
                 ifname, vhid, to, ..
-            } => Some(format!("!system=CARP subsystem={vhid}@{ifname} type={to}\n")),
+            } => Some(format!(
+                "!system=CARP subsystem={vhid}@{ifname} type={to}\n"
+            )),
             _ => None,
         }
     }
@@ -482,15 +484,7 @@ pub fn carp_input(
         }
         CarpState::Backup => {
             if sysctl.preempt != 0 && sc_tv < ch_tv {
-                master_down(
-                    p,
-                    sc,
-                    n,
-                    sysctl.allow,
-                    d,
-                    "preempting a slower master",
-                    ev,
-                );
+                master_down(p, sc, n, sysctl.allow, d, "preempting a slower master", ev);
                 return;
             }
             // sc_tv.tv_sec = sc->sc_advbase * 3; tv_usec keeps the demoted skew.
@@ -559,15 +553,7 @@ pub fn vrrp_input(
             if sysctl.preempt != 0
                 && (heard.max_adver_int > sc.vrrp_adv_inter || heard.priority < sc.vrrp_priority)
             {
-                master_down(
-                    p,
-                    sc,
-                    n,
-                    sysctl.allow,
-                    d,
-                    "preempting a slower master",
-                    ev,
-                );
+                master_down(p, sc, n, sysctl.allow, d, "preempting a slower master", ev);
                 return;
             }
             setrun(p, sc, n, sysctl.allow, Some(af), ev);

@@ -209,7 +209,15 @@ fn later_ads_use_the_demoted_skew_and_the_first_the_configured_one() {
         value: 240,
         clamp_low: true,
     };
-    master_down(at(0), &mut sc, V4, 1, d, "user requested via ifconfig", &mut ev);
+    master_down(
+        at(0),
+        &mut sc,
+        V4,
+        1,
+        d,
+        "user requested via ifconfig",
+        &mut ev,
+    );
     // First interval: undemoted (setrun), 1 s.
     assert_eq!(sc.run.ad, Some(1_000_000));
     ev.clear();
@@ -257,7 +265,16 @@ fn a_tie_makes_the_receiving_master_step_down() {
         advskew: 0,
         counter: 7,
     };
-    carp_input(at(100), &mut sc, V4, &sysctl(1), D0, heard, Af::Inet, &mut ev);
+    carp_input(
+        at(100),
+        &mut sc,
+        V4,
+        &sysctl(1),
+        D0,
+        heard,
+        Af::Inet,
+        &mut ev,
+    );
     assert_eq!(
         states(&ev),
         [(
@@ -548,10 +565,26 @@ fn sc_state_up_passes_master_through_init() {
 fn master_down_only_from_backup() {
     let mut ev = Vec::new();
     let mut sc = Softc::new(1, 2);
-    master_down(UP, &mut sc, V4, 1, D0, "user requested via ifconfig", &mut ev);
+    master_down(
+        UP,
+        &mut sc,
+        V4,
+        1,
+        D0,
+        "user requested via ifconfig",
+        &mut ev,
+    );
     assert_eq!(sc.state, CarpState::Init);
     sc.state = CarpState::Backup;
-    master_down(UP, &mut sc, V4, 1, D0, "user requested via ifconfig", &mut ev);
+    master_down(
+        UP,
+        &mut sc,
+        V4,
+        1,
+        D0,
+        "user requested via ifconfig",
+        &mut ev,
+    );
     assert_eq!(sc.state, CarpState::Master);
     assert_eq!(
         states(&ev),
@@ -585,5 +618,8 @@ fn running_state_is_not_configuration() {
         ..Run::default()
     };
     assert_eq!(a, b);
-    assert!(Run::default().init_counter, "carp_alloc sets sc_init_counter");
+    assert!(
+        Run::default().init_counter,
+        "carp_alloc sets sc_init_counter"
+    );
 }

@@ -234,19 +234,30 @@ fn prepare(key: &[u8; sys::CARP_KEY_LEN], vhid: u8, addrs: &[IpAddr]) -> CarpAut
 // The live host
 // ---------------------------------------------------------------------------
 
-/// Per interface: vhid -> softc position (`carp_find_ifa()` in O(1)), and
-/// each vhid's address counts. Rebuilt after every configuration change.
+/// Per interface, per vhid: what receiving needs, in one place (one cache
+/// line per packet). Rebuilt after every configuration change.
 struct IfIndex {
     ifindex: u16,
     /// Position in `HostState::interfaces`.
     pos: usize,
-    /// `slot[vhid]` = softc position + 1, 0 = none.
-    slot: Box<[u8; 256]>,
-    /// Each vhid's address counts on this interface (what
-    /// `carp_find_ifa()` really looks for: an address of the family).
-    n: Box<[Naddrs; 256]>,
-    /// Each vhid's prepared HMAC state, filled on first use.
-    auth: Vec<Option<Rc<SharedAuth>>>,
+    /// Indexed by vhid.
+    vh: Vec<VhidIdx>,
+}
+
+#[derive(Clone, Default)]
+struct VhidIdx {
+    /// Softc position + 1; 0 = no such vhid (`carp_find_ifa()` in O(1)).
+    slot: u8,
+    /// The softc is VRRPv3 (`sc_version`).
+    vrrp: bool,
+    /// Its destination is multicast, per family (`sc_carpaddr`,
+    /// `sc_carpaddr6`): only then must TTL be 255 (14 and later).
+    mcast: [bool; 2],
+    /// The vhid's address counts on this interface (what `carp_find_ifa()`
+    /// really looks for: an address of the packet's family).
+    n: Naddrs,
+    /// The prepared HMAC state, filled on first use.
+    auth: Option<Rc<SharedAuth>>,
 }
 
 /// A live host (see the module documentation).
@@ -377,6 +388,12 @@ impl Live {
         std::mem::take(&mut self.out)
     }
 
+    /// What the host did since its output was last taken, to take from
+    /// in place.
+    pub fn output_mut(&mut self) -> &mut LiveOutput {
+        &mut self.out
+    }
+
     /// Whether the host did anything since its output was last taken.
     pub fn has_output(&self) -> bool {
         !self.out.is_empty()
@@ -446,14 +463,18 @@ impl Live {
     /// moved) are harmless.
     pub fn wake(&mut self, ifindex: u16, vhid: u8) {
         self.rebuild_index();
-        let Some(entry) = self.index.iter().find(|e| e.ifindex == ifindex) else {
+        let Some(entry) = self.index_of(ifindex).map(|ii| &self.index[ii]) else {
             return;
         };
-        let slot = entry.slot[usize::from(vhid)];
+        let slot = entry.vh[usize::from(vhid)].slot;
         if slot == 0 {
             return;
         }
-        let (pos, si, n) = (entry.pos, usize::from(slot - 1), entry.n[usize::from(vhid)]);
+        let (pos, si, n) = (
+            entry.pos,
+            usize::from(slot - 1),
+            entry.vh[usize::from(vhid)].n,
+        );
         let now = self.st.now;
         let d = self.st.demotion();
         let allow = self.st.sysctl.allow;
@@ -468,6 +489,12 @@ impl Live {
     /// Act on the kernel's events in order: send what is to be sent (which
     /// may queue more), and hand the rest to the caller.
     fn process(&mut self, ev: &mut Vec<Event>) {
+        // The common case: a timer re-armed earlier than asked before.
+        if let [Event::Wake { ifindex, vhid, at }] = ev[..] {
+            self.out.wakes.push((ifindex, vhid, at));
+            ev.clear();
+            return;
+        }
         let mut i = 0;
         while i < ev.len() {
             match ev[i] {
@@ -502,10 +529,14 @@ impl Live {
         }
     }
 
-    fn find(&self, ifindex: u16, vhid: u8) -> Option<(usize, usize)> {
-        let idx = self.st.interfaces.iter().position(|i| i.index == ifindex)?;
-        let si = self.st.interfaces[idx].find_vhid(i64::from(vhid))?;
-        Some((idx, si))
+    /// The interface position, softc position and address counts of a
+    /// vhid, from the index.
+    fn find(&mut self, ifindex: u16, vhid: u8) -> Option<(usize, usize, Naddrs)> {
+        self.rebuild_index();
+        let entry = &self.index[self.index_of(ifindex)?];
+        let vh = &entry.vh[usize::from(vhid)];
+        let si = usize::from(vh.slot.checked_sub(1)?);
+        Some((entry.pos, si, vh.n))
     }
 
     /// The prepared HMAC state of a softc (`carp_hmac_prepare()`), prepared
@@ -517,7 +548,7 @@ impl Live {
         let Some(entry) = self.index.iter_mut().find(|e| e.pos == idx) else {
             return self.pool.get(&sc.key.0, sc.vhid, &vhid_addrs(ifc, sc.vhid));
         };
-        let slot = &mut entry.auth[usize::from(sc.vhid)];
+        let slot = &mut entry.vh[usize::from(sc.vhid)].auth;
         if let Some(a) = slot {
             return Rc::clone(a);
         }
@@ -530,14 +561,13 @@ impl Live {
     /// family that has addresses, IPv4 first, each counted and its
     /// outcome given to `carp_send_ad_error()`.
     fn send_ad(&mut self, ifindex: u16, vhid: u8, ev: &mut Vec<Event>) {
-        let Some((idx, si)) = self.find(ifindex, vhid) else {
+        let Some((idx, si, n)) = self.find(ifindex, vhid) else {
             return;
         };
         let d = self.st.demotion();
         let auth = (!self.st.interfaces[idx].vhids[si].is_vrrp()).then(|| self.auth_of(idx, si));
         let ifc = &self.st.interfaces[idx];
         let sc = &ifc.vhids[si];
-        let n = ifc.naddrs_by_family(vhid);
         let dscp = u8::try_from(self.st.sysctl.dscp).unwrap_or(sys::CARP_DFLTDSCP as u8);
         let mac = MacAddr(ifc.lladdr);
         let mut frames: Vec<(Af, Result<Vec<u8>, wire::WireError>)> = Vec::new();
@@ -625,7 +655,7 @@ impl Live {
     /// `carp_send_arp()` and `carp_send_na()`: a gratuitous ARP for each
     /// IPv4 address, an unsolicited NA for each IPv6 address.
     fn announce(&mut self, ifindex: u16, vhid: u8) {
-        let Some((idx, _)) = self.find(ifindex, vhid) else {
+        let Some((idx, _, _)) = self.find(ifindex, vhid) else {
             return;
         };
         let ifc = &self.st.interfaces[idx];
@@ -651,19 +681,32 @@ impl Live {
         }
     }
 
+    /// The position of interface `ifindex` in the index: interfaces are
+    /// numbered from 1 in order (`HostState::new`), so it is normally
+    /// `ifindex - 1`.
+    fn index_of(&self, ifindex: u16) -> Option<usize> {
+        let guess = usize::from(ifindex).wrapping_sub(1);
+        match self.index.get(guess) {
+            Some(e) if e.ifindex == ifindex => Some(guess),
+            _ => self.index.iter().position(|e| e.ifindex == ifindex),
+        }
+    }
+
     fn rebuild_index(&mut self) {
         if self.index_gen == self.generation {
             return;
         }
         self.index.clear();
         for (pos, ifc) in self.st.interfaces.iter().enumerate() {
-            let mut slot = Box::new([0u8; 256]);
-            let mut n = Box::new([Naddrs::default(); 256]);
+            let mut vh = vec![VhidIdx::default(); 256];
             for (si, sc) in ifc.vhids.iter().enumerate() {
-                slot[usize::from(sc.vhid)] = u8::try_from(si + 1).unwrap_or(0);
+                let v = &mut vh[usize::from(sc.vhid)];
+                v.slot = u8::try_from(si + 1).unwrap_or(0);
+                v.vrrp = sc.is_vrrp();
+                v.mcast = [sc.peer.is_multicast(), sc.peer6.is_multicast()];
             }
             for a in ifc.addresses.iter().filter(|a| a.vhid != 0) {
-                let c = &mut n[usize::from(a.vhid)];
+                let c = &mut vh[usize::from(a.vhid)].n;
                 match a.net {
                     IpNet::V4(_) => c.v4 += 1,
                     IpNet::V6(_) => c.v6 += 1,
@@ -672,9 +715,7 @@ impl Live {
             self.index.push(IfIndex {
                 ifindex: ifc.index,
                 pos,
-                slot,
-                n,
-                auth: vec![None; 256],
+                vh,
             });
         }
         self.index_gen = self.generation;
@@ -698,7 +739,7 @@ impl Live {
             return;
         };
         self.rebuild_index();
-        let Some(ii) = self.index.iter().position(|i| i.ifindex == ifindex) else {
+        let Some(ii) = self.index_of(ifindex) else {
             return;
         };
         let v6 = ip.v6;
@@ -761,8 +802,8 @@ impl Live {
         // receiving interface. (vhid 0 from one of our own addresses is a
         // loop, badif; no softc has vhid 0, so it is badvhid otherwise.)
         let entry = &mut self.index[ii];
-        let slot = entry.slot[usize::from(ch.vhid)];
-        let n = entry.n[usize::from(ch.vhid)];
+        let vh = &mut entry.vh[usize::from(ch.vhid)];
+        let (slot, n) = (vh.slot, vh.n);
         if ch.vhid == 0 || slot == 0 || lacks_family(n, af) {
             if ch.vhid == 0 && is_own_address(&st.interfaces[pos], ip.src()) {
                 st.stats.badif += 1;
@@ -772,22 +813,19 @@ impl Live {
             return;
         }
         let si = usize::from(slot - 1);
-        let ifc = &mut st.interfaces[pos];
-        let sc = &ifc.vhids[si];
-        if sc.is_vrrp() {
+        if vh.vrrp {
             st.stats.badver += 1;
             return;
         }
-        let multicast = match af {
-            Af::Inet => sc.peer.is_multicast(),
-            Af::Inet6 => sc.peer6.is_multicast(),
-        };
-        if !old && multicast && ttl != sys::CARP_DFLTTL {
+        if !old && vh.mcast[af as usize] && ttl != sys::CARP_DFLTTL {
             st.stats.badttl += 1;
             return;
         }
+        let ifc = &mut st.interfaces[pos];
+        let sc = &ifc.vhids[si];
         // carp_hmac_verify(), with the state carp_hmac_prepare() made.
-        let auth = entry.auth[usize::from(ch.vhid)]
+        let auth = vh
+            .auth
             .get_or_insert_with(|| self.pool.get(&sc.key.0, sc.vhid, &vhid_addrs(ifc, sc.vhid)));
         if auth.digest(ch.counter) != ch.md {
             st.stats.badauth += 1;
@@ -815,21 +853,13 @@ impl Live {
     }
 
     /// `vrrp_input_c()` after the version dispatch.
-    fn vrrp_input(
-        &mut self,
-        ii: usize,
-        payload: &[u8],
-        src: IpAddr,
-        dst: IpAddr,
-        ttl: u8,
-        af: Af,
-    ) {
+    fn vrrp_input(&mut self, ii: usize, payload: &[u8], src: IpAddr, dst: IpAddr, ttl: u8, af: Af) {
         let st = &mut self.st;
         let vrid = payload[1];
         let entry = &self.index[ii];
         let pos = entry.pos;
-        let slot = entry.slot[usize::from(vrid)];
-        let n = entry.n[usize::from(vrid)];
+        let slot = entry.vh[usize::from(vrid)].slot;
+        let n = entry.vh[usize::from(vrid)].n;
         if vrid == 0 || slot == 0 || lacks_family(n, af) {
             if vrid == 0 && is_own_address(&st.interfaces[pos], src) {
                 st.stats.badif += 1;
@@ -932,6 +962,7 @@ impl<'a> Inbound<'a> {
 /// Run `f` on softc `si` of `ifc` with its parent's view at `now` and the
 /// address counts `n` (borrowing the interface's name and its softc
 /// separately, as `carp.rs` does).
+#[inline]
 fn with_parent<R>(
     ifc: &mut Iface,
     si: usize,
@@ -1098,3 +1129,7 @@ fn lacks_family(n: Naddrs, af: Af) -> bool {
 fn is_own_address(ifc: &Iface, src: IpAddr) -> bool {
     ifc.addresses.iter().any(|a| a.net.addr() == src)
 }
+
+#[cfg(test)]
+#[path = "live_tests.rs"]
+mod tests;

@@ -257,13 +257,13 @@ impl Iface {
 /// A vhid's address count per family (`sc_naddrs`, `sc_naddrs6`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Naddrs {
-    pub v4: usize,
-    pub v6: usize,
+    pub v4: u32,
+    pub v6: u32,
 }
 
 impl Naddrs {
-    pub fn total(self) -> usize {
-        self.v4 + self.v6
+    pub fn total(self) -> u64 {
+        u64::from(self.v4) + u64::from(self.v6)
     }
 }
 
