@@ -600,6 +600,15 @@ impl<'a, 's> Sim<'a, 's> {
             );
         }
         for e in out.events.drain(..) {
+            // What the node's syslog and devd would see (`carpctl -vv
+            // simulate` shows them).
+            tracing::debug!(
+                target: "carpctl::sim",
+                "{:.6} {}: {e}{}",
+                to_s(self.now),
+                self.nodes[node].name,
+                e.devd().map_or(String::new(), |d| format!("; devd: {}", d.trim_end()))
+            );
             match e {
                 Event::State {
                     ifname,

@@ -676,3 +676,30 @@ fn a_vip_on_a_real_interface_name_is_answered() {
     assert!(r.vips[0].first_served.is_some(), "{}", r.to_text());
     assert!(r.requirements.all(), "{}", r.to_text());
 }
+
+/// A node that starts down comes up with `boot`; clients that start late
+/// do not count what came before; the segment's latency is the frames'.
+#[test]
+fn nodes_can_start_down_and_clients_late() {
+    let sc = "cluster = \"cluster.toml\"\nduration = 30\n\
+              [clients]\nrate = 4\nstart = 12\n[segment]\nlatency = 0.002\n\
+              [passwords]\nweb = \"s3cret\"\n\
+              [[node]]\nname = \"a\"\nup = false\ninterfaces = { em0 = [\"192.0.2.1/24\"] }\n\
+              [[node]]\nname = \"b\"\ninterfaces = { em0 = [\"192.0.2.2/24\"] }\n\
+              [[event]]\nat = 10\naction = \"boot\"\nnode = \"a\"\n";
+    let (_f, sc) = load(&two(true), sc);
+    let r = run(&sc, None).unwrap();
+    // b alone takes the VIP at 3 s + 4/256; a boots at 10 and preempts on
+    // b's next advertisement, which it hears 2 ms after b sent it.
+    let b = transitions(&r, "b", CarpState::Master);
+    assert!((b[0].time - (3.0 + 4.0 / 256.0)).abs() < 1e-9, "{b:?}");
+    let a = transitions(&r, "a", CarpState::Master);
+    assert_eq!(a[0].reason, "preempting a slower master");
+    let step = 1.0 + 4.0 / 256.0;
+    let sent = b[0].time + ((a[0].time - 0.002 - b[0].time) / step).round() * step;
+    assert!((a[0].time - (sent + 0.002)).abs() < 1e-6, "{a:?}");
+    // Requests from 12 s to 30 s at 4 per second, none lost.
+    assert_eq!(r.vips[0].requests, 72);
+    assert_eq!(r.vips[0].lost, 0);
+    assert!(r.requirements.all(), "{}", r.to_text());
+}
