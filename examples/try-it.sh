@@ -2,8 +2,9 @@
 # Build carpctl and run the seed scenario on two emulated FreeBSD hosts.
 #
 # Two mail servers, mail-a (em0 192.168.1.3/24, 2001:db8::3/64) and
-# mail-b (igb0 192.168.1.4/24, 2001:db8::4/64), share the VIPs of examples/seed.toml: each applies the
-# same cluster file and takes its own part of it. Needs only the Rust
+# mail-b (igb0 192.168.1.4/24, 2001:db8::4/64), share the VIPs of
+# examples/seed.toml: each applies the same cluster file and takes its own
+# part of it. Then the simulator runs examples/seed-scenario.toml. Needs only the Rust
 # toolchain: no FreeBSD, no root, no network. Everything lives in a
 # temporary directory that is removed at the end. See README.md, "Try it".
 
@@ -53,9 +54,10 @@ done
 
 cat <<'NOTE'
 
-Each emulated host is alone (no network between them yet), so every vhid
-stays BACKUP and the cluster view says "not as planned" for the VIP this
-node should master. On a real segment, the node with the lowest advskew
-becomes MASTER after 3 x advbase + advskew/256 seconds.
+Each emulated host above is alone, so every vhid stays BACKUP and the cluster
+view says "not as planned" for the VIP the node should master. To see the two
+nodes on one segment, exchanging real advertisements, the simulator runs the
+same cluster file: mail-a crashes at 10 s and boots again at 60 s.
 NOTE
+run carpctl simulate "$top/examples/seed-scenario.toml"
 printf '\nDone. The emulated hosts were in %s and have been removed.\n' "$work"
