@@ -44,6 +44,28 @@ pub struct Desired {
     pub vhids: Vec<DesiredVhid>,
 }
 
+impl From<&crate::config::Desired> for Desired {
+    /// What `apply` manages, from this node's resolved cluster-file state.
+    fn from(d: &crate::config::Desired) -> Self {
+        Desired {
+            preempt: d.preempt,
+            vhids: d
+                .vips
+                .iter()
+                .map(|v| DesiredVhid {
+                    name: v.name.clone(),
+                    interface: v.interface.clone(),
+                    vhid: v.vhid,
+                    advbase: v.advbase,
+                    advskew: v.advskew,
+                    key: v.key.clone(),
+                    addresses: v.addresses.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
 /// The vhid fields a change sets (no key: that is only a flag here, so a
 /// change list can be printed and serialized without the secret).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

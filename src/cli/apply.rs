@@ -43,7 +43,7 @@ pub fn run(global: &GlobalOpts, args: &ApplyArgs, out: &mut dyn Write) -> Result
         .interfaces()
         .map_err(CliError::kernel("cannot list the interfaces"))?;
     let desired = cluster::desired(&cfg, &node, &interfaces)?;
-    let desired = cluster::to_apply(&desired);
+    let desired = crate::apply::Desired::from(&desired);
     let changes = match apply::plan_changes(kernel.as_mut(), &desired) {
         Ok(c) => c,
         Err(PlanError::Kernel(e)) => {

@@ -8,7 +8,6 @@ use std::io::Write;
 use std::path::Path;
 
 use super::{CliError, GlobalOpts};
-use crate::apply;
 use crate::config::{self, Config, Diagnostic};
 use crate::model::Interface;
 
@@ -71,25 +70,5 @@ pub fn desired(
             Ok(d)
         }
         Err(diags) => Err(invalid(&diags, &cfg.path)),
-    }
-}
-
-/// What `apply` manages, from the resolved desired state.
-pub fn to_apply(d: &config::Desired) -> apply::Desired {
-    apply::Desired {
-        preempt: d.preempt,
-        vhids: d
-            .vips
-            .iter()
-            .map(|v| apply::DesiredVhid {
-                name: v.name.clone(),
-                interface: v.interface.clone(),
-                vhid: v.vhid,
-                advbase: v.advbase,
-                advskew: v.advskew,
-                key: v.key.clone(),
-                addresses: v.addresses.clone(),
-            })
-            .collect(),
     }
 }

@@ -288,6 +288,20 @@ impl Config {
     }
 }
 
+/// `given` as a path: absolute as it is, relative to the directory of
+/// `file` otherwise (how `password_file` and a scenario's `cluster` are
+/// read, so a file and its companions can move together).
+pub fn relative_to(file: &std::path::Path, given: &str) -> std::path::PathBuf {
+    let p = std::path::Path::new(given);
+    if p.is_absolute() {
+        return p.to_path_buf();
+    }
+    match file.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.join(p),
+        _ => p.to_path_buf(),
+    }
+}
+
 /// Which node of `cfg` this host is: `explicit` (`--node`, `CARPCTL_NODE`)
 /// when given, else the short `hostname` (up to the first dot).
 pub fn select_node<'a>(

@@ -1435,14 +1435,7 @@ impl Cx<'_> {
 
     /// A `password_file` relative to the cluster file's directory.
     fn relative(&self, given: &str) -> PathBuf {
-        let p = Path::new(given);
-        if p.is_absolute() {
-            return p.to_path_buf();
-        }
-        match self.path.parent() {
-            Some(dir) if !dir.as_os_str().is_empty() => dir.join(p),
-            _ => p.to_path_buf(),
-        }
+        super::relative_to(self.path, given)
     }
 
     // ----- pass 3: rules across entries ------------------------------------

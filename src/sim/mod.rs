@@ -548,7 +548,7 @@ impl<'a, 's> Sim<'a, 's> {
                     .collect::<Vec<_>>()
                     .join("; ")
             })?;
-            let mut desired = to_apply(&d);
+            let mut desired = apply::Desired::from(&d);
             if let Some(p) = n.preempt {
                 desired.preempt = p;
             }
@@ -1548,27 +1548,6 @@ fn classify(bytes: &[u8]) -> Option<FrameKind> {
             _ => None,
         },
         _ => None,
-    }
-}
-
-/// What `apply` manages, from the resolved desired state (as `carpctl
-/// apply` builds it).
-fn to_apply(d: &config::Desired) -> apply::Desired {
-    apply::Desired {
-        preempt: d.preempt,
-        vhids: d
-            .vips
-            .iter()
-            .map(|v| apply::DesiredVhid {
-                name: v.name.clone(),
-                interface: v.interface.clone(),
-                vhid: v.vhid,
-                advbase: v.advbase,
-                advskew: v.advskew,
-                key: v.key.clone(),
-                addresses: v.addresses.clone(),
-            })
-            .collect(),
     }
 }
 

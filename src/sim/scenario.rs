@@ -707,14 +707,7 @@ impl Cx<'_> {
     }
 
     fn relative(&self, given: &str) -> PathBuf {
-        let p = Path::new(given);
-        if p.is_absolute() {
-            return p.to_path_buf();
-        }
-        match self.path.parent() {
-            Some(dir) if !dir.as_os_str().is_empty() => dir.join(p),
-            _ => p.to_path_buf(),
-        }
+        crate::config::relative_to(self.path, given)
     }
 
     fn node_of(
