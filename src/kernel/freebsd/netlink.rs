@@ -347,6 +347,62 @@ pub fn getfamily_request(seq: u32, name: &str) -> Vec<u8> {
     )
 }
 
+/// libifconfig's order for requests (`ifconfig_carp_set_info`, §7).
+const REQUEST_ORDER: &[u16] = &[
+    nl::CARP_NL_VHID,
+    nl::CARP_NL_STATE,
+    nl::CARP_NL_ADVBASE,
+    nl::CARP_NL_ADVSKEW,
+    nl::CARP_NL_IFNAME,
+    nl::CARP_NL_ADDR,
+    nl::CARP_NL_ADDR6,
+    nl::CARP_NL_KEY,
+    nl::CARP_NL_VERSION,
+    nl::CARP_NL_VRRP_PRIORITY,
+    nl::CARP_NL_VRRP_ADV_INTER,
+    nl::CARP_NL_IFINDEX,
+];
+
+/// The kernel's order in GET replies (`carp_nl_send`, §9.3).
+const REPLY_ORDER: &[u16] = &[
+    nl::CARP_NL_VHID,
+    nl::CARP_NL_STATE,
+    nl::CARP_NL_VERSION,
+    nl::CARP_NL_ADVBASE,
+    nl::CARP_NL_ADVSKEW,
+    nl::CARP_NL_ADDR,
+    nl::CARP_NL_ADDR6,
+    nl::CARP_NL_KEY,
+    nl::CARP_NL_VRRP_PRIORITY,
+    nl::CARP_NL_VRRP_ADV_INTER,
+];
+
+/// The attribute of type `kind` that `attrs` carries, if any.
+fn attr_of(attrs: &CarpAttrs, kind: u16) -> Option<Attr<'_>> {
+    match kind {
+        nl::CARP_NL_VHID => attrs.vhid.map(|v| Attr::of_u32(kind, v)),
+        nl::CARP_NL_STATE => attrs.state.map(|v| Attr::of_u32(kind, v)),
+        nl::CARP_NL_ADVBASE => attrs.advbase.map(|v| Attr::of_i32(kind, v)),
+        nl::CARP_NL_ADVSKEW => attrs.advskew.map(|v| Attr::of_i32(kind, v)),
+        nl::CARP_NL_IFNAME => attrs.ifname.as_deref().map(|v| Attr::string(kind, v)),
+        nl::CARP_NL_ADDR => attrs.addr.as_ref().map(|v| Attr::bytes(kind, v)),
+        nl::CARP_NL_ADDR6 => attrs.addr6.as_ref().map(|v| Attr::bytes(kind, v)),
+        nl::CARP_NL_KEY => attrs.key.as_deref().map(|v| Attr::bytes(kind, v)),
+        nl::CARP_NL_VERSION => attrs.version.map(|v| Attr::of_u8(kind, v)),
+        nl::CARP_NL_VRRP_PRIORITY => attrs.vrrp_priority.map(|v| Attr::of_u8(kind, v)),
+        nl::CARP_NL_VRRP_ADV_INTER => attrs.vrrp_adv_inter.map(|v| Attr::of_u16(kind, v)),
+        nl::CARP_NL_IFINDEX => attrs.ifindex.map(|v| Attr::of_u32(kind, v)),
+        _ => None,
+    }
+}
+
+/// The attributes of `attrs` in `order`, then the unknown ones as kept.
+fn attrs_in_order<'a>(attrs: &'a CarpAttrs, order: &[u16]) -> Vec<Attr<'a>> {
+    let mut out: Vec<Attr> = order.iter().filter_map(|&k| attr_of(attrs, k)).collect();
+    out.extend(attrs.unknown.iter().map(|(kind, v)| Attr::bytes(*kind, v)));
+    out
+}
+
 /// A carp family request. Attributes go out in libifconfig's order: VHID,
 /// STATE, ADVBASE, ADVSKEW, IFNAME, ADDR, ADDR6, KEY, VERSION, VRRP_PRIORITY,
 /// VRRP_ADV_INTER, IFINDEX, then unknown ones.
@@ -355,46 +411,7 @@ pub fn getfamily_request(seq: u32, name: &str) -> Vec<u8> {
 /// KEY goes out exactly as given (the backend passes the zero-filled 20
 /// bytes; the kernel refuses more than 20 with EINVAL).
 pub fn carp_request(family_id: u16, cmd: u8, flags: u16, seq: u32, attrs: &CarpAttrs) -> Vec<u8> {
-    let mut out = Vec::new();
-    if let Some(v) = attrs.vhid {
-        out.push(Attr::of_u32(nl::CARP_NL_VHID, v));
-    }
-    if let Some(v) = attrs.state {
-        out.push(Attr::of_u32(nl::CARP_NL_STATE, v));
-    }
-    if let Some(v) = attrs.advbase {
-        out.push(Attr::of_i32(nl::CARP_NL_ADVBASE, v));
-    }
-    if let Some(v) = attrs.advskew {
-        out.push(Attr::of_i32(nl::CARP_NL_ADVSKEW, v));
-    }
-    if let Some(v) = &attrs.ifname {
-        out.push(Attr::string(nl::CARP_NL_IFNAME, v));
-    }
-    if let Some(v) = &attrs.addr {
-        out.push(Attr::bytes(nl::CARP_NL_ADDR, v));
-    }
-    if let Some(v) = &attrs.addr6 {
-        out.push(Attr::bytes(nl::CARP_NL_ADDR6, v));
-    }
-    if let Some(v) = &attrs.key {
-        out.push(Attr::bytes(nl::CARP_NL_KEY, v));
-    }
-    if let Some(v) = attrs.version {
-        out.push(Attr::of_u8(nl::CARP_NL_VERSION, v));
-    }
-    if let Some(v) = attrs.vrrp_priority {
-        out.push(Attr::of_u8(nl::CARP_NL_VRRP_PRIORITY, v));
-    }
-    if let Some(v) = attrs.vrrp_adv_inter {
-        out.push(Attr::of_u16(nl::CARP_NL_VRRP_ADV_INTER, v));
-    }
-    if let Some(v) = attrs.ifindex {
-        out.push(Attr::of_u32(nl::CARP_NL_IFINDEX, v));
-    }
-    for (kind, v) in &attrs.unknown {
-        out.push(Attr::bytes(*kind, v));
-    }
+    let out = attrs_in_order(attrs, REQUEST_ORDER);
     genl_message(family_id, flags, seq, 0, cmd, CARP_REQUEST_VERSION, &out)
 }
 
@@ -474,40 +491,7 @@ pub fn carp_reply_flags(
     pid: u32,
     attrs: &CarpAttrs,
 ) -> Vec<u8> {
-    let mut out = Vec::new();
-    if let Some(v) = attrs.vhid {
-        out.push(Attr::of_u32(nl::CARP_NL_VHID, v));
-    }
-    if let Some(v) = attrs.state {
-        out.push(Attr::of_u32(nl::CARP_NL_STATE, v));
-    }
-    if let Some(v) = attrs.version {
-        out.push(Attr::of_u8(nl::CARP_NL_VERSION, v));
-    }
-    if let Some(v) = attrs.advbase {
-        out.push(Attr::of_i32(nl::CARP_NL_ADVBASE, v));
-    }
-    if let Some(v) = attrs.advskew {
-        out.push(Attr::of_i32(nl::CARP_NL_ADVSKEW, v));
-    }
-    if let Some(v) = &attrs.addr {
-        out.push(Attr::bytes(nl::CARP_NL_ADDR, v));
-    }
-    if let Some(v) = &attrs.addr6 {
-        out.push(Attr::bytes(nl::CARP_NL_ADDR6, v));
-    }
-    if let Some(v) = &attrs.key {
-        out.push(Attr::bytes(nl::CARP_NL_KEY, v));
-    }
-    if let Some(v) = attrs.vrrp_priority {
-        out.push(Attr::of_u8(nl::CARP_NL_VRRP_PRIORITY, v));
-    }
-    if let Some(v) = attrs.vrrp_adv_inter {
-        out.push(Attr::of_u16(nl::CARP_NL_VRRP_ADV_INTER, v));
-    }
-    for (kind, v) in &attrs.unknown {
-        out.push(Attr::bytes(*kind, v));
-    }
+    let out = attrs_in_order(attrs, REPLY_ORDER);
     genl_message(
         family_id,
         flags,
