@@ -440,7 +440,7 @@ pub struct CarpSysctls {
 }
 
 /// `net.inet.carp.stats` (`struct carpstats`), what `netstat -s -p carp` shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct CarpStats {
     pub ipackets: u64,
     pub ipackets6: u64,
@@ -458,6 +458,33 @@ pub struct CarpStats {
     pub onomem: u64,
     pub ostates: u64,
     pub preempt: u64,
+}
+
+impl CarpStats {
+    /// The bytes `sysctl net.inet.carp.stats` returns: `struct carpstats`,
+    /// native-endian `uint64_t`s (128 bytes on amd64).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        use zerocopy::IntoBytes;
+        let s = carpctl_sys::carpstats {
+            carps_ipackets: self.ipackets,
+            carps_ipackets6: self.ipackets6,
+            carps_badif: self.badif,
+            carps_badttl: self.badttl,
+            carps_hdrops: self.hdrops,
+            carps_badsum: self.badsum,
+            carps_badver: self.badver,
+            carps_badlen: self.badlen,
+            carps_badauth: self.badauth,
+            carps_badvhid: self.badvhid,
+            carps_badaddrs: self.badaddrs,
+            carps_opackets: self.opackets,
+            carps_opackets6: self.opackets6,
+            carps_onomem: self.onomem,
+            carps_ostates: self.ostates,
+            carps_preempt: self.preempt,
+        };
+        s.as_bytes().to_vec()
+    }
 }
 
 impl From<carpctl_sys::carpstats> for CarpStats {
@@ -564,6 +591,23 @@ mod tests {
         assert_eq!(CarpState::from_raw(3), None);
         assert_eq!(CarpState::Backup.to_string(), "BACKUP");
         assert_eq!("master".parse::<CarpState>().unwrap(), CarpState::Master);
+    }
+
+    #[test]
+    fn stats_round_trip_through_struct_carpstats() {
+        use zerocopy::FromBytes;
+        let st = CarpStats {
+            ipackets: 1,
+            badauth: 0x0102,
+            preempt: 7,
+            ..CarpStats::default()
+        };
+        let bytes = st.to_bytes();
+        assert_eq!(bytes.len(), 128);
+        // carps_badauth at 64 (reference §3.7), little-endian on amd64.
+        assert_eq!(&bytes[64..66], &0x0102u16.to_ne_bytes());
+        let back = CarpStats::from(carpctl_sys::carpstats::read_from_bytes(&bytes).unwrap());
+        assert_eq!(back, st);
     }
 
     #[test]

@@ -294,53 +294,9 @@ impl Default for Sysctls {
     }
 }
 
-/// `struct carpstats` (reference §3.7), by name.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Stats {
-    pub ipackets: u64,
-    pub ipackets6: u64,
-    pub badif: u64,
-    pub badttl: u64,
-    pub hdrops: u64,
-    pub badsum: u64,
-    pub badver: u64,
-    pub badlen: u64,
-    pub badauth: u64,
-    pub badvhid: u64,
-    pub badaddrs: u64,
-    pub opackets: u64,
-    pub opackets6: u64,
-    pub onomem: u64,
-    pub ostates: u64,
-    pub preempt: u64,
-}
-
-impl Stats {
-    /// The 128 bytes `sysctl net.inet.carp.stats` returns (amd64, native
-    /// little-endian `uint64_t`s).
-    pub fn to_bytes(&self) -> Vec<u8> {
-        use zerocopy::IntoBytes;
-        let s = sys::carpstats {
-            carps_ipackets: self.ipackets,
-            carps_ipackets6: self.ipackets6,
-            carps_badif: self.badif,
-            carps_badttl: self.badttl,
-            carps_hdrops: self.hdrops,
-            carps_badsum: self.badsum,
-            carps_badver: self.badver,
-            carps_badlen: self.badlen,
-            carps_badauth: self.badauth,
-            carps_badvhid: self.badvhid,
-            carps_badaddrs: self.badaddrs,
-            carps_opackets: self.opackets,
-            carps_opackets6: self.opackets6,
-            carps_onomem: self.onomem,
-            carps_ostates: self.ostates,
-            carps_preempt: self.preempt,
-        };
-        s.as_bytes().to_vec()
-    }
-}
+/// `struct carpstats` (reference §3.7), by name: the model's own type, so
+/// the emulated kernel counts exactly what `status` and the backend read.
+pub type Stats = crate::model::CarpStats;
 
 /// Everything the state file holds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
