@@ -159,11 +159,12 @@ pub enum Request {
 /// `NLMSG_ERROR` whose echo is only the request's header (`nlmsg_ack`).
 const NLM_F_CAPPED: u16 = 0x100;
 
-/// The genl version carpctl puts in `CTRL_CMD_GETFAMILY`: 1, as libnl's
-/// `genl_ctrl_resolve` does. FreeBSD's own snl sends 0 (its writer zeroes
-/// the header and sets only `cmd`); nlctrl reads the field but never checks
-/// it (`nlctrl_handle_getfamily`, netlink_generic.c @ 031fb30f).
-const GETFAMILY_VERSION: u8 = 1;
+/// The genl version carpctl puts in `CTRL_CMD_GETFAMILY`: 0, what FreeBSD's
+/// own snl sends (its writer zeroes the header and sets only `cmd`), so a
+/// trace reads like one of ifconfig's. libnl's `genl_ctrl_resolve` sends 1;
+/// nlctrl reads the field but never checks it (`nlctrl_handle_getfamily`,
+/// netlink_generic.c @ 031fb30f).
+const GETFAMILY_VERSION: u8 = 0;
 
 /// The genl version in carp requests: 0, what libifconfig sends through
 /// `snl_create_genl_msg_request` (netlink_snl_generic.h @ 0a6e2606, which
@@ -1224,7 +1225,7 @@ mod tests {
             "0100",               // flags NLM_F_REQUEST
             "01000000",           // seq 1
             "00000000",           // pid 0
-            "03010000",           // genl cmd 3 CTRL_CMD_GETFAMILY, version 1, reserved 0
+            "03000000",           // genl cmd 3 CTRL_CMD_GETFAMILY, version 0, reserved 0
             "09000200",           // nla_len 9 = 4 + "carp\0", type 2 CTRL_ATTR_FAMILY_NAME
             "63617270 00 000000", // "carp" NUL, 3 bytes of padding
         ]);
