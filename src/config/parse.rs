@@ -600,17 +600,7 @@ impl Cx<'_> {
             }
         };
         let name = match raw.name {
-            Some(n) => match bad_name(n.get_ref()) {
-                Some(why) => {
-                    self.error(
-                        &n.span(),
-                        format!("{keypath}.name"),
-                        format!("{ctx}: name {why}"),
-                    );
-                    None
-                }
-                None => Some(n),
-            },
+            Some(n) => self.valid_name(n, keypath, ctx),
             None => {
                 missing(self, "name", "");
                 None
@@ -1059,17 +1049,7 @@ impl Cx<'_> {
         };
 
         let name = match raw.name {
-            Some(n) => match bad_name(n.get_ref()) {
-                Some(why) => {
-                    self.error(
-                        &n.span(),
-                        format!("{keypath}.name"),
-                        format!("{ctx}: name {why}"),
-                    );
-                    None
-                }
-                None => Some(n),
-            },
+            Some(n) => self.valid_name(n, &keypath, &ctx),
             None => {
                 missing(self, "name");
                 None
@@ -1430,6 +1410,26 @@ impl Cx<'_> {
                 self.error(span, key, format!("{ctx}: {what}: {e}"));
                 None
             }
+        }
+    }
+
+    /// `n` if it is a usable name (of a check or a VIP), else an error at it.
+    fn valid_name(
+        &mut self,
+        n: Spanned<String>,
+        keypath: &str,
+        ctx: &str,
+    ) -> Option<Spanned<String>> {
+        match bad_name(n.get_ref()) {
+            Some(why) => {
+                self.error(
+                    &n.span(),
+                    format!("{keypath}.name"),
+                    format!("{ctx}: name {why}"),
+                );
+                None
+            }
+            None => Some(n),
         }
     }
 
