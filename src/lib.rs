@@ -11,6 +11,7 @@ pub mod checks;
 pub mod cli;
 pub mod config;
 pub mod daemon;
+pub mod fsutil;
 pub mod events;
 pub mod hooks;
 pub mod kernel;
