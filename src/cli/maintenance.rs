@@ -68,6 +68,11 @@ pub fn run(
     }
     let cfg = cluster::load(&global.config_path())?;
     let mut kernel = global.open_kernel()?;
+    // on and off change the host: one carpctl at a time.
+    let _lock = match cmd {
+        MaintenanceCommand::Status(_) => None,
+        _ => Some(super::lock_host(kernel.as_ref())?),
+    };
     let ledger = Ledger::for_host(kernel.as_ref(), &cfg);
     let policy = BootPolicy::from_config(&cfg);
     match cmd {
@@ -121,6 +126,8 @@ fn ledger_err(e: LedgerError) -> CliError {
             context: "cannot change net.inet.carp.demotion".into(),
             source,
         },
+        // An untrusted state_dir is a configuration error (exit 2).
+        LedgerError::Fs(e) => e.into(),
         other => CliError::Failed(other.to_string()),
     }
 }

@@ -34,7 +34,7 @@ use ipnet::IpNet;
 use serde::Serialize;
 
 use super::{CliError, GlobalOpts, cluster};
-use crate::config::{Config, Vip};
+use crate::config::{Config, KeySource, Vip};
 use crate::model::{AdvBase, Key};
 use crate::plan::{self, Balance, Plan, Scenario, ScenarioKind, VipPlan};
 
@@ -66,11 +66,18 @@ pub fn run(global: &GlobalOpts, args: &PlanArgs, out: &mut dyn Write) -> Result<
     // key file.
     check_secrets_allowed(args.show_secrets, std::io::stdout().is_terminal())?;
     let dns_name = args.dns_name.as_deref().map(dns_name).transpose()?;
-    let cfg = cluster::load(&global.config_path())?;
+    let mut cfg = cluster::load(&global.config_path())?;
     let only = match &global.node {
         Some(_) => Some(cluster::node(global, &cfg)?),
         None => None,
     };
+    if args.show_secrets {
+        // The key files of the nodes shown, and only for --show-secrets:
+        // the plan itself needs no key.
+        cluster::read_keys(&mut cfg, |v| {
+            only.as_deref().is_none_or(|node| v.takes_part(node))
+        })?;
+    }
     let plan = plan::plan(&cfg).map_err(|e| CliError::Usage(e.to_string()))?;
     let failures = plan::failure_matrix(&plan, cfg.cluster.preempt);
     let balance = plan::balance(&plan, &failures);
@@ -241,16 +248,23 @@ pub fn base_config(
                 None
             }
             (Some(_), Secrets::Placeholder) => Some(placeholder(v)),
-            (Some(k), Secrets::Show) => match rc_conf_password(k) {
-                Ok(pw) => Some(pw),
-                Err(why) => {
+            (Some(src), Secrets::Show) => match src.key().map(rc_conf_password) {
+                Some(Ok(pw)) => Some(pw),
+                Some(Err(why)) => {
                     errors.push(format!("vip \"{}\": its password {why}", v.name));
+                    None
+                }
+                // run() reads the key files first; should one be missed,
+                // say so rather than print no password.
+                None => {
+                    errors.push(format!("vip \"{}\": its password_file was not read", v.name));
                     None
                 }
             },
         };
+        // Only a password at hand: key files are read for --show-secrets.
         if secrets == Secrets::Placeholder
-            && let Some(k) = &v.key
+            && let Some(k) = v.key.as_ref().and_then(KeySource::key)
             && let Err(why) = rc_conf_password(k)
         {
             notes.push(format!(

@@ -9,10 +9,17 @@
 //! key. This module is pure: it reads files and computes, it never calls the
 //! kernel ([`desired_state`] takes the interface list as an argument).
 //!
-//! Secrets: passwords become [`Key`]s at once (redacted `Debug`, zeroed on
-//! drop) and no diagnostic ever quotes one.
+//! Secrets: an inline password becomes a [`Key`](crate::model::Key) at once (redacted
+//! `Debug`, zeroed on drop); a `password_file` is read only where its key
+//! is needed ([`keys`]); no diagnostic ever quotes one.
+//!
+//! The file itself is read as [`crate::fsutil`] says: a regular file of at
+//! most [`crate::fsutil::INPUT_MAX`] bytes, owned by root (or the user
+//! running carpctl) and writable by nobody else, nor any directory above
+//! it (sticky ones aside): it names programs that carpctl runs as root.
 
 mod diag;
+mod keys;
 mod parse;
 mod resolve;
 
@@ -24,9 +31,10 @@ use std::time::Duration;
 
 use ipnet::IpNet;
 
-use crate::model::{AdvBase, Key, Vhid};
+use crate::model::{AdvBase, Vhid};
 
 pub use diag::{Diagnostic, Pos, Severity, has_errors};
+pub use keys::{KEY_FILE_MAX, KeyFile, KeySource, check_keys};
 pub use parse::{load, parse};
 pub use resolve::{Desired, DesiredVip, desired_state};
 
@@ -239,8 +247,9 @@ pub struct Vip {
     pub interface: String,
     /// At least one, no address twice.
     pub addresses: Vec<IpNet>,
-    /// `None`: no password (a warning at load).
-    pub key: Option<Key>,
+    /// `None`: no password (a warning at load). A `password_file` is read
+    /// only when the key is needed ([`Config::read_keys`]).
+    pub key: Option<KeySource>,
     /// The order of nodes as written; `None` means the rotation.
     pub prefer: Option<Vec<String>>,
     /// The VIP's own `advbase`, else `[cluster] advbase`.
@@ -350,5 +359,7 @@ pub fn select_node<'a>(
 mod ops_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod trust_tests;
 #[cfg(test)]
 pub(crate) mod testutil;

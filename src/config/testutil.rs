@@ -42,7 +42,18 @@ impl Fixture {
         p
     }
 
+    /// Load the file and read every key file, as `apply` on a node that
+    /// takes part in every VIP does; the keys' warnings join the file's.
     pub(crate) fn load(&self) -> Result<Config, Vec<Diagnostic>> {
+        let mut cfg = load(&self.path)?;
+        let warnings = cfg.read_keys(|_| true)?;
+        cfg.warnings.extend(warnings);
+        super::diag::sort(&mut cfg.warnings);
+        Ok(cfg)
+    }
+
+    /// Load the file without reading a key file.
+    pub(crate) fn load_only(&self) -> Result<Config, Vec<Diagnostic>> {
         load(&self.path)
     }
 

@@ -73,7 +73,7 @@ pub(crate) fn open_regular(path: &Path, follow: Follow) -> Result<(File, Metadat
                     path: path.to_path_buf(),
                 }
             } else {
-                FsError::io(path, "cannot open")(e)
+                FsError::io(path, "cannot read")(e)
             }
         })?;
     let meta = file.metadata().map_err(FsError::io(path, "cannot stat"))?;
@@ -118,8 +118,15 @@ fn read_capped(path: &Path, mut file: File, meta: &Metadata, cap: u64) -> Result
 /// Read a regular file of at most `cap` bytes, following a symbolic link
 /// (a file the user named: an input to lint, a scenario).
 pub fn read_regular(path: &Path, cap: u64) -> Result<Vec<u8>, FsError> {
+    read_with_mode(path, cap).map(|o| o.bytes)
+}
+
+/// [`read_regular`], with the file's permission bits.
+pub fn read_with_mode(path: &Path, cap: u64) -> Result<Opened, FsError> {
     let (file, meta) = open_regular(path, Follow::Yes)?;
-    read_capped(path, file, &meta, cap)
+    let mode = meta.permissions().mode() & 0o7777;
+    let bytes = read_capped(path, file, &meta, cap)?;
+    Ok(Opened { bytes, mode })
 }
 
 /// Read a file carpctl keeps in its own directory (hook states, the
@@ -213,6 +220,6 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let e = read_own(&dir.path().join("nope"), 10).unwrap_err();
         assert!(e.is_not_found());
-        assert!(e.reason().starts_with("cannot open: "), "{}", e.reason());
+        assert!(e.reason().starts_with("cannot read: "), "{}", e.reason());
     }
 }
