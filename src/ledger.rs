@@ -461,8 +461,9 @@ impl Ledger {
         Ok(())
     }
 
-    /// Check the state directory before reading it, when it exists.
-    fn check_dir(&self) -> Result<(), LedgerError> {
+    /// Check the state directory (when it exists) as every change and
+    /// read does: trusted, or [`LedgerError::Fs`].
+    pub fn check_dir(&self) -> Result<(), LedgerError> {
         if self.dir.exists() {
             fsutil::check_dir(&self.dir, DirRule::Private)?;
         }

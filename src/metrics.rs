@@ -411,10 +411,7 @@ pub async fn run_metrics(mut ctx: MetricsContext) {
                         last_warning = warning;
                     }
                 }
-                Ok(Err(e)) => report(
-                    &mut last_error,
-                    format!("not writing the textfile: {e}"),
-                ),
+                Ok(Err(e)) => report(&mut last_error, format!("not writing the textfile: {e}")),
                 Err(e) => report(&mut last_error, format!("the textfile task failed: {e}")),
             }
         }
@@ -571,7 +568,11 @@ carpctl_demotion_kernel 487
         std::fs::write(&victim, "precious\n").unwrap();
         // The name today's code used, planted as a link.
         let path = open.join("carpctl.prom");
-        symlink(&victim, open.join(format!(".carpctl.prom.{}.tmp", std::process::id()))).unwrap();
+        symlink(
+            &victim,
+            open.join(format!(".carpctl.prom.{}.tmp", std::process::id())),
+        )
+        .unwrap();
         let e = write_textfile(&path, "a 1\n").unwrap_err();
         assert!(e.is_untrusted(), "{e}");
         assert!(e.to_string().contains("chmod go-w"), "{e}");

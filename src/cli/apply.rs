@@ -46,6 +46,10 @@ pub fn run(global: &GlobalOpts, args: &ApplyArgs, out: &mut dyn Write) -> Result
     // VIP this node does not carry is not its problem.
     cluster::read_keys(&mut cfg, |v| v.takes_part(&node))?;
     let mut kernel = global.open_kernel()?;
+    if !args.dry_run {
+        // Before any change: the ledger, applied last, must be usable.
+        super::maintenance::check_state_dir(kernel.as_ref(), &cfg)?;
+    }
     // One carpctl at a time changes the host; the current state is read
     // under the lock, so the changes are planned against what is there.
     let _lock = match args.dry_run {

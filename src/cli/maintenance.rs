@@ -120,6 +120,15 @@ pub fn reconcile(kernel: &mut dyn Kernel, cfg: &crate::config::Config) -> Result
         })
 }
 
+/// Check `state_dir` before a command changes anything: one that others
+/// can write in is a configuration error (exit 2), found before `apply`
+/// configures a vhid rather than after.
+pub fn check_state_dir(kernel: &dyn Kernel, cfg: &crate::config::Config) -> Result<(), CliError> {
+    Ledger::for_host(kernel, cfg)
+        .check_dir()
+        .map_err(ledger_err)
+}
+
 fn ledger_err(e: LedgerError) -> CliError {
     match e {
         LedgerError::Kernel(source) => CliError::Kernel {

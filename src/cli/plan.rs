@@ -257,7 +257,10 @@ pub fn base_config(
                 // run() reads the key files first; should one be missed,
                 // say so rather than print no password.
                 None => {
-                    errors.push(format!("vip \"{}\": its password_file was not read", v.name));
+                    errors.push(format!(
+                        "vip \"{}\": its password_file was not read",
+                        v.name
+                    ));
                     None
                 }
             },

@@ -360,6 +360,6 @@ mod ops_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
-mod trust_tests;
-#[cfg(test)]
 pub(crate) mod testutil;
+#[cfg(test)]
+mod trust_tests;

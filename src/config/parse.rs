@@ -33,11 +33,11 @@ use toml::de::{DeTable, DeValue, ValueDeserializer};
 use zeroize::Zeroize;
 
 use super::diag::{self, Diagnostic, LineIndex, Pos};
+use super::keys::{KeyFile, KeySource};
 use super::{
     Check, Cluster, Config, DEFAULT_ADVSKEW_STEP, DEFAULT_HOOK_TIMEOUT, HOOK_TIMEOUT_MAX_SECS,
     HttpUrl, MAX_WEIGHT, MetricsConfig, Node, Probe, Vip, VipPos, default_check_weight,
 };
-use super::keys::{KeyFile, KeySource};
 use crate::fsutil::{self, Trust};
 use crate::model::{AdvBase, Key, Vhid};
 use crate::plan;

@@ -76,7 +76,10 @@ fn seed_resolves_for_mail_a_on_em0() {
     assert_eq!(m1.advbase.get(), 1);
     assert_eq!(m1.addresses, ["192.168.1.50/32".parse::<IpNet>().unwrap()]);
     assert_eq!(
-        m1.key.as_ref().and_then(|k| k.key()).map(|k| k.as_bytes().to_vec()),
+        m1.key
+            .as_ref()
+            .and_then(|k| k.key())
+            .map(|k| k.as_bytes().to_vec()),
         Some(b"mail1-secret-0001".to_vec())
     );
     let m2 = d.find("em0", vhid(2)).expect("vhid 2 on em0");
@@ -1072,7 +1075,16 @@ fn inline_password_lengths() {
         )),
         "{w:?}"
     );
-    assert_eq!(f.load().unwrap().vips[0].key.as_ref().unwrap().key().unwrap().len(), 20);
+    assert_eq!(
+        f.load().unwrap().vips[0]
+            .key
+            .as_ref()
+            .unwrap()
+            .key()
+            .unwrap()
+            .len(),
+        20
+    );
     assert_clean(&with(&"x".repeat(19)));
     let f = with("");
     assert_one(&f.errors(), &f.at("\"\""), "vip \"v1\": password is empty");
@@ -1212,7 +1224,13 @@ fn password_file_rules() {
     )
     .unwrap();
     assert_eq!(
-        f.load().unwrap().vips[0].key.as_ref().unwrap().key().unwrap().as_bytes(),
+        f.load().unwrap().vips[0]
+            .key
+            .as_ref()
+            .unwrap()
+            .key()
+            .unwrap()
+            .as_bytes(),
         b"abs"
     );
 }

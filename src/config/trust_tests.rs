@@ -49,7 +49,10 @@ fn a_cluster_file_over_the_cap_is_refused() {
     let e = strings(&f.load().unwrap_err());
     assert_eq!(
         e,
-        [format!("{}: is larger than 1048576 bytes", f.path.display())]
+        [format!(
+            "{}: is larger than 1048576 bytes",
+            f.path.display()
+        )]
     );
     // At the cap exactly, it is read (and judged on its content).
     fs::write(&f.path, vec![b'#'; usize::try_from(INPUT_MAX).unwrap()]).unwrap();
@@ -64,7 +67,10 @@ fn a_cluster_file_others_can_write_is_refused() {
     chmod(&f.path, 0o666);
     let e = strings(&f.load().unwrap_err());
     assert_eq!(e.len(), 1, "{e:?}");
-    assert!(e[0].contains("is writable by group or others (mode 0666)"), "{e:?}");
+    assert!(
+        e[0].contains("is writable by group or others (mode 0666)"),
+        "{e:?}"
+    );
     assert!(
         e[0].ends_with(&format!("fix: chmod go-w {}", f.path.display())),
         "{e:?}"
@@ -81,7 +87,10 @@ fn a_cluster_file_in_a_directory_others_can_write_in_is_refused() {
     chmod(f.dir.path(), 0o777);
     let e = strings(&f.load().unwrap_err());
     assert!(
-        e[0].contains(&format!("the directory {} is writable", f.dir.path().display())),
+        e[0].contains(&format!(
+            "the directory {} is writable",
+            f.dir.path().display()
+        )),
         "{e:?}"
     );
     // Sticky (like /tmp): nobody else can replace the file.
@@ -98,7 +107,10 @@ fn a_cluster_file_of_another_user_is_refused() {
     let f = seed();
     chown_nobody(&f.path);
     let e = strings(&f.load().unwrap_err());
-    assert!(e[0].contains("is owned by nobody (uid 65534), not by root"), "{e:?}");
+    assert!(
+        e[0].contains("is owned by nobody (uid 65534), not by root"),
+        "{e:?}"
+    );
     assert!(e[0].contains("fix: chown root"), "{e:?}");
 }
 
@@ -125,28 +137,52 @@ fn key_files_and_their_directories_must_be_trusted() {
 #[test]
 fn key_files_are_read_only_when_needed() {
     for (what, break_it) in [
-        ("missing", Box::new(|k: &Path| fs::remove_file(k).unwrap()) as Box<dyn Fn(&Path)>),
-        ("a directory", Box::new(|k: &Path| {
-            fs::remove_file(k).unwrap();
-            fs::create_dir(k).unwrap();
-        })),
+        (
+            "missing",
+            Box::new(|k: &Path| fs::remove_file(k).unwrap()) as Box<dyn Fn(&Path)>,
+        ),
+        (
+            "a directory",
+            Box::new(|k: &Path| {
+                fs::remove_file(k).unwrap();
+                fs::create_dir(k).unwrap();
+            }),
+        ),
         ("world-readable", Box::new(|k: &Path| chmod(k, 0o644))),
         ("empty", Box::new(|k: &Path| fs::write(k, "").unwrap())),
     ] {
         let f = seed_with_broken_mail2(break_it);
         // Loading reads no key file: every command that needs no key works.
-        let mut cfg = f.load_only().unwrap_or_else(|d| panic!("{what}: {:?}", strings(&d)));
-        assert!(cfg.warnings.is_empty(), "{what}: {:?}", strings(&cfg.warnings));
-        assert!(matches!(cfg.vips[1].key, Some(KeySource::File(_))), "{what}");
+        let mut cfg = f
+            .load_only()
+            .unwrap_or_else(|d| panic!("{what}: {:?}", strings(&d)));
+        assert!(
+            cfg.warnings.is_empty(),
+            "{what}: {:?}",
+            strings(&cfg.warnings)
+        );
+        assert!(
+            matches!(cfg.vips[1].key, Some(KeySource::File(_))),
+            "{what}"
+        );
         // Reading mail1's key alone works; mail2's is an error at its
         // password_file, and nothing is changed by a failed read.
         cfg.read_keys(|v| v.name == "mail1").unwrap();
         assert!(cfg.vips[0].key.as_ref().unwrap().key().is_some());
         let e = strings(&cfg.read_keys(|_| true).unwrap_err());
         assert_eq!(e.len(), 1, "{what}: {e:?}");
-        assert!(e[0].starts_with(&f.at("\"carpctl.d/mail2.key")), "{what}: {e:?}");
-        assert!(e[0].contains("vip \"mail2\": password_file"), "{what}: {e:?}");
-        assert!(matches!(cfg.vips[1].key, Some(KeySource::File(_))), "{what}");
+        assert!(
+            e[0].starts_with(&f.at("\"carpctl.d/mail2.key")),
+            "{what}: {e:?}"
+        );
+        assert!(
+            e[0].contains("vip \"mail2\": password_file"),
+            "{what}: {e:?}"
+        );
+        assert!(
+            matches!(cfg.vips[1].key, Some(KeySource::File(_))),
+            "{what}"
+        );
         // lint reports it, with the same message.
         let found = strings(&check_keys(&cfg));
         assert_eq!(found, e, "{what}");

@@ -24,6 +24,10 @@ pub struct Lock {
     path: PathBuf,
 }
 
+/// The width of the process ID in a lock file: the largest PID on Linux
+/// (2^22) and FreeBSD (99999) has 7 digits.
+const PID_WIDTH: usize = 10;
+
 /// The longest pause between two tries.
 const POLL_MAX: Duration = Duration::from_millis(50);
 
@@ -91,7 +95,8 @@ impl Lock {
     /// [`FsError::Busy`], naming the holder's process ID.
     pub fn exclusive(path: &Path, wait: Duration) -> Result<Lock, FsError> {
         let file = open(path, true)?;
-        let got = wait_for(&file, wait, File::try_lock).map_err(FsError::io(path, "cannot lock"))?;
+        let got =
+            wait_for(&file, wait, File::try_lock).map_err(FsError::io(path, "cannot lock"))?;
         if !got {
             return Err(FsError::Busy {
                 path: path.to_path_buf(),
@@ -99,11 +104,11 @@ impl Lock {
                 waited: wait,
             });
         }
-        // Not flushed: it is only for the message of the one who waits.
-        let pid = format!("{}\n", std::process::id());
-        let _ = file
-            .set_len(0)
-            .and_then(|()| file.write_all_at(pid.as_bytes(), 0));
+        // Fixed width, so that it replaces the last holder's without a
+        // truncate (which costs a journal commit on some file systems);
+        // not flushed: it is only for the message of the one who waits.
+        let pid = format!("{:<width$}\n", std::process::id(), width = PID_WIDTH);
+        let _ = file.write_all_at(pid.as_bytes(), 0);
         Ok(Lock {
             _file: file,
             path: path.to_path_buf(),
@@ -144,8 +149,8 @@ mod tests {
         let held = Lock::exclusive(&p, Duration::ZERO).unwrap();
         assert_eq!(fs::metadata(&p).unwrap().mode() & 0o7777, 0o600);
         assert_eq!(
-            fs::read_to_string(&p).unwrap(),
-            format!("{}\n", std::process::id())
+            fs::read_to_string(&p).unwrap().trim(),
+            std::process::id().to_string()
         );
         let start = Instant::now();
         let e = Lock::exclusive(&p, Duration::from_millis(300)).unwrap_err();
@@ -180,7 +185,10 @@ mod tests {
     fn shared_locks_coexist_and_exclude_a_writer() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("lock");
-        assert!(Lock::shared(&p, Duration::ZERO).is_none(), "no file, no lock");
+        assert!(
+            Lock::shared(&p, Duration::ZERO).is_none(),
+            "no file, no lock"
+        );
         drop(Lock::exclusive(&p, Duration::ZERO).unwrap());
         let a = Lock::shared(&p, Duration::ZERO).unwrap();
         let _b = Lock::shared(&p, Duration::ZERO).unwrap();

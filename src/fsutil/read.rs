@@ -189,16 +189,25 @@ mod tests {
         let start = Instant::now();
         let e = read_regular(&p, 100).unwrap_err();
         assert!(start.elapsed() < Duration::from_secs(5));
-        assert_eq!(e.to_string(), format!("{}: is a FIFO, not a regular file", p.display()));
+        assert_eq!(
+            e.to_string(),
+            format!("{}: is a FIFO, not a regular file", p.display())
+        );
     }
 
     #[test]
     fn devices_and_directories_are_refused() {
         let e = read_regular(Path::new("/dev/zero"), 100).unwrap_err();
-        assert!(e.to_string().contains("/dev/zero: is a character device"), "{e}");
+        assert!(
+            e.to_string().contains("/dev/zero: is a character device"),
+            "{e}"
+        );
         let dir = tempfile::tempdir().unwrap();
         let e = read_regular(dir.path(), 100).unwrap_err();
-        assert!(e.to_string().contains("is a directory, not a regular file"), "{e}");
+        assert!(
+            e.to_string().contains("is a directory, not a regular file"),
+            "{e}"
+        );
     }
 
     #[test]

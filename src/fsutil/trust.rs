@@ -253,8 +253,14 @@ mod tests {
         let e = check_path(&p, Trust::Config).unwrap_err();
         assert!(e.is_untrusted());
         let msg = e.to_string();
-        assert!(msg.contains("writable by group or others (mode 0666)"), "{msg}");
-        assert!(msg.contains(&format!("fix: chmod go-w {}", p.display())), "{msg}");
+        assert!(
+            msg.contains("writable by group or others (mode 0666)"),
+            "{msg}"
+        );
+        assert!(
+            msg.contains(&format!("fix: chmod go-w {}", p.display())),
+            "{msg}"
+        );
         // Group-writable alone is enough.
         chmod(&p, 0o664);
         assert!(check_path(&p, Trust::FileOnly).is_err());
@@ -283,9 +289,15 @@ mod tests {
         chmod(&sub, 0o777);
         let e = check_path(&p, Trust::Config).unwrap_err();
         let msg = e.to_string();
-        assert!(msg.contains(&format!("the directory {} is writable", sub.display())), "{msg}");
+        assert!(
+            msg.contains(&format!("the directory {} is writable", sub.display())),
+            "{msg}"
+        );
         assert!(msg.contains("mode 0777"), "{msg}");
-        assert!(msg.contains(&format!("fix: chmod go-w {}", sub.display())), "{msg}");
+        assert!(
+            msg.contains(&format!("fix: chmod go-w {}", sub.display())),
+            "{msg}"
+        );
         // FileOnly does not look above.
         check_path(&p, Trust::FileOnly).unwrap();
         // Sticky, like /tmp: accepted.
@@ -319,9 +331,15 @@ mod tests {
         let nobody = nix::unistd::Uid::from_raw(65534);
         nix::unistd::chown(&p, Some(nobody), None).unwrap();
         let msg = check_path(&p, Trust::Config).unwrap_err().to_string();
-        assert!(msg.contains("is owned by") && msg.contains("uid 65534"), "{msg}");
+        assert!(
+            msg.contains("is owned by") && msg.contains("uid 65534"),
+            "{msg}"
+        );
         assert!(msg.contains("not by root"), "{msg}");
-        assert!(msg.contains(&format!("fix: chown root {}", p.display())), "{msg}");
+        assert!(
+            msg.contains(&format!("fix: chown root {}", p.display())),
+            "{msg}"
+        );
         // The same for a directory above it.
         let sub = dir.path().join("d");
         fs::create_dir(&sub).unwrap();
@@ -330,7 +348,10 @@ mod tests {
         let msg = check_path(&sub.join("c.toml"), Trust::Config)
             .unwrap_err()
             .to_string();
-        assert!(msg.contains(&format!("the directory {} is owned by", sub.display())), "{msg}");
+        assert!(
+            msg.contains(&format!("the directory {} is owned by", sub.display())),
+            "{msg}"
+        );
     }
 
     #[test]
@@ -343,7 +364,9 @@ mod tests {
         chmod(&d, 0o1777);
         let msg = check_dir(&d, DirRule::Private).unwrap_err().to_string();
         assert!(msg.contains("mode 1777, sticky"), "{msg}");
-        let warn = check_dir(&d, DirRule::StickyWarn).unwrap().expect("a warning");
+        let warn = check_dir(&d, DirRule::StickyWarn)
+            .unwrap()
+            .expect("a warning");
         assert!(warn.contains("sticky"), "{warn}");
         chmod(&d, 0o777);
         assert!(check_dir(&d, DirRule::StickyWarn).is_err());

@@ -127,10 +127,18 @@ mod tests {
     #[test]
     fn failures_name_the_directory_and_leave_nothing() {
         let dir = tempfile::tempdir().unwrap();
-        let e = write_atomic(&dir.path().join("missing/x"), b"x", 0o600, Durability::Durable)
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("missing") && e.contains("cannot create a temporary file"), "{e}");
+        let e = write_atomic(
+            &dir.path().join("missing/x"),
+            b"x",
+            0o600,
+            Durability::Durable,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("missing") && e.contains("cannot create a temporary file"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -185,7 +185,11 @@ mod tests {
         sd.write("em0", one, CarpState::Master).unwrap();
         assert_eq!(fs::read_to_string(&victim).unwrap(), "precious\n");
         assert_eq!(sd.read("em0", one), Some(CarpState::Master));
-        assert!(fs::symlink_metadata(sd.path().join("1@em0")).unwrap().is_file());
+        assert!(
+            fs::symlink_metadata(sd.path().join("1@em0"))
+                .unwrap()
+                .is_file()
+        );
     }
 
     #[test]
@@ -197,7 +201,10 @@ mod tests {
         let e = StateDir::new(&open).ensure().unwrap_err();
         assert!(e.is_untrusted(), "{e}");
         let msg = e.to_string();
-        assert!(msg.contains("mode 0777") && msg.contains("chmod go-w"), "{msg}");
+        assert!(
+            msg.contains("mode 0777") && msg.contains("chmod go-w"),
+            "{msg}"
+        );
         // Sticky is no excuse for carpctl's own directory.
         fs::set_permissions(&open, fs::Permissions::from_mode(0o1777)).unwrap();
         assert!(StateDir::new(&open).ensure().unwrap_err().is_untrusted());

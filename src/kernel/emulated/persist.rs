@@ -98,10 +98,13 @@ pub fn create(path: &Path, st: &HostState) -> Result<(), KernelError> {
     Ok(())
 }
 
-/// Replace `path` with `bytes` (mode 0600) atomically and durably
-/// ([`fsutil::write_atomic`]).
+/// Replace `path` with `bytes` (mode 0600) atomically
+/// ([`fsutil::write_atomic`]). Not flushed to disk: an emulated host is a
+/// rehearsal that a power loss need not survive, and a crashed process
+/// (`kill -9`) leaves the old file or the new one either way; flushing
+/// every call would make every emulated `apply` wait for the disk.
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), KernelError> {
-    fsutil::write_atomic(path, bytes, 0o600, Durability::Durable)
+    fsutil::write_atomic(path, bytes, 0o600, Durability::Volatile)
         .map_err(|e| emu_err(path, format!("cannot write the state file: {e}")))
 }
 
