@@ -324,6 +324,36 @@ fn hook_never_reads_a_state_file_through_a_link_nor_quotes_it() {
     assert_eq!(fs::read_to_string(hooks.join("2@em0")).unwrap(), "MASTER\n");
 }
 
+// ----- item 2: the metrics textfile ------------------------------------------------
+
+/// The daemon refuses at start a textfile directory others can write in
+/// (the predictable temporary name of old was opened there through links
+/// every 5 s); the library test `metrics::tests` covers the writes.
+#[test]
+fn daemon_refuses_a_textfile_directory_others_can_write_in() {
+    let lab = Lab::new();
+    let host = lab.host("host");
+    let open = lab.path("textfile");
+    fs::create_dir(&open).unwrap();
+    chmod(&open, 0o777);
+    let text = format!(
+        "{}\n[metrics]\ntextfile = \"{}/carpctl.prom\"\n",
+        cluster(""),
+        open.display()
+    );
+    lab.write("carpctl.toml", &text, 0o644);
+    let out = lab.carpctl(
+        &host,
+        &["daemon", "--devd-socket", "/nonexistent/devd.pipe"],
+    );
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!("fix: chmod go-w {}", open.display())),
+        "{}",
+        stderr(&out)
+    );
+}
+
 // ----- item 3: owner and write bits ---------------------------------------------
 
 /// What `apply` must refuse (exit 2), leaving the host as it was.

@@ -38,7 +38,9 @@ pub struct HookArgs {
     /// The new state, as devd's `$type`: MASTER, BACKUP or INIT
     #[arg(value_name = "TYPE")]
     pub state: String,
-    /// Where the last state of each vhid and the lock file are kept
+    /// Where the last state of each vhid and the lock file are kept; it
+    /// must be owned by root (or the caller) and not writable by group or
+    /// others
     #[arg(long, env = STATE_DIR_ENV, value_name = "DIR", default_value = DEFAULT_STATE_DIR)]
     pub state_dir: PathBuf,
 }
