@@ -1,92 +1,51 @@
-//! Files carpctl trusts, reads and writes as root (issue 9, items 1, 3,
+//! Files carpctl trusts, reads and writes as root (issue 9, items 1, 2, 3,
 //! 14 and 16): the real binary against real files in temporary
 //! directories, as root (as CI runs) and, where it matters, as `nobody`
 //! through setpriv(1).
 //!
 //! * the hook state directory: refused when others can write in it, its
 //!   files never followed through a symbolic link nor quoted;
-//! * the owner and mode of the cluster file, key files, their directories
-//!   and `state_dir`;
+//! * the owner and mode of the cluster file, key files, their directories,
+//!   `state_dir` and the metrics textfile directory;
 //! * FIFOs, devices and oversized files as cluster file, scenario or
 //!   emulated host: a clear error at once, never a hang;
 //! * an unreadable key file stops only what needs that key.
+
+mod common;
 
 use std::fs;
 use std::io::Read;
 use std::os::unix::fs::{PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-const BIN: &str = env!("CARGO_BIN_EXE_carpctl");
+use common::{BIN, carpctl, chmod, code, expect, init_host, kernel_arg, run, stderr};
+
 const SECRET1: &str = "webone_hunter2_q";
 const SECRET2: &str = "webtwo_hunter2_q";
+const LIMIT: Duration = Duration::from_secs(30);
 
 fn is_root() -> bool {
     nix::unistd::geteuid().is_root()
 }
 
-fn chmod(p: &Path, mode: u32) {
-    fs::set_permissions(p, fs::Permissions::from_mode(mode)).unwrap();
-}
-
-fn chown_nobody(p: &Path) {
-    nix::unistd::chown(
-        p,
-        Some(nix::unistd::Uid::from_raw(65534)),
-        Some(nix::unistd::Gid::from_raw(65534)),
-    )
-    .unwrap();
-}
-
-/// Run `cmd` with a deadline and 4 GiB of address space: a command that
-/// hangs (on a FIFO) or reads without end (/dev/zero) fails the test
-/// instead of hanging it or exhausting the machine.
-fn run(cmd: Command, limit: Duration) -> Output {
-    let mut limited = Command::new("sh");
-    limited
-        .arg("-c")
-        .arg("ulimit -v 4194304 && exec \"$@\"")
-        .arg("sh")
-        .arg(cmd.get_program())
-        .args(cmd.get_args());
-    for (k, v) in cmd.get_envs() {
-        match v {
-            Some(v) => limited.env(k, v),
-            None => limited.env_remove(k),
-        };
-    }
-    let mut cmd = limited;
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + limit;
-    loop {
-        if child.try_wait().unwrap().is_some() {
-            return child.wait_with_output().unwrap();
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let out = child.wait_with_output().unwrap();
-            panic!(
-                "carpctl still running after {limit:?}: {cmd:?}\nstderr: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20));
+/// A lab for a test that makes files of two users, which needs root (as
+/// CI runs); `None`, saying so, otherwise.
+fn root_lab() -> Option<Lab> {
+    if is_root() {
+        Some(Lab::new())
+    } else {
+        eprintln!("skipped: needs root to make files of two users (CI runs as root)");
+        None
     }
 }
 
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
+fn chown(p: &Path, uid: u32) {
+    nix::unistd::chown(p, Some(nix::unistd::Uid::from_raw(uid)), None).unwrap();
 }
 
-fn code(o: &Output) -> i32 {
-    o.status.code().unwrap_or(-1)
-}
+const NOBODY: u32 = 65534;
 
 /// A cluster of three nodes: `a` carries web1 as BACKUP (an emulated host
 /// does not let time pass, so a vhid stays BACKUP and `status --check`
@@ -126,59 +85,38 @@ impl Lab {
 
     fn host(&self, name: &str) -> PathBuf {
         let p = self.path(name);
-        let out = run(
-            self.cmd_plain(&["emulate", "init"])
-                .arg(&p)
-                .args(["--iface", "em0=192.0.2.3/24"])
-                .take(),
-            Duration::from_secs(30),
-        );
-        assert!(out.status.success(), "emulate init: {}", stderr(&out));
+        init_host(&p);
         p
     }
 
-    fn cmd_plain(&self, args: &[&str]) -> CommandBox {
-        let mut c = Command::new(BIN);
-        c.args(args);
-        c.env_remove("CARPCTL_KERNEL")
-            .env_remove("CARPCTL_CONFIG")
-            .env_remove("CARPCTL_HOOK_DIR")
-            .env_remove("CARPCTL_NODE")
-            .env_remove("RUST_LOG");
-        CommandBox(c)
+    /// `carpctl -c carpctl.toml --node NODE ARGS`.
+    fn cmd(&self, node: &str, args: &[&str]) -> Command {
+        let mut c = carpctl();
+        c.arg("-c")
+            .arg(self.config())
+            .args(["--node", node])
+            .args(args);
+        c
     }
 
     /// `carpctl --kernel emulated:HOST -c carpctl.toml --node a ARGS`.
-    fn carpctl(&self, host: &Path, args: &[&str]) -> Output {
-        let mut c = self.cmd_plain(&[]).take();
-        c.arg("--kernel")
-            .arg(format!("emulated:{}", host.display()))
-            .arg("-c")
-            .arg(self.config())
-            .args(["--node", "a"])
-            .args(args);
-        run(c, Duration::from_secs(60))
+    fn on(&self, host: &Path, args: &[&str]) -> Output {
+        let mut c = self.cmd("a", args);
+        c.arg("--kernel").arg(kernel_arg(host));
+        run(&c, LIMIT)
     }
-}
 
-/// A `Command` that can be built by chaining and then taken.
-struct CommandBox(Command);
+    /// `carpctl hook --state-dir DIR -c carpctl.toml --node NODE SUB TYPE`.
+    fn hook(&self, dir: &Path, node: &str, sub: &str, state: &str) -> Output {
+        let mut c = self.cmd(node, &["hook", sub, state]);
+        c.arg("--state-dir").arg(dir);
+        run(&c, LIMIT)
+    }
 
-impl CommandBox {
-    fn arg(mut self, a: impl AsRef<std::ffi::OsStr>) -> Self {
-        self.0.arg(a);
-        self
-    }
-    fn args<I, S>(mut self, a: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: AsRef<std::ffi::OsStr>,
-    {
-        self.0.args(a);
-        self
-    }
-    fn take(self) -> Command {
-        self.0
+    fn lint(&self, file: &Path) -> Output {
+        let mut c = carpctl();
+        c.arg("lint").arg(file);
+        run(&c, LIMIT)
     }
 }
 
@@ -226,26 +164,20 @@ fn hook_refuses_a_state_directory_others_can_write_in() {
     fs::create_dir(&hooks).unwrap();
     chmod(&hooks, 0o777);
     symlink(&victim, hooks.join(".1@em0.tmp")).unwrap();
-    let mut c = lab.cmd_plain(&[]).take();
-    c.env("CARPCTL_HOOK_DIR", &hooks)
-        .arg("-c")
-        .arg(lab.config())
-        .args(["--node", "a", "hook", "1@em0", "MASTER"]);
-    let out = run(c, Duration::from_secs(30));
-    assert_eq!(code(&out), 2, "{}", stderr(&out));
-    let err = stderr(&out);
-    assert!(
-        err.contains(&format!(
-            "the directory {} is writable by group or others",
-            hooks.display()
-        )),
-        "{err}"
+    let mut c = lab.cmd("a", &["hook", "1@em0", "MASTER"]);
+    c.env("CARPCTL_HOOK_DIR", &hooks);
+    expect(
+        &run(&c, LIMIT),
+        2,
+        &[
+            &format!(
+                "the directory {} is writable by group or others",
+                hooks.display()
+            ),
+            &format!("fix: chmod go-w {}", hooks.display()),
+            "the hook was not run",
+        ],
     );
-    assert!(
-        err.contains(&format!("fix: chmod go-w {}", hooks.display())),
-        "{err}"
-    );
-    assert!(err.contains("the hook was not run"), "{err}");
     assert_eq!(fs::read_to_string(&victim).unwrap(), "precious\n");
     assert!(!hooks.join("1@em0").exists());
 }
@@ -254,45 +186,36 @@ fn hook_refuses_a_state_directory_others_can_write_in() {
 /// may use its own.
 #[test]
 fn hook_refuses_a_state_directory_of_another_user() {
-    if !is_root() {
-        eprintln!("skipped: needs root (CI runs as root)");
-        return;
-    }
-    let lab = Lab::new();
+    let Some(lab) = root_lab() else { return };
     let hooks = lab.path("hooks");
     fs::create_dir(&hooks).unwrap();
     chmod(&hooks, 0o700);
-    chown_nobody(&hooks);
-    let mut c = lab.cmd_plain(&[]).take();
-    c.args(["hook", "--state-dir"])
-        .arg(&hooks)
-        .arg("-c")
-        .arg(lab.config())
-        .args(["--node", "a", "1@em0", "BACKUP"]);
-    let out = run(c, Duration::from_secs(30));
-    assert_eq!(code(&out), 2, "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("is owned by nobody (uid 65534), not by root"),
-        "{}",
-        stderr(&out)
+    chown(&hooks, NOBODY);
+    expect(
+        &lab.hook(&hooks, "a", "1@em0", "BACKUP"),
+        2,
+        &[
+            "is owned by nobody (uid 65534), not by root",
+            &format!("fix: chown root {}", hooks.display()),
+        ],
     );
-    assert!(stderr(&out).contains(&format!("fix: chown root {}", hooks.display())));
-
     // As nobody, the same directory is its own: accepted. (The cluster
     // file is root's, which nobody trusts; its keys are not read.)
     chmod(lab.dir.path(), 0o755);
+    let hooks_arg = hooks.display().to_string();
+    let config = lab.config().display().to_string();
     let out = as_nobody(&[
         "hook",
         "--state-dir",
-        &hooks.display().to_string(),
+        &hooks_arg,
         "-c",
-        &lab.config().display().to_string(),
+        &config,
         "--node",
         "a",
         "1@em0",
         "BACKUP",
     ]);
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    expect(&out, 0, &[]);
     assert_eq!(fs::read_to_string(hooks.join("1@em0")).unwrap(), "BACKUP\n");
 }
 
@@ -306,17 +229,10 @@ fn hook_never_reads_a_state_file_through_a_link_nor_quotes_it() {
     chmod(&hooks, 0o700);
     let key = lab.path("carpctl.d/web2.key");
     symlink(&key, hooks.join("2@em0")).unwrap();
-    let mut c = lab.cmd_plain(&[]).take();
-    c.args(["hook", "--state-dir"])
-        .arg(&hooks)
-        .arg("-c")
-        .arg(lab.config())
-        .args(["--node", "b", "-v", "2@em0", "MASTER"]);
-    let out = run(c, Duration::from_secs(30));
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
-    let err = stderr(&out);
-    assert!(!err.contains("hunter2"), "the key leaked: {err}");
-    assert!(err.contains("is a symbolic link"), "{err}");
+    let mut c = lab.cmd("b", &["-v", "hook", "2@em0", "MASTER"]);
+    c.arg("--state-dir").arg(&hooks);
+    let text = expect(&run(&c, LIMIT), 0, &["is a symbolic link"]);
+    assert!(!text.contains("hunter2"), "the key leaked: {text}");
     assert_eq!(fs::read_to_string(&key).unwrap(), format!("{SECRET2}\n"));
     let meta = fs::symlink_metadata(hooks.join("2@em0")).unwrap();
     assert!(meta.is_file());
@@ -342,16 +258,11 @@ fn daemon_refuses_a_textfile_directory_others_can_write_in() {
         open.display()
     );
     lab.write("carpctl.toml", &text, 0o644);
-    let out = lab.carpctl(
+    let out = lab.on(
         &host,
         &["daemon", "--devd-socket", "/nonexistent/devd.pipe"],
     );
-    assert_eq!(code(&out), 2, "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains(&format!("fix: chmod go-w {}", open.display())),
-        "{}",
-        stderr(&out)
-    );
+    expect(&out, 2, &[&format!("fix: chmod go-w {}", open.display())]);
 }
 
 // ----- item 3: owner and write bits ---------------------------------------------
@@ -364,46 +275,34 @@ fn apply_refuses_files_others_can_change() {
     let before = fs::read(&host).unwrap();
     let hook = "on_master = [\"/bin/sh\", \"-c\", \"touch /tmp/h9files-pwned\"]\n";
     lab.write("carpctl.toml", &cluster(hook), 0o666);
-    let expect_refused = |what: &str, needle: &str| {
-        let out = lab.carpctl(&host, &["apply"]);
-        assert_eq!(code(&out), 2, "{what}: {}", stderr(&out));
-        assert!(stderr(&out).contains(needle), "{what}: {}", stderr(&out));
-        assert!(
-            !stderr(&out).contains("hunter2"),
-            "{what}: {}",
-            stderr(&out)
-        );
+    let refused = |what: &str, needle: &str| {
+        let text = expect(&lab.on(&host, &["apply"]), 2, &[needle]);
+        assert!(!text.contains("hunter2"), "{what}: {text}");
         assert_eq!(fs::read(&host).unwrap(), before, "{what}: the host changed");
     };
-    expect_refused(
+    refused(
         "a 0666 cluster file",
         "is writable by group or others (mode 0666); fix: chmod go-w",
     );
     chmod(&lab.config(), 0o644);
     chmod(&lab.path("carpctl.d"), 0o777);
-    expect_refused(
+    refused(
         "a 0777 carpctl.d",
         "carpctl.d is writable by group or others (mode 0777)",
     );
     chmod(&lab.path("carpctl.d"), 0o700);
     if is_root() {
-        chown_nobody(&lab.config());
-        expect_refused(
+        chown(&lab.config(), NOBODY);
+        refused(
             "a cluster file owned by nobody",
             "is owned by nobody (uid 65534), not by root; fix: chown root",
         );
-        nix::unistd::chown(&lab.config(), Some(nix::unistd::Uid::from_raw(0)), None).unwrap();
-        chown_nobody(&lab.path("carpctl.d/web1.key"));
-        expect_refused("a key file owned by nobody", "web1.key is owned by nobody");
-        nix::unistd::chown(
-            &lab.path("carpctl.d/web1.key"),
-            Some(nix::unistd::Uid::from_raw(0)),
-            None,
-        )
-        .unwrap();
+        chown(&lab.config(), 0);
+        chown(&lab.path("carpctl.d/web1.key"), NOBODY);
+        refused("a key file owned by nobody", "web1.key is owned by nobody");
+        chown(&lab.path("carpctl.d/web1.key"), 0);
     }
-    let out = lab.carpctl(&host, &["apply"]);
-    assert_eq!(code(&out), 0, "trusted again: {}", stderr(&out));
+    expect(&lab.on(&host, &["apply"]), 0, &[]);
 }
 
 /// A `state_dir` others can write in (a forged ledger, a held lock) is
@@ -420,18 +319,13 @@ fn maintenance_refuses_a_state_dir_others_can_write_in() {
                   \"contributions\": {}}\n";
     fs::write(state.join("ledger.json"), forged).unwrap();
     let before = fs::read(&host).unwrap();
+    let needle = format!("the directory {} is writable", state.display());
     for args in [
         &["maintenance", "on"][..],
         &["maintenance", "status"],
         &["apply"],
     ] {
-        let out = lab.carpctl(&host, args);
-        assert_eq!(code(&out), 2, "{args:?}: {}", stderr(&out));
-        assert!(
-            stderr(&out).contains(&format!("the directory {} is writable", state.display())),
-            "{args:?}: {}",
-            stderr(&out)
-        );
+        expect(&lab.on(&host, args), 2, &[&needle]);
     }
     assert_eq!(
         fs::read_to_string(state.join("ledger.json")).unwrap(),
@@ -441,90 +335,42 @@ fn maintenance_refuses_a_state_dir_others_can_write_in() {
     assert_eq!(fs::read(&host).unwrap(), before);
     if is_root() {
         chmod(&state, 0o755);
-        chown_nobody(&state);
-        let out = lab.carpctl(&host, &["maintenance", "on"]);
-        assert_eq!(code(&out), 2, "{}", stderr(&out));
-        assert!(
-            stderr(&out).contains("is owned by nobody"),
-            "{}",
-            stderr(&out)
+        chown(&state, NOBODY);
+        expect(
+            &lab.on(&host, &["maintenance", "on"]),
+            2,
+            &["is owned by nobody"],
         );
     }
 }
 
 // ----- item 14: special files and sizes -----------------------------------------
 
-fn mkfifo(p: &Path) {
-    nix::unistd::mkfifo(p, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
-}
-
 #[test]
 fn a_fifo_or_a_device_never_hangs_a_command() {
     let lab = Lab::new();
     let host = lab.host("host");
     let fifo = lab.path("fifo.toml");
-    mkfifo(&fifo);
-    let limit = Duration::from_secs(20);
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+    let refused = "not a regular file";
     for file in [fifo.as_path(), Path::new("/dev/zero")] {
         // As the cluster file of apply and of lint.
-        let mut c = lab.cmd_plain(&[]).take();
+        let mut c = carpctl();
         c.arg("--kernel")
-            .arg(format!("emulated:{}", host.display()))
+            .arg(kernel_arg(&host))
             .arg("-c")
             .arg(file)
             .args(["--node", "a", "apply"]);
-        let out = run(c, limit);
-        assert_eq!(
-            code(&out),
-            2,
-            "apply -c {}: {}",
-            file.display(),
-            stderr(&out)
-        );
-        assert!(
-            stderr(&out).contains("not a regular file"),
-            "{}",
-            stderr(&out)
-        );
-        let out = run(lab.cmd_plain(&["lint"]).arg(file).take(), limit);
-        assert_eq!(code(&out), 1, "lint {}: {}", file.display(), stderr(&out));
-        assert!(
-            String::from_utf8_lossy(&out.stdout).contains("not a regular file"),
-            "{:?}",
-            out
-        );
+        expect(&run(&c, LIMIT), 2, &[refused]);
+        expect(&lab.lint(file), 1, &[refused]);
         // As an emulated host.
-        let mut c = lab.cmd_plain(&[]).take();
-        c.arg("--kernel")
-            .arg(format!("emulated:{}", file.display()))
-            .arg("status");
-        let out = run(c, limit);
-        assert_eq!(
-            code(&out),
-            2,
-            "--kernel emulated:{}: {}",
-            file.display(),
-            stderr(&out)
-        );
-        assert!(
-            stderr(&out).contains("not a regular file"),
-            "{}",
-            stderr(&out)
-        );
+        let mut c = carpctl();
+        c.arg("--kernel").arg(kernel_arg(file)).arg("status");
+        expect(&run(&c, LIMIT), 2, &[refused]);
         // As a scenario, and as the cluster file a scenario names.
-        let out = run(lab.cmd_plain(&["simulate"]).arg(file).take(), limit);
-        assert_eq!(
-            code(&out),
-            2,
-            "simulate {}: {}",
-            file.display(),
-            stderr(&out)
-        );
-        assert!(
-            stderr(&out).contains("not a regular file"),
-            "{}",
-            stderr(&out)
-        );
+        let mut c = carpctl();
+        c.arg("simulate").arg(file);
+        expect(&run(&c, LIMIT), 2, &[refused]);
         let scenario = lab.write(
             "scenario.toml",
             &format!(
@@ -534,19 +380,9 @@ fn a_fifo_or_a_device_never_hangs_a_command() {
             ),
             0o644,
         );
-        let out = run(lab.cmd_plain(&["simulate"]).arg(&scenario).take(), limit);
-        assert_eq!(
-            code(&out),
-            2,
-            "scenario naming {}: {}",
-            file.display(),
-            stderr(&out)
-        );
-        assert!(
-            stderr(&out).contains("not a regular file"),
-            "{}",
-            stderr(&out)
-        );
+        let mut c = carpctl();
+        c.arg("simulate").arg(&scenario);
+        expect(&run(&c, LIMIT), 2, &[refused]);
     }
 }
 
@@ -561,37 +397,17 @@ fn apply_and_lint_share_the_cluster_file_cap() {
     text.push('\n');
     assert_eq!(text.len(), 1024 * 1024 + 1);
     lab.write("carpctl.toml", &text, 0o644);
-    let out = lab.carpctl(&host, &["apply"]);
-    assert_eq!(code(&out), 2, "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("is larger than 1048576 bytes"),
-        "{}",
-        stderr(&out)
-    );
-    let out = run(
-        lab.cmd_plain(&["lint"]).arg(lab.config()).take(),
-        Duration::from_secs(20),
-    );
-    assert_eq!(code(&out), 1);
-    assert!(
-        String::from_utf8_lossy(&out.stdout).contains("is larger than 1048576 bytes"),
-        "{out:?}"
-    );
+    let too_large = "is larger than 1048576 bytes";
+    expect(&lab.on(&host, &["apply"]), 2, &[too_large]);
+    expect(&lab.lint(&lab.config()), 1, &[too_large]);
     // 1 MiB exactly is read by both.
     text.truncate(text.len() - 2);
     text.push('\n');
     lab.write("carpctl.toml", &text, 0o644);
     assert_eq!(fs::metadata(lab.config()).unwrap().len(), 1024 * 1024);
-    let out = lab.carpctl(&host, &["apply"]);
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
-    let out = run(
-        lab.cmd_plain(&["lint"]).arg(lab.config()).take(),
-        Duration::from_secs(20),
-    );
-    assert!(
-        !String::from_utf8_lossy(&out.stdout).contains("larger"),
-        "{out:?}"
-    );
+    expect(&lab.on(&host, &["apply"]), 0, &[]);
+    let out = lab.lint(&lab.config());
+    assert!(!common::stdout(&out).contains("larger"), "{out:?}");
 }
 
 // ----- item 16: keys only where needed --------------------------------------------
@@ -602,20 +418,16 @@ fn apply_and_lint_share_the_cluster_file_cap() {
 fn a_broken_key_file_stops_only_what_needs_that_key() {
     let lab = Lab::new();
     let host = lab.host("host");
-    let out = lab.carpctl(&host, &["apply"]);
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    expect(&lab.on(&host, &["apply"]), 0, &[]);
     let key2 = lab.path("carpctl.d/web2.key");
-    for (what, break_it) in [
-        (
-            "absent",
-            Box::new(|p: &Path| fs::remove_file(p).unwrap()) as Box<dyn Fn(&Path)>,
-        ),
-        ("world-readable", Box::new(|p: &Path| chmod(p, 0o644))),
-        ("empty", Box::new(|p: &Path| fs::write(p, "").unwrap())),
-    ] {
-        if key2.exists() {
-            fs::remove_file(&key2).unwrap();
-        }
+    type Break = Box<dyn Fn(&Path)>;
+    let breaks: [(&str, Break); 3] = [
+        ("absent", Box::new(|p| fs::remove_file(p).unwrap())),
+        ("world-readable", Box::new(|p| chmod(p, 0o644))),
+        ("empty", Box::new(|p| fs::write(p, "").unwrap())),
+    ];
+    for (what, break_it) in breaks {
+        let _ = fs::remove_file(&key2);
         lab.write("carpctl.d/web2.key", &format!("{SECRET2}\n"), 0o600);
         break_it(&key2);
         for args in [
@@ -630,48 +442,30 @@ fn a_broken_key_file_stops_only_what_needs_that_key() {
             &["maintenance", "off"],
             &["apply"],
         ] {
-            let out = lab.carpctl(&host, args);
+            let out = lab.on(&host, args);
             assert_eq!(code(&out), 0, "{what}: {args:?}: {}", stderr(&out));
         }
         // The hook of web1, and of web2 on a node that carries it.
-        let hooks = lab.path("hooks");
         for (node, sub) in [("a", "1@em0"), ("b", "2@em0")] {
-            let mut c = lab.cmd_plain(&[]).take();
-            c.args(["hook", "--state-dir"])
-                .arg(&hooks)
-                .arg("-c")
-                .arg(lab.config())
-                .args(["--node", node, sub, "MASTER"]);
-            let out = run(c, Duration::from_secs(30));
+            let out = lab.hook(&lab.path("hooks"), node, sub, "MASTER");
             assert_eq!(code(&out), 0, "{what}: hook {sub}: {}", stderr(&out));
         }
         // Only what needs web2's key says so: exit 2, at its password_file.
-        let out = lab.carpctl(&host, &["plan", "--show-secrets", "--node", "b"]);
-        assert_eq!(code(&out), 2, "{what}: {}", stderr(&out));
-        let mut c = lab.cmd_plain(&[]).take();
-        c.arg("-c")
-            .arg(lab.config())
-            .args(["plan", "--show-secrets"]);
-        let out = run(c, Duration::from_secs(30));
-        assert_eq!(code(&out), 2, "{what}: {}", stderr(&out));
-        let err = stderr(&out);
-        assert!(
-            err.contains("carpctl.toml:24:") && err.contains("vip \"web2\": password_file"),
-            "{what}: {err}"
+        let out = run(&lab.cmd("b", &["plan", "--show-secrets"]), LIMIT);
+        let text = expect(
+            &out,
+            2,
+            &["carpctl.toml:24:", "vip \"web2\": password_file"],
         );
         assert!(
-            !err.contains("hunter2") && !err.contains("web1"),
-            "{what}: {err}"
+            !text.contains("hunter2") && !text.contains("web1"),
+            "{what}: {text}"
         );
         // lint reports it.
-        let out = run(
-            lab.cmd_plain(&["lint"]).arg(lab.config()).take(),
-            Duration::from_secs(20),
-        );
-        let found = String::from_utf8_lossy(&out.stdout).into_owned();
-        assert!(
-            found.contains("vip \"web2\": password_file"),
-            "{what}: {found}"
+        expect(
+            &lab.lint(&lab.config()),
+            1,
+            &["vip \"web2\": password_file"],
         );
     }
 }
@@ -686,18 +480,16 @@ fn watch_starts_with_a_broken_key_file() {
         .unwrap();
     rt.block_on(async {
         let socket = lab.path("devd.pipe");
-        let listener = tokio_seqpacket::UnixSeqpacketListener::bind(&socket).unwrap();
-        let mut c = lab.cmd_plain(&[]).take();
-        c.arg("-c")
-            .arg(lab.config())
-            .args(["--node", "a", "watch", "--count", "1", "--devd-socket"])
+        let mut listener = tokio_seqpacket::UnixSeqpacketListener::bind(&socket).unwrap();
+        let mut c = lab.cmd("a", &["watch", "--count", "1", "--devd-socket"]);
+        let mut child = c
             .arg(&socket)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = c.spawn().unwrap();
-        let mut listener = listener;
-        let accepted = tokio::time::timeout(Duration::from_secs(20), listener.accept()).await;
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let accepted = tokio::time::timeout(LIMIT, listener.accept()).await;
         let Ok(Ok(devd)) = accepted else {
             let _ = child.kill();
             let mut err = String::new();
@@ -715,17 +507,13 @@ fn watch_starts_with_a_broken_key_file() {
         let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
             .await
             .unwrap();
-        assert_eq!(code(&out), 0, "{}", stderr(&out));
-        assert!(
-            String::from_utf8_lossy(&out.stdout).contains("1@em0"),
-            "{out:?}"
-        );
+        expect(&out, 0, &["1@em0"]);
     });
 }
 
 // ----- unprivileged -----------------------------------------------------------------
 
-/// `carpctl ARGS` as nobody (setpriv), in the lab.
+/// `carpctl ARGS` as nobody (setpriv).
 fn as_nobody(args: &[&str]) -> Output {
     let mut c = Command::new("setpriv");
     c.args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", BIN])
@@ -734,45 +522,44 @@ fn as_nobody(args: &[&str]) -> Output {
         .env_remove("CARPCTL_CONFIG")
         .env_remove("CARPCTL_HOOK_DIR")
         .env_remove("RUST_LOG");
-    run(c, Duration::from_secs(60))
+    run(&c, LIMIT)
 }
 
 /// Non-root monitoring: nobody runs `status --check` on its own emulated
-/// host, whose cluster file names a key file nobody cannot read (root's),
+/// host, whose cluster file names key files nobody cannot read (root's),
 /// for a VIP its node carries and one it does not.
 #[test]
 fn nobody_checks_status_with_keys_it_cannot_read() {
-    if !is_root() {
-        eprintln!("skipped: needs root to make files of two users (CI runs as root)");
-        return;
-    }
-    let lab = Lab::new();
+    let Some(lab) = root_lab() else { return };
     chmod(lab.dir.path(), 0o755);
     let home = lab.path("nobody");
     fs::create_dir(&home).unwrap();
-    chown_nobody(&home);
+    chown(&home, NOBODY);
     // nobody's own key for web1, so that it can apply; web2's is root's.
     let key1 = home.join("web1.key");
     fs::write(&key1, format!("{SECRET1}\n")).unwrap();
     chmod(&key1, 0o600);
-    chown_nobody(&key1);
+    chown(&key1, NOBODY);
+    let key2 = lab.path("carpctl.d/web2.key");
     let cfg = cluster("")
         .replace("carpctl.d/web1.key", &key1.display().to_string())
-        .replace(
-            "carpctl.d/web2.key",
-            &lab.path("carpctl.d/web2.key").display().to_string(),
-        );
-    let cfg_path = lab.write("nobody.toml", &cfg, 0o644);
-    let host = home.join("host");
-    let h = host.display().to_string();
+        .replace("carpctl.d/web2.key", &key2.display().to_string());
+    let c = lab.write("nobody.toml", &cfg, 0o644).display().to_string();
+    let h = home.join("host").display().to_string();
     let kernel = format!("emulated:{h}");
-    let c = cfg_path.display().to_string();
-    let out = as_nobody(&["emulate", "init", &h, "--iface", "em0=192.0.2.3/24"]);
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
-    let out = as_nobody(&["--kernel", &kernel, "-c", &c, "--node", "a", "apply"]);
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    expect(
+        &as_nobody(&["emulate", "init", &h, "--iface", "em0=192.0.2.3/24"]),
+        0,
+        &[],
+    );
+    let on_a = |args: &[&str]| {
+        let mut all = vec!["--kernel", &kernel, "-c", &c, "--node", "a"];
+        all.extend_from_slice(args);
+        as_nobody(&all)
+    };
+    expect(&on_a(&["apply"]), 0, &[]);
     // Now web1's key is root's too: unreadable for nobody.
-    nix::unistd::chown(&key1, Some(nix::unistd::Uid::from_raw(0)), None).unwrap();
+    chown(&key1, 0);
     for args in [
         &["status", "--check"][..],
         &["status", "--json"],
@@ -781,21 +568,15 @@ fn nobody_checks_status_with_keys_it_cannot_read() {
         &["maintenance", "off"],
         &["plan"],
     ] {
-        let mut all = vec!["--kernel", &kernel, "-c", &c, "--node", "a"];
-        all.extend_from_slice(args);
-        let out = as_nobody(&all);
+        let out = on_a(args);
         assert_eq!(code(&out), 0, "{args:?}: {}", stderr(&out));
     }
     // lint as nobody: the keys it cannot read are warnings, not errors.
-    let out = as_nobody(&["lint", &c]);
-    let found = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert_eq!(code(&out), 0, "{found}\n{}", stderr(&out));
-    assert!(
-        found.contains("not checked (carpctl apply reads it as root)"),
-        "{found}"
+    expect(
+        &as_nobody(&["lint", &c]),
+        0,
+        &["not checked (carpctl apply reads it as root)"],
     );
     // apply needs web1's key, which nobody cannot read now.
-    let out = as_nobody(&["--kernel", &kernel, "-c", &c, "--node", "a", "apply"]);
-    assert_eq!(code(&out), 2, "{}", stderr(&out));
-    assert!(stderr(&out).contains("web1.key"), "{}", stderr(&out));
+    expect(&on_a(&["apply"]), 2, &["web1.key"]);
 }

@@ -3,20 +3,22 @@
 //! commands that change a host take turns on the host lock, waiting a
 //! bounded time and then naming the holder.
 
+mod common;
+
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use common::{carpctl, expect, init_host, kernel_arg, stderr};
+
 use carpctl::kernel::Kernel;
 use carpctl::kernel::emulated::EmulatedHost;
 use carpctl::kernel::freebsd::FreeBsdKernel;
 use carpctl::model::DemotionDelta;
-
-const BIN: &str = env!("CARGO_BIN_EXE_carpctl");
 
 struct Lab {
     dir: tempfile::TempDir,
@@ -35,13 +37,7 @@ impl Lab {
 
     fn host(&self, name: &str) -> PathBuf {
         let p = self.path(name);
-        let out = Command::new(BIN)
-            .args(["emulate", "init"])
-            .arg(&p)
-            .args(["--iface", "em0=192.0.2.3/24"])
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", stderr(&out));
+        init_host(&p);
         p
     }
 
@@ -62,20 +58,15 @@ impl Lab {
     }
 }
 
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn carpctl(host: &Path, config: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
-    let mut c = Command::new(BIN);
+/// `carpctl --kernel emulated:HOST -c CONFIG --node a ARGS`, with `env`.
+fn on(host: &Path, config: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
+    let mut c = carpctl();
     c.arg("--kernel")
-        .arg(format!("emulated:{}", host.display()))
+        .arg(kernel_arg(host))
         .arg("-c")
         .arg(config)
         .args(["--node", "a"])
         .args(args)
-        .env_remove("CARPCTL_LOCK_WAIT")
-        .env_remove("RUST_LOG")
         .stdin(Stdio::null());
     for (k, v) in env {
         c.env(k, v);
@@ -84,13 +75,13 @@ fn carpctl(host: &Path, config: &Path, args: &[&str], env: &[(&str, &str)]) -> C
 }
 
 fn vhids(host: &Path) -> Vec<u64> {
-    let out = Command::new(BIN)
+    let out = carpctl()
         .arg("--kernel")
-        .arg(format!("emulated:{}", host.display()))
+        .arg(kernel_arg(host))
         .args(["status", "--json"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
+    expect(&out, 0, &[]);
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     let mut ids: Vec<u64> = v["vhids"]
         .as_array()
@@ -141,8 +132,8 @@ fn concurrent_applies_of_different_vips_never_lose_a_vhid() {
     let want: Vec<u64> = (1..=8).chain(11..=18).collect();
     for round in 0..20 {
         let host = lab.host(&format!("host{round}"));
-        let mut ca = carpctl(&host, &a, &["apply"], &[]);
-        let mut cb = carpctl(&host, &b, &["apply"], &[]);
+        let mut ca = on(&host, &a, &["apply"], &[]);
+        let mut cb = on(&host, &b, &["apply"], &[]);
         let pa = ca
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -185,26 +176,22 @@ fn maintenance_alongside_apply_keeps_the_demotion_equal_to_the_ledger() {
             let (host, a, b) = (host.clone(), a.clone(), b.clone());
             thread::spawn(move || {
                 for cfg in [&a, &b, &a] {
-                    let out = carpctl(&host, cfg, &["apply"], &[]).output().unwrap();
+                    let out = on(&host, cfg, &["apply"], &[]).output().unwrap();
                     assert!(out.status.success(), "apply: {}", stderr(&out));
                 }
             })
         };
         for _ in 0..3 {
             for cmd in ["on", "off"] {
-                let out = carpctl(&host, &a, &["maintenance", cmd], &[])
-                    .output()
-                    .unwrap();
+                let out = on(&host, &a, &["maintenance", cmd], &[]).output().unwrap();
                 assert!(out.status.success(), "maintenance {cmd}: {}", stderr(&out));
             }
         }
-        let out = carpctl(&host, &a, &["maintenance", "on"], &[])
-            .output()
-            .unwrap();
+        let out = on(&host, &a, &["maintenance", "on"], &[]).output().unwrap();
         assert!(out.status.success(), "{}", stderr(&out));
         apply.join().unwrap();
         let status = |want_maintenance: bool| {
-            let out = carpctl(&host, &a, &["maintenance", "status", "--json"], &[])
+            let out = on(&host, &a, &["maintenance", "status", "--json"], &[])
                 .output()
                 .unwrap();
             assert!(out.status.success(), "{}", stderr(&out));
@@ -220,7 +207,7 @@ fn maintenance_alongside_apply_keeps_the_demotion_equal_to_the_ledger() {
             assert_eq!(v["demotion"], shares, "round {round}: {v}");
         };
         status(true);
-        let out = carpctl(&host, &a, &["maintenance", "off"], &[])
+        let out = on(&host, &a, &["maintenance", "off"], &[])
             .output()
             .unwrap();
         assert!(out.status.success(), "{}", stderr(&out));
@@ -255,7 +242,7 @@ fn a_second_mutating_carpctl_waits_then_names_the_holder() {
         &["maintenance", "off"],
     ] {
         let start = Instant::now();
-        let out = carpctl(&host, &cfg, args, &[("CARPCTL_LOCK_WAIT", "1")])
+        let out = on(&host, &cfg, args, &[("CARPCTL_LOCK_WAIT", "1")])
             .output()
             .unwrap();
         let took = start.elapsed();
@@ -287,14 +274,14 @@ fn a_second_mutating_carpctl_waits_then_names_the_holder() {
         &["apply", "--dry-run"],
     ] {
         let start = Instant::now();
-        let out = carpctl(&host, &cfg, args, &[("CARPCTL_LOCK_WAIT", "30")])
+        let out = on(&host, &cfg, args, &[("CARPCTL_LOCK_WAIT", "30")])
             .output()
             .unwrap();
         assert!(out.status.success(), "{args:?}: {}", stderr(&out));
         assert!(start.elapsed() < Duration::from_secs(20), "{args:?} waited");
     }
     // A bad wait is a usage error.
-    let out = carpctl(&host, &cfg, &["apply"], &[("CARPCTL_LOCK_WAIT", "soon")])
+    let out = on(&host, &cfg, &["apply"], &[("CARPCTL_LOCK_WAIT", "soon")])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
@@ -304,7 +291,7 @@ fn a_second_mutating_carpctl_waits_then_names_the_holder() {
         stderr(&out)
     );
     // One that may wait long enough gets the lock when it is released.
-    let child = carpctl(&host, &cfg, &["apply"], &[("CARPCTL_LOCK_WAIT", "60")])
+    let child = on(&host, &cfg, &["apply"], &[("CARPCTL_LOCK_WAIT", "60")])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()

@@ -48,10 +48,8 @@ fn seed_loads_cleanly() {
     assert_eq!(names, ["mail1", "mail2"]);
     assert_eq!(cfg.vips[1].addresses.len(), 2);
     // One trailing newline is stripped from a key file.
-    let k1 = cfg.vips[0].key.as_ref().expect("mail1 key");
-    assert_eq!(k1.key().unwrap().as_bytes(), b"mail1-secret-0001");
-    let k2 = cfg.vips[1].key.as_ref().expect("mail2 key");
-    assert_eq!(k2.key().unwrap().as_bytes(), b"mail2-secret-0002");
+    assert_eq!(key_bytes(&cfg, 0), b"mail1-secret-0001");
+    assert_eq!(key_bytes(&cfg, 1), b"mail2-secret-0002");
 }
 
 #[test]
@@ -1075,16 +1073,7 @@ fn inline_password_lengths() {
         )),
         "{w:?}"
     );
-    assert_eq!(
-        f.load().unwrap().vips[0]
-            .key
-            .as_ref()
-            .unwrap()
-            .key()
-            .unwrap()
-            .len(),
-        20
-    );
+    assert_eq!(key_bytes(&f.load().unwrap(), 0).len(), 20);
     assert_clean(&with(&"x".repeat(19)));
     let f = with("");
     assert_one(&f.errors(), &f.at("\"\""), "vip \"v1\": password is empty");
@@ -1181,12 +1170,7 @@ fn password_file_rules() {
     let mut k = vec![b'k'; 20];
     k.push(b'\n');
     assert_eq!(
-        with(Some(&k), 0o600).load().unwrap().vips[0]
-            .key
-            .as_ref()
-            .and_then(|k| k.key())
-            .unwrap()
-            .len(),
+        key_bytes(&with(Some(&k), 0o600).load().unwrap(), 0).len(),
         20
     );
     // Exactly one trailing newline is stripped (\n or \r\n), no more.
@@ -1198,11 +1182,7 @@ fn password_file_rules() {
         (&b" pw "[..], &b" pw "[..]),
     ] {
         let cfg = with(Some(content), 0o600).load().unwrap();
-        assert_eq!(
-            cfg.vips[0].key.as_ref().unwrap().key().unwrap().as_bytes(),
-            want,
-            "{content:?}"
-        );
+        assert_eq!(key_bytes(&cfg, 0), want, "{content:?}");
     }
     // A directory is not a key file.
     let f = with(None, 0o600);
@@ -1223,16 +1203,7 @@ fn password_file_rules() {
         ),
     )
     .unwrap();
-    assert_eq!(
-        f.load().unwrap().vips[0]
-            .key
-            .as_ref()
-            .unwrap()
-            .key()
-            .unwrap()
-            .as_bytes(),
-        b"abs"
-    );
+    assert_eq!(key_bytes(&f.load().unwrap(), 0), b"abs");
 }
 
 #[test]

@@ -94,6 +94,17 @@ pub(crate) fn line_col(text: &str, needle: &str) -> String {
     panic!("{needle:?} is not in the file");
 }
 
+/// The key of `cfg`'s VIP number `i`, read (panics when it is not).
+pub(crate) fn key_bytes(cfg: &Config, i: usize) -> Vec<u8> {
+    cfg.vips[i]
+        .key
+        .as_ref()
+        .and_then(super::KeySource::key)
+        .expect("a key that was read")
+        .as_bytes()
+        .to_vec()
+}
+
 pub(crate) fn strings(d: &[Diagnostic]) -> Vec<String> {
     d.iter().map(ToString::to_string).collect()
 }

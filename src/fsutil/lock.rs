@@ -12,10 +12,8 @@ use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use nix::fcntl::OFlag;
-
 use super::FsError;
-use super::read::{is_nofollow_error, kind_of};
+use super::read::{Follow, open_checked};
 
 /// A held lock; dropping it (or exiting) releases it.
 #[derive(Debug)]
@@ -31,30 +29,15 @@ const PID_WIDTH: usize = 10;
 /// The longest pause between two tries.
 const POLL_MAX: Duration = Duration::from_millis(50);
 
+/// Open the lock file: never through a link, never a FIFO or a device;
+/// created (mode 0600) when `write`.
 fn open(path: &Path, write: bool) -> Result<File, FsError> {
-    let flags = OFlag::O_NOFOLLOW | OFlag::O_NONBLOCK;
     let mut o = OpenOptions::new();
-    o.read(true).custom_flags(flags.bits());
+    o.read(true);
     if write {
         o.write(true).create(true).truncate(false).mode(0o600);
     }
-    let file = o.open(path).map_err(|e| {
-        if is_nofollow_error(&e) {
-            FsError::Symlink {
-                path: path.to_path_buf(),
-            }
-        } else {
-            FsError::io(path, "cannot open the lock file")(e)
-        }
-    })?;
-    let meta = file.metadata().map_err(FsError::io(path, "cannot stat"))?;
-    if !meta.is_file() {
-        return Err(FsError::NotRegular {
-            path: path.to_path_buf(),
-            kind: kind_of(&meta),
-        });
-    }
-    Ok(file)
+    open_checked(path, &mut o, Follow::No, "cannot open the lock file").map(|(f, _)| f)
 }
 
 /// Try `try_lock` until it succeeds or `wait` has passed.

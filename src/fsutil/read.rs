@@ -54,28 +54,30 @@ pub(crate) fn is_nofollow_error(e: &io::Error) -> bool {
         || (cfg!(target_os = "freebsd") && code == Some(nix::errno::Errno::EMLINK as i32))
 }
 
-/// Open `path` for reading with `O_NONBLOCK` (so that opening a FIFO
-/// returns at once instead of waiting for a writer) and check, on the
-/// opened descriptor, that it is a regular file.
-pub(crate) fn open_regular(path: &Path, follow: Follow) -> Result<(File, Metadata), FsError> {
+/// Open `path` with `options` plus `O_NONBLOCK` (so that opening a FIFO
+/// returns at once instead of waiting for the other end) and, with
+/// [`Follow::No`], `O_NOFOLLOW`; then check, on the opened descriptor, that
+/// it is a regular file. `op` names the operation in an error.
+pub(crate) fn open_checked(
+    path: &Path,
+    options: &mut OpenOptions,
+    follow: Follow,
+    op: &'static str,
+) -> Result<(File, Metadata), FsError> {
     let mut flags = OFlag::O_NONBLOCK;
     if follow == Follow::No {
         flags |= OFlag::O_NOFOLLOW;
     }
     // std opens with O_CLOEXEC.
-    let file = OpenOptions::new()
-        .read(true)
-        .custom_flags(flags.bits())
-        .open(path)
-        .map_err(|e| {
-            if follow == Follow::No && is_nofollow_error(&e) {
-                FsError::Symlink {
-                    path: path.to_path_buf(),
-                }
-            } else {
-                FsError::io(path, "cannot read")(e)
+    let file = options.custom_flags(flags.bits()).open(path).map_err(|e| {
+        if follow == Follow::No && is_nofollow_error(&e) {
+            FsError::Symlink {
+                path: path.to_path_buf(),
             }
-        })?;
+        } else {
+            FsError::io(path, op)(e)
+        }
+    })?;
     let meta = file.metadata().map_err(FsError::io(path, "cannot stat"))?;
     if !meta.is_file() {
         return Err(FsError::NotRegular {
@@ -84,6 +86,11 @@ pub(crate) fn open_regular(path: &Path, follow: Follow) -> Result<(File, Metadat
         });
     }
     Ok((file, meta))
+}
+
+/// Open a regular file for reading ([`open_checked`]).
+fn open_regular(path: &Path, follow: Follow) -> Result<(File, Metadata), FsError> {
+    open_checked(path, OpenOptions::new().read(true), follow, "cannot read")
 }
 
 /// Read at most `cap` bytes of an opened regular file; more is an error.
