@@ -124,7 +124,7 @@ fn key_files_and_their_directories_must_be_trusted() {
         "{e:?}"
     );
     if euid() == 0 {
-        let f = seed_with_broken_mail2(|k| chown_nobody(k));
+        let f = seed_with_broken_mail2(chown_nobody);
         let e = f.errors();
         assert_eq!(e.len(), 1, "{e:?}");
         assert!(
