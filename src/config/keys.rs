@@ -22,7 +22,7 @@
 
 use std::path::PathBuf;
 
-use zeroize::Zeroize;
+use zeroize::Zeroizing;
 
 use super::{Config, Diagnostic, Pos, Vip, diag};
 use crate::fsutil::{self, FsError, Trust};
@@ -97,15 +97,17 @@ impl KeyFile {
     /// is not a valid password.
     #[allow(clippy::type_complexity)]
     fn read(&self) -> Result<Result<(Key, Vec<Diagnostic>), Vec<Diagnostic>>, FsError> {
-        let mut opened = fsutil::read_trusted(&self.path, KEY_FILE_MAX, Trust::Secret)?;
+        // Zeroed when dropped, whatever happens below.
+        let bytes = Zeroizing::new(
+            fsutil::read_trusted(&self.path, KEY_FILE_MAX, Trust::Secret)?.bytes,
+        );
         let (key, mut diags) = super::parse::key_from_file(
             &self.cluster,
             &self.ctx,
             &self.keypath,
             &self.what(),
-            &opened.bytes,
+            &bytes,
         );
-        opened.bytes.zeroize();
         for d in &mut diags {
             d.pos = self.pos;
         }

@@ -1,10 +1,12 @@
 //! Writing files atomically, never through a symbolic link.
 
 use std::ffi::OsString;
-use std::fs::{self, DirBuilder, File, Permissions};
+use std::fs::{self, DirBuilder, File, OpenOptions, Permissions};
 use std::io::{self, Write};
-use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::Path;
+
+use nix::fcntl::OFlag;
 
 use super::FsError;
 
@@ -71,7 +73,7 @@ pub fn write_atomic(
 }
 
 /// Create the directory `path` with mode `mode` (exactly) if it is missing;
-/// missing parents are created with the default mode. An existing path is
+/// missing parents are created with mode 0755 (less the umask). An existing path is
 /// left as it is: [`super::check_dir`] judges it.
 pub fn ensure_dir(path: &Path, mode: u32) -> Result<(), FsError> {
     match fs::symlink_metadata(path) {
@@ -82,10 +84,23 @@ pub fn ensure_dir(path: &Path, mode: u32) -> Result<(), FsError> {
     if let Some(parent) = path.parent()
         && !parent.as_os_str().is_empty()
     {
-        fs::create_dir_all(parent).map_err(FsError::io(parent, "cannot create"))?;
+        // 0755 at most, whatever the umask (devd's children may have 0):
+        // a parent others could write in would fail the trust check.
+        DirBuilder::new()
+            .recursive(true)
+            .mode(0o755)
+            .create(parent)
+            .map_err(FsError::io(parent, "cannot create"))?;
     }
     match DirBuilder::new().mode(mode).create(path) {
-        Ok(()) => fs::set_permissions(path, Permissions::from_mode(mode))
+        // The exact mode through the directory just made, never through a
+        // link someone put in its place (in a parent others can write in,
+        // which the caller's trust check then refuses anyway).
+        Ok(()) => OpenOptions::new()
+            .read(true)
+            .custom_flags((OFlag::O_NOFOLLOW | OFlag::O_DIRECTORY).bits())
+            .open(path)
+            .and_then(|d| d.set_permissions(Permissions::from_mode(mode)))
             .map_err(FsError::io(path, "cannot set the mode of")),
         // Another process made it meanwhile.
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(()),
