@@ -71,12 +71,14 @@ pub fn run(global: &GlobalOpts, args: &PlanArgs, out: &mut dyn Write) -> Result<
         Some(_) => Some(cluster::node(global, &cfg)?),
         None => None,
     };
+    let shown = |v: &crate::config::Vip| only.as_deref().is_none_or(|node| v.takes_part(node));
     if args.show_secrets {
-        // The key files of the nodes shown, and only for --show-secrets:
-        // the plan itself needs no key.
-        cluster::read_keys(&mut cfg, |v| {
-            only.as_deref().is_none_or(|node| v.takes_part(node))
-        })?;
+        // The key files of the nodes shown, which --show-secrets needs.
+        cluster::read_keys(&mut cfg, shown)?;
+    } else {
+        // The plan needs no key; those that can be read improve its notes
+        // (a password rc.conf cannot carry), the others are passed over.
+        cfg.try_read_keys(shown);
     }
     let plan = plan::plan(&cfg).map_err(|e| CliError::Usage(e.to_string()))?;
     let failures = plan::failure_matrix(&plan, cfg.cluster.preempt);

@@ -6,7 +6,9 @@
 //! stops `status`, `maintenance`, `hook`, `watch`, `plan` or the daemon.
 //! The keys are read by `apply` (this node's VIPs), `plan --show-secrets`,
 //! `simulate` and `lint`, each through [`Config::read_keys`] or
-//! [`check_keys`], with the same rules as the file's own validation:
+//! [`check_keys`] (and, for its notes only, by `plan`, through
+//! [`Config::try_read_keys`], which never fails), with the same rules as
+//! the file's own validation:
 //!
 //! * the key file is a regular file of at most [`KEY_FILE_MAX`] bytes;
 //! * it and every directory above it are trusted (owner root or the user
@@ -154,6 +156,23 @@ impl Config {
             }
         }
         Ok(diags)
+    }
+}
+
+impl Config {
+    /// Read what key files of the VIPs `which` selects can be read, and
+    /// leave the others as they are, saying nothing: for advice that a key
+    /// improves but does not need (`plan` notes a password that rc.conf
+    /// cannot carry), so that a broken key file never stops it.
+    pub fn try_read_keys(&mut self, which: impl Fn(&Vip) -> bool) {
+        for v in &mut self.vips {
+            if let Some(src @ KeySource::File(_)) = &v.key
+                && which(v)
+                && let Ok((k, _)) = src.read()
+            {
+                v.key = Some(KeySource::Inline(k));
+            }
+        }
     }
 }
 
