@@ -389,7 +389,7 @@ pub fn load(path: &Path) -> Result<Scenario, Vec<Diagnostic>> {
     let read_err = |what: String| vec![Diagnostic::error(what).in_file(path)];
     // A regular file (a FIFO never hangs the open), at most INPUT_MAX.
     let bytes = fsutil::read_regular(path, fsutil::INPUT_MAX)
-        .map_err(|e| read_err(format!("cannot use it: {}", e.reason())))?;
+        .map_err(|e| read_err(e.reason()))?;
     let mut src = String::from_utf8(bytes).map_err(|e| {
         let mut b = e.into_bytes();
         b.zeroize();
@@ -1132,7 +1132,7 @@ fn load_cluster(
     let read_err = |what: String| LoadError::Diags(vec![Diagnostic::error(what).in_file(path)]);
     // Read as config::load reads it (a trusted regular file, capped).
     let opened = fsutil::read_trusted(path, fsutil::INPUT_MAX, fsutil::Trust::Config)
-        .map_err(|e| read_err(format!("cannot use it: {}", e.reason())))?;
+        .map_err(|e| read_err(e.reason()))?;
     let mut text = String::from_utf8(opened.bytes).map_err(|e| {
         let mut b = e.into_bytes();
         b.zeroize();
