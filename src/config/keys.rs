@@ -100,9 +100,8 @@ impl KeyFile {
     #[allow(clippy::type_complexity)]
     fn read(&self) -> Result<Result<(Key, Vec<Diagnostic>), Vec<Diagnostic>>, FsError> {
         // Zeroed when dropped, whatever happens below.
-        let bytes = Zeroizing::new(
-            fsutil::read_trusted(&self.path, KEY_FILE_MAX, Trust::Secret)?.bytes,
-        );
+        let bytes =
+            Zeroizing::new(fsutil::read_trusted(&self.path, KEY_FILE_MAX, Trust::Secret)?.bytes);
         let (key, mut diags) = super::parse::key_from_file(
             &self.cluster,
             &self.ctx,

@@ -388,8 +388,7 @@ impl Cx<'_> {
 pub fn load(path: &Path) -> Result<Scenario, Vec<Diagnostic>> {
     let read_err = |what: String| vec![Diagnostic::error(what).in_file(path)];
     // A regular file (a FIFO never hangs the open), at most INPUT_MAX.
-    let bytes = fsutil::read_regular(path, fsutil::INPUT_MAX)
-        .map_err(|e| read_err(e.reason()))?;
+    let bytes = fsutil::read_regular(path, fsutil::INPUT_MAX).map_err(|e| read_err(e.reason()))?;
     let mut src = String::from_utf8(bytes).map_err(|e| {
         let mut b = e.into_bytes();
         b.zeroize();
