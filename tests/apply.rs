@@ -208,13 +208,14 @@ fn seed_scenario_on_two_emulated_hosts() {
     }
 }
 
-#[test]
-fn rollback_leaves_the_host_byte_for_byte_unchanged() {
-    let lab = Lab::new();
-    let cfg = lab.seed();
-    let mut k = 1;
-    loop {
-        let host = lab.host(&format!("h{k}"), &["--iface", "em0=192.168.1.3/24"]);
+/// Apply `cfg` as `mail-a` to fresh hosts made by `host`, with the Nth
+/// mutating call failing (EIO) for N = 1, 2, ... until an apply succeeds;
+/// every failed apply must leave its host byte for byte as it was. Returns
+/// the failure messages, by N.
+fn rollback_at_every_call(lab: &Lab, cfg: &Path, host: impl Fn(&str) -> PathBuf) -> Vec<String> {
+    let mut errors = Vec::new();
+    for k in 1.. {
+        let host = host(&format!("h{k}"));
         let before = fs::read(&host).unwrap();
         let inject = Command::new(BIN)
             .args(["emulate", "inject"])
@@ -223,23 +224,98 @@ fn rollback_leaves_the_host_byte_for_byte_unchanged() {
             .output()
             .unwrap();
         assert!(inject.status.success());
-        let out = carpctl(&host, &cfg, "mail-a", &["apply"]);
+        let out = carpctl(&host, cfg, "mail-a", &["apply"]);
         if out.status.success() {
             break;
         }
-        let err = String::from_utf8_lossy(&out.stderr);
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
         assert_eq!(out.status.code(), Some(1), "call {k}: {err}");
         assert!(err.contains("EIO"), "call {k}: {err}");
         assert!(!err.contains("NOT undone"), "call {k}: {err}");
+        // The state file is JSON text: compare it as text for a readable
+        // difference.
         assert_eq!(
-            fs::read(&host).unwrap(),
-            before,
+            String::from_utf8_lossy(&fs::read(&host).unwrap()),
+            String::from_utf8_lossy(&before),
             "call {k} left the host changed: {err}"
         );
-        k += 1;
+        errors.push(err);
+        assert!(k < 100, "the apply never succeeds");
     }
+    let _ = lab;
+    errors
+}
+
+#[test]
+fn rollback_leaves_the_host_byte_for_byte_unchanged() {
+    let lab = Lab::new();
+    let cfg = lab.seed();
+    let errors = rollback_at_every_call(&lab, &cfg, |name| {
+        lab.host(name, &["--iface", "em0=192.168.1.3/24"])
+    });
     // preempt + 2 vhids + 3 addresses = 6 mutating calls, each failed once.
-    assert_eq!(k, 7, "the apply made {} mutating calls", k - 1);
+    assert_eq!(errors.len(), 6, "{errors:#?}");
+}
+
+/// A host that already has the VIPs, with a different prefix on mail1 and
+/// two addresses mail2 no longer lists, between its others: the apply
+/// re-adds one address and removes two. A failure at its last steps must
+/// put the removed addresses back where they were, and mail1's address
+/// back with its old prefix (not remove it, which would destroy vhid 1).
+#[test]
+fn rollback_restores_addresses_in_their_order_and_prefix() {
+    let lab = Lab::new();
+    let cfg = lab.seed();
+    let seed = fs::read_to_string(&cfg).unwrap();
+    let wider = lab.write(
+        "wider.toml",
+        &seed
+            .replace("\"192.168.1.50/32\"", "\"192.168.1.50/31\"")
+            .replace(
+                "[\"192.168.1.51/32\", \"2001:db8::51/128\"]",
+                "[\"192.168.1.52/32\", \"192.168.1.51/32\", \"192.168.1.53/32\", \
+                 \"2001:db8::51/128\", \"192.168.1.54/32\"]",
+            ),
+        0o644,
+    );
+    let errors = rollback_at_every_call(&lab, &cfg, |name| {
+        let h = lab.host(name, &["--iface", "em0=192.168.1.3/24"]);
+        let out = carpctl(&h, &wider, "mail-a", &["apply"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        h
+    });
+    // Re-add 192.168.1.50/32, remove .52, .53 and .54.
+    assert_eq!(errors.len(), 4, "{errors:#?}");
+    assert!(
+        errors[3].contains("undone: add 192.168.1.50/32"),
+        "{}",
+        errors[3]
+    );
+}
+
+/// carp.ko stays loaded after a rollback, and the report says so rather
+/// than claiming it was undone.
+#[test]
+fn rollback_reports_carp_kept_loaded() {
+    let lab = Lab::new();
+    let cfg = lab.seed();
+    let host = lab.host("h", &["--iface", "em0=192.168.1.3/24", "--no-carp-module"]);
+    let inject = Command::new(BIN)
+        .args(["emulate", "inject"])
+        .arg(&host)
+        .args(["--fail-call", "2", "--errno", "EIO"])
+        .output()
+        .unwrap();
+    assert!(inject.status.success());
+    let out = carpctl(&host, &cfg, "mail-a", &["apply"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(!err.contains("undone: load carp"), "{err}");
+    assert!(err.contains("kept loaded: carp(4)"), "{err}");
 }
 
 #[test]

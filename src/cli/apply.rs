@@ -57,7 +57,7 @@ pub fn run(global: &GlobalOpts, args: &ApplyArgs, out: &mut dyn Write) -> Result
         && let Err(e) = apply::execute(kernel.as_mut(), &desired, &changes)
     {
         let mut msg = e.to_string();
-        if e.failed == Change::LoadCarp {
+        if e.failed == Some(Change::LoadCarp) {
             msg.push_str(
                 "\n  carp(4) could not be loaded: add carp_load=\"YES\" to /boot/loader.conf \
                  (or `device carp` to the kernel configuration) and reboot, or run `kldload carp`",
