@@ -527,7 +527,11 @@ fn roll_back(
 /// addresses are moved: the host's own addresses are never touched, and
 /// an IPv6 address that is its vhid's last is not deleted (that would
 /// destroy the vhid).
-fn restore_order(kernel: &mut dyn Kernel, before: &[Interface], interface: &str) -> Result<(), String> {
+fn restore_order(
+    kernel: &mut dyn Kernel,
+    before: &[Interface],
+    interface: &str,
+) -> Result<(), String> {
     let old: &[IfAddress] = before
         .iter()
         .find(|i| i.name == interface)

@@ -434,3 +434,62 @@ fn warnings_do_not_stop_apply() {
         "password leaked: {err}"
     );
 }
+
+/// `apply --json` prints one JSON document on failure too: the changes
+/// planned, and the error with what was undone and kept.
+#[test]
+fn apply_json_reports_a_failure_as_one_document() {
+    let lab = Lab::new();
+    let cfg = lab.seed();
+    let host = lab.host("h", &["--iface", "em0=192.168.1.3/24", "--no-carp-module"]);
+    let inject = Command::new(BIN)
+        .args(["emulate", "inject"])
+        .arg(&host)
+        .args(["--fail-call", "3", "--errno", "EIO"])
+        .output()
+        .unwrap();
+    assert!(inject.status.success());
+    let out = carpctl(&host, &cfg, "mail-a", &["apply", "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let v = json(&out);
+    assert_eq!(v["node"], "mail-a");
+    assert_eq!(v["dry_run"], false);
+    assert_eq!(v["changes"].as_array().unwrap().len(), 7, "{v}");
+    let e = &v["error"];
+    assert_eq!(e["exit_status"], 1, "{v}");
+    assert_eq!(e["failed"]["action"], "create_vhid", "{v}");
+    assert!(
+        e["message"].as_str().unwrap().contains("EIO"),
+        "{}",
+        e["message"]
+    );
+    assert_eq!(e["undone"][0]["action"], "set_preempt", "{v}");
+    assert_eq!(e["kept"][0]["action"], "load_carp", "{v}");
+    assert_eq!(e["not_undone"], serde_json::json!([]), "{v}");
+    // The message is on stderr too.
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("kept loaded: carp(4)"), "{err}");
+
+    // A configuration error: exit 2, no node, no changes.
+    let out = carpctl(&host, &cfg, "mail-z", &["apply", "--json"]);
+    assert_eq!(out.status.code(), Some(2));
+    let v = json(&out);
+    assert_eq!(v["node"], Value::Null, "{v}");
+    assert_eq!(v["changes"], serde_json::json!([]), "{v}");
+    assert_eq!(v["error"]["exit_status"], 2, "{v}");
+    // The diagnostics themselves are on stderr, with file, line and column.
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("seed.toml has 1 error; nothing was changed"),
+        "{v}"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("mail-z"));
+    assert_eq!(v["error"]["failed"], Value::Null, "{v}");
+
+    // Success: the same document, with no error.
+    let out = carpctl(&host, &cfg, "mail-a", &["apply", "--json"]);
+    assert!(out.status.success());
+    assert_eq!(json(&out)["error"], Value::Null);
+}
