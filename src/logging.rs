@@ -13,7 +13,7 @@
 //! counted ([`dropped_lines`], the metric `carpctl_log_lines_dropped_total`,
 //! and one warning once lines get through again: [`report_dropped`]).
 //!
-//! [`eprintln`] writes a diagnostic line the same way, so that the final
+//! [`stderr_line`] writes a diagnostic line the same way, so that the final
 //! error message of `daemon` or `watch` cannot block either.
 
 use std::io::{self, Write};
@@ -174,7 +174,7 @@ pub fn dropped_lines() -> u64 {
 /// Write one diagnostic line to stderr: through the non-blocking writer
 /// when it is installed (in order with the log lines, and never blocking),
 /// straight to stderr otherwise.
-pub fn eprintln(line: &str) {
+pub fn stderr_line(line: &str) {
     let mut text = String::with_capacity(line.len() + 1);
     text.push_str(line);
     text.push('\n');

@@ -34,17 +34,7 @@ impl Lab {
 
     fn host(&self, name: &str, args: &[&str]) -> PathBuf {
         let p = self.path(name);
-        let out = Command::new(BIN)
-            .args(["emulate", "init"])
-            .arg(&p)
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "emulate init: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        emulate("init", &p, args);
         p
     }
 
@@ -107,6 +97,30 @@ fn json(out: &Output) -> Value {
             String::from_utf8_lossy(&out.stderr)
         )
     })
+}
+
+/// `carpctl emulate COMMAND HOST ARGS...`, which must succeed.
+fn emulate(command: &str, host: &Path, args: &[&str]) {
+    let out = Command::new(BIN)
+        .args(["emulate", command])
+        .arg(host)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "emulate {command}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Arm a failure (EIO) of the `call`th mutating call from now on `host`.
+fn inject(host: &Path, call: u32) {
+    emulate(
+        "inject",
+        host,
+        &["--fail-call", &call.to_string(), "--errno", "EIO"],
+    );
 }
 
 fn status(host: &Path) -> Value {
@@ -190,13 +204,7 @@ fn seed_scenario_on_two_emulated_hosts() {
     // mutating call: a failure armed for the next mutating call never fires.
     for (host, node) in [(&a, "mail-a"), (&b, "mail-b")] {
         let before = fs::read(host).unwrap();
-        let inject = Command::new(BIN)
-            .args(["emulate", "inject"])
-            .arg(host)
-            .args(["--fail-call", "1", "--errno", "EIO"])
-            .output()
-            .unwrap();
-        assert!(inject.status.success());
+        inject(host, 1);
         let out = carpctl(host, &cfg, node, &["apply", "--json"]);
         assert!(
             out.status.success(),
@@ -217,13 +225,7 @@ fn rollback_at_every_call(lab: &Lab, cfg: &Path, host: impl Fn(&str) -> PathBuf)
     for k in 1.. {
         let host = host(&format!("h{k}"));
         let before = fs::read(&host).unwrap();
-        let inject = Command::new(BIN)
-            .args(["emulate", "inject"])
-            .arg(&host)
-            .args(["--fail-call", &k.to_string(), "--errno", "EIO"])
-            .output()
-            .unwrap();
-        assert!(inject.status.success());
+        inject(&host, k);
         let out = carpctl(&host, cfg, "mail-a", &["apply"]);
         if out.status.success() {
             break;
@@ -304,13 +306,7 @@ fn rollback_reports_carp_kept_loaded() {
     let lab = Lab::new();
     let cfg = lab.seed();
     let host = lab.host("h", &["--iface", "em0=192.168.1.3/24", "--no-carp-module"]);
-    let inject = Command::new(BIN)
-        .args(["emulate", "inject"])
-        .arg(&host)
-        .args(["--fail-call", "2", "--errno", "EIO"])
-        .output()
-        .unwrap();
-    assert!(inject.status.success());
+    inject(&host, 2);
     let out = carpctl(&host, &cfg, "mail-a", &["apply"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
@@ -442,13 +438,7 @@ fn apply_json_reports_a_failure_as_one_document() {
     let lab = Lab::new();
     let cfg = lab.seed();
     let host = lab.host("h", &["--iface", "em0=192.168.1.3/24", "--no-carp-module"]);
-    let inject = Command::new(BIN)
-        .args(["emulate", "inject"])
-        .arg(&host)
-        .args(["--fail-call", "3", "--errno", "EIO"])
-        .output()
-        .unwrap();
-    assert!(inject.status.success());
+    inject(&host, 3);
     let out = carpctl(&host, &cfg, "mail-a", &["apply", "--json"]);
     assert_eq!(out.status.code(), Some(1));
     let v = json(&out);

@@ -1008,6 +1008,17 @@ impl Drop for Reaped {
     }
 }
 
+/// `child` is still running; SIGTERM makes it exit with status 0 within
+/// `bound`.
+async fn stops_at_sigterm_within(child: &mut Child, bound: Duration) {
+    assert!(child.try_wait().unwrap().is_none(), "carpctl exited");
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM).unwrap();
+    let t0 = Instant::now();
+    let status = wait_exit(child).await;
+    assert!(status.success(), "{status:?}");
+    assert!(t0.elapsed() < bound, "{:?}", t0.elapsed());
+}
+
 /// Hooks that only log `VHID STATE`, fast.
 const FAST_HOOKS: &str = "on_master = [\"/bin/sh\", \"-c\", \"echo \\\"$CARP_VHID $CARP_STATE\\\" >> @LOG@\"]\n\
                           on_backup = [\"/bin/sh\", \"-c\", \"echo \\\"$CARP_VHID $CARP_STATE\\\" >> @LOG@\"]\n";
@@ -1073,8 +1084,9 @@ fn of_vhid_words(lines: &[String], vhid: &str) -> Vec<String> {
 
 /// stdout and stderr are pipes nobody reads, and the daemon logs far more
 /// than they hold (each hook prints 300 lines of 1000 bytes, logged with
-/// -v; a check floods its stderr every second): hooks, checks and metrics
-/// go on, and SIGTERM stops it at once.
+/// -vv; a check floods its stderr every second): hooks, checks and metrics
+/// go on, the lines dropped are counted, and reported once stderr is read
+/// again; stalled again, SIGTERM still stops it at once.
 #[tokio::test]
 async fn a_daemon_whose_output_nobody_reads_keeps_working_and_stops() {
     let f = Fixture::with(
@@ -1108,33 +1120,65 @@ async fn a_daemon_whose_output_nobody_reads_keeps_working_and_stops() {
     let devd = accept(&mut listener).await;
     f.wait_lines(2, "the replay").await;
     let states = ["MASTER", "BACKUP"];
-    for i in 0..20 {
+    for i in 0..30 {
         send(&devd, "1@em0", states[i % 2]).await;
     }
-    // 22 hook runs, 22 x 300 KB of output logged, against a 64 KiB pipe.
-    f.wait_lines(22, "every hook, with stderr stalled").await;
+    // 32 hook runs, 32 x 200 lines of 1 KiB logged, against a 64 KiB pipe
+    // and a queue of 4096 lines.
+    f.wait_lines(32, "every hook, with stderr stalled").await;
     let checks = || {
         fs::read_to_string(dir.join("check.log"))
             .unwrap_or_default()
             .len()
     };
-    let prom = dir.join("carpctl.prom");
-    let written = || fs::metadata(&prom).and_then(|m| m.modified()).ok();
-    let (c0, m0) = (checks(), written());
+    let c0 = checks();
     wait_until(WAIT, "more checks, with stderr stalled", || {
         checks() >= c0 + 2
     })
     .await;
-    wait_until(WAIT, "the metrics textfile rewritten", || {
-        written().is_some() && written() != m0
+    let dropped = || {
+        fs::read_to_string(dir.join("carpctl.prom"))
+            .unwrap_or_default()
+            .lines()
+            .find_map(|l| l.strip_prefix("carpctl_log_lines_dropped_total "))
+            .and_then(|n| n.parse::<u64>().ok())
+    };
+    wait_until(WAIT, "the metrics counting dropped lines", || {
+        dropped().is_some_and(|n| n > 0)
     })
     .await;
-    assert!(child.try_wait().unwrap().is_none(), "the daemon exited");
-    kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM).unwrap();
-    let t0 = Instant::now();
-    let status = wait_exit(&mut child).await;
-    assert!(status.success(), "{status:?}");
-    assert!(t0.elapsed() < Duration::from_secs(10), "{:?}", t0.elapsed());
+
+    // Someone reads stderr again: the drop is reported.
+    let mut stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        let mut buf = [0u8; 65536];
+        let found = loop {
+            match std::io::Read::read(&mut stderr, &mut buf) {
+                Ok(0) | Err(_) => break false,
+                Ok(n) => seen.extend_from_slice(&buf[..n]),
+            }
+            if String::from_utf8_lossy(&seen).contains("standard error was not being read") {
+                break true;
+            }
+        };
+        // Hand the pipe back, unread from now on.
+        let _ = tx.send((found, stderr));
+    });
+    let (found, _stderr) = tokio::task::spawn_blocking(move || rx.recv_timeout(WAIT * 2))
+        .await
+        .unwrap()
+        .expect("the report of the dropped lines");
+    assert!(found, "stderr closed before the report");
+
+    // Stalled again: SIGTERM still stops it within a bound.
+    for i in 0..30 {
+        send(&devd, "1@em0", states[i % 2]).await;
+    }
+    f.wait_lines(62, "every hook, with stderr stalled again")
+        .await;
+    stops_at_sigterm_within(&mut child, Duration::from_secs(10)).await;
 }
 
 /// `watch` whose stdout nobody reads stops at SIGTERM.
@@ -1170,12 +1214,7 @@ async fn watch_whose_output_nobody_reads_stops_at_sigterm() {
         sent += 1;
     }
     assert!(sent > 1000, "only {sent} records sent");
-    assert!(child.try_wait().unwrap().is_none(), "watch exited");
-    kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM).unwrap();
-    let t0 = Instant::now();
-    let status = wait_exit(&mut child).await;
-    assert!(status.success(), "{status:?}");
-    assert!(t0.elapsed() < Duration::from_secs(5), "{:?}", t0.elapsed());
+    stops_at_sigterm_within(&mut child, Duration::from_secs(5)).await;
 }
 
 /// An exec check that prints 20 MB on stderr every second makes a log of

@@ -11,11 +11,11 @@ use crate::config::{self, Config, Diagnostic};
 use crate::model::Interface;
 
 /// Print diagnostics on stderr, one per line, as `carpctl: file:line:col: ...`
-/// (through [`crate::logging::eprintln`]: in order with the log, and never
+/// (through [`crate::logging::stderr_line`]: in order with the log, and never
 /// blocking `daemon` or `watch`).
 pub fn print_diagnostics(diags: &[Diagnostic]) {
     for d in diags {
-        crate::logging::eprintln(&format!("carpctl: {d}"));
+        crate::logging::stderr_line(&format!("carpctl: {d}"));
     }
 }
 

@@ -4,16 +4,19 @@
 //! This module owns what every subcommand shares:
 //!
 //! * the global options (`--kernel`, `--trace-wire`, `-v`) and the tracing
-//!   subscriber they configure;
+//!   subscriber they configure (for `daemon` and `watch`, through
+//!   [`crate::logging`]'s non-blocking writer);
 //! * choosing and opening the kernel ([`open_kernel`]): FreeBSD's own
 //!   (`native`) or an emulated FreeBSD host (`emulated:PATH`);
 //! * [`CliError`], which carries the exit status class: 0 ok, 1 failure,
 //!   2 usage or configuration error (documented in carpctl(8), EXIT STATUS);
-//! * the output rules: data on stdout, diagnostics on stderr, and a broken
-//!   pipe (`carpctl status | head -1`) is not an error.
+//! * the output rules: data on stdout, diagnostics on stderr, a broken
+//!   pipe (`carpctl status | head -1`) is not an error, and any other
+//!   failure to write stdout is reported, even after another error.
 //!
 //! Each subcommand lives in its own file with its arguments and its `run`
-//! function, which writes its data to the `out` it is given.
+//! function, which writes its data to the `out` it is given (`watch`
+//! excepted: see [`watch::run`]).
 
 use std::fmt;
 use std::io::{self, BufWriter, IsTerminal, Write};
@@ -388,13 +391,13 @@ pub fn main() -> ExitCode {
             let mut code = e.exit_code();
             // anyhow's alternate form prints the whole cause chain:
             // "carpctl: context: operation on target: errno".
-            crate::logging::eprintln(&format!("carpctl: {:#}", anyhow::Error::new(e)));
+            crate::logging::stderr_line(&format!("carpctl: {:#}", anyhow::Error::new(e)));
             if let Err(w) = flushed
                 && w.kind() != io::ErrorKind::BrokenPipe
             {
                 let w = CliError::Output(w);
                 code = code.max(w.exit_code());
-                crate::logging::eprintln(&format!("carpctl: {:#}", anyhow::Error::new(w)));
+                crate::logging::stderr_line(&format!("carpctl: {:#}", anyhow::Error::new(w)));
             }
             ExitCode::from(code)
         }
