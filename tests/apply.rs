@@ -483,3 +483,65 @@ fn apply_json_reports_a_failure_as_one_document() {
     assert!(out.status.success());
     assert_eq!(json(&out)["error"], Value::Null);
 }
+
+/// The rollback never moves the host's own addresses to restore the order:
+/// when an ordinary address follows the ones put back, the order is left
+/// as it is and the report says so.
+#[test]
+fn rollback_does_not_move_the_hosts_own_addresses() {
+    let lab = Lab::new();
+    let cfg = lab.seed();
+    let seed = fs::read_to_string(&cfg).unwrap();
+    let wider = lab.write(
+        "wider.toml",
+        &seed.replace(
+            "[\"192.168.1.51/32\", \"2001:db8::51/128\"]",
+            "[\"192.168.1.52/32\", \"192.168.1.54/32\", \"192.168.1.51/32\", \
+             \"2001:db8::51/128\"]",
+        ),
+        0o644,
+    );
+    let host = lab.host("h", &["--iface", "em0=192.168.1.3/24"]);
+    let out = carpctl(&host, &wider, "mail-a", &["apply"]);
+    assert!(out.status.success());
+    // An alias added by hand after the VIPs (ifconfig em0 alias ...): the
+    // emulated host's state file is JSON.
+    let mut state: Value = serde_json::from_slice(&fs::read(&host).unwrap()).unwrap();
+    let em0 = state["interfaces"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|i| i["name"] == "em0")
+        .unwrap();
+    em0["addresses"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({"net": "192.168.1.99/24", "vhid": 0}));
+    fs::write(&host, serde_json::to_vec_pretty(&state).unwrap()).unwrap();
+    let addresses = |host: &Path| {
+        let state: Value = serde_json::from_slice(&fs::read(host).unwrap()).unwrap();
+        let mut a: Vec<String> = state["interfaces"][1]["addresses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| format!("{} {}", a["net"], a["vhid"]))
+            .collect();
+        a.sort();
+        a
+    };
+    let before = addresses(&host);
+    // Remove .52, then fail removing .54: .52 goes back, at the end.
+    inject(&host, 2);
+    let out = carpctl(&host, &cfg, "mail-a", &["apply"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("undone: remove 192.168.1.52/32"), "{err}");
+    assert!(
+        err.contains(
+            "NOT undone: the order of the addresses on em0: 192.168.1.99/24 would have to be \
+             moved, and it is not a CARP address"
+        ),
+        "{err}"
+    );
+    assert_eq!(addresses(&host), before, "{err}");
+}
