@@ -18,6 +18,7 @@ pub mod hostlock;
 pub mod kernel;
 pub mod ledger;
 pub mod lint;
+pub mod logging;
 pub mod metrics;
 pub mod migrate;
 pub mod model;
