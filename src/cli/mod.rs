@@ -105,6 +105,13 @@ pub struct GlobalOpts {
 }
 
 impl GlobalOpts {
+    /// `--node` / `CARPCTL_NODE`; empty counts as not given, so that
+    /// `CARPCTL_NODE=` selects by hostname as if it were unset
+    /// ([`crate::config::select_node`]).
+    pub fn node(&self) -> Option<&str> {
+        self.node.as_deref().filter(|n| !n.is_empty())
+    }
+
     /// The kernel selected by `--kernel` / `CARPCTL_KERNEL`, or the default:
     /// `native` on FreeBSD; elsewhere there is none, and the error explains
     /// how to use an emulated host.
