@@ -972,3 +972,34 @@ fn the_devd_snippet_matches_every_carp_event_and_nothing_else() {
         fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("man/carpctl.8")).unwrap();
     assert!(man.contains(action.trim()), "carpctl(8) lacks {action}");
 }
+
+#[test]
+fn hook_output_with_nul_cr_and_bidi_bytes_is_logged_escaped() {
+    let f = Fixture::with(
+        "on_master = [\"/usr/bin/printf\", \
+         \"ok\\\\000\\\\000\\\\r\\\\ncarpctl: forged line\\\\033[2J\\\\342\\\\200\\\\256end\\\\n\", \
+         \"x\"]\n",
+        "",
+    );
+    // printf writes to stdout; the hook's stdout is logged at info (-v).
+    let out = f
+        .command()
+        .args(f.global_args())
+        .args(["-v", "hook", "1@em0", "MASTER"])
+        .env("CARPCTL_HOOK_DIR", f.dir.path().join("state"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let stderr = String::from_utf8(out.stderr).expect("escaped output is UTF-8");
+    assert!(
+        stderr.contains("1@em0 web on_master: stdout: ok\\0\\0\\r"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("stdout: carpctl: forged line\\u{1b}[2J\\u{202e}end"),
+        "{stderr}"
+    );
+    for raw in ['\0', '\r', '\u{1b}', '\u{202e}'] {
+        assert!(!stderr.contains(raw), "raw {raw:?} in {stderr:?}");
+    }
+}

@@ -390,7 +390,15 @@ pub fn main() -> ExitCode {
             let code = e.exit_code();
             // anyhow's alternate form prints the whole cause chain:
             // "carpctl: context: operation on target: errno".
-            let _ = writeln!(io::stderr(), "carpctl: {:#}", anyhow::Error::new(e));
+            // Outside text in the message (a path, a name, an errno
+            // string) is escaped; its own line breaks (a hint on its own
+            // line) are kept.
+            let text = format!("{:#}", anyhow::Error::new(e));
+            let _ = writeln!(
+                io::stderr(),
+                "carpctl: {}",
+                crate::text::escape_keep_lines(&text)
+            );
             ExitCode::from(code)
         }
     }

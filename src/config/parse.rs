@@ -536,8 +536,12 @@ impl Cx<'_> {
                 );
                 self.error(&d.span(), "cluster.state_dir", msg);
                 ok = false;
-            } else if dir.contains('\0') {
-                let msg = "[cluster]: state_dir contains a NUL byte";
+            } else if let Some(c) = crate::text::unsafe_char(dir) {
+                // A path in messages and logs: no control or bidi
+                // characters (crate::text), a NUL least of all.
+                let msg = format!(
+                    "[cluster]: state_dir contains the control or bidirectional-text character {c}"
+                );
                 self.error(&d.span(), "cluster.state_dir", msg);
                 ok = false;
             } else {
@@ -821,12 +825,11 @@ impl Cx<'_> {
                 );
                 self.error(&t.span(), "metrics.textfile", msg);
                 ok = false;
-            } else if path.contains('\0') {
-                self.error(
-                    &t.span(),
-                    "metrics.textfile",
-                    "[metrics]: textfile contains a NUL byte",
+            } else if let Some(c) = crate::text::unsafe_char(path) {
+                let msg = format!(
+                    "[metrics]: textfile contains the control or bidirectional-text character {c}"
                 );
+                self.error(&t.span(), "metrics.textfile", msg);
                 ok = false;
             } else {
                 if !path.ends_with(".prom") {
@@ -1774,8 +1777,11 @@ fn parse_http_url(text: &str) -> Result<HttpUrl, String> {
     if rest.contains('#') {
         return Err("has a fragment (#...), which is never sent to the server".into());
     }
-    if rest.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err("contains spaces or control characters".into());
+    if rest
+        .chars()
+        .any(|c| c.is_whitespace() || crate::text::is_unsafe(c))
+    {
+        return Err("contains spaces, control or bidirectional-text characters".into());
     }
     let (authority, path) = match rest.find(['/', '?']) {
         Some(i) => rest.split_at(i),

@@ -105,8 +105,18 @@ fn messages_quoting_bad_values_escape_them() {
     let e = one_error(&url, "\"http://");
     assert!(
         e.contains(
-            "url \"http://127.0.0.1/\\r\\nX-Forged: 1\" contains spaces or control characters"
+            "url \"http://127.0.0.1/\\r\\nX-Forged: 1\" contains spaces, control or bidirectional-text characters"
         ),
+        "{e}"
+    );
+    // A bidi override in a URL: refused too.
+    let url = format!(
+        "{}[[check]]\nname = \"web\"\ntype = \"http\"\nurl = \"http://127.0.0.1/\\u202e\"\n",
+        one_vip("")
+    );
+    let e = one_error(&url, "\"http://");
+    assert!(
+        e.contains("url \"http://127.0.0.1/\\u{202e}\" contains spaces"),
         "{e}"
     );
     // NUL and ESC in an address and an unknown key.
@@ -346,4 +356,33 @@ fn an_empty_node_name_falls_back_to_the_hostname() {
         "b"
     );
     assert!(select_node(&cfg, Some(""), "c").is_err());
+}
+
+#[test]
+fn paths_with_control_or_bidi_characters_are_refused() {
+    let text = format!(
+        "[cluster]\nstate_dir = \"/var/db/carp\\r\\nctl\"\n{}",
+        one_vip("")
+    );
+    let e = one_error(&text, "\"/var/db");
+    assert!(
+        e.ends_with(
+            "[cluster]: state_dir contains the control or bidirectional-text character \\r"
+        ),
+        "{e}"
+    );
+    let text = format!(
+        "{}[metrics]\ntextfile = \"/var/tmp/carp\\u202e.prom\"\n",
+        one_vip("")
+    );
+    let e = one_error(&text, "\"/var/tmp");
+    assert!(
+        e.contains("textfile contains the control or bidirectional-text character \\u{202e}"),
+        "{e}"
+    );
+    let text = format!(
+        "[cluster]\nstate_dir = \"/var/db/carp\\u0000\"\n{}",
+        one_vip("")
+    );
+    assert!(one_error(&text, "\"/var/db").ends_with("character \\0"));
 }

@@ -854,9 +854,13 @@ mod tests {
             "};".repeat(25_000)
         );
         let i = devd(&closed);
-        assert!(i.iter().any(|x| x.message.contains("nest more than 64")), "{i:?}");
         assert!(
-            i.iter().any(|x| x.pos.line == 3 && x.code == Code::DevdSyntax),
+            i.iter().any(|x| x.message.contains("nest more than 64")),
+            "{i:?}"
+        );
+        assert!(
+            i.iter()
+                .any(|x| x.pos.line == 3 && x.code == Code::DevdSyntax),
             "the statement after the deep block is read: {i:?}"
         );
         // 64 levels are read; the 65th is refused.
