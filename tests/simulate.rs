@@ -326,38 +326,35 @@ fn an_unknown_vip_in_passwords_is_an_error_even_when_the_cluster_file_fails() {
     assert!(!r.stderr.contains("mail2-secret"), "{}", r.stderr);
 }
 
+/// The stderr of a scenario edited from the seed, which must be refused
+/// (exit 2) with `needle` in its message.
+fn refused(from: &str, to: &str, needle: &str) -> String {
+    let (_dir, path) = seed_edited(from, to);
+    let r = carpctl(&["simulate", s(&path)]);
+    let shown = &r.stderr[..r.stderr.len().min(500)];
+    assert_eq!(r.code, 2, "{shown}");
+    assert!(r.stderr.contains(needle), "{needle}\n{shown}");
+    r.stderr
+}
+
 #[test]
 fn over_long_and_control_character_names_in_a_scenario_are_refused() {
     let long = "n".repeat(70_000);
-    let (_dir, path) = seed_edited("name = \"mail-b\"", &format!("name = \"{long}\""));
-    let r = carpctl(&["simulate", s(&path)]);
-    assert_eq!(r.code, 2, "{}", &r.stderr[..r.stderr.len().min(500)]);
-    assert!(
-        r.stderr
-            .contains("node[1].name: name is 70000 bytes long; at most 255 are allowed"),
-        "{}",
-        &r.stderr[..r.stderr.len().min(500)]
+    let e = refused(
+        "name = \"mail-b\"",
+        &format!("name = \"{long}\""),
+        "node[1].name: name is 70000 bytes long; at most 255 are allowed",
     );
-    assert!(r.stderr.len() < 2000, "the name is not quoted back");
-
-    let (_dir, path) = seed_edited("mail1 = \"", &format!("{} = \"", "v".repeat(65)));
-    let r = carpctl(&["simulate", s(&path)]);
-    assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(
-        r.stderr
-            .contains("passwords: a VIP name is 65 bytes long; at most 64 are allowed"),
-        "{}",
-        r.stderr
+    assert!(e.len() < 2000, "the name is not quoted back");
+    refused(
+        "mail1 = \"",
+        &format!("{} = \"", "v".repeat(65)),
+        "passwords: a VIP name is 65 bytes long; at most 64 are allowed",
     );
-
-    let (_dir, path) = seed_edited("node = \"mail-a\"", "node = \"mail-a\\u202e\"");
-    let r = carpctl(&["simulate", s(&path)]);
-    assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(
-        r.stderr
-            .contains(".node: node contains the control or bidirectional-text character \\u{202e}"),
-        "{}",
-        r.stderr
+    let e = refused(
+        "node = \"mail-a\"",
+        "node = \"mail-a\\u202e\"",
+        ".node: node contains the control or bidirectional-text character \\u{202e}",
     );
-    assert!(!r.stderr.contains('\u{202e}'), "{}", r.stderr);
+    assert!(!e.contains('\u{202e}'), "{e}");
 }
