@@ -41,6 +41,7 @@ use tokio::time::{MissedTickBehavior, timeout};
 
 use crate::config::{Check, Config, HttpUrl, Probe};
 use crate::daemon::{KernelOpener, Settings};
+use crate::hooks::{OutputLimits, OutputLog};
 use crate::ledger::{BootPolicy, Cause, Contribution, Ledger, LedgerError, now_secs};
 
 /// The longest status line the http check reads.
@@ -79,8 +80,16 @@ async fn probe_tcp(address: &str) -> Result<(), String> {
         .map_err(|e| format!("connect to {address}: {e}"))
 }
 
+/// What an exec check's stderr may put in the log per probe: hooks' line
+/// length, and far fewer lines, as a check runs every few seconds.
+pub const CHECK_OUTPUT: OutputLimits = OutputLimits {
+    line_max: crate::hooks::LINE_MAX,
+    lines_max: 20,
+};
+
 /// Run `argv` without a shell: stdin and stdout are /dev/null, stderr is
-/// the daemon's (its log), `CARPCTL_CHECK` names the check. Exit 0 passes.
+/// logged (warn, bounded by [`CHECK_OUTPUT`], as hooks' output is),
+/// `CARPCTL_CHECK` names the check. Exit 0 passes.
 async fn probe_exec(name: &str, argv: &[String]) -> Result<(), String> {
     let (program, args) = argv
         .split_first()
@@ -90,16 +99,19 @@ async fn probe_exec(name: &str, argv: &[String]) -> Result<(), String> {
         .env("CARPCTL_CHECK", name)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
+        .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn();
     // The program is the cluster file's text: escaped in messages.
     let program = crate::text::escape(program);
     let mut child = child.map_err(|e| format!("cannot run {program}: {e}"))?;
+    // Dropped with this future at the timeout: the readers stop.
+    let output = OutputLog::start(&mut child, &format!("check {name}"), CHECK_OUTPUT);
     let status = child
         .wait()
         .await
         .map_err(|e| format!("waiting for {program}: {e}"))?;
+    output.finish().await;
     if status.success() {
         return Ok(());
     }
@@ -693,6 +705,31 @@ mod tests {
             .await,
             Ok(())
         );
+    }
+
+    /// A check that floods its stderr (20 MB a probe) puts a bounded
+    /// number of lines in the log, and still passes or fails by its exit
+    /// status, within its timeout (the flood is read, not left to block it).
+    #[tokio::test]
+    async fn exec_check_output_is_bounded() {
+        let logs = crate::logging::capture::logs();
+        let flood = "yes 'x' | head -c 20000000 >&2; echo last words >&2; exit 3";
+        for _ in 0..3 {
+            assert_eq!(
+                probe(&check(exec(&["sh", "-c", flood]), 20_000)).await,
+                Err("sh exited with status 3".into())
+            );
+        }
+        let text = logs.text();
+        let lines: Vec<&str> = text
+            .lines()
+            .filter(|l| l.contains("check t: stderr:"))
+            .collect();
+        // Per probe: 20 lines and the note that more were not logged.
+        assert_eq!(lines.len(), 3 * 21, "{text}");
+        assert!(lines[0].ends_with("check t: stderr: x"), "{}", lines[0]);
+        assert!(lines[20].contains("(more than 20 lines; the rest is not logged)"));
+        assert!(text.len() < 16 * 1024, "{} bytes of log", text.len());
     }
 
     #[tokio::test]

@@ -16,6 +16,7 @@ pub mod hooks;
 pub mod kernel;
 pub mod ledger;
 pub mod lint;
+pub mod logging;
 pub mod metrics;
 pub mod migrate;
 pub mod model;

@@ -358,3 +358,64 @@ fn over_long_and_control_character_names_in_a_scenario_are_refused() {
     );
     assert!(!e.contains('\u{202e}'), "{e}");
 }
+
+/// `/dev/full` as a file to write to, when this system has one.
+fn dev_full() -> Option<std::fs::File> {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .ok()
+}
+
+/// A report that cannot be written is an error that says why, even when
+/// the simulation itself failed a requirement (whose error used to hide
+/// the ENOSPC).
+#[test]
+fn a_report_that_cannot_be_written_says_so() {
+    let (_dir, path) = seed_variant("[[event]]\nat = 0\naction = \"preempt\"\nvalue = false\n");
+    for (scenario, json) in [
+        (seed_scenario(), false),
+        (path.clone(), false),
+        (path, true),
+    ] {
+        let Some(full) = dev_full() else {
+            eprintln!("SKIPPED a_report_that_cannot_be_written_says_so: no /dev/full");
+            return;
+        };
+        let mut cmd = Command::new(BIN);
+        cmd.arg("simulate").arg(&scenario);
+        if json {
+            cmd.arg("--json");
+        }
+        let out = cmd
+            .env_remove("RUST_LOG")
+            .stdout(full)
+            .output()
+            .expect("run carpctl");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(
+            err.contains("cannot write to standard output: No space left on device"),
+            "{}: {err}",
+            scenario.display()
+        );
+    }
+}
+
+/// `--pcap` on a full device names the file and the OS error.
+#[test]
+fn a_capture_that_cannot_be_written_says_so() {
+    if dev_full().is_none() {
+        eprintln!("SKIPPED a_capture_that_cannot_be_written_says_so: no /dev/full");
+        return;
+    }
+    let r = carpctl(&["simulate", s(&seed_scenario()), "--pcap", "/dev/full"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("pcap file /dev/full"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("cannot write: No space left on device"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("Error reading bytes"), "{}", r.stderr);
+}

@@ -175,13 +175,25 @@ fn parse_subsystem_bytes(b: &[u8]) -> Result<(Vhid, String), RecordError> {
     if num.is_empty() || !num.iter().all(u8::is_ascii_digit) {
         return Err(bad("the vhid must be a decimal number".into()));
     }
-    // At most 3 digits matter (255); longer runs of digits are out of
-    // range anyway, and must not overflow the parse.
-    let value = if num.len() > 3 {
-        i64::MAX
-    } else {
-        num.iter().fold(0i64, |n, d| n * 10 + i64::from(d - b'0'))
-    };
+    // The kernel writes the vhid with "%u" (carp_set_state(),
+    // sys/netinet/ip_carp.c): never with leading zeros. One that has them
+    // did not come from the kernel; refusing it keeps one spelling of each
+    // vhid in logs and in `carpctl hook`'s state file names.
+    if num.len() > 1 && num[0] == b'0' {
+        return Err(bad(format!(
+            "the vhid {} has leading zeros; the kernel writes it as a plain number, 1-255",
+            quote(num)
+        )));
+    }
+    // More than 3 digits is out of range, and must not overflow the parse
+    // (nor be shown as anything but what was received).
+    if num.len() > 3 {
+        return Err(bad(format!(
+            "vhid must be in 1-255, got {}",
+            quote(num).trim_matches('"')
+        )));
+    }
+    let value = num.iter().fold(0i64, |n, d| n * 10 + i64::from(d - b'0'));
     let vhid = Vhid::new(value).map_err(|e| bad(e.0))?;
     check_ifname(ifname).map_err(bad)?;
     // check_ifname allowed only ASCII.
@@ -363,6 +375,17 @@ mod tests {
         assert!(reason("0@em0").contains("1-255"));
         assert!(reason("256@em0").contains("1-255"));
         assert!(reason("99999999999999999999999@em0").contains("1-255"));
+        // The digits as received, never a saturated number.
+        let r = reason("99999999999999999999999@em0");
+        assert!(r.contains("got 99999999999999999999999"), "{r}");
+        assert!(!r.contains("9223372036854775807"), "{r}");
+        let r = reason("0001@em0");
+        assert!(r.contains("\"0001\" has leading zeros"), "{r}");
+        assert!(!r.contains("9223372036854775807"), "{r}");
+        assert!(reason("01@em0").contains("leading zeros"));
+        assert!(reason("00@em0").contains("leading zeros"));
+        let e = parse_record(b"!system=CARP subsystem=0001@em0 type=MASTER\n").unwrap_err();
+        assert!(e.to_string().contains("leading zeros"), "{e}");
         assert!(reason("1@").contains("empty"));
         assert!(reason("1@abcdefghijklmnop").contains("16 bytes"));
         assert!(reason("1@em0;reboot").contains("';'"));
