@@ -1323,3 +1323,32 @@ async fn watch_and_daemon_refuse_a_devd_socket_that_can_never_work() {
         }
     }
 }
+
+/// An exec check's stderr with NUL, CR, ESC and a bidi override: logged
+/// escaped, never raw.
+#[tokio::test]
+async fn an_exec_check_printing_control_bytes_is_logged_escaped() {
+    let f = Fixture::with(
+        FAST_HOOKS,
+        "[[check]]\nname = \"ctl\"\ntype = \"exec\"\ninterval = 1\n\
+         command = [\"/bin/sh\", \"-c\", \"echo . >> @DIR@/check.log; \
+         printf 'a\\\\000b\\\\rforged\\\\033[2J\\\\342\\\\200\\\\256z\\\\n' >&2; exit 1\"]\n",
+    );
+    let mut listener = f.listen();
+    let d = f.daemon();
+    let _devd = accept(&mut listener).await;
+    let runs = || {
+        fs::read_to_string(f.dir.path().join("check.log"))
+            .unwrap_or_default()
+            .len()
+    };
+    wait_until(WAIT, "a probe", || runs() >= 1).await;
+    let (_, stderr) = d.stop().await;
+    assert!(
+        stderr.contains("check ctl: stderr: a\\0b\\rforged\\u{1b}[2J\\u{202e}z"),
+        "{stderr}"
+    );
+    for raw in ['\0', '\r', '\u{1b}', '\u{202e}'] {
+        assert!(!stderr.contains(raw), "raw {raw:?} in {stderr:?}");
+    }
+}
