@@ -94,15 +94,17 @@ async fn probe_exec(name: &str, argv: &[String]) -> Result<(), String> {
     let (program, args) = argv
         .split_first()
         .ok_or_else(|| "empty command".to_string())?;
-    let mut child = tokio::process::Command::new(program)
+    let child = tokio::process::Command::new(program)
         .args(args)
         .env("CARPCTL_CHECK", name)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
-        .spawn()
-        .map_err(|e| format!("cannot run {program}: {e}"))?;
+        .spawn();
+    // The program is the cluster file's text: escaped in messages.
+    let program = crate::text::escape(program);
+    let mut child = child.map_err(|e| format!("cannot run {program}: {e}"))?;
     // Dropped with this future at the timeout: the readers stop.
     let output = OutputLog::start(&mut child, &format!("check {name}"), CHECK_OUTPUT);
     let status = child
@@ -149,12 +151,9 @@ async fn probe_http(url: &HttpUrl, expect: u16) -> Result<(), String> {
         buf.extend_from_slice(chunk.get(..n).unwrap_or_default());
     }
     let status = parse_status_line(&buf).ok_or_else(|| {
-        let shown: String =
-            String::from_utf8_lossy(buf.get(..buf.len().min(40)).unwrap_or_default())
-                .chars()
-                .map(|c| if c.is_control() { '.' } else { c })
-                .collect();
-        format!("GET {url}: not an HTTP status line: {shown:?}")
+        // The server's bytes, bounded and escaped (crate::text).
+        let shown = crate::text::quote_bytes(&buf);
+        format!("GET {url}: not an HTTP status line: {shown}")
     })?;
     if status == expect {
         Ok(())
@@ -687,6 +686,14 @@ mod tests {
             .await
             .unwrap_err();
         assert!(e.starts_with("cannot run /nonexistent/check: "), "{e}");
+        // The program is the cluster file's text: escaped in the message.
+        let e = probe(&check(exec(&["/nonexistent/\r\nforged\u{202e}"]), 2000))
+            .await
+            .unwrap_err();
+        assert!(
+            e.starts_with("cannot run /nonexistent/\\r\\nforged\\u{202e}: "),
+            "{e}"
+        );
         let t0 = Instant::now();
         assert_eq!(
             probe(&check(exec(&["sleep", "5"]), 100)).await,
@@ -788,9 +795,24 @@ mod tests {
         let (url, _) = http_server(b"SSH-2.0-OpenSSH_9.6\r\n").await;
         let e = probe(&check(http(&url), 1000)).await.unwrap_err();
         assert!(
-            e.contains("not an HTTP status line: \"SSH-2.0-OpenSSH_9.6..\""),
+            e.contains("not an HTTP status line: \"SSH-2.0-OpenSSH_9.6\\r\\n\""),
             "{e}"
         );
+        // A hostile answer: NUL, ESC and a bidi override, escaped and cut.
+        let (url, _) = http_server(
+            b"\0\0\x1b[2J\xe2\x80\xaeHTTP/1.1 200 OK, not at the start of the line, and long \
+              enough to be cut\r\n",
+        )
+        .await;
+        let e = probe(&check(http(&url), 1000)).await.unwrap_err();
+        assert!(
+            e.contains("not an HTTP status line: \"\\0\\0\\u{1b}[2J\\u{202e}HTTP/1.1 200 OK"),
+            "{e}"
+        );
+        assert!(e.contains("\" (") && e.ends_with(" bytes)"), "cut: {e}");
+        for raw in ['\0', '\r', '\u{1b}', '\u{202e}'] {
+            assert!(!e.contains(raw), "raw {raw:?} in {e:?}");
+        }
         // A server that never answers: the timeout.
         let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = HttpUrl {
@@ -844,10 +866,19 @@ mod tests {
                 old.clone(),
             )
             .unwrap();
+        let maintenance = Contribution {
+            weight: crate::ledger::MAINTENANCE_WEIGHT,
+            ..old
+        };
         ledger
-            .set(k.as_mut(), BootPolicy::default(), Cause::Maintenance, old)
+            .set(
+                k.as_mut(),
+                BootPolicy::default(),
+                Cause::Maintenance,
+                maintenance,
+            )
             .unwrap();
-        assert_eq!(k.sysctls().unwrap().demotion, 18);
+        assert_eq!(k.sysctls().unwrap().demotion, 249);
         let live = ledger_op(
             &opener,
             &Arc::new(cfg),
@@ -858,7 +889,7 @@ mod tests {
         .await
         .unwrap();
         assert_eq!(live.keys().collect::<Vec<_>>(), [&Cause::Maintenance]);
-        assert_eq!(k.sysctls().unwrap().demotion, 9);
+        assert_eq!(k.sysctls().unwrap().demotion, 240);
     }
 
     /// The runner end to end against an emulated host: a failing check

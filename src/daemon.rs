@@ -395,7 +395,7 @@ impl Daemon {
     /// SIGHUP: load and validate the cluster file; switch to it only if it
     /// is valid.
     fn reload(&mut self) {
-        let path = self.config_path.display().to_string();
+        let path = crate::text::escape(&self.config_path.to_string_lossy()).to_string();
         tracing::info!("SIGHUP: reloading {path}");
         match load_settings(&self.config_path, self.node.as_deref()) {
             Ok(new) => {

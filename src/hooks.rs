@@ -239,6 +239,9 @@ pub async fn run_hook(
         // does not reach it.
         .process_group(0)
         .kill_on_drop(false);
+    // From here on the program is only named in log lines: escaped, as it
+    // is the cluster file's text (crate::text).
+    let program = crate::text::escape(program);
     let mut child = match cmd.spawn() {
         Ok(c) => c,
         Err(e) => {
@@ -392,10 +395,12 @@ async fn log_output<R: AsyncRead + Unpin>(
         if lines > lines_max + 1 {
             return;
         }
+        // The child's bytes as they are, escaped (crate::text): a NUL, a CR
+        // or a bidi override cannot forge or hide a log line.
         let text = if lines == lines_max + 1 {
             format!("(more than {lines_max} lines; the rest is not logged)")
         } else {
-            String::from_utf8_lossy(line).into_owned()
+            crate::text::escape_bytes(line)
         };
         if stderr {
             tracing::warn!("{label}: {stream}: {text}");

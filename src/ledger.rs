@@ -110,6 +110,10 @@ use crate::fsutil::{self, DirRule, Durability, FsError, Lock};
 use crate::kernel::{Kernel, KernelError};
 use crate::model::DemotionDelta;
 
+mod validate;
+
+pub use validate::{Limits, REASON_MAX, reason_problem};
+
 /// What `carpctl maintenance on` adds: `CARP_MAXSKEW`, the most any vhid
 /// can be demoted (reference §11.1), so every VIP moves to a node that is
 /// not in maintenance.
@@ -125,6 +129,10 @@ pub const LEDGER_FILE: &str = "ledger.json";
 pub const INTENT_FILE: &str = "intent.json";
 /// The lock file's name.
 pub const LOCK_FILE: &str = "lock";
+/// The largest `ledger.json` or `intent.json` read. carpctl writes a few
+/// hundred bytes per contribution; this leaves room for thousands of
+/// checks and keeps a damaged or hostile file from filling the memory.
+pub const FILE_MAX: u64 = 1 << 20;
 /// How long a change waits for another one to finish.
 const LOCK_WAIT: Duration = Duration::from_secs(10);
 /// The ledger format.
@@ -332,6 +340,23 @@ pub enum LedgerError {
     /// regular file, a link, or the lock held beyond [`LOCK_WAIT`].
     #[error(transparent)]
     Fs(#[from] FsError),
+    /// A value carpctl never writes ([`validate`]): refused, not acted on.
+    #[error(
+        "{}: {field} is {value}, but carpctl writes {expected} there; the file was not \
+         written by carpctl as it is (edited, damaged or forged), so carpctl will not act on \
+         it and changed nothing: {}",
+        path.display(),
+        validate::remedy(path)
+    )]
+    Invalid {
+        path: PathBuf,
+        /// Where in the file, as a JSON path (`contributions.maintenance.weight`).
+        field: String,
+        /// The value found, escaped.
+        value: String,
+        /// What carpctl writes there.
+        expected: String,
+    },
     #[error("cannot change net.inet.carp.demotion")]
     Kernel(#[source] KernelError),
     /// The fault hook stopped the change after `step`, as a crash would.
@@ -347,6 +372,8 @@ type FaultHook = Arc<dyn Fn(Step) -> bool + Send + Sync>;
 #[derive(Clone)]
 pub struct Ledger {
     dir: PathBuf,
+    /// What the files may hold ([`Limits`]).
+    limits: Limits,
     fault: Option<FaultHook>,
 }
 
@@ -404,17 +431,23 @@ pub fn now_secs() -> i64 {
 }
 
 impl Ledger {
+    /// The ledger in `dir`, checked against the bounds that hold for any
+    /// cluster file ([`Limits::default`]).
     pub fn new(dir: impl Into<PathBuf>) -> Self {
         Ledger {
             dir: dir.into(),
+            limits: Limits::default(),
             fault: None,
         }
     }
 
     /// The ledger of `kernel`'s host for the cluster file `cfg`
-    /// ([`ledger_dir`]).
+    /// ([`ledger_dir`]), checked against `cfg`'s checks too.
     pub fn for_host(kernel: &dyn Kernel, cfg: &crate::config::Config) -> Self {
-        Ledger::new(ledger_dir(kernel, &cfg.cluster.state_dir))
+        Ledger {
+            limits: Limits::from_config(cfg),
+            ..Ledger::new(ledger_dir(kernel, &cfg.cluster.state_dir))
+        }
     }
 
     /// A test hook: `hook(step)` returning true stops the change right after
@@ -488,10 +521,18 @@ impl Ledger {
         name: &str,
     ) -> Result<Option<T>, LedgerError> {
         let path = self.path(name);
-        // Never through a link, never more than INPUT_MAX.
-        let bytes = match fsutil::read_own(&path, fsutil::INPUT_MAX) {
+        // Never through a link, never more than FILE_MAX.
+        let bytes = match fsutil::read_own(&path, FILE_MAX) {
             Ok(b) => b,
             Err(e) if e.is_not_found() => return Ok(None),
+            Err(FsError::TooLarge { .. }) => {
+                return Err(LedgerError::Corrupt {
+                    path,
+                    detail: format!(
+                        "is larger than {FILE_MAX} bytes, far more than carpctl ever writes"
+                    ),
+                });
+            }
             Err(e) => return Err(e.into()),
         };
         serde_json::from_slice(&bytes)
@@ -515,12 +556,17 @@ impl Ledger {
                 ),
             });
         }
+        if let Some(l) = &l {
+            self.limits.ledger(&self.path(LEDGER_FILE), "", l)?;
+        }
         Ok(l)
     }
 
-    /// The intent; one that does not parse can only be a torn write from
-    /// before a power loss, i.e. from an earlier boot: it is dropped.
-    fn read_intent(&self) -> Result<Option<Intent>, LedgerError> {
+    /// The intent, checked against `ledger` (the ledger on disk). One that
+    /// does not parse can only be a torn write from before a power loss,
+    /// i.e. from an earlier boot: it is dropped. One that parses but holds
+    /// what carpctl never writes is refused ([`LedgerError::Invalid`]).
+    fn read_intent(&self, ledger: Option<&LedgerState>) -> Result<Option<Intent>, LedgerError> {
         match self.read_json::<Intent>(INTENT_FILE) {
             Err(LedgerError::Corrupt { detail, .. }) => {
                 tracing::warn!(
@@ -529,6 +575,11 @@ impl Ledger {
                 );
                 self.remove_intent()?;
                 Ok(None)
+            }
+            Ok(Some(intent)) => {
+                self.limits
+                    .intent(&self.path(INTENT_FILE), &intent, ledger)?;
+                Ok(Some(intent))
             }
             other => other,
         }
@@ -618,7 +669,7 @@ impl Ledger {
         stamp: BootStamp,
     ) -> Result<Option<LedgerState>, LedgerError> {
         let mut ledger = self.read_ledger()?;
-        if let Some(intent) = self.read_intent()? {
+        if let Some(intent) = self.read_intent(ledger.as_ref())? {
             let committed = ledger.as_ref().is_some_and(|l| l.seq >= intent.after.seq);
             if !committed && intent.boot.same_boot(stamp.boot_time, stamp.written_at) {
                 let now = i64::from(kernel.sysctls().map_err(LedgerError::Kernel)?.demotion);
@@ -766,7 +817,17 @@ impl Ledger {
         let now = now_secs();
         let mut ledger = self.read_ledger()?;
         let mut pending = false;
-        if let Some(intent) = self.read_json::<Intent>(INTENT_FILE).ok().flatten() {
+        let intent = match self.read_json::<Intent>(INTENT_FILE) {
+            Ok(Some(i)) => {
+                self.limits
+                    .intent(&self.path(INTENT_FILE), &i, ledger.as_ref())?;
+                Some(i)
+            }
+            // A torn write (the next change drops it: read_intent), or
+            // unreadable: shown as nothing pending, as before.
+            Ok(None) | Err(_) => None,
+        };
+        if let Some(intent) = intent {
             let committed = ledger.as_ref().is_some_and(|l| l.seq >= intent.after.seq);
             if !committed && intent.boot.same_boot(boot_time, now) {
                 pending = true;

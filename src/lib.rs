@@ -24,4 +24,5 @@ pub mod migrate;
 pub mod model;
 pub mod plan;
 pub mod sim;
+pub mod text;
 pub mod wire;

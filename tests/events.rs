@@ -983,6 +983,37 @@ fn the_devd_snippet_matches_every_carp_event_and_nothing_else() {
     assert!(man.contains(action.trim()), "carpctl(8) lacks {action}");
 }
 
+#[test]
+fn hook_output_with_nul_cr_and_bidi_bytes_is_logged_escaped() {
+    let f = Fixture::with(
+        "on_master = [\"/usr/bin/printf\", \
+         \"ok\\\\000\\\\000\\\\r\\\\ncarpctl: forged line\\\\033[2J\\\\342\\\\200\\\\256end\\\\n\", \
+         \"x\"]\n",
+        "",
+    );
+    // printf writes to stdout; the hook's stdout is logged at info (-v).
+    let out = f
+        .command()
+        .args(f.global_args())
+        .args(["-v", "hook", "1@em0", "MASTER"])
+        .env("CARPCTL_HOOK_DIR", f.dir.path().join("state"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let stderr = String::from_utf8(out.stderr).expect("escaped output is UTF-8");
+    assert!(
+        stderr.contains("1@em0 web on_master: stdout: ok\\0\\0\\r"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("stdout: carpctl: forged line\\u{1b}[2J\\u{202e}end"),
+        "{stderr}"
+    );
+    for raw in ['\0', '\r', '\u{1b}', '\u{202e}'] {
+        assert!(!stderr.contains(raw), "raw {raw:?} in {stderr:?}");
+    }
+}
+
 // ----- floods, stalled output, devd sockets that cannot work (issue 9) -------
 
 /// A child process killed and reaped if the test fails before it exits.
@@ -1217,6 +1248,21 @@ async fn watch_whose_output_nobody_reads_stops_at_sigterm() {
     stops_at_sigterm_within(&mut child, Duration::from_secs(5)).await;
 }
 
+/// Run the daemon until its check has appended `probes` dots to
+/// `check.log`; its exit status and stderr.
+async fn daemon_with_probes(f: &Fixture, probes: usize) -> (ExitStatus, String) {
+    let mut listener = f.listen();
+    let d = f.daemon();
+    let _devd = accept(&mut listener).await;
+    let runs = || {
+        fs::read_to_string(f.dir.path().join("check.log"))
+            .unwrap_or_default()
+            .len()
+    };
+    wait_until(WAIT, "the check's probes", || runs() >= probes).await;
+    d.stop().await
+}
+
 /// An exec check that prints 20 MB on stderr every second makes a log of
 /// a few KiB, not 20 MB a second.
 #[tokio::test]
@@ -1226,22 +1272,12 @@ async fn an_exec_check_flooding_stderr_makes_a_bounded_log() {
         "[[check]]\nname = \"flood\"\ntype = \"exec\"\ninterval = 1\n\
          command = [\"/bin/sh\", \"-c\", \"echo . >> @DIR@/check.log; yes 0123456789 | head -c 20000000 >&2\"]\n",
     );
-    let mut listener = f.listen();
-    let d = f.daemon();
-    let _devd = accept(&mut listener).await;
-    let runs = || {
-        fs::read_to_string(f.dir.path().join("check.log"))
-            .unwrap_or_default()
-            .len()
-    };
-    wait_until(WAIT, "three probes", || runs() >= 3).await;
-    let (status, stderr) = d.stop().await;
+    let (status, stderr) = daemon_with_probes(&f, 3).await;
     assert!(status.success(), "{}", &stderr[..stderr.len().min(2000)]);
     assert!(
         stderr.len() < 256 * 1024,
-        "{} bytes of log after {} probes",
-        stderr.len(),
-        runs()
+        "{} bytes of log after at least 3 probes",
+        stderr.len()
     );
     assert!(
         stderr.contains("check flood: stderr: 0123456789"),
@@ -1290,5 +1326,25 @@ async fn watch_and_daemon_refuse_a_devd_socket_that_can_never_work() {
             assert!(stderr.contains("cannot be devd's socket"), "{stderr}");
             assert!(stderr.contains(why), "{stderr}");
         }
+    }
+}
+
+/// An exec check's stderr with NUL, CR, ESC and a bidi override: logged
+/// escaped, never raw.
+#[tokio::test]
+async fn an_exec_check_printing_control_bytes_is_logged_escaped() {
+    let f = Fixture::with(
+        FAST_HOOKS,
+        "[[check]]\nname = \"ctl\"\ntype = \"exec\"\ninterval = 1\n\
+         command = [\"/bin/sh\", \"-c\", \"echo . >> @DIR@/check.log; \
+         printf 'a\\\\000b\\\\rforged\\\\033[2J\\\\342\\\\200\\\\256z\\\\n' >&2; exit 1\"]\n",
+    );
+    let (_, stderr) = daemon_with_probes(&f, 1).await;
+    assert!(
+        stderr.contains("check ctl: stderr: a\\0b\\rforged\\u{1b}[2J\\u{202e}z"),
+        "{stderr}"
+    );
+    for raw in ['\0', '\r', '\u{1b}', '\u{202e}'] {
+        assert!(!stderr.contains(raw), "raw {raw:?} in {stderr:?}");
     }
 }

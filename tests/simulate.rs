@@ -298,6 +298,67 @@ fn tshark_decodes_the_pcap_as_carp() {
     );
 }
 
+/// The seed scenario next to a copy of seed.toml (without its key files),
+/// with `from` replaced by `to` in the scenario's text.
+fn seed_edited(from: &str, to: &str) -> (tempfile::TempDir, PathBuf) {
+    let (dir, path) = seed_variant("");
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains(from), "{from:?} is not in the seed scenario");
+    std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+    (dir, path)
+}
+
+#[test]
+fn an_unknown_vip_in_passwords_is_an_error_even_when_the_cluster_file_fails() {
+    // "mial2" instead of "mail2": mail2's password_file is read (and is
+    // missing here), and the typo must be named, not only the key file.
+    let (_dir, path) = seed_edited("mail2 = \"", "mial2 = \"");
+    let r = carpctl(&["simulate", s(&path)]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(
+            "passwords.mial2: the cluster file has no VIP \"mial2\" (its VIPs: mail1, mail2)"
+        ),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("mail2.key"), "{}", r.stderr);
+    assert!(!r.stderr.contains("mail2-secret"), "{}", r.stderr);
+}
+
+/// The stderr of a scenario edited from the seed, which must be refused
+/// (exit 2) with `needle` in its message.
+fn refused(from: &str, to: &str, needle: &str) -> String {
+    let (_dir, path) = seed_edited(from, to);
+    let r = carpctl(&["simulate", s(&path)]);
+    let shown = &r.stderr[..r.stderr.len().min(500)];
+    assert_eq!(r.code, 2, "{shown}");
+    assert!(r.stderr.contains(needle), "{needle}\n{shown}");
+    r.stderr
+}
+
+#[test]
+fn over_long_and_control_character_names_in_a_scenario_are_refused() {
+    let long = "n".repeat(70_000);
+    let e = refused(
+        "name = \"mail-b\"",
+        &format!("name = \"{long}\""),
+        "node[1].name: name is 70000 bytes long; at most 255 are allowed",
+    );
+    assert!(e.len() < 2000, "the name is not quoted back");
+    refused(
+        "mail1 = \"",
+        &format!("{} = \"", "v".repeat(65)),
+        "passwords: a VIP name is 65 bytes long; at most 64 are allowed",
+    );
+    let e = refused(
+        "node = \"mail-a\"",
+        "node = \"mail-a\\u202e\"",
+        ".node: node contains the control or bidirectional-text character \\u{202e}",
+    );
+    assert!(!e.contains('\u{202e}'), "{e}");
+}
+
 /// `/dev/full` as a file to write to, when this system has one.
 fn dev_full() -> Option<std::fs::File> {
     std::fs::OpenOptions::new()

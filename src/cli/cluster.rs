@@ -64,7 +64,7 @@ fn hostname() -> String {
 
 /// The node this host is in `cfg`.
 pub fn node(global: &GlobalOpts, cfg: &Config) -> Result<String, CliError> {
-    match config::select_node(cfg, global.node.as_deref(), &hostname()) {
+    match config::select_node(cfg, global.node(), &hostname()) {
         Ok(n) => Ok(n.name.clone()),
         Err(d) => Err(invalid(std::slice::from_ref(&d), &cfg.path)),
     }

@@ -41,7 +41,7 @@ pub fn run(global: &GlobalOpts, args: &DaemonArgs, _out: &mut dyn Write) -> Resu
     let opener: KernelOpener = Arc::new(move || open_kernel(&spec).map_err(|e| chain(&e)));
     let opts = DaemonOptions {
         config_path,
-        node: global.node.clone(),
+        node: global.node().map(str::to_string),
         devd_socket: args.devd_socket.clone(),
         open_kernel: opener,
     };

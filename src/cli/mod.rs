@@ -108,6 +108,13 @@ pub struct GlobalOpts {
 }
 
 impl GlobalOpts {
+    /// `--node` / `CARPCTL_NODE`; empty counts as not given, so that
+    /// `CARPCTL_NODE=` selects by hostname as if it were unset
+    /// ([`crate::config::select_node`]).
+    pub fn node(&self) -> Option<&str> {
+        self.node.as_deref().filter(|n| !n.is_empty())
+    }
+
     /// The kernel selected by `--kernel` / `CARPCTL_KERNEL`, or the default:
     /// `native` on FreeBSD; elsewhere there is none, and the error explains
     /// how to use an emulated host.
@@ -411,13 +418,20 @@ pub fn main() -> ExitCode {
             let mut code = e.exit_code();
             // anyhow's alternate form prints the whole cause chain:
             // "carpctl: context: operation on target: errno".
-            crate::logging::stderr_line(&format!("carpctl: {:#}", anyhow::Error::new(e)));
+            // Outside text in the message (a path, a name, an errno
+            // string) is escaped; its own line breaks (a hint on its own
+            // line) are kept.
+            let line = |e: CliError| {
+                let text = format!("{:#}", anyhow::Error::new(e));
+                format!("carpctl: {}", crate::text::escape_keep_lines(&text))
+            };
+            crate::logging::stderr_line(&line(e));
             if let Err(w) = flushed
                 && w.kind() != io::ErrorKind::BrokenPipe
             {
                 let w = CliError::Output(w);
                 code = code.max(w.exit_code());
-                crate::logging::stderr_line(&format!("carpctl: {:#}", anyhow::Error::new(w)));
+                crate::logging::stderr_line(&line(w));
             }
             ExitCode::from(code)
         }

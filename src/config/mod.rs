@@ -22,6 +22,7 @@ mod diag;
 mod keys;
 mod parse;
 mod resolve;
+pub mod rules;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -37,6 +38,7 @@ pub use diag::{Diagnostic, Pos, Severity, has_errors};
 pub use keys::{KEY_FILE_MAX, KeyFile, KeySource, check_keys};
 pub use parse::{load, parse};
 pub use resolve::{Desired, DesiredVip, desired_state};
+pub use rules::{NAME_MAX, NODE_NAME_MAX, password_issues};
 
 /// Where the cluster file is read from unless `-c/--config` or
 /// [`CONFIG_ENV`] says otherwise.
@@ -312,12 +314,16 @@ pub fn relative_to(file: &std::path::Path, given: &str) -> std::path::PathBuf {
 }
 
 /// Which node of `cfg` this host is: `explicit` (`--node`, `CARPCTL_NODE`)
-/// when given, else the short `hostname` (up to the first dot).
+/// when given, else the short `hostname` (up to the first dot). An empty
+/// `explicit` counts as not given, as an empty environment variable does
+/// for sh(1) scripts (`CARPCTL_NODE= carpctl ...`, an rc.conf variable
+/// left empty).
 pub fn select_node<'a>(
     cfg: &'a Config,
     explicit: Option<&str>,
     hostname: &str,
 ) -> Result<&'a Node, Diagnostic> {
+    let explicit = explicit.filter(|n| !n.is_empty());
     let known = cfg
         .nodes
         .iter()
@@ -363,3 +369,5 @@ mod tests;
 pub(crate) mod testutil;
 #[cfg(test)]
 mod trust_tests;
+#[cfg(test)]
+mod validation_tests;

@@ -75,21 +75,12 @@ pub enum RecordError {
     Type(String),
 }
 
-/// At most this much of a bad record is quoted in an error, so that a
-/// hostile or broken peer cannot make carpctl log megabytes.
-const QUOTE_MAX: usize = 80;
-
-/// `bytes` as an escaped, quoted string of at most [`QUOTE_MAX`] bytes.
+/// `bytes` as an escaped, quoted string of at most
+/// [`crate::text::QUOTE_MAX`] bytes, so that a hostile or broken peer
+/// cannot make carpctl log megabytes, nor control characters or bidi
+/// overrides ([`crate::text::quote_bytes`]).
 pub(crate) fn quote(bytes: &[u8]) -> String {
-    let shown = &bytes[..bytes.len().min(QUOTE_MAX)];
-    let mut s = String::with_capacity(shown.len() + 8);
-    s.push('"');
-    s.extend(shown.escape_ascii().map(char::from));
-    s.push('"');
-    if bytes.len() > QUOTE_MAX {
-        s.push_str(&format!(" ({} bytes)", bytes.len()));
-    }
-    s
+    crate::text::quote_bytes(bytes)
 }
 
 /// Parse one devd record.
@@ -358,7 +349,16 @@ mod tests {
         assert_eq!(e, RecordError::Type("\"master\"".into()));
         assert!(e.to_string().contains("MASTER, BACKUP or INIT"), "{e}");
         let e = parse_record(b"\x00\xff\xfe garbage").unwrap_err();
-        assert!(e.to_string().contains("\\x00\\xff\\xfe"), "{e}");
+        assert!(e.to_string().contains("\\0\\xff\\xfe"), "{e}");
+        // ESC and a bidi override in a record: escaped in the error.
+        let e = parse_record(b"!system=CARP subsystem=1@em0\x1b[2Jx\xe2\x80\xae type=MASTER")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("\"1@em0\\u{1b}[2Jx\\u{202e}\""), "{e}");
+        assert!(!e.contains('\u{1b}') && !e.contains('\u{202e}'), "{e:?}");
+        // A record of CR, NUL and a bidi override: escaped, not raw.
+        let e = parse_record(b"\r\0\xe2\x80\xae!").unwrap_err().to_string();
+        assert!(e.contains("\"\\r\\0\\u{202e}!\""), "{e}");
     }
 
     #[test]
