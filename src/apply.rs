@@ -50,25 +50,35 @@ pub struct Desired {
     pub vhids: Vec<DesiredVhid>,
 }
 
-impl From<&crate::config::Desired> for Desired {
+impl TryFrom<&crate::config::Desired> for Desired {
+    type Error = String;
+
     /// What `apply` manages, from this node's resolved cluster-file state.
-    fn from(d: &crate::config::Desired) -> Self {
-        Desired {
-            preempt: d.preempt,
-            vhids: d
-                .vips
-                .iter()
-                .map(|v| DesiredVhid {
-                    name: v.name.clone(),
-                    interface: v.interface.clone(),
-                    vhid: v.vhid,
-                    advbase: v.advbase,
-                    advskew: v.advskew,
-                    key: v.key.clone(),
-                    addresses: v.addresses.clone(),
-                })
-                .collect(),
+    /// Every key must have been read ([`crate::config::Config::read_keys`]):
+    /// a `password_file` still unread is refused, never taken as no key.
+    fn try_from(d: &crate::config::Desired) -> Result<Self, String> {
+        let mut vhids = Vec::with_capacity(d.vips.len());
+        for v in &d.vips {
+            let key = match &v.key {
+                None => None,
+                Some(src) => Some(src.key().cloned().ok_or_else(|| {
+                    format!("vip \"{}\": its password_file has not been read", v.name)
+                })?),
+            };
+            vhids.push(DesiredVhid {
+                name: v.name.clone(),
+                interface: v.interface.clone(),
+                vhid: v.vhid,
+                advbase: v.advbase,
+                advskew: v.advskew,
+                key,
+                addresses: v.addresses.clone(),
+            });
         }
+        Ok(Desired {
+            preempt: d.preempt,
+            vhids,
+        })
     }
 }
 

@@ -334,6 +334,26 @@ impl CliError {
     }
 }
 
+impl From<crate::fsutil::FsError> for CliError {
+    /// A file carpctl refuses to trust is a configuration error (exit 2);
+    /// anything else, a held lock included, is a failure (exit 1).
+    fn from(e: crate::fsutil::FsError) -> Self {
+        if e.is_untrusted() {
+            CliError::Usage(e.to_string())
+        } else {
+            CliError::Failed(e.to_string())
+        }
+    }
+}
+
+/// Take the host lock ([`crate::hostlock`]) before changing the host:
+/// wait for another carpctl up to `CARPCTL_LOCK_WAIT` seconds (default
+/// 10), else fail with "another carpctl (pid N) is changing this host".
+pub fn lock_host(kernel: &dyn Kernel) -> Result<crate::fsutil::Lock, CliError> {
+    let wait = crate::hostlock::wait().map_err(CliError::Usage)?;
+    Ok(crate::hostlock::lock(kernel, wait)?)
+}
+
 impl From<io::Error> for CliError {
     fn from(e: io::Error) -> Self {
         CliError::Output(e)
