@@ -195,35 +195,26 @@ fn crate_script_refuses_what_the_framework_cannot_fetch() {
         std::fs::write(&p, body).unwrap();
         p.to_str().unwrap().to_string()
     };
+    // Each refused with exit 1 and a message naming the file or package.
+    let refused = |lock: &str, want: &[&str]| {
+        let (code, _, err) = update_py(&["crates", lock]);
+        assert_eq!(code, 1, "{lock}: {err}");
+        for w in want {
+            assert!(err.contains(w), "{lock}: {err} lacks {w}");
+        }
+    };
     let alt = write(
         "alt.lock",
         "[[package]]\nname = \"x\"\nversion = \"1.0.0\"\n\
          source = \"sparse+https://crates.example.net/index/\"\n",
     );
-    let (code, _, err) = update_py(&["crates", &alt]);
-    assert_eq!(code, 1);
-    assert!(
-        err.contains("x 1.0.0") && err.contains("cannot fetch"),
-        "{err}"
-    );
-
+    refused(&alt, &["x 1.0.0", "cannot fetch"]);
     let bad = write("bad.lock", "[[package]\nname = \"x\"\n");
-    let (code, _, err) = update_py(&["crates", &bad]);
-    assert_eq!(code, 1);
-    assert!(
-        err.contains("bad.lock") && err.contains("not a Cargo.lock"),
-        "{err}"
-    );
-
+    refused(&bad, &["bad.lock", "not a Cargo.lock"]);
     let noversion = write("nv.lock", "[[package]]\nname = \"x\"\n");
-    let (code, _, err) = update_py(&["crates", &noversion]);
-    assert_eq!(code, 1);
-    assert!(err.contains("package 1 has no version"), "{err}");
-
+    refused(&noversion, &["package 1 has no version"]);
     let missing = dir.path().join("none.lock");
-    let (code, _, err) = update_py(&["crates", missing.to_str().unwrap()]);
-    assert_eq!(code, 1);
-    assert!(err.contains("none.lock"), "{err}");
+    refused(missing.to_str().unwrap(), &["none.lock"]);
 
     let (code, _, err) = update_py(&["nonsense"]);
     assert_eq!(code, 2);

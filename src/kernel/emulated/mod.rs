@@ -7,7 +7,7 @@
 //! Its state lives in a file so that separate `carpctl` processes share one
 //! emulated host; fault injection ("fail the Nth mutating call with errno X")
 //! lives in a sidecar file `PATH.inject` so the state file itself stays
-//! byte-for-byte comparable.
+//! byte-for-byte comparable; each call holds the lock `PATH.lock`.
 //!
 //! Layout:
 //! * [`state`]: the host as plain data (interfaces, addresses, vhids,
@@ -217,6 +217,7 @@ impl EmulatedHost {
     /// ([`HostState::reboot`]) and set a new `kern.boottime`. Returns the
     /// new boot time.
     pub fn reboot(path: &Path) -> Result<i64, KernelError> {
+        let _lock = persist::lock(path, true)?;
         let mut st = persist::load(path)?;
         st.reboot(wall_clock_secs());
         persist::save(path, &st)?;
@@ -252,6 +253,7 @@ impl EmulatedHost {
     /// Arm a failure: the `call`-th mutating call from now (1 = the next)
     /// fails with `errno` and changes nothing.
     pub fn inject_failure(path: &Path, call: u64, errno: Errno) -> Result<(), KernelError> {
+        let _lock = persist::lock(path, true)?;
         persist::arm(path, call, errno)
     }
 
@@ -271,8 +273,11 @@ impl EmulatedHost {
         }
     }
 
-    /// Run one system call against the current state. A mutating call of a
-    /// file-backed host first counts against an armed failure (`injected`);
+    /// Run one system call against the current state. A file-backed host
+    /// holds its per-call lock (`PATH.lock`, [`persist::lock`]) from the
+    /// load to the save, so that concurrent processes never lose each
+    /// other's changes. A mutating call first counts against an armed
+    /// failure (`injected`);
     /// the state file is rewritten only if the state changed. A file that
     /// cannot be read or written is EIO for the caller, with the reason
     /// logged. A live host runs the call on its memory, then acts on what
@@ -290,6 +295,7 @@ impl EmulatedHost {
             tracing::error!("{e}");
             Errno::EIO
         };
+        let _lock = persist::lock(path, mutating).map_err(eio)?;
         let before = persist::load(path).map_err(eio)?;
         let injected = if mutating {
             persist::consume(path).map_err(eio)?
