@@ -14,10 +14,11 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use carpctl_sys::{
     AF_INET, AF_INET6, AF_LINK, IF_DATA_PREFIX_LEN, IFF_MULTICAST, IFF_UP, IFI_LINK_STATE_OFFSET,
-    IFI_VHID_OFFSET, IFNAMSIZ, LINK_STATE_DOWN, LINK_STATE_UP, sockaddr_in, sockaddr_in6,
+    IFI_VHID_OFFSET, IFNAMSIZ, LINK_STATE_DOWN, LINK_STATE_UP, sockaddr_dl, sockaddr_in,
+    sockaddr_in6,
 };
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
-use zerocopy::{FromBytes, FromZeros, Immutable, IntoBytes, KnownLayout};
+use zerocopy::{FromBytes, FromZeros, IntoBytes};
 
 use super::ioctl::{v4_prefix_len, v6_prefix_len};
 use super::{DecodeError, RawIfaddr};
@@ -25,40 +26,20 @@ use crate::model::{IfAddress, Interface, Vhid};
 
 const WHAT: &str = "getifaddrs";
 
-/// `struct sockaddr_dl` (`sys/net/if_dl.h`, unchanged since 4.4BSD):
-/// `sdl_len` u8 @0, `sdl_family` u8 @1, `sdl_index` u_short @2 (host
-/// order), `sdl_type` u8 @4, `sdl_nlen` u8 @5, `sdl_alen` u8 @6, `sdl_slen`
-/// u8 @7, `sdl_data[46]` @8 ("minimum work area, can be larger; contains
-/// both if name and ll address"). 54 bytes, alignment 2.
-#[repr(C)]
-#[derive(Clone, Copy, FromBytes, IntoBytes, Immutable, KnownLayout)]
-#[allow(non_camel_case_types)]
-struct sockaddr_dl {
-    sdl_len: u8,
-    sdl_family: u8,
-    sdl_index: u16,
-    sdl_type: u8,
-    sdl_nlen: u8,
-    sdl_alen: u8,
-    sdl_slen: u8,
-    sdl_data: [u8; 46],
-}
-
 /// Offset of `sdl_data`: the fixed header a link sockaddr cannot be shorter than.
 const SDL_DATA_OFFSET: usize = offset_of!(sockaddr_dl, sdl_data);
 /// What the kernel allocates for an interface's link sockaddr
 /// (`sys/net/if.c` `if_attach_internal`): `offsetof(sdl_data) + IFNAMSIZ +
 /// if_addrlen`, at least `sizeof(struct sockaddr_dl)`, rounded up to
-/// `sizeof(long)`. With no link-level address: max(24, 54) → 56.
+/// `sizeof(long)`. With no link-level address: max(24, 54) rounded up to 8
+/// (amd64, aarch64) or to 4 (i386): 56 either way (docs/freebsd-carp.md §3).
 const SDL_ALLOC_LEN: usize = (size_of::<sockaddr_dl>() + 7) & !7;
 
 const _: () = {
-    assert!(size_of::<sockaddr_dl>() == 54);
-    assert!(offset_of!(sockaddr_dl, sdl_index) == 2);
-    assert!(offset_of!(sockaddr_dl, sdl_type) == 4);
-    assert!(offset_of!(sockaddr_dl, sdl_nlen) == 5);
     assert!(SDL_DATA_OFFSET == 8);
     assert!(SDL_ALLOC_LEN == 56);
+    // The same with i386's 4-byte long.
+    assert!((size_of::<sockaddr_dl>() + 3) & !3 == SDL_ALLOC_LEN);
     assert!(SDL_DATA_OFFSET + IFNAMSIZ <= size_of::<sockaddr_dl>());
 };
 

@@ -138,8 +138,13 @@ impl NativeSyscalls {
         // SAFETY: `raw` is a descriptor socket(2) just created; nothing else
         // owns it, so OwnedFd may close it.
         let fd = unsafe { OwnedFd::from_raw_fd(raw) };
-        let secs = i64::try_from(self.recv_timeout.as_secs()).unwrap_or(i64::MAX);
-        let usecs = i64::from(self.recv_timeout.subsec_micros());
+        // `time_t` and `suseconds_t` are 32-bit on i386 (docs/freebsd-carp.md
+        // §3): convert to the target's own types, saturating.
+        let secs = libc::time_t::try_from(self.recv_timeout.as_secs()).unwrap_or(libc::time_t::MAX);
+        // Below 1 000 000, so it fits an i32 and every `suseconds_t`.
+        let usecs = libc::suseconds_t::from(
+            i32::try_from(self.recv_timeout.subsec_micros()).unwrap_or(999_999),
+        );
         setsockopt(&fd, sockopt::ReceiveTimeout, &TimeVal::new(secs, usecs)).map_err(nix_errno)?;
         Ok(self.netlink.insert(fd).as_raw_fd())
     }
