@@ -18,6 +18,8 @@
 //!   ...), the part a time-driven simulator extends;
 //! * [`ioctl`], [`netlink`], [`ifaddrs`]: decoding requests and encoding
 //!   replies with the backend's own codecs;
+//! * [`modules`]: `kldload`/`kldunload`, the generic netlink family ids
+//!   and `kern.osreldate`;
 //! * [`persist`]: the state file and the fault-injection sidecar;
 //! * [`live`]: a host kept in memory whose time passes: its timers fire,
 //!   it sends and receives real advertisement bytes. The simulator
@@ -38,6 +40,7 @@ mod fsm;
 mod ifaddrs;
 mod ioctl;
 mod live;
+mod modules;
 mod netlink;
 mod persist;
 mod state;
@@ -255,6 +258,46 @@ impl EmulatedHost {
         persist::arm(path, call, errno)
     }
 
+    /// `kldload` on a file-backed host, as an administrator would run it
+    /// behind carpctl's back: `carp` (or `carp.ko`), or another module whose
+    /// generic netlink family is called `module` (it takes the lowest free
+    /// family id, which may be the one carp.ko had).
+    pub fn kldload(path: &Path, module: &str) -> Result<(), KernelError> {
+        Self::admin(path, "kldload", module, |st| st.load_module(module))
+    }
+
+    /// `kldunload` on a file-backed host (carp.ko: EBUSY while a vhid
+    /// exists).
+    pub fn kldunload(path: &Path, module: &str) -> Result<(), KernelError> {
+        Self::admin(path, "kldunload", module, |st| st.unload_module(module))
+    }
+
+    /// Make a file-backed host report `osreldate` as `kern.osreldate`
+    /// (`None`: the flavor's own). With the 14 flavor, 1500018 is a
+    /// 15-CURRENT of April 2024, before VRRPv3 (docs/freebsd-carp.md §2).
+    pub fn set_osreldate(path: &Path, osreldate: Option<i32>) -> Result<(), KernelError> {
+        Self::admin(path, "set kern.osreldate", "", |st| {
+            st.osreldate = osreldate;
+            Ok(())
+        })
+    }
+
+    /// Change a file-backed host outside any system call.
+    fn admin(
+        path: &Path,
+        op: &'static str,
+        target: &str,
+        f: impl FnOnce(&mut HostState) -> Result<(), Errno>,
+    ) -> Result<(), KernelError> {
+        let mut st = persist::load(path)?;
+        f(&mut st).map_err(|errno| KernelError::Os {
+            op,
+            target: target.to_string(),
+            errno,
+        })?;
+        persist::save(path, &st)
+    }
+
     /// The state file (for a live host, its name).
     pub fn path(&self) -> &Path {
         match &self.store {
@@ -357,7 +400,7 @@ impl Syscalls for EmulatedHost {
     fn kldload(&mut self, file: &str) -> Result<(), Errno> {
         self.call(true, |st, injected, _| match injected {
             Some(errno) => Err(errno),
-            None => st.kldload(file),
+            None => st.load_module(file),
         })?
     }
     fn getifaddrs(&mut self) -> Result<Vec<RawIfaddr>, Errno> {

@@ -6,7 +6,7 @@
 //! Field names follow `ip_carp.c` where one exists (`struct carp_softc`,
 //! `struct carp_if`; freebsd-src `sys/netinet/ip_carp.c`, reference §5.3).
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -316,11 +316,39 @@ pub struct HostState {
     /// before carpctl read it).
     #[serde(default)]
     pub boottime: i64,
+    /// The id carp.ko's generic netlink family got when it registered: the
+    /// lowest free one (`find_empty_family_id`, docs/freebsd-carp.md §6.1).
+    /// Meaningful only while the family is registered
+    /// ([`HostState::carp_family_registered`]).
+    #[serde(
+        default = "default_carp_family_id",
+        skip_serializing_if = "is_default_carp_family_id"
+    )]
+    pub carp_family_id: u16,
+    /// Other modules' generic netlink families, by id: what
+    /// [`HostState::load_module`] registered (see [`super::modules`]).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub genl_families: BTreeMap<u16, String>,
+    /// `kern.osreldate` when it is not the flavor's own: a 15-CURRENT
+    /// snapshot (the 14 flavor with 1500018 is 15-CURRENT before VRRPv3), or
+    /// a kernel whose version claims what its carp(4) lacks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub osreldate: Option<i32>,
     /// Virtual time in microseconds, set by whoever drives time (the
     /// simulator) before each call; timers are armed relative to it. Always
     /// 0 for a file-backed host, whose timers never fire.
     #[serde(skip)]
     pub now: u64,
+}
+
+/// nlctrl takes `GENL_MIN_ID` (16); the first other family, 17. A host
+/// whose carp.ko loaded first has carp there.
+fn default_carp_family_id() -> u16 {
+    carpctl_sys::netlink::GENL_ID_CTRL + 1
+}
+
+fn is_default_carp_family_id(id: &u16) -> bool {
+    *id == default_carp_family_id()
 }
 
 /// Interface flags of an emulated Ethernet interface (reference §5.2 needs
@@ -387,6 +415,9 @@ impl HostState {
             stats: Stats::default(),
             interfaces,
             boottime: 0,
+            carp_family_id: default_carp_family_id(),
+            genl_families: BTreeMap::new(),
+            osreldate: None,
             now: 0,
         };
         st.validate()?;
@@ -413,6 +444,10 @@ impl HostState {
         }
         self.sysctl = Sysctls::default();
         self.stats = Stats::default();
+        // Modules loaded by hand are gone; carp.ko (loader.conf) registers
+        // its family first again.
+        self.genl_families.clear();
+        self.carp_family_id = default_carp_family_id();
         self.boottime = now.max(self.boottime.saturating_add(3));
     }
 
@@ -499,7 +534,7 @@ impl HostState {
         if !self.carp_loaded && self.interfaces.iter().any(Iface::has_carp) {
             return Err("vhids exist but carp(4) is not loaded".into());
         }
-        Ok(())
+        self.validate_genl()
     }
 
     pub fn iface_by_name(&self, name: &str) -> Option<usize> {

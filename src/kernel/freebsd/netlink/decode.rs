@@ -226,12 +226,23 @@ fn fixed<const N: usize>(
     <[u8; N]>::try_from(v).map_err(|_| at.err(off, format!("{name}: {} bytes, want {N}", v.len())))
 }
 
-/// A string attribute: up to the first NUL, the NUL itself optional. The
-/// kernel's `nlattr_get_string` also stops at the first NUL (it uses the
-/// C string in place); `parse_string` of netlink-packet-core would keep
-/// embedded NULs.
+/// A string attribute, as FreeBSD's `nlattr_get_string` reads it: the value
+/// must hold a NUL (`strnlen(data, len) >= len` is EINVAL, so an empty value
+/// is refused too), and the string ends at the first one
+/// (netlink_message_parser.c @ 013ab21c; docs/freebsd-carp.md §6.5). The
+/// kernel's own strings (`nlattr_add_string`) always carry it.
+/// `parse_string` of netlink-packet-core would accept neither rule.
 fn string(v: &[u8], name: &str, off: usize, at: &At) -> Result<String, DecodeError> {
-    let text = v.split(|b| *b == 0).next().unwrap_or(&[]);
+    let Some(nul) = v.iter().position(|b| *b == 0) else {
+        return Err(at.err(
+            off,
+            format!(
+                "{name}: {} byte(s) without a terminating NUL (nlattr_get_string: EINVAL)",
+                v.len()
+            ),
+        ));
+    };
+    let text = v.get(..nul).unwrap_or(&[]);
     String::from_utf8(text.to_vec()).map_err(|_| at.err(off, format!("{name}: not valid UTF-8")))
 }
 
@@ -253,16 +264,72 @@ fn carp_attr_name(kind: u16) -> &'static str {
     }
 }
 
+/// How the attributes of a message are walked.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Walk {
+    /// Replies (the backend): every byte must belong to a whole attribute;
+    /// anything that overruns is an error naming it.
+    Strict,
+    /// Requests (the emulated kernel), as FreeBSD's `NLA_FOREACH` walks
+    /// them (netlink.h; docs/freebsd-carp.md §6.5): the walk stops, without
+    /// an error, at an attribute whose padded length runs past the end (and
+    /// at fewer than 4 bytes left); an `nla_len` below 4 inside the message
+    /// is EINVAL (`nl_parse_attrs_raw`).
+    Kernel,
+}
+
+/// The attributes of `data` (starting at datagram offset `base`): each with
+/// its offset, walked as `walk` says.
+fn walk_attrs<'a>(
+    data: &'a [u8],
+    base: usize,
+    at: At,
+    walk: Walk,
+) -> Result<Vec<(usize, NlaBuffer<&'a [u8]>)>, DecodeError> {
+    if walk == Walk::Strict {
+        return attrs_of(data, base, at).collect();
+    }
+    let mut out = Vec::new();
+    let mut pos = 0usize;
+    while let Some(rest) = data.get(pos..).filter(|r| r.len() >= nl::NLA_HDRLEN) {
+        let len = usize::from(u16::from_ne_bytes([rest[0], rest[1]]));
+        if align4(len) > rest.len() {
+            break;
+        }
+        if len < nl::NLA_HDRLEN {
+            return Err(at.err(
+                base + pos,
+                format!("nla_len {len} is less than the 4-byte header"),
+            ));
+        }
+        let nla = NlaBuffer::new_checked(&rest[..len]).map_err(|e| at.err(base + pos, e))?;
+        out.push((base + pos, nla));
+        pos += align4(len);
+    }
+    Ok(out)
+}
+
 /// The carp attributes of a GET/SET message. A known attribute with the
 /// wrong size is an error (the kernel's fixed-size parsers answer EINVAL);
 /// a repeated attribute overrides the earlier one, as in `nl_parse_attrs`.
-fn carp_attrs(data: &[u8], base: usize, at: At) -> Result<CarpAttrs, DecodeError> {
+/// Attributes above `max_attr` are unknown to the kernel being modelled
+/// (14.x knows 1-9): kept as they are, unchecked, as its parser skips them.
+fn carp_attrs(
+    data: &[u8],
+    base: usize,
+    at: At,
+    walk: Walk,
+    max_attr: u16,
+) -> Result<CarpAttrs, DecodeError> {
     let mut a = CarpAttrs::default();
-    for item in attrs_of(data, base, at) {
-        let (off, nla) = item?;
+    for (off, nla) in walk_attrs(data, base, at, walk)? {
         let v = nla.value();
         let kind = nla.kind();
         let name = carp_attr_name(kind);
+        if kind > max_attr {
+            a.unknown.push((raw_kind(&nla), v.to_vec()));
+            continue;
+        }
         match kind {
             nl::CARP_NL_VHID => a.vhid = Some(u32::from_ne_bytes(fixed(v, name, off, &at)?)),
             nl::CARP_NL_STATE => a.state = Some(u32::from_ne_bytes(fixed(v, name, off, &at)?)),
@@ -300,8 +367,8 @@ fn carp_attrs(data: &[u8], base: usize, at: At) -> Result<CarpAttrs, DecodeError
     Ok(a)
 }
 
-/// The attributes of an nlctrl `CTRL_CMD_NEWFAMILY` message. OPS and
-/// unknown attributes are skipped; FAMILY_ID is required.
+/// The attributes of an nlctrl `CTRL_CMD_NEWFAMILY` message. Unknown
+/// attributes are skipped; FAMILY_ID is required.
 fn family_info(data: &[u8], base: usize, at: At) -> Result<FamilyInfo, DecodeError> {
     let mut info = FamilyInfo::default();
     let mut id = None;
@@ -327,6 +394,7 @@ fn family_info(data: &[u8], base: usize, at: At) -> Result<FamilyInfo, DecodeErr
             nl::CTRL_ATTR_MAXATTR => {
                 info.maxattr = u32::from_ne_bytes(fixed(v, "CTRL_ATTR_MAXATTR", off, &at)?);
             }
+            nl::CTRL_ATTR_OPS => info.ops = ops(v, off + nl::NLA_HDRLEN, at)?,
             nl::CTRL_ATTR_MCAST_GROUPS => {
                 info.mcast_groups = mcast_groups(v, off + nl::NLA_HDRLEN, at)?;
             }
@@ -338,8 +406,40 @@ fn family_info(data: &[u8], base: usize, at: At) -> Result<FamilyInfo, DecodeErr
     Ok(info)
 }
 
+/// `CTRL_ATTR_OPS`: nested entries numbered 1, 2, ..., each with OP_ID and
+/// OP_FLAGS (u32), as `dump_family` writes them (docs/freebsd-carp.md §6.2).
+fn ops(data: &[u8], base: usize, at: At) -> Result<Vec<(u32, u32)>, DecodeError> {
+    let mut out = Vec::new();
+    for item in attrs_of(data, base, at) {
+        let (entry_off, entry) = item?;
+        let (mut id, mut flags) = (None, None);
+        for inner in attrs_of(entry.value(), entry_off + nl::NLA_HDRLEN, at) {
+            let (off, nla) = inner?;
+            let v = nla.value();
+            match nla.kind() {
+                nl::CTRL_ATTR_OP_ID => {
+                    id = Some(u32::from_ne_bytes(fixed(v, "CTRL_ATTR_OP_ID", off, &at)?));
+                }
+                nl::CTRL_ATTR_OP_FLAGS => {
+                    flags = Some(u32::from_ne_bytes(fixed(
+                        v,
+                        "CTRL_ATTR_OP_FLAGS",
+                        off,
+                        &at,
+                    )?));
+                }
+                _ => {}
+            }
+        }
+        let id =
+            id.ok_or_else(|| at.err(entry_off, "CTRL_ATTR_OPS entry without CTRL_ATTR_OP_ID"))?;
+        out.push((id, flags.unwrap_or(0)));
+    }
+    Ok(out)
+}
+
 /// `CTRL_ATTR_MCAST_GROUPS`: a list of nested entries (numbered 1, 2, ...),
-/// each with GRP_NAME and GRP_ID (reference §13.4, `dump_family`).
+/// each with GRP_NAME and GRP_ID (docs/freebsd-carp.md §6.2, `dump_family`).
 fn mcast_groups(data: &[u8], base: usize, at: At) -> Result<Vec<(String, u32)>, DecodeError> {
     let mut groups = Vec::new();
     for item in attrs_of(data, base, at) {
@@ -475,7 +575,7 @@ fn decode_reply(m: &Framed<'_>, carp_family: Option<u16>) -> Result<Reply, Decod
             Ok(Reply::Carp {
                 header,
                 cmd: genl.cmd,
-                attrs: carp_attrs(data, base, m.at)?,
+                attrs: carp_attrs(data, base, m.at, Walk::Strict, nl::CARP_NL_MAX_ATTR)?,
             })
         }
         _ => Ok(Reply::Other { header }),
@@ -501,14 +601,18 @@ pub fn decode_replies(buf: &[u8], carp_family: Option<u16>) -> Result<Vec<Reply>
     Ok(out)
 }
 
-/// Decode one request message (the emulated kernel's side).
+/// Decode one request message (the emulated kernel's side), reading the
+/// attributes as FreeBSD's parser does (`Walk::Kernel`): an attribute that
+/// overruns the message ends the walk silently, and carp attributes above
+/// `max_attr` (the highest the modelled kernel knows: 9 on 14.x, 12 with
+/// VRRPv3) are skipped unchecked.
 ///
 /// `buf` must hold exactly one message (trailing padding allowed). nlctrl
 /// `CTRL_CMD_GETFAMILY` needs `CTRL_ATTR_FAMILY_NAME` (carpctl always
 /// resolves by name; FreeBSD would dump every family without one). A
 /// message of type `carp_family` decodes as [`Request::Carp`] whatever its
 /// cmd; the caller refuses unknown commands as the kernel does.
-pub fn decode_request(buf: &[u8], carp_family: u16) -> Result<Request, DecodeError> {
+pub fn decode_request(buf: &[u8], carp_family: u16, max_attr: u16) -> Result<Request, DecodeError> {
     let m = frame(buf, 0, 0, WHAT_REQUEST)?;
     if m.next < buf.len() {
         return Err(m.at.err(
@@ -528,8 +632,7 @@ pub fn decode_request(buf: &[u8], carp_family: u16) -> Result<Request, DecodeErr
                 return Ok(Request::Other { header });
             }
             let mut name = None;
-            for item in attrs_of(data, base, m.at) {
-                let (off, nla) = item?;
+            for (off, nla) in walk_attrs(data, base, m.at, Walk::Kernel)? {
                 if nla.kind() == nl::CTRL_ATTR_FAMILY_NAME {
                     name = Some(string(nla.value(), "CTRL_ATTR_FAMILY_NAME", off, &m.at)?);
                 }
@@ -544,7 +647,7 @@ pub fn decode_request(buf: &[u8], carp_family: u16) -> Result<Request, DecodeErr
             Ok(Request::Carp {
                 header,
                 cmd: genl.cmd,
-                attrs: carp_attrs(data, base, m.at)?,
+                attrs: carp_attrs(data, base, m.at, Walk::Kernel, max_attr)?,
             })
         }
         _ => Ok(Request::Other { header }),
@@ -626,4 +729,3 @@ fn redact_attrs(attrs: &mut [u8]) {
         pos += align4(len);
     }
 }
-

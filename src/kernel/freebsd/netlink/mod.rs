@@ -106,6 +106,8 @@ pub struct FamilyInfo {
     pub version: u32,
     pub hdrsize: u32,
     pub maxattr: u32,
+    /// `CTRL_ATTR_OPS`: (command, op flags), in the kernel's order.
+    pub ops: Vec<(u32, u32)>,
     /// Multicast groups: (name, id).
     pub mcast_groups: Vec<(String, u32)>,
 }
@@ -332,11 +334,13 @@ fn genl_message(
     out
 }
 
-/// `CTRL_CMD_GETFAMILY` for `name` (flags `NLM_F_REQUEST`).
+/// `CTRL_CMD_GETFAMILY` for `name`, as snl's `snl_get_genl_family` sends
+/// it: flags `NLM_F_REQUEST | NLM_F_ACK` (0x005; `snl_create_msg_request`),
+/// so the family's reply is followed by an ack (docs/freebsd-carp.md §6.3).
 pub fn getfamily_request(seq: u32, name: &str) -> Vec<u8> {
     genl_message(
         nl::GENL_ID_CTRL,
-        nl::NLM_F_REQUEST,
+        nl::NLM_F_REQUEST | nl::NLM_F_ACK,
         seq,
         0,
         nl::CTRL_CMD_GETFAMILY,
@@ -345,13 +349,33 @@ pub fn getfamily_request(seq: u32, name: &str) -> Vec<u8> {
     )
 }
 
-/// libifconfig's order for requests (`ifconfig_carp_set_info`, §7).
+/// libifconfig's order for a SET (`ifconfig_carp_set_info`, 6E2;
+/// docs/freebsd-carp.md §6.4): VHID, STATE, ADVBASE, ADVSKEW, IFNAME, ADDR,
+/// ADDR6, KEY, VERSION, VRRP_PRIORITY, VRRP_ADV_INTER; IFINDEX (which it
+/// never sends) last.
 const REQUEST_ORDER: &[u16] = &[
     nl::CARP_NL_VHID,
     nl::CARP_NL_STATE,
     nl::CARP_NL_ADVBASE,
     nl::CARP_NL_ADVSKEW,
     nl::CARP_NL_IFNAME,
+    nl::CARP_NL_ADDR,
+    nl::CARP_NL_ADDR6,
+    nl::CARP_NL_KEY,
+    nl::CARP_NL_VERSION,
+    nl::CARP_NL_VRRP_PRIORITY,
+    nl::CARP_NL_VRRP_ADV_INTER,
+    nl::CARP_NL_IFINDEX,
+];
+
+/// libifconfig's order for a GET (`_ifconfig_carp_get`, C49 and 6E2):
+/// IFNAME first, then VHID when one is asked for.
+const GET_ORDER: &[u16] = &[
+    nl::CARP_NL_IFNAME,
+    nl::CARP_NL_VHID,
+    nl::CARP_NL_STATE,
+    nl::CARP_NL_ADVBASE,
+    nl::CARP_NL_ADVSKEW,
     nl::CARP_NL_ADDR,
     nl::CARP_NL_ADDR6,
     nl::CARP_NL_KEY,
@@ -401,15 +425,21 @@ fn attrs_in_order<'a>(attrs: &'a CarpAttrs, order: &[u16]) -> Vec<Attr<'a>> {
     out
 }
 
-/// A carp family request. Attributes go out in libifconfig's order: VHID,
-/// STATE, ADVBASE, ADVSKEW, IFNAME, ADDR, ADDR6, KEY, VERSION, VRRP_PRIORITY,
-/// VRRP_ADV_INTER, IFINDEX, then unknown ones.
+/// A carp family request. Attributes go out in libifconfig's order: for a
+/// GET, IFNAME then VHID; for anything else VHID, STATE, ADVBASE, ADVSKEW,
+/// IFNAME, ADDR, ADDR6, KEY, VERSION, VRRP_PRIORITY, VRRP_ADV_INTER; IFINDEX
+/// and unknown attributes last.
 ///
 /// `genlmsghdr { cmd, version = 0 }`, pid 0 (the kernel stamps the port).
-/// KEY goes out exactly as given (the backend passes the zero-filled 20
-/// bytes; the kernel refuses more than 20 with EINVAL).
+/// KEY goes out exactly as given (the kernel refuses more than 20 bytes
+/// with EINVAL).
 pub fn carp_request(family_id: u16, cmd: u8, flags: u16, seq: u32, attrs: &CarpAttrs) -> Vec<u8> {
-    let out = attrs_in_order(attrs, REQUEST_ORDER);
+    let order = if cmd == nl::CARP_NL_CMD_GET {
+        GET_ORDER
+    } else {
+        REQUEST_ORDER
+    };
+    let out = attrs_in_order(attrs, order);
     genl_message(family_id, flags, seq, 0, cmd, CARP_REQUEST_VERSION, &out)
 }
 
@@ -424,13 +454,14 @@ pub fn family_reply(seq: u32, pid: u32, info: &FamilyInfo) -> Vec<u8> {
 /// [`family_reply`] with explicit `nlmsg_flags` (pass the request's flags to
 /// answer exactly as FreeBSD does).
 ///
-/// Layout of `dump_family` (netlink_generic.c @ 031fb30f): type
-/// `GENL_ID_CTRL`, `genlmsghdr { cmd = CTRL_CMD_NEWFAMILY, version = the
-/// family's version }`, then FAMILY_NAME, FAMILY_ID (u16), VERSION, HDRSIZE,
-/// MAXATTR (u32), [OPS], MCAST_GROUPS (entries numbered from 1, each GRP_ID
-/// then GRP_NAME) when there are groups. OPS is not emitted: [`FamilyInfo`]
-/// does not carry it and no client of this codec reads it.
+/// Layout of `dump_family` (netlink_generic.c @ 031fb30f; docs/freebsd-carp.md
+/// §6.2): type `GENL_ID_CTRL`, `genlmsghdr { cmd = CTRL_CMD_NEWFAMILY,
+/// version = the family's version }`, then FAMILY_NAME, FAMILY_ID (u16),
+/// VERSION, HDRSIZE, MAXATTR (u32), OPS (entries numbered from 1, each OP_ID
+/// then OP_FLAGS) when the family has commands, MCAST_GROUPS (entries
+/// numbered from 1, each GRP_ID then GRP_NAME) when there are groups.
 pub fn family_reply_flags(flags: u16, seq: u32, pid: u32, info: &FamilyInfo) -> Vec<u8> {
+    let numbered = |i: usize| u16::try_from(i + 1).unwrap_or(u16::MAX) & nl::NLA_TYPE_MASK;
     let mut attrs = vec![
         Attr::string(nl::CTRL_ATTR_FAMILY_NAME, &info.name),
         Attr::of_u16(nl::CTRL_ATTR_FAMILY_ID, info.id),
@@ -438,15 +469,31 @@ pub fn family_reply_flags(flags: u16, seq: u32, pid: u32, info: &FamilyInfo) -> 
         Attr::of_u32(nl::CTRL_ATTR_HDRSIZE, info.hdrsize),
         Attr::of_u32(nl::CTRL_ATTR_MAXATTR, info.maxattr),
     ];
+    if !info.ops.is_empty() {
+        let entries: Vec<Attr<'_>> = info
+            .ops
+            .iter()
+            .enumerate()
+            .map(|(i, (id, op_flags))| {
+                Attr::nested(
+                    numbered(i),
+                    &[
+                        Attr::of_u32(nl::CTRL_ATTR_OP_ID, *id),
+                        Attr::of_u32(nl::CTRL_ATTR_OP_FLAGS, *op_flags),
+                    ],
+                )
+            })
+            .collect();
+        attrs.push(Attr::nested(nl::CTRL_ATTR_OPS, &entries));
+    }
     if !info.mcast_groups.is_empty() {
         let entries: Vec<Attr<'_>> = info
             .mcast_groups
             .iter()
             .enumerate()
             .map(|(i, (name, id))| {
-                let kind = u16::try_from(i + 1).unwrap_or(u16::MAX) & nl::NLA_TYPE_MASK;
                 Attr::nested(
-                    kind,
+                    numbered(i),
                     &[
                         Attr::of_u32(nl::CTRL_ATTR_MCAST_GRP_ID, *id),
                         Attr::string(nl::CTRL_ATTR_MCAST_GRP_NAME, name),

@@ -17,6 +17,9 @@ fn hx(lines: &[&str]) -> Vec<u8> {
     hex::decode(joined).expect("test vector is valid hex")
 }
 
+/// The highest carp attribute a 15.x kernel knows.
+const MAX: u16 = nl::CARP_NL_MAX_ATTR;
+
 /// The carp family id used throughout (any dynamic id > 16 will do).
 const FAM: u16 = 0x22;
 
@@ -28,12 +31,14 @@ fn key20(pass: &[u8]) -> Vec<u8> {
 
 // --- Requests, byte-exact ------------------------------------------------
 
+/// What snl's `snl_get_genl_family` sends: `snl_create_msg_request` sets
+/// `NLM_F_REQUEST | NLM_F_ACK` (0x005) on every request (netlink_snl.h).
 #[test]
 fn getfamily_carp_is_byte_exact() {
     let expected = hx(&[
         "20000000",           // nlmsg_len 32 = 16 hdr + 4 genl + 12 attr
         "1000",               // nlmsg_type 16 = GENL_ID_CTRL
-        "0100",               // flags NLM_F_REQUEST
+        "0500",               // flags NLM_F_REQUEST | NLM_F_ACK
         "01000000",           // seq 1
         "00000000",           // pid 0
         "03000000",           // genl cmd 3 CTRL_CMD_GETFAMILY, version 0, reserved 0
@@ -69,6 +74,9 @@ fn get_dump_all_vhids_is_byte_exact() {
     assert_eq!(got, expected);
 }
 
+/// libifconfig's GET of one vhid (`_ifconfig_carp_get`, C49/6E2): flags
+/// `NLM_F_REQUEST | NLM_F_ACK` from snl plus `NLM_F_DUMP` = 0x305, IFNAME
+/// first and VHID after it.
 #[test]
 fn get_vhid_1_is_byte_exact() {
     let attrs = CarpAttrs {
@@ -79,15 +87,17 @@ fn get_vhid_1_is_byte_exact() {
     let expected = hx(&[
         "24000000",          // nlmsg_len 36 = 16 + 4 + 8 + 8
         "2200",              // type 0x22
-        "0100",              // NLM_F_REQUEST
+        "0503",              // 0x0305 = NLM_F_REQUEST | NLM_F_ACK | NLM_F_DUMP
         "08000000",          // seq 8
         "00000000",          // pid 0
         "01000000",          // cmd GET, version 0
-        "08000100 01000000", // VHID (1): len 8, u32 1
         "08000900 656d3000", // IFNAME (9): "em0\0"
+        "08000100 01000000", // VHID (1): len 8, u32 1
     ]);
+    let flags = nl::NLM_F_REQUEST | nl::NLM_F_ACK | nl::NLM_F_DUMP;
+    assert_eq!(flags, 0x305);
     assert_eq!(
-        carp_request(FAM, nl::CARP_NL_CMD_GET, nl::NLM_F_REQUEST, 8, &attrs),
+        carp_request(FAM, nl::CARP_NL_CMD_GET, flags, 8, &attrs),
         expected
     );
 }
@@ -189,7 +199,7 @@ fn family_carp_vector() -> Vec<u8> {
         "08000500 02000000", // MAXATTR 2 (CARP_NL_CMD_MAX, §9.1)
         "2c000600", // OPS, len 44 = 4 + 2 * 20
         "14000100 08000100 01000000 08000200 0e000000", // op 1: ID 1, FLAGS DO|DUMP|HASPOL
-        "14000200 08000100 02000000 08000200 1a000000", // op 2: ID 2, FLAGS DO|HASPOL|ADMIN_PERM
+        "14000200 08000100 02000000 08000200 0b000000", // op 2: ID 2, FLAGS DO|HASPOL|ADMIN_PERM
     ])
 }
 
@@ -202,6 +212,7 @@ fn family_reply_with_ops_decodes_and_skips_ops() {
         version: 2,
         hdrsize: 0,
         maxattr: 2,
+        ops: vec![(1, 0x0e), (2, 0x0b)],
         mcast_groups: vec![],
     };
     match replies.as_slice() {
@@ -249,6 +260,7 @@ fn nlsysevent_info() -> FamilyInfo {
         version: 2,
         hdrsize: 0,
         maxattr: 4,
+        ops: vec![],
         mcast_groups: vec![("ACPI".into(), 5), ("CARP".into(), 9)],
     }
 }
@@ -286,8 +298,8 @@ fn entry14_vector() -> Vec<u8> {
         "08000200 02000000",                                  // @28 STATE 2 (MASTER)
         "08000300 01000000",                                  // @36 ADVBASE 1
         "08000400 64000000",                                  // @44 ADVSKEW 100
-        "08000700 e0000012", // @52 ADDR 224.0.0.18 (network order)
-        "14000800 ff020000000000000000000000000012", // @60 ADDR6 ff02::12
+        "08000700 e0000012",                                  // @52 ADDR 224.0.0.18 (network order)
+        "14000800 ff020000000000000000000000000012",          // @60 ADDR6 ff02::12
         "18000500 7465737470617373 000000000000000000000000", // @80 KEY, 20 raw bytes
     ])
 }
@@ -616,24 +628,94 @@ fn unknown_attribute_is_kept_in_order() {
     assert_eq!(carp_reply(FAM, 7, 100, &expected), buf);
 }
 
+/// `nlattr_get_string` (netlink_message_parser.c @ 013ab21c): the string
+/// ends at its first NUL, and a value without one is EINVAL (so is an empty
+/// value: `strnlen(data, 0) >= 0`).
 #[test]
-fn ifname_stops_at_the_first_nul_and_may_lack_one() {
+fn ifname_stops_at_the_first_nul_and_must_have_one() {
     let with_tail = hx(&[
         "20000000 2200 0100 01000000 00000000 01000000",
         "0c000900 656d30 00 787878 00", // IFNAME "em0\0xxx\0"
     ]);
-    let r = decode_request(&with_tail, FAM).expect("valid");
-    assert!(
-        matches!(r, Request::Carp { ref attrs, .. } if attrs.ifname.as_deref() == Some("em0"))
-    );
+    let r = decode_request(&with_tail, FAM, MAX).expect("valid");
+    assert!(matches!(r, Request::Carp { ref attrs, .. } if attrs.ifname.as_deref() == Some("em0")));
     let no_nul = hx(&[
         "1c000000 2200 0100 01000000 00000000 01000000",
         "07000900 656d30 00",
     ]);
-    let r = decode_request(&no_nul, FAM).expect("valid");
+    let e = decode_request(&no_nul, FAM, MAX).unwrap_err().to_string();
     assert!(
-        matches!(r, Request::Carp { ref attrs, .. } if attrs.ifname.as_deref() == Some("em0"))
+        e.contains("byte 20: CARP_NL_IFNAME: 3 byte(s) without a terminating NUL"),
+        "{e}"
     );
+    let empty = hx(&["18000000 2200 0100 01000000 00000000 01000000 04000900"]);
+    let e = decode_request(&empty, FAM, MAX).unwrap_err().to_string();
+    assert!(e.contains("CARP_NL_IFNAME: 0 byte(s)"), "{e}");
+    // The family name of a lookup is read the same way.
+    let mut getfam = getfamily_request(1, "carp");
+    getfam[28] = b'x'; // overwrite the NUL: "carpx", no terminator left
+    assert!(decode_request(&getfam, FAM, MAX).is_err());
+}
+
+/// A request whose last attribute overruns the message: FreeBSD's
+/// `NLA_FOREACH` stops before it without an error, so the attribute is
+/// simply not there. A reply is held to more: the same bytes fail.
+#[test]
+fn an_overrunning_attribute_ends_a_request_silently() {
+    // VHID 7, then IFNAME claiming 12 bytes where 8 are left.
+    let buf = hx(&[
+        "24000000 2200 0100 01000000 00000000 02000000",
+        "08000100 07000000",
+        "0c000900 656d3000",
+    ]);
+    match decode_request(&buf, FAM, MAX).expect("valid for FreeBSD") {
+        Request::Carp { attrs, .. } => {
+            assert_eq!(attrs.vhid, Some(7));
+            assert_eq!(attrs.ifname, None, "the overrunning IFNAME is not read");
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    // A last attribute whose padded length overruns (a 1-byte VERSION at
+    // the very end of an unpadded message) is dropped the same way.
+    let buf = hx(&[
+        "21000000 2200 0100 01000000 00000000 02000000",
+        "08000100 07000000",
+        "05000a00 03",
+    ]);
+    match decode_request(&buf, FAM, MAX).expect("valid for FreeBSD") {
+        Request::Carp { attrs, .. } => assert_eq!(attrs.version, None),
+        other => panic!("unexpected {other:?}"),
+    }
+    // nla_len below the 4-byte header inside the message is EINVAL.
+    let buf = hx(&[
+        "1c000000 2200 0100 01000000 00000000 02000000",
+        "02000100 00000000",
+    ]);
+    let e = decode_request(&buf, FAM, MAX).unwrap_err().to_string();
+    assert!(
+        e.contains("byte 20: nla_len 2 is less than the 4-byte header"),
+        "{e}"
+    );
+}
+
+/// 14.x knows attributes 1-9: with that maximum, VERSION and the VRRP
+/// attributes are skipped unchecked (a malformed one is no error), as its
+/// parser skips what it does not know.
+#[test]
+fn attributes_the_kernel_does_not_know_are_skipped_unchecked() {
+    let buf = hx(&[
+        "24000000 2200 0100 01000000 00000000 02000000",
+        "08000100 07000000",
+        "08000a00 03000000", // VERSION of 4 bytes: EINVAL on 15.x
+    ]);
+    assert!(decode_request(&buf, FAM, MAX).is_err());
+    match decode_request(&buf, FAM, nl::CARP_NL_MAX_ATTR_14).expect("valid on 14.x") {
+        Request::Carp { attrs, .. } => {
+            assert_eq!(attrs.version, None);
+            assert_eq!(attrs.unknown, vec![(10, vec![3, 0, 0, 0])]);
+        }
+        other => panic!("unexpected {other:?}"),
+    }
 }
 
 // --- Round trips ------------------------------------------------------------
@@ -658,7 +740,7 @@ fn every_attr() -> CarpAttrs {
 
 #[test]
 fn requests_round_trip() {
-    let r = decode_request(&getfamily_request(5, "carp"), FAM).expect("valid");
+    let r = decode_request(&getfamily_request(5, "carp"), FAM, MAX).expect("valid");
     match r {
         Request::GetFamily { header, name } => {
             assert_eq!(name, "carp");
@@ -667,7 +749,7 @@ fn requests_round_trip() {
                 MsgHeader {
                     len: 32,
                     msg_type: 16,
-                    flags: 1,
+                    flags: nl::NLM_F_REQUEST | nl::NLM_F_ACK,
                     seq: 5,
                     pid: 0
                 }
@@ -688,7 +770,7 @@ fn requests_round_trip() {
         (7, CarpAttrs::default()),
     ] {
         let buf = carp_request(FAM, cmd, nl::NLM_F_REQUEST | nl::NLM_F_ACK, 3, &attrs);
-        match decode_request(&buf, FAM).expect("valid") {
+        match decode_request(&buf, FAM, MAX).expect("valid") {
             Request::Carp {
                 header,
                 cmd: got_cmd,
@@ -708,17 +790,17 @@ fn requests_round_trip() {
 fn other_requests() {
     let noop = hx(&["10000000 0100 0100 01000000 00000000"]);
     assert!(
-        matches!(decode_request(&noop, FAM), Ok(Request::Other { header }) if header.msg_type == 1)
+        matches!(decode_request(&noop, FAM, MAX), Ok(Request::Other { header }) if header.msg_type == 1)
     );
     let other_family = carp_request(FAM + 1, 1, 1, 1, &CarpAttrs::default());
     assert!(matches!(
-        decode_request(&other_family, FAM),
+        decode_request(&other_family, FAM, MAX),
         Ok(Request::Other { .. })
     ));
     // nlctrl with another command (CTRL_CMD_GETOPS = 6).
     let getops = hx(&["14000000 1000 0100 01000000 00000000", "06010000"]);
     assert!(matches!(
-        decode_request(&getops, FAM),
+        decode_request(&getops, FAM, MAX),
         Ok(Request::Other { .. })
     ));
 }
@@ -740,9 +822,7 @@ fn replies_round_trip_in_one_datagram() {
     assert!(matches!(&r[1], Reply::Carp { attrs, .. } if *attrs == CarpAttrs::default()));
     assert!(matches!(&r[2], Reply::Family { info, .. } if *info == nlsysevent_info()));
     assert!(matches!(&r[3], Reply::Done { code: 2, .. }));
-    assert!(
-        matches!(&r[4], Reply::Error { code: 17, request: Some(h), .. } if *h == set_header())
-    );
+    assert!(matches!(&r[4], Reply::Error { code: 17, request: Some(h), .. } if *h == set_header()));
 }
 
 #[test]
@@ -795,7 +875,7 @@ fn every_truncation_of_a_reply_is_an_error() {
 fn every_truncation_of_a_request_is_an_error() {
     let full = set_vector();
     for n in 0..full.len() {
-        let e = decode_request(&full[..n], FAM)
+        let e = decode_request(&full[..n], FAM, MAX)
             .expect_err("must be refused")
             .to_string();
         assert!(
@@ -885,7 +965,9 @@ fn key_of_21_bytes_is_refused() {
         "{e}"
     );
     assert!(!e.contains("0102"), "no key bytes in errors: {e}");
-    let e = decode_request(&buf, FAM).expect_err("refused").to_string();
+    let e = decode_request(&buf, FAM, MAX)
+        .expect_err("refused")
+        .to_string();
     assert!(e.contains("CARP_NL_KEY: 21 bytes, want at most 20"));
 }
 
@@ -934,9 +1016,7 @@ fn wrong_sizes_name_the_attribute() {
 #[test]
 fn bad_done_and_error_payloads() {
     let done = hx(&["12000000 0300 0000 07000000 64000000 0000 0000"]);
-    assert!(
-        reply_err(&done).contains("byte 16: NLMSG_DONE: payload 2 bytes, want 4 (or none)")
-    );
+    assert!(reply_err(&done).contains("byte 16: NLMSG_DONE: payload 2 bytes, want 4 (or none)"));
     let err = hx(&["12000000 0200 0000 07000000 64000000 0000 0000"]);
     assert!(reply_err(&err).contains("byte 16: NLMSG_ERROR: payload 2 bytes, want at least 4"));
     let partial = hx(&["1c000000 0200 0000 07000000 64000000 00000000 70000000 22000500"]);
@@ -988,20 +1068,24 @@ fn bad_family_replies() {
 fn bad_requests() {
     let mut two = getfamily_request(1, "carp");
     two.extend(getfamily_request(2, "carp"));
-    let e = decode_request(&two, FAM).expect_err("refused").to_string();
+    let e = decode_request(&two, FAM, MAX)
+        .expect_err("refused")
+        .to_string();
     assert!(
         e.contains("byte 32: 32 bytes after the message; a request is one message"),
         "{e}"
     );
     let nameless = hx(&["14000000 1000 0100 01000000 00000000 03010000"]);
-    let e = decode_request(&nameless, FAM)
+    let e = decode_request(&nameless, FAM, MAX)
         .expect_err("refused")
         .to_string();
     assert!(
         e.contains("byte 20: CTRL_CMD_GETFAMILY without CTRL_ATTR_FAMILY_NAME"),
         "{e}"
     );
-    let e = decode_request(&[], FAM).expect_err("refused").to_string();
+    let e = decode_request(&[], FAM, MAX)
+        .expect_err("refused")
+        .to_string();
     assert!(e.contains("truncated nlmsghdr: 0 bytes, want 16"));
 }
 
@@ -1044,7 +1128,7 @@ fn redact_key_covers_every_message_and_echoes() {
     assert!(matches!(&r[1], Reply::Carp { attrs, .. } if attrs.key == Some(vec![0; 20])));
     // The echoed SET inside the NLMSG_ERROR: starts at 208 + 20.
     let echo = &buf[228..340];
-    match decode_request(echo, FAM).expect("echo is a message") {
+    match decode_request(echo, FAM, MAX).expect("echo is a message") {
         Request::Carp { attrs, .. } => assert_eq!(attrs.key, Some(vec![0; 20])),
         other => panic!("unexpected {other:?}"),
     }
@@ -1143,7 +1227,7 @@ proptest! {
     fn arbitrary_bytes_never_panic(buf in proptest::collection::vec(any::<u8>(), 0..600), fam in 16u16..40) {
         let _ = decode_replies(&buf, Some(fam));
         let _ = decode_replies(&buf, None);
-        let _ = decode_request(&buf, fam);
+        let _ = decode_request(&buf, fam, MAX);
         let mut copy = buf.clone();
         redact_key(&mut copy);
         prop_assert_eq!(copy.len(), buf.len());
@@ -1162,7 +1246,7 @@ proptest! {
         let cut = cut.index(buf.len() + 1);
         let buf = &buf[..cut];
         let _ = decode_replies(buf, Some(FAM));
-        let _ = decode_request(buf, FAM);
+        let _ = decode_request(buf, FAM, MAX);
         let mut copy = buf.to_vec();
         redact_key(&mut copy);
         prop_assert_eq!(copy.len(), buf.len());
@@ -1176,7 +1260,7 @@ proptest! {
     #[test]
     fn requests_round_trip_and_redact(attrs in arb_attrs(), seq in any::<u32>(), flags in any::<u16>()) {
         let buf = carp_request(FAM, nl::CARP_NL_CMD_SET, flags, seq, &attrs);
-        match decode_request(&buf, FAM) {
+        match decode_request(&buf, FAM, MAX) {
             Ok(Request::Carp { attrs: got, header, .. }) => {
                 prop_assert_eq!(&got, &attrs);
                 prop_assert_eq!(header.seq, seq);
@@ -1192,7 +1276,7 @@ proptest! {
         let mut expected = attrs.clone();
         expected.key = attrs.key.as_ref().map(|k| vec![0; k.len()]);
         for half in [&two[..buf.len()], &two[buf.len()..]] {
-            match decode_request(half, FAM) {
+            match decode_request(half, FAM, MAX) {
                 Ok(Request::Carp { attrs: got, .. }) => prop_assert_eq!(&got, &expected),
                 other => prop_assert!(false, "unexpected {:?}", other),
             }
