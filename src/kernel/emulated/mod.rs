@@ -99,7 +99,10 @@ impl Flavor {
         match self {
             Flavor::V13 => 1_302_001,
             Flavor::V14 => 1_401_000,
-            Flavor::V15 => 1_500_000,
+            // The first __FreeBSD_version whose kernels all have VRRPv3
+            // (docs/freebsd-carp.md §2.2); 15.0-RELEASE's own number is
+            // higher, and nothing here depends on it.
+            Flavor::V15 => carpctl_sys::OSRELDATE_VRRPV3,
             Flavor::Main => 1_600_000,
         }
     }
@@ -429,3 +432,5 @@ fn wall_clock_secs() -> i64 {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod parity_tests;
