@@ -431,6 +431,6 @@ fn wall_clock_secs() -> i64 {
 }
 
 #[cfg(test)]
-mod tests;
-#[cfg(test)]
 mod parity_tests;
+#[cfg(test)]
+mod tests;

@@ -89,10 +89,7 @@ fn attributes_a_release_does_not_know_are_skipped() {
 fn a_short_genl_header_is_the_parsers_einval_or_no_command() {
     let (_t, mut h) = open_host(Flavor::V14);
     let bare = hx(&["10000000 1100 0500 01000000 00000000"]);
-    assert_eq!(
-        only_error(&nl_call(&mut h, &bare)),
-        sys::errno::EOPNOTSUPP
-    );
+    assert_eq!(only_error(&nl_call(&mut h, &bare)), sys::errno::EOPNOTSUPP);
     let one = hx(&["11000000 1100 0500 02000000 00000000 01"]);
     assert_eq!(only_error(&nl_call(&mut h, &one)), sys::errno::EINVAL);
 }
@@ -186,7 +183,11 @@ fn carpctl_never_sends_a_set_to_a_stale_family_id() {
     EmulatedHost::kldload(&t.path, "pfctl").unwrap();
     EmulatedHost::kldload(&t.path, "carp").unwrap();
     let st = persist::load(&t.path).unwrap();
-    assert_eq!(st.genl_family_id("pfctl"), Some(CARP_ID), "pf took carp's id");
+    assert_eq!(
+        st.genl_family_id("pfctl"),
+        Some(CARP_ID),
+        "pf took carp's id"
+    );
     let carp_id = st.genl_family_id("carp").unwrap();
     assert_ne!(carp_id, CARP_ID);
 
@@ -223,10 +224,7 @@ fn kldunload_carp_is_ebusy_while_a_vhid_exists() {
     EmulatedHost::kldunload(&t.path, "carp").unwrap();
     let mut h = EmulatedHost::open(&t.path).unwrap();
     let get = hx(&["1c000000 1100 0503 03000000 00000000 01000000 08000900 656d3000"]);
-    assert_eq!(
-        only_error(&nl_call(&mut h, &get)),
-        sys::errno::EOPNOTSUPP
-    );
+    assert_eq!(only_error(&nl_call(&mut h, &get)), sys::errno::EOPNOTSUPP);
 }
 
 // --- Item 10: never SIOCGVH with vhid 0 ----------------------------------------
@@ -299,9 +297,7 @@ fn fifteen_current_before_vrrpv3_refuses_vrrp() {
         protocol: Some(Protocol::Vrrpv3),
         ..VhidUpdate::default()
     };
-    let e = k
-        .set_vhid("em0", Vhid::new(1).unwrap(), &vrrp)
-        .unwrap_err();
+    let e = k.set_vhid("em0", Vhid::new(1).unwrap(), &vrrp).unwrap_err();
     assert!(matches!(e, KernelError::Unsupported(_)), "{e}");
     let st = persist::load(&t.path).unwrap();
     assert!(st.interfaces[1].vhids.is_empty(), "nothing was created");

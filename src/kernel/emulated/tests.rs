@@ -360,7 +360,14 @@ pub(super) fn carp_ifreq_em0() -> Vec<u8> {
 
 /// A 40-byte carpreq: count @0, vhid @4, state @8, advskew @12, advbase @16,
 /// key @20 (20 bytes).
-pub(super) fn carpreq_bytes(count: u8, vhid: u8, state: u8, advskew: u8, advbase: u8, key: &str) -> Vec<u8> {
+pub(super) fn carpreq_bytes(
+    count: u8,
+    vhid: u8,
+    state: u8,
+    advskew: u8,
+    advbase: u8,
+    key: &str,
+) -> Vec<u8> {
     let mut v = hx(&[&format!(
         "{count:02x}000000 {vhid:02x}000000 {state:02x}000000 {advskew:02x}000000 {advbase:02x}000000"
     )]);
