@@ -594,7 +594,7 @@ pub const OSRELDATE_15_0: i32 = 1_500_000;
 /// 37115154 ("carp: support VRRPv3", 2024-05-08) did not bump the version;
 /// 1500018 (2024-04-06) covers kernels from before and after it, and 1500019
 /// (e03e8b077433, 2024-05-31) is the next bump (Porter's Handbook, "FreeBSD
-/// 15 __FreeBSD_version values"; docs/freebsd-carp.md §2.2).
+/// 15 __FreeBSD_version values"; docs/freebsd-carp.md §6.6).
 pub const OSRELDATE_VRRPV3: i32 = 1_500_019;
 
 // ---------------------------------------------------------------------------

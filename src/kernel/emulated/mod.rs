@@ -100,7 +100,7 @@ impl Flavor {
             Flavor::V13 => 1_302_001,
             Flavor::V14 => 1_401_000,
             // The first __FreeBSD_version whose kernels all have VRRPv3
-            // (docs/freebsd-carp.md §2.2); 15.0-RELEASE's own number is
+            // (docs/freebsd-carp.md §6.6); 15.0-RELEASE's own number is
             // higher, and nothing here depends on it.
             Flavor::V15 => carpctl_sys::OSRELDATE_VRRPV3,
             Flavor::Main => 1_600_000,
@@ -277,7 +277,7 @@ impl EmulatedHost {
 
     /// Make a file-backed host report `osreldate` as `kern.osreldate`
     /// (`None`: the flavor's own). With the 14 flavor, 1500018 is a
-    /// 15-CURRENT of April 2024, before VRRPv3 (docs/freebsd-carp.md §2).
+    /// 15-CURRENT of April 2024, before VRRPv3 (docs/freebsd-carp.md §6.6).
     pub fn set_osreldate(path: &Path, osreldate: Option<i32>) -> Result<(), KernelError> {
         Self::admin(path, "set kern.osreldate", "", |st| {
             st.osreldate = osreldate;

@@ -143,7 +143,7 @@ impl<S: Syscalls> FreeBsdKernel<S> {
     }
 
     /// VRRPv3 needs netlink and a kernel from after commit 37115154
-    /// (2024-05-08): `__FreeBSD_version` 1500019 or later (§2.2). 1500018
+    /// (2024-05-08): `__FreeBSD_version` 1500019 or later (§6.6). 1500018
     /// covers kernels from both sides of the commit and 14.x does not have
     /// it (a merge to stable/14 could not be confirmed), so both are
     /// refused; a SET that asks for VRRPv3 is read back anyway.
