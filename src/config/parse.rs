@@ -46,7 +46,7 @@ use crate::plan;
 const IFNAME_MAX: usize = carpctl_sys::IFNAMSIZ - 1;
 
 /// The longest password ifconfig(8) keeps (`strlcpy` into the 20-byte
-/// `carpr_key`, reference §7).
+/// `carpr_key`, docs/freebsd-carp.md §6.4).
 const IFCONFIG_PASSWORD_MAX: usize = Key::IFCONFIG_MAX;
 
 /// Below this step, two ranks' master-down timeouts can fall into the same
@@ -1812,7 +1812,7 @@ fn bad_ifname(name: &str) -> Option<String> {
     }
 }
 
-/// Addresses that can never be a VIP (§12.4: the HMAC loops skip 0.0.0.0
+/// Addresses that can never be a VIP (§10: the HMAC loops skip 0.0.0.0
 /// and 255.255.255.255; the rest are not unicast).
 fn not_a_vip(ip: IpAddr) -> Option<&'static str> {
     match ip {

@@ -118,7 +118,7 @@ impl Flavor {
     }
 
     /// SIOCSVH/SIOCGVH exist: everything before the 2026-03-12 retirement
-    /// (72472e52e310, reference §2).
+    /// (72472e52e310, docs/freebsd-carp.md §2).
     pub fn has_carp_ioctls(self) -> bool {
         self != Flavor::Main
     }
@@ -135,13 +135,13 @@ impl Flavor {
 
     /// `carp_ioctl_set()` validates everything before changing anything
     /// (MAIN, a254d6870e88). S13 and D28 create the vhid and write advbase
-    /// before checking advbase's upper bound and advskew (reference §5.3).
+    /// before checking advbase's upper bound and advskew (docs/freebsd-carp.md §4.3).
     pub fn atomic_set_validation(self) -> bool {
         matches!(self, Flavor::V15 | Flavor::Main)
     }
 
     /// SIOCGVH with vhid 0 copies `count` x 40 bytes out of one stack
-    /// variable (D28, MAIN; reference §5.4); 13.x copies per element.
+    /// variable (D28, MAIN; docs/freebsd-carp.md §4.4); 13.x copies per element.
     pub fn siocgvh_all_broken(self) -> bool {
         self != Flavor::V13
     }
@@ -153,7 +153,7 @@ impl Flavor {
     }
 
     /// `DEMOTE_ADVSKEW()` clamps a negative demoted skew to 0 (14 and
-    /// later); 13.x only clamps it above, at 240 (reference §11.1).
+    /// later); 13.x only clamps it above, at 240 (docs/freebsd-carp.md §8).
     pub fn demote_clamps_low(self) -> bool {
         self != Flavor::V13
     }
@@ -161,7 +161,7 @@ impl Flavor {
     /// `carp_input()` checks TTL 255 first, before the length, version and
     /// checksum, and whatever the destination (13.x and older); later
     /// releases check it after the vhid lookup and only for a multicast
-    /// destination (reference §11.4).
+    /// destination (docs/freebsd-carp.md §9).
     pub fn ttl_checked_first(self) -> bool {
         self == Flavor::V13
     }

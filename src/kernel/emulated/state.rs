@@ -4,7 +4,7 @@
 //! that change it live in [`super::carp`] and [`super::fsm`].
 //!
 //! Field names follow `ip_carp.c` where one exists (`struct carp_softc`,
-//! `struct carp_if`; freebsd-src `sys/netinet/ip_carp.c`, reference §5.3).
+//! `struct carp_if`; freebsd-src `sys/netinet/ip_carp.c`, docs/freebsd-carp.md §4.3).
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
@@ -68,7 +68,7 @@ impl<'de> Deserialize<'de> for KeyBytes {
 }
 
 /// One vhid (`struct carp_softc`). Created INIT with the defaults of
-/// `carp_alloc()` (reference §5.3).
+/// `carp_alloc()` (docs/freebsd-carp.md §4.3).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Softc {
     pub vhid: u8,
@@ -85,7 +85,7 @@ pub struct Softc {
     /// `sc_carpaddr6`: ff02::12 or a unicast peer.
     pub peer6: Ipv6Addr,
     /// VRRPv3 priority (default 100) and advertisement interval in
-    /// centiseconds (default 100), reference §11.6.
+    /// centiseconds (default 100), docs/freebsd-carp.md §8.
     pub vrrp_priority: u8,
     pub vrrp_adv_inter: u16,
     /// `sc_suppress`: the ifdown demotion has been applied for this vhid.
@@ -268,7 +268,7 @@ impl Naddrs {
 }
 
 /// `net.inet.carp.*` except `stats` (defaults: `ip_carp.c` VNET_DEFINEs,
-/// reference §10).
+/// docs/freebsd-carp.md §7).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Sysctls {
     pub allow: i32,
@@ -294,7 +294,7 @@ impl Default for Sysctls {
     }
 }
 
-/// `struct carpstats` (reference §3.7), by name: the model's own type, so
+/// `struct carpstats` (docs/freebsd-carp.md §3.1), by name: the model's own type, so
 /// the emulated kernel counts exactly what `status` and the backend read.
 pub type Stats = crate::model::CarpStats;
 
@@ -351,7 +351,7 @@ fn is_default_carp_family_id(id: &u16) -> bool {
     *id == default_carp_family_id()
 }
 
-/// Interface flags of an emulated Ethernet interface (reference §5.2 needs
+/// Interface flags of an emulated Ethernet interface (docs/freebsd-carp.md §4.2 needs
 /// `IFF_MULTICAST`; `IFF_BROADCAST` and `IFF_RUNNING` as a NIC has them).
 pub const ETHER_FLAGS: u32 =
     sys::IFF_UP | sys::IFF_BROADCAST | sys::IFF_RUNNING | sys::IFF_MULTICAST;
@@ -679,7 +679,7 @@ mod tests {
         };
         let b = st.to_bytes();
         assert_eq!(b.len(), 128);
-        // carps_ipackets @0, carps_badauth @64, carps_preempt @120 (§3.7), little-endian.
+        // carps_ipackets @0, carps_badauth @64, carps_preempt @120 (§3.1), little-endian.
         assert_eq!(&b[0..8], &[1, 0, 0, 0, 0, 0, 0, 0]);
         assert_eq!(&b[64..72], &[0x02, 0x01, 0, 0, 0, 0, 0, 0]);
         assert_eq!(&b[120..128], &[7, 0, 0, 0, 0, 0, 0, 0]);

@@ -331,7 +331,7 @@ fn the_key_is_stored_as_hex_and_never_in_debug_output() {
 
 // ---------------------------------------------------------------------------
 // The byte level. Expected bytes are written out by hand from the layouts in
-// reference §3 (little-endian amd64); `{pid}` is the socket's port id.
+// docs/freebsd-carp.md §3 (little-endian amd64); `{pid}` is the socket's port id.
 // ---------------------------------------------------------------------------
 
 use carpctl_sys as sys;

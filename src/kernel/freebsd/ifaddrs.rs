@@ -1,12 +1,12 @@
 //! What `getifaddrs(3)` returns, decoded: interfaces, their addresses, and
-//! the vhid of each address (`if_data.ifi_vhid` behind `ifa_data`, §8).
+//! the vhid of each address (`if_data.ifi_vhid` behind `ifa_data`, §5.3).
 //! Encoders for the emulated kernel's side too.
 //!
 //! FreeBSD's getifaddrs(3) reads the routing sysctl `NET_RT_IFLISTL`: one
 //! `AF_LINK` entry per interface (a `struct sockaddr_dl`; `ifa_data` is the
 //! interface's `struct if_data`), then one entry per address, whose
 //! `ifa_data` is an `if_data` carrying the address's carp vhid in
-//! `ifi_vhid` (reference §3.6, §8). Every entry has the interface's flags.
+//! `ifi_vhid` (docs/freebsd-carp.md §3.1, §5.3). Every entry has the interface's flags.
 
 use std::collections::HashMap;
 use std::mem::{offset_of, size_of};
@@ -295,7 +295,7 @@ pub fn netmask_bytes(net: IpNet) -> Vec<u8> {
 }
 
 /// A `struct if_data` prefix with `ifi_type`, `ifi_link_state` and `ifi_vhid`
-/// (`net/if.h`, reference §3.6). `ifi_physical`, `ifi_addrlen` and
+/// (`net/if.h`, docs/freebsd-carp.md §3.1). `ifi_physical`, `ifi_addrlen` and
 /// `ifi_hdrlen` are not modelled and stay 0.
 pub fn if_data_bytes(if_type: u8, link_state: u8, vhid: u8) -> Vec<u8> {
     let mut d = vec![0u8; IF_DATA_PREFIX_LEN];

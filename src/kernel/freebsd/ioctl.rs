@@ -1,8 +1,8 @@
 //! The ioctl requests carpctl sends, as the exact bytes FreeBSD receives:
 //! `struct carpreq` behind `ifr_data` for SIOCSVH/SIOCGVH (10.0-13.x;
-//! reference §3.1, §5), and the address requests SIOCAIFADDR (`in_aliasreq`),
+//! docs/freebsd-carp.md §3.1, §4), and the address requests SIOCAIFADDR (`in_aliasreq`),
 //! SIOCAIFADDR_IN6 (`in6_aliasreq`), SIOCDIFADDR (`ifreq`) and
-//! SIOCDIFADDR_IN6 (`in6_ifreq`) (§3.3-§3.5, §6).
+//! SIOCDIFADDR_IN6 (`in6_ifreq`) (§3.1, §5.1).
 //!
 //! Encoders for the backend and decoders for the emulated kernel; all pure.
 //! Structures go to and from bytes through zerocopy on the `#[repr(C)]`
@@ -102,7 +102,7 @@ pub fn decode_ifname(raw: &[u8]) -> Result<String, DecodeError> {
 /// The `struct ifreq` for SIOCSVH/SIOCGVH: the name; `ifr_data` left zero
 /// (the system-call layer stores the pointer to the carpreq buffer).
 pub fn carp_ifreq(name: &str) -> Result<[u8; 32], DecodeError> {
-    // ifr_name is the *parent* interface ("em0"), 10.0+ (reference §5.1).
+    // ifr_name is the *parent* interface ("em0"), 10.0+ (docs/freebsd-carp.md §4.2).
     let req = ifreq {
         ifr_name: ifname(name)?,
         ifr_ifru: [0; 16],
@@ -120,17 +120,17 @@ pub fn carpreq_set(
     key: &[u8; CARP_KEY_LEN],
 ) -> [u8; 40] {
     let req = carpreq {
-        // carp_ioctl_set ignores carpr_count (reference §5.3).
+        // carp_ioctl_set ignores carpr_count (docs/freebsd-carp.md §4.3).
         carpr_count: 0,
         carpr_vhid: i32::from(vhid),
         // `int` in C: the bits go through unchanged, as a C caller's would.
         // The kernel acts only on 1 (BACKUP) and 2 (MASTER).
         carpr_state: state.cast_signed(),
-        // advskew is always applied; advbase 0 means "keep" (§5.3).
+        // advskew is always applied; advbase 0 means "keep" (§4.3).
         carpr_advskew: i32::from(advskew),
         carpr_advbase: i32::from(advbase),
         // All 20 bytes are copied; the caller's key is already NUL-padded,
-        // so no stale tail survives (unlike ifconfig's strlcpy, §7).
+        // so no stale tail survives (unlike ifconfig's strlcpy, §4.5).
         carpr_key: *key,
     };
     zerocopy::transmute!(req)
@@ -140,7 +140,7 @@ pub fn carpreq_set(
 pub fn carpreq_get(vhid: u8) -> [u8; 40] {
     // IFC13 (sbin/ifconfig/carp.c, 10.x-13.x): `carpr.carpr_vhid = vhid;
     // carpr.carpr_count = 1;` then SIOCGVH. carp_ioctl_get refuses a count
-    // below 1 with EMSGSIZE (reference §5.4).
+    // below 1 with EMSGSIZE (docs/freebsd-carp.md §4.4).
     let req = carpreq {
         carpr_count: 1,
         carpr_vhid: i32::from(vhid),
@@ -151,7 +151,7 @@ pub fn carpreq_get(vhid: u8) -> [u8; 40] {
 
 /// A buffer of `capacity` zeroed `carpreq`s for SIOCGVH with vhid 0 (all
 /// vhids), element 0's `carpr_count` = capacity. Only valid on 13.x: on
-/// 14.x and later this returns kernel stack garbage (reference §5.4).
+/// 14.x and later this returns kernel stack garbage (docs/freebsd-carp.md §4.4).
 ///
 /// `carpr_count` is an `int`; a capacity above `i32::MAX` (a buffer of more
 /// than 80 GiB) is announced as `i32::MAX`, never more than the buffer holds.
@@ -287,7 +287,7 @@ pub fn in_aliasreq(name: &str, net: Ipv4Net, vhid: u8) -> Result<[u8; 68], Decod
         // With sin_len 16 and AF_INET the mask is taken as given; a zero
         // sin_len would select the historical classful default instead.
         ifra_mask: sin(net.netmask()),
-        // Only SIOCAIFADDR (not the 9.x OSIOCAIFADDR) reads ifra_vhid (§6).
+        // Only SIOCAIFADDR (not the 9.x OSIOCAIFADDR) reads ifra_vhid (§5.1).
         ifra_vhid: i32::from(vhid),
     };
     Ok(zerocopy::transmute!(req))
@@ -784,7 +784,7 @@ mod tests {
 
     #[test]
     fn carpreq_set_bytes() {
-        // struct carpreq (reference §3.1), little-endian ints:
+        // struct carpreq (docs/freebsd-carp.md §3.1), little-endian ints:
         #[rustfmt::skip]
         let expected: [u8; 40] = [
             0x00, 0x00, 0x00, 0x00, // @0  carpr_count 0
@@ -929,7 +929,7 @@ mod tests {
     #[test]
     fn in_aliasreq_vip_bytes() {
         // ifconfig em0 inet vhid 1 alias 192.168.1.50/32 (the Handbook VIP).
-        // struct in_aliasreq (68, reference §3.4); sockaddr_in (16) is
+        // struct in_aliasreq (68, docs/freebsd-carp.md §3.1); sockaddr_in (16) is
         // sin_len, sin_family, sin_port[2], sin_addr[4], sin_zero[8].
         #[rustfmt::skip]
         let expected: [u8; 68] = [

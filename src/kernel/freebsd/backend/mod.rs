@@ -340,7 +340,7 @@ impl<S: Syscalls> Kernel for FreeBsdKernel<S> {
     }
 
     fn adjust_demotion(&mut self, delta: DemotionDelta) -> Result<()> {
-        // A write *adds* the value (carp_demote_adj, §10).
+        // A write *adds* the value (carp_demote_adj, §7).
         self.sys
             .sysctl_set_int("net.inet.carp.demotion", delta.get())
             .map_err(|errno| match errno {

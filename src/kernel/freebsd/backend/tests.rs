@@ -292,7 +292,7 @@ fn no_carp_family_and_no_module_is_not_loaded() {
 #[test]
 fn ioctl_fallback_on_14_never_uses_siocgvh_vhid_0() {
     // A 14.x kernel whose netlink family cannot be resolved but carp is
-    // loaded: enumerate through getifaddrs and per-vhid SIOCGVH (§5.4).
+    // loaded: enumerate through getifaddrs and per-vhid SIOCGVH (§4.4).
     let unknown_family = |msg: &[u8]| {
         let h = header_of(msg);
         Ok(vec![netlink::error_message(

@@ -1,6 +1,6 @@
 //! Generic netlink as FreeBSD speaks it: nlctrl `CTRL_CMD_GETFAMILY` to
 //! resolve the dynamic id of the "carp" family, and the carp family's GET and
-//! SET (`sys/netinet/ip_carp_nl.h`, `ip_carp.c` @ MAIN; reference §9).
+//! SET (`sys/netinet/ip_carp_nl.h`, `ip_carp.c` @ MAIN; docs/freebsd-carp.md §6).
 //!
 //! Pure functions over bytes, used in both directions: the backend encodes
 //! requests and decodes replies; the emulated kernel decodes requests and
@@ -385,7 +385,7 @@ const GET_ORDER: &[u16] = &[
     nl::CARP_NL_IFINDEX,
 ];
 
-/// The kernel's order in GET replies (`carp_nl_send`, §9.3).
+/// The kernel's order in GET replies (`carp_nl_send`, §6.4).
 const REPLY_ORDER: &[u16] = &[
     nl::CARP_NL_VHID,
     nl::CARP_NL_STATE,

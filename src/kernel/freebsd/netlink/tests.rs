@@ -1,7 +1,7 @@
-//! Expected bytes are written out by hand from the layouts in reference
-//! §3.9 (nlmsghdr 16 bytes: len u32, type u16, flags u16, seq u32, pid
+//! Expected bytes are written out by hand from the layouts in docs/freebsd-carp.md
+//! §3.1 (nlmsghdr 16 bytes: len u32, type u16, flags u16, seq u32, pid
 //! u32; genlmsghdr: cmd u8, version u8, reserved u16; nlattr: len u16
-//! including its 4-byte header, type u16, value padded to 4) and §9.2
+//! including its 4-byte header, type u16, value padded to 4) and §6.4
 //! (attribute numbers). Integers are little-endian (amd64).
 
 use super::*;
@@ -196,7 +196,7 @@ fn family_carp_vector() -> Vec<u8> {
         "06000100 2200 0000", // FAMILY_ID u16 0x22 + padding (8)
         "08000300 02000000", // VERSION 2
         "08000400 00000000", // HDRSIZE 0
-        "08000500 02000000", // MAXATTR 2 (CARP_NL_CMD_MAX, §9.1)
+        "08000500 02000000", // MAXATTR 2 (CARP_NL_CMD_MAX, §6.1)
         "2c000600", // OPS, len 44 = 4 + 2 * 20
         "14000100 08000100 01000000 08000200 0e000000", // op 1: ID 1, FLAGS DO|DUMP|HASPOL
         "14000200 08000100 02000000 08000200 0b000000", // op 2: ID 2, FLAGS DO|HASPOL|ADMIN_PERM
@@ -233,7 +233,7 @@ fn family_reply_with_ops_decodes_and_skips_ops() {
     }
 }
 
-/// nlsysevent's family with two multicast groups (§13.4).
+/// nlsysevent's family with two multicast groups (§11).
 fn family_nlsysevent_vector() -> Vec<u8> {
     hx(&[
         "78000000",                                              // nlmsg_len 120 = 16 + 4 + 100
