@@ -115,16 +115,36 @@ fn unicast_peers_on_a_vrrp_vhid_are_ignored() {
 
 // --- Item 8: a stale family id ----------------------------------------------
 
-/// A `Syscalls` that checks every carp SET against the family table at the
-/// moment it is sent: it must go to carp's current id.
-struct SetWatch {
+/// An emulated host seen from the backend's side: every carp SET is
+/// checked against the family table at the moment it is sent (it must go
+/// to carp's current id), and the vhid of every SIOCGVH is noted.
+struct Spy {
     host: EmulatedHost,
     path: PathBuf,
     sets: usize,
+    siocgvh_vhids: Vec<i32>,
 }
 
-impl Syscalls for SetWatch {
+impl Spy {
+    fn open(path: &Path) -> Self {
+        Spy {
+            host: EmulatedHost::open(path).unwrap(),
+            path: path.to_path_buf(),
+            sets: 0,
+            siocgvh_vhids: Vec::new(),
+        }
+    }
+}
+
+impl Syscalls for Spy {
     fn ioctl(&mut self, r: u64, a: &mut [u8], d: Option<&mut [u8]>) -> Result<(), Errno> {
+        if r == sys::SIOCGVH {
+            let vhid = d
+                .as_deref()
+                .and_then(|d| d.get(4..8))
+                .map(|b| i32::from_ne_bytes([b[0], b[1], b[2], b[3]]));
+            self.siocgvh_vhids.push(vhid.unwrap_or(-1));
+        }
         self.host.ioctl(r, a, d)
     }
     fn netlink_send(&mut self, msg: &[u8]) -> Result<(), Errno> {
@@ -167,12 +187,7 @@ impl Syscalls for SetWatch {
 #[test]
 fn carpctl_never_sends_a_set_to_a_stale_family_id() {
     let t = new_host(&spec(Flavor::V14));
-    let host = EmulatedHost::open(&t.path).unwrap();
-    let mut k = FreeBsdKernel::new(SetWatch {
-        host,
-        path: t.path.clone(),
-        sets: 0,
-    });
+    let mut k = FreeBsdKernel::new(Spy::open(&t.path));
     assert_eq!(k.info().unwrap().api, Api::Netlink);
     assert_eq!(k.vhids("em0").unwrap(), vec![]);
 
@@ -233,53 +248,23 @@ fn kldunload_carp_is_ebusy_while_a_vhid_exists() {
 /// SIOCGVH per vhid).
 #[test]
 fn the_backend_never_asks_siocgvh_for_vhid_0() {
-    struct Watch(EmulatedHost, Vec<i32>);
-    impl Syscalls for Watch {
-        fn ioctl(&mut self, r: u64, a: &mut [u8], d: Option<&mut [u8]>) -> Result<(), Errno> {
-            if r == sys::SIOCGVH {
-                let vhid = d
-                    .as_deref()
-                    .and_then(|d| d.get(4..8))
-                    .map(|b| i32::from_ne_bytes([b[0], b[1], b[2], b[3]]));
-                self.1.push(vhid.unwrap_or(-1));
-            }
-            self.0.ioctl(r, a, d)
-        }
-        fn netlink_send(&mut self, msg: &[u8]) -> Result<(), Errno> {
-            self.0.netlink_send(msg)
-        }
-        fn netlink_recv(&mut self) -> Result<Vec<u8>, Errno> {
-            self.0.netlink_recv()
-        }
-        fn sysctl_get(&mut self, name: &str) -> Result<SysctlValue, Errno> {
-            self.0.sysctl_get(name)
-        }
-        fn sysctl_set_int(&mut self, name: &str, value: i32) -> Result<(), Errno> {
-            self.0.sysctl_set_int(name, value)
-        }
-        fn modfind(&mut self, module: &str) -> Result<bool, Errno> {
-            self.0.modfind(module)
-        }
-        fn kldload(&mut self, file: &str) -> Result<(), Errno> {
-            self.0.kldload(file)
-        }
-        fn getifaddrs(&mut self) -> Result<Vec<RawIfaddr>, Errno> {
-            self.0.getifaddrs()
-        }
-    }
     let t = new_host(&spec(Flavor::V13));
-    let mut k = FreeBsdKernel::new(Watch(EmulatedHost::open(&t.path).unwrap(), Vec::new()));
+    let mut k = FreeBsdKernel::new(Spy::open(&t.path));
     for v in [3, 1] {
         let vhid = Vhid::new(v).unwrap();
         k.set_vhid("em0", vhid, &VhidUpdate::default()).unwrap();
         k.add_address("em0", vhid, format!("192.0.2.{v}/32").parse().unwrap())
             .unwrap();
     }
-    k.syscalls().1.clear();
+    k.syscalls().siocgvh_vhids.clear();
     let all = k.vhids("em0").unwrap();
     let got: Vec<u8> = all.iter().map(|s| s.vhid.get()).collect();
     assert_eq!(got, [1, 3]);
-    assert_eq!(k.syscalls().1, [1, 3], "one SIOCGVH per vhid, none for 0");
+    assert_eq!(
+        k.syscalls().siocgvh_vhids,
+        [1, 3],
+        "one SIOCGVH per vhid, none for 0"
+    );
 }
 
 // --- Item 11: VRRPv3 by version, and read back ------------------------------

@@ -461,7 +461,6 @@ pub fn family_reply(seq: u32, pid: u32, info: &FamilyInfo) -> Vec<u8> {
 /// then OP_FLAGS) when the family has commands, MCAST_GROUPS (entries
 /// numbered from 1, each GRP_ID then GRP_NAME) when there are groups.
 pub fn family_reply_flags(flags: u16, seq: u32, pid: u32, info: &FamilyInfo) -> Vec<u8> {
-    let numbered = |i: usize| u16::try_from(i + 1).unwrap_or(u16::MAX) & nl::NLA_TYPE_MASK;
     let mut attrs = vec![
         Attr::string(nl::CTRL_ATTR_FAMILY_NAME, &info.name),
         Attr::of_u16(nl::CTRL_ATTR_FAMILY_ID, info.id),
@@ -469,40 +468,20 @@ pub fn family_reply_flags(flags: u16, seq: u32, pid: u32, info: &FamilyInfo) -> 
         Attr::of_u32(nl::CTRL_ATTR_HDRSIZE, info.hdrsize),
         Attr::of_u32(nl::CTRL_ATTR_MAXATTR, info.maxattr),
     ];
-    if !info.ops.is_empty() {
-        let entries: Vec<Attr<'_>> = info
-            .ops
-            .iter()
-            .enumerate()
-            .map(|(i, (id, op_flags))| {
-                Attr::nested(
-                    numbered(i),
-                    &[
-                        Attr::of_u32(nl::CTRL_ATTR_OP_ID, *id),
-                        Attr::of_u32(nl::CTRL_ATTR_OP_FLAGS, *op_flags),
-                    ],
-                )
-            })
-            .collect();
-        attrs.push(Attr::nested(nl::CTRL_ATTR_OPS, &entries));
-    }
-    if !info.mcast_groups.is_empty() {
-        let entries: Vec<Attr<'_>> = info
-            .mcast_groups
-            .iter()
-            .enumerate()
-            .map(|(i, (name, id))| {
-                Attr::nested(
-                    numbered(i),
-                    &[
-                        Attr::of_u32(nl::CTRL_ATTR_MCAST_GRP_ID, *id),
-                        Attr::string(nl::CTRL_ATTR_MCAST_GRP_NAME, name),
-                    ],
-                )
-            })
-            .collect();
-        attrs.push(Attr::nested(nl::CTRL_ATTR_MCAST_GROUPS, &entries));
-    }
+    let ops = info.ops.iter().map(|(id, op_flags)| {
+        vec![
+            Attr::of_u32(nl::CTRL_ATTR_OP_ID, *id),
+            Attr::of_u32(nl::CTRL_ATTR_OP_FLAGS, *op_flags),
+        ]
+    });
+    attrs.extend(numbered_list(nl::CTRL_ATTR_OPS, ops));
+    let groups = info.mcast_groups.iter().map(|(name, id)| {
+        vec![
+            Attr::of_u32(nl::CTRL_ATTR_MCAST_GRP_ID, *id),
+            Attr::string(nl::CTRL_ATTR_MCAST_GRP_NAME, name),
+        ]
+    });
+    attrs.extend(numbered_list(nl::CTRL_ATTR_MCAST_GROUPS, groups));
     let version = u8::try_from(info.version).unwrap_or(u8::MAX);
     genl_message(
         nl::GENL_ID_CTRL,
@@ -513,6 +492,23 @@ pub fn family_reply_flags(flags: u16, seq: u32, pid: u32, info: &FamilyInfo) -> 
         version,
         &attrs,
     )
+}
+
+/// A nested list as `dump_family` writes OPS and MCAST_GROUPS: entries
+/// numbered from 1, each a nest of attributes; nothing when there are no
+/// entries.
+fn numbered_list<'a>(
+    kind: u16,
+    entries: impl Iterator<Item = Vec<Attr<'a>>>,
+) -> Option<Attr<'static>> {
+    let nested: Vec<Attr<'_>> = entries
+        .enumerate()
+        .map(|(i, children)| {
+            let n = u16::try_from(i + 1).unwrap_or(u16::MAX) & nl::NLA_TYPE_MASK;
+            Attr::nested(n, &children)
+        })
+        .collect();
+    (!nested.is_empty()).then(|| Attr::nested(kind, &nested))
 }
 
 /// One GET reply entry (`NLM_F_MULTI`, `genlmsghdr { cmd = GET, version = 0 }`),
