@@ -278,14 +278,17 @@ enum Walk {
     Kernel,
 }
 
+/// An attribute and its offset in the datagram.
+type Located<'a> = (usize, NlaBuffer<&'a [u8]>);
+
 /// The attributes of `data` (starting at datagram offset `base`): each with
 /// its offset, walked as `walk` says.
-fn walk_attrs<'a>(
-    data: &'a [u8],
+fn walk_attrs(
+    data: &[u8],
     base: usize,
     at: At,
     walk: Walk,
-) -> Result<Vec<(usize, NlaBuffer<&'a [u8]>)>, DecodeError> {
+) -> Result<Vec<Located<'_>>, DecodeError> {
     if walk == Walk::Strict {
         return attrs_of(data, base, at).collect();
     }
