@@ -4,7 +4,7 @@
 //! file) with what the kernel has, and lists the changes in the order
 //! FreeBSD needs them: the preempt sysctl, then each vhid (created or
 //! updated, read-modify-write), then its addresses (attached after the vhid
-//! exists, reference §6), then the addresses a managed vhid no longer lists.
+//! exists, docs/freebsd-carp.md §5.1), then the addresses a managed vhid no longer lists.
 //! Addresses are added before any is removed, so a managed vhid never loses
 //! its last address (which would destroy it). vhids not in the file are
 //! never touched.
@@ -272,7 +272,7 @@ pub fn plan_changes(kernel: &mut dyn Kernel, desired: &Desired) -> Result<Vec<Ch
         for want in &d.addresses {
             match on_iface.iter().find(|a| a.net.addr() == want.addr()) {
                 Some(a) if a.vhid == Some(d.vhid) && a.net.prefix_len() == want.prefix_len() => {}
-                // Same vhid, other prefix: re-adding replaces it (§6).
+                // Same vhid, other prefix: re-adding replaces it (§5.1).
                 Some(a) if a.vhid == Some(d.vhid) => adds.push(add_change(d, want)),
                 Some(a) => {
                     let holder = match a.vhid {

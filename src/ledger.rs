@@ -5,7 +5,7 @@
 //! # Why a ledger
 //!
 //! The demotion is one global, **additive** counter: a write adds the
-//! written value (`carp_demote_adj()`, reference §10), and the kernel, the
+//! written value (`carp_demote_adj()`, docs/freebsd-carp.md §7), and the kernel, the
 //! ifdown and send-error logic, pfsync(4) and administrators all add to it.
 //! Nothing in the kernel says who added what. carpctl adds for three causes
 //! ([`Cause`]): maintenance (`carpctl maintenance on`, 240), each failing
@@ -115,7 +115,7 @@ mod validate;
 pub use validate::{Limits, REASON_MAX, reason_problem};
 
 /// What `carpctl maintenance on` adds: `CARP_MAXSKEW`, the most any vhid
-/// can be demoted (reference §11.1), so every VIP moves to a node that is
+/// can be demoted (docs/freebsd-carp.md §8), so every VIP moves to a node that is
 /// not in maintenance.
 pub const MAINTENANCE_WEIGHT: u16 = crate::config::MAX_WEIGHT;
 /// What the boot hold adds, for the same reason.

@@ -14,7 +14,7 @@
 //! * with `--dns-name`, the DNS round-robin records of the service.
 //!
 //! The rc.conf lines are what FreeBSD 10 and later accept (Handbook,
-//! "CARP on FreeBSD 10 and later"; reference §14): `ifconfig_<if>_alias<N>`
+//! "CARP on FreeBSD 10 and later"; docs/freebsd-carp.md §5.4): `ifconfig_<if>_alias<N>`
 //! with a leading address family, the carp keywords after `vhid` (ifconfig's
 //! `carp.c` refuses `advskew` or `pass` before `vhid`: "advskew requires
 //! vhid"), then `alias` and the address. Aliases are numbered from 0 without

@@ -58,7 +58,7 @@ pub const HOOK_TIMEOUT_MAX_SECS: u64 = 3600;
 /// (hier(7): `/var/db` holds "persistent, automatically maintained data").
 pub const DEFAULT_STATE_DIR: &str = "/var/db/carpctl";
 /// The largest demotion weight that still changes anything: the kernel
-/// clamps a vhid's advertised skew at `CARP_MAXSKEW` (240; reference §11.1,
+/// clamps a vhid's advertised skew at `CARP_MAXSKEW` (240; docs/freebsd-carp.md §8,
 /// `DEMOTE_ADVSKEW`).
 pub const MAX_WEIGHT: u16 = carpctl_sys::CARP_MAXSKEW as u16;
 

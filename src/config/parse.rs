@@ -46,7 +46,7 @@ use crate::model::{AdvBase, Key, Vhid};
 use crate::plan;
 
 /// The longest password ifconfig(8) keeps (`strlcpy` into the 20-byte
-/// `carpr_key`, reference §7).
+/// `carpr_key`, docs/freebsd-carp.md §6.4).
 const IFCONFIG_PASSWORD_MAX: usize = Key::IFCONFIG_MAX;
 
 /// Below this step, two ranks' master-down timeouts can fall into the same
