@@ -12,7 +12,9 @@
 //! | `carpctl_hook_dropped_total` | counter | `vhid`, `interface`, `vip` |
 //! | `carpctl_log_lines_dropped_total` | counter | |
 //! | `carpctl_check_up` | gauge, 1 passing, 0 failing | `check` |
+//! | `carpctl_check_changes_total` | counter: falls and rises | `check` |
 //! | `carpctl_demotion` | gauge | `cause` (maintenance, boot_hold, check with `check`, other) |
+//! | `carpctl_demotion_since_seconds` | gauge: Unix time each share was recorded | `cause` (maintenance, boot_hold, check with `check`) |
 //! | `carpctl_demotion_kernel` | gauge: `net.inet.carp.demotion` | |
 //!
 //! [`run_metrics`] gathers a [`Snapshot`] every [`REFRESH`] (the vhid
@@ -170,19 +172,24 @@ pub fn render(s: &Snapshot) -> String {
         "carpctl_log_lines_dropped_total {}",
         s.log_lines_dropped
     );
-    header(
-        &mut out,
-        "carpctl_check_up",
-        "gauge",
-        "Health check status: 1 passing, 0 failing (demoting).",
-    );
-    for (name, v) in &s.checks {
-        let _ = writeln!(
-            out,
-            "carpctl_check_up{{check=\"{}\"}} {}",
-            esc(name),
-            u8::from(v.up)
-        );
+    for (name, kind, help, get) in [
+        (
+            "carpctl_check_up",
+            "gauge",
+            "Health check status: 1 passing, 0 failing (demoting).",
+            (|v: &CheckView| u64::from(v.up)) as fn(&CheckView) -> u64,
+        ),
+        (
+            "carpctl_check_changes_total",
+            "counter",
+            "Health check falls and rises since the daemon started.",
+            |v: &CheckView| v.changes,
+        ),
+    ] {
+        header(&mut out, name, kind, help);
+        for (check, v) in &s.checks {
+            let _ = writeln!(out, "{name}{{check=\"{}\"}} {}", esc(check), get(v));
+        }
     }
     if let Some(d) = &s.demotion {
         header(
@@ -222,6 +229,24 @@ pub fn render(s: &Snapshot) -> String {
             );
         }
         let _ = writeln!(out, "carpctl_demotion{{cause=\"other\"}} {}", d.other);
+        header(
+            &mut out,
+            "carpctl_demotion_since_seconds",
+            "gauge",
+            "When each of carpctl's demotion shares was recorded (Unix time); absent without one.",
+        );
+        for (cause, c) in &d.shares {
+            let labels = match cause {
+                Cause::Maintenance => "cause=\"maintenance\"".to_string(),
+                Cause::BootHold => "cause=\"boot_hold\"".to_string(),
+                Cause::Check(n) => format!("cause=\"check\",check=\"{}\"", esc(n)),
+            };
+            let _ = writeln!(
+                out,
+                "carpctl_demotion_since_seconds{{{labels}}} {}",
+                c.since
+            );
+        }
         header(
             &mut out,
             "carpctl_demotion_kernel",
@@ -472,7 +497,7 @@ mod tests {
             Contribution {
                 weight: 240,
                 reason: None,
-                since: 0,
+                since: 1_800_000_000,
             },
         );
         shares.insert(
@@ -480,7 +505,7 @@ mod tests {
             Contribution {
                 weight: 7,
                 reason: None,
-                since: 0,
+                since: 1_800_000_100,
             },
         );
         let mut checks = BTreeMap::new();
@@ -491,6 +516,7 @@ mod tests {
                 up: true,
                 last_error: None,
                 demoting: None,
+                changes: 5,
             },
         );
         Snapshot {
@@ -554,6 +580,9 @@ carpctl_log_lines_dropped_total 17
 # HELP carpctl_check_up Health check status: 1 passing, 0 failing (demoting).
 # TYPE carpctl_check_up gauge
 carpctl_check_up{check=\"smtp\"} 1
+# HELP carpctl_check_changes_total Health check falls and rises since the daemon started.
+# TYPE carpctl_check_changes_total counter
+carpctl_check_changes_total{check=\"smtp\"} 5
 # HELP carpctl_demotion net.inet.carp.demotion by cause: carpctl's shares and everything else.
 # TYPE carpctl_demotion gauge
 carpctl_demotion{cause=\"maintenance\"} 240
@@ -561,6 +590,10 @@ carpctl_demotion{cause=\"boot_hold\"} 0
 carpctl_demotion{cause=\"check\",check=\"gone\"} 7
 carpctl_demotion{cause=\"check\",check=\"smtp\"} 0
 carpctl_demotion{cause=\"other\"} 240
+# HELP carpctl_demotion_since_seconds When each of carpctl's demotion shares was recorded (Unix time); absent without one.
+# TYPE carpctl_demotion_since_seconds gauge
+carpctl_demotion_since_seconds{cause=\"maintenance\"} 1800000000
+carpctl_demotion_since_seconds{cause=\"check\",check=\"gone\"} 1800000100
 # HELP carpctl_demotion_kernel net.inet.carp.demotion as the kernel reports it.
 # TYPE carpctl_demotion_kernel gauge
 carpctl_demotion_kernel 487

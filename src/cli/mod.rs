@@ -34,6 +34,7 @@ use crate::kernel::{Kernel, KernelError};
 
 pub mod apply;
 pub mod cluster;
+pub mod completions;
 pub mod daemon;
 pub mod emulate;
 pub mod hook;
@@ -181,6 +182,9 @@ pub enum Command {
     /// Run the cluster file on emulated hosts through a timeline of faults
     /// and judge load balance, failover and rebalancing (needs no kernel)
     Simulate(simulate::SimulateArgs),
+    /// Print a completion script for bash, zsh or fish (the FreeBSD port
+    /// installs all three)
+    Completions(completions::CompletionsArgs),
 }
 
 /// Which kernel carpctl talks to (`--kernel`).
@@ -383,6 +387,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), CliError> {
         Command::Import(args) => import::run(&cli.global, args, out),
         Command::Emulate(cmd) => emulate::run(&cli.global, cmd, out),
         Command::Simulate(args) => simulate::run(&cli.global, args, out),
+        Command::Completions(args) => completions::run(args, out),
     }
 }
 
