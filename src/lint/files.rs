@@ -340,6 +340,10 @@ fn devd_tokens(src: &str, issues: &mut Vec<Issue>) -> Vec<(Tok, Pos)> {
     out
 }
 
+/// How deep lint reads nested devd.conf blocks (devd itself has one
+/// level: `notify 0 { ... };`).
+const MAX_DEVD_DEPTH: usize = 16;
+
 impl DevdParser {
     fn peek(&self) -> Option<&(Tok, Pos)> {
         self.toks.get(self.i)
@@ -401,6 +405,20 @@ impl DevdParser {
                         "this statement is not ended with ; before the }: devd refuses the file"
                             .into(),
                     ));
+                    return Some(Stmt { words, block: None });
+                }
+                Tok::Open if depth >= MAX_DEVD_DEPTH => {
+                    // devd.conf has one level of blocks; reading deeper
+                    // recursed until the stack overflowed (25 000 `{`).
+                    self.issues.push(Issue::new(
+                        Code::DevdSyntax,
+                        pos,
+                        format!(
+                            "blocks nested more than {MAX_DEVD_DEPTH} deep: devd.conf has one \
+                             level of {{ }} blocks; lint stops reading here"
+                        ),
+                    ));
+                    self.i = self.toks.len();
                     return Some(Stmt { words, block: None });
                 }
                 Tok::Open => {
@@ -868,6 +886,22 @@ mod tests {
     fn bad_regexes_are_reported() {
         let i = devd("notify 0 { match \"system\" \"CARP\"; match \"subsystem\" \"([0-9]+\"; };\n");
         assert_eq!(codes(&i), [(Code::DevdBadRegex, 1)]);
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_stack_overflow() {
+        let i = devd(&"notify 0 {".repeat(25_000));
+        let deep: Vec<&Issue> = i
+            .iter()
+            .filter(|x| x.message.contains("nested more than"))
+            .collect();
+        assert_eq!(deep.len(), 1, "{:?}", &i[..i.len().min(3)]);
+        assert_eq!(deep[0].code, Code::DevdSyntax);
+        assert!(
+            devd(&"{".repeat(25_000))
+                .iter()
+                .any(|x| x.message.contains("nested more than"))
+        );
     }
 
     #[test]
