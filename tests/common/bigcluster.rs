@@ -6,7 +6,8 @@ use std::fmt::Write as _;
 
 /// A cluster file of `nodes` nodes n0.. and `vips` VIPs v0.., 255 per
 /// logical interface (lan0 = em0, lan1 = em1, ...: a vhid is unique per
-/// interface), each with one address in 10.0.0.0/8. `prefer` = 0 lets
+/// interface), each with one address in 10.0.0.0/8 and a password (so the
+/// file must be mode 0600, as carpctl requires). `prefer` = 0 lets
 /// carpctl build every order; `prefer` = k gives VIP j the order n{j},
 /// n{j+1}, ... of k nodes (mod `nodes`). `step` is `advskew_step`.
 pub fn cluster(nodes: usize, vips: usize, prefer: usize, step: u8) -> String {
@@ -24,7 +25,7 @@ pub fn cluster(nodes: usize, vips: usize, prefer: usize, step: u8) -> String {
         let _ = write!(
             s,
             "\n[[vip]]\nname = \"v{j}\"\nvhid = {}\ninterface = \"lan{}\"\n\
-             addresses = [\"10.{}.{}.{}/32\"]\n",
+             addresses = [\"10.{}.{}.{}/32\"]\npassword = \"pw{j}\"\n",
             j % 255 + 1,
             j / 255,
             (j >> 16) & 255,
