@@ -8,6 +8,9 @@
 //! | `carpctl_transitions_total` | counter | |
 //! | `carpctl_hook_runs_total` | counter | `vhid`, `interface`, `vip` |
 //! | `carpctl_hook_failures_total` | counter | `vhid`, `interface`, `vip` |
+//! | `carpctl_hook_coalesced_total` | counter | `vhid`, `interface`, `vip` |
+//! | `carpctl_hook_dropped_total` | counter | `vhid`, `interface`, `vip` |
+//! | `carpctl_log_lines_dropped_total` | counter | |
 //! | `carpctl_check_up` | gauge, 1 passing, 0 failing | `check` |
 //! | `carpctl_demotion` | gauge | `cause` (maintenance, boot_hold, check with `check`, other) |
 //! | `carpctl_demotion_kernel` | gauge: `net.inet.carp.demotion` | |
@@ -16,12 +19,12 @@
 //! states and the demotion from the kernel, the rest from the daemon's
 //! counters), and with `[metrics] textfile` writes it atomically (a
 //! temporary file in the same directory, then `rename(2)`: node_exporter
-//! never reads half a file), and with `[metrics] listen` serves the latest
+//! never reads half a file; [`write_textfile`] says which directories it
+//! refuses), and with `[metrics] listen` serves the latest
 //! one at `GET /metrics` on that loopback address.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::io::{self, Write as _};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -34,6 +37,7 @@ use tokio::sync::watch;
 use crate::checks::{CheckBoard, CheckView};
 use crate::config::Config;
 use crate::daemon::{DaemonStats, KernelOpener, Settings};
+use crate::fsutil::{self, DirRule, Durability, FsError};
 use crate::hooks::{HookStats, VhidHookCounters};
 use crate::ledger::{Cause, Ledger, Split};
 use crate::model::CarpState;
@@ -66,6 +70,9 @@ pub struct Snapshot {
     pub checks: BTreeMap<String, CheckView>,
     /// `None` when the kernel or the ledger could not be read.
     pub demotion: Option<Split>,
+    /// Log lines dropped because stderr was not being read
+    /// ([`crate::logging::dropped_lines`]).
+    pub log_lines_dropped: u64,
 }
 
 /// A label value, escaped as the exposition format requires (`\`, `"`
@@ -128,6 +135,17 @@ pub fn render(s: &Snapshot) -> String {
             "Hook runs that failed per vhid (non-zero exit, signal, timeout, not started).",
             |c: &VhidHookCounters| c.counters.failures,
         ),
+        (
+            "carpctl_hook_coalesced_total",
+            "Events per vhid whose hook was skipped: superseded by newer ones while the \
+             vhid's queue was full.",
+            |c: &VhidHookCounters| c.counters.coalesced,
+        ),
+        (
+            "carpctl_hook_dropped_total",
+            "Events per vhid whose hook did not run because the daemon was stopping.",
+            |c: &VhidHookCounters| c.counters.dropped,
+        ),
     ] {
         header(&mut out, name, "counter", help);
         for c in &s.hooks {
@@ -141,6 +159,17 @@ pub fn render(s: &Snapshot) -> String {
             );
         }
     }
+    header(
+        &mut out,
+        "carpctl_log_lines_dropped_total",
+        "counter",
+        "Log lines dropped because standard error was not being read.",
+    );
+    let _ = writeln!(
+        out,
+        "carpctl_log_lines_dropped_total {}",
+        s.log_lines_dropped
+    );
     header(
         &mut out,
         "carpctl_check_up",
@@ -204,30 +233,20 @@ pub fn render(s: &Snapshot) -> String {
     out
 }
 
-/// Replace `path` with `text` atomically: a temporary file beside it
-/// (mode 0644, flushed), then `rename(2)`.
-pub fn write_textfile(path: &Path, text: &str) -> io::Result<()> {
-    let name = path
-        .file_name()
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a file name"))?
-        .to_string_lossy();
-    let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        use std::os::unix::fs::OpenOptionsExt;
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o644)
-            .open(&tmp)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+/// Replace `path` with `text` atomically (mode 0644, through
+/// [`fsutil::write_atomic`]: an `O_CREAT|O_EXCL` temporary file with an
+/// unpredictable name, flushed, renamed over it). The directory is checked
+/// first ([`fsutil::check_dir`]): one that group or others may write in is
+/// refused, unless it is sticky (`/tmp`), which is allowed and returned as
+/// a warning.
+pub fn write_textfile(path: &Path, text: &str) -> Result<Option<String>, FsError> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let warning = fsutil::check_dir(dir, DirRule::StickyWarn)?;
+    fsutil::write_atomic(path, text.as_bytes(), 0o644, Durability::Durable)?;
+    Ok(warning)
 }
 
 /// The VIP names of this node's vhids, by real interface and vhid.
@@ -308,6 +327,7 @@ pub async fn gather(ctx: &MetricsContext, settings: &Arc<Settings>) -> Snapshot 
         hooks: ctx.hook_stats.snapshot(),
         checks: ctx.checks.snapshot(),
         demotion,
+        log_lines_dropped: crate::logging::dropped_lines(),
     }
 }
 
@@ -374,6 +394,7 @@ pub async fn run_metrics(mut ctx: MetricsContext) {
     let body = Arc::new(Mutex::new(String::new()));
     let mut listening: Option<(SocketAddr, tokio::task::JoinHandle<()>)> = None;
     let mut last_error: Option<String> = None;
+    let mut last_warning: Option<String> = None;
     let mut tick = tokio::time::interval(REFRESH);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -408,18 +429,18 @@ pub async fn run_metrics(mut ctx: MetricsContext) {
         let text = render(&gather(&ctx, &settings).await);
         *body.lock().unwrap_or_else(PoisonError::into_inner) = text.clone();
         if let Some(path) = m.textfile {
-            let result = tokio::task::spawn_blocking(move || {
-                write_textfile(&path, &text).map_err(|e| (path, e))
-            })
-            .await;
+            let result = tokio::task::spawn_blocking(move || write_textfile(&path, &text)).await;
             match result {
-                Ok(Ok(())) => last_error = None,
-                Ok(Err((path, e))) => {
-                    report(
-                        &mut last_error,
-                        format!("cannot write {}: {e}", path.display()),
-                    );
+                Ok(Ok(warning)) => {
+                    last_error = None;
+                    if warning != last_warning {
+                        if let Some(w) = &warning {
+                            tracing::warn!("metrics: {w}");
+                        }
+                        last_warning = warning;
+                    }
                 }
+                Ok(Err(e)) => report(&mut last_error, format!("not writing the textfile: {e}")),
                 Err(e) => report(&mut last_error, format!("the textfile task failed: {e}")),
             }
         }
@@ -488,7 +509,8 @@ mod tests {
                     runs: 2,
                     failures: 1,
                     timeouts: 0,
-                    dropped: 0,
+                    dropped: 2,
+                    coalesced: 254,
                 },
             }],
             checks,
@@ -499,6 +521,7 @@ mod tests {
                 not_applied: BTreeMap::new(),
                 pending: false,
             }),
+            log_lines_dropped: 17,
         }
     }
 
@@ -519,6 +542,15 @@ carpctl_hook_runs_total{vhid=\"1\",interface=\"em0\",vip=\"mail\\\"1\"} 2
 # HELP carpctl_hook_failures_total Hook runs that failed per vhid (non-zero exit, signal, timeout, not started).
 # TYPE carpctl_hook_failures_total counter
 carpctl_hook_failures_total{vhid=\"1\",interface=\"em0\",vip=\"mail\\\"1\"} 1
+# HELP carpctl_hook_coalesced_total Events per vhid whose hook was skipped: superseded by newer ones while the vhid's queue was full.
+# TYPE carpctl_hook_coalesced_total counter
+carpctl_hook_coalesced_total{vhid=\"1\",interface=\"em0\",vip=\"mail\\\"1\"} 254
+# HELP carpctl_hook_dropped_total Events per vhid whose hook did not run because the daemon was stopping.
+# TYPE carpctl_hook_dropped_total counter
+carpctl_hook_dropped_total{vhid=\"1\",interface=\"em0\",vip=\"mail\\\"1\"} 2
+# HELP carpctl_log_lines_dropped_total Log lines dropped because standard error was not being read.
+# TYPE carpctl_log_lines_dropped_total counter
+carpctl_log_lines_dropped_total 17
 # HELP carpctl_check_up Health check status: 1 passing, 0 failing (demoting).
 # TYPE carpctl_check_up gauge
 carpctl_check_up{check=\"smtp\"} 1
@@ -562,7 +594,39 @@ carpctl_demotion_kernel 487
         let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(names.len(), 1);
         let e = write_textfile(&dir.path().join("missing/x.prom"), "x").unwrap_err();
-        assert_eq!(e.kind(), io::ErrorKind::NotFound);
+        assert!(e.is_not_found(), "{e}");
+    }
+
+    #[test]
+    fn textfile_in_a_directory_others_can_write_in() {
+        use std::os::unix::fs::{PermissionsExt, symlink};
+        let dir = tempfile::tempdir().unwrap();
+        let open = dir.path().join("textfile");
+        std::fs::create_dir(&open).unwrap();
+        std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, "precious\n").unwrap();
+        // The name today's code used, planted as a link.
+        let path = open.join("carpctl.prom");
+        symlink(
+            &victim,
+            open.join(format!(".carpctl.prom.{}.tmp", std::process::id())),
+        )
+        .unwrap();
+        let e = write_textfile(&path, "a 1\n").unwrap_err();
+        assert!(e.is_untrusted(), "{e}");
+        assert!(e.to_string().contains("chmod go-w"), "{e}");
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+        assert!(!path.exists());
+        // Sticky, like /tmp: written, with a warning, never through a link.
+        std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o1777)).unwrap();
+        let warning = write_textfile(&path, "a 1\n").unwrap().expect("a warning");
+        assert!(warning.contains("sticky"), "{warning}");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "a 1\n");
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+        // A private directory: no warning.
+        std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o755)).unwrap();
+        assert_eq!(write_textfile(&path, "b 2\n").unwrap(), None);
     }
 
     #[tokio::test]

@@ -468,6 +468,8 @@ const DEVD_RECORD_TOKENS: &[&[u8]] = &[
 
 /// The carp family id the netlink seeds use.
 const FAM: u16 = 0x22;
+/// The highest carp attribute the running kernel knows (decode_request).
+const MAX_ATTR: u16 = carpctl_sys::netlink::CARP_NL_MAX_ATTR;
 
 fn netlink_seeds() -> &'static [Vec<u8>] {
     static S: OnceLock<Vec<Vec<u8>>> = OnceLock::new();
@@ -493,6 +495,7 @@ fn netlink_seeds() -> &'static [Vec<u8>] {
             version: 1,
             hdrsize: 0,
             maxattr: 12,
+            ops: vec![(1, 0x0e), (2, 0x0b)],
             mcast_groups: vec![("carp".into(), 7)],
         };
         let reply = netlink::carp_reply(FAM, 5, 99, &attrs);
@@ -501,7 +504,7 @@ fn netlink_seeds() -> &'static [Vec<u8>] {
         dump.extend_from_slice(&reply);
         dump.extend_from_slice(&done);
         let request = netlink::carp_request(FAM, 2, 0x5, 9, &attrs);
-        let header = match netlink::decode_request(&request, FAM) {
+        let header = match netlink::decode_request(&request, FAM, MAX_ATTR) {
             Ok(
                 netlink::Request::Carp { header, .. }
                 | netlink::Request::GetFamily { header, .. }
@@ -734,7 +737,7 @@ proptest! {
                     says_something("netlink reply", &e.to_string());
                 }
             }
-            if let Err(e) = netlink::decode_request(&bytes, FAM) {
+            if let Err(e) = netlink::decode_request(&bytes, FAM, MAX_ATTR) {
                 says_something("netlink request", &e.to_string());
             }
         });

@@ -48,6 +48,7 @@ fn lint_files(files: &[(&str, &str)], cluster: bool) -> Vec<Finding> {
                     path: PathBuf::from(p),
                     content: Err("cannot read: Permission denied".into()),
                     mode: None,
+                    untrusted: None,
                 }
             } else {
                 Input::new(*p, *t)
@@ -1066,4 +1067,30 @@ proptest! {
     fn parsers_never_panic_on_config_like_text(parts in prop::collection::vec(fragment(), 0..60)) {
         all_parsers(&parts.concat());
     }
+}
+
+#[test]
+fn quoted_file_text_is_escaped_in_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("rc.conf"),
+        "ifconfig_em0=\"inet 192.0.2.3/24\"\n\
+         ifconfig_em0_alias0=\"inet vhid 1 advskew 1\u{202e}0 pass x alias 192.0.2.1\u{1b}[31m/32\"\n",
+    )
+    .unwrap();
+    let r = carpctl_in(dir.path(), &["lint", "rc.conf"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stdout.contains("advskew `1\\u{202e}0`"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("`192.0.2.1\\u{1b}[31m/32`"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        !r.stdout.contains('\u{202e}') && !r.stdout.contains('\u{1b}'),
+        "{r:?}"
+    );
+    let r = carpctl_in(dir.path(), &["lint", "--json", "rc.conf"]);
+    assert!(!r.stdout.contains('\u{202e}'), "{}", r.stdout);
+    assert!(r.stdout.contains("1\\\\u{202e}0"), "{}", r.stdout);
 }

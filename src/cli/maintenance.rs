@@ -22,6 +22,7 @@ use super::{CliError, GlobalOpts, cluster};
 use crate::kernel::Kernel;
 use crate::ledger::{
     BootPolicy, Cause, Contribution, Ledger, LedgerError, MAINTENANCE_WEIGHT, Split, now_secs,
+    reason_problem,
 };
 
 /// `carpctl maintenance <command>`.
@@ -68,6 +69,11 @@ pub fn run(
     }
     let cfg = cluster::load(&global.config_path())?;
     let mut kernel = global.open_kernel()?;
+    // on and off change the host: one carpctl at a time.
+    let _lock = match cmd {
+        MaintenanceCommand::Status(_) => None,
+        _ => Some(super::lock_host(kernel.as_ref())?),
+    };
     let ledger = Ledger::for_host(kernel.as_ref(), &cfg);
     let policy = BootPolicy::from_config(&cfg);
     match cmd {
@@ -77,24 +83,14 @@ pub fn run(
     }
 }
 
-/// A reason goes into the ledger, the logs and one line of output.
+/// A reason goes into the ledger, the logs and one line of output: the
+/// ledger's rule ([`reason_problem`]), which it also applies when it reads
+/// the reason back.
 fn check_reason(reason: &str) -> Result<(), CliError> {
-    const MAX: usize = 200;
-    if reason.trim().is_empty() {
-        return Err(CliError::Usage("--reason is empty".into()));
+    match reason_problem(reason) {
+        Some(why) => Err(CliError::Usage(format!("--reason {why}"))),
+        None => Ok(()),
     }
-    if reason.chars().any(char::is_control) {
-        return Err(CliError::Usage(
-            "--reason must be one line without control characters".into(),
-        ));
-    }
-    if reason.len() > MAX {
-        return Err(CliError::Usage(format!(
-            "--reason is {} bytes; at most {MAX}",
-            reason.len()
-        )));
-    }
-    Ok(())
 }
 
 /// Recover the ledger and, at a new boot, apply carpctl's persistent
@@ -115,12 +111,23 @@ pub fn reconcile(kernel: &mut dyn Kernel, cfg: &crate::config::Config) -> Result
         })
 }
 
+/// Check `state_dir` before a command changes anything: one that others
+/// can write in is a configuration error (exit 2), found before `apply`
+/// configures a vhid rather than after.
+pub fn check_state_dir(kernel: &dyn Kernel, cfg: &crate::config::Config) -> Result<(), CliError> {
+    Ledger::for_host(kernel, cfg)
+        .check_dir()
+        .map_err(ledger_err)
+}
+
 fn ledger_err(e: LedgerError) -> CliError {
     match e {
         LedgerError::Kernel(source) => CliError::Kernel {
             context: "cannot change net.inet.carp.demotion".into(),
             source,
         },
+        // An untrusted state_dir is a configuration error (exit 2).
+        LedgerError::Fs(e) => e.into(),
         other => CliError::Failed(other.to_string()),
     }
 }

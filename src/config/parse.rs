@@ -20,7 +20,6 @@
 //! must never reach a message.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::fs;
 use std::net::{IpAddr, SocketAddr};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -34,19 +33,20 @@ use toml::de::{DeTable, DeValue, ValueDeserializer};
 use zeroize::Zeroize;
 
 use super::diag::{self, Diagnostic, LineIndex, Pos};
+use super::keys::{KeyFile, KeySource};
+use super::rules::{
+    NAME_MAX, NODE_NAME_MAX, bad_ifname, bad_name, is_loopback_ifname, not_a_vip, password_issues,
+};
 use super::{
     Check, Cluster, Config, DEFAULT_ADVSKEW_STEP, DEFAULT_HOOK_TIMEOUT, HOOK_TIMEOUT_MAX_SECS,
     HttpUrl, MAX_WEIGHT, MetricsConfig, Node, Probe, Vip, VipPos, default_check_weight,
 };
+use crate::fsutil::{self, Trust};
 use crate::model::{AdvBase, Key, Vhid};
 use crate::plan;
 
-/// The longest interface name the kernel accepts: `IFNAMSIZ` (16) counts
-/// the terminating NUL (`net/if.h`).
-const IFNAME_MAX: usize = carpctl_sys::IFNAMSIZ - 1;
-
 /// The longest password ifconfig(8) keeps (`strlcpy` into the 20-byte
-/// `carpr_key`, reference §7).
+/// `carpr_key`, docs/freebsd-carp.md §6.4).
 const IFCONFIG_PASSWORD_MAX: usize = Key::IFCONFIG_MAX;
 
 /// Below this step, two ranks' master-down timeouts can fall into the same
@@ -130,11 +130,13 @@ struct RawVip {
 /// error and warning, sorted by position.
 pub fn load(path: &Path) -> Result<Config, Vec<Diagnostic>> {
     let read_err = |what: String| vec![Diagnostic::error(what).in_file(path)];
-    let meta = fs::metadata(path).map_err(|e| read_err(format!("cannot read: {e}")))?;
-    if meta.is_dir() {
-        return Err(read_err("is a directory, not a cluster file".into()));
-    }
-    let bytes = fs::read(path).map_err(|e| read_err(format!("cannot read: {e}")))?;
+    // A regular file of at most INPUT_MAX bytes (never a FIFO or a
+    // device), trusted like sshd trusts its files: carpctl runs as root
+    // the programs it names.
+    let opened = fsutil::read_trusted(path, fsutil::INPUT_MAX, Trust::Config)
+        .map_err(|e| read_err(e.reason()))?;
+    let mode = opened.mode;
+    let bytes = opened.bytes;
     let mut src = match String::from_utf8(bytes) {
         Ok(s) => s,
         Err(e) => {
@@ -153,7 +155,7 @@ pub fn load(path: &Path) -> Result<Config, Vec<Diagnostic>> {
             ]);
         }
     };
-    let result = parse(&src, path, file_mode(&meta));
+    let result = parse(&src, path, Some(mode));
     // The text may hold inline passwords: do not leave them in freed memory.
     src.zeroize();
     result
@@ -204,17 +206,6 @@ fn dedup(diags: &mut Vec<Diagnostic>) {
     diags.dedup();
 }
 
-#[cfg(unix)]
-fn file_mode(meta: &fs::Metadata) -> Option<u32> {
-    use std::os::unix::fs::PermissionsExt;
-    Some(meta.permissions().mode() & 0o7777)
-}
-
-#[cfg(not(unix))]
-fn file_mode(_meta: &fs::Metadata) -> Option<u32> {
-    None
-}
-
 /// Whether a file with this mode is open to group or others: sshd's test for
 /// private keys (`st_mode & 077`).
 fn open_to_others(mode: u32) -> bool {
@@ -248,7 +239,7 @@ struct PVip {
     interface: Option<Spanned<String>>,
     addresses: Option<Vec<Spanned<IpNet>>>,
     /// `None` with `key_ok`: no password (warned).
-    key: Option<Key>,
+    key: Option<KeySource>,
     /// password / password_file were valid.
     key_ok: bool,
     prefer: Option<Spanned<Vec<Spanned<String>>>>,
@@ -540,8 +531,12 @@ impl Cx<'_> {
                 );
                 self.error(&d.span(), "cluster.state_dir", msg);
                 ok = false;
-            } else if dir.contains('\0') {
-                let msg = "[cluster]: state_dir contains a NUL byte";
+            } else if let Some(c) = crate::text::unsafe_char(dir) {
+                // A path in messages and logs: no control or bidi
+                // characters (crate::text), a NUL least of all.
+                let msg = format!(
+                    "[cluster]: state_dir contains the control or bidirectional-text character {c}"
+                );
                 self.error(&d.span(), "cluster.state_dir", msg);
                 ok = false;
             } else {
@@ -825,12 +820,11 @@ impl Cx<'_> {
                 );
                 self.error(&t.span(), "metrics.textfile", msg);
                 ok = false;
-            } else if path.contains('\0') {
-                self.error(
-                    &t.span(),
-                    "metrics.textfile",
-                    "[metrics]: textfile contains a NUL byte",
+            } else if let Some(c) = crate::text::unsafe_char(path) {
+                let msg = format!(
+                    "[metrics]: textfile contains the control or bidirectional-text character {c}"
                 );
+                self.error(&t.span(), "metrics.textfile", msg);
                 ok = false;
             } else {
                 if !path.ends_with(".prom") {
@@ -951,7 +945,8 @@ impl Cx<'_> {
         };
         let entries = self.array_of_tables(v, "node");
         let mut nodes: Vec<PNode> = Vec::new();
-        let mut seen: HashMap<String, Pos> = HashMap::new();
+        // Folded name -> (name as written, where).
+        let mut seen: HashMap<String, (String, Pos)> = HashMap::new();
         let mut any = false;
         for (i, span, table) in entries {
             any = true;
@@ -967,7 +962,7 @@ impl Cx<'_> {
             };
             let nspan = name.span();
             let name = name.into_inner();
-            if let Some(why) = bad_name(&name) {
+            if let Some(why) = bad_name(&name, NODE_NAME_MAX) {
                 self.error(
                     &nspan,
                     format!("{keypath}.name"),
@@ -975,34 +970,44 @@ impl Cx<'_> {
                 );
                 continue;
             }
-            if let Some(first) = seen.get(&name) {
-                let msg = format!(
-                    "{ctx}: node name \"{name}\" is already used at line {}",
-                    first.line
-                );
+            // Host names compare case-insensitively (RFC 4343), and so does
+            // node selection by host name (select_node): two names that
+            // differ only in case name one host.
+            let folded = name.to_lowercase();
+            if let Some((first_name, first)) = seen.get(&folded) {
+                let msg = if *first_name == name {
+                    format!(
+                        "{ctx}: node name \"{name}\" is already used at line {}",
+                        first.line
+                    )
+                } else {
+                    format!(
+                        "{ctx}: node name \"{name}\" differs from \"{first_name}\" (line {}) \
+                         only in case; host names are case-insensitive (RFC 4343), so both \
+                         name the same host",
+                        first.line
+                    )
+                };
                 self.error(&nspan, format!("{keypath}.name"), msg);
                 continue;
             }
-            seen.insert(name.clone(), self.idx.span(&nspan));
+            seen.insert(folded, (name.clone(), self.idx.span(&nspan)));
             let mut interfaces = BTreeMap::new();
             let mut map_spans = BTreeMap::new();
             let mut ok = true;
             for (logical, real) in raw.interfaces.map(Spanned::into_inner).unwrap_or_default() {
                 let rspan = real.span();
                 let real = real.into_inner();
+                if let Some(why) = bad_name(&logical, NAME_MAX) {
+                    let msg = format!("{ctx}: interfaces: a logical interface name {why}");
+                    self.error(&rspan, format!("{keypath}.interfaces"), msg);
+                    ok = false;
+                    continue;
+                }
                 let key = format!("{keypath}.interfaces.{logical}");
                 if let Some(why) = bad_ifname(&real) {
                     let msg = format!("{ctx}: interfaces.{logical} = \"{real}\": {why}");
                     self.error(&rspan, key, msg);
-                    ok = false;
-                    continue;
-                }
-                if logical.is_empty() {
-                    self.error(
-                        &rspan,
-                        key,
-                        format!("{ctx}: interfaces: empty logical name"),
-                    );
                     ok = false;
                     continue;
                 }
@@ -1101,12 +1106,14 @@ impl Cx<'_> {
         };
 
         let interface = match raw.interface {
-            Some(n) if n.get_ref().is_empty() => {
-                let msg = format!("{ctx}: interface is empty");
-                self.error(&n.span(), format!("{keypath}.interface"), msg);
-                None
-            }
-            Some(n) => Some(n),
+            Some(n) => match bad_name(n.get_ref(), NAME_MAX) {
+                Some(why) => {
+                    let msg = format!("{ctx}: interface {why}");
+                    self.error(&n.span(), format!("{keypath}.interface"), msg);
+                    None
+                }
+                None => Some(n),
+            },
             None => {
                 missing(self, "interface");
                 None
@@ -1195,10 +1202,18 @@ impl Cx<'_> {
             return None;
         };
         let mut ok = true;
-        if first.get_ref().is_empty() {
+        let program = first.get_ref();
+        if program.is_empty() {
             let msg = format!("{ctx}: {name}[0], the program to run, is empty");
             self.error(&first.span(), format!("{key}[0]"), msg);
             ok = false;
+        } else if !program.starts_with('/') {
+            let msg = format!(
+                "{ctx}: {name}[0] \"{program}\" is not an absolute path: it is looked up in \
+                 the PATH (or the directory) carpctl was started with, which differ between \
+                 rc.d, devd and a login shell; write the full path (e.g. /usr/sbin/service)"
+            );
+            self.warn(&first.span(), format!("{key}[0]"), msg);
         }
         for (j, a) in argv.iter().enumerate() {
             if a.get_ref().contains('\0') {
@@ -1249,7 +1264,7 @@ impl Cx<'_> {
                     continue;
                 }
             };
-            if let Some(why) = not_a_vip(net.addr()) {
+            if let Some(why) = not_a_vip(&net) {
                 self.error(&aspan, key, format!("{ctx}: address {} {why}", net.addr()));
                 ok = false;
                 continue;
@@ -1318,7 +1333,7 @@ impl Cx<'_> {
         ctx: &str,
         keypath: &str,
         entry: &Range<usize>,
-    ) -> (Option<Key>, bool) {
+    ) -> (Option<KeySource>, bool) {
         match (inline, file) {
             (None, None) => {
                 let msg = format!(
@@ -1360,38 +1375,27 @@ impl Cx<'_> {
                     owned.zeroize();
                 }
                 let ok = ok && k.is_some();
-                (k.filter(|_| ok), ok)
+                (k.filter(|_| ok).map(KeySource::Inline), ok)
             }
             (None, Some(f)) => {
+                // Only the path: the file is read when the key is needed
+                // (config::keys), so that a broken key file stops only
+                // what needs that key.
                 let key = format!("{keypath}.password_file");
                 let fspan = f.span();
                 let given = f.into_inner();
-                let path = self.relative(&given);
-                let what = format!("password_file {}", path.display());
-                match read_key_file(&path) {
-                    Err(msg) => {
-                        self.error(&fspan, key, format!("{ctx}: {what}: {msg}"));
-                        (None, false)
-                    }
-                    Ok((mut bytes, mode)) => {
-                        let mut ok = true;
-                        if let Some(mode) = mode
-                            && open_to_others(mode)
-                        {
-                            let msg = format!(
-                                "{ctx}: {what} is mode {mode:04o}; a key file must not be \
-                                 accessible by group or others (chmod 600)"
-                            );
-                            self.error(&fspan, key.clone(), msg);
-                            ok = false;
-                        }
-                        let content = strip_newline(&bytes);
-                        let k = self.key_from(content, &what, &fspan, &key, ctx);
-                        bytes.zeroize();
-                        let ok = ok && k.is_some();
-                        (k.filter(|_| ok), ok)
-                    }
+                if given.is_empty() {
+                    self.error(&fspan, key, format!("{ctx}: password_file is empty"));
+                    return (None, false);
                 }
+                let file = KeyFile {
+                    path: self.relative(&given),
+                    cluster: self.path.to_path_buf(),
+                    pos: self.pos(&fspan),
+                    keypath: key,
+                    ctx: ctx.to_string(),
+                };
+                (Some(KeySource::File(file)), true)
             }
         }
     }
@@ -1424,6 +1428,15 @@ impl Cx<'_> {
             self.error(span, key, msg);
             return None;
         }
+        let issues = password_issues(bytes);
+        if !issues.is_empty() {
+            let msg = format!(
+                "{ctx}: {what} {}; it is used byte for byte, so a node configured by hand \
+                 (ifconfig ... pass) can never match it",
+                issues.join(", and ")
+            );
+            self.warn(span, key, msg);
+        }
         if bytes.len() > IFCONFIG_PASSWORD_MAX {
             let msg = format!(
                 "{ctx}: {what} is {} bytes; ifconfig(8) keeps only {IFCONFIG_PASSWORD_MAX}, \
@@ -1449,7 +1462,7 @@ impl Cx<'_> {
         keypath: &str,
         ctx: &str,
     ) -> Option<Spanned<String>> {
-        match bad_name(n.get_ref()) {
+        match bad_name(n.get_ref(), NAME_MAX) {
             Some(why) => {
                 self.error(
                     &n.span(),
@@ -1479,6 +1492,7 @@ impl Cx<'_> {
         self.unique_vip_names(vips);
         self.unique_addresses(vips);
         self.vhid_per_interface(nodes, vips);
+        self.loopback_interfaces(nodes, vips);
         self.unused_mappings(nodes, vips);
         self.single_node_vips(nodes, vips);
         self.skews(cluster, step_span, nodes, vips);
@@ -1585,6 +1599,33 @@ impl Cx<'_> {
                 iface.get_ref(),
                 nodes.join(", "),
                 bad_ifname(iface.get_ref()).unwrap_or_default()
+            );
+            self.error(&iface.span(), format!("vip[{}].interface", v.index), msg);
+        }
+    }
+
+    /// A VIP on a loopback interface: carp(4) refuses it (EOPNOTSUPP,
+    /// [`is_loopback_ifname`]), so `apply` would fail late; say it here.
+    fn loopback_interfaces(&mut self, nodes: &[PNode], vips: &[PVip]) {
+        for v in vips {
+            let Some(iface) = &v.interface else { continue };
+            let wheres: Vec<String> = nodes
+                .iter()
+                .filter(|n| takes_part(v, &n.node.name))
+                .filter_map(|n| {
+                    let real = n.node.real_interface(iface.get_ref());
+                    is_loopback_ifname(real).then(|| format!("{real} on {}", n.node.name))
+                })
+                .collect();
+            if wheres.is_empty() {
+                continue;
+            }
+            let msg = format!(
+                "{}: interface \"{}\" is a loopback interface ({}); carp(4) runs only on \
+                 Ethernet, VLAN and bridge interfaces and refuses a loopback (EOPNOTSUPP)",
+                v.ctx,
+                iface.get_ref(),
+                wheres.join(", ")
             );
             self.error(&iface.span(), format!("vip[{}].interface", v.index), msg);
         }
@@ -1746,8 +1787,11 @@ fn parse_http_url(text: &str) -> Result<HttpUrl, String> {
     if rest.contains('#') {
         return Err("has a fragment (#...), which is never sent to the server".into());
     }
-    if rest.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err("contains spaces or control characters".into());
+    if rest
+        .chars()
+        .any(|c| c.is_whitespace() || crate::text::is_unsafe(c))
+    {
+        return Err("contains spaces, control or bidirectional-text characters".into());
     }
     let (authority, path) = match rest.find(['/', '?']) {
         Some(i) => rest.split_at(i),
@@ -1801,58 +1845,22 @@ fn takes_part(v: &PVip, node: &str) -> bool {
         .is_none_or(|p| p.get_ref().iter().any(|n| n.get_ref() == node))
 }
 
+/// The longest name of an entry of `section`.
+fn name_max(section: &str) -> usize {
+    if section == "node" {
+        NODE_NAME_MAX
+    } else {
+        NAME_MAX
+    }
+}
+
 /// `vip "mail1"` when the entry has a string name, else `vip #2`.
 fn entry_ctx(section: &str, i: usize, table: &DeTable<'_>) -> String {
     match table.get("name").map(|v| v.get_ref()) {
-        Some(DeValue::String(s)) if bad_name(s).is_none() => format!("{section} \"{s}\""),
+        Some(DeValue::String(s)) if bad_name(s, name_max(section)).is_none() => {
+            format!("{section} \"{s}\"")
+        }
         _ => format!("{section} #{}", i + 1),
-    }
-}
-
-/// Names of nodes and VIPs appear in messages, JSON and on the command line.
-fn bad_name(name: &str) -> Option<&'static str> {
-    if name.is_empty() {
-        Some("is empty")
-    } else if name
-        .chars()
-        .any(|c| c.is_whitespace() || c.is_control() || c == '"')
-    {
-        Some("must not contain spaces, control characters or quotes")
-    } else {
-        None
-    }
-}
-
-fn bad_ifname(name: &str) -> Option<String> {
-    if name.is_empty() {
-        Some("an interface name cannot be empty".into())
-    } else if name.len() > IFNAME_MAX {
-        Some(format!(
-            "an interface name is at most {IFNAME_MAX} bytes (IFNAMSIZ), this one is {}",
-            name.len()
-        ))
-    } else if name
-        .chars()
-        .any(|c| c.is_whitespace() || c.is_control() || c == '/')
-    {
-        Some("an interface name cannot contain spaces, control characters or '/'".into())
-    } else {
-        None
-    }
-}
-
-/// Addresses that can never be a VIP (§12.4: the HMAC loops skip 0.0.0.0
-/// and 255.255.255.255; the rest are not unicast).
-fn not_a_vip(ip: IpAddr) -> Option<&'static str> {
-    match ip {
-        IpAddr::V4(v4) if v4.is_unspecified() => Some("is the unspecified address"),
-        IpAddr::V4(v4) if v4.is_broadcast() => Some("is the limited broadcast address"),
-        IpAddr::V4(v4) if v4.is_multicast() => Some("is a multicast address"),
-        IpAddr::V4(v4) if v4.is_loopback() => Some("is a loopback address"),
-        IpAddr::V6(v6) if v6.is_unspecified() => Some("is the unspecified address"),
-        IpAddr::V6(v6) if v6.is_multicast() => Some("is a multicast address"),
-        IpAddr::V6(v6) if v6.is_loopback() => Some("is the loopback address"),
-        _ => None,
     }
 }
 
@@ -1867,22 +1875,27 @@ fn strip_newline(bytes: &[u8]) -> &[u8] {
     }
 }
 
-/// Read a key file: its bytes and mode, or a message naming the problem.
-fn read_key_file(path: &Path) -> Result<(Vec<u8>, Option<u32>), String> {
-    let meta = fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?;
-    if !meta.is_file() {
-        return Err("is not a regular file".into());
-    }
-    // A key is at most 20 bytes; refuse to slurp something huge by mistake.
-    if meta.len() > 4096 {
-        return Err(format!(
-            "is {} bytes; a key file holds one password of at most {} bytes",
-            meta.len(),
-            carpctl_sys::CARP_KEY_LEN
-        ));
-    }
-    let bytes = fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
-    Ok((bytes, file_mode(&meta)))
+/// Check the content of a key file read when its key is needed
+/// ([`super::keys`]) with the rules of the file's own passwords
+/// ([`Cx::key_from`]), after removing one trailing newline. The
+/// diagnostics carry no position: the caller sets that of
+/// `password_file`.
+pub(super) fn key_from_file(
+    cluster: &Path,
+    ctx: &str,
+    keypath: &str,
+    what: &str,
+    bytes: &[u8],
+) -> (Option<Key>, Vec<Diagnostic>) {
+    let mut cx = Cx {
+        path: cluster,
+        idx: LineIndex::new(""),
+        file_mode: None,
+        diags: Vec::new(),
+        mode_reported: false,
+    };
+    let key = cx.key_from(strip_newline(bytes), what, &(0..0), keypath, ctx);
+    (key, cx.diags)
 }
 
 /// "a string", "an integer".

@@ -4,9 +4,9 @@
 //! * loader.conf: `carp_load="YES"` loads carp.ko at boot (FreeBSD 10 and
 //!   later); `if_carp_load` named the FreeBSD 9 module if_carp.ko, which no
 //!   longer exists (Handbook, `[[carp-10x]]` and `[[carp-9x]]`, freebsd-doc
-//!   @ `000c4bca`; reference §14).
+//!   @ `000c4bca`; docs/freebsd-carp.md §5.4).
 //! * sysctl.conf: `/etc/rc.d/sysctl` reads `name=value` words, one per line;
-//!   the `net.inet.carp.*` leaves are those of reference §10: `allow`,
+//!   the `net.inet.carp.*` leaves are those of docs/freebsd-carp.md §7: `allow`,
 //!   `preempt`, `log`, `demotion` (a write *adds*), `senderr_demotion_factor`,
 //!   `ifdown_demotion_factor`, `dscp` (0-63), `stats` (not a number);
 //!   `arpbalance` and `suppress_preempt` are FreeBSD 9 only.
@@ -16,7 +16,7 @@
 //!   devd.conf says "All regular expressions have an implicit ^$ around
 //!   them"), and a leading `!` negates it. CARP events are
 //!   `system=CARP subsystem=<vhid>@<ifname> type=MASTER|BACKUP|INIT`
-//!   (reference §13.1); FreeBSD 9 signalled them as `IFNET` `LINK_UP` /
+//!   (docs/freebsd-carp.md §11); FreeBSD 9 signalled them as `IFNET` `LINK_UP` /
 //!   `LINK_DOWN` of the carpN interface (carp.4 r224879, 2011).
 
 use regex::Regex;
@@ -222,6 +222,12 @@ struct DevdParser {
     issues: Vec<Issue>,
 }
 
+/// The deepest nesting of `{ }` blocks read. devd.conf(5) statements nest
+/// one level (`notify 0 { match ...; action ...; };`) and `options` one
+/// more; 64 is far above any real file, and keeps the recursive reading of
+/// a hostile file (25 000 `{` in a row) from overflowing the stack.
+pub const DEVD_DEPTH_MAX: usize = 64;
+
 fn devd_tokens(src: &str, issues: &mut Vec<Issue>) -> Vec<(Tok, Pos)> {
     let chars: Vec<char> = src.chars().collect();
     let mut out = Vec::new();
@@ -340,13 +346,31 @@ fn devd_tokens(src: &str, issues: &mut Vec<Issue>) -> Vec<(Tok, Pos)> {
     out
 }
 
-/// How deep lint reads nested devd.conf blocks (devd itself has one
-/// level: `notify 0 { ... };`).
-const MAX_DEVD_DEPTH: usize = 16;
-
 impl DevdParser {
     fn peek(&self) -> Option<&(Tok, Pos)> {
         self.toks.get(self.i)
+    }
+
+    /// Skip the block opening at the current `{`, its nested blocks, its
+    /// `}` and a `;` after it, without recursion.
+    fn skip_block(&mut self) {
+        let mut open = 0usize;
+        while let Some((tok, _)) = self.toks.get(self.i) {
+            self.i += 1;
+            match tok {
+                Tok::Open => open += 1,
+                Tok::Close => {
+                    open = open.saturating_sub(1);
+                    if open == 0 {
+                        if matches!(self.peek(), Some((Tok::Semi, _))) {
+                            self.i += 1;
+                        }
+                        return;
+                    }
+                }
+                _ => {}
+            }
+        }
     }
 
     /// Statements up to a `}` (not consumed) or the end.
@@ -407,18 +431,16 @@ impl DevdParser {
                     ));
                     return Some(Stmt { words, block: None });
                 }
-                Tok::Open if depth >= MAX_DEVD_DEPTH => {
-                    // devd.conf has one level of blocks; reading deeper
-                    // recursed until the stack overflowed (25 000 `{`).
+                Tok::Open if depth >= DEVD_DEPTH_MAX => {
                     self.issues.push(Issue::new(
                         Code::DevdSyntax,
                         pos,
                         format!(
-                            "blocks nested more than {MAX_DEVD_DEPTH} deep: devd.conf has one \
-                             level of {{ }} blocks; lint stops reading here"
+                            "blocks nest more than {DEVD_DEPTH_MAX} levels deep here; devd.conf \
+                             blocks nest one or two levels: the rest of this block is not read"
                         ),
                     ));
-                    self.i = self.toks.len();
+                    self.skip_block();
                     return Some(Stmt { words, block: None });
                 }
                 Tok::Open => {
@@ -606,7 +628,7 @@ fn compile(value: &str) -> Option<DevdRegex> {
         .map(|re| DevdRegex { re, negated })
 }
 
-/// The regex the man page should have had (reference §13.3).
+/// The regex the man page should have had (docs/freebsd-carp.md §11).
 const GOOD_SUBSYSTEM: &str = "[0-9]+@[0-9a-zA-Z._]+";
 
 /// Read a devd.conf (or a file of /etc/devd/ or /usr/local/etc/devd/).
@@ -883,25 +905,44 @@ mod tests {
     }
 
     #[test]
-    fn bad_regexes_are_reported() {
-        let i = devd("notify 0 { match \"system\" \"CARP\"; match \"subsystem\" \"([0-9]+\"; };\n");
-        assert_eq!(codes(&i), [(Code::DevdBadRegex, 1)]);
+    fn deep_nesting_is_an_error_not_a_stack_overflow() {
+        // 25 000 `{` overflowed the stack (exit 134).
+        let src = format!("notify 0 {}\n", "{".repeat(25_000));
+        let i = devd(&src);
+        let deep: Vec<&Issue> = i
+            .iter()
+            .filter(|x| x.message.contains("nest more than 64 levels"))
+            .collect();
+        assert_eq!(deep.len(), 1, "{i:?}");
+        assert_eq!(deep[0].code, Code::DevdSyntax);
+        assert_eq!((deep[0].pos.line, deep[0].pos.column), (1, 10 + 64));
+        // The same with every block closed, on several lines, and what
+        // follows the deep block is still read.
+        let closed = format!(
+            "notify 0 {}\n{};\nnotify 1 {{ match \"system\" \"CARP\" }};\n",
+            "{".repeat(25_000),
+            "};".repeat(25_000)
+        );
+        let i = devd(&closed);
+        assert!(
+            i.iter().any(|x| x.message.contains("nest more than 64")),
+            "{i:?}"
+        );
+        assert!(
+            i.iter()
+                .any(|x| x.pos.line == 3 && x.code == Code::DevdSyntax),
+            "the statement after the deep block is read: {i:?}"
+        );
+        // 64 levels are read; the 65th is refused.
+        let at = |n: usize| format!("x {}{}\n", "{ ".repeat(n), "}; ".repeat(n));
+        assert!(devd(&at(DEVD_DEPTH_MAX)).is_empty(), "{:?}", devd(&at(64)));
+        assert_eq!(devd(&at(DEVD_DEPTH_MAX + 1)).len(), 1);
     }
 
     #[test]
-    fn deep_nesting_is_an_error_not_a_stack_overflow() {
-        let i = devd(&"notify 0 {".repeat(25_000));
-        let deep: Vec<&Issue> = i
-            .iter()
-            .filter(|x| x.message.contains("nested more than"))
-            .collect();
-        assert_eq!(deep.len(), 1, "{:?}", &i[..i.len().min(3)]);
-        assert_eq!(deep[0].code, Code::DevdSyntax);
-        assert!(
-            devd(&"{".repeat(25_000))
-                .iter()
-                .any(|x| x.message.contains("nested more than"))
-        );
+    fn bad_regexes_are_reported() {
+        let i = devd("notify 0 { match \"system\" \"CARP\"; match \"subsystem\" \"([0-9]+\"; };\n");
+        assert_eq!(codes(&i), [(Code::DevdBadRegex, 1)]);
     }
 
     #[test]

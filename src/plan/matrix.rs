@@ -114,7 +114,7 @@ impl Case {
 /// each node in maintenance, in that order (nodes in file order), the owner
 /// of every VIP. With `preempt` off a demoted master keeps its VIPs (a
 /// backup takes over from a slower master only with
-/// `net.inet.carp.preempt=1`, reference §11.3), so maintenance moves
+/// `net.inet.carp.preempt=1`, docs/freebsd-carp.md §8), so maintenance moves
 /// nothing.
 #[derive(Debug)]
 pub struct FailureMatrix<'p> {

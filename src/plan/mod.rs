@@ -39,7 +39,7 @@
 //! them.
 //!
 //! **Skew rule.** advskew = rank × `advskew_step` (default 4). Why
-//! (reference §11.1, §11.3):
+//! (docs/freebsd-carp.md §8):
 //!
 //! * The best backup takes over after its master-down timeout,
 //!   `3 × advbase + advskew/256` s, computed from the *configured* skew. Rank 0
@@ -85,7 +85,7 @@ pub const MAINTENANCE_DEMOTION: u16 = MAX_SKEW as u16;
 /// The most nodes a cluster may have: the number of ranks CARP can tell
 /// apart. An advertisement carries an advskew of 0 to 254, but the kernel
 /// advertises `min(advskew + demotion, 240)` (`DEMOTE_ADVSKEW` in
-/// `sys/netinet/ip_carp.c`; reference §11.1), so a node planned at 240 or
+/// `sys/netinet/ip_carp.c`; docs/freebsd-carp.md §8), so a node planned at 240 or
 /// more would look fully demoted, and no demotion could move a VIP behind
 /// it. Planned skews are therefore 0 to 239: 240 ranks at `advskew_step`
 /// 1, ⌈240 / step⌉ at a larger step (60 at the default 4), which limits

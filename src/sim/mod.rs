@@ -548,7 +548,7 @@ impl<'a, 's> Sim<'a, 's> {
                     .collect::<Vec<_>>()
                     .join("; ")
             })?;
-            let mut desired = apply::Desired::from(&d);
+            let mut desired = apply::Desired::try_from(&d)?;
             if let Some(p) = n.preempt {
                 desired.preempt = p;
             }

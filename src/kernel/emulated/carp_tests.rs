@@ -1359,7 +1359,7 @@ fn sysctl_names_defaults_and_flavors() {
     for (f, rel, date) in [
         (Flavor::V13, "13.2-RELEASE", 1_302_001),
         (Flavor::V14, "14.1-RELEASE", 1_401_000),
-        (Flavor::V15, "15.0-RELEASE", 1_500_000),
+        (Flavor::V15, "15.0-RELEASE", 1_500_019),
         (Flavor::Main, "16.0-CURRENT", 1_600_000),
     ] {
         let st = host(f);
