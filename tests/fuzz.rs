@@ -112,24 +112,24 @@ enum Mutation {
 fn mutation() -> impl Strategy<Value = Mutation> {
     let at = any::<usize>();
     prop_oneof![
-        (at.clone(), 1u8..).prop_map(|(at, with)| Mutation::Flip { at, with }),
-        (at.clone(), proptest::collection::vec(any::<u8>(), 1..16))
+        (at, 1u8..).prop_map(|(at, with)| Mutation::Flip { at, with }),
+        (at, proptest::collection::vec(any::<u8>(), 1..16))
             .prop_map(|(at, bytes)| Mutation::Insert { at, bytes }),
-        (at.clone(), 1usize..64).prop_map(|(at, len)| Mutation::Delete { at, len }),
+        (at, 1usize..64).prop_map(|(at, len)| Mutation::Delete { at, len }),
         (
-            at.clone(),
+            at,
             1usize..32,
             prop_oneof![3 => 2usize..64, 1 => 64usize..40_000]
         )
             .prop_map(|(at, len, times)| Mutation::Repeat { at, len, times }),
-        (at.clone(), any::<usize>(), any::<usize>(), 1usize..128).prop_map(
-            |(at, seed, from, len)| Mutation::Splice {
+        (at, any::<usize>(), any::<usize>(), 1usize..128).prop_map(|(at, seed, from, len)| {
+            Mutation::Splice {
                 at,
                 seed,
                 from,
-                len
+                len,
             }
-        ),
+        }),
         (at, any::<usize>()).prop_map(|(at, token)| Mutation::Token { at, token }),
     ]
 }

@@ -64,9 +64,9 @@
 //! **Scale.** A cluster has at most [`MAX_NODES`] (240) nodes, the ranks
 //! CARP can tell apart. Below that everything here is linear in the size
 //! of the plan (N nodes × M VIPs): [`balanced_orders`] is O(M·N), and the
-//! failure matrix ([`FailureMatrix`]) is never held whole: its N + N(N−1)/2
-//! + N entries are computed one at a time, each in O(M + N), so memory stays
-//! O(M·N) however many entries are printed.
+//! failure matrix ([`FailureMatrix`]) is never held whole: its 2N plus
+//! N(N−1)/2 entries are computed one at a time, each in O(M + N), so
+//! memory stays O(M·N) however many entries are printed.
 
 use std::collections::BTreeMap;
 
