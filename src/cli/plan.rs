@@ -36,7 +36,7 @@ use serde::Serialize;
 use super::{CliError, GlobalOpts, cluster};
 use crate::config::{Config, KeySource, Vip};
 use crate::model::{AdvBase, Key};
-use crate::plan::{self, Balance, Plan, Scenario, ScenarioKind, VipPlan};
+use crate::plan::{self, Balance, FailureMatrix, Outcome, Plan, ScenarioKind, Streamed, VipPlan};
 
 /// TTL of the DNS records: short enough that a changed VIP set reaches
 /// clients within minutes; failover itself needs no DNS change.
@@ -81,8 +81,9 @@ pub fn run(global: &GlobalOpts, args: &PlanArgs, out: &mut dyn Write) -> Result<
         cfg.try_read_keys(shown);
     }
     let plan = plan::plan(&cfg).map_err(|e| CliError::Usage(e.to_string()))?;
-    let failures = plan::failure_matrix(&plan, cfg.cluster.preempt);
-    let balance = plan::balance(&plan, &failures);
+    // Computed entry by entry, twice (balance, then output): never held.
+    let failures = FailureMatrix::new(&plan, cfg.cluster.preempt);
+    let balance = plan::balance(&failures);
     let secrets = if args.show_secrets {
         Secrets::Show
     } else {
@@ -121,7 +122,7 @@ pub fn run(global: &GlobalOpts, args: &PlanArgs, out: &mut dyn Write) -> Result<
             .zip(&cfg.vips)
             .map(|(p, v)| VipReport::new(p, v, plan.advskew_step))
             .collect(),
-        failures: &failures,
+        failures: Streamed(&failures),
         base: bases,
         dns,
     };
@@ -129,7 +130,7 @@ pub fn run(global: &GlobalOpts, args: &PlanArgs, out: &mut dyn Write) -> Result<
         serde_json::to_writer_pretty(&mut *out, &report)?;
         writeln!(out)?;
     } else {
-        write_human(&report, &plan, out)?;
+        write_human(&report, &failures, out)?;
     }
     Ok(())
 }
@@ -162,7 +163,8 @@ struct Report<'a> {
     balanced: bool,
     balance: &'a Balance,
     vips: Vec<VipReport<'a>>,
-    failures: &'a [Scenario],
+    /// Streamed: written entry by entry as it is computed.
+    failures: Streamed<'a, 'a>,
     base: Vec<NodeBase>,
     dns: Option<Vec<String>>,
 }
@@ -190,7 +192,8 @@ impl<'a> VipReport<'a> {
             demotion_off: plan
                 .order
                 .iter()
-                .filter_map(|n| plan.demotion_off(n, step).map(|w| (n.clone(), w)))
+                .enumerate()
+                .filter_map(|(rank, n)| plan.demotion_at(rank, step).map(|w| (n.clone(), w)))
                 .collect(),
         }
     }
@@ -499,7 +502,11 @@ pub fn dns_records(name: &str, cfg: &Config) -> Vec<String> {
 
 // ----- human output -----------------------------------------------------------
 
-fn write_human(r: &Report<'_>, plan: &Plan, out: &mut dyn Write) -> Result<(), CliError> {
+fn write_human(
+    r: &Report<'_>,
+    failures: &FailureMatrix<'_>,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
     writeln!(
         out,
         "cluster {}: {} node{}, {} VIP{}, advskew = rank x {}, preempt {}",
@@ -522,7 +529,7 @@ fn write_human(r: &Report<'_>, plan: &Plan, out: &mut dyn Write) -> Result<(), C
     writeln!(out)?;
     write_balance(r, out)?;
     writeln!(out)?;
-    write_matrix(r, plan, out)?;
+    write_matrix(r.preempt, failures, out)?;
     for b in &r.base {
         writeln!(out)?;
         write_base(b, out)?;
@@ -624,51 +631,60 @@ fn write_balance(r: &Report<'_>, out: &mut dyn Write) -> Result<(), CliError> {
 /// One line per scenario: the most VIPs on one node against the bound,
 /// then only the VIPs that are not on their first node (the others are as
 /// in the table above), as `VIP->node` (`->none` when no node holds it).
-fn write_matrix(r: &Report<'_>, plan: &Plan, out: &mut dyn Write) -> Result<(), CliError> {
-    if r.failures.is_empty() {
+/// The column widths take one pass over the matrix, the lines another.
+fn write_matrix(
+    preempt: bool,
+    failures: &FailureMatrix<'_>,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    if failures.is_empty() {
         return Ok(());
     }
     writeln!(
         out,
         "Failure matrix: where VIPs go (the others stay on their first node)"
     )?;
-    let label = |s: &Scenario| match s.kind {
-        ScenarioKind::Failure => format!("down {}", s.nodes.join(",")),
-        ScenarioKind::Maintenance => format!("maint {}", s.nodes.join(",")),
+    let nodes = &failures.plan().nodes;
+    let label = |kind: ScenarioKind, down: &mut dyn Iterator<Item = usize>| {
+        let names: Vec<&str> = down
+            .filter_map(|i| nodes.get(i).map(String::as_str))
+            .collect();
+        match kind {
+            ScenarioKind::Failure => format!("down {}", names.join(",")),
+            ScenarioKind::Maintenance => format!("maint {}", names.join(",")),
+        }
     };
-    let load = |s: &Scenario| match s.bound {
+    let load = |s: &Outcome<'_, '_>| match s.bound {
         Some(b) => format!("{}/{b}", s.max_load),
         None => s.max_load.to_string(),
     };
-    let label_w = r.failures.iter().map(|s| label(s).len()).max().unwrap_or(0);
-    let load_w = r
-        .failures
+    let label_w = failures
+        .cases()
+        .map(|c| label(c.kind, &mut c.nodes()).len())
+        .max()
+        .unwrap_or(0);
+    let load_w = failures
         .iter()
-        .map(|s| load(s).len())
+        .map(|s| load(&s).len())
         .chain(["MAX/BOUND".len()])
         .max()
         .unwrap_or(0);
-    if !r.preempt {
+    if !preempt {
         writeln!(
             out,
             "  (preempt off: a demoted master keeps its VIPs, so maintenance moves none)"
         )?;
     }
     writeln!(out, "  {:label_w$}  {:load_w$}  MOVED", "", "MAX/BOUND")?;
-    for s in r.failures {
-        let moved: Vec<String> = plan
-            .vips
-            .iter()
-            .filter_map(|v| {
-                let now = s.owner_of(&v.name);
-                (now != v.order.first().map(String::as_str))
-                    .then(|| format!("{}->{}", v.name, now.unwrap_or("none")))
-            })
+    for s in failures.iter() {
+        let moved: Vec<String> = s
+            .moved()
+            .map(|(vip, now)| format!("{vip}->{}", now.unwrap_or("none")))
             .collect();
         let line = format!(
             "  {:label_w$}  {:load_w$}  {}",
-            label(s),
-            load(s),
+            label(s.kind(), &mut s.case.nodes()),
+            load(&s),
             moved.join(" ")
         );
         writeln!(out, "{}", line.trim_end())?;

@@ -308,6 +308,9 @@ impl Cx<'_> {
             },
             None => (Cluster::default(), None, true),
         };
+        if node_v.as_ref().is_some_and(|v| self.too_many_nodes(v)) {
+            return None;
+        }
         let nodes = self.nodes(node_v);
         let vips = self.vips(vip_v, &nodes);
         let checks = check_v.map(|v| self.checks(v));
@@ -907,6 +910,32 @@ impl Cx<'_> {
                 Vec::new()
             }
         }
+    }
+
+    /// More `[[node]]` entries than CARP has ranks ([`plan::MAX_NODES`]):
+    /// one error, at the first entry past the limit. Nothing else is
+    /// checked then: every VIP would repeat it, and the plan is not built.
+    fn too_many_nodes(&mut self, v: &Spanned<DeValue<'_>>) -> bool {
+        let DeValue::Array(entries) = v.get_ref() else {
+            return false;
+        };
+        let Some(extra) = entries.get(plan::MAX_NODES) else {
+            return false;
+        };
+        let max = plan::MAX_NODES;
+        let msg = format!(
+            "[[node]] #{}: a cluster has at most {max} nodes, and this file has {}: CARP tells \
+             at most {max} ranks apart (advskew 0 to {}: the kernel advertises advskew + \
+             demotion capped at {}, what a fully demoted node advertises, so a node ranked \
+             there could never be moved behind), and the plan checks every single and \
+             double failure; split the nodes into clusters of at most {max}",
+            max + 1,
+            entries.len(),
+            plan::MAX_SKEW - 1,
+            plan::MAX_SKEW,
+        );
+        self.error(&extra.span(), format!("node[{max}]"), msg);
+        true
     }
 
     fn nodes(&mut self, v: Option<Spanned<DeValue<'_>>>) -> Vec<PNode> {
@@ -1661,8 +1690,8 @@ impl Cx<'_> {
                 .prefer
                 .as_ref()
                 .map(|p| p.get_ref().iter().map(|s| s.get_ref().clone()).collect());
-            let order = plan::order(v.index, prefer.as_deref(), &names);
-            if let Err(e) = plan::ranks(name.get_ref(), &order, cluster.advskew_step) {
+            let order = prefer.as_deref().unwrap_or(&names);
+            if let Err(e) = plan::check_order(name.get_ref(), order, cluster.advskew_step) {
                 let at = v
                     .prefer
                     .as_ref()

@@ -26,15 +26,15 @@
 //! different vhids, `net.inet.carp.preempt` must be on everywhere, or a
 //! node that recovers never takes its VIPs back (§7: off by default).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::IpAddr;
 use std::path::{Component, Path, PathBuf};
-
-use ipnet::IpNet;
+use std::rc::Rc;
 
 use super::Issue;
 use super::codes::Code;
 use super::files::{LoaderConf, SysctlConf};
+use super::nets::NetIndex;
 use super::rcconf::{RcConf, VhidEntry};
 use crate::config::Pos;
 
@@ -151,12 +151,11 @@ pub struct Member<'a> {
     pub file: usize,
     pub rc: &'a RcConf,
     pub e: &'a VhidEntry,
-    /// Subnets of the interface it runs on, when known.
-    nets: Vec<IpNet>,
-}
-
-fn overlap(a: &IpNet, b: &IpNet) -> bool {
-    a.contains(&b.network()) || b.contains(&a.network())
+    /// Subnets of the interface it runs on, when known: shared by the
+    /// vhids of one interface (an interface may have tens of thousands).
+    nets: Rc<NetIndex<()>>,
+    /// Its addresses, for the "same VIP" test in O(addresses).
+    addrs: HashSet<IpAddr>,
 }
 
 impl Member<'_> {
@@ -164,19 +163,16 @@ impl Member<'_> {
         if self.e.vhid != o.e.vhid {
             return false;
         }
-        if self
-            .e
-            .addresses
-            .iter()
-            .any(|(a, _)| o.e.addresses.iter().any(|(b, _)| a.addr() == b.addr()))
-        {
+        let (small, large) = if self.addrs.len() <= o.addrs.len() {
+            (&self.addrs, &o.addrs)
+        } else {
+            (&o.addrs, &self.addrs)
+        };
+        if small.iter().any(|a| large.contains(a)) {
             return true;
         }
         if !self.nets.is_empty() && !o.nets.is_empty() {
-            return self
-                .nets
-                .iter()
-                .any(|a| o.nets.iter().any(|b| overlap(a, b)));
+            return self.nets.overlaps(&o.nets);
         }
         self.e.iface == o.e.iface
     }
@@ -191,20 +187,28 @@ pub fn virtual_routers<'a>(
 ) -> (Vec<Member<'a>>, Vec<Vec<usize>>) {
     let mut members: Vec<Member<'a>> = Vec::new();
     for &(node, file, rc) in rcs {
+        // Interface -> its subnets, indexed once per file.
+        let mut by_iface: HashMap<&str, Rc<NetIndex<()>>> = HashMap::new();
         for e in &rc.vhids {
-            let mut nets: Vec<IpNet> = e
-                .real_iface()
-                .and_then(|i| rc.interfaces.get(i))
-                .map(|i| i.own.iter().map(|n| n.trunc()).collect())
-                .unwrap_or_default();
+            let iface_nets = |name: &str| {
+                let mut index = NetIndex::default();
+                for n in rc.interfaces.get(name).map_or(&[][..], |i| &i.own) {
+                    index.insert(*n, ());
+                }
+                Rc::new(index)
+            };
+            let mut nets = match e.real_iface() {
+                Some(i) => Rc::clone(by_iface.entry(i).or_insert_with(|| iface_nets(i))),
+                None => Rc::default(),
+            };
             if e.legacy && e.parent.is_none() {
                 // FreeBSD 9: the VIP carries its subnet.
-                nets.extend(
-                    e.addresses
-                        .iter()
-                        .filter(|(a, _)| a.prefix_len() < a.max_prefix_len())
-                        .map(|(a, _)| a.trunc()),
-                );
+                let own = Rc::make_mut(&mut nets);
+                for (a, _) in &e.addresses {
+                    if a.prefix_len() < a.max_prefix_len() {
+                        own.insert(*a, ());
+                    }
+                }
             }
             members.push(Member {
                 node,
@@ -212,14 +216,27 @@ pub fn virtual_routers<'a>(
                 rc,
                 e,
                 nets,
+                addrs: e.addresses.iter().map(|(a, _)| a.addr()).collect(),
             });
         }
     }
     let mut groups: Vec<Vec<usize>> = Vec::new();
-    // Only groups of the same vhid can match: index them by vhid.
+    // Only groups of the same vhid can match: index them by vhid. A group
+    // never takes a second entry of the node that made it, so the groups a
+    // node makes become candidates only once the next node's entries come:
+    // one file with one vhid on thousands of interfaces then costs
+    // O(entries), not O(entries²). The result is the same.
     let mut by_vhid: BTreeMap<u8, Vec<usize>> = BTreeMap::new();
+    let mut pending: Vec<(u8, usize)> = Vec::new();
+    let mut current = None;
     for (i, m) in members.iter().enumerate() {
-        let candidates = by_vhid.entry(m.e.vhid).or_default();
+        if current != Some(m.node) {
+            for (vhid, gi) in pending.drain(..) {
+                by_vhid.entry(vhid).or_default().push(gi);
+            }
+            current = Some(m.node);
+        }
+        let candidates = by_vhid.get(&m.e.vhid).map_or(&[][..], Vec::as_slice);
         let found = candidates.iter().copied().find(|&gi| {
             groups.get(gi).is_some_and(|g| {
                 g.iter().any(|&j| {
@@ -234,7 +251,7 @@ pub fn virtual_routers<'a>(
         match found.and_then(|gi| groups.get_mut(gi)) {
             Some(g) => g.push(i),
             None => {
-                candidates.push(groups.len());
+                pending.push((m.e.vhid, groups.len()));
                 groups.push(vec![i]);
             }
         }

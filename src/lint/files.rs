@@ -488,6 +488,17 @@ impl DevdParser {
 fn posix_to_rust(re: &str) -> String {
     let mut out = String::with_capacity(re.len() + 8);
     let chars: Vec<char> = re.chars().collect();
+    // close[k]: the first ":]" at or after k, found in one backward pass, so
+    // that a regex full of "[:" without a close is not scanned once per
+    // "[:" (quadratic in its length).
+    let mut close = vec![None; chars.len() + 1];
+    for k in (0..chars.len()).rev() {
+        close[k] = if chars.get(k) == Some(&':') && chars.get(k + 1) == Some(&']') {
+            Some(k)
+        } else {
+            close[k + 1]
+        };
+    }
     let mut i = 0;
     while let Some(&c) = chars.get(i) {
         if c == '\\' {
@@ -523,8 +534,7 @@ fn posix_to_rust(re: &str) -> String {
                 }
                 '[' if chars.get(i + 1) == Some(&':') => {
                     // [:class:] copied through.
-                    let end = (i + 2..chars.len().saturating_sub(1))
-                        .find(|&k| chars.get(k) == Some(&':') && chars.get(k + 1) == Some(&']'));
+                    let end = close.get(i + 2).copied().flatten();
                     match end {
                         Some(k) => {
                             out.extend(chars.get(i..k + 2).unwrap_or_default());
@@ -563,27 +573,59 @@ impl DevdRegex {
     }
 }
 
-fn compile(value: &str) -> Result<DevdRegex, String> {
+/// The anchored regex-crate pattern of a devd match value, and whether it
+/// is negated (`!`).
+fn pattern(value: &str) -> (String, bool) {
     let (negated, body) = match value.strip_prefix('!') {
         Some(b) => (true, b),
         None => (false, value),
     };
-    let anchored = format!("^(?:{})$", posix_to_rust(body));
+    (format!("^(?:{})$", posix_to_rust(body)), negated)
+}
+
+/// The last line of a regex error, which spans several.
+fn regex_message(e: &str) -> String {
+    e.lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("invalid")
+        .trim()
+        .trim_start_matches("error: ")
+        .to_string()
+}
+
+/// Whether a devd match value is a regex at all: parsed only, in time
+/// linear in its length, never compiled (a short pattern such as
+/// `(a{1000}){30}` compiles to megabytes).
+fn check_syntax(value: &str) -> Result<(), String> {
+    let (anchored, _) = pattern(value);
+    regex_syntax::Parser::new()
+        .parse(&anchored)
+        .map(drop)
+        .map_err(|e| regex_message(&e.to_string()))
+}
+
+/// The most a compiled regex may take: devd patterns are small (`\w+`, the
+/// largest common one, is under 64 KiB), and a larger one is not checked
+/// rather than built: building costs time and memory in proportion.
+const REGEX_SIZE_LIMIT: usize = 256 << 10;
+
+/// How many regexes lint compiles in one devd file (the `system`, and for
+/// CARP and IFNET rules the `subsystem` and `type`, of each notify block):
+/// FreeBSD's own files need a few dozen; this bounds the time a hostile
+/// file can take at a second or two.
+const MAX_COMPILED: usize = 1024;
+
+/// Compile a value whose syntax is valid, as devd does: anchored, with
+/// `!` negation. `None` when it is too large to check.
+fn compile(value: &str) -> Option<DevdRegex> {
+    let (anchored, negated) = pattern(value);
     regex::RegexBuilder::new(&anchored)
-        .size_limit(1 << 20)
+        .size_limit(REGEX_SIZE_LIMIT)
+        .dfa_size_limit(REGEX_SIZE_LIMIT)
         .build()
+        .ok()
         .map(|re| DevdRegex { re, negated })
-        .map_err(|e| {
-            // The regex crate's message spans several lines; keep its last.
-            e.to_string()
-                .lines()
-                .rev()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("invalid")
-                .trim()
-                .trim_start_matches("error: ")
-                .to_string()
-        })
 }
 
 /// The regex the man page should have had (docs/freebsd-carp.md §11).
@@ -600,6 +642,8 @@ pub fn devd(src: &str) -> Vec<Issue> {
     };
     let stmts = p.statements(0);
     issues.extend(p.issues);
+    let mut compiled = 0usize;
+    let mut skipped: Option<Pos> = None;
     for s in &stmts {
         let is_notify = matches!(s.words.first(), Some((Tok::Word(w), _)) if w == "notify");
         let Some(block) = &s.block else { continue };
@@ -612,37 +656,53 @@ pub fn devd(src: &str) -> Vec<Issue> {
                 matches.push((k.clone(), v.clone(), *vpos));
             }
         }
-        // Compile every regex once; report the ones devd cannot use.
-        let mut compiled: Vec<(String, Option<DevdRegex>, String, Pos)> = Vec::new();
-        for (k, v, pos) in matches {
-            if v.contains('$') {
-                // devd expands variables first; not evaluated here.
-                compiled.push((k, None, v, pos));
-                continue;
-            }
-            match compile(&v) {
-                Ok(re) => compiled.push((k, Some(re), v, pos)),
-                Err(e) => {
-                    issues.push(Issue::new(
-                        Code::DevdBadRegex,
-                        pos,
-                        format!("match \"{k}\" \"{v}\": not a valid extended regex ({e}); devd ignores the rule"),
-                    ));
-                    compiled.push((k, None, v, pos));
-                }
-            }
+        // Check every regex's syntax; report the ones devd cannot use.
+        // Only the ones the checks below need are compiled.
+        let mut usable = Vec::with_capacity(matches.len());
+        for (k, v, pos) in &matches {
+            // devd expands variables first; not evaluated here.
+            let ok = !v.contains('$')
+                && match check_syntax(v) {
+                    Ok(()) => true,
+                    Err(e) => {
+                        issues.push(Issue::new(
+                            Code::DevdBadRegex,
+                            *pos,
+                            format!("match \"{k}\" \"{v}\": not a valid extended regex ({e}); devd ignores the rule"),
+                        ));
+                        false
+                    }
+                };
+            usable.push(ok);
         }
         if !is_notify {
             continue;
         }
-        let get = |key: &str| compiled.iter().find(|(k, _, _, _)| k == key);
+        // The first match of `key`: its regex (none for a value with a
+        // variable, a bad one, or one too large to check), value and place.
+        let mut get = |key: &str| -> Option<(Option<DevdRegex>, &str, Pos)> {
+            let i = matches.iter().position(|(k, _, _)| k == key)?;
+            let (_, v, pos) = matches.get(i)?;
+            let re = if !usable.get(i).copied().unwrap_or(false) {
+                None
+            } else if compiled < MAX_COMPILED {
+                compiled += 1;
+                compile(v)
+            } else {
+                skipped.get_or_insert(*pos);
+                None
+            };
+            Some((re, v.as_str(), *pos))
+        };
+        let system = get("system");
         let system_matches = |s: &str| {
-            get("system").is_some_and(|(_, re, _, _)| {
-                re.as_ref().is_some_and(|r| !r.negated && r.is_match(s))
-            })
+            system
+                .as_ref()
+                .and_then(|(re, _, _)| re.as_ref())
+                .is_some_and(|r| !r.negated && r.is_match(s))
         };
         if system_matches("CARP") {
-            if let Some((_, Some(re), v, pos)) = get("subsystem")
+            if let Some((Some(re), v, pos)) = get("subsystem")
                 && !re.negated
             {
                 let generic = re.is_match("1@em0") && re.is_match("2@igb1");
@@ -653,7 +713,7 @@ pub fn devd(src: &str) -> Vec<Issue> {
                 if generic && !misses.is_empty() {
                     issues.push(Issue::new(
                         Code::DevdRegexNarrow,
-                        *pos,
+                        pos,
                         format!(
                             "the subsystem regex \"{v}\" does not match {}: devd regexes are \
                              anchored, so events of vlan and other interfaces whose names have \
@@ -663,14 +723,14 @@ pub fn devd(src: &str) -> Vec<Issue> {
                     ));
                 }
             }
-            if let Some((_, Some(re), v, pos)) = get("type")
+            if let Some((Some(re), v, pos)) = get("type")
                 && !re.negated
                 && (re.is_match("MASTER") || re.is_match("BACKUP"))
                 && !re.is_match("INIT")
             {
                 issues.push(Issue::new(
                     Code::DevdNoInit,
-                    *pos,
+                    pos,
                     format!(
                         "the type regex \"{v}\" ignores INIT, which a vhid enters when its link \
                          goes down or carp is disabled: the action does not run then; match \
@@ -680,13 +740,13 @@ pub fn devd(src: &str) -> Vec<Issue> {
             }
         }
         if system_matches("IFNET")
-            && let Some((_, re, v, pos)) = get("subsystem")
+            && let Some((re, v, pos)) = get("subsystem")
             && v.to_ascii_lowercase().contains("carp")
         {
             let never = re.as_ref().is_some_and(|r| !r.is_match("carp0"));
             issues.push(Issue::new(
                 Code::DevdLegacyIfnet,
-                *pos,
+                pos,
                 format!(
                     "a rule for the FreeBSD 9 carpN interface events (IFNET LINK_UP/LINK_DOWN): \
                      since FreeBSD 10 carp is not an interface and these events never come{}; \
@@ -701,6 +761,16 @@ pub fn devd(src: &str) -> Vec<Issue> {
                 ),
             ));
         }
+    }
+    if let Some(pos) = skipped {
+        issues.push(Issue::new(
+            Code::NotEvaluated,
+            pos,
+            format!(
+                "lint compiles at most {MAX_COMPILED} regexes of one devd file; the notify rules \
+                 from here on were not checked"
+            ),
+        ));
     }
     issues
 }
@@ -873,6 +943,46 @@ mod tests {
     fn bad_regexes_are_reported() {
         let i = devd("notify 0 { match \"system\" \"CARP\"; match \"subsystem\" \"([0-9]+\"; };\n");
         assert_eq!(codes(&i), [(Code::DevdBadRegex, 1)]);
+    }
+
+    #[test]
+    fn regexes_too_large_to_check_are_not_called_invalid() {
+        // Valid for devd; compiled it would pass REGEX_SIZE_LIMIT.
+        let big = "(a{1000}){30}";
+        assert!(check_syntax(big).is_ok());
+        assert!(compile(big).is_none());
+        let i = devd(&format!(
+            "notify 0 {{ match \"system\" \"CARP\"; match \"type\" \"{big}\"; \
+             match \"x\" \"{big}\"; }};\n"
+        ));
+        assert!(i.is_empty(), "{i:?}");
+    }
+
+    #[test]
+    fn a_devd_file_compiles_a_bounded_number_of_regexes() {
+        // Each CARP rule compiles 3 (system, subsystem, type): the rules
+        // past MAX_COMPILED / 3 are not checked, and one note says so.
+        let rule = "notify 0 { match \"system\" \"CARP\"; match \"subsystem\" \"[0-9]+@[a-z0-9]+\"; \
+                    match \"type\" \"MASTER\"; action \"x\"; };\n";
+        let rules = MAX_COMPILED / 3 + 10;
+        let i = devd(&rule.repeat(rules));
+        let narrow = i.iter().filter(|x| x.code == Code::DevdRegexNarrow).count();
+        assert_eq!(narrow, MAX_COMPILED / 3);
+        let note: Vec<&Issue> = i.iter().filter(|x| x.code == Code::NotEvaluated).collect();
+        assert_eq!(note.len(), 1, "{note:?}");
+        // The first rule past the limit: its system regex was the last.
+        assert_eq!(note[0].pos.line, MAX_COMPILED / 3 + 1);
+    }
+
+    #[test]
+    fn unclosed_posix_classes_translate() {
+        // Each "[:" without ":]" is a literal "[" (searched once, not once
+        // per "[:").
+        assert_eq!(posix_to_rust("[[:a[:b]"), "[\\[:a\\[:b]");
+        // ...and one that finds a later ":]" copies through to it.
+        assert_eq!(posix_to_rust("[[:a[:digit:]]"), "[[:a[:digit:]]");
+        let long = format!("[{}]", "[:x".repeat(10_000));
+        assert_eq!(posix_to_rust(&long).matches("\\[:").count(), 10_000);
     }
 
     #[test]

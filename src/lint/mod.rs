@@ -29,6 +29,7 @@ pub mod cluster;
 pub mod codes;
 pub mod files;
 pub mod ifconfig;
+pub mod nets;
 pub mod rcconf;
 pub mod sh;
 

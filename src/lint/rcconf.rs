@@ -25,14 +25,16 @@
 //! Module loading: network.subr does not load carp.ko; `kld_list` in
 //! rc.conf or `carp_load` in loader.conf must (docs/freebsd-carp.md §5.4).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::IpAddr;
+use std::rc::Rc;
 
 use ipnet::IpNet;
 
 use super::Issue;
 use super::codes::Code;
 use super::ifconfig::{self, Af, Command, Secret, Token};
+use super::nets;
 use super::sh::{self, Assignment, ShFile};
 use crate::config::Pos;
 
@@ -122,12 +124,11 @@ impl RcConf {
             .unwrap_or_else(|| iface.to_string())
     }
 
-    /// Every interface (not carpN) whose own subnets hold `addr`.
+    /// Every interface (not carpN) whose own subnets hold `addr`, by name.
     pub fn subnet_holders(&self, addr: IpAddr) -> Vec<String> {
-        self.interfaces
-            .iter()
-            .filter(|(name, i)| !is_carp_iface(name) && i.own.iter().any(|n| n.contains(&addr)))
-            .map(|(name, _)| name.clone())
+        nets::holders(&nets::subnet_index(self), addr)
+            .into_iter()
+            .map(str::to_string)
             .collect()
     }
 
@@ -200,7 +201,10 @@ struct Cmd<'a> {
     a: &'a Assignment,
     iface: String,
     legacy: bool,
-    toks: Vec<Token<'a>>,
+    /// Every word of the assignment's value, shared by all the commands
+    /// cut from it: one `ifconfig_IF_aliases` line of k addresses gives k
+    /// commands, and a copy each would be quadratic.
+    toks: Rc<[Token<'a>]>,
     c: Command,
 }
 
@@ -350,7 +354,7 @@ pub fn analyze(src: &str) -> RcConf {
             Var::Alias(iface, n) => aliases.entry(iface).or_default().push((n, a)),
             Var::Aliases(iface) => {
                 let legacy = is_carp_iface(&iface);
-                let toks = ifconfig::split(&a.value);
+                let toks: Rc<[Token<'_>]> = ifconfig::split(&a.value).into();
                 let ch = ifconfig::chunks(&toks);
                 for c in &ch {
                     if c.af.is_none() {
@@ -414,7 +418,7 @@ pub fn analyze(src: &str) -> RcConf {
                 ));
             }
             expect = n.saturating_add(1);
-            let toks = ifconfig::split(&a.value);
+            let toks: Rc<[Token<'_>]> = ifconfig::split(&a.value).into();
             let ch = ifconfig::chunks(&toks);
             if let Some(first) = ch.first()
                 && first.af.is_none()
@@ -472,7 +476,7 @@ pub fn analyze(src: &str) -> RcConf {
         command_issues(&mut rc, c);
     }
     merge(&mut rc, &cmds);
-    subnets(&mut rc);
+    nets::subnets(&mut rc);
     drop(cmds);
     drop(effective);
     rc.sh = sh;
@@ -493,7 +497,7 @@ fn push_cmds<'a>(
         a,
         iface: iface.to_string(),
         legacy,
-        toks,
+        toks: toks.into(),
         c,
     });
 }
@@ -506,7 +510,7 @@ fn push_chunks<'a>(
     a: &'a Assignment,
     iface: &str,
     legacy: bool,
-    toks: &[Token<'a>],
+    toks: &Rc<[Token<'a>]>,
     ch: &[ifconfig::Chunk],
 ) {
     let aliases_var = a.name.ends_with("_aliases");
@@ -527,7 +531,7 @@ fn push_chunks<'a>(
             a,
             iface: iface.to_string(),
             legacy,
-            toks: toks.to_vec(),
+            toks: Rc::clone(toks),
             c,
         });
     }
@@ -660,13 +664,19 @@ fn command_issues(rc: &mut RcConf, c: &Cmd<'_>) {
 fn merge(rc: &mut RcConf, cmds: &[Cmd<'_>]) {
     let mut out: Vec<VhidEntry> = Vec::new();
     let mut index: HashMap<(String, u8), usize> = HashMap::new();
+    // The addresses of each entry of `out`, to drop repeats in O(1).
+    let mut seen: Vec<HashSet<IpAddr>> = Vec::new();
     for c in cmds {
         let Some(vhid) = &c.c.vhid else { continue };
         let pos_of = |tok: usize| c.pos(tok);
         let idx = index.get(&(c.iface.clone(), vhid.value)).copied();
         if idx.is_none() {
             index.insert((c.iface.clone(), vhid.value), out.len());
+            seen.push(HashSet::new());
         }
+        let Some(seen) = seen.get_mut(idx.unwrap_or(out.len())) else {
+            continue;
+        };
         let e = match idx {
             Some(i) => match out.get_mut(i) {
                 Some(e) => e,
@@ -749,9 +759,7 @@ fn merge(rc: &mut RcConf, cmds: &[Cmd<'_>]) {
         }
         for x in &c.c.addresses {
             // Bounded: one command holds at most a few ranges of 2048.
-            if e.addresses.len() < 4096
-                && !e.addresses.iter().any(|(n, _)| n.addr() == x.net.addr())
-            {
+            if e.addresses.len() < 4096 && seen.insert(x.net.addr()) {
                 e.addresses.push((x.net, pos_of(x.tok)));
             }
         }
@@ -791,79 +799,6 @@ fn merge(rc: &mut RcConf, cmds: &[Cmd<'_>]) {
         }
     }
     rc.vhids = out;
-}
-
-/// Parents of the FreeBSD 9 form, and VIPs outside their interface's
-/// subnets.
-fn subnets(rc: &mut RcConf) {
-    let mut issues = Vec::new();
-    let known_any = rc
-        .interfaces
-        .iter()
-        .any(|(n, i)| !is_carp_iface(n) && !i.own.is_empty());
-    let mut vhids = std::mem::take(&mut rc.vhids);
-    for e in &mut vhids {
-        if e.legacy {
-            let mut cands: Vec<String> = Vec::new();
-            for (a, _) in &e.addresses {
-                for h in rc.subnet_holders(a.addr()) {
-                    if !cands.contains(&h) {
-                        cands.push(h);
-                    }
-                }
-            }
-            if cands.len() == 1 {
-                e.parent = cands.first().cloned();
-            }
-            e.parent_candidates = cands;
-            if known_any
-                && e.parent_candidates.is_empty()
-                && let Some((a, pos)) = e.addresses.first()
-            {
-                issues.push(Issue::new(
-                    Code::VipOutsideSubnet,
-                    *pos,
-                    format!(
-                        "{} lies in no subnet of this node's interfaces: FreeBSD 9 carp picks \
-                             the parent by subnet, and the migration needs it too; give the \
-                             parent an address in {} (or pass --parent to carpctl migrate)",
-                        a.addr(),
-                        a.trunc()
-                    ),
-                ));
-            }
-            continue;
-        }
-        let own = rc
-            .interfaces
-            .get(&e.iface)
-            .map(|i| i.own.clone())
-            .unwrap_or_default();
-        for (a, pos) in &e.addresses {
-            let same_family: Vec<&IpNet> = own
-                .iter()
-                .filter(|n| n.addr().is_ipv4() == a.addr().is_ipv4())
-                .collect();
-            if same_family.is_empty() || same_family.iter().any(|n| n.contains(&a.addr())) {
-                continue;
-            }
-            let list: Vec<String> = same_family.iter().map(|n| n.to_string()).collect();
-            issues.push(Issue::new(
-                Code::VipOutsideSubnet,
-                *pos,
-                format!(
-                    "{} is outside every subnet of {} ({}): hosts on the segment reach it only \
-                     through a route, and ARP for it goes unanswered; put the VIP in the \
-                     interface's subnet or give the interface an address in its subnet",
-                    a.addr(),
-                    rc.show(&e.iface),
-                    list.join(", ")
-                ),
-            ));
-        }
-    }
-    rc.vhids = vhids;
-    rc.issues.extend(issues);
 }
 
 #[cfg(test)]

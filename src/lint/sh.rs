@@ -157,7 +157,9 @@ pub fn parse(src: &str) -> ShFile {
 struct Word {
     start: usize,
     end: usize,
-    text: Vec<(char, Pos)>,
+    /// Each character with its char index in the source (its position
+    /// is looked up only when kept: 16 bytes a character, not 24).
+    text: Vec<(char, usize)>,
     /// Index in `text` of the `=` of an assignment, when the characters
     /// before it are an unquoted name.
     eq: Option<usize>,
@@ -181,8 +183,12 @@ enum WordError {
 
 struct Reader<'a> {
     src: &'a str,
-    /// (byte offset, char, position) of every character.
-    chars: Vec<(usize, char, Pos)>,
+    /// (byte offset, char) of every character.
+    chars: Vec<(usize, char)>,
+    /// The char index at which each line starts: positions are computed
+    /// from it, so that a 1 MiB file does not carry 16 bytes of position
+    /// per character while it is read.
+    line_starts: Vec<usize>,
     i: usize,
     out: ShFile,
 }
@@ -190,52 +196,64 @@ struct Reader<'a> {
 impl<'a> Reader<'a> {
     fn new(src: &'a str) -> Self {
         let mut chars = Vec::with_capacity(src.len());
-        let (mut line, mut column) = (1, 1);
-        for (b, c) in src.char_indices() {
-            chars.push((b, c, Pos { line, column }));
+        let mut line_starts = vec![0];
+        for (i, (b, c)) in src.char_indices().enumerate() {
+            chars.push((b, c));
             if c == '\n' {
-                line += 1;
-                column = 1;
-            } else {
-                column += 1;
+                line_starts.push(i + 1);
             }
         }
         Reader {
             src,
             chars,
+            line_starts,
             i: 0,
             out: ShFile::default(),
         }
     }
 
     fn ch(&self, i: usize) -> Option<char> {
-        self.chars.get(i).map(|&(_, c, _)| c)
+        self.chars.get(i).map(|&(_, c)| c)
     }
 
     fn pos(&self, i: usize) -> Pos {
-        match self.chars.get(i) {
-            Some(&(_, _, p)) => p,
-            None => self.end_pos(),
+        if i >= self.chars.len() {
+            return self.end_pos();
+        }
+        // The last line starting at or before i.
+        let line = self.line_starts.partition_point(|&s| s <= i);
+        let start = self
+            .line_starts
+            .get(line.wrapping_sub(1))
+            .copied()
+            .unwrap_or(0);
+        Pos {
+            line,
+            column: i - start + 1,
         }
     }
 
     /// The position just after the last character.
     fn end_pos(&self) -> Pos {
-        match self.chars.last() {
-            Some(&(_, '\n', p)) => Pos {
+        let Some(last) = self.chars.len().checked_sub(1) else {
+            return Pos { line: 1, column: 1 };
+        };
+        let p = self.pos(last);
+        if self.ch(last) == Some('\n') {
+            Pos {
                 line: p.line + 1,
                 column: 1,
-            },
-            Some(&(_, _, p)) => Pos {
+            }
+        } else {
+            Pos {
                 line: p.line,
                 column: p.column + 1,
-            },
-            None => Pos { line: 1, column: 1 },
+            }
         }
     }
 
     fn byte(&self, i: usize) -> usize {
-        self.chars.get(i).map_or(self.src.len(), |&(b, _, _)| b)
+        self.chars.get(i).map_or(self.src.len(), |&(b, _)| b)
     }
 
     /// The char index of the start of the line after the one holding `i`.
@@ -380,7 +398,7 @@ impl<'a> Reader<'a> {
             let first = words.get(leading).or(words.first());
             if let Some(w) = first {
                 self.out.others.push(Other {
-                    pos: w.text.first().map_or(self.pos(w.start), |&(_, p)| p),
+                    pos: self.pos(w.text.first().map_or(w.start, |&(_, i)| i)),
                     word: w.text.iter().map(|&(c, _)| c).collect(),
                 });
             }
@@ -397,8 +415,8 @@ impl<'a> Reader<'a> {
                 .collect();
             let rest = w.text.get(eq + 1..).unwrap_or_default();
             let value: String = rest.iter().map(|&(c, _)| c).collect();
-            let chars: Vec<Pos> = rest.iter().map(|&(_, p)| p).collect();
-            let eq_pos = w.text.get(eq).map_or(self.pos(w.start), |&(_, p)| p);
+            let chars: Vec<Pos> = rest.iter().map(|&(_, i)| self.pos(i)).collect();
+            let eq_pos = self.pos(w.text.get(eq).map_or(w.start, |&(_, i)| i));
             let value_pos = Pos {
                 line: eq_pos.line,
                 column: eq_pos.column + 1,
@@ -406,7 +424,7 @@ impl<'a> Reader<'a> {
             let end_line = self.pos(w.end.saturating_sub(1).max(w.start)).line;
             self.out.assignments.push(Assignment {
                 name,
-                pos: w.text.first().map_or(self.pos(w.start), |&(_, p)| p),
+                pos: self.pos(w.text.first().map_or(w.start, |&(_, i)| i)),
                 value,
                 chars,
                 value_pos,
@@ -440,10 +458,10 @@ impl<'a> Reader<'a> {
                     match self.ch(self.i + 1) {
                         Some('\n') => {}
                         Some(n) => {
-                            w.text.push((n, self.pos(self.i + 1)));
+                            w.text.push((n, self.i + 1));
                             name_ok = false;
                         }
-                        None => w.text.push(('\\', p)),
+                        None => w.text.push(('\\', self.i)),
                     }
                     self.i += 2;
                 }
@@ -459,7 +477,7 @@ impl<'a> Reader<'a> {
                                 break;
                             }
                             Some(ch) => {
-                                w.text.push((ch, self.pos(self.i)));
+                                w.text.push((ch, self.i));
                                 self.i += 1;
                             }
                         }
@@ -480,11 +498,11 @@ impl<'a> Reader<'a> {
                             Some('\\') => match self.ch(self.i + 1) {
                                 Some('\n') => self.i += 2,
                                 Some(n @ ('$' | '`' | '"' | '\\')) => {
-                                    w.text.push((n, self.pos(self.i + 1)));
+                                    w.text.push((n, self.i + 1));
                                     self.i += 2;
                                 }
                                 _ => {
-                                    w.text.push(('\\', self.pos(self.i)));
+                                    w.text.push(('\\', self.i));
                                     self.i += 1;
                                 }
                             },
@@ -492,7 +510,7 @@ impl<'a> Reader<'a> {
                                 if matches!(ch, '$' | '`') && w.expansion.is_none() {
                                     w.expansion = Some(self.pos(self.i));
                                 }
-                                w.text.push((ch, self.pos(self.i)));
+                                w.text.push((ch, self.i));
                                 self.i += 1;
                             }
                         }
@@ -501,7 +519,7 @@ impl<'a> Reader<'a> {
                 }
                 '=' if name_ok && w.eq.is_none() && !w.text.is_empty() => {
                     w.eq = Some(w.text.len());
-                    w.text.push((c, p));
+                    w.text.push((c, self.i));
                     self.i += 1;
                     name_ok = false;
                 }
@@ -520,7 +538,7 @@ impl<'a> Reader<'a> {
                     if is_typographic_quote(c) {
                         w.typographic.push(p);
                     }
-                    w.text.push((c, p));
+                    w.text.push((c, self.i));
                     self.i += 1;
                 }
             }
