@@ -39,7 +39,7 @@ use zeroize::Zeroize;
 
 use crate::config::{self, Config, Diagnostic, Pos};
 use crate::kernel::Errno;
-use crate::kernel::emulated::Flavor;
+use crate::kernel::emulated::{Flavor, Hz};
 use crate::model::{IfAddress, Interface, Key};
 
 /// The longest scenario accepted: 31 days of virtual time.
@@ -60,6 +60,8 @@ pub struct Scenario {
     pub seed: u64,
     /// The FreeBSD release every node runs.
     pub flavor: Flavor,
+    /// `kern.hz` of the nodes that do not set their own.
+    pub hz: u32,
     /// In scenario order.
     pub nodes: Vec<ScNode>,
     pub clients: Clients,
@@ -77,6 +79,8 @@ pub struct ScNode {
     pub interfaces: Vec<(String, Vec<IpNet>)>,
     /// Whether the node is running at time 0 (`up`, default true).
     pub up: bool,
+    /// `kern.hz` of the node (the scenario's `hz` unless it sets its own).
+    pub hz: u32,
 }
 
 impl ScNode {
@@ -255,6 +259,7 @@ struct Raw {
     duration: Option<Spanned<Num>>,
     seed: Option<Spanned<i64>>,
     freebsd: Option<Spanned<String>>,
+    hz: Option<Spanned<i64>>,
     /// Taken as raw values, so that no serde message can quote one.
     passwords: Option<BTreeMap<Spanned<String>, Spanned<toml::Value>>>,
     clients: Option<Spanned<RawClients>>,
@@ -287,6 +292,7 @@ struct RawNode {
     name: Option<Spanned<String>>,
     interfaces: Option<Spanned<BTreeMap<String, SpannedList>>>,
     up: Option<Spanned<bool>>,
+    hz: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize)]
@@ -370,6 +376,26 @@ impl Cx<'_> {
 
     fn file_error(&mut self, msg: impl Into<String>) {
         self.diags.push(Diagnostic::error(msg).in_file(self.path));
+    }
+
+    /// `kern.hz`, ticks per second: 10 to 10000 (FreeBSD's default is
+    /// 1000; many virtual machines run 100).
+    fn hz(&mut self, v: &Spanned<i64>, key: &str) -> Option<u32> {
+        match u32::try_from(*v.get_ref()) {
+            Ok(h) if (Hz::MIN..=Hz::MAX).contains(&h) => Some(h),
+            _ => {
+                let msg = format!(
+                    "{key} {} is out of range {}-{} (kern.hz, ticks per second; FreeBSD's \
+                     default is {})",
+                    v.get_ref(),
+                    Hz::MIN,
+                    Hz::MAX,
+                    Hz::DEFAULT
+                );
+                self.error(&v.span(), key, msg);
+                None
+            }
+        }
     }
 
     fn seconds(&mut self, v: &Spanned<Num>, key: &str, min: f64, max: f64) -> Option<u64> {
@@ -474,6 +500,10 @@ impl Cx<'_> {
                     None
                 }
             },
+        };
+        let hz = match &raw.hz {
+            None => Some(Hz::DEFAULT),
+            Some(h) => self.hz(h, "hz"),
         };
         let clients = match &raw.clients {
             None => Some(Clients {
@@ -624,11 +654,16 @@ impl Cx<'_> {
                 }
                 interfaces.push((ifname, nets));
             }
-            if ok {
+            let node_hz = match &n.hz {
+                None => hz,
+                Some(h) => self.hz(h, &format!("{key}.hz")),
+            };
+            if let (true, Some(node_hz)) = (ok, node_hz) {
                 nodes.push(ScNode {
                     name: nm,
                     interfaces,
                     up: n.up.is_none_or(|u| *u.get_ref()),
+                    hz: node_hz,
                 });
             }
         }
@@ -673,6 +708,7 @@ impl Cx<'_> {
             duration,
             seed: seed?,
             flavor: flavor?,
+            hz: hz?,
             nodes,
             clients: clients?,
             latency: latency?,

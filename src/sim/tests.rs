@@ -10,9 +10,18 @@ use super::report::Report;
 use super::*;
 use crate::wire::{Payload, decode_frame};
 
-/// One simulation tick: the kernel's 1 ms at `kern.hz=1000` (reference
-/// §11.1: timers are converted to ticks).
+/// One kernel tick at the default `kern.hz=1000`: a timer armed for `d`
+/// fires on the host's tick `⌈d / tick⌉ + 1` ticks after the last one
+/// (`tvtohz()`, `docs/freebsd-carp.md` §8.1), so more than `d` and at most
+/// `d` + 2 ticks after it was armed.
 const TICK: f64 = 0.001;
+
+/// Whether `got` is when a timer armed at `armed` for `d` seconds fires at
+/// `kern.hz=1000` ([`TICK`]): after `armed + d`, at most two ticks later
+/// (a microsecond of slack for the float sums).
+fn fires_after(got: f64, armed: f64, d: f64) -> bool {
+    got > armed + d - 1e-6 && got <= armed + d + 2.0 * TICK + 1e-6
+}
 /// The default segment latency, in seconds.
 const LATENCY: f64 = 0.0001;
 
@@ -137,7 +146,7 @@ fn the_best_backup_takes_over_at_the_master_down_formula() {
         assert_eq!(took.len(), 1, "{took:?}");
         assert_eq!(took[0].reason, "master timed out");
         assert!(
-            (took[0].time - expected).abs() <= TICK,
+            fires_after(took[0].time, heard, expected - heard),
             "advbase {advbase}, advskew {step}: MASTER at {} s, formula {expected} s",
             took[0].time
         );
@@ -314,9 +323,10 @@ fn a_demotion_with_two_backups_settles_on_the_best_one() {
             .iter()
             .any(|t| t.time > c[0].time && t.time - c[0].time < 0.001)
     );
-    let ad_interval = 1.0 + 4.0 / 256.0;
+    // b's advertisement interval: 1 s + 4/256 s, in ticks (1017 at hz 1000).
+    let ad_interval = 1.017;
     for o in &r.vips[0].outages {
-        assert!(o.end - o.start <= ad_interval + LATENCY, "{o:?}");
+        assert!(o.end - o.start <= ad_interval + LATENCY + 1e-6, "{o:?}");
     }
     assert_eq!(
         r.verdicts.rebalanced_after_recovery.expected[0]
@@ -689,13 +699,14 @@ fn nodes_can_start_down_and_clients_late() {
               [[event]]\nat = 10\naction = \"boot\"\nnode = \"a\"\n";
     let (_f, sc) = load(&two(true), sc);
     let r = run(&sc, None).unwrap();
-    // b alone takes the VIP at 3 s + 4/256; a boots at 10 and preempts on
-    // b's next advertisement, which it hears 2 ms after b sent it.
+    // b alone takes the VIP at 3 s + 4/256 (in ticks); a boots at 10 and
+    // preempts on b's next advertisement, which it hears 2 ms after b sent
+    // it. b advertises every 1 s + 4/256 s: 1017 ticks of 1 ms.
     let b = transitions(&r, "b", CarpState::Master);
-    assert!((b[0].time - (3.0 + 4.0 / 256.0)).abs() < 1e-9, "{b:?}");
+    assert!(fires_after(b[0].time, 0.0, 3.0 + 4.0 / 256.0), "{b:?}");
     let a = transitions(&r, "a", CarpState::Master);
     assert_eq!(a[0].reason, "preempting a slower master");
-    let step = 1.0 + 4.0 / 256.0;
+    let step = 1.017;
     let sent = b[0].time + ((a[0].time - 0.002 - b[0].time) / step).round() * step;
     assert!((a[0].time - (sent + 0.002)).abs() < 1e-6, "{a:?}");
     // Requests from 12 s to 30 s at 4 per second, none lost.

@@ -16,7 +16,12 @@
 //!    **[inferred: §11.6 says "after TTL == 255 always, then the checksum";
 //!    that this follows the vhid lookup is inferred]**.
 //! 7. CARP: the HMAC, else `carps_badauth`. VRRPv3: no authentication, and
-//!    the address list is not checked (`XXX TODO` in the kernel).
+//!    the address list is not read (`XXX TODO` in the kernel): a list
+//!    shorter than its count is accepted.
+//!
+//! This is the order of 15.0 and main; 13.x and 14.x check in another
+//! order (`docs/freebsd-carp.md` §9), which the emulated kernel follows per
+//! release.
 //!
 //! `carp_type` and `carp_authlen` are not checked, and there is no replay
 //! protection: the counter is only stored. The caller counts
@@ -194,7 +199,7 @@ pub fn receive<'a>(
                 Ok(0) => {}
                 _ => return Err(Reject::BadSum),
             }
-            VrrpAdvert::parse(p, v6)
+            VrrpAdvert::parse_received(p, v6)
                 .map(Advertisement::Vrrp)
                 .map_err(|_| Reject::BadLen)
         }
@@ -232,5 +237,39 @@ mod tests {
         assert_eq!(Advertisement::Carp(auth.header(1, 0, 5)).vhid(), 42);
         let v = VrrpAdvert::new(9, 100, 100, vec![]).unwrap();
         assert_eq!(Advertisement::Vrrp(v).vhid(), 9);
+    }
+
+    #[test]
+    fn a_vrrp_list_shorter_than_its_count_is_accepted() {
+        use crate::wire::Ipv4Header;
+        use std::net::Ipv4Addr;
+        // count_addr says 3, one address follows: FreeBSD never reads the
+        // list, so only the header and the checksum matter.
+        let (src, dst) = (Ipv4Addr::new(192, 0, 2, 1), Ipv4Addr::new(224, 0, 0, 18));
+        let mut m = vec![0x31, 7, 150, 3, 0, 100, 0, 0, 192, 0, 2, 100];
+        let sum = vrrp::checksum(&m, src.into(), dst.into()).unwrap();
+        m[6..8].copy_from_slice(&sum.to_be_bytes());
+        let bytes = Ipv4Header::carp(src, dst, 56, 0)
+            .unwrap()
+            .encode(&m)
+            .unwrap();
+        let pkt = IpPacket::parse(&bytes).unwrap();
+        let got = receive(&pkt, |_| Some(Receiver::Vrrp)).unwrap();
+        let Advertisement::Vrrp(v) = got else {
+            panic!("{got:?}")
+        };
+        assert_eq!((v.vrid, v.priority, v.max_adver_int), (7, 150, 100));
+        assert_eq!(v.addrs, ["192.0.2.100".parse::<IpAddr>().unwrap()]);
+        // The header alone is enough too.
+        let mut h = m[..8].to_vec();
+        h[6..8].copy_from_slice(&[0, 0]);
+        let sum = vrrp::checksum(&h, src.into(), dst.into()).unwrap();
+        h[6..8].copy_from_slice(&sum.to_be_bytes());
+        let bytes = Ipv4Header::carp(src, dst, 56, 0)
+            .unwrap()
+            .encode(&h)
+            .unwrap();
+        let pkt = IpPacket::parse(&bytes).unwrap();
+        assert!(receive(&pkt, |_| Some(Receiver::Vrrp)).is_ok());
     }
 }

@@ -126,6 +126,24 @@ impl VrrpAdvert {
         Ok(m)
     }
 
+    /// Reads a VRRPv3 message as carp(4) receives it: the header, then the
+    /// addresses that are there, at most `count_addr`. FreeBSD never reads
+    /// the list (`vrrp_input_c()`: "XXX TODO Check IP address payload"),
+    /// so a message whose list is shorter than its count is accepted
+    /// (`docs/freebsd-carp.md` §9).
+    pub fn parse_received(payload: &[u8], v6: bool) -> Result<Self, WireError> {
+        let h = prefix::<VRRPV3_HEADER_LEN>(payload, "VRRPv3 header")?;
+        let alen = if v6 { 16 } else { 4 };
+        let whole = (payload.len() - VRRPV3_HEADER_LEN) / alen;
+        let count = usize::from(h[3]).min(whole);
+        let end = VRRPV3_HEADER_LEN + count * alen;
+        let mut short = payload[..end].to_vec();
+        short[3] = u8::try_from(count).unwrap_or(u8::MAX);
+        let mut adv = Self::parse(&short, v6)?;
+        adv.checksum = u16::from_be_bytes([h[6], h[7]]);
+        Ok(adv)
+    }
+
     /// Reads a VRRPv3 message carried over IPv6 (`v6`) or IPv4: the header
     /// and `count_addr` addresses. Bytes after the addresses are ignored.
     /// Neither the version nor the checksum is judged here (see

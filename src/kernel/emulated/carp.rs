@@ -138,7 +138,7 @@ impl Oid {
 fn with_sc<R>(
     ifc: &mut Iface,
     si: usize,
-    now: u64,
+    (now, hz): (u64, fsm::Hz),
     f: impl FnOnce(Parent<'_>, &mut Softc, Naddrs) -> R,
 ) -> R {
     let n = ifc.naddrs_by_family(ifc.vhids[si].vhid);
@@ -150,6 +150,7 @@ fn with_sc<R>(
             up,
             link_up,
             now,
+            hz,
         },
         &mut ifc.vhids[si],
         n,
@@ -159,10 +160,7 @@ fn with_sc<R>(
 impl HostState {
     /// `V_carp_demotion` as `DEMOTE_ADVSKEW()` uses it on this release.
     pub fn demotion(&self) -> fsm::Demotion {
-        fsm::Demotion {
-            value: self.sysctl.demotion,
-            clamp_low: self.flavor.demote_clamps_low(),
-        }
+        fsm::Demotion::new(self.sysctl.demotion, self.flavor.rules())
     }
 
     // -----------------------------------------------------------------
@@ -397,7 +395,7 @@ impl HostState {
         };
         // The state is considered only outside INIT and when it differs:
         // a zero-filled request never changes it (§5.3).
-        let (now, allow, d) = (self.now, self.sysctl.allow, self.demotion());
+        let (now, allow, d) = ((self.now, self.hz), self.sysctl.allow, self.demotion());
         let ifc = &mut self.interfaces[idx];
         with_sc(ifc, si, now, |p, sc, n| {
             if sc.state == CarpState::Init || r.state == sc.state.as_raw() as i32 {
@@ -697,7 +695,7 @@ impl HostState {
     /// The rest of `carp_attach()`: `carp_sc_state()` with the new address
     /// counted (INIT -> BACKUP, or MASTER -> INIT -> BACKUP).
     fn carp_attach_done(&mut self, idx: usize, si: usize, ev: &mut Vec<Event>) {
-        let now = self.now;
+        let now = (self.now, self.hz);
         let HostState {
             interfaces, sysctl, ..
         } = self;
@@ -711,7 +709,7 @@ impl HostState {
     /// it has no address left and the interface leaves promiscuous mode
     /// when it has no vhid left.
     fn carp_detach(&mut self, idx: usize, vhid: u8, keep_cif: bool, ev: &mut Vec<Event>) {
-        let now = self.now;
+        let now = (self.now, self.hz);
         let HostState {
             interfaces, sysctl, ..
         } = self;
@@ -851,7 +849,7 @@ impl HostState {
 
     /// `carp_sc_state()` on every vhid of the host, in interface order.
     pub(super) fn all_sc_state(&mut self, ev: &mut Vec<Event>) {
-        let now = self.now;
+        let now = (self.now, self.hz);
         let HostState {
             interfaces, sysctl, ..
         } = self;

@@ -321,6 +321,9 @@ pub struct HostState {
     /// 0 for a file-backed host, whose timers never fire.
     #[serde(skip)]
     pub now: u64,
+    /// `kern.hz` and the tick phase: where callouts fire (live hosts only).
+    #[serde(skip)]
+    pub hz: super::fsm::Hz,
 }
 
 /// Interface flags of an emulated Ethernet interface (reference §5.2 needs
@@ -388,6 +391,7 @@ impl HostState {
             interfaces,
             boottime: 0,
             now: 0,
+            hz: super::fsm::Hz::default(),
         };
         st.validate()?;
         Ok(st)
