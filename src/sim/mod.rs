@@ -557,4 +557,8 @@ fn classify(bytes: &[u8]) -> Option<FrameKind> {
 }
 
 #[cfg(test)]
+mod fidelity_tests;
+#[cfg(test)]
+mod freebsd_tests;
+#[cfg(test)]
 mod tests;

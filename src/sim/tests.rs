@@ -14,23 +14,23 @@ use crate::wire::{Payload, decode_frame};
 /// fires on the host's tick `⌈d / tick⌉ + 1` ticks after the last one
 /// (`tvtohz()`, `docs/freebsd-carp.md` §8.1), so more than `d` and at most
 /// `d` + 2 ticks after it was armed.
-const TICK: f64 = 0.001;
+pub(super) const TICK: f64 = 0.001;
 
 /// Whether `got` is when a timer armed at `armed` for `d` seconds fires at
 /// `kern.hz=1000` ([`TICK`]): after `armed + d`, at most two ticks later
 /// (a microsecond of slack for the float sums).
-fn fires_after(got: f64, armed: f64, d: f64) -> bool {
+pub(super) fn fires_after(got: f64, armed: f64, d: f64) -> bool {
     got > armed + d - 1e-6 && got <= armed + d + 2.0 * TICK + 1e-6
 }
 /// The default segment latency, in seconds.
-const LATENCY: f64 = 0.0001;
+pub(super) const LATENCY: f64 = 0.0001;
 
-struct Files {
+pub(super) struct Files {
     _dir: tempfile::TempDir,
     scenario: PathBuf,
 }
 
-fn files(cluster: &str, scenario: &str) -> Files {
+pub(super) fn files(cluster: &str, scenario: &str) -> Files {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("cluster.toml"), cluster).unwrap();
     let path = dir.path().join("scenario.toml");
@@ -41,7 +41,7 @@ fn files(cluster: &str, scenario: &str) -> Files {
     }
 }
 
-fn load(cluster: &str, scenario: &str) -> (Files, Scenario) {
+pub(super) fn load(cluster: &str, scenario: &str) -> (Files, Scenario) {
     let f = files(cluster, scenario);
     let sc = scenario::load(&f.scenario).unwrap_or_else(|d| {
         panic!(
@@ -57,7 +57,7 @@ fn load(cluster: &str, scenario: &str) -> (Files, Scenario) {
 
 /// Every frame on the segment: (time s, bytes).
 #[derive(Default)]
-struct Capture(Vec<(f64, Vec<u8>)>);
+pub(super) struct Capture(pub(super) Vec<(f64, Vec<u8>)>);
 
 impl FrameSink for Capture {
     fn frame(&mut self, at: u64, bytes: &[u8]) -> Result<(), String> {
@@ -68,7 +68,7 @@ impl FrameSink for Capture {
 
 /// A CARP advertisement as read from the bytes: (time, vhid, advbase,
 /// advskew).
-fn ads(cap: &Capture) -> Vec<(f64, u8, u8, u8)> {
+pub(super) fn ads(cap: &Capture) -> Vec<(f64, u8, u8, u8)> {
     cap.0
         .iter()
         .filter_map(|(t, b)| {
@@ -83,13 +83,17 @@ fn ads(cap: &Capture) -> Vec<(f64, u8, u8, u8)> {
         .collect()
 }
 
-fn run_capture(sc: &Scenario) -> (Report, Capture) {
+pub(super) fn run_capture(sc: &Scenario) -> (Report, Capture) {
     let mut cap = Capture::default();
     let report = run(sc, Some(&mut cap)).unwrap();
     (report, cap)
 }
 
-fn transitions<'a>(r: &'a Report, node: &str, to: CarpState) -> Vec<&'a report::Transition> {
+pub(super) fn transitions<'a>(
+    r: &'a Report,
+    node: &str,
+    to: CarpState,
+) -> Vec<&'a report::Transition> {
     r.transitions
         .iter()
         .filter(|t| *t.node == *node && t.to == to)
@@ -97,7 +101,7 @@ fn transitions<'a>(r: &'a Report, node: &str, to: CarpState) -> Vec<&'a report::
 }
 
 /// Three nodes, one VIP preferring a, b, c: advskew 0, `step`, 2 × `step`.
-fn three(advbase: u8, step: u8, preempt: bool) -> String {
+pub(super) fn three(advbase: u8, step: u8, preempt: bool) -> String {
     format!(
         "[cluster]\npreempt = {preempt}\nadvbase = {advbase}\nadvskew_step = {step}\n\
          [[node]]\nname = \"a\"\n[[node]]\nname = \"b\"\n[[node]]\nname = \"c\"\n\
@@ -106,14 +110,14 @@ fn three(advbase: u8, step: u8, preempt: bool) -> String {
     )
 }
 
-fn nodes3() -> &'static str {
+pub(super) fn nodes3() -> &'static str {
     "[passwords]\nweb = \"s3cret\"\n\
      [[node]]\nname = \"a\"\ninterfaces = { em0 = [\"192.0.2.1/24\"] }\n\
      [[node]]\nname = \"b\"\ninterfaces = { em0 = [\"192.0.2.2/24\"] }\n\
      [[node]]\nname = \"c\"\ninterfaces = { em0 = [\"192.0.2.3/24\"] }\n"
 }
 
-fn scenario(duration: u32, events: &str) -> String {
+pub(super) fn scenario(duration: u32, events: &str) -> String {
     format!(
         "cluster = \"cluster.toml\"\nduration = {duration}\n{}{events}",
         nodes3()
@@ -253,7 +257,7 @@ fn a_tie_steps_the_receiving_master_down() {
 }
 
 /// Two nodes, one VIP preferring a.
-fn two(preempt: bool) -> String {
+pub(super) fn two(preempt: bool) -> String {
     format!(
         "[cluster]\npreempt = {preempt}\n[[node]]\nname = \"a\"\n[[node]]\nname = \"b\"\n\
          [[vip]]\nname = \"web\"\nvhid = 7\ninterface = \"em0\"\n\
@@ -261,7 +265,7 @@ fn two(preempt: bool) -> String {
     )
 }
 
-fn scenario2(duration: u32, events: &str) -> String {
+pub(super) fn scenario2(duration: u32, events: &str) -> String {
     format!(
         "cluster = \"cluster.toml\"\nduration = {duration}\n[passwords]\nweb = \"s3cret\"\n\
          [[node]]\nname = \"a\"\ninterfaces = {{ em0 = [\"192.0.2.1/24\"] }}\n\
@@ -518,7 +522,7 @@ fn the_json_contract_holds() {
 // Scenario files: every mistake named with its place
 // ---------------------------------------------------------------------------
 
-fn errors(cluster: &str, scenario: &str) -> Vec<String> {
+pub(super) fn errors(cluster: &str, scenario: &str) -> Vec<String> {
     let f = files(cluster, scenario);
     match scenario::load(&f.scenario) {
         Ok(_) => panic!("accepted: {scenario}"),
@@ -526,7 +530,7 @@ fn errors(cluster: &str, scenario: &str) -> Vec<String> {
     }
 }
 
-fn has(errs: &[String], line: usize, needle: &str) -> bool {
+pub(super) fn has(errs: &[String], line: usize, needle: &str) -> bool {
     errs.iter()
         .any(|e| e.contains(&format!("scenario.toml:{line}:")) && e.contains(needle))
 }
