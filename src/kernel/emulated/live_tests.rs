@@ -506,7 +506,7 @@ fn each_release_checks_in_its_own_order() {
             let mut a = host(f, "192.0.2.1/24", 1);
             carp(&mut a, 0, b"pw");
             let l = live(&mut a);
-            let before = l.stats().clone();
+            let before = *l.stats();
             l.receive(2, frame);
             let s = l.stats();
             let verdict = if s.badttl > before.badttl {
