@@ -303,3 +303,81 @@ fn tshark_decodes_the_pcap_as_carp() {
             .contains("2001:db8::51")
     );
 }
+
+/// The seed scenario simulated for `seconds` instead of 120, next to a copy
+/// of seed.toml.
+fn seed_for(seconds: u64) -> (tempfile::TempDir, PathBuf) {
+    let (dir, path) = seed_variant("");
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("duration = 120"));
+    std::fs::write(
+        &path,
+        text.replace("duration = 120", &format!("duration = {seconds}")),
+    )
+    .unwrap();
+    (dir, path)
+}
+
+/// A capture that would clearly outgrow --pcap-max is refused before the
+/// run, and before the file is created (exit 2).
+#[test]
+fn a_capture_that_would_outgrow_pcap_max_is_refused_at_once() {
+    // A day of the seed cluster: at least 24 h × (2 × 86 + 106) bytes per
+    // second ≈ 22.9 MiB.
+    let (dir, path) = seed_for(86_400);
+    let pcap = dir.path().join("day.pcap");
+    let r = carpctl(&[
+        "simulate",
+        s(&path),
+        "--pcap",
+        s(&pcap),
+        "--pcap-max",
+        "10m",
+    ]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("the capture would take at least about 22.9 MiB, more than --pcap-max 10 MiB; nothing was simulated"),
+        "{}",
+        r.stderr
+    );
+    assert!(!pcap.exists());
+    let r = carpctl(&["simulate", s(&path), "--pcap-max", "ten"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("is not a size"), "{}", r.stderr);
+}
+
+/// While the run goes, the capture stops before it would pass --pcap-max:
+/// exit 1, and what was written is a valid capture within the cap. (A
+/// partition doubles the advertisements, beyond the estimate of one
+/// MASTER per VIP: about 32.6 KiB here.)
+#[test]
+fn the_capture_stops_at_pcap_max() {
+    let (dir, path) = seed_variant(
+        "[[event]]\nat = 70\naction = \"partition\"\ngroups = [[\"mail-a\"]]\n\
+         [[event]]\nat = 100\naction = \"heal\"\n",
+    );
+    let pcap = dir.path().join("seed.pcap");
+    let r = carpctl(&[
+        "simulate",
+        s(&path),
+        "--pcap",
+        s(&pcap),
+        "--pcap-max",
+        "36k",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("the capture reached --pcap-max 36 KiB at "),
+        "{}",
+        r.stderr
+    );
+    let bytes = std::fs::read(&pcap).unwrap();
+    assert!(
+        bytes.len() <= 36 * 1024 && bytes.len() > 35 * 1024,
+        "{}",
+        bytes.len()
+    );
+    let frames = carpctl::wire::pcap::read_frames(&bytes[..]).unwrap();
+    assert!(!frames.is_empty());
+}

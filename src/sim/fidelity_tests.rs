@@ -277,3 +277,98 @@ fn send_error_demotion_recovers_where_the_release_has_the_fix() {
         }
     }
 }
+
+// --- limits (carpctl.scenario(5), LIMITS) ---------------------------------
+
+#[test]
+fn a_scenario_has_at_most_10000_events_and_64_nodes() {
+    let mut events = String::new();
+    for i in 0..=limits::MAX_EVENTS {
+        events.push_str(&format!(
+            "[[event]]\nat = {}\naction = \"loss\"\npercent = 0\n",
+            i % 10
+        ));
+    }
+    let errs = super::tests::errors(&three(1, 4, true), &scenario_top("", 10, &events));
+    // event[10000] starts on line 2 + 8 (nodes3) + 4 × 10000 + 1.
+    let line = 1 + 1 + 1 + nodes3().lines().count() + 4 * limits::MAX_EVENTS + 1;
+    assert!(
+        errs.iter().any(|e| e.contains(&format!(":{line}:1: "))
+            && e.contains("event[10000]: too many events (10001); a scenario has at most 10000")),
+        "{:?}",
+        errs.iter().take(3).collect::<Vec<_>>()
+    );
+
+    let mut nodes =
+        String::from("cluster = \"cluster.toml\"\nduration = 10\n[passwords]\nweb = \"s3cret\"\n");
+    for i in 0..=limits::MAX_NODES {
+        nodes.push_str(&format!(
+            "[[node]]\nname = \"n{i}\"\ninterfaces = {{ em0 = [\"10.0.{}.{}/16\"] }}\n",
+            i / 200,
+            i % 200 + 1
+        ));
+    }
+    let errs = super::tests::errors(&three(1, 4, true), &nodes);
+    assert!(
+        errs.iter()
+            .any(|e| e.contains("node[64]: too many nodes (65); a simulation runs at most 64")),
+        "{:?}",
+        errs.iter().take(3).collect::<Vec<_>>()
+    );
+}
+
+/// The report holds a bounded number of records: a run that logs more
+/// stops with an error saying when.
+#[test]
+fn a_run_that_logs_too_much_stops_with_an_error() {
+    let mut events = String::new();
+    for i in 0..40 {
+        let on = if i % 2 == 0 { "on" } else { "off" };
+        events.push_str(&format!(
+            "[[event]]\nat = {}\naction = \"maintenance_{on}\"\nnode = \"a\"\n",
+            10 + i
+        ));
+    }
+    let (_f, sc) = load(&three(1, 4, true), &scenario_top("", 60, &events));
+    assert!(run(&sc, None).is_ok());
+    let e = run_with(&sc, None, 20).unwrap_err().to_string();
+    assert!(
+        e.starts_with("the run logged more than 20 transitions and demotion changes by "),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_cluster_with_too_many_node_vip_pairs_is_refused() {
+    // 64 nodes × 256 VIPs (128 on each of two interfaces): 16384 pairs.
+    let mut c = String::from("[cluster]\npreempt = true\nadvskew_step = 3\n");
+    let mut s = String::from("cluster = \"cluster.toml\"\nduration = 10\n[passwords]\n");
+    for n in 0..64 {
+        c.push_str(&format!(
+            "[[node]]\nname = \"n{n}\"\ninterfaces = {{ lan = \"em0\", wan = \"em1\" }}\n"
+        ));
+    }
+    for v in 0..256 {
+        let (ifc, vhid) = if v < 128 {
+            ("lan", v + 1)
+        } else {
+            ("wan", v - 127)
+        };
+        c.push_str(&format!(
+            "[[vip]]\nname = \"v{v}\"\nvhid = {vhid}\ninterface = \"{ifc}\"\n\
+             addresses = [\"10.{}.{}.1/32\"]\n",
+            v / 128 + 1,
+            v % 128
+        ));
+        s.push_str(&format!("v{v} = \"p\"\n"));
+    }
+    let errs = super::tests::errors(&c, &s);
+    assert!(
+        errs.iter().any(|e| e.contains(
+            "the cluster file has 16384 (node, VIP) pairs in which a node takes part; a \
+             simulation runs at most 16320"
+        )),
+        "{:?}",
+        errs.iter().take(3).collect::<Vec<_>>()
+    );
+}

@@ -36,6 +36,7 @@
 //! and it is MASTER of the vhid. Requests are counted analytically over the
 //! intervals during which a VIP is not answered, not simulated one by one.
 
+pub mod limits;
 mod node;
 pub mod report;
 pub mod scenario;
@@ -95,11 +96,24 @@ pub enum SimError {
     /// The capture could not be written.
     #[error("{0}")]
     Capture(String),
+    /// The run went past a limit of carpctl.scenario(5), LIMITS.
+    #[error("{0}")]
+    Limit(String),
 }
 
 /// Run `sc` and report. Frames go to `sink` when given.
 pub fn run(sc: &Scenario, sink: Option<&mut dyn FrameSink>) -> Result<Report, SimError> {
+    run_with(sc, sink, limits::MAX_RECORDS)
+}
+
+/// [`run`] with a report of at most `max_records` records.
+fn run_with(
+    sc: &Scenario,
+    sink: Option<&mut dyn FrameSink>,
+    max_records: usize,
+) -> Result<Report, SimError> {
     let mut sim = Sim::new(sc, sink);
+    sim.max_records = max_records;
     sim.run()?;
     Ok(sim.report())
 }
@@ -240,6 +254,8 @@ struct Sim<'a, 's> {
     held: Vec<Vec<Held>>,
     /// The layout just before the first fault: per VIP the masters.
     steady: Option<(u64, Vec<Vec<usize>>, Vec<bool>)>,
+    /// The most transitions and demotion changes the report may hold.
+    max_records: usize,
 }
 
 fn to_s(us: u64) -> f64 {
@@ -408,6 +424,7 @@ impl<'a, 's> Sim<'a, 's> {
             frames: 0,
             held: vec![Vec::new(); nnodes],
             steady: None,
+            max_records: limits::MAX_RECORDS,
         }
     }
 

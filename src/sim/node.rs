@@ -211,7 +211,7 @@ impl Sim<'_, '_> {
                 _ => {}
             }
         }
-        let mut result = Ok(());
+        let mut result = self.within_record_limit();
         for (ifindex, _vhid, bytes) in out.frames.drain(..) {
             if let Err(e) = self.send(node, ifindex, bytes) {
                 result = Err(e);
@@ -219,5 +219,21 @@ impl Sim<'_, '_> {
         }
         self.out = out;
         result
+    }
+
+    /// The report holds at most [`limits::MAX_RECORDS`] transitions and
+    /// demotion changes: a run that logs more stops with an error.
+    fn within_record_limit(&self) -> Result<(), SimError> {
+        let records = self.transitions.len() + self.demotions.len();
+        if records <= self.max_records {
+            return Ok(());
+        }
+        Err(SimError::Limit(format!(
+            "the run logged more than {} transitions and demotion changes by {:.3} s of \
+             virtual time, the most a report holds (carpctl.scenario(5), LIMITS): shorten \
+             the duration, or simulate fewer faults or VIPs",
+            self.max_records,
+            to_s(self.now)
+        )))
     }
 }

@@ -37,6 +37,7 @@ use serde::Deserialize;
 use toml::Spanned;
 use zeroize::Zeroize;
 
+use super::limits;
 use crate::config::{self, Config, Diagnostic, Pos};
 use crate::kernel::Errno;
 use crate::kernel::emulated::{Flavor, Hz};
@@ -465,6 +466,9 @@ pub fn parse(src: &str, path: &Path) -> Result<Scenario, Vec<Diagnostic>> {
 
 impl Cx<'_> {
     fn document(&mut self, raw: Raw, _src: &str) -> Option<Scenario> {
+        if !self.within_limits(&raw) {
+            return None;
+        }
         // --- top level -----------------------------------------------------
         let Some(cluster) = &raw.cluster else {
             self.file_error(
@@ -587,6 +591,29 @@ impl Cx<'_> {
             }
         };
         let config = config?;
+        let members: usize = config
+            .vips
+            .iter()
+            .map(|v| {
+                config
+                    .nodes
+                    .iter()
+                    .filter(|n| v.takes_part(&n.name))
+                    .count()
+            })
+            .sum();
+        if members > limits::MAX_MEMBERS {
+            self.error(
+                &cluster.span(),
+                "cluster",
+                format!(
+                    "the cluster file has {members} (node, VIP) pairs in which a node takes \
+                     part; a simulation runs at most {} (carpctl.scenario(5), LIMITS)",
+                    limits::MAX_MEMBERS
+                ),
+            );
+            return None;
+        }
 
         // --- nodes -----------------------------------------------------------
         let mut nodes = Vec::new();
@@ -714,6 +741,37 @@ impl Cx<'_> {
             latency: latency?,
             events,
         })
+    }
+
+    /// The limits on the number of `[[node]]` and `[[event]]` entries
+    /// (carpctl.scenario(5), LIMITS), checked before anything else so that
+    /// a huge file is refused at once: the error points at the first entry
+    /// past the limit.
+    fn within_limits(&mut self, raw: &Raw) -> bool {
+        let mut ok = true;
+        if let Some(n) = raw.node.get(limits::MAX_NODES) {
+            let msg = format!(
+                "node[{}]: too many nodes ({}); a simulation runs at most {} \
+                 (carpctl.scenario(5), LIMITS)",
+                limits::MAX_NODES,
+                raw.node.len(),
+                limits::MAX_NODES
+            );
+            self.error(&n.span(), format!("node[{}]", limits::MAX_NODES), msg);
+            ok = false;
+        }
+        if let Some(e) = raw.event.get(limits::MAX_EVENTS) {
+            let msg = format!(
+                "event[{}]: too many events ({}); a scenario has at most {} \
+                 (carpctl.scenario(5), LIMITS)",
+                limits::MAX_EVENTS,
+                raw.event.len(),
+                limits::MAX_EVENTS
+            );
+            self.error(&e.span(), format!("event[{}]", limits::MAX_EVENTS), msg);
+            ok = false;
+        }
+        ok
     }
 
     /// `[passwords]`: name, span and key of each.
