@@ -55,7 +55,7 @@ pub fn show_size(n: u64) -> String {
     for (unit, shift) in UNITS {
         let u = 1u64 << shift;
         if n >= u {
-            return if n % u == 0 {
+            return if n.is_multiple_of(u) {
                 format!("{} {unit}", n / u)
             } else {
                 format!("{:.1} {unit}", n as f64 / u as f64)
