@@ -1,39 +1,51 @@
 //! `carpctl simulate`: a cluster of emulated FreeBSD hosts on a virtual
 //! Ethernet segment, with clients, faults and a verdict.
 //!
-//! * [`scenario`]: the scenario file (carpctl.scenario(5)).
+//! * [`scenario`]: the scenario file (carpctl.scenario(5)); [`limits`]:
+//!   what a scenario, its report and its capture may grow to.
 //! * [`report`]: what a run found, and the three verdicts.
-//! * this module: the discrete-event engine.
+//! * this module and its parts: the discrete-event engine ([`node`]: the
+//!   nodes' kernels; [`segment`]: frames on the wire; [`script`]: the
+//!   timeline; [`verdict`]: per-VIP bookkeeping and the report).
 //!
 //! **Nodes.** Each node is a live emulated host
 //! ([`crate::kernel::emulated::EmulatedHost::live`]) behind the same
 //! [`FreeBsdKernel`] a real node uses, and boots by running the same
 //! `apply` (`config::desired_state`, `apply::plan_changes`,
-//! `apply::execute`). The carp(4) state machine, its timers, the
-//! advertisements and their validation are the emulated kernel's; this
-//! module only moves frames and keeps time.
+//! `apply::execute`). The carp(4) state machine, its timers (kernel ticks
+//! at the node's `kern.hz`, with a tick phase of its own), the
+//! advertisements and their validation are the emulated kernel's, per the
+//! release table (`docs/freebsd-carp.md` §2); this module only moves
+//! frames and keeps time.
 //!
 //! **Time** is integer microseconds. Events are processed in time order,
 //! ties in the order they were scheduled, so a run is a pure function of
 //! the scenario (and its `seed`, which drives the random counters, the
-//! packet loss and the clients' timing).
+//! tick phases, the packet loss and the clients' timing). Every kernel's
+//! clock is brought to an event's time before the event acts on it, and a
+//! kernel timer is always queued strictly after the present, so time
+//! always moves on.
 //!
 //! **The segment** delivers each advertisement, after the segment's
-//! latency, to every other node that has the vhid on an interface of the
-//! same segment (the nodes without it would only count `badvhid`), unless
-//! a partition separates them, a link is down, or the frame is lost. An
-//! interface belongs to the segment of its logical name in the cluster file
+//! latency, to every other node whose interface on that segment has a carp
+//! address of the packet's family (it joined the group; a node without the
+//! vhid counts the packet as `badvhid`), or for a unicast destination to the
+//! node with that address, unless a partition separates them, a link is
+//! down, or the frame is lost (`docs/freebsd-carp.md` §9.4). An interface
+//! belongs to the segment of its logical name in the cluster file
 //! (`lan = "em0"`), or of its own name when unmapped.
 //!
 //! **Clients** send requests to every address of every VIP at a fixed rate
 //! (`[clients] rate`, each address with its own phase from the seed). Their
 //! ARP and neighbour caches map a VIP to its virtual MAC
 //! `00:00:5e:00:01:<vhid>` (what the gratuitous ARP and unsolicited NA of a
-//! takeover announce, and what the MASTER answers), and the switch sends
-//! that MAC to the port where it last saw it as a source address: the
-//! MASTER's advertisements and neighbour advertisements carry it. A request
-//! is answered iff the node on that port is up, its interface's link is up
-//! and it is MASTER of the vhid. Requests are counted analytically over the
+//! takeover announce, and what the MASTER answers). The switch sends that
+//! MAC to the port where it last saw it as a source address (the MASTER's
+//! multicast advertisements and neighbour advertisements carry it), and
+//! floods it to every port while it has not seen it (unicast mode, whose
+//! advertisements leave from the interface's own MAC). A request is
+//! answered iff a node it reaches is up, its interface's link is up and it
+//! is MASTER of the vhid. Requests are counted analytically over the
 //! intervals during which a VIP is not answered, not simulated one by one.
 
 pub mod limits;

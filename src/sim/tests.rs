@@ -1,5 +1,5 @@
-//! Tests of the simulator: the timing pinned to the formulas of reference
-//! §11.1 (expected times are computed here from the formulas and the
+//! Tests of the simulator: the timing pinned to the formulas of
+//! `docs/freebsd-carp.md` §8 (expected times are computed here from the formulas and the
 //! frames on the segment, never read from the code under test), preempt
 //! on and off, the tie, demotion, mismatched passwords and address lists,
 //! the other faults, determinism, and every scenario-file mistake.

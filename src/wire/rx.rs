@@ -1,6 +1,6 @@
 //! Receive validation: what `carp_input` / `carp6_input` and
 //! `carp_input_c` check, in their order, and which `struct carpstats`
-//! counter each rejection increments (§11.4, §11.6, §3.7).
+//! counter each rejection increments (§9, §8.7, §3).
 //!
 //! 1. At least the 8-byte `vrrpv3_header`, else `carps_badlen`.
 //! 2. Version 2 or 3, else `carps_badver`.
@@ -13,7 +13,7 @@
 //! 6. CARP: TTL / hop limit 255 when the vhid talks to the multicast group
 //!    (unicast mode accepts routed packets), else `carps_badttl`. VRRPv3:
 //!    always 255, then the checksum with the pseudo-header (`carps_badsum`)
-//!    **[inferred: §11.6 says "after TTL == 255 always, then the checksum";
+//!    **[inferred: §8.7 says "after TTL == 255 always, then the checksum";
 //!    that this follows the vhid lookup is inferred]**.
 //! 7. CARP: the HMAC, else `carps_badauth`. VRRPv3: no authentication, and
 //!    the address list is not read (`XXX TODO` in the kernel): a list
@@ -167,7 +167,7 @@ pub fn receive<'a>(
         let Some(header) = p.get(..CARP_HEADER_LEN) else {
             return Err(Reject::BadLen);
         };
-        // IPv4 sums the whole payload, IPv6 exactly the header (§11.4).
+        // IPv4 sums the whole payload, IPv6 exactly the header (§9).
         let summed = if v6 { header } else { p };
         if internet_checksum(summed) != 0 {
             return Err(Reject::BadSum);

@@ -1,5 +1,5 @@
 //! The VRRPv3 advertisement carp(4) sends for a `carpver 3` vhid (15.0+,
-//! `vrrp_send_ad_locked`, §12.7; RFC 9568 §5.1):
+//! `vrrp_send_ad_locked`, §10.6; RFC 9568 §5.1):
 //!
 //! | offset | size | field |
 //! |---|---|---|
@@ -12,7 +12,7 @@
 //! | 8 | 4 or 16 each | the vhid's addresses of the packet's family, in attach order |
 //!
 //! No authentication; always multicast (224.0.0.18 / ff02::12), TTL 255,
-//! source MAC `00:00:5e:00:01:<vrid>` (§11.5, §11.6).
+//! source MAC `00:00:5e:00:01:<vrid>` (§10.3, §8.7).
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -34,7 +34,7 @@ pub struct VrrpAdvert {
     pub vrid: u8,
     pub priority: u8,
     /// The 16-bit word as on the wire: the receiver uses it whole
-    /// (`ntohs`, the 4 reserved bits are not masked, §11.6).
+    /// (`ntohs`, the 4 reserved bits are not masked, §8.7).
     pub max_adver_int: u16,
     /// As read by [`VrrpAdvert::parse`]; [`VrrpAdvert::encode`] always
     /// writes the correct value instead.

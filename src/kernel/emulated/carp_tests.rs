@@ -1,5 +1,5 @@
-//! Domain-level tests of [`super`]: every errno row of reference §5.2-§5.4,
-//! §6, §9.3-§9.4, §10 and §14, per flavor where FreeBSD differs. They work
+//! Domain-level tests of [`super`]: every errno row of `docs/freebsd-carp.md` §4-§4,
+//! §5, §6-§6, §7 and §4, per flavor where FreeBSD differs. They work
 //! on decoded requests; the byte level is tested in `emulated/tests.rs`.
 
 use super::super::state;
@@ -115,7 +115,7 @@ fn no_multicast(st: &mut HostState) {
 }
 
 // ---------------------------------------------------------------------------
-// §5.2: checks common to SIOCSVH and SIOCGVH
+// §4: checks common to SIOCSVH and SIOCGVH
 // ---------------------------------------------------------------------------
 
 #[test]
@@ -222,7 +222,7 @@ fn main_has_no_carp_ioctls() {
 }
 
 // ---------------------------------------------------------------------------
-// §5.3: SIOCSVH
+// §4: SIOCSVH
 // ---------------------------------------------------------------------------
 
 #[test]
@@ -483,7 +483,7 @@ fn set_state_only_outside_init() {
 }
 
 // ---------------------------------------------------------------------------
-// §5.4: SIOCGVH
+// §4: SIOCGVH
 // ---------------------------------------------------------------------------
 
 #[test]
@@ -630,7 +630,7 @@ fn siocgvh_15_vrrp_vhid_leaves_the_carp_fields_as_sent() {
 }
 
 // ---------------------------------------------------------------------------
-// §6: addresses
+// §5: addresses
 // ---------------------------------------------------------------------------
 
 #[test]
@@ -951,7 +951,7 @@ fn difaddr_delete_any_takes_the_first_ipv4_address() {
 }
 
 // ---------------------------------------------------------------------------
-// §9: netlink
+// §6: netlink
 // ---------------------------------------------------------------------------
 
 #[test]
@@ -1351,7 +1351,7 @@ fn nl_get_entries_by_flavor_and_privilege() {
 }
 
 // ---------------------------------------------------------------------------
-// §10: sysctls
+// §7: sysctls
 // ---------------------------------------------------------------------------
 
 #[test]
@@ -1588,7 +1588,7 @@ fn removing_a_suppressed_vhid_undoes_its_demotion() {
 }
 
 // ---------------------------------------------------------------------------
-// §14: modules
+// §4: modules
 // ---------------------------------------------------------------------------
 
 #[test]

@@ -632,7 +632,7 @@ pub struct VrrpHeard {
     pub max_adver_int: u16,
 }
 
-/// The state half of `vrrp_input_c()` (`docs/freebsd-carp.md` §8.6): priority 255
+/// The state half of `vrrp_input_c()` (`docs/freebsd-carp.md` §8.7): priority 255
 /// ignores peers; the master interval is learned; MASTER steps down for a
 /// faster or higher-priority peer; BACKUP with preempt takes over from a
 /// slower or lower-priority one; otherwise the master-down timer restarts.
@@ -652,7 +652,7 @@ pub fn vrrp_input(
         return;
     }
     sc.run.vrrp_master_inter = heard.max_adver_int;
-    // VRRPv3 knows no demotion before review D55558 (§8.6): `prio` is the
+    // VRRPv3 knows no demotion before review D55558 (§8.7): `prio` is the
     // configured priority there.
     let prio = d.vrrp_prio(sc.vrrp_priority);
     match sc.state {

@@ -171,4 +171,70 @@ mod tests {
         assert!(r.rules.demote_clamps_low);
         assert!(!release(Flavor::V13_0).rules.demote_clamps_low);
     }
+
+    /// carpctl.scenario(5) shows this table (RELEASES): each row there is
+    /// rendered from [`RELEASES`] here, so the two cannot drift apart.
+    #[test]
+    fn the_man_page_shows_this_table() {
+        let man = include_str!("../../../man/carpctl.scenario.5");
+        let yes = |b: bool| if b { "yes" } else { "no" };
+        let cols = [Flavor::V13_0, Flavor::V13, Flavor::V14, Flavor::V15];
+        let r = |f: Flavor| release(f).rules;
+        assert_eq!(
+            r(Flavor::V15),
+            r(Flavor::Main),
+            "15 and main share a column"
+        );
+        let row = |label: &str, cell: &dyn Fn(Rules) -> String| {
+            let cells: Vec<String> = cols.iter().map(|f| cell(r(*f))).collect();
+            format!(".It {label} Ta {}", cells.join(" Ta "))
+        };
+        let star = |f: Flavor, s: &str| {
+            // The rules the release table marks as unconfirmed.
+            let hedged = matches!(f, Flavor::V13 | Flavor::V14);
+            format!("{s}{}", if hedged { "*" } else { "" })
+        };
+        let rows = [
+            row("negative demotion clamped at 0", &|x| {
+                yes(x.demote_clamps_low).into()
+            }),
+            row("IPv4 checksum over", &|x| {
+                if x.rx == RxPath::Vrrp {
+                    "payload"
+                } else {
+                    "36 B"
+                }
+                .into()
+            }),
+            row("version before vhid lookup", &|x| {
+                yes(x.rx == RxPath::Vrrp).into()
+            }),
+            row("VRRPv3", &|x| yes(x.rx == RxPath::Vrrp).into()),
+        ];
+        for want in rows {
+            assert!(man.contains(&want), "carpctl.scenario.5 lacks: {want}");
+        }
+        let senderr: Vec<String> = cols
+            .iter()
+            .map(|f| match (r(*f).senderr_recovers, *f) {
+                (false, Flavor::V13) => star(*f, "no"),
+                (b, _) => yes(b).into(),
+            })
+            .collect();
+        let want = format!(
+            ".It send errors undone after 3 sends Ta {}",
+            senderr.join(" Ta ")
+        );
+        assert!(man.contains(&want), "{want}");
+        let ttl: Vec<String> = cols
+            .iter()
+            .map(|f| match (r(*f).rx, r(*f).ttl_v4_host_order_bug) {
+                (RxPath::Carp13, _) => "first".into(),
+                (_, true) => star(*f, "never"),
+                _ => "multicast".into(),
+            })
+            .collect();
+        let want = format!(".It IPv4 TTL 255 checked Ta {}", ttl.join(" Ta "));
+        assert!(man.contains(&want), "{want}");
+    }
 }
