@@ -318,6 +318,18 @@ fn seed_for(seconds: u64) -> (tempfile::TempDir, PathBuf) {
     (dir, path)
 }
 
+/// `carpctl simulate SCENARIO --pcap PCAP --pcap-max MAX`.
+fn simulate_capped(scenario: &Path, pcap: &Path, max: &str) -> Run {
+    carpctl(&[
+        "simulate",
+        s(scenario),
+        "--pcap",
+        s(pcap),
+        "--pcap-max",
+        max,
+    ])
+}
+
 /// A capture that would clearly outgrow --pcap-max is refused before the
 /// run, and before the file is created (exit 2).
 #[test]
@@ -326,14 +338,7 @@ fn a_capture_that_would_outgrow_pcap_max_is_refused_at_once() {
     // second ≈ 22.9 MiB.
     let (dir, path) = seed_for(86_400);
     let pcap = dir.path().join("day.pcap");
-    let r = carpctl(&[
-        "simulate",
-        s(&path),
-        "--pcap",
-        s(&pcap),
-        "--pcap-max",
-        "10m",
-    ]);
+    let r = simulate_capped(&path, &pcap, "10m");
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(
         r.stderr.contains("the capture would take at least about 22.9 MiB, more than --pcap-max 10 MiB; nothing was simulated"),
@@ -357,14 +362,7 @@ fn the_capture_stops_at_pcap_max() {
          [[event]]\nat = 100\naction = \"heal\"\n",
     );
     let pcap = dir.path().join("seed.pcap");
-    let r = carpctl(&[
-        "simulate",
-        s(&path),
-        "--pcap",
-        s(&pcap),
-        "--pcap-max",
-        "36k",
-    ]);
+    let r = simulate_capped(&path, &pcap, "36k");
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(
         r.stderr

@@ -591,27 +591,36 @@ impl Cx<'_> {
     /// a huge file is refused at once: the error points at the first entry
     /// past the limit.
     fn within_limits(&mut self, raw: &Raw) -> bool {
-        let mut ok = true;
-        if let Some(n) = raw.node.get(limits::MAX_NODES) {
-            let msg = format!(
-                "node[{}]: too many nodes ({}); a simulation runs at most {} \
-                 (carpctl.scenario(5), LIMITS)",
-                limits::MAX_NODES,
+        let nodes = raw.node.get(limits::MAX_NODES).map(Spanned::span);
+        let events = raw.event.get(limits::MAX_EVENTS).map(Spanned::span);
+        let checks = [
+            (
+                "node",
+                "nodes",
+                "a simulation runs",
                 raw.node.len(),
-                limits::MAX_NODES
-            );
-            self.error(&n.span(), format!("node[{}]", limits::MAX_NODES), msg);
-            ok = false;
-        }
-        if let Some(e) = raw.event.get(limits::MAX_EVENTS) {
-            let msg = format!(
-                "event[{}]: too many events ({}); a scenario has at most {} \
-                 (carpctl.scenario(5), LIMITS)",
-                limits::MAX_EVENTS,
+                limits::MAX_NODES,
+                nodes,
+            ),
+            (
+                "event",
+                "events",
+                "a scenario has",
                 raw.event.len(),
-                limits::MAX_EVENTS
+                limits::MAX_EVENTS,
+                events,
+            ),
+        ];
+        let mut ok = true;
+        for (key, what, has, count, max, span) in checks {
+            let Some(span) = span else {
+                continue;
+            };
+            let msg = format!(
+                "{key}[{max}]: too many {what} ({count}); {has} at most {max} \
+                 (carpctl.scenario(5), LIMITS)"
             );
-            self.error(&e.span(), format!("event[{}]", limits::MAX_EVENTS), msg);
+            self.error(&span, format!("{key}[{max}]"), msg);
             ok = false;
         }
         ok

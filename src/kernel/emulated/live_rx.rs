@@ -53,6 +53,12 @@ impl Live {
         if self.st.sysctl.allow == 0 {
             return;
         }
+        // carp6_input(), every release: the receiving interface must have
+        // carp.
+        if ip.v6 && !self.iface(ii).has_carp() {
+            Reject::BadIf.count(&mut self.st.stats);
+            return;
+        }
         let verdict = match self.st.flavor.rules().rx {
             RxPath::Carp13 => self.rx_carp13(ii, ip, inb, af),
             RxPath::Carp14 => self.rx_carp14(ii, ip, inb, af),
@@ -60,15 +66,12 @@ impl Live {
         };
         match verdict {
             Err(r) => r.count(&mut self.st.stats),
-            Ok(Heard::Carp(f, heard)) => self.carp_input_state(f, heard, af),
-            Ok(Heard::Vrrp(f, heard)) => self.vrrp_input_state(f, heard, af),
+            Ok(heard) => self.input_state(heard, af),
         }
     }
 
     /// 13.x: `carp_input()` checks TTL 255 first (IPv4), `carp6_input()`
-    /// the interface then TTL (IPv6); then the length and the checksum
-    /// over the 36-byte header; `carp_input_c()` finds the vhid, then
-    /// checks the version and the HMAC. No VRRP.
+    /// the interface then TTL (IPv6); then [`Live::carp_header`]; no VRRP.
     fn rx_carp13(
         &mut self,
         ii: usize,
@@ -76,28 +79,16 @@ impl Live {
         inb: &Inbound<'_>,
         af: Af,
     ) -> Result<Heard, Reject> {
-        if ip.v6 && !self.iface(ii).has_carp() {
-            return Err(Reject::BadIf);
-        }
         if ip.ttl != sys::CARP_DFLTTL {
             return Err(Reject::BadTtl);
         }
-        let ch = inb.carp.as_ref().ok_or(Reject::BadLen)?;
-        if !inb.sum36 {
-            return Err(Reject::BadSum);
-        }
-        let f = self.find_ifa(ii, ch.vhid, af, ip.src())?;
-        if ch.version != sys::CARP_VERSION_CARP {
-            return Err(Reject::BadVer);
-        }
+        let (f, ch) = self.carp_header(ii, ip, inb, af)?;
         self.verify(ii, f, ch)
     }
 
-    /// 14.x: the length and the checksum over the 36-byte header (IPv6
-    /// after the interface check); `carp_input_c()` finds the vhid, checks
-    /// the version, then TTL 255 only for a multicast destination (IPv4:
-    /// `IN_MULTICAST()` without `ntohl()`, never true on amd64), then the
-    /// HMAC. No VRRP.
+    /// 14.x: the interface check (IPv6), [`Live::carp_header`], then TTL
+    /// 255 only for a multicast destination (IPv4: `IN_MULTICAST()` without
+    /// `ntohl()`, never true on amd64), then the HMAC. No VRRP.
     fn rx_carp14(
         &mut self,
         ii: usize,
@@ -105,9 +96,21 @@ impl Live {
         inb: &Inbound<'_>,
         af: Af,
     ) -> Result<Heard, Reject> {
-        if ip.v6 && !self.iface(ii).has_carp() {
-            return Err(Reject::BadIf);
-        }
+        let (f, ch) = self.carp_header(ii, ip, inb, af)?;
+        self.check_ttl(ii, ch.vhid, af, ip.ttl)?;
+        self.verify(ii, f, ch)
+    }
+
+    /// What 13.x and 14.x check alike: the length and the checksum over
+    /// the 36-byte header, then `carp_input_c()`'s vhid lookup and, after
+    /// it, the version.
+    fn carp_header<'i>(
+        &self,
+        ii: usize,
+        ip: &IpIn<'_>,
+        inb: &'i Inbound<'_>,
+        af: Af,
+    ) -> Result<(Found, &'i CarpIn), Reject> {
         let ch = inb.carp.as_ref().ok_or(Reject::BadLen)?;
         if !inb.sum36 {
             return Err(Reject::BadSum);
@@ -116,8 +119,7 @@ impl Live {
         if ch.version != sys::CARP_VERSION_CARP {
             return Err(Reject::BadVer);
         }
-        self.check_ttl(ii, ch.vhid, af, ip.ttl)?;
-        self.verify(ii, f, ch)
+        Ok((f, ch))
     }
 
     /// 15.0 and main: the 8-byte common header, the version (2 or 3) and
@@ -132,9 +134,6 @@ impl Live {
         inb: &Inbound<'_>,
         af: Af,
     ) -> Result<Heard, Reject> {
-        if ip.v6 && !self.iface(ii).has_carp() {
-            return Err(Reject::BadIf);
-        }
         let payload = ip.payload;
         if payload.len() < VRRPV3_HEADER_LEN {
             return Err(Reject::BadLen);
@@ -251,35 +250,30 @@ impl Live {
         ))
     }
 
-    /// The state half of `carp_input_c()`.
-    fn carp_input_state(&mut self, f: Found, heard: CarpHeard, af: Af) {
+    /// The state half of `carp_input_c()` / `vrrp_input_c()`.
+    fn input_state(&mut self, heard: Heard, af: Af) {
         let d = self.st.demotion();
         let (now, hz) = (self.st.now, self.st.hz);
         let mut ev = std::mem::take(&mut self.scratch);
         let HostState {
             interfaces, sysctl, ..
         } = &mut self.st;
-        with_parent(&mut interfaces[f.pos], f.si, (now, hz), f.n, |p, sc, n| {
-            fsm::carp_input(p, sc, n, sysctl, d, heard, af, &mut ev)
-        });
+        let f = match heard {
+            Heard::Carp(f, _) | Heard::Vrrp(f, _) => f,
+        };
+        with_parent(
+            &mut interfaces[f.pos],
+            f.si,
+            (now, hz),
+            f.n,
+            |p, sc, n| match heard {
+                Heard::Carp(_, h) => fsm::carp_input(p, sc, n, sysctl, d, h, af, &mut ev),
+                Heard::Vrrp(_, h) => fsm::vrrp_input(p, sc, n, sysctl, d, h, af, &mut ev),
+            },
+        );
         if !ev.is_empty() {
             self.process(&mut ev);
         }
-        self.scratch = ev;
-    }
-
-    /// The state half of `vrrp_input_c()`.
-    fn vrrp_input_state(&mut self, f: Found, heard: VrrpHeard, af: Af) {
-        let d = self.st.demotion();
-        let (now, hz) = (self.st.now, self.st.hz);
-        let mut ev = std::mem::take(&mut self.scratch);
-        let HostState {
-            interfaces, sysctl, ..
-        } = &mut self.st;
-        with_parent(&mut interfaces[f.pos], f.si, (now, hz), f.n, |p, sc, n| {
-            fsm::vrrp_input(p, sc, n, sysctl, d, heard, af, &mut ev)
-        });
-        self.process(&mut ev);
         self.scratch = ev;
     }
 }

@@ -118,27 +118,25 @@ pub const RELEASES: [Release; 5] = [
     Release {
         flavor: Flavor::V15,
         models: "15.x",
-        rules: Rules {
-            demote_clamps_low: true,
-            senderr_recovers: true,
-            rx: RxPath::Vrrp,
-            ttl_v4_host_order_bug: false,
-            vrrp_demotion: false,
-        },
+        rules: VRRP_ERA,
     },
     Release {
         flavor: Flavor::Main,
         models: "main after 2026-03-12",
-        rules: Rules {
-            demote_clamps_low: true,
-            senderr_recovers: true,
-            rx: RxPath::Vrrp,
-            ttl_v4_host_order_bug: false,
-            // Review D55558: not confirmed committed.
-            vrrp_demotion: false,
-        },
+        rules: VRRP_ERA,
     },
 ];
+
+/// 15.0 and main: VRRPv3, and the receive path rewritten with it
+/// (37115154672f, a254d6870e88).
+const VRRP_ERA: Rules = Rules {
+    demote_clamps_low: true,
+    senderr_recovers: true,
+    rx: RxPath::Vrrp,
+    ttl_v4_host_order_bug: false,
+    // Review D55558: not confirmed committed (docs/freebsd-carp.md §2).
+    vrrp_demotion: false,
+};
 
 /// The row of `flavor`.
 pub fn release(flavor: Flavor) -> &'static Release {
