@@ -10,10 +10,14 @@
 //! never touched.
 //!
 //! [`execute`] applies the list and records how to undo each step. If a step
-//! fails, the steps already done are undone in reverse order and the error
-//! says what failed and what was undone. An unchanged host yields an empty
-//! list, so a second apply makes no mutating kernel call.
+//! fails, the steps already done are undone in reverse order, the addresses
+//! of each interface are put back in their original order (an address put
+//! back goes to the end of the interface's list), and the error says what
+//! failed, what was undone and what was kept (a loaded carp.ko). An
+//! unchanged host yields an empty list, so a second apply makes no mutating
+//! kernel call.
 
+use std::collections::BTreeSet;
 use std::fmt;
 use std::net::IpAddr;
 
@@ -21,7 +25,9 @@ use ipnet::IpNet;
 use serde::Serialize;
 
 use crate::kernel::{Kernel, KernelError};
-use crate::model::{AdvBase, AdvSkew, CarpState, Key, Knob, Vhid, VhidStatus, VhidUpdate};
+use crate::model::{
+    AdvBase, AdvSkew, CarpState, IfAddress, Interface, Key, Knob, Vhid, VhidStatus, VhidUpdate,
+};
 
 /// One vhid this node takes part in, as the cluster file resolves it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -176,6 +182,24 @@ impl fmt::Display for Change {
     }
 }
 
+impl Change {
+    /// Whether this change adds or removes an address.
+    fn is_address(&self) -> bool {
+        self.address_interface().is_some()
+    }
+
+    /// The interface whose addresses this change adds or removes; also a
+    /// vhid created here, since undoing that attaches and detaches one.
+    fn address_interface(&self) -> Option<&str> {
+        match self {
+            Change::AddAddress { interface, .. }
+            | Change::RemoveAddress { interface, .. }
+            | Change::CreateVhid { interface, .. } => Some(interface),
+            Change::LoadCarp | Change::SetPreempt { .. } | Change::UpdateVhid { .. } => None,
+        }
+    }
+}
+
 /// Something in the way that no change can fix safely (nothing was touched).
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
@@ -323,26 +347,64 @@ fn update_change(d: &DesiredVhid, cur: &VhidStatus) -> Option<Change> {
 /// How a failed apply ended.
 #[derive(Debug)]
 pub struct ApplyError {
-    /// The step that failed and why.
-    pub failed: Change,
+    /// The step that failed (`None`: reading the addresses before the
+    /// first step failed) and why.
+    pub failed: Option<Change>,
     pub error: KernelError,
     /// The steps undone, in the order they were undone.
     pub undone: Vec<Change>,
     /// Steps that could not be undone, with the reason.
     pub not_undone: Vec<(Change, String)>,
+    /// Steps left as they are on purpose: loading carp(4).
+    pub kept: Vec<Change>,
+    /// Interfaces whose addresses could not be put back in their original
+    /// order, with the reason.
+    pub order_not_restored: Vec<(String, String)>,
+}
+
+impl ApplyError {
+    fn new(failed: Option<Change>, error: KernelError) -> Self {
+        ApplyError {
+            failed,
+            error,
+            undone: Vec::new(),
+            not_undone: Vec::new(),
+            kept: Vec::new(),
+            order_not_restored: Vec::new(),
+        }
+    }
 }
 
 impl fmt::Display for ApplyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} failed: {}", self.failed, self.error)?;
-        if self.undone.is_empty() && self.not_undone.is_empty() {
+        match &self.failed {
+            Some(c) => write!(f, "{c} failed: {}", self.error)?,
+            None => write!(f, "cannot read the addresses to change: {}", self.error)?,
+        }
+        if self.undone.is_empty() && self.not_undone.is_empty() && self.kept.is_empty() {
             write!(f, "; nothing had been changed")?;
         }
         for c in &self.undone {
             write!(f, "\n  undone: {c}")?;
         }
+        for c in &self.kept {
+            match c {
+                Change::LoadCarp => write!(
+                    f,
+                    "\n  kept loaded: carp(4) (with no vhid it changes nothing; \
+                     `kldunload carp` removes it)"
+                )?,
+                other => write!(f, "\n  kept: {other}")?,
+            }
+        }
         for (c, why) in &self.not_undone {
             write!(f, "\n  NOT undone: {c}: {why}")?;
+        }
+        for (interface, why) in &self.order_not_restored {
+            write!(
+                f,
+                "\n  NOT undone: the order of the addresses on {interface}: {why}"
+            )?;
         }
         Ok(())
     }
@@ -352,8 +414,10 @@ impl std::error::Error for ApplyError {}
 
 /// What is needed to take one step back.
 enum Undo {
-    /// carp.ko stays loaded: with no vhid it changes nothing.
-    Nothing,
+    /// Nothing to undo: the step is kept (carp.ko stays loaded: with no
+    /// vhid it changes nothing, and unloading it could fail or disturb a
+    /// carp(4) configured by hand meanwhile).
+    Keep,
     Preempt(i32),
     /// Destroy a vhid created by this apply, if it is still there (it goes
     /// with its last address; FreeBSD has no request to delete a vhid).
@@ -375,6 +439,8 @@ enum Undo {
         interface: String,
         address: IpAddr,
     },
+    /// Put back an address that was there before (removed, or replaced
+    /// by the same address with another prefix length).
     AddAddress {
         interface: String,
         vhid: Vhid,
@@ -389,33 +455,137 @@ pub fn execute(
     desired: &Desired,
     changes: &[Change],
 ) -> Result<(), Box<ApplyError>> {
+    // The addresses as they were, for the undo: the prefix an address had
+    // before it is replaced, and the order to put them back in.
+    let before = if changes.iter().any(Change::is_address) {
+        kernel
+            .interfaces()
+            .map_err(|error| Box::new(ApplyError::new(None, error)))?
+    } else {
+        Vec::new()
+    };
     let mut done: Vec<(Change, Undo)> = Vec::new();
     for change in changes {
-        match step(kernel, desired, change) {
+        match step(kernel, desired, &before, change) {
             Ok(undo) => {
                 tracing::info!("{change}");
                 done.push((change.clone(), undo));
             }
-            Err(error) => {
-                let mut undone = Vec::new();
-                let mut not_undone = Vec::new();
-                while let Some((c, undo)) = done.pop() {
-                    match revert(kernel, undo) {
-                        Ok(()) => {
-                            tracing::info!("undone: {c}");
-                            undone.push(c);
-                        }
-                        Err(e) => not_undone.push((c, e.to_string())),
-                    }
-                }
-                return Err(Box::new(ApplyError {
-                    failed: change.clone(),
-                    error,
-                    undone,
-                    not_undone,
-                }));
-            }
+            Err(error) => return Err(Box::new(roll_back(kernel, &before, change, error, done))),
         }
+    }
+    Ok(())
+}
+
+/// Undo `done` in reverse order after `failed` failed with `error`, then
+/// put each interface's addresses back in their order of `before`.
+fn roll_back(
+    kernel: &mut dyn Kernel,
+    before: &[Interface],
+    failed: &Change,
+    error: KernelError,
+    mut done: Vec<(Change, Undo)>,
+) -> ApplyError {
+    let mut e = ApplyError::new(Some(failed.clone()), error);
+    let mut touched = BTreeSet::new();
+    while let Some((c, undo)) = done.pop() {
+        if matches!(undo, Undo::Keep) {
+            tracing::info!("kept: {c}");
+            e.kept.push(c);
+            continue;
+        }
+        match revert(kernel, undo) {
+            Ok(()) => {
+                tracing::info!("undone: {c}");
+                if let Some(i) = c.address_interface() {
+                    touched.insert(i.to_string());
+                }
+                e.undone.push(c);
+            }
+            Err(err) => e.not_undone.push((c, err.to_string())),
+        }
+    }
+    for interface in touched {
+        if let Err(why) = restore_order(kernel, before, &interface) {
+            e.order_not_restored.push((interface, why));
+        }
+    }
+    e
+}
+
+/// Put the addresses of `interface` back in their order of `before`.
+///
+/// FreeBSD appends a new address to the interface's list
+/// (`CK_STAILQ_INSERT_TAIL(&ifp->if_addrhead, ...)` in `in_aifaddr_ioctl()`,
+/// sys/netinet/in.c, and in `in6_alloc_ifa()`, sys/netinet6/in6.c), so an
+/// address the undo put back is now last. The addresses after the longest
+/// part of the old order that is still in place are moved to the end, one
+/// by one, in the old order: an IPv4 address by adding it again
+/// (`in_aifaddr_ioctl()` deletes the existing one, keeping its vhid, and
+/// appends the new one), an IPv6 address by deleting and adding it
+/// (`SIOCAIFADDR_IN6` updates an existing address in place). Only CARP
+/// addresses are moved: the host's own addresses are never touched, and
+/// an IPv6 address that is its vhid's last is not deleted (that would
+/// destroy the vhid).
+fn restore_order(
+    kernel: &mut dyn Kernel,
+    before: &[Interface],
+    interface: &str,
+) -> Result<(), String> {
+    let old: &[IfAddress] = before
+        .iter()
+        .find(|i| i.name == interface)
+        .map_or(&[], |i| &i.addresses);
+    let now = kernel
+        .interfaces()
+        .map_err(|e| format!("cannot list the addresses: {e}"))?
+        .into_iter()
+        .find(|i| i.name == interface)
+        .map(|i| i.addresses)
+        .unwrap_or_default();
+    if now.as_slice() == old {
+        return Ok(());
+    }
+    let mut sorted_old = old.to_vec();
+    let mut sorted_now = now.clone();
+    let key = |a: &IfAddress| (a.net, a.vhid.map(Vhid::get));
+    sorted_old.sort_by_key(key);
+    sorted_now.sort_by_key(key);
+    if sorted_old != sorted_now {
+        return Err("the addresses themselves differ (see above)".into());
+    }
+    // The longest prefix of the old order that `now` still has in order.
+    let mut it = now.iter();
+    let kept = old
+        .iter()
+        .take_while(|a| it.by_ref().any(|n| n == *a))
+        .count();
+    let moves = &old[kept..];
+    for a in moves {
+        let Some(vhid) = a.vhid else {
+            return Err(format!(
+                "{} would have to be moved, and it is not a CARP address",
+                a.net
+            ));
+        };
+        if a.net.addr().is_ipv6() && now.iter().filter(|n| n.vhid == Some(vhid)).count() < 2 {
+            return Err(format!(
+                "{} would have to be deleted and added again, and it is the last address of \
+                 vhid {vhid}",
+                a.net
+            ));
+        }
+    }
+    for a in moves {
+        let vhid = a.vhid.ok_or("not a CARP address")?;
+        if a.net.addr().is_ipv6() {
+            kernel
+                .remove_address(interface, a.net.addr())
+                .map_err(|e| e.to_string())?;
+        }
+        kernel
+            .add_address(interface, vhid, a.net)
+            .map_err(|e| e.to_string())?;
     }
     Ok(())
 }
@@ -436,11 +606,16 @@ fn vhid_of(v: u8) -> Result<Vhid, KernelError> {
     Vhid::new(i64::from(v)).map_err(|e| KernelError::Unsupported(e.to_string()))
 }
 
-fn step(kernel: &mut dyn Kernel, desired: &Desired, change: &Change) -> Result<Undo, KernelError> {
+fn step(
+    kernel: &mut dyn Kernel,
+    desired: &Desired,
+    before: &[Interface],
+    change: &Change,
+) -> Result<Undo, KernelError> {
     match change {
         Change::LoadCarp => {
             kernel.load_carp()?;
-            Ok(Undo::Nothing)
+            Ok(Undo::Keep)
         }
         Change::SetPreempt { to, .. } => {
             let before = kernel.sysctls()?.preempt;
@@ -489,10 +664,26 @@ fn step(kernel: &mut dyn Kernel, desired: &Desired, change: &Change) -> Result<U
             ..
         } => {
             let net = parse_net(address)?;
+            // The same address with another prefix length, on this vhid
+            // (the plan refuses one held elsewhere): adding replaces it,
+            // so undoing puts it back rather than removing the address.
+            let replaced = before
+                .iter()
+                .filter(|i| i.name == *interface)
+                .flat_map(|i| i.addresses.iter())
+                .find(|a| a.net.addr() == net.addr() && a.vhid.is_some())
+                .and_then(|a| Some((a.vhid?, a.net)));
             kernel.add_address(interface, vhid_of(*vhid)?, net)?;
-            Ok(Undo::RemoveAddress {
-                interface: interface.clone(),
-                address: net.addr(),
+            Ok(match replaced {
+                Some((vhid, address)) => Undo::AddAddress {
+                    interface: interface.clone(),
+                    vhid,
+                    address,
+                },
+                None => Undo::RemoveAddress {
+                    interface: interface.clone(),
+                    address: net.addr(),
+                },
             })
         }
         Change::RemoveAddress {
@@ -514,7 +705,7 @@ fn step(kernel: &mut dyn Kernel, desired: &Desired, change: &Change) -> Result<U
 
 fn revert(kernel: &mut dyn Kernel, undo: Undo) -> Result<(), KernelError> {
     match undo {
-        Undo::Nothing => Ok(()),
+        Undo::Keep => Ok(()),
         Undo::Preempt(v) => kernel.set_knob(Knob::Preempt, v),
         Undo::DestroyVhid {
             interface,

@@ -41,6 +41,7 @@ use tokio::time::{MissedTickBehavior, timeout};
 
 use crate::config::{Check, Config, HttpUrl, Probe};
 use crate::daemon::{KernelOpener, Settings};
+use crate::hooks::{OutputLimits, OutputLog};
 use crate::ledger::{BootPolicy, Cause, Contribution, Ledger, LedgerError, now_secs};
 
 /// The longest status line the http check reads.
@@ -79,25 +80,38 @@ async fn probe_tcp(address: &str) -> Result<(), String> {
         .map_err(|e| format!("connect to {address}: {e}"))
 }
 
+/// What an exec check's stderr may put in the log per probe: hooks' line
+/// length, and far fewer lines, as a check runs every few seconds.
+pub const CHECK_OUTPUT: OutputLimits = OutputLimits {
+    line_max: crate::hooks::LINE_MAX,
+    lines_max: 20,
+};
+
 /// Run `argv` without a shell: stdin and stdout are /dev/null, stderr is
-/// the daemon's (its log), `CARPCTL_CHECK` names the check. Exit 0 passes.
+/// logged (warn, bounded by [`CHECK_OUTPUT`], as hooks' output is),
+/// `CARPCTL_CHECK` names the check. Exit 0 passes.
 async fn probe_exec(name: &str, argv: &[String]) -> Result<(), String> {
     let (program, args) = argv
         .split_first()
         .ok_or_else(|| "empty command".to_string())?;
-    let mut child = tokio::process::Command::new(program)
+    let child = tokio::process::Command::new(program)
         .args(args)
         .env("CARPCTL_CHECK", name)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
+        .stderr(Stdio::piped())
         .kill_on_drop(true)
-        .spawn()
-        .map_err(|e| format!("cannot run {program}: {e}"))?;
+        .spawn();
+    // The program is the cluster file's text: escaped in messages.
+    let program = crate::text::escape(program);
+    let mut child = child.map_err(|e| format!("cannot run {program}: {e}"))?;
+    // Dropped with this future at the timeout: the readers stop.
+    let output = OutputLog::start(&mut child, &format!("check {name}"), CHECK_OUTPUT);
     let status = child
         .wait()
         .await
         .map_err(|e| format!("waiting for {program}: {e}"))?;
+    output.finish().await;
     if status.success() {
         return Ok(());
     }
@@ -137,12 +151,9 @@ async fn probe_http(url: &HttpUrl, expect: u16) -> Result<(), String> {
         buf.extend_from_slice(chunk.get(..n).unwrap_or_default());
     }
     let status = parse_status_line(&buf).ok_or_else(|| {
-        let shown: String =
-            String::from_utf8_lossy(buf.get(..buf.len().min(40)).unwrap_or_default())
-                .chars()
-                .map(|c| if c.is_control() { '.' } else { c })
-                .collect();
-        format!("GET {url}: not an HTTP status line: {shown:?}")
+        // The server's bytes, bounded and escaped (crate::text).
+        let shown = crate::text::quote_bytes(&buf);
+        format!("GET {url}: not an HTTP status line: {shown}")
     })?;
     if status == expect {
         Ok(())
@@ -671,6 +682,14 @@ mod tests {
             .await
             .unwrap_err();
         assert!(e.starts_with("cannot run /nonexistent/check: "), "{e}");
+        // The program is the cluster file's text: escaped in the message.
+        let e = probe(&check(exec(&["/nonexistent/\r\nforged\u{202e}"]), 2000))
+            .await
+            .unwrap_err();
+        assert!(
+            e.starts_with("cannot run /nonexistent/\\r\\nforged\\u{202e}: "),
+            "{e}"
+        );
         let t0 = Instant::now();
         assert_eq!(
             probe(&check(exec(&["sleep", "5"]), 100)).await,
@@ -686,6 +705,31 @@ mod tests {
             .await,
             Ok(())
         );
+    }
+
+    /// A check that floods its stderr (20 MB a probe) puts a bounded
+    /// number of lines in the log, and still passes or fails by its exit
+    /// status, within its timeout (the flood is read, not left to block it).
+    #[tokio::test]
+    async fn exec_check_output_is_bounded() {
+        let logs = crate::logging::capture::logs();
+        let flood = "yes 'x' | head -c 20000000 >&2; echo last words >&2; exit 3";
+        for _ in 0..3 {
+            assert_eq!(
+                probe(&check(exec(&["sh", "-c", flood]), 20_000)).await,
+                Err("sh exited with status 3".into())
+            );
+        }
+        let text = logs.text();
+        let lines: Vec<&str> = text
+            .lines()
+            .filter(|l| l.contains("check t: stderr:"))
+            .collect();
+        // Per probe: 20 lines and the note that more were not logged.
+        assert_eq!(lines.len(), 3 * 21, "{text}");
+        assert!(lines[0].ends_with("check t: stderr: x"), "{}", lines[0]);
+        assert!(lines[20].contains("(more than 20 lines; the rest is not logged)"));
+        assert!(text.len() < 16 * 1024, "{} bytes of log", text.len());
     }
 
     #[tokio::test]
@@ -747,9 +791,24 @@ mod tests {
         let (url, _) = http_server(b"SSH-2.0-OpenSSH_9.6\r\n").await;
         let e = probe(&check(http(&url), 1000)).await.unwrap_err();
         assert!(
-            e.contains("not an HTTP status line: \"SSH-2.0-OpenSSH_9.6..\""),
+            e.contains("not an HTTP status line: \"SSH-2.0-OpenSSH_9.6\\r\\n\""),
             "{e}"
         );
+        // A hostile answer: NUL, ESC and a bidi override, escaped and cut.
+        let (url, _) = http_server(
+            b"\0\0\x1b[2J\xe2\x80\xaeHTTP/1.1 200 OK, not at the start of the line, and long \
+              enough to be cut\r\n",
+        )
+        .await;
+        let e = probe(&check(http(&url), 1000)).await.unwrap_err();
+        assert!(
+            e.contains("not an HTTP status line: \"\\0\\0\\u{1b}[2J\\u{202e}HTTP/1.1 200 OK"),
+            "{e}"
+        );
+        assert!(e.contains("\" (") && e.ends_with(" bytes)"), "cut: {e}");
+        for raw in ['\0', '\r', '\u{1b}', '\u{202e}'] {
+            assert!(!e.contains(raw), "raw {raw:?} in {e:?}");
+        }
         // A server that never answers: the timeout.
         let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = HttpUrl {
@@ -803,10 +862,19 @@ mod tests {
                 old.clone(),
             )
             .unwrap();
+        let maintenance = Contribution {
+            weight: crate::ledger::MAINTENANCE_WEIGHT,
+            ..old
+        };
         ledger
-            .set(k.as_mut(), BootPolicy::default(), Cause::Maintenance, old)
+            .set(
+                k.as_mut(),
+                BootPolicy::default(),
+                Cause::Maintenance,
+                maintenance,
+            )
             .unwrap();
-        assert_eq!(k.sysctls().unwrap().demotion, 18);
+        assert_eq!(k.sysctls().unwrap().demotion, 249);
         let live = ledger_op(
             &opener,
             &Arc::new(cfg),
@@ -817,7 +885,7 @@ mod tests {
         .await
         .unwrap();
         assert_eq!(live.keys().collect::<Vec<_>>(), [&Cause::Maintenance]);
-        assert_eq!(k.sysctls().unwrap().demotion, 9);
+        assert_eq!(k.sysctls().unwrap().demotion, 240);
     }
 
     /// The runner end to end against an emulated host: a failing check

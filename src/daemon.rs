@@ -40,10 +40,11 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::config::{self, Config, Diagnostic};
-use crate::events::client::{ClientCounters, DevdClient, Item};
+use crate::events::client::{ClientCounters, ConnectError, DevdClient, Item};
 use crate::events::{self, CarpEvent, Source, StateTracker, Transition};
 use crate::hooks::{HookRunner, HookStats, HookTable, Submitted};
 use crate::kernel::Kernel;
+use crate::logging::error_chain;
 use crate::model::CarpState;
 
 /// Opens a kernel handle: for extensions that need their own (a
@@ -152,6 +153,7 @@ pub fn start_extensions(ctx: &ExtensionContext) -> Vec<JoinHandle<()>> {
     vec![
         tokio::spawn(crate::checks::run_checks(checks)),
         tokio::spawn(crate::metrics::run_metrics(metrics)),
+        tokio::spawn(crate::logging::report_dropped(ctx.shutdown.clone())),
     ]
 }
 
@@ -181,6 +183,9 @@ pub enum DaemonError {
         #[source]
         source: io::Error,
     },
+    /// `--devd-socket` names something that can never be devd's socket.
+    #[error(transparent)]
+    Devd(ConnectError),
 }
 
 /// Run the daemon in the foreground until SIGTERM or SIGINT, with the
@@ -240,11 +245,13 @@ pub async fn run_async(
         d.client.path().display()
     );
 
-    if let Err(e) = d.client.try_connect().await {
-        tracing::warn!(
+    match d.client.try_connect().await {
+        Ok(()) => {}
+        Err(e @ ConnectError::Unusable { .. }) => return Err(DaemonError::Devd(e)),
+        Err(e) => tracing::warn!(
             "devd is not reachable at {}: {e}; its events will be read once it is",
             d.client.path().display()
-        );
+        ),
     }
     d.seed_and_replay();
 
@@ -337,7 +344,7 @@ impl Daemon {
             time: SystemTime::now(),
         };
         match self.runner.submit(t) {
-            Submitted::Queued | Submitted::NoHook | Submitted::Dropped => {}
+            Submitted::Queued | Submitted::NoHook | Submitted::Coalesced { .. } => {}
             Submitted::NoVip => tracing::debug!("not in the cluster file: no hook"),
         }
     }
@@ -388,7 +395,7 @@ impl Daemon {
     /// SIGHUP: load and validate the cluster file; switch to it only if it
     /// is valid.
     fn reload(&mut self) {
-        let path = self.config_path.display().to_string();
+        let path = crate::text::escape(&self.config_path.to_string_lossy()).to_string();
         tracing::info!("SIGHUP: reloading {path}");
         match load_settings(&self.config_path, self.node.as_deref()) {
             Ok(new) => {
@@ -427,16 +434,4 @@ impl Daemon {
 
 fn vips(n: usize) -> String {
     format!("{n} VIP{}", if n == 1 { "" } else { "s" })
-}
-
-/// `e` and its sources, joined with ": ".
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        s.push_str(": ");
-        s.push_str(&c.to_string());
-        cur = c.source();
-    }
-    s
 }

@@ -15,21 +15,28 @@
 //!   unknown), `CARP_VIP`, `CARP_ADDRESSES` (space-separated, with prefix
 //!   lengths) and `CARP_EVENT` (`devd`, `replay` or `resync`);
 //! * for one `vhid@interface`, hooks run one at a time, in event order;
-//!   different vhids do not wait for each other;
+//!   different vhids do not wait for each other; when a vhid's events come
+//!   faster than its hooks run, the daemon's queue keeps the newest state
+//!   and skips the superseded ones ([`runner`]);
 //! * a hook still running at `[cluster] hook_timeout` has its whole process
 //!   group killed (SIGKILL), which is logged and counted; a hook that exits
 //!   non-zero, dies of a signal or cannot be started is logged and counted;
 //!   either way the next event's hook still runs;
-//! * [`HookStats`] counts runs, failures, timeouts and dropped events per
-//!   vhid, for the metrics.
+//! * [`HookStats`] counts runs, failures, timeouts, and superseded and
+//!   dropped events per vhid, for the metrics.
 
-use std::collections::{BTreeMap, HashMap};
+pub mod runner;
+#[cfg(test)]
+mod testutil;
+
+pub use runner::{HookRunner, QUEUE_MAX, Submitted};
+
+use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write as _};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -37,7 +44,6 @@ use ipnet::IpNet;
 use nix::fcntl::{Flock, FlockArg};
 use serde::Serialize;
 use tokio::io::{AsyncRead, AsyncReadExt};
-use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::config::Config;
@@ -48,8 +54,6 @@ use crate::model::{CarpState, Vhid};
 pub const LINE_MAX: usize = 1024;
 /// Most lines logged per stream per run; the rest is read and dropped.
 pub const LINES_MAX: usize = 200;
-/// Events waiting per vhid in the daemon; more are dropped and counted.
-pub const QUEUE_MAX: usize = 256;
 /// How long output is still read after the hook exited: a process it left
 /// in the background may hold the pipes open forever, and must not hold up
 /// the next hook.
@@ -237,6 +241,9 @@ pub async fn run_hook(
         // does not reach it.
         .process_group(0)
         .kill_on_drop(false);
+    // From here on the program is only named in log lines: escaped, as it
+    // is the cluster file's text (crate::text).
+    let program = crate::text::escape(program);
     let mut child = match cmd.spawn() {
         Ok(c) => c,
         Err(e) => {
@@ -249,14 +256,7 @@ pub async fn run_hook(
         "{label}: started {program} (pid {})",
         pid.map_or_else(|| "?".to_string(), |p| p.to_string())
     );
-    let label_arc: Arc<str> = Arc::from(label);
-    let mut readers = Vec::with_capacity(2);
-    if let Some(out) = child.stdout.take() {
-        readers.push(tokio::spawn(log_output(out, label_arc.clone(), false)));
-    }
-    if let Some(err) = child.stderr.take() {
-        readers.push(tokio::spawn(log_output(err, label_arc, true)));
-    }
+    let output = OutputLog::start(&mut child, label, HOOK_OUTPUT);
 
     let waited = tokio::time::timeout(timeout, child.wait()).await;
     let outcome = match waited {
@@ -275,14 +275,7 @@ pub async fn run_hook(
             Outcome::TimedOut
         }
     };
-    for r in readers {
-        let abort = r.abort_handle();
-        if tokio::time::timeout(OUTPUT_GRACE, r).await.is_err() {
-            // Something it left running holds the pipe: stop reading.
-            abort.abort();
-            tracing::debug!("{label}: output still open after exit; no longer read");
-        }
-    }
+    output.finish().await;
     let elapsed = started.elapsed();
     match &outcome {
         Outcome::Succeeded => {
@@ -319,22 +312,97 @@ fn kill_group(label: &str, pid: Option<u32>) {
     }
 }
 
-/// Log a hook's output stream line by line, bounded in line length and
-/// count, reading through one fixed buffer.
-async fn log_output<R: AsyncRead + Unpin>(mut r: R, label: Arc<str>, stderr: bool) {
+/// How much of a child's output stream is logged: lines are cut at
+/// `line_max` bytes, and after `lines_max` lines the rest is read and
+/// dropped (never left in the pipe: a child blocked on a full pipe would
+/// hang until its timeout).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutputLimits {
+    pub line_max: usize,
+    pub lines_max: usize,
+}
+
+/// A hook's output: [`LINE_MAX`] bytes a line, [`LINES_MAX`] lines a stream.
+pub const HOOK_OUTPUT: OutputLimits = OutputLimits {
+    line_max: LINE_MAX,
+    lines_max: LINES_MAX,
+};
+
+/// The tasks that log a child's piped stdout (info) and stderr (warn),
+/// line by line within [`OutputLimits`]; shared by hooks and the health
+/// checks' commands. Dropping it stops them.
+pub struct OutputLog {
+    label: Arc<str>,
+    readers: Vec<JoinHandle<()>>,
+}
+
+impl OutputLog {
+    /// Start logging the streams of `child` that are piped, as
+    /// `LABEL: stdout: LINE`.
+    pub fn start(child: &mut tokio::process::Child, label: &str, limits: OutputLimits) -> Self {
+        let label: Arc<str> = Arc::from(label);
+        let mut readers = Vec::with_capacity(2);
+        if let Some(out) = child.stdout.take() {
+            readers.push(tokio::spawn(log_output(out, label.clone(), false, limits)));
+        }
+        if let Some(err) = child.stderr.take() {
+            readers.push(tokio::spawn(log_output(err, label.clone(), true, limits)));
+        }
+        OutputLog { label, readers }
+    }
+
+    /// Once the child has exited: let the readers reach the end of its
+    /// output, within [`OUTPUT_GRACE`].
+    pub async fn finish(mut self) {
+        for r in std::mem::take(&mut self.readers) {
+            let abort = r.abort_handle();
+            if tokio::time::timeout(OUTPUT_GRACE, r).await.is_err() {
+                // Something it left running holds the pipe: stop reading.
+                abort.abort();
+                tracing::debug!(
+                    "{}: output still open after exit; no longer read",
+                    self.label
+                );
+            }
+        }
+    }
+}
+
+impl Drop for OutputLog {
+    fn drop(&mut self) {
+        for r in &self.readers {
+            r.abort();
+        }
+    }
+}
+
+/// Log a child's output stream line by line, bounded by `limits`, reading
+/// through one fixed buffer.
+async fn log_output<R: AsyncRead + Unpin>(
+    mut r: R,
+    label: Arc<str>,
+    stderr: bool,
+    limits: OutputLimits,
+) {
+    let OutputLimits {
+        line_max,
+        lines_max,
+    } = limits;
     let stream = if stderr { "stderr" } else { "stdout" };
     let mut buf = [0u8; 4096];
     let mut line: Vec<u8> = Vec::new();
     let mut lines = 0usize;
     let mut emit = |line: &[u8]| {
         lines += 1;
-        if lines > LINES_MAX + 1 {
+        if lines > lines_max + 1 {
             return;
         }
-        let text = if lines == LINES_MAX + 1 {
-            format!("(more than {LINES_MAX} lines; the rest is not logged)")
+        // The child's bytes as they are, escaped (crate::text): a NUL, a CR
+        // or a bidi override cannot forge or hide a log line.
+        let text = if lines == lines_max + 1 {
+            format!("(more than {lines_max} lines; the rest is not logged)")
         } else {
-            String::from_utf8_lossy(line).into_owned()
+            crate::text::escape_bytes(line)
         };
         if stderr {
             tracing::warn!("{label}: {stream}: {text}");
@@ -351,7 +419,7 @@ async fn log_output<R: AsyncRead + Unpin>(mut r: R, label: Arc<str>, stderr: boo
             if b == b'\n' {
                 emit(&line);
                 line.clear();
-            } else if line.len() < LINE_MAX {
+            } else if line.len() < line_max {
                 line.push(b);
             }
         }
@@ -371,9 +439,11 @@ pub struct HookCounters {
     pub failures: u64,
     /// Runs killed at their timeout (also counted in `failures`).
     pub timeouts: u64,
-    /// Events whose hook never ran: the vhid's queue was full, or the
-    /// daemon was stopping.
+    /// Events whose hook never ran because the daemon was stopping.
     pub dropped: u64,
+    /// Events whose hook was skipped because newer events of the vhid
+    /// superseded them while its queue was full ([`runner`]).
+    pub coalesced: u64,
 }
 
 /// One vhid's counters, as [`HookStats::snapshot`] lists them.
@@ -421,9 +491,14 @@ impl HookStats {
         });
     }
 
-    /// Count one event whose hook did not run.
-    pub fn record_dropped(&self, vip: &VipHooks) {
-        self.update(vip, |c| c.dropped += 1);
+    /// Count `n` events whose hook did not run: the daemon was stopping.
+    pub fn record_dropped(&self, vip: &VipHooks, n: u64) {
+        self.update(vip, |c| c.dropped += n);
+    }
+
+    /// Count `n` events superseded by a newer one of the same vhid.
+    pub fn record_coalesced(&self, vip: &VipHooks, n: u64) {
+        self.update(vip, |c| c.coalesced += n);
     }
 
     /// The counters of `vhid@interface` (zero when nothing ran).
@@ -455,6 +530,7 @@ impl HookStats {
             t.failures += c.failures;
             t.timeouts += c.timeouts;
             t.dropped += c.dropped;
+            t.coalesced += c.coalesced;
             t
         })
     }
@@ -485,130 +561,6 @@ pub async fn run_for(
     let report = run_hook(&label(&t.event, vip), argv, &hook_env(t, vip), timeout).await;
     stats.record(vip, &report);
     Some(report)
-}
-
-/// What [`HookRunner::submit`] did with a transition.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Submitted {
-    /// Queued behind the vhid's earlier hooks.
-    Queued,
-    /// The cluster file has no VIP for this vhid.
-    NoVip,
-    /// The VIP has no hook for this state.
-    NoHook,
-    /// The vhid's queue was full ([`QUEUE_MAX`]); dropped and counted.
-    Dropped,
-}
-
-struct Job {
-    transition: Transition,
-    vip: Arc<VipHooks>,
-    timeout: Duration,
-}
-
-struct Worker {
-    tx: mpsc::Sender<Job>,
-    handle: JoinHandle<()>,
-}
-
-/// The daemon's hook runner: one queue and one worker task per vhid, so
-/// that one vhid's hooks run in event order while other vhids proceed.
-///
-/// Each transition is matched against the [`HookTable`] current when it is
-/// submitted: a reload affects the events that follow it.
-pub struct HookRunner {
-    table: Arc<HookTable>,
-    stats: Arc<HookStats>,
-    workers: HashMap<(String, Vhid), Worker>,
-    stopping: Arc<AtomicBool>,
-}
-
-impl HookRunner {
-    pub fn new(table: Arc<HookTable>, stats: Arc<HookStats>) -> Self {
-        HookRunner {
-            table,
-            stats,
-            workers: HashMap::new(),
-            stopping: Arc::new(AtomicBool::new(false)),
-        }
-    }
-
-    pub fn table(&self) -> &Arc<HookTable> {
-        &self.table
-    }
-
-    /// Use `table` for the transitions submitted from now on.
-    pub fn set_table(&mut self, table: Arc<HookTable>) {
-        self.table = table;
-    }
-
-    /// Queue the hook of `t` behind the earlier ones of its vhid. Must be
-    /// called within a tokio runtime (it spawns the vhid's worker).
-    pub fn submit(&mut self, t: Transition) -> Submitted {
-        let Some(vip) = self.table.get(&t.event.interface, t.event.vhid).cloned() else {
-            return Submitted::NoVip;
-        };
-        if vip.argv(t.event.state).is_empty() {
-            return Submitted::NoHook;
-        }
-        let key = (t.event.interface.clone(), t.event.vhid);
-        let stats = &self.stats;
-        let stopping = &self.stopping;
-        let worker = self.workers.entry(key).or_insert_with(|| {
-            let (tx, rx) = mpsc::channel(QUEUE_MAX);
-            let handle = tokio::spawn(work(rx, stats.clone(), stopping.clone()));
-            Worker { tx, handle }
-        });
-        let job = Job {
-            transition: t,
-            vip,
-            timeout: self.table.timeout,
-        };
-        match worker.tx.try_send(job) {
-            Ok(()) => Submitted::Queued,
-            Err(mpsc::error::TrySendError::Full(job) | mpsc::error::TrySendError::Closed(job)) => {
-                tracing::error!(
-                    "{}: {QUEUE_MAX} hooks already waiting; dropping the {} event",
-                    label(&job.transition.event, &job.vip),
-                    job.transition.event.state
-                );
-                self.stats.record_dropped(&job.vip);
-                Submitted::Dropped
-            }
-        }
-    }
-
-    /// Stop: hooks already running finish (each within its timeout); those
-    /// still waiting are dropped, logged and counted. Returns when every
-    /// worker is done.
-    pub async fn shutdown(self) {
-        self.stopping.store(true, Ordering::SeqCst);
-        let handles: Vec<_> = self
-            .workers
-            .into_values()
-            .map(|w| {
-                drop(w.tx);
-                w.handle
-            })
-            .collect();
-        for h in handles {
-            let _ = h.await;
-        }
-    }
-}
-
-async fn work(mut rx: mpsc::Receiver<Job>, stats: Arc<HookStats>, stopping: Arc<AtomicBool>) {
-    while let Some(job) = rx.recv().await {
-        if stopping.load(Ordering::SeqCst) {
-            tracing::warn!(
-                "{}: not run, carpctl daemon is stopping",
-                label(&job.transition.event, &job.vip)
-            );
-            stats.record_dropped(&job.vip);
-            continue;
-        }
-        run_for(&job.transition, &job.vip, job.timeout, &stats).await;
-    }
 }
 
 /// Where `carpctl hook` keeps the last state of each vhid, and its lock.
@@ -745,47 +697,9 @@ impl StateDir {
 
 #[cfg(test)]
 mod tests {
-    use std::time::SystemTime;
-
+    use super::testutil::{sh, transition, vip};
     use super::*;
     use crate::events::Source;
-
-    fn vip(name: &str, ifname: &str, vhid: i64) -> VipHooks {
-        VipHooks {
-            name: name.into(),
-            interface: ifname.into(),
-            vhid: Vhid::new(vhid).unwrap(),
-            addresses: vec![
-                "192.168.1.50/32".parse().unwrap(),
-                "2001:db8::51/128".parse().unwrap(),
-            ],
-            on_master: vec![],
-            on_backup: vec![],
-            on_init: vec![],
-        }
-    }
-
-    fn transition(
-        ifname: &str,
-        vhid: i64,
-        state: CarpState,
-        prev: Option<CarpState>,
-    ) -> Transition {
-        Transition {
-            event: CarpEvent {
-                vhid: Vhid::new(vhid).unwrap(),
-                interface: ifname.into(),
-                state,
-            },
-            previous: prev,
-            source: Source::Devd,
-            time: SystemTime::now(),
-        }
-    }
-
-    fn sh(script: &str) -> Vec<String> {
-        vec!["/bin/sh".into(), "-c".into(), script.into()]
-    }
 
     #[test]
     fn the_environment_has_every_variable() {
@@ -904,7 +818,8 @@ mod tests {
                 runs: 3,
                 failures: 3,
                 timeouts: 0,
-                dropped: 0
+                dropped: 0,
+                coalesced: 0,
             }
         );
     }
@@ -967,229 +882,26 @@ mod tests {
 
     #[tokio::test]
     async fn output_logging_is_bounded() {
+        let logs = crate::logging::capture::logs();
         // 5000 lines of 3000 bytes each: read to the end without keeping it.
         let data: Vec<u8> = (0..5000)
             .flat_map(|_| std::iter::repeat_n(b'x', 3000).chain([b'\n']))
             .collect();
-        log_output(&data[..], Arc::from("t"), false).await;
+        log_output(&data[..], Arc::from("t"), false, HOOK_OUTPUT).await;
         // And a stream without a newline at all.
-        log_output(&vec![b'y'; 100_000][..], Arc::from("t"), true).await;
-    }
-
-    #[tokio::test]
-    async fn the_runner_keeps_order_per_vhid_and_goes_on_after_failures() {
-        let dir = tempfile::tempdir().unwrap();
-        let log = dir.path().join("log");
-        let mut v1 = vip("one", "em0", 1);
-        // Each run sleeps a little so that a later one would overtake it if
-        // they were not serialized; BACKUP's hook fails.
-        let record = |extra: &str| {
-            sh(&format!(
-                "sleep 0.0$(( (CARP_VHID * 7) % 5 )); echo \"$CARP_VHID $CARP_STATE $CARP_PREVIOUS_STATE\" >> {}; {extra}",
-                log.display()
-            ))
-        };
-        v1.on_master = record("true");
-        v1.on_backup = record("exit 1");
-        let mut v2 = v1.clone();
-        v2.name = "two".into();
-        v2.vhid = Vhid::new(2).unwrap();
-        let mut vips = BTreeMap::new();
-        vips.insert(("em0".to_string(), v1.vhid), Arc::new(v1));
-        vips.insert(("em0".to_string(), v2.vhid), Arc::new(v2));
-        let table = Arc::new(HookTable {
-            vips,
-            timeout: Duration::from_secs(10),
-        });
-        let stats = Arc::new(HookStats::new());
-        let mut runner = HookRunner::new(table, stats.clone());
-        let seq = [
-            CarpState::Master,
-            CarpState::Backup,
-            CarpState::Master,
-            CarpState::Backup,
-            CarpState::Master,
-        ];
-        let mut prev = None;
-        for s in seq {
-            for vhid in [1, 2] {
-                assert_eq!(
-                    runner.submit(transition("em0", vhid, s, prev)),
-                    Submitted::Queued
-                );
-            }
-            prev = Some(s);
-        }
-        assert_eq!(
-            runner.submit(transition("em0", 3, CarpState::Master, None)),
-            Submitted::NoVip
+        log_output(&vec![b'y'; 100_000][..], Arc::from("t"), true, HOOK_OUTPUT).await;
+        let text = logs.text();
+        let lines: Vec<&str> = text.lines().collect();
+        // LINES_MAX lines, the note that more were not logged, one line of y.
+        assert_eq!(lines.len(), LINES_MAX + 2, "{}", lines.len());
+        assert!(lines.iter().all(|l| l.len() < LINE_MAX + 100));
+        assert!(
+            lines[LINES_MAX].contains("more than 200 lines"),
+            "{}",
+            lines[LINES_MAX]
         );
-        assert_eq!(
-            runner.submit(transition("em0", 1, CarpState::Init, None)),
-            Submitted::NoHook
-        );
-        let deadline = Instant::now() + Duration::from_secs(20);
-        for vhid in [1u8, 2] {
-            while stats.get("em0", Vhid::new(vhid.into()).unwrap()).runs < 5 {
-                assert!(Instant::now() < deadline, "hooks did not all run");
-                tokio::time::sleep(Duration::from_millis(10)).await;
-            }
-        }
-        runner.shutdown().await;
-        let text = fs::read_to_string(&log).unwrap();
-        for vhid in [1u8, 2] {
-            let c = stats.get("em0", Vhid::new(vhid.into()).unwrap());
-            // BACKUP's hook failed twice; the MASTER after each still ran.
-            assert_eq!((c.runs, c.failures, c.dropped), (5, 2, 0), "vhid {vhid}");
-            let ran: Vec<&str> = text
-                .lines()
-                .filter(|l| l.starts_with(&format!("{vhid} ")))
-                .collect();
-            let want = [
-                format!("{vhid} MASTER "),
-                format!("{vhid} BACKUP MASTER"),
-                format!("{vhid} MASTER BACKUP"),
-                format!("{vhid} BACKUP MASTER"),
-                format!("{vhid} MASTER BACKUP"),
-            ];
-            assert_eq!(ran, want, "{text}");
-        }
-    }
-
-    #[tokio::test]
-    async fn stopping_lets_the_running_hook_finish_and_drops_the_waiting_ones() {
-        let dir = tempfile::tempdir().unwrap();
-        let started = dir.path().join("started");
-        let done = dir.path().join("done");
-        let mut v1 = vip("one", "em0", 1);
-        v1.on_master = sh(&format!(
-            "touch {}; sleep 0.3; touch {}",
-            started.display(),
-            done.display()
-        ));
-        let mut vips = BTreeMap::new();
-        vips.insert(("em0".to_string(), v1.vhid), Arc::new(v1));
-        let table = Arc::new(HookTable {
-            vips,
-            timeout: Duration::from_secs(10),
-        });
-        let stats = Arc::new(HookStats::new());
-        let mut runner = HookRunner::new(table, stats.clone());
-        runner.submit(transition("em0", 1, CarpState::Master, None));
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !started.exists() {
-            assert!(Instant::now() < deadline, "the hook did not start");
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-        for _ in 0..3 {
-            assert_eq!(
-                runner.submit(transition("em0", 1, CarpState::Master, None)),
-                Submitted::Queued
-            );
-        }
-        runner.shutdown().await;
-        assert!(done.exists(), "the running hook was cut short");
-        let c = stats.get("em0", Vhid::new(1).unwrap());
-        assert_eq!((c.runs, c.failures, c.dropped), (1, 0, 3));
-    }
-
-    #[tokio::test]
-    async fn a_full_queue_drops_and_counts() {
-        let mut v1 = vip("one", "em0", 1);
-        v1.on_master = sh("sleep 5");
-        let mut vips = BTreeMap::new();
-        vips.insert(("em0".to_string(), v1.vhid), Arc::new(v1));
-        let table = Arc::new(HookTable {
-            vips,
-            timeout: Duration::from_secs(1),
-        });
-        let stats = Arc::new(HookStats::new());
-        let mut runner = HookRunner::new(table, stats.clone());
-        let mut outcomes = Vec::new();
-        for _ in 0..QUEUE_MAX + 5 {
-            outcomes.push(runner.submit(transition("em0", 1, CarpState::Master, None)));
-        }
-        // The worker has not run yet (this task never yielded): exactly
-        // QUEUE_MAX fit.
-        assert_eq!(
-            outcomes.iter().filter(|o| **o == Submitted::Queued).count(),
-            QUEUE_MAX
-        );
-        assert_eq!(
-            outcomes
-                .iter()
-                .filter(|o| **o == Submitted::Dropped)
-                .count(),
-            5
-        );
-        assert_eq!(stats.get("em0", Vhid::new(1).unwrap()).dropped, 5);
-        runner.shutdown().await;
-        // The worker saw "stopping" before its first job: all dropped.
-        assert_eq!(
-            stats.get("em0", Vhid::new(1).unwrap()).dropped,
-            QUEUE_MAX as u64 + 5
-        );
-    }
-
-    #[tokio::test]
-    async fn the_runner_runs_everything_queued_when_not_stopped() {
-        let dir = tempfile::tempdir().unwrap();
-        let log = dir.path().join("log");
-        let mut v1 = vip("one", "em0", 1);
-        v1.on_master = sh(&format!(
-            "echo \"M $CARP_PREVIOUS_STATE\" >> {}",
-            log.display()
-        ));
-        v1.on_backup = sh(&format!(
-            "echo \"B $CARP_PREVIOUS_STATE\" >> {}; exit 1",
-            log.display()
-        ));
-        let mut vips = BTreeMap::new();
-        vips.insert(("em0".to_string(), v1.vhid), Arc::new(v1));
-        let table = Arc::new(HookTable {
-            vips,
-            timeout: Duration::from_secs(10),
-        });
-        let stats = Arc::new(HookStats::new());
-        let mut runner = HookRunner::new(table, stats.clone());
-        let seq = [
-            CarpState::Master,
-            CarpState::Backup,
-            CarpState::Master,
-            CarpState::Backup,
-        ];
-        let mut prev = None;
-        for s in seq {
-            runner.submit(transition("em0", 1, s, prev));
-            prev = Some(s);
-        }
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while stats.get("em0", Vhid::new(1).unwrap()).runs < 4 {
-            assert!(Instant::now() < deadline, "hooks did not all run");
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        runner.shutdown().await;
-        assert_eq!(
-            fs::read_to_string(&log).unwrap(),
-            "M \nB MASTER\nM BACKUP\nB MASTER\n"
-        );
-        assert_eq!(
-            stats.totals(),
-            HookCounters {
-                runs: 4,
-                failures: 2,
-                timeouts: 0,
-                dropped: 0
-            }
-        );
-        let snap = stats.snapshot();
-        assert_eq!(snap.len(), 1);
-        assert_eq!(snap[0].vip, "one");
-        assert_eq!(
-            serde_json::to_value(&snap[0]).unwrap(),
-            serde_json::json!({"interface": "em0", "vhid": 1, "vip": "one",
-                "runs": 4, "failures": 2, "timeouts": 0, "dropped": 0})
-        );
+        assert!(lines[LINES_MAX + 1].contains(&"y".repeat(LINE_MAX)));
+        assert!(!lines[LINES_MAX + 1].contains(&"y".repeat(LINE_MAX + 1)));
     }
 
     #[test]

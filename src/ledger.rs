@@ -105,6 +105,10 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use crate::kernel::{Kernel, KernelError};
 use crate::model::DemotionDelta;
 
+mod validate;
+
+pub use validate::{Limits, REASON_MAX, reason_problem};
+
 /// What `carpctl maintenance on` adds: `CARP_MAXSKEW`, the most any vhid
 /// can be demoted (reference §11.1), so every VIP moves to a node that is
 /// not in maintenance.
@@ -120,6 +124,10 @@ pub const LEDGER_FILE: &str = "ledger.json";
 pub const INTENT_FILE: &str = "intent.json";
 /// The lock file's name.
 pub const LOCK_FILE: &str = "lock";
+/// The largest `ledger.json` or `intent.json` read. carpctl writes a few
+/// hundred bytes per contribution; this leaves room for thousands of
+/// checks and keeps a damaged or hostile file from filling the memory.
+pub const FILE_MAX: u64 = 1 << 20;
 /// How long a change waits for another one to finish.
 const LOCK_WAIT: Duration = Duration::from_secs(10);
 /// The ledger format.
@@ -323,6 +331,23 @@ pub enum LedgerError {
         path.display()
     )]
     Corrupt { path: PathBuf, detail: String },
+    /// A value carpctl never writes ([`validate`]): refused, not acted on.
+    #[error(
+        "{}: {field} is {value}, but carpctl writes {expected} there; the file was not \
+         written by carpctl as it is (edited, damaged or forged), so carpctl will not act on \
+         it and changed nothing: {}",
+        path.display(),
+        validate::remedy(path)
+    )]
+    Invalid {
+        path: PathBuf,
+        /// Where in the file, as a JSON path (`contributions.maintenance.weight`).
+        field: String,
+        /// The value found, escaped.
+        value: String,
+        /// What carpctl writes there.
+        expected: String,
+    },
     #[error("{} is locked by another carpctl for more than {}s", path.display(), LOCK_WAIT.as_secs())]
     Busy { path: PathBuf },
     #[error("cannot change net.inet.carp.demotion")]
@@ -340,6 +365,8 @@ type FaultHook = Arc<dyn Fn(Step) -> bool + Send + Sync>;
 #[derive(Clone)]
 pub struct Ledger {
     dir: PathBuf,
+    /// What the files may hold ([`Limits`]).
+    limits: Limits,
     fault: Option<FaultHook>,
 }
 
@@ -403,17 +430,23 @@ pub fn now_secs() -> i64 {
 }
 
 impl Ledger {
+    /// The ledger in `dir`, checked against the bounds that hold for any
+    /// cluster file ([`Limits::default`]).
     pub fn new(dir: impl Into<PathBuf>) -> Self {
         Ledger {
             dir: dir.into(),
+            limits: Limits::default(),
             fault: None,
         }
     }
 
     /// The ledger of `kernel`'s host for the cluster file `cfg`
-    /// ([`ledger_dir`]).
+    /// ([`ledger_dir`]), checked against `cfg`'s checks too.
     pub fn for_host(kernel: &dyn Kernel, cfg: &crate::config::Config) -> Self {
-        Ledger::new(ledger_dir(kernel, &cfg.cluster.state_dir))
+        Ledger {
+            limits: Limits::from_config(cfg),
+            ..Ledger::new(ledger_dir(kernel, &cfg.cluster.state_dir))
+        }
     }
 
     /// A test hook: `hook(step)` returning true stops the change right after
@@ -511,11 +544,22 @@ impl Ledger {
         name: &str,
     ) -> Result<Option<T>, LedgerError> {
         let path = self.path(name);
-        let bytes = match fs::read(&path) {
-            Ok(b) => b,
+        let mut bytes = Vec::new();
+        let read = File::open(&path)
+            .and_then(|f| io::Read::read_to_end(&mut io::Read::take(f, FILE_MAX + 1), &mut bytes));
+        match read {
+            Ok(_) => {}
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(self.io(name, "cannot read")(e)),
-        };
+        }
+        if bytes.len() as u64 > FILE_MAX {
+            return Err(LedgerError::Corrupt {
+                path,
+                detail: format!(
+                    "is larger than {FILE_MAX} bytes, far more than carpctl ever writes"
+                ),
+            });
+        }
         serde_json::from_slice(&bytes)
             .map(Some)
             .map_err(|e| LedgerError::Corrupt {
@@ -537,12 +581,17 @@ impl Ledger {
                 ),
             });
         }
+        if let Some(l) = &l {
+            self.limits.ledger(&self.path(LEDGER_FILE), "", l)?;
+        }
         Ok(l)
     }
 
-    /// The intent; one that does not parse can only be a torn write from
-    /// before a power loss, i.e. from an earlier boot: it is dropped.
-    fn read_intent(&self) -> Result<Option<Intent>, LedgerError> {
+    /// The intent, checked against `ledger` (the ledger on disk). One that
+    /// does not parse can only be a torn write from before a power loss,
+    /// i.e. from an earlier boot: it is dropped. One that parses but holds
+    /// what carpctl never writes is refused ([`LedgerError::Invalid`]).
+    fn read_intent(&self, ledger: Option<&LedgerState>) -> Result<Option<Intent>, LedgerError> {
         match self.read_json::<Intent>(INTENT_FILE) {
             Err(LedgerError::Corrupt { detail, .. }) => {
                 tracing::warn!(
@@ -551,6 +600,11 @@ impl Ledger {
                 );
                 self.remove_intent()?;
                 Ok(None)
+            }
+            Ok(Some(intent)) => {
+                self.limits
+                    .intent(&self.path(INTENT_FILE), &intent, ledger)?;
+                Ok(Some(intent))
             }
             other => other,
         }
@@ -656,7 +710,7 @@ impl Ledger {
         stamp: BootStamp,
     ) -> Result<Option<LedgerState>, LedgerError> {
         let mut ledger = self.read_ledger()?;
-        if let Some(intent) = self.read_intent()? {
+        if let Some(intent) = self.read_intent(ledger.as_ref())? {
             let committed = ledger.as_ref().is_some_and(|l| l.seq >= intent.after.seq);
             if !committed && intent.boot.same_boot(stamp.boot_time, stamp.written_at) {
                 let now = i64::from(kernel.sysctls().map_err(LedgerError::Kernel)?.demotion);
@@ -802,7 +856,17 @@ impl Ledger {
         let now = now_secs();
         let mut ledger = self.read_ledger()?;
         let mut pending = false;
-        if let Some(intent) = self.read_json::<Intent>(INTENT_FILE).ok().flatten() {
+        let intent = match self.read_json::<Intent>(INTENT_FILE) {
+            Ok(Some(i)) => {
+                self.limits
+                    .intent(&self.path(INTENT_FILE), &i, ledger.as_ref())?;
+                Some(i)
+            }
+            // A torn write (the next change drops it: read_intent), or
+            // unreadable: shown as nothing pending, as before.
+            Ok(None) | Err(_) => None,
+        };
+        if let Some(intent) = intent {
             let committed = ledger.as_ref().is_some_and(|l| l.seq >= intent.after.seq);
             if !committed && intent.boot.same_boot(boot_time, now) {
                 pending = true;

@@ -8,6 +8,9 @@
 //! | `carpctl_transitions_total` | counter | |
 //! | `carpctl_hook_runs_total` | counter | `vhid`, `interface`, `vip` |
 //! | `carpctl_hook_failures_total` | counter | `vhid`, `interface`, `vip` |
+//! | `carpctl_hook_coalesced_total` | counter | `vhid`, `interface`, `vip` |
+//! | `carpctl_hook_dropped_total` | counter | `vhid`, `interface`, `vip` |
+//! | `carpctl_log_lines_dropped_total` | counter | |
 //! | `carpctl_check_up` | gauge, 1 passing, 0 failing | `check` |
 //! | `carpctl_demotion` | gauge | `cause` (maintenance, boot_hold, check with `check`, other) |
 //! | `carpctl_demotion_kernel` | gauge: `net.inet.carp.demotion` | |
@@ -66,6 +69,9 @@ pub struct Snapshot {
     pub checks: BTreeMap<String, CheckView>,
     /// `None` when the kernel or the ledger could not be read.
     pub demotion: Option<Split>,
+    /// Log lines dropped because stderr was not being read
+    /// ([`crate::logging::dropped_lines`]).
+    pub log_lines_dropped: u64,
 }
 
 /// A label value, escaped as the exposition format requires (`\`, `"`
@@ -128,6 +134,17 @@ pub fn render(s: &Snapshot) -> String {
             "Hook runs that failed per vhid (non-zero exit, signal, timeout, not started).",
             |c: &VhidHookCounters| c.counters.failures,
         ),
+        (
+            "carpctl_hook_coalesced_total",
+            "Events per vhid whose hook was skipped: superseded by newer ones while the \
+             vhid's queue was full.",
+            |c: &VhidHookCounters| c.counters.coalesced,
+        ),
+        (
+            "carpctl_hook_dropped_total",
+            "Events per vhid whose hook did not run because the daemon was stopping.",
+            |c: &VhidHookCounters| c.counters.dropped,
+        ),
     ] {
         header(&mut out, name, "counter", help);
         for c in &s.hooks {
@@ -141,6 +158,17 @@ pub fn render(s: &Snapshot) -> String {
             );
         }
     }
+    header(
+        &mut out,
+        "carpctl_log_lines_dropped_total",
+        "counter",
+        "Log lines dropped because standard error was not being read.",
+    );
+    let _ = writeln!(
+        out,
+        "carpctl_log_lines_dropped_total {}",
+        s.log_lines_dropped
+    );
     header(
         &mut out,
         "carpctl_check_up",
@@ -308,6 +336,7 @@ pub async fn gather(ctx: &MetricsContext, settings: &Arc<Settings>) -> Snapshot 
         hooks: ctx.hook_stats.snapshot(),
         checks: ctx.checks.snapshot(),
         demotion,
+        log_lines_dropped: crate::logging::dropped_lines(),
     }
 }
 
@@ -488,7 +517,8 @@ mod tests {
                     runs: 2,
                     failures: 1,
                     timeouts: 0,
-                    dropped: 0,
+                    dropped: 2,
+                    coalesced: 254,
                 },
             }],
             checks,
@@ -499,6 +529,7 @@ mod tests {
                 not_applied: BTreeMap::new(),
                 pending: false,
             }),
+            log_lines_dropped: 17,
         }
     }
 
@@ -519,6 +550,15 @@ carpctl_hook_runs_total{vhid=\"1\",interface=\"em0\",vip=\"mail\\\"1\"} 2
 # HELP carpctl_hook_failures_total Hook runs that failed per vhid (non-zero exit, signal, timeout, not started).
 # TYPE carpctl_hook_failures_total counter
 carpctl_hook_failures_total{vhid=\"1\",interface=\"em0\",vip=\"mail\\\"1\"} 1
+# HELP carpctl_hook_coalesced_total Events per vhid whose hook was skipped: superseded by newer ones while the vhid's queue was full.
+# TYPE carpctl_hook_coalesced_total counter
+carpctl_hook_coalesced_total{vhid=\"1\",interface=\"em0\",vip=\"mail\\\"1\"} 254
+# HELP carpctl_hook_dropped_total Events per vhid whose hook did not run because the daemon was stopping.
+# TYPE carpctl_hook_dropped_total counter
+carpctl_hook_dropped_total{vhid=\"1\",interface=\"em0\",vip=\"mail\\\"1\"} 2
+# HELP carpctl_log_lines_dropped_total Log lines dropped because standard error was not being read.
+# TYPE carpctl_log_lines_dropped_total counter
+carpctl_log_lines_dropped_total 17
 # HELP carpctl_check_up Health check status: 1 passing, 0 failing (demoting).
 # TYPE carpctl_check_up gauge
 carpctl_check_up{check=\"smtp\"} 1

@@ -34,17 +34,7 @@ impl Lab {
 
     fn host(&self, name: &str, args: &[&str]) -> PathBuf {
         let p = self.path(name);
-        let out = Command::new(BIN)
-            .args(["emulate", "init"])
-            .arg(&p)
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "emulate init: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        emulate("init", &p, args);
         p
     }
 
@@ -107,6 +97,30 @@ fn json(out: &Output) -> Value {
             String::from_utf8_lossy(&out.stderr)
         )
     })
+}
+
+/// `carpctl emulate COMMAND HOST ARGS...`, which must succeed.
+fn emulate(command: &str, host: &Path, args: &[&str]) {
+    let out = Command::new(BIN)
+        .args(["emulate", command])
+        .arg(host)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "emulate {command}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Arm a failure (EIO) of the `call`th mutating call from now on `host`.
+fn inject(host: &Path, call: u32) {
+    emulate(
+        "inject",
+        host,
+        &["--fail-call", &call.to_string(), "--errno", "EIO"],
+    );
 }
 
 fn status(host: &Path) -> Value {
@@ -190,13 +204,7 @@ fn seed_scenario_on_two_emulated_hosts() {
     // mutating call: a failure armed for the next mutating call never fires.
     for (host, node) in [(&a, "mail-a"), (&b, "mail-b")] {
         let before = fs::read(host).unwrap();
-        let inject = Command::new(BIN)
-            .args(["emulate", "inject"])
-            .arg(host)
-            .args(["--fail-call", "1", "--errno", "EIO"])
-            .output()
-            .unwrap();
-        assert!(inject.status.success());
+        inject(host, 1);
         let out = carpctl(host, &cfg, node, &["apply", "--json"]);
         assert!(
             out.status.success(),
@@ -208,38 +216,102 @@ fn seed_scenario_on_two_emulated_hosts() {
     }
 }
 
+/// Apply `cfg` as `mail-a` to fresh hosts made by `host`, with the Nth
+/// mutating call failing (EIO) for N = 1, 2, ... until an apply succeeds;
+/// every failed apply must leave its host byte for byte as it was. Returns
+/// the failure messages, by N.
+fn rollback_at_every_call(lab: &Lab, cfg: &Path, host: impl Fn(&str) -> PathBuf) -> Vec<String> {
+    let mut errors = Vec::new();
+    for k in 1.. {
+        let host = host(&format!("h{k}"));
+        let before = fs::read(&host).unwrap();
+        inject(&host, k);
+        let out = carpctl(&host, cfg, "mail-a", &["apply"]);
+        if out.status.success() {
+            break;
+        }
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(1), "call {k}: {err}");
+        assert!(err.contains("EIO"), "call {k}: {err}");
+        assert!(!err.contains("NOT undone"), "call {k}: {err}");
+        // The state file is JSON text: compare it as text for a readable
+        // difference.
+        assert_eq!(
+            String::from_utf8_lossy(&fs::read(&host).unwrap()),
+            String::from_utf8_lossy(&before),
+            "call {k} left the host changed: {err}"
+        );
+        errors.push(err);
+        assert!(k < 100, "the apply never succeeds");
+    }
+    let _ = lab;
+    errors
+}
+
 #[test]
 fn rollback_leaves_the_host_byte_for_byte_unchanged() {
     let lab = Lab::new();
     let cfg = lab.seed();
-    let mut k = 1;
-    loop {
-        let host = lab.host(&format!("h{k}"), &["--iface", "em0=192.168.1.3/24"]);
-        let before = fs::read(&host).unwrap();
-        let inject = Command::new(BIN)
-            .args(["emulate", "inject"])
-            .arg(&host)
-            .args(["--fail-call", &k.to_string(), "--errno", "EIO"])
-            .output()
-            .unwrap();
-        assert!(inject.status.success());
-        let out = carpctl(&host, &cfg, "mail-a", &["apply"]);
-        if out.status.success() {
-            break;
-        }
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(1), "call {k}: {err}");
-        assert!(err.contains("EIO"), "call {k}: {err}");
-        assert!(!err.contains("NOT undone"), "call {k}: {err}");
-        assert_eq!(
-            fs::read(&host).unwrap(),
-            before,
-            "call {k} left the host changed: {err}"
-        );
-        k += 1;
-    }
+    let errors = rollback_at_every_call(&lab, &cfg, |name| {
+        lab.host(name, &["--iface", "em0=192.168.1.3/24"])
+    });
     // preempt + 2 vhids + 3 addresses = 6 mutating calls, each failed once.
-    assert_eq!(k, 7, "the apply made {} mutating calls", k - 1);
+    assert_eq!(errors.len(), 6, "{errors:#?}");
+}
+
+/// A host that already has the VIPs, with a different prefix on mail1 and
+/// two addresses mail2 no longer lists, between its others: the apply
+/// re-adds one address and removes two. A failure at its last steps must
+/// put the removed addresses back where they were, and mail1's address
+/// back with its old prefix (not remove it, which would destroy vhid 1).
+#[test]
+fn rollback_restores_addresses_in_their_order_and_prefix() {
+    let lab = Lab::new();
+    let cfg = lab.seed();
+    let seed = fs::read_to_string(&cfg).unwrap();
+    let wider = lab.write(
+        "wider.toml",
+        &seed
+            .replace("\"192.168.1.50/32\"", "\"192.168.1.50/31\"")
+            .replace(
+                "[\"192.168.1.51/32\", \"2001:db8::51/128\"]",
+                "[\"192.168.1.52/32\", \"192.168.1.51/32\", \"192.168.1.53/32\", \
+                 \"2001:db8::51/128\", \"192.168.1.54/32\"]",
+            ),
+        0o644,
+    );
+    let errors = rollback_at_every_call(&lab, &cfg, |name| {
+        let h = lab.host(name, &["--iface", "em0=192.168.1.3/24"]);
+        let out = carpctl(&h, &wider, "mail-a", &["apply"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        h
+    });
+    // Re-add 192.168.1.50/32, remove .52, .53 and .54.
+    assert_eq!(errors.len(), 4, "{errors:#?}");
+    assert!(
+        errors[3].contains("undone: add 192.168.1.50/32"),
+        "{}",
+        errors[3]
+    );
+}
+
+/// carp.ko stays loaded after a rollback, and the report says so rather
+/// than claiming it was undone.
+#[test]
+fn rollback_reports_carp_kept_loaded() {
+    let lab = Lab::new();
+    let cfg = lab.seed();
+    let host = lab.host("h", &["--iface", "em0=192.168.1.3/24", "--no-carp-module"]);
+    inject(&host, 2);
+    let out = carpctl(&host, &cfg, "mail-a", &["apply"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(!err.contains("undone: load carp"), "{err}");
+    assert!(err.contains("kept loaded: carp(4)"), "{err}");
 }
 
 #[test]
@@ -357,4 +429,119 @@ fn warnings_do_not_stop_apply() {
         !err.contains("aaaaaaaaaaaaaaaaaaaa"),
         "password leaked: {err}"
     );
+}
+
+/// `apply --json` prints one JSON document on failure too: the changes
+/// planned, and the error with what was undone and kept.
+#[test]
+fn apply_json_reports_a_failure_as_one_document() {
+    let lab = Lab::new();
+    let cfg = lab.seed();
+    let host = lab.host("h", &["--iface", "em0=192.168.1.3/24", "--no-carp-module"]);
+    inject(&host, 3);
+    let out = carpctl(&host, &cfg, "mail-a", &["apply", "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let v = json(&out);
+    assert_eq!(v["node"], "mail-a");
+    assert_eq!(v["dry_run"], false);
+    assert_eq!(v["changes"].as_array().unwrap().len(), 7, "{v}");
+    let e = &v["error"];
+    assert_eq!(e["exit_status"], 1, "{v}");
+    assert_eq!(e["failed"]["action"], "create_vhid", "{v}");
+    assert!(
+        e["message"].as_str().unwrap().contains("EIO"),
+        "{}",
+        e["message"]
+    );
+    assert_eq!(e["undone"][0]["action"], "set_preempt", "{v}");
+    assert_eq!(e["kept"][0]["action"], "load_carp", "{v}");
+    assert_eq!(e["not_undone"], serde_json::json!([]), "{v}");
+    // The message is on stderr too.
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("kept loaded: carp(4)"), "{err}");
+
+    // A configuration error: exit 2, no node, no changes.
+    let out = carpctl(&host, &cfg, "mail-z", &["apply", "--json"]);
+    assert_eq!(out.status.code(), Some(2));
+    let v = json(&out);
+    assert_eq!(v["node"], Value::Null, "{v}");
+    assert_eq!(v["changes"], serde_json::json!([]), "{v}");
+    assert_eq!(v["error"]["exit_status"], 2, "{v}");
+    // The diagnostics themselves are on stderr, with file, line and column.
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("seed.toml has 1 error; nothing was changed"),
+        "{v}"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("mail-z"));
+    assert_eq!(v["error"]["failed"], Value::Null, "{v}");
+
+    // Success: the same document, with no error.
+    let out = carpctl(&host, &cfg, "mail-a", &["apply", "--json"]);
+    assert!(out.status.success());
+    assert_eq!(json(&out)["error"], Value::Null);
+}
+
+/// The rollback never moves the host's own addresses to restore the order:
+/// when an ordinary address follows the ones put back, the order is left
+/// as it is and the report says so.
+#[test]
+fn rollback_does_not_move_the_hosts_own_addresses() {
+    let lab = Lab::new();
+    let cfg = lab.seed();
+    let seed = fs::read_to_string(&cfg).unwrap();
+    let wider = lab.write(
+        "wider.toml",
+        &seed.replace(
+            "[\"192.168.1.51/32\", \"2001:db8::51/128\"]",
+            "[\"192.168.1.52/32\", \"192.168.1.54/32\", \"192.168.1.51/32\", \
+             \"2001:db8::51/128\"]",
+        ),
+        0o644,
+    );
+    let host = lab.host("h", &["--iface", "em0=192.168.1.3/24"]);
+    let out = carpctl(&host, &wider, "mail-a", &["apply"]);
+    assert!(out.status.success());
+    // An alias added by hand after the VIPs (ifconfig em0 alias ...): the
+    // emulated host's state file is JSON.
+    let mut state: Value = serde_json::from_slice(&fs::read(&host).unwrap()).unwrap();
+    let em0 = state["interfaces"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|i| i["name"] == "em0")
+        .unwrap();
+    em0["addresses"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({"net": "192.168.1.99/24", "vhid": 0}));
+    fs::write(&host, serde_json::to_vec_pretty(&state).unwrap()).unwrap();
+    let addresses = |host: &Path| {
+        let state: Value = serde_json::from_slice(&fs::read(host).unwrap()).unwrap();
+        let mut a: Vec<String> = state["interfaces"][1]["addresses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| format!("{} {}", a["net"], a["vhid"]))
+            .collect();
+        a.sort();
+        a
+    };
+    let before = addresses(&host);
+    // Remove .52, then fail removing .54: .52 goes back, at the end.
+    inject(&host, 2);
+    let out = carpctl(&host, &cfg, "mail-a", &["apply"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("undone: remove 192.168.1.52/32"), "{err}");
+    assert!(
+        err.contains(
+            "NOT undone: the order of the addresses on em0: 192.168.1.99/24 would have to be \
+             moved, and it is not a CARP address"
+        ),
+        "{err}"
+    );
+    assert_eq!(addresses(&host), before, "{err}");
 }

@@ -46,8 +46,9 @@ impl Fixture {
         Self::with(LOGGING_HOOKS, "")
     }
 
-    /// `hooks` go into both VIPs, `cluster` into `[cluster]`; `@DIR@` and
-    /// `@LOG@` are replaced by the temp dir and the log path.
+    /// `hooks` go into both VIPs, `cluster` into `[cluster]` (tables such
+    /// as `[[check]]` may follow it); in both, `@DIR@` and `@LOG@` are
+    /// replaced by the temp dir and the log path.
     fn with(hooks: &str, cluster: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let host = dir.path().join("host");
@@ -103,9 +104,11 @@ impl Fixture {
     }
 
     fn write_config(&self, hooks: &str, cluster: &str) {
-        let hooks = hooks
-            .replace("@DIR@", &self.dir.path().display().to_string())
-            .replace("@LOG@", &self.log.display().to_string());
+        let subst = |text: &str| {
+            text.replace("@DIR@", &self.dir.path().display().to_string())
+                .replace("@LOG@", &self.log.display().to_string())
+        };
+        let (hooks, cluster) = (subst(hooks), subst(cluster));
         let text = format!(
             "[cluster]\n{cluster}\n\
              [[node]]\nname = \"n1\"\ninterfaces = {{ lan = \"em0\", db = \"vlan0.100\" }}\n\n\
@@ -173,11 +176,18 @@ impl Fixture {
 
     /// Start `carpctl daemon` with its stderr in a file.
     fn daemon(&self) -> Daemon {
+        self.daemon_with(&["-v"])
+    }
+
+    /// Start `carpctl daemon` with `options` before `daemon`, its stderr in
+    /// a file.
+    fn daemon_with(&self, options: &[&str]) -> Daemon {
         let stderr = self.dir.path().join("daemon.err");
         let child = self
             .command()
             .args(self.global_args())
-            .args(["-v", "daemon", "--devd-socket"])
+            .args(options)
+            .args(["daemon", "--devd-socket"])
             .arg(&self.socket)
             .stdout(Stdio::null())
             .stderr(File::create(&stderr).unwrap())
@@ -971,4 +981,370 @@ fn the_devd_snippet_matches_every_carp_event_and_nothing_else() {
     let man =
         fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("man/carpctl.8")).unwrap();
     assert!(man.contains(action.trim()), "carpctl(8) lacks {action}");
+}
+
+#[test]
+fn hook_output_with_nul_cr_and_bidi_bytes_is_logged_escaped() {
+    let f = Fixture::with(
+        "on_master = [\"/usr/bin/printf\", \
+         \"ok\\\\000\\\\000\\\\r\\\\ncarpctl: forged line\\\\033[2J\\\\342\\\\200\\\\256end\\\\n\", \
+         \"x\"]\n",
+        "",
+    );
+    // printf writes to stdout; the hook's stdout is logged at info (-v).
+    let out = f
+        .command()
+        .args(f.global_args())
+        .args(["-v", "hook", "1@em0", "MASTER"])
+        .env("CARPCTL_HOOK_DIR", f.dir.path().join("state"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let stderr = String::from_utf8(out.stderr).expect("escaped output is UTF-8");
+    assert!(
+        stderr.contains("1@em0 web on_master: stdout: ok\\0\\0\\r"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("stdout: carpctl: forged line\\u{1b}[2J\\u{202e}end"),
+        "{stderr}"
+    );
+    for raw in ['\0', '\r', '\u{1b}', '\u{202e}'] {
+        assert!(!stderr.contains(raw), "raw {raw:?} in {stderr:?}");
+    }
+}
+
+// ----- floods, stalled output, devd sockets that cannot work (issue 9) -------
+
+/// A child process killed and reaped if the test fails before it exits.
+struct Reaped(Child);
+
+impl std::ops::Deref for Reaped {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Reaped {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `child` is still running; SIGTERM makes it exit with status 0 within
+/// `bound`.
+async fn stops_at_sigterm_within(child: &mut Child, bound: Duration) {
+    assert!(child.try_wait().unwrap().is_none(), "carpctl exited");
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM).unwrap();
+    let t0 = Instant::now();
+    let status = wait_exit(child).await;
+    assert!(status.success(), "{status:?}");
+    assert!(t0.elapsed() < bound, "{:?}", t0.elapsed());
+}
+
+/// Hooks that only log `VHID STATE`, fast.
+const FAST_HOOKS: &str = "on_master = [\"/bin/sh\", \"-c\", \"echo \\\"$CARP_VHID $CARP_STATE\\\" >> @LOG@\"]\n\
+                          on_backup = [\"/bin/sh\", \"-c\", \"echo \\\"$CARP_VHID $CARP_STATE\\\" >> @LOG@\"]\n";
+
+/// Wait until `f`'s hook log has not changed for `quiet`; return it.
+async fn settled_lines(f: &Fixture, quiet: Duration, limit: Duration) -> Vec<String> {
+    let deadline = Instant::now() + limit;
+    let mut last = f.lines();
+    let mut since = Instant::now();
+    loop {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let now = f.lines();
+        if now != last {
+            last = now;
+            since = Instant::now();
+        } else if since.elapsed() >= quiet {
+            return last;
+        }
+        assert!(Instant::now() < deadline, "the hooks never settled");
+    }
+}
+
+/// 100 000 alternating transitions of one vhid from devd: its queue fills,
+/// the waiting events are superseded by the newest, and the last hook that
+/// runs is the one of the final state; the log says so in a few lines, not
+/// one per event.
+#[tokio::test]
+async fn a_flap_storm_ends_with_the_hook_of_the_final_state() {
+    let f = Fixture::with(FAST_HOOKS, "");
+    let mut listener = f.listen();
+    let d = f.daemon_with(&[]);
+    let devd = accept(&mut listener).await;
+    f.wait_lines(2, "the replay").await;
+    let states = ["MASTER", "BACKUP"];
+    for i in 0..100_000 {
+        send(&devd, "1@em0", states[i % 2]).await;
+    }
+    let lines = settled_lines(&f, Duration::from_secs(2), Duration::from_secs(120)).await;
+    let ran = of_vhid_words(&lines, "1");
+    assert_eq!(
+        ran.last().map(String::as_str),
+        Some("1 BACKUP"),
+        "{} runs",
+        ran.len()
+    );
+    let (status, stderr) = d.stop().await;
+    assert!(status.success(), "{stderr}");
+    assert!(stderr.len() < 64 * 1024, "{} bytes of log", stderr.len());
+    let about = stderr
+        .lines()
+        .filter(|l| l.contains("superseded") || l.contains("dropping"))
+        .count();
+    assert!((1..=5).contains(&about), "{about} lines:\n{stderr}");
+}
+
+fn of_vhid_words(lines: &[String], vhid: &str) -> Vec<String> {
+    lines
+        .iter()
+        .filter(|l| l.split(' ').next() == Some(vhid))
+        .cloned()
+        .collect()
+}
+
+/// stdout and stderr are pipes nobody reads, and the daemon logs far more
+/// than they hold (each hook prints 300 lines of 1000 bytes, logged with
+/// -vv; a check floods its stderr every second): hooks, checks and metrics
+/// go on, the lines dropped are counted, and reported once stderr is read
+/// again; stalled again, SIGTERM still stops it at once.
+#[tokio::test]
+async fn a_daemon_whose_output_nobody_reads_keeps_working_and_stops() {
+    let f = Fixture::with(
+        "on_master = [\"/bin/sh\", \"@DIR@/noisy.sh\"]\n\
+         on_backup = [\"/bin/sh\", \"@DIR@/noisy.sh\"]\n",
+        "[[check]]\nname = \"alive\"\ntype = \"exec\"\ninterval = 1\n\
+         command = [\"/bin/sh\", \"-c\", \"echo . >> @DIR@/check.log; yes noise | head -c 100000 >&2\"]\n\n\
+         [metrics]\ntextfile = \"@DIR@/carpctl.prom\"\n",
+    );
+    let dir = f.dir.path();
+    fs::write(
+        dir.join("noisy.sh"),
+        format!(
+            "i=0; while [ $i -lt 300 ]; do printf '%01000d\\n' $i; i=$((i+1)); done\n\
+             echo \"$CARP_VHID $CARP_STATE\" >> {}\n",
+            f.log.display()
+        ),
+    )
+    .unwrap();
+    let mut listener = f.listen();
+    let mut child = Reaped(
+        f.command()
+            .args(f.global_args())
+            .args(["-vv", "daemon", "--devd-socket"])
+            .arg(&f.socket)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let devd = accept(&mut listener).await;
+    f.wait_lines(2, "the replay").await;
+    let states = ["MASTER", "BACKUP"];
+    for i in 0..30 {
+        send(&devd, "1@em0", states[i % 2]).await;
+    }
+    // 32 hook runs, 32 x 200 lines of 1 KiB logged, against a 64 KiB pipe
+    // and a queue of 4096 lines.
+    f.wait_lines(32, "every hook, with stderr stalled").await;
+    let checks = || {
+        fs::read_to_string(dir.join("check.log"))
+            .unwrap_or_default()
+            .len()
+    };
+    let c0 = checks();
+    wait_until(WAIT, "more checks, with stderr stalled", || {
+        checks() >= c0 + 2
+    })
+    .await;
+    let dropped = || {
+        fs::read_to_string(dir.join("carpctl.prom"))
+            .unwrap_or_default()
+            .lines()
+            .find_map(|l| l.strip_prefix("carpctl_log_lines_dropped_total "))
+            .and_then(|n| n.parse::<u64>().ok())
+    };
+    wait_until(WAIT, "the metrics counting dropped lines", || {
+        dropped().is_some_and(|n| n > 0)
+    })
+    .await;
+
+    // Someone reads stderr again: the drop is reported.
+    let mut stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        let mut buf = [0u8; 65536];
+        let found = loop {
+            match std::io::Read::read(&mut stderr, &mut buf) {
+                Ok(0) | Err(_) => break false,
+                Ok(n) => seen.extend_from_slice(&buf[..n]),
+            }
+            if String::from_utf8_lossy(&seen).contains("standard error was not being read") {
+                break true;
+            }
+        };
+        // Hand the pipe back, unread from now on.
+        let _ = tx.send((found, stderr));
+    });
+    let (found, _stderr) = tokio::task::spawn_blocking(move || rx.recv_timeout(WAIT * 2))
+        .await
+        .unwrap()
+        .expect("the report of the dropped lines");
+    assert!(found, "stderr closed before the report");
+
+    // Stalled again: SIGTERM still stops it within a bound.
+    for i in 0..30 {
+        send(&devd, "1@em0", states[i % 2]).await;
+    }
+    f.wait_lines(62, "every hook, with stderr stalled again")
+        .await;
+    stops_at_sigterm_within(&mut child, Duration::from_secs(10)).await;
+}
+
+/// `watch` whose stdout nobody reads stops at SIGTERM.
+#[tokio::test]
+async fn watch_whose_output_nobody_reads_stops_at_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("devd.pipe");
+    let mut listener = UnixSeqpacketListener::bind(&socket).unwrap();
+    let mut child = Reaped(
+        Command::new(BIN)
+            .env_remove("CARPCTL_KERNEL")
+            .env_remove("CARPCTL_CONFIG")
+            .env_remove("RUST_LOG")
+            .args(["watch", "--devd-socket"])
+            .arg(&socket)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let devd = accept(&mut listener).await;
+    // More than the pipe holds (~1000 lines): send until devd's side
+    // would block (watch stops reading once its own queue is full too).
+    let states = ["MASTER", "BACKUP"];
+    let mut sent = 0;
+    for i in 0..20_000 {
+        let rec = format!("!system=CARP subsystem=12@em0 type={}\n", states[i % 2]);
+        match tokio::time::timeout(Duration::from_millis(500), devd.send(rec.as_bytes())).await {
+            Ok(r) => r.unwrap(),
+            Err(_) => break,
+        };
+        sent += 1;
+    }
+    assert!(sent > 1000, "only {sent} records sent");
+    stops_at_sigterm_within(&mut child, Duration::from_secs(5)).await;
+}
+
+/// Run the daemon until its check has appended `probes` dots to
+/// `check.log`; its exit status and stderr.
+async fn daemon_with_probes(f: &Fixture, probes: usize) -> (ExitStatus, String) {
+    let mut listener = f.listen();
+    let d = f.daemon();
+    let _devd = accept(&mut listener).await;
+    let runs = || {
+        fs::read_to_string(f.dir.path().join("check.log"))
+            .unwrap_or_default()
+            .len()
+    };
+    wait_until(WAIT, "the check's probes", || runs() >= probes).await;
+    d.stop().await
+}
+
+/// An exec check that prints 20 MB on stderr every second makes a log of
+/// a few KiB, not 20 MB a second.
+#[tokio::test]
+async fn an_exec_check_flooding_stderr_makes_a_bounded_log() {
+    let f = Fixture::with(
+        FAST_HOOKS,
+        "[[check]]\nname = \"flood\"\ntype = \"exec\"\ninterval = 1\n\
+         command = [\"/bin/sh\", \"-c\", \"echo . >> @DIR@/check.log; yes 0123456789 | head -c 20000000 >&2\"]\n",
+    );
+    let (status, stderr) = daemon_with_probes(&f, 3).await;
+    assert!(status.success(), "{}", &stderr[..stderr.len().min(2000)]);
+    assert!(
+        stderr.len() < 256 * 1024,
+        "{} bytes of log after at least 3 probes",
+        stderr.len()
+    );
+    assert!(
+        stderr.contains("check flood: stderr: 0123456789"),
+        "{}",
+        &stderr[..stderr.len().min(2000)]
+    );
+    assert!(stderr.contains("(more than 20 lines; the rest is not logged)"));
+}
+
+/// A `--devd-socket` that can never be devd's socket (a regular file, a
+/// stream socket, a path longer than sun_path) is a usage error for
+/// `watch` and `daemon`, not a reason to retry forever.
+#[tokio::test]
+async fn watch_and_daemon_refuse_a_devd_socket_that_can_never_work() {
+    let f = Fixture::new();
+    let dir = f.dir.path();
+    let file = dir.join("regular");
+    fs::write(&file, "x").unwrap();
+    let stream = dir.join("stream.sock");
+    let _stream = std::os::unix::net::UnixListener::bind(&stream).unwrap();
+    let long = dir.join("d".repeat(120));
+    for (path, why) in [
+        (&file, "it is a regular file, not a socket"),
+        (&stream, "a socket of another type"),
+        (&long, "more than a socket address holds"),
+    ] {
+        for daemon in [false, true] {
+            let mut cmd = f.command();
+            if daemon {
+                cmd.args(f.global_args()).arg("daemon");
+            } else {
+                cmd.arg("watch");
+            }
+            let mut child = Reaped(
+                cmd.arg("--devd-socket")
+                    .arg(path)
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap(),
+            );
+            let status = wait_exit(&mut child).await;
+            let mut stderr = String::new();
+            std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+            assert_eq!(status.code(), Some(2), "daemon {daemon}: {stderr}");
+            assert!(stderr.contains("cannot be devd's socket"), "{stderr}");
+            assert!(stderr.contains(why), "{stderr}");
+        }
+    }
+}
+
+/// An exec check's stderr with NUL, CR, ESC and a bidi override: logged
+/// escaped, never raw.
+#[tokio::test]
+async fn an_exec_check_printing_control_bytes_is_logged_escaped() {
+    let f = Fixture::with(
+        FAST_HOOKS,
+        "[[check]]\nname = \"ctl\"\ntype = \"exec\"\ninterval = 1\n\
+         command = [\"/bin/sh\", \"-c\", \"echo . >> @DIR@/check.log; \
+         printf 'a\\\\000b\\\\rforged\\\\033[2J\\\\342\\\\200\\\\256z\\\\n' >&2; exit 1\"]\n",
+    );
+    let (_, stderr) = daemon_with_probes(&f, 1).await;
+    assert!(
+        stderr.contains("check ctl: stderr: a\\0b\\rforged\\u{1b}[2J\\u{202e}z"),
+        "{stderr}"
+    );
+    for raw in ['\0', '\r', '\u{1b}', '\u{202e}'] {
+        assert!(!stderr.contains(raw), "raw {raw:?} in {stderr:?}");
+    }
 }

@@ -1067,3 +1067,29 @@ proptest! {
         all_parsers(&parts.concat());
     }
 }
+
+#[test]
+fn quoted_file_text_is_escaped_in_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("rc.conf"),
+        "ifconfig_em0=\"inet 192.0.2.3/24\"\n\
+         ifconfig_em0_alias0=\"inet vhid 1 advskew 1\u{202e}0 pass x alias 192.0.2.1\u{1b}[31m/32\"\n",
+    )
+    .unwrap();
+    let r = carpctl_in(dir.path(), &["lint", "rc.conf"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stdout.contains("advskew `1\\u{202e}0`"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("`192.0.2.1\\u{1b}[31m/32`"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        !r.stdout.contains('\u{202e}') && !r.stdout.contains('\u{1b}'),
+        "{r:?}"
+    );
+    let r = carpctl_in(dir.path(), &["lint", "--json", "rc.conf"]);
+    assert!(!r.stdout.contains('\u{202e}'), "{}", r.stdout);
+    assert!(r.stdout.contains("1\\\\u{202e}0"), "{}", r.stdout);
+}

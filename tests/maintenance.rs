@@ -338,3 +338,105 @@ fn a_corrupt_ledger_exits_1_and_names_the_file() {
         );
     }
 }
+
+/// The kernel's demotion, read directly (maintenance status refuses a
+/// forged ledger too).
+fn kernel_demotion(lab: &Lab) -> i32 {
+    carpctl::cli::open_kernel(&carpctl::cli::KernelSpec::Emulated(lab.host.clone()))
+        .unwrap()
+        .sysctls()
+        .unwrap()
+        .demotion
+}
+
+#[test]
+fn a_forged_ledger_share_is_refused_and_the_demotion_untouched() {
+    let lab = Lab::new("");
+    lab.ok(&["maintenance", "on"]);
+    let ledger = lab.state_dir().join("ledger.json");
+    let text = fs::read_to_string(&ledger).unwrap();
+    assert!(text.contains("\"weight\": 240"), "{text}");
+    fs::write(
+        &ledger,
+        text.replace("\"weight\": 240", "\"weight\": 60000"),
+    )
+    .unwrap();
+    for args in [
+        &["maintenance", "off"][..],
+        &["maintenance", "on"][..],
+        &["maintenance", "status"][..],
+        &["apply"][..],
+    ] {
+        let out = lab.run(args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr(&out));
+        let e = stderr(&out);
+        assert!(
+            e.contains(&format!(
+                "{}: contributions.maintenance.weight is 60000, but carpctl writes 240, the \
+                 maintenance weight there",
+                ledger.display()
+            )),
+            "{args:?}: {e}"
+        );
+        assert!(e.contains("restore the file, or remove it"), "{e}");
+        assert_eq!(kernel_demotion(&lab), 240, "{args:?} changed the demotion");
+    }
+    // Repaired, it works again.
+    fs::write(&ledger, text).unwrap();
+    lab.ok(&["maintenance", "off"]);
+    assert_eq!(kernel_demotion(&lab), 0);
+}
+
+#[test]
+fn a_forged_intent_is_refused_and_the_demotion_untouched() {
+    let lab = Lab::new("");
+    lab.ok(&["maintenance", "on"]);
+    let ledger = fs::read_to_string(lab.state_dir().join("ledger.json")).unwrap();
+    let l: Value = serde_json::from_str(&ledger).unwrap();
+    // An interrupted "change" that claims to have added 60000.
+    let mut after = l.clone();
+    after["seq"] = serde_json::json!(l["seq"].as_u64().unwrap() + 1);
+    let intent = serde_json::json!({
+        "before": 240, "delta": 60000, "boot": l["boot"], "after": after,
+    });
+    let path = lab.state_dir().join("intent.json");
+    fs::write(&path, intent.to_string()).unwrap();
+    let out = lab.run(&["maintenance", "off"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!("{}: delta is 60000", path.display())),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(kernel_demotion(&lab), 240);
+    assert!(path.exists(), "a refused intent is kept for inspection");
+}
+
+#[test]
+fn a_check_share_above_its_configured_weight_warns_but_works() {
+    // The check failed with weight 9 and then the cluster file lowered it
+    // to 5: legitimate, so it must not stop maintenance.
+    let lab = Lab::new(
+        "[[check]]\nname = \"smtp\"\ntype = \"tcp\"\naddress = \"127.0.0.1:25\"\nweight = 5\n",
+    );
+    lab.ok(&["maintenance", "on"]);
+    let path = lab.state_dir().join("ledger.json");
+    let mut l: Value = serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+    l["contributions"]["check:smtp"] = serde_json::json!({"weight": 9, "since": 0});
+    fs::write(&path, l.to_string()).unwrap();
+    let out = lab.run(&["maintenance", "off"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(
+            "contributions.check:smtp.weight is 9, more than the weight 5 the cluster file \
+             gives check smtp"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    // Only the maintenance share was taken back.
+    assert_eq!(kernel_demotion(&lab), 0);
+    let s = lab.status();
+    assert_eq!(s["shares"][0]["cause"], "check:smtp");
+    assert_eq!(s["other"], -9);
+}

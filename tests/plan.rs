@@ -404,3 +404,24 @@ fn bad_inputs_are_usage_errors() {
     assert_eq!(r.code, 2);
     assert!(r.stdout.is_empty());
 }
+
+#[test]
+fn an_empty_carpctl_node_counts_as_unset() {
+    let (_dir, file) = example(
+        "seed.toml",
+        &[("mail1.key", MAIL1_KEY), ("mail2.key", MAIL2_KEY)],
+    );
+    let out = Command::new(BIN)
+        .args(["-c", &file, "plan"])
+        .env_remove("CARPCTL_KERNEL")
+        .env_remove("CARPCTL_CONFIG")
+        .env_remove("RUST_LOG")
+        .env("CARPCTL_NODE", "")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.contains("node \"\""), "{stderr}");
+    let all = carpctl(&["-c", &file, "plan"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), all.stdout);
+}

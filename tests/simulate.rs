@@ -304,18 +304,132 @@ fn tshark_decodes_the_pcap_as_carp() {
     );
 }
 
+/// The seed scenario next to a copy of seed.toml (without its key files),
+/// with `from` replaced by `to` in the scenario's text.
+fn seed_edited(from: &str, to: &str) -> (tempfile::TempDir, PathBuf) {
+    let (dir, path) = seed_variant("");
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains(from), "{from:?} is not in the seed scenario");
+    std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+    (dir, path)
+}
+
+#[test]
+fn an_unknown_vip_in_passwords_is_an_error_even_when_the_cluster_file_fails() {
+    // "mial2" instead of "mail2": mail2's password_file is read (and is
+    // missing here), and the typo must be named, not only the key file.
+    let (_dir, path) = seed_edited("mail2 = \"", "mial2 = \"");
+    let r = carpctl(&["simulate", s(&path)]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(
+            "passwords.mial2: the cluster file has no VIP \"mial2\" (its VIPs: mail1, mail2)"
+        ),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("mail2.key"), "{}", r.stderr);
+    assert!(!r.stderr.contains("mail2-secret"), "{}", r.stderr);
+}
+
+/// The stderr of a scenario edited from the seed, which must be refused
+/// (exit 2) with `needle` in its message.
+fn refused(from: &str, to: &str, needle: &str) -> String {
+    let (_dir, path) = seed_edited(from, to);
+    let r = carpctl(&["simulate", s(&path)]);
+    let shown = &r.stderr[..r.stderr.len().min(500)];
+    assert_eq!(r.code, 2, "{shown}");
+    assert!(r.stderr.contains(needle), "{needle}\n{shown}");
+    r.stderr
+}
+
+#[test]
+fn over_long_and_control_character_names_in_a_scenario_are_refused() {
+    let long = "n".repeat(70_000);
+    let e = refused(
+        "name = \"mail-b\"",
+        &format!("name = \"{long}\""),
+        "node[1].name: name is 70000 bytes long; at most 255 are allowed",
+    );
+    assert!(e.len() < 2000, "the name is not quoted back");
+    refused(
+        "mail1 = \"",
+        &format!("{} = \"", "v".repeat(65)),
+        "passwords: a VIP name is 65 bytes long; at most 64 are allowed",
+    );
+    let e = refused(
+        "node = \"mail-a\"",
+        "node = \"mail-a\\u202e\"",
+        ".node: node contains the control or bidirectional-text character \\u{202e}",
+    );
+    assert!(!e.contains('\u{202e}'), "{e}");
+}
+
+/// `/dev/full` as a file to write to, when this system has one.
+fn dev_full() -> Option<std::fs::File> {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .ok()
+}
+
+/// A report that cannot be written is an error that says why, even when
+/// the simulation itself failed a requirement (whose error used to hide
+/// the ENOSPC).
+#[test]
+fn a_report_that_cannot_be_written_says_so() {
+    let (_dir, path) = seed_variant("[[event]]\nat = 0\naction = \"preempt\"\nvalue = false\n");
+    for (scenario, json) in [
+        (seed_scenario(), false),
+        (path.clone(), false),
+        (path, true),
+    ] {
+        let Some(full) = dev_full() else {
+            eprintln!("SKIPPED a_report_that_cannot_be_written_says_so: no /dev/full");
+            return;
+        };
+        let mut cmd = Command::new(BIN);
+        cmd.arg("simulate").arg(&scenario);
+        if json {
+            cmd.arg("--json");
+        }
+        let out = cmd
+            .env_remove("RUST_LOG")
+            .stdout(full)
+            .output()
+            .expect("run carpctl");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(
+            err.contains("cannot write to standard output: No space left on device"),
+            "{}: {err}",
+            scenario.display()
+        );
+    }
+}
+
+/// `--pcap` on a full device names the file and the OS error.
+#[test]
+fn a_capture_that_cannot_be_written_says_so() {
+    if dev_full().is_none() {
+        eprintln!("SKIPPED a_capture_that_cannot_be_written_says_so: no /dev/full");
+        return;
+    }
+    let r = carpctl(&["simulate", s(&seed_scenario()), "--pcap", "/dev/full"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("pcap file /dev/full"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("cannot write: No space left on device"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("Error reading bytes"), "{}", r.stderr);
+}
+
 /// The seed scenario simulated for `seconds` instead of 120, next to a copy
 /// of seed.toml.
 fn seed_for(seconds: u64) -> (tempfile::TempDir, PathBuf) {
-    let (dir, path) = seed_variant("");
-    let text = std::fs::read_to_string(&path).unwrap();
-    assert!(text.contains("duration = 120"));
-    std::fs::write(
-        &path,
-        text.replace("duration = 120", &format!("duration = {seconds}")),
-    )
-    .unwrap();
-    (dir, path)
+    seed_edited("duration = 120", &format!("duration = {seconds}"))
 }
 
 /// `carpctl simulate SCENARIO --pcap PCAP --pcap-max MAX`.

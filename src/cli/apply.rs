@@ -14,7 +14,8 @@ use clap::Args;
 use serde::Serialize;
 
 use super::{CliError, GlobalOpts, cluster};
-use crate::apply::{self, Change, PlanError};
+use crate::apply::{self, ApplyError, Change, PlanError};
+use crate::logging::error_chain;
 
 /// Arguments of `carpctl apply`.
 #[derive(Debug, Clone, Args)]
@@ -22,64 +23,79 @@ pub struct ApplyArgs {
     /// Show the changes without making them
     #[arg(long)]
     pub dry_run: bool,
-    /// Print the changes as JSON: {"changes": [...]}
+    /// Print one JSON document, also on failure: {"node", "dry_run",
+    /// "changes", "error"} (see carpctl(8))
     #[arg(long)]
     pub json: bool,
 }
 
+/// The `--json` document, on success and on failure alike.
 #[derive(Serialize)]
 struct Report<'a> {
-    node: &'a str,
+    /// `None` when the failure came before the node was known.
+    node: Option<&'a str>,
     dry_run: bool,
+    /// The changes planned (empty when the failure came before the plan).
     changes: &'a [Change],
+    /// `None` on success.
+    error: Option<ErrorReport<'a>>,
+}
+
+/// What went wrong, for `--json`.
+#[derive(Serialize)]
+struct ErrorReport<'a> {
+    /// The message carpctl also prints on stderr.
+    message: String,
+    /// The exit status: 1 failure, 2 usage or configuration error.
+    exit_status: u8,
+    /// The change that failed, when a change failed.
+    failed: Option<&'a Change>,
+    /// The changes undone, in the order they were undone.
+    undone: &'a [Change],
+    /// The changes that could not be undone, with the reason.
+    not_undone: Vec<NotUndone<'a>>,
+    /// The changes kept on purpose (a loaded carp(4)).
+    kept: &'a [Change],
+}
+
+#[derive(Serialize)]
+struct NotUndone<'a> {
+    change: Option<&'a Change>,
+    /// The interface whose address order could not be restored.
+    interface: Option<&'a str>,
+    reason: &'a str,
+}
+
+/// How far an apply got before it failed: what `--json` reports.
+#[derive(Default)]
+struct Progress {
+    node: Option<String>,
+    changes: Vec<Change>,
+    rollback: Option<Box<ApplyError>>,
 }
 
 /// `carpctl apply`.
 pub fn run(global: &GlobalOpts, args: &ApplyArgs, out: &mut dyn Write) -> Result<(), CliError> {
-    let cfg = cluster::load(&global.config_path())?;
-    let node = cluster::node(global, &cfg)?;
-    let mut kernel = global.open_kernel()?;
-    let interfaces = kernel
-        .interfaces()
-        .map_err(CliError::kernel("cannot list the interfaces"))?;
-    let desired = cluster::desired(&cfg, &node, &interfaces)?;
-    let desired = crate::apply::Desired::from(&desired);
-    let changes = match apply::plan_changes(kernel.as_mut(), &desired) {
-        Ok(c) => c,
-        Err(PlanError::Kernel(e)) => {
-            return Err(CliError::kernel("cannot read the current state")(e));
-        }
-        Err(e @ PlanError::AddressInUse { .. }) => {
-            return Err(CliError::Usage(format!("{e}; nothing was changed")));
-        }
-    };
-    if !args.dry_run
-        && let Err(e) = apply::execute(kernel.as_mut(), &desired, &changes)
-    {
-        let mut msg = e.to_string();
-        if e.failed == Change::LoadCarp {
-            msg.push_str(
-                "\n  carp(4) could not be loaded: add carp_load=\"YES\" to /boot/loader.conf \
-                 (or `device carp` to the kernel configuration) and reboot, or run `kldload carp`",
-            );
-        }
-        return Err(CliError::Failed(msg));
-    }
-    if !args.dry_run {
-        // At boot (rc.d), this applies a persistent maintenance again.
-        super::maintenance::reconcile(kernel.as_mut(), &cfg)?;
-    }
+    let mut progress = Progress::default();
+    let result = apply(global, args, &mut progress);
     if args.json {
+        let error = result.as_ref().err().map(|e| error_report(e, &progress));
         serde_json::to_writer_pretty(
             &mut *out,
             &Report {
-                node: &node,
+                node: progress.node.as_deref(),
                 dry_run: args.dry_run,
-                changes: &changes,
+                changes: &progress.changes,
+                error,
             },
         )?;
         writeln!(out)?;
-    } else if changes.is_empty() {
+        return result;
+    }
+    result?;
+    let node = progress.node.as_deref().unwrap_or_default();
+    let changes = &progress.changes;
+    if changes.is_empty() {
         writeln!(out, "{node}: no changes")?;
     } else {
         let verb = if args.dry_run { "would" } else { "did" };
@@ -89,9 +105,73 @@ pub fn run(global: &GlobalOpts, args: &ApplyArgs, out: &mut dyn Write) -> Result
             changes.len(),
             if changes.len() == 1 { "" } else { "s" }
         )?;
-        for c in &changes {
+        for c in changes {
             writeln!(out, "  {c}")?;
         }
     }
     Ok(())
+}
+
+fn error_report<'a>(e: &CliError, progress: &'a Progress) -> ErrorReport<'a> {
+    let rollback = progress.rollback.as_deref();
+    let mut not_undone = Vec::new();
+    if let Some(r) = rollback {
+        not_undone.extend(r.not_undone.iter().map(|(c, why)| NotUndone {
+            change: Some(c),
+            interface: None,
+            reason: why,
+        }));
+        not_undone.extend(r.order_not_restored.iter().map(|(i, why)| NotUndone {
+            change: None,
+            interface: Some(i),
+            reason: why,
+        }));
+    }
+    ErrorReport {
+        message: error_chain(e),
+        exit_status: e.exit_code(),
+        failed: rollback.and_then(|r| r.failed.as_ref()),
+        undone: rollback.map_or(&[], |r| &r.undone),
+        not_undone,
+        kept: rollback.map_or(&[], |r| &r.kept),
+    }
+}
+
+/// Validate, plan and (unless `--dry-run`) apply, recording in `progress`
+/// what `--json` reports.
+fn apply(global: &GlobalOpts, args: &ApplyArgs, progress: &mut Progress) -> Result<(), CliError> {
+    let cfg = cluster::load(&global.config_path())?;
+    let node = cluster::node(global, &cfg)?;
+    progress.node = Some(node.clone());
+    let mut kernel = global.open_kernel()?;
+    let interfaces = kernel
+        .interfaces()
+        .map_err(CliError::kernel("cannot list the interfaces"))?;
+    let desired = cluster::desired(&cfg, &node, &interfaces)?;
+    let desired = crate::apply::Desired::from(&desired);
+    progress.changes = match apply::plan_changes(kernel.as_mut(), &desired) {
+        Ok(c) => c,
+        Err(PlanError::Kernel(e)) => {
+            return Err(CliError::kernel("cannot read the current state")(e));
+        }
+        Err(e @ PlanError::AddressInUse { .. }) => {
+            return Err(CliError::Usage(format!("{e}; nothing was changed")));
+        }
+    };
+    if args.dry_run {
+        return Ok(());
+    }
+    if let Err(e) = apply::execute(kernel.as_mut(), &desired, &progress.changes) {
+        let mut msg = e.to_string();
+        if e.failed == Some(Change::LoadCarp) {
+            msg.push_str(
+                "\n  carp(4) could not be loaded: add carp_load=\"YES\" to /boot/loader.conf \
+                 (or `device carp` to the kernel configuration) and reboot, or run `kldload carp`",
+            );
+        }
+        progress.rollback = Some(e);
+        return Err(CliError::Failed(msg));
+    }
+    // At boot (rc.d), this applies a persistent maintenance again.
+    super::maintenance::reconcile(kernel.as_mut(), &cfg)
 }

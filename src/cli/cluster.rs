@@ -4,18 +4,18 @@
 //! desired state. Diagnostics (every error and warning, with file, line and
 //! key) are printed here, on stderr.
 
-use std::io::Write;
 use std::path::Path;
 
 use super::{CliError, GlobalOpts};
 use crate::config::{self, Config, Diagnostic};
 use crate::model::Interface;
 
-/// Print diagnostics on stderr, one per line, as `carpctl: file:line:col: ...`.
+/// Print diagnostics on stderr, one per line, as `carpctl: file:line:col: ...`
+/// (through [`crate::logging::stderr_line`]: in order with the log, and never
+/// blocking `daemon` or `watch`).
 pub fn print_diagnostics(diags: &[Diagnostic]) {
-    let mut err = std::io::stderr().lock();
     for d in diags {
-        let _ = writeln!(err, "carpctl: {d}");
+        crate::logging::stderr_line(&format!("carpctl: {d}"));
     }
 }
 
@@ -51,7 +51,7 @@ fn hostname() -> String {
 
 /// The node this host is in `cfg`.
 pub fn node(global: &GlobalOpts, cfg: &Config) -> Result<String, CliError> {
-    match config::select_node(cfg, global.node.as_deref(), &hostname()) {
+    match config::select_node(cfg, global.node(), &hostname()) {
         Ok(n) => Ok(n.name.clone()),
         Err(d) => Err(invalid(std::slice::from_ref(&d), &cfg.path)),
     }

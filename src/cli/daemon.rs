@@ -7,8 +7,9 @@
 //! logged, and the running configuration kept).
 //!
 //! Exit status: 0 after SIGTERM or SIGINT; 2 when the cluster file is
-//! invalid or no kernel can be opened at start; 1 when the event loop
-//! cannot start.
+//! invalid, no kernel can be opened at start, or `--devd-socket` names
+//! something that can never be devd's socket; 1 when the event loop cannot
+//! start.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -17,8 +18,9 @@ use std::sync::Arc;
 use clap::Args;
 
 use super::{CliError, GlobalOpts, cluster, open_kernel};
-use crate::daemon::{self, DaemonOptions, KernelOpener, Settings};
+use crate::daemon::{self, DaemonError, DaemonOptions, KernelOpener, Settings};
 use crate::events::devd::DEFAULT_SOCKET;
+use crate::logging::error_chain as chain;
 
 /// Arguments of `carpctl daemon`.
 #[derive(Debug, Clone, Args)]
@@ -26,18 +28,6 @@ pub struct DaemonArgs {
     /// devd's SOCK_SEQPACKET socket
     #[arg(long, value_name = "PATH", default_value = DEFAULT_SOCKET)]
     pub devd_socket: PathBuf,
-}
-
-/// `e` and its sources on one line.
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        s.push_str(": ");
-        s.push_str(&c.to_string());
-        cur = c.source();
-    }
-    s
 }
 
 /// `carpctl daemon`.
@@ -50,9 +40,13 @@ pub fn run(global: &GlobalOpts, args: &DaemonArgs, _out: &mut dyn Write) -> Resu
     let opener: KernelOpener = Arc::new(move || open_kernel(&spec).map_err(|e| chain(&e)));
     let opts = DaemonOptions {
         config_path,
-        node: global.node.clone(),
+        node: global.node().map(str::to_string),
         devd_socket: args.devd_socket.clone(),
         open_kernel: opener,
     };
-    daemon::run(opts, Settings::new(cfg, node), kernel).map_err(|e| CliError::Failed(chain(&e)))
+    daemon::run(opts, Settings::new(cfg, node), kernel).map_err(|e| match e {
+        // A --devd-socket that can never work is a usage error (exit 2).
+        DaemonError::Devd(_) => CliError::Usage(chain(&e)),
+        e => CliError::Failed(chain(&e)),
+    })
 }

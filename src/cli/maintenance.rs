@@ -22,6 +22,7 @@ use super::{CliError, GlobalOpts, cluster};
 use crate::kernel::Kernel;
 use crate::ledger::{
     BootPolicy, Cause, Contribution, Ledger, LedgerError, MAINTENANCE_WEIGHT, Split, now_secs,
+    reason_problem,
 };
 
 /// `carpctl maintenance <command>`.
@@ -77,24 +78,14 @@ pub fn run(
     }
 }
 
-/// A reason goes into the ledger, the logs and one line of output.
+/// A reason goes into the ledger, the logs and one line of output: the
+/// ledger's rule ([`reason_problem`]), which it also applies when it reads
+/// the reason back.
 fn check_reason(reason: &str) -> Result<(), CliError> {
-    const MAX: usize = 200;
-    if reason.trim().is_empty() {
-        return Err(CliError::Usage("--reason is empty".into()));
+    match reason_problem(reason) {
+        Some(why) => Err(CliError::Usage(format!("--reason {why}"))),
+        None => Ok(()),
     }
-    if reason.chars().any(char::is_control) {
-        return Err(CliError::Usage(
-            "--reason must be one line without control characters".into(),
-        ));
-    }
-    if reason.len() > MAX {
-        return Err(CliError::Usage(format!(
-            "--reason is {} bytes; at most {MAX}",
-            reason.len()
-        )));
-    }
-    Ok(())
 }
 
 /// Recover the ledger and, at a new boot, apply carpctl's persistent

@@ -4,16 +4,19 @@
 //! This module owns what every subcommand shares:
 //!
 //! * the global options (`--kernel`, `--trace-wire`, `-v`) and the tracing
-//!   subscriber they configure;
+//!   subscriber they configure (for `daemon` and `watch`, through
+//!   [`crate::logging`]'s non-blocking writer);
 //! * choosing and opening the kernel ([`open_kernel`]): FreeBSD's own
 //!   (`native`) or an emulated FreeBSD host (`emulated:PATH`);
 //! * [`CliError`], which carries the exit status class: 0 ok, 1 failure,
 //!   2 usage or configuration error (documented in carpctl(8), EXIT STATUS);
-//! * the output rules: data on stdout, diagnostics on stderr, and a broken
-//!   pipe (`carpctl status | head -1`) is not an error.
+//! * the output rules: data on stdout, diagnostics on stderr, a broken
+//!   pipe (`carpctl status | head -1`) is not an error, and any other
+//!   failure to write stdout is reported, even after another error.
 //!
 //! Each subcommand lives in its own file with its arguments and its `run`
-//! function, which writes its data to the `out` it is given.
+//! function, which writes its data to the `out` it is given (`watch`
+//! excepted: see [`watch::run`]).
 
 use std::fmt;
 use std::io::{self, BufWriter, IsTerminal, Write};
@@ -105,6 +108,13 @@ pub struct GlobalOpts {
 }
 
 impl GlobalOpts {
+    /// `--node` / `CARPCTL_NODE`; empty counts as not given, so that
+    /// `CARPCTL_NODE=` selects by hostname as if it were unset
+    /// ([`crate::config::select_node`]).
+    pub fn node(&self) -> Option<&str> {
+        self.node.as_deref().filter(|n| !n.is_empty())
+    }
+
     /// The kernel selected by `--kernel` / `CARPCTL_KERNEL`, or the default:
     /// `native` on FreeBSD; elsewhere there is none, and the error explains
     /// how to use an emulated host.
@@ -369,7 +379,10 @@ pub fn main() -> ExitCode {
             return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
         }
     };
-    init_tracing(&cli.global);
+    // daemon and watch run until stopped: their diagnostics must never
+    // block them (see crate::logging).
+    let long_running = matches!(cli.command, Command::Daemon(_) | Command::Watch(_));
+    let _log_guard = init_tracing(&cli.global, long_running);
 
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
@@ -378,12 +391,28 @@ pub fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
         Err(e) => {
-            // Whatever data was produced goes out before the diagnostic.
-            let _ = out.flush();
-            let code = e.exit_code();
+            // Whatever data was produced goes out before the diagnostic;
+            // if it cannot (ENOSPC, EIO), that is said too, not hidden
+            // behind the command's own error.
+            let flushed = out.flush();
+            let mut code = e.exit_code();
             // anyhow's alternate form prints the whole cause chain:
             // "carpctl: context: operation on target: errno".
-            let _ = writeln!(io::stderr(), "carpctl: {:#}", anyhow::Error::new(e));
+            // Outside text in the message (a path, a name, an errno
+            // string) is escaped; its own line breaks (a hint on its own
+            // line) are kept.
+            let line = |e: CliError| {
+                let text = format!("{:#}", anyhow::Error::new(e));
+                format!("carpctl: {}", crate::text::escape_keep_lines(&text))
+            };
+            crate::logging::stderr_line(&line(e));
+            if let Err(w) = flushed
+                && w.kind() != io::ErrorKind::BrokenPipe
+            {
+                let w = CliError::Output(w);
+                code = code.max(w.exit_code());
+                crate::logging::stderr_line(&line(w));
+            }
             ExitCode::from(code)
         }
     }
@@ -427,21 +456,29 @@ pub fn log_filter(
 }
 
 /// Diagnostics go to stderr, without timestamps (the caller's syslog or
-/// terminal has them), with colour only on a terminal.
-fn init_tracing(global: &GlobalOpts) {
+/// terminal has them), with colour only on a terminal; with `non_blocking`,
+/// through [`crate::logging`]'s bounded queue (keep the guard until exit).
+fn init_tracing(global: &GlobalOpts, non_blocking: bool) -> Option<crate::logging::LogGuard> {
     let rust_log = std::env::var("RUST_LOG").ok();
     let (filter, warning) = log_filter(global.verbose, global.trace_wire, rust_log.as_deref());
     let stderr_is_terminal = io::stderr().is_terminal();
-    // Fails only if a subscriber is already installed (never in the binary).
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(io::stderr)
         .with_ansi(stderr_is_terminal)
-        .without_time()
-        .try_init();
+        .without_time();
+    // Fails only if a subscriber is already installed (never in the binary).
+    let guard = if non_blocking {
+        let (writer, guard) = crate::logging::install();
+        let _ = builder.with_writer(writer).try_init();
+        Some(guard)
+    } else {
+        let _ = builder.with_writer(io::stderr).try_init();
+        None
+    };
     if let Some(warning) = warning {
         tracing::warn!("{warning}");
     }
+    guard
 }
 
 #[cfg(test)]

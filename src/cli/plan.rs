@@ -67,7 +67,7 @@ pub fn run(global: &GlobalOpts, args: &PlanArgs, out: &mut dyn Write) -> Result<
     check_secrets_allowed(args.show_secrets, std::io::stdout().is_terminal())?;
     let dns_name = args.dns_name.as_deref().map(dns_name).transpose()?;
     let cfg = cluster::load(&global.config_path())?;
-    let only = match &global.node {
+    let only = match global.node() {
         Some(_) => Some(cluster::node(global, &cfg)?),
         None => None,
     };

@@ -10,16 +10,19 @@
 //! again and each vhid whose state changed meanwhile is printed as a
 //! `resync` transition.
 
-use std::io::Write;
+use std::fs::File;
+use std::io::{self, Write};
+use std::os::fd::AsFd;
 use std::path::PathBuf;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use clap::Args;
 use serde::Serialize;
-use tokio::signal::unix::{SignalKind, signal};
+use tokio::signal::unix::{Signal, SignalKind, signal};
+use tokio::sync::{mpsc, oneshot};
 
 use super::{CliError, GlobalOpts, cluster};
-use crate::events::client::{DevdClient, Item};
+use crate::events::client::{ConnectError, DevdClient, Item};
 use crate::events::devd::DEFAULT_SOCKET;
 use crate::events::{self, CarpEvent, Source, StateTracker, Transition};
 use crate::hooks::HookTable;
@@ -114,7 +117,12 @@ fn optional_kernel(global: &GlobalOpts) -> Result<Option<Box<dyn Kernel>>, CliEr
 }
 
 /// `carpctl watch`.
-pub fn run(global: &GlobalOpts, args: &WatchArgs, out: &mut dyn Write) -> Result<(), CliError> {
+///
+/// Its lines do not go to `_out`: that holds the stdout lock, which cannot
+/// leave this thread, and a `write(2)` to a pipe nobody reads must not stop
+/// the event loop (signals included). They go to a duplicate of stdout,
+/// written by a thread of its own ([`LineOut`]).
+pub fn run(global: &GlobalOpts, args: &WatchArgs, _out: &mut dyn Write) -> Result<(), CliError> {
     let path = global.config_path();
     let table = if global.config.is_some() || path.exists() {
         let cfg = cluster::load(&path)?;
@@ -124,29 +132,121 @@ pub fn run(global: &GlobalOpts, args: &WatchArgs, out: &mut dyn Write) -> Result
         HookTable::default()
     };
     let kernel = optional_kernel(global)?;
+    let stdout = io::stdout()
+        .as_fd()
+        .try_clone_to_owned()
+        .map(File::from)
+        .map_err(CliError::Output)?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| CliError::Failed(format!("cannot start the event loop: {e}")))?;
-    rt.block_on(watch(args, &table, kernel, out))
+    rt.block_on(async {
+        let lines = LineOut::spawn(Box::new(stdout)).map_err(CliError::Output)?;
+        watch(args, &table, kernel, lines).await
+    })
+}
+
+/// Lines waiting for a slow reader of stdout. When they are this many,
+/// `watch` stops reading devd until the reader catches up (devd keeps
+/// what it cannot send, or drops the connection, and the resync on
+/// reconnection catches up), so memory stays bounded and no line is lost
+/// while carpctl runs.
+pub const OUT_QUEUE: usize = 1024;
+/// How long the lines still queued may take to go out once `watch` is
+/// told to stop.
+pub const OUT_GRACE: Duration = Duration::from_secs(1);
+
+/// stdout, written by a thread of its own: a reader that stops reading
+/// blocks that thread, never the event loop.
+struct LineOut {
+    tx: mpsc::Sender<Vec<u8>>,
+    /// The writer thread's end: `Err` with the first write error.
+    done: oneshot::Receiver<io::Result<()>>,
+}
+
+impl LineOut {
+    fn spawn(mut w: Box<dyn Write + Send>) -> io::Result<LineOut> {
+        let (tx, mut rx) = mpsc::channel::<Vec<u8>>(OUT_QUEUE);
+        let (done_tx, done) = oneshot::channel();
+        std::thread::Builder::new()
+            .name("carpctl-watch-out".into())
+            .spawn(move || {
+                let mut result = Ok(());
+                while let Some(line) = rx.blocking_recv() {
+                    if let Err(e) = w.write_all(&line).and_then(|()| w.flush()) {
+                        result = Err(e);
+                        break;
+                    }
+                }
+                let _ = done_tx.send(result);
+            })?;
+        Ok(LineOut { tx, done })
+    }
+
+    /// Queue `line`, waiting while the queue is full. `Err`: the writer
+    /// stopped, with its error.
+    async fn send(&mut self, line: Vec<u8>) -> Result<(), CliError> {
+        if self.tx.send(line).await.is_ok() {
+            return Ok(());
+        }
+        match (&mut self.done).await {
+            Ok(Err(e)) => Err(CliError::Output(e)),
+            Ok(Ok(())) | Err(_) => Err(CliError::Failed("the output thread stopped".into())),
+        }
+    }
+
+    /// Let the writer finish what is queued: within `limit` if given (a
+    /// reader that stopped reading does not hold up the exit).
+    async fn finish(self, limit: Option<Duration>) -> Result<(), CliError> {
+        drop(self.tx);
+        let done = match limit {
+            Some(limit) => match tokio::time::timeout(limit, self.done).await {
+                Ok(done) => done,
+                Err(_) => {
+                    tracing::warn!(
+                        "standard output is not being read: {} s after stopping, lines are \
+                         still waiting; exiting without them",
+                        limit.as_secs()
+                    );
+                    return Ok(());
+                }
+            },
+            None => self.done.await,
+        };
+        match done {
+            Ok(Err(e)) => Err(CliError::Output(e)),
+            Ok(Ok(())) | Err(_) => Ok(()),
+        }
+    }
+}
+
+/// SIGTERM or SIGINT, whichever comes first.
+async fn stop_signal(term: &mut Signal, int: &mut Signal) -> &'static str {
+    tokio::select! {
+        _ = term.recv() => "SIGTERM",
+        _ = int.recv() => "SIGINT",
+    }
 }
 
 async fn watch(
     args: &WatchArgs,
     table: &HookTable,
     mut kernel: Option<Box<dyn Kernel>>,
-    out: &mut dyn Write,
+    mut out: LineOut,
 ) -> Result<(), CliError> {
     let signal_err = |e| CliError::Failed(format!("cannot install a signal handler: {e}"));
     let mut term = signal(SignalKind::terminate()).map_err(signal_err)?;
     let mut int = signal(SignalKind::interrupt()).map_err(signal_err)?;
 
     let mut client = DevdClient::new(&args.devd_socket);
-    if let Err(e) = client.try_connect().await {
-        tracing::warn!(
+    match client.try_connect().await {
+        Ok(()) => {}
+        Err(e @ ConnectError::Unusable { .. }) => return Err(CliError::Usage(e.to_string())),
+        Err(e) => tracing::warn!(
             "devd is not reachable at {}: {e}; waiting for it",
             args.devd_socket.display()
-        );
+        ),
     }
     let mut tracker = StateTracker::new();
     if let Some(k) = kernel.as_deref_mut() {
@@ -181,8 +281,7 @@ async fn watch(
                     batch.push((event, previous, Source::Devd));
                 }
             },
-            _ = term.recv() => return Ok(()),
-            _ = int.recv() => return Ok(()),
+            _ = stop_signal(&mut term, &mut int) => return out.finish(Some(OUT_GRACE)).await,
         }
         for (event, previous, source) in batch {
             let t = Transition {
@@ -191,10 +290,19 @@ async fn watch(
                 source,
                 time: SystemTime::now(),
             };
-            print(out, args.json, &t, vip_of(&t.event))?;
+            let mut line = Vec::new();
+            print(&mut line, args.json, &t, vip_of(&t.event))?;
+            tokio::select! {
+                r = out.send(line) => r?,
+                _ = stop_signal(&mut term, &mut int) => return out.finish(Some(OUT_GRACE)).await,
+            }
             printed += 1;
             if args.count.is_some_and(|n| printed >= n) {
-                return Ok(());
+                // Every line out, unless told to stop meanwhile.
+                return tokio::select! {
+                    r = out.finish(None) => r,
+                    _ = stop_signal(&mut term, &mut int) => Ok(()),
+                };
             }
         }
     }

@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::text;
+
 /// How bad a diagnostic is: an error stops `apply`, a warning does not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -32,14 +34,37 @@ pub struct Pos {
 pub struct Diagnostic {
     pub severity: Severity,
     /// The file it is about (the cluster file or a password file).
+    #[serde(serialize_with = "escaped_path")]
     pub file: Option<PathBuf>,
     /// Where in `file`, when the diagnostic comes from the file's text.
     #[serde(flatten)]
     pub pos: Option<Pos>,
     /// The key it is about, as a TOML path: `vip[1].vhid`, `cluster.advbase`.
+    #[serde(serialize_with = "escaped_opt")]
     pub key: Option<String>,
     /// The message, starting with the entry it concerns (`vip "mail1": ...`).
+    #[serde(serialize_with = "escaped")]
     pub message: String,
+}
+
+/// JSON gets the same escaped text as the text form: a JSON reader that
+/// prints the message must not be handed control or bidi characters.
+fn escaped<S: serde::Serializer>(s: &str, ser: S) -> Result<S::Ok, S::Error> {
+    ser.collect_str(&text::escape(s))
+}
+
+fn escaped_opt<S: serde::Serializer>(s: &Option<String>, ser: S) -> Result<S::Ok, S::Error> {
+    match s {
+        Some(s) => ser.collect_str(&text::escape(s)),
+        None => ser.serialize_none(),
+    }
+}
+
+fn escaped_path<S: serde::Serializer>(p: &Option<PathBuf>, ser: S) -> Result<S::Ok, S::Error> {
+    match p {
+        Some(p) => ser.collect_str(&text::escape(&p.to_string_lossy())),
+        None => ser.serialize_none(),
+    }
 }
 
 impl Diagnostic {
@@ -80,10 +105,13 @@ impl Diagnostic {
     }
 }
 
+/// The text form escapes the file name and the message
+/// ([`crate::text::escape`]): both may quote the file's own text (a name, a
+/// URL, a key), and a diagnostic is one line.
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(file) = &self.file {
-            write!(f, "{}:", file.display())?;
+            write!(f, "{}:", text::escape(&file.to_string_lossy()))?;
             if let Some(p) = self.pos {
                 write!(f, "{}:{}:", p.line, p.column)?;
             }
@@ -92,7 +120,7 @@ impl fmt::Display for Diagnostic {
         if self.severity == Severity::Warning {
             f.write_str("warning: ")?;
         }
-        f.write_str(&self.message)
+        write!(f, "{}", text::escape(&self.message))
     }
 }
 

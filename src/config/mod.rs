@@ -15,6 +15,7 @@
 mod diag;
 mod parse;
 mod resolve;
+pub mod rules;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -29,6 +30,7 @@ use crate::model::{AdvBase, Key, Vhid};
 pub use diag::{Diagnostic, Pos, Severity, has_errors};
 pub use parse::{load, parse};
 pub use resolve::{Desired, DesiredVip, desired_state};
+pub use rules::{NAME_MAX, NODE_NAME_MAX, password_issues};
 
 /// Where the cluster file is read from unless `-c/--config` or
 /// [`CONFIG_ENV`] says otherwise.
@@ -303,12 +305,16 @@ pub fn relative_to(file: &std::path::Path, given: &str) -> std::path::PathBuf {
 }
 
 /// Which node of `cfg` this host is: `explicit` (`--node`, `CARPCTL_NODE`)
-/// when given, else the short `hostname` (up to the first dot).
+/// when given, else the short `hostname` (up to the first dot). An empty
+/// `explicit` counts as not given, as an empty environment variable does
+/// for sh(1) scripts (`CARPCTL_NODE= carpctl ...`, an rc.conf variable
+/// left empty).
 pub fn select_node<'a>(
     cfg: &'a Config,
     explicit: Option<&str>,
     hostname: &str,
 ) -> Result<&'a Node, Diagnostic> {
+    let explicit = explicit.filter(|n| !n.is_empty());
     let known = cfg
         .nodes
         .iter()
@@ -352,3 +358,5 @@ mod ops_tests;
 mod tests;
 #[cfg(test)]
 pub(crate) mod testutil;
+#[cfg(test)]
+mod validation_tests;

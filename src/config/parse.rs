@@ -34,16 +34,15 @@ use toml::de::{DeTable, DeValue, ValueDeserializer};
 use zeroize::Zeroize;
 
 use super::diag::{self, Diagnostic, LineIndex, Pos};
+use super::rules::{
+    NAME_MAX, NODE_NAME_MAX, bad_ifname, bad_name, is_loopback_ifname, not_a_vip, password_issues,
+};
 use super::{
     Check, Cluster, Config, DEFAULT_ADVSKEW_STEP, DEFAULT_HOOK_TIMEOUT, HOOK_TIMEOUT_MAX_SECS,
     HttpUrl, MAX_WEIGHT, MetricsConfig, Node, Probe, Vip, VipPos, default_check_weight,
 };
 use crate::model::{AdvBase, Key, Vhid};
 use crate::plan;
-
-/// The longest interface name the kernel accepts: `IFNAMSIZ` (16) counts
-/// the terminating NUL (`net/if.h`).
-const IFNAME_MAX: usize = carpctl_sys::IFNAMSIZ - 1;
 
 /// The longest password ifconfig(8) keeps (`strlcpy` into the 20-byte
 /// `carpr_key`, reference §7).
@@ -537,8 +536,12 @@ impl Cx<'_> {
                 );
                 self.error(&d.span(), "cluster.state_dir", msg);
                 ok = false;
-            } else if dir.contains('\0') {
-                let msg = "[cluster]: state_dir contains a NUL byte";
+            } else if let Some(c) = crate::text::unsafe_char(dir) {
+                // A path in messages and logs: no control or bidi
+                // characters (crate::text), a NUL least of all.
+                let msg = format!(
+                    "[cluster]: state_dir contains the control or bidirectional-text character {c}"
+                );
                 self.error(&d.span(), "cluster.state_dir", msg);
                 ok = false;
             } else {
@@ -822,12 +825,11 @@ impl Cx<'_> {
                 );
                 self.error(&t.span(), "metrics.textfile", msg);
                 ok = false;
-            } else if path.contains('\0') {
-                self.error(
-                    &t.span(),
-                    "metrics.textfile",
-                    "[metrics]: textfile contains a NUL byte",
+            } else if let Some(c) = crate::text::unsafe_char(path) {
+                let msg = format!(
+                    "[metrics]: textfile contains the control or bidirectional-text character {c}"
                 );
+                self.error(&t.span(), "metrics.textfile", msg);
                 ok = false;
             } else {
                 if !path.ends_with(".prom") {
@@ -922,7 +924,8 @@ impl Cx<'_> {
         };
         let entries = self.array_of_tables(v, "node");
         let mut nodes: Vec<PNode> = Vec::new();
-        let mut seen: HashMap<String, Pos> = HashMap::new();
+        // Folded name -> (name as written, where).
+        let mut seen: HashMap<String, (String, Pos)> = HashMap::new();
         let mut any = false;
         for (i, span, table) in entries {
             any = true;
@@ -938,7 +941,7 @@ impl Cx<'_> {
             };
             let nspan = name.span();
             let name = name.into_inner();
-            if let Some(why) = bad_name(&name) {
+            if let Some(why) = bad_name(&name, NODE_NAME_MAX) {
                 self.error(
                     &nspan,
                     format!("{keypath}.name"),
@@ -946,34 +949,44 @@ impl Cx<'_> {
                 );
                 continue;
             }
-            if let Some(first) = seen.get(&name) {
-                let msg = format!(
-                    "{ctx}: node name \"{name}\" is already used at line {}",
-                    first.line
-                );
+            // Host names compare case-insensitively (RFC 4343), and so does
+            // node selection by host name (select_node): two names that
+            // differ only in case name one host.
+            let folded = name.to_lowercase();
+            if let Some((first_name, first)) = seen.get(&folded) {
+                let msg = if *first_name == name {
+                    format!(
+                        "{ctx}: node name \"{name}\" is already used at line {}",
+                        first.line
+                    )
+                } else {
+                    format!(
+                        "{ctx}: node name \"{name}\" differs from \"{first_name}\" (line {}) \
+                         only in case; host names are case-insensitive (RFC 4343), so both \
+                         name the same host",
+                        first.line
+                    )
+                };
                 self.error(&nspan, format!("{keypath}.name"), msg);
                 continue;
             }
-            seen.insert(name.clone(), self.idx.span(&nspan));
+            seen.insert(folded, (name.clone(), self.idx.span(&nspan)));
             let mut interfaces = BTreeMap::new();
             let mut map_spans = BTreeMap::new();
             let mut ok = true;
             for (logical, real) in raw.interfaces.map(Spanned::into_inner).unwrap_or_default() {
                 let rspan = real.span();
                 let real = real.into_inner();
+                if let Some(why) = bad_name(&logical, NAME_MAX) {
+                    let msg = format!("{ctx}: interfaces: a logical interface name {why}");
+                    self.error(&rspan, format!("{keypath}.interfaces"), msg);
+                    ok = false;
+                    continue;
+                }
                 let key = format!("{keypath}.interfaces.{logical}");
                 if let Some(why) = bad_ifname(&real) {
                     let msg = format!("{ctx}: interfaces.{logical} = \"{real}\": {why}");
                     self.error(&rspan, key, msg);
-                    ok = false;
-                    continue;
-                }
-                if logical.is_empty() {
-                    self.error(
-                        &rspan,
-                        key,
-                        format!("{ctx}: interfaces: empty logical name"),
-                    );
                     ok = false;
                     continue;
                 }
@@ -1072,12 +1085,14 @@ impl Cx<'_> {
         };
 
         let interface = match raw.interface {
-            Some(n) if n.get_ref().is_empty() => {
-                let msg = format!("{ctx}: interface is empty");
-                self.error(&n.span(), format!("{keypath}.interface"), msg);
-                None
-            }
-            Some(n) => Some(n),
+            Some(n) => match bad_name(n.get_ref(), NAME_MAX) {
+                Some(why) => {
+                    let msg = format!("{ctx}: interface {why}");
+                    self.error(&n.span(), format!("{keypath}.interface"), msg);
+                    None
+                }
+                None => Some(n),
+            },
             None => {
                 missing(self, "interface");
                 None
@@ -1166,10 +1181,18 @@ impl Cx<'_> {
             return None;
         };
         let mut ok = true;
-        if first.get_ref().is_empty() {
+        let program = first.get_ref();
+        if program.is_empty() {
             let msg = format!("{ctx}: {name}[0], the program to run, is empty");
             self.error(&first.span(), format!("{key}[0]"), msg);
             ok = false;
+        } else if !program.starts_with('/') {
+            let msg = format!(
+                "{ctx}: {name}[0] \"{program}\" is not an absolute path: it is looked up in \
+                 the PATH (or the directory) carpctl was started with, which differ between \
+                 rc.d, devd and a login shell; write the full path (e.g. /usr/sbin/service)"
+            );
+            self.warn(&first.span(), format!("{key}[0]"), msg);
         }
         for (j, a) in argv.iter().enumerate() {
             if a.get_ref().contains('\0') {
@@ -1220,7 +1243,7 @@ impl Cx<'_> {
                     continue;
                 }
             };
-            if let Some(why) = not_a_vip(net.addr()) {
+            if let Some(why) = not_a_vip(&net) {
                 self.error(&aspan, key, format!("{ctx}: address {} {why}", net.addr()));
                 ok = false;
                 continue;
@@ -1395,6 +1418,15 @@ impl Cx<'_> {
             self.error(span, key, msg);
             return None;
         }
+        let issues = password_issues(bytes);
+        if !issues.is_empty() {
+            let msg = format!(
+                "{ctx}: {what} {}; it is used byte for byte, so a node configured by hand \
+                 (ifconfig ... pass) can never match it",
+                issues.join(", and ")
+            );
+            self.warn(span, key, msg);
+        }
         if bytes.len() > IFCONFIG_PASSWORD_MAX {
             let msg = format!(
                 "{ctx}: {what} is {} bytes; ifconfig(8) keeps only {IFCONFIG_PASSWORD_MAX}, \
@@ -1420,7 +1452,7 @@ impl Cx<'_> {
         keypath: &str,
         ctx: &str,
     ) -> Option<Spanned<String>> {
-        match bad_name(n.get_ref()) {
+        match bad_name(n.get_ref(), NAME_MAX) {
             Some(why) => {
                 self.error(
                     &n.span(),
@@ -1450,6 +1482,7 @@ impl Cx<'_> {
         self.unique_vip_names(vips);
         self.unique_addresses(vips);
         self.vhid_per_interface(nodes, vips);
+        self.loopback_interfaces(nodes, vips);
         self.unused_mappings(nodes, vips);
         self.single_node_vips(nodes, vips);
         self.skews(cluster, step_span, nodes, vips);
@@ -1556,6 +1589,33 @@ impl Cx<'_> {
                 iface.get_ref(),
                 nodes.join(", "),
                 bad_ifname(iface.get_ref()).unwrap_or_default()
+            );
+            self.error(&iface.span(), format!("vip[{}].interface", v.index), msg);
+        }
+    }
+
+    /// A VIP on a loopback interface: carp(4) refuses it (EOPNOTSUPP,
+    /// [`is_loopback_ifname`]), so `apply` would fail late; say it here.
+    fn loopback_interfaces(&mut self, nodes: &[PNode], vips: &[PVip]) {
+        for v in vips {
+            let Some(iface) = &v.interface else { continue };
+            let wheres: Vec<String> = nodes
+                .iter()
+                .filter(|n| takes_part(v, &n.node.name))
+                .filter_map(|n| {
+                    let real = n.node.real_interface(iface.get_ref());
+                    is_loopback_ifname(real).then(|| format!("{real} on {}", n.node.name))
+                })
+                .collect();
+            if wheres.is_empty() {
+                continue;
+            }
+            let msg = format!(
+                "{}: interface \"{}\" is a loopback interface ({}); carp(4) runs only on \
+                 Ethernet, VLAN and bridge interfaces and refuses a loopback (EOPNOTSUPP)",
+                v.ctx,
+                iface.get_ref(),
+                wheres.join(", ")
             );
             self.error(&iface.span(), format!("vip[{}].interface", v.index), msg);
         }
@@ -1717,8 +1777,11 @@ fn parse_http_url(text: &str) -> Result<HttpUrl, String> {
     if rest.contains('#') {
         return Err("has a fragment (#...), which is never sent to the server".into());
     }
-    if rest.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err("contains spaces or control characters".into());
+    if rest
+        .chars()
+        .any(|c| c.is_whitespace() || crate::text::is_unsafe(c))
+    {
+        return Err("contains spaces, control or bidirectional-text characters".into());
     }
     let (authority, path) = match rest.find(['/', '?']) {
         Some(i) => rest.split_at(i),
@@ -1772,58 +1835,22 @@ fn takes_part(v: &PVip, node: &str) -> bool {
         .is_none_or(|p| p.get_ref().iter().any(|n| n.get_ref() == node))
 }
 
+/// The longest name of an entry of `section`.
+fn name_max(section: &str) -> usize {
+    if section == "node" {
+        NODE_NAME_MAX
+    } else {
+        NAME_MAX
+    }
+}
+
 /// `vip "mail1"` when the entry has a string name, else `vip #2`.
 fn entry_ctx(section: &str, i: usize, table: &DeTable<'_>) -> String {
     match table.get("name").map(|v| v.get_ref()) {
-        Some(DeValue::String(s)) if bad_name(s).is_none() => format!("{section} \"{s}\""),
+        Some(DeValue::String(s)) if bad_name(s, name_max(section)).is_none() => {
+            format!("{section} \"{s}\"")
+        }
         _ => format!("{section} #{}", i + 1),
-    }
-}
-
-/// Names of nodes and VIPs appear in messages, JSON and on the command line.
-fn bad_name(name: &str) -> Option<&'static str> {
-    if name.is_empty() {
-        Some("is empty")
-    } else if name
-        .chars()
-        .any(|c| c.is_whitespace() || c.is_control() || c == '"')
-    {
-        Some("must not contain spaces, control characters or quotes")
-    } else {
-        None
-    }
-}
-
-fn bad_ifname(name: &str) -> Option<String> {
-    if name.is_empty() {
-        Some("an interface name cannot be empty".into())
-    } else if name.len() > IFNAME_MAX {
-        Some(format!(
-            "an interface name is at most {IFNAME_MAX} bytes (IFNAMSIZ), this one is {}",
-            name.len()
-        ))
-    } else if name
-        .chars()
-        .any(|c| c.is_whitespace() || c.is_control() || c == '/')
-    {
-        Some("an interface name cannot contain spaces, control characters or '/'".into())
-    } else {
-        None
-    }
-}
-
-/// Addresses that can never be a VIP (§12.4: the HMAC loops skip 0.0.0.0
-/// and 255.255.255.255; the rest are not unicast).
-fn not_a_vip(ip: IpAddr) -> Option<&'static str> {
-    match ip {
-        IpAddr::V4(v4) if v4.is_unspecified() => Some("is the unspecified address"),
-        IpAddr::V4(v4) if v4.is_broadcast() => Some("is the limited broadcast address"),
-        IpAddr::V4(v4) if v4.is_multicast() => Some("is a multicast address"),
-        IpAddr::V4(v4) if v4.is_loopback() => Some("is a loopback address"),
-        IpAddr::V6(v6) if v6.is_unspecified() => Some("is the unspecified address"),
-        IpAddr::V6(v6) if v6.is_multicast() => Some("is a multicast address"),
-        IpAddr::V6(v6) if v6.is_loopback() => Some("is the loopback address"),
-        _ => None,
     }
 }
 

@@ -16,11 +16,21 @@
 //!   minute, then a count) and dropped; nothing is allocated per record, so
 //!   memory stays flat whatever the peer sends.
 //!
+//! * **A path that can never work is an error, not a wait.** A path too
+//!   long for `sun_path`, a regular file or directory, or a socket of
+//!   another type (a stream socket: `EPROTOTYPE`) is reported by
+//!   [`DevdClient::try_connect`] as [`ConnectError::Unusable`], so that
+//!   `watch` and `daemon` exit at once instead of retrying forever. A
+//!   missing socket (`ENOENT`) or one nobody listens on (`ECONNREFUSED`)
+//!   is devd not running or restarting, and is retried.
+//!
 //! devd `shutdown(SHUT_RD)`s its side after accepting (devd.cc), so this
 //! client only reads. A zero-length read is the end of the connection:
 //! devd never sends an empty record (every devctl line has at least its
 //! `!system=` and the newline).
 
+use std::io;
+use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -180,6 +190,60 @@ impl GarbageLimiter {
     }
 }
 
+/// Why [`DevdClient::try_connect`] could not connect.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    /// The path can never be devd's socket: give up (exit 2).
+    #[error("{} cannot be devd's socket: {reason}", path.display())]
+    Unusable { path: PathBuf, reason: String },
+    /// devd is not there now (not running, restarting): retry.
+    #[error("{0}")]
+    Unavailable(#[source] io::Error),
+}
+
+/// Whether the failure `e` to connect to `path` can never go away; if so,
+/// why, in words. `connect(2)` on a path that is not a socket fails with
+/// `ECONNREFUSED` on Linux and `ENOTSOCK` on FreeBSD (`unp_connectat()`,
+/// sys/kern/uipc_usrreq.c), so the path itself is looked at too.
+pub fn unusable(path: &Path, e: &io::Error) -> Option<String> {
+    if e.kind() == io::ErrorKind::InvalidInput {
+        // tokio-seqpacket's check that the path fits sockaddr_un.
+        return Some(format!(
+            "the path is {} bytes long, more than a socket address holds (sun_path: 103 \
+             bytes on FreeBSD)",
+            path.as_os_str().len()
+        ));
+    }
+    match e.raw_os_error().map(nix::errno::Errno::from_raw) {
+        Some(nix::errno::Errno::EPROTOTYPE) => {
+            return Some(
+                "it is a socket of another type (devd's is SOCK_SEQPACKET; a stream socket, \
+                 /var/run/devd.pipe, is not)"
+                    .into(),
+            );
+        }
+        Some(nix::errno::Errno::ENOTDIR) => {
+            return Some("a component of the path is not a directory".into());
+        }
+        _ => {}
+    }
+    let meta = std::fs::metadata(path).ok()?;
+    let ft = meta.file_type();
+    if ft.is_socket() {
+        return None;
+    }
+    let what = if ft.is_file() {
+        "a regular file"
+    } else if ft.is_dir() {
+        "a directory"
+    } else if ft.is_fifo() {
+        "a FIFO"
+    } else {
+        "not a socket"
+    };
+    Some(format!("it is {what}, not a socket"))
+}
+
 /// A devd client that reconnects by itself; see the module documentation.
 pub struct DevdClient {
     path: PathBuf,
@@ -236,11 +300,20 @@ impl DevdClient {
     }
 
     /// Try to connect once, now; on failure the error is returned and
-    /// nothing is logged (the caller decides; [`DevdClient::next`] then
-    /// retries with backoff).
-    pub async fn try_connect(&mut self) -> std::io::Result<()> {
+    /// nothing is logged (the caller decides: [`ConnectError::Unusable`]
+    /// can never work; after [`ConnectError::Unavailable`],
+    /// [`DevdClient::next`] retries with backoff).
+    pub async fn try_connect(&mut self) -> Result<(), ConnectError> {
         if self.socket.is_none() {
-            let s = UnixSeqpacket::connect(&self.path).await?;
+            let s = UnixSeqpacket::connect(&self.path).await.map_err(|e| {
+                match unusable(&self.path, &e) {
+                    Some(reason) => ConnectError::Unusable {
+                        path: self.path.clone(),
+                        reason,
+                    },
+                    None => ConnectError::Unavailable(e),
+                }
+            })?;
             self.connected(s, 0, None);
         }
         Ok(())
@@ -525,9 +598,42 @@ mod tests {
     async fn try_connect_reports_a_missing_socket() {
         let dir = tempfile::tempdir().unwrap();
         let mut client = DevdClient::new(sock_path(&dir));
-        let e = client.try_connect().await.unwrap_err();
-        assert_eq!(e.kind(), std::io::ErrorKind::NotFound);
+        match client.try_connect().await.unwrap_err() {
+            ConnectError::Unavailable(e) => assert_eq!(e.kind(), io::ErrorKind::NotFound),
+            other => panic!("{other:?}"),
+        }
         assert!(!client.is_connected());
         assert_eq!(client.path(), sock_path(&dir));
+        // A socket nobody listens on any more: devd restarting.
+        let path = sock_path(&dir);
+        drop(std::os::unix::net::UnixDatagram::bind(&path).unwrap());
+        match DevdClient::new(&path).try_connect().await.unwrap_err() {
+            ConnectError::Unavailable(_) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn try_connect_gives_up_on_a_path_that_can_never_work() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("file");
+        std::fs::write(&file, "x").unwrap();
+        let stream = dir.path().join("stream");
+        let _listener = std::os::unix::net::UnixListener::bind(&stream).unwrap();
+        let long = dir.path().join("x".repeat(200));
+        for (path, want) in [
+            (file.clone(), "it is a regular file, not a socket"),
+            (dir.path().to_path_buf(), "it is a directory, not a socket"),
+            (stream, "a socket of another type"),
+            (long, "more than a socket address holds"),
+            (file.join("sock"), "not a directory"),
+        ] {
+            match DevdClient::new(&path).try_connect().await.unwrap_err() {
+                ConnectError::Unusable { reason, .. } => {
+                    assert!(reason.contains(want), "{}: {reason}", path.display());
+                }
+                other => panic!("{}: {other:?}", path.display()),
+            }
+        }
     }
 }

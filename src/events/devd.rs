@@ -75,21 +75,12 @@ pub enum RecordError {
     Type(String),
 }
 
-/// At most this much of a bad record is quoted in an error, so that a
-/// hostile or broken peer cannot make carpctl log megabytes.
-const QUOTE_MAX: usize = 80;
-
-/// `bytes` as an escaped, quoted string of at most [`QUOTE_MAX`] bytes.
+/// `bytes` as an escaped, quoted string of at most
+/// [`crate::text::QUOTE_MAX`] bytes, so that a hostile or broken peer
+/// cannot make carpctl log megabytes, nor control characters or bidi
+/// overrides ([`crate::text::quote_bytes`]).
 pub(crate) fn quote(bytes: &[u8]) -> String {
-    let shown = &bytes[..bytes.len().min(QUOTE_MAX)];
-    let mut s = String::with_capacity(shown.len() + 8);
-    s.push('"');
-    s.extend(shown.escape_ascii().map(char::from));
-    s.push('"');
-    if bytes.len() > QUOTE_MAX {
-        s.push_str(&format!(" ({} bytes)", bytes.len()));
-    }
-    s
+    crate::text::quote_bytes(bytes)
 }
 
 /// Parse one devd record.
@@ -184,13 +175,25 @@ fn parse_subsystem_bytes(b: &[u8]) -> Result<(Vhid, String), RecordError> {
     if num.is_empty() || !num.iter().all(u8::is_ascii_digit) {
         return Err(bad("the vhid must be a decimal number".into()));
     }
-    // At most 3 digits matter (255); longer runs of digits are out of
-    // range anyway, and must not overflow the parse.
-    let value = if num.len() > 3 {
-        i64::MAX
-    } else {
-        num.iter().fold(0i64, |n, d| n * 10 + i64::from(d - b'0'))
-    };
+    // The kernel writes the vhid with "%u" (carp_set_state(),
+    // sys/netinet/ip_carp.c): never with leading zeros. One that has them
+    // did not come from the kernel; refusing it keeps one spelling of each
+    // vhid in logs and in `carpctl hook`'s state file names.
+    if num.len() > 1 && num[0] == b'0' {
+        return Err(bad(format!(
+            "the vhid {} has leading zeros; the kernel writes it as a plain number, 1-255",
+            quote(num)
+        )));
+    }
+    // More than 3 digits is out of range, and must not overflow the parse
+    // (nor be shown as anything but what was received).
+    if num.len() > 3 {
+        return Err(bad(format!(
+            "vhid must be in 1-255, got {}",
+            quote(num).trim_matches('"')
+        )));
+    }
+    let value = num.iter().fold(0i64, |n, d| n * 10 + i64::from(d - b'0'));
     let vhid = Vhid::new(value).map_err(|e| bad(e.0))?;
     check_ifname(ifname).map_err(bad)?;
     // check_ifname allowed only ASCII.
@@ -346,7 +349,16 @@ mod tests {
         assert_eq!(e, RecordError::Type("\"master\"".into()));
         assert!(e.to_string().contains("MASTER, BACKUP or INIT"), "{e}");
         let e = parse_record(b"\x00\xff\xfe garbage").unwrap_err();
-        assert!(e.to_string().contains("\\x00\\xff\\xfe"), "{e}");
+        assert!(e.to_string().contains("\\0\\xff\\xfe"), "{e}");
+        // ESC and a bidi override in a record: escaped in the error.
+        let e = parse_record(b"!system=CARP subsystem=1@em0\x1b[2Jx\xe2\x80\xae type=MASTER")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("\"1@em0\\u{1b}[2Jx\\u{202e}\""), "{e}");
+        assert!(!e.contains('\u{1b}') && !e.contains('\u{202e}'), "{e:?}");
+        // A record of CR, NUL and a bidi override: escaped, not raw.
+        let e = parse_record(b"\r\0\xe2\x80\xae!").unwrap_err().to_string();
+        assert!(e.contains("\"\\r\\0\\u{202e}!\""), "{e}");
     }
 
     #[test]
@@ -363,6 +375,17 @@ mod tests {
         assert!(reason("0@em0").contains("1-255"));
         assert!(reason("256@em0").contains("1-255"));
         assert!(reason("99999999999999999999999@em0").contains("1-255"));
+        // The digits as received, never a saturated number.
+        let r = reason("99999999999999999999999@em0");
+        assert!(r.contains("got 99999999999999999999999"), "{r}");
+        assert!(!r.contains("9223372036854775807"), "{r}");
+        let r = reason("0001@em0");
+        assert!(r.contains("\"0001\" has leading zeros"), "{r}");
+        assert!(!r.contains("9223372036854775807"), "{r}");
+        assert!(reason("01@em0").contains("leading zeros"));
+        assert!(reason("00@em0").contains("leading zeros"));
+        let e = parse_record(b"!system=CARP subsystem=0001@em0 type=MASTER\n").unwrap_err();
+        assert!(e.to_string().contains("leading zeros"), "{e}");
         assert!(reason("1@").contains("empty"));
         assert!(reason("1@abcdefghijklmnop").contains("16 bytes"));
         assert!(reason("1@em0;reboot").contains("';'"));

@@ -222,6 +222,12 @@ struct DevdParser {
     issues: Vec<Issue>,
 }
 
+/// The deepest nesting of `{ }` blocks read. devd.conf(5) statements nest
+/// one level (`notify 0 { match ...; action ...; };`) and `options` one
+/// more; 64 is far above any real file, and keeps the recursive reading of
+/// a hostile file (25 000 `{` in a row) from overflowing the stack.
+pub const DEVD_DEPTH_MAX: usize = 64;
+
 fn devd_tokens(src: &str, issues: &mut Vec<Issue>) -> Vec<(Tok, Pos)> {
     let chars: Vec<char> = src.chars().collect();
     let mut out = Vec::new();
@@ -345,6 +351,28 @@ impl DevdParser {
         self.toks.get(self.i)
     }
 
+    /// Skip the block opening at the current `{`, its nested blocks, its
+    /// `}` and a `;` after it, without recursion.
+    fn skip_block(&mut self) {
+        let mut open = 0usize;
+        while let Some((tok, _)) = self.toks.get(self.i) {
+            self.i += 1;
+            match tok {
+                Tok::Open => open += 1,
+                Tok::Close => {
+                    open = open.saturating_sub(1);
+                    if open == 0 {
+                        if matches!(self.peek(), Some((Tok::Semi, _))) {
+                            self.i += 1;
+                        }
+                        return;
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
     /// Statements up to a `}` (not consumed) or the end.
     fn statements(&mut self, depth: usize) -> Vec<Stmt> {
         let mut out = Vec::new();
@@ -401,6 +429,18 @@ impl DevdParser {
                         "this statement is not ended with ; before the }: devd refuses the file"
                             .into(),
                     ));
+                    return Some(Stmt { words, block: None });
+                }
+                Tok::Open if depth >= DEVD_DEPTH_MAX => {
+                    self.issues.push(Issue::new(
+                        Code::DevdSyntax,
+                        pos,
+                        format!(
+                            "blocks nest more than {DEVD_DEPTH_MAX} levels deep here; devd.conf \
+                             blocks nest one or two levels: the rest of this block is not read"
+                        ),
+                    ));
+                    self.skip_block();
                     return Some(Stmt { words, block: None });
                 }
                 Tok::Open => {
@@ -792,6 +832,41 @@ mod tests {
                        \tmatch \"type\"\t\t\"ATTACH\";\n\taction \"/etc/pccard_ether $subsystem start\";\n};\n\
                        attach 0 {\n\tdevice-name \"$wifi-driver-regex\";\n\taction \"x\";\n};\n";
         assert!(devd(shipped).is_empty(), "{:?}", devd(shipped));
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_stack_overflow() {
+        // 25 000 `{` overflowed the stack (exit 134).
+        let src = format!("notify 0 {}\n", "{".repeat(25_000));
+        let i = devd(&src);
+        let deep: Vec<&Issue> = i
+            .iter()
+            .filter(|x| x.message.contains("nest more than 64 levels"))
+            .collect();
+        assert_eq!(deep.len(), 1, "{i:?}");
+        assert_eq!(deep[0].code, Code::DevdSyntax);
+        assert_eq!((deep[0].pos.line, deep[0].pos.column), (1, 10 + 64));
+        // The same with every block closed, on several lines, and what
+        // follows the deep block is still read.
+        let closed = format!(
+            "notify 0 {}\n{};\nnotify 1 {{ match \"system\" \"CARP\" }};\n",
+            "{".repeat(25_000),
+            "};".repeat(25_000)
+        );
+        let i = devd(&closed);
+        assert!(
+            i.iter().any(|x| x.message.contains("nest more than 64")),
+            "{i:?}"
+        );
+        assert!(
+            i.iter()
+                .any(|x| x.pos.line == 3 && x.code == Code::DevdSyntax),
+            "the statement after the deep block is read: {i:?}"
+        );
+        // 64 levels are read; the 65th is refused.
+        let at = |n: usize| format!("x {}{}\n", "{ ".repeat(n), "}; ".repeat(n));
+        assert!(devd(&at(DEVD_DEPTH_MAX)).is_empty(), "{:?}", devd(&at(64)));
+        assert_eq!(devd(&at(DEVD_DEPTH_MAX + 1)).len(), 1);
     }
 
     #[test]

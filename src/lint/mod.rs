@@ -35,6 +35,7 @@ pub mod sh;
 pub use codes::{Code, Severity};
 
 use crate::config::{self, Pos};
+use crate::text;
 use cluster::Analysis;
 
 /// A finding inside one file, before it is tied to the file.
@@ -71,15 +72,17 @@ impl Finding {
 
 impl fmt::Display for Finding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The message may quote the file's text (a value, a regex); both
+        // it and the file name are escaped (crate::text).
         write!(
             f,
             "{}:{}:{}: {}[{}]: {}",
-            self.file.display(),
+            text::escape(&self.file.to_string_lossy()),
             self.line,
             self.column,
             self.severity(),
             self.code,
-            self.message
+            text::escape(&self.message)
         )
     }
 }
@@ -87,12 +90,15 @@ impl fmt::Display for Finding {
 impl Serialize for Finding {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut m = s.serialize_map(Some(6))?;
-        m.serialize_entry("file", &self.file.display().to_string())?;
+        m.serialize_entry(
+            "file",
+            &text::escape(&self.file.to_string_lossy()).to_string(),
+        )?;
         m.serialize_entry("line", &self.line)?;
         m.serialize_entry("column", &self.column)?;
         m.serialize_entry("severity", &self.severity())?;
         m.serialize_entry("code", &self.code)?;
-        m.serialize_entry("message", &self.message)?;
+        m.serialize_entry("message", &text::escape(&self.message).to_string())?;
         m.end()
     }
 }

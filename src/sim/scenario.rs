@@ -218,6 +218,20 @@ impl Cx<'_> {
         self.diags.push(d);
     }
 
+    /// A name the scenario refers to (a node, VIP or check of the cluster
+    /// file) must be one the cluster file can have
+    /// ([`config::rules::bad_name`]): a longer or stranger one is refused
+    /// as such, not looked up and quoted back in full.
+    fn name_ok(&mut self, n: &Spanned<String>, max: usize, key: &str, what: &str) -> bool {
+        match config::rules::bad_name(n.get_ref(), max) {
+            Some(why) => {
+                self.error(&n.span(), key, format!("{key}: {what} {why}"));
+                false
+            }
+            None => true,
+        }
+    }
+
     fn file_error(&mut self, msg: impl Into<String>) {
         self.diags.push(Diagnostic::error(msg).in_file(self.path));
     }
@@ -420,16 +434,32 @@ impl Cx<'_> {
                 self.error(&cluster.span(), "cluster", msg);
                 None
             }
-            Err(LoadError::UnknownVip { name, known }) => {
-                let span = passwords
-                    .iter()
-                    .find(|(n, _, _)| *n == name)
-                    .map(|(_, s, _)| s.clone())
-                    .unwrap_or_default();
-                let msg = format!(
-                    "passwords.{name}: the cluster file has no VIP \"{name}\" (its VIPs: {known})"
-                );
-                self.error(&span, format!("passwords.{name}"), msg);
+            Err(LoadError::UnknownVip {
+                names,
+                known,
+                diags,
+            }) => {
+                for name in names {
+                    let span = passwords
+                        .iter()
+                        .find(|(n, _, _)| *n == name)
+                        .map(|(_, s, _)| s.clone())
+                        .unwrap_or_default();
+                    let msg = format!(
+                        "passwords.{name}: the cluster file has no VIP \"{name}\" (its VIPs: \
+                         {known})"
+                    );
+                    self.error(&span, format!("passwords.{name}"), msg);
+                }
+                if !diags.is_empty() {
+                    self.diags.extend(diags);
+                    let msg = format!(
+                        "the cluster file has errors (see above; in the cluster file {} named \
+                         by cluster)",
+                        cluster_path.display()
+                    );
+                    self.error(&cluster.span(), "cluster", msg);
+                }
                 None
             }
         };
@@ -469,6 +499,9 @@ impl Cx<'_> {
                 self.error(&span, &key, format!("{key}: name is missing"));
                 continue;
             };
+            if !self.name_ok(&name, config::NODE_NAME_MAX, &format!("{key}.name"), "name") {
+                continue;
+            }
             let nm = name.get_ref().clone();
             if config.node(&nm).is_none() {
                 let msg = format!(
@@ -633,6 +666,12 @@ impl Cx<'_> {
     ) -> Vec<(String, Range<usize>, Key)> {
         let mut out = Vec::new();
         for (name, value) in raw.unwrap_or_default() {
+            if !self.name_ok(&name, config::NAME_MAX, "passwords", "a VIP name") {
+                if let toml::Value::String(mut s) = value.into_inner() {
+                    s.zeroize();
+                }
+                continue;
+            }
             let key = format!("passwords.{}", name.get_ref());
             let span = value.span();
             match value.into_inner() {
@@ -664,6 +703,9 @@ impl Cx<'_> {
         key: &str,
     ) -> Option<usize> {
         let n = v.as_ref()?;
+        if !self.name_ok(n, config::NODE_NAME_MAX, &format!("{key}.node"), "node") {
+            return None;
+        }
         match index.get(n.get_ref().as_str()) {
             Some(&i) => Some(i),
             None => {
@@ -683,7 +725,13 @@ impl Cx<'_> {
 /// Why the cluster file did not load.
 enum LoadError {
     Diags(Vec<Diagnostic>),
-    UnknownVip { name: String, known: String },
+    /// `[passwords]` names VIPs the cluster file does not have; `diags`
+    /// are the cluster file's own errors, if it has any too.
+    UnknownVip {
+        names: Vec<String>,
+        known: String,
+        diags: Vec<Diagnostic>,
+    },
 }
 
 /// Load the cluster file; VIPs named in `passwords` take that password
@@ -699,20 +747,29 @@ fn load_cluster(
     }
     let read_err = |what: String| LoadError::Diags(vec![Diagnostic::error(what).in_file(path)]);
     let mut text = fs::read_to_string(path).map_err(|e| read_err(format!("cannot read: {e}")))?;
-    let names = blank_passwords(&mut text, passwords.iter().map(|(n, _, _)| n.as_str()));
+    let (names, all) = blank_passwords(&mut text, passwords.iter().map(|(n, _, _)| n.as_str()));
     let result = config::parse(&text, path, None);
     text.zeroize();
+    // Told whether or not the cluster file has errors of its own: a typo
+    // in a VIP name is often why a password_file is still read (and
+    // fails).
+    let unknown: Vec<String> = passwords
+        .iter()
+        .map(|(n, _, _)| n)
+        .filter(|n| all.as_ref().is_some_and(|all| !all.contains(n)))
+        .cloned()
+        .collect();
+    if !unknown.is_empty() {
+        return Err(LoadError::UnknownVip {
+            names: unknown,
+            known: all.unwrap_or_default().join(", "),
+            diags: result.err().unwrap_or_default(),
+        });
+    }
     let mut cfg = result.map_err(LoadError::Diags)?;
     for (name, _, key) in passwords {
-        match cfg.vips.iter_mut().find(|v| v.name == *name) {
-            Some(v) => v.key = Some(key.clone()),
-            None => {
-                let known: Vec<&str> = cfg.vips.iter().map(|v| v.name.as_str()).collect();
-                return Err(LoadError::UnknownVip {
-                    name: name.clone(),
-                    known: known.join(", "),
-                });
-            }
+        if let Some(v) = cfg.vips.iter_mut().find(|v| v.name == *name) {
+            v.key = Some(key.clone());
         }
     }
     // The "no password" warnings of the VIPs whose password we supplied.
@@ -726,15 +783,18 @@ fn load_cluster(
 }
 
 /// Blank `password` and `password_file` in the `[[vip]]` entries named in
-/// `names`. Returns (VIP name, its key path `vip[i]`) for each one found.
+/// `names`. Returns (VIP name, its key path `vip[i]`) for each one found,
+/// and the names of all VIPs of the file (`None` when it is not TOML).
 fn blank_passwords<'a>(
     text: &mut String,
     names: impl Iterator<Item = &'a str>,
-) -> Vec<(String, String)> {
+) -> (Vec<(String, String)>, Option<Vec<String>>) {
     let wanted: BTreeSet<&str> = names.collect();
     let mut spans: Vec<Range<usize>> = Vec::new();
     let mut found = Vec::new();
+    let mut all = None;
     if let Ok(root) = toml::de::DeTable::parse(text) {
+        let all = all.get_or_insert_with(Vec::new);
         let root = root.into_inner();
         for (k, v) in root.iter() {
             if k.get_ref().as_ref() != "vip" {
@@ -753,6 +813,7 @@ fn blank_passwords<'a>(
                         ("name", toml::de::DeValue::String(s)) => Some(s.to_string()),
                         _ => None,
                     });
+                all.extend(name.clone());
                 let Some(name) = name.filter(|n| wanted.contains(n.as_str())) else {
                     continue;
                 };
@@ -777,5 +838,5 @@ fn blank_passwords<'a>(
         }
     }
     *text = String::from_utf8(bytes).unwrap_or_default();
-    found
+    (found, all)
 }

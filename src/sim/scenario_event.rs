@@ -12,7 +12,7 @@ use toml::Spanned;
 use zeroize::Zeroize;
 
 use super::{Cx, Num, ScNode, SpannedList};
-use crate::config::{Config, Diagnostic, Pos};
+use crate::config::{self, Config, Diagnostic, Pos};
 use crate::kernel::Errno;
 use crate::model::Key;
 
@@ -353,6 +353,9 @@ impl Cx<'_> {
             },
             "check_fail" | "check_pass" => {
                 let c = e.check?;
+                if !self.name_ok(&c, config::NAME_MAX, &format!("{key}.check"), "check") {
+                    return None;
+                }
                 let Some(check) = config.checks.iter().find(|k| k.name == *c.get_ref()) else {
                     let known: Vec<&str> = config.checks.iter().map(|k| k.name.as_str()).collect();
                     let msg = if known.is_empty() {
@@ -501,6 +504,9 @@ impl Cx<'_> {
         ctx: &str,
         key: &str,
     ) -> Option<String> {
+        if !self.name_ok(&v, config::NAME_MAX, &format!("{key}.vip"), "vip") {
+            return None;
+        }
         if config.vips.iter().any(|x| x.name == *v.get_ref()) {
             return Some(v.into_inner());
         }

@@ -20,7 +20,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use pcap_file::pcap::{PcapHeader, PcapPacket, PcapReader, PcapWriter};
-use pcap_file::{DataLink, Endianness, TsResolution};
+use pcap_file::{DataLink, Endianness, PcapError, TsResolution};
 
 use super::WireError;
 
@@ -47,7 +47,7 @@ impl PcapSink<BufWriter<File>> {
         let name = path.display().to_string();
         let file = File::create(path)
             .map_err(|e| WireError::Io(format!("cannot create pcap file {name}: {e}")))?;
-        PcapSink::with_name(BufWriter::new(file), name)
+        PcapSink::with_name(BufWriter::new(file), format!("pcap file {name}"))
     }
 }
 
@@ -69,7 +69,7 @@ impl<W: Write> PcapSink<W> {
             endianness: Endianness::Little,
         };
         let writer = PcapWriter::with_header(w, header)
-            .map_err(|e| WireError::Io(format!("{name}: writing the header: {e}")))?;
+            .map_err(|e| WireError::Io(format!("{name}: the header: {}", write_error(&e))))?;
         Ok(PcapSink {
             writer,
             name,
@@ -100,7 +100,7 @@ impl<W: Write> PcapSink<W> {
         }
         self.writer
             .write_packet(&PcapPacket::new(at, len, frame))
-            .map_err(|e| WireError::Io(format!("{}: frame {n}: {e}", self.name)))?;
+            .map_err(|e| WireError::Io(format!("{}: frame {n}: {}", self.name, write_error(&e))))?;
         self.frames = n;
         Ok(())
     }
@@ -114,8 +114,18 @@ impl<W: Write> PcapSink<W> {
     pub fn finish(self) -> Result<W, WireError> {
         let mut w = self.writer.into_writer();
         w.flush()
-            .map_err(|e| WireError::Io(format!("{}: flushing: {e}", self.name)))?;
+            .map_err(|e| WireError::Io(format!("{}: cannot write: {e}", self.name)))?;
         Ok(w)
+    }
+}
+
+/// What went wrong writing: pcap-file says only "Error reading bytes" for
+/// any I/O error, even a write's; the error itself (ENOSPC, EIO, ...) is
+/// its source.
+fn write_error(e: &PcapError) -> String {
+    match e {
+        PcapError::IoError(io) => format!("cannot write: {io}"),
+        other => other.to_string(),
     }
 }
 
@@ -198,6 +208,40 @@ mod tests {
             e.starts_with("cannot create pcap file /nonexistent-dir/x.pcap: "),
             "{e}"
         );
+    }
+
+    /// A write that fails says so, with the OS error, not pcap-file's
+    /// "Error reading bytes".
+    #[test]
+    fn write_errors_name_the_file_and_the_os_error() {
+        #[derive(Debug)]
+        struct Full;
+        impl Write for Full {
+            fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+                Err(std::io::Error::from_raw_os_error(libc::ENOSPC))
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Err(std::io::Error::from_raw_os_error(libc::ENOSPC))
+            }
+        }
+        let e = PcapSink::new(Full).unwrap_err().to_string();
+        assert!(
+            e.starts_with("pcap stream: the header: cannot write: "),
+            "{e}"
+        );
+        assert!(e.contains("No space left on device"), "{e}");
+        assert!(!e.contains("reading"), "{e}");
+        if std::path::Path::new("/dev/full").exists() {
+            let mut sink = PcapSink::create(Path::new("/dev/full")).unwrap();
+            // The BufWriter holds the first frames; one of them or the
+            // final flush reaches the device.
+            let e = (0..10_000)
+                .find_map(|i| sink.write(Duration::from_secs(i), &[0; 1500]).err())
+                .unwrap_or_else(|| sink.finish().unwrap_err())
+                .to_string();
+            assert!(e.starts_with("pcap file /dev/full: "), "{e}");
+            assert!(e.contains("cannot write: No space left on device"), "{e}");
+        }
         // A truncated record is an error, not a panic.
         let mut sink = PcapSink::new(Vec::new()).unwrap();
         sink.write(Duration::ZERO, &[1, 2, 3, 4]).unwrap();
