@@ -74,8 +74,8 @@ pub struct LiveOptions {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LiveOutput {
     /// Frames put on the wire: (interface index, the vhid that sent it,
-    /// the bytes). The vhid only helps the simulator find the receivers;
-    /// their kernels read it again from the bytes.
+    /// the bytes). The vhid is for messages and tests: receivers read
+    /// everything from the bytes.
     pub frames: Vec<(u16, u8, Vec<u8>)>,
     /// Wake-up requests ([`Event::Wake`]): (interface index, vhid, µs).
     pub wakes: Vec<(u16, u8, u64)>,
