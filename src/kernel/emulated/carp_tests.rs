@@ -1,5 +1,6 @@
-//! Domain-level tests of [`super`]: every errno row of `docs/freebsd-carp.md` §4-§4,
-//! §5, §6-§6, §7 and §4, per flavor where FreeBSD differs. They work
+//! Domain-level tests of [`super`]: every errno row of
+//! `docs/freebsd-carp.md` §4 (ioctls), §5 (addresses), §6 (netlink) and
+//! §7 (sysctls, modules), per flavor where FreeBSD differs. They work
 //! on decoded requests; the byte level is tested in `emulated/tests.rs`.
 
 use super::super::state;

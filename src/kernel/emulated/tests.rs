@@ -873,6 +873,7 @@ fn the_backend_drives_every_flavor() {
     use crate::model::{AdvSkew, Api, CarpState, Key, Vhid, VhidUpdate};
 
     for (f, api) in [
+        (Flavor::V13_0, Api::Ioctl),
         (Flavor::V13, Api::Ioctl),
         (Flavor::V14, Api::Netlink),
         (Flavor::V15, Api::Netlink),
