@@ -157,6 +157,8 @@ pub struct Parent<'a> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Hz {
     hz: u32,
+    /// `tick = 1000000 / hz`, µs.
+    tick: u64,
     phase: u64,
 }
 
@@ -165,6 +167,7 @@ impl Default for Hz {
     fn default() -> Self {
         Hz {
             hz: Hz::DEFAULT,
+            tick: u64::from(1_000_000 / Hz::DEFAULT),
             phase: 0,
         }
     }
@@ -186,6 +189,7 @@ impl Hz {
         let tick = u64::from(1_000_000 / hz);
         Some(Hz {
             hz,
+            tick,
             phase: phase % tick,
         })
     }
@@ -196,7 +200,7 @@ impl Hz {
 
     /// `tick`: µs per tick.
     pub fn tick_us(self) -> u64 {
-        u64::from(1_000_000 / self.hz)
+        self.tick
     }
 
     /// `tvtohz()` (`sys/kern/kern_clock.c`): the ticks a `struct timeval`
@@ -219,7 +223,7 @@ impl Hz {
             let total = (sec as u64)
                 .wrapping_mul(1_000_000)
                 .wrapping_add(usec as u64);
-            (total.wrapping_add(tick - 1) / tick).wrapping_add(1)
+            div_tick(total.wrapping_add(tick - 1), tick).wrapping_add(1)
         };
         ticks.min(INT_MAX_TICKS)
     }
@@ -231,7 +235,12 @@ impl Hz {
     /// after `now`.
     pub fn callout_at(self, now: u64, ticks: u64) -> u64 {
         let tick = self.tick_us();
-        let since_tick = (now % tick + tick - self.phase) % tick;
+        let in_tick = now - div_tick(now, tick) * tick;
+        let since_tick = if in_tick >= self.phase {
+            in_tick - self.phase
+        } else {
+            in_tick + tick - self.phase
+        };
         let at = now.saturating_add(ticks.max(1).saturating_mul(tick)) - since_tick;
         debug_assert!(at > now, "a callout at or before now");
         at.max(now.saturating_add(1))
@@ -288,6 +297,20 @@ impl Demotion {
         } else {
             s
         }
+    }
+}
+
+/// `x / tick`. Every received advertisement re-arms a timer, so this runs
+/// for each: the common ticks (hz 1000, 100, 250, 128) divide by a
+/// constant, which the compiler turns into a multiplication.
+#[inline]
+fn div_tick(x: u64, tick: u64) -> u64 {
+    match tick {
+        1000 => x / 1000,
+        10_000 => x / 10_000,
+        4000 => x / 4000,
+        7812 => x / 7812,
+        t => x / t,
     }
 }
 

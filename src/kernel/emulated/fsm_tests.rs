@@ -15,7 +15,11 @@ const UP: Parent<'static> = Parent {
     up: true,
     link_up: true,
     now: 0,
-    hz: Hz { hz: 1000, phase: 0 },
+    hz: Hz {
+        hz: 1000,
+        tick: 1000,
+        phase: 0,
+    },
 };
 
 const V4: Naddrs = Naddrs { v4: 1, v6: 0 };

@@ -476,17 +476,17 @@ impl Live {
         a
     }
 
-    /// [`Live::auth_of`] of the softc found at index entry `ii`.
-    fn auth_at(&mut self, ii: usize, f: rx::Found) -> Rc<SharedAuth> {
-        let ifc = &self.st.interfaces[f.pos];
-        let sc = &ifc.vhids[f.si];
-        let slot = &mut self.index[ii].vh[usize::from(sc.vhid)].auth;
-        if let Some(a) = slot {
-            return Rc::clone(a);
-        }
-        let a = self.pool.get(&sc.key.0, sc.vhid, &vhid_addrs(ifc, sc.vhid));
-        *slot = Some(Rc::clone(&a));
-        a
+    /// [`Live::auth_of`] of vhid `vhid`, found at index entry `ii` as `f`:
+    /// the softc is read only when its prepared state is not cached yet.
+    fn auth_at(&mut self, ii: usize, vhid: u8, f: rx::Found) -> &SharedAuth {
+        let Live {
+            index, st, pool, ..
+        } = self;
+        index[ii].vh[usize::from(vhid)].auth.get_or_insert_with(|| {
+            let ifc = &st.interfaces[f.pos];
+            let sc = &ifc.vhids[f.si];
+            pool.get(&sc.key.0, sc.vhid, &vhid_addrs(ifc, sc.vhid))
+        })
     }
 
     /// `carp_send_ad_locked()` / `vrrp_send_ad_locked()`: one packet per

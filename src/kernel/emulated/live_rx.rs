@@ -64,9 +64,8 @@ impl Live {
             RxPath::Carp14 => self.rx_carp14(ii, ip, inb, af),
             RxPath::Vrrp => self.rx_vrrp_era(ii, ip, inb, af),
         };
-        match verdict {
-            Err(r) => r.count(&mut self.st.stats),
-            Ok(heard) => self.input_state(heard, af),
+        if let Err(r) = verdict {
+            r.count(&mut self.st.stats);
         }
     }
 
@@ -78,12 +77,12 @@ impl Live {
         ip: &IpIn<'_>,
         inb: &Inbound<'_>,
         af: Af,
-    ) -> Result<Heard, Reject> {
+    ) -> Result<(), Reject> {
         if ip.ttl != sys::CARP_DFLTTL {
             return Err(Reject::BadTtl);
         }
         let (f, ch) = self.carp_header(ii, ip, inb, af)?;
-        self.verify(ii, f, ch)
+        self.verify(ii, f, ch, af)
     }
 
     /// 14.x: the interface check (IPv6), [`Live::carp_header`], then TTL
@@ -95,10 +94,10 @@ impl Live {
         ip: &IpIn<'_>,
         inb: &Inbound<'_>,
         af: Af,
-    ) -> Result<Heard, Reject> {
+    ) -> Result<(), Reject> {
         let (f, ch) = self.carp_header(ii, ip, inb, af)?;
         self.check_ttl(ii, ch.vhid, af, ip.ttl)?;
-        self.verify(ii, f, ch)
+        self.verify(ii, f, ch, af)
     }
 
     /// What 13.x and 14.x check alike: the length and the checksum over
@@ -133,7 +132,7 @@ impl Live {
         ip: &IpIn<'_>,
         inb: &Inbound<'_>,
         af: Af,
-    ) -> Result<Heard, Reject> {
+    ) -> Result<(), Reject> {
         let payload = ip.payload;
         if payload.len() < VRRPV3_HEADER_LEN {
             return Err(Reject::BadLen);
@@ -160,14 +159,14 @@ impl Live {
             return Err(Reject::BadVer);
         }
         self.check_ttl(ii, ch.vhid, af, ip.ttl)?;
-        self.verify(ii, f, ch)
+        self.verify(ii, f, ch, af)
     }
 
     /// `vrrp_input_c()`: the vrid, the softc's version, TTL 255 always,
     /// the checksum with the pseudo-header. The address list is never
     /// read ("XXX TODO Check IP address payload"), so a short one is
     /// accepted.
-    fn rx_vrrp(&mut self, ii: usize, ip: &IpIn<'_>, af: Af) -> Result<Heard, Reject> {
+    fn rx_vrrp(&mut self, ii: usize, ip: &IpIn<'_>, af: Af) -> Result<(), Reject> {
         let p = ip.payload;
         let vrid = p[1];
         let f = self.find_ifa(ii, vrid, af, ip.src())?;
@@ -180,14 +179,13 @@ impl Live {
         if !matches!(wire::vrrp::checksum(p, ip.src(), ip.dst()), Ok(0)) {
             return Err(Reject::BadSum);
         }
-        Ok(Heard::Vrrp(
-            f,
-            VrrpHeard {
-                priority: p[2],
-                // ntohs(vrrp_max_adver_int): the reserved bits stay.
-                max_adver_int: u16::from_be_bytes([p[4], p[5]]),
-            },
-        ))
+        let heard = VrrpHeard {
+            priority: p[2],
+            // ntohs(vrrp_max_adver_int): the reserved bits stay.
+            max_adver_int: u16::from_be_bytes([p[4], p[5]]),
+        };
+        self.input_state(f, Heard::Vrrp(heard), af);
+        Ok(())
     }
 
     fn iface(&self, ii: usize) -> &Iface {
@@ -234,41 +232,37 @@ impl Live {
         Ok(())
     }
 
-    /// `carp_hmac_verify()` with the state `carp_hmac_prepare()` made.
-    fn verify(&mut self, ii: usize, f: Found, ch: &CarpIn) -> Result<Heard, Reject> {
-        let auth = self.auth_at(ii, f);
-        if auth.digest(ch.counter) != ch.md {
+    /// `carp_hmac_verify()` with the state `carp_hmac_prepare()` made,
+    /// then the state half of `carp_input_c()`.
+    fn verify(&mut self, ii: usize, f: Found, ch: &CarpIn, af: Af) -> Result<(), Reject> {
+        if self.auth_at(ii, ch.vhid, f).digest(ch.counter) != ch.md {
             return Err(Reject::BadAuth);
         }
-        Ok(Heard::Carp(
-            f,
-            CarpHeard {
-                advbase: ch.advbase,
-                advskew: ch.advskew,
-                counter: ch.counter,
-            },
-        ))
+        let heard = CarpHeard {
+            advbase: ch.advbase,
+            advskew: ch.advskew,
+            counter: ch.counter,
+        };
+        self.input_state(f, Heard::Carp(heard), af);
+        Ok(())
     }
 
     /// The state half of `carp_input_c()` / `vrrp_input_c()`.
-    fn input_state(&mut self, heard: Heard, af: Af) {
+    fn input_state(&mut self, f: Found, heard: Heard, af: Af) {
         let d = self.st.demotion();
         let (now, hz) = (self.st.now, self.st.hz);
         let mut ev = std::mem::take(&mut self.scratch);
         let HostState {
             interfaces, sysctl, ..
         } = &mut self.st;
-        let f = match heard {
-            Heard::Carp(f, _) | Heard::Vrrp(f, _) => f,
-        };
         with_parent(
             &mut interfaces[f.pos],
             f.si,
             (now, hz),
             f.n,
             |p, sc, n| match heard {
-                Heard::Carp(_, h) => fsm::carp_input(p, sc, n, sysctl, d, h, af, &mut ev),
-                Heard::Vrrp(_, h) => fsm::vrrp_input(p, sc, n, sysctl, d, h, af, &mut ev),
+                Heard::Carp(h) => fsm::carp_input(p, sc, n, sysctl, d, h, af, &mut ev),
+                Heard::Vrrp(h) => fsm::vrrp_input(p, sc, n, sysctl, d, h, af, &mut ev),
             },
         );
         if !ev.is_empty() {
@@ -280,8 +274,8 @@ impl Live {
 
 /// What the checks let through.
 enum Heard {
-    Carp(Found, CarpHeard),
-    Vrrp(Found, VrrpHeard),
+    Carp(CarpHeard),
+    Vrrp(VrrpHeard),
 }
 
 /// A received frame as `ip_input()` / `ip6_input()` hand it to carp(4),
