@@ -4,7 +4,7 @@
 //! file) with what the kernel has, and lists the changes in the order
 //! FreeBSD needs them: the preempt sysctl, then each vhid (created or
 //! updated, read-modify-write), then its addresses (attached after the vhid
-//! exists, reference §6), then the addresses a managed vhid no longer lists.
+//! exists, docs/freebsd-carp.md §5.1), then the addresses a managed vhid no longer lists.
 //! Addresses are added before any is removed, so a managed vhid never loses
 //! its last address (which would destroy it). vhids not in the file are
 //! never touched.
@@ -50,25 +50,35 @@ pub struct Desired {
     pub vhids: Vec<DesiredVhid>,
 }
 
-impl From<&crate::config::Desired> for Desired {
+impl TryFrom<&crate::config::Desired> for Desired {
+    type Error = String;
+
     /// What `apply` manages, from this node's resolved cluster-file state.
-    fn from(d: &crate::config::Desired) -> Self {
-        Desired {
-            preempt: d.preempt,
-            vhids: d
-                .vips
-                .iter()
-                .map(|v| DesiredVhid {
-                    name: v.name.clone(),
-                    interface: v.interface.clone(),
-                    vhid: v.vhid,
-                    advbase: v.advbase,
-                    advskew: v.advskew,
-                    key: v.key.clone(),
-                    addresses: v.addresses.clone(),
-                })
-                .collect(),
+    /// Every key must have been read ([`crate::config::Config::read_keys`]):
+    /// a `password_file` still unread is refused, never taken as no key.
+    fn try_from(d: &crate::config::Desired) -> Result<Self, String> {
+        let mut vhids = Vec::with_capacity(d.vips.len());
+        for v in &d.vips {
+            let key = match &v.key {
+                None => None,
+                Some(src) => Some(src.key().cloned().ok_or_else(|| {
+                    format!("vip \"{}\": its password_file has not been read", v.name)
+                })?),
+            };
+            vhids.push(DesiredVhid {
+                name: v.name.clone(),
+                interface: v.interface.clone(),
+                vhid: v.vhid,
+                advbase: v.advbase,
+                advskew: v.advskew,
+                key,
+                addresses: v.addresses.clone(),
+            });
         }
+        Ok(Desired {
+            preempt: d.preempt,
+            vhids,
+        })
     }
 }
 
@@ -262,7 +272,7 @@ pub fn plan_changes(kernel: &mut dyn Kernel, desired: &Desired) -> Result<Vec<Ch
         for want in &d.addresses {
             match on_iface.iter().find(|a| a.net.addr() == want.addr()) {
                 Some(a) if a.vhid == Some(d.vhid) && a.net.prefix_len() == want.prefix_len() => {}
-                // Same vhid, other prefix: re-adding replaces it (§6).
+                // Same vhid, other prefix: re-adding replaces it (§5.1).
                 Some(a) if a.vhid == Some(d.vhid) => adds.push(add_change(d, want)),
                 Some(a) => {
                     let holder = match a.vhid {

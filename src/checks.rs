@@ -247,6 +247,10 @@ pub struct CheckView {
     pub last_error: Option<String>,
     /// The weight recorded in the ledger while the check demotes.
     pub demoting: Option<u16>,
+    /// Falls and rises since the daemon started, kept across reloads
+    /// (`carpctl_check_changes_total`: a flapping check is seen however
+    /// short each state lasts between two scrapes).
+    pub changes: u64,
 }
 
 /// The checks' status, shared between the runner (which writes) and the
@@ -279,8 +283,16 @@ impl CheckBoard {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn set(&self, views: BTreeMap<String, CheckView>) {
-        *self.inner.lock().unwrap_or_else(PoisonError::into_inner) = views;
+    /// Replace the views (at start and after a reload), keeping the
+    /// change count of each check that is still there.
+    fn set(&self, mut views: BTreeMap<String, CheckView>) {
+        let mut map = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        for (name, view) in &mut views {
+            if let Some(old) = map.get(name) {
+                view.changes = old.changes;
+            }
+        }
+        *map = views;
     }
 
     fn update(&self, name: &str, f: impl FnOnce(&mut CheckView)) {
@@ -353,6 +365,10 @@ async fn ledger_op(
     let cfg = cfg.clone();
     let task = tokio::task::spawn_blocking(move || {
         let mut kernel = opener()?;
+        // A demotion change is a change of the host: take turns with
+        // apply and maintenance (crate::hostlock), then the ledger's lock.
+        let wait = crate::hostlock::wait()?;
+        let _lock = crate::hostlock::lock(kernel.as_ref(), wait).map_err(|e| e.to_string())?;
         let ledger = Ledger::for_host(kernel.as_ref(), &cfg);
         let policy = BootPolicy::from_config(&cfg);
         let k = kernel.as_mut();
@@ -458,6 +474,7 @@ impl Runner {
                     up: st.up,
                     last_error: None,
                     demoting,
+                    changes: 0,
                 };
                 (name.clone(), view)
             })
@@ -475,6 +492,7 @@ impl Runner {
         self.board.update(&o.name, |v| {
             v.last_error.clone_from(&err);
             v.up = up;
+            v.changes += u64::from(change.is_some());
         });
         match (change, &err) {
             (Some(Change::Fell), Some(e)) => tracing::warn!(
@@ -626,6 +644,33 @@ mod tests {
         assert_eq!(s.observe(true, 3, 1), None);
         assert_eq!(s.observe(true, 3, 1), None);
         assert_eq!(s.observe(true, 3, 1), Some(Change::Rose));
+    }
+
+    #[test]
+    fn board_keeps_change_counts_across_a_reload() {
+        let view = |changes| CheckView {
+            kind: "tcp",
+            up: true,
+            last_error: None,
+            demoting: None,
+            changes,
+        };
+        let board = CheckBoard::new();
+        board.set(BTreeMap::from([
+            ("a".to_string(), view(0)),
+            ("b".to_string(), view(0)),
+        ]));
+        board.update("a", |v| v.changes += 3);
+        board.update("b", |v| v.changes += 1);
+        // A reload: "a" stays, "b" goes, "c" is new.
+        board.set(BTreeMap::from([
+            ("a".to_string(), view(0)),
+            ("c".to_string(), view(0)),
+        ]));
+        let snap = board.snapshot();
+        assert_eq!(snap["a"].changes, 3);
+        assert_eq!(snap["c"].changes, 0);
+        assert!(!snap.contains_key("b"));
     }
 
     #[test]
@@ -968,6 +1013,8 @@ mod tests {
         let listener = std::net::TcpListener::bind(addr).unwrap();
         wait_for(0, "two passes end the check's share and the boot hold").await;
         assert!(board.snapshot()["svc"].up);
+        // Fell, then rose.
+        assert_eq!(board.snapshot()["svc"].changes, 2);
         drop(listener);
         wait_for(5, "the check fails twice").await;
         // The board follows the ledger write.
@@ -986,6 +1033,7 @@ mod tests {
         let _again = std::net::TcpListener::bind(addr).unwrap();
         wait_for(0, "the check passes twice").await;
         assert!(board.snapshot()["svc"].up);
+        assert_eq!(board.snapshot()["svc"].changes, 4);
         shutdown_tx.send(true).unwrap();
         tokio::time::timeout(Duration::from_secs(2), task)
             .await

@@ -3,7 +3,7 @@
 //!
 //! The semantics are the same whether `carpctl daemon` runs them (through a
 //! [`HookRunner`]) or devd does, one event at a time, through
-//! `carpctl hook SUBSYSTEM TYPE` (with a [`StateDir`]):
+//! `carpctl hook SUBSYSTEM TYPE` (with a [`StateDir`], in [`state_dir`]):
 //!
 //! * a hook is an argv, run without a shell (`argv[0]` is looked up in
 //!   `PATH` when it has no `/`), in its own process group, with stdin from
@@ -26,22 +26,20 @@
 //!   dropped events per vhid, for the metrics.
 
 pub mod runner;
+mod state_dir;
 #[cfg(test)]
 mod testutil;
 
 pub use runner::{HookRunner, QUEUE_MAX, Submitted};
+pub use state_dir::{DEFAULT_STATE_DIR, LOCK_FILE, LOCK_WAIT, STATE_DIR_ENV, StateDir};
 
 use std::collections::BTreeMap;
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write as _};
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-use std::path::{Path, PathBuf};
+use std::io;
 use std::process::{ExitStatus, Stdio};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use ipnet::IpNet;
-use nix::fcntl::{Flock, FlockArg};
 use serde::Serialize;
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::task::JoinHandle;
@@ -563,140 +561,10 @@ pub async fn run_for(
     Some(report)
 }
 
-/// Where `carpctl hook` keeps the last state of each vhid, and its lock.
-pub const DEFAULT_STATE_DIR: &str = "/var/db/carpctl/hooks";
-/// Environment variable naming the state directory.
-pub const STATE_DIR_ENV: &str = "CARPCTL_HOOK_DIR";
-/// The lock file inside the state directory.
-pub const LOCK_FILE: &str = ".lock";
-
-/// `carpctl hook`'s state directory: one file per vhid (`1@em0`) holding
-/// its last state, so that `CARP_PREVIOUS_STATE` works without a daemon,
-/// and a lock file that serializes invocations.
-#[derive(Debug, Clone)]
-pub struct StateDir {
-    path: PathBuf,
-}
-
-/// An error of the state directory, naming the file and the operation.
-#[derive(Debug, thiserror::Error)]
-#[error("{op} {}: {source}", path.display())]
-pub struct StateDirError {
-    op: &'static str,
-    path: PathBuf,
-    #[source]
-    source: io::Error,
-}
-
-impl StateDir {
-    pub fn new(path: impl Into<PathBuf>) -> Self {
-        StateDir { path: path.into() }
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// Create the directory (mode 0700; parents as needed) if it is missing.
-    pub fn ensure(&self) -> Result<(), StateDirError> {
-        if self.path.is_dir() {
-            return Ok(());
-        }
-        fs::create_dir_all(&self.path).map_err(|source| StateDirError {
-            op: "cannot create",
-            path: self.path.clone(),
-            source,
-        })?;
-        fs::set_permissions(&self.path, fs::Permissions::from_mode(0o700)).map_err(|source| {
-            StateDirError {
-                op: "cannot set the mode of",
-                path: self.path.clone(),
-                source,
-            }
-        })
-    }
-
-    /// Take the exclusive lock (flock(2)), waiting for the holder. Held
-    /// until the returned value is dropped (or the process exits).
-    pub fn lock(&self) -> Result<Flock<File>, StateDirError> {
-        let path = self.path.join(LOCK_FILE);
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .mode(0o600)
-            .open(&path)
-            .map_err(|source| StateDirError {
-                op: "cannot open",
-                path: path.clone(),
-                source,
-            })?;
-        Flock::lock(file, FlockArg::LockExclusive).map_err(|(_, errno)| StateDirError {
-            op: "cannot lock",
-            path,
-            source: io::Error::from(errno),
-        })
-    }
-
-    fn state_path(&self, interface: &str, vhid: Vhid) -> PathBuf {
-        // The interface name was checked ([0-9A-Za-z._-], no '/'), and the
-        // "<vhid>@" prefix keeps "." and ".." from naming a directory.
-        self.path.join(format!("{vhid}@{interface}"))
-    }
-
-    /// The last state recorded for `vhid@interface`. Missing or unreadable
-    /// content means unknown (`None`); it is never fatal, as the hook must
-    /// still run.
-    pub fn read(&self, interface: &str, vhid: Vhid) -> Option<CarpState> {
-        let path = self.state_path(interface, vhid);
-        match fs::read(&path) {
-            Ok(bytes) => {
-                let text = String::from_utf8_lossy(&bytes);
-                match crate::events::devd::parse_type(text.trim()) {
-                    Ok(s) => Some(s),
-                    Err(e) => {
-                        tracing::warn!("{}: ignoring its content: {e}", path.display());
-                        None
-                    }
-                }
-            }
-            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-            Err(e) => {
-                tracing::warn!("cannot read {}: {e}", path.display());
-                None
-            }
-        }
-    }
-
-    /// Record the state of `vhid@interface` (write a temporary file, then
-    /// rename it over the old one, so a reader never sees half a file).
-    pub fn write(
-        &self,
-        interface: &str,
-        vhid: Vhid,
-        state: CarpState,
-    ) -> Result<(), StateDirError> {
-        let path = self.state_path(interface, vhid);
-        let tmp = self.path.join(format!(".{vhid}@{interface}.tmp"));
-        let err = |op, path: &Path| {
-            let path = path.to_path_buf();
-            move |source| StateDirError { op, path, source }
-        };
-        let mut f = OpenOptions::new()
-            .create(true)
-            .truncate(true)
-            .write(true)
-            .mode(0o600)
-            .open(&tmp)
-            .map_err(err("cannot create", &tmp))?;
-        writeln!(f, "{state}").map_err(err("cannot write", &tmp))?;
-        drop(f);
-        fs::rename(&tmp, &path).map_err(err("cannot rename into place", &path))
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use std::fs;
+
     use super::testutil::{sh, transition, vip};
     use super::*;
     use crate::events::Source;
@@ -902,63 +770,5 @@ mod tests {
         );
         assert!(lines[LINES_MAX + 1].contains(&"y".repeat(LINE_MAX)));
         assert!(!lines[LINES_MAX + 1].contains(&"y".repeat(LINE_MAX + 1)));
-    }
-
-    #[test]
-    fn the_state_dir_remembers_and_tolerates_junk() {
-        let dir = tempfile::tempdir().unwrap();
-        let sd = StateDir::new(dir.path().join("a/b/hooks"));
-        sd.ensure().unwrap();
-        let mode = fs::metadata(sd.path()).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode, 0o700);
-        let one = Vhid::new(1).unwrap();
-        assert_eq!(sd.read("vlan0.100", one), None);
-        sd.write("vlan0.100", one, CarpState::Master).unwrap();
-        assert_eq!(sd.read("vlan0.100", one), Some(CarpState::Master));
-        assert_eq!(
-            fs::read_to_string(sd.path().join("1@vlan0.100")).unwrap(),
-            "MASTER\n"
-        );
-        sd.write("vlan0.100", one, CarpState::Backup).unwrap();
-        assert_eq!(sd.read("vlan0.100", one), Some(CarpState::Backup));
-        fs::write(sd.path().join("1@em0"), "banana\n").unwrap();
-        assert_eq!(sd.read("em0", one), None);
-        // The lock can be taken, released, and taken again.
-        let l = sd.lock().unwrap();
-        drop(l);
-        let _l = sd.lock().unwrap();
-    }
-
-    #[test]
-    fn state_dir_errors_name_the_path() {
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("plain");
-        fs::write(&file, "x").unwrap();
-        let sd = StateDir::new(file.join("hooks"));
-        let e = sd.ensure().unwrap_err().to_string();
-        assert!(e.contains(&file.join("hooks").display().to_string()), "{e}");
-        assert!(e.starts_with("cannot create"), "{e}");
-        let e = sd.lock().unwrap_err().to_string();
-        assert!(e.contains(".lock"), "{e}");
-    }
-
-    #[test]
-    fn the_lock_excludes_another_holder() {
-        let dir = tempfile::tempdir().unwrap();
-        let sd = StateDir::new(dir.path());
-        let held = sd.lock().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        let sd2 = sd.clone();
-        let t = std::thread::spawn(move || {
-            let _l = sd2.lock().unwrap();
-            tx.send(()).unwrap();
-        });
-        // flock(2) locks belong to the open file description, so a second
-        // open in the same process waits like another process would.
-        assert!(rx.recv_timeout(Duration::from_millis(200)).is_err());
-        drop(held);
-        rx.recv_timeout(Duration::from_secs(5))
-            .expect("lock taken after release");
-        t.join().unwrap();
     }
 }

@@ -5,7 +5,7 @@
 //! # Why a ledger
 //!
 //! The demotion is one global, **additive** counter: a write adds the
-//! written value (`carp_demote_adj()`, reference §10), and the kernel, the
+//! written value (`carp_demote_adj()`, docs/freebsd-carp.md §7), and the kernel, the
 //! ifdown and send-error logic, pfsync(4) and administrators all add to it.
 //! Nothing in the kernel says who added what. carpctl adds for three causes
 //! ([`Cause`]): maintenance (`carpctl maintenance on`, 240), each failing
@@ -28,6 +28,12 @@
 //! * `lock`: `flock(2)`ed exclusively for every change, so the daemon and
 //!   the command line take turns; the kernel drops the lock when its holder
 //!   dies, even by `kill -9`. Mode 0600, so only root can hold it.
+//!
+//! The directory must be trusted (owned by root or the user running
+//! carpctl, not writable by group or others, nor any directory above it),
+//! and its files are read without following links and written through
+//! [`fsutil::write_atomic`]: whoever could write there could forge the
+//! ledger or hold the lock.
 //!
 //! # A change, step by step
 //!
@@ -92,16 +98,15 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::fs;
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::fsutil::{self, DirRule, Durability, FsError, Lock};
 use crate::kernel::{Kernel, KernelError};
 use crate::model::DemotionDelta;
 
@@ -110,7 +115,7 @@ mod validate;
 pub use validate::{Limits, REASON_MAX, reason_problem};
 
 /// What `carpctl maintenance on` adds: `CARP_MAXSKEW`, the most any vhid
-/// can be demoted (reference §11.1), so every VIP moves to a node that is
+/// can be demoted (docs/freebsd-carp.md §8), so every VIP moves to a node that is
 /// not in maintenance.
 pub const MAINTENANCE_WEIGHT: u16 = crate::config::MAX_WEIGHT;
 /// What the boot hold adds, for the same reason.
@@ -331,6 +336,10 @@ pub enum LedgerError {
         path.display()
     )]
     Corrupt { path: PathBuf, detail: String },
+    /// A file or directory of the ledger: untrusted (owner, mode), not a
+    /// regular file, a link, or the lock held beyond [`LOCK_WAIT`].
+    #[error(transparent)]
+    Fs(#[from] FsError),
     /// A value carpctl never writes ([`validate`]): refused, not acted on.
     #[error(
         "{}: {field} is {value}, but carpctl writes {expected} there; the file was not \
@@ -348,8 +357,6 @@ pub enum LedgerError {
         /// What carpctl writes there.
         expected: String,
     },
-    #[error("{} is locked by another carpctl for more than {}s", path.display(), LOCK_WAIT.as_secs())]
-    Busy { path: PathBuf },
     #[error("cannot change net.inet.carp.demotion")]
     Kernel(#[source] KernelError),
     /// The fault hook stopped the change after `step`, as a crash would.
@@ -413,13 +420,7 @@ impl BootPolicy {
 /// Where the ledger of `kernel`'s host lives: `state_dir`, inside the
 /// emulated host's own root (`PATH.root`) for an emulated host.
 pub fn ledger_dir(kernel: &dyn Kernel, state_dir: &Path) -> PathBuf {
-    match kernel.host_root() {
-        Some(root) => {
-            let rel = state_dir.strip_prefix("/").unwrap_or(state_dir);
-            root.join(rel)
-        }
-        None => state_dir.to_path_buf(),
-    }
+    crate::kernel::host_path(kernel, state_dir)
 }
 
 /// Seconds since the Epoch (0 before 1970).
@@ -483,60 +484,36 @@ impl Ledger {
 
     // ----- files ---------------------------------------------------------
 
+    /// Create the state directory (mode 0755) if it is missing, and check
+    /// that it can be trusted: owned by root (or the user running carpctl)
+    /// and not writable by group or others, nor any directory above it. A
+    /// forged ledger or a lock held by another user must be impossible.
     fn ensure_dir(&self) -> Result<(), LedgerError> {
-        fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o755)
-            .create(&self.dir)
-            .map_err(|source| LedgerError::Io {
-                path: self.dir.clone(),
-                what: "cannot create the state directory",
-                source,
-            })
+        fsutil::ensure_dir(&self.dir, 0o755)?;
+        fsutil::check_dir(&self.dir, DirRule::Private)?;
+        Ok(())
+    }
+
+    /// Check the state directory (when it exists) as every change and
+    /// read does: trusted, or [`LedgerError::Fs`].
+    pub fn check_dir(&self) -> Result<(), LedgerError> {
+        if self.dir.exists() {
+            fsutil::check_dir(&self.dir, DirRule::Private)?;
+        }
+        Ok(())
     }
 
     /// Take the exclusive lock, waiting up to [`LOCK_WAIT`].
-    fn lock(&self) -> Result<File, LedgerError> {
+    fn lock(&self) -> Result<Lock, LedgerError> {
         self.ensure_dir()?;
-        let path = self.path(LOCK_FILE);
-        let f = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(0o600)
-            .open(&path)
-            .map_err(self.io(LOCK_FILE, "cannot open the lock file"))?;
-        let deadline = Instant::now() + LOCK_WAIT;
-        loop {
-            match f.try_lock() {
-                Ok(()) => return Ok(f),
-                Err(fs::TryLockError::WouldBlock) if Instant::now() < deadline => {
-                    std::thread::sleep(Duration::from_millis(2));
-                }
-                Err(fs::TryLockError::WouldBlock) => return Err(LedgerError::Busy { path }),
-                Err(fs::TryLockError::Error(e)) => {
-                    return Err(self.io(LOCK_FILE, "cannot lock")(e));
-                }
-            }
-        }
+        Ok(Lock::exclusive(&self.path(LOCK_FILE), LOCK_WAIT)?)
     }
 
     /// A shared lock for reading, when this user may open the lock file at
     /// all (it is root's): without it the reads are still each consistent
     /// (files are replaced by rename), only not with each other.
-    fn read_lock(&self) -> Option<File> {
-        let f = File::open(self.path(LOCK_FILE)).ok()?;
-        let deadline = Instant::now() + LOCK_WAIT;
-        loop {
-            match f.try_lock_shared() {
-                Ok(()) => return Some(f),
-                Err(fs::TryLockError::WouldBlock) if Instant::now() < deadline => {
-                    std::thread::sleep(Duration::from_millis(2));
-                }
-                Err(_) => return None,
-            }
-        }
+    fn read_lock(&self) -> Option<Lock> {
+        Lock::shared(&self.path(LOCK_FILE), LOCK_WAIT)
     }
 
     fn read_json<T: serde::de::DeserializeOwned>(
@@ -544,22 +521,20 @@ impl Ledger {
         name: &str,
     ) -> Result<Option<T>, LedgerError> {
         let path = self.path(name);
-        let mut bytes = Vec::new();
-        let read = File::open(&path)
-            .and_then(|f| io::Read::read_to_end(&mut io::Read::take(f, FILE_MAX + 1), &mut bytes));
-        match read {
-            Ok(_) => {}
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(self.io(name, "cannot read")(e)),
-        }
-        if bytes.len() as u64 > FILE_MAX {
-            return Err(LedgerError::Corrupt {
-                path,
-                detail: format!(
-                    "is larger than {FILE_MAX} bytes, far more than carpctl ever writes"
-                ),
-            });
-        }
+        // Never through a link, never more than FILE_MAX.
+        let bytes = match fsutil::read_own(&path, FILE_MAX) {
+            Ok(b) => b,
+            Err(e) if e.is_not_found() => return Ok(None),
+            Err(FsError::TooLarge { .. }) => {
+                return Err(LedgerError::Corrupt {
+                    path,
+                    detail: format!(
+                        "is larger than {FILE_MAX} bytes, far more than carpctl ever writes"
+                    ),
+                });
+            }
+            Err(e) => return Err(e.into()),
+        };
         serde_json::from_slice(&bytes)
             .map(Some)
             .map_err(|e| LedgerError::Corrupt {
@@ -618,32 +593,16 @@ impl Ledger {
         value: &T,
         durable: bool,
     ) -> Result<(), LedgerError> {
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
         let mut bytes = serde_json::to_vec_pretty(value)
             .map_err(|e| self.io(name, "cannot encode")(e.into()))?;
         bytes.push(b'\n');
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let tmp = self.path(&format!(".{name}.{}.{n}.tmp", std::process::id()));
-        let result = (|| {
-            let mut f = OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o644)
-                .open(&tmp)?;
-            f.write_all(&bytes)?;
-            if durable {
-                f.sync_all()?;
-            }
-            fs::rename(&tmp, self.path(name))?;
-            if durable {
-                File::open(&self.dir)?.sync_all()?;
-            }
-            Ok(())
-        })();
-        result.map_err(|e| {
-            let _ = fs::remove_file(&tmp);
-            self.io(name, "cannot write")(e)
-        })
+        let durability = if durable {
+            Durability::Durable
+        } else {
+            Durability::Volatile
+        };
+        fsutil::write_atomic(&self.path(name), &bytes, 0o644, durability)?;
+        Ok(())
     }
 
     fn remove_intent(&self) -> Result<(), LedgerError> {
@@ -783,6 +742,7 @@ impl Ledger {
         kernel: &mut dyn Kernel,
         policy: BootPolicy,
     ) -> Result<BTreeMap<Cause, Contribution>, LedgerError> {
+        self.check_dir()?;
         let nothing_recorded = !self.path(LEDGER_FILE).exists() && !self.path(INTENT_FILE).exists();
         if nothing_recorded && !policy.boot_hold {
             // Not even the state directory is created for nothing.
@@ -850,6 +810,7 @@ impl Ledger {
     /// interrupted change is shown as it will be recovered, and after a
     /// reboot the contributions not applied yet are listed apart.
     pub fn split(&self, kernel: &mut dyn Kernel) -> Result<Split, LedgerError> {
+        self.check_dir()?;
         let _lock = self.read_lock();
         let total = i64::from(kernel.sysctls().map_err(LedgerError::Kernel)?.demotion);
         let boot_time = kernel.boot_time().map_err(LedgerError::Kernel)?;

@@ -12,19 +12,21 @@
 //! | `carpctl_hook_dropped_total` | counter | `vhid`, `interface`, `vip` |
 //! | `carpctl_log_lines_dropped_total` | counter | |
 //! | `carpctl_check_up` | gauge, 1 passing, 0 failing | `check` |
+//! | `carpctl_check_changes_total` | counter: falls and rises | `check` |
 //! | `carpctl_demotion` | gauge | `cause` (maintenance, boot_hold, check with `check`, other) |
+//! | `carpctl_demotion_since_seconds` | gauge: Unix time each share was recorded | `cause` (maintenance, boot_hold, check with `check`) |
 //! | `carpctl_demotion_kernel` | gauge: `net.inet.carp.demotion` | |
 //!
 //! [`run_metrics`] gathers a [`Snapshot`] every [`REFRESH`] (the vhid
 //! states and the demotion from the kernel, the rest from the daemon's
 //! counters), and with `[metrics] textfile` writes it atomically (a
 //! temporary file in the same directory, then `rename(2)`: node_exporter
-//! never reads half a file), and with `[metrics] listen` serves the latest
+//! never reads half a file; [`write_textfile`] says which directories it
+//! refuses), and with `[metrics] listen` serves the latest
 //! one at `GET /metrics` on that loopback address.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::io::{self, Write as _};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -37,6 +39,7 @@ use tokio::sync::watch;
 use crate::checks::{CheckBoard, CheckView};
 use crate::config::Config;
 use crate::daemon::{DaemonStats, KernelOpener, Settings};
+use crate::fsutil::{self, DirRule, Durability, FsError};
 use crate::hooks::{HookStats, VhidHookCounters};
 use crate::ledger::{Cause, Ledger, Split};
 use crate::model::CarpState;
@@ -169,19 +172,24 @@ pub fn render(s: &Snapshot) -> String {
         "carpctl_log_lines_dropped_total {}",
         s.log_lines_dropped
     );
-    header(
-        &mut out,
-        "carpctl_check_up",
-        "gauge",
-        "Health check status: 1 passing, 0 failing (demoting).",
-    );
-    for (name, v) in &s.checks {
-        let _ = writeln!(
-            out,
-            "carpctl_check_up{{check=\"{}\"}} {}",
-            esc(name),
-            u8::from(v.up)
-        );
+    for (name, kind, help, get) in [
+        (
+            "carpctl_check_up",
+            "gauge",
+            "Health check status: 1 passing, 0 failing (demoting).",
+            (|v: &CheckView| u64::from(v.up)) as fn(&CheckView) -> u64,
+        ),
+        (
+            "carpctl_check_changes_total",
+            "counter",
+            "Health check falls and rises since the daemon started.",
+            |v: &CheckView| v.changes,
+        ),
+    ] {
+        header(&mut out, name, kind, help);
+        for (check, v) in &s.checks {
+            let _ = writeln!(out, "{name}{{check=\"{}\"}} {}", esc(check), get(v));
+        }
     }
     if let Some(d) = &s.demotion {
         header(
@@ -223,6 +231,24 @@ pub fn render(s: &Snapshot) -> String {
         let _ = writeln!(out, "carpctl_demotion{{cause=\"other\"}} {}", d.other);
         header(
             &mut out,
+            "carpctl_demotion_since_seconds",
+            "gauge",
+            "When each of carpctl's demotion shares was recorded (Unix time); absent without one.",
+        );
+        for (cause, c) in &d.shares {
+            let labels = match cause {
+                Cause::Maintenance => "cause=\"maintenance\"".to_string(),
+                Cause::BootHold => "cause=\"boot_hold\"".to_string(),
+                Cause::Check(n) => format!("cause=\"check\",check=\"{}\"", esc(n)),
+            };
+            let _ = writeln!(
+                out,
+                "carpctl_demotion_since_seconds{{{labels}}} {}",
+                c.since
+            );
+        }
+        header(
+            &mut out,
             "carpctl_demotion_kernel",
             "gauge",
             "net.inet.carp.demotion as the kernel reports it.",
@@ -232,30 +258,20 @@ pub fn render(s: &Snapshot) -> String {
     out
 }
 
-/// Replace `path` with `text` atomically: a temporary file beside it
-/// (mode 0644, flushed), then `rename(2)`.
-pub fn write_textfile(path: &Path, text: &str) -> io::Result<()> {
-    let name = path
-        .file_name()
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a file name"))?
-        .to_string_lossy();
-    let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        use std::os::unix::fs::OpenOptionsExt;
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o644)
-            .open(&tmp)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+/// Replace `path` with `text` atomically (mode 0644, through
+/// [`fsutil::write_atomic`]: an `O_CREAT|O_EXCL` temporary file with an
+/// unpredictable name, flushed, renamed over it). The directory is checked
+/// first ([`fsutil::check_dir`]): one that group or others may write in is
+/// refused, unless it is sticky (`/tmp`), which is allowed and returned as
+/// a warning.
+pub fn write_textfile(path: &Path, text: &str) -> Result<Option<String>, FsError> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let warning = fsutil::check_dir(dir, DirRule::StickyWarn)?;
+    fsutil::write_atomic(path, text.as_bytes(), 0o644, Durability::Durable)?;
+    Ok(warning)
 }
 
 /// The VIP names of this node's vhids, by real interface and vhid.
@@ -403,6 +419,7 @@ pub async fn run_metrics(mut ctx: MetricsContext) {
     let body = Arc::new(Mutex::new(String::new()));
     let mut listening: Option<(SocketAddr, tokio::task::JoinHandle<()>)> = None;
     let mut last_error: Option<String> = None;
+    let mut last_warning: Option<String> = None;
     let mut tick = tokio::time::interval(REFRESH);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -437,18 +454,18 @@ pub async fn run_metrics(mut ctx: MetricsContext) {
         let text = render(&gather(&ctx, &settings).await);
         *body.lock().unwrap_or_else(PoisonError::into_inner) = text.clone();
         if let Some(path) = m.textfile {
-            let result = tokio::task::spawn_blocking(move || {
-                write_textfile(&path, &text).map_err(|e| (path, e))
-            })
-            .await;
+            let result = tokio::task::spawn_blocking(move || write_textfile(&path, &text)).await;
             match result {
-                Ok(Ok(())) => last_error = None,
-                Ok(Err((path, e))) => {
-                    report(
-                        &mut last_error,
-                        format!("cannot write {}: {e}", path.display()),
-                    );
+                Ok(Ok(warning)) => {
+                    last_error = None;
+                    if warning != last_warning {
+                        if let Some(w) = &warning {
+                            tracing::warn!("metrics: {w}");
+                        }
+                        last_warning = warning;
+                    }
                 }
+                Ok(Err(e)) => report(&mut last_error, format!("not writing the textfile: {e}")),
                 Err(e) => report(&mut last_error, format!("the textfile task failed: {e}")),
             }
         }
@@ -480,7 +497,7 @@ mod tests {
             Contribution {
                 weight: 240,
                 reason: None,
-                since: 0,
+                since: 1_800_000_000,
             },
         );
         shares.insert(
@@ -488,7 +505,7 @@ mod tests {
             Contribution {
                 weight: 7,
                 reason: None,
-                since: 0,
+                since: 1_800_000_100,
             },
         );
         let mut checks = BTreeMap::new();
@@ -499,6 +516,7 @@ mod tests {
                 up: true,
                 last_error: None,
                 demoting: None,
+                changes: 5,
             },
         );
         Snapshot {
@@ -562,6 +580,9 @@ carpctl_log_lines_dropped_total 17
 # HELP carpctl_check_up Health check status: 1 passing, 0 failing (demoting).
 # TYPE carpctl_check_up gauge
 carpctl_check_up{check=\"smtp\"} 1
+# HELP carpctl_check_changes_total Health check falls and rises since the daemon started.
+# TYPE carpctl_check_changes_total counter
+carpctl_check_changes_total{check=\"smtp\"} 5
 # HELP carpctl_demotion net.inet.carp.demotion by cause: carpctl's shares and everything else.
 # TYPE carpctl_demotion gauge
 carpctl_demotion{cause=\"maintenance\"} 240
@@ -569,6 +590,10 @@ carpctl_demotion{cause=\"boot_hold\"} 0
 carpctl_demotion{cause=\"check\",check=\"gone\"} 7
 carpctl_demotion{cause=\"check\",check=\"smtp\"} 0
 carpctl_demotion{cause=\"other\"} 240
+# HELP carpctl_demotion_since_seconds When each of carpctl's demotion shares was recorded (Unix time); absent without one.
+# TYPE carpctl_demotion_since_seconds gauge
+carpctl_demotion_since_seconds{cause=\"maintenance\"} 1800000000
+carpctl_demotion_since_seconds{cause=\"check\",check=\"gone\"} 1800000100
 # HELP carpctl_demotion_kernel net.inet.carp.demotion as the kernel reports it.
 # TYPE carpctl_demotion_kernel gauge
 carpctl_demotion_kernel 487
@@ -602,7 +627,39 @@ carpctl_demotion_kernel 487
         let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(names.len(), 1);
         let e = write_textfile(&dir.path().join("missing/x.prom"), "x").unwrap_err();
-        assert_eq!(e.kind(), io::ErrorKind::NotFound);
+        assert!(e.is_not_found(), "{e}");
+    }
+
+    #[test]
+    fn textfile_in_a_directory_others_can_write_in() {
+        use std::os::unix::fs::{PermissionsExt, symlink};
+        let dir = tempfile::tempdir().unwrap();
+        let open = dir.path().join("textfile");
+        std::fs::create_dir(&open).unwrap();
+        std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, "precious\n").unwrap();
+        // The name today's code used, planted as a link.
+        let path = open.join("carpctl.prom");
+        symlink(
+            &victim,
+            open.join(format!(".carpctl.prom.{}.tmp", std::process::id())),
+        )
+        .unwrap();
+        let e = write_textfile(&path, "a 1\n").unwrap_err();
+        assert!(e.is_untrusted(), "{e}");
+        assert!(e.to_string().contains("chmod go-w"), "{e}");
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+        assert!(!path.exists());
+        // Sticky, like /tmp: written, with a warning, never through a link.
+        std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o1777)).unwrap();
+        let warning = write_textfile(&path, "a 1\n").unwrap().expect("a warning");
+        assert!(warning.contains("sticky"), "{warning}");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "a 1\n");
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+        // A private directory: no warning.
+        std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o755)).unwrap();
+        assert_eq!(write_textfile(&path, "b 2\n").unwrap(), None);
     }
 
     #[tokio::test]

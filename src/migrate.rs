@@ -3,7 +3,7 @@
 //! file from the rc.conf files of a cluster's nodes.
 //!
 //! **migrate.** FreeBSD 10 removed the carp pseudo-interface (carp.4,
-//! HISTORY; reference §2): a vhid is configured on its parent interface and
+//! HISTORY; docs/freebsd-carp.md §2): a vhid is configured on its parent interface and
 //! its addresses are aliases of the parent. The Handbook shows both forms
 //! of one configuration (freebsd-doc `_index.adoc` @ `000c4bca`,
 //! `[[carp-9x]]` and `[[carp-10x]]`):

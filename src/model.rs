@@ -2,7 +2,7 @@
 //!
 //! Everything above the kernel boundary speaks in these types; nothing here
 //! knows about ioctls, netlink or sysctl names. Range rules follow ifconfig's
-//! wording and carp(4)'s limits (`shared/reference/freebsd-carp.md` §5.3, §9).
+//! wording and carp(4)'s limits (`docs/freebsd-carp.md` §4.3, §6).
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -604,7 +604,7 @@ mod tests {
         };
         let bytes = st.to_bytes();
         assert_eq!(bytes.len(), 128);
-        // carps_badauth at 64 (reference §3.7), little-endian on amd64.
+        // carps_badauth at 64 (docs/freebsd-carp.md §3.1), little-endian on amd64.
         assert_eq!(&bytes[64..66], &0x0102u16.to_ne_bytes());
         let back = CarpStats::from(carpctl_sys::carpstats::read_from_bytes(&bytes).unwrap());
         assert_eq!(back, st);

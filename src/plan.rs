@@ -39,7 +39,7 @@
 //! them.
 //!
 //! **Skew rule.** advskew = rank × `advskew_step` (default 4). Why
-//! (reference §11.1, §11.3):
+//! (docs/freebsd-carp.md §8):
 //!
 //! * The best backup takes over after its master-down timeout,
 //!   `3 × advbase + advskew/256` s, computed from the *configured* skew. Rank 0
@@ -447,7 +447,7 @@ pub fn bounds(n: usize, m: usize) -> Bounds {
 /// maintenance, in that order (nodes in file order), the owner of every
 /// VIP. With `preempt` off a demoted master keeps its VIPs (a backup takes
 /// over from a slower master only with `net.inet.carp.preempt=1`,
-/// reference §11.3), so maintenance moves nothing.
+/// docs/freebsd-carp.md §8), so maintenance moves nothing.
 pub fn failure_matrix(plan: &Plan, preempt: bool) -> Vec<Scenario> {
     let n = plan.nodes.len();
     let b = bounds(n, plan.vips.len());

@@ -48,6 +48,7 @@ fn lint_files(files: &[(&str, &str)], cluster: bool) -> Vec<Finding> {
                     path: PathBuf::from(p),
                     content: Err("cannot read: Permission denied".into()),
                     mode: None,
+                    untrusted: None,
                 }
             } else {
                 Input::new(*p, *t)

@@ -1,6 +1,6 @@
 //! The CARP/VRRPv3 wire codec against data computed independently of
 //! carpctl (`tests/data/carp-vectors.json`, see `tests/data/README.md`),
-//! the kernel's receive validation order (`docs/freebsd-carp.md` §9), decoders fed
+//! the kernel's receive validation order (docs/freebsd-carp.md §9), decoders fed
 //! arbitrary bytes, and tshark decoding a capture written by the pcap
 //! writer.
 
@@ -108,7 +108,7 @@ fn vectors() -> Vec<Vector> {
             }
         })
         .collect();
-    // The file holds six vectors (`docs/freebsd-carp.md` §10.4); fewer would mean this
+    // The file holds six vectors (docs/freebsd-carp.md §10); fewer would mean this
     // test silently checks less.
     assert_eq!(out.len(), 6, "number of vectors");
     out
@@ -445,7 +445,7 @@ fn different_password_or_addresses_is_badauth() {
 }
 
 // ---------------------------------------------------------------------------
-// Receive validation order (`docs/freebsd-carp.md` §9)
+// Receive validation order (docs/freebsd-carp.md §9)
 // ---------------------------------------------------------------------------
 
 fn v4_packet_with(payload: &[u8], ttl: u8) -> Vec<u8> {

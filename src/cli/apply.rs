@@ -7,6 +7,10 @@
 //! addresses attached, and addresses a managed vhid no longer lists
 //! detached. vhids not in the file are never touched. A failed step undoes
 //! the steps before it, in reverse order (exit 1).
+//!
+//! Only the key files of this node's VIPs are read. Everything after
+//! validation runs under the host lock ([`crate::hostlock`]), except with
+//! `--dry-run`, which changes nothing.
 
 use std::io::Write;
 
@@ -140,15 +144,28 @@ fn error_report<'a>(e: &CliError, progress: &'a Progress) -> ErrorReport<'a> {
 /// Validate, plan and (unless `--dry-run`) apply, recording in `progress`
 /// what `--json` reports.
 fn apply(global: &GlobalOpts, args: &ApplyArgs, progress: &mut Progress) -> Result<(), CliError> {
-    let cfg = cluster::load(&global.config_path())?;
+    let mut cfg = cluster::load(&global.config_path())?;
     let node = cluster::node(global, &cfg)?;
     progress.node = Some(node.clone());
+    // The keys of this node's VIPs, and no others: a broken key file of a
+    // VIP this node does not carry is not its problem.
+    cluster::read_keys(&mut cfg, |v| v.takes_part(&node))?;
     let mut kernel = global.open_kernel()?;
+    if !args.dry_run {
+        // Before any change: the ledger, applied last, must be usable.
+        super::maintenance::check_state_dir(kernel.as_ref(), &cfg)?;
+    }
+    // One carpctl at a time changes the host; the current state is read
+    // under the lock, so the changes are planned against what is there.
+    let _lock = match args.dry_run {
+        true => None,
+        false => Some(super::lock_host(kernel.as_ref())?),
+    };
     let interfaces = kernel
         .interfaces()
         .map_err(CliError::kernel("cannot list the interfaces"))?;
     let desired = cluster::desired(&cfg, &node, &interfaces)?;
-    let desired = crate::apply::Desired::from(&desired);
+    let desired = crate::apply::Desired::try_from(&desired).map_err(CliError::Failed)?;
     progress.changes = match apply::plan_changes(kernel.as_mut(), &desired) {
         Ok(c) => c,
         Err(PlanError::Kernel(e)) => {

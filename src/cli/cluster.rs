@@ -41,6 +41,19 @@ fn invalid(diags: &[Diagnostic], path: &Path) -> CliError {
     ))
 }
 
+/// Read the key files of the VIPs `which` selects ([`Config::read_keys`]);
+/// warnings are printed, errors make a configuration error (exit 2, nothing
+/// changed). Only the commands that need keys call this.
+pub fn read_keys(cfg: &mut Config, which: impl Fn(&config::Vip) -> bool) -> Result<(), CliError> {
+    match cfg.read_keys(which) {
+        Ok(warnings) => {
+            print_diagnostics(&warnings);
+            Ok(())
+        }
+        Err(diags) => Err(invalid(&diags, &cfg.path)),
+    }
+}
+
 /// This host's short hostname, for node selection.
 fn hostname() -> String {
     nix::unistd::gethostname()

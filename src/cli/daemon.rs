@@ -35,6 +35,7 @@ pub fn run(global: &GlobalOpts, args: &DaemonArgs, _out: &mut dyn Write) -> Resu
     let config_path = global.config_path();
     let cfg = cluster::load(&config_path)?;
     let node = cluster::node(global, &cfg)?;
+    check_textfile_dir(&cfg)?;
     let spec = global.kernel_spec()?;
     let kernel = open_kernel(&spec)?;
     let opener: KernelOpener = Arc::new(move || open_kernel(&spec).map_err(|e| chain(&e)));
@@ -49,4 +50,28 @@ pub fn run(global: &GlobalOpts, args: &DaemonArgs, _out: &mut dyn Write) -> Resu
         DaemonError::Devd(_) => CliError::Usage(chain(&e)),
         e => CliError::Failed(chain(&e)),
     })
+}
+
+/// Refuse at start (exit 2) a metrics textfile directory that group or
+/// others can write in, rather than log an error every 5 seconds; a
+/// sticky one is used with a warning ([`crate::metrics::write_textfile`]).
+/// A directory that does not exist yet is left to the metrics task.
+fn check_textfile_dir(cfg: &crate::config::Config) -> Result<(), CliError> {
+    let Some(dir) = cfg
+        .metrics
+        .textfile
+        .as_deref()
+        .and_then(std::path::Path::parent)
+    else {
+        return Ok(());
+    };
+    if !dir.is_dir() {
+        return Ok(());
+    }
+    let warning = crate::fsutil::check_dir(dir, crate::fsutil::DirRule::StickyWarn)
+        .map_err(|e| CliError::Usage(format!("[metrics] textfile: {e}")))?;
+    if let Some(w) = warning {
+        tracing::warn!("[metrics] textfile: {w}");
+    }
+    Ok(())
 }

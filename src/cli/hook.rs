@@ -3,7 +3,8 @@
 //!
 //! The same semantics as the daemon's hooks ([`crate::hooks`]), one
 //! invocation per event: invocations are serialized by an exclusive
-//! flock(2) on `<state dir>/.lock`, held while the hook runs, and the last
+//! flock(2) on `<state dir>/.lock`, held while the hook runs (a later one
+//! waits up to [`crate::hooks::LOCK_WAIT`]), and the last
 //! state of each vhid is kept in `<state dir>/<vhid>@<interface>` so that
 //! `CARP_PREVIOUS_STATE` is set here too. The state is recorded before the
 //! cluster file is read, so that it stays right even while the file is
@@ -11,8 +12,9 @@
 //!
 //! Exit status: 0 when the hook succeeded or there was none to run (a vhid
 //! not in the cluster file, or no hook for that state); 1 when it failed,
-//! timed out or could not start; 2 for bad arguments or an invalid cluster
-//! file.
+//! timed out or could not start; 2 for bad arguments, an invalid cluster
+//! file or a state directory that others can write in (see
+//! [`crate::hooks::StateDir`]).
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -36,7 +38,9 @@ pub struct HookArgs {
     /// The new state, as devd's `$type`: MASTER, BACKUP or INIT
     #[arg(value_name = "TYPE")]
     pub state: String,
-    /// Where the last state of each vhid and the lock file are kept
+    /// Where the last state of each vhid and the lock file are kept; it
+    /// must be owned by root (or the caller) and not writable by group or
+    /// others
     #[arg(long, env = STATE_DIR_ENV, value_name = "DIR", default_value = DEFAULT_STATE_DIR)]
     pub state_dir: PathBuf,
 }
@@ -55,12 +59,19 @@ pub fn run(global: &GlobalOpts, args: &HookArgs, _out: &mut dyn Write) -> Result
     };
 
     let dir = StateDir::new(&args.state_dir);
-    dir.ensure()
-        .map_err(|e| CliError::Failed(format!("{e}; the hook was not run")))?;
+    // An untrusted directory is a configuration error (exit 2): root must
+    // not write where others can plant links.
+    let not_run = |e: crate::fsutil::FsError| {
+        let msg = format!("{e}; the hook was not run");
+        if e.is_untrusted() {
+            CliError::Usage(msg)
+        } else {
+            CliError::Failed(msg)
+        }
+    };
+    dir.ensure().map_err(not_run)?;
     // Held until this function returns, i.e. while the hook runs.
-    let _lock = dir
-        .lock()
-        .map_err(|e| CliError::Failed(format!("{e}; the hook was not run")))?;
+    let _lock = dir.lock().map_err(not_run)?;
     let previous = dir.read(&event.interface, event.vhid);
     if let Err(e) = dir.write(&event.interface, event.vhid, event.state) {
         // The hook matters more than the bookkeeping: run it anyway.

@@ -69,6 +69,11 @@ pub fn run(
     }
     let cfg = cluster::load(&global.config_path())?;
     let mut kernel = global.open_kernel()?;
+    // on and off change the host: one carpctl at a time.
+    let _lock = match cmd {
+        MaintenanceCommand::Status(_) => None,
+        _ => Some(super::lock_host(kernel.as_ref())?),
+    };
     let ledger = Ledger::for_host(kernel.as_ref(), &cfg);
     let policy = BootPolicy::from_config(&cfg);
     match cmd {
@@ -106,12 +111,23 @@ pub fn reconcile(kernel: &mut dyn Kernel, cfg: &crate::config::Config) -> Result
         })
 }
 
+/// Check `state_dir` before a command changes anything: one that others
+/// can write in is a configuration error (exit 2), found before `apply`
+/// configures a vhid rather than after.
+pub fn check_state_dir(kernel: &dyn Kernel, cfg: &crate::config::Config) -> Result<(), CliError> {
+    Ledger::for_host(kernel, cfg)
+        .check_dir()
+        .map_err(ledger_err)
+}
+
 fn ledger_err(e: LedgerError) -> CliError {
     match e {
         LedgerError::Kernel(source) => CliError::Kernel {
             context: "cannot change net.inet.carp.demotion".into(),
             source,
         },
+        // An untrusted state_dir is a configuration error (exit 2).
+        LedgerError::Fs(e) => e.into(),
         other => CliError::Failed(other.to_string()),
     }
 }

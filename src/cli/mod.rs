@@ -34,6 +34,7 @@ use crate::kernel::{Kernel, KernelError};
 
 pub mod apply;
 pub mod cluster;
+pub mod completions;
 pub mod daemon;
 pub mod emulate;
 pub mod hook;
@@ -181,6 +182,9 @@ pub enum Command {
     /// Run the cluster file on emulated hosts through a timeline of faults
     /// and judge load balance, failover and rebalancing (needs no kernel)
     Simulate(simulate::SimulateArgs),
+    /// Print a completion script for bash, zsh or fish (the FreeBSD port
+    /// installs all three)
+    Completions(completions::CompletionsArgs),
 }
 
 /// Which kernel carpctl talks to (`--kernel`).
@@ -334,6 +338,26 @@ impl CliError {
     }
 }
 
+impl From<crate::fsutil::FsError> for CliError {
+    /// A file carpctl refuses to trust is a configuration error (exit 2);
+    /// anything else, a held lock included, is a failure (exit 1).
+    fn from(e: crate::fsutil::FsError) -> Self {
+        if e.is_untrusted() {
+            CliError::Usage(e.to_string())
+        } else {
+            CliError::Failed(e.to_string())
+        }
+    }
+}
+
+/// Take the host lock ([`crate::hostlock`]) before changing the host:
+/// wait for another carpctl up to `CARPCTL_LOCK_WAIT` seconds (default
+/// 10), else fail with "another carpctl (pid N) is changing this host".
+pub fn lock_host(kernel: &dyn Kernel) -> Result<crate::fsutil::Lock, CliError> {
+    let wait = crate::hostlock::wait().map_err(CliError::Usage)?;
+    Ok(crate::hostlock::lock(kernel, wait)?)
+}
+
 impl From<io::Error> for CliError {
     fn from(e: io::Error) -> Self {
         CliError::Output(e)
@@ -363,6 +387,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), CliError> {
         Command::Import(args) => import::run(&cli.global, args, out),
         Command::Emulate(cmd) => emulate::run(&cli.global, cmd, out),
         Command::Simulate(args) => simulate::run(&cli.global, args, out),
+        Command::Completions(args) => completions::run(args, out),
     }
 }
 

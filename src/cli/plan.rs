@@ -14,7 +14,7 @@
 //! * with `--dns-name`, the DNS round-robin records of the service.
 //!
 //! The rc.conf lines are what FreeBSD 10 and later accept (Handbook,
-//! "CARP on FreeBSD 10 and later"; reference §14): `ifconfig_<if>_alias<N>`
+//! "CARP on FreeBSD 10 and later"; docs/freebsd-carp.md §5.4): `ifconfig_<if>_alias<N>`
 //! with a leading address family, the carp keywords after `vhid` (ifconfig's
 //! `carp.c` refuses `advskew` or `pass` before `vhid`: "advskew requires
 //! vhid"), then `alias` and the address. Aliases are numbered from 0 without
@@ -34,7 +34,7 @@ use ipnet::IpNet;
 use serde::Serialize;
 
 use super::{CliError, GlobalOpts, cluster};
-use crate::config::{Config, Vip};
+use crate::config::{Config, KeySource, Vip};
 use crate::model::{AdvBase, Key};
 use crate::plan::{self, Balance, Plan, Scenario, ScenarioKind, VipPlan};
 
@@ -66,11 +66,20 @@ pub fn run(global: &GlobalOpts, args: &PlanArgs, out: &mut dyn Write) -> Result<
     // key file.
     check_secrets_allowed(args.show_secrets, std::io::stdout().is_terminal())?;
     let dns_name = args.dns_name.as_deref().map(dns_name).transpose()?;
-    let cfg = cluster::load(&global.config_path())?;
+    let mut cfg = cluster::load(&global.config_path())?;
     let only = match global.node() {
         Some(_) => Some(cluster::node(global, &cfg)?),
         None => None,
     };
+    let shown = |v: &crate::config::Vip| only.as_deref().is_none_or(|node| v.takes_part(node));
+    if args.show_secrets {
+        // The key files of the nodes shown, which --show-secrets needs.
+        cluster::read_keys(&mut cfg, shown)?;
+    } else {
+        // The plan needs no key; those that can be read improve its notes
+        // (a password rc.conf cannot carry), the others are passed over.
+        cfg.try_read_keys(shown);
+    }
     let plan = plan::plan(&cfg).map_err(|e| CliError::Usage(e.to_string()))?;
     let failures = plan::failure_matrix(&plan, cfg.cluster.preempt);
     let balance = plan::balance(&plan, &failures);
@@ -241,16 +250,26 @@ pub fn base_config(
                 None
             }
             (Some(_), Secrets::Placeholder) => Some(placeholder(v)),
-            (Some(k), Secrets::Show) => match rc_conf_password(k) {
-                Ok(pw) => Some(pw),
-                Err(why) => {
+            (Some(src), Secrets::Show) => match src.key().map(rc_conf_password) {
+                Some(Ok(pw)) => Some(pw),
+                Some(Err(why)) => {
                     errors.push(format!("vip \"{}\": its password {why}", v.name));
+                    None
+                }
+                // run() reads the key files first; should one be missed,
+                // say so rather than print no password.
+                None => {
+                    errors.push(format!(
+                        "vip \"{}\": its password_file was not read",
+                        v.name
+                    ));
                     None
                 }
             },
         };
+        // Only a password at hand: key files are read for --show-secrets.
         if secrets == Secrets::Placeholder
-            && let Some(k) = &v.key
+            && let Some(k) = v.key.as_ref().and_then(KeySource::key)
             && let Err(why) = rc_conf_password(k)
         {
             notes.push(format!(

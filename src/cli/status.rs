@@ -4,13 +4,13 @@
 //!
 //! The human form reads like the `carp:` lines of ifconfig(8) (`carp.c`,
 //! `carp_status()`: "carp: STATE vhid N advbase A advskew S", and for
-//! VRRPv3 "vrrp: STATE vrid N prio P interval I"; reference §7). The JSON
+//! VRRPv3 "vrrp: STATE vrid N prio P interval I"; docs/freebsd-carp.md §6.4). The JSON
 //! form is a contract: its field names are documented in carpctl(8) and only
 //! ever added to.
 //!
 //! Neither form ever shows a key: `key set` / `no key` at most. carp(4)
 //! returns the key only to a privileged caller (`PRIV_NETINET_CARP`,
-//! reference §5.4), so an unprivileged `status` always says `no key`.
+//! docs/freebsd-carp.md §4.4), so an unprivileged `status` always says `no key`.
 
 use std::io::Write;
 use std::net::{Ipv4Addr, Ipv6Addr};
@@ -143,7 +143,7 @@ pub struct StatusReport {
 pub struct VhidReport {
     pub status: VhidStatus,
     /// The interface's addresses whose vhid is this one (getifaddrs
-    /// `ifi_vhid`, reference §8), in the kernel's order.
+    /// `ifi_vhid`, docs/freebsd-carp.md §5.3), in the kernel's order.
     pub addresses: Vec<IpNet>,
 }
 
@@ -244,7 +244,7 @@ pub fn collect(kernel: &mut dyn Kernel) -> Result<StatusReport, CliError> {
 
 /// The skew a CARP vhid advertises with the global demotion added:
 /// `DEMOTE_ADVSKEW` = clamp(advskew + demotion, 0, 240) (14.x and later;
-/// reference §11.1). Same rule as [`crate::model::AdvSkew::effective`], but
+/// docs/freebsd-carp.md §8). Same rule as [`crate::model::AdvSkew::effective`], but
 /// total on raw kernel values: the demotion is an `int` the kernel only
 /// adds to, so it can be anything, and the addition must not overflow.
 pub fn effective_advskew(advskew: u8, demotion: i32) -> u8 {
@@ -255,7 +255,7 @@ pub fn effective_advskew(advskew: u8, demotion: i32) -> u8 {
 }
 
 /// The effective skew of one vhid. VRRPv3 vhids are not demoted (reference
-/// §11.6: "No demotion"), so theirs is the configured one.
+/// §8: "No demotion"), so theirs is the configured one.
 fn vhid_effective_advskew(status: &VhidStatus, demotion: i32) -> u8 {
     match status.protocol {
         Protocol::Carp => effective_advskew(status.advskew, demotion),

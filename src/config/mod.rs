@@ -9,10 +9,17 @@
 //! key. This module is pure: it reads files and computes, it never calls the
 //! kernel ([`desired_state`] takes the interface list as an argument).
 //!
-//! Secrets: passwords become [`Key`]s at once (redacted `Debug`, zeroed on
-//! drop) and no diagnostic ever quotes one.
+//! Secrets: an inline password becomes a [`Key`](crate::model::Key) at once (redacted
+//! `Debug`, zeroed on drop); a `password_file` is read only where its key
+//! is needed ([`keys`]); no diagnostic ever quotes one.
+//!
+//! The file itself is read as [`crate::fsutil`] says: a regular file of at
+//! most [`crate::fsutil::INPUT_MAX`] bytes, owned by root (or the user
+//! running carpctl) and writable by nobody else, nor any directory above
+//! it (sticky ones aside): it names programs that carpctl runs as root.
 
 mod diag;
+mod keys;
 mod parse;
 mod resolve;
 pub mod rules;
@@ -25,9 +32,10 @@ use std::time::Duration;
 
 use ipnet::IpNet;
 
-use crate::model::{AdvBase, Key, Vhid};
+use crate::model::{AdvBase, Vhid};
 
 pub use diag::{Diagnostic, Pos, Severity, has_errors};
+pub use keys::{KEY_FILE_MAX, KeyFile, KeySource, check_keys};
 pub use parse::{load, parse};
 pub use resolve::{Desired, DesiredVip, desired_state};
 pub use rules::{NAME_MAX, NODE_NAME_MAX, password_issues};
@@ -50,7 +58,7 @@ pub const HOOK_TIMEOUT_MAX_SECS: u64 = 3600;
 /// (hier(7): `/var/db` holds "persistent, automatically maintained data").
 pub const DEFAULT_STATE_DIR: &str = "/var/db/carpctl";
 /// The largest demotion weight that still changes anything: the kernel
-/// clamps a vhid's advertised skew at `CARP_MAXSKEW` (240; reference §11.1,
+/// clamps a vhid's advertised skew at `CARP_MAXSKEW` (240; docs/freebsd-carp.md §8,
 /// `DEMOTE_ADVSKEW`).
 pub const MAX_WEIGHT: u16 = carpctl_sys::CARP_MAXSKEW as u16;
 
@@ -241,8 +249,9 @@ pub struct Vip {
     pub interface: String,
     /// At least one, no address twice.
     pub addresses: Vec<IpNet>,
-    /// `None`: no password (a warning at load).
-    pub key: Option<Key>,
+    /// `None`: no password (a warning at load). A `password_file` is read
+    /// only when the key is needed ([`Config::read_keys`]).
+    pub key: Option<KeySource>,
     /// The order of nodes as written; `None` means the rotation.
     pub prefer: Option<Vec<String>>,
     /// The VIP's own `advbase`, else `[cluster] advbase`.
@@ -358,5 +367,7 @@ mod ops_tests;
 mod tests;
 #[cfg(test)]
 pub(crate) mod testutil;
+#[cfg(test)]
+mod trust_tests;
 #[cfg(test)]
 mod validation_tests;

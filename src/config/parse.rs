@@ -20,7 +20,6 @@
 //! must never reach a message.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::fs;
 use std::net::{IpAddr, SocketAddr};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -34,6 +33,7 @@ use toml::de::{DeTable, DeValue, ValueDeserializer};
 use zeroize::Zeroize;
 
 use super::diag::{self, Diagnostic, LineIndex, Pos};
+use super::keys::{KeyFile, KeySource};
 use super::rules::{
     NAME_MAX, NODE_NAME_MAX, bad_ifname, bad_name, is_loopback_ifname, not_a_vip, password_issues,
 };
@@ -41,11 +41,12 @@ use super::{
     Check, Cluster, Config, DEFAULT_ADVSKEW_STEP, DEFAULT_HOOK_TIMEOUT, HOOK_TIMEOUT_MAX_SECS,
     HttpUrl, MAX_WEIGHT, MetricsConfig, Node, Probe, Vip, VipPos, default_check_weight,
 };
+use crate::fsutil::{self, Trust};
 use crate::model::{AdvBase, Key, Vhid};
 use crate::plan;
 
 /// The longest password ifconfig(8) keeps (`strlcpy` into the 20-byte
-/// `carpr_key`, reference §7).
+/// `carpr_key`, docs/freebsd-carp.md §6.4).
 const IFCONFIG_PASSWORD_MAX: usize = Key::IFCONFIG_MAX;
 
 /// Below this step, two ranks' master-down timeouts can fall into the same
@@ -129,11 +130,13 @@ struct RawVip {
 /// error and warning, sorted by position.
 pub fn load(path: &Path) -> Result<Config, Vec<Diagnostic>> {
     let read_err = |what: String| vec![Diagnostic::error(what).in_file(path)];
-    let meta = fs::metadata(path).map_err(|e| read_err(format!("cannot read: {e}")))?;
-    if meta.is_dir() {
-        return Err(read_err("is a directory, not a cluster file".into()));
-    }
-    let bytes = fs::read(path).map_err(|e| read_err(format!("cannot read: {e}")))?;
+    // A regular file of at most INPUT_MAX bytes (never a FIFO or a
+    // device), trusted like sshd trusts its files: carpctl runs as root
+    // the programs it names.
+    let opened = fsutil::read_trusted(path, fsutil::INPUT_MAX, Trust::Config)
+        .map_err(|e| read_err(e.reason()))?;
+    let mode = opened.mode;
+    let bytes = opened.bytes;
     let mut src = match String::from_utf8(bytes) {
         Ok(s) => s,
         Err(e) => {
@@ -152,7 +155,7 @@ pub fn load(path: &Path) -> Result<Config, Vec<Diagnostic>> {
             ]);
         }
     };
-    let result = parse(&src, path, file_mode(&meta));
+    let result = parse(&src, path, Some(mode));
     // The text may hold inline passwords: do not leave them in freed memory.
     src.zeroize();
     result
@@ -203,17 +206,6 @@ fn dedup(diags: &mut Vec<Diagnostic>) {
     diags.dedup();
 }
 
-#[cfg(unix)]
-fn file_mode(meta: &fs::Metadata) -> Option<u32> {
-    use std::os::unix::fs::PermissionsExt;
-    Some(meta.permissions().mode() & 0o7777)
-}
-
-#[cfg(not(unix))]
-fn file_mode(_meta: &fs::Metadata) -> Option<u32> {
-    None
-}
-
 /// Whether a file with this mode is open to group or others: sshd's test for
 /// private keys (`st_mode & 077`).
 fn open_to_others(mode: u32) -> bool {
@@ -247,7 +239,7 @@ struct PVip {
     interface: Option<Spanned<String>>,
     addresses: Option<Vec<Spanned<IpNet>>>,
     /// `None` with `key_ok`: no password (warned).
-    key: Option<Key>,
+    key: Option<KeySource>,
     /// password / password_file were valid.
     key_ok: bool,
     prefer: Option<Spanned<Vec<Spanned<String>>>>,
@@ -1312,7 +1304,7 @@ impl Cx<'_> {
         ctx: &str,
         keypath: &str,
         entry: &Range<usize>,
-    ) -> (Option<Key>, bool) {
+    ) -> (Option<KeySource>, bool) {
         match (inline, file) {
             (None, None) => {
                 let msg = format!(
@@ -1354,38 +1346,27 @@ impl Cx<'_> {
                     owned.zeroize();
                 }
                 let ok = ok && k.is_some();
-                (k.filter(|_| ok), ok)
+                (k.filter(|_| ok).map(KeySource::Inline), ok)
             }
             (None, Some(f)) => {
+                // Only the path: the file is read when the key is needed
+                // (config::keys), so that a broken key file stops only
+                // what needs that key.
                 let key = format!("{keypath}.password_file");
                 let fspan = f.span();
                 let given = f.into_inner();
-                let path = self.relative(&given);
-                let what = format!("password_file {}", path.display());
-                match read_key_file(&path) {
-                    Err(msg) => {
-                        self.error(&fspan, key, format!("{ctx}: {what}: {msg}"));
-                        (None, false)
-                    }
-                    Ok((mut bytes, mode)) => {
-                        let mut ok = true;
-                        if let Some(mode) = mode
-                            && open_to_others(mode)
-                        {
-                            let msg = format!(
-                                "{ctx}: {what} is mode {mode:04o}; a key file must not be \
-                                 accessible by group or others (chmod 600)"
-                            );
-                            self.error(&fspan, key.clone(), msg);
-                            ok = false;
-                        }
-                        let content = strip_newline(&bytes);
-                        let k = self.key_from(content, &what, &fspan, &key, ctx);
-                        bytes.zeroize();
-                        let ok = ok && k.is_some();
-                        (k.filter(|_| ok), ok)
-                    }
+                if given.is_empty() {
+                    self.error(&fspan, key, format!("{ctx}: password_file is empty"));
+                    return (None, false);
                 }
+                let file = KeyFile {
+                    path: self.relative(&given),
+                    cluster: self.path.to_path_buf(),
+                    pos: self.pos(&fspan),
+                    keypath: key,
+                    ctx: ctx.to_string(),
+                };
+                (Some(KeySource::File(file)), true)
             }
         }
     }
@@ -1865,22 +1846,27 @@ fn strip_newline(bytes: &[u8]) -> &[u8] {
     }
 }
 
-/// Read a key file: its bytes and mode, or a message naming the problem.
-fn read_key_file(path: &Path) -> Result<(Vec<u8>, Option<u32>), String> {
-    let meta = fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?;
-    if !meta.is_file() {
-        return Err("is not a regular file".into());
-    }
-    // A key is at most 20 bytes; refuse to slurp something huge by mistake.
-    if meta.len() > 4096 {
-        return Err(format!(
-            "is {} bytes; a key file holds one password of at most {} bytes",
-            meta.len(),
-            carpctl_sys::CARP_KEY_LEN
-        ));
-    }
-    let bytes = fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
-    Ok((bytes, file_mode(&meta)))
+/// Check the content of a key file read when its key is needed
+/// ([`super::keys`]) with the rules of the file's own passwords
+/// ([`Cx::key_from`]), after removing one trailing newline. The
+/// diagnostics carry no position: the caller sets that of
+/// `password_file`.
+pub(super) fn key_from_file(
+    cluster: &Path,
+    ctx: &str,
+    keypath: &str,
+    what: &str,
+    bytes: &[u8],
+) -> (Option<Key>, Vec<Diagnostic>) {
+    let mut cx = Cx {
+        path: cluster,
+        idx: LineIndex::new(""),
+        file_mode: None,
+        diags: Vec::new(),
+        mode_reported: false,
+    };
+    let key = cx.key_from(strip_newline(bytes), what, &(0..0), keypath, ctx);
+    (key, cx.diags)
 }
 
 /// "a string", "an integer".

@@ -5,8 +5,8 @@
 use ipnet::IpNet;
 use serde::Serialize;
 
-use super::{Config, Diagnostic, diag};
-use crate::model::{AdvBase, AdvSkew, CarpState, Interface, Key, Vhid};
+use super::{Config, Diagnostic, KeySource, diag};
+use crate::model::{AdvBase, AdvSkew, CarpState, Interface, Vhid};
 use crate::plan;
 
 /// What one node should have configured.
@@ -33,9 +33,11 @@ pub struct DesiredVip {
     pub vhid: Vhid,
     pub advbase: AdvBase,
     pub advskew: AdvSkew,
-    /// Never serialized: `--json` output must not carry the password.
+    /// Never serialized: `--json` output must not carry the password. A
+    /// `password_file` is read only by those who need the key
+    /// ([`Config::read_keys`]).
     #[serde(skip)]
-    pub key: Option<Key>,
+    pub key: Option<KeySource>,
     pub addresses: Vec<IpNet>,
     /// 0 = this node is the intended MASTER.
     pub rank: usize,

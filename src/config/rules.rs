@@ -77,7 +77,7 @@ pub fn bad_ifname(name: &str) -> Option<String> {
 /// Whether a real interface name is a loopback interface: FreeBSD names
 /// its loopbacks `lo0`, `lo1`, ... (if_loop.c, `loname`). carp(4) accepts
 /// only Ethernet, VLAN and bridge interfaces (`carp_is_supported_if()` in
-/// `sys/netinet/ip_carp.c`, reference §5.2 step 2): a VIP on a loopback
+/// `sys/netinet/ip_carp.c`, docs/freebsd-carp.md §4.2): a VIP on a loopback
 /// fails with EOPNOTSUPP.
 pub fn is_loopback_ifname(name: &str) -> bool {
     name.strip_prefix("lo")
@@ -85,7 +85,7 @@ pub fn is_loopback_ifname(name: &str) -> bool {
 }
 
 /// Why `net` can never be a VIP address, or `None`. The HMAC loops skip
-/// 0.0.0.0 and 255.255.255.255 (reference §12.4); the rest are not unicast
+/// 0.0.0.0 and 255.255.255.255 (docs/freebsd-carp.md §10); the rest are not unicast
 /// addresses one host can take over from another.
 pub fn not_a_vip(net: &IpNet) -> Option<String> {
     let why = match net {

@@ -48,10 +48,8 @@ fn seed_loads_cleanly() {
     assert_eq!(names, ["mail1", "mail2"]);
     assert_eq!(cfg.vips[1].addresses.len(), 2);
     // One trailing newline is stripped from a key file.
-    let k1 = cfg.vips[0].key.as_ref().expect("mail1 key");
-    assert_eq!(k1.as_bytes(), b"mail1-secret-0001");
-    let k2 = cfg.vips[1].key.as_ref().expect("mail2 key");
-    assert_eq!(k2.as_bytes(), b"mail2-secret-0002");
+    assert_eq!(key_bytes(&cfg, 0), b"mail1-secret-0001");
+    assert_eq!(key_bytes(&cfg, 1), b"mail2-secret-0002");
 }
 
 #[test]
@@ -76,7 +74,10 @@ fn seed_resolves_for_mail_a_on_em0() {
     assert_eq!(m1.advbase.get(), 1);
     assert_eq!(m1.addresses, ["192.168.1.50/32".parse::<IpNet>().unwrap()]);
     assert_eq!(
-        m1.key.as_ref().map(|k| k.as_bytes().to_vec()),
+        m1.key
+            .as_ref()
+            .and_then(|k| k.key())
+            .map(|k| k.as_bytes().to_vec()),
         Some(b"mail1-secret-0001".to_vec())
     );
     let m2 = d.find("em0", vhid(2)).expect("vhid 2 on em0");
@@ -286,7 +287,7 @@ fn unreadable_cluster_files() {
     let dir = tempfile::tempdir().unwrap();
     let e = strings(&load(dir.path()).unwrap_err());
     assert!(
-        e[0].ends_with("is a directory, not a cluster file"),
+        e[0].ends_with("is a directory, not a regular file"),
         "{e:?}"
     );
     let f = Fixture::new("", 0o600);
@@ -1072,7 +1073,7 @@ fn inline_password_lengths() {
         )),
         "{w:?}"
     );
-    assert_eq!(f.load().unwrap().vips[0].key.as_ref().unwrap().len(), 20);
+    assert_eq!(key_bytes(&f.load().unwrap(), 0).len(), 20);
     assert_clean(&with(&"x".repeat(19)));
     let f = with("");
     assert_one(&f.errors(), &f.at("\"\""), "vip \"v1\": password is empty");
@@ -1140,8 +1141,9 @@ fn password_file_rules() {
         &f.errors(),
         &f.at("\"keys"),
         &format!(
-            "password_file {} is mode 0644; a key file must not be accessible by group or others (chmod 600)",
-            kp(&f)
+            "password_file {k}: the key file {k} is mode 0644; a key file must not be accessible \
+             by group or others; fix: chmod 600 {k}",
+            k = kp(&f)
         ),
     );
     let f = with(Some(&b""[..]), 0o600);
@@ -1168,11 +1170,7 @@ fn password_file_rules() {
     let mut k = vec![b'k'; 20];
     k.push(b'\n');
     assert_eq!(
-        with(Some(&k), 0o600).load().unwrap().vips[0]
-            .key
-            .as_ref()
-            .unwrap()
-            .len(),
+        key_bytes(&with(Some(&k), 0o600).load().unwrap(), 0).len(),
         20
     );
     // Exactly one trailing newline is stripped (\n or \r\n), no more.
@@ -1184,16 +1182,16 @@ fn password_file_rules() {
         (&b" pw "[..], &b" pw "[..]),
     ] {
         let cfg = with(Some(content), 0o600).load().unwrap();
-        assert_eq!(
-            cfg.vips[0].key.as_ref().unwrap().as_bytes(),
-            want,
-            "{content:?}"
-        );
+        assert_eq!(key_bytes(&cfg, 0), want, "{content:?}");
     }
     // A directory is not a key file.
     let f = with(None, 0o600);
     std::fs::create_dir_all(f.dir.path().join("keys/v1.key")).unwrap();
-    assert_one(&f.errors(), &f.at("\"keys"), "is not a regular file");
+    assert_one(
+        &f.errors(),
+        &f.at("\"keys"),
+        "is a directory, not a regular file",
+    );
     // Absolute paths are taken as they are.
     let f = Fixture::new(&one_vip(""), 0o600);
     let abs = f.key("elsewhere/k", b"abs\n", 0o600);
@@ -1205,10 +1203,7 @@ fn password_file_rules() {
         ),
     )
     .unwrap();
-    assert_eq!(
-        f.load().unwrap().vips[0].key.as_ref().unwrap().as_bytes(),
-        b"abs"
-    );
+    assert_eq!(key_bytes(&f.load().unwrap(), 0), b"abs");
 }
 
 #[test]

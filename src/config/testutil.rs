@@ -42,7 +42,18 @@ impl Fixture {
         p
     }
 
+    /// Load the file and read every key file, as `apply` on a node that
+    /// takes part in every VIP does; the keys' warnings join the file's.
     pub(crate) fn load(&self) -> Result<Config, Vec<Diagnostic>> {
+        let mut cfg = load(&self.path)?;
+        let warnings = cfg.read_keys(|_| true)?;
+        cfg.warnings.extend(warnings);
+        super::diag::sort(&mut cfg.warnings);
+        Ok(cfg)
+    }
+
+    /// Load the file without reading a key file.
+    pub(crate) fn load_only(&self) -> Result<Config, Vec<Diagnostic>> {
         load(&self.path)
     }
 
@@ -81,6 +92,17 @@ pub(crate) fn line_col(text: &str, needle: &str) -> String {
         }
     }
     panic!("{needle:?} is not in the file");
+}
+
+/// The key of `cfg`'s VIP number `i`, read (panics when it is not).
+pub(crate) fn key_bytes(cfg: &Config, i: usize) -> Vec<u8> {
+    cfg.vips[i]
+        .key
+        .as_ref()
+        .and_then(super::KeySource::key)
+        .expect("a key that was read")
+        .as_bytes()
+        .to_vec()
 }
 
 pub(crate) fn strings(d: &[Diagnostic]) -> Vec<String> {

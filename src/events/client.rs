@@ -1,5 +1,5 @@
 //! The client of devd's SOCK_SEQPACKET socket (`/var/run/devd.seqpacket.pipe`,
-//! reference §13.2): one event per record, read into one fixed buffer.
+//! docs/freebsd-carp.md §11): one event per record, read into one fixed buffer.
 //!
 //! What it guarantees to its callers (`carpctl watch`, `carpctl daemon`):
 //!

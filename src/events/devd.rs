@@ -11,8 +11,8 @@
 //! ```
 //!
 //! devd hands such lines on unchanged: one per record on
-//! `/var/run/devd.seqpacket.pipe`, newline included (reference §13.1,
-//! §13.2). Older kernels may append a data token such as ` (null)`, so
+//! `/var/run/devd.seqpacket.pipe`, newline included (docs/freebsd-carp.md §11,
+//! §11). Older kernels may append a data token such as ` (null)`, so
 //! trailing tokens are tolerated. Records of other systems, and devd's
 //! attach (`+`), detach (`-`) and nomatch (`?`) records, are not CARP
 //! events and are skipped quietly; anything else is garbage and is reported
@@ -26,7 +26,7 @@ use std::fmt;
 
 use crate::model::{CarpState, Vhid};
 
-/// devd's SOCK_SEQPACKET socket: one event per record (reference §13.2).
+/// devd's SOCK_SEQPACKET socket: one event per record (docs/freebsd-carp.md §11).
 pub const DEFAULT_SOCKET: &str = "/var/run/devd.seqpacket.pipe";
 
 /// The longest interface name: `IFNAMSIZ` (16) less the NUL.
@@ -255,7 +255,7 @@ mod tests {
     #[test]
     fn the_kernel_line_parses() {
         // The exact devctl_notify_f rendering without data, newline
-        // included (reference §13.1).
+        // included (docs/freebsd-carp.md §11).
         assert_eq!(
             parse_record(b"!system=CARP subsystem=1@em0 type=MASTER\n"),
             Ok(Some(ev(1, "em0", CarpState::Master)))
@@ -288,7 +288,7 @@ mod tests {
 
     #[test]
     fn trailing_tokens_and_terminators_are_tolerated() {
-        // Old kernels rendered a NULL data as " (null)" (reference §13.1).
+        // Old kernels rendered a NULL data as " (null)" (docs/freebsd-carp.md §11).
         for rec in [
             &b"!system=CARP subsystem=1@em0 type=MASTER (null)\n"[..],
             b"!system=CARP subsystem=1@em0 type=MASTER extra=1 type=INIT\n",

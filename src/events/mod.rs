@@ -4,9 +4,9 @@
 //! `carpctl daemon`.
 //!
 //! * [`devd`]: the pure parser of devd records and of the devctl
-//!   `subsystem`/`type` values (reference §13.1).
+//!   `subsystem`/`type` values (docs/freebsd-carp.md §11).
 //! * [`client`]: the SOCK_SEQPACKET client of `/var/run/devd.seqpacket.pipe`
-//!   that survives devd restarting and skips garbage (reference §13.2).
+//!   that survives devd restarting and skips garbage (docs/freebsd-carp.md §11).
 //! * [`StateTracker`]: the last state seen per `vhid@interface`, seeded from
 //!   the kernel, so that each transition carries its previous state (which
 //!   devctl does not send).

@@ -187,3 +187,14 @@ pub trait Kernel {
         Ok(out)
     }
 }
+
+/// Where the absolute path `path` of `kernel`'s host is on this machine:
+/// `path` itself on a real host, the same path inside `PATH.root` on an
+/// emulated one ([`Kernel::host_root`]), so that an emulated host's files
+/// (its ledger, its host lock) are its own.
+pub fn host_path(kernel: &dyn Kernel, path: &std::path::Path) -> std::path::PathBuf {
+    match kernel.host_root() {
+        Some(root) => root.join(path.strip_prefix("/").unwrap_or(path)),
+        None => path.to_path_buf(),
+    }
+}

@@ -13,18 +13,18 @@
 //! **One vhid, one segment.** The same vhid on two nodes is one virtual
 //! router when its interfaces share a subnet (or a VIP), or, when neither
 //! node's interface addresses are known, when the interface names match.
-//! For it, carp(4) needs (reference §12, users.md "What goes wrong"):
+//! For it, carp(4) needs (docs/freebsd-carp.md §10, users.md "What goes wrong"):
 //!
 //! * the same password on every node: the HMAC covers it, so a node with
 //!   another password cannot authenticate the others and becomes MASTER;
 //! * the same address list: the HMAC covers the addresses too, with the
 //!   same effect;
 //! * distinct advertisement intervals: on a tie the receiving master steps
-//!   down (§11.3), so the VIP flaps.
+//!   down (§8), so the VIP flaps.
 //!
 //! **Active-active.** When different nodes are the intended MASTER of
 //! different vhids, `net.inet.carp.preempt` must be on everywhere, or a
-//! node that recovers never takes its VIPs back (§10: off by default).
+//! node that recovers never takes its VIPs back (§7: off by default).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;

@@ -4,9 +4,9 @@
 //! * loader.conf: `carp_load="YES"` loads carp.ko at boot (FreeBSD 10 and
 //!   later); `if_carp_load` named the FreeBSD 9 module if_carp.ko, which no
 //!   longer exists (Handbook, `[[carp-10x]]` and `[[carp-9x]]`, freebsd-doc
-//!   @ `000c4bca`; reference §14).
+//!   @ `000c4bca`; docs/freebsd-carp.md §5.4).
 //! * sysctl.conf: `/etc/rc.d/sysctl` reads `name=value` words, one per line;
-//!   the `net.inet.carp.*` leaves are those of reference §10: `allow`,
+//!   the `net.inet.carp.*` leaves are those of docs/freebsd-carp.md §7: `allow`,
 //!   `preempt`, `log`, `demotion` (a write *adds*), `senderr_demotion_factor`,
 //!   `ifdown_demotion_factor`, `dscp` (0-63), `stats` (not a number);
 //!   `arpbalance` and `suppress_preempt` are FreeBSD 9 only.
@@ -16,7 +16,7 @@
 //!   devd.conf says "All regular expressions have an implicit ^$ around
 //!   them"), and a leading `!` negates it. CARP events are
 //!   `system=CARP subsystem=<vhid>@<ifname> type=MASTER|BACKUP|INIT`
-//!   (reference §13.1); FreeBSD 9 signalled them as `IFNET` `LINK_UP` /
+//!   (docs/freebsd-carp.md §11); FreeBSD 9 signalled them as `IFNET` `LINK_UP` /
 //!   `LINK_DOWN` of the carpN interface (carp.4 r224879, 2011).
 
 use regex::Regex;
@@ -586,7 +586,7 @@ fn compile(value: &str) -> Result<DevdRegex, String> {
         })
 }
 
-/// The regex the man page should have had (reference §13.3).
+/// The regex the man page should have had (docs/freebsd-carp.md §11).
 const GOOD_SUBSYSTEM: &str = "[0-9]+@[0-9a-zA-Z._]+";
 
 /// Read a devd.conf (or a file of /etc/devd/ or /usr/local/etc/devd/).

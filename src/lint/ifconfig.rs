@@ -2,7 +2,7 @@
 //! and the keywords around them.
 //!
 //! What ifconfig does, from `sbin/ifconfig/carp.c` (freebsd-src @
-//! `e4452d45`, 15.x with VRRPv3; @ `101e1a49`, 14.x) and reference §7:
+//! `e4452d45`, 15.x with VRRPv3; @ `101e1a49`, 14.x) and docs/freebsd-carp.md §6.4:
 //!
 //! * `vhid N`, `advskew N`, `advbase N`, `pass WORD`, `state master|backup`,
 //!   `peer A.B.C.D`, `peer6 X::Y`, `carpver 2|3`, `vrrpprio N`,
@@ -13,10 +13,10 @@
 //! * `pass`, `advskew`, `advbase` and `state` need a `vhid` *before* them:
 //!   otherwise ifconfig stops with "advskew requires vhid";
 //! * vhid must be 1-255, vrrpinterval 1-4095, carpver 2 or 3; the kernel
-//!   refuses advskew >= 255 and advbase > 255 (reference §5.3) and
-//!   advertises any advskew above 240 as 240 (§11.1);
+//!   refuses advskew >= 255 and advbase > 255 (docs/freebsd-carp.md §4.3) and
+//!   advertises any advskew above 240 as 240 (§8);
 //! * the password is copied with `strlcpy` into 20 bytes: at most 19 bytes
-//!   survive (§7);
+//!   survive (§6.4);
 //! * a word that is not a keyword is an address (`setifaddr`); there may be
 //!   a `/prefix`, or a `netmask` (IPv4) / `prefixlen` (IPv6) keyword.
 //!

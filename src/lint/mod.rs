@@ -35,6 +35,7 @@ pub mod sh;
 pub use codes::{Code, Severity};
 
 use crate::config::{self, Pos};
+use crate::fsutil;
 use crate::text;
 use cluster::Analysis;
 
@@ -210,6 +211,10 @@ pub struct Input {
     pub path: PathBuf,
     pub content: Result<String, String>,
     pub mode: Option<u32>,
+    /// For a file read from disk: why carpctl would not trust it as a
+    /// cluster file (owner, mode, a directory above it; see
+    /// [`crate::fsutil::trust`]), reported for cluster files only.
+    pub untrusted: Option<String>,
 }
 
 impl Input {
@@ -218,6 +223,7 @@ impl Input {
             path: path.into(),
             content: Ok(text.into()),
             mode: None,
+            untrusted: None,
         }
     }
 }
@@ -230,9 +236,9 @@ impl Drop for Input {
     }
 }
 
-/// The largest file lint reads: configuration files are small, and a huge
-/// one was given by mistake.
-pub const MAX_FILE: u64 = 1024 * 1024;
+/// The largest file lint reads: the same cap as every command's
+/// ([`crate::fsutil::INPUT_MAX`]), so that lint accepts what apply reads.
+pub const MAX_FILE: u64 = crate::fsutil::INPUT_MAX;
 
 /// Read the files to lint. A file that cannot be read is kept, with the
 /// reason, so that it is reported in order.
@@ -241,59 +247,42 @@ pub fn read_inputs(paths: &[PathBuf]) -> Vec<Input> {
         .iter()
         .map(|p| {
             let (content, mode) = read_one(p);
+            let untrusted = match &content {
+                Ok(_) => fsutil::check_path(p, fsutil::Trust::Config)
+                    .err()
+                    .map(|e| e.to_string()),
+                Err(_) => None,
+            };
             Input {
                 path: p.clone(),
                 content,
                 mode,
+                untrusted,
             }
         })
         .collect()
 }
 
+/// A regular file (never a FIFO or a device) of at most [`MAX_FILE`]
+/// bytes, as text; or why not.
 fn read_one(p: &Path) -> (Result<String, String>, Option<u32>) {
-    let meta = match std::fs::metadata(p) {
-        Ok(m) => m,
-        Err(e) => return (Err(format!("cannot read: {e}")), None),
+    let opened = match fsutil::read_with_mode(p, MAX_FILE) {
+        Ok(o) => o,
+        Err(e) => return (Err(e.reason()), None),
     };
-    if meta.is_dir() {
-        return (Err("is a directory, not a file".into()), None);
+    let mode = Some(opened.mode);
+    match String::from_utf8(opened.bytes) {
+        Ok(s) => (Ok(s), mode),
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let mut b = e.into_bytes();
+            b.zeroize();
+            (
+                Err(format!("is not text (invalid UTF-8 at byte {at})")),
+                mode,
+            )
+        }
     }
-    if meta.len() > MAX_FILE {
-        return (
-            Err(format!(
-                "is {} bytes; lint reads files up to {MAX_FILE} bytes",
-                meta.len()
-            )),
-            None,
-        );
-    }
-    let mode = file_mode(&meta);
-    match std::fs::read(p) {
-        Err(e) => (Err(format!("cannot read: {e}")), mode),
-        Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(s) => (Ok(s), mode),
-            Err(e) => {
-                let at = e.utf8_error().valid_up_to();
-                let mut b = e.into_bytes();
-                b.zeroize();
-                (
-                    Err(format!("is not text (invalid UTF-8 at byte {at})")),
-                    mode,
-                )
-            }
-        },
-    }
-}
-
-#[cfg(unix)]
-fn file_mode(meta: &std::fs::Metadata) -> Option<u32> {
-    use std::os::unix::fs::PermissionsExt;
-    Some(meta.permissions().mode() & 0o7777)
-}
-
-#[cfg(not(unix))]
-fn file_mode(_meta: &std::fs::Metadata) -> Option<u32> {
-    None
 }
 
 /// Options of a lint run.
@@ -352,7 +341,7 @@ pub fn lint(inputs: &[Input], opts: &Options) -> Vec<Finding> {
                     Analysis::Other
                 }
                 Some(FileKind::Cluster) => {
-                    extra.extend(cluster_file(&input.path, text, input.mode));
+                    extra.extend(cluster_file(input, text));
                     Analysis::Other
                 }
             },
@@ -399,12 +388,25 @@ pub fn lint(inputs: &[Input], opts: &Options) -> Vec<Finding> {
 }
 
 /// A cluster file, through the cluster file's own validation
-/// ([`config::parse`]); its errors and warnings become CARP080/CARP081.
-fn cluster_file(path: &Path, text: &str, mode: Option<u32>) -> Vec<Finding> {
-    let diags = match config::parse(text, path, mode) {
-        Ok(cfg) => cfg.warnings,
+/// ([`config::parse`]), its key files ([`config::check_keys`]) and the
+/// trust `apply` requires of it; the errors and warnings become
+/// CARP080/CARP081.
+fn cluster_file(input: &Input, text: &str) -> Vec<Finding> {
+    let path = input.path.as_path();
+    let mut diags = match config::parse(text, path, input.mode) {
+        Ok(cfg) => {
+            let mut d = cfg.warnings.clone();
+            d.extend(config::check_keys(&cfg));
+            d
+        }
         Err(diags) => diags,
     };
+    if let Some(why) = &input.untrusted {
+        diags.push(
+            config::Diagnostic::error(format!("carpctl would refuse to use it: {why}"))
+                .in_file(path),
+        );
+    }
     diags
         .into_iter()
         .map(|d| {
@@ -504,6 +506,7 @@ mod tests {
                 path: "gone".into(),
                 content: Err("cannot read: No such file".into()),
                 mode: None,
+                untrusted: None,
             },
             Input::new("notes.txt", "hello\n"),
         ];

@@ -2,7 +2,7 @@
 //! their vhid aliases, and the FreeBSD 9 form.
 //!
 //! How `/etc/rc.d/netif` turns rc.conf into ifconfig calls
-//! (`libexec/rc/network.subr` @ `03ccfdd2`, reference §14):
+//! (`libexec/rc/network.subr` @ `03ccfdd2`, docs/freebsd-carp.md §5.4):
 //!
 //! * `ifconfig_IF` is one ifconfig call (`eval ifconfig IF $args`), with
 //!   the pseudo-arguments DHCP, NOAUTO, WPA... removed; `ifconfig_IF_ipv6`
@@ -23,7 +23,7 @@
 //!   configures it; since FreeBSD 10 carp is not an interface and both fail.
 //!
 //! Module loading: network.subr does not load carp.ko; `kld_list` in
-//! rc.conf or `carp_load` in loader.conf must (reference §14).
+//! rc.conf or `carp_load` in loader.conf must (docs/freebsd-carp.md §5.4).
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;

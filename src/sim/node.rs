@@ -111,7 +111,7 @@ impl Sim<'_, '_> {
                     .collect::<Vec<_>>()
                     .join("; ")
             })?;
-            let mut desired = apply::Desired::from(&d);
+            let mut desired = apply::Desired::try_from(&d)?;
             if let Some(p) = n.preempt {
                 desired.preempt = p;
             }

@@ -27,7 +27,6 @@
 //! Never put a production password there.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fs;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
@@ -42,6 +41,7 @@ use super::limits;
 mod event;
 
 use crate::config::{self, Config, Diagnostic, Pos};
+use crate::fsutil;
 use crate::kernel::emulated::{Flavor, Hz};
 use crate::model::{IfAddress, Interface, Key};
 use event::RawEvent;
@@ -271,11 +271,8 @@ impl Cx<'_> {
 /// names. `Err` carries every error found (scenario and cluster file).
 pub fn load(path: &Path) -> Result<Scenario, Vec<Diagnostic>> {
     let read_err = |what: String| vec![Diagnostic::error(what).in_file(path)];
-    let meta = fs::metadata(path).map_err(|e| read_err(format!("cannot read: {e}")))?;
-    if meta.is_dir() {
-        return Err(read_err("is a directory, not a scenario file".into()));
-    }
-    let bytes = fs::read(path).map_err(|e| read_err(format!("cannot read: {e}")))?;
+    // A regular file (a FIFO never hangs the open), at most INPUT_MAX.
+    let bytes = fsutil::read_regular(path, fsutil::INPUT_MAX).map_err(|e| read_err(e.reason()))?;
     let mut src = String::from_utf8(bytes).map_err(|e| {
         let mut b = e.into_bytes();
         b.zeroize();
@@ -743,10 +740,21 @@ fn load_cluster(
     passwords: &[(String, Range<usize>, Key)],
 ) -> Result<Config, LoadError> {
     if passwords.is_empty() {
-        return config::load(path).map_err(LoadError::Diags);
+        let mut cfg = config::load(path).map_err(LoadError::Diags)?;
+        // Every node applies: every key is needed.
+        let warnings = cfg.read_keys(|_| true).map_err(LoadError::Diags)?;
+        cfg.warnings.extend(warnings);
+        return Ok(cfg);
     }
     let read_err = |what: String| LoadError::Diags(vec![Diagnostic::error(what).in_file(path)]);
-    let mut text = fs::read_to_string(path).map_err(|e| read_err(format!("cannot read: {e}")))?;
+    // Read as config::load reads it (a trusted regular file, capped).
+    let opened = fsutil::read_trusted(path, fsutil::INPUT_MAX, fsutil::Trust::Config)
+        .map_err(|e| read_err(e.reason()))?;
+    let mut text = String::from_utf8(opened.bytes).map_err(|e| {
+        let mut b = e.into_bytes();
+        b.zeroize();
+        read_err("the file is not valid UTF-8 (TOML must be)".into())
+    })?;
     let (names, all) = blank_passwords(&mut text, passwords.iter().map(|(n, _, _)| n.as_str()));
     let result = config::parse(&text, path, None);
     text.zeroize();
@@ -760,16 +768,25 @@ fn load_cluster(
         .cloned()
         .collect();
     if !unknown.is_empty() {
+        let diags = match result {
+            Err(d) => d,
+            // Key files are read after parsing: those the scenario does not
+            // replace, which the simulation needs, are reported too.
+            Ok(mut cfg) => cfg
+                .read_keys(|v| !names.iter().any(|(n, _)| *n == v.name))
+                .err()
+                .unwrap_or_default(),
+        };
         return Err(LoadError::UnknownVip {
             names: unknown,
             known: all.unwrap_or_default().join(", "),
-            diags: result.err().unwrap_or_default(),
+            diags,
         });
     }
     let mut cfg = result.map_err(LoadError::Diags)?;
     for (name, _, key) in passwords {
         if let Some(v) = cfg.vips.iter_mut().find(|v| v.name == *name) {
-            v.key = Some(key.clone());
+            v.key = Some(config::KeySource::Inline(key.clone()));
         }
     }
     // The "no password" warnings of the VIPs whose password we supplied.
@@ -779,6 +796,9 @@ fn load_cluster(
                 .iter()
                 .any(|(_, k)| d.key.as_deref() == Some(k.as_str())))
     });
+    // The key files of the others: every node applies.
+    let warnings = cfg.read_keys(|_| true).map_err(LoadError::Diags)?;
+    cfg.warnings.extend(warnings);
     Ok(cfg)
 }
 

@@ -2,12 +2,16 @@
 //!
 //! Everything here compiles on every OS so that the byte-level encoders in
 //! `carpctl` can be tested on Linux. Each mirrored C structure names its
-//! header, and its size and field offsets are pinned by compile-time asserts
-//! (for FreeBSD amd64, LP64). On the FreeBSD target the layouts are also
-//! asserted against `libc`'s own definitions where libc has them.
+//! header, and its size and field offsets are pinned by compile-time asserts.
+//! Layouts follow the target's C ABI: the same on amd64 and aarch64 (LP64),
+//! different on i386, where `time_t` and pointers are 32-bit
+//! (`docs/freebsd-carp.md` §3 has the table per architecture, and the
+//! asserts below check it for each `target_arch`). On the FreeBSD target the
+//! layouts are also asserted against `libc`'s own definitions where libc has
+//! them.
 //!
-//! Facts come from `shared/reference/freebsd-carp.md`; the citations there
-//! name the FreeBSD source file and commit (short tags such as `MAIN`, `D28`).
+//! Facts come from `docs/freebsd-carp.md`; the citations there name the
+//! FreeBSD source file and commit (short tags such as `MAIN`, `D28`, §1).
 #![no_std]
 #![forbid(unsafe_code)]
 #![allow(non_camel_case_types)]
@@ -75,8 +79,15 @@ pub const SIOCGVH: u64 = iowr(b'i', 246, size_of::<ifreq>());
 pub const SIOCAIFADDR: u64 = iow(b'i', 43, size_of::<in_aliasreq>());
 /// `SIOCDIFADDR = _IOW('i', 25, struct ifreq)` (`sys/sockio.h`).
 pub const SIOCDIFADDR: u64 = iow(b'i', 25, size_of::<ifreq>());
-/// `SIOCAIFADDR_IN6 = _IOW('i', 27, struct in6_aliasreq)` (`netinet6/in6_var.h`).
+/// `SIOCAIFADDR_IN6 = _IOW('i', 27, struct in6_aliasreq)` (`netinet6/in6_var.h`)
+/// for this target: 0x8088691b where `time_t` is 64-bit (amd64, aarch64),
+/// 0x807c691b on i386.
 pub const SIOCAIFADDR_IN6: u64 = iow(b'i', 27, size_of::<in6_aliasreq>());
+/// SIOCAIFADDR_IN6 with the 64-bit `time_t` layout ([`in6_aliasreq64`], 136
+/// bytes): amd64, aarch64 and every FreeBSD architecture but i386.
+pub const SIOCAIFADDR_IN6_TIME64: u64 = iow(b'i', 27, size_of::<in6_aliasreq64>());
+/// SIOCAIFADDR_IN6 with i386's layout ([`in6_aliasreq32`], 124 bytes).
+pub const SIOCAIFADDR_IN6_I386: u64 = iow(b'i', 27, size_of::<in6_aliasreq32>());
 /// `SIOCDIFADDR_IN6 = _IOW('i', 25, struct in6_ifreq)` (`netinet6/in6_var.h`).
 ///
 /// The size of `struct in6_ifreq` is derived in [`IN6_IFREQ_SIZE`].
@@ -84,7 +95,7 @@ pub const SIOCDIFADDR_IN6: u64 = iow(b'i', 25, IN6_IFREQ_SIZE);
 /// `SIOCIFCREATE2 = _IOWR('i', 124, struct ifreq)`; not used, pinned for reference.
 pub const SIOCIFCREATE2: u64 = iowr(b'i', 124, size_of::<ifreq>());
 
-/// `sizeof(struct in6_ifreq)` on amd64, derived from `sys/netinet6/in6_var.h`
+/// `sizeof(struct in6_ifreq)`, derived from `sys/netinet6/in6_var.h`
 /// (freebsd-src @ 0123804a, unchanged in this respect since KAME):
 ///
 /// ```text
@@ -94,19 +105,19 @@ pub const SIOCIFCREATE2: u64 = iowr(b'i', 124, size_of::<ifreq>());
 ///         struct sockaddr_in6 ifru_addr;             28
 ///         struct sockaddr_in6 ifru_dstaddr;          28
 ///         int ifru_flags, ifru_flags6, ifru_metric;   4
-///         caddr_t ifru_data;                          8
-///         struct in6_addrlifetime ifru_lifetime;     24 (2 x time_t + 2 x u32)
+///         caddr_t ifru_data;                          8 (4 on i386)
+///         struct in6_addrlifetime ifru_lifetime;     24 (16 on i386)
 ///         struct in6_ifstat ifru_stat;              160 (20 x uint64_t)
 ///         struct icmp6_ifstat ifru_icmp6stat;       272 (17 input + 17 output uint64_t)
 ///         u_int32_t ifru_scope_id[16];               64
-///     } ifr_ifru;                                  272, alignment 8
+///     } ifr_ifru;                                  272, alignment of uint64_t
 /// };                                               16 + 272 = 288 = 0x120
 /// ```
 ///
-/// The union starts at offset 16 (already 8-aligned) and 288 is a multiple of
-/// 8, so there is no padding. Hence `_IOW('i', 25, struct in6_ifreq)` =
-/// 0x80000000 | 0x120 << 16 | 0x6900 | 0x19 = 0x81206919, which agrees with
-/// the third-party value quoted in the reference.
+/// The union starts at offset 16 and 288 is a multiple of 8, so there is no
+/// padding on any architecture (`uint64_t` is 8-aligned on amd64 and
+/// aarch64, 4-aligned on i386). Hence `_IOW('i', 25, struct in6_ifreq)` =
+/// 0x80000000 | 0x120 << 16 | 0x6900 | 0x19 = 0x81206919 everywhere.
 pub const IN6_IFREQ_SIZE: usize = IFNAMSIZ + ICMP6_IFSTAT_SIZE;
 /// `sizeof(struct icmp6_ifstat)`: 34 `uint64_t` counters, the largest member
 /// of the `in6_ifreq` union.
@@ -114,18 +125,26 @@ pub const ICMP6_IFSTAT_SIZE: usize = 34 * 8;
 /// `sizeof(struct in6_ifstat)`: 20 `uint64_t` counters.
 pub const IN6_IFSTAT_SIZE: usize = 20 * 8;
 
-#[cfg(target_pointer_width = "64")]
+// The numbers that do not depend on the architecture (docs/freebsd-carp.md
+// §4): `ifreq` is 32 bytes and `in_aliasreq` 68 on amd64, i386 and aarch64.
 const _: () = {
     assert!(SIOCSVH == 0xc020_69f5);
     assert!(SIOCGVH == 0xc020_69f6);
     assert!(SIOCAIFADDR == 0x8044_692b);
     assert!(SIOCDIFADDR == 0x8020_6919);
-    assert!(SIOCAIFADDR_IN6 == 0x8088_691b);
+    assert!(SIOCAIFADDR_IN6_TIME64 == 0x8088_691b);
+    assert!(SIOCAIFADDR_IN6_I386 == 0x807c_691b);
     assert!(SIOCDIFADDR_IN6 == 0x8120_6919);
     assert!(SIOCIFCREATE2 == 0xc020_697c);
     assert!(IN6_IFREQ_SIZE == 288);
     assert!(ICMP6_IFSTAT_SIZE > IN6_IFSTAT_SIZE);
 };
+
+// The target's own request for in6_aliasreq (§3, §4).
+#[cfg(target_arch = "x86")]
+const _: () = assert!(SIOCAIFADDR_IN6 == 0x807c_691b);
+#[cfg(not(target_arch = "x86"))]
+const _: () = assert!(SIOCAIFADDR_IN6 == 0x8088_691b);
 
 // ---------------------------------------------------------------------------
 // Structures
@@ -169,7 +188,6 @@ impl core::fmt::Debug for carpreq {
 }
 
 const _: () = {
-    assert!(size_of::<carpreq>() == 40);
     assert!(align_of::<carpreq>() == 4);
     assert!(offset_of!(carpreq, carpr_count) == 0);
     assert!(offset_of!(carpreq, carpr_vhid) == 4);
@@ -237,10 +255,14 @@ const _: () = {
     assert!(offset_of!(sockaddr_in6, sin6_scope_id) == 24);
 };
 
-/// `struct ifreq` (`net/if.h`): 32 bytes, alignment 8 (the union holds
-/// pointers). The union `ifr_ifru` is kept as 16 raw bytes: carpctl uses only
-/// `ifru_data` (a `caddr_t` at offset 16) and `ifru_addr` (a `sockaddr`).
-#[repr(C, align(8))]
+/// `struct ifreq` (`net/if.h`): 32 bytes on every architecture; aligned
+/// like a pointer (8 on amd64 and aarch64, 4 on i386: the union's largest
+/// alignment is that of `caddr_t`/`void *`, §3). The union `ifr_ifru` is kept
+/// as 16 raw bytes: carpctl uses only `ifru_data` (a `caddr_t` at offset 16,
+/// 8 bytes on LP64 and 4 on i386) and `ifru_addr` (a `sockaddr`, 16).
+#[repr(C)]
+#[cfg_attr(target_pointer_width = "64", repr(align(8)))]
+#[cfg_attr(not(target_pointer_width = "64"), repr(align(4)))]
 #[derive(
     Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
 )]
@@ -254,8 +276,9 @@ pub const IFR_DATA_OFFSET: usize = 16;
 
 const _: () = {
     assert!(size_of::<ifreq>() == 32);
-    assert!(align_of::<ifreq>() == 8);
     assert!(offset_of!(ifreq, ifr_ifru) == IFR_DATA_OFFSET);
+    // The pointer stored at ifr_data fits in the union on every target.
+    assert!(IFR_DATA_OFFSET + size_of::<usize>() <= size_of::<ifreq>());
 };
 
 /// `struct in_aliasreq` (`netinet/in_var.h`), the argument of SIOCAIFADDR;
@@ -282,57 +305,125 @@ const _: () = {
     assert!(offset_of!(in_aliasreq, ifra_vhid) == 64);
 };
 
-/// `struct in6_addrlifetime` (`netinet6/in6_var.h`): 24 bytes on amd64.
-#[repr(C)]
-#[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
-)]
-pub struct in6_addrlifetime {
-    /// `time_t`, 64-bit on amd64.
-    pub ia6t_expire: i64,
-    pub ia6t_preferred: i64,
-    pub ia6t_vltime: u32,
-    pub ia6t_pltime: u32,
-}
+/// `time_t` (`sys/<arch>/include/_types.h`): 64-bit on every FreeBSD
+/// architecture except i386, where it is 32-bit (`__int32_t`; kern_tc.c:
+/// "i386 is the only arch which uses a 32bits time_t"). libc agrees
+/// (`freebsd/x86.rs`), and the FreeBSD-target asserts below check it.
+#[cfg(target_arch = "x86")]
+pub type time_t = i32;
+/// `time_t`: 64-bit (see the i386 definition).
+#[cfg(not(target_arch = "x86"))]
+pub type time_t = i64;
 
 /// `ND6_INFINITE_LIFETIME` (`netinet6/nd6.h`): what ifconfig puts in
 /// `ia6t_vltime`/`ia6t_pltime` for a static address.
 pub const ND6_INFINITE_LIFETIME: u32 = 0xffff_ffff;
 
-/// `struct in6_aliasreq` (`netinet6/in6_var.h`), the argument of
-/// SIOCAIFADDR_IN6. 136 bytes, alignment 8 (4 bytes of tail padding).
-#[repr(C)]
-#[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
-)]
-pub struct in6_aliasreq {
-    pub ifra_name: [u8; IFNAMSIZ],
-    pub ifra_addr: sockaddr_in6,
-    pub ifra_dstaddr: sockaddr_in6,
-    pub ifra_prefixmask: sockaddr_in6,
-    pub ifra_flags: i32,
-    /// The 4 bytes of padding before `ifra_lifetime` (alignment 8) would sit
-    /// at 104 = 8 * 13: none is needed, the lifetime starts at 104.
-    pub ifra_lifetime: in6_addrlifetime,
-    pub ifra_vhid: i32,
-    /// Tail padding to the alignment of 8; always zero.
-    pub _pad: [u8; 4],
+/// Both layouts of `struct in6_addrlifetime` and `struct in6_aliasreq`
+/// (`netinet6/in6_var.h`), which differ only in `time_t`. Both are compiled on
+/// every host so that the encoders can be tested with i386's bytes on any
+/// machine; [`in6_aliasreq`] is the target's own.
+macro_rules! in6_layouts {
+    ($(#[$lm:meta])* $life:ident, $(#[$am:meta])* $req:ident, $t:ty, $pad:expr) => {
+        $(#[$lm])*
+        #[repr(C)]
+        #[derive(
+            Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable,
+            KnownLayout,
+        )]
+        pub struct $life {
+            /// `time_t`.
+            pub ia6t_expire: $t,
+            /// `time_t`.
+            pub ia6t_preferred: $t,
+            pub ia6t_vltime: u32,
+            pub ia6t_pltime: u32,
+        }
+
+        $(#[$am])*
+        #[repr(C)]
+        #[derive(
+            Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable,
+            KnownLayout,
+        )]
+        pub struct $req {
+            pub ifra_name: [u8; IFNAMSIZ],
+            pub ifra_addr: sockaddr_in6,
+            pub ifra_dstaddr: sockaddr_in6,
+            pub ifra_prefixmask: sockaddr_in6,
+            pub ifra_flags: i32,
+            /// Starts at 104 = 8 * 13: no padding before it on any target.
+            pub ifra_lifetime: $life,
+            pub ifra_vhid: i32,
+            /// Tail padding to the structure's alignment; always zero.
+            pub _pad: [u8; $pad],
+        }
+    };
 }
 
+in6_layouts!(
+    /// `struct in6_addrlifetime` with a 64-bit `time_t` (amd64, aarch64):
+    /// 24 bytes, alignment 8.
+    in6_addrlifetime64,
+    /// `struct in6_aliasreq` with a 64-bit `time_t` (amd64, aarch64), the
+    /// argument of SIOCAIFADDR_IN6: 136 bytes, alignment 8, so 4 bytes of
+    /// tail padding after `ifra_vhid`.
+    in6_aliasreq64,
+    i64,
+    4
+);
+
+in6_layouts!(
+    /// `struct in6_addrlifetime` on i386 (32-bit `time_t`): 16 bytes,
+    /// alignment 4.
+    in6_addrlifetime32,
+    /// `struct in6_aliasreq` on i386: 124 bytes, alignment 4, no padding.
+    in6_aliasreq32,
+    i32,
+    0
+);
+
+/// The target's `struct in6_addrlifetime`.
+#[cfg(target_arch = "x86")]
+pub type in6_addrlifetime = in6_addrlifetime32;
+/// The target's `struct in6_aliasreq`.
+#[cfg(target_arch = "x86")]
+pub type in6_aliasreq = in6_aliasreq32;
+/// The target's `struct in6_addrlifetime`.
+#[cfg(not(target_arch = "x86"))]
+pub type in6_addrlifetime = in6_addrlifetime64;
+/// The target's `struct in6_aliasreq`.
+#[cfg(not(target_arch = "x86"))]
+pub type in6_aliasreq = in6_aliasreq64;
+
+// Both layouts, checked on every host (the bytes do not depend on it).
 const _: () = {
-    assert!(size_of::<in6_aliasreq>() == 136);
-    assert!(align_of::<in6_aliasreq>() == 8);
-    assert!(offset_of!(in6_aliasreq, ifra_addr) == 16);
-    assert!(offset_of!(in6_aliasreq, ifra_dstaddr) == 44);
-    assert!(offset_of!(in6_aliasreq, ifra_prefixmask) == 72);
-    assert!(offset_of!(in6_aliasreq, ifra_flags) == 100);
-    assert!(offset_of!(in6_aliasreq, ifra_lifetime) == 104);
-    assert!(offset_of!(in6_aliasreq, ifra_vhid) == 128);
+    assert!(size_of::<in6_addrlifetime64>() == 24);
+    assert!(offset_of!(in6_addrlifetime64, ia6t_vltime) == 16);
+    assert!(offset_of!(in6_addrlifetime64, ia6t_pltime) == 20);
+    assert!(size_of::<in6_aliasreq64>() == 136);
+    assert!(offset_of!(in6_aliasreq64, ifra_addr) == 16);
+    assert!(offset_of!(in6_aliasreq64, ifra_dstaddr) == 44);
+    assert!(offset_of!(in6_aliasreq64, ifra_prefixmask) == 72);
+    assert!(offset_of!(in6_aliasreq64, ifra_flags) == 100);
+    assert!(offset_of!(in6_aliasreq64, ifra_lifetime) == 104);
+    assert!(offset_of!(in6_aliasreq64, ifra_vhid) == 128);
+
+    assert!(size_of::<in6_addrlifetime32>() == 16);
+    assert!(offset_of!(in6_addrlifetime32, ia6t_vltime) == 8);
+    assert!(offset_of!(in6_addrlifetime32, ia6t_pltime) == 12);
+    assert!(size_of::<in6_aliasreq32>() == 124);
+    assert!(offset_of!(in6_aliasreq32, ifra_flags) == 100);
+    assert!(offset_of!(in6_aliasreq32, ifra_lifetime) == 104);
+    assert!(offset_of!(in6_aliasreq32, ifra_vhid) == 120);
 };
 
 /// `struct in6_ifreq` (`netinet6/in6_var.h`), the argument of
 /// SIOCDIFADDR_IN6, with its union as raw bytes; see [`IN6_IFREQ_SIZE`].
-#[repr(C, align(8))]
+/// Aligned like `uint64_t`: 8, but 4 on i386.
+#[repr(C)]
+#[cfg_attr(target_arch = "x86", repr(align(4)))]
+#[cfg_attr(not(target_arch = "x86"), repr(align(8)))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
 pub struct in6_ifreq {
     pub ifr_name: [u8; IFNAMSIZ],
@@ -349,6 +440,33 @@ impl Default for in6_ifreq {
 const _: () = {
     assert!(size_of::<in6_ifreq>() == IN6_IFREQ_SIZE);
     assert!(offset_of!(in6_ifreq, ifr_ifru) == 16);
+};
+
+/// `struct sockaddr_dl` (`sys/net/if_dl.h`, unchanged since 4.4BSD):
+/// `sdl_len` u8 @0, `sdl_family` u8 @1, `sdl_index` u_short @2 (host
+/// order), `sdl_type` u8 @4, `sdl_nlen` u8 @5, `sdl_alen` u8 @6, `sdl_slen`
+/// u8 @7, `sdl_data[46]` @8 ("minimum work area, can be larger; contains
+/// both if name and ll address"). 54 bytes, alignment 2, on every
+/// architecture.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, FromBytes, IntoBytes, Immutable, KnownLayout)]
+pub struct sockaddr_dl {
+    pub sdl_len: u8,
+    pub sdl_family: u8,
+    pub sdl_index: u16,
+    pub sdl_type: u8,
+    pub sdl_nlen: u8,
+    pub sdl_alen: u8,
+    pub sdl_slen: u8,
+    pub sdl_data: [u8; 46],
+}
+
+const _: () = {
+    assert!(size_of::<sockaddr_dl>() == 54);
+    assert!(offset_of!(sockaddr_dl, sdl_index) == 2);
+    assert!(offset_of!(sockaddr_dl, sdl_type) == 4);
+    assert!(offset_of!(sockaddr_dl, sdl_nlen) == 5);
+    assert!(offset_of!(sockaddr_dl, sdl_data) == 8);
 };
 
 /// Offset of `ifi_link_state` in `struct if_data` (`net/if.h`).
@@ -472,6 +590,49 @@ pub const OSRELDATE_10_0: i32 = 1_000_000;
 pub const OSRELDATE_14_0: i32 = 1_400_000;
 /// `kern.osreldate` of FreeBSD 15.0.
 pub const OSRELDATE_15_0: i32 = 1_500_000;
+/// The first `__FreeBSD_version` whose kernels all have VRRPv3: commit
+/// 37115154 ("carp: support VRRPv3", 2024-05-08) did not bump the version;
+/// 1500018 (2024-04-06) covers kernels from before and after it, and 1500019
+/// (e03e8b077433, 2024-05-31) is the next bump (Porter's Handbook, "FreeBSD
+/// 15 __FreeBSD_version values"; docs/freebsd-carp.md §6.6).
+pub const OSRELDATE_VRRPV3: i32 = 1_500_019;
+
+// ---------------------------------------------------------------------------
+// The layouts per architecture (docs/freebsd-carp.md §3)
+// ---------------------------------------------------------------------------
+
+// amd64 and aarch64 (LP64; 64-bit time_t; uint64_t 8-aligned).
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+const _: () = {
+    assert!(size_of::<usize>() == 8);
+    assert!(size_of::<time_t>() == 8);
+    assert!(align_of::<ifreq>() == 8);
+    assert!(size_of::<in6_aliasreq>() == 136);
+    assert!(align_of::<in6_aliasreq>() == 8);
+    assert!(size_of::<in6_addrlifetime>() == 24);
+    assert!(align_of::<in6_ifreq>() == 8);
+    assert!(align_of::<carpstats>() == 8);
+};
+
+// i386 (ILP32; 32-bit time_t; uint64_t 4-aligned in structures).
+#[cfg(target_arch = "x86")]
+const _: () = {
+    assert!(size_of::<usize>() == 4);
+    assert!(size_of::<time_t>() == 4);
+    assert!(align_of::<ifreq>() == 4);
+    assert!(size_of::<in6_aliasreq>() == 124);
+    assert!(align_of::<in6_aliasreq>() == 4);
+    assert!(size_of::<in6_addrlifetime>() == 16);
+    assert!(align_of::<in6_ifreq>() == 4);
+    assert!(align_of::<carpstats>() == 4);
+};
+
+// Every architecture: the sizes that do not depend on it.
+const _: () = {
+    assert!(size_of::<carpreq>() == 40);
+    assert!(size_of::<in_aliasreq>() == 68);
+    assert!(size_of::<carpstats>() == 128);
+};
 
 // ---------------------------------------------------------------------------
 // Cross-checks against libc's own FreeBSD definitions
@@ -479,6 +640,8 @@ pub const OSRELDATE_15_0: i32 = 1_500_000;
 
 #[cfg(target_os = "freebsd")]
 const _: () = {
+    assert!(size_of::<time_t>() == size_of::<libc::time_t>());
+    assert!(size_of::<libc::timeval>() == 2 * size_of::<time_t>());
     assert!(size_of::<ifreq>() == size_of::<libc::ifreq>());
     assert!(align_of::<ifreq>() == align_of::<libc::ifreq>());
     assert!(size_of::<in_aliasreq>() == size_of::<libc::ifaliasreq>());
@@ -488,6 +651,8 @@ const _: () = {
     assert!(size_of::<sockaddr_in6>() == size_of::<libc::sockaddr_in6>());
     assert!(offset_of!(sockaddr_in6, sin6_addr) == offset_of!(libc::sockaddr_in6, sin6_addr));
     assert!(size_of::<sockaddr>() == size_of::<libc::sockaddr>());
+    assert!(size_of::<sockaddr_dl>() == size_of::<libc::sockaddr_dl>());
+    assert!(offset_of!(sockaddr_dl, sdl_data) == offset_of!(libc::sockaddr_dl, sdl_data));
     assert!(offset_of!(libc::if_data, ifi_vhid) == IFI_VHID_OFFSET);
     assert!(offset_of!(libc::if_data, ifi_link_state) == IFI_LINK_STATE_OFFSET);
     assert!(AF_INET as i32 == libc::AF_INET);
@@ -503,18 +668,38 @@ const _: () = {
 mod tests {
     use super::*;
 
-    /// The requests carpctl sends, against the hex values of reference §4
-    /// (FreeBSD amd64; `ifreq` 32 = 0x20, `in_aliasreq` 68 = 0x44,
-    /// `in6_aliasreq` 136 = 0x88, `in6_ifreq` 288 = 0x120).
+    /// The requests carpctl sends, against the hex values of
+    /// docs/freebsd-carp.md §4 (`ifreq` 32 = 0x20, `in_aliasreq` 68 = 0x44,
+    /// `in6_aliasreq` 136 = 0x88 or 124 = 0x7c on i386, `in6_ifreq` 288 =
+    /// 0x120).
     #[test]
     fn carpctl_requests_match_reference() {
         assert_eq!(SIOCSVH, 0xc020_69f5);
         assert_eq!(SIOCGVH, 0xc020_69f6);
         assert_eq!(SIOCAIFADDR, 0x8044_692b);
         assert_eq!(SIOCDIFADDR, 0x8020_6919);
-        assert_eq!(SIOCAIFADDR_IN6, 0x8088_691b);
         assert_eq!(SIOCDIFADDR_IN6, 0x8120_6919);
         assert_eq!(SIOCIFCREATE2, 0xc020_697c);
+        let native = if cfg!(target_arch = "x86") {
+            0x807c_691b
+        } else {
+            0x8088_691b
+        };
+        assert_eq!(SIOCAIFADDR_IN6, native);
+    }
+
+    /// Both `in6_aliasreq` layouts on whatever host runs the tests: i386's
+    /// request number follows from its 124 bytes (0x7c), whatever the host.
+    #[test]
+    fn in6_aliasreq_per_time_t() {
+        assert_eq!(size_of::<in6_aliasreq64>(), 136);
+        assert_eq!(size_of::<in6_aliasreq32>(), 124);
+        assert_eq!(SIOCAIFADDR_IN6_TIME64, 0x8088_691b);
+        assert_eq!(SIOCAIFADDR_IN6_I386, 0x807c_691b);
+        assert_eq!(iow(b'i', 27, 124), 0x807c_691b);
+        // i386: vhid right after the 16-byte lifetime; amd64: after 24.
+        assert_eq!(offset_of!(in6_aliasreq32, ifra_vhid), 104 + 16);
+        assert_eq!(offset_of!(in6_aliasreq64, ifra_vhid), 104 + 24);
     }
 
     /// `ioc` against other well-known FreeBSD requests, so that the encoding
@@ -536,7 +721,7 @@ mod tests {
         // sys/ttycom.h: TIOCEXCL = _IO('t', 13) = _IOC(IOC_VOID, 't', 13, 0);
         // libc (freebsdlike/mod.rs) pins 0x2000740d.
         assert_eq!(ioc(IOC_VOID, b't', 13, 0), 0x2000_740d);
-        // The pre-10 compat requests of reference §4: OSIOCAIFADDR
+        // The pre-10 compat requests (docs/freebsd-carp.md §4): OSIOCAIFADDR
         // (oifaliasreq, 64) and OSIOCAIFADDR_IN6 (oin6_aliasreq, 128).
         assert_eq!(iow(b'i', 26, 64), 0x8040_691a);
         assert_eq!(iow(b'i', 26, 128), 0x8080_691a);
@@ -554,8 +739,10 @@ mod tests {
     fn ioctl_sizes() {
         assert_eq!(size_of::<ifreq>(), 32);
         assert_eq!(size_of::<in_aliasreq>(), 68);
-        assert_eq!(size_of::<in6_aliasreq>(), 136);
+        let in6 = if cfg!(target_arch = "x86") { 124 } else { 136 };
+        assert_eq!(size_of::<in6_aliasreq>(), in6);
         assert_eq!(size_of::<in6_ifreq>(), 288);
         assert_eq!(size_of::<carpreq>(), 40);
+        assert_eq!(size_of::<sockaddr_dl>(), 54);
     }
 }

@@ -55,6 +55,13 @@ pub const CTRL_ATTR_OPS: u16 = 6;
 pub const CTRL_ATTR_MCAST_GROUPS: u16 = 7;
 pub const CTRL_ATTR_MCAST_GRP_NAME: u16 = 1;
 pub const CTRL_ATTR_MCAST_GRP_ID: u16 = 2;
+/// `CTRL_ATTR_OPS` entries: `CTRL_ATTR_OP_ID`, `CTRL_ATTR_OP_FLAGS` (u32).
+pub const CTRL_ATTR_OP_ID: u16 = 1;
+pub const CTRL_ATTR_OP_FLAGS: u16 = 2;
+/// Op flags. `GENL_ADMIN_PERM` is added by `get_cmd_flags` for a command
+/// with a `cmd_priv` (netlink_generic.c @ 031fb30f): carp's SET reports
+/// `DO | HASPOL | ADMIN_PERM` = 0x0b.
+pub const GENL_ADMIN_PERM: u32 = 0x01;
 pub const GENL_CMD_CAP_DO: u32 = 0x02;
 pub const GENL_CMD_CAP_DUMP: u32 = 0x04;
 pub const GENL_CMD_CAP_HASPOL: u32 = 0x08;

@@ -358,11 +358,12 @@ impl HostState {
                     sc.advbase = r.advbase;
                 }
                 sc.advskew = r.advskew;
+                // MAIN carp_ioctl_set(): peers only in the CARP case, and
+                // carp_nl_set() copies them only for CARP; a VRRPv3 vhid
+                // ignores them (docs/freebsd-carp.md §6.4).
+                set_peers(sc, r);
                 set_key(sc, &r.key);
             }
-            // Peers are kept by both protocols [inferred from MAIN: the
-            // unicast destination is common to CARP and VRRP sends].
-            set_peers(sc, r);
             si
         } else {
             // S13 and D28: the up-front checks, then the vhid is created,
@@ -786,7 +787,7 @@ impl HostState {
     pub fn sysctl_get(&self, name: &str) -> Result<SysctlValue, Errno> {
         let s = &self.sysctl;
         Ok(match self.oid(name)? {
-            Oid::OsRelDate => SysctlValue::Int(self.flavor.osreldate()),
+            Oid::OsRelDate => SysctlValue::Int(self.osreldate()),
             Oid::OsRelease => SysctlValue::String(self.flavor.osrelease().to_string()),
             // struct timeval as amd64 returns it: tv_sec, tv_usec, both
             // 64-bit, native order (sysctl_kern_boottime(), kern_tc.c).

@@ -1361,7 +1361,7 @@ fn sysctl_names_defaults_and_flavors() {
         (Flavor::V13_0, "13.0-RELEASE", 1_300_139),
         (Flavor::V13, "13.5-RELEASE", 1_305_000),
         (Flavor::V14, "14.1-RELEASE", 1_401_000),
-        (Flavor::V15, "15.0-RELEASE", 1_500_000),
+        (Flavor::V15, "15.0-RELEASE", 1_500_019),
         (Flavor::Main, "16.0-CURRENT", 1_600_000),
     ] {
         let st = host(f);

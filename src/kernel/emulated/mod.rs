@@ -8,7 +8,7 @@
 //! Its state lives in a file so that separate `carpctl` processes share one
 //! emulated host; fault injection ("fail the Nth mutating call with errno X")
 //! lives in a sidecar file `PATH.inject` so the state file itself stays
-//! byte-for-byte comparable.
+//! byte-for-byte comparable; each call holds the lock `PATH.lock`.
 //!
 //! Layout:
 //! * [`state`]: the host as plain data (interfaces, addresses, vhids,
@@ -19,6 +19,8 @@
 //!   ...), the part a time-driven simulator extends;
 //! * [`ioctl`], [`netlink`], [`ifaddrs`]: decoding requests and encoding
 //!   replies with the backend's own codecs;
+//! * [`modules`]: `kldload`/`kldunload`, the generic netlink family ids
+//!   and `kern.osreldate`;
 //! * [`persist`]: the state file and the fault-injection sidecar;
 //! * [`live`]: a host kept in memory whose time passes: its timers fire,
 //!   it sends and receives real advertisement bytes. The simulator
@@ -39,6 +41,7 @@ mod fsm;
 mod ifaddrs;
 mod ioctl;
 mod live;
+mod modules;
 mod netlink;
 mod persist;
 pub mod release;
@@ -115,7 +118,10 @@ impl Flavor {
             Flavor::V13_0 => 1_300_139,
             Flavor::V13 => 1_305_000,
             Flavor::V14 => 1_401_000,
-            Flavor::V15 => 1_500_000,
+            // The first __FreeBSD_version whose kernels all have VRRPv3
+            // (docs/freebsd-carp.md §6.6); 15.0-RELEASE's own number is
+            // higher, and nothing here depends on it.
+            Flavor::V15 => carpctl_sys::OSRELDATE_VRRPV3,
             Flavor::Main => 1_600_000,
         }
     }
@@ -132,7 +138,7 @@ impl Flavor {
     }
 
     /// SIOCSVH/SIOCGVH exist: everything before the 2026-03-12 retirement
-    /// (72472e52e310, reference §2).
+    /// (72472e52e310, docs/freebsd-carp.md §2).
     pub fn has_carp_ioctls(self) -> bool {
         self != Flavor::Main
     }
@@ -154,13 +160,13 @@ impl Flavor {
 
     /// `carp_ioctl_set()` validates everything before changing anything
     /// (MAIN, a254d6870e88). S13 and D28 create the vhid and write advbase
-    /// before checking advbase's upper bound and advskew (reference §5.3).
+    /// before checking advbase's upper bound and advskew (docs/freebsd-carp.md §4.3).
     pub fn atomic_set_validation(self) -> bool {
         matches!(self, Flavor::V15 | Flavor::Main)
     }
 
     /// SIOCGVH with vhid 0 copies `count` x 40 bytes out of one stack
-    /// variable (D28, MAIN; reference §5.4); 13.x copies per element.
+    /// variable (D28, MAIN; docs/freebsd-carp.md §4.4); 13.x copies per element.
     pub fn siocgvh_all_broken(self) -> bool {
         !self.is_13()
     }
@@ -233,6 +239,7 @@ impl EmulatedHost {
     /// ([`HostState::reboot`]) and set a new `kern.boottime`. Returns the
     /// new boot time.
     pub fn reboot(path: &Path) -> Result<i64, KernelError> {
+        let _lock = persist::lock(path, true)?;
         let mut st = persist::load(path)?;
         st.reboot(wall_clock_secs());
         persist::save(path, &st)?;
@@ -268,7 +275,48 @@ impl EmulatedHost {
     /// Arm a failure: the `call`-th mutating call from now (1 = the next)
     /// fails with `errno` and changes nothing.
     pub fn inject_failure(path: &Path, call: u64, errno: Errno) -> Result<(), KernelError> {
+        let _lock = persist::lock(path, true)?;
         persist::arm(path, call, errno)
+    }
+
+    /// `kldload` on a file-backed host, as an administrator would run it
+    /// behind carpctl's back: `carp` (or `carp.ko`), or another module whose
+    /// generic netlink family is called `module` (it takes the lowest free
+    /// family id, which may be the one carp.ko had).
+    pub fn kldload(path: &Path, module: &str) -> Result<(), KernelError> {
+        Self::admin(path, "kldload", module, |st| st.load_module(module))
+    }
+
+    /// `kldunload` on a file-backed host (carp.ko: EBUSY while a vhid
+    /// exists).
+    pub fn kldunload(path: &Path, module: &str) -> Result<(), KernelError> {
+        Self::admin(path, "kldunload", module, |st| st.unload_module(module))
+    }
+
+    /// Make a file-backed host report `osreldate` as `kern.osreldate`
+    /// (`None`: the flavor's own). With the 14 flavor, 1500018 is a
+    /// 15-CURRENT of April 2024, before VRRPv3 (docs/freebsd-carp.md §6.6).
+    pub fn set_osreldate(path: &Path, osreldate: Option<i32>) -> Result<(), KernelError> {
+        Self::admin(path, "set kern.osreldate", "", |st| {
+            st.osreldate = osreldate;
+            Ok(())
+        })
+    }
+
+    /// Change a file-backed host outside any system call.
+    fn admin(
+        path: &Path,
+        op: &'static str,
+        target: &str,
+        f: impl FnOnce(&mut HostState) -> Result<(), Errno>,
+    ) -> Result<(), KernelError> {
+        let mut st = persist::load(path)?;
+        f(&mut st).map_err(|errno| KernelError::Os {
+            op,
+            target: target.to_string(),
+            errno,
+        })?;
+        persist::save(path, &st)
     }
 
     /// The state file (for a live host, its name).
@@ -287,8 +335,11 @@ impl EmulatedHost {
         }
     }
 
-    /// Run one system call against the current state. A mutating call of a
-    /// file-backed host first counts against an armed failure (`injected`);
+    /// Run one system call against the current state. A file-backed host
+    /// holds its per-call lock (`PATH.lock`, [`persist::lock`]) from the
+    /// load to the save, so that concurrent processes never lose each
+    /// other's changes. A mutating call first counts against an armed
+    /// failure (`injected`);
     /// the state file is rewritten only if the state changed. A file that
     /// cannot be read or written is EIO for the caller, with the reason
     /// logged. A live host runs the call on its memory, then acts on what
@@ -306,6 +357,7 @@ impl EmulatedHost {
             tracing::error!("{e}");
             Errno::EIO
         };
+        let _lock = persist::lock(path, mutating).map_err(eio)?;
         let before = persist::load(path).map_err(eio)?;
         let injected = if mutating {
             persist::consume(path).map_err(eio)?
@@ -373,7 +425,7 @@ impl Syscalls for EmulatedHost {
     fn kldload(&mut self, file: &str) -> Result<(), Errno> {
         self.call(true, |st, injected, _| match injected {
             Some(errno) => Err(errno),
-            None => st.kldload(file),
+            None => st.load_module(file),
         })?
     }
     fn getifaddrs(&mut self) -> Result<Vec<RawIfaddr>, Errno> {
@@ -400,5 +452,7 @@ fn wall_clock_secs() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
+#[cfg(test)]
+mod parity_tests;
 #[cfg(test)]
 mod tests;

@@ -3,17 +3,23 @@
 //! FreeBSD's netlink (`netlink_io.c`, `netlink_generic.c`) processes a
 //! request as soon as it is sent and buffers every message of its reply
 //! into the socket; the emulator queues them as one datagram. What decides
-//! the reply (`nl_receive_message()`, `genl_handle_message()`):
+//! the reply (`nl_receive_message()`, `genl_handle_message()`;
+//! docs/freebsd-carp.md §6):
 //!
 //! * a length field shorter than a header or longer than the datagram:
 //!   FreeBSD drops the message without a word; the emulator answers
 //!   `NLMSG_ERROR` EINVAL so that a broken request is seen;
 //! * no `NLM_F_REQUEST`, or a control type below `NLMSG_MIN_TYPE`: nothing
 //!   is handled; an ack only if `NLM_F_ACK` asks for one;
-//! * a message too short for a `genlmsghdr`: EINVAL; an unknown family or
-//!   command: EOPNOTSUPP (ENOTSUP); a command needing a privilege the
-//!   caller lacks: EPERM; all before the attributes are parsed, and then a
-//!   parse error is EINVAL;
+//! * the family id decides who answers ([`Family`]): a free slot has no
+//!   command, EOPNOTSUPP (ENOTSUP); so does an unknown command. The genl
+//!   header is not length-checked first: `genl_handle_message` compares
+//!   `nlmsg_len` with `sizeof(hdr) + GENL_HDRLEN`, the size of a *pointer*
+//!   plus 4, which every framed message passes, and reads `cmd` from the
+//!   byte after the header (the emulator reads 0 when there is none, a
+//!   command no family has). Then a command needing a privilege the caller
+//!   lacks: EPERM; then the attribute parser, whose errors (a header too
+//!   short for a `genlmsghdr`, a bad attribute) are EINVAL;
 //! * a handler error: `NLMSG_ERROR` echoing the whole request; success: an
 //!   ack (header only, `NLM_F_CAPPED`) only with `NLM_F_ACK`;
 //! * a dump (carp GET) ends with `NLMSG_DONE` carrying the result as a
@@ -26,30 +32,36 @@ use carpctl_sys::netlink as nl;
 
 use super::carp::NlGetOut;
 use super::fsm::Event;
+use super::modules::Family;
 use super::state::HostState;
 use crate::kernel::Errno;
 use crate::kernel::freebsd::netlink::{self as codec, FamilyInfo, MsgHeader, Request};
 
-/// The dynamic family id the emulated kernel gives "carp".
-pub const CARP_FAMILY_ID: u16 = 0x20;
-
 /// `CARP_NL_CMD_MAX`: what `genl_register_family("carp", 0, 2,
-/// CARP_NL_CMD_MAX)` passes as the attribute maximum (reference §9.1).
+/// CARP_NL_CMD_MAX)` passes as the attribute maximum (docs/freebsd-carp.md
+/// §6.1).
 const CARP_NL_CMD_MAX: u32 = nl::CARP_NL_CMD_SET as u32;
 
-/// A request as sent: its bytes, its header (whatever of it is there) and
-/// its decoding, which fails for a malformed message. Deliberately not
-/// `Debug`: a SET carries the key.
+/// carp's GET: `DO | DUMP | HASPOL` = 0x0e (`carp_cmds[]`, ip_carp.c).
+const CARP_GET_FLAGS: u32 = nl::GENL_CMD_CAP_DO | nl::GENL_CMD_CAP_DUMP | nl::GENL_CMD_CAP_HASPOL;
+/// carp's SET: `DO | HASPOL`, plus `GENL_ADMIN_PERM` for its `cmd_priv`
+/// (`get_cmd_flags`) = 0x0b.
+const CARP_SET_FLAGS: u32 = nl::GENL_CMD_CAP_DO | nl::GENL_CMD_CAP_HASPOL | nl::GENL_ADMIN_PERM;
+
+/// A request as sent: its bytes and its header (whatever of it is there).
+/// It is decoded in [`respond`], where the kernel's state says which family
+/// and which attributes exist. Deliberately not `Debug`: a SET carries the
+/// key.
 pub struct Parsed {
     raw: Vec<u8>,
     header: MsgHeader,
-    decoded: Option<Request>,
 }
 
 impl Parsed {
-    /// The generic netlink command byte, if the message has one.
-    fn genl_cmd(&self) -> Option<u8> {
-        self.raw.get(nl::NLMSG_HDRLEN).copied()
+    /// The generic netlink command byte: the byte after the header, 0 when
+    /// the message ends there (see the module documentation).
+    fn genl_cmd(&self) -> u8 {
+        self.raw.get(nl::NLMSG_HDRLEN).copied().unwrap_or(0)
     }
 
     fn is_request(&self) -> bool {
@@ -57,29 +69,35 @@ impl Parsed {
     }
 
     /// A carp SET, well-formed or not, counts against an armed failure.
+    /// Decided before the state is read, so command 2 to any family but
+    /// nlctrl counts (only carp's family takes a SET in practice).
     pub fn is_mutating(&self) -> bool {
         self.is_request()
-            && self.header.msg_type == CARP_FAMILY_ID
-            && self.genl_cmd() == Some(nl::CARP_NL_CMD_SET)
+            && self.header.msg_type > nl::GENL_ID_CTRL
+            && self.genl_cmd() == nl::CARP_NL_CMD_SET
     }
 }
 
-/// Decode a request. (One approximation: the codec checks the sizes of
-/// attributes 10-12 on every flavor, so a malformed VRRP attribute is
-/// EINVAL on 14.x too, where FreeBSD's parser would skip it as unknown.)
+/// Take a request in.
 pub fn parse(msg: &[u8]) -> Parsed {
-    let decoded = match codec::decode_request(msg, CARP_FAMILY_ID) {
-        Ok(req) => Some(req),
-        Err(e) => {
-            tracing::debug!(target: "carpctl::emulated", "netlink request does not decode: {e}");
-            None
-        }
-    };
     Parsed {
         raw: msg.to_vec(),
         header: raw_header(msg),
-        decoded,
     }
+}
+
+/// Decode `p` for a kernel in state `st`: carp messages go to carp's id,
+/// and attributes 10-12 exist only with VRRPv3 (a 14.x parser skips them
+/// unchecked, as it does any attribute it does not know).
+fn decode(st: &HostState, p: &Parsed) -> Result<Request, ()> {
+    let max_attr = if st.flavor.has_vrrp() {
+        nl::CARP_NL_MAX_ATTR
+    } else {
+        nl::CARP_NL_MAX_ATTR_14
+    };
+    codec::decode_request(&p.raw, st.carp_family_id, max_attr).map_err(|e| {
+        tracing::debug!(target: "carpctl::emulated", "netlink request does not decode: {e}");
+    })
 }
 
 /// Whatever of `struct nlmsghdr` is there.
@@ -103,13 +121,18 @@ fn raw_header(msg: &[u8]) -> MsgHeader {
     }
 }
 
-fn carp_family() -> FamilyInfo {
+/// nlctrl's description of carp's family (`dump_family`), with its ops.
+fn carp_family(id: u16) -> FamilyInfo {
     FamilyInfo {
-        id: CARP_FAMILY_ID,
+        id,
         name: nl::CARP_NL_FAMILY_NAME.to_string(),
         version: u32::from(nl::CARP_NL_FAMILY_VERSION),
         hdrsize: 0,
         maxattr: CARP_NL_CMD_MAX,
+        ops: vec![
+            (u32::from(nl::CARP_NL_CMD_GET), CARP_GET_FLAGS),
+            (u32::from(nl::CARP_NL_CMD_SET), CARP_SET_FLAGS),
+        ],
         mcast_groups: Vec::new(),
     }
 }
@@ -117,28 +140,21 @@ fn carp_family() -> FamilyInfo {
 /// `genl_handle_message()` up to the handler: the errno that stops the
 /// request before its attributes are parsed, if any.
 fn genl_precheck(st: &HostState, p: &Parsed) -> Option<Errno> {
-    let family = p.header.msg_type;
-    let known =
-        family == nl::GENL_ID_CTRL || (family == CARP_FAMILY_ID && st.carp_family_registered());
-    if !known {
-        return Some(Errno::EOPNOTSUPP);
-    }
-    let Some(cmd) = p
-        .genl_cmd()
-        .filter(|_| p.raw.len() >= nl::NLMSG_HDRLEN + nl::GENL_HDRLEN)
-    else {
-        return Some(Errno::EINVAL);
-    };
-    let cmd_ok = if family == nl::GENL_ID_CTRL {
-        cmd == nl::CTRL_CMD_GETFAMILY
-    } else {
-        cmd == nl::CARP_NL_CMD_GET || cmd == nl::CARP_NL_CMD_SET
+    let cmd = p.genl_cmd();
+    let cmd_ok = match st.genl_family(p.header.msg_type) {
+        Family::Ctrl => cmd == nl::CTRL_CMD_GETFAMILY,
+        Family::Carp => cmd == nl::CARP_NL_CMD_GET || cmd == nl::CARP_NL_CMD_SET,
+        Family::Other(_) => cmd != 0,
+        Family::None => false,
     };
     if !cmd_ok {
         return Some(Errno::EOPNOTSUPP);
     }
     // carp SET: `.cmd_priv = PRIV_NETINET_CARP`.
-    if family == CARP_FAMILY_ID && cmd == nl::CARP_NL_CMD_SET && !st.privileged {
+    if st.genl_family(p.header.msg_type) == Family::Carp
+        && cmd == nl::CARP_NL_CMD_SET
+        && !st.privileged
+    {
         return Some(Errno::EPERM);
     }
     None
@@ -155,17 +171,18 @@ pub fn respond(
     ev: &mut Vec<Event>,
 ) -> Vec<u8> {
     let h = p.header;
-    let error = |e: Errno| codec::error_message_echo(port, -e.0, &p.raw);
+    let raw = &p.raw;
+    let error = |e: Errno| codec::error_message_echo(port, -e.0, raw);
     let ack = || {
         if h.flags & nl::NLM_F_ACK != 0 {
-            codec::error_message_echo(port, 0, &p.raw)
+            codec::error_message_echo(port, 0, raw)
         } else {
             Vec::new()
         }
     };
     // nl_receive_message() drops these without a reply (see the module doc).
-    let framed = p.raw.len() >= nl::NLMSG_HDRLEN
-        && usize::try_from(h.len).is_ok_and(|l| (nl::NLMSG_HDRLEN..=p.raw.len()).contains(&l));
+    let framed = raw.len() >= nl::NLMSG_HDRLEN
+        && usize::try_from(h.len).is_ok_and(|l| (nl::NLMSG_HDRLEN..=raw.len()).contains(&l));
     if !framed {
         return error(Errno::EINVAL);
     }
@@ -178,36 +195,55 @@ pub fn respond(
     if let Some(e) = genl_precheck(st, p) {
         return error(e);
     }
-    let Some(req) = &p.decoded else {
+    if let Family::Other(_) = st.genl_family(h.msg_type) {
+        // Another module's family: see `Family::Other`.
+        return if h.flags & nl::NLM_F_DUMP == nl::NLM_F_DUMP {
+            codec::done_message(h.seq, port, 0)
+        } else {
+            ack()
+        };
+    }
+    let Ok(req) = decode(st, p) else {
         // The attribute parser (nl_parse_nlmsg) refused the message.
         return error(Errno::EINVAL);
     };
     let mut out = Vec::new();
     match req {
-        Request::GetFamily { name, .. } => {
-            if name == nl::CARP_NL_FAMILY_NAME && st.carp_family_registered() {
+        Request::GetFamily { name, .. } => match st.genl_family_id(&name) {
+            Some(id) if name == nl::CARP_NL_FAMILY_NAME => {
                 // dump_family() answers with nlmsg_reply(): the request's flags.
                 out.extend(codec::family_reply_flags(
                     h.flags,
                     h.seq,
                     port,
-                    &carp_family(),
+                    &carp_family(id),
                 ));
                 out.extend(ack());
-            } else {
-                // 13.x, or carp.ko not loaded: no such family.
-                out.extend(error(Errno::ENOENT));
             }
-        }
+            Some(id) => {
+                // Another module's family: its id and name (what it would
+                // add, ops and groups, is not modelled).
+                let info = FamilyInfo {
+                    id,
+                    name,
+                    version: 1,
+                    ..FamilyInfo::default()
+                };
+                out.extend(codec::family_reply_flags(h.flags, h.seq, port, &info));
+                out.extend(ack());
+            }
+            // 13.x, or carp.ko not loaded: no such family.
+            None => out.extend(error(Errno::ENOENT)),
+        },
         Request::Carp {
             cmd: nl::CARP_NL_CMD_SET,
             attrs,
             ..
-        } => match st.nl_set(attrs, ev) {
+        } => match st.nl_set(&attrs, ev) {
             Ok(()) => out.extend(ack()),
             Err(e) => out.extend(error(e)),
         },
-        Request::Carp { attrs, .. } => match st.nl_get(attrs) {
+        Request::Carp { attrs, .. } => match st.nl_get(&attrs) {
             NlGetOut::Error(e) => out.extend(error(e)),
             NlGetOut::Dump { entries, code } => {
                 // carp_nl_get(): `hdr->nlmsg_flags |= NLM_F_MULTI`, copied
@@ -215,7 +251,7 @@ pub fn respond(
                 let flags = h.flags | nl::NLM_F_MULTI;
                 for entry in &entries {
                     out.extend(codec::carp_reply_flags(
-                        CARP_FAMILY_ID,
+                        st.carp_family_id,
                         flags,
                         h.seq,
                         port,

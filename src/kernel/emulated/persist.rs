@@ -8,12 +8,22 @@
 //! * `PATH.inject`: an armed failure (`{"remaining": N, "errno": E}`). Every
 //!   mutating call decrements `remaining`; the call that brings it to zero
 //!   fails with `errno`, changes nothing, and removes the file.
+//! * `PATH.lock`: `flock(2)`ed for each call ([`lock`]), so that the load,
+//!   change and save of one call is atomic across processes (the state
+//!   file itself cannot carry the lock: it is replaced by rename).
+//!
+//! The files go through [`crate::fsutil`]: the state file must be a regular
+//! file of at most [`fsutil::INPUT_MAX`] bytes, owned by root or the user
+//! running carpctl and not writable by group or others (only the file: a
+//! host is a test fixture and often lives in a temporary directory); the
+//! sidecars are never read or written through a symbolic link.
 
 use std::fs::{self, OpenOptions};
-use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use crate::fsutil::{self, Durability, FsError, Lock, Trust};
 
 use serde::{Deserialize, Serialize};
 
@@ -29,8 +39,14 @@ fn emu_err(path: &Path, detail: impl Into<String>) -> KernelError {
 
 /// Read and check the state file.
 pub fn load(path: &Path) -> Result<HostState, KernelError> {
-    let bytes =
-        fs::read(path).map_err(|e| emu_err(path, format!("cannot read the state file: {e}")))?;
+    let bytes = fsutil::read_trusted(path, fsutil::INPUT_MAX, Trust::FileOnly)
+        .map_err(|e| match e {
+            FsError::Io { source, .. } => {
+                emu_err(path, format!("cannot read the state file: {source}"))
+            }
+            e => emu_err(path, format!("cannot use the state file: {}", e.reason())),
+        })?
+        .bytes;
     let st: HostState = serde_json::from_slice(&bytes)
         .map_err(|e| emu_err(path, format!("the state file does not parse: {e}")))?;
     st.validate()
@@ -82,39 +98,53 @@ pub fn create(path: &Path, st: &HostState) -> Result<(), KernelError> {
     Ok(())
 }
 
-static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
-
-/// Write `bytes` to a temporary file (mode 0600) beside `path`, flush it to
-/// disk, and rename it over `path`.
+/// Replace `path` with `bytes` (mode 0600) atomically
+/// ([`fsutil::write_atomic`]). Not flushed to disk: an emulated host is a
+/// rehearsal that a power loss need not survive, and a crashed process
+/// (`kill -9`) leaves the old file or the new one either way; flushing
+/// every call would make every emulated `apply` wait for the disk.
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), KernelError> {
-    let name = path
-        .file_name()
-        .ok_or_else(|| emu_err(path, "the path does not name a file"))?
-        .to_string_lossy();
-    let n = TMP_COUNTER.fetch_add(1, Ordering::Relaxed);
-    let tmp = path.with_file_name(format!(".{name}.{}.{n}.tmp", std::process::id()));
-    let result = (|| {
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)
-    })();
-    result.map_err(|e| {
-        let _ = fs::remove_file(&tmp);
-        emu_err(path, format!("cannot write the state file: {e}"))
-    })
+    fsutil::write_atomic(path, bytes, 0o600, Durability::Volatile)
+        .map_err(|e| emu_err(path, format!("cannot write the state file: {e}")))
+}
+
+/// How long a call waits for another process's call on the same host;
+/// a call takes milliseconds.
+const LOCK_WAIT: Duration = Duration::from_secs(10);
+
+/// `PATH.lock`.
+pub fn lock_path(path: &Path) -> PathBuf {
+    sidecar(path, ".lock")
+}
+
+/// Take the host's per-call lock. A call that changes nothing may go
+/// without it when this user cannot take it (another user's host it may
+/// only read): every read sees a whole file, as files are replaced by
+/// rename.
+pub fn lock(path: &Path, required: bool) -> Result<Option<Lock>, KernelError> {
+    match Lock::exclusive(&lock_path(path), LOCK_WAIT) {
+        Ok(l) => Ok(Some(l)),
+        Err(e) if !required => {
+            tracing::debug!("reading {} without its lock: {e}", path.display());
+            Ok(None)
+        }
+        Err(e) => Err(emu_err(path, e.to_string())),
+    }
+}
+
+fn sidecar(path: &Path, suffix: &str) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(suffix);
+    PathBuf::from(s)
 }
 
 /// `PATH.inject`.
 pub fn inject_path(path: &Path) -> PathBuf {
-    let mut s = path.as_os_str().to_owned();
-    s.push(".inject");
-    PathBuf::from(s)
+    sidecar(path, ".inject")
 }
+
+/// An inject sidecar is a few bytes of JSON.
+const INJECT_MAX: u64 = 4096;
 
 /// The armed failure, as stored in `PATH.inject`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -162,13 +192,13 @@ fn write_inject(path: &Path, inj: Inject) -> Result<(), KernelError> {
 /// The armed failure, if any; a sidecar that does not parse is an error.
 pub fn read_inject(path: &Path) -> Result<Option<Inject>, KernelError> {
     let side = inject_path(path);
-    let bytes = match fs::read(&side) {
+    let bytes = match fsutil::read_own(&side, INJECT_MAX) {
         Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.is_not_found() => return Ok(None),
         Err(e) => {
             return Err(emu_err(
                 &side,
-                format!("cannot read the fault-injection file: {e}"),
+                format!("cannot read the fault-injection file: {}", e.reason()),
             ));
         }
     };

@@ -4,9 +4,9 @@
 //! that change it live in [`super::carp`] and [`super::fsm`].
 //!
 //! Field names follow `ip_carp.c` where one exists (`struct carp_softc`,
-//! `struct carp_if`; freebsd-src `sys/netinet/ip_carp.c`, reference §5.3).
+//! `struct carp_if`; freebsd-src `sys/netinet/ip_carp.c`, docs/freebsd-carp.md §4.3).
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -68,7 +68,7 @@ impl<'de> Deserialize<'de> for KeyBytes {
 }
 
 /// One vhid (`struct carp_softc`). Created INIT with the defaults of
-/// `carp_alloc()` (reference §5.3).
+/// `carp_alloc()` (docs/freebsd-carp.md §4.3).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Softc {
     pub vhid: u8,
@@ -85,7 +85,7 @@ pub struct Softc {
     /// `sc_carpaddr6`: ff02::12 or a unicast peer.
     pub peer6: Ipv6Addr,
     /// VRRPv3 priority (default 100) and advertisement interval in
-    /// centiseconds (default 100), reference §11.6.
+    /// centiseconds (default 100), docs/freebsd-carp.md §8.
     pub vrrp_priority: u8,
     pub vrrp_adv_inter: u16,
     /// `sc_suppress`: the ifdown demotion has been applied for this vhid.
@@ -268,7 +268,7 @@ impl Naddrs {
 }
 
 /// `net.inet.carp.*` except `stats` (defaults: `ip_carp.c` VNET_DEFINEs,
-/// reference §10).
+/// docs/freebsd-carp.md §7).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Sysctls {
     pub allow: i32,
@@ -294,7 +294,7 @@ impl Default for Sysctls {
     }
 }
 
-/// `struct carpstats` (reference §3.7), by name: the model's own type, so
+/// `struct carpstats` (docs/freebsd-carp.md §3.1), by name: the model's own type, so
 /// the emulated kernel counts exactly what `status` and the backend read.
 pub type Stats = crate::model::CarpStats;
 
@@ -316,6 +316,24 @@ pub struct HostState {
     /// before carpctl read it).
     #[serde(default)]
     pub boottime: i64,
+    /// The id carp.ko's generic netlink family got when it registered: the
+    /// lowest free one (`find_empty_family_id`, docs/freebsd-carp.md §6.1).
+    /// Meaningful only while the family is registered
+    /// ([`HostState::carp_family_registered`]).
+    #[serde(
+        default = "default_carp_family_id",
+        skip_serializing_if = "is_default_carp_family_id"
+    )]
+    pub carp_family_id: u16,
+    /// Other modules' generic netlink families, by id: what
+    /// [`HostState::load_module`] registered (see [`super::modules`]).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub genl_families: BTreeMap<u16, String>,
+    /// `kern.osreldate` when it is not the flavor's own: a 15-CURRENT
+    /// snapshot (the 14 flavor with 1500018 is 15-CURRENT before VRRPv3), or
+    /// a kernel whose version claims what its carp(4) lacks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub osreldate: Option<i32>,
     /// Virtual time in microseconds, set by whoever drives time (the
     /// simulator) before each call; timers are armed relative to it. Always
     /// 0 for a file-backed host, whose timers never fire.
@@ -326,7 +344,17 @@ pub struct HostState {
     pub hz: super::fsm::Hz,
 }
 
-/// Interface flags of an emulated Ethernet interface (reference §5.2 needs
+/// nlctrl takes `GENL_MIN_ID` (16); the first other family, 17. A host
+/// whose carp.ko loaded first has carp there.
+fn default_carp_family_id() -> u16 {
+    carpctl_sys::netlink::GENL_ID_CTRL + 1
+}
+
+fn is_default_carp_family_id(id: &u16) -> bool {
+    *id == default_carp_family_id()
+}
+
+/// Interface flags of an emulated Ethernet interface (docs/freebsd-carp.md §4.2 needs
 /// `IFF_MULTICAST`; `IFF_BROADCAST` and `IFF_RUNNING` as a NIC has them).
 pub const ETHER_FLAGS: u32 =
     sys::IFF_UP | sys::IFF_BROADCAST | sys::IFF_RUNNING | sys::IFF_MULTICAST;
@@ -390,6 +418,9 @@ impl HostState {
             stats: Stats::default(),
             interfaces,
             boottime: 0,
+            carp_family_id: default_carp_family_id(),
+            genl_families: BTreeMap::new(),
+            osreldate: None,
             now: 0,
             hz: super::fsm::Hz::default(),
         };
@@ -417,6 +448,10 @@ impl HostState {
         }
         self.sysctl = Sysctls::default();
         self.stats = Stats::default();
+        // Modules loaded by hand are gone; carp.ko (loader.conf) registers
+        // its family first again.
+        self.genl_families.clear();
+        self.carp_family_id = default_carp_family_id();
         self.boottime = now.max(self.boottime.saturating_add(3));
     }
 
@@ -503,7 +538,7 @@ impl HostState {
         if !self.carp_loaded && self.interfaces.iter().any(Iface::has_carp) {
             return Err("vhids exist but carp(4) is not loaded".into());
         }
-        Ok(())
+        self.validate_genl()
     }
 
     pub fn iface_by_name(&self, name: &str) -> Option<usize> {
@@ -648,7 +683,7 @@ mod tests {
         };
         let b = st.to_bytes();
         assert_eq!(b.len(), 128);
-        // carps_ipackets @0, carps_badauth @64, carps_preempt @120 (§3.7), little-endian.
+        // carps_ipackets @0, carps_badauth @64, carps_preempt @120 (§3.1), little-endian.
         assert_eq!(&b[0..8], &[1, 0, 0, 0, 0, 0, 0, 0]);
         assert_eq!(&b[64..72], &[0x02, 0x01, 0, 0, 0, 0, 0, 0]);
         assert_eq!(&b[120..128], &[7, 0, 0, 0, 0, 0, 0, 0]);

@@ -7,7 +7,7 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 
 use super::*;
 
-fn spec(flavor: Flavor) -> HostSpec {
+pub(super) fn spec(flavor: Flavor) -> HostSpec {
     HostSpec {
         flavor,
         interfaces: vec![IfaceSpec {
@@ -22,12 +22,12 @@ fn spec(flavor: Flavor) -> HostSpec {
     }
 }
 
-struct Tmp {
+pub(super) struct Tmp {
     _dir: tempfile::TempDir,
-    path: PathBuf,
+    pub(super) path: PathBuf,
 }
 
-fn new_host(spec: &HostSpec) -> Tmp {
+pub(super) fn new_host(spec: &HostSpec) -> Tmp {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("host.json");
     EmulatedHost::create(&path, spec).unwrap();
@@ -332,7 +332,7 @@ fn the_key_is_stored_as_hex_and_never_in_debug_output() {
 
 // ---------------------------------------------------------------------------
 // The byte level. Expected bytes are written out by hand from the layouts in
-// reference §3 (little-endian amd64); `{pid}` is the socket's port id.
+// docs/freebsd-carp.md §3 (little-endian amd64); `{pid}` is the socket's port id.
 // ---------------------------------------------------------------------------
 
 use carpctl_sys as sys;
@@ -340,19 +340,19 @@ use carpctl_sys as sys;
 use crate::kernel::freebsd::netlink::{Reply, decode_replies};
 
 /// Hex with blanks for readability.
-fn hx(parts: &[&str]) -> Vec<u8> {
+pub(super) fn hx(parts: &[&str]) -> Vec<u8> {
     let text: String = parts.concat().split_whitespace().collect();
     hex::decode(text).unwrap()
 }
 
 /// The port id as it appears in a reply header.
-fn pid() -> String {
+pub(super) fn pid() -> String {
     hex::encode(std::process::id().to_le_bytes())
 }
 
 /// `struct ifreq` for SIOCSVH/SIOCGVH on em0: "em0" (65 6d 30) NUL-padded
 /// to 16, then the 16-byte union (ifr_data is stored by the sys layer).
-fn carp_ifreq_em0() -> Vec<u8> {
+pub(super) fn carp_ifreq_em0() -> Vec<u8> {
     hx(&[
         "656d3000 00000000 00000000 00000000",
         "00000000 00000000 00000000 00000000",
@@ -361,7 +361,14 @@ fn carp_ifreq_em0() -> Vec<u8> {
 
 /// A 40-byte carpreq: count @0, vhid @4, state @8, advskew @12, advbase @16,
 /// key @20 (20 bytes).
-fn carpreq_bytes(count: u8, vhid: u8, state: u8, advskew: u8, advbase: u8, key: &str) -> Vec<u8> {
+pub(super) fn carpreq_bytes(
+    count: u8,
+    vhid: u8,
+    state: u8,
+    advskew: u8,
+    advbase: u8,
+    key: &str,
+) -> Vec<u8> {
     let mut v = hx(&[&format!(
         "{count:02x}000000 {vhid:02x}000000 {state:02x}000000 {advskew:02x}000000 {advbase:02x}000000"
     )]);
@@ -371,7 +378,7 @@ fn carpreq_bytes(count: u8, vhid: u8, state: u8, advskew: u8, advbase: u8, key: 
     v
 }
 
-fn open_host(flavor: Flavor) -> (Tmp, EmulatedHost) {
+pub(super) fn open_host(flavor: Flavor) -> (Tmp, EmulatedHost) {
     let t = new_host(&spec(flavor));
     let h = EmulatedHost::open(&t.path).unwrap();
     (t, h)
@@ -539,8 +546,9 @@ fn address_requests_and_getifaddrs_through_the_bytes() {
         e.netmask.as_deref(),
         Some(&hx(&["10020000 ffffffff 00000000 00000000"])[..])
     );
-    // if_data: ifi_type IFT_ETHER 6, ifi_link_state UP 2 @4, ifi_vhid 1 @5.
-    assert_eq!(e.data.as_deref(), Some(&[0x06, 0, 0, 0, 0x02, 0x01][..]));
+    // if_data of an address entry: zeroed but for ifi_vhid 1 @5
+    // (sysctl_iflist_ifaml), so ifi_type and ifi_link_state are 0.
+    assert_eq!(e.data.as_deref(), Some(&[0, 0, 0, 0, 0, 0x01][..]));
     // UP 0x1 | BROADCAST 0x2 | RUNNING 0x40 | PROMISC 0x100 | MULTICAST 0x8000.
     assert_eq!(e.flags, 0x8143);
 
@@ -588,7 +596,7 @@ fn address_requests_and_getifaddrs_through_the_bytes() {
     let sin6 = hx(&["1c1c0000 00000000 20010db8 00000000 00000000 00000002 00000000"]);
     let entries = h.getifaddrs().unwrap();
     let e = find(&entries, "em0", &sin6);
-    assert_eq!(e.data.as_deref(), Some(&[0x06, 0, 0, 0, 0x02, 0x02][..]));
+    assert_eq!(e.data.as_deref(), Some(&[0, 0, 0, 0, 0, 0x02][..]));
     let mut del6 = crate::kernel::freebsd::ioctl::in6_ifreq_addr("em0", net6.addr()).unwrap();
     h.ioctl(sys::SIOCDIFADDR_IN6, &mut del6, None).unwrap();
     assert_eq!(
@@ -633,7 +641,7 @@ fn getifaddrs_lists_link_entries_then_addresses() {
     assert_eq!(ifs[1].link_up, Some(true));
 }
 
-fn nl_call(h: &mut EmulatedHost, req: &[u8]) -> Vec<u8> {
+pub(super) fn nl_call(h: &mut EmulatedHost, req: &[u8]) -> Vec<u8> {
     h.netlink_send(req).unwrap();
     let dgram = h.netlink_recv().unwrap();
     assert_eq!(
@@ -644,25 +652,40 @@ fn nl_call(h: &mut EmulatedHost, req: &[u8]) -> Vec<u8> {
     dgram
 }
 
-/// CTRL_CMD_GETFAMILY "carp": nlmsghdr (len 0x20, GENL_ID_CTRL 0x10,
-/// NLM_F_REQUEST, seq 7, pid 0), genlmsghdr (cmd 3, version 1),
-/// CTRL_ATTR_FAMILY_NAME (2) "carp\0" (len 9, padded to 12).
-const GETFAMILY: &str = "20000000 1000 0100 07000000 00000000 03010000 09000200 63617270 00000000";
+/// The id carp.ko's family gets on a fresh host: nlctrl has 16, carp the
+/// lowest free one after it (`find_empty_family_id`).
+pub(super) const CARP_ID: u16 = 0x11;
 
+/// CTRL_CMD_GETFAMILY "carp": nlmsghdr (len 0x20, GENL_ID_CTRL 0x10,
+/// NLM_F_REQUEST | NLM_F_ACK as snl sends it, seq 7, pid 0), genlmsghdr
+/// (cmd 3, version 1), CTRL_ATTR_FAMILY_NAME (2) "carp\0" (len 9, padded to
+/// 12).
+const GETFAMILY: &str = "20000000 1000 0500 07000000 00000000 03010000 09000200 63617270 00000000";
+
+/// The family reply, then the ack its NLM_F_ACK asks for (item 7: the
+/// reply carries CTRL_ATTR_OPS, and SET's op flags are 0x0b).
 #[test]
 fn getfamily_carp_by_flavor() {
     for f in [Flavor::V14, Flavor::V15, Flavor::Main] {
         let (_t, mut h) = open_host(f);
         let got = nl_call(&mut h, &hx(&[GETFAMILY]));
         let want = hx(&[
-            // len 0x40, GENL_ID_CTRL, the request's flags, seq 7, our port.
-            &format!("40000000 1000 0100 07000000 {}", pid()),
+            // len 0x6c, GENL_ID_CTRL, the request's flags, seq 7, our port.
+            &format!("6c000000 1000 0500 07000000 {}", pid()),
             "01020000",                   // CTRL_CMD_NEWFAMILY, version 2 (the family's)
             "09000200 63617270 00000000", // FAMILY_NAME "carp"
-            "06000100 2000 0000",         // FAMILY_ID 0x20
+            "06000100 1100 0000",         // FAMILY_ID 0x11
             "08000300 02000000",          // VERSION 2
             "08000400 00000000",          // HDRSIZE 0
             "08000500 02000000",          // MAXATTR = CARP_NL_CMD_MAX 2
+            "2c000600",                   // OPS, 4 + 2 x 20
+            // #1: OP_ID 1 (GET), OP_FLAGS DO|DUMP|HASPOL 0x0e
+            "14000100 08000100 01000000 08000200 0e000000",
+            // #2: OP_ID 2 (SET), OP_FLAGS DO|HASPOL|GENL_ADMIN_PERM 0x0b
+            "14000200 08000100 02000000 08000200 0b000000",
+            // The ack: NLMSG_ERROR, NLM_F_CAPPED, code 0, the request's header.
+            &format!("24000000 0200 0001 07000000 {} 00000000", pid()),
+            &format!("20000000 1000 0500 07000000 {}", pid()),
         ]);
         assert_eq!(hex::encode(&got), hex::encode(&want), "{f:?}");
     }
@@ -676,21 +699,21 @@ fn getfamily_carp_by_flavor() {
         let want = hx(&[
             &format!("34000000 0200 0000 07000000 {}", pid()), // NLMSG_ERROR, len 52
             "02000000",                                        // ENOENT
-            &format!("20000000 1000 0100 07000000 {}", pid()), // the request, port stamped
+            &format!("20000000 1000 0500 07000000 {}", pid()), // the request, port stamped
             "03010000 09000200 63617270 00000000",
         ]);
         assert_eq!(hex::encode(&got), hex::encode(&want), "{:?}", spec.flavor);
     }
 }
 
-/// carp SET: nlmsghdr (len 0x34, family 0x20, REQUEST|ACK 0x05, seq 9),
+/// carp SET: nlmsghdr (len 0x34, family 0x11, REQUEST|ACK 0x05, seq 9),
 /// genlmsghdr (cmd 2), VHID 1, ADVSKEW 100, IFNAME "em0\0", KEY "pw" (len 6,
 /// padded to 8).
-const SET_VHID1: &str = "34000000 2000 0500 09000000 00000000 02000000 \
+const SET_VHID1: &str = "34000000 1100 0500 09000000 00000000 02000000 \
     08000100 01000000 08000400 64000000 08000900 656d3000 06000500 70770000";
 
 /// carp GET dump of vhid 1 on em0: len 0x24, REQUEST|DUMP 0x301, seq 10.
-const GET_VHID1: &str = "24000000 2000 0103 0a000000 00000000 01000000 \
+const GET_VHID1: &str = "24000000 1100 0103 0a000000 00000000 01000000 \
     08000100 01000000 08000900 656d3000";
 
 #[test]
@@ -702,7 +725,7 @@ fn carp_set_acks_and_get_dumps_through_the_bytes() {
             // NLMSG_ERROR, len 36, NLM_F_CAPPED 0x100, seq 9; code 0; the
             // request's header only.
             &format!("24000000 0200 0001 09000000 {} 00000000", pid()),
-            &format!("34000000 2000 0500 09000000 {}", pid()),
+            &format!("34000000 1100 0500 09000000 {}", pid()),
         ]);
         assert_eq!(hex::encode(&ack), hex::encode(&want), "{f:?}");
 
@@ -715,7 +738,7 @@ fn carp_set_acks_and_get_dumps_through_the_bytes() {
         };
         let want = hx(&[
             // Flags: the request's | NLM_F_MULTI = 0x303; genl cmd 1, version 0.
-            &format!("{len}000000 2000 0303 0a000000 {} 01000000", pid()),
+            &format!("{len}000000 1100 0303 0a000000 {} 01000000", pid()),
             "08000100 01000000", // VHID 1
             "08000200 00000000", // STATE INIT
             version,
@@ -741,11 +764,11 @@ fn carp_set_acks_and_get_dumps_through_the_bytes() {
     }
 }
 
-fn replies(dgram: &[u8]) -> Vec<Reply> {
-    decode_replies(dgram, Some(0x20)).unwrap()
+pub(super) fn replies(dgram: &[u8]) -> Vec<Reply> {
+    decode_replies(dgram, Some(CARP_ID)).unwrap()
 }
 
-fn only_error(dgram: &[u8]) -> i32 {
+pub(super) fn only_error(dgram: &[u8]) -> i32 {
     match replies(dgram).as_slice() {
         [Reply::Error { code, .. }] => code.abs(),
         other => panic!("not a lone NLMSG_ERROR: {other:?}"),
@@ -757,12 +780,12 @@ fn carp_get_errors_come_as_nlmsg_error_or_in_nlmsg_done() {
     let (_t, mut h) = open_host(Flavor::V14);
     // IFNAME "nope": ENXIO before the dump.
     let nope = hx(&[
-        "28000000 2000 0103 0b000000 00000000 01000000 08000100 01000000 09000900 6e6f7065 00000000",
+        "28000000 1100 0103 0b000000 00000000 01000000 08000100 01000000 09000900 6e6f7065 00000000",
     ]);
     let got = nl_call(&mut h, &nope);
     let want = hx(&[
         &format!("3c000000 0200 0000 0b000000 {} 06000000", pid()),
-        &format!("28000000 2000 0103 0b000000 {}", pid()),
+        &format!("28000000 1100 0103 0b000000 {}", pid()),
         "01000000 08000100 01000000 09000900 6e6f7065 00000000",
     ]);
     assert_eq!(hex::encode(&got), hex::encode(&want));
@@ -790,25 +813,25 @@ fn netlink_requests_refused_before_parsing() {
     assert_eq!(only_error(&nl_call(&mut h, &long)), sys::errno::EINVAL);
     // A KEY of 21 bytes: EINVAL from the parser, when privileged...
     let long_key = hx(&[
-        "38000000 2000 0500 0c000000 00000000 02000000 08000100 01000000",
+        "38000000 1100 0500 0c000000 00000000 02000000 08000100 01000000",
         "19000500 6b6b6b6b 6b6b6b6b 6b6b6b6b 6b6b6b6b 6b6b6b6b 6b000000",
     ]);
     assert_eq!(only_error(&nl_call(&mut h, &long_key)), sys::errno::EINVAL);
     // An unknown carp command, an unknown family, an nlctrl command other
     // than GETFAMILY: EOPNOTSUPP.
-    let cmd9 = hx(&["18000000 2000 0100 0d000000 00000000 09000000 08000100 01000000"]);
+    let cmd9 = hx(&["18000000 1100 0100 0d000000 00000000 09000000 08000100 01000000"]);
     assert_eq!(only_error(&nl_call(&mut h, &cmd9)), sys::errno::EOPNOTSUPP);
     let fam = hx(&["14000000 3000 0100 0e000000 00000000 01000000"]);
     assert_eq!(only_error(&nl_call(&mut h, &fam)), sys::errno::EOPNOTSUPP);
     let ctrl = hx(&["14000000 1000 0100 0f000000 00000000 01010000"]);
     assert_eq!(only_error(&nl_call(&mut h, &ctrl)), sys::errno::EOPNOTSUPP);
     // No NLM_F_REQUEST: not handled, no reply unless an ack is asked for.
-    h.netlink_send(&hx(&["14000000 2000 0000 10000000 00000000 01000000"]))
+    h.netlink_send(&hx(&["14000000 1100 0000 10000000 00000000 01000000"]))
         .unwrap();
     assert_eq!(h.netlink_recv(), Err(Errno(sys::errno::EAGAIN)));
     let ack = nl_call(
         &mut h,
-        &hx(&["14000000 2000 0400 11000000 00000000 01000000"]),
+        &hx(&["14000000 1100 0400 11000000 00000000 01000000"]),
     );
     assert_eq!(only_error(&ack), 0);
 

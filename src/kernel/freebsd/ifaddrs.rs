@@ -1,12 +1,12 @@
 //! What `getifaddrs(3)` returns, decoded: interfaces, their addresses, and
-//! the vhid of each address (`if_data.ifi_vhid` behind `ifa_data`, §8).
+//! the vhid of each address (`if_data.ifi_vhid` behind `ifa_data`, §5.3).
 //! Encoders for the emulated kernel's side too.
 //!
 //! FreeBSD's getifaddrs(3) reads the routing sysctl `NET_RT_IFLISTL`: one
 //! `AF_LINK` entry per interface (a `struct sockaddr_dl`; `ifa_data` is the
 //! interface's `struct if_data`), then one entry per address, whose
 //! `ifa_data` is an `if_data` carrying the address's carp vhid in
-//! `ifi_vhid` (reference §3.6, §8). Every entry has the interface's flags.
+//! `ifi_vhid` (docs/freebsd-carp.md §3.1, §5.3). Every entry has the interface's flags.
 
 use std::collections::HashMap;
 use std::mem::{offset_of, size_of};
@@ -14,10 +14,11 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use carpctl_sys::{
     AF_INET, AF_INET6, AF_LINK, IF_DATA_PREFIX_LEN, IFF_MULTICAST, IFF_UP, IFI_LINK_STATE_OFFSET,
-    IFI_VHID_OFFSET, IFNAMSIZ, LINK_STATE_DOWN, LINK_STATE_UP, sockaddr_in, sockaddr_in6,
+    IFI_VHID_OFFSET, IFNAMSIZ, LINK_STATE_DOWN, LINK_STATE_UP, sockaddr_dl, sockaddr_in,
+    sockaddr_in6,
 };
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
-use zerocopy::{FromBytes, FromZeros, Immutable, IntoBytes, KnownLayout};
+use zerocopy::{FromBytes, FromZeros, IntoBytes};
 
 use super::ioctl::{v4_prefix_len, v6_prefix_len};
 use super::{DecodeError, RawIfaddr};
@@ -25,40 +26,20 @@ use crate::model::{IfAddress, Interface, Vhid};
 
 const WHAT: &str = "getifaddrs";
 
-/// `struct sockaddr_dl` (`sys/net/if_dl.h`, unchanged since 4.4BSD):
-/// `sdl_len` u8 @0, `sdl_family` u8 @1, `sdl_index` u_short @2 (host
-/// order), `sdl_type` u8 @4, `sdl_nlen` u8 @5, `sdl_alen` u8 @6, `sdl_slen`
-/// u8 @7, `sdl_data[46]` @8 ("minimum work area, can be larger; contains
-/// both if name and ll address"). 54 bytes, alignment 2.
-#[repr(C)]
-#[derive(Clone, Copy, FromBytes, IntoBytes, Immutable, KnownLayout)]
-#[allow(non_camel_case_types)]
-struct sockaddr_dl {
-    sdl_len: u8,
-    sdl_family: u8,
-    sdl_index: u16,
-    sdl_type: u8,
-    sdl_nlen: u8,
-    sdl_alen: u8,
-    sdl_slen: u8,
-    sdl_data: [u8; 46],
-}
-
 /// Offset of `sdl_data`: the fixed header a link sockaddr cannot be shorter than.
 const SDL_DATA_OFFSET: usize = offset_of!(sockaddr_dl, sdl_data);
 /// What the kernel allocates for an interface's link sockaddr
 /// (`sys/net/if.c` `if_attach_internal`): `offsetof(sdl_data) + IFNAMSIZ +
 /// if_addrlen`, at least `sizeof(struct sockaddr_dl)`, rounded up to
-/// `sizeof(long)`. With no link-level address: max(24, 54) → 56.
+/// `sizeof(long)`. With no link-level address: max(24, 54) rounded up to 8
+/// (amd64, aarch64) or to 4 (i386): 56 either way (docs/freebsd-carp.md §3).
 const SDL_ALLOC_LEN: usize = (size_of::<sockaddr_dl>() + 7) & !7;
 
 const _: () = {
-    assert!(size_of::<sockaddr_dl>() == 54);
-    assert!(offset_of!(sockaddr_dl, sdl_index) == 2);
-    assert!(offset_of!(sockaddr_dl, sdl_type) == 4);
-    assert!(offset_of!(sockaddr_dl, sdl_nlen) == 5);
     assert!(SDL_DATA_OFFSET == 8);
     assert!(SDL_ALLOC_LEN == 56);
+    // The same with i386's 4-byte long.
+    assert!((size_of::<sockaddr_dl>() + 3) & !3 == SDL_ALLOC_LEN);
     assert!(SDL_DATA_OFFSET + IFNAMSIZ <= size_of::<sockaddr_dl>());
 };
 
@@ -314,7 +295,7 @@ pub fn netmask_bytes(net: IpNet) -> Vec<u8> {
 }
 
 /// A `struct if_data` prefix with `ifi_type`, `ifi_link_state` and `ifi_vhid`
-/// (`net/if.h`, reference §3.6). `ifi_physical`, `ifi_addrlen` and
+/// (`net/if.h`, docs/freebsd-carp.md §3.1). `ifi_physical`, `ifi_addrlen` and
 /// `ifi_hdrlen` are not modelled and stay 0.
 pub fn if_data_bytes(if_type: u8, link_state: u8, vhid: u8) -> Vec<u8> {
     let mut d = vec![0u8; IF_DATA_PREFIX_LEN];

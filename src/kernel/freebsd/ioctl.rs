@@ -1,8 +1,8 @@
 //! The ioctl requests carpctl sends, as the exact bytes FreeBSD receives:
 //! `struct carpreq` behind `ifr_data` for SIOCSVH/SIOCGVH (10.0-13.x;
-//! reference §3.1, §5), and the address requests SIOCAIFADDR (`in_aliasreq`),
+//! docs/freebsd-carp.md §3.1, §4), and the address requests SIOCAIFADDR (`in_aliasreq`),
 //! SIOCAIFADDR_IN6 (`in6_aliasreq`), SIOCDIFADDR (`ifreq`) and
-//! SIOCDIFADDR_IN6 (`in6_ifreq`) (§3.3-§3.5, §6).
+//! SIOCDIFADDR_IN6 (`in6_ifreq`) (§3.1, §5.1).
 //!
 //! Encoders for the backend and decoders for the emulated kernel; all pure.
 //! Structures go to and from bytes through zerocopy on the `#[repr(C)]`
@@ -20,10 +20,11 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use carpctl_sys::{
     AF_INET, AF_INET6, CARP_KEY_LEN, IFNAMSIZ, ND6_INFINITE_LIFETIME, carpreq, ifreq, in_aliasreq,
-    in6_addrlifetime, in6_aliasreq, in6_ifreq, sockaddr_in, sockaddr_in6,
+    in6_addrlifetime32, in6_addrlifetime64, in6_aliasreq32, in6_aliasreq64, in6_ifreq, sockaddr_in,
+    sockaddr_in6,
 };
 use ipnet::{Ipv4Net, Ipv6Net};
-use zerocopy::{FromBytes, FromZeros, IntoBytes};
+use zerocopy::{FromBytes, FromZeros, Immutable, IntoBytes, KnownLayout};
 
 use super::DecodeError;
 
@@ -101,7 +102,7 @@ pub fn decode_ifname(raw: &[u8]) -> Result<String, DecodeError> {
 /// The `struct ifreq` for SIOCSVH/SIOCGVH: the name; `ifr_data` left zero
 /// (the system-call layer stores the pointer to the carpreq buffer).
 pub fn carp_ifreq(name: &str) -> Result<[u8; 32], DecodeError> {
-    // ifr_name is the *parent* interface ("em0"), 10.0+ (reference §5.1).
+    // ifr_name is the *parent* interface ("em0"), 10.0+ (docs/freebsd-carp.md §4.2).
     let req = ifreq {
         ifr_name: ifname(name)?,
         ifr_ifru: [0; 16],
@@ -119,17 +120,17 @@ pub fn carpreq_set(
     key: &[u8; CARP_KEY_LEN],
 ) -> [u8; 40] {
     let req = carpreq {
-        // carp_ioctl_set ignores carpr_count (reference §5.3).
+        // carp_ioctl_set ignores carpr_count (docs/freebsd-carp.md §4.3).
         carpr_count: 0,
         carpr_vhid: i32::from(vhid),
         // `int` in C: the bits go through unchanged, as a C caller's would.
         // The kernel acts only on 1 (BACKUP) and 2 (MASTER).
         carpr_state: state.cast_signed(),
-        // advskew is always applied; advbase 0 means "keep" (§5.3).
+        // advskew is always applied; advbase 0 means "keep" (§4.3).
         carpr_advskew: i32::from(advskew),
         carpr_advbase: i32::from(advbase),
         // All 20 bytes are copied; the caller's key is already NUL-padded,
-        // so no stale tail survives (unlike ifconfig's strlcpy, §7).
+        // so no stale tail survives (unlike ifconfig's strlcpy, §4.5).
         carpr_key: *key,
     };
     zerocopy::transmute!(req)
@@ -139,7 +140,7 @@ pub fn carpreq_set(
 pub fn carpreq_get(vhid: u8) -> [u8; 40] {
     // IFC13 (sbin/ifconfig/carp.c, 10.x-13.x): `carpr.carpr_vhid = vhid;
     // carpr.carpr_count = 1;` then SIOCGVH. carp_ioctl_get refuses a count
-    // below 1 with EMSGSIZE (reference §5.4).
+    // below 1 with EMSGSIZE (docs/freebsd-carp.md §4.4).
     let req = carpreq {
         carpr_count: 1,
         carpr_vhid: i32::from(vhid),
@@ -150,7 +151,7 @@ pub fn carpreq_get(vhid: u8) -> [u8; 40] {
 
 /// A buffer of `capacity` zeroed `carpreq`s for SIOCGVH with vhid 0 (all
 /// vhids), element 0's `carpr_count` = capacity. Only valid on 13.x: on
-/// 14.x and later this returns kernel stack garbage (reference §5.4).
+/// 14.x and later this returns kernel stack garbage (docs/freebsd-carp.md §4.4).
 ///
 /// `carpr_count` is an `int`; a capacity above `i32::MAX` (a buffer of more
 /// than 80 GiB) is announced as `i32::MAX`, never more than the buffer holds.
@@ -286,19 +287,101 @@ pub fn in_aliasreq(name: &str, net: Ipv4Net, vhid: u8) -> Result<[u8; 68], Decod
         // With sin_len 16 and AF_INET the mask is taken as given; a zero
         // sin_len would select the historical classful default instead.
         ifra_mask: sin(net.netmask()),
-        // Only SIOCAIFADDR (not the 9.x OSIOCAIFADDR) reads ifra_vhid (§6).
+        // Only SIOCAIFADDR (not the 9.x OSIOCAIFADDR) reads ifra_vhid (§5.1).
         ifra_vhid: i32::from(vhid),
     };
     Ok(zerocopy::transmute!(req))
 }
 
-/// `struct in6_aliasreq` for SIOCAIFADDR_IN6: address, prefix mask, infinite
-/// lifetimes (`ND6_INFINITE_LIFETIME`) as ifconfig sets them, `ifra_vhid`.
+/// A layout of `struct in6_aliasreq`: the fields carpctl writes and reads,
+/// whatever the width of `time_t` (docs/freebsd-carp.md §3: 136 bytes where
+/// it is 64-bit, 124 on i386). Implemented for both of carpctl-sys's mirrors,
+/// so that i386's bytes can be encoded and decoded on any host.
+pub trait In6AliasReqLayout: FromBytes + IntoBytes + Immutable + KnownLayout + Copy {
+    /// The structure with every field given and the lifetimes infinite.
+    fn build(
+        ifra_name: [u8; IFNAMSIZ],
+        ifra_addr: sockaddr_in6,
+        ifra_prefixmask: sockaddr_in6,
+        ifra_vhid: i32,
+    ) -> Self;
+    /// `ifra_name`, `ifra_addr`, `ifra_prefixmask`, `ifra_vhid`.
+    fn parts(&self) -> ([u8; IFNAMSIZ], sockaddr_in6, sockaddr_in6, i32);
+}
+
+macro_rules! in6_aliasreq_layout {
+    ($req:ty, $life:ident) => {
+        impl In6AliasReqLayout for $req {
+            fn build(
+                ifra_name: [u8; IFNAMSIZ],
+                ifra_addr: sockaddr_in6,
+                ifra_prefixmask: sockaddr_in6,
+                ifra_vhid: i32,
+            ) -> Self {
+                Self {
+                    ifra_name,
+                    ifra_addr,
+                    // Only meaningful on point-to-point interfaces.
+                    ifra_dstaddr: sockaddr_in6::default(),
+                    ifra_prefixmask,
+                    ifra_flags: 0,
+                    // sbin/ifconfig/af_inet6.c: `in6_addreq = { .ifra_flags =
+                    // 0, .ifra_lifetime = { 0, 0, ND6_INFINITE_LIFETIME,
+                    // ND6_INFINITE_LIFETIME } }` (the same in the 9.x file and
+                    // in the WITHOUT_NETLINK path of the netlink-era file): a
+                    // static address.
+                    ifra_lifetime: $life {
+                        ia6t_expire: 0,
+                        ia6t_preferred: 0,
+                        ia6t_vltime: ND6_INFINITE_LIFETIME,
+                        ia6t_pltime: ND6_INFINITE_LIFETIME,
+                    },
+                    ifra_vhid,
+                    _pad: Default::default(),
+                }
+            }
+            fn parts(&self) -> ([u8; IFNAMSIZ], sockaddr_in6, sockaddr_in6, i32) {
+                (
+                    self.ifra_name,
+                    self.ifra_addr,
+                    self.ifra_prefixmask,
+                    self.ifra_vhid,
+                )
+            }
+        }
+    };
+}
+
+in6_aliasreq_layout!(in6_aliasreq64, in6_addrlifetime64);
+in6_aliasreq_layout!(in6_aliasreq32, in6_addrlifetime32);
+
+// The fields read through `parts` sit at the same offsets in both layouts;
+// only what follows `ifra_flags` moves.
+const _: () = {
+    assert!(offset_of!(in6_aliasreq64, ifra_addr) == offset_of!(in6_aliasreq32, ifra_addr));
+    assert!(
+        offset_of!(in6_aliasreq64, ifra_prefixmask) == offset_of!(in6_aliasreq32, ifra_prefixmask)
+    );
+};
+
+/// `struct in6_aliasreq` for SIOCAIFADDR_IN6, in this target's layout: see
+/// [`in6_aliasreq_as`].
+pub fn in6_aliasreq(name: &str, net: Ipv6Net, vhid: u8) -> Result<Vec<u8>, DecodeError> {
+    in6_aliasreq_as::<carpctl_sys::in6_aliasreq>(name, net, vhid)
+}
+
+/// `struct in6_aliasreq` for SIOCAIFADDR_IN6 in layout `T`: address, prefix
+/// mask, infinite lifetimes (`ND6_INFINITE_LIFETIME`) as ifconfig sets them,
+/// `ifra_vhid`.
 ///
 /// Refused: link-local addresses (fe80::/10, not supported yet: they need a
 /// scope zone) and a prefix length of 0, which the kernel rejects with EINVAL
 /// (`sys/netinet6/in6.c` `in6_validate_ifra`: `plen <= 0`).
-pub fn in6_aliasreq(name: &str, net: Ipv6Net, vhid: u8) -> Result<[u8; 136], DecodeError> {
+pub fn in6_aliasreq_as<T: In6AliasReqLayout>(
+    name: &str,
+    net: Ipv6Net,
+    vhid: u8,
+) -> Result<Vec<u8>, DecodeError> {
     let ifra_name = ifname(name)?;
     refuse_link_local("in6_aliasreq", net.addr())?;
     if net.prefix_len() == 0 {
@@ -307,31 +390,17 @@ pub fn in6_aliasreq(name: &str, net: Ipv6Net, vhid: u8) -> Result<[u8; 136], Dec
             format!("{net}: prefix length 0 is refused by the kernel (in6_validate_ifra)"),
         ));
     }
-    let req = in6_aliasreq {
+    // in6_validate_ifra() does not check the mask's family ("netmask does
+    // not carry fields other than sin6_len"); ifconfig's ioctl path leaves
+    // it 0, the kernel's own in6_prepare_ifra() sets AF_INET6. We follow
+    // the kernel.
+    let req = T::build(
         ifra_name,
-        ifra_addr: sin6(net.addr()),
-        // Only meaningful on point-to-point interfaces.
-        ifra_dstaddr: sockaddr_in6::default(),
-        // in6_validate_ifra() does not check the mask's family ("netmask does
-        // not carry fields other than sin6_len"); ifconfig's ioctl path leaves
-        // it 0, the kernel's own in6_prepare_ifra() sets AF_INET6. We follow
-        // the kernel.
-        ifra_prefixmask: sin6(net.netmask()),
-        ifra_flags: 0,
-        // sbin/ifconfig/af_inet6.c: `in6_addreq = { .ifra_flags = 0,
-        // .ifra_lifetime = { 0, 0, ND6_INFINITE_LIFETIME,
-        // ND6_INFINITE_LIFETIME } }` (the same in the 9.x file and in the
-        // WITHOUT_NETLINK path of the netlink-era file): a static address.
-        ifra_lifetime: in6_addrlifetime {
-            ia6t_expire: 0,
-            ia6t_preferred: 0,
-            ia6t_vltime: ND6_INFINITE_LIFETIME,
-            ia6t_pltime: ND6_INFINITE_LIFETIME,
-        },
-        ifra_vhid: i32::from(vhid),
-        _pad: [0; 4],
-    };
-    Ok(zerocopy::transmute!(req))
+        sin6(net.addr()),
+        sin6(net.netmask()),
+        i32::from(vhid),
+    );
+    Ok(req.as_bytes().to_vec())
 }
 
 /// `struct ifreq` for SIOCDIFADDR: `ifru_addr` = the `sockaddr_in`.
@@ -534,17 +603,25 @@ pub fn decode_in_aliasreq(buf: &[u8]) -> Result<(String, Ipv4Net, i32), DecodeEr
 /// changing an existing address), a non-contiguous mask and prefix length 0
 /// (`plen <= 0`) are errors, as they are EINVAL there.
 pub fn decode_in6_aliasreq(buf: &[u8]) -> Result<(String, Ipv6Net, i32), DecodeError> {
+    decode_in6_aliasreq_as::<carpctl_sys::in6_aliasreq>(buf)
+}
+
+/// [`decode_in6_aliasreq`] for layout `T`.
+pub fn decode_in6_aliasreq_as<T: In6AliasReqLayout>(
+    buf: &[u8],
+) -> Result<(String, Ipv6Net, i32), DecodeError> {
     const WHAT: &str = "in6_aliasreq";
-    let req: in6_aliasreq = read_struct(WHAT, buf)?;
-    let name = decode_ifname(&req.ifra_name)?;
+    let req: T = read_struct(WHAT, buf)?;
+    let (name, addr, mask_sa, vhid) = req.parts();
+    let name = decode_ifname(&name)?;
     let addr = sin6_addr(
         WHAT,
         "ifra_addr",
-        offset_of!(in6_aliasreq, ifra_addr),
-        &req.ifra_addr,
+        offset_of!(in6_aliasreq64, ifra_addr),
+        &addr,
     )?;
-    let mask_off = offset_of!(in6_aliasreq, ifra_prefixmask);
-    let mask_len = req.ifra_prefixmask.sin6_len;
+    let mask_off = offset_of!(in6_aliasreq64, ifra_prefixmask);
+    let mask_len = mask_sa.sin6_len;
     if mask_len == 0 || mask_len > SIN6_LEN {
         return Err(DecodeError::new(
             WHAT,
@@ -556,11 +633,7 @@ pub fn decode_in6_aliasreq(buf: &[u8]) -> Result<(String, Ipv6Net, i32), DecodeE
     // Bytes of sin6_addr (offset 8 in the sockaddr) covered by sin6_len.
     let covered = usize::from(mask_len).saturating_sub(offset_of!(sockaddr_in6, sin6_addr));
     let mut mask = [0u8; 16];
-    for (dst, src) in mask
-        .iter_mut()
-        .zip(req.ifra_prefixmask.sin6_addr)
-        .take(covered)
-    {
+    for (dst, src) in mask.iter_mut().zip(mask_sa.sin6_addr).take(covered) {
         *dst = src;
     }
     let prefix = v6_prefix_len(WHAT, Ipv6Addr::from(mask))?;
@@ -573,7 +646,7 @@ pub fn decode_in6_aliasreq(buf: &[u8]) -> Result<(String, Ipv6Net, i32), DecodeE
         ));
     }
     let net = Ipv6Net::new(addr, prefix).map_err(|e| DecodeError::new(WHAT, e.to_string()))?;
-    Ok((name, net, req.ifra_vhid))
+    Ok((name, net, vhid))
 }
 
 /// Decoded SIOCDIFADDR `ifreq`: (name, address).
@@ -632,6 +705,15 @@ mod tests {
         s.parse().unwrap()
     }
 
+    /// The amd64/aarch64 layout (136 bytes), whatever the host.
+    fn in6_aliasreq64_bytes(name: &str, net: Ipv6Net, vhid: u8) -> Result<Vec<u8>, DecodeError> {
+        in6_aliasreq_as::<in6_aliasreq64>(name, net, vhid)
+    }
+
+    fn decode64(buf: &[u8]) -> Result<(String, Ipv6Net, i32), DecodeError> {
+        decode_in6_aliasreq_as::<in6_aliasreq64>(buf)
+    }
+
     /// "em0" NUL-padded to IFNAMSIZ 16: 'e' 0x65, 'm' 0x6d, '0' 0x30.
     const EM0: [u8; 16] = [0x65, 0x6d, 0x30, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
 
@@ -664,7 +746,7 @@ mod tests {
         // Every encoder taking a name refuses the same way.
         assert!(carp_ifreq("").is_err());
         assert!(in_aliasreq("abcdefghijklmnop", v4("192.0.2.1/24"), 1).is_err());
-        assert!(in6_aliasreq("", v6("2001:db8::1/64"), 1).is_err());
+        assert!(in6_aliasreq64_bytes("", v6("2001:db8::1/64"), 1).is_err());
         assert!(ifreq_addr("a\0b", Ipv4Addr::LOCALHOST).is_err());
         assert!(in6_ifreq_addr("abcdefghijklmnop", Ipv6Addr::LOCALHOST).is_err());
     }
@@ -702,7 +784,7 @@ mod tests {
 
     #[test]
     fn carpreq_set_bytes() {
-        // struct carpreq (reference §3.1), little-endian ints:
+        // struct carpreq (docs/freebsd-carp.md §3.1), little-endian ints:
         #[rustfmt::skip]
         let expected: [u8; 40] = [
             0x00, 0x00, 0x00, 0x00, // @0  carpr_count 0
@@ -847,7 +929,7 @@ mod tests {
     #[test]
     fn in_aliasreq_vip_bytes() {
         // ifconfig em0 inet vhid 1 alias 192.168.1.50/32 (the Handbook VIP).
-        // struct in_aliasreq (68, reference §3.4); sockaddr_in (16) is
+        // struct in_aliasreq (68, docs/freebsd-carp.md §3.1); sockaddr_in (16) is
         // sin_len, sin_family, sin_port[2], sin_addr[4], sin_zero[8].
         #[rustfmt::skip]
         let expected: [u8; 68] = [
@@ -992,7 +1074,7 @@ mod tests {
     #[test]
     fn in6_aliasreq_bytes() {
         // ifconfig em0 inet6 vhid 2 alias 2001:db8::51/128.
-        // struct in6_aliasreq (136, reference §3.5); sockaddr_in6 (28) is
+        // struct in6_aliasreq (136 on amd64, docs/freebsd-carp.md §3); sockaddr_in6 (28) is
         // sin6_len, sin6_family, port[2], flowinfo[4], addr[16], scope_id u32.
         #[rustfmt::skip]
         let expected: [u8; 136] = [
@@ -1031,37 +1113,88 @@ mod tests {
             0x00, 0x00, 0x00, 0x00,
         ];
         assert_eq!(
-            in6_aliasreq("em0", v6("2001:db8::51/128"), 2).unwrap(),
+            in6_aliasreq64_bytes("em0", v6("2001:db8::51/128"), 2).unwrap(),
             expected
         );
+    }
+
+    /// The same request in i386's layout (docs/freebsd-carp.md §3):
+    /// `time_t` is 32-bit, so `struct in6_addrlifetime` is 16 bytes, the
+    /// vhid sits at 120 and the structure ends at 124 with no padding. The
+    /// first 104 bytes are the amd64 ones.
+    #[test]
+    fn in6_aliasreq_bytes_on_i386() {
+        let amd64 = in6_aliasreq64_bytes("em0", v6("2001:db8::51/128"), 2).unwrap();
+        let mut expected = amd64[..104].to_vec();
+        #[rustfmt::skip]
+        expected.extend_from_slice(&[
+            // @104 ia6t_expire 0 (time_t, 4), @108 ia6t_preferred 0 (4)
+            0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+            // @112 ia6t_vltime, @116 ia6t_pltime = ND6_INFINITE_LIFETIME
+            0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+            // @120 ifra_vhid 2; 124 bytes, a multiple of the alignment 4
+            0x02, 0x00, 0x00, 0x00,
+        ]);
+        let i386 = in6_aliasreq_as::<in6_aliasreq32>("em0", v6("2001:db8::51/128"), 2).unwrap();
+        assert_eq!(i386, expected);
+        assert_eq!(i386.len(), 124);
+        // The request number encodes the size: 0x7c.
+        assert_eq!(
+            carpctl_sys::iow(b'i', 27, i386.len()),
+            carpctl_sys::SIOCAIFADDR_IN6_I386
+        );
+        assert_eq!(
+            decode_in6_aliasreq_as::<in6_aliasreq32>(&i386).unwrap(),
+            ("em0".to_string(), v6("2001:db8::51/128"), 2)
+        );
+        // An amd64 request read as i386 takes the lifetime's padding for the
+        // vhid: the layouts cannot be mixed up silently.
+        assert_ne!(
+            decode_in6_aliasreq_as::<in6_aliasreq32>(&amd64).unwrap().2,
+            2
+        );
+        let e = decode_in6_aliasreq_as::<in6_aliasreq32>(&i386[..123]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "in6_aliasreq: 123 bytes, need 124 (sizeof(struct in6_aliasreq))"
+        );
+    }
+
+    /// The target's own layout is one of the two.
+    #[test]
+    fn in6_aliasreq_native_layout() {
+        let raw = in6_aliasreq("em0", v6("2001:db8::51/128"), 2).unwrap();
+        let want = if cfg!(target_arch = "x86") { 124 } else { 136 };
+        assert_eq!(raw.len(), want);
+        assert_eq!(carpctl_sys::SIOCAIFADDR_IN6 >> 16 & 0x1fff, want as u64);
     }
 
     #[test]
     fn in6_aliasreq_prefix_mask() {
         // /64: 8 × ff then 8 × 00 at @80..96; /65: one more bit, 0x80 @88.
-        let raw = in6_aliasreq("em0", v6("2001:db8::1/64"), 1).unwrap();
+        let raw = in6_aliasreq64_bytes("em0", v6("2001:db8::1/64"), 1).unwrap();
         assert_eq!(
             raw[80..96],
             [
                 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0
             ]
         );
-        let raw = in6_aliasreq("em0", v6("2001:db8::1/65"), 1).unwrap();
+        let raw = in6_aliasreq64_bytes("em0", v6("2001:db8::1/65"), 1).unwrap();
         assert_eq!(raw[88], 0x80);
         assert_eq!(raw[89..96], [0; 7]);
     }
 
     #[test]
     fn in6_aliasreq_refusals() {
-        let e = in6_aliasreq("em0", v6("fe80::1/64"), 1).unwrap_err();
+        let e = in6_aliasreq64_bytes("em0", v6("fe80::1/64"), 1).unwrap_err();
         assert!(
             e.to_string().contains("link-local VIPs are not supported"),
             "{e}"
         );
-        assert!(in6_aliasreq("em0", v6("febf:ffff::1/64"), 1).is_err());
+        assert!(in6_aliasreq64_bytes("em0", v6("febf:ffff::1/64"), 1).is_err());
         // fec0::/10 (deprecated site-local) is not link-local.
-        assert!(in6_aliasreq("em0", v6("fec0::1/64"), 1).is_ok());
-        let e = in6_aliasreq("em0", v6("::/0"), 1).unwrap_err();
+        assert!(in6_aliasreq64_bytes("em0", v6("fec0::1/64"), 1).is_ok());
+        let e = in6_aliasreq64_bytes("em0", v6("::/0"), 1).unwrap_err();
         assert!(e.to_string().contains("prefix length 0"), "{e}");
         let e = in6_ifreq_addr("em0", "fe80::51".parse().unwrap()).unwrap_err();
         assert!(
@@ -1078,9 +1211,9 @@ mod tests {
             ("2001:db8::1/1", 0),
             ("::1/127", 9),
         ] {
-            let raw = in6_aliasreq("bridge0", v6(net), vhid).unwrap();
+            let raw = in6_aliasreq64_bytes("bridge0", v6(net), vhid).unwrap();
             assert_eq!(
-                decode_in6_aliasreq(&raw).unwrap(),
+                decode64(&raw).unwrap(),
                 ("bridge0".to_string(), v6(net), i32::from(vhid))
             );
         }
@@ -1088,18 +1221,18 @@ mod tests {
 
     #[test]
     fn decode_in6_aliasreq_bad_inputs() {
-        let good = in6_aliasreq("em0", v6("2001:db8::51/64"), 2).unwrap();
+        let good = in6_aliasreq64_bytes("em0", v6("2001:db8::51/64"), 2).unwrap();
         for len in 0..136 {
-            let e = decode_in6_aliasreq(&good[..len]).unwrap_err();
+            let e = decode64(&good[..len]).unwrap_err();
             assert_eq!(
                 e.to_string(),
                 format!("in6_aliasreq: {len} bytes, need 136 (sizeof(struct in6_aliasreq))")
             );
         }
         let bad = |off: usize, val: u8| {
-            let mut raw = good;
+            let mut raw = good.clone();
             raw[off] = val;
-            decode_in6_aliasreq(&raw).unwrap_err().to_string()
+            decode64(&raw).unwrap_err().to_string()
         };
         assert!(bad(16, 27).contains("ifra_addr (offset 16): sin6_len 27, expected 28"));
         assert!(bad(16, 16).contains("sin6_len 16"));
@@ -1116,10 +1249,10 @@ mod tests {
         assert!(bad(89, 0x01).contains("prefix mask ffff:ffff:ffff:ffff:1:: is not contiguous"));
         assert!(bad(80, 0x7f).contains("is not contiguous"));
         // All-zero mask: prefix length 0, EINVAL in the kernel.
-        let mut raw = good;
+        let mut raw = good.clone();
         raw[80..96].fill(0);
         assert!(
-            decode_in6_aliasreq(&raw)
+            decode64(&raw)
                 .unwrap_err()
                 .to_string()
                 .contains("prefix length 0")
@@ -1129,17 +1262,17 @@ mod tests {
     #[test]
     fn decode_in6_aliasreq_kernel_leniency() {
         // The mask's family is not checked (ifconfig's ioctl path sends 0).
-        let mut raw = in6_aliasreq("em0", v6("2001:db8::51/64"), 2).unwrap();
+        let mut raw = in6_aliasreq64_bytes("em0", v6("2001:db8::51/64"), 2).unwrap();
         raw[73] = 0;
-        assert_eq!(decode_in6_aliasreq(&raw).unwrap().1, v6("2001:db8::51/64"));
+        assert_eq!(decode64(&raw).unwrap().1, v6("2001:db8::51/64"));
         // A mask with sin6_len 16 covers only 8 bytes of sin6_addr: the rest
         // reads as zero, so a /128 mask with sin6_len 16 is a /64.
-        let mut raw = in6_aliasreq("em0", v6("2001:db8::51/128"), 2).unwrap();
+        let mut raw = in6_aliasreq64_bytes("em0", v6("2001:db8::51/128"), 2).unwrap();
         raw[72] = 16;
-        assert_eq!(decode_in6_aliasreq(&raw).unwrap().1, v6("2001:db8::51/64"));
+        assert_eq!(decode64(&raw).unwrap().1, v6("2001:db8::51/64"));
         // sin6_len 8 covers none of it: prefix length 0, refused.
         raw[72] = 8;
-        assert!(decode_in6_aliasreq(&raw).is_err());
+        assert!(decode64(&raw).is_err());
     }
 
     // -- SIOCDIFADDR / SIOCDIFADDR_IN6 ---------------------------------------
@@ -1288,7 +1421,7 @@ mod tests {
             let _ = decode_ifname(&buf);
             let _ = decode_carpreqs(&buf, count);
             let _ = decode_in_aliasreq(&buf);
-            let _ = decode_in6_aliasreq(&buf);
+            let _ = decode64(&buf);
             let _ = decode_ifreq_addr(&buf);
             let _ = decode_ifreq_addr_or_any(&buf);
             let _ = decode_in6_ifreq_addr(&buf);
@@ -1306,7 +1439,7 @@ mod tests {
             let _ = decode_in_aliasreq(&buf);
             let _ = decode_ifreq_addr(&buf);
             buf[16] = 28; buf[17] = AF_INET6; buf[72] %= 29;
-            let _ = decode_in6_aliasreq(&buf);
+            let _ = decode64(&buf);
             if buf.len() >= 288 {
                 let _ = decode_in6_ifreq_addr(&buf);
             }
@@ -1323,8 +1456,8 @@ mod tests {
         fn in6_aliasreq_round_trip(addr in any::<u128>(), prefix in 1u8..=128, vhid in any::<u8>()) {
             let net = Ipv6Net::new(Ipv6Addr::from(addr), prefix).unwrap();
             prop_assume!(!net.addr().is_unicast_link_local());
-            let raw = in6_aliasreq("em0", net, vhid).unwrap();
-            prop_assert_eq!(decode_in6_aliasreq(&raw).unwrap(), ("em0".to_string(), net, i32::from(vhid)));
+            let raw = in6_aliasreq64_bytes("em0", net, vhid).unwrap();
+            prop_assert_eq!(decode64(&raw).unwrap(), ("em0".to_string(), net, i32::from(vhid)));
         }
 
         #[test]

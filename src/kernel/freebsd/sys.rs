@@ -62,7 +62,7 @@ const NETLINK_RECV_TIMEOUT: Duration = Duration::from_secs(5);
 #[derive(Debug)]
 pub struct NativeSyscalls {
     /// `socket(AF_INET, SOCK_DGRAM, 0)` for SIOCSVH/SIOCGVH (any socket
-    /// works: `ifioctl()` handles them before the protocol, reference §5.1)
+    /// works: `ifioctl()` handles them before the protocol, docs/freebsd-carp.md §4.2)
     /// and the IPv4 address requests, which `in_control()` handles.
     inet: Option<OwnedFd>,
     /// `socket(AF_INET6, SOCK_DGRAM, 0)` for SIOCAIFADDR_IN6 and
@@ -121,7 +121,7 @@ impl NativeSyscalls {
             return Ok(fd.as_raw_fd());
         }
         // nix and netlink-sys have no FreeBSD netlink (rust-lang/libc #3194;
-        // reference §16), so the socket is opened with libc directly.
+        // docs/freebsd-carp.md §3), so the socket is opened with libc directly.
         // SAFETY: socket(2) takes three integers and touches no memory of
         // ours; a negative result is handled before the value is used.
         let raw = unsafe {
@@ -138,8 +138,13 @@ impl NativeSyscalls {
         // SAFETY: `raw` is a descriptor socket(2) just created; nothing else
         // owns it, so OwnedFd may close it.
         let fd = unsafe { OwnedFd::from_raw_fd(raw) };
-        let secs = i64::try_from(self.recv_timeout.as_secs()).unwrap_or(i64::MAX);
-        let usecs = i64::from(self.recv_timeout.subsec_micros());
+        // `time_t` and `suseconds_t` are 32-bit on i386 (docs/freebsd-carp.md
+        // §3): convert to the target's own types, saturating.
+        let secs = libc::time_t::try_from(self.recv_timeout.as_secs()).unwrap_or(libc::time_t::MAX);
+        // Below 1 000 000, so it fits an i32 and every `suseconds_t`.
+        let usecs = libc::suseconds_t::from(
+            i32::try_from(self.recv_timeout.subsec_micros()).unwrap_or(999_999),
+        );
         setsockopt(&fd, sockopt::ReceiveTimeout, &TimeVal::new(secs, usecs)).map_err(nix_errno)?;
         Ok(self.netlink.insert(fd).as_raw_fd())
     }
@@ -149,7 +154,7 @@ impl NativeSyscalls {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum ArgKind {
     /// SIOCSVH / SIOCGVH: a `struct ifreq` whose `ifr_data` points to an
-    /// array of `struct carpreq` (reference §5).
+    /// array of `struct carpreq` (docs/freebsd-carp.md §4).
     CarpReq,
     /// The structure is all the kernel reads or writes: no pointers inside
     /// (`in_aliasreq`, `in6_aliasreq`, `ifreq` with `ifru_addr`, `in6_ifreq`),
@@ -174,7 +179,7 @@ enum Family {
 ///   otherwise): an unknown `ifreq` request might dereference a pointer in
 ///   the union (`ifr_buffer`, `ifr_data`) that we never set.
 /// * SIOCSVH/SIOCGVH need the `carpreq` buffer (the kernel copies in 40
-///   bytes from `ifr_data` before anything else, §5.2): without one, or when
+///   bytes from `ifr_data` before anything else, §4.2): without one, or when
 ///   it is too short, the kernel's own answer would be EFAULT.
 fn check_request(request: u64, arg_len: usize, data: Option<&[u8]>) -> Result<ArgKind, Errno> {
     // `as usize` is lossless: the mask keeps 13 bits.
@@ -206,7 +211,7 @@ fn check_request(request: u64, arg_len: usize, data: Option<&[u8]>) -> Result<Ar
 /// The most the kernel copies through `ifr_data`: one `carpreq` in (both
 /// commands); for SIOCGVH out, one per vhid up to `carpr_count` of element
 /// 0, which the kernel checks first (`carpr_count < 1` is EMSGSIZE, more
-/// vhids than `carpr_count` is EMSGSIZE; §5.4, both the 13.x per-element and
+/// vhids than `carpr_count` is EMSGSIZE; §4.4, both the 13.x per-element and
 /// the 14.x whole-array copyout). So the buffer must hold
 /// `max(1, carpr_count)` elements, read in native byte order as the kernel
 /// reads it. EFAULT otherwise, which is what the kernel says for a pointer
@@ -510,7 +515,7 @@ unsafe fn sockaddr_bytes(sa: *const libc::sockaddr) -> Option<Vec<u8>> {
 }
 
 /// The `struct if_data` behind `ifa_data`, at most `size_of::<if_data>()`
-/// bytes (what libc knows; carpctl needs only the first six, §3.6 and §8).
+/// bytes (what libc knows; carpctl needs only the first six, §3.1 and §5.3).
 ///
 /// # Safety
 /// `data` is null or points to a `struct if_data` of `ifi_datalen` bytes,
@@ -799,7 +804,7 @@ mod tests {
         let err = sys
             .ioctl(0xc020_69f6, &mut ifr, Some(&mut carpr))
             .unwrap_err();
-        // EPROTONOSUPPORT without carp.ko (§5.1), ENXIO with it (§5.2);
+        // EPROTONOSUPPORT without carp.ko (§4.2), ENXIO with it (§4.2);
         // on main after 2026-03 the request is gone (ENOTTY = 25).
         assert!(
             [Errno::EPROTONOSUPPORT, Errno::ENXIO, Errno(25)].contains(&err),

@@ -1,0 +1,110 @@
+//! Helpers shared by `tests/files.rs` and `tests/locking.rs`: the real
+//! binary run with a deadline and a memory limit, and emulated hosts.
+#![allow(dead_code)] // each test binary uses its part
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_carpctl");
+
+/// `carpctl` with none of its environment variables inherited.
+pub fn carpctl() -> Command {
+    let mut c = Command::new(BIN);
+    for var in [
+        "CARPCTL_KERNEL",
+        "CARPCTL_CONFIG",
+        "CARPCTL_HOOK_DIR",
+        "CARPCTL_NODE",
+        "CARPCTL_LOCK_WAIT",
+        "RUST_LOG",
+    ] {
+        c.env_remove(var);
+    }
+    c
+}
+
+/// Run `cmd` with a deadline and 4 GiB of address space: a command that
+/// hangs (on a FIFO) or reads without end (/dev/zero) fails the test
+/// instead of hanging it or exhausting the machine.
+pub fn run(cmd: &Command, limit: Duration) -> Output {
+    let mut limited = Command::new("sh");
+    limited
+        .arg("-c")
+        .arg("ulimit -v 4194304 && exec \"$@\"")
+        .arg("sh")
+        .arg(cmd.get_program())
+        .args(cmd.get_args());
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => limited.env(k, v),
+            None => limited.env_remove(k),
+        };
+    }
+    let mut child = limited
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + limit;
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            return child.wait_with_output().unwrap();
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let out = child.wait_with_output().unwrap();
+            panic!(
+                "carpctl still running after {limit:?}: {cmd:?}\nstderr: {}",
+                stderr(&out)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn code(o: &Output) -> i32 {
+    o.status.code().unwrap_or(-1)
+}
+
+/// `out` exited with `want`, and its stdout and stderr together say each
+/// of `needles`; returns that text.
+#[track_caller]
+pub fn expect(out: &Output, want: i32, needles: &[&str]) -> String {
+    let text = format!("{}{}", stdout(out), stderr(out));
+    assert_eq!(code(out), want, "{text}");
+    for n in needles {
+        assert!(text.contains(n), "no {n:?} in: {text}");
+    }
+    text
+}
+
+pub fn chmod(p: &Path, mode: u32) {
+    fs::set_permissions(p, fs::Permissions::from_mode(mode)).unwrap();
+}
+
+/// `emulate init PATH --iface em0=192.0.2.3/24`.
+pub fn init_host(path: &Path) {
+    let mut c = carpctl();
+    c.args(["emulate", "init"])
+        .arg(path)
+        .args(["--iface", "em0=192.0.2.3/24"]);
+    let out = run(&c, Duration::from_secs(30));
+    expect(&out, 0, &[]);
+}
+
+/// `--kernel emulated:PATH`.
+pub fn kernel_arg(host: &Path) -> String {
+    format!("emulated:{}", host.display())
+}
