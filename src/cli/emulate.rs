@@ -50,9 +50,10 @@ pub struct InitArgs {
     #[arg(value_name = "PATH")]
     pub path: PathBuf,
 
-    /// The FreeBSD release the host behaves like: 13 (ioctl), 14 (netlink),
-    /// 15 (netlink and VRRPv3) or main (netlink only, no ioctls)
-    #[arg(long = "freebsd", value_name = "13|14|15|main", default_value = "14", value_parser = Flavor::from_str)]
+    /// The FreeBSD release the host behaves like: 13 (13.5, ioctl), 13.0
+    /// (13.0-RELEASE), 14 (netlink), 15 (netlink and VRRPv3) or main
+    /// (netlink only, no ioctls)
+    #[arg(long = "freebsd", value_name = "13.0|13|14|15|main", default_value = "14", value_parser = Flavor::from_str)]
     pub flavor: Flavor,
 
     /// An Ethernet interface and one of its addresses; repeat it for more
@@ -195,19 +196,10 @@ pub fn parse_errno(s: &str) -> Result<Errno, String> {
     })
 }
 
-fn flavor_name(flavor: Flavor) -> &'static str {
-    match flavor {
-        Flavor::V13 => "13",
-        Flavor::V14 => "14",
-        Flavor::V15 => "15",
-        Flavor::Main => "main",
-    }
-}
-
 /// The API a flavor offers (design.md, "Supported FreeBSD releases").
 fn flavor_api(flavor: Flavor) -> &'static str {
     match flavor {
-        Flavor::V13 => "ioctl",
+        Flavor::V13_0 | Flavor::V13 => "ioctl",
         Flavor::V14 => "netlink, ioctls still present",
         Flavor::V15 => "netlink with VRRPv3, ioctls still present",
         Flavor::Main => "netlink only",
@@ -277,7 +269,7 @@ pub fn describe_host(path: &Path, spec: &HostSpec) -> String {
     let _ = writeln!(
         s,
         "created an emulated FreeBSD {} host at {} ({})",
-        flavor_name(spec.flavor),
+        spec.flavor.label(),
         path.display(),
         flavor_api(spec.flavor)
     );

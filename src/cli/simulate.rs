@@ -13,6 +13,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::{CliError, GlobalOpts, cluster};
+use crate::sim::limits::{self, CappedSink};
 use crate::sim::{self, FrameSink};
 use crate::wire::PcapSink;
 
@@ -29,6 +30,12 @@ pub struct SimulateArgs {
     /// to FILE as a pcap capture; decode with `tshark -d ip.proto==112,carp`
     #[arg(long, value_name = "FILE")]
     pub pcap: Option<PathBuf>,
+    /// The largest capture --pcap may write, in bytes or with k, m, g or t
+    /// (powers of 1024); the run stops with an error before the file would
+    /// grow past it, and is refused at once when the capture would clearly
+    /// need more
+    #[arg(long, value_name = "SIZE", default_value = "1g", value_parser = limits::parse_size)]
+    pub pcap_max: u64,
 }
 
 /// `carpctl simulate`.
@@ -47,14 +54,29 @@ pub fn run(_global: &GlobalOpts, args: &SimulateArgs, out: &mut dyn Write) -> Re
     };
     cluster::print_diagnostics(&scenario.config.warnings);
     let mut pcap = match &args.pcap {
-        Some(path) => Some(PcapSink::create(path).map_err(|e| CliError::Usage(e.to_string()))?),
+        Some(path) => {
+            let need = limits::pcap_estimate(&scenario);
+            if need > args.pcap_max {
+                return Err(CliError::Usage(format!(
+                    "--pcap {}: the capture would take at least about {}, more than \
+                     --pcap-max {}; nothing was simulated: raise --pcap-max, or shorten the \
+                     duration",
+                    path.display(),
+                    limits::show_size(need),
+                    limits::show_size(args.pcap_max)
+                )));
+            }
+            let sink = PcapSink::create(path).map_err(|e| CliError::Usage(e.to_string()))?;
+            Some(CappedSink::new(sink, args.pcap_max))
+        }
         None => None,
     };
     let sink = pcap.as_mut().map(|p| p as &mut dyn FrameSink);
     let report = sim::run(&scenario, sink)
         .map_err(|e| CliError::Failed(format!("simulation failed: {e}")))?;
     if let Some(p) = pcap {
-        p.finish()
+        p.into_inner()
+            .finish()
             .map_err(|e| CliError::Failed(format!("the capture is incomplete: {e}")))?;
     }
     if args.json {

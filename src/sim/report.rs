@@ -240,7 +240,7 @@ pub struct Transition {
     pub vip: Option<Name>,
     pub from: CarpState,
     pub to: CarpState,
-    /// FreeBSD's reason string (`carp_set_state()`, reference §13.5).
+    /// FreeBSD's reason string (`carp_set_state()`, `docs/freebsd-carp.md` §11).
     pub reason: &'static str,
 }
 

@@ -27,7 +27,6 @@
 //! Never put a production password there.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::IpAddr;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
@@ -36,11 +35,17 @@ use serde::Deserialize;
 use toml::Spanned;
 use zeroize::Zeroize;
 
+use super::limits;
+
+#[path = "scenario_event.rs"]
+mod event;
+
 use crate::config::{self, Config, Diagnostic, Pos};
 use crate::fsutil;
-use crate::kernel::Errno;
-use crate::kernel::emulated::Flavor;
+use crate::kernel::emulated::{Flavor, Hz};
 use crate::model::{IfAddress, Interface, Key};
+use event::RawEvent;
+pub use event::{Action, TimedEvent};
 
 /// The longest scenario accepted: 31 days of virtual time.
 pub const MAX_DURATION_S: f64 = 31.0 * 86_400.0;
@@ -60,6 +65,8 @@ pub struct Scenario {
     pub seed: u64,
     /// The FreeBSD release every node runs.
     pub flavor: Flavor,
+    /// `kern.hz` of the nodes that do not set their own.
+    pub hz: u32,
     /// In scenario order.
     pub nodes: Vec<ScNode>,
     pub clients: Clients,
@@ -77,6 +84,8 @@ pub struct ScNode {
     pub interfaces: Vec<(String, Vec<IpNet>)>,
     /// Whether the node is running at time 0 (`up`, default true).
     pub up: bool,
+    /// `kern.hz` of the node (the scenario's `hz` unless it sets its own).
+    pub hz: u32,
 }
 
 impl ScNode {
@@ -107,130 +116,6 @@ pub struct Clients {
     pub start: u64,
 }
 
-/// One `[[event]]`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TimedEvent {
-    /// µs.
-    pub at: u64,
-    pub action: Action,
-    /// Where it is in the scenario file (for messages).
-    pub pos: Option<Pos>,
-}
-
-/// What happens. Nodes are indexes into [`Scenario::nodes`].
-#[derive(Debug, Clone, PartialEq)]
-pub enum Action {
-    /// The node stops dead: no more packets, its state is lost.
-    Crash { node: usize },
-    /// The node boots: a fresh kernel, then the same `apply` a real node
-    /// runs at boot.
-    Boot { node: usize },
-    /// The link of one interface (or all) goes down / up.
-    Link {
-        node: usize,
-        interface: Option<String>,
-        up: bool,
-    },
-    /// Frames no longer pass between nodes of different groups.
-    Partition { groups: Vec<Vec<usize>> },
-    /// Every partition ends.
-    Heal,
-    /// Each frame is lost with this probability (0..=1); to and from
-    /// `node` only, or on the whole segment.
-    Loss { node: Option<usize>, fraction: f64 },
-    /// `carpctl maintenance on/off`: a demotion of 240 (`CARP_MAXSKEW`).
-    Maintenance { node: usize, on: bool },
-    /// A `[[check]]` of the cluster file fails / passes again: a demotion
-    /// by its weight.
-    Check {
-        node: usize,
-        check: String,
-        weight: u16,
-        failing: bool,
-    },
-    /// Add `by` to the node's `net.inet.carp.demotion`.
-    Demote { node: usize, by: i32 },
-    /// One node's cluster file gets another password for a VIP, and the
-    /// node runs `apply`.
-    Password { node: usize, vip: String, key: Key },
-    /// One node's cluster file gets another address list for a VIP, and
-    /// the node runs `apply`.
-    Addresses {
-        node: usize,
-        vip: String,
-        addresses: Vec<IpNet>,
-    },
-    /// `[cluster] preempt` changes on one node (or all), which runs
-    /// `apply`.
-    Preempt { node: Option<usize>, on: bool },
-    /// Every packet the node sends fails with `errno` (`None`: sending
-    /// works again), as `ip_output()` errors do.
-    SendErrors { node: usize, errno: Option<Errno> },
-}
-
-impl Action {
-    /// Whether the action can only make things worse (a fault) rather
-    /// than better or neutral.
-    pub fn is_fault(&self) -> bool {
-        match self {
-            Action::Crash { .. } | Action::Partition { .. } => true,
-            Action::Link { up, .. } => !up,
-            Action::Loss { fraction, .. } => *fraction > 0.0,
-            Action::Maintenance { on, .. } => *on,
-            Action::Check { failing, .. } => *failing,
-            Action::Demote { by, .. } => *by > 0,
-            Action::SendErrors { errno, .. } => errno.is_some(),
-            Action::Password { .. } | Action::Addresses { .. } => true,
-            Action::Preempt { .. } | Action::Boot { .. } | Action::Heal => false,
-        }
-    }
-
-    /// The action's name as written in the file.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Action::Crash { .. } => "crash",
-            Action::Boot { .. } => "boot",
-            Action::Link { up: false, .. } => "link_down",
-            Action::Link { up: true, .. } => "link_up",
-            Action::Partition { .. } => "partition",
-            Action::Heal => "heal",
-            Action::Loss { .. } => "loss",
-            Action::Maintenance { on: true, .. } => "maintenance_on",
-            Action::Maintenance { on: false, .. } => "maintenance_off",
-            Action::Check { failing: true, .. } => "check_fail",
-            Action::Check { failing: false, .. } => "check_pass",
-            Action::Demote { .. } => "demote",
-            Action::Password { .. } => "password",
-            Action::Addresses { .. } => "addresses",
-            Action::Preempt { .. } => "preempt",
-            Action::SendErrors { errno: Some(_), .. } => "send_errors",
-            Action::SendErrors { errno: None, .. } => "send_ok",
-        }
-    }
-}
-
-/// Every action, and the keys each one takes besides `at` and `action`.
-const ACTIONS: &[(&str, &[&str], &[&str])] = &[
-    // (name, required keys, optional keys)
-    ("crash", &["node"], &[]),
-    ("boot", &["node"], &[]),
-    ("link_down", &["node"], &["interface"]),
-    ("link_up", &["node"], &["interface"]),
-    ("partition", &["groups"], &[]),
-    ("heal", &[], &[]),
-    ("loss", &["percent"], &["node"]),
-    ("maintenance_on", &["node"], &[]),
-    ("maintenance_off", &["node"], &[]),
-    ("check_fail", &["node", "check"], &[]),
-    ("check_pass", &["node", "check"], &[]),
-    ("demote", &["node", "by"], &[]),
-    ("password", &["node", "vip", "password"], &[]),
-    ("addresses", &["node", "vip", "addresses"], &[]),
-    ("preempt", &["value"], &["node"]),
-    ("send_errors", &["node"], &["errno"]),
-    ("send_ok", &["node"], &[]),
-];
-
 /// A number of seconds, integer or not.
 #[derive(Debug, Clone, Copy, Deserialize)]
 #[serde(untagged)]
@@ -255,6 +140,7 @@ struct Raw {
     duration: Option<Spanned<Num>>,
     seed: Option<Spanned<i64>>,
     freebsd: Option<Spanned<String>>,
+    hz: Option<Spanned<i64>>,
     /// Taken as raw values, so that no serde message can quote one.
     passwords: Option<BTreeMap<Spanned<String>, Spanned<toml::Value>>>,
     clients: Option<Spanned<RawClients>>,
@@ -287,43 +173,7 @@ struct RawNode {
     name: Option<Spanned<String>>,
     interfaces: Option<Spanned<BTreeMap<String, SpannedList>>>,
     up: Option<Spanned<bool>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawEvent {
-    at: Option<Spanned<Num>>,
-    action: Option<Spanned<String>>,
-    node: Option<Spanned<String>>,
-    interface: Option<Spanned<String>>,
-    groups: Option<Spanned<Vec<SpannedList>>>,
-    percent: Option<Spanned<Num>>,
-    check: Option<Spanned<String>>,
-    by: Option<Spanned<i64>>,
-    vip: Option<Spanned<String>>,
-    /// A raw value: see [`Raw::passwords`].
-    password: Option<Spanned<toml::Value>>,
-    addresses: Option<SpannedList>,
-    value: Option<Spanned<bool>>,
-    errno: Option<Spanned<String>>,
-}
-
-impl RawEvent {
-    /// The keys given, with their spans.
-    fn given(&self) -> Vec<(&'static str, Range<usize>)> {
-        let mut v = Vec::new();
-        macro_rules! key {
-            ($($f:ident),*) => {$(
-                if let Some(x) = &self.$f {
-                    v.push((stringify!($f), x.span()));
-                }
-            )*};
-        }
-        key!(
-            node, interface, groups, percent, check, by, vip, password, addresses, value, errno
-        );
-        v
-    }
+    hz: Option<Spanned<i64>>,
 }
 
 /// Byte offsets to line and column (1-based; columns in characters).
@@ -384,6 +234,26 @@ impl Cx<'_> {
 
     fn file_error(&mut self, msg: impl Into<String>) {
         self.diags.push(Diagnostic::error(msg).in_file(self.path));
+    }
+
+    /// `kern.hz`, ticks per second: 10 to 10000 (FreeBSD's default is
+    /// 1000; many virtual machines run 100).
+    fn hz(&mut self, v: &Spanned<i64>, key: &str) -> Option<u32> {
+        match u32::try_from(*v.get_ref()) {
+            Ok(h) if (Hz::MIN..=Hz::MAX).contains(&h) => Some(h),
+            _ => {
+                let msg = format!(
+                    "{key} {} is out of range {}-{} (kern.hz, ticks per second; FreeBSD's \
+                     default is {})",
+                    v.get_ref(),
+                    Hz::MIN,
+                    Hz::MAX,
+                    Hz::DEFAULT
+                );
+                self.error(&v.span(), key, msg);
+                None
+            }
+        }
     }
 
     fn seconds(&mut self, v: &Spanned<Num>, key: &str, min: f64, max: f64) -> Option<u64> {
@@ -450,6 +320,9 @@ pub fn parse(src: &str, path: &Path) -> Result<Scenario, Vec<Diagnostic>> {
 
 impl Cx<'_> {
     fn document(&mut self, raw: Raw, _src: &str) -> Option<Scenario> {
+        if !self.within_limits(&raw) {
+            return None;
+        }
         // --- top level -----------------------------------------------------
         let Some(cluster) = &raw.cluster else {
             self.file_error(
@@ -485,6 +358,10 @@ impl Cx<'_> {
                     None
                 }
             },
+        };
+        let hz = match &raw.hz {
+            None => Some(Hz::DEFAULT),
+            Some(h) => self.hz(h, "hz"),
         };
         let clients = match &raw.clients {
             None => Some(Clients {
@@ -584,6 +461,29 @@ impl Cx<'_> {
             }
         };
         let config = config?;
+        let members: usize = config
+            .vips
+            .iter()
+            .map(|v| {
+                config
+                    .nodes
+                    .iter()
+                    .filter(|n| v.takes_part(&n.name))
+                    .count()
+            })
+            .sum();
+        if members > limits::MAX_MEMBERS {
+            self.error(
+                &cluster.span(),
+                "cluster",
+                format!(
+                    "the cluster file has {members} (node, VIP) pairs in which a node takes \
+                     part; a simulation runs at most {} (carpctl.scenario(5), LIMITS)",
+                    limits::MAX_MEMBERS
+                ),
+            );
+            return None;
+        }
 
         // --- nodes -----------------------------------------------------------
         let mut nodes = Vec::new();
@@ -654,11 +554,16 @@ impl Cx<'_> {
                 }
                 interfaces.push((ifname, nets));
             }
-            if ok {
+            let node_hz = match &n.hz {
+                None => hz,
+                Some(h) => self.hz(h, &format!("{key}.hz")),
+            };
+            if let (true, Some(node_hz)) = (ok, node_hz) {
                 nodes.push(ScNode {
                     name: nm,
                     interfaces,
                     up: n.up.is_none_or(|u| *u.get_ref()),
+                    hz: node_hz,
                 });
             }
         }
@@ -703,11 +608,52 @@ impl Cx<'_> {
             duration,
             seed: seed?,
             flavor: flavor?,
+            hz: hz?,
             nodes,
             clients: clients?,
             latency: latency?,
             events,
         })
+    }
+
+    /// The limits on the number of `[[node]]` and `[[event]]` entries
+    /// (carpctl.scenario(5), LIMITS), checked before anything else so that
+    /// a huge file is refused at once: the error points at the first entry
+    /// past the limit.
+    fn within_limits(&mut self, raw: &Raw) -> bool {
+        let nodes = raw.node.get(limits::MAX_NODES).map(Spanned::span);
+        let events = raw.event.get(limits::MAX_EVENTS).map(Spanned::span);
+        let checks = [
+            (
+                "node",
+                "nodes",
+                "a simulation runs",
+                raw.node.len(),
+                limits::MAX_NODES,
+                nodes,
+            ),
+            (
+                "event",
+                "events",
+                "a scenario has",
+                raw.event.len(),
+                limits::MAX_EVENTS,
+                events,
+            ),
+        ];
+        let mut ok = true;
+        for (key, what, has, count, max, span) in checks {
+            let Some(span) = span else {
+                continue;
+            };
+            let msg = format!(
+                "{key}[{max}]: too many {what} ({count}); {has} at most {max} \
+                 (carpctl.scenario(5), LIMITS)"
+            );
+            self.error(&span, format!("{key}[{max}]"), msg);
+            ok = false;
+        }
+        ok
     }
 
     /// `[passwords]`: name, span and key of each.
@@ -768,388 +714,6 @@ impl Cx<'_> {
                 );
                 self.error(&n.span(), format!("{key}.node"), msg);
                 None
-            }
-        }
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn event(
-        &mut self,
-        i: usize,
-        span: Range<usize>,
-        e: RawEvent,
-        index: &BTreeMap<&str, usize>,
-        nodes: &[ScNode],
-        config: &Config,
-        duration: u64,
-    ) -> Option<TimedEvent> {
-        let key = format!("event[{i}]");
-        let pos = Some(self.lines.pos(span.start));
-        let Some(action) = &e.action else {
-            self.error(
-                &span,
-                format!("{key}.action"),
-                format!("{key}: action is missing"),
-            );
-            return None;
-        };
-        let name = action.get_ref().as_str();
-        let Some(&(_, required, optional)) = ACTIONS.iter().find(|a| a.0 == name) else {
-            let known: Vec<&str> = ACTIONS.iter().map(|a| a.0).collect();
-            let msg = format!(
-                "{key}: unknown action \"{name}\"; one of: {}",
-                known.join(", ")
-            );
-            self.error(&action.span(), format!("{key}.action"), msg);
-            return None;
-        };
-        let ctx = format!("{key} ({name})");
-        let at = match &e.at {
-            None => {
-                self.error(
-                    &span,
-                    format!("{key}.at"),
-                    format!("{ctx}: at is missing (seconds)"),
-                );
-                None
-            }
-            Some(a) => {
-                let s = a.get_ref().get();
-                if s.is_finite() && s >= 0.0 && (s * 1e6).round() as u64 <= duration {
-                    Some((s * 1e6).round() as u64)
-                } else {
-                    let msg = format!(
-                        "{ctx}: at {s} is outside the scenario (0 to duration {} s)",
-                        duration as f64 / 1e6
-                    );
-                    self.error(&a.span(), format!("{key}.at"), msg);
-                    None
-                }
-            }
-        };
-        let given = e.given();
-        let mut ok = true;
-        for (k, s) in &given {
-            if !required.contains(k) && !optional.contains(k) {
-                let mut msg = format!("{ctx}: key {k} does not apply to {name}");
-                if required.is_empty() && optional.is_empty() {
-                    msg.push_str(&format!("; {name} takes only at and action"));
-                } else {
-                    let all: Vec<&str> = required.iter().chain(optional).copied().collect();
-                    msg.push_str(&format!("; {name} takes {}", all.join(", ")));
-                }
-                self.error(s, format!("{key}.{k}"), msg);
-                ok = false;
-            }
-        }
-        for k in required {
-            if !given.iter().any(|(g, _)| g == k) {
-                self.error(
-                    &span,
-                    format!("{key}.{k}"),
-                    format!("{ctx}: {k} is missing"),
-                );
-                ok = false;
-            }
-        }
-        if !ok {
-            return None;
-        }
-        let node = if e.node.is_some() {
-            Some(self.node_of(&e.node, index, &ctx, &key)?)
-        } else {
-            None
-        };
-        let need = |n: Option<usize>| n.unwrap_or(usize::MAX);
-        let action = match name {
-            "crash" => Action::Crash { node: need(node) },
-            "boot" => Action::Boot { node: need(node) },
-            "link_down" | "link_up" => {
-                let node = need(node);
-                if let Some(ifn) = &e.interface
-                    && !nodes[node]
-                        .interfaces
-                        .iter()
-                        .any(|(n, _)| n == ifn.get_ref())
-                {
-                    let have: Vec<&str> = nodes[node]
-                        .interfaces
-                        .iter()
-                        .map(|(n, _)| n.as_str())
-                        .collect();
-                    let msg = format!(
-                        "{ctx}: node \"{}\" has no interface {} (it has {})",
-                        nodes[node].name,
-                        ifn.get_ref(),
-                        have.join(", ")
-                    );
-                    self.error(&ifn.span(), format!("{key}.interface"), msg);
-                    return None;
-                }
-                Action::Link {
-                    node,
-                    interface: e.interface.map(Spanned::into_inner),
-                    up: name == "link_up",
-                }
-            }
-            "partition" => {
-                let groups = e.groups?;
-                let gspan = groups.span();
-                let mut out = Vec::new();
-                let mut used = BTreeSet::new();
-                for g in groups.into_inner() {
-                    let mut members = Vec::new();
-                    for n in g.into_inner() {
-                        let i = self.node_of(&Some(n.clone()), index, &ctx, &key)?;
-                        if !used.insert(i) {
-                            let msg = format!("{ctx}: node \"{}\" is in two groups", n.get_ref());
-                            self.error(&n.span(), format!("{key}.groups"), msg);
-                            return None;
-                        }
-                        members.push(i);
-                    }
-                    if !members.is_empty() {
-                        out.push(members);
-                    }
-                }
-                // Nodes not named form one more group.
-                let rest: Vec<usize> = (0..nodes.len()).filter(|i| !used.contains(i)).collect();
-                if !rest.is_empty() {
-                    out.push(rest);
-                }
-                if out.len() < 2 {
-                    let msg = format!(
-                        "{ctx}: groups must split the nodes into at least two groups \
-                         (nodes not named form one more group)"
-                    );
-                    self.error(&gspan, format!("{key}.groups"), msg);
-                    return None;
-                }
-                Action::Partition { groups: out }
-            }
-            "heal" => Action::Heal,
-            "loss" => {
-                let p = e.percent?;
-                let v = p.get_ref().get();
-                if !(0.0..=100.0).contains(&v) {
-                    let msg = format!("{ctx}: percent {v} is out of range 0-100");
-                    self.error(&p.span(), format!("{key}.percent"), msg);
-                    return None;
-                }
-                Action::Loss {
-                    node,
-                    fraction: v / 100.0,
-                }
-            }
-            "maintenance_on" | "maintenance_off" => Action::Maintenance {
-                node: need(node),
-                on: name == "maintenance_on",
-            },
-            "check_fail" | "check_pass" => {
-                let c = e.check?;
-                if !self.name_ok(&c, config::NAME_MAX, &format!("{key}.check"), "check") {
-                    return None;
-                }
-                let Some(check) = config.checks.iter().find(|k| k.name == *c.get_ref()) else {
-                    let known: Vec<&str> = config.checks.iter().map(|k| k.name.as_str()).collect();
-                    let msg = if known.is_empty() {
-                        format!(
-                            "{ctx}: the cluster file has no [[check]]; add one, or use \
-                             action = \"demote\" with by = WEIGHT"
-                        )
-                    } else {
-                        format!(
-                            "{ctx}: the cluster file has no check \"{}\" (its checks: {})",
-                            c.get_ref(),
-                            known.join(", ")
-                        )
-                    };
-                    self.error(&c.span(), format!("{key}.check"), msg);
-                    return None;
-                };
-                Action::Check {
-                    node: need(node),
-                    check: check.name.clone(),
-                    weight: check.weight,
-                    failing: name == "check_fail",
-                }
-            }
-            "demote" => {
-                let by = e.by?;
-                match i32::try_from(*by.get_ref()) {
-                    Ok(v) if v != 0 && v.unsigned_abs() <= 1000 => Action::Demote {
-                        node: need(node),
-                        by: v,
-                    },
-                    _ => {
-                        let msg = format!(
-                            "{ctx}: by {} must be a non-zero demotion in -1000..1000",
-                            by.get_ref()
-                        );
-                        self.error(&by.span(), format!("{key}.by"), msg);
-                        return None;
-                    }
-                }
-            }
-            "password" => {
-                let vip = self.vip_of(e.vip?, config, &ctx, &key)?;
-                let p = e.password?;
-                let span = p.span();
-                match p.into_inner() {
-                    toml::Value::String(mut s) => {
-                        let k = Key::new(s.as_bytes());
-                        s.zeroize();
-                        match k {
-                            Ok(k) => Action::Password {
-                                node: need(node),
-                                vip,
-                                key: k,
-                            },
-                            Err(err) => {
-                                self.error(
-                                    &span,
-                                    format!("{key}.password"),
-                                    format!("{ctx}: {err}"),
-                                );
-                                return None;
-                            }
-                        }
-                    }
-                    _ => {
-                        self.error(
-                            &span,
-                            format!("{key}.password"),
-                            format!("{ctx}: password must be a string"),
-                        );
-                        return None;
-                    }
-                }
-            }
-            "addresses" => {
-                let vip = self.vip_of(e.vip?, config, &ctx, &key)?;
-                let list = e.addresses?;
-                let lspan = list.span();
-                let mut nets = Vec::new();
-                for a in list.into_inner() {
-                    match a.get_ref().parse::<IpNet>() {
-                        Ok(n) => nets.push(n),
-                        Err(_) => match a.get_ref().parse::<IpAddr>() {
-                            Ok(ip) => nets.push(IpNet::from(ip)),
-                            Err(_) => {
-                                let msg = format!("{ctx}: {:?} is not an address", a.get_ref());
-                                self.error(&a.span(), format!("{key}.addresses"), msg);
-                                return None;
-                            }
-                        },
-                    }
-                }
-                if nets.is_empty() {
-                    let msg = format!("{ctx}: addresses must list at least one address");
-                    self.error(&lspan, format!("{key}.addresses"), msg);
-                    return None;
-                }
-                Action::Addresses {
-                    node: need(node),
-                    vip,
-                    addresses: nets,
-                }
-            }
-            "preempt" => Action::Preempt {
-                node,
-                on: *e.value?.get_ref(),
-            },
-            "send_errors" => {
-                let errno = match &e.errno {
-                    None => Errno::from_name("ENOBUFS").unwrap_or(Errno::EIO),
-                    Some(s) => match Errno::from_name(s.get_ref()) {
-                        Some(e) if e.0 != 0 => e,
-                        _ => {
-                            let msg = format!(
-                                "{ctx}: errno {:?} is not an errno name (e.g. \"ENOBUFS\")",
-                                s.get_ref()
-                            );
-                            self.error(&s.span(), format!("{key}.errno"), msg);
-                            return None;
-                        }
-                    },
-                };
-                Action::SendErrors {
-                    node: need(node),
-                    errno: Some(errno),
-                }
-            }
-            "send_ok" => Action::SendErrors {
-                node: need(node),
-                errno: None,
-            },
-            _ => return None,
-        };
-        Some(TimedEvent {
-            at: at?,
-            action,
-            pos,
-        })
-    }
-
-    fn vip_of(
-        &mut self,
-        v: Spanned<String>,
-        config: &Config,
-        ctx: &str,
-        key: &str,
-    ) -> Option<String> {
-        if !self.name_ok(&v, config::NAME_MAX, &format!("{key}.vip"), "vip") {
-            return None;
-        }
-        if config.vips.iter().any(|x| x.name == *v.get_ref()) {
-            return Some(v.into_inner());
-        }
-        let known: Vec<&str> = config.vips.iter().map(|x| x.name.as_str()).collect();
-        let msg = format!(
-            "{ctx}: the cluster file has no VIP \"{}\" (its VIPs: {})",
-            v.get_ref(),
-            known.join(", ")
-        );
-        self.error(&v.span(), format!("{key}.vip"), msg);
-        None
-    }
-
-    /// Crash and boot must alternate per node.
-    fn sequence(&mut self, events: &[TimedEvent], nodes: &[ScNode]) {
-        let mut up: Vec<Option<u64>> = nodes.iter().map(|n| n.up.then_some(0)).collect();
-        let mut down_since: Vec<Option<u64>> = nodes.iter().map(|n| (!n.up).then_some(0)).collect();
-        for e in events {
-            let at = e.at as f64 / 1e6;
-            let (node, going_up) = match &e.action {
-                Action::Crash { node } => (*node, false),
-                Action::Boot { node } => (*node, true),
-                _ => continue,
-            };
-            let Some(n) = nodes.get(node) else { continue };
-            let msg = match (going_up, up[node], down_since[node]) {
-                (false, None, Some(t)) => Some(format!(
-                    "crash of \"{}\" at {at} s: it is already down (since {} s)",
-                    n.name,
-                    t as f64 / 1e6
-                )),
-                (true, Some(t), _) => Some(format!(
-                    "boot of \"{}\" at {at} s: it is already running (since {} s); crash it first",
-                    n.name,
-                    t as f64 / 1e6
-                )),
-                _ => None,
-            };
-            if let Some(msg) = msg {
-                self.diags
-                    .push(Diagnostic::error(msg).in_file(self.path).at(e.pos));
-                continue;
-            }
-            if going_up {
-                up[node] = Some(e.at);
-                down_since[node] = None;
-            } else {
-                up[node] = None;
-                down_since[node] = Some(e.at);
             }
         }
     }

@@ -1,5 +1,5 @@
-//! Tests of the simulator: the timing pinned to the formulas of reference
-//! §11.1 (expected times are computed here from the formulas and the
+//! Tests of the simulator: the timing pinned to the formulas of
+//! `docs/freebsd-carp.md` §8 (expected times are computed here from the formulas and the
 //! frames on the segment, never read from the code under test), preempt
 //! on and off, the tie, demotion, mismatched passwords and address lists,
 //! the other faults, determinism, and every scenario-file mistake.
@@ -10,18 +10,27 @@ use super::report::Report;
 use super::*;
 use crate::wire::{Payload, decode_frame};
 
-/// One simulation tick: the kernel's 1 ms at `kern.hz=1000` (reference
-/// §11.1: timers are converted to ticks).
-const TICK: f64 = 0.001;
-/// The default segment latency, in seconds.
-const LATENCY: f64 = 0.0001;
+/// One kernel tick at the default `kern.hz=1000`: a timer armed for `d`
+/// fires on the host's tick `⌈d / tick⌉ + 1` ticks after the last one
+/// (`tvtohz()`, `docs/freebsd-carp.md` §8.1), so more than `d` and at most
+/// `d` + 2 ticks after it was armed.
+pub(super) const TICK: f64 = 0.001;
 
-struct Files {
+/// Whether `got` is when a timer armed at `armed` for `d` seconds fires at
+/// `kern.hz=1000` ([`TICK`]): after `armed + d`, at most two ticks later
+/// (a microsecond of slack for the float sums).
+pub(super) fn fires_after(got: f64, armed: f64, d: f64) -> bool {
+    got > armed + d - 1e-6 && got <= armed + d + 2.0 * TICK + 1e-6
+}
+/// The default segment latency, in seconds.
+pub(super) const LATENCY: f64 = 0.0001;
+
+pub(super) struct Files {
     _dir: tempfile::TempDir,
     scenario: PathBuf,
 }
 
-fn files(cluster: &str, scenario: &str) -> Files {
+pub(super) fn files(cluster: &str, scenario: &str) -> Files {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("cluster.toml"), cluster).unwrap();
     let path = dir.path().join("scenario.toml");
@@ -32,7 +41,7 @@ fn files(cluster: &str, scenario: &str) -> Files {
     }
 }
 
-fn load(cluster: &str, scenario: &str) -> (Files, Scenario) {
+pub(super) fn load(cluster: &str, scenario: &str) -> (Files, Scenario) {
     let f = files(cluster, scenario);
     let sc = scenario::load(&f.scenario).unwrap_or_else(|d| {
         panic!(
@@ -48,7 +57,7 @@ fn load(cluster: &str, scenario: &str) -> (Files, Scenario) {
 
 /// Every frame on the segment: (time s, bytes).
 #[derive(Default)]
-struct Capture(Vec<(f64, Vec<u8>)>);
+pub(super) struct Capture(pub(super) Vec<(f64, Vec<u8>)>);
 
 impl FrameSink for Capture {
     fn frame(&mut self, at: u64, bytes: &[u8]) -> Result<(), String> {
@@ -59,7 +68,7 @@ impl FrameSink for Capture {
 
 /// A CARP advertisement as read from the bytes: (time, vhid, advbase,
 /// advskew).
-fn ads(cap: &Capture) -> Vec<(f64, u8, u8, u8)> {
+pub(super) fn ads(cap: &Capture) -> Vec<(f64, u8, u8, u8)> {
     cap.0
         .iter()
         .filter_map(|(t, b)| {
@@ -74,13 +83,17 @@ fn ads(cap: &Capture) -> Vec<(f64, u8, u8, u8)> {
         .collect()
 }
 
-fn run_capture(sc: &Scenario) -> (Report, Capture) {
+pub(super) fn run_capture(sc: &Scenario) -> (Report, Capture) {
     let mut cap = Capture::default();
     let report = run(sc, Some(&mut cap)).unwrap();
     (report, cap)
 }
 
-fn transitions<'a>(r: &'a Report, node: &str, to: CarpState) -> Vec<&'a report::Transition> {
+pub(super) fn transitions<'a>(
+    r: &'a Report,
+    node: &str,
+    to: CarpState,
+) -> Vec<&'a report::Transition> {
     r.transitions
         .iter()
         .filter(|t| *t.node == *node && t.to == to)
@@ -88,7 +101,7 @@ fn transitions<'a>(r: &'a Report, node: &str, to: CarpState) -> Vec<&'a report::
 }
 
 /// Three nodes, one VIP preferring a, b, c: advskew 0, `step`, 2 × `step`.
-fn three(advbase: u8, step: u8, preempt: bool) -> String {
+pub(super) fn three(advbase: u8, step: u8, preempt: bool) -> String {
     format!(
         "[cluster]\npreempt = {preempt}\nadvbase = {advbase}\nadvskew_step = {step}\n\
          [[node]]\nname = \"a\"\n[[node]]\nname = \"b\"\n[[node]]\nname = \"c\"\n\
@@ -97,14 +110,14 @@ fn three(advbase: u8, step: u8, preempt: bool) -> String {
     )
 }
 
-fn nodes3() -> &'static str {
+pub(super) fn nodes3() -> &'static str {
     "[passwords]\nweb = \"s3cret\"\n\
      [[node]]\nname = \"a\"\ninterfaces = { em0 = [\"192.0.2.1/24\"] }\n\
      [[node]]\nname = \"b\"\ninterfaces = { em0 = [\"192.0.2.2/24\"] }\n\
      [[node]]\nname = \"c\"\ninterfaces = { em0 = [\"192.0.2.3/24\"] }\n"
 }
 
-fn scenario(duration: u32, events: &str) -> String {
+pub(super) fn scenario(duration: u32, events: &str) -> String {
     format!(
         "cluster = \"cluster.toml\"\nduration = {duration}\n{}{events}",
         nodes3()
@@ -137,7 +150,7 @@ fn the_best_backup_takes_over_at_the_master_down_formula() {
         assert_eq!(took.len(), 1, "{took:?}");
         assert_eq!(took[0].reason, "master timed out");
         assert!(
-            (took[0].time - expected).abs() <= TICK,
+            fires_after(took[0].time, heard, expected - heard),
             "advbase {advbase}, advskew {step}: MASTER at {} s, formula {expected} s",
             took[0].time
         );
@@ -244,7 +257,7 @@ fn a_tie_steps_the_receiving_master_down() {
 }
 
 /// Two nodes, one VIP preferring a.
-fn two(preempt: bool) -> String {
+pub(super) fn two(preempt: bool) -> String {
     format!(
         "[cluster]\npreempt = {preempt}\n[[node]]\nname = \"a\"\n[[node]]\nname = \"b\"\n\
          [[vip]]\nname = \"web\"\nvhid = 7\ninterface = \"em0\"\n\
@@ -252,7 +265,7 @@ fn two(preempt: bool) -> String {
     )
 }
 
-fn scenario2(duration: u32, events: &str) -> String {
+pub(super) fn scenario2(duration: u32, events: &str) -> String {
     format!(
         "cluster = \"cluster.toml\"\nduration = {duration}\n[passwords]\nweb = \"s3cret\"\n\
          [[node]]\nname = \"a\"\ninterfaces = {{ em0 = [\"192.0.2.1/24\"] }}\n\
@@ -314,9 +327,10 @@ fn a_demotion_with_two_backups_settles_on_the_best_one() {
             .iter()
             .any(|t| t.time > c[0].time && t.time - c[0].time < 0.001)
     );
-    let ad_interval = 1.0 + 4.0 / 256.0;
+    // b's advertisement interval: 1 s + 4/256 s, in ticks (1017 at hz 1000).
+    let ad_interval = 1.017;
     for o in &r.vips[0].outages {
-        assert!(o.end - o.start <= ad_interval + LATENCY, "{o:?}");
+        assert!(o.end - o.start <= ad_interval + LATENCY + 1e-6, "{o:?}");
     }
     assert_eq!(
         r.verdicts.rebalanced_after_recovery.expected[0]
@@ -508,7 +522,7 @@ fn the_json_contract_holds() {
 // Scenario files: every mistake named with its place
 // ---------------------------------------------------------------------------
 
-fn errors(cluster: &str, scenario: &str) -> Vec<String> {
+pub(super) fn errors(cluster: &str, scenario: &str) -> Vec<String> {
     let f = files(cluster, scenario);
     match scenario::load(&f.scenario) {
         Ok(_) => panic!("accepted: {scenario}"),
@@ -516,7 +530,7 @@ fn errors(cluster: &str, scenario: &str) -> Vec<String> {
     }
 }
 
-fn has(errs: &[String], line: usize, needle: &str) -> bool {
+pub(super) fn has(errs: &[String], line: usize, needle: &str) -> bool {
     errs.iter()
         .any(|e| e.contains(&format!("scenario.toml:{line}:")) && e.contains(needle))
 }
@@ -689,13 +703,14 @@ fn nodes_can_start_down_and_clients_late() {
               [[event]]\nat = 10\naction = \"boot\"\nnode = \"a\"\n";
     let (_f, sc) = load(&two(true), sc);
     let r = run(&sc, None).unwrap();
-    // b alone takes the VIP at 3 s + 4/256; a boots at 10 and preempts on
-    // b's next advertisement, which it hears 2 ms after b sent it.
+    // b alone takes the VIP at 3 s + 4/256 (in ticks); a boots at 10 and
+    // preempts on b's next advertisement, which it hears 2 ms after b sent
+    // it. b advertises every 1 s + 4/256 s: 1017 ticks of 1 ms.
     let b = transitions(&r, "b", CarpState::Master);
-    assert!((b[0].time - (3.0 + 4.0 / 256.0)).abs() < 1e-9, "{b:?}");
+    assert!(fires_after(b[0].time, 0.0, 3.0 + 4.0 / 256.0), "{b:?}");
     let a = transitions(&r, "a", CarpState::Master);
     assert_eq!(a[0].reason, "preempting a slower master");
-    let step = 1.0 + 4.0 / 256.0;
+    let step = 1.017;
     let sent = b[0].time + ((a[0].time - 0.002 - b[0].time) / step).round() * step;
     assert!((a[0].time - (sent + 0.002)).abs() < 1e-6, "{a:?}");
     // Requests from 12 s to 30 s at 4 per second, none lost.

@@ -1,4 +1,4 @@
-//! What a new MASTER announces (§11.3, `carp_master_down`): a gratuitous
+//! What a new MASTER announces (§10.5, `carp_master_down`): a gratuitous
 //! ARP for each IPv4 address of the vhid (`carp_send_arp`) and an
 //! unsolicited neighbor advertisement for each IPv6 address
 //! (`carp_send_na`), so that switches and neighbours move the VIPs to it.

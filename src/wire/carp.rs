@@ -1,5 +1,5 @@
-//! The CARP advertisement: `struct carp_header` (36 bytes, §12.2), its
-//! checksum, and the HMAC-SHA1 that authenticates it (§12.4).
+//! The CARP advertisement: `struct carp_header` (36 bytes, §10.4), its
+//! checksum, and the HMAC-SHA1 that authenticates it (§10.4).
 //!
 //! Layout (`sys/netinet/ip_carp.h`, `CTASSERT(sizeof == 36)`), network order:
 //!
@@ -40,9 +40,9 @@ pub struct CarpHeader {
     /// Low nibble of byte 0: 1 (`CARP_ADVERTISEMENT`); not checked on receive.
     pub kind: u8,
     pub vhid: u8,
-    /// The advertised skew: `DEMOTE_ADVSKEW`, 0..240 (§11.1).
+    /// The advertised skew: `DEMOTE_ADVSKEW`, 0..240 (§8.2).
     pub advskew: u8,
-    /// 7 from FreeBSD; not checked on receive (§11.4).
+    /// 7 from FreeBSD; not checked on receive (§9).
     pub authlen: u8,
     /// `carp_pad1`, 0 from FreeBSD.
     pub pad1: u8,
@@ -126,7 +126,7 @@ fn checksum_field(b: &[u8; CARP_HEADER_LEN]) -> u16 {
 
 /// The keyed HMAC state of one vhid: key, vhid and sorted address list
 /// hashed once, so that each advertisement costs only the counter block and
-/// the outer hash (`carp_hmac_prepare` / `carp_hmac_generate`, §12.4).
+/// the outer hash (`carp_hmac_prepare` / `carp_hmac_generate`, §10.4).
 ///
 /// Build it again whenever the key or the vhid's address list changes, as
 /// the kernel calls `carp_hmac_prepare` on every address change. Two nodes
@@ -210,7 +210,7 @@ impl CarpAuth {
     }
 }
 
-/// HMAC-SHA1 keyed the kernel's way (§12.4 step 1): the key zero-padded to
+/// HMAC-SHA1 keyed the kernel's way (§10.4 step 1): the key zero-padded to
 /// the 64-byte block, which is standard HMAC with the short key. Callers
 /// pass at most 20 bytes (longer input would be cut at 64, never hashed).
 fn keyed_hmac(key: &[u8]) -> Hmac<Sha1> {
@@ -223,7 +223,7 @@ fn keyed_hmac(key: &[u8]) -> Hmac<Sha1> {
     mac
 }
 
-/// The addresses in the order the kernel hashes them (§12.4): IPv4 in
+/// The addresses in the order the kernel hashes them (§10.4): IPv4 in
 /// ascending numeric order, then IPv6 with the embedded scope bytes zeroed,
 /// in ascending byte order; each once; never 0.0.0.0, 255.255.255.255,
 /// `::` or `ffff:...:ffff` (the selection loops start above and below them).
@@ -284,7 +284,7 @@ fn message_prefix(vhid: u8, addrs: &[IpAddr]) -> Vec<u8> {
     m
 }
 
-/// The whole message HMAC-SHA1 covers for one advertisement (§12.4 step 2
+/// The whole message HMAC-SHA1 covers for one advertisement (§10.4 step 2
 /// without the pad): for tests and debugging; [`CarpAuth`] never builds it.
 pub fn hmac_message(vhid: u8, addrs: &[IpAddr], counter: u64) -> Vec<u8> {
     let mut m = message_prefix(vhid, addrs);
@@ -300,7 +300,7 @@ mod tests {
         s.parse().unwrap()
     }
 
-    /// The crate pair computes standard HMAC-SHA1 (reference §16 sanity
+    /// The crate pair computes standard HMAC-SHA1 (`docs/freebsd-carp.md` §10.4 sanity
     /// value, same as Python's hmac).
     #[test]
     fn hmac_sha1_sanity() {

@@ -5,7 +5,7 @@
 //! capture on the sending host shows them.
 //!
 //! Multicast-mode advertisements leave with the vhid's virtual MAC
-//! `00:00:5e:00:01:<vhid>` as source (IPv4, IPv6 and VRRPv3 alike, §11.5:
+//! `00:00:5e:00:01:<vhid>` as source (IPv4, IPv6 and VRRPv3 alike, §10.3:
 //! an mbuf tag makes `carp_output` rewrite `ether_shost`) to
 //! `01:00:5e:00:00:12` (224.0.0.18) or `33:33:00:00:00:12` (ff02::12).
 //! Unicast-mode ads (`peer`/`peer6`, 14+) are not tagged: they leave with
@@ -211,7 +211,7 @@ pub fn decode_frame(bytes: &[u8]) -> Result<Frame<'_>, WireError> {
     Ok(Frame { eth, payload })
 }
 
-/// How an advertisement is addressed (§12.1): by the interface it leaves
+/// How an advertisement is addressed (§10.1): by the interface it leaves
 /// from, to the multicast group or a unicast peer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Encap {
@@ -298,7 +298,7 @@ pub fn ip_frame(
 }
 
 /// The frame of one CARP advertisement, addressed as `carp_send_ad_locked`
-/// does (§12.1, §11.5). Errors only for a DSCP above 63 or a peer of the
+/// does (§10.1, §10.3). Errors only for a DSCP above 63 or a peer of the
 /// other family.
 pub fn carp_frame(header: &CarpHeader, encap: &Encap) -> Result<Vec<u8>, WireError> {
     let (dst, dst_mac, src_mac) = encap.addressing(header.vhid);
@@ -306,7 +306,7 @@ pub fn carp_frame(header: &CarpHeader, encap: &Encap) -> Result<Vec<u8>, WireErr
     ip_frame(dst_mac, src_mac, &ip, &header.to_bytes())
 }
 
-/// The frame of one VRRPv3 advertisement (`vrrp_send_ad_locked`, §12.7):
+/// The frame of one VRRPv3 advertisement (`vrrp_send_ad_locked`, §10.6):
 /// always to the group, from the virtual MAC, TTL 255. VRRPv3 has no
 /// unicast mode, so an `encap` with a peer is refused.
 pub fn vrrp_frame(adv: &VrrpAdvert, encap: &Encap) -> Result<Vec<u8>, WireError> {

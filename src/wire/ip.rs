@@ -1,4 +1,4 @@
-//! IPv4 and IPv6 headers as carp(4) builds them (§12.1,
+//! IPv4 and IPv6 headers as carp(4) builds them (§10.1,
 //! `carp_send_ad_locked`): protocol / next header 112, TTL / hop limit 255,
 //! TOS / traffic class = dscp << 2 (default CS7, 0xe0), DF on IPv4.
 //!
@@ -390,7 +390,7 @@ pub(crate) fn add_pseudo_header(
 mod tests {
     use super::*;
 
-    /// The IPv4 header of reference §12.5, written out field by field:
+    /// The IPv4 header of `docs/freebsd-carp.md` §10.4, written out field by field:
     /// 45 | e0 (dscp 56 << 2) | 0038 (56) | 0000 (id) | 4000 (DF) | ff (TTL)
     /// | 70 (112) | d8b7 (checksum, from the reference) | c0a80103 | e0000012.
     #[test]

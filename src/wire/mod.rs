@@ -10,19 +10,19 @@
 //! `shared/testdata/carp-vectors.json`, computed independently of this
 //! project) in `tests/wire.rs`.
 //!
-//! Every fact comes from `shared/reference/freebsd-carp.md` (cited as §n),
-//! which cites `sys/netinet/ip_carp.c` and `ip_carp.h` of FreeBSD main.
+//! Every fact comes from `docs/freebsd-carp.md` (cited as §n), which cites
+//! `sys/netinet/ip_carp.c` and `ip_carp.h` of FreeBSD.
 //!
 //! # Layers
 //!
 //! | module | what it owns |
 //! |---|---|
-//! | [`carp`] | the 36-byte `struct carp_header` (§12.2), its checksum, and [`CarpAuth`]: the HMAC-SHA1 over the vhid's sorted addresses and the counter (§12.4), keyed once per (key, vhid, address list) |
-//! | [`vrrp`] | the VRRPv3 advertisement (§12.7, RFC 9568) with its pseudo-header checksum |
-//! | [`ip`] | IPv4 and IPv6 headers: TTL 255, DF, TOS = dscp << 2, protocol 112 (§12.1) |
-//! | [`arp`] | the gratuitous ARP and the unsolicited neighbor advertisement sent on takeover (§11.3) |
-//! | [`frame`] | Ethernet, MAC addresses (virtual MAC `00:00:5e:00:01:<vhid>`, §11.5), whole frames built as FreeBSD sends them, and [`decode_frame`] |
-//! | [`rx`] | the receive validation of `carp_input`/`carp6_input` (§11.4): which `carpstats` counter a bad packet increments |
+//! | [`carp`] | the 36-byte `struct carp_header` (§10.4), its checksum, and [`CarpAuth`]: the HMAC-SHA1 over the vhid's sorted addresses and the counter (§10.4), keyed once per (key, vhid, address list) |
+//! | [`vrrp`] | the VRRPv3 advertisement (§10.6, RFC 9568) with its pseudo-header checksum |
+//! | [`ip`] | IPv4 and IPv6 headers: TTL 255, DF, TOS = dscp << 2, protocol 112 (§10.1) |
+//! | [`arp`] | the gratuitous ARP and the unsolicited neighbor advertisement sent on takeover (§10.5) |
+//! | [`frame`] | Ethernet, MAC addresses (virtual MAC `00:00:5e:00:01:<vhid>`, §10.3), whole frames built as FreeBSD sends them, and [`decode_frame`] |
+//! | [`rx`] | the receive validation of `carp_input`/`carp6_input` (§9): which `carpstats` counter a bad packet increments |
 //! | [`pcap`] | a pcap writer (link type Ethernet) and reader for the segment |
 //!
 //! # Sending an advertisement
@@ -32,7 +32,7 @@
 //! use carpctl::wire::{CarpAuth, Encap, carp_frame};
 //!
 //! let vips: [IpAddr; 1] = ["192.168.1.50".parse().unwrap()];
-//! // Once per configuration change: keys the HMAC state (§12.4).
+//! // Once per configuration change: keys the HMAC state (§10.4).
 //! let auth = CarpAuth::new(b"testpass", 1, &vips).unwrap();
 //! // Per packet: only the counter block is hashed.
 //! let header = auth.header(1, 0, 0x0123_4567_89ab_cdef);

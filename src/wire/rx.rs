@@ -1,6 +1,6 @@
 //! Receive validation: what `carp_input` / `carp6_input` and
 //! `carp_input_c` check, in their order, and which `struct carpstats`
-//! counter each rejection increments (§11.4, §11.6, §3.7).
+//! counter each rejection increments (§9, §8.7, §3).
 //!
 //! 1. At least the 8-byte `vrrpv3_header`, else `carps_badlen`.
 //! 2. Version 2 or 3, else `carps_badver`.
@@ -13,10 +13,15 @@
 //! 6. CARP: TTL / hop limit 255 when the vhid talks to the multicast group
 //!    (unicast mode accepts routed packets), else `carps_badttl`. VRRPv3:
 //!    always 255, then the checksum with the pseudo-header (`carps_badsum`)
-//!    **[inferred: §11.6 says "after TTL == 255 always, then the checksum";
+//!    **[inferred: §8.7 says "after TTL == 255 always, then the checksum";
 //!    that this follows the vhid lookup is inferred]**.
 //! 7. CARP: the HMAC, else `carps_badauth`. VRRPv3: no authentication, and
-//!    the address list is not checked (`XXX TODO` in the kernel).
+//!    the address list is not read (`XXX TODO` in the kernel): a list
+//!    shorter than its count is accepted.
+//!
+//! This is the order of 15.0 and main; 13.x and 14.x check in another
+//! order (`docs/freebsd-carp.md` §9), which the emulated kernel follows per
+//! release.
 //!
 //! `carp_type` and `carp_authlen` are not checked, and there is no replay
 //! protection: the counter is only stored. The caller counts
@@ -162,7 +167,7 @@ pub fn receive<'a>(
         let Some(header) = p.get(..CARP_HEADER_LEN) else {
             return Err(Reject::BadLen);
         };
-        // IPv4 sums the whole payload, IPv6 exactly the header (§11.4).
+        // IPv4 sums the whole payload, IPv6 exactly the header (§9).
         let summed = if v6 { header } else { p };
         if internet_checksum(summed) != 0 {
             return Err(Reject::BadSum);
@@ -194,7 +199,7 @@ pub fn receive<'a>(
                 Ok(0) => {}
                 _ => return Err(Reject::BadSum),
             }
-            VrrpAdvert::parse(p, v6)
+            VrrpAdvert::parse_received(p, v6)
                 .map(Advertisement::Vrrp)
                 .map_err(|_| Reject::BadLen)
         }
@@ -232,5 +237,39 @@ mod tests {
         assert_eq!(Advertisement::Carp(auth.header(1, 0, 5)).vhid(), 42);
         let v = VrrpAdvert::new(9, 100, 100, vec![]).unwrap();
         assert_eq!(Advertisement::Vrrp(v).vhid(), 9);
+    }
+
+    #[test]
+    fn a_vrrp_list_shorter_than_its_count_is_accepted() {
+        use crate::wire::Ipv4Header;
+        use std::net::Ipv4Addr;
+        // count_addr says 3, one address follows: FreeBSD never reads the
+        // list, so only the header and the checksum matter.
+        let (src, dst) = (Ipv4Addr::new(192, 0, 2, 1), Ipv4Addr::new(224, 0, 0, 18));
+        let mut m = vec![0x31, 7, 150, 3, 0, 100, 0, 0, 192, 0, 2, 100];
+        let sum = vrrp::checksum(&m, src.into(), dst.into()).unwrap();
+        m[6..8].copy_from_slice(&sum.to_be_bytes());
+        let bytes = Ipv4Header::carp(src, dst, 56, 0)
+            .unwrap()
+            .encode(&m)
+            .unwrap();
+        let pkt = IpPacket::parse(&bytes).unwrap();
+        let got = receive(&pkt, |_| Some(Receiver::Vrrp)).unwrap();
+        let Advertisement::Vrrp(v) = got else {
+            panic!("{got:?}")
+        };
+        assert_eq!((v.vrid, v.priority, v.max_adver_int), (7, 150, 100));
+        assert_eq!(v.addrs, ["192.0.2.100".parse::<IpAddr>().unwrap()]);
+        // The header alone is enough too.
+        let mut h = m[..8].to_vec();
+        h[6..8].copy_from_slice(&[0, 0]);
+        let sum = vrrp::checksum(&h, src.into(), dst.into()).unwrap();
+        h[6..8].copy_from_slice(&sum.to_be_bytes());
+        let bytes = Ipv4Header::carp(src, dst, 56, 0)
+            .unwrap()
+            .encode(&h)
+            .unwrap();
+        let pkt = IpPacket::parse(&bytes).unwrap();
+        assert!(receive(&pkt, |_| Some(Receiver::Vrrp)).is_ok());
     }
 }

@@ -1,5 +1,5 @@
 //! The VRRPv3 advertisement carp(4) sends for a `carpver 3` vhid (15.0+,
-//! `vrrp_send_ad_locked`, §12.7; RFC 9568 §5.1):
+//! `vrrp_send_ad_locked`, §10.6; RFC 9568 §5.1):
 //!
 //! | offset | size | field |
 //! |---|---|---|
@@ -12,7 +12,7 @@
 //! | 8 | 4 or 16 each | the vhid's addresses of the packet's family, in attach order |
 //!
 //! No authentication; always multicast (224.0.0.18 / ff02::12), TTL 255,
-//! source MAC `00:00:5e:00:01:<vrid>` (§11.5, §11.6).
+//! source MAC `00:00:5e:00:01:<vrid>` (§10.3, §8.7).
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -34,7 +34,7 @@ pub struct VrrpAdvert {
     pub vrid: u8,
     pub priority: u8,
     /// The 16-bit word as on the wire: the receiver uses it whole
-    /// (`ntohs`, the 4 reserved bits are not masked, §11.6).
+    /// (`ntohs`, the 4 reserved bits are not masked, §8.7).
     pub max_adver_int: u16,
     /// As read by [`VrrpAdvert::parse`]; [`VrrpAdvert::encode`] always
     /// writes the correct value instead.
@@ -124,6 +124,24 @@ impl VrrpAdvert {
         let sum = checksum(&m, src, dst)?;
         m[6..8].copy_from_slice(&sum.to_be_bytes());
         Ok(m)
+    }
+
+    /// Reads a VRRPv3 message as carp(4) receives it: the header, then the
+    /// addresses that are there, at most `count_addr`. FreeBSD never reads
+    /// the list (`vrrp_input_c()`: "XXX TODO Check IP address payload"),
+    /// so a message whose list is shorter than its count is accepted
+    /// (`docs/freebsd-carp.md` §9).
+    pub fn parse_received(payload: &[u8], v6: bool) -> Result<Self, WireError> {
+        let h = prefix::<VRRPV3_HEADER_LEN>(payload, "VRRPv3 header")?;
+        let alen = if v6 { 16 } else { 4 };
+        let whole = (payload.len() - VRRPV3_HEADER_LEN) / alen;
+        let count = usize::from(h[3]).min(whole);
+        let end = VRRPV3_HEADER_LEN + count * alen;
+        let mut short = payload[..end].to_vec();
+        short[3] = u8::try_from(count).unwrap_or(u8::MAX);
+        let mut adv = Self::parse(&short, v6)?;
+        adv.checksum = u16::from_be_bytes([h[6], h[7]]);
+        Ok(adv)
     }
 
     /// Reads a VRRPv3 message carried over IPv6 (`v6`) or IPv4: the header

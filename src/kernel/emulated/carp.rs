@@ -4,10 +4,11 @@
 //! decode and encode; every validation rule, its order and its errno are
 //! here, per release flavor.
 //!
-//! Sources (reference tags, §1): S13 = stable/13 `ip_carp.c`, D28 = the
-//! 14.x `ip_carp.c` (netlink, no VRRP), MAIN = `ip_carp.c` @ e4452d45 (15.x,
+//! Facts and sources: `docs/freebsd-carp.md` (cited as §n; §1 names the
+//! FreeBSD sources: S13 = stable/13 `ip_carp.c`, D28 = the 14.x
+//! `ip_carp.c` (netlink, no VRRP), MAIN = `ip_carp.c` @ e4452d45 (15.x,
 //! VRRPv3, after "carp: isolate VRRP from CARP" a254d6870e88), and
-//! `sys/netinet/in.c` / `sys/netinet6/in6.c` of recent main.
+//! `sys/netinet/in.c` / `sys/netinet6/in6.c` of recent main).
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -65,7 +66,7 @@ pub enum GvhOut {
     One(carpreq),
     /// 13.x, vhid 0: entry i at offset 40 i, each with `carpr_count` = total.
     PerElement(Vec<carpreq>),
-    /// 14.x and later, vhid 0 (reference §5.4): every vhid is written into
+    /// 14.x and later, vhid 0 (`docs/freebsd-carp.md` §4): every vhid is written into
     /// the same kernel stack variable, then `count` x 40 bytes are copied
     /// out from it: entry 0 is the last vhid, the rest is kernel stack.
     Broken { last: carpreq, count: usize },
@@ -138,7 +139,7 @@ impl Oid {
 fn with_sc<R>(
     ifc: &mut Iface,
     si: usize,
-    now: u64,
+    (now, hz): (u64, fsm::Hz),
     f: impl FnOnce(Parent<'_>, &mut Softc, Naddrs) -> R,
 ) -> R {
     let n = ifc.naddrs_by_family(ifc.vhids[si].vhid);
@@ -150,6 +151,7 @@ fn with_sc<R>(
             up,
             link_up,
             now,
+            hz,
         },
         &mut ifc.vhids[si],
         n,
@@ -159,14 +161,11 @@ fn with_sc<R>(
 impl HostState {
     /// `V_carp_demotion` as `DEMOTE_ADVSKEW()` uses it on this release.
     pub fn demotion(&self) -> fsm::Demotion {
-        fsm::Demotion {
-            value: self.sysctl.demotion,
-            clamp_low: self.flavor.demote_clamps_low(),
-        }
+        fsm::Demotion::new(self.sysctl.demotion, self.flavor.rules())
     }
 
     // -----------------------------------------------------------------
-    // SIOCSVH / SIOCGVH (reference §5)
+    // SIOCSVH / SIOCGVH (`docs/freebsd-carp.md` §4)
     // -----------------------------------------------------------------
 
     /// What a request number the kernel does not know gets on an
@@ -181,7 +180,7 @@ impl HostState {
         }
     }
 
-    /// Steps 2-3 of §5.2 (`carp_ioctl()`): interface, type, multicast.
+    /// Steps 2-3 of §4 (`carp_ioctl()`): interface, type, multicast.
     /// A name that does not decode cannot name an interface: ENXIO.
     fn carp_ioctl_iface(&self, ifname: Option<&str>) -> Result<usize, Errno> {
         let idx = ifname
@@ -208,14 +207,14 @@ impl HostState {
             return Err(self.unknown_ioctl(ifname));
         }
         // if.c: `if (carp_ioctl_p == NULL) return (EPROTONOSUPPORT)` before
-        // anything else (§5.1); then carp_ioctl()'s copyin (§5.2 step 1).
+        // anything else (§4); then carp_ioctl()'s copyin (§4 step 1).
         if !self.carp_loaded {
             return Err(Errno::EPROTONOSUPPORT);
         }
         let req = req.ok_or(Errno::EFAULT)?;
         let idx = self.carp_ioctl_iface(ifname)?;
         // carp_ioctl(): priv_check(td, PRIV_NETINET_CARP) under carp_sx, after
-        // the interface checks (§5.3 order 1).
+        // the interface checks (§4 order 1).
         if !self.privileged {
             return Err(Errno::EPERM);
         }
@@ -271,7 +270,7 @@ impl HostState {
         }
     }
 
-    /// `carp_ioctl_get()` (§5.4): the indexes of the vhids to report.
+    /// `carp_ioctl_get()` (§4): the indexes of the vhids to report.
     fn carp_ioctl_get(&self, idx: usize, vhid: i64, count: i64) -> Result<Vec<usize>, Errno> {
         if !(0..=i64::from(sys::CARP_MAXVHID)).contains(&vhid) {
             return Err(Errno::EINVAL);
@@ -310,7 +309,7 @@ impl HostState {
         out
     }
 
-    /// `carp_ioctl_set()`, shared by SIOCSVH and netlink SET (§5.3).
+    /// `carp_ioctl_set()`, shared by SIOCSVH and netlink SET (§4).
     fn carp_ioctl_set(
         &mut self,
         idx: usize,
@@ -397,8 +396,8 @@ impl HostState {
             si
         };
         // The state is considered only outside INIT and when it differs:
-        // a zero-filled request never changes it (§5.3).
-        let (now, allow, d) = (self.now, self.sysctl.allow, self.demotion());
+        // a zero-filled request never changes it (§4).
+        let (now, allow, d) = ((self.now, self.hz), self.sysctl.allow, self.demotion());
         let ifc = &mut self.interfaces[idx];
         with_sc(ifc, si, now, |p, sc, n| {
             if sc.state == CarpState::Init || r.state == sc.state.as_raw() as i32 {
@@ -418,7 +417,7 @@ impl HostState {
     }
 
     // -----------------------------------------------------------------
-    // Netlink family "carp" (reference §9)
+    // Netlink family "carp" (`docs/freebsd-carp.md` §6)
     // -----------------------------------------------------------------
 
     /// Whether `genl_register_family("carp")` ran: 14.0+ with carp.ko.
@@ -453,7 +452,7 @@ impl HostState {
         Ok(key)
     }
 
-    /// `CARP_NL_CMD_SET` (§9.4).
+    /// `CARP_NL_CMD_SET` (§6).
     pub fn nl_set(&mut self, a: &CarpAttrs, ev: &mut Vec<Event>) -> Result<(), Errno> {
         if !self.carp_family_registered() {
             // genl_handle_message(): no such family.
@@ -520,7 +519,7 @@ impl HostState {
         self.carp_ioctl_set(idx, &req, ev)
     }
 
-    /// `CARP_NL_CMD_GET` (§9.3): `carp_ioctl_get()` with `carpr_count` =
+    /// `CARP_NL_CMD_GET` (§6): `carp_ioctl_get()` with `carpr_count` =
     /// `CARP_MAXVHID`; no privilege needed, the key only with it.
     pub fn nl_get(&self, a: &CarpAttrs) -> NlGetOut {
         if !self.carp_family_registered() {
@@ -578,7 +577,7 @@ impl HostState {
     }
 
     // -----------------------------------------------------------------
-    // Addresses (reference §6; in.c in_aifaddr_ioctl / in_difaddr_ioctl,
+    // Addresses (`docs/freebsd-carp.md` §5; in.c in_aifaddr_ioctl / in_difaddr_ioctl,
     // in6.c in6_control)
     // -----------------------------------------------------------------
 
@@ -698,7 +697,7 @@ impl HostState {
     /// The rest of `carp_attach()`: `carp_sc_state()` with the new address
     /// counted (INIT -> BACKUP, or MASTER -> INIT -> BACKUP).
     fn carp_attach_done(&mut self, idx: usize, si: usize, ev: &mut Vec<Event>) {
-        let now = self.now;
+        let now = (self.now, self.hz);
         let HostState {
             interfaces, sysctl, ..
         } = self;
@@ -712,7 +711,7 @@ impl HostState {
     /// it has no address left and the interface leaves promiscuous mode
     /// when it has no vhid left.
     fn carp_detach(&mut self, idx: usize, vhid: u8, keep_cif: bool, ev: &mut Vec<Event>) {
-        let now = self.now;
+        let now = (self.now, self.hz);
         let HostState {
             interfaces, sysctl, ..
         } = self;
@@ -773,7 +772,7 @@ impl HostState {
     }
 
     // -----------------------------------------------------------------
-    // sysctl (reference §10) and modules (§14)
+    // sysctl (`docs/freebsd-carp.md` §7) and modules (§4)
     // -----------------------------------------------------------------
 
     /// The OID, if it exists in this kernel: `net.inet.carp` only with
@@ -852,7 +851,7 @@ impl HostState {
 
     /// `carp_sc_state()` on every vhid of the host, in interface order.
     pub(super) fn all_sc_state(&mut self, ev: &mut Vec<Event>) {
-        let now = self.now;
+        let now = (self.now, self.hz);
         let HostState {
             interfaces, sysctl, ..
         } = self;

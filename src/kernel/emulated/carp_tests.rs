@@ -1,5 +1,6 @@
-//! Domain-level tests of [`super`]: every errno row of reference §5.2-§5.4,
-//! §6, §9.3-§9.4, §10 and §14, per flavor where FreeBSD differs. They work
+//! Domain-level tests of [`super`]: every errno row of
+//! `docs/freebsd-carp.md` §4 (ioctls), §5 (addresses), §6 (netlink) and
+//! §7 (sysctls, modules), per flavor where FreeBSD differs. They work
 //! on decoded requests; the byte level is tested in `emulated/tests.rs`.
 
 use super::super::state;
@@ -115,7 +116,7 @@ fn no_multicast(st: &mut HostState) {
 }
 
 // ---------------------------------------------------------------------------
-// §5.2: checks common to SIOCSVH and SIOCGVH
+// §4: checks common to SIOCSVH and SIOCGVH
 // ---------------------------------------------------------------------------
 
 #[test]
@@ -222,7 +223,7 @@ fn main_has_no_carp_ioctls() {
 }
 
 // ---------------------------------------------------------------------------
-// §5.3: SIOCSVH
+// §4: SIOCSVH
 // ---------------------------------------------------------------------------
 
 #[test]
@@ -483,7 +484,7 @@ fn set_state_only_outside_init() {
 }
 
 // ---------------------------------------------------------------------------
-// §5.4: SIOCGVH
+// §4: SIOCGVH
 // ---------------------------------------------------------------------------
 
 #[test]
@@ -630,7 +631,7 @@ fn siocgvh_15_vrrp_vhid_leaves_the_carp_fields_as_sent() {
 }
 
 // ---------------------------------------------------------------------------
-// §6: addresses
+// §5: addresses
 // ---------------------------------------------------------------------------
 
 #[test]
@@ -951,7 +952,7 @@ fn difaddr_delete_any_takes_the_first_ipv4_address() {
 }
 
 // ---------------------------------------------------------------------------
-// §9: netlink
+// §6: netlink
 // ---------------------------------------------------------------------------
 
 #[test]
@@ -1351,13 +1352,14 @@ fn nl_get_entries_by_flavor_and_privilege() {
 }
 
 // ---------------------------------------------------------------------------
-// §10: sysctls
+// §7: sysctls
 // ---------------------------------------------------------------------------
 
 #[test]
 fn sysctl_names_defaults_and_flavors() {
     for (f, rel, date) in [
-        (Flavor::V13, "13.2-RELEASE", 1_302_001),
+        (Flavor::V13_0, "13.0-RELEASE", 1_300_139),
+        (Flavor::V13, "13.5-RELEASE", 1_305_000),
         (Flavor::V14, "14.1-RELEASE", 1_401_000),
         (Flavor::V15, "15.0-RELEASE", 1_500_019),
         (Flavor::Main, "16.0-CURRENT", 1_600_000),
@@ -1587,7 +1589,7 @@ fn removing_a_suppressed_vhid_undoes_its_demotion() {
 }
 
 // ---------------------------------------------------------------------------
-// §14: modules
+// §4: modules
 // ---------------------------------------------------------------------------
 
 #[test]

@@ -1,8 +1,9 @@
-//! The carp(4) state machine of `sys/netinet/ip_carp.c` (MAIN, reference
-//! §11): `carp_set_state`, `carp_setrun`, `carp_sc_state`,
-//! `carp_master_down_locked`, `carp_send_ad_locked`'s rescheduling,
-//! `carp_send_ad_error`, `carp_demote_adj`, and the state half of
-//! `carp_input_c` / `vrrp_input_c`.
+//! The carp(4) state machine of `sys/netinet/ip_carp.c`
+//! (`docs/freebsd-carp.md` §8): `carp_set_state`, `carp_setrun`,
+//! `carp_sc_state`, `carp_master_down_locked`, `carp_send_ad_locked`'s
+//! rescheduling, `carp_send_ad_error`, `carp_demote_adj`, and the state half
+//! of `carp_input_c` / `vrrp_input_c`. What differs between releases comes
+//! from [`super::release`].
 //!
 //! **Time.** Where FreeBSD arms a callout (`sc_md_tmo`, `sc_md6_tmo`,
 //! `sc_ad_tmo`), this module sets an absolute deadline in the softc's
@@ -15,27 +16,34 @@
 //! every second) changes only the deadline, never the wake-up queue: the
 //! wake-up at the old deadline finds the new one and asks again.
 //!
-//! Timers are exact to the microsecond: the kernel converts them to ticks
-//! (`tvtohz()`, which rounds up and adds one tick, so at most 2 ms later at
-//! `kern.hz=1000`); the simulator does not model that rounding.
+//! Timers are kernel ticks, as on FreeBSD (§8.1): the interval is converted
+//! with `tvtohz()` (rounded up, plus one tick) and the callout fires on the
+//! host's hardclock tick that many ticks after the last one ([`Hz`]). So a
+//! deadline is always at least one tick after the present: a timer that
+//! fires at the instant it was armed, and re-arms itself there forever,
+//! cannot be expressed.
 //!
 //! **Output.** Sending is the host's job (it needs the interface's
 //! addresses, the key and the sysctls): this module emits
 //! [`Event::SendAd`], [`Event::Announce`] (gratuitous ARP and unsolicited
-//! NA) and [`Event::SendAdAll`] (the taskqueue `carp_demote_adj()`
-//! schedules), in the order `ip_carp.c` does them.
+//! NA) and [`Event::SendAdAll`] (the taskqueue task `carp_demote_adj()`
+//! enqueues; the host runs it once per burst), in the order `ip_carp.c`
+//! does them.
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
 
 use crate::model::CarpState;
 
+use super::release::Rules;
 use super::state::{Naddrs, Softc, Sysctls};
 
 /// `CARP_MAXSKEW`.
 const MAXSKEW: i32 = carpctl_sys::CARP_MAXSKEW as i32;
 /// One second in microseconds.
 const SEC: i64 = 1_000_000;
+/// `INT_MAX`: `tvtohz()` never returns more ticks.
+const INT_MAX_TICKS: u64 = i32::MAX as u64;
 
 /// Something the kernel did that someone outside the state machine acts
 /// on: a log line, a devd event, a timer to wake up, a packet to send.
@@ -65,8 +73,10 @@ pub enum Event {
     /// `carp_send_arp()` + `carp_send_na()`: announce every address of the
     /// vhid with its virtual MAC.
     Announce { ifindex: u16, vhid: u8 },
-    /// `carp_send_ad_all()`, queued by every demotion change: every MASTER
-    /// advertises at once.
+    /// `taskqueue_enqueue(taskqueue_swi, &carp_sendall_task)`, done by
+    /// every demotion change: `carp_send_ad_all()` (every MASTER advertises)
+    /// runs once after the kernel entry that enqueued it, however many
+    /// changes enqueued it meanwhile (a pending task is not queued twice).
     SendAdAll,
 }
 
@@ -77,7 +87,7 @@ impl Event {
     }
 
     /// The devctl line `devctl_notify("CARP", "<vhid>@<if>", "<STATE>",
-    /// NULL)` gives devd (reference §13.1), for a state change.
+    /// NULL)` gives devd (`docs/freebsd-carp.md` §11), for a state change.
     pub fn devd(&self) -> Option<String> {
         match self {
             Event::State {
@@ -136,6 +146,105 @@ pub struct Parent<'a> {
     pub link_up: bool,
     /// Virtual time in microseconds ([`super::state::HostState::now`]).
     pub now: u64,
+    /// `kern.hz` and the host's tick phase: where callouts fire.
+    pub hz: Hz,
+}
+
+/// `kern.hz` of a host and the phase of its hardclock: ticks fall at
+/// `phase + k × tick` µs of virtual time (`tick = 1000000 / hz`, as
+/// `sys/kern/subr_param.c` computes it). Hosts boot at unrelated moments,
+/// so the simulator gives each its own phase.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hz {
+    hz: u32,
+    /// `tick = 1000000 / hz`, µs.
+    tick: u64,
+    phase: u64,
+}
+
+impl Default for Hz {
+    /// FreeBSD's default `kern.hz`, ticks at whole milliseconds.
+    fn default() -> Self {
+        Hz {
+            hz: Hz::DEFAULT,
+            tick: u64::from(1_000_000 / Hz::DEFAULT),
+            phase: 0,
+        }
+    }
+}
+
+impl Hz {
+    /// `HZ` of a GENERIC kernel.
+    pub const DEFAULT: u32 = 1000;
+    /// The range accepted ([`Hz::new`]): 10 to 10000 ticks a second.
+    pub const MIN: u32 = 10;
+    pub const MAX: u32 = 10_000;
+
+    /// `hz` ticks a second, the first at `phase` µs (taken modulo a tick).
+    /// `None` outside [`Hz::MIN`]..=[`Hz::MAX`].
+    pub fn new(hz: u32, phase: u64) -> Option<Hz> {
+        if !(Hz::MIN..=Hz::MAX).contains(&hz) {
+            return None;
+        }
+        let tick = u64::from(1_000_000 / hz);
+        Some(Hz {
+            hz,
+            tick,
+            phase: phase % tick,
+        })
+    }
+
+    pub fn hz(self) -> u32 {
+        self.hz
+    }
+
+    /// `tick`: µs per tick.
+    pub fn tick_us(self) -> u64 {
+        self.tick
+    }
+
+    /// `tvtohz()` (`sys/kern/kern_clock.c`): the ticks a `struct timeval`
+    /// lasts, rounded up, plus one "to allow for the current tick to
+    /// expire", at most `INT_MAX`. Unsigned `long` arithmetic as in C: a
+    /// total below zero whose whole seconds are not (13.0's negative
+    /// demoted skew) wraps to a huge value and parks the callout for
+    /// `INT_MAX` ticks (24.8 days at hz 1000); negative seconds give 1.
+    pub fn tvtohz(self, tv: Tv) -> u64 {
+        let (mut sec, mut usec) = (tv.sec, tv.usec);
+        if usec < 0 {
+            sec -= 1;
+            usec += SEC;
+        }
+        let ticks = if sec < 0 {
+            1
+        } else {
+            let tick = self.tick_us();
+            // howmany(sec * 1000000 + (unsigned long)usec, tick) + 1
+            let total = (sec as u64)
+                .wrapping_mul(1_000_000)
+                .wrapping_add(usec as u64);
+            div_tick(total.wrapping_add(tick - 1), tick).wrapping_add(1)
+        };
+        ticks.min(INT_MAX_TICKS)
+    }
+
+    /// `callout_reset(c, ticks, ...)` at `now`: the callout fires on the
+    /// hardclock tick `ticks` after the last one at or before `now`
+    /// (`C_HARDCLOCK`), so 0 to 1 tick earlier than `ticks × tick` from
+    /// now. At least one tick is always waited: the result is strictly
+    /// after `now`.
+    pub fn callout_at(self, now: u64, ticks: u64) -> u64 {
+        let tick = self.tick_us();
+        let in_tick = now - div_tick(now, tick) * tick;
+        let since_tick = if in_tick >= self.phase {
+            in_tick - self.phase
+        } else {
+            in_tick + tick - self.phase
+        };
+        let at = now.saturating_add(ticks.max(1).saturating_mul(tick)) - since_tick;
+        debug_assert!(at > now, "a callout at or before now");
+        at.max(now.saturating_add(1))
+    }
 }
 
 /// An address family, indexing [`super::state::Run::md`].
@@ -146,15 +255,38 @@ pub enum Af {
 }
 
 /// The global demotion as the state machine uses it: `V_carp_demotion`,
-/// and whether `DEMOTE_ADVSKEW()` clamps below at 0 (14 and later; 13.x
-/// only clamps above, reference §11.1).
+/// whether `DEMOTE_ADVSKEW()` clamps below at 0 (13.1 and later; 13.0
+/// only clamps above, `docs/freebsd-carp.md` §2) and whether VRRPv3
+/// priorities are demoted too (review D55558).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Demotion {
     pub value: i32,
     pub clamp_low: bool,
+    pub vrrp: bool,
 }
 
 impl Demotion {
+    /// `V_carp_demotion` = `value` on a release with `rules`.
+    pub fn new(value: i32, rules: &Rules) -> Self {
+        Demotion {
+            value,
+            clamp_low: rules.demote_clamps_low,
+            vrrp: rules.vrrp_demotion,
+        }
+    }
+
+    /// `DEMOTE_VRRP_PRIO()` of review D55558 where the release has it
+    /// (the configured priority minus the demotion, clamped to 0..=254;
+    /// 255, the address owner, is never demoted); elsewhere the configured
+    /// priority.
+    pub fn vrrp_prio(self, prio: u8) -> u8 {
+        if !self.vrrp || prio == 255 {
+            return prio;
+        }
+        let p = i32::from(prio).saturating_sub(self.value).clamp(0, 254);
+        u8::try_from(p).unwrap_or(254)
+    }
+
     /// `DEMOTE_ADVSKEW(sc)`: the skew a vhid advertises and compares with.
     pub fn skew(self, advskew: i32) -> i32 {
         let s = advskew.saturating_add(self.value);
@@ -168,6 +300,20 @@ impl Demotion {
     }
 }
 
+/// `x / tick`. Every received advertisement re-arms a timer, so this runs
+/// for each: the common ticks (hz 1000, 100, 250, 128) divide by a
+/// constant, which the compiler turns into a multiplication.
+#[inline]
+fn div_tick(x: u64, tick: u64) -> u64 {
+    match tick {
+        1000 => x / 1000,
+        10_000 => x / 10_000,
+        4000 => x / 4000,
+        7812 => x / 7812,
+        t => x / t,
+    }
+}
+
 /// `struct timeval` as `ip_carp.c` builds it: `(seconds, skew × 1000000 /
 /// 256 µs)`, compared with `timevalcmp()` (seconds first, then µs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -177,17 +323,14 @@ pub struct Tv {
 }
 
 impl Tv {
+    /// `tv_usec = skew * 1000000 / 256`, computed in C `int` as
+    /// `ip_carp.c` does (it wraps for a skew beyond ±2147, reachable only
+    /// with an unclamped negative demotion).
     pub fn carp(sec: i64, skew: i32) -> Tv {
         Tv {
             sec,
-            usec: i64::from(skew) * SEC / 256,
+            usec: i64::from(skew.wrapping_mul(1_000_000) / 256),
         }
-    }
-
-    /// The interval in µs, as a timer delay (never negative: a 13.x
-    /// negative skew below a whole second still fires at once).
-    pub fn as_us(self) -> u64 {
-        u64::try_from(self.sec * SEC + self.usec).unwrap_or(0)
     }
 }
 
@@ -204,27 +347,28 @@ impl Ord for Tv {
     }
 }
 
-/// The master-down delay of a BACKUP (`carp_setrun()`): CARP `3 × advbase
-/// + advskew/256` s with the **configured** skew; VRRPv3 `3 × master_inter
-/// + (256 − prio) × master_inter / 256` centiseconds (integer arithmetic).
-pub fn master_down_us(sc: &Softc) -> u64 {
+/// The master-down delay of a BACKUP (`carp_setrun()`), in ticks: CARP
+/// `tvtohz(3 × advbase + advskew/256 s)` with the **configured** skew;
+/// VRRPv3 `(3 × master_inter + (256 − prio) × master_inter / 256) × hz /
+/// 100` (centiseconds, integer arithmetic).
+pub fn master_down_ticks(sc: &Softc, hz: Hz) -> u64 {
     if sc.is_vrrp() {
         let mi = u64::from(sc.run.vrrp_master_inter);
         let skew = (256 - u64::from(sc.vrrp_priority)) * mi / 256;
-        (skew + 3 * mi) * 10_000
+        (skew + 3 * mi) * u64::from(hz.hz()) / 100
     } else {
-        Tv::carp(3 * i64::from(sc.advbase), sc.advskew).as_us()
+        hz.tvtohz(Tv::carp(3 * i64::from(sc.advbase), sc.advskew))
     }
 }
 
-/// The advertisement interval: CARP `advbase + skew/256` s with the skew
-/// given (undemoted in `carp_setrun()`, `DEMOTE_ADVSKEW` in
-/// `carp_send_ad_locked()`); VRRPv3 `adv_inter` centiseconds.
-pub fn ad_interval_us(sc: &Softc, skew: i32) -> u64 {
+/// The advertisement interval in ticks: CARP `tvtohz(advbase + skew/256
+/// s)` with the skew given (undemoted in `carp_setrun()`, `DEMOTE_ADVSKEW`
+/// in `carp_send_ad_locked()`); VRRPv3 `adv_inter × hz / 100`.
+pub fn ad_interval_ticks(sc: &Softc, skew: i32, hz: Hz) -> u64 {
     if sc.is_vrrp() {
-        u64::from(sc.vrrp_adv_inter) * 10_000
+        u64::from(sc.vrrp_adv_inter) * u64::from(hz.hz()) / 100
     } else {
-        Tv::carp(i64::from(sc.advbase), skew).as_us()
+        hz.tvtohz(Tv::carp(i64::from(sc.advbase), skew))
     }
 }
 
@@ -235,10 +379,10 @@ enum Timer {
     Ad,
 }
 
-/// `callout_reset()`: set the deadline, and ask for a wake-up if none is
-/// pending at or before it.
-fn arm(p: Parent<'_>, sc: &mut Softc, t: Timer, after_us: u64, ev: &mut Vec<Event>) {
-    let at = p.now.saturating_add(after_us);
+/// `callout_reset()` for `ticks`: set the deadline, and ask for a wake-up
+/// if none is pending at or before it.
+fn arm(p: Parent<'_>, sc: &mut Softc, t: Timer, ticks: u64, ev: &mut Vec<Event>) {
+    let at = p.hz.callout_at(p.now, ticks);
     match t {
         Timer::Md(af) => sc.run.md[af as usize] = Some(at),
         Timer::Ad => sc.run.ad = Some(at),
@@ -307,7 +451,7 @@ pub fn setrun(
         }
         CarpState::Backup => {
             sc.run.ad = None;
-            let delay = master_down_us(sc);
+            let delay = master_down_ticks(sc, p.hz);
             match af {
                 Some(af) => arm(p, sc, Timer::Md(af), delay, ev),
                 None => {
@@ -321,7 +465,7 @@ pub fn setrun(
             }
         }
         CarpState::Master => {
-            let delay = ad_interval_us(sc, sc.advskew);
+            let delay = ad_interval_ticks(sc, sc.advskew, p.hz);
             arm(p, sc, Timer::Ad, delay, ev);
         }
     }
@@ -391,7 +535,7 @@ pub fn send_ad(p: Parent<'_>, sc: &mut Softc, d: Demotion, ev: &mut Vec<Event>) 
         ifindex: p.index,
         vhid: sc.vhid,
     });
-    let delay = ad_interval_us(sc, d.skew(sc.advskew));
+    let delay = ad_interval_ticks(sc, d.skew(sc.advskew), p.hz);
     arm(p, sc, Timer::Ad, delay, ev);
 }
 
@@ -511,16 +655,18 @@ pub struct VrrpHeard {
     pub max_adver_int: u16,
 }
 
-/// The state half of `vrrp_input_c()` (reference §11.6): priority 255
+/// The state half of `vrrp_input_c()` (`docs/freebsd-carp.md` §8.7): priority 255
 /// ignores peers; the master interval is learned; MASTER steps down for a
 /// faster or higher-priority peer; BACKUP with preempt takes over from a
 /// slower or lower-priority one; otherwise the master-down timer restarts.
 /// Equal priority and interval: nothing happens (no address tiebreak).
+#[allow(clippy::too_many_arguments)]
 pub fn vrrp_input(
     p: Parent<'_>,
     sc: &mut Softc,
     n: Naddrs,
     sysctl: &Sysctls,
+    d: Demotion,
     heard: VrrpHeard,
     af: Af,
     ev: &mut Vec<Event>,
@@ -529,15 +675,13 @@ pub fn vrrp_input(
         return;
     }
     sc.run.vrrp_master_inter = heard.max_adver_int;
-    // VRRPv3 knows no demotion (reference §11.6).
-    let d = Demotion {
-        value: 0,
-        clamp_low: true,
-    };
+    // VRRPv3 knows no demotion before review D55558 (§8.7): `prio` is the
+    // configured priority there.
+    let prio = d.vrrp_prio(sc.vrrp_priority);
     match sc.state {
         CarpState::Init => {}
         CarpState::Master => {
-            if heard.max_adver_int < sc.vrrp_adv_inter || heard.priority > sc.vrrp_priority {
+            if heard.max_adver_int < sc.vrrp_adv_inter || heard.priority > prio {
                 sc.run.ad = None;
                 set_state(
                     p,
@@ -551,7 +695,7 @@ pub fn vrrp_input(
         }
         CarpState::Backup => {
             if sysctl.preempt != 0
-                && (heard.max_adver_int > sc.vrrp_adv_inter || heard.priority < sc.vrrp_priority)
+                && (heard.max_adver_int > sc.vrrp_adv_inter || heard.priority < prio)
             {
                 master_down(p, sc, n, sysctl.allow, d, "preempting a slower master", ev);
                 return;
@@ -563,13 +707,16 @@ pub fn vrrp_input(
 
 /// `carp_send_ad_error()`: the outcome of one `ip_output()`. The 3rd
 /// consecutive error demotes by `senderr_demotion_factor` ("send error
-/// <errno> on <if>"); 3 successes after that undo it ("send ok on <if>").
-/// Any error resets the success count.
+/// <errno> on <if>"); any error resets the success count. With `recovers`
+/// (PR 260499, 9a8cf950) 3 successes after that undo it ("send ok on
+/// <if>"). Without it (13.0's code), the first success clears the error
+/// count before any success is counted, so the demotion stays.
 pub fn send_result(
     p: Parent<'_>,
     sc: &mut Softc,
     sysctl: &mut Sysctls,
     error: Option<i32>,
+    recovers: bool,
     ev: &mut Vec<Event>,
 ) {
     const MAX_ERRORS: u32 = 3;
@@ -583,6 +730,18 @@ pub fn send_result(
                 demote_adj(sysctl, adj, reason, ev);
             }
             sc.run.sendad_success = 0;
+        }
+        None if !recovers => {
+            // if (errors >= MAX && ++success >= MIN) { undo } else errors = 0;
+            if sc.run.sendad_errors >= MAX_ERRORS {
+                sc.run.sendad_success += 1;
+                if sc.run.sendad_success >= MIN_SUCCESS {
+                    let adj = sysctl.senderr_demotion_factor;
+                    let reason = format!("send ok on {}", p.name);
+                    demote_adj(sysctl, adj.wrapping_neg(), reason, ev);
+                }
+            }
+            sc.run.sendad_errors = 0;
         }
         None if sc.run.sendad_errors > 0 => {
             sc.run.sendad_success += 1;
@@ -600,8 +759,8 @@ pub fn send_result(
 }
 
 /// `carp_demote_adj()`: `atomic_add_int(&V_carp_demotion, adj)` (wraps like
-/// the C `int`), log it, and queue `carp_send_ad_all()` so that every
-/// MASTER advertises its new skew at once.
+/// the C `int`), log it, and enqueue the `carp_send_ad_all()` task so that
+/// every MASTER advertises its new skew ([`Event::SendAdAll`]).
 pub fn demote_adj(
     sysctl: &mut Sysctls,
     adj: i32,

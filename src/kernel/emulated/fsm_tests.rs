@@ -1,9 +1,12 @@
 //! Tests of the state machine: every transition with its reason, and the
-//! timers pinned to the formulas of reference §11.1 and §11.6. Expected
+//! timers pinned to the formulas of `docs/freebsd-carp.md` §8. Expected
 //! intervals are written out from the formulas, not computed by the code
-//! under test.
+//! under test: at `kern.hz=1000` with ticks on whole milliseconds, a
+//! callout armed on a tick for `d` µs fires `(⌈d / 1000⌉ + 1)` ms later
+//! (`tvtohz()` rounds up and adds one tick), see [`hz1000`].
 
 use super::*;
+use crate::kernel::emulated::Flavor;
 use crate::kernel::emulated::state::Run;
 
 const UP: Parent<'static> = Parent {
@@ -12,6 +15,11 @@ const UP: Parent<'static> = Parent {
     up: true,
     link_up: true,
     now: 0,
+    hz: Hz {
+        hz: 1000,
+        tick: 1000,
+        phase: 0,
+    },
 };
 
 const V4: Naddrs = Naddrs { v4: 1, v6: 0 };
@@ -21,7 +29,22 @@ const NONE: Naddrs = Naddrs { v4: 0, v6: 0 };
 const D0: Demotion = Demotion {
     value: 0,
     clamp_low: true,
+    vrrp: false,
 };
+
+/// When a callout armed on a tick for `us` µs fires at `kern.hz=1000`:
+/// `tvtohz()` is `⌈us / 1000⌉ + 1` ticks of 1000 µs (`kern_clock.c`).
+fn hz1000(us: u64) -> u64 {
+    (us.div_ceil(1000) + 1) * 1000
+}
+
+fn dem(value: i32, clamp_low: bool) -> Demotion {
+    Demotion {
+        value,
+        clamp_low,
+        vrrp: false,
+    }
+}
 
 fn at(now: u64) -> Parent<'static> {
     Parent { now, ..UP }
@@ -144,14 +167,16 @@ fn backup_arms_the_master_down_timer_with_the_configured_skew() {
     let mut sc = softc(CarpState::Init, 1, 100);
     setrun(at(5_000_000), &mut sc, BOTH, 1, None, &mut ev);
     assert_eq!(sc.state, CarpState::Backup);
-    assert_eq!(sc.run.md, [Some(8_390_625), Some(8_390_625)]);
+    let due = 5_000_000 + hz1000(3_390_625);
+    assert_eq!(due, 8_392_000);
+    assert_eq!(sc.run.md, [Some(due), Some(due)]);
     assert_eq!(sc.run.ad, None);
-    assert_eq!(wakes(&ev), [8_390_625], "one wake-up for both families");
+    assert_eq!(wakes(&ev), [due], "one wake-up for both families");
 
     // Only the families that have addresses.
     let mut sc = softc(CarpState::Backup, 2, 0);
     setrun(at(0), &mut sc, Naddrs { v4: 0, v6: 2 }, 1, None, &mut ev);
-    assert_eq!(sc.run.md, [None, Some(6_000_000)]);
+    assert_eq!(sc.run.md, [None, Some(hz1000(6_000_000))]);
 }
 
 #[test]
@@ -159,16 +184,16 @@ fn a_later_rearm_asks_for_no_new_wake_up() {
     let mut ev = Vec::new();
     let mut sc = softc(CarpState::Backup, 1, 0);
     setrun(at(0), &mut sc, V4, 1, Some(Af::Inet), &mut ev);
-    assert_eq!(wakes(&ev), [3_000_000]);
+    assert_eq!(wakes(&ev), [3_001_000]);
     ev.clear();
     setrun(at(1_000_000), &mut sc, V4, 1, Some(Af::Inet), &mut ev);
     assert!(ev.is_empty(), "{ev:?}");
-    assert_eq!(sc.run.md[0], Some(4_000_000));
-    // The wake-up at 3 s finds the deadline moved and asks again.
-    timeout(at(3_000_000), &mut sc, V4, 1, D0, &mut ev);
+    assert_eq!(sc.run.md[0], Some(4_001_000));
+    // The wake-up at 3.001 s finds the deadline moved and asks again.
+    timeout(at(3_001_000), &mut sc, V4, 1, D0, &mut ev);
     assert_eq!(sc.state, CarpState::Backup);
-    assert_eq!(wakes(&ev), [4_000_000]);
-    assert_eq!(sc.run.wake, Some(4_000_000));
+    assert_eq!(wakes(&ev), [4_001_000]);
+    assert_eq!(sc.run.wake, Some(4_001_000));
 }
 
 #[test]
@@ -177,8 +202,9 @@ fn master_down_timeout_takes_over_and_announces() {
     let mut sc = softc(CarpState::Backup, 1, 8);
     setrun(at(0), &mut sc, V4, 1, None, &mut ev);
     ev.clear();
-    // 3 s + 8 × 1000000 / 256 µs = 3 s + 31250 µs.
-    let t = 3_031_250;
+    // 3 s + 8 × 1000000 / 256 µs = 3 s + 31250 µs: 3033 ticks.
+    let t = hz1000(3_031_250);
+    assert_eq!(t, 3_033_000);
     timeout(at(t - 1), &mut sc, V4, 1, D0, &mut ev);
     assert_eq!(sc.state, CarpState::Backup, "not before the deadline");
     timeout(at(t), &mut sc, V4, 1, D0, &mut ev);
@@ -198,17 +224,14 @@ fn master_down_timeout_takes_over_and_announces() {
         .collect();
     assert_eq!(kinds, ["state", "ad", "announce"]);
     // setrun(MASTER) re-arms at the undemoted advbase + advskew/256.
-    assert_eq!(sc.run.ad, Some(t + 1_031_250));
+    assert_eq!(sc.run.ad, Some(t + hz1000(1_031_250)));
 }
 
 #[test]
 fn later_ads_use_the_demoted_skew_and_the_first_the_configured_one() {
     let mut ev = Vec::new();
     let mut sc = softc(CarpState::Backup, 1, 0);
-    let d = Demotion {
-        value: 240,
-        clamp_low: true,
-    };
+    let d = dem(240, true);
     master_down(
         at(0),
         &mut sc,
@@ -218,41 +241,32 @@ fn later_ads_use_the_demoted_skew_and_the_first_the_configured_one() {
         "user requested via ifconfig",
         &mut ev,
     );
-    // First interval: undemoted (setrun), 1 s.
-    assert_eq!(sc.run.ad, Some(1_000_000));
+    // First interval: undemoted (setrun), 1 s: 1001 ticks.
+    assert_eq!(sc.run.ad, Some(1_001_000));
     ev.clear();
-    timeout(at(1_000_000), &mut sc, V4, 1, d, &mut ev);
+    timeout(at(1_001_000), &mut sc, V4, 1, d, &mut ev);
     assert_eq!(sends(&ev), 1);
     // Then advbase + DEMOTE_ADVSKEW/256 = 1 s + 240 × 1000000 / 256 µs.
-    assert_eq!(sc.run.ad, Some(1_000_000 + 1_937_500));
+    assert_eq!(sc.run.ad, Some(1_001_000 + hz1000(1_937_500)));
 }
 
 #[test]
 fn demote_advskew_clamps_per_release() {
-    let new = Demotion {
-        value: -50,
-        clamp_low: true,
-    };
-    let old = Demotion {
-        value: -50,
-        clamp_low: false,
-    };
+    let new = dem(-50, true);
+    let old = dem(-50, false);
     assert_eq!(new.skew(20), 0);
-    assert_eq!(old.skew(20), -30, "13.x has no lower clamp");
-    let high = Demotion {
-        value: 1000,
-        clamp_low: true,
-    };
-    assert_eq!(high.skew(0), 240);
-    assert_eq!(
-        Demotion {
-            value: i32::MAX,
-            clamp_low: false
-        }
-        .skew(254),
-        240,
-        "no overflow"
-    );
+    assert_eq!(old.skew(20), -30, "13.0 has no lower clamp");
+    assert_eq!(dem(1000, true).skew(0), 240);
+    assert_eq!(dem(i32::MAX, false).skew(254), 240, "no overflow");
+    // The table: 13.0 does not clamp, every later release does.
+    for f in Flavor::ALL {
+        let d = Demotion::new(-50, f.rules());
+        assert_eq!(
+            d.skew(20),
+            if *f == Flavor::V13_0 { -30 } else { 0 },
+            "{f:?}"
+        );
+    }
 }
 
 #[test]
@@ -284,7 +298,8 @@ fn a_tie_makes_the_receiving_master_step_down() {
         )]
     );
     assert_eq!(sc.run.ad, None, "the ad timer stops");
-    assert_eq!(sc.run.md[0], Some(3_000_100));
+    // Armed at 100 µs, after the tick at 0: 3001 ticks from that tick.
+    assert_eq!(sc.run.md[0], Some(3_001_000));
     assert_eq!(sc.run.counter, 7);
     assert!(!sc.run.init_counter);
 }
@@ -301,10 +316,7 @@ fn a_master_keeps_its_role_against_a_slower_peer() {
     carp_input(at(0), &mut sc, V4, &sysctl(0), D0, heard, Af::Inet, &mut ev);
     assert_eq!(sc.state, CarpState::Master);
     // A demoted master compares with its demoted skew: 0 + 10 > 1.
-    let d = Demotion {
-        value: 10,
-        clamp_low: true,
-    };
+    let d = dem(10, true);
     carp_input(at(0), &mut sc, V4, &sysctl(0), d, heard, Af::Inet, &mut ev);
     assert_eq!(sc.state, CarpState::Backup);
 }
@@ -320,7 +332,7 @@ fn preempt_decides_whether_a_faster_backup_takes_over() {
     let mut sc = softc(CarpState::Backup, 1, 0);
     carp_input(at(0), &mut sc, V4, &sysctl(0), D0, heard, Af::Inet, &mut ev);
     assert_eq!(sc.state, CarpState::Backup, "no preempt: wait");
-    assert_eq!(sc.run.md[0], Some(3_000_000));
+    assert_eq!(sc.run.md[0], Some(3_001_000));
     assert!(states(&ev).is_empty());
 
     let mut sc = softc(CarpState::Backup, 1, 0);
@@ -388,13 +400,20 @@ fn vrrp_timers_follow_rfc9568_in_centiseconds() {
     sc.state = CarpState::Init;
     sc.vrrp_priority = 100;
     // master_inter 100 cs: (256 − 100) × 100 / 256 = 60 (integer), + 300 =
-    // 360 cs = 3.6 s.
-    assert_eq!(master_down_us(&sc), 3_600_000);
+    // 360 cs = 3.6 s: × hz / 100 = 3600 ticks at hz 1000, 360 at hz 100
+    // (no "+ 1": VRRPv3 converts centiseconds, not a timeval).
+    let hz = |h| Hz::new(h, 0).unwrap();
+    assert_eq!(master_down_ticks(&sc, hz(1000)), 3600);
+    assert_eq!(master_down_ticks(&sc, hz(100)), 360);
     sc.vrrp_priority = 255;
     // (1 × 100 / 256 = 0) + 300 cs.
-    assert_eq!(master_down_us(&sc), 3_000_000);
+    assert_eq!(master_down_ticks(&sc, hz(1000)), 3000);
     sc.vrrp_adv_inter = 50;
-    assert_eq!(ad_interval_us(&sc, 240), 500_000, "no demotion in VRRPv3");
+    assert_eq!(
+        ad_interval_ticks(&sc, 240, hz(1000)),
+        500,
+        "no demotion in VRRPv3"
+    );
 }
 
 #[test]
@@ -407,20 +426,20 @@ fn vrrp_input_compares_priority_and_interval() {
         priority: 100,
         max_adver_int: 100,
     };
-    vrrp_input(at(0), &mut sc, V4, &s, heard, Af::Inet, &mut ev);
+    vrrp_input(at(0), &mut sc, V4, &s, D0, heard, Af::Inet, &mut ev);
     assert_eq!(sc.state, CarpState::Master, "equal: no step down");
     let higher = VrrpHeard {
         priority: 101,
         max_adver_int: 100,
     };
-    vrrp_input(at(0), &mut sc, V4, &s, higher, Af::Inet, &mut ev);
+    vrrp_input(at(0), &mut sc, V4, &s, D0, higher, Af::Inet, &mut ev);
     assert_eq!(sc.state, CarpState::Backup);
     // The master interval is learned, unmasked: 0x1064 keeps its top bits.
     let odd = VrrpHeard {
         priority: 100,
         max_adver_int: 0x1064,
     };
-    vrrp_input(at(0), &mut sc, V4, &sysctl(0), odd, Af::Inet, &mut ev);
+    vrrp_input(at(0), &mut sc, V4, &sysctl(0), D0, odd, Af::Inet, &mut ev);
     assert_eq!(sc.run.vrrp_master_inter, 0x1064);
     // Backup with preempt takes over from a lower priority.
     let lower = VrrpHeard {
@@ -428,7 +447,7 @@ fn vrrp_input_compares_priority_and_interval() {
         max_adver_int: 100,
     };
     ev.clear();
-    vrrp_input(at(0), &mut sc, V4, &s, lower, Af::Inet, &mut ev);
+    vrrp_input(at(0), &mut sc, V4, &s, D0, lower, Af::Inet, &mut ev);
     assert_eq!(
         states(&ev),
         [(
@@ -441,7 +460,7 @@ fn vrrp_input_compares_priority_and_interval() {
     let mut owner = Softc::new(2, 3);
     owner.vrrp_priority = 255;
     owner.state = CarpState::Master;
-    vrrp_input(at(0), &mut owner, V4, &s, higher, Af::Inet, &mut ev);
+    vrrp_input(at(0), &mut owner, V4, &s, D0, higher, Af::Inet, &mut ev);
     assert_eq!(owner.state, CarpState::Master);
     assert_eq!(owner.run.vrrp_master_inter, 100, "not even learned");
 }
@@ -452,20 +471,20 @@ fn three_send_errors_demote_and_three_successes_undo_it() {
     let mut s = Sysctls::default();
     let mut sc = softc(CarpState::Master, 1, 0);
     for _ in 0..2 {
-        send_result(UP, &mut sc, &mut s, Some(55), &mut ev);
+        send_result(UP, &mut sc, &mut s, Some(55), true, &mut ev);
     }
     assert_eq!(s.demotion, 0);
-    send_result(UP, &mut sc, &mut s, Some(55), &mut ev);
+    send_result(UP, &mut sc, &mut s, Some(55), true, &mut ev);
     assert_eq!(s.demotion, 240);
-    send_result(UP, &mut sc, &mut s, Some(55), &mut ev);
+    send_result(UP, &mut sc, &mut s, Some(55), true, &mut ev);
     assert_eq!(s.demotion, 240, "once, on the 3rd");
-    send_result(UP, &mut sc, &mut s, None, &mut ev);
-    send_result(UP, &mut sc, &mut s, None, &mut ev);
-    send_result(UP, &mut sc, &mut s, Some(55), &mut ev);
-    send_result(UP, &mut sc, &mut s, None, &mut ev);
-    send_result(UP, &mut sc, &mut s, None, &mut ev);
+    send_result(UP, &mut sc, &mut s, None, true, &mut ev);
+    send_result(UP, &mut sc, &mut s, None, true, &mut ev);
+    send_result(UP, &mut sc, &mut s, Some(55), true, &mut ev);
+    send_result(UP, &mut sc, &mut s, None, true, &mut ev);
+    send_result(UP, &mut sc, &mut s, None, true, &mut ev);
     assert_eq!(s.demotion, 240, "an error resets the success count");
-    send_result(UP, &mut sc, &mut s, None, &mut ev);
+    send_result(UP, &mut sc, &mut s, None, true, &mut ev);
     assert_eq!(s.demotion, 0);
     let lines: Vec<String> = ev
         .iter()
@@ -508,7 +527,7 @@ fn sc_state_down_demotes_once_stops_timers_and_up_undoes_it() {
     sc_state(UP, &mut sc, V4, &mut sysctl, &mut ev);
     assert_eq!(sysctl.demotion, 0);
     assert!(!sc.suppressed);
-    assert_eq!(sc.run.md[0], Some(3_000_000));
+    assert_eq!(sc.run.md[0], Some(3_001_000));
     assert_eq!(
         states(&ev),
         [
@@ -622,4 +641,114 @@ fn running_state_is_not_configuration() {
         Run::default().init_counter,
         "carp_alloc sets sc_init_counter"
     );
+}
+
+#[test]
+fn tvtohz_rounds_up_adds_a_tick_and_parks_a_negative_total() {
+    // sys/kern/kern_clock.c tvtohz(), worked by hand (tick = 1000000 / hz).
+    let hz = |h| Hz::new(h, 0).unwrap();
+    let tv = |sec, usec| Tv { sec, usec };
+    // 1 s at hz 1000: 1000 ticks, + 1.
+    assert_eq!(hz(1000).tvtohz(tv(1, 0)), 1001);
+    // 3 s + 390625 µs at hz 100 (tick 10000 µs): ⌈339.0625⌉ + 1 = 341.
+    assert_eq!(hz(100).tvtohz(tv(3, 390_625)), 341);
+    // A negative usec borrows a second: (1, -171875) is 828125 µs.
+    assert_eq!(hz(1000).tvtohz(tv(1, -171_875)), 829 + 1);
+    // Negative seconds after the borrow: one tick.
+    assert_eq!(hz(1000).tvtohz(tv(0, -1)), 1);
+    assert_eq!(hz(1000).tvtohz(tv(-5, 0)), 1);
+    // 13.0, advbase 1 and a demoted skew of -300: usec = -1171875, after the
+    // borrow (0, -171875); (unsigned long)-171875 is huge: INT_MAX ticks,
+    // 24.8 days at hz 1000.
+    let parked = hz(1000).tvtohz(Tv::carp(1, -300));
+    assert_eq!(parked, i32::MAX as u64);
+    assert_eq!(parked / 1000 / 86_400, 24);
+    // Within one tick below zero the unsigned sum wraps back: 1 tick.
+    assert_eq!(hz(1000).tvtohz(tv(0, -1_000_500)), 1);
+}
+
+#[test]
+fn a_callout_is_always_at_least_one_tick_ahead() {
+    let mut rng = crate::kernel::emulated::SplitMix64::new(9);
+    for _ in 0..100_000 {
+        let h = [10, 100, 128, 1000, 1024, 10_000][(rng.next_u64() % 6) as usize];
+        let hz = Hz::new(h, rng.next_u64()).unwrap();
+        let now = rng.next_u64() % (40 * 86_400 * 1_000_000);
+        let ticks = rng.next_u64() % 4;
+        let at = hz.callout_at(now, ticks);
+        let tick = hz.tick_us();
+        assert!(at > now, "hz {h} now {now} ticks {ticks}: {at}");
+        assert!(
+            at - now <= ticks.max(1) * tick,
+            "no later than the ticks asked"
+        );
+        assert_eq!(
+            (at + tick - hz.phase) % tick,
+            0,
+            "on one of the host's ticks"
+        );
+    }
+    // On a tick, exactly the ticks asked; between ticks, counted from the
+    // last one.
+    let hz = Hz::new(100, 3_000).unwrap();
+    assert_eq!(hz.callout_at(13_000, 5), 63_000);
+    assert_eq!(hz.callout_at(20_000, 5), 63_000);
+}
+
+#[test]
+fn a_negative_interval_on_13_0_parks_the_timer_instead_of_firing_at_once() {
+    // 13.0: DEMOTE_ADVSKEW = 0 - 300; the ad timer gets INT_MAX ticks.
+    let mut ev = Vec::new();
+    let mut sc = softc(CarpState::Master, 1, 0);
+    send_ad(at(5_000), &mut sc, dem(-300, false), &mut ev);
+    assert_eq!(sends(&ev), 1);
+    assert_eq!(sc.run.ad, Some(5_000 + i32::MAX as u64 * 1000));
+    // 13.5 clamps: the skew is 0, 1001 ticks.
+    let mut sc = softc(CarpState::Master, 1, 0);
+    send_ad(at(5_000), &mut sc, dem(-300, true), &mut ev);
+    assert_eq!(sc.run.ad, Some(5_000 + 1_001_000));
+}
+
+#[test]
+fn before_pr_260499_the_send_error_demotion_is_never_undone() {
+    // 13.0's carp_send_ad_error(): the first success clears the error count.
+    let mut ev = Vec::new();
+    let mut s = Sysctls::default();
+    let mut sc = softc(CarpState::Master, 1, 0);
+    for _ in 0..3 {
+        send_result(UP, &mut sc, &mut s, Some(55), false, &mut ev);
+    }
+    assert_eq!(s.demotion, 240);
+    for _ in 0..10 {
+        send_result(UP, &mut sc, &mut s, None, false, &mut ev);
+    }
+    assert_eq!(s.demotion, 240, "stays demoted");
+    assert_eq!(sc.run.sendad_errors, 0);
+}
+
+#[test]
+fn vrrp_priorities_are_demoted_only_where_the_release_has_d55558() {
+    let on = Demotion {
+        value: 60,
+        clamp_low: true,
+        vrrp: true,
+    };
+    assert_eq!(on.vrrp_prio(100), 40);
+    assert_eq!(on.vrrp_prio(255), 255, "the address owner is never demoted");
+    assert_eq!(Demotion { value: 500, ..on }.vrrp_prio(100), 0);
+    assert_eq!(Demotion { value: -500, ..on }.vrrp_prio(100), 254);
+    assert_eq!(D0.vrrp_prio(100), 100);
+    assert_eq!(Demotion { value: 60, ..D0 }.vrrp_prio(100), 100);
+    // With it, a demoted MASTER yields to a peer above its demoted priority.
+    let mut ev = Vec::new();
+    let mut sc = Softc::new(1, 3);
+    sc.state = CarpState::Master;
+    let peer = VrrpHeard {
+        priority: 90,
+        max_adver_int: 100,
+    };
+    vrrp_input(at(0), &mut sc, V4, &sysctl(1), D0, peer, Af::Inet, &mut ev);
+    assert_eq!(sc.state, CarpState::Master);
+    vrrp_input(at(0), &mut sc, V4, &sysctl(1), on, peer, Af::Inet, &mut ev);
+    assert_eq!(sc.state, CarpState::Backup);
 }

@@ -12,9 +12,14 @@
 //!   [`crate::wire`] ([`LiveOutput::frames`]);
 //! * it receives: [`Live::receive`] runs `carp_input` / `carp6_input` /
 //!   `carp_input_c` / `vrrp_input_c` on a frame, counting every rejection
-//!   in `net.inet.carp.stats` as FreeBSD does (reference §11.4);
+//!   in `net.inet.carp.stats` as FreeBSD does ([`rx`],
+//!   `docs/freebsd-carp.md` §9);
 //! * links go down and up ([`Live::set_link`], `carp_linkstate`), and
-//!   sending can fail ([`Live::set_send_error`], `carp_send_ad_error`).
+//!   sending can fail ([`Live::set_send_error`], `carp_send_ad_error`);
+//! * a demotion change enqueues the `carp_send_ad_all()` task once: it runs
+//!   after the kernel entry that changed the demotion, so a burst of
+//!   changes (a link with two vhids going down) makes every MASTER
+//!   advertise once (`docs/freebsd-carp.md` §8.4).
 //!
 //! **HMAC state.** `carp_hmac_prepare()` runs once per (key, vhid, address
 //! list): the prepared [`CarpAuth`] is interned in an [`AuthPool`] shared by
@@ -26,22 +31,27 @@
 //! state, computes another digest, and rejects the packet (`badauth`),
 //! exactly as on FreeBSD.
 
-use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 use std::fmt;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::rc::{Rc, Weak};
+use std::net::{IpAddr, Ipv6Addr};
+use std::rc::Rc;
 
 use ipnet::IpNet;
-use zeroize::Zeroize;
 
-use carpctl_sys::{self as sys, CARP_HEADER_LEN, VRRPV3_HEADER_LEN};
+use carpctl_sys as sys;
 
-use super::fsm::{self, Af, CarpHeard, Demotion, Event, Parent, VrrpHeard};
+use super::fsm::{self, Af, Event, Hz, Parent};
 use super::state::{HostState, Iface, Naddrs, Softc};
 use crate::kernel::Errno;
 use crate::model::CarpState;
-use crate::wire::{self, CarpAuth, CarpHeader, Encap, MacAddr, VrrpAdvert};
+use crate::wire::{self, CarpHeader, Encap, MacAddr, VrrpAdvert};
+
+#[path = "live_auth.rs"]
+mod auth;
+#[path = "live_rx.rs"]
+mod rx;
+
+pub use auth::{AuthPool, SharedAuth, SplitMix64};
+pub use rx::Inbound;
 
 /// What a live host needs besides its [`super::HostSpec`].
 #[derive(Debug, Clone, Default)]
@@ -49,8 +59,10 @@ pub struct LiveOptions {
     /// The node's name, for messages.
     pub name: String,
     /// Seeds `arc4random()` (the random counters while `sc_init_counter`
-    /// is set) and the first IPv4 id.
+    /// is set).
     pub seed: u64,
+    /// `kern.hz` and the phase of the host's ticks.
+    pub hz: Hz,
     /// Hardware addresses of the interfaces, by name (others get zeros).
     pub lladdrs: Vec<(String, [u8; 6])>,
     /// Where prepared HMAC states are shared with other hosts.
@@ -62,8 +74,8 @@ pub struct LiveOptions {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LiveOutput {
     /// Frames put on the wire: (interface index, the vhid that sent it,
-    /// the bytes). The vhid only helps the simulator find the receivers;
-    /// their kernels read it again from the bytes.
+    /// the bytes). The vhid is for messages and tests: receivers read
+    /// everything from the bytes.
     pub frames: Vec<(u16, u8, Vec<u8>)>,
     /// Wake-up requests ([`Event::Wake`]): (interface index, vhid, µs).
     pub wakes: Vec<(u16, u8, u64)>,
@@ -99,137 +111,6 @@ pub struct LiveVhid {
     pub addresses: Vec<IpNet>,
 }
 
-/// splitmix64 (Steele, Lea, Flood 2014): a small, fast, deterministic
-/// generator; here it stands for `arc4random()`, which only needs to be
-/// unpredictable on a real host.
-#[derive(Debug, Clone)]
-pub struct SplitMix64(u64);
-
-impl SplitMix64 {
-    pub fn new(seed: u64) -> Self {
-        SplitMix64(seed)
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `[0, 1)`.
-    pub fn next_f64(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
-
-// ---------------------------------------------------------------------------
-// Prepared HMAC states
-// ---------------------------------------------------------------------------
-
-/// A prepared HMAC state (`carp_hmac_prepare()`) that remembers its last
-/// digest. Its `Debug` shows the vhid only.
-pub struct SharedAuth {
-    auth: CarpAuth,
-    last: Cell<Option<(u64, [u8; 20])>>,
-}
-
-impl fmt::Debug for SharedAuth {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SharedAuth")
-            .field("vhid", &self.auth.vhid())
-            .finish_non_exhaustive()
-    }
-}
-
-impl SharedAuth {
-    fn new(auth: CarpAuth) -> Self {
-        SharedAuth {
-            auth,
-            last: Cell::new(None),
-        }
-    }
-
-    /// `carp_hmac_generate()` for `counter`.
-    pub fn digest(&self, counter: u64) -> [u8; 20] {
-        if let Some((c, md)) = self.last.get()
-            && c == counter
-        {
-            return md;
-        }
-        let md = self.auth.digest(counter);
-        self.last.set(Some((counter, md)));
-        md
-    }
-}
-
-/// What a prepared state depends on: the 20 key bytes, the vhid and the
-/// address list in hash order. The key is zeroed when the entry goes.
-#[derive(Clone, PartialEq, Eq, Hash)]
-struct AuthKey {
-    key: [u8; sys::CARP_KEY_LEN],
-    vhid: u8,
-    v4: Vec<Ipv4Addr>,
-    v6: Vec<Ipv6Addr>,
-}
-
-impl Drop for AuthKey {
-    fn drop(&mut self) {
-        self.key.zeroize();
-    }
-}
-
-/// Interned prepared HMAC states, shared by the hosts of one simulation.
-#[derive(Default)]
-pub struct AuthPool {
-    map: RefCell<HashMap<AuthKey, Weak<SharedAuth>>>,
-}
-
-impl fmt::Debug for AuthPool {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AuthPool")
-            .field("entries", &self.map.borrow().len())
-            .finish()
-    }
-}
-
-impl AuthPool {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    fn get(&self, key: &[u8; sys::CARP_KEY_LEN], vhid: u8, addrs: &[IpAddr]) -> Rc<SharedAuth> {
-        let (v4, v6) = wire::carp::hash_order(addrs);
-        let k = AuthKey {
-            key: *key,
-            vhid,
-            v4,
-            v6,
-        };
-        let mut map = self.map.borrow_mut();
-        if let Some(rc) = map.get(&k).and_then(Weak::upgrade) {
-            return rc;
-        }
-        let rc = Rc::new(SharedAuth::new(prepare(key, vhid, addrs)));
-        if map.len() >= 4096 {
-            map.retain(|_, w| w.strong_count() > 0);
-        }
-        map.insert(k, Rc::downgrade(&rc));
-        rc
-    }
-}
-
-/// `carp_hmac_prepare()`: the key is the 20 stored bytes (NUL padded;
-/// HMAC zero-pads a short key the same way, so the NULs change nothing).
-fn prepare(key: &[u8; sys::CARP_KEY_LEN], vhid: u8, addrs: &[IpAddr]) -> CarpAuth {
-    match CarpAuth::new(key, vhid, addrs) {
-        Ok(a) => a,
-        // 20 bytes is within CARP_KEY_LEN; CarpAuth::new cannot refuse it.
-        Err(_) => unreachable!("a 20-byte key is a valid HMAC key"),
-    }
-}
-
 // ---------------------------------------------------------------------------
 // The live host
 // ---------------------------------------------------------------------------
@@ -260,12 +141,17 @@ struct VhidIdx {
     auth: Option<Rc<SharedAuth>>,
 }
 
+/// How many times the `carp_send_ad_all()` task may run for one kernel
+/// entry. Each run after the first needs a demotion change made by the
+/// previous run's sends (the third send error of a vhid, or its third
+/// success after errors), so a real run count is far below it.
+const MAX_SENDALL_RUNS: u32 = 8;
+
 /// A live host (see the module documentation).
 pub struct Live {
     pub(super) name: String,
     st: HostState,
     rng: SplitMix64,
-    ip_id: u16,
     send_error: Option<Errno>,
     /// Bumped by every configuration change; prepared states and the
     /// lookup index older than it are rebuilt.
@@ -293,13 +179,11 @@ impl Live {
                 st.interfaces[i].lladdr = *mac;
             }
         }
-        let mut rng = SplitMix64::new(opts.seed);
-        let ip_id = (rng.next_u64() & 0xffff) as u16;
+        st.hz = opts.hz;
         Live {
             name: opts.name,
             st,
-            rng,
-            ip_id,
+            rng: SplitMix64::new(opts.seed),
             send_error: None,
             generation: 1,
             index: Vec::new(),
@@ -362,6 +246,24 @@ impl Live {
         out
     }
 
+    /// Whether interface `ifindex` has carp addresses of each family
+    /// (IPv4, IPv6): `cif_naddrs`, `cif_naddrs6`, which decide whether it
+    /// joined 224.0.0.18 and ff02::12 (`carp_multicast_setup()`).
+    pub fn carp_families(&self, ifindex: u16) -> (bool, bool) {
+        let Some(ifc) = self.st.interfaces.iter().find(|i| i.index == ifindex) else {
+            return (false, false);
+        };
+        let carp = ifc.addresses.iter().filter(|a| a.vhid != 0);
+        let (mut v4, mut v6) = (false, false);
+        for a in carp {
+            match a.net {
+                IpNet::V4(_) => v4 = true,
+                IpNet::V6(_) => v6 = true,
+            }
+        }
+        (v4, v6)
+    }
+
     /// The state of one vhid, if it exists.
     pub fn state_of(&self, ifindex: u16, vhid: u8) -> Option<CarpState> {
         self.st
@@ -422,7 +324,7 @@ impl Live {
             sys::LINK_STATE_DOWN
         };
         let mut ev = std::mem::take(&mut self.scratch);
-        let now = self.st.now;
+        let now = (self.st.now, self.st.hz);
         let HostState {
             interfaces, sysctl, ..
         } = &mut self.st;
@@ -475,7 +377,7 @@ impl Live {
             usize::from(slot - 1),
             entry.vh[usize::from(vhid)].n,
         );
-        let now = self.st.now;
+        let now = (self.st.now, self.st.hz);
         let d = self.st.demotion();
         let allow = self.st.sysctl.allow;
         let mut ev = std::mem::take(&mut self.scratch);
@@ -487,7 +389,15 @@ impl Live {
     }
 
     /// Act on the kernel's events in order: send what is to be sent (which
-    /// may queue more), and hand the rest to the caller.
+    /// may queue more), and hand the rest to the caller. The
+    /// `carp_send_ad_all()` task runs once, after everything else this
+    /// kernel entry did: `taskqueue_enqueue()` of a task already pending
+    /// only counts it (`ta_pending`), so every [`Event::SendAdAll`] of a
+    /// burst is one run. A run whose sends change the demotion again
+    /// (a third send error) enqueues it once more, as on FreeBSD, where
+    /// the task is no longer pending while it runs; that can happen only a
+    /// bounded number of times, and [`MAX_SENDALL_RUNS`] makes the bound
+    /// explicit.
     fn process(&mut self, ev: &mut Vec<Event>) {
         // The common case: a timer re-armed earlier than asked before.
         if let [Event::Wake { ifindex, vhid, at }] = ev[..] {
@@ -496,14 +406,23 @@ impl Live {
             return;
         }
         let mut i = 0;
-        while i < ev.len() {
-            match ev[i] {
-                Event::SendAd { ifindex, vhid } => self.send_ad(ifindex, vhid, ev),
-                Event::Announce { ifindex, vhid } => self.announce(ifindex, vhid),
-                Event::SendAdAll => self.send_ad_all(ev),
-                _ => {}
+        let mut runs = 0;
+        loop {
+            let mut sendall = false;
+            while i < ev.len() {
+                match ev[i] {
+                    Event::SendAd { ifindex, vhid } => self.send_ad(ifindex, vhid, ev),
+                    Event::Announce { ifindex, vhid } => self.announce(ifindex, vhid),
+                    Event::SendAdAll => sendall = true,
+                    _ => {}
+                }
+                i += 1;
             }
-            i += 1;
+            if !sendall || runs == MAX_SENDALL_RUNS {
+                break;
+            }
+            runs += 1;
+            self.send_ad_all(ev);
         }
         for e in ev.drain(..) {
             match e {
@@ -516,7 +435,7 @@ impl Live {
 
     /// `carp_send_ad_all()`: every MASTER vhid advertises now.
     fn send_ad_all(&mut self, ev: &mut Vec<Event>) {
-        let now = self.st.now;
+        let now = (self.st.now, self.st.hz);
         let d = self.st.demotion();
         for ifc in &mut self.st.interfaces {
             for si in 0..ifc.vhids.len() {
@@ -557,6 +476,19 @@ impl Live {
         a
     }
 
+    /// [`Live::auth_of`] of vhid `vhid`, found at index entry `ii` as `f`:
+    /// the softc is read only when its prepared state is not cached yet.
+    fn auth_at(&mut self, ii: usize, vhid: u8, f: rx::Found) -> &SharedAuth {
+        let Live {
+            index, st, pool, ..
+        } = self;
+        index[ii].vh[usize::from(vhid)].auth.get_or_insert_with(|| {
+            let ifc = &st.interfaces[f.pos];
+            let sc = &ifc.vhids[f.si];
+            pool.get(&sc.key.0, sc.vhid, &vhid_addrs(ifc, sc.vhid))
+        })
+    }
+
     /// `carp_send_ad_locked()` / `vrrp_send_ad_locked()`: one packet per
     /// family that has addresses, IPv4 first, each counted and its
     /// outcome given to `carp_send_ad_error()`.
@@ -579,9 +511,9 @@ impl Live {
                 continue;
             }
             let src = best_ifa(ifc, af);
-            let id = self.ip_id;
-            self.ip_id = self.ip_id.wrapping_add(1);
-            let encap = Encap::multicast(src, mac).with_dscp(dscp).with_ip_id(id);
+            // ip_fillid(): DF is set, so with net.inet.ip.rfc6864=1 the
+            // IPv4 id is 0 (docs/freebsd-carp.md §10.1).
+            let encap = Encap::multicast(src, mac).with_dscp(dscp);
             let frame = match &auth {
                 Some(auth) => {
                     // carp_prepare_ad(): a random counter until a peer's
@@ -610,14 +542,16 @@ impl Live {
                         .filter(|a| a.vhid == vhid && (a.net.addr().is_ipv6() == (af == Af::Inet6)))
                         .map(|a| a.net.addr())
                         .collect();
-                    VrrpAdvert::new(vhid, sc.vrrp_priority, sc.vrrp_adv_inter, addrs)
+                    let prio = d.vrrp_prio(sc.vrrp_priority);
+                    VrrpAdvert::new(vhid, prio, sc.vrrp_adv_inter, addrs)
                         .and_then(|adv| wire::vrrp_frame(&adv, &encap))
                 }
             };
             frames.push((af, frame));
         }
         let send_error = self.send_error;
-        let now = self.st.now;
+        let recovers = self.st.flavor.rules().senderr_recovers;
+        let now = (self.st.now, self.st.hz);
         let HostState {
             interfaces,
             sysctl,
@@ -647,7 +581,7 @@ impl Live {
                 },
             };
             with_parent(ifc, si, now, n, |p, sc, _| {
-                fsm::send_result(p, sc, sysctl, result, ev)
+                fsm::send_result(p, sc, sysctl, result, recovers, ev)
             });
         }
     }
@@ -720,243 +654,6 @@ impl Live {
         }
         self.index_gen = self.generation;
     }
-
-    /// A frame arrived on interface `ifindex` (at [`Live::now`]):
-    /// `ether_input` → `ip_input`/`ip6_input` → `carp_input`/`carp6_input`
-    /// → `carp_input_c`/`vrrp_input_c`, with FreeBSD's checks in FreeBSD's
-    /// order (reference §11.4; MAIN, and 13.x's order on a 13 host).
-    /// Frames that are not CARP/VRRP (ARP, NA) are not carp(4)'s business.
-    pub fn receive(&mut self, ifindex: u16, frame: &[u8]) {
-        self.receive_inbound(ifindex, &Inbound::parse(frame));
-    }
-
-    /// [`Live::receive`] of a frame already parsed by [`Inbound::parse`]
-    /// (the simulator parses a frame once for all the hosts it reaches:
-    /// the parse is a function of the bytes; every check that depends on
-    /// the receiving host is made here, in order, per host).
-    pub fn receive_inbound(&mut self, ifindex: u16, inb: &Inbound<'_>) {
-        let Some(ip) = &inb.ip else {
-            return;
-        };
-        self.rebuild_index();
-        let Some(ii) = self.index_of(ifindex) else {
-            return;
-        };
-        let v6 = ip.v6;
-        let af = if v6 { Af::Inet6 } else { Af::Inet };
-        let ttl = ip.ttl;
-        let payload = ip.payload;
-        let st = &mut self.st;
-        if v6 {
-            st.stats.ipackets6 += 1;
-        } else {
-            st.stats.ipackets += 1;
-        }
-        if st.sysctl.allow == 0 {
-            return;
-        }
-        let pos = self.index[ii].pos;
-        let old = st.flavor.ttl_checked_first();
-        if (v6 || old) && !st.interfaces[pos].has_carp() {
-            // carp6_input (and 13.x carp_input): the receiving interface
-            // must have carp.
-            st.stats.badif += 1;
-            return;
-        }
-        if old && ttl != sys::CARP_DFLTTL {
-            st.stats.badttl += 1;
-            return;
-        }
-        if payload.len() < VRRPV3_HEADER_LEN {
-            st.stats.badlen += 1;
-            return;
-        }
-        let version = payload[0] >> 4;
-        let minlen = match version {
-            sys::CARP_VERSION_CARP => CARP_HEADER_LEN,
-            sys::CARP_VERSION_VRRPV3 if !old => VRRPV3_HEADER_LEN,
-            _ => {
-                st.stats.badver += 1;
-                return;
-            }
-        };
-        if payload.len() < minlen {
-            st.stats.badlen += 1;
-            return;
-        }
-        if version == sys::CARP_VERSION_VRRPV3 {
-            self.vrrp_input(ii, payload, ip.src(), ip.dst(), ttl, af);
-            return;
-        }
-        // CARP: the checksum over the whole IP payload (IPv4) or exactly
-        // the 36-byte header (IPv6).
-        if !inb.carp_sum_ok {
-            st.stats.badsum += 1;
-            return;
-        }
-        let Some(ch) = &inb.carp else {
-            st.stats.badlen += 1;
-            return;
-        };
-        // carp_find_ifa(): an address of this family with this vhid on the
-        // receiving interface. (vhid 0 from one of our own addresses is a
-        // loop, badif; no softc has vhid 0, so it is badvhid otherwise.)
-        let entry = &mut self.index[ii];
-        let vh = &mut entry.vh[usize::from(ch.vhid)];
-        let (slot, n) = (vh.slot, vh.n);
-        if ch.vhid == 0 || slot == 0 || lacks_family(n, af) {
-            if ch.vhid == 0 && is_own_address(&st.interfaces[pos], ip.src()) {
-                st.stats.badif += 1;
-            } else {
-                st.stats.badvhid += 1;
-            }
-            return;
-        }
-        let si = usize::from(slot - 1);
-        if vh.vrrp {
-            st.stats.badver += 1;
-            return;
-        }
-        if !old && vh.mcast[af as usize] && ttl != sys::CARP_DFLTTL {
-            st.stats.badttl += 1;
-            return;
-        }
-        let ifc = &mut st.interfaces[pos];
-        let sc = &ifc.vhids[si];
-        // carp_hmac_verify(), with the state carp_hmac_prepare() made.
-        let auth = vh
-            .auth
-            .get_or_insert_with(|| self.pool.get(&sc.key.0, sc.vhid, &vhid_addrs(ifc, sc.vhid)));
-        if auth.digest(ch.counter) != ch.md {
-            st.stats.badauth += 1;
-            return;
-        }
-        let d = Demotion {
-            value: st.sysctl.demotion,
-            clamp_low: st.flavor.demote_clamps_low(),
-        };
-        let now = st.now;
-        let heard = CarpHeard {
-            advbase: ch.advbase,
-            advskew: ch.advskew,
-            counter: ch.counter,
-        };
-        let mut ev = std::mem::take(&mut self.scratch);
-        let sysctl = &st.sysctl;
-        with_parent(ifc, si, now, n, |p, sc, n| {
-            fsm::carp_input(p, sc, n, sysctl, d, heard, af, &mut ev)
-        });
-        if !ev.is_empty() {
-            self.process(&mut ev);
-        }
-        self.scratch = ev;
-    }
-
-    /// `vrrp_input_c()` after the version dispatch.
-    fn vrrp_input(&mut self, ii: usize, payload: &[u8], src: IpAddr, dst: IpAddr, ttl: u8, af: Af) {
-        let st = &mut self.st;
-        let vrid = payload[1];
-        let entry = &self.index[ii];
-        let pos = entry.pos;
-        let slot = entry.vh[usize::from(vrid)].slot;
-        let n = entry.vh[usize::from(vrid)].n;
-        if vrid == 0 || slot == 0 || lacks_family(n, af) {
-            if vrid == 0 && is_own_address(&st.interfaces[pos], src) {
-                st.stats.badif += 1;
-            } else {
-                st.stats.badvhid += 1;
-            }
-            return;
-        }
-        let si = usize::from(slot - 1);
-        if !st.interfaces[pos].vhids[si].is_vrrp() {
-            st.stats.badver += 1;
-            return;
-        }
-        if ttl != sys::CARP_DFLTTL {
-            st.stats.badttl += 1;
-            return;
-        }
-        if !matches!(wire::vrrp::checksum(payload, src, dst), Ok(0)) {
-            st.stats.badsum += 1;
-            return;
-        }
-        let Ok(adv) = VrrpAdvert::parse(payload, af == Af::Inet6) else {
-            st.stats.badlen += 1;
-            return;
-        };
-        let now = st.now;
-        let mut ev = std::mem::take(&mut self.scratch);
-        let heard = VrrpHeard {
-            priority: adv.priority,
-            max_adver_int: adv.max_adver_int,
-        };
-        let HostState {
-            interfaces, sysctl, ..
-        } = st;
-        with_parent(&mut interfaces[pos], si, now, n, |p, sc, n| {
-            fsm::vrrp_input(p, sc, n, sysctl, heard, af, &mut ev)
-        });
-        self.process(&mut ev);
-        self.scratch = ev;
-    }
-}
-
-/// A received frame as `ip_input()` / `ip6_input()` hand it to carp(4),
-/// parsed once: the IP packet if it is IPv4 (header checksum good) or IPv6
-/// with protocol 112, whether its CARP checksum verifies (IPv4: over the
-/// whole IP payload; IPv6: over the 36-byte header, reference §11.4), and
-/// the CARP header's fields. Which of these matter, and in which order,
-/// is for each receiving host to decide ([`Live::receive_inbound`]).
-pub struct Inbound<'a> {
-    ip: Option<IpIn<'a>>,
-    carp_sum_ok: bool,
-    carp: Option<CarpIn>,
-}
-
-/// The fields of a CARP header `carp_input_c()` reads.
-struct CarpIn {
-    vhid: u8,
-    advskew: u8,
-    advbase: u8,
-    counter: u64,
-    md: [u8; 20],
-}
-
-impl<'a> Inbound<'a> {
-    pub fn parse(frame: &'a [u8]) -> Self {
-        let ip = IpIn::parse(frame);
-        let (carp_sum_ok, carp) = match &ip {
-            Some(ip) if ip.payload.len() >= CARP_HEADER_LEN && ip.payload[0] >> 4 == 2 => {
-                let summed = if ip.v6 {
-                    &ip.payload[..CARP_HEADER_LEN]
-                } else {
-                    ip.payload
-                };
-                let p = ip.payload;
-                let mut counter = [0u8; 8];
-                counter.copy_from_slice(&p[8..16]);
-                let mut md = [0u8; 20];
-                md.copy_from_slice(&p[16..36]);
-                (
-                    wire::internet_checksum(summed) == 0,
-                    Some(CarpIn {
-                        vhid: p[1],
-                        advskew: p[2],
-                        advbase: p[5],
-                        counter: u64::from_be_bytes(counter),
-                        md,
-                    }),
-                )
-            }
-            _ => (false, None),
-        };
-        Inbound {
-            ip,
-            carp_sum_ok,
-            carp,
-        }
-    }
 }
 
 /// Run `f` on softc `si` of `ifc` with its parent's view at `now` and the
@@ -966,7 +663,7 @@ impl<'a> Inbound<'a> {
 fn with_parent<R>(
     ifc: &mut Iface,
     si: usize,
-    now: u64,
+    (now, hz): (u64, Hz),
     n: Naddrs,
     f: impl FnOnce(Parent<'_>, &mut Softc, Naddrs) -> R,
 ) -> R {
@@ -978,6 +675,7 @@ fn with_parent<R>(
             up,
             link_up,
             now,
+            hz,
         },
         &mut ifc.vhids[si],
         n,
@@ -985,29 +683,34 @@ fn with_parent<R>(
 }
 
 /// `carp_best_ifa()` (`ifa_preferred()`): the first address of the family
-/// that is not a carp address; else one of a MASTER vhid; else any. An
-/// interface without an IPv6 address still has its link-local one on
-/// FreeBSD (fe80::/64 with the EUI-64 of its MAC), which is what an IPv6
-/// packet would come from.
+/// in interface order that is not a carp address; else one of a MASTER
+/// vhid; else any (`docs/freebsd-carp.md` §10.1). For IPv6 that is the
+/// link-local address: the kernel configures it (`in6_ifattach()`,
+/// fe80::/64 with the EUI-64 of the MAC, unless one was given) when IPv6
+/// comes up on the interface, before any address from rc.conf, so it
+/// heads the list.
 fn best_ifa(ifc: &Iface, af: Af) -> IpAddr {
-    let fam = |a: &&super::state::Addr| a.net.addr().is_ipv6() == (af == Af::Inet6);
+    if af == Af::Inet6 {
+        let given = ifc.addresses.iter().find_map(|a| match a.net.addr() {
+            IpAddr::V6(v6) if a.vhid == 0 && v6.is_unicast_link_local() => Some(v6),
+            _ => None,
+        });
+        return IpAddr::V6(given.unwrap_or_else(|| link_local(ifc.lladdr)));
+    }
+    let fam = |a: &&super::state::Addr| a.net.addr().is_ipv4();
     let master = |a: &&super::state::Addr| {
         ifc.find_vhid(i64::from(a.vhid))
             .is_some_and(|si| ifc.vhids[si].state == CarpState::Master)
     };
-    let pick = ifc
-        .addresses
+    ifc.addresses
         .iter()
         .filter(fam)
         .find(|a| a.vhid == 0)
         .or_else(|| ifc.addresses.iter().filter(fam).find(master))
         .or_else(|| ifc.addresses.iter().find(fam))
-        .map(|a| a.net.addr());
-    match (pick, af) {
-        (Some(a), _) => a,
-        (None, Af::Inet) => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
-        (None, Af::Inet6) => IpAddr::V6(link_local(ifc.lladdr)),
-    }
+        .map_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED), |a| {
+            a.net.addr()
+        })
 }
 
 /// fe80::/64 with the modified EUI-64 of `mac` (RFC 4291 appendix A).
@@ -1042,92 +745,6 @@ fn vhid_addrs(ifc: &Iface, vhid: u8) -> Vec<IpAddr> {
         .filter(|a| a.vhid == vhid)
         .map(|a| a.net.addr())
         .collect()
-}
-
-/// What `ip_input()` / `ip6_input()` hand `carp_input()` / `carp6_input()`:
-/// an Ethernet frame carrying IPv4 (header checksum verified, as
-/// `ip_input()` drops a bad one) or IPv6, protocol / next header 112.
-struct IpIn<'a> {
-    v6: bool,
-    ttl: u8,
-    /// The IP header (for the addresses).
-    header: &'a [u8],
-    payload: &'a [u8],
-}
-
-impl<'a> IpIn<'a> {
-    fn parse(frame: &'a [u8]) -> Option<Self> {
-        let ethertype = u16::from_be_bytes([*frame.get(12)?, *frame.get(13)?]);
-        let ip = frame.get(14..)?;
-        match ethertype {
-            0x0800 => {
-                let b0 = *ip.first()?;
-                let ihl = usize::from(b0 & 0x0f) * 4;
-                if b0 >> 4 != 4 || ihl < 20 {
-                    return None;
-                }
-                let header = ip.get(..ihl)?;
-                let total = usize::from(u16::from_be_bytes([header[2], header[3]]));
-                if wire::internet_checksum(header) != 0 || header[9] != sys::IPPROTO_CARP {
-                    return None;
-                }
-                Some(IpIn {
-                    v6: false,
-                    ttl: header[8],
-                    header,
-                    payload: ip.get(ihl..total)?,
-                })
-            }
-            0x86dd => {
-                let header = ip.get(..40)?;
-                let plen = usize::from(u16::from_be_bytes([header[4], header[5]]));
-                if header[0] >> 4 != 6 || header[6] != sys::IPPROTO_CARP {
-                    return None;
-                }
-                Some(IpIn {
-                    v6: true,
-                    ttl: header[7],
-                    header,
-                    payload: ip.get(40..40 + plen)?,
-                })
-            }
-            _ => None,
-        }
-    }
-
-    fn addr(&self, off: usize) -> IpAddr {
-        let h = self.header;
-        if self.v6 {
-            let mut o = [0u8; 16];
-            o.copy_from_slice(&h[off..off + 16]);
-            IpAddr::V6(Ipv6Addr::from(o))
-        } else {
-            IpAddr::V4(Ipv4Addr::new(h[off], h[off + 1], h[off + 2], h[off + 3]))
-        }
-    }
-
-    fn src(&self) -> IpAddr {
-        self.addr(if self.v6 { 8 } else { 12 })
-    }
-
-    fn dst(&self) -> IpAddr {
-        self.addr(if self.v6 { 24 } else { 16 })
-    }
-}
-
-/// Whether the vhid has no address of the packet's family on the
-/// receiving interface (then `carp_find_ifa()` finds nothing).
-fn lacks_family(n: Naddrs, af: Af) -> bool {
-    match af {
-        Af::Inet => n.v4 == 0,
-        Af::Inet6 => n.v6 == 0,
-    }
-}
-
-/// Whether `src` is one of the interface's own addresses (the loop check
-/// of `carp_source_is_self()`).
-fn is_own_address(ifc: &Iface, src: IpAddr) -> bool {
-    ifc.addresses.iter().any(|a| a.net.addr() == src)
 }
 
 #[cfg(test)]

@@ -3,7 +3,8 @@
 //!
 //! It decodes every request the way FreeBSD's `ip_carp.c`, `if.c` and `in.c`
 //! do, with the same validation order, errno values and quirks per release
-//! flavor (13, 14, 15, main). It is a model of carp(4), not a call recorder.
+//! flavor (13.0, 13, 14, 15, main; [`release`] holds every behaviour that
+//! differs). It is a model of carp(4), not a call recorder.
 //! Its state lives in a file so that separate `carpctl` processes share one
 //! emulated host; fault injection ("fail the Nth mutating call with errno X")
 //! lives in a sidecar file `PATH.inject` so the state file itself stays
@@ -43,9 +44,10 @@ mod live;
 mod modules;
 mod netlink;
 mod persist;
+pub mod release;
 mod state;
 
-pub use fsm::Event;
+pub use fsm::{Demotion, Event, Hz};
 pub use live::{AuthPool, Inbound, Live, LiveOptions, LiveOutput, LiveVhid, SplitMix64};
 use state::HostState;
 
@@ -53,7 +55,12 @@ use state::HostState;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Flavor {
-    /// 13.x: ioctl only, 40-byte carpreq, SIOCGVH vhid 0 per element.
+    /// 13.0-RELEASE: as 13.x, before the 13.1 fixes (a negative demotion
+    /// is not clamped, see [`release`]).
+    #[serde(rename = "13.0")]
+    V13_0,
+    /// 13.x, modelled on the last release, 13.5: ioctl only, 40-byte
+    /// carpreq, SIOCGVH vhid 0 per element.
     #[serde(rename = "13")]
     V13,
     /// 14.x: netlink attributes 1-9, broken SIOCGVH vhid 0.
@@ -70,12 +77,13 @@ impl FromStr for Flavor {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
         match s {
+            "13.0" => Ok(Flavor::V13_0),
             "13" => Ok(Flavor::V13),
             "14" => Ok(Flavor::V14),
             "15" => Ok(Flavor::V15),
             "main" => Ok(Flavor::Main),
             _ => Err(format!(
-                "unknown FreeBSD flavor {s:?}: use 13, 14, 15 or main"
+                "unknown FreeBSD flavor {s:?}: use 13.0, 13, 14, 15 or main"
             )),
         }
     }
@@ -84,9 +92,19 @@ impl FromStr for Flavor {
 /// Everything that differs between releases is asked of the flavor, one
 /// method per behaviour, so that a new difference is one new method.
 impl Flavor {
+    /// Every flavor, oldest first.
+    pub const ALL: &'static [Flavor] = &[
+        Flavor::V13_0,
+        Flavor::V13,
+        Flavor::V14,
+        Flavor::V15,
+        Flavor::Main,
+    ];
+
     /// How it is named on the command line and in messages.
     pub fn label(self) -> &'static str {
         match self {
+            Flavor::V13_0 => "13.0",
             Flavor::V13 => "13",
             Flavor::V14 => "14",
             Flavor::V15 => "15",
@@ -97,7 +115,8 @@ impl Flavor {
     /// `kern.osreldate` (`__FreeBSD_version`).
     pub fn osreldate(self) -> i32 {
         match self {
-            Flavor::V13 => 1_302_001,
+            Flavor::V13_0 => 1_300_139,
+            Flavor::V13 => 1_305_000,
             Flavor::V14 => 1_401_000,
             // The first __FreeBSD_version whose kernels all have VRRPv3
             // (docs/freebsd-carp.md §6.6); 15.0-RELEASE's own number is
@@ -110,7 +129,8 @@ impl Flavor {
     /// `kern.osrelease`.
     pub fn osrelease(self) -> &'static str {
         match self {
-            Flavor::V13 => "13.2-RELEASE",
+            Flavor::V13_0 => "13.0-RELEASE",
+            Flavor::V13 => "13.5-RELEASE",
             Flavor::V14 => "14.1-RELEASE",
             Flavor::V15 => "15.0-RELEASE",
             Flavor::Main => "16.0-CURRENT",
@@ -125,7 +145,12 @@ impl Flavor {
 
     /// carp.ko registers the generic netlink family "carp" (14.0+).
     pub fn has_carp_netlink(self) -> bool {
-        self != Flavor::V13
+        !self.is_13()
+    }
+
+    /// A 13.x flavor (13.0 or 13.5).
+    fn is_13(self) -> bool {
+        matches!(self, Flavor::V13_0 | Flavor::V13)
     }
 
     /// VRRPv3 and netlink attributes 10-12 (15.0+, 37115154672f).
@@ -143,27 +168,18 @@ impl Flavor {
     /// SIOCGVH with vhid 0 copies `count` x 40 bytes out of one stack
     /// variable (D28, MAIN; docs/freebsd-carp.md §4.4); 13.x copies per element.
     pub fn siocgvh_all_broken(self) -> bool {
-        self != Flavor::V13
+        !self.is_13()
     }
 
     /// SIOCGVH of one vhid sets `carpr_count` = 1 (D28, MAIN); S13 leaves
     /// the caller's count.
     pub fn siocgvh_sets_count(self) -> bool {
-        self != Flavor::V13
+        !self.is_13()
     }
 
-    /// `DEMOTE_ADVSKEW()` clamps a negative demoted skew to 0 (14 and
-    /// later); 13.x only clamps it above, at 240 (docs/freebsd-carp.md §8).
-    pub fn demote_clamps_low(self) -> bool {
-        self != Flavor::V13
-    }
-
-    /// `carp_input()` checks TTL 255 first, before the length, version and
-    /// checksum, and whatever the destination (13.x and older); later
-    /// releases check it after the vhid lookup and only for a multicast
-    /// destination (docs/freebsd-carp.md §9).
-    pub fn ttl_checked_first(self) -> bool {
-        self == Flavor::V13
+    /// The release-specific rules of carp(4) ([`release::RELEASES`]).
+    pub fn rules(self) -> &'static release::Rules {
+        &release::release(self).rules
     }
 }
 

@@ -339,6 +339,9 @@ pub struct HostState {
     /// 0 for a file-backed host, whose timers never fire.
     #[serde(skip)]
     pub now: u64,
+    /// `kern.hz` and the tick phase: where callouts fire (live hosts only).
+    #[serde(skip)]
+    pub hz: super::fsm::Hz,
 }
 
 /// nlctrl takes `GENL_MIN_ID` (16); the first other family, 17. A host
@@ -419,6 +422,7 @@ impl HostState {
             genl_families: BTreeMap::new(),
             osreldate: None,
             now: 0,
+            hz: super::fsm::Hz::default(),
         };
         st.validate()?;
         Ok(st)

@@ -50,6 +50,7 @@ fn int(v: Result<SysctlValue, Errno>) -> i32 {
 #[test]
 fn flavor_parses_and_serializes_as_on_the_command_line() {
     for (s, f) in [
+        ("13.0", Flavor::V13_0),
         ("13", Flavor::V13),
         ("14", Flavor::V14),
         ("15", Flavor::V15),
@@ -60,7 +61,7 @@ fn flavor_parses_and_serializes_as_on_the_command_line() {
         assert_eq!(serde_json::to_string(&f).unwrap(), format!("\"{s}\""));
     }
     let err = "12".parse::<Flavor>().unwrap_err();
-    assert!(err.contains("use 13, 14, 15 or main"), "{err}");
+    assert!(err.contains("use 13.0, 13, 14, 15 or main"), "{err}");
 }
 
 #[test]
@@ -895,6 +896,7 @@ fn the_backend_drives_every_flavor() {
     use crate::model::{AdvSkew, Api, CarpState, Key, Vhid, VhidUpdate};
 
     for (f, api) in [
+        (Flavor::V13_0, Api::Ioctl),
         (Flavor::V13, Api::Ioctl),
         (Flavor::V14, Api::Netlink),
         (Flavor::V15, Api::Netlink),

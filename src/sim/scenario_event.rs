@@ -1,0 +1,562 @@
+//! The `[[event]]` entries of a scenario: the actions, the keys each one
+//! takes, and their validation (carpctl.scenario(5), "The [[event]]
+//! tables").
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
+use std::ops::Range;
+
+use ipnet::IpNet;
+use serde::Deserialize;
+use toml::Spanned;
+use zeroize::Zeroize;
+
+use super::{Cx, Num, ScNode, SpannedList};
+use crate::config::{self, Config, Diagnostic, Pos};
+use crate::kernel::Errno;
+use crate::model::Key;
+
+/// One `[[event]]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimedEvent {
+    /// µs.
+    pub at: u64,
+    pub action: Action,
+    /// Where it is in the scenario file (for messages).
+    pub pos: Option<Pos>,
+}
+
+/// What happens. Nodes are indexes into [`Scenario::nodes`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// The node stops dead: no more packets, its state is lost.
+    Crash { node: usize },
+    /// The node boots: a fresh kernel, then the same `apply` a real node
+    /// runs at boot.
+    Boot { node: usize },
+    /// The link of one interface (or all) goes down / up.
+    Link {
+        node: usize,
+        interface: Option<String>,
+        up: bool,
+    },
+    /// Frames no longer pass between nodes of different groups.
+    Partition { groups: Vec<Vec<usize>> },
+    /// Every partition ends.
+    Heal,
+    /// Each frame is lost with this probability (0..=1); to and from
+    /// `node` only, or on the whole segment.
+    Loss { node: Option<usize>, fraction: f64 },
+    /// `carpctl maintenance on/off`: a demotion of 240 (`CARP_MAXSKEW`).
+    Maintenance { node: usize, on: bool },
+    /// A `[[check]]` of the cluster file fails / passes again: a demotion
+    /// by its weight.
+    Check {
+        node: usize,
+        check: String,
+        weight: u16,
+        failing: bool,
+    },
+    /// Add `by` to the node's `net.inet.carp.demotion`.
+    Demote { node: usize, by: i32 },
+    /// One node's cluster file gets another password for a VIP, and the
+    /// node runs `apply`.
+    Password { node: usize, vip: String, key: Key },
+    /// One node's cluster file gets another address list for a VIP, and
+    /// the node runs `apply`.
+    Addresses {
+        node: usize,
+        vip: String,
+        addresses: Vec<IpNet>,
+    },
+    /// `[cluster] preempt` changes on one node (or all), which runs
+    /// `apply`.
+    Preempt { node: Option<usize>, on: bool },
+    /// Every packet the node sends fails with `errno` (`None`: sending
+    /// works again), as `ip_output()` errors do.
+    SendErrors { node: usize, errno: Option<Errno> },
+}
+
+impl Action {
+    /// Whether the action can only make things worse (a fault) rather
+    /// than better or neutral.
+    pub fn is_fault(&self) -> bool {
+        match self {
+            Action::Crash { .. } | Action::Partition { .. } => true,
+            Action::Link { up, .. } => !up,
+            Action::Loss { fraction, .. } => *fraction > 0.0,
+            Action::Maintenance { on, .. } => *on,
+            Action::Check { failing, .. } => *failing,
+            Action::Demote { by, .. } => *by > 0,
+            Action::SendErrors { errno, .. } => errno.is_some(),
+            Action::Password { .. } | Action::Addresses { .. } => true,
+            Action::Preempt { .. } | Action::Boot { .. } | Action::Heal => false,
+        }
+    }
+
+    /// The action's name as written in the file.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::Crash { .. } => "crash",
+            Action::Boot { .. } => "boot",
+            Action::Link { up: false, .. } => "link_down",
+            Action::Link { up: true, .. } => "link_up",
+            Action::Partition { .. } => "partition",
+            Action::Heal => "heal",
+            Action::Loss { .. } => "loss",
+            Action::Maintenance { on: true, .. } => "maintenance_on",
+            Action::Maintenance { on: false, .. } => "maintenance_off",
+            Action::Check { failing: true, .. } => "check_fail",
+            Action::Check { failing: false, .. } => "check_pass",
+            Action::Demote { .. } => "demote",
+            Action::Password { .. } => "password",
+            Action::Addresses { .. } => "addresses",
+            Action::Preempt { .. } => "preempt",
+            Action::SendErrors { errno: Some(_), .. } => "send_errors",
+            Action::SendErrors { errno: None, .. } => "send_ok",
+        }
+    }
+}
+
+/// Every action, and the keys each one takes besides `at` and `action`.
+const ACTIONS: &[(&str, &[&str], &[&str])] = &[
+    // (name, required keys, optional keys)
+    ("crash", &["node"], &[]),
+    ("boot", &["node"], &[]),
+    ("link_down", &["node"], &["interface"]),
+    ("link_up", &["node"], &["interface"]),
+    ("partition", &["groups"], &[]),
+    ("heal", &[], &[]),
+    ("loss", &["percent"], &["node"]),
+    ("maintenance_on", &["node"], &[]),
+    ("maintenance_off", &["node"], &[]),
+    ("check_fail", &["node", "check"], &[]),
+    ("check_pass", &["node", "check"], &[]),
+    ("demote", &["node", "by"], &[]),
+    ("password", &["node", "vip", "password"], &[]),
+    ("addresses", &["node", "vip", "addresses"], &[]),
+    ("preempt", &["value"], &["node"]),
+    ("send_errors", &["node"], &["errno"]),
+    ("send_ok", &["node"], &[]),
+];
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawEvent {
+    at: Option<Spanned<Num>>,
+    action: Option<Spanned<String>>,
+    node: Option<Spanned<String>>,
+    interface: Option<Spanned<String>>,
+    groups: Option<Spanned<Vec<SpannedList>>>,
+    percent: Option<Spanned<Num>>,
+    check: Option<Spanned<String>>,
+    by: Option<Spanned<i64>>,
+    vip: Option<Spanned<String>>,
+    /// A raw value: see [`Raw::passwords`].
+    password: Option<Spanned<toml::Value>>,
+    addresses: Option<SpannedList>,
+    value: Option<Spanned<bool>>,
+    errno: Option<Spanned<String>>,
+}
+
+impl RawEvent {
+    /// The keys given, with their spans.
+    fn given(&self) -> Vec<(&'static str, Range<usize>)> {
+        let mut v = Vec::new();
+        macro_rules! key {
+            ($($f:ident),*) => {$(
+                if let Some(x) = &self.$f {
+                    v.push((stringify!($f), x.span()));
+                }
+            )*};
+        }
+        key!(
+            node, interface, groups, percent, check, by, vip, password, addresses, value, errno
+        );
+        v
+    }
+}
+
+impl Cx<'_> {
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn event(
+        &mut self,
+        i: usize,
+        span: Range<usize>,
+        e: RawEvent,
+        index: &BTreeMap<&str, usize>,
+        nodes: &[ScNode],
+        config: &Config,
+        duration: u64,
+    ) -> Option<TimedEvent> {
+        let key = format!("event[{i}]");
+        let pos = Some(self.lines.pos(span.start));
+        let Some(action) = &e.action else {
+            self.error(
+                &span,
+                format!("{key}.action"),
+                format!("{key}: action is missing"),
+            );
+            return None;
+        };
+        let name = action.get_ref().as_str();
+        let Some(&(_, required, optional)) = ACTIONS.iter().find(|a| a.0 == name) else {
+            let known: Vec<&str> = ACTIONS.iter().map(|a| a.0).collect();
+            let msg = format!(
+                "{key}: unknown action \"{name}\"; one of: {}",
+                known.join(", ")
+            );
+            self.error(&action.span(), format!("{key}.action"), msg);
+            return None;
+        };
+        let ctx = format!("{key} ({name})");
+        let at = match &e.at {
+            None => {
+                self.error(
+                    &span,
+                    format!("{key}.at"),
+                    format!("{ctx}: at is missing (seconds)"),
+                );
+                None
+            }
+            Some(a) => {
+                let s = a.get_ref().get();
+                if s.is_finite() && s >= 0.0 && (s * 1e6).round() as u64 <= duration {
+                    Some((s * 1e6).round() as u64)
+                } else {
+                    let msg = format!(
+                        "{ctx}: at {s} is outside the scenario (0 to duration {} s)",
+                        duration as f64 / 1e6
+                    );
+                    self.error(&a.span(), format!("{key}.at"), msg);
+                    None
+                }
+            }
+        };
+        let given = e.given();
+        let mut ok = true;
+        for (k, s) in &given {
+            if !required.contains(k) && !optional.contains(k) {
+                let mut msg = format!("{ctx}: key {k} does not apply to {name}");
+                if required.is_empty() && optional.is_empty() {
+                    msg.push_str(&format!("; {name} takes only at and action"));
+                } else {
+                    let all: Vec<&str> = required.iter().chain(optional).copied().collect();
+                    msg.push_str(&format!("; {name} takes {}", all.join(", ")));
+                }
+                self.error(s, format!("{key}.{k}"), msg);
+                ok = false;
+            }
+        }
+        for k in required {
+            if !given.iter().any(|(g, _)| g == k) {
+                self.error(
+                    &span,
+                    format!("{key}.{k}"),
+                    format!("{ctx}: {k} is missing"),
+                );
+                ok = false;
+            }
+        }
+        if !ok {
+            return None;
+        }
+        let node = if e.node.is_some() {
+            Some(self.node_of(&e.node, index, &ctx, &key)?)
+        } else {
+            None
+        };
+        let need = |n: Option<usize>| n.unwrap_or(usize::MAX);
+        let action = match name {
+            "crash" => Action::Crash { node: need(node) },
+            "boot" => Action::Boot { node: need(node) },
+            "link_down" | "link_up" => {
+                let node = need(node);
+                if let Some(ifn) = &e.interface
+                    && !nodes[node]
+                        .interfaces
+                        .iter()
+                        .any(|(n, _)| n == ifn.get_ref())
+                {
+                    let have: Vec<&str> = nodes[node]
+                        .interfaces
+                        .iter()
+                        .map(|(n, _)| n.as_str())
+                        .collect();
+                    let msg = format!(
+                        "{ctx}: node \"{}\" has no interface {} (it has {})",
+                        nodes[node].name,
+                        ifn.get_ref(),
+                        have.join(", ")
+                    );
+                    self.error(&ifn.span(), format!("{key}.interface"), msg);
+                    return None;
+                }
+                Action::Link {
+                    node,
+                    interface: e.interface.map(Spanned::into_inner),
+                    up: name == "link_up",
+                }
+            }
+            "partition" => {
+                let groups = e.groups?;
+                let gspan = groups.span();
+                let mut out = Vec::new();
+                let mut used = BTreeSet::new();
+                for g in groups.into_inner() {
+                    let mut members = Vec::new();
+                    for n in g.into_inner() {
+                        let i = self.node_of(&Some(n.clone()), index, &ctx, &key)?;
+                        if !used.insert(i) {
+                            let msg = format!("{ctx}: node \"{}\" is in two groups", n.get_ref());
+                            self.error(&n.span(), format!("{key}.groups"), msg);
+                            return None;
+                        }
+                        members.push(i);
+                    }
+                    if !members.is_empty() {
+                        out.push(members);
+                    }
+                }
+                // Nodes not named form one more group.
+                let rest: Vec<usize> = (0..nodes.len()).filter(|i| !used.contains(i)).collect();
+                if !rest.is_empty() {
+                    out.push(rest);
+                }
+                if out.len() < 2 {
+                    let msg = format!(
+                        "{ctx}: groups must split the nodes into at least two groups \
+                         (nodes not named form one more group)"
+                    );
+                    self.error(&gspan, format!("{key}.groups"), msg);
+                    return None;
+                }
+                Action::Partition { groups: out }
+            }
+            "heal" => Action::Heal,
+            "loss" => {
+                let p = e.percent?;
+                let v = p.get_ref().get();
+                if !(0.0..=100.0).contains(&v) {
+                    let msg = format!("{ctx}: percent {v} is out of range 0-100");
+                    self.error(&p.span(), format!("{key}.percent"), msg);
+                    return None;
+                }
+                Action::Loss {
+                    node,
+                    fraction: v / 100.0,
+                }
+            }
+            "maintenance_on" | "maintenance_off" => Action::Maintenance {
+                node: need(node),
+                on: name == "maintenance_on",
+            },
+            "check_fail" | "check_pass" => {
+                let c = e.check?;
+                if !self.name_ok(&c, config::NAME_MAX, &format!("{key}.check"), "check") {
+                    return None;
+                }
+                let Some(check) = config.checks.iter().find(|k| k.name == *c.get_ref()) else {
+                    let known: Vec<&str> = config.checks.iter().map(|k| k.name.as_str()).collect();
+                    let msg = if known.is_empty() {
+                        format!(
+                            "{ctx}: the cluster file has no [[check]]; add one, or use \
+                             action = \"demote\" with by = WEIGHT"
+                        )
+                    } else {
+                        format!(
+                            "{ctx}: the cluster file has no check \"{}\" (its checks: {})",
+                            c.get_ref(),
+                            known.join(", ")
+                        )
+                    };
+                    self.error(&c.span(), format!("{key}.check"), msg);
+                    return None;
+                };
+                Action::Check {
+                    node: need(node),
+                    check: check.name.clone(),
+                    weight: check.weight,
+                    failing: name == "check_fail",
+                }
+            }
+            "demote" => {
+                let by = e.by?;
+                match i32::try_from(*by.get_ref()) {
+                    Ok(v) if v != 0 && v.unsigned_abs() <= 1000 => Action::Demote {
+                        node: need(node),
+                        by: v,
+                    },
+                    _ => {
+                        let msg = format!(
+                            "{ctx}: by {} must be a non-zero demotion in -1000..1000",
+                            by.get_ref()
+                        );
+                        self.error(&by.span(), format!("{key}.by"), msg);
+                        return None;
+                    }
+                }
+            }
+            "password" => {
+                let vip = self.vip_of(e.vip?, config, &ctx, &key)?;
+                let p = e.password?;
+                let span = p.span();
+                match p.into_inner() {
+                    toml::Value::String(mut s) => {
+                        let k = Key::new(s.as_bytes());
+                        s.zeroize();
+                        match k {
+                            Ok(k) => Action::Password {
+                                node: need(node),
+                                vip,
+                                key: k,
+                            },
+                            Err(err) => {
+                                self.error(
+                                    &span,
+                                    format!("{key}.password"),
+                                    format!("{ctx}: {err}"),
+                                );
+                                return None;
+                            }
+                        }
+                    }
+                    _ => {
+                        self.error(
+                            &span,
+                            format!("{key}.password"),
+                            format!("{ctx}: password must be a string"),
+                        );
+                        return None;
+                    }
+                }
+            }
+            "addresses" => {
+                let vip = self.vip_of(e.vip?, config, &ctx, &key)?;
+                let list = e.addresses?;
+                let lspan = list.span();
+                let mut nets = Vec::new();
+                for a in list.into_inner() {
+                    match a.get_ref().parse::<IpNet>() {
+                        Ok(n) => nets.push(n),
+                        Err(_) => match a.get_ref().parse::<IpAddr>() {
+                            Ok(ip) => nets.push(IpNet::from(ip)),
+                            Err(_) => {
+                                let msg = format!("{ctx}: {:?} is not an address", a.get_ref());
+                                self.error(&a.span(), format!("{key}.addresses"), msg);
+                                return None;
+                            }
+                        },
+                    }
+                }
+                if nets.is_empty() {
+                    let msg = format!("{ctx}: addresses must list at least one address");
+                    self.error(&lspan, format!("{key}.addresses"), msg);
+                    return None;
+                }
+                Action::Addresses {
+                    node: need(node),
+                    vip,
+                    addresses: nets,
+                }
+            }
+            "preempt" => Action::Preempt {
+                node,
+                on: *e.value?.get_ref(),
+            },
+            "send_errors" => {
+                let errno = match &e.errno {
+                    None => Errno::from_name("ENOBUFS").unwrap_or(Errno::EIO),
+                    Some(s) => match Errno::from_name(s.get_ref()) {
+                        Some(e) if e.0 != 0 => e,
+                        _ => {
+                            let msg = format!(
+                                "{ctx}: errno {:?} is not an errno name (e.g. \"ENOBUFS\")",
+                                s.get_ref()
+                            );
+                            self.error(&s.span(), format!("{key}.errno"), msg);
+                            return None;
+                        }
+                    },
+                };
+                Action::SendErrors {
+                    node: need(node),
+                    errno: Some(errno),
+                }
+            }
+            "send_ok" => Action::SendErrors {
+                node: need(node),
+                errno: None,
+            },
+            _ => return None,
+        };
+        Some(TimedEvent {
+            at: at?,
+            action,
+            pos,
+        })
+    }
+
+    fn vip_of(
+        &mut self,
+        v: Spanned<String>,
+        config: &Config,
+        ctx: &str,
+        key: &str,
+    ) -> Option<String> {
+        if !self.name_ok(&v, config::NAME_MAX, &format!("{key}.vip"), "vip") {
+            return None;
+        }
+        if config.vips.iter().any(|x| x.name == *v.get_ref()) {
+            return Some(v.into_inner());
+        }
+        let known: Vec<&str> = config.vips.iter().map(|x| x.name.as_str()).collect();
+        let msg = format!(
+            "{ctx}: the cluster file has no VIP \"{}\" (its VIPs: {})",
+            v.get_ref(),
+            known.join(", ")
+        );
+        self.error(&v.span(), format!("{key}.vip"), msg);
+        None
+    }
+
+    /// Crash and boot must alternate per node.
+    pub(super) fn sequence(&mut self, events: &[TimedEvent], nodes: &[ScNode]) {
+        let mut up: Vec<Option<u64>> = nodes.iter().map(|n| n.up.then_some(0)).collect();
+        let mut down_since: Vec<Option<u64>> = nodes.iter().map(|n| (!n.up).then_some(0)).collect();
+        for e in events {
+            let at = e.at as f64 / 1e6;
+            let (node, going_up) = match &e.action {
+                Action::Crash { node } => (*node, false),
+                Action::Boot { node } => (*node, true),
+                _ => continue,
+            };
+            let Some(n) = nodes.get(node) else { continue };
+            let msg = match (going_up, up[node], down_since[node]) {
+                (false, None, Some(t)) => Some(format!(
+                    "crash of \"{}\" at {at} s: it is already down (since {} s)",
+                    n.name,
+                    t as f64 / 1e6
+                )),
+                (true, Some(t), _) => Some(format!(
+                    "boot of \"{}\" at {at} s: it is already running (since {} s); crash it first",
+                    n.name,
+                    t as f64 / 1e6
+                )),
+                _ => None,
+            };
+            if let Some(msg) = msg {
+                self.diags
+                    .push(Diagnostic::error(msg).in_file(self.path).at(e.pos));
+                continue;
+            }
+            if going_up {
+                up[node] = Some(e.at);
+                down_since[node] = None;
+            } else {
+                up[node] = None;
+                down_since[node] = Some(e.at);
+            }
+        }
+    }
+}

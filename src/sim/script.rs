@@ -1,0 +1,184 @@
+//! The scenario's timeline: each `[[event]]` at its time.
+
+use super::*;
+
+impl Sim<'_, '_> {
+    /// Scenario event `i`, at its own time: every running kernel's clock is
+    /// brought to the event first, so that whatever the event makes a
+    /// kernel do (a demotion, an address change, ...) arms its timers from
+    /// the event's time, not from the last frame that kernel received.
+    pub(super) fn script(&mut self, i: usize) -> Result<(), SimError> {
+        self.clocks_to_now();
+        let ev = &self.sc.events[i];
+        if self.steady.is_none() && ev.action.is_fault() {
+            self.snapshot();
+        }
+        let name = |n: usize| self.sc.nodes[n].name.clone();
+        let detail = match &ev.action {
+            Action::Crash { node } | Action::Boot { node } => name(*node),
+            Action::Link {
+                node, interface, ..
+            } => match interface {
+                Some(i) => format!("{} {i}", name(*node)),
+                None => format!("{} (every interface)", name(*node)),
+            },
+            Action::Partition { groups } => groups
+                .iter()
+                .map(|g| g.iter().map(|&n| name(n)).collect::<Vec<_>>().join(" "))
+                .collect::<Vec<_>>()
+                .join(" | "),
+            Action::Heal => String::new(),
+            Action::Loss { node, fraction } => format!(
+                "{}% {}",
+                fraction * 100.0,
+                node.map_or("on the segment".to_string(), |n| format!(
+                    "to and from {}",
+                    name(n)
+                ))
+            ),
+            Action::Maintenance { node, .. } => name(*node),
+            Action::Check {
+                node,
+                check,
+                weight,
+                ..
+            } => format!("{} check {check} (weight {weight})", name(*node)),
+            Action::Demote { node, by } => format!("{} by {by}", name(*node)),
+            Action::Password { node, vip, .. } => format!("{} vip {vip}", name(*node)),
+            Action::Addresses {
+                node,
+                vip,
+                addresses,
+            } => format!(
+                "{} vip {vip}: {}",
+                name(*node),
+                addresses
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ),
+            Action::Preempt { node, on } => format!(
+                "{} {}",
+                node.map_or("every node".to_string(), name),
+                if *on { "on" } else { "off" }
+            ),
+            Action::SendErrors { node, errno } => match errno {
+                Some(e) => format!("{} {}", name(*node), e.name()),
+                None => name(*node),
+            },
+        };
+        self.events.push(EventRecord {
+            time: to_s(self.now),
+            action: ev.action.name().to_string(),
+            detail,
+        });
+        match ev.action.clone() {
+            Action::Crash { node } => self.crash(node),
+            Action::Boot { node } => self.boot(node)?,
+            Action::Link {
+                node,
+                interface,
+                up,
+            } => {
+                let names: Vec<String> = self.nodes[node]
+                    .ifaces
+                    .iter()
+                    .filter(|i| interface.as_ref().is_none_or(|n| *n == i.name))
+                    .map(|i| i.name.clone())
+                    .collect();
+                for ifname in names {
+                    if let Some(i) = self.nodes[node]
+                        .ifaces
+                        .iter_mut()
+                        .find(|i| i.name == ifname)
+                    {
+                        i.link_up = up;
+                    }
+                    let now = self.now;
+                    if let Some(live) = live(&mut self.nodes[node].kernel) {
+                        live.set_now(now);
+                        live.set_link(&ifname, up)
+                            .map_err(|e| self.node_err(node, format!("link {ifname}: {e}")))?;
+                    }
+                    self.drain(node)?;
+                }
+                for v in 0..self.vips.len() {
+                    self.mark(v);
+                }
+            }
+            Action::Partition { groups } => {
+                for (g, members) in groups.iter().enumerate() {
+                    for &n in members {
+                        self.nodes[n].group = g;
+                    }
+                }
+                self.partitioned = true;
+            }
+            Action::Heal => {
+                for n in &mut self.nodes {
+                    n.group = 0;
+                }
+                self.partitioned = false;
+            }
+            Action::Loss { node, fraction } => match node {
+                Some(n) => self.nodes[n].loss = fraction,
+                None => self.seg_loss = fraction,
+            },
+            Action::Maintenance { node, on } => {
+                if self.nodes[node].maintenance != on {
+                    self.nodes[node].maintenance = on;
+                    let w = i32::from(carpctl_sys::CARP_MAXSKEW);
+                    self.demote(node, if on { w } else { -w })?;
+                }
+            }
+            Action::Check {
+                node,
+                check,
+                weight,
+                failing,
+            } => {
+                let was = self.nodes[node].failing.contains_key(&check);
+                if was != failing {
+                    if failing {
+                        self.nodes[node].failing.insert(check, weight);
+                    } else {
+                        self.nodes[node].failing.remove(&check);
+                    }
+                    let w = i32::from(weight);
+                    self.demote(node, if failing { w } else { -w })?;
+                }
+            }
+            Action::Demote { node, by } => self.demote(node, by)?,
+            Action::Password { node, vip, key } => {
+                self.nodes[node].keys.insert(vip, key);
+                self.apply(node)?;
+            }
+            Action::Addresses {
+                node,
+                vip,
+                addresses,
+            } => {
+                self.nodes[node].addresses.insert(vip, addresses);
+                self.apply(node)?;
+            }
+            Action::Preempt { node, on } => {
+                let targets: Vec<usize> = match node {
+                    Some(n) => vec![n],
+                    None => (0..self.nodes.len()).collect(),
+                };
+                for n in targets {
+                    self.nodes[n].preempt = Some(on);
+                    self.apply(n)?;
+                }
+            }
+            Action::SendErrors { node, errno } => {
+                self.nodes[node].send_error = errno;
+                if let Some(live) = live(&mut self.nodes[node].kernel) {
+                    live.set_send_error(errno);
+                }
+            }
+        }
+        Ok(())
+    }
+}
