@@ -36,7 +36,7 @@ use std::time::Duration;
 pub use lock::Lock;
 pub use read::{Opened, read_own, read_regular, read_trusted, read_with_mode};
 pub use trust::{DirRule, Trust, check_dir, check_path};
-pub use write::{Durability, ensure_dir, write_atomic};
+pub use write::{Durability, create_output, ensure_dir, write_atomic};
 
 /// The largest cluster file, scenario file or emulated host file carpctl
 /// reads (1 MiB), for `apply`, `lint` and every other command alike:

@@ -72,6 +72,20 @@ pub fn write_atomic(
     Ok(())
 }
 
+/// Create or truncate `path` for writing an output the user named (a
+/// capture, a report), never through a symbolic link: `O_NOFOLLOW` makes a
+/// link at `path` an error (`ELOOP`) instead of a way to make root
+/// overwrite the file it points to. A new file gets `mode` less the umask.
+pub fn create_output(path: &Path, mode: u32) -> io::Result<File> {
+    OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(mode)
+        .custom_flags((OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC).bits())
+        .open(path)
+}
+
 /// Create the directory `path` with mode `mode` (exactly) if it is missing;
 /// missing parents are created with mode 0755 (less the umask). An existing path is
 /// left as it is: [`super::check_dir`] judges it.
@@ -124,6 +138,21 @@ mod tests {
         assert_eq!(fs::metadata(&p).unwrap().mode() & 0o7777, 0o600);
         let names: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(names.len(), 1, "no temporary file left behind");
+    }
+
+    #[test]
+    fn an_output_is_never_created_through_a_symbolic_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        fs::write(&victim, b"precious").unwrap();
+        let out = dir.path().join("out.pcap");
+        symlink(&victim, &out).unwrap();
+        let err = create_output(&out, 0o644).unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::ELOOP), "{err}");
+        assert_eq!(fs::read(&victim).unwrap(), b"precious");
+        let fresh = dir.path().join("fresh.pcap");
+        create_output(&fresh, 0o644).unwrap().write_all(b"x").unwrap();
+        assert_eq!(fs::read(&fresh).unwrap(), b"x");
     }
 
     #[test]

@@ -45,7 +45,8 @@ impl PcapSink<BufWriter<File>> {
     /// Creates (or truncates) `path` and writes the global header.
     pub fn create(path: &Path) -> Result<Self, WireError> {
         let name = path.display().to_string();
-        let file = File::create(path)
+        // Never through a symbolic link: carpctl often runs as root.
+        let file = crate::fsutil::create_output(path, 0o644)
             .map_err(|e| WireError::Io(format!("cannot create pcap file {name}: {e}")))?;
         PcapSink::with_name(BufWriter::new(file), format!("pcap file {name}"))
     }
@@ -208,6 +209,19 @@ mod tests {
             e.starts_with("cannot create pcap file /nonexistent-dir/x.pcap: "),
             "{e}"
         );
+    }
+
+    /// carpctl runs as root: `--pcap` never writes through a link.
+    #[test]
+    fn a_capture_is_never_written_through_a_symbolic_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, b"precious").unwrap();
+        let link = dir.path().join("seed.pcap");
+        std::os::unix::fs::symlink(&victim, &link).unwrap();
+        let e = PcapSink::create(&link).unwrap_err().to_string();
+        assert!(e.starts_with("cannot create pcap file ") && e.contains("seed.pcap"), "{e}");
+        assert_eq!(std::fs::read(&victim).unwrap(), b"precious");
     }
 
     /// A write that fails says so, with the OS error, not pcap-file's
