@@ -151,7 +151,10 @@ mod tests {
         assert_eq!(err.raw_os_error(), Some(libc::ELOOP), "{err}");
         assert_eq!(fs::read(&victim).unwrap(), b"precious");
         let fresh = dir.path().join("fresh.pcap");
-        create_output(&fresh, 0o644).unwrap().write_all(b"x").unwrap();
+        create_output(&fresh, 0o644)
+            .unwrap()
+            .write_all(b"x")
+            .unwrap();
         assert_eq!(fs::read(&fresh).unwrap(), b"x");
     }
 

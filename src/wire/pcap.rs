@@ -220,7 +220,10 @@ mod tests {
         let link = dir.path().join("seed.pcap");
         std::os::unix::fs::symlink(&victim, &link).unwrap();
         let e = PcapSink::create(&link).unwrap_err().to_string();
-        assert!(e.starts_with("cannot create pcap file ") && e.contains("seed.pcap"), "{e}");
+        assert!(
+            e.starts_with("cannot create pcap file ") && e.contains("seed.pcap"),
+            "{e}"
+        );
         assert_eq!(std::fs::read(&victim).unwrap(), b"precious");
     }
 
