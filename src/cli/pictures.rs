@@ -17,27 +17,28 @@ pub struct SimPictures {
     svg: Option<Output>,
 }
 
-impl SimPictures {
-    /// Create the files. `pcap`: the `--pcap` file, which neither may
-    /// name (one would overwrite the other).
-    pub fn create(
-        html: Option<&Path>,
-        svg: Option<&Path>,
-        pcap: Option<&Path>,
-    ) -> Result<Self, CliError> {
-        let named = [("--html", html), ("--svg", svg), ("--pcap", pcap)];
-        for (i, (a, pa)) in named.iter().enumerate() {
-            for (b, pb) in &named[i + 1..] {
-                if let (Some(pa), Some(pb)) = (pa, pb)
-                    && pa == pb
-                {
-                    return Err(CliError::Usage(format!(
-                        "{a} and {b} name the same file {}: give each its own",
-                        pa.display()
-                    )));
-                }
+/// The output files of one command must differ: one would overwrite the
+/// other. `named`: (option, its path if given). Checked before any file
+/// is created.
+pub fn distinct(named: &[(&str, Option<&Path>)]) -> Result<(), CliError> {
+    for (i, (a, pa)) in named.iter().enumerate() {
+        for (b, pb) in &named[i + 1..] {
+            if let (Some(pa), Some(pb)) = (pa, pb)
+                && pa == pb
+            {
+                return Err(CliError::Usage(format!(
+                    "{a} and {b} name the same file {}: give each its own",
+                    pa.display()
+                )));
             }
         }
+    }
+    Ok(())
+}
+
+impl SimPictures {
+    /// Create the files.
+    pub fn create(html: Option<&Path>, svg: Option<&Path>) -> Result<Self, CliError> {
         let create = |p: Option<&Path>| {
             p.map(Output::create)
                 .transpose()

@@ -6,8 +6,9 @@
 //! simulating: 3600 of 86400 s of virtual time (4%), 12345678 events
 //! ```
 //!
-//! It appears only once a run has taken [`DELAY`] of wall time (a short
-//! run never flashes it), is redrawn at most every [`INTERVAL`], and is
+//! It appears only once a run has taken [`DEFAULT_DELAY`] of wall time
+//! (a short run never flashes it; `CARPCTL_PROGRESS_AFTER` sets another
+//! delay, [`delay`]), is redrawn at most every [`INTERVAL`], and is
 //! erased when the run ends, before the report is printed. It is shown
 //! only when standard error is a terminal and the output is not `--json`
 //! (a script reading the JSON, or a log collecting standard error, wants no
@@ -16,10 +17,15 @@
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
+use super::CliError;
 use crate::sim;
 
 /// Wall time before the line appears.
-pub const DELAY: Duration = Duration::from_secs(1);
+pub const DEFAULT_DELAY: Duration = Duration::from_secs(1);
+/// The variable that sets another delay, in whole seconds.
+pub const DELAY_ENV: &str = "CARPCTL_PROGRESS_AFTER";
+/// The longest delay it may ask for (one hour).
+pub const DELAY_MAX_SECS: u64 = 3600;
 /// The least wall time between two redraws.
 pub const INTERVAL: Duration = Duration::from_millis(200);
 
@@ -32,15 +38,18 @@ const ERASE_EOL: &str = "\x1b[K";
 pub struct TermProgress<W: Write> {
     out: W,
     clock: Box<dyn FnMut() -> Duration>,
+    delay: Duration,
     /// When the line was last drawn; `None`: not yet.
     drawn: Option<Duration>,
 }
 
 impl<W: Write> TermProgress<W> {
-    pub fn new(out: W, clock: Box<dyn FnMut() -> Duration>) -> Self {
+    /// Drawn once `clock` reads `delay` or more.
+    pub fn new(out: W, clock: Box<dyn FnMut() -> Duration>, delay: Duration) -> Self {
         TermProgress {
             out,
             clock,
+            delay,
             drawn: None,
         }
     }
@@ -57,7 +66,7 @@ impl<W: Write> TermProgress<W> {
 impl<W: Write> sim::Progress for TermProgress<W> {
     fn update(&mut self, now: u64, total: u64, events: u64) {
         let t = (self.clock)();
-        if t < DELAY || self.drawn.is_some_and(|d| t.saturating_sub(d) < INTERVAL) {
+        if t < self.delay || self.drawn.is_some_and(|d| t.saturating_sub(d) < INTERVAL) {
             return;
         }
         self.drawn = Some(t);
@@ -79,12 +88,33 @@ impl<W: Write> sim::Progress for TermProgress<W> {
 }
 
 /// The progress line for `carpctl simulate`, or `None` when it stays
-/// quiet: with `--json`, or when standard error is not a terminal.
-pub fn for_stderr(json: bool) -> Option<TermProgress<std::io::Stderr>> {
-    choose(json, std::io::stderr().is_terminal()).then(|| {
+/// quiet: with `--json`, or when standard error is not a terminal. A bad
+/// `CARPCTL_PROGRESS_AFTER` is an error either way.
+pub fn for_stderr(json: bool) -> Result<Option<TermProgress<std::io::Stderr>>, CliError> {
+    let delay = delay().map_err(CliError::Usage)?;
+    Ok(choose(json, std::io::stderr().is_terminal()).then(|| {
         let start = Instant::now();
-        TermProgress::new(std::io::stderr(), Box::new(move || start.elapsed()))
-    })
+        TermProgress::new(std::io::stderr(), Box::new(move || start.elapsed()), delay)
+    }))
+}
+
+/// The delay: `CARPCTL_PROGRESS_AFTER` when set (whole seconds, 0 to
+/// [`DELAY_MAX_SECS`]), else [`DEFAULT_DELAY`].
+pub fn delay() -> Result<Duration, String> {
+    match std::env::var(DELAY_ENV) {
+        Err(std::env::VarError::NotPresent) => Ok(DEFAULT_DELAY),
+        Err(std::env::VarError::NotUnicode(_)) => Err(parse_delay("\u{fffd}").unwrap_err()),
+        Ok(v) => parse_delay(&v),
+    }
+}
+
+fn parse_delay(v: &str) -> Result<Duration, String> {
+    match v.trim().parse::<u64>() {
+        Ok(s) if s <= DELAY_MAX_SECS => Ok(Duration::from_secs(s)),
+        _ => Err(format!(
+            "{DELAY_ENV} must be a whole number of seconds from 0 to {DELAY_MAX_SECS}"
+        )),
+    }
 }
 
 /// Whether to show progress.
@@ -139,6 +169,23 @@ mod tests {
              \rsimulating: 43200 of 86400 s of virtual time (50%), 99999 events\x1b[K\
              \r\x1b[K"
         );
+    }
+
+    #[test]
+    fn the_delay_is_whole_seconds_up_to_an_hour() {
+        assert_eq!(parse_delay("0"), Ok(Duration::ZERO));
+        assert_eq!(parse_delay(" 5 "), Ok(Duration::from_secs(5)));
+        assert_eq!(parse_delay("3600"), Ok(Duration::from_secs(3600)));
+        for bad in ["", "-1", "0.5", "3601", "1s", "soon"] {
+            assert_eq!(
+                parse_delay(bad),
+                Err(
+                    "CARPCTL_PROGRESS_AFTER must be a whole number of seconds from 0 to 3600"
+                        .into()
+                ),
+                "{bad:?}"
+            );
+        }
     }
 
     #[test]

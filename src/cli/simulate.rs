@@ -14,7 +14,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::pictures::SimPictures;
+use super::pictures::{self, SimPictures};
 use super::{CliError, GlobalOpts, cluster, progress};
 use crate::sim::limits::{self, CappedSink};
 use crate::sim::{self, FrameSink};
@@ -50,6 +50,12 @@ pub struct SimulateArgs {
 
 /// `carpctl simulate`.
 pub fn run(_global: &GlobalOpts, args: &SimulateArgs, out: &mut dyn Write) -> Result<(), CliError> {
+    pictures::distinct(&[
+        ("--html", args.html.as_deref()),
+        ("--svg", args.svg.as_deref()),
+        ("--pcap", args.pcap.as_deref()),
+    ])?;
+    let mut shown = progress::for_stderr(args.json)?;
     let scenario = match sim::scenario::load(&args.scenario) {
         Ok(s) => s,
         Err(diags) => {
@@ -63,31 +69,30 @@ pub fn run(_global: &GlobalOpts, args: &SimulateArgs, out: &mut dyn Write) -> Re
         }
     };
     cluster::print_diagnostics(&scenario.config.warnings);
+    if let Some(path) = &args.pcap {
+        let need = limits::pcap_estimate(&scenario);
+        if need > args.pcap_max {
+            return Err(CliError::Usage(format!(
+                "--pcap {}: the capture would take at least about {}, more than \
+                 --pcap-max {}; nothing was simulated: raise --pcap-max, or shorten the \
+                 duration",
+                path.display(),
+                limits::show_size(need),
+                limits::show_size(args.pcap_max)
+            )));
+        }
+    }
+    // Every output is created before the run: a path that cannot be
+    // written is refused at once.
+    let pictures = SimPictures::create(args.html.as_deref(), args.svg.as_deref())?;
     let mut pcap = match &args.pcap {
         Some(path) => {
-            let need = limits::pcap_estimate(&scenario);
-            if need > args.pcap_max {
-                return Err(CliError::Usage(format!(
-                    "--pcap {}: the capture would take at least about {}, more than \
-                     --pcap-max {}; nothing was simulated: raise --pcap-max, or shorten the \
-                     duration",
-                    path.display(),
-                    limits::show_size(need),
-                    limits::show_size(args.pcap_max)
-                )));
-            }
             let sink = PcapSink::create(path).map_err(|e| CliError::Usage(e.to_string()))?;
             Some(CappedSink::new(sink, args.pcap_max))
         }
         None => None,
     };
-    let pictures = SimPictures::create(
-        args.html.as_deref(),
-        args.svg.as_deref(),
-        args.pcap.as_deref(),
-    )?;
     let sink = pcap.as_mut().map(|p| p as &mut dyn FrameSink);
-    let mut shown = progress::for_stderr(args.json);
     let observer = shown.as_mut().map(|p| p as &mut dyn sim::Progress);
     let report = sim::run_observed(&scenario, sink, observer);
     if let Some(p) = shown.as_mut() {
