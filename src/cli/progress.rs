@@ -135,7 +135,7 @@ mod tests {
         let now = Rc::new(Cell::new(Duration::ZERO));
         let clock = Rc::clone(&now);
         (
-            TermProgress::new(Vec::new(), Box::new(move || clock.get())),
+            TermProgress::new(Vec::new(), Box::new(move || clock.get()), DEFAULT_DELAY),
             now,
         )
     }
