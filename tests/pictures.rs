@@ -641,7 +641,7 @@ fn the_browser_checks_catch_console_errors_and_fetches() {
     let bad = dir.path().join("bad.html");
     std::fs::write(
         &bad,
-        "<!DOCTYPE html><html><body><img src=\"http://192.0.2.1/x.png\">\
+        "<!DOCTYPE html><html><body><img src=\"http://127.0.0.1:9/x.png\">\
          <script>console.error('broken')</script></body></html>",
     )
     .unwrap();
@@ -651,5 +651,5 @@ fn the_browser_checks_catch_console_errors_and_fetches() {
         "{:?}",
         page.console
     );
-    assert_eq!(page.fetches, ["http://192.0.2.1/x.png"]);
+    assert_eq!(page.fetches, ["http://127.0.0.1:9/x.png"]);
 }
