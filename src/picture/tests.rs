@@ -463,3 +463,87 @@ fn a_large_plan_page_shows_what_can_be_read_and_says_what_it_left_out() {
     assert!(page.len() < 2 << 20, "{}", page.len());
     assert!(page.contains("Ranks past 12 are left out"));
 }
+
+/// The largest scenario carpctl accepts draws a bounded picture: 64 nodes,
+/// 255 VIPs (one segment's vhids), the 10 000 events of
+/// `sim::limits::MAX_EVENTS` and a node crashing every 0.3 s, so every VIP
+/// changes MASTER thousands of times, with as many outages and dual
+/// masters. The page and the SVG stay under 24 MB whatever the report
+/// holds (MAX_MARKS marks of about 150 bytes, MAX_ROWS rows, events merged
+/// per 3 pixels, at most 500 rows in the events table).
+#[test]
+fn the_largest_scenario_gives_a_bounded_page() {
+    // 2000 tenures of 0.4 px per VIP merge at once; 190 of 4.2 px are
+    // drawn one by one (within a row's budget): the biggest picture.
+    for tenures in [2000, 190] {
+        largest_scenario(tenures);
+    }
+}
+
+fn largest_scenario(tenures: usize) {
+    const LIMIT: usize = 24 << 20;
+    let node_names: Vec<String> = (1..=64).map(|i| format!("node{i:02}")).collect();
+    let vip_names: Vec<String> = (1..=255).map(|i| format!("vip{i:03}")).collect();
+    let nodes: Vec<&str> = node_names.iter().map(String::as_str).collect();
+    let vips: Vec<&str> = vip_names.iter().map(String::as_str).collect();
+    let duration = 3000.0;
+    let mut r = empty_report(&vips, &nodes, duration);
+    let events = crate::sim::limits::MAX_EVENTS;
+    for k in 0..events {
+        r.events.push(EventRecord {
+            time: k as f64 * duration / events as f64,
+            action: if k % 2 == 0 { "crash" } else { "boot" }.into(),
+            detail: nodes[k / 2 % 64].into(),
+        });
+    }
+    let step = duration / tenures as f64;
+    for (i, v) in vips.iter().enumerate() {
+        for k in 0..tenures {
+            let s = k as f64 * step;
+            r.nodes[(k + i) % 64].held.push(held(v, s, s + step * 0.8));
+        }
+        let vip = &mut r.vips[i];
+        for k in 0..tenures {
+            let s = k as f64 * step + step * 0.8;
+            vip.outages.push(Outage {
+                start: s,
+                end: s + step * 0.1,
+                lost: 1,
+                ongoing: false,
+            });
+            vip.dual_master.push(DualMaster {
+                start: s + step * 0.1,
+                end: s + step * 0.2,
+                nodes: vec![nodes[k % 64].into(), nodes[(k + 1) % 64].into()],
+                ongoing: false,
+            });
+        }
+    }
+    let t = timeline::build(&r);
+    let marks: usize = t
+        .rows
+        .iter()
+        .map(|r| r.bars.len() + r.outages.len() + r.duals.len())
+        .sum();
+    assert!(marks <= MAX_MARKS, "{marks} marks");
+    assert!(
+        t.markers.len() <= (PLOT_WIDTH / 3.0) as usize + 1,
+        "{}",
+        t.markers.len()
+    );
+    assert_eq!(t.markers.iter().map(|m| m.count).sum::<usize>(), events);
+    let page = sim_page::html(&r);
+    let picture = sim_page::svg(&r);
+    eprintln!(
+        "64 nodes, 255 VIPs, {events} events, {} tenures: HTML {} bytes, SVG {} bytes, {marks} marks",
+        255 * tenures,
+        page.len(),
+        picture.len()
+    );
+    assert!(page.len() < LIMIT, "HTML {} bytes", page.len());
+    assert!(picture.len() < LIMIT, "SVG {} bytes", picture.len());
+    assert!(
+        page.contains("9500 more events not listed"),
+        "the events table is cut"
+    );
+}
