@@ -40,10 +40,12 @@ pub struct SimulateArgs {
     #[arg(long, value_name = "SIZE", default_value = "1g", value_parser = limits::parse_size)]
     pub pcap_max: u64,
     /// Also draw the report as one self-contained HTML page in FILE: the
-    /// verdicts and a timeline of which node is MASTER of each VIP
+    /// verdicts and a timeline of which node is MASTER of each VIP, outages
+    /// red, dual masters hatched, events marked; hover a bar for the reason
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
-    /// Also draw the timeline and the verdicts as one SVG file
+    /// Also draw the timeline and the verdicts as one self-contained SVG
+    /// file
     #[arg(long, value_name = "FILE")]
     pub svg: Option<PathBuf>,
 }
