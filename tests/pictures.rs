@@ -653,3 +653,17 @@ fn the_browser_checks_catch_console_errors_and_fetches() {
     );
     assert_eq!(page.fetches, ["http://127.0.0.1:9/x.png"]);
 }
+
+/// The README's "Pictures" shows the seed scenario's timeline: a PNG
+/// committed under docs/, small enough for the repository.
+#[test]
+fn the_readme_shows_the_seed_timeline() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let section = &readme[readme.find("\n## Pictures\n").expect("a Pictures section")..];
+    let section = &section[..section[1..].find("\n## ").map_or(section.len(), |i| i + 1)];
+    assert!(section.contains("](docs/seed-timeline.png)"), "{section}");
+    assert!(section.contains("plan --html"), "{section}");
+    let png = std::fs::read(root().join("docs/seed-timeline.png")).unwrap();
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "a PNG");
+    assert!(png.len() < 200 << 10, "{} bytes", png.len());
+}
