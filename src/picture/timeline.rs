@@ -134,27 +134,7 @@ impl Drawn {
 /// start within `min_px` of its (drawn) end.
 fn compact(raw: &[Raw], px: f64, min_px: f64, all: bool) -> Vec<Drawn> {
     let mut out: Vec<Drawn> = Vec::new();
-    // The open group: (start, drawn end in px, nodes, members).
-    let mut open: Option<(f64, f64, f64, Vec<usize>, Vec<usize>)> = None;
-    let flush = |open: &mut Option<(f64, f64, f64, Vec<usize>, Vec<usize>)>,
-                 out: &mut Vec<Drawn>,
-                 raw: &[Raw]| {
-        if let Some((start, end, _, mut nodes, members)) = open.take() {
-            if members.len() == 1 {
-                out.push(Drawn::One(raw[members[0]].idx));
-            } else {
-                nodes.sort_unstable();
-                nodes.dedup();
-                let members = members.iter().map(|&i| raw[i].idx).collect();
-                out.push(Drawn::Many {
-                    start,
-                    end,
-                    nodes,
-                    members,
-                });
-            }
-        }
-    };
+    let mut open: Option<Group> = None;
     for (i, r) in raw.iter().enumerate() {
         let width = (r.end - r.start) * px;
         let mergeable = all || width < min_px;
@@ -164,26 +144,56 @@ fn compact(raw: &[Raw], px: f64, min_px: f64, all: bool) -> Vec<Drawn> {
         }
         let drawn_end = (r.end * px).max(r.start * px + if all { MIN_SPAN_PX } else { 0.0 });
         match &mut open {
-            Some((_, end, end_px, nodes, members)) if r.start * px <= *end_px + min_px => {
-                *end = end.max(r.end);
-                *end_px = end_px.max(drawn_end);
-                nodes.extend(r.node);
-                members.push(i);
+            Some(g) if r.start * px <= g.end_px + min_px => {
+                g.end = g.end.max(r.end);
+                g.end_px = g.end_px.max(drawn_end);
+                g.nodes.extend(r.node);
+                g.members.push(i);
             }
             _ => {
-                flush(&mut open, &mut out, raw);
-                open = Some((
-                    r.start,
-                    r.end,
-                    drawn_end,
-                    r.node.into_iter().collect(),
-                    vec![i],
-                ));
+                if let Some(g) = open.take() {
+                    out.push(g.close(raw));
+                }
+                open = Some(Group {
+                    start: r.start,
+                    end: r.end,
+                    end_px: drawn_end,
+                    nodes: r.node.into_iter().collect(),
+                    members: vec![i],
+                });
             }
         }
     }
-    flush(&mut open, &mut out, raw);
+    if let Some(g) = open {
+        out.push(g.close(raw));
+    }
     out
+}
+
+/// The group [`compact`] is filling: `members` index its `raw`.
+struct Group {
+    start: f64,
+    end: f64,
+    /// The drawn end, in pixels.
+    end_px: f64,
+    nodes: Vec<usize>,
+    members: Vec<usize>,
+}
+
+impl Group {
+    fn close(mut self, raw: &[Raw]) -> Drawn {
+        if self.members.len() == 1 {
+            return Drawn::One(raw[self.members[0]].idx);
+        }
+        self.nodes.sort_unstable();
+        self.nodes.dedup();
+        Drawn::Many {
+            start: self.start,
+            end: self.end,
+            nodes: self.nodes,
+            members: self.members.iter().map(|&i| raw[i].idx).collect(),
+        }
+    }
 }
 
 /// [`compact`] within `budget` marks: the merging width doubles until the

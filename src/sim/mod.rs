@@ -478,7 +478,7 @@ impl<'a, 's> Sim<'a, 's> {
             }
             self.now = e.at;
             processed += 1;
-            if processed % progress::EVERY == 0
+            if processed.is_multiple_of(progress::EVERY)
                 && let Some(p) = self.progress.as_deref_mut()
             {
                 p.update(e.at, end, processed);
