@@ -22,6 +22,7 @@ pub mod logging;
 pub mod metrics;
 pub mod migrate;
 pub mod model;
+pub mod picture;
 pub mod plan;
 pub mod sim;
 pub mod text;

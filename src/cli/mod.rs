@@ -42,7 +42,9 @@ pub mod import;
 pub mod lint;
 pub mod maintenance;
 pub mod migrate;
+pub mod pictures;
 pub mod plan;
+pub mod progress;
 pub mod simulate;
 pub mod status;
 pub mod watch;
@@ -181,6 +183,11 @@ pub enum Command {
     Emulate(emulate::EmulateCommand),
     /// Run the cluster file on emulated hosts through a timeline of faults
     /// and judge load balance, failover and rebalancing (needs no kernel)
+    #[command(
+        after_help = "A run longer than a second shows its progress (virtual time, events) on \
+                      stderr when that is a terminal, never with --json; \
+                      CARPCTL_PROGRESS_AFTER=SECONDS (0 to 3600) sets the delay."
+    )]
     Simulate(simulate::SimulateArgs),
     /// Print a completion script for bash, zsh or fish (the FreeBSD port
     /// installs all three)

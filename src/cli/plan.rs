@@ -28,6 +28,7 @@
 
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
 
 use clap::Args;
 use ipnet::IpNet;
@@ -58,6 +59,10 @@ pub struct PlanArgs {
     /// terminal
     #[arg(long, conflicts_with = "json")]
     pub show_secrets: bool,
+    /// Also draw the balance, the failure matrix and the order of each VIP
+    /// as one self-contained HTML page in FILE (no password ever)
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 }
 
 /// `carpctl plan`.
@@ -84,6 +89,10 @@ pub fn run(global: &GlobalOpts, args: &PlanArgs, out: &mut dyn Write) -> Result<
     // Computed entry by entry, twice (balance, then output): never held.
     let failures = FailureMatrix::new(&plan, cfg.cluster.preempt);
     let balance = plan::balance(&failures);
+    if let Some(path) = &args.html {
+        let file = cfg.path.display().to_string();
+        super::pictures::plan_html(path, &file, cfg.cluster.preempt, &failures, &balance)?;
+    }
     let secrets = if args.show_secrets {
         Secrets::Show
     } else {

@@ -1,7 +1,9 @@
-//! `carpctl simulate SCENARIO [--json] [--pcap FILE]`: run a cluster file
-//! on emulated FreeBSD hosts through a timeline of faults, and say whether
-//! the three requirements hold (carpctl(8), "simulate";
-//! carpctl.scenario(5)).
+//! `carpctl simulate SCENARIO [--json] [--pcap FILE] [--html FILE] [--svg
+//! FILE]`: run a cluster file on emulated FreeBSD hosts through a timeline
+//! of faults, and say whether the three requirements hold (carpctl(8),
+//! "simulate"; carpctl.scenario(5)). A long run shows its progress on a
+//! terminal ([`super::progress`]); `--html` and `--svg` draw the report
+//! ([`crate::picture`]).
 //!
 //! Exit status: 0 when every requirement is met, 1 when one is not (the
 //! report says which and why) or the simulation failed, 2 for a scenario
@@ -12,7 +14,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::{CliError, GlobalOpts, cluster};
+use super::pictures::{self, SimPictures};
+use super::{CliError, GlobalOpts, cluster, progress};
 use crate::sim::limits::{self, CappedSink};
 use crate::sim::{self, FrameSink};
 use crate::wire::PcapSink;
@@ -36,10 +39,25 @@ pub struct SimulateArgs {
     /// need more
     #[arg(long, value_name = "SIZE", default_value = "1g", value_parser = limits::parse_size)]
     pub pcap_max: u64,
+    /// Also draw the report as one self-contained HTML page in FILE: the
+    /// verdicts and a timeline of which node is MASTER of each VIP, outages
+    /// red, dual masters hatched, events marked; hover a bar for the reason
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    /// Also draw the timeline and the verdicts as one self-contained SVG
+    /// file
+    #[arg(long, value_name = "FILE")]
+    pub svg: Option<PathBuf>,
 }
 
 /// `carpctl simulate`.
 pub fn run(_global: &GlobalOpts, args: &SimulateArgs, out: &mut dyn Write) -> Result<(), CliError> {
+    pictures::distinct(&[
+        ("--html", args.html.as_deref()),
+        ("--svg", args.svg.as_deref()),
+        ("--pcap", args.pcap.as_deref()),
+    ])?;
+    let mut shown = progress::for_stderr(args.json)?;
     let scenario = match sim::scenario::load(&args.scenario) {
         Ok(s) => s,
         Err(diags) => {
@@ -53,32 +71,42 @@ pub fn run(_global: &GlobalOpts, args: &SimulateArgs, out: &mut dyn Write) -> Re
         }
     };
     cluster::print_diagnostics(&scenario.config.warnings);
+    if let Some(path) = &args.pcap {
+        let need = limits::pcap_estimate(&scenario);
+        if need > args.pcap_max {
+            return Err(CliError::Usage(format!(
+                "--pcap {}: the capture would take at least about {}, more than \
+                 --pcap-max {}; nothing was simulated: raise --pcap-max, or shorten the \
+                 duration",
+                path.display(),
+                limits::show_size(need),
+                limits::show_size(args.pcap_max)
+            )));
+        }
+    }
+    // Every output is created before the run: a path that cannot be
+    // written is refused at once.
+    let pictures = SimPictures::create(args.html.as_deref(), args.svg.as_deref())?;
     let mut pcap = match &args.pcap {
         Some(path) => {
-            let need = limits::pcap_estimate(&scenario);
-            if need > args.pcap_max {
-                return Err(CliError::Usage(format!(
-                    "--pcap {}: the capture would take at least about {}, more than \
-                     --pcap-max {}; nothing was simulated: raise --pcap-max, or shorten the \
-                     duration",
-                    path.display(),
-                    limits::show_size(need),
-                    limits::show_size(args.pcap_max)
-                )));
-            }
             let sink = PcapSink::create(path).map_err(|e| CliError::Usage(e.to_string()))?;
             Some(CappedSink::new(sink, args.pcap_max))
         }
         None => None,
     };
     let sink = pcap.as_mut().map(|p| p as &mut dyn FrameSink);
-    let report = sim::run(&scenario, sink)
-        .map_err(|e| CliError::Failed(format!("simulation failed: {e}")))?;
+    let observer = shown.as_mut().map(|p| p as &mut dyn sim::Progress);
+    let report = sim::run_observed(&scenario, sink, observer);
+    if let Some(p) = shown.as_mut() {
+        p.finish();
+    }
+    let report = report.map_err(|e| CliError::Failed(format!("simulation failed: {e}")))?;
     if let Some(p) = pcap {
         p.into_inner()
             .finish()
             .map_err(|e| CliError::Failed(format!("the capture is incomplete: {e}")))?;
     }
+    pictures.write(&report)?;
     if args.json {
         serde_json::to_writer_pretty(&mut *out, &report)?;
         writeln!(out)?;

@@ -50,6 +50,7 @@
 
 pub mod limits;
 mod node;
+pub mod progress;
 pub mod report;
 pub mod scenario;
 pub mod sched;
@@ -74,6 +75,7 @@ use crate::kernel::{Errno, Kernel};
 use crate::model::{CarpState, DemotionDelta, Key};
 use crate::wire::PcapSink;
 
+pub use progress::Progress;
 pub use report::{Report, Requirements};
 pub use scenario::{Action, Scenario};
 
@@ -116,6 +118,18 @@ pub enum SimError {
 /// Run `sc` and report. Frames go to `sink` when given.
 pub fn run(sc: &Scenario, sink: Option<&mut dyn FrameSink>) -> Result<Report, SimError> {
     run_with(sc, sink, limits::MAX_RECORDS)
+}
+
+/// [`run`], telling `progress` how far it has got.
+pub fn run_observed<'s>(
+    sc: &Scenario,
+    sink: Option<&'s mut dyn FrameSink>,
+    progress: Option<&'s mut dyn Progress>,
+) -> Result<Report, SimError> {
+    let mut sim = Sim::new(sc, sink);
+    sim.progress = progress;
+    sim.run()?;
+    Ok(sim.report())
 }
 
 /// [`run`] with a report of at most `max_records` records.
@@ -256,6 +270,8 @@ struct Sim<'a, 's> {
     partitioned: bool,
     pool: Rc<AuthPool>,
     sink: Option<&'s mut dyn FrameSink>,
+    /// Told how far the run has got ([`progress::EVERY`]).
+    progress: Option<&'s mut dyn Progress>,
     out: LiveOutput,
     dirty: Vec<usize>,
     is_dirty: Vec<bool>,
@@ -427,6 +443,7 @@ impl<'a, 's> Sim<'a, 's> {
             partitioned: false,
             pool: Rc::new(AuthPool::new()),
             sink,
+            progress: None,
             out: LiveOutput::default(),
             dirty: Vec::new(),
             is_dirty: vec![false; nvips],
@@ -454,11 +471,18 @@ impl<'a, 's> Sim<'a, 's> {
             self.push(self.sc.events[i].at, Kind::Script(i as u32));
         }
         let end = self.sc.duration;
+        let mut processed: u64 = 0;
         while let Some(e) = self.queue.pop() {
             if e.at > end {
                 break;
             }
             self.now = e.at;
+            processed += 1;
+            if processed.is_multiple_of(progress::EVERY)
+                && let Some(p) = self.progress.as_deref_mut()
+            {
+                p.update(e.at, end, processed);
+            }
             match e.kind {
                 Kind::Boot(n) => self.boot(n as usize)?,
                 Kind::Script(i) => self.script(i as usize)?,
@@ -484,6 +508,9 @@ impl<'a, 's> Sim<'a, 's> {
             self.flush_dirty();
         }
         self.now = end;
+        if let Some(p) = self.progress.as_deref_mut() {
+            p.update(end, end, processed);
+        }
         if self.steady.is_none() {
             self.snapshot();
         }
