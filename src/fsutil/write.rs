@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
-use nix::fcntl::OFlag;
+use nix::fcntl::{FcntlArg, OFlag, fcntl};
 
 use super::FsError;
 
@@ -76,14 +76,29 @@ pub fn write_atomic(
 /// capture, a report), never through a symbolic link: `O_NOFOLLOW` makes a
 /// link at `path` an error (`ELOOP`) instead of a way to make root
 /// overwrite the file it points to. A new file gets `mode` less the umask.
+///
+/// The open never blocks: a FIFO nobody reads is refused at once (`ENXIO`,
+/// "no reader") instead of hanging carpctl before its run; a FIFO with a
+/// reader is written to as usual (`O_NONBLOCK` is cleared after the open).
 pub fn create_output(path: &Path, mode: u32) -> io::Result<File> {
-    OpenOptions::new()
+    let file = OpenOptions::new()
         .write(true)
         .create(true)
         .truncate(true)
         .mode(mode)
-        .custom_flags((OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC).bits())
+        .custom_flags((OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC | OFlag::O_NONBLOCK).bits())
         .open(path)
+        .map_err(|e| match e.raw_os_error() {
+            Some(libc::ENXIO) => io::Error::new(
+                e.kind(),
+                "a FIFO that nobody reads (start its reader first)",
+            ),
+            _ => e,
+        })?;
+    let flags = fcntl(&file, FcntlArg::F_GETFL).map_err(io::Error::from)?;
+    let blocking = OFlag::from_bits_truncate(flags) & !OFlag::O_NONBLOCK;
+    fcntl(&file, FcntlArg::F_SETFL(blocking)).map_err(io::Error::from)?;
+    Ok(file)
 }
 
 /// Create the directory `path` with mode `mode` (exactly) if it is missing;
@@ -138,6 +153,29 @@ mod tests {
         assert_eq!(fs::metadata(&p).unwrap().mode() & 0o7777, 0o600);
         let names: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(names.len(), 1, "no temporary file left behind");
+    }
+
+    #[test]
+    fn a_fifo_without_a_reader_is_refused_at_once_and_one_with_a_reader_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("out.fifo");
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+        // Without a reader a blocking open would hang here for ever.
+        let err = create_output(&fifo, 0o644).unwrap_err();
+        assert!(err.to_string().contains("nobody reads"), "{err}");
+        let reader = OpenOptions::new()
+            .read(true)
+            .custom_flags(OFlag::O_NONBLOCK.bits())
+            .open(&fifo)
+            .unwrap();
+        let mut out = create_output(&fifo, 0o644).unwrap();
+        let flags = OFlag::from_bits_truncate(fcntl(&out, FcntlArg::F_GETFL).unwrap());
+        assert!(!flags.contains(OFlag::O_NONBLOCK), "writes block again");
+        out.write_all(b"ok").unwrap();
+        drop(out);
+        let mut got = String::new();
+        io::Read::read_to_string(&mut &reader, &mut got).unwrap();
+        assert_eq!(got, "ok");
     }
 
     #[test]

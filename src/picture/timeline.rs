@@ -104,6 +104,22 @@ struct Raw {
     idx: usize,
 }
 
+/// The intervals `(start, end, shown)` kept as [`Raw`]s (no node: an
+/// outage or a dual-master interval), each with its index in the report;
+/// those too short to show are left out (the caller counts them).
+fn spans(intervals: impl Iterator<Item = (f64, f64, bool)>) -> Vec<Raw> {
+    intervals
+        .enumerate()
+        .filter(|(_, (_, _, shown))| *shown)
+        .map(|(idx, (start, end, _))| Raw {
+            start,
+            end,
+            node: None,
+            idx,
+        })
+        .collect()
+}
+
 /// What [`compact`] made of a run of [`Raw`]s.
 #[derive(Debug, Clone)]
 enum Drawn {
@@ -299,36 +315,22 @@ pub fn build(r: &Report) -> Timeline {
             .map(|d| tenure_mark(r, &v.name, list, &nodes, &reasons, d))
             .collect();
 
-        let outages: Vec<Raw> = v
-            .outages
-            .iter()
-            .enumerate()
-            .filter(|(_, o)| o.end - o.start >= TINY_S || o.lost > 0)
-            .map(|(i, o)| Raw {
-                start: o.start,
-                end: o.end,
-                node: None,
-                idx: i,
-            })
-            .collect();
+        let outages = spans(
+            v.outages
+                .iter()
+                .map(|o| (o.start, o.end, o.end - o.start >= TINY_S || o.lost > 0)),
+        );
         hidden_outages += v.outages.len() - outages.len();
         let outages = compact_within(&outages, px, true, budget / 4)
             .into_iter()
             .map(|d| outage_mark(v, d))
             .collect();
 
-        let duals: Vec<Raw> = v
-            .dual_master
-            .iter()
-            .enumerate()
-            .filter(|(_, d)| d.end - d.start >= TINY_S)
-            .map(|(i, d)| Raw {
-                start: d.start,
-                end: d.end,
-                node: None,
-                idx: i,
-            })
-            .collect();
+        let duals = spans(
+            v.dual_master
+                .iter()
+                .map(|d| (d.start, d.end, d.end - d.start >= TINY_S)),
+        );
         hidden_duals += v.dual_master.len() - duals.len();
         let duals = compact_within(&duals, px, true, budget / 4)
             .into_iter()
