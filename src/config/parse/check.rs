@@ -1,0 +1,428 @@
+//! `[[check]]`: health checks (tcp, exec, http), their timing and their
+//! demotion weight (filled in from the plan once the whole file is read).
+
+use std::collections::{BTreeSet, HashMap};
+use std::net::SocketAddr;
+use std::ops::Range;
+use std::time::Duration;
+
+use serde::Deserialize;
+use toml::Spanned;
+use toml::de::DeValue;
+
+use super::Cx;
+use super::shape::entry_ctx;
+use crate::config::{Check, HttpUrl, MAX_WEIGHT, Probe};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCheck {
+    name: Option<Spanned<String>>,
+    #[serde(rename = "type")]
+    kind: Option<Spanned<String>>,
+    address: Option<Spanned<String>>,
+    command: Option<Spanned<Vec<Spanned<String>>>>,
+    url: Option<Spanned<String>>,
+    expect_status: Option<Spanned<i64>>,
+    interval: Option<Spanned<i64>>,
+    timeout: Option<Spanned<i64>>,
+    rise: Option<Spanned<i64>>,
+    fall: Option<Spanned<i64>>,
+    weight: Option<Spanned<i64>>,
+}
+
+/// `[[check]]` defaults (carpctl.toml(5)).
+const CHECK_INTERVAL_DEFAULT: u64 = 2;
+const CHECK_TIMEOUT_DEFAULT: u64 = 1;
+const CHECK_RISE_DEFAULT: u32 = 2;
+const CHECK_FALL_DEFAULT: u32 = 3;
+const CHECK_SECONDS_MAX: u64 = 3600;
+const CHECK_COUNT_MAX: u32 = 100;
+const HTTP_EXPECT_DEFAULT: u16 = 200;
+
+impl Cx<'_> {
+    /// Every `[[check]]`; `None` entries failed (already reported).
+    pub(super) fn checks(&mut self, v: Spanned<DeValue<'_>>) -> Vec<Option<PCheck>> {
+        let entries = self.array_of_tables(v, "check");
+        let mut out = Vec::new();
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        for (i, span, table) in entries {
+            let ctx = entry_ctx("check", i, &table);
+            let keypath = format!("check[{i}]");
+            let (raw, failed) = self.entry::<RawCheck>(table, span.clone(), &ctx, &keypath);
+            let Some(raw) = raw else {
+                out.push(None);
+                continue;
+            };
+            let c = self.check(&span, &ctx, &keypath, raw, &failed);
+            if let Some(c) = &c {
+                if let Some(line) = seen.get(&c.name) {
+                    let msg = format!(
+                        "{ctx}: check name \"{}\" is already used at line {line}",
+                        c.name
+                    );
+                    self.error(&c.name_span, format!("{keypath}.name"), msg);
+                    out.push(None);
+                    continue;
+                }
+                seen.insert(c.name.clone(), self.idx.span(&span).line);
+            }
+            out.push(c);
+        }
+        out
+    }
+
+    fn check(
+        &mut self,
+        span: &Range<usize>,
+        ctx: &str,
+        keypath: &str,
+        raw: RawCheck,
+        failed: &BTreeSet<String>,
+    ) -> Option<PCheck> {
+        let mut ok = failed.is_empty();
+        let missing = |cx: &mut Self, key: &str, why: &str| {
+            if !failed.contains(key) {
+                cx.error(
+                    span,
+                    format!("{keypath}.{key}"),
+                    format!("{ctx}: missing key `{key}`{why}"),
+                );
+            }
+        };
+        let name = match raw.name {
+            Some(n) => self.valid_name(n, keypath, ctx),
+            None => {
+                missing(self, "name", "");
+                None
+            }
+        };
+
+        // Which keys belong to which type, so that a key of another type
+        // is named as such rather than silently ignored.
+        let given: [(&str, Option<Range<usize>>); 4] = [
+            ("address", raw.address.as_ref().map(Spanned::span)),
+            ("command", raw.command.as_ref().map(Spanned::span)),
+            ("url", raw.url.as_ref().map(Spanned::span)),
+            (
+                "expect_status",
+                raw.expect_status.as_ref().map(Spanned::span),
+            ),
+        ];
+        let kind = match &raw.kind {
+            Some(k) => match k.get_ref().as_str() {
+                t @ ("tcp" | "exec" | "http") => Some(t),
+                other => {
+                    let msg = format!(
+                        "{ctx}: type \"{other}\" is not one of \"tcp\", \"exec\", \"http\""
+                    );
+                    self.error(&k.span(), format!("{keypath}.type"), msg);
+                    None
+                }
+            },
+            None => {
+                missing(self, "type", " (\"tcp\", \"exec\" or \"http\")");
+                None
+            }
+        };
+        if let Some(kind) = kind {
+            for (key, at) in &given {
+                let belongs = match *key {
+                    "address" => "tcp",
+                    "command" => "exec",
+                    _ => "http",
+                };
+                if let Some(at) = at
+                    && belongs != kind
+                {
+                    let msg = format!(
+                        "{ctx}: {key} is a key of type = \"{belongs}\", not of type = \"{kind}\""
+                    );
+                    self.error(at, format!("{keypath}.{key}"), msg);
+                    ok = false;
+                }
+            }
+        }
+        let probe = match kind {
+            Some("tcp") => match raw.address {
+                Some(a) => match check_address(a.get_ref()) {
+                    Ok(()) => Some(Probe::Tcp {
+                        address: a.into_inner(),
+                    }),
+                    Err(why) => {
+                        let msg = format!("{ctx}: address \"{}\" {why}", a.get_ref());
+                        self.error(&a.span(), format!("{keypath}.address"), msg);
+                        None
+                    }
+                },
+                None => {
+                    missing(self, "address", " (HOST:PORT) for type = \"tcp\"");
+                    None
+                }
+            },
+            Some("exec") => match raw.command {
+                Some(c) => self
+                    .hook_argv(c, ctx, &format!("{keypath}.command"), "command")
+                    .map(|command| Probe::Exec { command }),
+                None => {
+                    missing(self, "command", " (an argv array) for type = \"exec\"");
+                    None
+                }
+            },
+            Some(_) => {
+                let expect = match &raw.expect_status {
+                    None => Some(HTTP_EXPECT_DEFAULT),
+                    Some(e) => match u16::try_from(*e.get_ref()) {
+                        Ok(v) if (100..=599).contains(&v) => Some(v),
+                        _ => {
+                            let msg = format!(
+                                "{ctx}: expect_status {} is not an HTTP status (100-599)",
+                                e.get_ref()
+                            );
+                            self.error(&e.span(), format!("{keypath}.expect_status"), msg);
+                            None
+                        }
+                    },
+                };
+                let url = match raw.url {
+                    Some(u) => match parse_http_url(u.get_ref()) {
+                        Ok(url) => Some(url),
+                        Err(why) => {
+                            let msg = format!("{ctx}: url \"{}\" {why}", u.get_ref());
+                            self.error(&u.span(), format!("{keypath}.url"), msg);
+                            None
+                        }
+                    },
+                    None => {
+                        missing(
+                            self,
+                            "url",
+                            " (http://HOST[:PORT]/PATH) for type = \"http\"",
+                        );
+                        None
+                    }
+                };
+                match (url, expect) {
+                    (Some(url), Some(expect_status)) => Some(Probe::Http { url, expect_status }),
+                    _ => None,
+                }
+            }
+            None => None,
+        };
+
+        let number = |cx: &mut Self, v: &Option<Spanned<i64>>, key: &str, max: u64, unit: &str| {
+            let v = v.as_ref()?;
+            match u64::try_from(*v.get_ref()) {
+                Ok(n) if (1..=max).contains(&n) => Some(Ok(n)),
+                _ => {
+                    let msg = format!("{ctx}: {key} {} is out of range 1-{max}{unit}", v.get_ref());
+                    cx.error(&v.span(), format!("{keypath}.{key}"), msg);
+                    Some(Err(()))
+                }
+            }
+        };
+        let max_count = u64::from(CHECK_COUNT_MAX);
+        let interval = number(
+            self,
+            &raw.interval,
+            "interval",
+            CHECK_SECONDS_MAX,
+            " (seconds)",
+        );
+        let timeout = number(
+            self,
+            &raw.timeout,
+            "timeout",
+            CHECK_SECONDS_MAX,
+            " (seconds)",
+        );
+        let rise = number(self, &raw.rise, "rise", max_count, "");
+        let fall = number(self, &raw.fall, "fall", max_count, "");
+        let weight = number(
+            self,
+            &raw.weight,
+            "weight",
+            u64::from(MAX_WEIGHT),
+            " (the kernel clamps a demoted skew at 240)",
+        );
+        let value = |r: Option<Result<u64, ()>>, default: u64| match r {
+            None => Ok(default),
+            Some(r) => r,
+        };
+        let interval = value(interval, CHECK_INTERVAL_DEFAULT);
+        let timeout = value(timeout, CHECK_TIMEOUT_DEFAULT);
+        let rise = value(rise, u64::from(CHECK_RISE_DEFAULT));
+        let fall = value(fall, u64::from(CHECK_FALL_DEFAULT));
+        let weight = match weight {
+            None => Ok(None),
+            Some(r) => r.map(Some),
+        };
+        if let (Ok(i), Ok(t)) = (interval, timeout)
+            && t > i
+        {
+            let at = raw
+                .timeout
+                .as_ref()
+                .or(raw.interval.as_ref())
+                .map_or_else(|| span.clone(), Spanned::span);
+            let msg = format!(
+                "{ctx}: timeout {t} s is longer than interval {i} s; a probe must end \
+                 before the next one is due"
+            );
+            self.error(&at, format!("{keypath}.timeout"), msg);
+            ok = false;
+        }
+        let (Some(name), Some(probe), Ok(interval), Ok(timeout), Ok(rise), Ok(fall), Ok(weight)) =
+            (name, probe, interval, timeout, rise, fall, weight)
+        else {
+            return None;
+        };
+        if !ok {
+            return None;
+        }
+        Some(PCheck {
+            name_span: name.span(),
+            name: name.into_inner(),
+            probe,
+            interval: Duration::from_secs(interval),
+            timeout: Duration::from_secs(timeout),
+            // Both at most CHECK_COUNT_MAX and MAX_WEIGHT: the conversions
+            // cannot fail.
+            rise: u32::try_from(rise).unwrap_or(CHECK_COUNT_MAX),
+            fall: u32::try_from(fall).unwrap_or(CHECK_COUNT_MAX),
+            weight: weight.map(|w| u16::try_from(w).unwrap_or(MAX_WEIGHT)),
+        })
+    }
+}
+
+/// A check as parsed; the weight is filled in from the plan at the end.
+pub(super) struct PCheck {
+    name: String,
+    name_span: Range<usize>,
+    probe: Probe,
+    interval: Duration,
+    timeout: Duration,
+    rise: u32,
+    fall: u32,
+    weight: Option<u16>,
+}
+
+impl PCheck {
+    pub(super) fn into_check(self, default_weight: u16) -> Check {
+        Check {
+            name: self.name,
+            probe: self.probe,
+            interval: self.interval,
+            timeout: self.timeout,
+            rise: self.rise,
+            fall: self.fall,
+            weight: self.weight.unwrap_or(default_weight),
+        }
+    }
+}
+
+/// `HOST:PORT` for a tcp check: an IP literal (IPv6 in brackets) or a host
+/// name, and a port 1-65535.
+fn check_address(text: &str) -> Result<(), String> {
+    if let Ok(a) = text.parse::<SocketAddr>() {
+        return if a.port() == 0 {
+            Err("has port 0".into())
+        } else {
+            Ok(())
+        };
+    }
+    let Some((host, port)) = text.rsplit_once(':') else {
+        return Err("is not HOST:PORT (e.g. 127.0.0.1:25 or [::1]:25)".into());
+    };
+    check_host(host)?;
+    match port.parse::<u16>() {
+        Ok(p) if p > 0 => Ok(()),
+        _ => Err(format!("has port \"{port}\"; a port is 1-65535")),
+    }
+}
+
+/// A host name as a check may name it: letters, digits, `-` and `.`
+/// (RFC 1123); an IPv6 address must be an IP literal in brackets.
+fn check_host(host: &str) -> Result<(), String> {
+    if host.is_empty() {
+        return Err("has no host".into());
+    }
+    if host.contains(':') {
+        return Err("has an IPv6 address without brackets: write [ADDR]:PORT".into());
+    }
+    if !host
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+    {
+        return Err(format!(
+            "has host \"{host}\", which is neither an IP address nor a host name"
+        ));
+    }
+    Ok(())
+}
+
+/// Parse `http://HOST[:PORT][/PATH]`. Only plain HTTP: see
+/// [`crate::checks`] for why there is no TLS.
+fn parse_http_url(text: &str) -> Result<HttpUrl, String> {
+    let Some(rest) = text.strip_prefix("http://") else {
+        if text.starts_with("https://") {
+            return Err(
+                "uses https, which carpctl's http check does not speak; check \
+                        the plain-HTTP port on the loopback, or use an exec check \
+                        (e.g. command = [\"/usr/local/bin/curl\", \"-fsS\", \"https://...\"])"
+                    .into(),
+            );
+        }
+        return Err("must start with http://".into());
+    };
+    if rest.contains('#') {
+        return Err("has a fragment (#...), which is never sent to the server".into());
+    }
+    if rest
+        .chars()
+        .any(|c| c.is_whitespace() || crate::text::is_unsafe(c))
+    {
+        return Err("contains spaces, control or bidirectional-text characters".into());
+    }
+    let (authority, path) = match rest.find(['/', '?']) {
+        Some(i) => rest.split_at(i),
+        None => (rest, "/"),
+    };
+    let path = if path.starts_with('?') {
+        format!("/{path}")
+    } else {
+        path.to_string()
+    };
+    if authority.contains('@') {
+        return Err("has user information (user@), which the check does not send".into());
+    }
+    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+        let Some((addr, after)) = v6.split_once(']') else {
+            return Err("has an unclosed [ in the host".into());
+        };
+        if addr.parse::<std::net::Ipv6Addr>().is_err() {
+            return Err(format!("has \"[{addr}]\", which is not an IPv6 address"));
+        }
+        let port = match after {
+            "" => None,
+            p => Some(p.strip_prefix(':').ok_or("has text after ]")?),
+        };
+        (addr.to_string(), port)
+    } else {
+        match authority.rsplit_once(':') {
+            Some((h, p)) => (h.to_string(), Some(p)),
+            None => (authority.to_string(), None),
+        }
+    };
+    if !host.contains(':') {
+        check_host(&host)?;
+    }
+    let port = match port {
+        None => 80,
+        Some(p) => match p.parse::<u16>() {
+            Ok(p) if p > 0 => p,
+            _ => return Err(format!("has port \"{p}\"; a port is 1-65535")),
+        },
+    };
+    Ok(HttpUrl { host, port, path })
+}
