@@ -362,12 +362,4 @@ pub fn select_node<'a>(
 }
 
 #[cfg(test)]
-mod ops_tests;
-#[cfg(test)]
 mod tests;
-#[cfg(test)]
-pub(crate) mod testutil;
-#[cfg(test)]
-mod trust_tests;
-#[cfg(test)]
-mod validation_tests;

@@ -5,9 +5,14 @@ use std::path::Path;
 
 use proptest::prelude::*;
 
-use super::testutil::*;
 use super::*;
 use crate::model::{AdvSkew, CarpState};
+use testutil::*;
+
+mod ops;
+mod testutil;
+mod trust;
+mod validation;
 
 /// Two nodes and one VIP with an inline password; `extra` goes into the VIP.
 fn one_vip(extra: &str) -> String {
