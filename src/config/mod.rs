@@ -33,6 +33,7 @@ use std::time::Duration;
 use ipnet::IpNet;
 
 use crate::model::{AdvBase, Vhid};
+use crate::plan;
 
 pub use diag::{Diagnostic, Pos, Severity, has_errors};
 pub use keys::{KEY_FILE_MAX, KeyFile, KeySource, check_keys};
@@ -292,6 +293,23 @@ impl Config {
 
     pub fn node_names(&self) -> Vec<String> {
         self.nodes.iter().map(|n| n.name.clone()).collect()
+    }
+
+    /// The plan of this cluster file ([`crate::plan`]). [`load`] already
+    /// refuses files whose plan fails, so this errs only for a [`Config`]
+    /// built in code.
+    pub fn plan(&self) -> Result<plan::Plan, plan::PlanError> {
+        let nodes = self.node_names();
+        let specs: Vec<plan::VipSpec<'_>> = self
+            .vips
+            .iter()
+            .map(|v| plan::VipSpec {
+                name: &v.name,
+                vhid: v.vhid,
+                prefer: v.prefer.as_deref(),
+            })
+            .collect();
+        plan::plan_vips(&nodes, &specs, self.cluster.advskew_step)
     }
 
     fn diag_error(&self, message: impl Into<String>) -> Diagnostic {

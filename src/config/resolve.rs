@@ -7,7 +7,6 @@ use serde::Serialize;
 
 use super::{Config, Diagnostic, KeySource, diag};
 use crate::model::{AdvBase, AdvSkew, CarpState, Interface, Vhid};
-use crate::plan;
 
 /// What one node should have configured.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -72,7 +71,9 @@ pub fn desired_state(
             "node \"{node}\" is not in this file; known nodes: {known}"
         ))]);
     };
-    let plan = plan::plan(cfg).map_err(|e| vec![cfg.diag_error(e.to_string())])?;
+    let plan = cfg
+        .plan()
+        .map_err(|e| vec![cfg.diag_error(e.to_string())])?;
     let have = || {
         let mut names: Vec<&str> = interfaces.iter().map(|i| i.name.as_str()).collect();
         names.sort_unstable();

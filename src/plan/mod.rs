@@ -7,6 +7,12 @@
 //! nodes agree on ranks without talking to each other. `carpctl apply`
 //! configures exactly this plan and `carpctl plan` prints it.
 //!
+//! The planner knows names and vhids only ([`VipSpec`]), not the cluster
+//! file: the file's module turns a validated file into a plan
+//! (`Config::plan`) and checks every order against [`check_order`] while it
+//! validates. So the dependency runs one way, from the cluster file to the
+//! planner, and this module sits beside the domain types, below `config`.
+//!
 //! **Order.** A VIP's `prefer` list when given: the administrator's order,
 //! kept as written (only those nodes take part). The other VIPs take every
 //! node, in an order built by [`balanced_orders`] so that:
@@ -72,7 +78,6 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::config::Config;
 use crate::model::{AdvSkew, Vhid};
 
 /// `CARP_MAXSKEW`: the skew a fully demoted node advertises. Planned skews
@@ -445,23 +450,6 @@ pub fn plan_vips(nodes: &[String], vips: &[VipSpec<'_>], step: u8) -> Result<Pla
         advskew_step: step,
         vips: out,
     })
-}
-
-/// The plan of a validated cluster file. [`crate::config::load`] already
-/// refuses files whose plan fails, so this errs only for a [`Config`] built
-/// in code.
-pub fn plan(cfg: &Config) -> Result<Plan, PlanError> {
-    let nodes = cfg.node_names();
-    let specs: Vec<VipSpec<'_>> = cfg
-        .vips
-        .iter()
-        .map(|v| VipSpec {
-            name: &v.name,
-            vhid: v.vhid,
-            prefer: v.prefer.as_deref(),
-        })
-        .collect();
-    plan_vips(&nodes, &specs, cfg.cluster.advskew_step)
 }
 
 mod matrix;

@@ -41,7 +41,6 @@ use super::keys::KeySource;
 use super::{Cluster, Config, MAX_WEIGHT, MetricsConfig, Node, Vip, VipPos, default_check_weight};
 use crate::fsutil::{self, Trust};
 use crate::model::{AdvBase, Vhid};
-use crate::plan;
 
 mod check;
 mod cluster;
@@ -309,7 +308,7 @@ impl Cx<'_> {
         };
         // The default weight comes from the plan, which is valid here: the
         // skews were checked in cross_check.
-        let default_weight = plan::plan(&cfg).map_or(MAX_WEIGHT, |p| default_check_weight(&p));
+        let default_weight = cfg.plan().map_or(MAX_WEIGHT, |p| default_check_weight(&p));
         cfg.checks = checks
             .into_iter()
             .map(|c| c.into_check(default_weight))
