@@ -11,7 +11,7 @@ use toml::Spanned;
 use toml::de::DeValue;
 
 use super::Cx;
-use super::shape::entry_ctx;
+use super::shape::{EntryAt, entry_ctx};
 use crate::config::{Check, HttpUrl, MAX_WEIGHT, Probe};
 
 #[derive(Deserialize)]
@@ -72,227 +72,283 @@ impl Cx<'_> {
         out
     }
 
+    /// One `[[check]]` entry: each rule in the order its errors are
+    /// reported (name, type, keys of another type, probe, timing).
     fn check(
         &mut self,
         span: &Range<usize>,
         ctx: &str,
         keypath: &str,
-        raw: RawCheck,
+        mut raw: RawCheck,
         failed: &BTreeSet<String>,
     ) -> Option<PCheck> {
-        let mut ok = failed.is_empty();
-        let missing = |cx: &mut Self, key: &str, why: &str| {
-            if !failed.contains(key) {
-                cx.error(
-                    span,
-                    format!("{keypath}.{key}"),
-                    format!("{ctx}: missing key `{key}`{why}"),
-                );
-            }
+        let at = EntryAt {
+            span,
+            ctx,
+            keypath,
+            failed,
         };
-        let name = match raw.name {
+        let name = match raw.name.take() {
             Some(n) => self.valid_name(n, keypath, ctx),
             None => {
-                missing(self, "name", "");
+                self.missing_key(&at, "name", "");
                 None
             }
         };
-
-        // Which keys belong to which type, so that a key of another type
-        // is named as such rather than silently ignored.
-        let given: [(&str, Option<Range<usize>>); 4] = [
-            ("address", raw.address.as_ref().map(Spanned::span)),
-            ("command", raw.command.as_ref().map(Spanned::span)),
-            ("url", raw.url.as_ref().map(Spanned::span)),
-            (
-                "expect_status",
-                raw.expect_status.as_ref().map(Spanned::span),
-            ),
-        ];
-        let kind = match &raw.kind {
-            Some(k) => match k.get_ref().as_str() {
-                t @ ("tcp" | "exec" | "http") => Some(t),
-                other => {
-                    let msg = format!(
-                        "{ctx}: type \"{other}\" is not one of \"tcp\", \"exec\", \"http\""
-                    );
-                    self.error(&k.span(), format!("{keypath}.type"), msg);
-                    None
-                }
-            },
-            None => {
-                missing(self, "type", " (\"tcp\", \"exec\" or \"http\")");
-                None
-            }
-        };
-        if let Some(kind) = kind {
-            for (key, at) in &given {
-                let belongs = match *key {
-                    "address" => "tcp",
-                    "command" => "exec",
-                    _ => "http",
-                };
-                if let Some(at) = at
-                    && belongs != kind
-                {
-                    let msg = format!(
-                        "{ctx}: {key} is a key of type = \"{belongs}\", not of type = \"{kind}\""
-                    );
-                    self.error(at, format!("{keypath}.{key}"), msg);
-                    ok = false;
-                }
-            }
-        }
+        let kind = self.check_kind(&at, raw.kind.as_ref());
+        let keys_ok = kind.is_none_or(|kind| self.foreign_keys(&at, &raw, kind));
         let probe = match kind {
-            Some("tcp") => match raw.address {
-                Some(a) => match check_address(a.get_ref()) {
-                    Ok(()) => Some(Probe::Tcp {
-                        address: a.into_inner(),
-                    }),
-                    Err(why) => {
-                        let msg = format!("{ctx}: address \"{}\" {why}", a.get_ref());
-                        self.error(&a.span(), format!("{keypath}.address"), msg);
-                        None
-                    }
-                },
-                None => {
-                    missing(self, "address", " (HOST:PORT) for type = \"tcp\"");
-                    None
-                }
-            },
-            Some("exec") => match raw.command {
-                Some(c) => self
-                    .hook_argv(c, ctx, &format!("{keypath}.command"), "command")
-                    .map(|command| Probe::Exec { command }),
-                None => {
-                    missing(self, "command", " (an argv array) for type = \"exec\"");
-                    None
-                }
-            },
-            Some(_) => {
-                let expect = match &raw.expect_status {
-                    None => Some(HTTP_EXPECT_DEFAULT),
-                    Some(e) => match u16::try_from(*e.get_ref()) {
-                        Ok(v) if (100..=599).contains(&v) => Some(v),
-                        _ => {
-                            let msg = format!(
-                                "{ctx}: expect_status {} is not an HTTP status (100-599)",
-                                e.get_ref()
-                            );
-                            self.error(&e.span(), format!("{keypath}.expect_status"), msg);
-                            None
-                        }
-                    },
-                };
-                let url = match raw.url {
-                    Some(u) => match parse_http_url(u.get_ref()) {
-                        Ok(url) => Some(url),
-                        Err(why) => {
-                            let msg = format!("{ctx}: url \"{}\" {why}", u.get_ref());
-                            self.error(&u.span(), format!("{keypath}.url"), msg);
-                            None
-                        }
-                    },
-                    None => {
-                        missing(
-                            self,
-                            "url",
-                            " (http://HOST[:PORT]/PATH) for type = \"http\"",
-                        );
-                        None
-                    }
-                };
-                match (url, expect) {
-                    (Some(url), Some(expect_status)) => Some(Probe::Http { url, expect_status }),
-                    _ => None,
-                }
-            }
+            Some("tcp") => self.tcp_probe(&at, raw.address.take()),
+            Some("exec") => self.exec_probe(&at, raw.command.take()),
+            Some(_) => self.http_probe(&at, raw.url.take(), raw.expect_status.as_ref()),
             None => None,
         };
-
-        let number = |cx: &mut Self, v: &Option<Spanned<i64>>, key: &str, max: u64, unit: &str| {
-            let v = v.as_ref()?;
-            match u64::try_from(*v.get_ref()) {
-                Ok(n) if (1..=max).contains(&n) => Some(Ok(n)),
-                _ => {
-                    let msg = format!("{ctx}: {key} {} is out of range 1-{max}{unit}", v.get_ref());
-                    cx.error(&v.span(), format!("{keypath}.{key}"), msg);
-                    Some(Err(()))
-                }
-            }
-        };
-        let max_count = u64::from(CHECK_COUNT_MAX);
-        let interval = number(
-            self,
-            &raw.interval,
-            "interval",
-            CHECK_SECONDS_MAX,
-            " (seconds)",
-        );
-        let timeout = number(
-            self,
-            &raw.timeout,
-            "timeout",
-            CHECK_SECONDS_MAX,
-            " (seconds)",
-        );
-        let rise = number(self, &raw.rise, "rise", max_count, "");
-        let fall = number(self, &raw.fall, "fall", max_count, "");
-        let weight = number(
-            self,
-            &raw.weight,
-            "weight",
-            u64::from(MAX_WEIGHT),
-            " (the kernel clamps a demoted skew at 240)",
-        );
-        let value = |r: Option<Result<u64, ()>>, default: u64| match r {
-            None => Ok(default),
-            Some(r) => r,
-        };
-        let interval = value(interval, CHECK_INTERVAL_DEFAULT);
-        let timeout = value(timeout, CHECK_TIMEOUT_DEFAULT);
-        let rise = value(rise, u64::from(CHECK_RISE_DEFAULT));
-        let fall = value(fall, u64::from(CHECK_FALL_DEFAULT));
-        let weight = match weight {
-            None => Ok(None),
-            Some(r) => r.map(Some),
-        };
-        if let (Ok(i), Ok(t)) = (interval, timeout)
-            && t > i
-        {
-            let at = raw
-                .timeout
-                .as_ref()
-                .or(raw.interval.as_ref())
-                .map_or_else(|| span.clone(), Spanned::span);
-            let msg = format!(
-                "{ctx}: timeout {t} s is longer than interval {i} s; a probe must end \
-                 before the next one is due"
-            );
-            self.error(&at, format!("{keypath}.timeout"), msg);
-            ok = false;
-        }
-        let (Some(name), Some(probe), Ok(interval), Ok(timeout), Ok(rise), Ok(fall), Ok(weight)) =
-            (name, probe, interval, timeout, rise, fall, weight)
+        let timing = self.check_timing(&at, &raw);
+        let (Some(name), Some(probe), Some(timing), true, true) =
+            (name, probe, timing, keys_ok, failed.is_empty())
         else {
             return None;
         };
-        if !ok {
-            return None;
-        }
         Some(PCheck {
             name_span: name.span(),
             name: name.into_inner(),
             probe,
-            interval: Duration::from_secs(interval),
-            timeout: Duration::from_secs(timeout),
+            interval: Duration::from_secs(timing.interval),
+            timeout: Duration::from_secs(timing.timeout),
             // Both at most CHECK_COUNT_MAX and MAX_WEIGHT: the conversions
             // cannot fail.
-            rise: u32::try_from(rise).unwrap_or(CHECK_COUNT_MAX),
-            fall: u32::try_from(fall).unwrap_or(CHECK_COUNT_MAX),
-            weight: weight.map(|w| u16::try_from(w).unwrap_or(MAX_WEIGHT)),
+            rise: u32::try_from(timing.rise).unwrap_or(CHECK_COUNT_MAX),
+            fall: u32::try_from(timing.fall).unwrap_or(CHECK_COUNT_MAX),
+            weight: timing
+                .weight
+                .map(|w| u16::try_from(w).unwrap_or(MAX_WEIGHT)),
         })
     }
+
+    /// `type`: one of "tcp", "exec", "http".
+    fn check_kind(
+        &mut self,
+        at: &EntryAt<'_>,
+        kind: Option<&Spanned<String>>,
+    ) -> Option<&'static str> {
+        let Some(k) = kind else {
+            self.missing_key(at, "type", " (\"tcp\", \"exec\" or \"http\")");
+            return None;
+        };
+        match k.get_ref().as_str() {
+            "tcp" => Some("tcp"),
+            "exec" => Some("exec"),
+            "http" => Some("http"),
+            other => {
+                let msg = format!(
+                    "{}: type \"{other}\" is not one of \"tcp\", \"exec\", \"http\"",
+                    at.ctx
+                );
+                self.error(&k.span(), format!("{}.type", at.keypath), msg);
+                None
+            }
+        }
+    }
+
+    /// A key of another type is named as such rather than silently
+    /// ignored. False if there is one.
+    fn foreign_keys(&mut self, at: &EntryAt<'_>, raw: &RawCheck, kind: &str) -> bool {
+        let given: [(&str, &str, Option<Range<usize>>); 4] = [
+            ("address", "tcp", raw.address.as_ref().map(Spanned::span)),
+            ("command", "exec", raw.command.as_ref().map(Spanned::span)),
+            ("url", "http", raw.url.as_ref().map(Spanned::span)),
+            (
+                "expect_status",
+                "http",
+                raw.expect_status.as_ref().map(Spanned::span),
+            ),
+        ];
+        let mut ok = true;
+        for (key, belongs, span) in &given {
+            if let Some(span) = span
+                && *belongs != kind
+            {
+                let msg = format!(
+                    "{}: {key} is a key of type = \"{belongs}\", not of type = \"{kind}\"",
+                    at.ctx
+                );
+                self.error(span, format!("{}.{key}", at.keypath), msg);
+                ok = false;
+            }
+        }
+        ok
+    }
+
+    /// `type = "tcp"`: `address`, HOST:PORT.
+    fn tcp_probe(&mut self, at: &EntryAt<'_>, address: Option<Spanned<String>>) -> Option<Probe> {
+        let Some(a) = address else {
+            self.missing_key(at, "address", " (HOST:PORT) for type = \"tcp\"");
+            return None;
+        };
+        match check_address(a.get_ref()) {
+            Ok(()) => Some(Probe::Tcp {
+                address: a.into_inner(),
+            }),
+            Err(why) => {
+                let msg = format!("{}: address \"{}\" {why}", at.ctx, a.get_ref());
+                self.error(&a.span(), format!("{}.address", at.keypath), msg);
+                None
+            }
+        }
+    }
+
+    /// `type = "exec"`: `command`, an argv array.
+    fn exec_probe(
+        &mut self,
+        at: &EntryAt<'_>,
+        command: Option<Spanned<Vec<Spanned<String>>>>,
+    ) -> Option<Probe> {
+        let Some(c) = command else {
+            self.missing_key(at, "command", " (an argv array) for type = \"exec\"");
+            return None;
+        };
+        self.hook_argv(c, at.ctx, &format!("{}.command", at.keypath), "command")
+            .map(|command| Probe::Exec { command })
+    }
+
+    /// `type = "http"`: `url` and `expect_status` (default 200).
+    fn http_probe(
+        &mut self,
+        at: &EntryAt<'_>,
+        url: Option<Spanned<String>>,
+        expect_status: Option<&Spanned<i64>>,
+    ) -> Option<Probe> {
+        let expect = match expect_status {
+            None => Some(HTTP_EXPECT_DEFAULT),
+            Some(e) => match u16::try_from(*e.get_ref()) {
+                Ok(v) if (100..=599).contains(&v) => Some(v),
+                _ => {
+                    let msg = format!(
+                        "{}: expect_status {} is not an HTTP status (100-599)",
+                        at.ctx,
+                        e.get_ref()
+                    );
+                    self.error(&e.span(), format!("{}.expect_status", at.keypath), msg);
+                    None
+                }
+            },
+        };
+        let url = match url {
+            Some(u) => match parse_http_url(u.get_ref()) {
+                Ok(url) => Some(url),
+                Err(why) => {
+                    let msg = format!("{}: url \"{}\" {why}", at.ctx, u.get_ref());
+                    self.error(&u.span(), format!("{}.url", at.keypath), msg);
+                    None
+                }
+            },
+            None => {
+                self.missing_key(at, "url", " (http://HOST[:PORT]/PATH) for type = \"http\"");
+                None
+            }
+        };
+        Some(Probe::Http {
+            url: url?,
+            expect_status: expect?,
+        })
+    }
+
+    /// `interval`, `timeout`, `rise`, `fall`, `weight`: each in range, and
+    /// a probe ends before the next one is due. `None`: reported.
+    fn check_timing(&mut self, at: &EntryAt<'_>, raw: &RawCheck) -> Option<Timing> {
+        let seconds = " (seconds)";
+        let max_count = u64::from(CHECK_COUNT_MAX);
+        let interval = self.in_range(
+            at,
+            raw.interval.as_ref(),
+            "interval",
+            CHECK_SECONDS_MAX,
+            seconds,
+        );
+        let timeout = self.in_range(
+            at,
+            raw.timeout.as_ref(),
+            "timeout",
+            CHECK_SECONDS_MAX,
+            seconds,
+        );
+        let rise = self.in_range(at, raw.rise.as_ref(), "rise", max_count, "");
+        let fall = self.in_range(at, raw.fall.as_ref(), "fall", max_count, "");
+        let weight = self.in_range(
+            at,
+            raw.weight.as_ref(),
+            "weight",
+            u64::from(MAX_WEIGHT),
+            " (the kernel clamps a demoted skew at 240)",
+        );
+        let interval = interval.map(|v| v.unwrap_or(CHECK_INTERVAL_DEFAULT));
+        let timeout = timeout.map(|v| v.unwrap_or(CHECK_TIMEOUT_DEFAULT));
+        let mut order_ok = true;
+        if let (Ok(i), Ok(t)) = (interval, timeout)
+            && t > i
+        {
+            let span = raw
+                .timeout
+                .as_ref()
+                .or(raw.interval.as_ref())
+                .map_or_else(|| at.span.clone(), Spanned::span);
+            let msg = format!(
+                "{}: timeout {t} s is longer than interval {i} s; a probe must end \
+                 before the next one is due",
+                at.ctx
+            );
+            self.error(&span, format!("{}.timeout", at.keypath), msg);
+            order_ok = false;
+        }
+        let (Ok(interval), Ok(timeout), Ok(rise), Ok(fall), Ok(weight), true) =
+            (interval, timeout, rise, fall, weight, order_ok)
+        else {
+            return None;
+        };
+        Some(Timing {
+            interval,
+            timeout,
+            rise: rise.unwrap_or(u64::from(CHECK_RISE_DEFAULT)),
+            fall: fall.unwrap_or(u64::from(CHECK_FALL_DEFAULT)),
+            weight,
+        })
+    }
+
+    /// A count or a duration in 1..=max: `Ok(None)` when not given, `Err`
+    /// when out of range (reported).
+    fn in_range(
+        &mut self,
+        at: &EntryAt<'_>,
+        v: Option<&Spanned<i64>>,
+        key: &str,
+        max: u64,
+        unit: &str,
+    ) -> Result<Option<u64>, ()> {
+        let Some(v) = v else {
+            return Ok(None);
+        };
+        match u64::try_from(*v.get_ref()) {
+            Ok(n) if (1..=max).contains(&n) => Ok(Some(n)),
+            _ => {
+                let msg = format!(
+                    "{}: {key} {} is out of range 1-{max}{unit}",
+                    at.ctx,
+                    v.get_ref()
+                );
+                self.error(&v.span(), format!("{}.{key}", at.keypath), msg);
+                Err(())
+            }
+        }
+    }
+}
+
+/// A check's timing keys, in range, defaults filled in.
+struct Timing {
+    interval: u64,
+    timeout: u64,
+    rise: u64,
+    fall: u64,
+    weight: Option<u64>,
 }
 
 /// A check as parsed; the weight is filled in from the plan at the end.

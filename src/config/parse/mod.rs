@@ -33,7 +33,7 @@ use std::path::Path;
 
 use ipnet::IpNet;
 use toml::Spanned;
-use toml::de::DeTable;
+use toml::de::{DeTable, DeValue};
 use zeroize::Zeroize;
 
 use super::diag::{self, Diagnostic, LineIndex, Pos};
@@ -41,6 +41,7 @@ use super::keys::KeySource;
 use super::{Cluster, Config, MAX_WEIGHT, MetricsConfig, Node, Vip, VipPos, default_check_weight};
 use crate::fsutil::{self, Trust};
 use crate::model::{AdvBase, Vhid};
+use check::PCheck;
 
 mod check;
 mod cluster;
@@ -200,59 +201,36 @@ impl Cx<'_> {
         self.diags.push(Diagnostic::error(msg).in_file(self.path));
     }
 
+    /// The whole file: split it into its sections, check each one and the
+    /// rules across them, and assemble the [`Config`] if nothing failed.
     fn document(&mut self, root: DeTable<'_>) -> Option<Config> {
-        let mut cluster_v = None;
-        let mut node_v = None;
-        let mut vip_v = None;
-        let mut check_v = None;
-        let mut metrics_v = None;
-        for (k, v) in root {
-            match k.get_ref().as_ref() {
-                "cluster" => cluster_v = Some(v),
-                "node" => node_v = Some(v),
-                "vip" => vip_v = Some(v),
-                "check" => check_v = Some(v),
-                "metrics" => metrics_v = Some(v),
-                other => {
-                    let msg = format!(
-                        "unknown key `{other}`; the file holds [cluster], [[node]], [[vip]], \
-                         [[check]] and [metrics]"
-                    );
-                    self.error(&k.span(), other, msg);
-                }
-            }
-        }
+        let sections = self.sections(root);
 
         // A failed [cluster] still lets the other checks run, with defaults.
-        let (cluster, step_span, cluster_ok) = match cluster_v {
+        let (cluster, step_span, cluster_ok) = match sections.cluster {
             Some(v) => match self.cluster(v) {
                 Some((c, s)) => (c, s, true),
                 None => (Cluster::default(), None, false),
             },
             None => (Cluster::default(), None, true),
         };
-        if node_v.as_ref().is_some_and(|v| self.too_many_nodes(v)) {
+        if sections
+            .node
+            .as_ref()
+            .is_some_and(|v| self.too_many_nodes(v))
+        {
             return None;
         }
-        let nodes = self.nodes(node_v);
-        let vips = self.vips(vip_v, &nodes);
-        let checks = check_v.map(|v| self.checks(v));
-        let metrics = match metrics_v {
+        let nodes = self.nodes(sections.node);
+        let vips = self.vips(sections.vip, &nodes);
+        let checks = sections.check.map(|v| self.checks(v));
+        let metrics = match sections.metrics {
             Some(v) => self.metrics(v),
             None => Some(MetricsConfig::default()),
         };
 
         self.cross_check(&cluster, step_span.as_ref(), &nodes, &vips);
-        if cluster.boot_hold && checks.as_ref().is_none_or(Vec::is_empty) {
-            self.diags.push(
-                Diagnostic::warning(
-                    "[cluster]: boot_hold = true has no effect without [[check]] entries: \
-                     there is nothing to wait for",
-                )
-                .in_file(self.path)
-                .key("cluster.boot_hold"),
-            );
-        }
+        self.boot_hold_without_checks(&cluster, checks.as_deref());
         let (true, Some(metrics)) = (cluster_ok, metrics) else {
             return None;
         };
@@ -260,48 +238,15 @@ impl Cx<'_> {
             Some(list) => list.into_iter().collect::<Option<Vec<_>>>()?,
             None => Vec::new(),
         };
-
-        let mut out = Vec::with_capacity(vips.len());
-        for v in vips {
-            let (Some(name), Some(vhid), Some(interface), Some(addresses)) =
-                (v.name, v.vhid, v.interface, v.addresses)
-            else {
-                return None;
-            };
-            let (true, true, Ok(advbase), Ok([on_master, on_backup, on_init])) =
-                (v.key_ok, v.prefer_ok, v.advbase, v.hooks)
-            else {
-                return None;
-            };
-            let vpos = VipPos {
-                entry: self.pos(&v.entry_span),
-                interface: self.pos(&interface.span()),
-                addresses: addresses.iter().map(|a| self.pos(&a.span())).collect(),
-            };
-            out.push(Vip {
-                name: name.into_inner(),
-                vhid: vhid.into_inner(),
-                interface: interface.into_inner(),
-                addresses: addresses.into_iter().map(Spanned::into_inner).collect(),
-                key: v.key,
-                prefer: v.prefer.map(|p| {
-                    p.into_inner()
-                        .into_iter()
-                        .map(Spanned::into_inner)
-                        .collect()
-                }),
-                advbase: advbase.unwrap_or(cluster.advbase),
-                on_master,
-                on_backup,
-                on_init,
-                pos: vpos,
-            });
-        }
+        let vips = vips
+            .into_iter()
+            .map(|v| self.finished_vip(v, cluster.advbase))
+            .collect::<Option<Vec<_>>>()?;
         let mut cfg = Config {
             path: self.path.to_path_buf(),
             cluster,
             nodes: nodes.into_iter().map(|n| n.node).collect(),
-            vips: out,
+            vips,
             checks: Vec::new(),
             metrics,
             warnings: Vec::new(),
@@ -315,4 +260,88 @@ impl Cx<'_> {
             .collect();
         Some(cfg)
     }
+
+    /// The top-level tables by name; any other key is an error.
+    fn sections<'i>(&mut self, root: DeTable<'i>) -> Sections<'i> {
+        let mut sections = Sections::default();
+        for (k, v) in root {
+            match k.get_ref().as_ref() {
+                "cluster" => sections.cluster = Some(v),
+                "node" => sections.node = Some(v),
+                "vip" => sections.vip = Some(v),
+                "check" => sections.check = Some(v),
+                "metrics" => sections.metrics = Some(v),
+                other => {
+                    let msg = format!(
+                        "unknown key `{other}`; the file holds [cluster], [[node]], [[vip]], \
+                         [[check]] and [metrics]"
+                    );
+                    self.error(&k.span(), other, msg);
+                }
+            }
+        }
+        sections
+    }
+
+    /// `boot_hold` waits for the checks: without any it does nothing.
+    fn boot_hold_without_checks(&mut self, cluster: &Cluster, checks: Option<&[Option<PCheck>]>) {
+        if cluster.boot_hold && checks.is_none_or(<[_]>::is_empty) {
+            self.diags.push(
+                Diagnostic::warning(
+                    "[cluster]: boot_hold = true has no effect without [[check]] entries: \
+                     there is nothing to wait for",
+                )
+                .in_file(self.path)
+                .key("cluster.boot_hold"),
+            );
+        }
+    }
+
+    /// The [`Vip`] of a parsed entry, or `None` if any of its keys failed
+    /// (already reported). A missing `advbase` is the cluster's.
+    fn finished_vip(&self, v: PVip, cluster_advbase: AdvBase) -> Option<Vip> {
+        let (Some(name), Some(vhid), Some(interface), Some(addresses)) =
+            (v.name, v.vhid, v.interface, v.addresses)
+        else {
+            return None;
+        };
+        let (true, true, Ok(advbase), Ok([on_master, on_backup, on_init])) =
+            (v.key_ok, v.prefer_ok, v.advbase, v.hooks)
+        else {
+            return None;
+        };
+        let pos = VipPos {
+            entry: self.pos(&v.entry_span),
+            interface: self.pos(&interface.span()),
+            addresses: addresses.iter().map(|a| self.pos(&a.span())).collect(),
+        };
+        Some(Vip {
+            name: name.into_inner(),
+            vhid: vhid.into_inner(),
+            interface: interface.into_inner(),
+            addresses: addresses.into_iter().map(Spanned::into_inner).collect(),
+            key: v.key,
+            prefer: v.prefer.map(|p| {
+                p.into_inner()
+                    .into_iter()
+                    .map(Spanned::into_inner)
+                    .collect()
+            }),
+            advbase: advbase.unwrap_or(cluster_advbase),
+            on_master,
+            on_backup,
+            on_init,
+            pos,
+        })
+    }
+}
+
+/// The file's top-level tables, each as found (checked later).
+#[derive(Default)]
+struct Sections<'i> {
+    cluster: Option<Spanned<DeValue<'i>>>,
+    node: Option<Spanned<DeValue<'i>>>,
+    vip: Option<Spanned<DeValue<'i>>>,
+    check: Option<Spanned<DeValue<'i>>>,
+    metrics: Option<Spanned<DeValue<'i>>>,
 }

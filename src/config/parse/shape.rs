@@ -107,6 +107,18 @@ impl Cx<'_> {
         }
     }
 
+    /// "missing key `key`" at the entry, unless serde already rejected the
+    /// key (it was reported then). `why` says what the key should hold.
+    pub(super) fn missing_key(&mut self, at: &EntryAt<'_>, key: &str, why: &str) {
+        if !at.failed.contains(key) {
+            self.error(
+                at.span,
+                format!("{}.{key}", at.keypath),
+                format!("{}: missing key `{key}`{why}", at.ctx),
+            );
+        }
+    }
+
     /// `n` if it is a usable name (of a check or a VIP), else an error at it.
     pub(super) fn valid_name(
         &mut self,
@@ -126,6 +138,17 @@ impl Cx<'_> {
             None => Some(n),
         }
     }
+}
+
+/// One `[[section]]` entry being checked: where it is, how messages name
+/// it, and the keys serde already rejected.
+pub(super) struct EntryAt<'a> {
+    pub(super) span: &'a Range<usize>,
+    /// `vip "mail1"` or `vip #2` ([`entry_ctx`]).
+    pub(super) ctx: &'a str,
+    /// `vip[1]`.
+    pub(super) keypath: &'a str,
+    pub(super) failed: &'a BTreeSet<String>,
 }
 
 /// The longest name of an entry of `section`.

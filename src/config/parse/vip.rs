@@ -11,7 +11,7 @@ use serde::de::IgnoredAny;
 use toml::Spanned;
 use toml::de::DeValue;
 
-use super::shape::entry_ctx;
+use super::shape::{EntryAt, entry_ctx};
 use super::{Cx, PNode, PVip};
 use crate::config::diag::Diagnostic;
 use crate::config::rules::{NAME_MAX, bad_name, not_a_vip};
@@ -77,79 +77,29 @@ impl Cx<'_> {
         password: Option<(Range<usize>, DeValue<'_>)>,
         nodes: &[PNode],
     ) -> PVip {
-        let missing = |cx: &mut Self, key: &str| {
-            if !failed.contains(key) {
-                cx.error(
-                    &span,
-                    format!("{keypath}.{key}"),
-                    format!("{ctx}: missing key `{key}`"),
-                );
-            }
+        let at = EntryAt {
+            span: &span,
+            ctx: &ctx,
+            keypath: &keypath,
+            failed: &failed,
         };
-
         let name = match raw.name {
             Some(n) => self.valid_name(n, &keypath, &ctx),
             None => {
-                missing(self, "name");
+                self.missing_key(&at, "name", "");
                 None
             }
         };
-
-        let vhid = match raw.vhid {
-            Some(v) => match Vhid::new(*v.get_ref()) {
-                Ok(h) => Some(Spanned::new(v.span(), h)),
-                Err(_) => {
-                    let msg = format!("{ctx}: vhid {} is out of range 1-255", v.get_ref());
-                    self.error(&v.span(), format!("{keypath}.vhid"), msg);
-                    None
-                }
-            },
-            None => {
-                missing(self, "vhid");
-                None
-            }
-        };
-
-        let interface = match raw.interface {
-            Some(n) => match bad_name(n.get_ref(), NAME_MAX) {
-                Some(why) => {
-                    let msg = format!("{ctx}: interface {why}");
-                    self.error(&n.span(), format!("{keypath}.interface"), msg);
-                    None
-                }
-                None => Some(n),
-            },
-            None => {
-                missing(self, "interface");
-                None
-            }
-        };
-
+        let vhid = self.vip_vhid(&at, raw.vhid);
+        let interface = self.vip_interface(&at, raw.interface);
         let addresses = match raw.addresses {
             Some(a) => self.addresses(a, &ctx, &keypath),
             None => {
-                missing(self, "addresses");
+                self.missing_key(&at, "addresses", "");
                 None
             }
         };
-
-        // Ok(None): not given, use the cluster's; Err: reported.
-        let advbase = match raw.advbase {
-            Some(a) => match AdvBase::new(*a.get_ref()) {
-                Ok(b) => Ok(Some(b)),
-                Err(_) => {
-                    let msg = format!(
-                        "{ctx}: advbase {} is out of range 1-255 (seconds)",
-                        a.get_ref()
-                    );
-                    self.error(&a.span(), format!("{keypath}.advbase"), msg);
-                    Err(())
-                }
-            },
-            None if failed.contains("advbase") => Err(()),
-            None => Ok(None),
-        };
-
+        let advbase = self.vip_advbase(&at, raw.advbase);
         let (key, key_ok) = self.password(password, raw.password_file, &ctx, &keypath, &span);
 
         let mut prefer_ok = !failed.contains("prefer");
@@ -157,18 +107,7 @@ impl Cx<'_> {
             prefer_ok &= self.prefer(p, nodes, &ctx, &keypath);
         }
 
-        let mut hooks_ok = true;
-        let mut hooks: [Vec<String>; 3] = Default::default();
-        let given = [raw.on_master, raw.on_backup, raw.on_init];
-        for ((name, slot), argv) in HOOK_KEYS.iter().zip(hooks.iter_mut()).zip(given) {
-            hooks_ok &= !failed.contains(*name);
-            if let Some(argv) = argv {
-                match self.hook_argv(argv, &ctx, &format!("{keypath}.{name}"), name) {
-                    Some(a) => *slot = a,
-                    None => hooks_ok = false,
-                }
-            }
-        }
+        let hooks = self.vip_hooks(&at, [raw.on_master, raw.on_backup, raw.on_init]);
 
         PVip {
             index,
@@ -183,8 +122,89 @@ impl Cx<'_> {
             prefer: raw.prefer,
             prefer_ok,
             advbase,
-            hooks: if hooks_ok { Ok(hooks) } else { Err(()) },
+            hooks,
         }
+    }
+
+    /// `vhid`: 1-255.
+    fn vip_vhid(&mut self, at: &EntryAt<'_>, vhid: Option<Spanned<i64>>) -> Option<Spanned<Vhid>> {
+        let Some(v) = vhid else {
+            self.missing_key(at, "vhid", "");
+            return None;
+        };
+        match Vhid::new(*v.get_ref()) {
+            Ok(h) => Some(Spanned::new(v.span(), h)),
+            Err(_) => {
+                let msg = format!("{}: vhid {} is out of range 1-255", at.ctx, v.get_ref());
+                self.error(&v.span(), format!("{}.vhid", at.keypath), msg);
+                None
+            }
+        }
+    }
+
+    /// `interface`: the logical interface name.
+    fn vip_interface(
+        &mut self,
+        at: &EntryAt<'_>,
+        interface: Option<Spanned<String>>,
+    ) -> Option<Spanned<String>> {
+        let Some(n) = interface else {
+            self.missing_key(at, "interface", "");
+            return None;
+        };
+        match bad_name(n.get_ref(), NAME_MAX) {
+            Some(why) => {
+                let msg = format!("{}: interface {why}", at.ctx);
+                self.error(&n.span(), format!("{}.interface", at.keypath), msg);
+                None
+            }
+            None => Some(n),
+        }
+    }
+
+    /// `advbase`: 1-255 seconds. `Ok(None)`: not given, use the cluster's;
+    /// `Err`: reported.
+    fn vip_advbase(
+        &mut self,
+        at: &EntryAt<'_>,
+        advbase: Option<Spanned<i64>>,
+    ) -> Result<Option<AdvBase>, ()> {
+        match advbase {
+            Some(a) => match AdvBase::new(*a.get_ref()) {
+                Ok(b) => Ok(Some(b)),
+                Err(_) => {
+                    let msg = format!(
+                        "{}: advbase {} is out of range 1-255 (seconds)",
+                        at.ctx,
+                        a.get_ref()
+                    );
+                    self.error(&a.span(), format!("{}.advbase", at.keypath), msg);
+                    Err(())
+                }
+            },
+            None if at.failed.contains("advbase") => Err(()),
+            None => Ok(None),
+        }
+    }
+
+    /// `on_master`, `on_backup`, `on_init`: argv arrays. `Err`: reported.
+    fn vip_hooks(
+        &mut self,
+        at: &EntryAt<'_>,
+        given: [Option<Spanned<Vec<Spanned<String>>>>; 3],
+    ) -> Result<[Vec<String>; 3], ()> {
+        let mut hooks_ok = true;
+        let mut hooks: [Vec<String>; 3] = Default::default();
+        for ((name, slot), argv) in HOOK_KEYS.iter().zip(hooks.iter_mut()).zip(given) {
+            hooks_ok &= !at.failed.contains(*name);
+            if let Some(argv) = argv {
+                match self.hook_argv(argv, at.ctx, &format!("{}.{name}", at.keypath), name) {
+                    Some(a) => *slot = a,
+                    None => hooks_ok = false,
+                }
+            }
+        }
+        if hooks_ok { Ok(hooks) } else { Err(()) }
     }
 
     /// A hook's argv: not empty, `argv[0]` not empty, no NUL byte in any
