@@ -24,5 +24,6 @@ pub mod migrate;
 pub mod model;
 pub mod plan;
 pub mod sim;
+pub mod status;
 pub mod text;
 pub mod wire;
