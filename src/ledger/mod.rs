@@ -117,12 +117,14 @@ use crate::fsutil::FsError;
 use crate::kernel::{Kernel, KernelError};
 
 mod fault;
+mod maintenance;
 mod records;
 mod recovery;
 mod store;
 mod validate;
 
 pub use fault::{FAULT_ENV, Step};
+pub use maintenance::{check_state_dir, maintenance_off, maintenance_on, reconcile_host};
 pub use records::{BootStamp, Cause, Contribution, LedgerState};
 pub use validate::{Limits, REASON_MAX, reason_problem};
 
