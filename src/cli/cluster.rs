@@ -116,7 +116,10 @@ mod tests {
         assert!(errors >= 2, "{diagnostics:?}");
         assert_eq!(
             message,
-            format!("{} has {errors} errors; nothing was changed", path.display())
+            format!(
+                "{} has {errors} errors; nothing was changed",
+                path.display()
+            )
         );
     }
 }

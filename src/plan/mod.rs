@@ -63,7 +63,7 @@
 //!   uses 240 (`CARP_MAXSKEW`, a fully demoted node), which always does.
 //! * Every skew must stay below 240, what a fully demoted node advertises;
 //!   with step 4 that is 60 ranks. An order whose last rank reaches 240 is an
-//!   error ([`PlanError`]). Because every planned skew is below 240, the
+//!   error ([`SkewOverflow`]). Because every planned skew is below 240, the
 //!   kernel's clamp of skew + demotion at 240 never stops a demotion from
 //!   moving a VIP: that is the headroom.
 //!
@@ -183,7 +183,7 @@ impl Plan {
      {step}); it must stay below {MAX_SKEW} (CARP_MAXSKEW, what a fully demoted node \
      advertises): reduce advskew_step or the number of nodes in this VIP's order"
 )]
-pub struct PlanError {
+pub struct SkewOverflow {
     pub vip: String,
     pub node: String,
     pub rank: usize,
@@ -390,11 +390,11 @@ pub fn advskew(rank: usize, step: u8) -> Option<AdvSkew> {
 /// Whether every rank of `order` (VIP `vip`) gets an advskew below
 /// [`MAX_SKEW`]; the error names the first node that would not. Only the
 /// length matters, so this costs O(1) whatever the order.
-pub fn check_order(vip: &str, order: &[String], step: u8) -> Result<(), PlanError> {
+pub fn check_order(vip: &str, order: &[String], step: u8) -> Result<(), SkewOverflow> {
     // The first rank r with r × step >= 240.
     let first_over = usize::from(MAX_SKEW).div_ceil(usize::from(step.max(1)));
     match order.get(first_over) {
-        Some(node) if step > 0 => Err(PlanError {
+        Some(node) if step > 0 => Err(SkewOverflow {
             vip: vip.to_string(),
             node: node.clone(),
             rank: first_over,
@@ -410,7 +410,7 @@ pub fn ranks(
     vip: &str,
     order: &[String],
     step: u8,
-) -> Result<BTreeMap<String, AdvSkew>, PlanError> {
+) -> Result<BTreeMap<String, AdvSkew>, SkewOverflow> {
     check_order(vip, order, step)?;
     let mut out = BTreeMap::new();
     for (rank, node) in order.iter().enumerate() {
@@ -423,7 +423,7 @@ pub fn ranks(
 }
 
 /// Plan `vips` (in file order) over `nodes` (in file order).
-pub fn plan_vips(nodes: &[String], vips: &[VipSpec<'_>], step: u8) -> Result<Plan, PlanError> {
+pub fn plan_vips(nodes: &[String], vips: &[VipSpec<'_>], step: u8) -> Result<Plan, SkewOverflow> {
     let defaults = vips.iter().filter(|v| v.prefer.is_none()).count();
     let mut built = balanced_orders(nodes.len(), defaults).into_iter();
     let mut out = Vec::with_capacity(vips.len());

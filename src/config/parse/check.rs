@@ -10,7 +10,7 @@ use serde::Deserialize;
 use toml::Spanned;
 use toml::de::DeValue;
 
-use super::Cx;
+use super::Validator;
 use super::shape::{EntryAt, entry_ctx};
 use crate::config::{Check, HttpUrl, MAX_WEIGHT, Probe};
 
@@ -40,9 +40,9 @@ const CHECK_SECONDS_MAX: u64 = 3600;
 const CHECK_COUNT_MAX: u32 = 100;
 const HTTP_EXPECT_DEFAULT: u16 = 200;
 
-impl Cx<'_> {
+impl Validator<'_> {
     /// Every `[[check]]`; `None` entries failed (already reported).
-    pub(super) fn checks(&mut self, v: Spanned<DeValue<'_>>) -> Vec<Option<PCheck>> {
+    pub(super) fn checks(&mut self, v: Spanned<DeValue<'_>>) -> Vec<Option<ParsedCheck>> {
         let entries = self.array_of_tables(v, "check");
         let mut out = Vec::new();
         let mut seen: HashMap<String, usize> = HashMap::new();
@@ -81,7 +81,7 @@ impl Cx<'_> {
         keypath: &str,
         mut raw: RawCheck,
         failed: &BTreeSet<String>,
-    ) -> Option<PCheck> {
+    ) -> Option<ParsedCheck> {
         let at = EntryAt {
             span,
             ctx,
@@ -109,7 +109,7 @@ impl Cx<'_> {
         else {
             return None;
         };
-        Some(PCheck {
+        Some(ParsedCheck {
             name_span: name.span(),
             name: name.into_inner(),
             probe,
@@ -352,7 +352,7 @@ struct Timing {
 }
 
 /// A check as parsed; the weight is filled in from the plan at the end.
-pub(super) struct PCheck {
+pub(super) struct ParsedCheck {
     name: String,
     name_span: Range<usize>,
     probe: Probe,
@@ -363,7 +363,7 @@ pub(super) struct PCheck {
     weight: Option<u16>,
 }
 
-impl PCheck {
+impl ParsedCheck {
     pub(super) fn into_check(self, default_weight: u16) -> Check {
         Check {
             name: self.name,

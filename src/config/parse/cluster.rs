@@ -8,7 +8,7 @@ use serde::Deserialize;
 use toml::Spanned;
 use toml::de::DeValue;
 
-use super::Cx;
+use super::Validator;
 use crate::config::{Cluster, DEFAULT_ADVSKEW_STEP, DEFAULT_HOOK_TIMEOUT, HOOK_TIMEOUT_MAX_SECS};
 use crate::model::AdvBase;
 
@@ -28,7 +28,7 @@ struct RawCluster {
     state_dir: Option<Spanned<String>>,
 }
 
-impl Cx<'_> {
+impl Validator<'_> {
     pub(super) fn cluster(
         &mut self,
         v: Spanned<DeValue<'_>>,
@@ -145,7 +145,7 @@ impl Cx<'_> {
             let msg = format!(
                 "[cluster]: state_dir \"{dir}\" must be an absolute path \
                  (the default is {})",
-                crate::config::DEFAULT_STATE_DIR
+                crate::config::DEFAULT_CLUSTER_STATE_DIR
             );
             self.error(&d.span(), "cluster.state_dir", msg);
             None

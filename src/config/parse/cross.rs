@@ -7,19 +7,19 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
 use std::ops::Range;
 
-use super::{Cx, PNode, PVip};
+use super::{ParsedNode, ParsedVip, Validator};
 use crate::config::Cluster;
 use crate::config::rules::{bad_ifname, is_loopback_ifname};
 use crate::model::Vhid;
 use crate::plan;
 
-impl Cx<'_> {
+impl Validator<'_> {
     pub(super) fn cross_check(
         &mut self,
         cluster: &Cluster,
         step_span: Option<&Range<usize>>,
-        nodes: &[PNode],
-        vips: &[PVip],
+        nodes: &[ParsedNode],
+        vips: &[ParsedVip],
     ) {
         self.unique_vip_names(vips);
         self.unique_addresses(vips);
@@ -30,7 +30,7 @@ impl Cx<'_> {
         self.skews(cluster, step_span, nodes, vips);
     }
 
-    fn unique_vip_names(&mut self, vips: &[PVip]) {
+    fn unique_vip_names(&mut self, vips: &[ParsedVip]) {
         let mut seen: HashMap<&str, &Range<usize>> = HashMap::new();
         for v in vips {
             let Some(n) = &v.name else { continue };
@@ -49,8 +49,8 @@ impl Cx<'_> {
     }
 
     /// One address in two VIPs: the nodes would fight over it.
-    fn unique_addresses(&mut self, vips: &[PVip]) {
-        let mut seen: HashMap<IpAddr, &PVip> = HashMap::new();
+    fn unique_addresses(&mut self, vips: &[ParsedVip]) {
+        let mut seen: HashMap<IpAddr, &ParsedVip> = HashMap::new();
         for v in vips {
             for (j, a) in v.addresses.iter().flatten().enumerate() {
                 let ip = a.get_ref().addr();
@@ -76,7 +76,7 @@ impl Cx<'_> {
     /// A vhid is unique per interface (carp(4) keys vhids by parent
     /// interface), so two VIPs with one vhid must never land on the same
     /// real interface of a node that takes part in both.
-    fn vhid_per_interface(&mut self, nodes: &[PNode], vips: &[PVip]) {
+    fn vhid_per_interface(&mut self, nodes: &[ParsedNode], vips: &[ParsedVip]) {
         // (later vip, earlier vip) -> the nodes and real interfaces clashing.
         let mut clashes: BTreeMap<(usize, usize), Vec<String>> = BTreeMap::new();
         // vip -> the nodes that take its interface name as a real name that
@@ -138,7 +138,7 @@ impl Cx<'_> {
 
     /// A VIP on a loopback interface: carp(4) refuses it (EOPNOTSUPP,
     /// [`is_loopback_ifname`]), so `apply` would fail late; say it here.
-    fn loopback_interfaces(&mut self, nodes: &[PNode], vips: &[PVip]) {
+    fn loopback_interfaces(&mut self, nodes: &[ParsedNode], vips: &[ParsedVip]) {
         for v in vips {
             let Some(iface) = &v.interface else { continue };
             let wheres: Vec<String> = nodes
@@ -164,7 +164,7 @@ impl Cx<'_> {
     }
 
     /// A mapping no VIP uses is most likely a typo of the logical name.
-    fn unused_mappings(&mut self, nodes: &[PNode], vips: &[PVip]) {
+    fn unused_mappings(&mut self, nodes: &[ParsedNode], vips: &[ParsedVip]) {
         let used: BTreeSet<&str> = vips
             .iter()
             .filter_map(|v| v.interface.as_ref().map(|i| i.get_ref().as_str()))
@@ -187,7 +187,7 @@ impl Cx<'_> {
         }
     }
 
-    fn single_node_vips(&mut self, nodes: &[PNode], vips: &[PVip]) {
+    fn single_node_vips(&mut self, nodes: &[ParsedNode], vips: &[ParsedVip]) {
         for v in vips.iter().filter(|v| v.prefer_ok) {
             let count = match &v.prefer {
                 Some(p) => p.get_ref().len(),
@@ -209,8 +209,8 @@ impl Cx<'_> {
         &mut self,
         cluster: &Cluster,
         step_span: Option<&Range<usize>>,
-        nodes: &[PNode],
-        vips: &[PVip],
+        nodes: &[ParsedNode],
+        vips: &[ParsedVip],
     ) {
         let names: Vec<String> = nodes.iter().map(|n| n.node.name.clone()).collect();
         for v in vips {
@@ -236,7 +236,7 @@ impl Cx<'_> {
     }
 }
 
-fn takes_part(v: &PVip, node: &str) -> bool {
+fn takes_part(v: &ParsedVip, node: &str) -> bool {
     v.prefer
         .as_ref()
         .is_none_or(|p| p.get_ref().iter().any(|n| n.get_ref() == node))

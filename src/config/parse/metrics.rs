@@ -7,7 +7,7 @@ use serde::Deserialize;
 use toml::Spanned;
 use toml::de::DeValue;
 
-use super::Cx;
+use super::Validator;
 use crate::config::MetricsConfig;
 
 #[derive(Deserialize)]
@@ -17,7 +17,7 @@ struct RawMetrics {
     listen: Option<Spanned<String>>,
 }
 
-impl Cx<'_> {
+impl Validator<'_> {
     pub(super) fn metrics(&mut self, v: Spanned<DeValue<'_>>) -> Option<MetricsConfig> {
         let span = v.span();
         let DeValue::Table(table) = v.into_inner() else {

@@ -19,7 +19,7 @@
 //! errors quote the value (`invalid type: integer `123456``), and a password
 //! must never reach a message.
 //!
-//! This module owns the passes and the whole document (`Cx::document`);
+//! This module owns the passes and the whole document (`Validator::document`);
 //! one file per part of the file:
 //!
 //! * [`shape`]: pass 2, taking an entry apart key by key;
@@ -41,7 +41,7 @@ use super::keys::KeySource;
 use super::{Cluster, Config, MAX_WEIGHT, MetricsConfig, Node, Vip, VipPos, default_check_weight};
 use crate::fsutil::{self, Trust};
 use crate::model::{AdvBase, Vhid};
-use check::PCheck;
+use check::ParsedCheck;
 
 mod check;
 mod cluster;
@@ -98,7 +98,7 @@ pub fn load(path: &Path) -> Result<Config, Vec<Diagnostic>> {
 /// `password =` must not be accessible by group or others is checked only
 /// when it is given ([`load`] always gives it).
 pub fn parse(src: &str, path: &Path, file_mode: Option<u32>) -> Result<Config, Vec<Diagnostic>> {
-    let mut cx = Cx {
+    let mut cx = Validator {
         path,
         idx: LineIndex::new(src),
         file_mode,
@@ -137,7 +137,7 @@ fn dedup(diags: &mut Vec<Diagnostic>) {
 }
 
 /// Validation state: the file, its line index, and what was found so far.
-struct Cx<'a> {
+struct Validator<'a> {
     path: &'a Path,
     idx: LineIndex<'a>,
     file_mode: Option<u32>,
@@ -147,14 +147,14 @@ struct Cx<'a> {
 }
 
 /// A node as parsed, with the spans needed for cross checks.
-struct PNode {
+struct ParsedNode {
     node: Node,
     /// Real interface name -> span of the mapping value.
     map_spans: BTreeMap<String, Range<usize>>,
 }
 
 /// A VIP as parsed: `None` fields failed (already reported).
-struct PVip {
+struct ParsedVip {
     index: usize,
     ctx: String,
     entry_span: Range<usize>,
@@ -175,7 +175,7 @@ struct PVip {
     hooks: Result<[Vec<String>; 3], ()>,
 }
 
-impl Cx<'_> {
+impl Validator<'_> {
     fn pos(&self, span: &Range<usize>) -> Option<Pos> {
         Some(self.idx.span(span))
     }
@@ -284,7 +284,11 @@ impl Cx<'_> {
     }
 
     /// `boot_hold` waits for the checks: without any it does nothing.
-    fn boot_hold_without_checks(&mut self, cluster: &Cluster, checks: Option<&[Option<PCheck>]>) {
+    fn boot_hold_without_checks(
+        &mut self,
+        cluster: &Cluster,
+        checks: Option<&[Option<ParsedCheck>]>,
+    ) {
         if cluster.boot_hold && checks.is_none_or(<[_]>::is_empty) {
             self.diags.push(
                 Diagnostic::warning(
@@ -299,7 +303,7 @@ impl Cx<'_> {
 
     /// The [`Vip`] of a parsed entry, or `None` if any of its keys failed
     /// (already reported). A missing `advbase` is the cluster's.
-    fn finished_vip(&self, v: PVip, cluster_advbase: AdvBase) -> Option<Vip> {
+    fn finished_vip(&self, v: ParsedVip, cluster_advbase: AdvBase) -> Option<Vip> {
         let (Some(name), Some(vhid), Some(interface), Some(addresses)) =
             (v.name, v.vhid, v.interface, v.addresses)
         else {

@@ -8,7 +8,7 @@ use toml::Spanned;
 use toml::de::DeValue;
 
 use super::shape::entry_ctx;
-use super::{Cx, PNode};
+use super::{ParsedNode, Validator};
 use crate::config::Node;
 use crate::config::diag::Pos;
 use crate::config::rules::{NAME_MAX, NODE_NAME_MAX, bad_ifname, bad_name};
@@ -21,7 +21,7 @@ struct RawNode {
     interfaces: Option<Spanned<BTreeMap<String, Spanned<String>>>>,
 }
 
-impl Cx<'_> {
+impl Validator<'_> {
     /// More `[[node]]` entries than CARP has ranks ([`plan::MAX_NODES`]):
     /// one error, at the first entry past the limit. Nothing else is
     /// checked then: every VIP would repeat it, and the plan is not built.
@@ -48,13 +48,13 @@ impl Cx<'_> {
         true
     }
 
-    pub(super) fn nodes(&mut self, v: Option<Spanned<DeValue<'_>>>) -> Vec<PNode> {
+    pub(super) fn nodes(&mut self, v: Option<Spanned<DeValue<'_>>>) -> Vec<ParsedNode> {
         let Some(v) = v else {
             self.file_error("no [[node]] entries: a cluster needs at least one node");
             return Vec::new();
         };
         let entries = self.array_of_tables(v, "node");
-        let mut nodes: Vec<PNode> = Vec::new();
+        let mut nodes: Vec<ParsedNode> = Vec::new();
         // Folded name -> (name as written, where).
         let mut seen: HashMap<String, (String, Pos)> = HashMap::new();
         let mut any = false;
@@ -127,7 +127,7 @@ impl Cx<'_> {
             if !ok {
                 continue;
             }
-            nodes.push(PNode {
+            nodes.push(ParsedNode {
                 node: Node {
                     name,
                     interfaces,

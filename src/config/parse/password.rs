@@ -10,7 +10,7 @@ use toml::Spanned;
 use toml::de::DeValue;
 use zeroize::Zeroize;
 
-use super::Cx;
+use super::Validator;
 use crate::config::diag::{Diagnostic, LineIndex};
 use crate::config::keys::{KeyFile, KeySource};
 use crate::config::rules::password_issues;
@@ -26,7 +26,7 @@ fn open_to_others(mode: u32) -> bool {
     mode & 0o077 != 0
 }
 
-impl Cx<'_> {
+impl Validator<'_> {
     /// `password` / `password_file` into a key. Returns the key and whether
     /// the keys were valid (no password at all is valid, with a warning).
     pub(super) fn password(
@@ -177,7 +177,7 @@ fn strip_newline(bytes: &[u8]) -> &[u8] {
 
 /// Check the content of a key file read when its key is needed
 /// ([`super::keys`]) with the rules of the file's own passwords
-/// ([`Cx::key_from`]), after removing one trailing newline. The
+/// ([`Validator::key_from`]), after removing one trailing newline. The
 /// diagnostics carry no position: the caller sets that of
 /// `password_file`.
 pub(in crate::config) fn key_from_file(
@@ -187,7 +187,7 @@ pub(in crate::config) fn key_from_file(
     what: &str,
     bytes: &[u8],
 ) -> (Option<Key>, Vec<Diagnostic>) {
-    let mut cx = Cx {
+    let mut cx = Validator {
         path: cluster,
         idx: LineIndex::new(""),
         file_mode: None,

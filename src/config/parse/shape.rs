@@ -1,8 +1,8 @@
 //! Pass 2 of the cluster file's validation, the shape of an entry: each
 //! table is deserialized on its own into a `deny_unknown_fields` struct
-//! ([`Cx::entry`]), a key serde rejects is reported and dropped so that one
+//! ([`Validator::entry`]), a key serde rejects is reported and dropped so that one
 //! typo does not hide the next, and `[[section]]` arrays are taken apart
-//! into their tables ([`Cx::array_of_tables`]). Also the naming helpers
+//! into their tables ([`Validator::array_of_tables`]). Also the naming helpers
 //! every section shares (`vip "mail1"`, `vip #2`).
 
 use std::collections::BTreeSet;
@@ -12,10 +12,10 @@ use serde::de::DeserializeOwned;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 
-use super::Cx;
+use super::Validator;
 use crate::config::rules::{NAME_MAX, NODE_NAME_MAX, bad_name};
 
-impl Cx<'_> {
+impl Validator<'_> {
     /// Deserialize one entry, reporting and dropping each rejected key until
     /// serde accepts the rest. Returns the value (if any) and the keys that
     /// were rejected, so that "missing key" is not reported for them too.

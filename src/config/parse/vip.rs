@@ -12,7 +12,7 @@ use toml::Spanned;
 use toml::de::DeValue;
 
 use super::shape::{EntryAt, entry_ctx};
-use super::{Cx, PNode, PVip};
+use super::{ParsedNode, ParsedVip, Validator};
 use crate::config::diag::Diagnostic;
 use crate::config::rules::{NAME_MAX, bad_name, not_a_vip};
 use crate::model::{AdvBase, Vhid};
@@ -36,8 +36,12 @@ struct RawVip {
     on_init: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
-impl Cx<'_> {
-    pub(super) fn vips(&mut self, v: Option<Spanned<DeValue<'_>>>, nodes: &[PNode]) -> Vec<PVip> {
+impl Validator<'_> {
+    pub(super) fn vips(
+        &mut self,
+        v: Option<Spanned<DeValue<'_>>>,
+        nodes: &[ParsedNode],
+    ) -> Vec<ParsedVip> {
         let Some(v) = v else {
             self.diags.push(
                 Diagnostic::warning("no [[vip]] entries: there is nothing to manage")
@@ -75,8 +79,8 @@ impl Cx<'_> {
         raw: RawVip,
         failed: BTreeSet<String>,
         password: Option<(Range<usize>, DeValue<'_>)>,
-        nodes: &[PNode],
-    ) -> PVip {
+        nodes: &[ParsedNode],
+    ) -> ParsedVip {
         let at = EntryAt {
             span: &span,
             ctx: &ctx,
@@ -109,7 +113,7 @@ impl Cx<'_> {
 
         let hooks = self.vip_hooks(&at, [raw.on_master, raw.on_backup, raw.on_init]);
 
-        PVip {
+        ParsedVip {
             index,
             ctx,
             entry_span: span,
@@ -315,7 +319,7 @@ impl Cx<'_> {
     fn prefer(
         &mut self,
         p: &Spanned<Vec<Spanned<String>>>,
-        nodes: &[PNode],
+        nodes: &[ParsedNode],
         ctx: &str,
         keypath: &str,
     ) -> bool {
@@ -350,5 +354,5 @@ impl Cx<'_> {
     }
 }
 
-/// The per-VIP hook keys, in the order of [`PVip::hooks`].
+/// The per-VIP hook keys, in the order of [`ParsedVip::hooks`].
 const HOOK_KEYS: [&str; 3] = ["on_master", "on_backup", "on_init"];
