@@ -93,7 +93,7 @@ pub struct VhidFields {
 /// One step of an apply.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
-pub enum Change {
+pub enum KernelChange {
     /// `kldload carp`.
     LoadCarp,
     /// `net.inet.carp.preempt`.
@@ -132,14 +132,14 @@ pub enum Change {
     },
 }
 
-impl fmt::Display for Change {
+impl fmt::Display for KernelChange {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Change::LoadCarp => write!(f, "load carp(4) (kldload carp)"),
-            Change::SetPreempt { from, to } => {
+            KernelChange::LoadCarp => write!(f, "load carp(4) (kldload carp)"),
+            KernelChange::SetPreempt { from, to } => {
                 write!(f, "set net.inet.carp.preempt {from} -> {to}")
             }
-            Change::CreateVhid {
+            KernelChange::CreateVhid {
                 vip,
                 interface,
                 vhid,
@@ -152,7 +152,7 @@ impl fmt::Display for Change {
                 fields.advskew,
                 if *set_key { ", key" } else { "" }
             ),
-            Change::UpdateVhid {
+            KernelChange::UpdateVhid {
                 vip,
                 interface,
                 vhid,
@@ -172,7 +172,7 @@ impl fmt::Display for Change {
                 }
                 Ok(())
             }
-            Change::AddAddress {
+            KernelChange::AddAddress {
                 vip,
                 interface,
                 vhid,
@@ -180,7 +180,7 @@ impl fmt::Display for Change {
             } => {
                 write!(f, "add {address} to vhid {vhid}@{interface} ({vip})")
             }
-            Change::RemoveAddress {
+            KernelChange::RemoveAddress {
                 vip,
                 interface,
                 vhid,
@@ -192,7 +192,7 @@ impl fmt::Display for Change {
     }
 }
 
-impl Change {
+impl KernelChange {
     /// Whether this change adds or removes an address.
     fn is_address(&self) -> bool {
         self.address_interface().is_some()
@@ -202,17 +202,19 @@ impl Change {
     /// vhid created here, since undoing that attaches and detaches one.
     fn address_interface(&self) -> Option<&str> {
         match self {
-            Change::AddAddress { interface, .. }
-            | Change::RemoveAddress { interface, .. }
-            | Change::CreateVhid { interface, .. } => Some(interface),
-            Change::LoadCarp | Change::SetPreempt { .. } | Change::UpdateVhid { .. } => None,
+            KernelChange::AddAddress { interface, .. }
+            | KernelChange::RemoveAddress { interface, .. }
+            | KernelChange::CreateVhid { interface, .. } => Some(interface),
+            KernelChange::LoadCarp
+            | KernelChange::SetPreempt { .. }
+            | KernelChange::UpdateVhid { .. } => None,
         }
     }
 }
 
 /// Something in the way that no change can fix safely (nothing was touched).
 #[derive(Debug, thiserror::Error)]
-pub enum PlanError {
+pub enum PlanChangesError {
     #[error("{0}")]
     Kernel(#[from] KernelError),
     #[error(
@@ -229,12 +231,15 @@ pub enum PlanError {
 
 /// Compare desired and observed state and list the changes, in order.
 /// Reads the kernel only.
-pub fn plan_changes(kernel: &mut dyn Kernel, desired: &Desired) -> Result<Vec<Change>, PlanError> {
+pub fn plan_changes(
+    kernel: &mut dyn Kernel,
+    desired: &Desired,
+) -> Result<Vec<KernelChange>, PlanChangesError> {
     let mut changes = Vec::new();
     if !kernel.carp_loaded()? {
         // Nothing else can be read without carp(4): plan as if empty.
-        changes.push(Change::LoadCarp);
-        changes.push(Change::SetPreempt {
+        changes.push(KernelChange::LoadCarp);
+        changes.push(KernelChange::SetPreempt {
             from: 0,
             to: i32::from(desired.preempt),
         });
@@ -247,7 +252,7 @@ pub fn plan_changes(kernel: &mut dyn Kernel, desired: &Desired) -> Result<Vec<Ch
     let preempt = kernel.sysctls()?.preempt;
     let want = i32::from(desired.preempt);
     if (preempt != 0) != desired.preempt {
-        changes.push(Change::SetPreempt {
+        changes.push(KernelChange::SetPreempt {
             from: preempt,
             to: want,
         });
@@ -279,7 +284,7 @@ pub fn plan_changes(kernel: &mut dyn Kernel, desired: &Desired) -> Result<Vec<Ch
                         Some(v) => format!("on vhid {v}"),
                         None => "as an ordinary address".to_string(),
                     };
-                    return Err(PlanError::AddressInUse {
+                    return Err(PlanChangesError::AddressInUse {
                         vip: d.name.clone(),
                         interface: d.interface.clone(),
                         address: a.net,
@@ -291,7 +296,7 @@ pub fn plan_changes(kernel: &mut dyn Kernel, desired: &Desired) -> Result<Vec<Ch
         }
         for have in on_iface.iter().filter(|a| a.vhid == Some(d.vhid)) {
             if !d.addresses.iter().any(|w| w.addr() == have.net.addr()) {
-                removes.push(Change::RemoveAddress {
+                removes.push(KernelChange::RemoveAddress {
                     vip: d.name.clone(),
                     interface: d.interface.clone(),
                     vhid: d.vhid.get(),
@@ -312,8 +317,8 @@ fn fields(d: &DesiredVhid) -> VhidFields {
     }
 }
 
-fn create_change(d: &DesiredVhid) -> Change {
-    Change::CreateVhid {
+fn create_change(d: &DesiredVhid) -> KernelChange {
+    KernelChange::CreateVhid {
         vip: d.name.clone(),
         interface: d.interface.clone(),
         vhid: d.vhid.get(),
@@ -322,8 +327,8 @@ fn create_change(d: &DesiredVhid) -> Change {
     }
 }
 
-fn add_change(d: &DesiredVhid, a: &IpNet) -> Change {
-    Change::AddAddress {
+fn add_change(d: &DesiredVhid, a: &IpNet) -> KernelChange {
+    KernelChange::AddAddress {
         vip: d.name.clone(),
         interface: d.interface.clone(),
         vhid: d.vhid.get(),
@@ -331,7 +336,7 @@ fn add_change(d: &DesiredVhid, a: &IpNet) -> Change {
     }
 }
 
-fn update_change(d: &DesiredVhid, cur: &VhidStatus) -> Option<Change> {
+fn update_change(d: &DesiredVhid, cur: &VhidStatus) -> Option<KernelChange> {
     let from = VhidFields {
         advbase: cur.advbase,
         advskew: cur.advskew,
@@ -344,7 +349,7 @@ fn update_change(d: &DesiredVhid, cur: &VhidStatus) -> Option<Change> {
         (Some(_), None) => true,
         (None, _) => false,
     };
-    (from != to || set_key).then(|| Change::UpdateVhid {
+    (from != to || set_key).then(|| KernelChange::UpdateVhid {
         vip: d.name.clone(),
         interface: d.interface.clone(),
         vhid: d.vhid.get(),
@@ -359,21 +364,21 @@ fn update_change(d: &DesiredVhid, cur: &VhidStatus) -> Option<Change> {
 pub struct ApplyError {
     /// The step that failed (`None`: reading the addresses before the
     /// first step failed) and why.
-    pub failed: Option<Change>,
+    pub failed: Option<KernelChange>,
     pub error: KernelError,
     /// The steps undone, in the order they were undone.
-    pub undone: Vec<Change>,
+    pub undone: Vec<KernelChange>,
     /// Steps that could not be undone, with the reason.
-    pub not_undone: Vec<(Change, String)>,
+    pub not_undone: Vec<(KernelChange, String)>,
     /// Steps left as they are on purpose: loading carp(4).
-    pub kept: Vec<Change>,
+    pub kept: Vec<KernelChange>,
     /// Interfaces whose addresses could not be put back in their original
     /// order, with the reason.
     pub order_not_restored: Vec<(String, String)>,
 }
 
 impl ApplyError {
-    fn new(failed: Option<Change>, error: KernelError) -> Self {
+    fn new(failed: Option<KernelChange>, error: KernelError) -> Self {
         ApplyError {
             failed,
             error,
@@ -399,7 +404,7 @@ impl fmt::Display for ApplyError {
         }
         for c in &self.kept {
             match c {
-                Change::LoadCarp => write!(
+                KernelChange::LoadCarp => write!(
                     f,
                     "\n  kept loaded: carp(4) (with no vhid it changes nothing; \
                      `kldunload carp` removes it)"
@@ -463,18 +468,18 @@ enum Undo {
 pub fn execute(
     kernel: &mut dyn Kernel,
     desired: &Desired,
-    changes: &[Change],
+    changes: &[KernelChange],
 ) -> Result<(), Box<ApplyError>> {
     // The addresses as they were, for the undo: the prefix an address had
     // before it is replaced, and the order to put them back in.
-    let before = if changes.iter().any(Change::is_address) {
+    let before = if changes.iter().any(KernelChange::is_address) {
         kernel
             .interfaces()
             .map_err(|error| Box::new(ApplyError::new(None, error)))?
     } else {
         Vec::new()
     };
-    let mut done: Vec<(Change, Undo)> = Vec::new();
+    let mut done: Vec<(KernelChange, Undo)> = Vec::new();
     for change in changes {
         match step(kernel, desired, &before, change) {
             Ok(undo) => {
@@ -492,9 +497,9 @@ pub fn execute(
 fn roll_back(
     kernel: &mut dyn Kernel,
     before: &[Interface],
-    failed: &Change,
+    failed: &KernelChange,
     error: KernelError,
-    mut done: Vec<(Change, Undo)>,
+    mut done: Vec<(KernelChange, Undo)>,
 ) -> ApplyError {
     let mut e = ApplyError::new(Some(failed.clone()), error);
     let mut touched = BTreeSet::new();
@@ -620,22 +625,22 @@ fn step(
     kernel: &mut dyn Kernel,
     desired: &Desired,
     before: &[Interface],
-    change: &Change,
+    change: &KernelChange,
 ) -> Result<Undo, KernelError> {
     match change {
-        Change::LoadCarp => {
+        KernelChange::LoadCarp => {
             kernel.load_carp()?;
             Ok(Undo::Keep)
         }
-        Change::SetPreempt { to, .. } => {
+        KernelChange::SetPreempt { to, .. } => {
             let before = kernel.sysctls()?.preempt;
             kernel.set_knob(Knob::Preempt, *to)?;
             Ok(Undo::Preempt(before))
         }
-        Change::CreateVhid {
+        KernelChange::CreateVhid {
             interface, vhid, ..
         }
-        | Change::UpdateVhid {
+        | KernelChange::UpdateVhid {
             interface, vhid, ..
         } => {
             let d = find(desired, interface, *vhid).ok_or_else(|| {
@@ -667,7 +672,7 @@ fn step(
                 },
             })
         }
-        Change::AddAddress {
+        KernelChange::AddAddress {
             interface,
             vhid,
             address,
@@ -696,7 +701,7 @@ fn step(
                 },
             })
         }
-        Change::RemoveAddress {
+        KernelChange::RemoveAddress {
             interface,
             vhid,
             address,

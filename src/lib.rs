@@ -25,5 +25,6 @@ pub mod model;
 pub mod picture;
 pub mod plan;
 pub mod sim;
+pub mod status;
 pub mod text;
 pub mod wire;

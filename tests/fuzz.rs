@@ -638,7 +638,7 @@ proptest! {
         bounded("cluster file", src.len(), 4096, mib(4), || {
             match carpctl::config::parse(&src, &path, Some(0o600)) {
                 Ok(cfg) => {
-                    let plan = carpctl::plan::plan(&cfg).expect("a valid file has a plan");
+                    let plan = cfg.plan().expect("a valid file has a plan");
                     let m = carpctl::plan::FailureMatrix::new(&plan, cfg.cluster.preempt);
                     let _ = carpctl::plan::balance(&m);
                 }

@@ -809,7 +809,7 @@ fn import_of_the_seed_pair_plans_mail_a_first_for_vhid_1() {
     std::fs::write(&path, &r.stdout).unwrap();
     let cfg = carpctl::config::parse(&r.stdout, &path, Some(0o644))
         .unwrap_or_else(|d| panic!("{d:#?}\n{}", r.stdout));
-    let plan = carpctl::plan::plan(&cfg).expect("a plan");
+    let plan = cfg.plan().expect("a plan");
     let v1 = plan.vip("vhid1").expect("vhid1");
     assert_eq!(v1.vhid.get(), 1);
     assert_eq!(v1.order.first().map(String::as_str), Some("mail-a"));

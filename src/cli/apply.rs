@@ -18,7 +18,7 @@ use clap::Args;
 use serde::Serialize;
 
 use super::{CliError, GlobalOpts, cluster};
-use crate::apply::{self, ApplyError, Change, PlanError};
+use crate::apply::{self, ApplyError, KernelChange, PlanChangesError};
 use crate::logging::error_chain;
 
 /// Arguments of `carpctl apply`.
@@ -40,7 +40,7 @@ struct Report<'a> {
     node: Option<&'a str>,
     dry_run: bool,
     /// The changes planned (empty when the failure came before the plan).
-    changes: &'a [Change],
+    changes: &'a [KernelChange],
     /// `None` on success.
     error: Option<ErrorReport<'a>>,
 }
@@ -53,18 +53,18 @@ struct ErrorReport<'a> {
     /// The exit status: 1 failure, 2 usage or configuration error.
     exit_status: u8,
     /// The change that failed, when a change failed.
-    failed: Option<&'a Change>,
+    failed: Option<&'a KernelChange>,
     /// The changes undone, in the order they were undone.
-    undone: &'a [Change],
+    undone: &'a [KernelChange],
     /// The changes that could not be undone, with the reason.
     not_undone: Vec<NotUndone<'a>>,
     /// The changes kept on purpose (a loaded carp(4)).
-    kept: &'a [Change],
+    kept: &'a [KernelChange],
 }
 
 #[derive(Serialize)]
 struct NotUndone<'a> {
-    change: Option<&'a Change>,
+    change: Option<&'a KernelChange>,
     /// The interface whose address order could not be restored.
     interface: Option<&'a str>,
     reason: &'a str,
@@ -74,7 +74,7 @@ struct NotUndone<'a> {
 #[derive(Default)]
 struct Progress {
     node: Option<String>,
-    changes: Vec<Change>,
+    changes: Vec<KernelChange>,
     rollback: Option<Box<ApplyError>>,
 }
 
@@ -168,10 +168,10 @@ fn apply(global: &GlobalOpts, args: &ApplyArgs, progress: &mut Progress) -> Resu
     let desired = crate::apply::Desired::try_from(&desired).map_err(CliError::Failed)?;
     progress.changes = match apply::plan_changes(kernel.as_mut(), &desired) {
         Ok(c) => c,
-        Err(PlanError::Kernel(e)) => {
+        Err(PlanChangesError::Kernel(e)) => {
             return Err(CliError::kernel("cannot read the current state")(e));
         }
-        Err(e @ PlanError::AddressInUse { .. }) => {
+        Err(e @ PlanChangesError::AddressInUse { .. }) => {
             return Err(CliError::Usage(format!("{e}; nothing was changed")));
         }
     };
@@ -180,7 +180,7 @@ fn apply(global: &GlobalOpts, args: &ApplyArgs, progress: &mut Progress) -> Resu
     }
     if let Err(e) = apply::execute(kernel.as_mut(), &desired, &progress.changes) {
         let mut msg = e.to_string();
-        if e.failed == Some(Change::LoadCarp) {
+        if e.failed == Some(KernelChange::LoadCarp) {
             msg.push_str(
                 "\n  carp(4) could not be loaded: add carp_load=\"YES\" to /boot/loader.conf \
                  (or `device carp` to the kernel configuration) and reboot, or run `kldload carp`",

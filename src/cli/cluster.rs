@@ -1,8 +1,9 @@
 //! The cluster file as the commands see it: which file (`-c`, env
 //! `CARPCTL_CONFIG`, default `/usr/local/etc/carpctl.toml`), which node
 //! (`--node`, env `CARPCTL_NODE`, else the short hostname), and this node's
-//! desired state. Diagnostics (every error and warning, with file, line and
-//! key) are printed here, on stderr.
+//! desired state. Warnings are printed here, on stderr; errors are
+//! returned with their diagnostics in [`CliError::Invalid`], which the
+//! caller prints.
 
 use std::path::Path;
 
@@ -19,26 +20,30 @@ pub fn print_diagnostics(diags: &[Diagnostic]) {
     }
 }
 
-/// Load and validate the cluster file; print its warnings. Errors: every
-/// one is printed, and the result is a configuration error (exit 2).
+/// Load and validate the cluster file; print its warnings. Errors: a
+/// configuration error (exit 2) carrying every diagnostic.
 pub fn load(path: &Path) -> Result<Config, CliError> {
     match config::load(path) {
         Ok(cfg) => {
             print_diagnostics(&cfg.warnings);
             Ok(cfg)
         }
-        Err(diags) => Err(invalid(&diags, path)),
+        Err(diags) => Err(invalid(diags, path)),
     }
 }
 
-fn invalid(diags: &[Diagnostic], path: &Path) -> CliError {
-    print_diagnostics(diags);
+/// The error for an invalid file: it carries the diagnostics, which the
+/// caller prints before its message ([`CliError::Invalid`]).
+fn invalid(diags: Vec<Diagnostic>, path: &Path) -> CliError {
     let errors = diags.iter().filter(|d| d.is_error()).count();
-    CliError::Usage(format!(
-        "{} has {errors} error{}; nothing was changed",
-        path.display(),
-        if errors == 1 { "" } else { "s" }
-    ))
+    CliError::Invalid {
+        message: format!(
+            "{} has {errors} error{}; nothing was changed",
+            path.display(),
+            if errors == 1 { "" } else { "s" }
+        ),
+        diagnostics: diags,
+    }
 }
 
 /// Read the key files of the VIPs `which` selects ([`Config::read_keys`]);
@@ -50,7 +55,7 @@ pub fn read_keys(cfg: &mut Config, which: impl Fn(&config::Vip) -> bool) -> Resu
             print_diagnostics(&warnings);
             Ok(())
         }
-        Err(diags) => Err(invalid(&diags, &cfg.path)),
+        Err(diags) => Err(invalid(diags, &cfg.path)),
     }
 }
 
@@ -66,7 +71,7 @@ fn hostname() -> String {
 pub fn node(global: &GlobalOpts, cfg: &Config) -> Result<String, CliError> {
     match config::select_node(cfg, global.node(), &hostname()) {
         Ok(n) => Ok(n.name.clone()),
-        Err(d) => Err(invalid(std::slice::from_ref(&d), &cfg.path)),
+        Err(d) => Err(invalid(vec![d], &cfg.path)),
     }
 }
 
@@ -82,6 +87,39 @@ pub fn desired(
             print_diagnostics(&d.warnings);
             Ok(d)
         }
-        Err(diags) => Err(invalid(&diags, &cfg.path)),
+        Err(diags) => Err(invalid(diags, &cfg.path)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    /// An invalid file is returned as one error carrying every diagnostic
+    /// (nothing printed on the way), with the count in the message.
+    #[test]
+    fn invalid_file_returns_its_diagnostics() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("carpctl.toml");
+        std::fs::write(&path, "[cluster]\nadvbase = 0\nbogus = 1\n").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let Err(CliError::Invalid {
+            diagnostics,
+            message,
+        }) = load(&path)
+        else {
+            panic!("expected CliError::Invalid");
+        };
+        let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+        assert!(errors >= 2, "{diagnostics:?}");
+        assert_eq!(
+            message,
+            format!(
+                "{} has {errors} errors; nothing was changed",
+                path.display()
+            )
+        );
     }
 }

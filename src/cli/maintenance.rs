@@ -21,8 +21,8 @@ use serde::Serialize;
 use super::{CliError, GlobalOpts, cluster};
 use crate::kernel::Kernel;
 use crate::ledger::{
-    BootPolicy, Cause, Contribution, Ledger, LedgerError, MAINTENANCE_WEIGHT, Split, now_secs,
-    reason_problem,
+    BootPolicy, Cause, Contribution, Ledger, LedgerError, MAINTENANCE_WEIGHT, Split,
+    maintenance_off, maintenance_on, reason_problem,
 };
 
 /// `carpctl maintenance <command>`.
@@ -93,31 +93,22 @@ fn check_reason(reason: &str) -> Result<(), CliError> {
     }
 }
 
-/// Recover the ledger and, at a new boot, apply carpctl's persistent
-/// demotion again (and the boot hold when configured): what `carpctl apply`
-/// does after configuring the vhids, so that rc.d restores a maintenance
-/// at boot. Nothing is created when there is no ledger and no boot hold.
+/// The ledger's [`crate::ledger::reconcile_host`], after `apply` has
+/// configured the vhids.
 pub fn reconcile(kernel: &mut dyn Kernel, cfg: &crate::config::Config) -> Result<(), CliError> {
-    let ledger = Ledger::for_host(kernel, cfg);
-    ledger
-        .reconcile(kernel, BootPolicy::from_config(cfg))
-        .map(|_| ())
-        .map_err(|e| {
-            let e = ledger_err(e);
-            CliError::Failed(format!(
-                "the vhids are applied, but carpctl's demotion is not: {:#}",
-                anyhow::Error::new(e)
-            ))
-        })
+    crate::ledger::reconcile_host(kernel, cfg).map_err(|e| {
+        let e = ledger_err(e);
+        CliError::Failed(format!(
+            "the vhids are applied, but carpctl's demotion is not: {:#}",
+            anyhow::Error::new(e)
+        ))
+    })
 }
 
-/// Check `state_dir` before a command changes anything: one that others
-/// can write in is a configuration error (exit 2), found before `apply`
-/// configures a vhid rather than after.
+/// The ledger's [`crate::ledger::check_state_dir`]: an untrusted
+/// `state_dir` is a configuration error (exit 2).
 pub fn check_state_dir(kernel: &dyn Kernel, cfg: &crate::config::Config) -> Result<(), CliError> {
-    Ledger::for_host(kernel, cfg)
-        .check_dir()
-        .map_err(ledger_err)
+    crate::ledger::check_state_dir(kernel, cfg).map_err(ledger_err)
 }
 
 fn ledger_err(e: LedgerError) -> CliError {
@@ -139,20 +130,7 @@ fn on(
     args: &OnArgs,
     out: &mut dyn Write,
 ) -> Result<(), CliError> {
-    let new = Contribution {
-        weight: MAINTENANCE_WEIGHT,
-        reason: args.reason.clone(),
-        since: now_secs(),
-    };
-    let (was, _) = ledger
-        .update(kernel, policy, |c| match c.get(&Cause::Maintenance) {
-            Some(existing) => Some(existing.clone()),
-            None => {
-                c.insert(Cause::Maintenance, new);
-                None
-            }
-        })
-        .map_err(ledger_err)?;
+    let was = maintenance_on(ledger, kernel, policy, args.reason.clone()).map_err(ledger_err)?;
     let total = demotion(kernel)?;
     match was {
         Some(existing) => {
@@ -181,9 +159,7 @@ fn off(
     policy: BootPolicy,
     out: &mut dyn Write,
 ) -> Result<(), CliError> {
-    let removed = ledger
-        .clear(kernel, policy, &Cause::Maintenance)
-        .map_err(ledger_err)?;
+    let removed = maintenance_off(ledger, kernel, policy).map_err(ledger_err)?;
     let total = demotion(kernel)?;
     match removed {
         None => writeln!(out, "maintenance is not on; nothing changed")?,

@@ -298,6 +298,14 @@ pub enum CliError {
     /// selected, no such emulated host): exit 2.
     #[error("{0}")]
     Usage(String),
+    /// The cluster file, or what this node derives from it, is invalid:
+    /// exit 2. `diagnostics` (every error and warning, with file, line and
+    /// key) are printed before the message, which counts the errors.
+    #[error("{message}")]
+    Invalid {
+        diagnostics: Vec<crate::config::Diagnostic>,
+        message: String,
+    },
     /// The selected kernel cannot be opened: exit 2 (a configuration error:
     /// nothing was attempted).
     #[error("{context}")]
@@ -334,7 +342,7 @@ impl CliError {
     /// error (the same class as clap's own usage errors).
     pub fn exit_code(&self) -> u8 {
         match self {
-            CliError::Usage(_) | CliError::Config { .. } => 2,
+            CliError::Usage(_) | CliError::Invalid { .. } | CliError::Config { .. } => 2,
             CliError::Kernel { .. } | CliError::Failed(_) | CliError::Output(_) => 1,
         }
     }
@@ -437,6 +445,9 @@ pub fn main() -> ExitCode {
                 let text = format!("{:#}", anyhow::Error::new(e));
                 format!("carpctl: {}", crate::text::escape_keep_lines(&text))
             };
+            if let CliError::Invalid { diagnostics, .. } = &e {
+                cluster::print_diagnostics(diagnostics);
+            }
             crate::logging::stderr_line(&line(e));
             if let Err(w) = flushed
                 && w.kind() != io::ErrorKind::BrokenPipe

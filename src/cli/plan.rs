@@ -85,7 +85,7 @@ pub fn run(global: &GlobalOpts, args: &PlanArgs, out: &mut dyn Write) -> Result<
         // (a password rc.conf cannot carry), the others are passed over.
         cfg.try_read_keys(shown);
     }
-    let plan = plan::plan(&cfg).map_err(|e| CliError::Usage(e.to_string()))?;
+    let plan = cfg.plan().map_err(|e| CliError::Usage(e.to_string()))?;
     // Computed entry by entry, twice (balance, then output): never held.
     let failures = FailureMatrix::new(&plan, cfg.cluster.preempt);
     let balance = plan::balance(&failures);
@@ -814,7 +814,7 @@ vhid = 10
 interface = "lan"
 addresses = ["10.0.0.10/24", "fd00::10/64"]
 "#);
-        let plan = plan::plan(&c).unwrap();
+        let plan = c.plan().unwrap();
         // db is mastered by a, open by b (round-robin over the two).
         let a = base_config(&c, &plan, "a", Secrets::Placeholder).unwrap();
         assert_eq!(

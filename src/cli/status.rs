@@ -21,7 +21,8 @@ use serde::Serialize;
 
 use super::{CliError, GlobalOpts};
 use crate::kernel::Kernel;
-use crate::model::{Api, CarpState, CarpSysctls, KernelInfo, Protocol, VhidStatus};
+use crate::model::{Api, CarpState, KernelInfo, Protocol, VhidStatus};
+pub use crate::status::{ClusterView, ClusterVip, StatusReport, VhidReport};
 
 /// Arguments of `carpctl status`.
 #[derive(Debug, Clone, Args)]
@@ -33,118 +34,6 @@ pub struct StatusArgs {
     /// cluster file plans for it (for monitoring); needs the cluster file
     #[arg(long)]
     pub check: bool,
-}
-
-/// The cluster view: this node's VIPs from the cluster file, against the
-/// kernel.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ClusterView {
-    pub file: String,
-    pub node: String,
-    pub vips: Vec<ClusterVip>,
-}
-
-/// One VIP of this node: where it should be and what it is.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ClusterVip {
-    pub name: String,
-    pub interface: String,
-    pub vhid: u8,
-    /// 0 = this node is the VIP's preferred MASTER.
-    pub rank: usize,
-    pub expected: CarpState,
-    /// `None`: the vhid is not configured on this host.
-    pub state: Option<CarpState>,
-    pub ok: bool,
-}
-
-impl ClusterView {
-    /// This node's VIPs from `desired`, compared with `report`.
-    pub fn new(
-        file: &std::path::Path,
-        desired: &crate::config::Desired,
-        report: &StatusReport,
-    ) -> Self {
-        let vips = desired
-            .vips
-            .iter()
-            .map(|d| {
-                let state = report
-                    .vhids
-                    .iter()
-                    .find(|v| v.status.interface == d.interface && v.status.vhid == d.vhid)
-                    .map(|v| v.status.state);
-                ClusterVip {
-                    name: d.name.clone(),
-                    interface: d.interface.clone(),
-                    vhid: d.vhid.get(),
-                    rank: d.rank,
-                    expected: d.state,
-                    state,
-                    ok: state == Some(d.state),
-                }
-            })
-            .collect();
-        ClusterView {
-            file: file.display().to_string(),
-            node: desired.node.clone(),
-            vips,
-        }
-    }
-
-    /// The VIPs out of place, for `--check`.
-    pub fn problems(&self) -> Vec<String> {
-        self.vips
-            .iter()
-            .filter(|v| !v.ok)
-            .map(|v| match v.state {
-                None => format!("{} (vhid {}@{}) is missing", v.name, v.vhid, v.interface),
-                Some(s) => format!(
-                    "{} (vhid {}@{}) is {s}, planned {}",
-                    v.name, v.vhid, v.interface, v.expected
-                ),
-            })
-            .collect()
-    }
-
-    /// The human form, after the vhids.
-    pub fn write_human(&self, out: &mut dyn Write) -> Result<(), CliError> {
-        writeln!(out, "cluster {}, node {}:", self.file, self.node)?;
-        for v in &self.vips {
-            let state = v
-                .state
-                .map_or_else(|| "missing".to_string(), |s| s.to_string());
-            writeln!(
-                out,
-                "	{} vhid {}@{}: rank {}, planned {}, is {state}{}",
-                v.name,
-                v.vhid,
-                v.interface,
-                v.rank,
-                v.expected,
-                if v.ok { "" } else { "  <-- not as planned" }
-            )?;
-        }
-        Ok(())
-    }
-}
-
-/// Everything `status` shows, gathered from the kernel.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StatusReport {
-    pub kernel: KernelInfo,
-    pub sysctls: CarpSysctls,
-    /// In the kernel's interface order.
-    pub vhids: Vec<VhidReport>,
-}
-
-/// One vhid and the addresses attached to it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VhidReport {
-    pub status: VhidStatus,
-    /// The interface's addresses whose vhid is this one (getifaddrs
-    /// `ifi_vhid`, docs/freebsd-carp.md §5.3), in the kernel's order.
-    pub addresses: Vec<IpNet>,
 }
 
 /// `carpctl status`.
@@ -183,7 +72,7 @@ pub fn run(global: &GlobalOpts, args: &StatusArgs, out: &mut dyn Write) -> Resul
     } else {
         write_human(&report, out)?;
         if let Some(v) = &view {
-            v.write_human(out)?;
+            write_cluster_view(v, out)?;
         }
     }
     if args.check {
@@ -275,6 +164,27 @@ fn inet_word(net: &IpNet) -> &'static str {
         IpNet::V4(_) => "inet",
         IpNet::V6(_) => "inet6",
     }
+}
+
+/// The cluster view's human form, after the vhids.
+fn write_cluster_view(view: &ClusterView, out: &mut dyn Write) -> Result<(), CliError> {
+    writeln!(out, "cluster {}, node {}:", view.file, view.node)?;
+    for v in &view.vips {
+        let state = v
+            .state
+            .map_or_else(|| "missing".to_string(), |s| s.to_string());
+        writeln!(
+            out,
+            "	{} vhid {}@{}: rank {}, planned {}, is {state}{}",
+            v.name,
+            v.vhid,
+            v.interface,
+            v.rank,
+            v.expected,
+            if v.ok { "" } else { "  <-- not as planned" }
+        )?;
+    }
+    Ok(())
 }
 
 /// The human form (lines after the `em0: vhid 1` header start with a tab,
@@ -457,7 +367,7 @@ mod tests {
     use serde_json::Value;
 
     use super::*;
-    use crate::model::{Key, Vhid};
+    use crate::model::{CarpSysctls, Key, Vhid};
 
     fn sysctls(demotion: i32) -> CarpSysctls {
         CarpSysctls {

@@ -33,6 +33,7 @@ use std::time::Duration;
 use ipnet::IpNet;
 
 use crate::model::{AdvBase, Vhid};
+use crate::plan;
 
 pub use diag::{Diagnostic, Pos, Severity, has_errors};
 pub use keys::{KEY_FILE_MAX, KeyFile, KeySource, check_keys};
@@ -56,7 +57,7 @@ pub const DEFAULT_HOOK_TIMEOUT: Duration = Duration::from_secs(30);
 pub const HOOK_TIMEOUT_MAX_SECS: u64 = 3600;
 /// Default `[cluster] state_dir`: where carpctl keeps its demotion ledger
 /// (hier(7): `/var/db` holds "persistent, automatically maintained data").
-pub const DEFAULT_STATE_DIR: &str = "/var/db/carpctl";
+pub const DEFAULT_CLUSTER_STATE_DIR: &str = "/var/db/carpctl";
 /// The largest demotion weight that still changes anything: the kernel
 /// clamps a vhid's advertised skew at `CARP_MAXSKEW` (240; docs/freebsd-carp.md §8,
 /// `DEMOTE_ADVSKEW`).
@@ -95,7 +96,7 @@ pub struct Cluster {
     /// Keep this node demoted after boot until every `[[check]]` has passed
     /// once (default false).
     pub boot_hold: bool,
-    /// Where the demotion ledger lives (default [`DEFAULT_STATE_DIR`]);
+    /// Where the demotion ledger lives (default [`DEFAULT_CLUSTER_STATE_DIR`]);
     /// absolute.
     pub state_dir: PathBuf,
 }
@@ -108,7 +109,7 @@ impl Default for Cluster {
             advskew_step: DEFAULT_ADVSKEW_STEP,
             hook_timeout: DEFAULT_HOOK_TIMEOUT,
             boot_hold: false,
-            state_dir: PathBuf::from(DEFAULT_STATE_DIR),
+            state_dir: PathBuf::from(DEFAULT_CLUSTER_STATE_DIR),
         }
     }
 }
@@ -294,6 +295,23 @@ impl Config {
         self.nodes.iter().map(|n| n.name.clone()).collect()
     }
 
+    /// The plan of this cluster file ([`crate::plan`]). [`load`] already
+    /// refuses files whose plan fails, so this errs only for a [`Config`]
+    /// built in code.
+    pub fn plan(&self) -> Result<plan::Plan, plan::SkewOverflow> {
+        let nodes = self.node_names();
+        let specs: Vec<plan::VipSpec<'_>> = self
+            .vips
+            .iter()
+            .map(|v| plan::VipSpec {
+                name: &v.name,
+                vhid: v.vhid,
+                prefer: v.prefer.as_deref(),
+            })
+            .collect();
+        plan::plan_vips(&nodes, &specs, self.cluster.advskew_step)
+    }
+
     fn diag_error(&self, message: impl Into<String>) -> Diagnostic {
         Diagnostic::error(message).in_file(&self.path)
     }
@@ -362,12 +380,4 @@ pub fn select_node<'a>(
 }
 
 #[cfg(test)]
-mod ops_tests;
-#[cfg(test)]
 mod tests;
-#[cfg(test)]
-pub(crate) mod testutil;
-#[cfg(test)]
-mod trust_tests;
-#[cfg(test)]
-mod validation_tests;

@@ -5,9 +5,8 @@
 use ipnet::IpNet;
 use serde::Serialize;
 
-use super::{Config, Diagnostic, KeySource, diag};
+use super::{Config, Diagnostic, KeySource, Node, Vip, diag};
 use crate::model::{AdvBase, AdvSkew, CarpState, Interface, Vhid};
-use crate::plan;
 
 /// What one node should have configured.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -72,13 +71,9 @@ pub fn desired_state(
             "node \"{node}\" is not in this file; known nodes: {known}"
         ))]);
     };
-    let plan = plan::plan(cfg).map_err(|e| vec![cfg.diag_error(e.to_string())])?;
-    let have = || {
-        let mut names: Vec<&str> = interfaces.iter().map(|i| i.name.as_str()).collect();
-        names.sort_unstable();
-        names.join(", ")
-    };
-
+    let plan = cfg
+        .plan()
+        .map_err(|e| vec![cfg.diag_error(e.to_string())])?;
     let mut diags = Vec::new();
     let mut vips = Vec::new();
     for (i, (v, p)) in cfg.vips.iter().zip(&plan.vips).enumerate() {
@@ -86,58 +81,13 @@ pub fn desired_state(
             continue;
         };
         let real = me.real_interface(&v.interface);
-        let key = format!("vip[{i}].interface");
         let Some(iface) = interfaces.iter().find(|i| i.name == real) else {
-            let msg = if me.interfaces.contains_key(&v.interface) {
-                format!(
-                    "vip \"{}\": interface \"{}\" is \"{real}\" on node {node}, and this host \
-                     has no interface \"{real}\" (it has: {})",
-                    v.name,
-                    v.interface,
-                    have()
-                )
-            } else {
-                format!(
-                    "vip \"{}\": node {node} does not map interface \"{}\", so it is taken as \
-                     a real name, and this host has no interface \"{real}\" (it has: {}); \
-                     map it in [[node]] interfaces",
-                    v.name,
-                    v.interface,
-                    have()
-                )
-            };
+            let msg = no_such_interface(me, node, v, real, interfaces);
+            let key = format!("vip[{i}].interface");
             diags.push(cfg.diag_error(msg).at(v.pos.interface).key(key));
             continue;
         };
-        for (j, a) in v.addresses.iter().enumerate() {
-            if iface.has_subnet_for(a.addr()) {
-                continue;
-            }
-            let own: Vec<String> = iface
-                .addresses
-                .iter()
-                .filter(|x| x.vhid.is_none())
-                .map(|x| x.net.to_string())
-                .collect();
-            let own = if own.is_empty() {
-                "it has none".to_string()
-            } else {
-                own.join(", ")
-            };
-            let msg = format!(
-                "vip \"{}\": address {} is outside every subnet of {real}'s own addresses \
-                 ({own}) on node {node}: hosts on that segment reach it only through a route",
-                v.name,
-                a.addr()
-            );
-            let pos = v.pos.addresses.get(j).copied().flatten();
-            diags.push(
-                Diagnostic::warning(msg)
-                    .in_file(&cfg.path)
-                    .at(pos)
-                    .key(format!("vip[{i}].addresses[{j}]")),
-            );
-        }
+        diags.extend(off_subnet_warnings(cfg, node, i, v, iface));
         vips.push(DesiredVip {
             name: v.name.clone(),
             interface: real.to_string(),
@@ -165,4 +115,75 @@ pub fn desired_state(
         vips,
         warnings: diags,
     })
+}
+
+/// The error for a VIP whose real interface `real` this host lacks: the
+/// node maps the logical name to it, or does not map it at all.
+fn no_such_interface(
+    me: &Node,
+    node: &str,
+    v: &Vip,
+    real: &str,
+    interfaces: &[Interface],
+) -> String {
+    let mut names: Vec<&str> = interfaces.iter().map(|i| i.name.as_str()).collect();
+    names.sort_unstable();
+    let have = names.join(", ");
+    if me.interfaces.contains_key(&v.interface) {
+        format!(
+            "vip \"{}\": interface \"{}\" is \"{real}\" on node {node}, and this host \
+             has no interface \"{real}\" (it has: {have})",
+            v.name, v.interface,
+        )
+    } else {
+        format!(
+            "vip \"{}\": node {node} does not map interface \"{}\", so it is taken as \
+             a real name, and this host has no interface \"{real}\" (it has: {have}); \
+             map it in [[node]] interfaces",
+            v.name, v.interface,
+        )
+    }
+}
+
+/// A warning for each address of VIP `i` outside every subnet of the real
+/// interface's own addresses: hosts on the segment reach it only by a route.
+fn off_subnet_warnings(
+    cfg: &Config,
+    node: &str,
+    i: usize,
+    v: &Vip,
+    iface: &Interface,
+) -> Vec<Diagnostic> {
+    let real = &iface.name;
+    let mut diags = Vec::new();
+    for (j, a) in v.addresses.iter().enumerate() {
+        if iface.has_subnet_for(a.addr()) {
+            continue;
+        }
+        let own: Vec<String> = iface
+            .addresses
+            .iter()
+            .filter(|x| x.vhid.is_none())
+            .map(|x| x.net.to_string())
+            .collect();
+        let own = if own.is_empty() {
+            "it has none".to_string()
+        } else {
+            own.join(", ")
+        };
+        let msg = format!(
+            "vip \"{}\": address {} is outside every subnet of {real}'s own addresses \
+             ({own}) on node {node}: hosts on that segment reach it only through a route",
+            v.name,
+            a.addr()
+        );
+        let pos = v.pos.addresses.get(j).copied().flatten();
+        diags.push(
+            Diagnostic::warning(msg)
+                .in_file(&cfg.path)
+                .at(pos)
+                .key(format!("vip[{i}].addresses[{j}]")),
+        );
+    }
+    diags
 }

@@ -33,8 +33,9 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use super::records::Intent;
 use super::{
-    BOOT_HOLD_WEIGHT, Cause, Contribution, INTENT_FILE, Intent, LedgerError, LedgerState,
+    BOOT_HOLD_WEIGHT, Cause, Contribution, INTENT_FILE, LedgerError, LedgerState,
     MAINTENANCE_WEIGHT,
 };
 use crate::config::{Config, MAX_WEIGHT, NAME_MAX, rules};

@@ -45,7 +45,7 @@ pub enum ScenarioKind {
 /// One entry of the failure matrix, as owned data (see
 /// [`FailureMatrix::scenarios`]). [`Outcome`] serializes to the same JSON.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Scenario {
+pub struct FailureCase {
     pub kind: ScenarioKind,
     /// The failed nodes, or the node in maintenance.
     pub nodes: Vec<String>,
@@ -64,7 +64,7 @@ pub struct Scenario {
     pub unowned: Vec<String>,
 }
 
-impl Scenario {
+impl FailureCase {
     pub fn owner_of(&self, vip: &str) -> Option<&str> {
         self.owners.get(vip).and_then(|o| o.as_deref())
     }
@@ -223,7 +223,7 @@ impl<'p> FailureMatrix<'p> {
     }
 
     /// Every entry as owned data (tests, and callers that keep a few).
-    pub fn scenarios(&self) -> impl Iterator<Item = Scenario> {
+    pub fn scenarios(&self) -> impl Iterator<Item = FailureCase> {
         self.iter().map(|o| o.to_scenario())
     }
 
@@ -291,7 +291,7 @@ fn last_of_each_name<'a>(sorted: Vec<usize>, name: impl Fn(usize) -> &'a str) ->
 }
 
 /// One computed entry of the matrix. It serializes exactly as the
-/// [`Scenario`] it stands for, without building one.
+/// [`FailureCase`] it stands for, without building one.
 #[derive(Debug)]
 pub struct Outcome<'m, 'p> {
     matrix: &'m FailureMatrix<'p>,
@@ -375,8 +375,8 @@ impl<'p> Outcome<'_, 'p> {
             .map(|&j| (plan.vips[j].name.as_str(), self.owner_at(j)))
     }
 
-    pub fn to_scenario(&self) -> Scenario {
-        Scenario {
+    pub fn to_scenario(&self) -> FailureCase {
+        FailureCase {
             kind: self.kind(),
             nodes: self.nodes().into_iter().map(str::to_string).collect(),
             owners: self
@@ -408,7 +408,7 @@ where
 }
 
 impl Serialize for Outcome<'_, '_> {
-    /// The fields of [`Scenario`], in its order, with maps in key order:
+    /// The fields of [`FailureCase`], in its order, with maps in key order:
     /// the same bytes as serializing [`Outcome::to_scenario`].
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut st = s.serialize_struct("Scenario", 8)?;

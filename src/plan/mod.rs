@@ -7,6 +7,12 @@
 //! nodes agree on ranks without talking to each other. `carpctl apply`
 //! configures exactly this plan and `carpctl plan` prints it.
 //!
+//! The planner knows names and vhids only ([`VipSpec`]), not the cluster
+//! file: the file's module turns a validated file into a plan
+//! (`Config::plan`) and checks every order against [`check_order`] while it
+//! validates. So the dependency runs one way, from the cluster file to the
+//! planner, and this module sits beside the domain types, below `config`.
+//!
 //! **Order.** A VIP's `prefer` list when given: the administrator's order,
 //! kept as written (only those nodes take part). The other VIPs take every
 //! node, in an order built by [`balanced_orders`] so that:
@@ -57,7 +63,7 @@
 //!   uses 240 (`CARP_MAXSKEW`, a fully demoted node), which always does.
 //! * Every skew must stay below 240, what a fully demoted node advertises;
 //!   with step 4 that is 60 ranks. An order whose last rank reaches 240 is an
-//!   error ([`PlanError`]). Because every planned skew is below 240, the
+//!   error ([`SkewOverflow`]). Because every planned skew is below 240, the
 //!   kernel's clamp of skew + demotion at 240 never stops a demotion from
 //!   moving a VIP: that is the headroom.
 //!
@@ -72,7 +78,6 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::config::Config;
 use crate::model::{AdvSkew, Vhid};
 
 /// `CARP_MAXSKEW`: the skew a fully demoted node advertises. Planned skews
@@ -178,7 +183,7 @@ impl Plan {
      {step}); it must stay below {MAX_SKEW} (CARP_MAXSKEW, what a fully demoted node \
      advertises): reduce advskew_step or the number of nodes in this VIP's order"
 )]
-pub struct PlanError {
+pub struct SkewOverflow {
     pub vip: String,
     pub node: String,
     pub rank: usize,
@@ -385,11 +390,11 @@ pub fn advskew(rank: usize, step: u8) -> Option<AdvSkew> {
 /// Whether every rank of `order` (VIP `vip`) gets an advskew below
 /// [`MAX_SKEW`]; the error names the first node that would not. Only the
 /// length matters, so this costs O(1) whatever the order.
-pub fn check_order(vip: &str, order: &[String], step: u8) -> Result<(), PlanError> {
+pub fn check_order(vip: &str, order: &[String], step: u8) -> Result<(), SkewOverflow> {
     // The first rank r with r × step >= 240.
     let first_over = usize::from(MAX_SKEW).div_ceil(usize::from(step.max(1)));
     match order.get(first_over) {
-        Some(node) if step > 0 => Err(PlanError {
+        Some(node) if step > 0 => Err(SkewOverflow {
             vip: vip.to_string(),
             node: node.clone(),
             rank: first_over,
@@ -405,7 +410,7 @@ pub fn ranks(
     vip: &str,
     order: &[String],
     step: u8,
-) -> Result<BTreeMap<String, AdvSkew>, PlanError> {
+) -> Result<BTreeMap<String, AdvSkew>, SkewOverflow> {
     check_order(vip, order, step)?;
     let mut out = BTreeMap::new();
     for (rank, node) in order.iter().enumerate() {
@@ -418,7 +423,7 @@ pub fn ranks(
 }
 
 /// Plan `vips` (in file order) over `nodes` (in file order).
-pub fn plan_vips(nodes: &[String], vips: &[VipSpec<'_>], step: u8) -> Result<Plan, PlanError> {
+pub fn plan_vips(nodes: &[String], vips: &[VipSpec<'_>], step: u8) -> Result<Plan, SkewOverflow> {
     let defaults = vips.iter().filter(|v| v.prefer.is_none()).count();
     let mut built = balanced_orders(nodes.len(), defaults).into_iter();
     let mut out = Vec::with_capacity(vips.len());
@@ -445,23 +450,6 @@ pub fn plan_vips(nodes: &[String], vips: &[VipSpec<'_>], step: u8) -> Result<Pla
         advskew_step: step,
         vips: out,
     })
-}
-
-/// The plan of a validated cluster file. [`crate::config::load`] already
-/// refuses files whose plan fails, so this errs only for a [`Config`] built
-/// in code.
-pub fn plan(cfg: &Config) -> Result<Plan, PlanError> {
-    let nodes = cfg.node_names();
-    let specs: Vec<VipSpec<'_>> = cfg
-        .vips
-        .iter()
-        .map(|v| VipSpec {
-            name: &v.name,
-            vhid: v.vhid,
-            prefer: v.prefer.as_deref(),
-        })
-        .collect();
-    plan_vips(&nodes, &specs, cfg.cluster.advskew_step)
 }
 
 mod matrix;

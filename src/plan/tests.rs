@@ -2,7 +2,7 @@ use super::*;
 use proptest::prelude::*;
 
 /// The whole matrix, owned (small plans only).
-fn failure_matrix(plan: &Plan, preempt: bool) -> Vec<Scenario> {
+fn failure_matrix(plan: &Plan, preempt: bool) -> Vec<FailureCase> {
     FailureMatrix::new(plan, preempt).scenarios().collect()
 }
 
@@ -303,7 +303,7 @@ fn seed_plan() {
 fn maintenance_without_preempt_moves_nothing() {
     let plan = plan_vips(&names(3), &default_specs(&names(3)), 4).unwrap();
     let f = failure_matrix(&plan, false);
-    let m: Vec<&Scenario> = f
+    let m: Vec<&FailureCase> = f
         .iter()
         .filter(|s| s.kind == ScenarioKind::Maintenance)
         .collect();
@@ -676,7 +676,7 @@ fn balanced_orders_are_those_of_the_first_construction() {
 
 /// The failure matrix as first written, every entry held, by names: the
 /// lazy [`FailureMatrix`] must give exactly these entries and this JSON.
-fn reference_failure_matrix(plan: &Plan, preempt: bool) -> Vec<Scenario> {
+fn reference_failure_matrix(plan: &Plan, preempt: bool) -> Vec<FailureCase> {
     let n = plan.nodes.len();
     let b = bounds(n, plan.vips.len());
     let mut out = Vec::new();
@@ -715,7 +715,7 @@ fn reference_scenario(
     down: &[&String],
     maintenance: Option<&str>,
     bound: Option<usize>,
-) -> Scenario {
+) -> FailureCase {
     let down: Vec<&str> = down.iter().map(|s| s.as_str()).collect();
     let mut owners = BTreeMap::new();
     let mut load: BTreeMap<String, usize> = plan
@@ -738,7 +738,7 @@ fn reference_scenario(
         owners.insert(v.name.clone(), o.map(str::to_string));
     }
     let max_load = load.values().copied().max().unwrap_or(0);
-    Scenario {
+    FailureCase {
         kind,
         nodes: down.iter().map(|s| s.to_string()).collect(),
         owners,
@@ -777,7 +777,7 @@ proptest! {
         let matrix = FailureMatrix::new(&plan, preempt);
         let want = reference_failure_matrix(&plan, preempt);
         prop_assert_eq!(matrix.len(), want.len());
-        let got: Vec<Scenario> = matrix.scenarios().collect();
+        let got: Vec<FailureCase> = matrix.scenarios().collect();
         prop_assert_eq!(&got, &want);
         prop_assert_eq!(
             serde_json::to_string_pretty(&Streamed(&matrix)).unwrap(),

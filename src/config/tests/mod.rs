@@ -5,9 +5,14 @@ use std::path::Path;
 
 use proptest::prelude::*;
 
-use super::testutil::*;
 use super::*;
 use crate::model::{AdvSkew, CarpState};
+use testutil::*;
+
+mod ops;
+mod testutil;
+mod trust;
+mod validation;
 
 /// Two nodes and one VIP with an inline password; `extra` goes into the VIP.
 fn one_vip(extra: &str) -> String {
@@ -120,7 +125,7 @@ fn seed_resolves_for_mail_b_on_igb0() {
 #[test]
 fn seed_plan_json() {
     let cfg = seed().load().unwrap();
-    let p = crate::plan::plan(&cfg).unwrap();
+    let p = cfg.plan().unwrap();
     assert_eq!(
         serde_json::to_value(&p).unwrap(),
         serde_json::json!({"nodes": ["mail-a", "mail-b"], "advskew_step": 4, "vips": [
@@ -968,7 +973,7 @@ fn skew_reaching_240_is_an_error() {
     );
     assert_clean(&f);
     let cfg = f.load().unwrap();
-    let p = crate::plan::plan(&cfg).unwrap();
+    let p = cfg.plan().unwrap();
     assert_eq!(p.vips[0].advskew_of("b"), AdvSkew::new(120).ok());
 }
 
@@ -1011,7 +1016,7 @@ fn rotation_without_prefer() {
         [[vip]]\nname = \"v3\"\nvhid = 3\ninterface = \"em0\"\naddresses = [\"192.0.2.3/32\"]\npassword = \"p\"\n\
         [[vip]]\nname = \"v4\"\nvhid = 4\ninterface = \"em0\"\naddresses = [\"192.0.2.4/32\"]\npassword = \"p\"\n";
     let cfg = Fixture::new(text, 0o600).load().unwrap();
-    let p = crate::plan::plan(&cfg).unwrap();
+    let p = cfg.plan().unwrap();
     let masters: Vec<&str> = p.vips.iter().map(|v| v.order[0].as_str()).collect();
     assert_eq!(masters, ["a", "b", "c", "a"]);
     assert_eq!(p.vips[1].order, ["b", "c", "a"]);
@@ -1304,7 +1309,7 @@ proptest! {
         match parse(&text, Path::new("fuzz.toml"), Some(0o600)) {
             Ok(cfg) => {
                 // A config that loads also plans and resolves without panic.
-                prop_assert!(crate::plan::plan(&cfg).is_ok());
+                prop_assert!(cfg.plan().is_ok());
                 for n in &cfg.nodes {
                     let _ = desired_state(&cfg, &n.name, &[iface("em0", &["192.0.2.9/24"])]);
                 }

@@ -1,9 +1,9 @@
-//! Tests of the value rules of [`super::rules`] as the cluster file applies
+//! Tests of the value rules of [`crate::config::rules`] as the cluster file applies
 //! them: each refused input at its file:line:col, escaped in the message,
 //! and the inputs next to it that stay accepted.
 
 use super::testutil::*;
-use super::*;
+use crate::config::*;
 
 /// Two nodes and one VIP with an inline password; `extra` goes into the VIP.
 fn one_vip(extra: &str) -> String {

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use super::testutil::*;
-use super::*;
+use crate::config::*;
 use crate::fsutil::{INPUT_MAX, trust::euid};
 
 fn chmod(p: &Path, mode: u32) {

@@ -7,11 +7,11 @@ use std::path::{Path, PathBuf};
 
 use tempfile::TempDir;
 
-use super::{Config, Diagnostic, load};
+use crate::config::{Config, Diagnostic, load};
 use crate::model::{IfAddress, Interface, Vhid};
 
 /// The seed scenario exactly as shipped.
-pub(crate) const SEED: &str = include_str!("../../examples/seed.toml");
+pub(crate) const SEED: &str = include_str!("../../../examples/seed.toml");
 
 /// The seed's keys, as the demo would create them (with a newline, as
 /// `openssl rand -hex 9 > file` writes them).
@@ -48,7 +48,7 @@ impl Fixture {
         let mut cfg = load(&self.path)?;
         let warnings = cfg.read_keys(|_| true)?;
         cfg.warnings.extend(warnings);
-        super::diag::sort(&mut cfg.warnings);
+        crate::config::diag::sort(&mut cfg.warnings);
         Ok(cfg)
     }
 
@@ -99,7 +99,7 @@ pub(crate) fn key_bytes(cfg: &Config, i: usize) -> Vec<u8> {
     cfg.vips[i]
         .key
         .as_ref()
-        .and_then(super::KeySource::key)
+        .and_then(crate::config::KeySource::key)
         .expect("a key that was read")
         .as_bytes()
         .to_vec()

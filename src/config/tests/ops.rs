@@ -177,7 +177,7 @@ fn boot_hold_and_state_dir_defaults() {
         std::path::Path::new("/var/db/carpctl")
     );
     assert!(cfg.checks.is_empty());
-    assert_eq!(cfg.metrics, super::MetricsConfig::default());
+    assert_eq!(cfg.metrics, crate::config::MetricsConfig::default());
 }
 
 #[test]
@@ -262,7 +262,7 @@ fn checks_of_every_type_with_defaults() {
     assert_eq!(c[0].name, "smtp");
     assert_eq!(
         c[0].probe,
-        super::Probe::Tcp {
+        crate::config::Probe::Tcp {
             address: "127.0.0.1:25".into()
         }
     );
@@ -273,14 +273,14 @@ fn checks_of_every_type_with_defaults() {
     assert_eq!(c[0].weight, 5);
     assert_eq!(
         c[1].probe,
-        super::Probe::Exec {
+        crate::config::Probe::Exec {
             command: vec!["/usr/local/bin/check-mail".into(), "-q".into()]
         }
     );
     assert_eq!(c[1].interval, Duration::from_secs(10));
     assert_eq!(c[1].timeout, Duration::from_secs(5));
     assert_eq!((c[1].rise, c[1].fall, c[1].weight), (1, 1, 100));
-    let super::Probe::Http { url, expect_status } = &c[2].probe else {
+    let crate::config::Probe::Http { url, expect_status } = &c[2].probe else {
         panic!("{:?}", c[2].probe)
     };
     assert_eq!(*expect_status, 204);
@@ -295,7 +295,7 @@ fn checks_of_every_type_with_defaults() {
 fn http_url_defaults_port_and_path() {
     let f = with_check("name = \"w\"\ntype = \"http\"\nurl = \"http://localhost\"\n");
     let cfg = f.load().unwrap();
-    let super::Probe::Http { url, expect_status } = &cfg.checks[0].probe else {
+    let crate::config::Probe::Http { url, expect_status } = &cfg.checks[0].probe else {
         panic!()
     };
     assert_eq!(
@@ -305,7 +305,7 @@ fn http_url_defaults_port_and_path() {
     assert_eq!(*expect_status, 200);
     let f = with_check("name = \"w\"\ntype = \"http\"\nurl = \"http://127.0.0.1:81?x\"\n");
     let cfg = f.load().unwrap();
-    let super::Probe::Http { url, .. } = &cfg.checks[0].probe else {
+    let crate::config::Probe::Http { url, .. } = &cfg.checks[0].probe else {
         panic!()
     };
     assert_eq!(url.path, "/?x");
