@@ -33,10 +33,11 @@ use ipnet::IpNet;
 
 use super::Issue;
 use super::codes::Code;
-use super::ifconfig::{self, Af, Command, Secret, Token};
-use super::nets;
-use super::sh::{self, Assignment, ShFile};
 use crate::config::Pos;
+use crate::rcconf::ifconfig::{self, Af, Command, Secret, Token};
+use crate::rcconf::names::{Var, classify, is_carp_iface};
+use crate::rcconf::sh::{self, Assignment, ShFile};
+use crate::rcconf::subnets;
 
 /// An interface as rc.conf configures it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -126,7 +127,7 @@ impl RcConf {
 
     /// Every interface (not carpN) whose own subnets hold `addr`, by name.
     pub fn subnet_holders(&self, addr: IpAddr) -> Vec<String> {
-        nets::holders(&nets::subnet_index(self), addr)
+        subnets::holders(&subnets::subnet_index(self), addr)
             .into_iter()
             .map(str::to_string)
             .collect()
@@ -136,64 +137,6 @@ impl RcConf {
     pub fn first_vhid_pos(&self) -> Option<Pos> {
         self.vhids.iter().map(|v| v.pos).min()
     }
-}
-
-/// Whether an rc.conf interface name is a FreeBSD 9 carp interface.
-pub fn is_carp_iface(name: &str) -> bool {
-    name.strip_prefix("carp")
-        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
-}
-
-/// rc.conf's interface name for a real one (`get_if_var`: `.-/+` -> `_`).
-pub fn var_name(iface: &str) -> String {
-    iface
-        .chars()
-        .map(|c| {
-            if matches!(c, '.' | '-' | '/' | '+') {
-                '_'
-            } else {
-                c
-            }
-        })
-        .collect()
-}
-
-/// What an `ifconfig_*` variable is.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Var {
-    Main(String),
-    Ipv6(String),
-    Alias(String, u32),
-    Aliases(String),
-    Other,
-}
-
-fn classify(name: &str) -> Var {
-    let Some(rest) = name.strip_prefix("ifconfig_") else {
-        return Var::Other;
-    };
-    if rest == "DEFAULT" || rest.is_empty() {
-        return Var::Other;
-    }
-    if let Some(i) = rest.strip_suffix("_aliases") {
-        return Var::Aliases(i.to_string());
-    }
-    if let Some(i) = rest.strip_suffix("_ipv6") {
-        return Var::Ipv6(i.to_string());
-    }
-    if rest.ends_with("_descr") || rest.ends_with("_name") {
-        return Var::Other;
-    }
-    if let Some(k) = rest.rfind("_alias") {
-        let (i, n) = (&rest[..k], &rest[k + "_alias".len()..]);
-        if !i.is_empty() && !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) {
-            return match n.parse() {
-                Ok(n) => Var::Alias(i.to_string(), n),
-                Err(_) => Var::Other,
-            };
-        }
-    }
-    Var::Main(rest.to_string())
 }
 
 /// One ifconfig command taken from an assignment, before merging.
@@ -476,7 +419,7 @@ pub fn analyze(src: &str) -> RcConf {
         command_issues(&mut rc, c);
     }
     merge(&mut rc, &cmds);
-    nets::subnets(&mut rc);
+    super::nets::subnets(&mut rc);
     drop(cmds);
     drop(effective);
     rc.sh = sh;
@@ -807,27 +750,6 @@ mod tests {
 
     fn codes(rc: &RcConf) -> Vec<(Code, usize)> {
         rc.issues.iter().map(|i| (i.code, i.pos.line)).collect()
-    }
-
-    #[test]
-    fn variable_names_are_classified() {
-        assert_eq!(classify("ifconfig_em0"), Var::Main("em0".into()));
-        assert_eq!(classify("ifconfig_em0_100"), Var::Main("em0_100".into()));
-        assert_eq!(
-            classify("ifconfig_em0_alias12"),
-            Var::Alias("em0".into(), 12)
-        );
-        assert_eq!(classify("ifconfig_em0_aliases"), Var::Aliases("em0".into()));
-        assert_eq!(classify("ifconfig_em0_ipv6"), Var::Ipv6("em0".into()));
-        assert_eq!(classify("ifconfig_em0_descr"), Var::Other);
-        assert_eq!(classify("ifconfig_DEFAULT"), Var::Other);
-        assert_eq!(
-            classify("ifconfig_em0_alias"),
-            Var::Main("em0_alias".into())
-        );
-        assert_eq!(classify("hostname"), Var::Other);
-        assert_eq!(var_name("em0.100"), "em0_100");
-        assert!(is_carp_iface("carp0") && !is_carp_iface("carp") && !is_carp_iface("carpx"));
     }
 
     #[test]

@@ -30,8 +30,8 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
-use super::codes::Code;
 use crate::config::Pos;
+use crate::lint::codes::Code;
 
 /// One `NAME=value` assignment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -589,6 +589,20 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// Quote a value for a double-quoted sh string.
+pub fn quote(v: &str) -> String {
+    let mut out = String::with_capacity(v.len() + 2);
+    out.push('"');
+    for c in v.chars() {
+        if matches!(c, '"' | '$' | '`' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -754,6 +768,11 @@ mod tests {
         let f = parse(src);
         let a = &f.assignments[1];
         assert_eq!(&src[a.range.clone()], "ifconfig_carp0=\"vhid 1\"");
+    }
+
+    #[test]
+    fn values_are_quoted_for_sh() {
+        assert_eq!(quote("a\"b$c`d\\e"), "\"a\\\"b\\$c\\`d\\\\e\"");
     }
 
     #[test]

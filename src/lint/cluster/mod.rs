@@ -26,17 +26,22 @@
 //! different vhids, `net.inet.carp.preempt` must be on everywhere, or a
 //! node that recovers never takes its VIPs back (§7: off by default).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
-use std::path::{Component, Path, PathBuf};
-use std::rc::Rc;
+use std::path::Path;
 
 use super::Issue;
 use super::codes::Code;
-use super::files::{LoaderConf, SysctlConf};
-use super::nets::NetIndex;
+use super::loader::LoaderConf;
 use super::rcconf::{RcConf, VhidEntry};
+use super::sysctl::SysctlConf;
 use crate::config::Pos;
+
+mod nodes;
+mod routers;
+
+pub use nodes::{Node, node_key, nodes};
+pub use routers::{Member, priority, virtual_routers};
 
 /// What one input file was read as.
 #[derive(Debug, Clone, Default)]
@@ -47,216 +52,6 @@ pub enum Analysis {
     /// devd.conf and cluster files: nothing for the cross-file checks.
     #[default]
     Other,
-}
-
-/// The files of one node (indices into the inputs).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Node {
-    pub name: String,
-    pub files: Vec<usize>,
-}
-
-/// The tree a file belongs to and the name prefix before its kind.
-pub fn node_key(path: &Path) -> (PathBuf, String) {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_default();
-    let lower = name.to_ascii_lowercase();
-    let stem = ["rc.conf", "loader.conf", "sysctl.conf", "devd.conf"]
-        .iter()
-        .filter_map(|k| lower.find(k))
-        .min()
-        .and_then(|i| name.get(..i))
-        .unwrap_or("")
-        .trim_end_matches(['.', '-', '_'])
-        .to_string();
-    let parent: Vec<Component<'_>> = path
-        .parent()
-        .map(|p| p.components().collect())
-        .unwrap_or_default();
-    let is = |c: &Component<'_>, s: &str| c.as_os_str() == s;
-    let root: Vec<Component<'_>> = match parent.iter().position(|c| is(c, "etc") || is(c, "boot")) {
-        Some(i) => {
-            let mut r: Vec<Component<'_>> = parent.get(..i).unwrap_or_default().to_vec();
-            let n = r.len();
-            if n >= 2
-                && r.get(n - 2).is_some_and(|c| is(c, "usr"))
-                && r.get(n - 1).is_some_and(|c| is(c, "local"))
-            {
-                r.truncate(n - 2);
-            }
-            r
-        }
-        None => {
-            let mut r = parent.clone();
-            if r.last()
-                .is_some_and(|c| is(c, "devd") || is(c, "rc.conf.d"))
-            {
-                r.pop();
-            }
-            r
-        }
-    };
-    (root.iter().collect(), stem)
-}
-
-/// Group the inputs into nodes, in order of first appearance.
-pub fn nodes(paths: &[&Path], analyses: &[Analysis]) -> Vec<Node> {
-    let mut keys: Vec<(PathBuf, String)> = Vec::new();
-    let mut out: Vec<Node> = Vec::new();
-    for (i, p) in paths.iter().enumerate() {
-        let key = node_key(p);
-        match keys.iter().position(|k| *k == key) {
-            Some(n) => {
-                if let Some(node) = out.get_mut(n) {
-                    node.files.push(i);
-                }
-            }
-            None => {
-                let name = if !key.1.is_empty() {
-                    key.1.clone()
-                } else {
-                    key.0
-                        .file_name()
-                        .map(|n| n.to_string_lossy().to_string())
-                        .unwrap_or_else(|| format!("node{}", keys.len() + 1))
-                };
-                keys.push(key);
-                out.push(Node {
-                    name,
-                    files: vec![i],
-                });
-            }
-        }
-    }
-    // The hostname in rc.conf names the node better than a file name.
-    for node in &mut out {
-        if let Some(h) = node.files.iter().find_map(|&f| match analyses.get(f) {
-            Some(Analysis::Rc(rc)) => rc.hostname.clone(),
-            _ => None,
-        }) {
-            node.name = h;
-        }
-    }
-    out
-}
-
-/// One vhid entry of one node, for the cross-node checks.
-#[derive(Debug, Clone)]
-pub struct Member<'a> {
-    /// Index of the node.
-    pub node: usize,
-    /// Index of the file (input) it comes from.
-    pub file: usize,
-    pub rc: &'a RcConf,
-    pub e: &'a VhidEntry,
-    /// Subnets of the interface it runs on, when known: shared by the
-    /// vhids of one interface (an interface may have tens of thousands).
-    nets: Rc<NetIndex<()>>,
-    /// Its addresses, for the "same VIP" test in O(addresses).
-    addrs: HashSet<IpAddr>,
-}
-
-impl Member<'_> {
-    fn same_segment(&self, o: &Member<'_>) -> bool {
-        if self.e.vhid != o.e.vhid {
-            return false;
-        }
-        let (small, large) = if self.addrs.len() <= o.addrs.len() {
-            (&self.addrs, &o.addrs)
-        } else {
-            (&o.addrs, &self.addrs)
-        };
-        if small.iter().any(|a| large.contains(a)) {
-            return true;
-        }
-        if !self.nets.is_empty() && !o.nets.is_empty() {
-            return self.nets.overlaps(&o.nets);
-        }
-        self.e.iface == o.e.iface
-    }
-}
-
-/// Every vhid entry of the given rc.confs, `(node, file, rc)`, and the
-/// virtual routers they form: groups of entries of different nodes with
-/// one vhid on one segment (indices into the first list). An entry that
-/// matches nobody is a group of its own.
-pub fn virtual_routers<'a>(
-    rcs: &[(usize, usize, &'a RcConf)],
-) -> (Vec<Member<'a>>, Vec<Vec<usize>>) {
-    let mut members: Vec<Member<'a>> = Vec::new();
-    for &(node, file, rc) in rcs {
-        // Interface -> its subnets, indexed once per file.
-        let mut by_iface: HashMap<&str, Rc<NetIndex<()>>> = HashMap::new();
-        for e in &rc.vhids {
-            let iface_nets = |name: &str| {
-                let mut index = NetIndex::default();
-                for n in rc.interfaces.get(name).map_or(&[][..], |i| &i.own) {
-                    index.insert(*n, ());
-                }
-                Rc::new(index)
-            };
-            let mut nets = match e.real_iface() {
-                Some(i) => Rc::clone(by_iface.entry(i).or_insert_with(|| iface_nets(i))),
-                None => Rc::default(),
-            };
-            if e.legacy && e.parent.is_none() {
-                // FreeBSD 9: the VIP carries its subnet.
-                let own = Rc::make_mut(&mut nets);
-                for (a, _) in &e.addresses {
-                    if a.prefix_len() < a.max_prefix_len() {
-                        own.insert(*a, ());
-                    }
-                }
-            }
-            members.push(Member {
-                node,
-                file,
-                rc,
-                e,
-                nets,
-                addrs: e.addresses.iter().map(|(a, _)| a.addr()).collect(),
-            });
-        }
-    }
-    let mut groups: Vec<Vec<usize>> = Vec::new();
-    // Only groups of the same vhid can match: index them by vhid. A group
-    // never takes a second entry of the node that made it, so the groups a
-    // node makes become candidates only once the next node's entries come:
-    // one file with one vhid on thousands of interfaces then costs
-    // O(entries), not O(entries²). The result is the same.
-    let mut by_vhid: BTreeMap<u8, Vec<usize>> = BTreeMap::new();
-    let mut pending: Vec<(u8, usize)> = Vec::new();
-    let mut current = None;
-    for (i, m) in members.iter().enumerate() {
-        if current != Some(m.node) {
-            for (vhid, gi) in pending.drain(..) {
-                by_vhid.entry(vhid).or_default().push(gi);
-            }
-            current = Some(m.node);
-        }
-        let candidates = by_vhid.get(&m.e.vhid).map_or(&[][..], Vec::as_slice);
-        let found = candidates.iter().copied().find(|&gi| {
-            groups.get(gi).is_some_and(|g| {
-                g.iter().any(|&j| {
-                    members
-                        .get(j)
-                        .is_some_and(|o| o.node != m.node && o.same_segment(m))
-                }) && !g
-                    .iter()
-                    .any(|&j| members.get(j).is_some_and(|o| o.node == m.node))
-            })
-        });
-        match found.and_then(|gi| groups.get_mut(gi)) {
-            Some(g) => g.push(i),
-            None => {
-                pending.push((m.e.vhid, groups.len()));
-                groups.push(vec![i]);
-            }
-        }
-    }
-    (members, groups)
 }
 
 /// The cross-file checks. Returns (input index, issue).
@@ -613,44 +408,10 @@ pub fn check(paths: &[&Path], analyses: &[Analysis], force_cluster: bool) -> Vec
     out
 }
 
-/// What decides the MASTER: lower is better. CARP: the interval
-/// advbase + advskew/256; VRRPv3: higher priority wins.
-pub fn priority(e: &VhidEntry) -> u32 {
-    if e.version == 3 {
-        255 - u32::from(e.vrrpprio.unwrap_or(100))
-    } else {
-        e.interval()
-    }
-}
-
 fn describe(e: &VhidEntry) -> String {
     if e.version == 3 {
         format!("vrrpprio {}", e.vrrpprio.unwrap_or(100))
     } else {
         format!("advbase {} advskew {}", e.advbase, e.advskew)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn node_keys() {
-        let k = |p: &str| node_key(Path::new(p));
-        assert_eq!(k("/etc/rc.conf"), k("/boot/loader.conf"));
-        assert_eq!(k("/etc/rc.conf"), k("/usr/local/etc/devd/carp.conf"));
-        assert_eq!(k("/etc/rc.conf"), k("/etc/rc.conf.local"));
-        assert_eq!(k("/jails/a/etc/rc.conf"), k("/jails/a/boot/loader.conf"));
-        assert_ne!(k("/jails/a/etc/rc.conf"), k("/jails/b/etc/rc.conf"));
-        assert_eq!(
-            k("t/seed-a.rc.conf"),
-            (PathBuf::from("t"), "seed-a".to_string())
-        );
-        assert_eq!(k("t/seed-a.loader.conf"), k("t/seed-a.rc.conf"));
-        assert_ne!(k("t/seed-a.rc.conf"), k("t/seed-b.rc.conf"));
-        assert_eq!(k("a/rc.conf"), (PathBuf::from("a"), String::new()));
-        assert_ne!(k("a/rc.conf"), k("b/rc.conf"));
-        assert_eq!(k("rc.conf"), (PathBuf::new(), String::new()));
     }
 }
