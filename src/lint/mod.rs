@@ -30,8 +30,8 @@ pub mod devd;
 mod input;
 mod kind;
 pub mod loader;
-pub mod nets;
 pub mod rcconf;
+pub mod subnets;
 pub mod sysctl;
 
 pub use codes::{Code, Severity};
@@ -146,7 +146,7 @@ pub fn lint(inputs: &[Input], opts: &Options) -> Vec<Finding> {
                 Some(FileKind::RcConf) => {
                     let mut rc = rcconf::analyze(text);
                     issues.append(&mut rc.issues);
-                    Analysis::Rc(Box::new(rc))
+                    Analysis::RcConf(Box::new(rc))
                 }
                 Some(FileKind::LoaderConf) => {
                     let mut l = loader::loader(text);

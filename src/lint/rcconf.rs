@@ -34,8 +34,8 @@ use ipnet::IpNet;
 use super::Issue;
 use super::codes::Code;
 use crate::config::Pos;
-use crate::rcconf::ifconfig::{self, Af, Command, Secret, Token};
-use crate::rcconf::names::{Var, classify, is_carp_iface};
+use crate::rcconf::ifconfig::{self, AddressFamily, Command, Secret, Token};
+use crate::rcconf::names::{IfconfigVar, classify, is_carp_iface};
 use crate::rcconf::sh::{self, Assignment, ShFile};
 use crate::rcconf::subnets;
 
@@ -103,7 +103,7 @@ pub struct RcConf {
     /// By rc.conf interface name (normalized: `em0_100`).
     pub interfaces: BTreeMap<String, Iface>,
     /// Display names from `vlans_IF` (`em0_100` -> `em0.100`).
-    pub display: BTreeMap<String, String>,
+    pub display_names: BTreeMap<String, String>,
     pub vhids: Vec<VhidEntry>,
     /// Whether the FreeBSD 9 form is used (and where, first).
     pub legacy: Option<Pos>,
@@ -118,8 +118,8 @@ pub struct RcConf {
 
 impl RcConf {
     /// The name to show for an rc.conf interface name.
-    pub fn show(&self, iface: &str) -> String {
-        self.display
+    pub fn display_name(&self, iface: &str) -> String {
+        self.display_names
             .get(iface)
             .cloned()
             .unwrap_or_else(|| iface.to_string())
@@ -140,7 +140,7 @@ impl RcConf {
 }
 
 /// One ifconfig command taken from an assignment, before merging.
-struct Cmd<'a> {
+struct IfconfigCall<'a> {
     a: &'a Assignment,
     iface: String,
     legacy: bool,
@@ -151,7 +151,7 @@ struct Cmd<'a> {
     c: Command,
 }
 
-impl Cmd<'_> {
+impl IfconfigCall<'_> {
     fn pos(&self, tok: usize) -> Pos {
         self.a.pos_at(self.toks.get(tok).map_or(0, |t| t.start))
     }
@@ -191,7 +191,7 @@ pub fn analyze(src: &str) -> RcConf {
     }
 
     let effective: Vec<&Assignment> = sh.effective();
-    let mut cmds: Vec<Cmd<'_>> = Vec::new();
+    let mut cmds: Vec<IfconfigCall<'_>> = Vec::new();
     let mut aliases: BTreeMap<String, Vec<(u32, &Assignment)>> = BTreeMap::new();
 
     for a in &effective {
@@ -246,7 +246,7 @@ pub fn analyze(src: &str) -> RcConf {
                 let parent = &n["vlans_".len()..];
                 for t in ifconfig::split(&a.value) {
                     if t.text.bytes().all(|b| b.is_ascii_digit()) {
-                        rc.display.insert(
+                        rc.display_names.insert(
                             format!("{parent}_{}", t.text),
                             format!("{parent}.{}", t.text),
                         );
@@ -256,7 +256,7 @@ pub fn analyze(src: &str) -> RcConf {
             n if n.starts_with("ipv4_addrs_") => {
                 let iface = n["ipv4_addrs_".len()..].to_string();
                 let toks = ifconfig::split(&a.value);
-                let c = ifconfig::parse(&toks, Some(Af::Inet));
+                let c = ifconfig::parse(&toks, Some(AddressFamily::Inet));
                 let entry = rc.interfaces.entry(iface).or_default();
                 entry.own.extend(c.addresses.iter().map(|x| x.net));
             }
@@ -285,17 +285,17 @@ pub fn analyze(src: &str) -> RcConf {
             _ => {}
         }
         match classify(&a.name) {
-            Var::Other => {}
-            Var::Main(iface) => {
+            IfconfigVar::Other => {}
+            IfconfigVar::Main(iface) => {
                 let legacy = is_carp_iface(&iface);
-                push_cmds(&mut cmds, a, &iface, legacy, Some(Af::Inet));
+                push_cmds(&mut cmds, a, &iface, legacy, Some(AddressFamily::Inet));
             }
-            Var::Ipv6(iface) => {
+            IfconfigVar::Ipv6(iface) => {
                 let legacy = is_carp_iface(&iface);
-                push_cmds(&mut cmds, a, &iface, legacy, Some(Af::Inet6));
+                push_cmds(&mut cmds, a, &iface, legacy, Some(AddressFamily::Inet6));
             }
-            Var::Alias(iface, n) => aliases.entry(iface).or_default().push((n, a)),
-            Var::Aliases(iface) => {
+            IfconfigVar::Alias(iface, n) => aliases.entry(iface).or_default().push((n, a)),
+            IfconfigVar::Aliases(iface) => {
                 let legacy = is_carp_iface(&iface);
                 let toks: Rc<[Token<'_>]> = ifconfig::split(&a.value).into();
                 let ch = ifconfig::chunks(&toks);
@@ -419,7 +419,7 @@ pub fn analyze(src: &str) -> RcConf {
         command_issues(&mut rc, c);
     }
     merge(&mut rc, &cmds);
-    super::nets::subnets(&mut rc);
+    super::subnets::subnets(&mut rc);
     drop(cmds);
     drop(effective);
     rc.sh = sh;
@@ -428,15 +428,15 @@ pub fn analyze(src: &str) -> RcConf {
 
 /// Add one command per assignment (`ifconfig_IF`, `ifconfig_IF_ipv6`).
 fn push_cmds<'a>(
-    cmds: &mut Vec<Cmd<'a>>,
+    cmds: &mut Vec<IfconfigCall<'a>>,
     a: &'a Assignment,
     iface: &str,
     legacy: bool,
-    af: Option<Af>,
+    af: Option<AddressFamily>,
 ) {
     let toks = ifconfig::split(&a.value);
     let c = ifconfig::parse(&toks, af);
-    cmds.push(Cmd {
+    cmds.push(IfconfigCall {
         a,
         iface: iface.to_string(),
         legacy,
@@ -449,7 +449,7 @@ fn push_cmds<'a>(
 /// without a family run as inet (network.subr's compatibility), except in
 /// `ifconfig_IF_aliases`, where rc.d ignores them.
 fn push_chunks<'a>(
-    cmds: &mut Vec<Cmd<'a>>,
+    cmds: &mut Vec<IfconfigCall<'a>>,
     a: &'a Assignment,
     iface: &str,
     legacy: bool,
@@ -464,13 +464,13 @@ fn push_chunks<'a>(
         let Some(words) = toks.get(chunk.start..chunk.end) else {
             continue;
         };
-        let mut c = ifconfig::parse(words, chunk.af.or(Some(Af::Inet)));
-        if matches!(chunk.af, Some(Af::Link | Af::Ether)) {
+        let mut c = ifconfig::parse(words, chunk.af.or(Some(AddressFamily::Inet)));
+        if matches!(chunk.af, Some(AddressFamily::Link | AddressFamily::Ether)) {
             continue;
         }
         // Token indices of the chunk are relative to it: shift them back.
         shift(&mut c, chunk.start);
-        cmds.push(Cmd {
+        cmds.push(IfconfigCall {
             a,
             iface: iface.to_string(),
             legacy,
@@ -515,7 +515,7 @@ fn shift(c: &mut Command, by: usize) {
 }
 
 /// The findings of one command, in the context rc.conf gives it.
-fn command_issues(rc: &mut RcConf, c: &Cmd<'_>) {
+fn command_issues(rc: &mut RcConf, c: &IfconfigCall<'_>) {
     for i in &c.c.issues {
         rc.issues.push(Issue::new(
             i.code,
@@ -604,7 +604,7 @@ fn command_issues(rc: &mut RcConf, c: &Cmd<'_>) {
 
 /// Merge the commands of each (interface, vhid) into one entry; report
 /// settings given twice with different values.
-fn merge(rc: &mut RcConf, cmds: &[Cmd<'_>]) {
+fn merge(rc: &mut RcConf, cmds: &[IfconfigCall<'_>]) {
     let mut out: Vec<VhidEntry> = Vec::new();
     let mut index: HashMap<(String, u8), usize> = HashMap::new();
     // The addresses of each entry of `out`, to drop repeats in O(1).
@@ -736,7 +736,7 @@ fn merge(rc: &mut RcConf, cmds: &[Cmd<'_>]) {
                     "vhid {} on {} has no pass: any host on the segment can send advertisements \
                      for it and take its addresses; add pass with the same password on every node",
                     e.vhid,
-                    rc.show(&e.iface)
+                    rc.display_name(&e.iface)
                 ),
             ));
         }

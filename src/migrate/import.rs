@@ -148,10 +148,10 @@ pub fn import(
             .get(m.node)
             .map(|n| n.path.clone())
             .unwrap_or_default();
-        let r = if m.e.legacy {
-            parent_of(&path, m.e, parents)?
+        let r = if m.entry.legacy {
+            parent_of(&path, m.entry, parents)?
         } else {
-            m.rc.show(&m.e.iface)
+            m.rc.display_name(&m.entry.iface)
         };
         real.push(r);
     }
@@ -170,7 +170,7 @@ pub fn import(
         let Some(&(first_i, first)) = ms.first() else {
             continue;
         };
-        let vhid = first.e.vhid;
+        let vhid = first.entry.vhid;
         let ifaces: Vec<&str> = ms
             .iter()
             .filter_map(|(i, _)| real.get(*i).map(String::as_str))
@@ -216,15 +216,15 @@ pub fn import(
         // carried the subnet prefix, aliases want the host prefix.
         let mut addrs: Vec<IpNet> = Vec::new();
         for (_, m) in &ms {
-            for (a, _) in &m.e.addresses {
-                let a = if m.e.legacy { host(a) } else { *a };
+            for (a, _) in &m.entry.addresses {
+                let a = if m.entry.legacy { host(a) } else { *a };
                 if !addrs.iter().any(|b| b.addr() == a.addr()) {
                     addrs.push(a);
                 }
             }
         }
         for (_, m) in &ms {
-            let mine: Vec<IpAddr> = m.e.addresses.iter().map(|(a, _)| a.addr()).collect();
+            let mine: Vec<IpAddr> = m.entry.addresses.iter().map(|(a, _)| a.addr()).collect();
             if mine.len() != addrs.len() {
                 notes.push(format!(
                     "vhid {vhid}: {} lists {} of the {} addresses; the cluster file has them all",
@@ -237,16 +237,21 @@ pub fn import(
         // The order: best priority first; unknown skews last; then the
         // order of the files.
         let mut order: Vec<&Member<'_>> = ms.iter().map(|(_, m)| *m).collect();
-        order.sort_by_key(|m| (m.e.advskew_unknown, cluster::priority(m.e), m.node));
+        order.sort_by_key(|m| (m.entry.advskew_unknown, cluster::priority(m.entry), m.node));
         let prefer: Vec<String> = order
             .iter()
             .filter_map(|m| names.get(m.node).map(|n| toml_str(n)))
             .collect();
         // The password: in a key file.
-        let pass_holder = ms.iter().find(|(_, m)| m.e.pass.is_some()).map(|(_, m)| *m);
+        let pass_holder = ms
+            .iter()
+            .find(|(_, m)| m.entry.pass.is_some())
+            .map(|(_, m)| *m);
         let differ = ms.iter().any(|(_, m)| {
-            m.e.pass.as_ref().map(|p| &p.0)
-                != pass_holder.and_then(|h| h.e.pass.as_ref()).map(|p| &p.0)
+            m.entry.pass.as_ref().map(|p| &p.0)
+                != pass_holder
+                    .and_then(|h| h.entry.pass.as_ref())
+                    .map(|p| &p.0)
         });
         let _ = writeln!(vips, "\n[[vip]]");
         let _ = writeln!(vips, "name = {}", toml_str(&vip_name));
@@ -255,7 +260,7 @@ pub fn import(
         let list: Vec<String> = addrs.iter().map(|a| toml_str(&a.to_string())).collect();
         let _ = writeln!(vips, "addresses = [{}]", list.join(", "));
         if let Some(h) = pass_holder
-            && let Some((_, pos)) = &h.e.pass
+            && let Some((_, pos)) = &h.entry.pass
         {
             let key = format!("carpctl.d/{vip_name}.key");
             let _ = writeln!(vips, "password_file = {}", toml_str(&key));
@@ -274,20 +279,20 @@ pub fn import(
                      cluster file has one password_file for all of them"
                 ));
             }
-        } else if first.e.version != 3 {
+        } else if first.entry.version != 3 {
             notes.push(format!(
                 "vhid {vhid}: no node sets a password; carpctl will warn about it"
             ));
         }
         let _ = writeln!(vips, "prefer = [{}]", prefer.join(", "));
-        let advbases: Vec<u8> = ms.iter().map(|(_, m)| m.e.advbase).collect();
+        let advbases: Vec<u8> = ms.iter().map(|(_, m)| m.entry.advbase).collect();
         if let Some(&b) = advbases.first()
             && b != 1
             && advbases.iter().all(|x| *x == b)
         {
             let _ = writeln!(vips, "advbase = {b}");
         }
-        if ms.iter().any(|(_, m)| m.e.version == 3) {
+        if ms.iter().any(|(_, m)| m.entry.version == 3) {
             notes.push(format!(
                 "vhid {vhid}: VRRPv3 (carpver 3) is not in the cluster file; carpctl configures CARP"
             ));

@@ -24,7 +24,7 @@ pub fn var_name(iface: &str) -> String {
 
 /// What an `ifconfig_*` variable is.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Var {
+pub enum IfconfigVar {
     Main(String),
     Ipv6(String),
     Alias(String, u32),
@@ -32,32 +32,32 @@ pub enum Var {
     Other,
 }
 
-pub fn classify(name: &str) -> Var {
+pub fn classify(name: &str) -> IfconfigVar {
     let Some(rest) = name.strip_prefix("ifconfig_") else {
-        return Var::Other;
+        return IfconfigVar::Other;
     };
     if rest == "DEFAULT" || rest.is_empty() {
-        return Var::Other;
+        return IfconfigVar::Other;
     }
     if let Some(i) = rest.strip_suffix("_aliases") {
-        return Var::Aliases(i.to_string());
+        return IfconfigVar::Aliases(i.to_string());
     }
     if let Some(i) = rest.strip_suffix("_ipv6") {
-        return Var::Ipv6(i.to_string());
+        return IfconfigVar::Ipv6(i.to_string());
     }
     if rest.ends_with("_descr") || rest.ends_with("_name") {
-        return Var::Other;
+        return IfconfigVar::Other;
     }
     if let Some(k) = rest.rfind("_alias") {
         let (i, n) = (&rest[..k], &rest[k + "_alias".len()..]);
         if !i.is_empty() && !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) {
             return match n.parse() {
-                Ok(n) => Var::Alias(i.to_string(), n),
-                Err(_) => Var::Other,
+                Ok(n) => IfconfigVar::Alias(i.to_string(), n),
+                Err(_) => IfconfigVar::Other,
             };
         }
     }
-    Var::Main(rest.to_string())
+    IfconfigVar::Main(rest.to_string())
 }
 
 /// The interface part of an rc.conf variable: network.subr's `get_if_var`
@@ -78,21 +78,30 @@ mod tests {
 
     #[test]
     fn variable_names_are_classified() {
-        assert_eq!(classify("ifconfig_em0"), Var::Main("em0".into()));
-        assert_eq!(classify("ifconfig_em0_100"), Var::Main("em0_100".into()));
+        assert_eq!(classify("ifconfig_em0"), IfconfigVar::Main("em0".into()));
+        assert_eq!(
+            classify("ifconfig_em0_100"),
+            IfconfigVar::Main("em0_100".into())
+        );
         assert_eq!(
             classify("ifconfig_em0_alias12"),
-            Var::Alias("em0".into(), 12)
+            IfconfigVar::Alias("em0".into(), 12)
         );
-        assert_eq!(classify("ifconfig_em0_aliases"), Var::Aliases("em0".into()));
-        assert_eq!(classify("ifconfig_em0_ipv6"), Var::Ipv6("em0".into()));
-        assert_eq!(classify("ifconfig_em0_descr"), Var::Other);
-        assert_eq!(classify("ifconfig_DEFAULT"), Var::Other);
+        assert_eq!(
+            classify("ifconfig_em0_aliases"),
+            IfconfigVar::Aliases("em0".into())
+        );
+        assert_eq!(
+            classify("ifconfig_em0_ipv6"),
+            IfconfigVar::Ipv6("em0".into())
+        );
+        assert_eq!(classify("ifconfig_em0_descr"), IfconfigVar::Other);
+        assert_eq!(classify("ifconfig_DEFAULT"), IfconfigVar::Other);
         assert_eq!(
             classify("ifconfig_em0_alias"),
-            Var::Main("em0_alias".into())
+            IfconfigVar::Main("em0_alias".into())
         );
-        assert_eq!(classify("hostname"), Var::Other);
+        assert_eq!(classify("hostname"), IfconfigVar::Other);
         assert_eq!(var_name("em0.100"), "em0_100");
         assert!(is_carp_iface("carp0") && !is_carp_iface("carp") && !is_carp_iface("carpx"));
     }

@@ -81,7 +81,7 @@ pub struct Problem {
 /// A command that is not made of assignments only (`. /etc/foo`,
 /// `VAR=x cmd`): lint does not evaluate it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Other {
+pub struct ShCommand {
     pub pos: Pos,
     /// The first word, as written (quotes removed).
     pub word: String,
@@ -93,7 +93,7 @@ pub struct ShFile {
     /// Every assignment, in file order.
     pub assignments: Vec<Assignment>,
     pub problems: Vec<Problem>,
-    pub others: Vec<Other>,
+    pub others: Vec<ShCommand>,
 }
 
 impl ShFile {
@@ -397,7 +397,7 @@ impl<'a> Reader<'a> {
             // `VAR=x cmd` sets VAR for cmd only; a command is not evaluated.
             let first = words.get(leading).or(words.first());
             if let Some(w) = first {
-                self.out.others.push(Other {
+                self.out.others.push(ShCommand {
                     pos: self.pos(w.text.first().map_or(w.start, |&(_, i)| i)),
                     word: w.text.iter().map(|&(c, _)| c).collect(),
                 });

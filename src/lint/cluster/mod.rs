@@ -40,13 +40,13 @@ use crate::config::Pos;
 mod nodes;
 mod routers;
 
-pub use nodes::{Node, node_key, nodes};
+pub use nodes::{NodeFiles, node_key, nodes};
 pub use routers::{Member, priority, virtual_routers};
 
 /// What one input file was read as.
 #[derive(Debug, Clone, Default)]
 pub enum Analysis {
-    Rc(Box<RcConf>),
+    RcConf(Box<RcConf>),
     Loader(LoaderConf),
     Sysctl(SysctlConf),
     /// devd.conf and cluster files: nothing for the cross-file checks.
@@ -70,7 +70,7 @@ pub fn check(paths: &[&Path], analyses: &[Analysis], force_cluster: bool) -> Vec
             .files
             .iter()
             .filter_map(|&f| match analyses.get(f) {
-                Some(Analysis::Rc(rc)) => Some((f, rc.as_ref())),
+                Some(Analysis::RcConf(rc)) => Some((f, rc.as_ref())),
                 _ => None,
             })
             .collect();
@@ -162,7 +162,7 @@ pub fn check(paths: &[&Path], analyses: &[Analysis], force_cluster: bool) -> Vec
     let mut rcs: Vec<(usize, usize, &RcConf)> = Vec::new();
     for (n, node) in nodes.iter().enumerate() {
         for &f in &node.files {
-            if let Some(Analysis::Rc(rc)) = analyses.get(f) {
+            if let Some(Analysis::RcConf(rc)) = analyses.get(f) {
                 rcs.push((n, f, rc.as_ref()));
             }
         }
@@ -171,9 +171,9 @@ pub fn check(paths: &[&Path], analyses: &[Analysis], force_cluster: bool) -> Vec
     let node_count = nodes
         .iter()
         .filter(|n| {
-            n.files
-                .iter()
-                .any(|&f| matches!(analyses.get(f), Some(Analysis::Rc(rc)) if !rc.vhids.is_empty()))
+            n.files.iter().any(
+                |&f| matches!(analyses.get(f), Some(Analysis::RcConf(rc)) if !rc.vhids.is_empty()),
+            )
         })
         .count();
     let shared = groups.iter().any(|g| g.len() >= 2);
@@ -188,18 +188,18 @@ pub fn check(paths: &[&Path], analyses: &[Analysis], force_cluster: bool) -> Vec
             continue;
         };
         let where_ =
-            |x: &Member<'_>| format!("{} at {}:{}", name(x.node), show(x.file), x.e.pos.line);
+            |x: &Member<'_>| format!("{} at {}:{}", name(x.node), show(x.file), x.entry.pos.line);
         if members.len() == 1 {
             if force_cluster || node_count >= 2 {
                 out.push((
                     first.file,
                     Issue::new(
                         Code::SingleNodeVhid,
-                        first.e.pos,
+                        first.entry.pos,
                         format!(
                             "vhid {} is carried by {} only: no other node given takes it over \
                              when this one fails",
-                            first.e.vhid,
+                            first.entry.vhid,
                             name(first.node)
                         ),
                     ),
@@ -208,8 +208,8 @@ pub fn check(paths: &[&Path], analyses: &[Analysis], force_cluster: bool) -> Vec
             continue;
         }
         for other in members.iter().skip(1) {
-            if other.e.pass.as_ref().map(|p| &p.0) != first.e.pass.as_ref().map(|p| &p.0) {
-                let pos = other.e.pass.as_ref().map_or(other.e.pos, |p| p.1);
+            if other.entry.pass.as_ref().map(|p| &p.0) != first.entry.pass.as_ref().map(|p| &p.0) {
+                let pos = other.entry.pass.as_ref().map_or(other.entry.pos, |p| p.1);
                 out.push((
                     other.file,
                     Issue::new(
@@ -219,8 +219,8 @@ pub fn check(paths: &[&Path], analyses: &[Analysis], force_cluster: bool) -> Vec
                             "vhid {}: {}: CARP authenticates every advertisement with the \
                              password, so the nodes ignore each other and both become MASTER; use \
                              the same password on every node",
-                            other.e.vhid,
-                            match (&other.e.pass, &first.e.pass) {
+                            other.entry.vhid,
+                            match (&other.entry.pass, &first.entry.pass) {
                                 (None, _) =>
                                     format!("no password here, but one on {}", where_(first)),
                                 (_, None) =>
@@ -234,8 +234,18 @@ pub fn check(paths: &[&Path], analyses: &[Analysis], force_cluster: bool) -> Vec
                     ),
                 ));
             }
-            let a: BTreeSet<IpAddr> = other.e.addresses.iter().map(|(n, _)| n.addr()).collect();
-            let b: BTreeSet<IpAddr> = first.e.addresses.iter().map(|(n, _)| n.addr()).collect();
+            let a: BTreeSet<IpAddr> = other
+                .entry
+                .addresses
+                .iter()
+                .map(|(n, _)| n.addr())
+                .collect();
+            let b: BTreeSet<IpAddr> = first
+                .entry
+                .addresses
+                .iter()
+                .map(|(n, _)| n.addr())
+                .collect();
             if a != b {
                 let list = |s: &BTreeSet<IpAddr>| {
                     if s.is_empty() {
@@ -247,7 +257,11 @@ pub fn check(paths: &[&Path], analyses: &[Analysis], force_cluster: bool) -> Vec
                             .join(", ")
                     }
                 };
-                let pos = other.e.addresses.first().map_or(other.e.pos, |x| x.1);
+                let pos = other
+                    .entry
+                    .addresses
+                    .first()
+                    .map_or(other.entry.pos, |x| x.1);
                 out.push((
                     other.file,
                     Issue::new(
@@ -258,7 +272,7 @@ pub fn check(paths: &[&Path], analyses: &[Analysis], force_cluster: bool) -> Vec
                              advertisement's HMAC covers the address list, so the nodes reject \
                              each other's advertisements and both become MASTER; list the same \
                              addresses on every node",
-                            other.e.vhid,
+                            other.entry.vhid,
                             list(&a),
                             where_(first),
                             list(&b)
@@ -269,28 +283,28 @@ pub fn check(paths: &[&Path], analyses: &[Analysis], force_cluster: bool) -> Vec
         }
         // Ties: compare every pair whose skew is known.
         for (k, x) in members.iter().enumerate() {
-            if x.e.advskew_unknown {
+            if x.entry.advskew_unknown {
                 continue;
             }
             if let Some(y) = members
                 .get(..k)
                 .unwrap_or_default()
                 .iter()
-                .find(|y| !y.e.advskew_unknown && priority(y.e) == priority(x.e))
+                .find(|y| !y.entry.advskew_unknown && priority(y.entry) == priority(x.entry))
             {
                 out.push((
                     x.file,
                     Issue::new(
                         Code::SkewTie,
-                        x.e.advskew_pos.unwrap_or(x.e.pos),
+                        x.entry.advskew_pos.unwrap_or(x.entry.pos),
                         format!(
                             "vhid {}: this node and {} both advertise {}: on a tie the master \
                              that receives the other's advertisement steps down, so the VIP \
                              flaps; give each node its own advskew (0 for the preferred node, \
                              higher for the next)",
-                            x.e.vhid,
+                            x.entry.vhid,
                             where_(y),
-                            describe(x.e)
+                            describe(x.entry)
                         ),
                     ),
                 ));
@@ -298,11 +312,14 @@ pub fn check(paths: &[&Path], analyses: &[Analysis], force_cluster: bool) -> Vec
         }
         // The intended master: the single best priority among the nodes
         // whose skew is known.
-        let known: Vec<&&Member<'_>> = members.iter().filter(|m| !m.e.advskew_unknown).collect();
-        let best = known.iter().map(|m| priority(m.e)).min();
+        let known: Vec<&&Member<'_>> = members
+            .iter()
+            .filter(|m| !m.entry.advskew_unknown)
+            .collect();
+        let best = known.iter().map(|m| priority(m.entry)).min();
         let at_best: Vec<&&&Member<'_>> = known
             .iter()
-            .filter(|m| Some(priority(m.e)) == best)
+            .filter(|m| Some(priority(m.entry)) == best)
             .collect();
         if let [m] = at_best.as_slice() {
             masters.insert(m.node);
@@ -364,7 +381,7 @@ pub fn check(paths: &[&Path], analyses: &[Analysis], force_cluster: bool) -> Vec
                             e.file,
                             Issue::new(
                                 Code::PreemptUnknown,
-                                e.e.pos,
+                                e.entry.pos,
                                 format!(
                                     "{} is part of an active-active cluster, which needs \
                                      net.inet.carp.preempt=1 in /etc/sysctl.conf on every node \

@@ -9,7 +9,7 @@ use super::Analysis;
 
 /// The files of one node (indices into the inputs).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Node {
+pub struct NodeFiles {
     pub name: String,
     pub files: Vec<usize>,
 }
@@ -60,9 +60,9 @@ pub fn node_key(path: &Path) -> (PathBuf, String) {
 }
 
 /// Group the inputs into nodes, in order of first appearance.
-pub fn nodes(paths: &[&Path], analyses: &[Analysis]) -> Vec<Node> {
+pub fn nodes(paths: &[&Path], analyses: &[Analysis]) -> Vec<NodeFiles> {
     let mut keys: Vec<(PathBuf, String)> = Vec::new();
-    let mut out: Vec<Node> = Vec::new();
+    let mut out: Vec<NodeFiles> = Vec::new();
     for (i, p) in paths.iter().enumerate() {
         let key = node_key(p);
         match keys.iter().position(|k| *k == key) {
@@ -81,7 +81,7 @@ pub fn nodes(paths: &[&Path], analyses: &[Analysis]) -> Vec<Node> {
                         .unwrap_or_else(|| format!("node{}", keys.len() + 1))
                 };
                 keys.push(key);
-                out.push(Node {
+                out.push(NodeFiles {
                     name,
                     files: vec![i],
                 });
@@ -91,7 +91,7 @@ pub fn nodes(paths: &[&Path], analyses: &[Analysis]) -> Vec<Node> {
     // The hostname in rc.conf names the node better than a file name.
     for node in &mut out {
         if let Some(h) = node.files.iter().find_map(|&f| match analyses.get(f) {
-            Some(Analysis::Rc(rc)) => rc.hostname.clone(),
+            Some(Analysis::RcConf(rc)) => rc.hostname.clone(),
             _ => None,
         }) {
             node.name = h;

@@ -18,7 +18,7 @@ pub struct Member<'a> {
     /// Index of the file (input) it comes from.
     pub file: usize,
     pub rc: &'a RcConf,
-    pub e: &'a VhidEntry,
+    pub entry: &'a VhidEntry,
     /// Subnets of the interface it runs on, when known: shared by the
     /// vhids of one interface (an interface may have tens of thousands).
     nets: Rc<NetIndex<()>>,
@@ -28,7 +28,7 @@ pub struct Member<'a> {
 
 impl Member<'_> {
     fn same_segment(&self, o: &Member<'_>) -> bool {
-        if self.e.vhid != o.e.vhid {
+        if self.entry.vhid != o.entry.vhid {
             return false;
         }
         let (small, large) = if self.addrs.len() <= o.addrs.len() {
@@ -42,7 +42,7 @@ impl Member<'_> {
         if !self.nets.is_empty() && !o.nets.is_empty() {
             return self.nets.overlaps(&o.nets);
         }
-        self.e.iface == o.e.iface
+        self.entry.iface == o.entry.iface
     }
 }
 
@@ -82,7 +82,7 @@ pub fn virtual_routers<'a>(
                 node,
                 file,
                 rc,
-                e,
+                entry: e,
                 nets,
                 addrs: e.addresses.iter().map(|(a, _)| a.addr()).collect(),
             });
@@ -104,7 +104,7 @@ pub fn virtual_routers<'a>(
             }
             current = Some(m.node);
         }
-        let candidates = by_vhid.get(&m.e.vhid).map_or(&[][..], Vec::as_slice);
+        let candidates = by_vhid.get(&m.entry.vhid).map_or(&[][..], Vec::as_slice);
         let found = candidates.iter().copied().find(|&gi| {
             groups.get(gi).is_some_and(|g| {
                 g.iter().any(|&j| {
@@ -119,7 +119,7 @@ pub fn virtual_routers<'a>(
         match found.and_then(|gi| groups.get_mut(gi)) {
             Some(g) => g.push(i),
             None => {
-                pending.push((m.e.vhid, groups.len()));
+                pending.push((m.entry.vhid, groups.len()));
                 groups.push(vec![i]);
             }
         }

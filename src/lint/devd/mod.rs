@@ -16,7 +16,7 @@ mod parse;
 mod pattern;
 
 pub use parse::DEVD_DEPTH_MAX;
-use parse::{DevdParser, Tok, devd_tokens};
+use parse::{DevdParser, DevdToken, devd_tokens};
 use pattern::{DevdRegex, MAX_COMPILED, check_syntax, compile};
 
 /// The regex the man page should have had (docs/freebsd-carp.md §11).
@@ -36,12 +36,15 @@ pub fn devd(src: &str) -> Vec<Issue> {
     let mut compiled = 0usize;
     let mut skipped: Option<Pos> = None;
     for s in &stmts {
-        let is_notify = matches!(s.words.first(), Some((Tok::Word(w), _)) if w == "notify");
+        let is_notify = matches!(s.words.first(), Some((DevdToken::Word(w), _)) if w == "notify");
         let Some(block) = &s.block else { continue };
         let mut matches: Vec<(String, String, Pos)> = Vec::new();
         for inner in block {
-            if let [(Tok::Word(m), _), (Tok::Str(k), _), (Tok::Str(v), vpos)] =
-                inner.words.as_slice()
+            if let [
+                (DevdToken::Word(m), _),
+                (DevdToken::Str(k), _),
+                (DevdToken::Str(v), vpos),
+            ] = inner.words.as_slice()
                 && m == "match"
             {
                 matches.push((k.clone(), v.clone(), *vpos));

@@ -8,7 +8,7 @@ use crate::lint::codes::Code;
 
 /// One devd.conf token.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum Tok {
+pub(super) enum DevdToken {
     Word(String),
     Str(String),
     Open,
@@ -19,13 +19,13 @@ pub(super) enum Tok {
 /// A devd statement: its words (strings and words, in order) and, for a
 /// block, its inner statements.
 #[derive(Debug, Clone)]
-pub(super) struct Stmt {
-    pub(super) words: Vec<(Tok, Pos)>,
-    pub(super) block: Option<Vec<Stmt>>,
+pub(super) struct DevdStatement {
+    pub(super) words: Vec<(DevdToken, Pos)>,
+    pub(super) block: Option<Vec<DevdStatement>>,
 }
 
 pub(super) struct DevdParser {
-    pub(super) toks: Vec<(Tok, Pos)>,
+    pub(super) toks: Vec<(DevdToken, Pos)>,
     pub(super) i: usize,
     pub(super) issues: Vec<Issue>,
 }
@@ -36,7 +36,7 @@ pub(super) struct DevdParser {
 /// a hostile file (25 000 `{` in a row) from overflowing the stack.
 pub const DEVD_DEPTH_MAX: usize = 64;
 
-pub(super) fn devd_tokens(src: &str, issues: &mut Vec<Issue>) -> Vec<(Tok, Pos)> {
+pub(super) fn devd_tokens(src: &str, issues: &mut Vec<Issue>) -> Vec<(DevdToken, Pos)> {
     let chars: Vec<char> = src.chars().collect();
     let mut out = Vec::new();
     let (mut line, mut col) = (1usize, 1usize);
@@ -124,18 +124,18 @@ pub(super) fn devd_tokens(src: &str, issues: &mut Vec<Issue>) -> Vec<(Tok, Pos)>
                         }
                     }
                 }
-                out.push((Tok::Str(s), pos));
+                out.push((DevdToken::Str(s), pos));
             }
             '{' => {
-                out.push((Tok::Open, pos));
+                out.push((DevdToken::Open, pos));
                 step(&mut i, &mut line, &mut col);
             }
             '}' => {
-                out.push((Tok::Close, pos));
+                out.push((DevdToken::Close, pos));
                 step(&mut i, &mut line, &mut col);
             }
             ';' => {
-                out.push((Tok::Semi, pos));
+                out.push((DevdToken::Semi, pos));
                 step(&mut i, &mut line, &mut col);
             }
             _ => {
@@ -147,7 +147,7 @@ pub(super) fn devd_tokens(src: &str, issues: &mut Vec<Issue>) -> Vec<(Tok, Pos)>
                     w.push(n);
                     step(&mut i, &mut line, &mut col);
                 }
-                out.push((Tok::Word(w), pos));
+                out.push((DevdToken::Word(w), pos));
             }
         }
     }
@@ -155,7 +155,7 @@ pub(super) fn devd_tokens(src: &str, issues: &mut Vec<Issue>) -> Vec<(Tok, Pos)>
 }
 
 impl DevdParser {
-    fn peek(&self) -> Option<&(Tok, Pos)> {
+    fn peek(&self) -> Option<&(DevdToken, Pos)> {
         self.toks.get(self.i)
     }
 
@@ -166,11 +166,11 @@ impl DevdParser {
         while let Some((tok, _)) = self.toks.get(self.i) {
             self.i += 1;
             match tok {
-                Tok::Open => open += 1,
-                Tok::Close => {
+                DevdToken::Open => open += 1,
+                DevdToken::Close => {
                     open = open.saturating_sub(1);
                     if open == 0 {
-                        if matches!(self.peek(), Some((Tok::Semi, _))) {
+                        if matches!(self.peek(), Some((DevdToken::Semi, _))) {
                             self.i += 1;
                         }
                         return;
@@ -182,12 +182,12 @@ impl DevdParser {
     }
 
     /// Statements up to a `}` (not consumed) or the end.
-    pub(super) fn statements(&mut self, depth: usize) -> Vec<Stmt> {
+    pub(super) fn statements(&mut self, depth: usize) -> Vec<DevdStatement> {
         let mut out = Vec::new();
         loop {
             match self.peek() {
                 None => return out,
-                Some((Tok::Close, pos)) => {
+                Some((DevdToken::Close, pos)) => {
                     if depth == 0 {
                         let pos = *pos;
                         self.issues.push(Issue::new(
@@ -200,7 +200,7 @@ impl DevdParser {
                     }
                     return out;
                 }
-                Some((Tok::Semi, _)) => {
+                Some((DevdToken::Semi, _)) => {
                     self.i += 1;
                 }
                 Some(_) => {
@@ -212,24 +212,24 @@ impl DevdParser {
         }
     }
 
-    fn statement(&mut self, depth: usize) -> Option<Stmt> {
+    fn statement(&mut self, depth: usize) -> Option<DevdStatement> {
         let mut words = Vec::new();
         loop {
             let Some((tok, pos)) = self.peek().cloned() else {
-                let at = words.last().map(|(_, p): &(Tok, Pos)| *p)?;
+                let at = words.last().map(|(_, p): &(DevdToken, Pos)| *p)?;
                 self.issues.push(Issue::new(
                     Code::DevdSyntax,
                     at,
                     "the file ends inside this statement: end it with ;".into(),
                 ));
-                return Some(Stmt { words, block: None });
+                return Some(DevdStatement { words, block: None });
             };
             match tok {
-                Tok::Semi => {
+                DevdToken::Semi => {
                     self.i += 1;
-                    return Some(Stmt { words, block: None });
+                    return Some(DevdStatement { words, block: None });
                 }
-                Tok::Close => {
+                DevdToken::Close => {
                     let at = words.last().map_or(pos, |(_, p)| *p);
                     self.issues.push(Issue::new(
                         Code::DevdSyntax,
@@ -237,9 +237,9 @@ impl DevdParser {
                         "this statement is not ended with ; before the }: devd refuses the file"
                             .into(),
                     ));
-                    return Some(Stmt { words, block: None });
+                    return Some(DevdStatement { words, block: None });
                 }
-                Tok::Open if depth >= DEVD_DEPTH_MAX => {
+                DevdToken::Open if depth >= DEVD_DEPTH_MAX => {
                     self.issues.push(Issue::new(
                         Code::DevdSyntax,
                         pos,
@@ -249,16 +249,16 @@ impl DevdParser {
                         ),
                     ));
                     self.skip_block();
-                    return Some(Stmt { words, block: None });
+                    return Some(DevdStatement { words, block: None });
                 }
-                Tok::Open => {
+                DevdToken::Open => {
                     self.i += 1;
                     let inner = self.statements(depth + 1);
                     match self.peek() {
-                        Some((Tok::Close, _)) => {
+                        Some((DevdToken::Close, _)) => {
                             self.i += 1;
                             match self.peek() {
-                                Some((Tok::Semi, _)) => self.i += 1,
+                                Some((DevdToken::Semi, _)) => self.i += 1,
                                 _ => {
                                     self.issues.push(Issue::new(
                                         Code::DevdSyntax,
@@ -276,7 +276,7 @@ impl DevdParser {
                             ));
                         }
                     }
-                    return Some(Stmt {
+                    return Some(DevdStatement {
                         words,
                         block: Some(inner),
                     });

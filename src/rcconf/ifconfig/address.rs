@@ -5,7 +5,7 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use ipnet::IpNet;
 
-use super::Af;
+use super::AddressFamily;
 
 /// Parse a `netmask` value: dotted quad or 0x hex, contiguous.
 pub fn parse_netmask(v: &str) -> Option<u8> {
@@ -37,7 +37,10 @@ const RANGE_MAX: u32 = 2048;
 /// Parse an address word: `A.B.C.D[/n]`, `X::Y[/n]`, or a network.subr
 /// range (`192.168.1.10-12/32`, `2001:db8::1-3`). Each address comes with
 /// whether a prefix was given.
-pub(super) fn parse_address(w: &str, af: Option<Af>) -> Result<Vec<(IpNet, bool)>, AddrError> {
+pub(super) fn parse_address(
+    w: &str,
+    af: Option<AddressFamily>,
+) -> Result<Vec<(IpNet, bool)>, AddrError> {
     let (addr, prefix) = match w.split_once('/') {
         Some((a, p)) => (a, Some(p)),
         None => (w, None),
@@ -77,11 +80,12 @@ pub(super) fn parse_address(w: &str, af: Option<Af>) -> Result<Vec<(IpNet, bool)
     for a in addrs {
         if matches!(
             (af, a),
-            (Some(Af::Inet), IpAddr::V6(_)) | (Some(Af::Inet6), IpAddr::V4(_))
+            (Some(AddressFamily::Inet), IpAddr::V6(_))
+                | (Some(AddressFamily::Inet6), IpAddr::V4(_))
         ) {
             return Err(AddrError::Bad(format!(
                 "`{w}` is not an {} address",
-                if matches!(af, Some(Af::Inet6)) {
+                if matches!(af, Some(AddressFamily::Inet6)) {
                     "IPv6"
                 } else {
                     "IPv4"

@@ -1,7 +1,7 @@
 //! The words ifconfig(8) knows: carp keywords with and without a value,
 //! the other keywords rc.d passes, and the hint shown for a missing value.
 
-use super::Af;
+use super::AddressFamily;
 
 /// carp keywords that take a value.
 pub(super) const CARP_ARG: &[&str] = &[
@@ -128,7 +128,7 @@ pub fn is_keyword(w: &str) -> bool {
         || CARP_FLAG.contains(&w)
         || GENERAL_ARG.contains(&w)
         || GENERAL_FLAG.contains(&lower.as_str())
-        || Af::from_word(w).is_some()
+        || AddressFamily::from_word(w).is_some()
 }
 
 pub(super) fn value_hint(w: &str) -> &'static str {

@@ -78,30 +78,30 @@ pub fn split(value: &str) -> Vec<Token<'_>> {
 
 /// An address family keyword.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Af {
+pub enum AddressFamily {
     Inet,
     Inet6,
     Link,
     Ether,
 }
 
-impl Af {
-    pub fn from_word(w: &str) -> Option<Af> {
+impl AddressFamily {
+    pub fn from_word(w: &str) -> Option<AddressFamily> {
         match w {
-            "inet" => Some(Af::Inet),
-            "inet6" => Some(Af::Inet6),
-            "link" => Some(Af::Link),
-            "ether" => Some(Af::Ether),
+            "inet" => Some(AddressFamily::Inet),
+            "inet6" => Some(AddressFamily::Inet6),
+            "link" => Some(AddressFamily::Link),
+            "ether" => Some(AddressFamily::Ether),
             _ => None,
         }
     }
 
     pub fn as_str(self) -> &'static str {
         match self {
-            Af::Inet => "inet",
-            Af::Inet6 => "inet6",
-            Af::Link => "link",
-            Af::Ether => "ether",
+            AddressFamily::Inet => "inet",
+            AddressFamily::Inet6 => "inet6",
+            AddressFamily::Link => "link",
+            AddressFamily::Ether => "ether",
         }
     }
 }
@@ -111,7 +111,7 @@ impl Af {
 /// first one (`af: None`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Chunk {
-    pub af: Option<Af>,
+    pub af: Option<AddressFamily>,
     /// Token indices `[start, end)`.
     pub start: usize,
     pub end: usize,
@@ -123,7 +123,7 @@ pub struct Chunk {
 pub fn chunks(tokens: &[Token<'_>]) -> Vec<Chunk> {
     let mut out: Vec<Chunk> = Vec::new();
     for (i, t) in tokens.iter().enumerate() {
-        if let Some(af) = Af::from_word(t.text) {
+        if let Some(af) = AddressFamily::from_word(t.text) {
             if let Some(last) = out.last_mut() {
                 last.end = i;
             }
@@ -189,7 +189,7 @@ pub struct Issue {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Command {
     /// The leading address family keyword, if any.
-    pub af: Option<Af>,
+    pub af: Option<AddressFamily>,
     pub vhid: Option<Field<u8>>,
     pub advskew: Option<Field<u8>>,
     pub advbase: Option<Field<u8>>,
@@ -243,10 +243,13 @@ impl Command {
 /// Read one ifconfig command's words. `af` is the family in force when the
 /// words do not start with one (rc.d: `inet` for aliases, `inet6` for
 /// `ifconfig_IF_ipv6`; plain ifconfig defaults to inet).
-pub fn parse(tokens: &[Token<'_>], default_af: Option<Af>) -> Command {
+pub fn parse(tokens: &[Token<'_>], default_af: Option<AddressFamily>) -> Command {
     let mut c = Command::default();
     let mut i = 0;
-    if let Some(af) = tokens.first().and_then(|t| Af::from_word(t.text)) {
+    if let Some(af) = tokens
+        .first()
+        .and_then(|t| AddressFamily::from_word(t.text))
+    {
         c.af = Some(af);
         i = 1;
     }
@@ -352,7 +355,7 @@ pub fn parse(tokens: &[Token<'_>], default_af: Option<Af>) -> Command {
         } else if w.starts_with('-') {
             // A negated flag (-txcsum, -promisc ...).
             i += 1;
-        } else if Af::from_word(w).is_some() {
+        } else if AddressFamily::from_word(w).is_some() {
             // An address family in the middle: network.subr splits there
             // (see `chunks`); a plain ifconfig call takes it as af.
             i += 1;

@@ -3,7 +3,7 @@
 use super::*;
 
 fn cmd(s: &str) -> Command {
-    parse(&split(s), Some(Af::Inet))
+    parse(&split(s), Some(AddressFamily::Inet))
 }
 
 fn codes(c: &Command) -> Vec<Code> {
@@ -35,7 +35,7 @@ fn carp_keywords_in_any_order_after_vhid() {
         assert_eq!(c.pass.as_ref().unwrap().value.0, "secret");
         assert_eq!(c.addresses[0].net.to_string(), "192.168.1.50/32");
         assert!(c.alias);
-        assert_eq!(c.af, Some(Af::Inet));
+        assert_eq!(c.af, Some(AddressFamily::Inet));
     }
 }
 
@@ -201,12 +201,12 @@ fn chunks_split_at_address_families() {
                 end: 3
             },
             Chunk {
-                af: Some(Af::Inet),
+                af: Some(AddressFamily::Inet),
                 start: 3,
                 end: 5
             },
             Chunk {
-                af: Some(Af::Inet6),
+                af: Some(AddressFamily::Inet6),
                 start: 5,
                 end: 7
             },

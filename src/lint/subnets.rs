@@ -89,7 +89,7 @@ pub fn subnets(rc: &mut RcConf) {
                      through a route, and ARP for it goes unanswered; put the VIP in the \
                      interface's subnet or give the interface an address in its subnet",
                     a.addr(),
-                    rc.show(&e.iface),
+                    rc.display_name(&e.iface),
                     list
                 ),
             ));
