@@ -238,170 +238,38 @@ impl Command {
     pub fn is_vrrp(&self) -> bool {
         self.carpver.as_ref().is_some_and(|f| f.value == 3)
     }
+
+    fn issue(&mut self, code: Code, tok: usize, message: String) {
+        self.issues.push(Issue { code, tok, message });
+    }
 }
 
 /// Read one ifconfig command's words. `af` is the family in force when the
 /// words do not start with one (rc.d: `inet` for aliases, `inet6` for
 /// `ifconfig_IF_ipv6`; plain ifconfig defaults to inet).
 pub fn parse(tokens: &[Token<'_>], default_af: Option<AddressFamily>) -> Command {
-    let mut c = Command::default();
+    let mut command = Command::default();
     let mut i = 0;
     if let Some(af) = tokens
         .first()
         .and_then(|t| AddressFamily::from_word(t.text))
     {
-        c.af = Some(af);
+        command.af = Some(af);
         i = 1;
     }
-    let af = c.af.or(default_af);
-    let mut netmask: Option<(u8, usize)> = None;
-    let mut prefixlen: Option<(u8, usize)> = None;
-    let text = |j: usize| tokens.get(j).map(|t| t.text);
-    while let Some(w) = text(i) {
-        if CARP_ARG.contains(&w) {
-            if matches!(w, "pass" | "advskew" | "advbase" | "state") && c.vhid.is_none() {
-                c.issues.push(Issue {
-                    code: Code::VhidFirst,
-                    tok: i,
-                    message: format!(
-                        "{w} before vhid: ifconfig stops here with \"{} requires vhid\"; \
-                         put vhid N first",
-                        if w == "pass" { "passwd" } else { w }
-                    ),
-                });
-            }
-            match text(i + 1) {
-                None => {
-                    c.issues.push(Issue {
-                        code: Code::MissingValue,
-                        tok: i,
-                        message: format!(
-                            "{w} needs a value ({}), and nothing follows it",
-                            value_hint(w)
-                        ),
-                    });
-                    c.missing.extend(CARP_ARG.iter().find(|k| **k == w));
-                    i += 1;
-                }
-                // A keyword where a number or address belongs: the value
-                // was left out. ifconfig itself would take the keyword as
-                // the value (atoi("pass") is 0); reading on from the
-                // keyword reports what the author meant.
-                Some(v) if !matches!(w, "pass" | "state") && is_keyword(v) => {
-                    c.issues.push(Issue {
-                        code: Code::MissingValue,
-                        tok: i,
-                        message: format!(
-                            "{w} has no value: the next word, `{v}`, is a keyword; ifconfig would \
-                             take `{v}` as the {w} ({}) and read on from there; write `{w} N` \
-                             with N {}",
-                            if matches!(w, "peer" | "peer6") {
-                                "and fail"
-                            } else {
-                                "atoi gives 0"
-                            },
-                            value_hint(w)
-                        ),
-                    });
-                    c.missing.extend(CARP_ARG.iter().find(|k| **k == w));
-                    i += 1;
-                }
-                Some(v) => {
-                    set_carp(&mut c, w, v, i);
-                    i += 2;
-                }
-            }
-        } else if CARP_FLAG.contains(&w) {
-            i += 1;
-        } else if GENERAL_ARG.contains(&w) {
-            match (w, text(i + 1)) {
-                ("netmask", Some(v)) => match parse_netmask(v) {
-                    Some(n) => netmask = Some((n, i)),
-                    None => c.issues.push(Issue {
-                        code: Code::BadValue,
-                        tok: i + 1,
-                        message: format!(
-                            "netmask `{v}` is not a contiguous IPv4 mask (255.255.255.0 or \
-                             0xffffff00)"
-                        ),
-                    }),
-                },
-                ("prefixlen", Some(v)) => match v.parse::<u8>() {
-                    Ok(n) if n <= 128 => prefixlen = Some((n, i)),
-                    _ => c.issues.push(Issue {
-                        code: Code::BadValue,
-                        tok: i + 1,
-                        message: format!("prefixlen `{v}` is not a number from 0 to 128"),
-                    }),
-                },
-                (_, None) => c.issues.push(Issue {
-                    code: Code::MissingValue,
-                    tok: i,
-                    message: format!("{w} needs a value, and nothing follows it"),
-                }),
-                _ => {}
-            }
-            i += 2;
-        } else if GENERAL_FLAG.contains(&w.to_ascii_lowercase().as_str()) {
-            match w {
-                "alias" | "add" => c.alias = true,
-                "delete" | "remove" => c.remove = true,
-                _ => {}
-            }
-            i += 1;
-        } else if w == "-alias" {
-            c.remove = true;
-            i += 1;
-        } else if w.starts_with('-') {
-            // A negated flag (-txcsum, -promisc ...).
-            i += 1;
-        } else if AddressFamily::from_word(w).is_some() {
-            // An address family in the middle: network.subr splits there
-            // (see `chunks`); a plain ifconfig call takes it as af.
-            i += 1;
-        } else {
-            match parse_address(w, af) {
-                Ok(addrs) => {
-                    for (net, prefix_given) in addrs {
-                        c.addresses.push(Addr {
-                            net,
-                            tok: i,
-                            prefix_given,
-                        });
-                    }
-                }
-                Err(AddrError::Bad(msg)) => {
-                    c.bad_addresses.push(i);
-                    c.issues.push(Issue {
-                        code: Code::BadValue,
-                        tok: i,
-                        message: msg,
-                    });
-                }
-                Err(AddrError::Hostname) => c.hostnames.push(i),
-                Err(AddrError::NotAnAddress) => c.unknown.push(i),
-            }
-            i += 1;
-        }
+    let mut r = Reader {
+        tokens,
+        af: command.af.or(default_af),
+        netmask: None,
+        prefixlen: None,
+        c: command,
+    };
+    while let Some(w) = r.text(i) {
+        i = r.word(w, i);
     }
-    // netmask / prefixlen apply to the addresses given without a prefix.
-    for a in &mut c.addresses {
-        if a.prefix_given {
-            continue;
-        }
-        let len = match a.net.addr() {
-            IpAddr::V4(_) => netmask.map(|(n, _)| n),
-            IpAddr::V6(_) => prefixlen.map(|(n, _)| n),
-        };
-        if let Some(len) = len
-            && let Ok(net) = IpNet::new(a.net.addr(), len)
-        {
-            a.net = net;
-            a.prefix_given = true;
-        }
-    }
-    check_carp(&mut c);
-    c
+    r.apply_masks();
+    check_carp(&mut r.c);
+    r.c
 }
 
 /// The checks that need the whole command: VRRP vs CARP options, skew
@@ -467,6 +335,182 @@ fn check_carp(c: &mut Command) {
                          use advskew/advbase for CARP"
                     ),
                 });
+            }
+        }
+    }
+}
+
+/// One command's words being read, left to right.
+struct Reader<'t, 'a> {
+    tokens: &'t [Token<'a>],
+    /// The family in force for addresses.
+    af: Option<AddressFamily>,
+    /// The prefix length of `netmask`, and of `prefixlen`, when given.
+    netmask: Option<u8>,
+    prefixlen: Option<u8>,
+    c: Command,
+}
+
+impl<'a> Reader<'_, 'a> {
+    fn text(&self, j: usize) -> Option<&'a str> {
+        self.tokens.get(j).map(|t| t.text)
+    }
+
+    /// Read the word `w` at token `i`; the index of the next word.
+    fn word(&mut self, w: &'a str, i: usize) -> usize {
+        if let Some(&keyword) = CARP_ARG.iter().find(|k| **k == w) {
+            return self.carp_keyword(keyword, i);
+        }
+        if CARP_FLAG.contains(&w) {
+            return i + 1;
+        }
+        if GENERAL_ARG.contains(&w) {
+            self.general_keyword(w, i);
+            return i + 2;
+        }
+        if GENERAL_FLAG.contains(&w.to_ascii_lowercase().as_str()) {
+            match w {
+                "alias" | "add" => self.c.alias = true,
+                "delete" | "remove" => self.c.remove = true,
+                _ => {}
+            }
+        } else if w == "-alias" {
+            self.c.remove = true;
+        } else if w.starts_with('-') || AddressFamily::from_word(w).is_some() {
+            // A negated flag (-txcsum, -promisc ...); or an address family
+            // in the middle: network.subr splits there (see `chunks`), a
+            // plain ifconfig call takes it as af.
+        } else {
+            self.address(w, i);
+        }
+        i + 1
+    }
+
+    /// A carp keyword that takes a value; the index of the next word.
+    fn carp_keyword(&mut self, w: &'static str, i: usize) -> usize {
+        if matches!(w, "pass" | "advskew" | "advbase" | "state") && self.c.vhid.is_none() {
+            self.c.issue(
+                Code::VhidFirst,
+                i,
+                format!(
+                    "{w} before vhid: ifconfig stops here with \"{} requires vhid\"; \
+                     put vhid N first",
+                    if w == "pass" { "passwd" } else { w }
+                ),
+            );
+        }
+        match self.text(i + 1) {
+            None => {
+                self.c.issue(
+                    Code::MissingValue,
+                    i,
+                    format!(
+                        "{w} needs a value ({}), and nothing follows it",
+                        value_hint(w)
+                    ),
+                );
+                self.c.missing.push(w);
+                i + 1
+            }
+            // A keyword where a number or address belongs: the value
+            // was left out. ifconfig itself would take the keyword as
+            // the value (atoi("pass") is 0); reading on from the
+            // keyword reports what the author meant.
+            Some(v) if !matches!(w, "pass" | "state") && is_keyword(v) => {
+                self.c.issue(
+                    Code::MissingValue,
+                    i,
+                    format!(
+                        "{w} has no value: the next word, `{v}`, is a keyword; ifconfig would \
+                         take `{v}` as the {w} ({}) and read on from there; write `{w} N` \
+                         with N {}",
+                        if matches!(w, "peer" | "peer6") {
+                            "and fail"
+                        } else {
+                            "atoi gives 0"
+                        },
+                        value_hint(w)
+                    ),
+                );
+                self.c.missing.push(w);
+                i + 1
+            }
+            Some(v) => {
+                set_carp(&mut self.c, w, v, i);
+                i + 2
+            }
+        }
+    }
+
+    /// Another keyword that takes a value: `netmask` and `prefixlen` are
+    /// kept, the others only need one.
+    fn general_keyword(&mut self, w: &str, i: usize) {
+        match (w, self.text(i + 1)) {
+            ("netmask", Some(v)) => match parse_netmask(v) {
+                Some(n) => self.netmask = Some(n),
+                None => self.c.issue(
+                    Code::BadValue,
+                    i + 1,
+                    format!(
+                        "netmask `{v}` is not a contiguous IPv4 mask (255.255.255.0 or \
+                         0xffffff00)"
+                    ),
+                ),
+            },
+            ("prefixlen", Some(v)) => match v.parse::<u8>() {
+                Ok(n) if n <= 128 => self.prefixlen = Some(n),
+                _ => self.c.issue(
+                    Code::BadValue,
+                    i + 1,
+                    format!("prefixlen `{v}` is not a number from 0 to 128"),
+                ),
+            },
+            (_, None) => self.c.issue(
+                Code::MissingValue,
+                i,
+                format!("{w} needs a value, and nothing follows it"),
+            ),
+            _ => {}
+        }
+    }
+
+    /// A word that is no keyword: ifconfig takes it as an address.
+    fn address(&mut self, w: &str, i: usize) {
+        match parse_address(w, self.af) {
+            Ok(addrs) => {
+                for (net, prefix_given) in addrs {
+                    self.c.addresses.push(Addr {
+                        net,
+                        tok: i,
+                        prefix_given,
+                    });
+                }
+            }
+            Err(AddrError::Bad(msg)) => {
+                self.c.bad_addresses.push(i);
+                self.c.issue(Code::BadValue, i, msg);
+            }
+            Err(AddrError::Hostname) => self.c.hostnames.push(i),
+            Err(AddrError::NotAnAddress) => self.c.unknown.push(i),
+        }
+    }
+
+    /// `netmask` / `prefixlen` apply to the addresses given without a
+    /// prefix.
+    fn apply_masks(&mut self) {
+        for a in &mut self.c.addresses {
+            if a.prefix_given {
+                continue;
+            }
+            let len = match a.net.addr() {
+                IpAddr::V4(_) => self.netmask,
+                IpAddr::V6(_) => self.prefixlen,
+            };
+            if let Some(len) = len
+                && let Ok(net) = IpNet::new(a.net.addr(), len)
+            {
+                a.net = net;
+                a.prefix_given = true;
             }
         }
     }
