@@ -161,6 +161,36 @@ impl IfconfigCall<'_> {
 pub fn analyze(src: &str) -> RcConf {
     let sh = sh::parse(src);
     let mut rc = RcConf::default();
+    sh_issues(&mut rc, &sh);
+    let effective: Vec<&Assignment> = sh.effective();
+    let mut cmds: Vec<IfconfigCall<'_>> = Vec::new();
+    let mut aliases: BTreeMap<String, Vec<(u32, &Assignment)>> = BTreeMap::new();
+    for a in &effective {
+        if a.typographic {
+            // Already an error; its words are not what the author meant.
+            continue;
+        }
+        variable(&mut rc, a);
+        ifconfig_variable(&mut rc, a, &mut cmds, &mut aliases);
+    }
+    for (iface, list) in aliases {
+        alias_list(&mut rc, &iface, list, &mut cmds);
+    }
+    own_addresses(&mut rc, &cmds);
+    for c in &cmds {
+        command_issues(&mut rc, c);
+    }
+    merge(&mut rc, &cmds);
+    super::subnets::subnets(&mut rc);
+    drop(cmds);
+    drop(effective);
+    rc.sh = sh;
+    rc
+}
+
+/// What the sh reader found: syntax problems, commands lint does not
+/// run, variables set twice.
+fn sh_issues(rc: &mut RcConf, sh: &ShFile) {
     for p in &sh.problems {
         rc.issues.push(Issue::new(p.code, p.pos, p.message.clone()));
     }
@@ -189,217 +219,240 @@ pub fn analyze(src: &str) -> RcConf {
             ),
         ));
     }
+}
 
-    let effective: Vec<&Assignment> = sh.effective();
-    let mut cmds: Vec<IfconfigCall<'_>> = Vec::new();
-    let mut aliases: BTreeMap<String, Vec<(u32, &Assignment)>> = BTreeMap::new();
-
-    for a in &effective {
-        if a.typographic {
-            // Already an error; its words are not what the author meant.
-            continue;
-        }
-        match a.name.as_str() {
-            "hostname" => {
-                let h = a.value.split('.').next().unwrap_or("").trim();
-                if !h.is_empty() {
-                    rc.hostname = Some(h.to_string());
-                }
-            }
-            "kld_list" => {
-                rc.kld_carp = a
-                    .value
-                    .split_whitespace()
-                    .any(|m| m == "carp" || m == "carp.ko" || m.ends_with("/carp.ko"));
-            }
-            "cloned_interfaces" => {
-                let carps: Vec<(String, Pos)> = ifconfig::split(&a.value)
-                    .iter()
-                    .map(|t| {
-                        (
-                            t.text.split(':').next().unwrap_or(t.text).to_string(),
-                            a.pos_at(t.start),
-                        )
-                    })
-                    .filter(|(name, _)| is_carp_iface(name))
-                    .collect();
-                if let Some((_, pos)) = carps.first() {
-                    let pos = *pos;
-                    let names: Vec<&str> = carps.iter().map(|(n, _)| n.as_str()).collect();
-                    rc.legacy = Some(rc.legacy.map_or(pos, |p| p.min(pos)));
-                    rc.issues.push(Issue::new(
-                        Code::LegacySyntax,
-                        pos,
-                        format!(
-                            "{} in cloned_interfaces {} the FreeBSD 9 form: since FreeBSD 10 carp \
-                             is not an interface, so `ifconfig {} create` fails at boot; run \
-                             `carpctl migrate FILE` to rewrite the carp configuration as aliases \
-                             of the parent interface",
-                            names.join(", "),
-                            if names.len() == 1 { "is" } else { "are" },
-                            names.first().copied().unwrap_or("carp0")
-                        ),
-                    ));
-                }
-            }
-            n if n.starts_with("vlans_") => {
-                let parent = &n["vlans_".len()..];
-                for t in ifconfig::split(&a.value) {
-                    if t.text.bytes().all(|b| b.is_ascii_digit()) {
-                        rc.display_names.insert(
-                            format!("{parent}_{}", t.text),
-                            format!("{parent}.{}", t.text),
-                        );
-                    }
-                }
-            }
-            n if n.starts_with("ipv4_addrs_") => {
-                let iface = n["ipv4_addrs_".len()..].to_string();
-                let toks = ifconfig::split(&a.value);
-                let c = ifconfig::parse(&toks, Some(AddressFamily::Inet));
-                let entry = rc.interfaces.entry(iface).or_default();
-                entry.own.extend(c.addresses.iter().map(|x| x.net));
-            }
-            n if n.starts_with("ucarp") => {
-                if rc.ucarp_vhid.is_none() {
-                    rc.ucarp_vhid = Some(0);
-                    rc.issues.push(Issue::new(
-                        Code::Ucarp,
-                        a.pos,
-                        format!(
-                            "{n} configures ucarp(8) from the net/ucarp port, a user-space CARP \
-                             daemon; the kernel's carp(4), ifconfig and carpctl do not read \
-                             ucarp_* variables. For carp(4), configure the vhid on the interface \
-                             (ifconfig_IF_alias0=\"inet vhid N pass ... alias ADDR/32\") and \
-                             carp_load=\"YES\" in loader.conf; never run ucarp and carp(4) with \
-                             the same vhid on one segment"
-                        ),
-                    ));
-                }
-                if n == "ucarp_vhid"
-                    && let Ok(v) = a.value.trim().parse::<u8>()
-                {
-                    rc.ucarp_vhid = Some(v);
-                }
-            }
-            _ => {}
-        }
-        match classify(&a.name) {
-            IfconfigVar::Other => {}
-            IfconfigVar::Main(iface) => {
-                let legacy = is_carp_iface(&iface);
-                push_cmds(&mut cmds, a, &iface, legacy, Some(AddressFamily::Inet));
-            }
-            IfconfigVar::Ipv6(iface) => {
-                let legacy = is_carp_iface(&iface);
-                push_cmds(&mut cmds, a, &iface, legacy, Some(AddressFamily::Inet6));
-            }
-            IfconfigVar::Alias(iface, n) => aliases.entry(iface).or_default().push((n, a)),
-            IfconfigVar::Aliases(iface) => {
-                let legacy = is_carp_iface(&iface);
-                let toks: Rc<[Token<'_>]> = ifconfig::split(&a.value).into();
-                let ch = ifconfig::chunks(&toks);
-                for c in &ch {
-                    if c.af.is_none() {
-                        let pos = toks.get(c.start).map_or(a.value_pos, |t| a.pos_at(t.start));
-                        rc.issues.push(Issue::new(
-                            Code::AliasesIgnored,
-                            pos,
-                            format!(
-                                "{}: these words come before any inet or inet6 keyword, and \
-                                 network.subr ignores them without a word, so nothing here is \
-                                 configured; start each address with inet (or inet6): \
-                                 \"inet vhid N ... alias ADDR/32 inet ...\"",
-                                a.name
-                            ),
-                        ));
-                    }
-                }
-                push_chunks(&mut cmds, a, &iface, legacy, &toks, &ch);
+/// The variables other than ifconfig's: hostname, kld_list,
+/// cloned_interfaces, vlans_IF, ipv4_addrs_IF, ucarp_*.
+fn variable(rc: &mut RcConf, a: &Assignment) {
+    match a.name.as_str() {
+        "hostname" => {
+            let h = a.value.split('.').next().unwrap_or("").trim();
+            if !h.is_empty() {
+                rc.hostname = Some(h.to_string());
             }
         }
+        "kld_list" => {
+            rc.kld_carp = a
+                .value
+                .split_whitespace()
+                .any(|m| m == "carp" || m == "carp.ko" || m.ends_with("/carp.ko"));
+        }
+        "cloned_interfaces" => cloned_interfaces(rc, a),
+        n if n.starts_with("vlans_") => {
+            let parent = &n["vlans_".len()..];
+            for t in ifconfig::split(&a.value) {
+                if t.text.bytes().all(|b| b.is_ascii_digit()) {
+                    rc.display_names.insert(
+                        format!("{parent}_{}", t.text),
+                        format!("{parent}.{}", t.text),
+                    );
+                }
+            }
+        }
+        n if n.starts_with("ipv4_addrs_") => {
+            let iface = n["ipv4_addrs_".len()..].to_string();
+            let toks = ifconfig::split(&a.value);
+            let c = ifconfig::parse(&toks, Some(AddressFamily::Inet));
+            let entry = rc.interfaces.entry(iface).or_default();
+            entry.own.extend(c.addresses.iter().map(|x| x.net));
+        }
+        n if n.starts_with("ucarp") => ucarp(rc, a, n),
+        _ => {}
     }
+}
 
-    // ifconfig_IF_aliasN: sorted by N, no gaps, empty stops the list.
-    for (iface, mut list) in aliases {
-        list.sort_by_key(|(n, _)| *n);
-        let legacy = is_carp_iface(&iface);
-        let mut expect = 0u32;
-        let mut stopped = false;
-        for (n, a) in list {
-            if stopped {
-                continue;
-            }
-            if a.value.trim().is_empty() {
-                rc.issues.push(Issue::new(
-                    Code::AliasGap,
-                    a.pos,
-                    format!(
-                        "{} is empty: network.subr stops at an empty alias, so the aliases after \
-                         it are never configured; remove it and renumber",
-                        a.name
-                    ),
-                ));
-                stopped = true;
-                continue;
-            }
-            if n != expect {
-                let missing = if expect + 1 == n {
-                    format!("alias{expect}")
-                } else {
-                    format!("alias{expect} to alias{}", n.saturating_sub(1))
-                };
-                rc.issues.push(Issue::new(
-                    Code::AliasGap,
-                    a.pos,
-                    format!(
-                        "{} follows a gap ({missing} missing): the FreeBSD 10 network.subr stops \
-                         at the first missing number, so this alias and the later ones are \
-                         ignored there; number the aliases 0, 1, 2... without gaps",
-                        a.name
-                    ),
-                ));
-            }
-            expect = n.saturating_add(1);
+/// `LegacySyntax`: carpN in cloned_interfaces, the FreeBSD 9 form.
+fn cloned_interfaces(rc: &mut RcConf, a: &Assignment) {
+    let carps: Vec<(String, Pos)> = ifconfig::split(&a.value)
+        .iter()
+        .map(|t| {
+            (
+                t.text.split(':').next().unwrap_or(t.text).to_string(),
+                a.pos_at(t.start),
+            )
+        })
+        .filter(|(name, _)| is_carp_iface(name))
+        .collect();
+    let Some((_, pos)) = carps.first() else {
+        return;
+    };
+    let pos = *pos;
+    let names: Vec<&str> = carps.iter().map(|(n, _)| n.as_str()).collect();
+    rc.legacy = Some(rc.legacy.map_or(pos, |p| p.min(pos)));
+    rc.issues.push(Issue::new(
+        Code::LegacySyntax,
+        pos,
+        format!(
+            "{} in cloned_interfaces {} the FreeBSD 9 form: since FreeBSD 10 carp \
+             is not an interface, so `ifconfig {} create` fails at boot; run \
+             `carpctl migrate FILE` to rewrite the carp configuration as aliases \
+             of the parent interface",
+            names.join(", "),
+            if names.len() == 1 { "is" } else { "are" },
+            names.first().copied().unwrap_or("carp0")
+        ),
+    ));
+}
+
+/// `Ucarp`: a ucarp_* variable (reported once); keeps `ucarp_vhid`.
+fn ucarp(rc: &mut RcConf, a: &Assignment, n: &str) {
+    if rc.ucarp_vhid.is_none() {
+        rc.ucarp_vhid = Some(0);
+        rc.issues.push(Issue::new(
+            Code::Ucarp,
+            a.pos,
+            format!(
+                "{n} configures ucarp(8) from the net/ucarp port, a user-space CARP \
+                 daemon; the kernel's carp(4), ifconfig and carpctl do not read \
+                 ucarp_* variables. For carp(4), configure the vhid on the interface \
+                 (ifconfig_IF_alias0=\"inet vhid N pass ... alias ADDR/32\") and \
+                 carp_load=\"YES\" in loader.conf; never run ucarp and carp(4) with \
+                 the same vhid on one segment"
+            ),
+        ));
+    }
+    if n == "ucarp_vhid"
+        && let Ok(v) = a.value.trim().parse::<u8>()
+    {
+        rc.ucarp_vhid = Some(v);
+    }
+}
+
+/// The ifconfig variables: `ifconfig_IF` and `ifconfig_IF_ipv6` become
+/// commands now, `ifconfig_IF_aliases` too (`AliasesIgnored` for words
+/// before any family); `ifconfig_IF_aliasN` are kept for `alias_list`.
+fn ifconfig_variable<'a>(
+    rc: &mut RcConf,
+    a: &'a Assignment,
+    cmds: &mut Vec<IfconfigCall<'a>>,
+    aliases: &mut BTreeMap<String, Vec<(u32, &'a Assignment)>>,
+) {
+    match classify(&a.name) {
+        IfconfigVar::Other => {}
+        IfconfigVar::Main(iface) => {
+            let legacy = is_carp_iface(&iface);
+            push_cmds(cmds, a, &iface, legacy, Some(AddressFamily::Inet));
+        }
+        IfconfigVar::Ipv6(iface) => {
+            let legacy = is_carp_iface(&iface);
+            push_cmds(cmds, a, &iface, legacy, Some(AddressFamily::Inet6));
+        }
+        IfconfigVar::Alias(iface, n) => aliases.entry(iface).or_default().push((n, a)),
+        IfconfigVar::Aliases(iface) => {
+            let legacy = is_carp_iface(&iface);
             let toks: Rc<[Token<'_>]> = ifconfig::split(&a.value).into();
             let ch = ifconfig::chunks(&toks);
-            if let Some(first) = ch.first()
-                && first.af.is_none()
-            {
-                let pos = toks
-                    .get(first.start)
-                    .map_or(a.value_pos, |t| a.pos_at(t.start));
-                let v6 =
-                    ifconfig::parse(toks.get(first.start..first.end).unwrap_or_default(), None)
-                        .addresses
-                        .iter()
-                        .any(|x| x.net.addr().is_ipv6());
-                rc.issues.push(Issue::new(
-                    Code::MissingInet,
-                    pos,
-                    if v6 {
+            for c in &ch {
+                if c.af.is_none() {
+                    let pos = toks.get(c.start).map_or(a.value_pos, |t| a.pos_at(t.start));
+                    rc.issues.push(Issue::new(
+                        Code::AliasesIgnored,
+                        pos,
                         format!(
-                            "{} needs a leading inet6 keyword: network.subr puts \"inet\" in front \
-                             of a value without one, and an IPv6 address then fails; write \
-                             \"inet6 vhid ...\"",
+                            "{}: these words come before any inet or inet6 keyword, and \
+                             network.subr ignores them without a word, so nothing here is \
+                             configured; start each address with inet (or inet6): \
+                             \"inet vhid N ... alias ADDR/32 inet ...\"",
                             a.name
-                        )
-                    } else {
-                        format!(
-                            "{} needs a leading \"inet\" keyword: network.subr adds it with a \
-                             warning at boot, but does not remove this alias on `service netif \
-                             stop`; write \"inet vhid ...\"",
-                            a.name
-                        )
-                    },
-                ));
+                        ),
+                    ));
+                }
             }
-            push_chunks(&mut cmds, a, &iface, legacy, &toks, &ch);
+            push_chunks(cmds, a, &iface, legacy, &toks, &ch);
         }
     }
+}
 
-    // Own addresses first (every command), then the vhids.
-    for c in &cmds {
+/// The `ifconfig_IF_aliasN` of one interface: sorted by N, no gaps
+/// (`AliasGap`), an empty one stops the list, each needs a leading
+/// family (`MissingInet`).
+fn alias_list<'a>(
+    rc: &mut RcConf,
+    iface: &str,
+    mut list: Vec<(u32, &'a Assignment)>,
+    cmds: &mut Vec<IfconfigCall<'a>>,
+) {
+    list.sort_by_key(|(n, _)| *n);
+    let legacy = is_carp_iface(iface);
+    let mut expect = 0u32;
+    for (n, a) in list {
+        if a.value.trim().is_empty() {
+            rc.issues.push(Issue::new(
+                Code::AliasGap,
+                a.pos,
+                format!(
+                    "{} is empty: network.subr stops at an empty alias, so the aliases after \
+                     it are never configured; remove it and renumber",
+                    a.name
+                ),
+            ));
+            return;
+        }
+        if n != expect {
+            let missing = if expect + 1 == n {
+                format!("alias{expect}")
+            } else {
+                format!("alias{expect} to alias{}", n.saturating_sub(1))
+            };
+            rc.issues.push(Issue::new(
+                Code::AliasGap,
+                a.pos,
+                format!(
+                    "{} follows a gap ({missing} missing): the FreeBSD 10 network.subr stops \
+                     at the first missing number, so this alias and the later ones are \
+                     ignored there; number the aliases 0, 1, 2... without gaps",
+                    a.name
+                ),
+            ));
+        }
+        expect = n.saturating_add(1);
+        let toks: Rc<[Token<'_>]> = ifconfig::split(&a.value).into();
+        let ch = ifconfig::chunks(&toks);
+        missing_inet(rc, a, &toks, &ch);
+        push_chunks(cmds, a, iface, legacy, &toks, &ch);
+    }
+}
+
+/// `MissingInet`: an alias whose value does not start with a family.
+fn missing_inet(rc: &mut RcConf, a: &Assignment, toks: &[Token<'_>], ch: &[ifconfig::Chunk]) {
+    let Some(first) = ch.first() else {
+        return;
+    };
+    if first.af.is_some() {
+        return;
+    }
+    let pos = toks
+        .get(first.start)
+        .map_or(a.value_pos, |t| a.pos_at(t.start));
+    let v6 = ifconfig::parse(toks.get(first.start..first.end).unwrap_or_default(), None)
+        .addresses
+        .iter()
+        .any(|x| x.net.addr().is_ipv6());
+    rc.issues.push(Issue::new(
+        Code::MissingInet,
+        pos,
+        if v6 {
+            format!(
+                "{} needs a leading inet6 keyword: network.subr puts \"inet\" in front \
+                 of a value without one, and an IPv6 address then fails; write \
+                 \"inet6 vhid ...\"",
+                a.name
+            )
+        } else {
+            format!(
+                "{} needs a leading \"inet\" keyword: network.subr adds it with a \
+                 warning at boot, but does not remove this alias on `service netif \
+                 stop`; write \"inet vhid ...\"",
+                a.name
+            )
+        },
+    ));
+}
+
+/// The interfaces' own addresses: every command without a vhid (and not
+/// the FreeBSD 9 form); the others only make the interface known.
+fn own_addresses(rc: &mut RcConf, cmds: &[IfconfigCall<'_>]) {
+    for c in cmds {
         if c.c.vhid.is_none() && !c.c.is_carp() && !c.legacy {
             let entry = rc.interfaces.entry(c.iface.clone()).or_default();
             for x in &c.c.addresses {
@@ -415,15 +468,6 @@ pub fn analyze(src: &str) -> RcConf {
             rc.interfaces.entry(c.iface.clone()).or_default();
         }
     }
-    for c in &cmds {
-        command_issues(&mut rc, c);
-    }
-    merge(&mut rc, &cmds);
-    super::subnets::subnets(&mut rc);
-    drop(cmds);
-    drop(effective);
-    rc.sh = sh;
-    rc
 }
 
 /// Add one command per assignment (`ifconfig_IF`, `ifconfig_IF_ipv6`).
