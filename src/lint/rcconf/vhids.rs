@@ -7,6 +7,7 @@ use std::net::IpAddr;
 
 use super::{IfconfigCall, Issue, RcConf, VhidEntry};
 use crate::lint::codes::Code;
+use crate::rcconf::ifconfig::Field;
 
 /// The findings of one command, in the context rc.conf gives it.
 pub(super) fn command_issues(rc: &mut RcConf, c: &IfconfigCall<'_>) {
@@ -99,117 +100,155 @@ pub(super) fn command_issues(rc: &mut RcConf, c: &IfconfigCall<'_>) {
 /// Merge the commands of each (interface, vhid) into one entry; report
 /// settings given twice with different values.
 pub(super) fn merge(rc: &mut RcConf, cmds: &[IfconfigCall<'_>]) {
-    let mut out: Vec<VhidEntry> = Vec::new();
-    let mut index: HashMap<(String, u8), usize> = HashMap::new();
-    // The addresses of each entry of `out`, to drop repeats in O(1).
-    let mut seen: Vec<HashSet<IpAddr>> = Vec::new();
+    let mut merged = Merged::default();
     for c in cmds {
         let Some(vhid) = &c.c.vhid else { continue };
-        let pos_of = |tok: usize| c.pos(tok);
-        let idx = index.get(&(c.iface.clone(), vhid.value)).copied();
+        let issues = merged.add(c, vhid);
+        rc.issues.extend(issues);
+    }
+    legacy_duplicates(rc, &merged.entries);
+    no_password(rc, &merged.entries);
+    rc.vhids = merged.entries;
+}
+
+/// The commands merged so far: one entry per (interface, vhid).
+#[derive(Default)]
+struct Merged {
+    entries: Vec<VhidEntry>,
+    index: HashMap<(String, u8), usize>,
+    /// The addresses of each entry of `entries`, to drop repeats in O(1).
+    seen: Vec<HashSet<IpAddr>>,
+}
+
+impl Merged {
+    /// Merge one command that configures `vhid` into its entry (a new one
+    /// for the first command); the conflicting settings it gives.
+    fn add(&mut self, c: &IfconfigCall<'_>, vhid: &Field<u8>) -> Vec<Issue> {
+        let mut issues = Vec::new();
+        let idx = self.index.get(&(c.iface.clone(), vhid.value)).copied();
         if idx.is_none() {
-            index.insert((c.iface.clone(), vhid.value), out.len());
-            seen.push(HashSet::new());
+            self.index
+                .insert((c.iface.clone(), vhid.value), self.entries.len());
+            self.seen.push(HashSet::new());
         }
-        let Some(seen) = seen.get_mut(idx.unwrap_or(out.len())) else {
-            continue;
+        let Some(seen) = self.seen.get_mut(idx.unwrap_or(self.entries.len())) else {
+            return issues;
         };
         let e = match idx {
-            Some(i) => match out.get_mut(i) {
+            Some(i) => match self.entries.get_mut(i) {
                 Some(e) => e,
-                None => continue,
+                None => return issues,
             },
             None => {
-                out.push(VhidEntry {
-                    iface: c.iface.clone(),
-                    legacy: c.legacy,
-                    parent: None,
-                    parent_candidates: Vec::new(),
-                    vhid: vhid.value,
-                    pos: pos_of(vhid.tok),
-                    var: c.a.name.clone(),
-                    advskew: 0,
-                    advskew_pos: None,
-                    advskew_unknown: false,
-                    advbase: 1,
-                    pass: None,
-                    version: 2,
-                    vrrpprio: None,
-                    addresses: Vec::new(),
-                });
-                match out.last_mut() {
+                self.entries.push(new_entry(c, vhid));
+                match self.entries.last_mut() {
                     Some(e) => e,
-                    None => continue,
+                    None => return issues,
                 }
             }
         };
-        let fresh = idx.is_none();
-        let conflict = |what: &str, tok: usize, issues: &mut Vec<Issue>| {
-            issues.push(Issue::new(
-                Code::DuplicateVhid,
-                pos_of(tok),
-                format!(
-                    "vhid {} on {} is configured again with a different {what} (first at line {}): \
-                     ifconfig keeps the last value for the whole vhid; configure it once",
-                    vhid.value, c.iface, e.pos.line
-                ),
-            ));
-        };
-        let mut issues = Vec::new();
-        if let Some(f) = &c.c.advskew {
-            if !fresh && e.advskew_pos.is_some() && e.advskew != f.value {
-                conflict("advskew", f.tok, &mut issues);
-            }
-            e.advskew = f.value;
-            e.advskew_pos = Some(pos_of(f.tok + 1));
-        }
-        if c.c.missing.contains(&"advskew")
-            || c.c.issues.iter().any(|i| {
-                i.code == Code::BadValue
-                    && c.toks
-                        .get(i.tok.wrapping_sub(1))
-                        .is_some_and(|t| t.text == "advskew")
-            })
-        {
-            e.advskew_unknown = true;
-        }
-        if let Some(f) = &c.c.advbase {
-            if !fresh && e.advbase != f.value {
-                conflict("advbase", f.tok, &mut issues);
-            }
-            e.advbase = f.value;
-        }
-        if let Some(f) = &c.c.pass {
-            if !fresh && e.pass.as_ref().is_some_and(|(p, _)| p != &f.value) {
-                conflict("password", f.tok, &mut issues);
-            }
-            e.pass = Some((f.value.clone(), pos_of(f.tok + 1)));
-        }
-        if let Some(f) = &c.c.carpver {
-            if !fresh && e.version != f.value {
-                conflict("carpver", f.tok, &mut issues);
-            }
-            e.version = f.value;
-        }
-        if let Some(f) = &c.c.vrrpprio {
-            e.vrrpprio = Some(f.value);
-        }
+        settings(c, vhid.value, e, idx.is_none(), &mut issues);
         for x in &c.c.addresses {
             // Bounded: one command holds at most a few ranges of 2048.
             if e.addresses.len() < 4096 && seen.insert(x.net.addr()) {
-                e.addresses.push((x.net, pos_of(x.tok)));
+                e.addresses.push((x.net, c.pos(x.tok)));
             }
         }
-        rc.issues.extend(issues);
+        issues
     }
-    // FreeBSD 9: two carp interfaces with one vhid.
+}
+
+/// The entry of a vhid first configured by `c`, with carp(4)'s defaults.
+fn new_entry(c: &IfconfigCall<'_>, vhid: &Field<u8>) -> VhidEntry {
+    VhidEntry {
+        iface: c.iface.clone(),
+        legacy: c.legacy,
+        parent: None,
+        parent_candidates: Vec::new(),
+        vhid: vhid.value,
+        pos: c.pos(vhid.tok),
+        var: c.a.name.clone(),
+        advskew: 0,
+        advskew_pos: None,
+        advskew_unknown: false,
+        advbase: 1,
+        pass: None,
+        version: 2,
+        vrrpprio: None,
+        addresses: Vec::new(),
+    }
+}
+
+/// Take the settings of `c` into `e`; `DuplicateVhid` for each one that
+/// differs from what an earlier command gave (`fresh`: `e` is new).
+fn settings(
+    c: &IfconfigCall<'_>,
+    vhid: u8,
+    e: &mut VhidEntry,
+    fresh: bool,
+    issues: &mut Vec<Issue>,
+) {
+    let first_line = e.pos.line;
+    let conflict = |what: &str, tok: usize, issues: &mut Vec<Issue>| {
+        issues.push(Issue::new(
+            Code::DuplicateVhid,
+            c.pos(tok),
+            format!(
+                "vhid {} on {} is configured again with a different {what} (first at line {}): \
+                 ifconfig keeps the last value for the whole vhid; configure it once",
+                vhid, c.iface, first_line
+            ),
+        ));
+    };
+    if let Some(f) = &c.c.advskew {
+        if !fresh && e.advskew_pos.is_some() && e.advskew != f.value {
+            conflict("advskew", f.tok, issues);
+        }
+        e.advskew = f.value;
+        e.advskew_pos = Some(c.pos(f.tok + 1));
+    }
+    if c.c.missing.contains(&"advskew")
+        || c.c.issues.iter().any(|i| {
+            i.code == Code::BadValue
+                && c.toks
+                    .get(i.tok.wrapping_sub(1))
+                    .is_some_and(|t| t.text == "advskew")
+        })
+    {
+        e.advskew_unknown = true;
+    }
+    if let Some(f) = &c.c.advbase {
+        if !fresh && e.advbase != f.value {
+            conflict("advbase", f.tok, issues);
+        }
+        e.advbase = f.value;
+    }
+    if let Some(f) = &c.c.pass {
+        if !fresh && e.pass.as_ref().is_some_and(|(p, _)| p != &f.value) {
+            conflict("password", f.tok, issues);
+        }
+        e.pass = Some((f.value.clone(), c.pos(f.tok + 1)));
+    }
+    if let Some(f) = &c.c.carpver {
+        if !fresh && e.version != f.value {
+            conflict("carpver", f.tok, issues);
+        }
+        e.version = f.value;
+    }
+    if let Some(f) = &c.c.vrrpprio {
+        e.vrrpprio = Some(f.value);
+    }
+}
+
+/// `DuplicateVhid`, FreeBSD 9 form: two carp interfaces with one vhid.
+fn legacy_duplicates(rc: &mut RcConf, entries: &[VhidEntry]) {
     let mut first_legacy: HashMap<u8, usize> = HashMap::new();
-    for (i, e) in out.iter().enumerate() {
+    for (i, e) in entries.iter().enumerate() {
         if !e.legacy {
             continue;
         }
         let first = *first_legacy.entry(e.vhid).or_insert(i);
-        if let Some(other) = out.get(first).filter(|o| o.iface != e.iface) {
+        if let Some(other) = entries.get(first).filter(|o| o.iface != e.iface) {
             rc.issues.push(Issue::new(
                 Code::DuplicateVhid,
                 e.pos,
@@ -221,7 +260,11 @@ pub(super) fn merge(rc: &mut RcConf, cmds: &[IfconfigCall<'_>]) {
             ));
         }
     }
-    for e in &out {
+}
+
+/// `NoPassword`: a CARP vhid without pass.
+fn no_password(rc: &mut RcConf, entries: &[VhidEntry]) {
+    for e in entries {
         if e.version != 3 && e.pass.is_none() {
             rc.issues.push(Issue::new(
                 Code::NoPassword,
@@ -235,5 +278,4 @@ pub(super) fn merge(rc: &mut RcConf, cmds: &[IfconfigCall<'_>]) {
             ));
         }
     }
-    rc.vhids = out;
 }
