@@ -62,51 +62,13 @@ pub fn base_config(
     let Some(me) = cfg.node(node) else {
         return Err(vec![format!("node \"{node}\" is not in the cluster file")]);
     };
-    // Real interface -> its alias lines, interfaces in order of first use.
-    let mut by_if: Vec<(String, Vec<String>)> = Vec::new();
-    let mut v6_ifs: Vec<String> = Vec::new();
+    let mut aliases = Aliases::default();
     for (v, p) in cfg.vips.iter().zip(&plan.vips) {
         let Some(skew) = p.advskew_of(node) else {
             continue;
         };
         let real = me.real_interface(&v.interface).to_string();
-        let pass = match (&v.key, secrets) {
-            (None, _) => {
-                notes.push(format!(
-                    "{}: no password, so any host on the segment can take it over",
-                    v.name
-                ));
-                None
-            }
-            (Some(_), Secrets::Placeholder) => Some(placeholder(v)),
-            (Some(src), Secrets::Show) => match src.key().map(rc_conf_password) {
-                Some(Ok(pw)) => Some(pw),
-                Some(Err(why)) => {
-                    errors.push(format!("vip \"{}\": its password {why}", v.name));
-                    None
-                }
-                // run() reads the key files first; should one be missed,
-                // say so rather than print no password.
-                None => {
-                    errors.push(format!(
-                        "vip \"{}\": its password_file was not read",
-                        v.name
-                    ));
-                    None
-                }
-            },
-        };
-        // Only a password at hand: key files are read for --show-secrets.
-        if secrets == Secrets::Placeholder
-            && let Some(k) = v.key.as_ref().and_then(KeySource::key)
-            && let Err(why) = rc_conf_password(k)
-        {
-            notes.push(format!(
-                "{}: its password {why}; a node configured from these lines would not \
-                 agree with one configured by carpctl",
-                v.name
-            ));
-        }
+        let pass = password(v, secrets, &mut notes, &mut errors);
         let mut carp = format!("vhid {}", v.vhid);
         if v.advbase != AdvBase::DEFAULT {
             carp.push_str(&format!(" advbase {}", v.advbase.get()));
@@ -115,20 +77,101 @@ pub fn base_config(
         if let Some(pw) = &pass {
             carp.push_str(&format!(" pass {pw}"));
         }
-        let at = match by_if.iter().position(|(i, _)| *i == real) {
+        aliases.add(&real, &carp, v);
+    }
+    let rc_conf = aliases.rc_conf_lines(&mut notes);
+    closing_notes(cfg, node, secrets, &aliases, &mut notes);
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(NodeBase {
+        node: node.to_string(),
+        loader_conf: vec!["carp_load=\"YES\"".to_string()],
+        sysctl_conf: vec![format!(
+            "net.inet.carp.preempt={}",
+            u8::from(cfg.cluster.preempt)
+        )],
+        rc_conf,
+        notes,
+    })
+}
+
+/// What goes after `pass` for VIP `v`: a placeholder, the password, or
+/// nothing (no key: a note; a password rc.d would mangle: an error with
+/// [`Secrets::Show`], a note otherwise).
+fn password(
+    v: &Vip,
+    secrets: Secrets,
+    notes: &mut Vec<String>,
+    errors: &mut Vec<String>,
+) -> Option<String> {
+    let pass = match (&v.key, secrets) {
+        (None, _) => {
+            notes.push(format!(
+                "{}: no password, so any host on the segment can take it over",
+                v.name
+            ));
+            None
+        }
+        (Some(_), Secrets::Placeholder) => Some(placeholder(v)),
+        (Some(src), Secrets::Show) => match src.key().map(rc_conf_password) {
+            Some(Ok(pw)) => Some(pw),
+            Some(Err(why)) => {
+                errors.push(format!("vip \"{}\": its password {why}", v.name));
+                None
+            }
+            // run() reads the key files first; should one be missed,
+            // say so rather than print no password.
+            None => {
+                errors.push(format!(
+                    "vip \"{}\": its password_file was not read",
+                    v.name
+                ));
+                None
+            }
+        },
+    };
+    // Only a password at hand: key files are read for --show-secrets.
+    if secrets == Secrets::Placeholder
+        && let Some(k) = v.key.as_ref().and_then(KeySource::key)
+        && let Err(why) = rc_conf_password(k)
+    {
+        notes.push(format!(
+            "{}: its password {why}; a node configured from these lines would not \
+             agree with one configured by carpctl",
+            v.name
+        ));
+    }
+    pass
+}
+
+/// The alias lines of one node, by real interface.
+#[derive(Default)]
+struct Aliases {
+    /// Real interface -> its alias lines, interfaces in order of first use.
+    by_if: Vec<(String, Vec<String>)>,
+    /// The interfaces with an inet6 alias.
+    v6_ifs: Vec<String>,
+}
+
+impl Aliases {
+    /// One line per address of VIP `v` on interface `real`, `carp` being
+    /// the carp keywords.
+    fn add(&mut self, real: &str, carp: &str, v: &Vip) {
+        let at = match self.by_if.iter().position(|(i, _)| *i == real) {
             Some(at) => at,
             None => {
-                by_if.push((real.clone(), Vec::new()));
-                by_if.len() - 1
+                self.by_if.push((real.to_string(), Vec::new()));
+                self.by_if.len() - 1
             }
         };
-        let lines = &mut by_if[at].1;
+        let lines = &mut self.by_if[at].1;
         for a in &v.addresses {
             lines.push(match a {
                 IpNet::V4(a) => format!("inet {carp} alias {a}"),
                 IpNet::V6(a) => {
-                    if !v6_ifs.contains(&real) {
-                        v6_ifs.push(real.clone());
+                    if !self.v6_ifs.iter().any(|i| i == real) {
+                        self.v6_ifs.push(real.to_string());
                     }
                     format!(
                         "inet6 {carp} alias {} prefixlen {}",
@@ -139,25 +182,42 @@ pub fn base_config(
             });
         }
     }
-    let mut rc_conf = Vec::new();
-    for (real, lines) in &by_if {
-        let Some(var) = rc_ifname(real) else {
-            // The rest of the plan stands; only these lines cannot exist.
-            notes.push(format!(
-                "interface \"{real}\" cannot be part of an rc.conf variable name (rc.d/netif \
-                 maps '.', '-', '+' and '/' to '_', and a shell variable holds only letters, \
-                 digits and '_'), so {} alias line{} left out; rename the interface \
-                 (ifconfig_<if>_name) or configure it another way",
-                lines.len(),
-                plural(lines.len())
-            ));
-            continue;
-        };
-        for (i, l) in lines.iter().enumerate() {
-            rc_conf.push(format!("ifconfig_{var}_alias{i}=\"{l}\""));
+
+    /// The `ifconfig_<if>_alias<N>` lines, numbered from 0 per interface;
+    /// a note for each interface whose name cannot be an rc.conf variable.
+    fn rc_conf_lines(&self, notes: &mut Vec<String>) -> Vec<String> {
+        let mut rc_conf = Vec::new();
+        for (real, lines) in &self.by_if {
+            let Some(var) = rc_ifname(real) else {
+                // The rest of the plan stands; only these lines cannot exist.
+                notes.push(format!(
+                    "interface \"{real}\" cannot be part of an rc.conf variable name (rc.d/netif \
+                     maps '.', '-', '+' and '/' to '_', and a shell variable holds only letters, \
+                     digits and '_'), so {} alias line{} left out; rename the interface \
+                     (ifconfig_<if>_name) or configure it another way",
+                    lines.len(),
+                    plural(lines.len())
+                ));
+                continue;
+            };
+            for (i, l) in lines.iter().enumerate() {
+                rc_conf.push(format!("ifconfig_{var}_alias{i}=\"{l}\""));
+            }
         }
+        rc_conf
     }
-    for real in &v6_ifs {
+}
+
+/// The notes after the lines: inet6 needs an `_ipv6` line, how the
+/// aliases are numbered, where the passwords go.
+fn closing_notes(
+    cfg: &Config,
+    node: &str,
+    secrets: Secrets,
+    aliases: &Aliases,
+    notes: &mut Vec<String>,
+) {
+    for real in &aliases.v6_ifs {
         if let Some(var) = rc_ifname(real) {
             notes.push(format!(
                 "rc.d/netif adds inet6 aliases only on an interface with an \
@@ -166,7 +226,7 @@ pub fn base_config(
             ));
         }
     }
-    if by_if.is_empty() {
+    if aliases.by_if.is_empty() {
         notes.push(format!("{node} takes part in no VIP"));
     } else {
         notes.push(
@@ -182,19 +242,6 @@ pub fn base_config(
                 .to_string(),
         );
     }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    Ok(NodeBase {
-        node: node.to_string(),
-        loader_conf: vec!["carp_load=\"YES\"".to_string()],
-        sysctl_conf: vec![format!(
-            "net.inet.carp.preempt={}",
-            u8::from(cfg.cluster.preempt)
-        )],
-        rc_conf,
-        notes,
-    })
 }
 
 /// `<secret:NAME>`, or `<secret:vhidN>` when the VIP's name has characters
