@@ -24,6 +24,7 @@ pub mod migrate;
 pub mod model;
 pub mod picture;
 pub mod plan;
+pub mod rcconf;
 pub mod sim;
 pub mod status;
 pub mod text;

@@ -928,12 +928,12 @@ fn every_code_is_in_the_man_page() {
 // Never panic, whatever the input.
 
 fn all_parsers(text: &str) {
-    let _ = lint::sh::parse(text);
-    let _ = lint::ifconfig::parse(&lint::ifconfig::split(text), None);
+    let _ = carpctl::rcconf::sh::parse(text);
+    let _ = carpctl::rcconf::ifconfig::parse(&carpctl::rcconf::ifconfig::split(text), None);
     let _ = lint::rcconf::analyze(text);
-    let _ = lint::files::loader(text);
-    let _ = lint::files::sysctl(text);
-    let _ = lint::files::devd(text);
+    let _ = lint::loader::loader(text);
+    let _ = lint::sysctl::sysctl(text);
+    let _ = lint::devd::devd(text);
     let inputs = vec![
         Input::new("a.rc.conf", text),
         Input::new(

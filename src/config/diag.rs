@@ -13,12 +13,32 @@ use serde::Serialize;
 
 use crate::text;
 
-/// How bad a diagnostic is: an error stops `apply`, a warning does not.
+/// How bad a diagnostic or a lint finding is, ordered from worst to
+/// mildest: an error stops `apply` (and fails `lint`), a warning does not;
+/// `Info` is for lint findings worth knowing, and the cluster file's own
+/// validation never gives it. The one severity type of the crate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Error,
     Warning,
+    Info,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// A position in the cluster file: 1-based line, 1-based column counted in

@@ -17,30 +17,9 @@ use std::fmt;
 
 use serde::{Serialize, Serializer};
 
-/// How bad a finding is. Ordered from worst to mildest.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Error,
-    Warning,
-    Info,
-}
-
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-            Severity::Info => "info",
-        }
-    }
-}
-
-impl fmt::Display for Severity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+/// A finding's severity is the crate's one [`Severity`] (the cluster
+/// file's diagnostics have it too).
+pub use crate::config::Severity;
 
 /// Declares [`Code`] and its table from one list, so that the enum, the
 /// identifiers, the names, the severities and the summaries cannot drift

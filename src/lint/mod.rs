@@ -23,20 +23,22 @@ use std::path::{Path, PathBuf};
 
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
-use zeroize::Zeroize;
 
 pub mod cluster;
 pub mod codes;
-pub mod files;
-pub mod ifconfig;
-pub mod nets;
+pub mod devd;
+mod input;
+mod kind;
+pub mod loader;
 pub mod rcconf;
-pub mod sh;
+pub mod subnets;
+pub mod sysctl;
 
 pub use codes::{Code, Severity};
+pub use input::{Input, MAX_FILE, read_inputs};
+pub use kind::{FileKind, kind_of};
 
 use crate::config::{self, Pos};
-use crate::fsutil;
 use crate::text;
 use cluster::Analysis;
 
@@ -105,187 +107,6 @@ impl Serialize for Finding {
     }
 }
 
-/// The kinds of file lint reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FileKind {
-    /// A carpctl cluster file (carpctl.toml(5)).
-    Cluster,
-    RcConf,
-    LoaderConf,
-    SysctlConf,
-    DevdConf,
-}
-
-impl FileKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FileKind::Cluster => "cluster file",
-            FileKind::RcConf => "rc.conf",
-            FileKind::LoaderConf => "loader.conf",
-            FileKind::SysctlConf => "sysctl.conf",
-            FileKind::DevdConf => "devd.conf",
-        }
-    }
-}
-
-/// What kind of file this is: by name first (`*.toml`, `rc.conf*`,
-/// `loader.conf*`, `sysctl.conf*`, `devd.conf` and `*.conf` in a `devd`
-/// directory, files in `rc.conf.d`), else by content.
-pub fn kind_of(path: &Path, text: &str) -> Option<FileKind> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().to_ascii_lowercase())
-        .unwrap_or_default();
-    let parent = path
-        .parent()
-        .and_then(Path::file_name)
-        .map(|n| n.to_string_lossy().to_ascii_lowercase())
-        .unwrap_or_default();
-    if name.ends_with(".toml") {
-        return Some(FileKind::Cluster);
-    }
-    if name.contains("devd.conf") || (parent == "devd" && name.ends_with(".conf")) {
-        return Some(FileKind::DevdConf);
-    }
-    if name.contains("rc.conf") || parent == "rc.conf.d" {
-        return Some(FileKind::RcConf);
-    }
-    if name.contains("loader.conf") {
-        return Some(FileKind::LoaderConf);
-    }
-    if name.contains("sysctl.conf") {
-        return Some(FileKind::SysctlConf);
-    }
-    by_content(text)
-}
-
-fn by_content(text: &str) -> Option<FileKind> {
-    let lines: Vec<&str> = text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .collect();
-    if lines.is_empty() {
-        return None;
-    }
-    let any = |f: &dyn Fn(&str) -> bool| lines.iter().any(|l| f(l));
-    if any(&|l| l.starts_with("[cluster]") || l.starts_with("[[node]]") || l.starts_with("[[vip]]"))
-    {
-        return Some(FileKind::Cluster);
-    }
-    if any(&|l| {
-        ["notify ", "attach ", "detach ", "nomatch ", "options "]
-            .iter()
-            .any(|k| l.starts_with(k))
-            && l.contains('{')
-    }) || any(&|l| l.starts_with("match \""))
-    {
-        return Some(FileKind::DevdConf);
-    }
-    if any(&|l| {
-        l.starts_with("ifconfig_")
-            || l.starts_with("cloned_interfaces=")
-            || l.starts_with("hostname=")
-    }) {
-        return Some(FileKind::RcConf);
-    }
-    if any(&|l| l.contains("_load=")) {
-        return Some(FileKind::LoaderConf);
-    }
-    let dotted = |l: &str| {
-        l.split_once('=').is_some_and(|(n, _)| {
-            n.contains('.') && !n.contains(char::is_whitespace) && !n.contains('"')
-        })
-    };
-    if lines.iter().all(|l| dotted(l)) {
-        return Some(FileKind::SysctlConf);
-    }
-    None
-}
-
-/// One file to lint: its path (as given, for messages), its text or why it
-/// could not be read, and its permission bits (for cluster files holding
-/// passwords). The text is zeroed when the input is dropped: rc.conf and
-/// cluster files hold passwords.
-#[derive(Debug)]
-pub struct Input {
-    pub path: PathBuf,
-    pub content: Result<String, String>,
-    pub mode: Option<u32>,
-    /// For a file read from disk: why carpctl would not trust it as a
-    /// cluster file (owner, mode, a directory above it; see
-    /// [`crate::fsutil::trust`]), reported for cluster files only.
-    pub untrusted: Option<String>,
-}
-
-impl Input {
-    pub fn new(path: impl Into<PathBuf>, text: impl Into<String>) -> Self {
-        Input {
-            path: path.into(),
-            content: Ok(text.into()),
-            mode: None,
-            untrusted: None,
-        }
-    }
-}
-
-impl Drop for Input {
-    fn drop(&mut self) {
-        if let Ok(s) = &mut self.content {
-            s.zeroize();
-        }
-    }
-}
-
-/// The largest file lint reads: the same cap as every command's
-/// ([`crate::fsutil::INPUT_MAX`]), so that lint accepts what apply reads.
-pub const MAX_FILE: u64 = crate::fsutil::INPUT_MAX;
-
-/// Read the files to lint. A file that cannot be read is kept, with the
-/// reason, so that it is reported in order.
-pub fn read_inputs(paths: &[PathBuf]) -> Vec<Input> {
-    paths
-        .iter()
-        .map(|p| {
-            let (content, mode) = read_one(p);
-            let untrusted = match &content {
-                Ok(_) => fsutil::check_path(p, fsutil::Trust::Config)
-                    .err()
-                    .map(|e| e.to_string()),
-                Err(_) => None,
-            };
-            Input {
-                path: p.clone(),
-                content,
-                mode,
-                untrusted,
-            }
-        })
-        .collect()
-}
-
-/// A regular file (never a FIFO or a device) of at most [`MAX_FILE`]
-/// bytes, as text; or why not.
-fn read_one(p: &Path) -> (Result<String, String>, Option<u32>) {
-    let opened = match fsutil::read_with_mode(p, MAX_FILE) {
-        Ok(o) => o,
-        Err(e) => return (Err(e.reason()), None),
-    };
-    let mode = Some(opened.mode);
-    match String::from_utf8(opened.bytes) {
-        Ok(s) => (Ok(s), mode),
-        Err(e) => {
-            let at = e.utf8_error().valid_up_to();
-            let mut b = e.into_bytes();
-            b.zeroize();
-            (
-                Err(format!("is not text (invalid UTF-8 at byte {at})")),
-                mode,
-            )
-        }
-    }
-}
-
 /// Options of a lint run.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Options {
@@ -325,20 +146,20 @@ pub fn lint(inputs: &[Input], opts: &Options) -> Vec<Finding> {
                 Some(FileKind::RcConf) => {
                     let mut rc = rcconf::analyze(text);
                     issues.append(&mut rc.issues);
-                    Analysis::Rc(Box::new(rc))
+                    Analysis::RcConf(Box::new(rc))
                 }
                 Some(FileKind::LoaderConf) => {
-                    let mut l = files::loader(text);
+                    let mut l = loader::loader(text);
                     issues.append(&mut l.issues);
                     Analysis::Loader(l)
                 }
                 Some(FileKind::SysctlConf) => {
-                    let mut s = files::sysctl(text);
+                    let mut s = sysctl::sysctl(text);
                     issues.append(&mut s.issues);
                     Analysis::Sysctl(s)
                 }
                 Some(FileKind::DevdConf) => {
-                    issues.extend(files::devd(text));
+                    issues.extend(devd::devd(text));
                     Analysis::Other
                 }
                 Some(FileKind::Cluster) => {
@@ -440,33 +261,6 @@ pub fn failed(findings: &[Finding], strict: bool) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn kinds_by_name_and_content() {
-        let k = |p: &str, t: &str| kind_of(Path::new(p), t);
-        assert_eq!(k("/etc/rc.conf", ""), Some(FileKind::RcConf));
-        assert_eq!(k("rc.conf.local", ""), Some(FileKind::RcConf));
-        assert_eq!(k("seed-a.rc.conf", ""), Some(FileKind::RcConf));
-        assert_eq!(k("/etc/rc.conf.d/netif", ""), Some(FileKind::RcConf));
-        assert_eq!(k("/boot/loader.conf", ""), Some(FileKind::LoaderConf));
-        assert_eq!(k("/etc/sysctl.conf", ""), Some(FileKind::SysctlConf));
-        assert_eq!(k("/etc/devd.conf", ""), Some(FileKind::DevdConf));
-        assert_eq!(
-            k("/usr/local/etc/devd/carp.conf", ""),
-            Some(FileKind::DevdConf)
-        );
-        assert_eq!(k("carpctl.toml", ""), Some(FileKind::Cluster));
-        assert_eq!(k("x", "ifconfig_em0=\"DHCP\"\n"), Some(FileKind::RcConf));
-        assert_eq!(k("x", "carp_load=\"YES\"\n"), Some(FileKind::LoaderConf));
-        assert_eq!(
-            k("x", "# c\nnet.inet.carp.preempt=1\n"),
-            Some(FileKind::SysctlConf)
-        );
-        assert_eq!(k("x", "notify 0 {\n};\n"), Some(FileKind::DevdConf));
-        assert_eq!(k("x", "[[vip]]\n"), Some(FileKind::Cluster));
-        assert_eq!(k("x", "hello world\n"), None);
-        assert_eq!(k("x", ""), None);
-    }
 
     #[test]
     fn finding_text_and_json_forms() {

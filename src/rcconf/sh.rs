@@ -30,8 +30,8 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
-use super::codes::Code;
 use crate::config::Pos;
+use crate::lint::codes::Code;
 
 /// One `NAME=value` assignment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,7 +81,7 @@ pub struct Problem {
 /// A command that is not made of assignments only (`. /etc/foo`,
 /// `VAR=x cmd`): lint does not evaluate it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Other {
+pub struct ShCommand {
     pub pos: Pos,
     /// The first word, as written (quotes removed).
     pub word: String,
@@ -93,7 +93,7 @@ pub struct ShFile {
     /// Every assignment, in file order.
     pub assignments: Vec<Assignment>,
     pub problems: Vec<Problem>,
-    pub others: Vec<Other>,
+    pub others: Vec<ShCommand>,
 }
 
 impl ShFile {
@@ -397,7 +397,7 @@ impl<'a> Reader<'a> {
             // `VAR=x cmd` sets VAR for cmd only; a command is not evaluated.
             let first = words.get(leading).or(words.first());
             if let Some(w) = first {
-                self.out.others.push(Other {
+                self.out.others.push(ShCommand {
                     pos: self.pos(w.text.first().map_or(w.start, |&(_, i)| i)),
                     word: w.text.iter().map(|&(c, _)| c).collect(),
                 });
@@ -589,6 +589,20 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// Quote a value for a double-quoted sh string.
+pub fn quote(v: &str) -> String {
+    let mut out = String::with_capacity(v.len() + 2);
+    out.push('"');
+    for c in v.chars() {
+        if matches!(c, '"' | '$' | '`' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -754,6 +768,11 @@ mod tests {
         let f = parse(src);
         let a = &f.assignments[1];
         assert_eq!(&src[a.range.clone()], "ifconfig_carp0=\"vhid 1\"");
+    }
+
+    #[test]
+    fn values_are_quoted_for_sh() {
+        assert_eq!(quote("a\"b$c`d\\e"), "\"a\\\"b\\$c\\`d\\\\e\"");
     }
 
     #[test]

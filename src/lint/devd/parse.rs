@@ -1,0 +1,291 @@
+//! devd.conf(5) read into statements: tokens (words, strings, braces,
+//! semicolons, three comment forms) and nested blocks, with the syntax
+//! errors devd would refuse the file for.
+
+use crate::config::Pos;
+use crate::lint::Issue;
+use crate::lint::codes::Code;
+
+/// One devd.conf token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum DevdToken {
+    Word(String),
+    Str(String),
+    Open,
+    Close,
+    Semi,
+}
+
+/// A devd statement: its words (strings and words, in order) and, for a
+/// block, its inner statements.
+#[derive(Debug, Clone)]
+pub(super) struct DevdStatement {
+    pub(super) words: Vec<(DevdToken, Pos)>,
+    pub(super) block: Option<Vec<DevdStatement>>,
+}
+
+pub(super) struct DevdParser {
+    pub(super) toks: Vec<(DevdToken, Pos)>,
+    pub(super) i: usize,
+    pub(super) issues: Vec<Issue>,
+}
+
+/// The deepest nesting of `{ }` blocks read. devd.conf(5) statements nest
+/// one level (`notify 0 { match ...; action ...; };`) and `options` one
+/// more; 64 is far above any real file, and keeps the recursive reading of
+/// a hostile file (25 000 `{` in a row) from overflowing the stack.
+pub const DEVD_DEPTH_MAX: usize = 64;
+
+pub(super) fn devd_tokens(src: &str, issues: &mut Vec<Issue>) -> Vec<(DevdToken, Pos)> {
+    let chars: Vec<char> = src.chars().collect();
+    let mut out = Vec::new();
+    let (mut line, mut col) = (1usize, 1usize);
+    let mut i = 0;
+    // Advance over chars[i], keeping line and column.
+    let step = |i: &mut usize, line: &mut usize, col: &mut usize| {
+        if chars.get(*i) == Some(&'\n') {
+            *line += 1;
+            *col = 1;
+        } else {
+            *col += 1;
+        }
+        *i += 1;
+    };
+    while let Some(&c) = chars.get(i) {
+        let pos = Pos { line, column: col };
+        match c {
+            c if c.is_whitespace() => step(&mut i, &mut line, &mut col),
+            '#' => {
+                while !matches!(chars.get(i), None | Some('\n')) {
+                    step(&mut i, &mut line, &mut col);
+                }
+            }
+            '/' if chars.get(i + 1) == Some(&'/') => {
+                while !matches!(chars.get(i), None | Some('\n')) {
+                    step(&mut i, &mut line, &mut col);
+                }
+            }
+            '/' if chars.get(i + 1) == Some(&'*') => {
+                step(&mut i, &mut line, &mut col);
+                step(&mut i, &mut line, &mut col);
+                loop {
+                    match chars.get(i) {
+                        None => {
+                            issues.push(Issue::new(
+                                Code::DevdSyntax,
+                                pos,
+                                "this /* comment is never closed: devd reads to the end of the file; add */".into(),
+                            ));
+                            return out;
+                        }
+                        Some('*') if chars.get(i + 1) == Some(&'/') => {
+                            step(&mut i, &mut line, &mut col);
+                            step(&mut i, &mut line, &mut col);
+                            break;
+                        }
+                        Some(_) => step(&mut i, &mut line, &mut col),
+                    }
+                }
+            }
+            '"' => {
+                step(&mut i, &mut line, &mut col);
+                let mut s = String::new();
+                loop {
+                    match chars.get(i) {
+                        None => {
+                            issues.push(Issue::new(
+                                Code::DevdSyntax,
+                                pos,
+                                "unterminated string: add the closing \"".into(),
+                            ));
+                            return out;
+                        }
+                        Some('"') => {
+                            step(&mut i, &mut line, &mut col);
+                            break;
+                        }
+                        Some('\\') => {
+                            step(&mut i, &mut line, &mut col);
+                            match chars.get(i) {
+                                Some('\n') => step(&mut i, &mut line, &mut col),
+                                Some(&n) => {
+                                    if n != '"' {
+                                        s.push('\\');
+                                    }
+                                    s.push(n);
+                                    step(&mut i, &mut line, &mut col);
+                                }
+                                None => {}
+                            }
+                        }
+                        Some(&n) => {
+                            s.push(n);
+                            step(&mut i, &mut line, &mut col);
+                        }
+                    }
+                }
+                out.push((DevdToken::Str(s), pos));
+            }
+            '{' => {
+                out.push((DevdToken::Open, pos));
+                step(&mut i, &mut line, &mut col);
+            }
+            '}' => {
+                out.push((DevdToken::Close, pos));
+                step(&mut i, &mut line, &mut col);
+            }
+            ';' => {
+                out.push((DevdToken::Semi, pos));
+                step(&mut i, &mut line, &mut col);
+            }
+            _ => {
+                let mut w = String::new();
+                while let Some(&n) = chars.get(i) {
+                    if n.is_whitespace() || matches!(n, '{' | '}' | ';' | '"' | '#') {
+                        break;
+                    }
+                    w.push(n);
+                    step(&mut i, &mut line, &mut col);
+                }
+                out.push((DevdToken::Word(w), pos));
+            }
+        }
+    }
+    out
+}
+
+impl DevdParser {
+    fn peek(&self) -> Option<&(DevdToken, Pos)> {
+        self.toks.get(self.i)
+    }
+
+    /// Skip the block opening at the current `{`, its nested blocks, its
+    /// `}` and a `;` after it, without recursion.
+    fn skip_block(&mut self) {
+        let mut open = 0usize;
+        while let Some((tok, _)) = self.toks.get(self.i) {
+            self.i += 1;
+            match tok {
+                DevdToken::Open => open += 1,
+                DevdToken::Close => {
+                    open = open.saturating_sub(1);
+                    if open == 0 {
+                        if matches!(self.peek(), Some((DevdToken::Semi, _))) {
+                            self.i += 1;
+                        }
+                        return;
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Statements up to a `}` (not consumed) or the end.
+    pub(super) fn statements(&mut self, depth: usize) -> Vec<DevdStatement> {
+        let mut out = Vec::new();
+        loop {
+            match self.peek() {
+                None => return out,
+                Some((DevdToken::Close, pos)) => {
+                    if depth == 0 {
+                        let pos = *pos;
+                        self.issues.push(Issue::new(
+                            Code::DevdSyntax,
+                            pos,
+                            "this } closes nothing: remove it or add the opening {".into(),
+                        ));
+                        self.i += 1;
+                        continue;
+                    }
+                    return out;
+                }
+                Some((DevdToken::Semi, _)) => {
+                    self.i += 1;
+                }
+                Some(_) => {
+                    if let Some(s) = self.statement(depth) {
+                        out.push(s);
+                    }
+                }
+            }
+        }
+    }
+
+    fn statement(&mut self, depth: usize) -> Option<DevdStatement> {
+        let mut words = Vec::new();
+        loop {
+            let Some((tok, pos)) = self.peek().cloned() else {
+                let at = words.last().map(|(_, p): &(DevdToken, Pos)| *p)?;
+                self.issues.push(Issue::new(
+                    Code::DevdSyntax,
+                    at,
+                    "the file ends inside this statement: end it with ;".into(),
+                ));
+                return Some(DevdStatement { words, block: None });
+            };
+            match tok {
+                DevdToken::Semi => {
+                    self.i += 1;
+                    return Some(DevdStatement { words, block: None });
+                }
+                DevdToken::Close => {
+                    let at = words.last().map_or(pos, |(_, p)| *p);
+                    self.issues.push(Issue::new(
+                        Code::DevdSyntax,
+                        at,
+                        "this statement is not ended with ; before the }: devd refuses the file"
+                            .into(),
+                    ));
+                    return Some(DevdStatement { words, block: None });
+                }
+                DevdToken::Open if depth >= DEVD_DEPTH_MAX => {
+                    self.issues.push(Issue::new(
+                        Code::DevdSyntax,
+                        pos,
+                        format!(
+                            "blocks nest more than {DEVD_DEPTH_MAX} levels deep here; devd.conf \
+                             blocks nest one or two levels: the rest of this block is not read"
+                        ),
+                    ));
+                    self.skip_block();
+                    return Some(DevdStatement { words, block: None });
+                }
+                DevdToken::Open => {
+                    self.i += 1;
+                    let inner = self.statements(depth + 1);
+                    match self.peek() {
+                        Some((DevdToken::Close, _)) => {
+                            self.i += 1;
+                            match self.peek() {
+                                Some((DevdToken::Semi, _)) => self.i += 1,
+                                _ => {
+                                    self.issues.push(Issue::new(
+                                        Code::DevdSyntax,
+                                        pos,
+                                        "this block must end with };, not just }: devd refuses the file".into(),
+                                    ));
+                                }
+                            }
+                        }
+                        _ => {
+                            self.issues.push(Issue::new(
+                                Code::DevdSyntax,
+                                pos,
+                                "this { is never closed: add };".into(),
+                            ));
+                        }
+                    }
+                    return Some(DevdStatement {
+                        words,
+                        block: Some(inner),
+                    });
+                }
+                t => {
+                    self.i += 1;
+                    words.push((t, pos));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,92 @@
+//! The files lint reads: each one's path, text (or why it could not be
+//! read), permission bits and trust, read with the same cap and checks as
+//! every other command's input.
+
+use std::path::{Path, PathBuf};
+
+use zeroize::Zeroize;
+
+use crate::fsutil;
+
+/// One file to lint: its path (as given, for messages), its text or why it
+/// could not be read, and its permission bits (for cluster files holding
+/// passwords). The text is zeroed when the input is dropped: rc.conf and
+/// cluster files hold passwords.
+#[derive(Debug)]
+pub struct Input {
+    pub path: PathBuf,
+    pub content: Result<String, String>,
+    pub mode: Option<u32>,
+    /// For a file read from disk: why carpctl would not trust it as a
+    /// cluster file (owner, mode, a directory above it; see
+    /// [`crate::fsutil::trust`]), reported for cluster files only.
+    pub untrusted: Option<String>,
+}
+
+impl Input {
+    pub fn new(path: impl Into<PathBuf>, text: impl Into<String>) -> Self {
+        Input {
+            path: path.into(),
+            content: Ok(text.into()),
+            mode: None,
+            untrusted: None,
+        }
+    }
+}
+
+impl Drop for Input {
+    fn drop(&mut self) {
+        if let Ok(s) = &mut self.content {
+            s.zeroize();
+        }
+    }
+}
+
+/// The largest file lint reads: the same cap as every command's
+/// ([`crate::fsutil::INPUT_MAX`]), so that lint accepts what apply reads.
+pub const MAX_FILE: u64 = crate::fsutil::INPUT_MAX;
+
+/// Read the files to lint. A file that cannot be read is kept, with the
+/// reason, so that it is reported in order.
+pub fn read_inputs(paths: &[PathBuf]) -> Vec<Input> {
+    paths
+        .iter()
+        .map(|p| {
+            let (content, mode) = read_one(p);
+            let untrusted = match &content {
+                Ok(_) => fsutil::check_path(p, fsutil::Trust::Config)
+                    .err()
+                    .map(|e| e.to_string()),
+                Err(_) => None,
+            };
+            Input {
+                path: p.clone(),
+                content,
+                mode,
+                untrusted,
+            }
+        })
+        .collect()
+}
+
+/// A regular file (never a FIFO or a device) of at most [`MAX_FILE`]
+/// bytes, as text; or why not.
+fn read_one(p: &Path) -> (Result<String, String>, Option<u32>) {
+    let opened = match fsutil::read_with_mode(p, MAX_FILE) {
+        Ok(o) => o,
+        Err(e) => return (Err(e.reason()), None),
+    };
+    let mode = Some(opened.mode);
+    match String::from_utf8(opened.bytes) {
+        Ok(s) => (Ok(s), mode),
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let mut b = e.into_bytes();
+            b.zeroize();
+            (
+                Err(format!("is not text (invalid UTF-8 at byte {at})")),
+                mode,
+            )
+        }
+    }
+}

@@ -1,0 +1,182 @@
+//! sysctl.conf(5), as far as carp is concerned: `/etc/rc.d/sysctl` reads
+//! `name=value` words, one per line; the `net.inet.carp.*` leaves are those
+//! of docs/freebsd-carp.md §7: `allow`, `preempt`, `log`, `demotion` (a
+//! write *adds*), `senderr_demotion_factor`, `ifdown_demotion_factor`,
+//! `dscp` (0-63), `stats` (not a number); `arpbalance` and
+//! `suppress_preempt` are FreeBSD 9 only.
+
+use super::Issue;
+use super::codes::Code;
+use crate::config::Pos;
+
+/// What a sysctl.conf says about carp.
+#[derive(Debug, Clone, Default)]
+pub struct SysctlConf {
+    /// `net.inet.carp.preempt`: on or off, and where.
+    pub preempt: Option<(bool, Pos)>,
+    pub issues: Vec<Issue>,
+}
+
+/// The settable `net.inet.carp` leaves and their ranges.
+fn carp_sysctl_range(leaf: &str) -> Option<(i64, i64)> {
+    let int = (i64::from(i32::MIN), i64::from(i32::MAX));
+    match leaf {
+        "allow"
+        | "preempt"
+        | "log"
+        | "demotion"
+        | "senderr_demotion_factor"
+        | "ifdown_demotion_factor" => Some(int),
+        "dscp" => Some((0, 63)),
+        _ => None,
+    }
+}
+
+/// Read a sysctl.conf.
+pub fn sysctl(src: &str) -> SysctlConf {
+    let mut out = SysctlConf::default();
+    let mut seen: Vec<(String, usize)> = Vec::new();
+    for (n, line) in src.lines().enumerate() {
+        let line_no = n + 1;
+        let indent = line.chars().take_while(|c| c.is_whitespace()).count();
+        let rest = line.trim_start();
+        if rest.is_empty() || rest.starts_with('#') {
+            continue;
+        }
+        // rc.d/sysctl: `while read var comments`: the first word only.
+        let word = rest.split_whitespace().next().unwrap_or("");
+        let pos = Pos {
+            line: line_no,
+            column: indent + 1,
+        };
+        let (name, value) = match word.split_once('=') {
+            Some((n, v)) => (n, Some(v)),
+            None => (word, None),
+        };
+        let Some(leaf) = name.strip_prefix("net.inet.carp.") else {
+            continue;
+        };
+        if let Some((_, first)) = seen.iter().find(|(s, _)| s == name) {
+            out.issues.push(Issue::new(
+                Code::DuplicateAssignment,
+                pos,
+                format!("{name} is set again here (first on line {first}): the later value wins; keep one"),
+            ));
+        } else {
+            seen.push((name.to_string(), line_no));
+        }
+        let value_pos = Pos {
+            line: line_no,
+            column: indent + name.chars().count() + 2,
+        };
+        let Some(value) = value else {
+            out.issues.push(Issue::new(
+                Code::SysctlValue,
+                pos,
+                format!("{name} has no value: sysctl.conf lines are name=value"),
+            ));
+            continue;
+        };
+        match leaf {
+            "arpbalance" | "suppress_preempt" => {
+                out.issues.push(Issue::new(
+                    Code::SysctlUnknown,
+                    pos,
+                    format!(
+                        "{name} existed only up to FreeBSD 9 (the carp rewrite in 10.0 removed \
+                         it); rc.d/sysctl fails to set it: remove the line"
+                    ),
+                ));
+                continue;
+            }
+            "stats" => {
+                out.issues.push(Issue::new(
+                    Code::SysctlUnknown,
+                    pos,
+                    format!("{name} is the statistics structure (netstat -s -p carp), not a setting: remove the line"),
+                ));
+                continue;
+            }
+            _ => {}
+        }
+        let Some((lo, hi)) = carp_sysctl_range(leaf) else {
+            out.issues.push(Issue::new(
+                Code::SysctlUnknown,
+                pos,
+                format!(
+                    "{name} is not a carp(4) sysctl (allow, preempt, log, demotion, \
+                     senderr_demotion_factor, ifdown_demotion_factor, dscp)"
+                ),
+            ));
+            continue;
+        };
+        let number = value.parse::<i64>().ok().filter(|v| (lo..=hi).contains(v));
+        let Some(number) = number else {
+            out.issues.push(Issue::new(
+                Code::SysctlValue,
+                value_pos,
+                if leaf == "dscp" {
+                    format!("{name}={value}: the DSCP is a number from 0 to 63 (default 56)")
+                } else {
+                    format!("{name}={value}: the value must be a plain integer, without quotes")
+                },
+            ));
+            continue;
+        };
+        match leaf {
+            "preempt" => out.preempt = Some((number != 0, pos)),
+            "demotion" => out.issues.push(Issue::new(
+                Code::DemotionAtBoot,
+                pos,
+                format!(
+                    "{name} is additive: every write adds to the current demotion, so this line \
+                     demotes the node by {number} at each boot and nothing takes it back; \
+                     demote at run time instead, and take the demotion back when done"
+                ),
+            )),
+            _ => {}
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn codes(issues: &[Issue]) -> Vec<(Code, usize)> {
+        issues.iter().map(|i| (i.code, i.pos.line)).collect()
+    }
+
+    #[test]
+    fn sysctl_conf_values() {
+        let s = sysctl("# c\nnet.inet.carp.preempt=1 # on\nkern.ipc.somaxconn=1024\n");
+        assert!(s.issues.is_empty(), "{:?}", s.issues);
+        assert_eq!(s.preempt, Some((true, Pos { line: 2, column: 1 })));
+        let s = sysctl(
+            "net.inet.carp.preempt=yes\n\
+             net.inet.carp.dscp=64\n\
+             net.inet.carp.arpbalance=1\n\
+             net.inet.carp.demotion=10\n\
+             net.inet.carp.bogus=1\n\
+             net.inet.carp.log\n\
+             net.inet.carp.preempt=0\n\
+             net.inet.carp.stats=0\n",
+        );
+        assert_eq!(
+            codes(&s.issues),
+            [
+                (Code::SysctlValue, 1),
+                (Code::SysctlValue, 2),
+                (Code::SysctlUnknown, 3),
+                (Code::DemotionAtBoot, 4),
+                (Code::SysctlUnknown, 5),
+                (Code::SysctlValue, 6),
+                (Code::DuplicateAssignment, 7),
+                (Code::SysctlUnknown, 8),
+            ]
+        );
+        assert_eq!(s.issues[0].pos.column, 23);
+        assert_eq!(s.preempt.map(|p| p.0), Some(false));
+    }
+}
