@@ -79,7 +79,7 @@ pub use scenario::{Action, Scenario};
 
 use report::{
     DemotionChange, DualMaster, EventRecord, FailoverVerdict, Held, LoadVerdict, Name, NodeReport,
-    NodeStats, Outage, RebalanceVerdict, Transition, UNNOTICED_MAX_S, VipReport,
+    NodeStats, Outage, RebalanceVerdict, UNNOTICED_MAX_S, VhidStateChange, VipReport,
 };
 
 /// Where the frames of the segment go (the `--pcap` capture).
@@ -163,7 +163,8 @@ struct InFlight {
     bytes: Vec<u8>,
 }
 
-struct IfRt {
+/// One real interface of a node during a run, and the segment it is on.
+struct SimInterface {
     name: String,
     label: Name,
     ifindex: u16,
@@ -171,9 +172,12 @@ struct IfRt {
     link_up: bool,
 }
 
-type Kern = FreeBsdKernel<EmulatedHost>;
+/// A node's kernel: the emulated host behind the real backend.
+type NodeKernel = FreeBsdKernel<EmulatedHost>;
 
-struct NodeRt {
+/// One node during a run: its kernel (none while down), interfaces, faults
+/// and the cluster file's view of it.
+struct SimNode {
     name: String,
     /// The same, shared by the records that name it.
     label: Name,
@@ -181,9 +185,9 @@ struct NodeRt {
     /// `kern.hz`.
     hz: u32,
     lladdrs: Vec<(String, [u8; 6])>,
-    kernel: Option<Kern>,
+    kernel: Option<NodeKernel>,
     incarnation: u32,
-    ifaces: Vec<IfRt>,
+    ifaces: Vec<SimInterface>,
     group: usize,
     loss: f64,
     send_error: Option<Errno>,
@@ -197,13 +201,15 @@ struct NodeRt {
     last_stats: NodeStats,
 }
 
-impl NodeRt {
+impl SimNode {
     fn up(&self) -> bool {
         self.kernel.is_some()
     }
 }
 
-struct VipRt {
+/// One VIP during a run: its state per node, the switch port of its
+/// virtual MAC, and the outage and dual-master bookkeeping for the report.
+struct SimVip {
     name: Name,
     vhid: u8,
     advbase: u8,
@@ -240,8 +246,8 @@ struct Sim<'a, 's> {
     queue: sched::Queue<Kind>,
     flights: Vec<Option<InFlight>>,
     free: Vec<u32>,
-    nodes: Vec<NodeRt>,
-    vips: Vec<VipRt>,
+    nodes: Vec<SimNode>,
+    vips: Vec<SimVip>,
     /// (node, interface index, vhid) -> VIP.
     vip_of: HashMap<(usize, u16, u8), usize>,
     /// segment × 256 + vhid -> the VIPs there.
@@ -259,7 +265,7 @@ struct Sim<'a, 's> {
     out: LiveOutput,
     dirty: Vec<usize>,
     is_dirty: Vec<bool>,
-    transitions: report::Log<Transition>,
+    transitions: report::Log<VhidStateChange>,
     demotions: Vec<DemotionChange>,
     events: Vec<EventRecord>,
     frames: u64,
@@ -308,7 +314,7 @@ impl<'a, 's> Sim<'a, 's> {
                     i as u8 + 1,
                 ];
                 lladdrs.push((ifname.clone(), mac));
-                ifaces.push(IfRt {
+                ifaces.push(SimInterface {
                     name: ifname.clone(),
                     label: Name::new(ifname),
                     // lo0 is 1; the interfaces follow in order (HostState::new).
@@ -317,7 +323,7 @@ impl<'a, 's> Sim<'a, 's> {
                     link_up: true,
                 });
             }
-            nodes.push(NodeRt {
+            nodes.push(SimNode {
                 name: n.name.clone(),
                 label: Name::new(&n.name),
                 spec: HostSpec {
@@ -379,7 +385,7 @@ impl<'a, 's> Sim<'a, 's> {
             segment.dedup();
             let addrs: Vec<IpAddr> = v.addresses.iter().map(|a| a.addr()).collect();
             let n = nodes.len();
-            vips.push(VipRt {
+            vips.push(SimVip {
                 name: Name::new(&v.name),
                 vhid: v.vhid.get(),
                 advbase: v.advbase.get(),
@@ -537,7 +543,7 @@ fn queue_wakes(
 }
 
 /// The live host of a node that is up.
-fn live(k: &mut Option<Kern>) -> Option<&mut Live> {
+fn live(k: &mut Option<NodeKernel>) -> Option<&mut Live> {
     k.as_mut().and_then(|k| k.syscalls().live_mut())
 }
 

@@ -29,7 +29,7 @@ mod state;
 
 pub use board::{CheckBoard, CheckView};
 pub use probe::{CHECK_OUTPUT, parse_status_line, probe};
-pub use state::{Change, CheckState};
+pub use state::{CheckState, HealthChange};
 
 use std::sync::Arc;
 

@@ -12,7 +12,7 @@ use tokio::time::MissedTickBehavior;
 
 use super::board::{CheckBoard, CheckView};
 use super::probe::probe;
-use super::state::{Change, CheckState};
+use super::state::{CheckState, HealthChange};
 use crate::config::{Check, Config};
 use crate::daemon::context::KernelOpener;
 use crate::ledger::{BootPolicy, Cause, Contribution, Ledger, LedgerError, now_secs};
@@ -193,13 +193,13 @@ impl Runner {
             v.changes += u64::from(change.is_some());
         });
         match (change, &err) {
-            (Some(Change::Fell), Some(e)) => tracing::warn!(
+            (Some(HealthChange::Fell), Some(e)) => tracing::warn!(
                 "check {} failed {} times (last: {e}): demoting this node by {}",
                 o.name,
                 check.fall,
                 check.weight
             ),
-            (Some(Change::Rose), _) => tracing::info!(
+            (Some(HealthChange::Rose), _) => tracing::info!(
                 "check {} passed {} times: taking its demotion back",
                 o.name,
                 check.rise

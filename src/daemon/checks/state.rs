@@ -4,7 +4,7 @@
 
 /// What a result did to a check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Change {
+pub enum HealthChange {
     /// `fall` consecutive failures: demote.
     Fell,
     /// `rise` consecutive passes: take the demotion back.
@@ -34,21 +34,21 @@ impl CheckState {
     }
 
     /// Count one result; returns the change it makes, if any.
-    pub fn observe(&mut self, pass: bool, rise: u32, fall: u32) -> Option<Change> {
+    pub fn observe(&mut self, pass: bool, rise: u32, fall: u32) -> Option<HealthChange> {
         if pass {
             self.passed_once = true;
             self.fails = 0;
             self.passes = self.passes.saturating_add(1);
             if !self.up && self.passes >= rise {
                 self.up = true;
-                return Some(Change::Rose);
+                return Some(HealthChange::Rose);
             }
         } else {
             self.passes = 0;
             self.fails = self.fails.saturating_add(1);
             if self.up && self.fails >= fall {
                 self.up = false;
-                return Some(Change::Fell);
+                return Some(HealthChange::Fell);
             }
         }
         None
@@ -68,14 +68,14 @@ mod tests {
         assert_eq!(s.observe(true, 2, 3), None);
         assert_eq!(s.observe(false, 2, 3), None);
         assert_eq!(s.observe(false, 2, 3), None);
-        assert_eq!(s.observe(false, 2, 3), Some(Change::Fell));
+        assert_eq!(s.observe(false, 2, 3), Some(HealthChange::Fell));
         assert!(!s.up);
         // Further failures change nothing.
         assert_eq!(s.observe(false, 2, 3), None);
         assert_eq!(s.observe(true, 2, 3), None);
         assert_eq!(s.observe(false, 2, 3), None);
         assert_eq!(s.observe(true, 2, 3), None);
-        assert_eq!(s.observe(true, 2, 3), Some(Change::Rose));
+        assert_eq!(s.observe(true, 2, 3), Some(HealthChange::Rose));
         assert!(s.up);
         assert_eq!(s.observe(true, 2, 3), None);
     }
@@ -84,14 +84,14 @@ mod tests {
     fn thresholds_of_one_act_at_once() {
         let mut s = CheckState::new(true);
         assert!(!s.passed_once);
-        assert_eq!(s.observe(false, 1, 1), Some(Change::Fell));
+        assert_eq!(s.observe(false, 1, 1), Some(HealthChange::Fell));
         assert!(!s.passed_once);
-        assert_eq!(s.observe(true, 1, 1), Some(Change::Rose));
+        assert_eq!(s.observe(true, 1, 1), Some(HealthChange::Rose));
         assert!(s.passed_once);
         // A check that starts failing (from the ledger) needs `rise`.
         let mut s = CheckState::new(false);
         assert_eq!(s.observe(true, 3, 1), None);
         assert_eq!(s.observe(true, 3, 1), None);
-        assert_eq!(s.observe(true, 3, 1), Some(Change::Rose));
+        assert_eq!(s.observe(true, 3, 1), Some(HealthChange::Rose));
     }
 }
