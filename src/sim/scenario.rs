@@ -318,12 +318,24 @@ pub fn parse(src: &str, path: &Path) -> Result<Scenario, Vec<Diagnostic>> {
     }
 }
 
+/// The scenario's top-level settings, each `None` when it was wrong (and
+/// reported).
+struct TopLevel {
+    duration: Option<u64>,
+    seed: Option<u64>,
+    flavor: Option<Flavor>,
+    hz: Option<u32>,
+    clients: Option<Clients>,
+    latency: Option<u64>,
+}
+
 impl Cx<'_> {
+    /// The whole scenario: the top-level settings, the cluster file, the
+    /// nodes, then the events, each checked and reported in that order.
     fn document(&mut self, raw: Raw, _src: &str) -> Option<Scenario> {
         if !self.within_limits(&raw) {
             return None;
         }
-        // --- top level -----------------------------------------------------
         let Some(cluster) = &raw.cluster else {
             self.file_error(
                 "cluster is missing: name the cluster file, e.g. cluster = \"carpctl.toml\" \
@@ -331,6 +343,31 @@ impl Cx<'_> {
             );
             return None;
         };
+        let top = self.top_level(&raw);
+        let config = self.cluster_file(cluster, raw.passwords)?;
+        if !self.within_member_limit(&config, cluster) {
+            return None;
+        }
+        let nodes = self.nodes(raw.node, &config, top.hz);
+        let duration = top.duration?;
+        let events = self.events(raw.event, &nodes, &config, duration);
+        Some(Scenario {
+            path: self.path.to_path_buf(),
+            config,
+            duration,
+            seed: top.seed?,
+            flavor: top.flavor?,
+            hz: top.hz?,
+            nodes,
+            clients: top.clients?,
+            latency: top.latency?,
+            events,
+        })
+    }
+
+    /// `duration`, `seed`, `freebsd`, `hz`, `[clients]` and
+    /// `[segment] latency`, with their defaults.
+    fn top_level(&mut self, raw: &Raw) -> TopLevel {
         let duration = match &raw.duration {
             Some(d) => self.seconds(d, "duration", 1e-6, MAX_DURATION_S),
             None => {
@@ -368,33 +405,7 @@ impl Cx<'_> {
                 rate: 10.0,
                 start: 0,
             }),
-            Some(c) => {
-                let c = c.get_ref();
-                let rate = match &c.rate {
-                    None => Some(10.0),
-                    Some(r) => {
-                        let v = r.get_ref().get();
-                        if v.is_finite() && v > 0.0 && v <= MAX_RATE {
-                            Some(v)
-                        } else {
-                            let msg = format!(
-                                "clients.rate {v} is out of range: more than 0, at most \
-                                 {MAX_RATE} requests per second per address"
-                            );
-                            self.error(&r.span(), "clients.rate", msg);
-                            None
-                        }
-                    }
-                };
-                let start = match &c.start {
-                    None => Some(0),
-                    Some(s) => self.seconds(s, "clients.start", 0.0, MAX_DURATION_S),
-                };
-                Some(Clients {
-                    rate: rate?,
-                    start: start?,
-                })
-            }
+            Some(c) => self.clients(c.get_ref()),
         };
         let latency = match raw
             .segment
@@ -404,11 +415,54 @@ impl Cx<'_> {
             None => Some(DEFAULT_LATENCY_US),
             Some(l) => self.seconds(l, "segment.latency", 0.0, 1.0),
         };
+        TopLevel {
+            duration,
+            seed,
+            flavor,
+            hz,
+            clients,
+            latency,
+        }
+    }
 
-        // --- the cluster file, with [passwords] ----------------------------
+    /// `[clients]`: a rate within bounds and a start time.
+    fn clients(&mut self, c: &RawClients) -> Option<Clients> {
+        let rate = match &c.rate {
+            None => Some(10.0),
+            Some(r) => {
+                let v = r.get_ref().get();
+                if v.is_finite() && v > 0.0 && v <= MAX_RATE {
+                    Some(v)
+                } else {
+                    let msg = format!(
+                        "clients.rate {v} is out of range: more than 0, at most \
+                         {MAX_RATE} requests per second per address"
+                    );
+                    self.error(&r.span(), "clients.rate", msg);
+                    None
+                }
+            }
+        };
+        let start = match &c.start {
+            None => Some(0),
+            Some(s) => self.seconds(s, "clients.start", 0.0, MAX_DURATION_S),
+        };
+        Some(Clients {
+            rate: rate?,
+            start: start?,
+        })
+    }
+
+    /// The cluster file named by `cluster`, with `[passwords]` applied; its
+    /// errors are reported, followed by one pointing at `cluster`.
+    fn cluster_file(
+        &mut self,
+        cluster: &Spanned<String>,
+        raw_passwords: Option<BTreeMap<Spanned<String>, Spanned<toml::Value>>>,
+    ) -> Option<Config> {
         let cluster_path = self.relative(cluster.get_ref());
-        let passwords = self.passwords(raw.passwords);
-        let config = match load_cluster(&cluster_path, &passwords) {
+        let passwords = self.passwords(raw_passwords);
+        match load_cluster(&cluster_path, &passwords) {
             Ok(cfg) => Some(cfg),
             Err(LoadError::Diags(d)) => {
                 let names_file = format!(
@@ -459,8 +513,12 @@ impl Cx<'_> {
                 }
                 None
             }
-        };
-        let config = config?;
+        }
+    }
+
+    /// The (node, VIP) pairs in which a node takes part stay within
+    /// [`limits::MAX_MEMBERS`].
+    fn within_member_limit(&mut self, config: &Config, cluster: &Spanned<String>) -> bool {
         let members: usize = config
             .vips
             .iter()
@@ -482,89 +540,24 @@ impl Cx<'_> {
                     limits::MAX_MEMBERS
                 ),
             );
-            return None;
+            return false;
         }
+        true
+    }
 
-        // --- nodes -----------------------------------------------------------
+    /// The `[[node]]` entries that are right; every node of the cluster
+    /// file has one, and each can apply its part of the cluster file.
+    fn nodes(
+        &mut self,
+        raw_nodes: Vec<Spanned<RawNode>>,
+        config: &Config,
+        hz: Option<u32>,
+    ) -> Vec<ScNode> {
         let mut nodes = Vec::new();
         let mut seen = BTreeMap::new();
-        for (i, n) in raw.node.into_iter().enumerate() {
-            let span = n.span();
-            let n = n.into_inner();
-            let key = format!("node[{i}]");
-            let Some(name) = n.name else {
-                self.error(&span, &key, format!("{key}: name is missing"));
-                continue;
-            };
-            if !self.name_ok(&name, config::NODE_NAME_MAX, &format!("{key}.name"), "name") {
-                continue;
-            }
-            let nm = name.get_ref().clone();
-            if config.node(&nm).is_none() {
-                let msg = format!(
-                    "node \"{nm}\" is not a node of the cluster file (its nodes: {})",
-                    config.node_names().join(", ")
-                );
-                self.error(&name.span(), format!("{key}.name"), msg);
-                continue;
-            }
-            if seen.insert(nm.clone(), i).is_some() {
-                let msg = format!("node \"{nm}\" appears twice");
-                self.error(&name.span(), format!("{key}.name"), msg);
-                continue;
-            }
-            let Some(ifs) = n.interfaces else {
-                let msg = format!(
-                    "node \"{nm}\": interfaces is missing, e.g. interfaces = {{ em0 = \
-                     [\"192.168.1.3/24\"] }}"
-                );
-                self.error(&span, format!("{key}.interfaces"), msg);
-                continue;
-            };
-            let mut interfaces = Vec::new();
-            let mut ok = true;
-            let mut all_addrs = BTreeSet::new();
-            for (ifname, addrs) in ifs.into_inner() {
-                if let Err(e) = crate::events::devd::check_ifname(ifname.as_bytes()) {
-                    let msg = format!("node \"{nm}\": interface {ifname:?}: {e}");
-                    self.error(&addrs.span(), format!("{key}.interfaces.{ifname}"), msg);
-                    ok = false;
-                    continue;
-                }
-                let mut nets = Vec::new();
-                for a in addrs.into_inner() {
-                    match a.get_ref().parse::<IpNet>() {
-                        Ok(net) if all_addrs.insert(net.addr()) => nets.push(net),
-                        Ok(net) => {
-                            let msg =
-                                format!("node \"{nm}\": address {} appears twice", net.addr());
-                            self.error(&a.span(), format!("{key}.interfaces.{ifname}"), msg);
-                            ok = false;
-                        }
-                        Err(_) => {
-                            let msg = format!(
-                                "node \"{nm}\": {:?} is not an address with a prefix length \
-                                 (e.g. \"192.168.1.3/24\")",
-                                a.get_ref()
-                            );
-                            self.error(&a.span(), format!("{key}.interfaces.{ifname}"), msg);
-                            ok = false;
-                        }
-                    }
-                }
-                interfaces.push((ifname, nets));
-            }
-            let node_hz = match &n.hz {
-                None => hz,
-                Some(h) => self.hz(h, &format!("{key}.hz")),
-            };
-            if let (true, Some(node_hz)) = (ok, node_hz) {
-                nodes.push(ScNode {
-                    name: nm,
-                    interfaces,
-                    up: n.up.is_none_or(|u| *u.get_ref()),
-                    hz: node_hz,
-                });
+        for (i, n) in raw_nodes.into_iter().enumerate() {
+            if let Some(node) = self.node(i, n, config, hz, &mut seen) {
+                nodes.push(node);
             }
         }
         for cn in &config.nodes {
@@ -578,42 +571,139 @@ impl Cx<'_> {
         }
         // Each node must be able to apply its part of the cluster file.
         for n in &nodes {
-            if let Err(d) = config::desired_state(&config, &n.name, &n.kernel_interfaces()) {
+            if let Err(d) = config::desired_state(config, &n.name, &n.kernel_interfaces()) {
                 self.diags
                     .extend(d.into_iter().filter(Diagnostic::is_error));
             }
         }
+        nodes
+    }
 
-        // --- events ----------------------------------------------------------
-        let duration = duration?;
+    /// One `[[node]]`: a node of the cluster file, named once, with its
+    /// interfaces. `seen` maps the names met so far to their entry.
+    fn node(
+        &mut self,
+        i: usize,
+        n: Spanned<RawNode>,
+        config: &Config,
+        hz: Option<u32>,
+        seen: &mut BTreeMap<String, usize>,
+    ) -> Option<ScNode> {
+        let span = n.span();
+        let n = n.into_inner();
+        let key = format!("node[{i}]");
+        let Some(name) = n.name else {
+            self.error(&span, &key, format!("{key}: name is missing"));
+            return None;
+        };
+        if !self.name_ok(&name, config::NODE_NAME_MAX, &format!("{key}.name"), "name") {
+            return None;
+        }
+        let nm = name.get_ref().clone();
+        if config.node(&nm).is_none() {
+            let msg = format!(
+                "node \"{nm}\" is not a node of the cluster file (its nodes: {})",
+                config.node_names().join(", ")
+            );
+            self.error(&name.span(), format!("{key}.name"), msg);
+            return None;
+        }
+        if seen.insert(nm.clone(), i).is_some() {
+            let msg = format!("node \"{nm}\" appears twice");
+            self.error(&name.span(), format!("{key}.name"), msg);
+            return None;
+        }
+        let Some(ifs) = n.interfaces else {
+            let msg = format!(
+                "node \"{nm}\": interfaces is missing, e.g. interfaces = {{ em0 = \
+                 [\"192.168.1.3/24\"] }}"
+            );
+            self.error(&span, format!("{key}.interfaces"), msg);
+            return None;
+        };
+        let interfaces = self.interfaces(ifs.into_inner(), &nm, &key);
+        let node_hz = match &n.hz {
+            None => hz,
+            Some(h) => self.hz(h, &format!("{key}.hz")),
+        };
+        Some(ScNode {
+            name: nm,
+            interfaces: interfaces?,
+            up: n.up.is_none_or(|u| *u.get_ref()),
+            hz: node_hz?,
+        })
+    }
+
+    /// A node's `interfaces`: valid names, each with addresses that have a
+    /// prefix length, no address twice on the node. `None` when any is
+    /// wrong (all are reported).
+    fn interfaces(
+        &mut self,
+        ifs: BTreeMap<String, SpannedList>,
+        nm: &str,
+        key: &str,
+    ) -> Option<Vec<(String, Vec<IpNet>)>> {
+        let mut interfaces = Vec::new();
+        let mut ok = true;
+        let mut all_addrs = BTreeSet::new();
+        for (ifname, addrs) in ifs {
+            // devd's rule for interface names: the one place the scenario
+            // borrows it (issue 11 stage 2 replaces it with one IfName).
+            if let Err(e) = crate::events::devd::check_ifname(ifname.as_bytes()) {
+                let msg = format!("node \"{nm}\": interface {ifname:?}: {e}");
+                self.error(&addrs.span(), format!("{key}.interfaces.{ifname}"), msg);
+                ok = false;
+                continue;
+            }
+            let mut nets = Vec::new();
+            for a in addrs.into_inner() {
+                match a.get_ref().parse::<IpNet>() {
+                    Ok(net) if all_addrs.insert(net.addr()) => nets.push(net),
+                    Ok(net) => {
+                        let msg = format!("node \"{nm}\": address {} appears twice", net.addr());
+                        self.error(&a.span(), format!("{key}.interfaces.{ifname}"), msg);
+                        ok = false;
+                    }
+                    Err(_) => {
+                        let msg = format!(
+                            "node \"{nm}\": {:?} is not an address with a prefix length \
+                             (e.g. \"192.168.1.3/24\")",
+                            a.get_ref()
+                        );
+                        self.error(&a.span(), format!("{key}.interfaces.{ifname}"), msg);
+                        ok = false;
+                    }
+                }
+            }
+            interfaces.push((ifname, nets));
+        }
+        ok.then_some(interfaces)
+    }
+
+    /// The `[[event]]` entries that are right, sorted by time (file order
+    /// among equal times), crash and boot alternating per node.
+    fn events(
+        &mut self,
+        raw_events: Vec<Spanned<RawEvent>>,
+        nodes: &[ScNode],
+        config: &Config,
+        duration: u64,
+    ) -> Vec<TimedEvent> {
         let index: BTreeMap<&str, usize> = nodes
             .iter()
             .enumerate()
             .map(|(i, n)| (n.name.as_str(), i))
             .collect();
         let mut events = Vec::new();
-        for (i, e) in raw.event.into_iter().enumerate() {
+        for (i, e) in raw_events.into_iter().enumerate() {
             let span = e.span();
-            if let Some(ev) = self.event(i, span, e.into_inner(), &index, &nodes, &config, duration)
-            {
+            if let Some(ev) = self.event(i, span, e.into_inner(), &index, nodes, config, duration) {
                 events.push(ev);
             }
         }
         events.sort_by_key(|e: &TimedEvent| e.at);
-        self.sequence(&events, &nodes);
-
-        Some(Scenario {
-            path: self.path.to_path_buf(),
-            config,
-            duration,
-            seed: seed?,
-            flavor: flavor?,
-            hz: hz?,
-            nodes,
-            clients: clients?,
-            latency: latency?,
-            events,
-        })
+        self.sequence(&events, nodes);
+        events
     }
 
     /// The limits on the number of `[[node]]` and `[[event]]` entries
