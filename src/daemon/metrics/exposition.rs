@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use super::Snapshot;
 use crate::daemon::checks::CheckView;
 use crate::hooks::VhidHookCounters;
-use crate::ledger::Cause;
+use crate::ledger::{Cause, Split};
 use crate::model::CarpState;
 
 /// A label value, escaped as the exposition format requires (`\`, `"`
@@ -32,8 +32,20 @@ fn header(out: &mut String, name: &str, kind: &str, help: &str) {
 /// The exposition of `s`.
 pub fn render(s: &Snapshot) -> String {
     let mut out = String::new();
+    vhid_states(&mut out, s);
+    transitions_and_hooks(&mut out, s);
+    log_lines_dropped(&mut out, s);
+    checks(&mut out, s);
+    if let Some(d) = &s.demotion {
+        demotion(&mut out, s, d);
+    }
+    out
+}
+
+/// `carpctl_vhid_state`: one series per vhid and state.
+fn vhid_states(out: &mut String, s: &Snapshot) {
     header(
-        &mut out,
+        out,
         "carpctl_vhid_state",
         "gauge",
         "CARP state of each vhid on this node: 1 for the current state.",
@@ -51,8 +63,12 @@ pub fn render(s: &Snapshot) -> String {
             );
         }
     }
+}
+
+/// `carpctl_transitions_total` and the per-vhid hook counters.
+fn transitions_and_hooks(out: &mut String, s: &Snapshot) {
     header(
-        &mut out,
+        out,
         "carpctl_transitions_total",
         "counter",
         "CARP state transitions the daemon handled (devd, replay and resync).",
@@ -81,7 +97,7 @@ pub fn render(s: &Snapshot) -> String {
             |c: &VhidHookCounters| c.counters.dropped,
         ),
     ] {
-        header(&mut out, name, "counter", help);
+        header(out, name, "counter", help);
         for c in &s.hooks {
             let _ = writeln!(
                 out,
@@ -93,8 +109,12 @@ pub fn render(s: &Snapshot) -> String {
             );
         }
     }
+}
+
+/// `carpctl_log_lines_dropped_total`.
+fn log_lines_dropped(out: &mut String, s: &Snapshot) {
     header(
-        &mut out,
+        out,
         "carpctl_log_lines_dropped_total",
         "counter",
         "Log lines dropped because standard error was not being read.",
@@ -104,6 +124,10 @@ pub fn render(s: &Snapshot) -> String {
         "carpctl_log_lines_dropped_total {}",
         s.log_lines_dropped
     );
+}
+
+/// `carpctl_check_up` and `carpctl_check_changes_total`, per check.
+fn checks(out: &mut String, s: &Snapshot) {
     for (name, kind, help, get) in [
         (
             "carpctl_check_up",
@@ -118,74 +142,76 @@ pub fn render(s: &Snapshot) -> String {
             |v: &CheckView| v.changes,
         ),
     ] {
-        header(&mut out, name, kind, help);
+        header(out, name, kind, help);
         for (check, v) in &s.checks {
             let _ = writeln!(out, "{name}{{check=\"{}\"}} {}", esc(check), get(v));
         }
     }
-    if let Some(d) = &s.demotion {
-        header(
-            &mut out,
-            "carpctl_demotion",
-            "gauge",
-            "net.inet.carp.demotion by cause: carpctl's shares and everything else.",
-        );
-        let weight = |c: &Cause| d.shares.get(c).map_or(0, |c| i64::from(c.weight));
-        let _ = writeln!(
-            out,
-            "carpctl_demotion{{cause=\"maintenance\"}} {}",
-            weight(&Cause::Maintenance)
-        );
-        let _ = writeln!(
-            out,
-            "carpctl_demotion{{cause=\"boot_hold\"}} {}",
-            weight(&Cause::BootHold)
-        );
-        // Every configured check, and any other check share the ledger
-        // holds (a check removed from the file since).
-        let mut names: Vec<&str> = s.checks.keys().map(String::as_str).collect();
-        for c in d.shares.keys() {
-            if let Cause::Check(n) = c
-                && !names.contains(&n.as_str())
-            {
-                names.push(n);
-            }
+}
+
+/// `carpctl_demotion` by cause, when each share was recorded, and the
+/// kernel's total.
+fn demotion(out: &mut String, s: &Snapshot, d: &Split) {
+    header(
+        out,
+        "carpctl_demotion",
+        "gauge",
+        "net.inet.carp.demotion by cause: carpctl's shares and everything else.",
+    );
+    let weight = |c: &Cause| d.shares.get(c).map_or(0, |c| i64::from(c.weight));
+    let _ = writeln!(
+        out,
+        "carpctl_demotion{{cause=\"maintenance\"}} {}",
+        weight(&Cause::Maintenance)
+    );
+    let _ = writeln!(
+        out,
+        "carpctl_demotion{{cause=\"boot_hold\"}} {}",
+        weight(&Cause::BootHold)
+    );
+    // Every configured check, and any other check share the ledger
+    // holds (a check removed from the file since).
+    let mut names: Vec<&str> = s.checks.keys().map(String::as_str).collect();
+    for c in d.shares.keys() {
+        if let Cause::Check(n) = c
+            && !names.contains(&n.as_str())
+        {
+            names.push(n);
         }
-        names.sort_unstable();
-        for n in names {
-            let _ = writeln!(
-                out,
-                "carpctl_demotion{{cause=\"check\",check=\"{}\"}} {}",
-                esc(n),
-                weight(&Cause::Check(n.to_string()))
-            );
-        }
-        let _ = writeln!(out, "carpctl_demotion{{cause=\"other\"}} {}", d.other);
-        header(
-            &mut out,
-            "carpctl_demotion_since_seconds",
-            "gauge",
-            "When each of carpctl's demotion shares was recorded (Unix time); absent without one.",
-        );
-        for (cause, c) in &d.shares {
-            let labels = match cause {
-                Cause::Maintenance => "cause=\"maintenance\"".to_string(),
-                Cause::BootHold => "cause=\"boot_hold\"".to_string(),
-                Cause::Check(n) => format!("cause=\"check\",check=\"{}\"", esc(n)),
-            };
-            let _ = writeln!(
-                out,
-                "carpctl_demotion_since_seconds{{{labels}}} {}",
-                c.since
-            );
-        }
-        header(
-            &mut out,
-            "carpctl_demotion_kernel",
-            "gauge",
-            "net.inet.carp.demotion as the kernel reports it.",
-        );
-        let _ = writeln!(out, "carpctl_demotion_kernel {}", d.total);
     }
-    out
+    names.sort_unstable();
+    for n in names {
+        let _ = writeln!(
+            out,
+            "carpctl_demotion{{cause=\"check\",check=\"{}\"}} {}",
+            esc(n),
+            weight(&Cause::Check(n.to_string()))
+        );
+    }
+    let _ = writeln!(out, "carpctl_demotion{{cause=\"other\"}} {}", d.other);
+    header(
+        out,
+        "carpctl_demotion_since_seconds",
+        "gauge",
+        "When each of carpctl's demotion shares was recorded (Unix time); absent without one.",
+    );
+    for (cause, c) in &d.shares {
+        let labels = match cause {
+            Cause::Maintenance => "cause=\"maintenance\"".to_string(),
+            Cause::BootHold => "cause=\"boot_hold\"".to_string(),
+            Cause::Check(n) => format!("cause=\"check\",check=\"{}\"", esc(n)),
+        };
+        let _ = writeln!(
+            out,
+            "carpctl_demotion_since_seconds{{{labels}}} {}",
+            c.since
+        );
+    }
+    header(
+        out,
+        "carpctl_demotion_kernel",
+        "gauge",
+        "net.inet.carp.demotion as the kernel reports it.",
+    );
+    let _ = writeln!(out, "carpctl_demotion_kernel {}", d.total);
 }
