@@ -26,7 +26,7 @@ use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use carpctl::checks::{CheckBoard, CheckState, ChecksContext, run_checks};
+use carpctl::daemon::checks::{CheckBoard, CheckState, ChecksContext, run_checks};
 use carpctl::daemon::{KernelOpener, Settings};
 use carpctl::kernel::emulated::{EmulatedHost, Flavor, HostSpec, IfaceSpec};
 use carpctl::kernel::freebsd::FreeBsdKernel;

@@ -7,7 +7,6 @@
 #![deny(unsafe_code)]
 
 pub mod apply;
-pub mod checks;
 pub mod cli;
 pub mod config;
 pub mod daemon;
@@ -19,7 +18,6 @@ pub mod kernel;
 pub mod ledger;
 pub mod lint;
 pub mod logging;
-pub mod metrics;
 pub mod migrate;
 pub mod model;
 pub mod picture;

@@ -244,7 +244,7 @@ fn hook_never_reads_a_state_file_through_a_link_nor_quotes_it() {
 
 /// The daemon refuses at start a textfile directory others can write in
 /// (the predictable temporary name of old was opened there through links
-/// every 5 s); the library test `metrics::tests` covers the writes.
+/// every 5 s); the library test `daemon::metrics::tests` covers the writes.
 #[test]
 fn daemon_refuses_a_textfile_directory_others_can_write_in() {
     let lab = Lab::new();

@@ -54,7 +54,7 @@ pub fn run(global: &GlobalOpts, args: &DaemonArgs, _out: &mut dyn Write) -> Resu
 
 /// Refuse at start (exit 2) a metrics textfile directory that group or
 /// others can write in, rather than log an error every 5 seconds; a
-/// sticky one is used with a warning ([`crate::metrics::write_textfile`]).
+/// sticky one is used with a warning ([`crate::daemon::metrics::write_textfile`]).
 /// A directory that does not exist yet is left to the metrics task.
 fn check_textfile_dir(cfg: &crate::config::Config) -> Result<(), CliError> {
     let Some(dir) = cfg

@@ -73,9 +73,11 @@ impl StateDir {
         let path = self.state_path(interface, vhid);
         match fsutil::read_own(&path, STATE_MAX) {
             Ok(bytes) => {
+                // The state's own parser (model::CarpState), not devd's: this
+                // file is carpctl's, not a devd record.
                 let state = std::str::from_utf8(&bytes)
                     .ok()
-                    .and_then(|t| crate::events::devd::parse_type(t.trim()).ok());
+                    .and_then(|t| t.trim().parse::<CarpState>().ok());
                 if state.is_none() {
                     tracing::warn!(
                         "{}: ignoring it: it does not hold a state (MASTER, BACKUP or INIT)",
@@ -127,6 +129,10 @@ mod tests {
         assert_eq!(sd.read("vlan0.100", one), Some(CarpState::Backup));
         fs::write(sd.path().join("1@em0"), "banana\n").unwrap();
         assert_eq!(sd.read("em0", one), None);
+        // Read with CarpState's FromStr, which ignores case (as `carpctl
+        // hook`'s TYPE argument does).
+        fs::write(sd.path().join("1@em0"), "backup\n").unwrap();
+        assert_eq!(sd.read("em0", one), Some(CarpState::Backup));
         // The lock can be taken, released, and taken again.
         let l = sd.lock().unwrap();
         drop(l);

@@ -81,7 +81,7 @@ pub use scenario::{Action, Scenario};
 
 use report::{
     DemotionChange, DualMaster, EventRecord, FailoverVerdict, Held, LoadVerdict, Name, NodeReport,
-    NodeStats, Outage, RebalanceVerdict, Transition, UNNOTICED_MAX_S, VipReport,
+    NodeStats, Outage, RebalanceVerdict, UNNOTICED_MAX_S, VhidStateChange, VipReport,
 };
 
 /// Where the frames of the segment go (the `--pcap` capture).
@@ -177,7 +177,8 @@ struct InFlight {
     bytes: Vec<u8>,
 }
 
-struct IfRt {
+/// One real interface of a node during a run, and the segment it is on.
+struct SimInterface {
     name: String,
     label: Name,
     ifindex: u16,
@@ -185,9 +186,12 @@ struct IfRt {
     link_up: bool,
 }
 
-type Kern = FreeBsdKernel<EmulatedHost>;
+/// A node's kernel: the emulated host behind the real backend.
+type NodeKernel = FreeBsdKernel<EmulatedHost>;
 
-struct NodeRt {
+/// One node during a run: its kernel (none while down), interfaces, faults
+/// and the cluster file's view of it.
+struct SimNode {
     name: String,
     /// The same, shared by the records that name it.
     label: Name,
@@ -195,9 +199,9 @@ struct NodeRt {
     /// `kern.hz`.
     hz: u32,
     lladdrs: Vec<(String, [u8; 6])>,
-    kernel: Option<Kern>,
+    kernel: Option<NodeKernel>,
     incarnation: u32,
-    ifaces: Vec<IfRt>,
+    ifaces: Vec<SimInterface>,
     group: usize,
     loss: f64,
     send_error: Option<Errno>,
@@ -211,13 +215,15 @@ struct NodeRt {
     last_stats: NodeStats,
 }
 
-impl NodeRt {
+impl SimNode {
     fn up(&self) -> bool {
         self.kernel.is_some()
     }
 }
 
-struct VipRt {
+/// One VIP during a run: its state per node, the switch port of its
+/// virtual MAC, and the outage and dual-master bookkeeping for the report.
+struct SimVip {
     name: Name,
     vhid: u8,
     advbase: u8,
@@ -254,8 +260,8 @@ struct Sim<'a, 's> {
     queue: sched::Queue<Kind>,
     flights: Vec<Option<InFlight>>,
     free: Vec<u32>,
-    nodes: Vec<NodeRt>,
-    vips: Vec<VipRt>,
+    nodes: Vec<SimNode>,
+    vips: Vec<SimVip>,
     /// (node, interface index, vhid) -> VIP.
     vip_of: HashMap<(usize, u16, u8), usize>,
     /// segment × 256 + vhid -> the VIPs there.
@@ -275,7 +281,7 @@ struct Sim<'a, 's> {
     out: LiveOutput,
     dirty: Vec<usize>,
     is_dirty: Vec<bool>,
-    transitions: report::Log<Transition>,
+    transitions: report::Log<VhidStateChange>,
     demotions: Vec<DemotionChange>,
     events: Vec<EventRecord>,
     frames: u64,
@@ -291,137 +297,25 @@ fn to_s(us: u64) -> f64 {
 }
 
 impl<'a, 's> Sim<'a, 's> {
+    /// The engine at time 0: the nodes (down, with their interfaces on
+    /// their segments), the VIPs, and the index of VIPs per segment and
+    /// vhid.
     fn new(sc: &'a Scenario, sink: Option<&'s mut dyn FrameSink>) -> Self {
-        let cfg = &sc.config;
         // Segments: the logical interface names of the cluster file.
         let mut segments: Vec<String> = Vec::new();
-        let seg_id = |name: &str, segments: &mut Vec<String>| -> usize {
-            match segments.iter().position(|s| s == name) {
-                Some(i) => i,
-                None => {
-                    segments.push(name.to_string());
-                    segments.len() - 1
-                }
-            }
-        };
-        let mut nodes = Vec::new();
-        for (ni, n) in sc.nodes.iter().enumerate() {
-            let cn = cfg.node(&n.name);
-            let mut ifaces = Vec::new();
-            let mut lladdrs = Vec::new();
-            for (i, (ifname, _)) in n.interfaces.iter().enumerate() {
-                let logical = cn
-                    .and_then(|c| c.interfaces.iter().find(|(_, real)| *real == ifname))
-                    .map_or(ifname.as_str(), |(l, _)| l.as_str());
-                let segment = seg_id(logical, &mut segments);
-                // Locally administered, unique per node and interface.
-                let mac = [
-                    0x02,
-                    0x00,
-                    (ni >> 8) as u8,
-                    ni as u8,
-                    (i >> 8) as u8,
-                    i as u8 + 1,
-                ];
-                lladdrs.push((ifname.clone(), mac));
-                ifaces.push(IfRt {
-                    name: ifname.clone(),
-                    label: Name::new(ifname),
-                    // lo0 is 1; the interfaces follow in order (HostState::new).
-                    ifindex: u16::try_from(i + 2).unwrap_or(u16::MAX),
-                    segment,
-                    link_up: true,
-                });
-            }
-            nodes.push(NodeRt {
-                name: n.name.clone(),
-                label: Name::new(&n.name),
-                spec: HostSpec {
-                    flavor: sc.flavor,
-                    interfaces: n
-                        .interfaces
-                        .iter()
-                        .map(|(name, addrs)| IfaceSpec {
-                            name: name.clone(),
-                            addresses: addrs.clone(),
-                        })
-                        .collect(),
-                    carp_loaded: true,
-                    privileged: true,
-                },
-                hz: n.hz,
-                lladdrs,
-                kernel: None,
-                incarnation: 0,
-                ifaces,
-                group: 0,
-                loss: 0.0,
-                send_error: None,
-                maintenance: false,
-                failing: BTreeMap::new(),
-                keys: BTreeMap::new(),
-                addresses: BTreeMap::new(),
-                preempt: None,
-                last_demotion: 0,
-                last_stats: NodeStats::default(),
-            });
-        }
+        let nodes: Vec<SimNode> = sc
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(ni, n)| sim_node(sc, ni, n, &mut segments))
+            .collect();
         let mut rng = SplitMix64::new(sc.seed ^ 0x6361_7270_6374_6c00);
-        let period = 1e6 / sc.clients.rate;
         let mut vips = Vec::new();
         let mut vip_of = HashMap::new();
-        for (vi, v) in cfg.vips.iter().enumerate() {
-            let member_if: Vec<Option<usize>> = nodes
-                .iter()
-                .enumerate()
-                .map(|(ni, n)| {
-                    if !v.takes_part(&n.name) {
-                        return None;
-                    }
-                    let real = cfg.node(&n.name)?.real_interface(&v.interface);
-                    let pos = n.ifaces.iter().position(|i| i.name == real)?;
-                    vip_of.insert((ni, n.ifaces[pos].ifindex, v.vhid.get()), vi);
-                    Some(pos)
-                })
-                .collect();
-            // The segments its members' interfaces are on (normally one:
-            // the VIP's logical interface).
-            let mut segment: Vec<usize> = member_if
-                .iter()
-                .enumerate()
-                .filter_map(|(ni, pos)| pos.map(|p| nodes[ni].ifaces[p].segment))
-                .collect();
-            segment.sort_unstable();
-            segment.dedup();
-            let addrs: Vec<IpAddr> = v.addresses.iter().map(|a| a.addr()).collect();
-            let n = nodes.len();
-            vips.push(VipRt {
-                name: Name::new(&v.name),
-                vhid: v.vhid.get(),
-                advbase: v.advbase.get(),
-                phase: addrs.iter().map(|_| rng.next_f64() * period).collect(),
-                addrs,
-                segment,
-                member_if,
-                state: vec![CarpState::Init; n],
-                port: None,
-                served: false,
-                unserved_since: None,
-                first_served: None,
-                outages: Vec::new(),
-                dual: None,
-                duals: Vec::new(),
-                held_since: vec![None; n],
-                masters: Vec::new(),
-                last_change: 0,
-            });
+        for (vi, v) in sc.config.vips.iter().enumerate() {
+            vips.push(sim_vip(sc, vi, v, &nodes, &mut vip_of, &mut rng));
         }
-        let mut vips_at = vec![Vec::new(); segments.len() * 256];
-        for (vi, v) in vips.iter().enumerate() {
-            for &seg in &v.segment {
-                vips_at[seg * 256 + usize::from(v.vhid)].push(vi);
-            }
-        }
+        let vips_at = vips_by_segment_and_vhid(&vips, segments.len());
         let nvips = vips.len();
         let nnodes = nodes.len();
         let nsegments = segments.len();
@@ -517,6 +411,151 @@ impl<'a, 's> Sim<'a, 's> {
         Ok(())
     }
 }
+/// The index of segment `name`, added when new.
+fn segment_index(name: &str, segments: &mut Vec<String>) -> usize {
+    match segments.iter().position(|s| s == name) {
+        Some(i) => i,
+        None => {
+            segments.push(name.to_string());
+            segments.len() - 1
+        }
+    }
+}
+
+/// Node `ni` of the scenario, down, each interface on the segment of its
+/// logical name (its own name when unmapped) with a MAC of its own.
+fn sim_node(sc: &Scenario, ni: usize, n: &scenario::ScNode, segments: &mut Vec<String>) -> SimNode {
+    let cfg = &sc.config;
+    let cn = cfg.node(&n.name);
+    let mut ifaces = Vec::new();
+    let mut lladdrs = Vec::new();
+    for (i, (ifname, _)) in n.interfaces.iter().enumerate() {
+        let logical = cn
+            .and_then(|c| c.interfaces.iter().find(|(_, real)| *real == ifname))
+            .map_or(ifname.as_str(), |(l, _)| l.as_str());
+        let segment = segment_index(logical, segments);
+        // Locally administered, unique per node and interface.
+        let mac = [
+            0x02,
+            0x00,
+            (ni >> 8) as u8,
+            ni as u8,
+            (i >> 8) as u8,
+            i as u8 + 1,
+        ];
+        lladdrs.push((ifname.clone(), mac));
+        ifaces.push(SimInterface {
+            name: ifname.clone(),
+            label: Name::new(ifname),
+            // lo0 is 1; the interfaces follow in order (HostState::new).
+            ifindex: u16::try_from(i + 2).unwrap_or(u16::MAX),
+            segment,
+            link_up: true,
+        });
+    }
+    SimNode {
+        name: n.name.clone(),
+        label: Name::new(&n.name),
+        spec: HostSpec {
+            flavor: sc.flavor,
+            interfaces: n
+                .interfaces
+                .iter()
+                .map(|(name, addrs)| IfaceSpec {
+                    name: name.clone(),
+                    addresses: addrs.clone(),
+                })
+                .collect(),
+            carp_loaded: true,
+            privileged: true,
+        },
+        hz: n.hz,
+        lladdrs,
+        kernel: None,
+        incarnation: 0,
+        ifaces,
+        group: 0,
+        loss: 0.0,
+        send_error: None,
+        maintenance: false,
+        failing: BTreeMap::new(),
+        keys: BTreeMap::new(),
+        addresses: BTreeMap::new(),
+        preempt: None,
+        last_demotion: 0,
+        last_stats: NodeStats::default(),
+    }
+}
+
+/// VIP `vi` of the cluster file: its members' interfaces (recorded in
+/// `vip_of` by node, ifindex and vhid), its segments, and each address's
+/// client phase drawn from `rng`.
+fn sim_vip(
+    sc: &Scenario,
+    vi: usize,
+    v: &config::Vip,
+    nodes: &[SimNode],
+    vip_of: &mut HashMap<(usize, u16, u8), usize>,
+    rng: &mut SplitMix64,
+) -> SimVip {
+    let cfg = &sc.config;
+    let period = 1e6 / sc.clients.rate;
+    let member_if: Vec<Option<usize>> = nodes
+        .iter()
+        .enumerate()
+        .map(|(ni, n)| {
+            if !v.takes_part(&n.name) {
+                return None;
+            }
+            let real = cfg.node(&n.name)?.real_interface(&v.interface);
+            let pos = n.ifaces.iter().position(|i| i.name == real)?;
+            vip_of.insert((ni, n.ifaces[pos].ifindex, v.vhid.get()), vi);
+            Some(pos)
+        })
+        .collect();
+    // The segments its members' interfaces are on (normally one:
+    // the VIP's logical interface).
+    let mut segment: Vec<usize> = member_if
+        .iter()
+        .enumerate()
+        .filter_map(|(ni, pos)| pos.map(|p| nodes[ni].ifaces[p].segment))
+        .collect();
+    segment.sort_unstable();
+    segment.dedup();
+    let addrs: Vec<IpAddr> = v.addresses.iter().map(|a| a.addr()).collect();
+    let n = nodes.len();
+    SimVip {
+        name: Name::new(&v.name),
+        vhid: v.vhid.get(),
+        advbase: v.advbase.get(),
+        phase: addrs.iter().map(|_| rng.next_f64() * period).collect(),
+        addrs,
+        segment,
+        member_if,
+        state: vec![CarpState::Init; n],
+        port: None,
+        served: false,
+        unserved_since: None,
+        first_served: None,
+        outages: Vec::new(),
+        dual: None,
+        duals: Vec::new(),
+        held_since: vec![None; n],
+        masters: Vec::new(),
+        last_change: 0,
+    }
+}
+
+/// The VIPs on each segment by vhid, at `segment * 256 + vhid`.
+fn vips_by_segment_and_vhid(vips: &[SimVip], segments: usize) -> Vec<Vec<usize>> {
+    let mut vips_at = vec![Vec::new(); segments * 256];
+    for (vi, v) in vips.iter().enumerate() {
+        for &seg in &v.segment {
+            vips_at[seg * 256 + usize::from(v.vhid)].push(vi);
+        }
+    }
+    vips_at
+}
 
 /// The common case after a kernel call, handled without [`Sim::drain`]:
 /// the kernel only asked for wake-ups (or did nothing). Returns false when
@@ -564,7 +603,7 @@ fn queue_wakes(
 }
 
 /// The live host of a node that is up.
-fn live(k: &mut Option<Kern>) -> Option<&mut Live> {
+fn live(k: &mut Option<NodeKernel>) -> Option<&mut Live> {
     k.as_mut().and_then(|k| k.syscalls().live_mut())
 }
 

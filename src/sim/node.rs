@@ -183,7 +183,7 @@ impl Sim<'_, '_> {
                         .find(|i| i.name == ifname)
                         .map_or((0, Name::new(&ifname)), |i| (i.ifindex, i.label.clone()));
                     let vip = self.vip_of.get(&(node, ifindex, vhid)).copied();
-                    self.transitions.push(Transition {
+                    self.transitions.push(VhidStateChange {
                         time: to_s(self.now),
                         node: n.label.clone(),
                         vhid,

@@ -231,7 +231,7 @@ pub struct NodeReport {
 
 /// One state change of one vhid on one node, as the kernel logged it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Transition {
+pub struct VhidStateChange {
     pub time: f64,
     pub node: Name,
     pub vhid: u8,
@@ -334,7 +334,7 @@ pub struct Report {
     pub verdicts: Verdicts,
     pub vips: Vec<VipReport>,
     pub nodes: Vec<NodeReport>,
-    pub transitions: Log<Transition>,
+    pub transitions: Log<VhidStateChange>,
     pub demotions: Vec<DemotionChange>,
     pub events: Vec<EventRecord>,
     /// Frames put on the segment (advertisements, ARP, NA).

@@ -13,61 +13,7 @@ impl Sim<'_, '_> {
         if self.steady.is_none() && ev.action.is_fault() {
             self.snapshot();
         }
-        let name = |n: usize| self.sc.nodes[n].name.clone();
-        let detail = match &ev.action {
-            Action::Crash { node } | Action::Boot { node } => name(*node),
-            Action::Link {
-                node, interface, ..
-            } => match interface {
-                Some(i) => format!("{} {i}", name(*node)),
-                None => format!("{} (every interface)", name(*node)),
-            },
-            Action::Partition { groups } => groups
-                .iter()
-                .map(|g| g.iter().map(|&n| name(n)).collect::<Vec<_>>().join(" "))
-                .collect::<Vec<_>>()
-                .join(" | "),
-            Action::Heal => String::new(),
-            Action::Loss { node, fraction } => format!(
-                "{}% {}",
-                fraction * 100.0,
-                node.map_or("on the segment".to_string(), |n| format!(
-                    "to and from {}",
-                    name(n)
-                ))
-            ),
-            Action::Maintenance { node, .. } => name(*node),
-            Action::Check {
-                node,
-                check,
-                weight,
-                ..
-            } => format!("{} check {check} (weight {weight})", name(*node)),
-            Action::Demote { node, by } => format!("{} by {by}", name(*node)),
-            Action::Password { node, vip, .. } => format!("{} vip {vip}", name(*node)),
-            Action::Addresses {
-                node,
-                vip,
-                addresses,
-            } => format!(
-                "{} vip {vip}: {}",
-                name(*node),
-                addresses
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            ),
-            Action::Preempt { node, on } => format!(
-                "{} {}",
-                node.map_or("every node".to_string(), name),
-                if *on { "on" } else { "off" }
-            ),
-            Action::SendErrors { node, errno } => match errno {
-                Some(e) => format!("{} {}", name(*node), e.name()),
-                None => name(*node),
-            },
-        };
+        let detail = event_detail(&ev.action, &self.sc.nodes);
         self.events.push(EventRecord {
             time: to_s(self.now),
             action: ev.action.name().to_string(),
@@ -80,33 +26,7 @@ impl Sim<'_, '_> {
                 node,
                 interface,
                 up,
-            } => {
-                let names: Vec<String> = self.nodes[node]
-                    .ifaces
-                    .iter()
-                    .filter(|i| interface.as_ref().is_none_or(|n| *n == i.name))
-                    .map(|i| i.name.clone())
-                    .collect();
-                for ifname in names {
-                    if let Some(i) = self.nodes[node]
-                        .ifaces
-                        .iter_mut()
-                        .find(|i| i.name == ifname)
-                    {
-                        i.link_up = up;
-                    }
-                    let now = self.now;
-                    if let Some(live) = live(&mut self.nodes[node].kernel) {
-                        live.set_now(now);
-                        live.set_link(&ifname, up)
-                            .map_err(|e| self.node_err(node, format!("link {ifname}: {e}")))?;
-                    }
-                    self.drain(node)?;
-                }
-                for v in 0..self.vips.len() {
-                    self.mark(v);
-                }
-            }
+            } => self.set_link(node, interface.as_deref(), up)?,
             Action::Partition { groups } => {
                 for (g, members) in groups.iter().enumerate() {
                     for &n in members {
@@ -137,18 +57,7 @@ impl Sim<'_, '_> {
                 check,
                 weight,
                 failing,
-            } => {
-                let was = self.nodes[node].failing.contains_key(&check);
-                if was != failing {
-                    if failing {
-                        self.nodes[node].failing.insert(check, weight);
-                    } else {
-                        self.nodes[node].failing.remove(&check);
-                    }
-                    let w = i32::from(weight);
-                    self.demote(node, if failing { w } else { -w })?;
-                }
-            }
+            } => self.set_check(node, check, weight, failing)?,
             Action::Demote { node, by } => self.demote(node, by)?,
             Action::Password { node, vip, key } => {
                 self.nodes[node].keys.insert(vip, key);
@@ -162,16 +71,7 @@ impl Sim<'_, '_> {
                 self.nodes[node].addresses.insert(vip, addresses);
                 self.apply(node)?;
             }
-            Action::Preempt { node, on } => {
-                let targets: Vec<usize> = match node {
-                    Some(n) => vec![n],
-                    None => (0..self.nodes.len()).collect(),
-                };
-                for n in targets {
-                    self.nodes[n].preempt = Some(on);
-                    self.apply(n)?;
-                }
-            }
+            Action::Preempt { node, on } => self.set_preempt(node, on)?,
             Action::SendErrors { node, errno } => {
                 self.nodes[node].send_error = errno;
                 if let Some(live) = live(&mut self.nodes[node].kernel) {
@@ -180,5 +80,129 @@ impl Sim<'_, '_> {
             }
         }
         Ok(())
+    }
+    /// `link_down`, `link_up`: one interface of the node, or every one.
+    fn set_link(&mut self, node: usize, interface: Option<&str>, up: bool) -> Result<(), SimError> {
+        let names: Vec<String> = self.nodes[node]
+            .ifaces
+            .iter()
+            .filter(|i| interface.is_none_or(|n| *n == i.name))
+            .map(|i| i.name.clone())
+            .collect();
+        for ifname in names {
+            if let Some(i) = self.nodes[node]
+                .ifaces
+                .iter_mut()
+                .find(|i| i.name == ifname)
+            {
+                i.link_up = up;
+            }
+            let now = self.now;
+            if let Some(live) = live(&mut self.nodes[node].kernel) {
+                live.set_now(now);
+                live.set_link(&ifname, up)
+                    .map_err(|e| self.node_err(node, format!("link {ifname}: {e}")))?;
+            }
+            self.drain(node)?;
+        }
+        for v in 0..self.vips.len() {
+            self.mark(v);
+        }
+        Ok(())
+    }
+
+    /// `check_fail`, `check_pass`: the check's weight is added to or taken
+    /// from the node's demotion when its state changes.
+    fn set_check(
+        &mut self,
+        node: usize,
+        check: String,
+        weight: u16,
+        failing: bool,
+    ) -> Result<(), SimError> {
+        let was = self.nodes[node].failing.contains_key(&check);
+        if was != failing {
+            if failing {
+                self.nodes[node].failing.insert(check, weight);
+            } else {
+                self.nodes[node].failing.remove(&check);
+            }
+            let w = i32::from(weight);
+            self.demote(node, if failing { w } else { -w })?;
+        }
+        Ok(())
+    }
+
+    /// `preempt`: on one node or every one, each of which runs `apply`.
+    fn set_preempt(&mut self, node: Option<usize>, on: bool) -> Result<(), SimError> {
+        let targets: Vec<usize> = match node {
+            Some(n) => vec![n],
+            None => (0..self.nodes.len()).collect(),
+        };
+        for n in targets {
+            self.nodes[n].preempt = Some(on);
+            self.apply(n)?;
+        }
+        Ok(())
+    }
+}
+
+/// What the event log says of an action besides its name: the nodes,
+/// interfaces, values it names.
+fn event_detail(action: &Action, nodes: &[scenario::ScNode]) -> String {
+    let name = |n: usize| nodes[n].name.clone();
+    match action {
+        Action::Crash { node } | Action::Boot { node } => name(*node),
+        Action::Link {
+            node, interface, ..
+        } => match interface {
+            Some(i) => format!("{} {i}", name(*node)),
+            None => format!("{} (every interface)", name(*node)),
+        },
+        Action::Partition { groups } => groups
+            .iter()
+            .map(|g| g.iter().map(|&n| name(n)).collect::<Vec<_>>().join(" "))
+            .collect::<Vec<_>>()
+            .join(" | "),
+        Action::Heal => String::new(),
+        Action::Loss { node, fraction } => format!(
+            "{}% {}",
+            fraction * 100.0,
+            node.map_or("on the segment".to_string(), |n| format!(
+                "to and from {}",
+                name(n)
+            ))
+        ),
+        Action::Maintenance { node, .. } => name(*node),
+        Action::Check {
+            node,
+            check,
+            weight,
+            ..
+        } => format!("{} check {check} (weight {weight})", name(*node)),
+        Action::Demote { node, by } => format!("{} by {by}", name(*node)),
+        Action::Password { node, vip, .. } => format!("{} vip {vip}", name(*node)),
+        Action::Addresses {
+            node,
+            vip,
+            addresses,
+        } => format!(
+            "{} vip {vip}: {}",
+            name(*node),
+            addresses
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(" ")
+        ),
+        Action::Preempt { node, on } => format!(
+            "{} {}",
+            node.map_or("every node".to_string(), name),
+            if *on { "on" } else { "off" }
+        ),
+        Action::SendErrors { node, errno } => match errno {
+            Some(e) => format!("{} {}", name(*node), e.name()),
+            None => name(*node),
+        },
     }
 }

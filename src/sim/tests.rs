@@ -93,7 +93,7 @@ pub(super) fn transitions<'a>(
     r: &'a Report,
     node: &str,
     to: CarpState,
-) -> Vec<&'a report::Transition> {
+) -> Vec<&'a report::VhidStateChange> {
     r.transitions
         .iter()
         .filter(|t| *t.node == *node && t.to == to)

@@ -1,15 +1,15 @@
 //! contrib/prometheus/carpctl.rules.yml and contrib/grafana/carpctl.json:
 //! every metric, label and label value their PromQL names is one that the
-//! exporter (`carpctl::metrics::render`, what `carpctl daemon` serves and
+//! exporter (`carpctl::daemon::metrics::render`, what `carpctl daemon` serves and
 //! writes) really outputs; the rules pass `promtool check rules` and their
 //! unit tests, and the dashboard's expressions parse.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use carpctl::checks::CheckView;
+use carpctl::daemon::checks::CheckView;
+use carpctl::daemon::metrics::{Snapshot, VhidMetric, render};
 use carpctl::hooks::{HookCounters, VhidHookCounters};
 use carpctl::ledger::{Cause, Contribution, Split};
-use carpctl::metrics::{Snapshot, VhidMetric, render};
 use carpctl::model::{CarpState, Vhid};
 use regex::Regex;
 use serde_json::Value;

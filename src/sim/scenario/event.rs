@@ -178,6 +178,9 @@ impl RawEvent {
 }
 
 impl Cx<'_> {
+    /// One `[[event]]`: its action, its time, the keys the action takes,
+    /// then the action's own values, one function per action. Every error
+    /// found is reported; `None` when there was one.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn event(
         &mut self,
@@ -191,16 +194,46 @@ impl Cx<'_> {
     ) -> Option<TimedEvent> {
         let key = format!("event[{i}]");
         let pos = Some(self.lines.pos(span.start));
+        let (name, required, optional) = self.event_action(&e, &span, &key)?;
+        let ctx = format!("{key} ({name})");
+        let at = self.event_at(&e, &span, &key, &ctx, duration);
+        if !self.event_keys(&e, &span, &key, &ctx, name, required, optional) {
+            return None;
+        }
+        let node = if e.node.is_some() {
+            Some(self.node_of(&e.node, index, &ctx, &key)?)
+        } else {
+            None
+        };
+        let action = self.action(name, e, node, index, nodes, config, &ctx, &key)?;
+        Some(TimedEvent {
+            at: at?,
+            action,
+            pos,
+        })
+    }
+
+    /// The event's action: its name and the keys it requires and allows.
+    fn event_action(
+        &mut self,
+        e: &RawEvent,
+        span: &Range<usize>,
+        key: &str,
+    ) -> Option<(
+        &'static str,
+        &'static [&'static str],
+        &'static [&'static str],
+    )> {
         let Some(action) = &e.action else {
             self.error(
-                &span,
+                span,
                 format!("{key}.action"),
                 format!("{key}: action is missing"),
             );
             return None;
         };
         let name = action.get_ref().as_str();
-        let Some(&(_, required, optional)) = ACTIONS.iter().find(|a| a.0 == name) else {
+        let Some(&found) = ACTIONS.iter().find(|a| a.0 == name) else {
             let known: Vec<&str> = ACTIONS.iter().map(|a| a.0).collect();
             let msg = format!(
                 "{key}: unknown action \"{name}\"; one of: {}",
@@ -209,11 +242,22 @@ impl Cx<'_> {
             self.error(&action.span(), format!("{key}.action"), msg);
             return None;
         };
-        let ctx = format!("{key} ({name})");
-        let at = match &e.at {
+        Some(found)
+    }
+
+    /// The event's time in µs, within the scenario's `duration`.
+    fn event_at(
+        &mut self,
+        e: &RawEvent,
+        span: &Range<usize>,
+        key: &str,
+        ctx: &str,
+        duration: u64,
+    ) -> Option<u64> {
+        match &e.at {
             None => {
                 self.error(
-                    &span,
+                    span,
                     format!("{key}.at"),
                     format!("{ctx}: at is missing (seconds)"),
                 );
@@ -232,7 +276,22 @@ impl Cx<'_> {
                     None
                 }
             }
-        };
+        }
+    }
+
+    /// Every key given applies to the action, and every key it requires is
+    /// given.
+    #[allow(clippy::too_many_arguments)]
+    fn event_keys(
+        &mut self,
+        e: &RawEvent,
+        span: &Range<usize>,
+        key: &str,
+        ctx: &str,
+        name: &str,
+        required: &[&str],
+        optional: &[&str],
+    ) -> bool {
         let given = e.given();
         let mut ok = true;
         for (k, s) in &given {
@@ -250,250 +309,321 @@ impl Cx<'_> {
         }
         for k in required {
             if !given.iter().any(|(g, _)| g == k) {
-                self.error(
-                    &span,
-                    format!("{key}.{k}"),
-                    format!("{ctx}: {k} is missing"),
-                );
+                self.error(span, format!("{key}.{k}"), format!("{ctx}: {k} is missing"));
                 ok = false;
             }
         }
-        if !ok {
-            return None;
-        }
-        let node = if e.node.is_some() {
-            Some(self.node_of(&e.node, index, &ctx, &key)?)
-        } else {
-            None
-        };
+        ok
+    }
+
+    /// The action `name` with its values from `e`; `node` is the event's
+    /// node, when it names one.
+    #[allow(clippy::too_many_arguments)]
+    fn action(
+        &mut self,
+        name: &str,
+        e: RawEvent,
+        node: Option<usize>,
+        index: &BTreeMap<&str, usize>,
+        nodes: &[ScNode],
+        config: &Config,
+        ctx: &str,
+        key: &str,
+    ) -> Option<Action> {
         let need = |n: Option<usize>| n.unwrap_or(usize::MAX);
         let action = match name {
             "crash" => Action::Crash { node: need(node) },
             "boot" => Action::Boot { node: need(node) },
             "link_down" | "link_up" => {
-                let node = need(node);
-                if let Some(ifn) = &e.interface
-                    && !nodes[node]
-                        .interfaces
-                        .iter()
-                        .any(|(n, _)| n == ifn.get_ref())
-                {
-                    let have: Vec<&str> = nodes[node]
-                        .interfaces
-                        .iter()
-                        .map(|(n, _)| n.as_str())
-                        .collect();
-                    let msg = format!(
-                        "{ctx}: node \"{}\" has no interface {} (it has {})",
-                        nodes[node].name,
-                        ifn.get_ref(),
-                        have.join(", ")
-                    );
-                    self.error(&ifn.span(), format!("{key}.interface"), msg);
-                    return None;
-                }
-                Action::Link {
-                    node,
-                    interface: e.interface.map(Spanned::into_inner),
-                    up: name == "link_up",
-                }
+                self.link_action(e.interface, need(node), name == "link_up", nodes, ctx, key)?
             }
-            "partition" => {
-                let groups = e.groups?;
-                let gspan = groups.span();
-                let mut out = Vec::new();
-                let mut used = BTreeSet::new();
-                for g in groups.into_inner() {
-                    let mut members = Vec::new();
-                    for n in g.into_inner() {
-                        let i = self.node_of(&Some(n.clone()), index, &ctx, &key)?;
-                        if !used.insert(i) {
-                            let msg = format!("{ctx}: node \"{}\" is in two groups", n.get_ref());
-                            self.error(&n.span(), format!("{key}.groups"), msg);
-                            return None;
-                        }
-                        members.push(i);
-                    }
-                    if !members.is_empty() {
-                        out.push(members);
-                    }
-                }
-                // Nodes not named form one more group.
-                let rest: Vec<usize> = (0..nodes.len()).filter(|i| !used.contains(i)).collect();
-                if !rest.is_empty() {
-                    out.push(rest);
-                }
-                if out.len() < 2 {
-                    let msg = format!(
-                        "{ctx}: groups must split the nodes into at least two groups \
-                         (nodes not named form one more group)"
-                    );
-                    self.error(&gspan, format!("{key}.groups"), msg);
-                    return None;
-                }
-                Action::Partition { groups: out }
-            }
+            "partition" => self.partition_action(e.groups?, index, nodes, ctx, key)?,
             "heal" => Action::Heal,
-            "loss" => {
-                let p = e.percent?;
-                let v = p.get_ref().get();
-                if !(0.0..=100.0).contains(&v) {
-                    let msg = format!("{ctx}: percent {v} is out of range 0-100");
-                    self.error(&p.span(), format!("{key}.percent"), msg);
-                    return None;
-                }
-                Action::Loss {
-                    node,
-                    fraction: v / 100.0,
-                }
-            }
+            "loss" => self.loss_action(e.percent?, node, ctx, key)?,
             "maintenance_on" | "maintenance_off" => Action::Maintenance {
                 node: need(node),
                 on: name == "maintenance_on",
             },
             "check_fail" | "check_pass" => {
-                let c = e.check?;
-                if !self.name_ok(&c, config::NAME_MAX, &format!("{key}.check"), "check") {
-                    return None;
-                }
-                let Some(check) = config.checks.iter().find(|k| k.name == *c.get_ref()) else {
-                    let known: Vec<&str> = config.checks.iter().map(|k| k.name.as_str()).collect();
-                    let msg = if known.is_empty() {
-                        format!(
-                            "{ctx}: the cluster file has no [[check]]; add one, or use \
-                             action = \"demote\" with by = WEIGHT"
-                        )
-                    } else {
-                        format!(
-                            "{ctx}: the cluster file has no check \"{}\" (its checks: {})",
-                            c.get_ref(),
-                            known.join(", ")
-                        )
-                    };
-                    self.error(&c.span(), format!("{key}.check"), msg);
-                    return None;
-                };
-                Action::Check {
-                    node: need(node),
-                    check: check.name.clone(),
-                    weight: check.weight,
-                    failing: name == "check_fail",
-                }
+                self.check_action(e.check?, need(node), name == "check_fail", config, ctx, key)?
             }
-            "demote" => {
-                let by = e.by?;
-                match i32::try_from(*by.get_ref()) {
-                    Ok(v) if v != 0 && v.unsigned_abs() <= 1000 => Action::Demote {
-                        node: need(node),
-                        by: v,
-                    },
-                    _ => {
-                        let msg = format!(
-                            "{ctx}: by {} must be a non-zero demotion in -1000..1000",
-                            by.get_ref()
-                        );
-                        self.error(&by.span(), format!("{key}.by"), msg);
-                        return None;
-                    }
-                }
-            }
+            "demote" => self.demote_action(e.by?, need(node), ctx, key)?,
             "password" => {
-                let vip = self.vip_of(e.vip?, config, &ctx, &key)?;
-                let p = e.password?;
-                let span = p.span();
-                match p.into_inner() {
-                    toml::Value::String(mut s) => {
-                        let k = Key::new(s.as_bytes());
-                        s.zeroize();
-                        match k {
-                            Ok(k) => Action::Password {
-                                node: need(node),
-                                vip,
-                                key: k,
-                            },
-                            Err(err) => {
-                                self.error(
-                                    &span,
-                                    format!("{key}.password"),
-                                    format!("{ctx}: {err}"),
-                                );
-                                return None;
-                            }
-                        }
-                    }
-                    _ => {
-                        self.error(
-                            &span,
-                            format!("{key}.password"),
-                            format!("{ctx}: password must be a string"),
-                        );
-                        return None;
-                    }
-                }
+                let vip = self.vip_of(e.vip?, config, ctx, key)?;
+                self.password_action(e.password?, need(node), vip, ctx, key)?
             }
             "addresses" => {
-                let vip = self.vip_of(e.vip?, config, &ctx, &key)?;
-                let list = e.addresses?;
-                let lspan = list.span();
-                let mut nets = Vec::new();
-                for a in list.into_inner() {
-                    match a.get_ref().parse::<IpNet>() {
-                        Ok(n) => nets.push(n),
-                        Err(_) => match a.get_ref().parse::<IpAddr>() {
-                            Ok(ip) => nets.push(IpNet::from(ip)),
-                            Err(_) => {
-                                let msg = format!("{ctx}: {:?} is not an address", a.get_ref());
-                                self.error(&a.span(), format!("{key}.addresses"), msg);
-                                return None;
-                            }
-                        },
-                    }
-                }
-                if nets.is_empty() {
-                    let msg = format!("{ctx}: addresses must list at least one address");
-                    self.error(&lspan, format!("{key}.addresses"), msg);
-                    return None;
-                }
-                Action::Addresses {
-                    node: need(node),
-                    vip,
-                    addresses: nets,
-                }
+                let vip = self.vip_of(e.vip?, config, ctx, key)?;
+                self.addresses_action(e.addresses?, need(node), vip, ctx, key)?
             }
             "preempt" => Action::Preempt {
                 node,
                 on: *e.value?.get_ref(),
             },
-            "send_errors" => {
-                let errno = match &e.errno {
-                    None => Errno::from_name("ENOBUFS").unwrap_or(Errno::EIO),
-                    Some(s) => match Errno::from_name(s.get_ref()) {
-                        Some(e) if e.0 != 0 => e,
-                        _ => {
-                            let msg = format!(
-                                "{ctx}: errno {:?} is not an errno name (e.g. \"ENOBUFS\")",
-                                s.get_ref()
-                            );
-                            self.error(&s.span(), format!("{key}.errno"), msg);
-                            return None;
-                        }
-                    },
-                };
-                Action::SendErrors {
-                    node: need(node),
-                    errno: Some(errno),
-                }
-            }
+            "send_errors" => self.send_errors_action(e.errno.as_ref(), need(node), ctx, key)?,
             "send_ok" => Action::SendErrors {
                 node: need(node),
                 errno: None,
             },
             _ => return None,
         };
-        Some(TimedEvent {
-            at: at?,
-            action,
-            pos,
+        Some(action)
+    }
+
+    /// `link_down`, `link_up`: the interface, when given, is the node's.
+    fn link_action(
+        &mut self,
+        interface: Option<Spanned<String>>,
+        node: usize,
+        up: bool,
+        nodes: &[ScNode],
+        ctx: &str,
+        key: &str,
+    ) -> Option<Action> {
+        if let Some(ifn) = &interface
+            && !nodes[node]
+                .interfaces
+                .iter()
+                .any(|(n, _)| n == ifn.get_ref())
+        {
+            let have: Vec<&str> = nodes[node]
+                .interfaces
+                .iter()
+                .map(|(n, _)| n.as_str())
+                .collect();
+            let msg = format!(
+                "{ctx}: node \"{}\" has no interface {} (it has {})",
+                nodes[node].name,
+                ifn.get_ref(),
+                have.join(", ")
+            );
+            self.error(&ifn.span(), format!("{key}.interface"), msg);
+            return None;
+        }
+        Some(Action::Link {
+            node,
+            interface: interface.map(Spanned::into_inner),
+            up,
+        })
+    }
+
+    /// `partition`: groups of known nodes, each node in one group at most,
+    /// the nodes not named forming one more; at least two groups.
+    fn partition_action(
+        &mut self,
+        groups: Spanned<Vec<SpannedList>>,
+        index: &BTreeMap<&str, usize>,
+        nodes: &[ScNode],
+        ctx: &str,
+        key: &str,
+    ) -> Option<Action> {
+        let gspan = groups.span();
+        let mut out = Vec::new();
+        let mut used = BTreeSet::new();
+        for g in groups.into_inner() {
+            let mut members = Vec::new();
+            for n in g.into_inner() {
+                let i = self.node_of(&Some(n.clone()), index, ctx, key)?;
+                if !used.insert(i) {
+                    let msg = format!("{ctx}: node \"{}\" is in two groups", n.get_ref());
+                    self.error(&n.span(), format!("{key}.groups"), msg);
+                    return None;
+                }
+                members.push(i);
+            }
+            if !members.is_empty() {
+                out.push(members);
+            }
+        }
+        // Nodes not named form one more group.
+        let rest: Vec<usize> = (0..nodes.len()).filter(|i| !used.contains(i)).collect();
+        if !rest.is_empty() {
+            out.push(rest);
+        }
+        if out.len() < 2 {
+            let msg = format!(
+                "{ctx}: groups must split the nodes into at least two groups \
+                 (nodes not named form one more group)"
+            );
+            self.error(&gspan, format!("{key}.groups"), msg);
+            return None;
+        }
+        Some(Action::Partition { groups: out })
+    }
+
+    /// `loss`: a percentage, 0 to 100.
+    fn loss_action(
+        &mut self,
+        p: Spanned<Num>,
+        node: Option<usize>,
+        ctx: &str,
+        key: &str,
+    ) -> Option<Action> {
+        let v = p.get_ref().get();
+        if !(0.0..=100.0).contains(&v) {
+            let msg = format!("{ctx}: percent {v} is out of range 0-100");
+            self.error(&p.span(), format!("{key}.percent"), msg);
+            return None;
+        }
+        Some(Action::Loss {
+            node,
+            fraction: v / 100.0,
+        })
+    }
+
+    /// `check_fail`, `check_pass`: a `[[check]]` of the cluster file.
+    fn check_action(
+        &mut self,
+        c: Spanned<String>,
+        node: usize,
+        failing: bool,
+        config: &Config,
+        ctx: &str,
+        key: &str,
+    ) -> Option<Action> {
+        if !self.name_ok(&c, config::NAME_MAX, &format!("{key}.check"), "check") {
+            return None;
+        }
+        let Some(check) = config.checks.iter().find(|k| k.name == *c.get_ref()) else {
+            let known: Vec<&str> = config.checks.iter().map(|k| k.name.as_str()).collect();
+            let msg = if known.is_empty() {
+                format!(
+                    "{ctx}: the cluster file has no [[check]]; add one, or use \
+                     action = \"demote\" with by = WEIGHT"
+                )
+            } else {
+                format!(
+                    "{ctx}: the cluster file has no check \"{}\" (its checks: {})",
+                    c.get_ref(),
+                    known.join(", ")
+                )
+            };
+            self.error(&c.span(), format!("{key}.check"), msg);
+            return None;
+        };
+        Some(Action::Check {
+            node,
+            check: check.name.clone(),
+            weight: check.weight,
+            failing,
+        })
+    }
+
+    /// `demote`: a non-zero demotion within ±1000.
+    fn demote_action(
+        &mut self,
+        by: Spanned<i64>,
+        node: usize,
+        ctx: &str,
+        key: &str,
+    ) -> Option<Action> {
+        match i32::try_from(*by.get_ref()) {
+            Ok(v) if v != 0 && v.unsigned_abs() <= 1000 => Some(Action::Demote { node, by: v }),
+            _ => {
+                let msg = format!(
+                    "{ctx}: by {} must be a non-zero demotion in -1000..1000",
+                    by.get_ref()
+                );
+                self.error(&by.span(), format!("{key}.by"), msg);
+                None
+            }
+        }
+    }
+
+    /// `password`: a string that makes a valid key; the string is wiped.
+    fn password_action(
+        &mut self,
+        p: Spanned<toml::Value>,
+        node: usize,
+        vip: String,
+        ctx: &str,
+        key: &str,
+    ) -> Option<Action> {
+        let span = p.span();
+        match p.into_inner() {
+            toml::Value::String(mut s) => {
+                let k = Key::new(s.as_bytes());
+                s.zeroize();
+                match k {
+                    Ok(k) => Some(Action::Password { node, vip, key: k }),
+                    Err(err) => {
+                        self.error(&span, format!("{key}.password"), format!("{ctx}: {err}"));
+                        None
+                    }
+                }
+            }
+            _ => {
+                self.error(
+                    &span,
+                    format!("{key}.password"),
+                    format!("{ctx}: password must be a string"),
+                );
+                None
+            }
+        }
+    }
+
+    /// `addresses`: a non-empty list of addresses, with or without prefix.
+    fn addresses_action(
+        &mut self,
+        list: SpannedList,
+        node: usize,
+        vip: String,
+        ctx: &str,
+        key: &str,
+    ) -> Option<Action> {
+        let lspan = list.span();
+        let mut nets = Vec::new();
+        for a in list.into_inner() {
+            match a.get_ref().parse::<IpNet>() {
+                Ok(n) => nets.push(n),
+                Err(_) => match a.get_ref().parse::<IpAddr>() {
+                    Ok(ip) => nets.push(IpNet::from(ip)),
+                    Err(_) => {
+                        let msg = format!("{ctx}: {:?} is not an address", a.get_ref());
+                        self.error(&a.span(), format!("{key}.addresses"), msg);
+                        return None;
+                    }
+                },
+            }
+        }
+        if nets.is_empty() {
+            let msg = format!("{ctx}: addresses must list at least one address");
+            self.error(&lspan, format!("{key}.addresses"), msg);
+            return None;
+        }
+        Some(Action::Addresses {
+            node,
+            vip,
+            addresses: nets,
+        })
+    }
+
+    /// `send_errors`: an errno name, `ENOBUFS` when not given.
+    fn send_errors_action(
+        &mut self,
+        errno: Option<&Spanned<String>>,
+        node: usize,
+        ctx: &str,
+        key: &str,
+    ) -> Option<Action> {
+        let errno = match errno {
+            None => Errno::from_name("ENOBUFS").unwrap_or(Errno::EIO),
+            Some(s) => match Errno::from_name(s.get_ref()) {
+                Some(e) if e.0 != 0 => e,
+                _ => {
+                    let msg = format!(
+                        "{ctx}: errno {:?} is not an errno name (e.g. \"ENOBUFS\")",
+                        s.get_ref()
+                    );
+                    self.error(&s.span(), format!("{key}.errno"), msg);
+                    return None;
+                }
+            },
+        };
+        Some(Action::SendErrors {
+            node,
+            errno: Some(errno),
         })
     }
 

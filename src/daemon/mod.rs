@@ -28,98 +28,33 @@
 //! hook processes run concurrently anyway. Tasks spawned by extensions run
 //! on the same thread, so **blocking work (kernel calls, file I/O) belongs
 //! in `tokio::task::spawn_blocking`**.
+//!
+//! Layout: this module is the run loop; [`context`] holds what it shares
+//! with the extensions it starts, [`checks`] (health checks) and
+//! [`metrics`], which depend on [`context`] only.
+
+pub mod checks;
+pub mod context;
+pub mod metrics;
+
+pub use context::{DaemonStats, ExtensionContext, KernelOpener, Settings, load_settings};
 
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, SystemTime};
 
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::config::{self, Config, Diagnostic};
-use crate::events::client::{ClientCounters, ConnectError, DevdClient, Item};
+use crate::events::client::{ConnectError, DevdClient, Item};
 use crate::events::{self, CarpEvent, Source, StateTracker, Transition};
-use crate::hooks::{HookRunner, HookStats, HookTable, Submitted};
+use crate::hooks::{HookRunner, HookStats, Submitted};
 use crate::kernel::Kernel;
 use crate::logging::error_chain;
 use crate::model::CarpState;
-
-/// Opens a kernel handle: for extensions that need their own (a
-/// `Box<dyn Kernel>` is not `Send`; open one inside `spawn_blocking`).
-/// The error is a message ready to log.
-pub type KernelOpener = Arc<dyn Fn() -> Result<Box<dyn Kernel>, String> + Send + Sync>;
-
-/// A validated configuration, as the daemon runs with it.
-#[derive(Debug, Clone)]
-pub struct Settings {
-    pub config: Arc<Config>,
-    /// This node's name in the cluster file.
-    pub node: String,
-    /// The hooks of every VIP, by this node's real interface and vhid.
-    pub hooks: Arc<HookTable>,
-    /// When this configuration was loaded.
-    pub loaded_at: SystemTime,
-}
-
-impl Settings {
-    /// Settings for `node` of an already validated `config`.
-    pub fn new(config: Config, node: String) -> Self {
-        let hooks = Arc::new(HookTable::new(&config, &node));
-        Settings {
-            config: Arc::new(config),
-            node,
-            hooks,
-            loaded_at: SystemTime::now(),
-        }
-    }
-}
-
-/// Load and validate the cluster file at `path` and select this node
-/// (`node`, else the short hostname). `Err` carries every diagnostic.
-pub fn load_settings(path: &Path, node: Option<&str>) -> Result<Settings, Vec<Diagnostic>> {
-    let cfg = config::load(path)?;
-    let hostname = nix::unistd::gethostname()
-        .ok()
-        .and_then(|h| h.into_string().ok())
-        .unwrap_or_default();
-    let name = config::select_node(&cfg, node, &hostname)
-        .map_err(|d| vec![d])?
-        .name
-        .clone();
-    Ok(Settings::new(cfg, name))
-}
-
-/// The daemon's own counters, beside [`HookStats`], for the metrics.
-#[derive(Debug, Default)]
-pub struct DaemonStats {
-    /// The devd client's: records, CARP events, garbage, connections.
-    pub devd: Arc<ClientCounters>,
-    /// Transitions handled (devd, replay and resync).
-    pub transitions: AtomicU64,
-    /// Successful SIGHUP reloads.
-    pub reloads: AtomicU64,
-    /// SIGHUP reloads refused because the file was invalid.
-    pub reload_failures: AtomicU64,
-}
-
-/// What the daemon hands to its extensions (health checks, metrics: issue
-/// 5, part 2) when it starts them.
-pub struct ExtensionContext {
-    /// The running configuration; it changes on a successful SIGHUP reload
-    /// (`changed().await` to follow it).
-    pub settings: watch::Receiver<Arc<Settings>>,
-    /// Becomes `true` when the daemon stops: finish up and return.
-    pub shutdown: watch::Receiver<bool>,
-    /// Hook runs, failures, timeouts and drops per vhid.
-    pub hook_stats: Arc<HookStats>,
-    /// devd and reload counters.
-    pub daemon_stats: Arc<DaemonStats>,
-    /// Opens the same kernel as the daemon's (see [`KernelOpener`]).
-    pub open_kernel: KernelOpener,
-}
 
 /// **The extension point.** Start the daemon's extensions and return their
 /// tasks; the daemon calls it once, after the replay, from inside its
@@ -135,14 +70,14 @@ pub struct ExtensionContext {
 pub fn start_extensions(ctx: &ExtensionContext) -> Vec<JoinHandle<()>> {
     // Health checks and metrics (issue 5, part 2): the checks demote
     // through the ledger, the metrics read their board.
-    let board = Arc::new(crate::checks::CheckBoard::new());
-    let checks = crate::checks::ChecksContext {
+    let board = Arc::new(checks::CheckBoard::new());
+    let checks = checks::ChecksContext {
         settings: ctx.settings.clone(),
         shutdown: ctx.shutdown.clone(),
         open_kernel: ctx.open_kernel.clone(),
         board: board.clone(),
     };
-    let metrics = crate::metrics::MetricsContext {
+    let metrics = metrics::MetricsContext {
         settings: ctx.settings.clone(),
         shutdown: ctx.shutdown.clone(),
         hook_stats: ctx.hook_stats.clone(),
@@ -151,8 +86,8 @@ pub fn start_extensions(ctx: &ExtensionContext) -> Vec<JoinHandle<()>> {
         open_kernel: ctx.open_kernel.clone(),
     };
     vec![
-        tokio::spawn(crate::checks::run_checks(checks)),
-        tokio::spawn(crate::metrics::run_metrics(metrics)),
+        tokio::spawn(checks::run_checks(checks)),
+        tokio::spawn(metrics::run_metrics(metrics)),
         tokio::spawn(crate::logging::report_dropped(ctx.shutdown.clone())),
     ]
 }
