@@ -94,8 +94,8 @@ fn held(vip: &str, start: f64, end: f64) -> Held {
     }
 }
 
-fn transition(time: f64, node: &str, vip: &str, from: CarpState, to: CarpState) -> Transition {
-    Transition {
+fn transition(time: f64, node: &str, vip: &str, from: CarpState, to: CarpState) -> VhidStateChange {
+    VhidStateChange {
         time,
         node: Name::new(node),
         vhid: 1,
