@@ -466,6 +466,8 @@ pub fn plan(cfg: &Config) -> Result<Plan, PlanError> {
 
 mod matrix;
 pub use matrix::*;
+pub mod unicast;
+pub mod vrrp;
 
 #[cfg(test)]
 mod tests;
