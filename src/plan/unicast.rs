@@ -61,7 +61,9 @@
 //! Balance is defined over the balanced VIPs counted alone, as for the
 //! multicast plan; VIPs with `prefer` count in the load the construction
 //! fills (their masters and, with two nodes, their backups), but the
-//! bounds are only promised without them.
+//! bounds are only promised without them. [`worst_cases`] measures any set
+//! of pairs (the worst single failure and the worst double-failure loss),
+//! for `carpctl plan` to say when explicit VIPs break the bounds.
 //!
 //! **Scale.** Time O(M·N + N) and memory O(M + N): every VIP looks at the
 //! N−1 candidates once, the rows of the takeover table are dense only while
@@ -280,6 +282,66 @@ pub fn lost_vips<'v>(vips: &'v [UnicastVip], a: &str, b: &str) -> Vec<&'v str> {
         })
         .map(|v| v.name.as_str())
         .collect()
+}
+
+/// How a set of pairs fares: what `carpctl plan` compares with
+/// [`unicast_bounds`] when explicit VIPs may break them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnicastWorst {
+    /// The most VIPs on one survivor after any single failure (`None`
+    /// with fewer than two nodes).
+    pub single_failure: Option<usize>,
+    /// The most VIPs one double failure loses, and a pair of nodes that
+    /// loses them (the first such pair in node order); `None` with fewer
+    /// than three nodes.
+    pub double_failure_lost: Option<(usize, (usize, usize))>,
+}
+
+/// [`UnicastWorst`] of `pairs` over `n` nodes, in O(M + N) time and
+/// memory (no N×N table): the worst single failure is either a node's
+/// own VIPs plus what one failed master sends it, or the most VIPs of a
+/// node that takes nothing.
+pub fn worst_cases(n: usize, pairs: &[UnicastPair]) -> UnicastWorst {
+    use std::collections::HashMap;
+    let mut primaries = vec![0usize; n];
+    let mut sent: HashMap<(usize, usize), usize> = HashMap::new();
+    for p in pairs.iter().filter(|p| p.master < n && p.backup < n) {
+        primaries[p.master] += 1;
+        *sent.entry((p.master, p.backup)).or_default() += 1;
+    }
+    let single_failure = (n >= 2).then(|| {
+        // Two largest primaries, with the node of the largest.
+        let mut top = (0usize, 0usize, 0usize); // (value, node, second value)
+        for (i, &c) in primaries.iter().enumerate() {
+            if i == 0 || c > top.0 {
+                top = (c, i, if i == 0 { 0 } else { top.0 });
+            } else {
+                top.2 = top.2.max(c);
+            }
+        }
+        let untouched = (0..n)
+            .map(|f| if f == top.1 { top.2 } else { top.0 })
+            .max()
+            .unwrap_or(0);
+        sent.iter()
+            .filter(|((f, s), _)| f != s)
+            .map(|(&(_, s), &k)| primaries[s] + k)
+            .fold(untouched, usize::max)
+    });
+    let double_failure_lost = (n >= 3).then(|| {
+        let mut lost: HashMap<(usize, usize), usize> = HashMap::new();
+        for (&(f, s), &k) in sent.iter().filter(|((f, s), _)| f != s) {
+            *lost.entry((f.min(s), f.max(s))).or_default() += k;
+        }
+        lost.into_iter()
+            .map(|(pair, k)| (k, std::cmp::Reverse(pair)))
+            .max()
+            .map_or((0, (0, 1)), |(k, std::cmp::Reverse(pair))| (k, pair))
+    });
+    UnicastWorst {
+        single_failure,
+        double_failure_lost,
+    }
 }
 
 /// The construction (module documentation). `n ≥ 2`; every index in

@@ -208,11 +208,7 @@ fn lost_after_a_double_failure_by_index_and_by_name() {
     let specs: Vec<VipSpec<'_>> = vnames
         .iter()
         .enumerate()
-        .map(|(i, name)| VipSpec {
-            name,
-            vhid: vhid(i as i64 + 1),
-            prefer: None,
-        })
+        .map(|(i, name)| spec(name, i as i64 + 1, None))
         .collect();
     let plan = plan_unicast(&nodes, &specs).unwrap();
     // Pairs (0,1) (1,2) (2,1) (0,2), as small_cases_by_hand shows.
@@ -358,4 +354,50 @@ fn construction_scales_to_the_node_limit() {
     );
     let (load, _) = loads_after(n, &pairs, &[0]);
     assert!(load.iter().all(|&l| l <= m.div_ceil(n - 1)));
+}
+
+/// [`worst_cases`] against a brute force over every failure, on every
+/// way to pair up to six VIPs over four nodes (explicit orders included,
+/// so also plans that break the bounds).
+#[test]
+fn worst_cases_match_the_brute_force() {
+    let n = 4usize;
+    let choices: Vec<UnicastPair> = (0..n)
+        .flat_map(|master| {
+            (0..n)
+                .filter(move |&b| b != master)
+                .map(move |backup| UnicastPair { master, backup })
+        })
+        .collect();
+    for m in 0..=3usize {
+        let total = choices.len().pow(m as u32);
+        for code in 0..total {
+            let mut c = code;
+            let pairs: Vec<UnicastPair> = (0..m)
+                .map(|_| {
+                    let p = choices[c % choices.len()];
+                    c /= choices.len();
+                    p
+                })
+                .collect();
+            let w = worst_cases(n, &pairs);
+            let single = (0..n)
+                .map(|f| loads_after(n, &pairs, &[f]).0.into_iter().max().unwrap())
+                .max();
+            assert_eq!(w.single_failure, single, "{pairs:?}");
+            let lost = (0..n)
+                .flat_map(|f| (f + 1..n).map(move |g| (f, g)))
+                .map(|(f, g)| (lost_after(&pairs, f, g).len(), f, g))
+                .max_by_key(|&(k, f, g)| (k, std::cmp::Reverse((f, g))))
+                .map(|(k, f, g)| (k, (f, g)));
+            assert_eq!(w.double_failure_lost, lost, "{pairs:?}");
+        }
+    }
+    // Balanced plans meet their bounds by this measure too.
+    let pairs = balanced_pairs(5, 12).unwrap();
+    let w = worst_cases(5, &pairs);
+    assert_eq!(w.single_failure, unicast_bounds(5, 12).single_failure);
+    assert!(w.double_failure_lost.unwrap().0 <= 3);
+    assert_eq!(worst_cases(1, &[]).single_failure, None);
+    assert_eq!(worst_cases(2, &[]).double_failure_lost, None);
 }
