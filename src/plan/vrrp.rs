@@ -24,7 +24,9 @@
 //!   `net.inet.carp.preempt=1` takes over from a longer interval or a
 //!   *lower* priority. Equal priorities and intervals change nothing: two
 //!   MASTERs at one priority both stay MASTER (CARP at least flaps), and
-//!   nothing breaks the tie by address.
+//!   nothing breaks the tie by address. Because the interval is compared
+//!   before the priority, the members of a VIP must agree on it: a member
+//!   with a shorter interval wins whatever its priority.
 //! * **Demotion does not apply.** `DEMOTE_ADVSKEW` is used only on the CARP
 //!   paths; `vrrp_send_ad_locked()` advertises `sc_vrrp_prio` and
 //!   `carp_setrun()` times out with it, unchanged by
@@ -49,8 +51,10 @@
 //!   times differ by at least ⌊step × interval / 256⌋ ≥ 1 cs: two backups
 //!   never time out in the same tick at hz=100 (which would be a brief dual
 //!   master), and rank 1 times out as early as that allows. ⌈256/interval⌉
-//!   is the smallest step with that guarantee for every pair of
-//!   priorities `step` apart.
+//!   is the smallest step with ⌊step × interval / 256⌋ ≥ 1, which is what
+//!   guarantees it for any two priorities `step` apart; with one less, some
+//!   interval puts two ranks in one tick
+//!   (`tests::a_smaller_step_would_collide`).
 //! * Priority 1 is kept for maintenance ([`MAINTENANCE_PRIORITY`]), so a
 //!   node in maintenance is strictly below every planned rank (an equal
 //!   priority would not move the VIP), and ranks end at 2.
