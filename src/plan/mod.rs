@@ -454,6 +454,8 @@ pub fn plan_vips(nodes: &[String], vips: &[VipSpec<'_>], step: u8) -> Result<Pla
 
 mod matrix;
 pub use matrix::*;
+pub mod unicast;
+pub mod vrrp;
 
 #[cfg(test)]
 mod tests;
