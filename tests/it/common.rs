@@ -1,6 +1,6 @@
-//! Helpers shared by `tests/files.rs` and `tests/locking.rs`: the real
-//! binary run with a deadline and a memory limit, and emulated hosts.
-#![allow(dead_code)] // each test binary uses its part
+//! Helpers shared by the modules of the integration-test binary: the real
+//! binary run with a clean environment, a deadline and a memory limit, and
+//! emulated hosts.
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
