@@ -18,6 +18,7 @@ mod cli;
 mod events;
 mod files;
 mod freebsd_host;
+mod layers;
 mod ledger;
 mod lint;
 mod locking;
