@@ -6,7 +6,7 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 /// The page may fetch nothing: no script, no font, no image, no frame.
 /// Inline style only (the `<style>` element and SVG presentation
 /// attributes). A fetch that slipped into the markup would be refused and
-/// reported on the browser's console (tests/pictures.rs watches it).
+/// reported on the browser's console (tests/it/pictures.rs watches it).
 pub const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; \
                        form-action 'none'";
 

@@ -1,7 +1,7 @@
 //! Tests of the pictures: escaping, the bounds on marks and rows, merging
 //! with every tenure and outage still counted, the hover texts, and the
 //! plan page's choice of rows at large N. Rendering in a real browser is
-//! tested in tests/pictures.rs.
+//! tested in tests/it/pictures.rs.
 
 use std::collections::BTreeMap;
 

@@ -131,10 +131,8 @@ impl NativeSyscalls {
                 NETLINK_GENERIC,
             )
         };
-        if raw < 0 {
-            // EAFNOSUPPORT: no netlink(4) in this kernel (13.x).
-            return Err(last_errno());
-        }
+        // EAFNOSUPPORT: no netlink(4) in this kernel (13.x).
+        let raw = nix::errno::Errno::result(raw).map_err(nix_errno)?;
         // SAFETY: `raw` is a descriptor socket(2) just created; nothing else
         // owns it, so OwnedFd may close it.
         let fd = unsafe { OwnedFd::from_raw_fd(raw) };
@@ -266,9 +264,7 @@ impl Syscalls for NativeSyscalls {
                 // SIOCGVH, which use no other memory, and the kernel keeps
                 // no pointer after returning.
                 let rc = unsafe { libc::ioctl(fd, req, local.as_mut_ptr().cast::<c_void>()) };
-                if rc == -1 {
-                    return Err(last_errno());
-                }
+                nix::errno::Errno::result(rc).map_err(nix_errno)?;
                 // Give the caller back what it had in `ifr_data`.
                 let original = arg.get(ptr_range.clone()).ok_or(Errno::EINVAL)?;
                 local
@@ -283,9 +279,7 @@ impl Syscalls for NativeSyscalls {
                 // pointer (SIOCAIFADDR, SIOCDIFADDR, SIOCAIFADDR_IN6,
                 // SIOCDIFADDR_IN6).
                 let rc = unsafe { libc::ioctl(fd, req, local.as_mut_ptr().cast::<c_void>()) };
-                if rc == -1 {
-                    return Err(last_errno());
-                }
+                nix::errno::Errno::result(rc).map_err(nix_errno)?;
             }
             // check_request refuses these; never call the kernel with an
             // `ifr_data` we did not set.
@@ -406,13 +400,11 @@ impl Syscalls for NativeSyscalls {
         // SAFETY: `name` is a NUL-terminated string alive for the call;
         // modfind(2) only reads it.
         let rc = unsafe { modfind(name.as_ptr()) };
-        if rc >= 0 {
-            return Ok(true);
-        }
-        match last_errno() {
+        match nix::errno::Errno::result(rc) {
+            Ok(_) => Ok(true),
             // "ENOENT: The module was not found (probably not loaded)."
-            Errno::ENOENT => Ok(false),
-            e => Err(e),
+            Err(nix::errno::Errno::ENOENT) => Ok(false),
+            Err(e) => Err(nix_errno(e)),
         }
     }
 
@@ -422,16 +414,15 @@ impl Syscalls for NativeSyscalls {
         // kldload(2) only reads it. EEXIST (already loaded) is passed up as
         // the kernel says it; the backend decides what it means.
         let rc = unsafe { kldload(name.as_ptr()) };
-        if rc == -1 { Err(last_errno()) } else { Ok(()) }
+        nix::errno::Errno::result(rc).map(drop).map_err(nix_errno)
     }
 
     fn getifaddrs(&mut self) -> Result<Vec<RawIfaddr>, Errno> {
         let mut head: *mut libc::ifaddrs = ptr::null_mut();
         // SAFETY: getifaddrs(3) writes a list head into `head`, a valid
         // out-pointer; on failure it returns -1 and allocates nothing.
-        if unsafe { libc::getifaddrs(&raw mut head) } == -1 {
-            return Err(last_errno());
-        }
+        let rc = unsafe { libc::getifaddrs(&raw mut head) };
+        nix::errno::Errno::result(rc).map_err(nix_errno)?;
         let list = IfaddrsList(head);
         let mut out = Vec::new();
         let mut cur = list.0.cast_const();
@@ -597,12 +588,6 @@ fn sysctl_errno(err: SysctlError) -> Errno {
 
 fn nix_errno(e: nix::errno::Errno) -> Errno {
     Errno(e as i32)
-}
-
-fn last_errno() -> Errno {
-    std::io::Error::last_os_error()
-        .raw_os_error()
-        .map_or(Errno::EIO, Errno)
 }
 
 #[cfg(test)]

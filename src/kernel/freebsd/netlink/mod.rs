@@ -615,7 +615,9 @@ pub fn error_message_echo(pid: u32, code: i32, request: &[u8]) -> Vec<u8> {
 }
 
 mod decode;
+mod redact;
 #[cfg(test)]
 mod tests;
 
-pub use decode::{decode_replies, decode_request, redact_key};
+pub use decode::{decode_replies, decode_request};
+pub use redact::redact_key;

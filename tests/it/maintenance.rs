@@ -10,7 +10,7 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_carpctl");
+use crate::common::{BIN, stderr};
 
 struct Lab {
     _dir: tempfile::TempDir,
@@ -97,10 +97,6 @@ impl Lab {
         root.push(".root/var/db/carpctl");
         PathBuf::from(root)
     }
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 #[test]

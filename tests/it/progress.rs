@@ -10,10 +10,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-#[path = "common/scenario.rs"]
-mod scenario;
+use crate::scenario_files as scenario;
 
-const BIN: &str = env!("CARGO_BIN_EXE_carpctl");
+use crate::common::BIN;
 const MARK: &str = "simulating: ";
 
 /// 2 nodes, 8 VIPs, 600 s: thousands of events, a fraction of a second.

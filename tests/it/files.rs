@@ -11,8 +11,6 @@
 //!   emulated host: a clear error at once, never a hang;
 //! * an unreadable key file stops only what needs that key.
 
-mod common;
-
 use std::fs;
 use std::io::Read;
 use std::os::unix::fs::{PermissionsExt, symlink};
@@ -20,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use common::{BIN, carpctl, chmod, code, expect, init_host, kernel_arg, run, stderr};
+use crate::common::{BIN, carpctl, chmod, code, expect, init_host, kernel_arg, run, stderr};
 
 const SECRET1: &str = "webone_hunter2_q";
 const SECRET2: &str = "webtwo_hunter2_q";
@@ -407,7 +405,7 @@ fn apply_and_lint_share_the_cluster_file_cap() {
     assert_eq!(fs::metadata(lab.config()).unwrap().len(), 1024 * 1024);
     expect(&lab.on(&host, &["apply"]), 0, &[]);
     let out = lab.lint(&lab.config());
-    assert!(!common::stdout(&out).contains("larger"), "{out:?}");
+    assert!(!crate::common::stdout(&out).contains("larger"), "{out:?}");
 }
 
 // ----- item 16: keys only where needed --------------------------------------------

@@ -7,7 +7,7 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_carpctl");
+use crate::common::BIN;
 
 struct Lab {
     dir: tempfile::TempDir,

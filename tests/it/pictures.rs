@@ -28,22 +28,17 @@ use std::time::{Duration, Instant};
 use regex::Regex;
 use serde_json::Value;
 
-#[path = "common/scenario.rs"]
-mod scenario;
+use crate::scenario_files as scenario;
 
-const BIN: &str = env!("CARGO_BIN_EXE_carpctl");
+use crate::common::{self, s};
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
 fn carpctl(args: &[&str]) -> Output {
-    Command::new(BIN)
+    common::carpctl()
         .args(args)
-        .env_remove("CARPCTL_KERNEL")
-        .env_remove("CARPCTL_CONFIG")
-        .env_remove("CARPCTL_NODE")
-        .env_remove("RUST_LOG")
         .stdin(Stdio::null())
         .output()
         .expect("run carpctl")
@@ -51,10 +46,6 @@ fn carpctl(args: &[&str]) -> Output {
 
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
 }
 
 fn seed_scenario() -> PathBuf {

@@ -9,37 +9,13 @@ use std::process::Command;
 
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_carpctl");
+use crate::common::{BIN, Run, run_carpctl as carpctl};
 
 /// Passwords of the test files: what `openssl rand -hex 9` gives, so they
 /// can be written in rc.conf as they are.
 const WWW_KEY: &str = "3f9a0c17e2b4d86a51";
 const MAIL1_KEY: &str = "5e6a1f0c9b2d47e813";
 const MAIL2_KEY: &str = "c04b7d2e91a8f35b6e";
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-/// Run carpctl with none of its environment variables set: in particular
-/// no kernel, which `plan` must not need.
-fn carpctl(args: &[&str]) -> Run {
-    let out = Command::new(BIN)
-        .args(args)
-        .env_remove("CARPCTL_KERNEL")
-        .env_remove("CARPCTL_CONFIG")
-        .env_remove("CARPCTL_NODE")
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("run carpctl");
-    Run {
-        code: out.status.code().expect("carpctl exited by a signal"),
-        stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
-        stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
-    }
-}
 
 fn examples() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("examples")

@@ -4,36 +4,18 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use carpctl::lint::{self, Code, Finding, Input, Options, Severity};
 use carpctl::migrate::{self, ImportNode};
 use proptest::prelude::*;
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_carpctl");
+use crate::common::{Run, carpctl};
+
 const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/corpus");
 
-#[derive(Debug)]
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
 fn carpctl_in(dir: &Path, args: &[&str]) -> Run {
-    let out = Command::new(BIN)
-        .args(args)
-        .current_dir(dir)
-        .env_remove("CARPCTL_CONFIG")
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("run carpctl");
-    Run {
-        code: out.status.code().expect("exited by a signal"),
-        stdout: String::from_utf8(out.stdout).expect("UTF-8"),
-        stderr: String::from_utf8(out.stderr).expect("UTF-8"),
-    }
+    Run::of(carpctl().args(args).current_dir(dir))
 }
 
 /// Marks an input that could not be read (CARP005).

@@ -3,8 +3,6 @@
 //! commands that change a host take turns on the host lock, waiting a
 //! bounded time and then naming the holder.
 
-mod common;
-
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -13,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use common::{carpctl, expect, init_host, kernel_arg, stderr};
+use crate::common::{carpctl, expect, init_host, kernel_arg, stderr};
 
 use carpctl::kernel::Kernel;
 use carpctl::kernel::emulated::EmulatedHost;

@@ -8,35 +8,10 @@ use std::process::Command;
 
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_carpctl");
+use crate::common::{BIN, Run, run_carpctl as carpctl, s};
 
 fn seed_scenario() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/seed-scenario.toml")
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn carpctl(args: &[&str]) -> Run {
-    let out = Command::new(BIN)
-        .args(args)
-        .env_remove("CARPCTL_KERNEL")
-        .env_remove("CARPCTL_CONFIG")
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("run carpctl");
-    Run {
-        code: out.status.code().expect("exited by a signal"),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
 }
 
 /// The seed scenario copied next to a copy of seed.toml, with `extra`

@@ -35,7 +35,7 @@ mod freebsd {
 
     use serde_json::Value;
 
-    const BIN: &str = env!("CARGO_BIN_EXE_carpctl");
+    use crate::common::BIN;
 
     /// Why this host cannot run the tests, if it cannot.
     fn missing_prerequisite() -> Option<String> {

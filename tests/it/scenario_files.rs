@@ -1,6 +1,6 @@
 //! Scenarios of any size for `carpctl simulate` tests: a cluster file and
-//! a scenario file written into a directory (tests/pictures.rs,
-//! tests/progress.rs).
+//! a scenario file written into a directory (tests/it/pictures.rs,
+//! tests/it/progress.rs).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};

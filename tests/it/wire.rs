@@ -22,7 +22,7 @@ use proptest::prelude::*;
 use serde_json::Value;
 use sha1::Sha1;
 
-const VECTORS: &str = include_str!("data/carp-vectors.json");
+const VECTORS: &str = include_str!("../data/carp-vectors.json");
 
 // ---------------------------------------------------------------------------
 // The vectors file

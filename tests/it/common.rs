@@ -1,6 +1,6 @@
-//! Helpers shared by `tests/files.rs` and `tests/locking.rs`: the real
-//! binary run with a deadline and a memory limit, and emulated hosts.
-#![allow(dead_code)] // each test binary uses its part
+//! Helpers shared by the modules of the integration-test binary: the real
+//! binary run with a clean environment, a deadline and a memory limit, and
+//! emulated hosts.
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -64,6 +64,38 @@ pub fn run(cmd: &Command, limit: Duration) -> Output {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// What one run of carpctl produced.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// Run `cmd` to its end: it must exit by itself (not by a signal) and
+    /// print UTF-8.
+    pub fn of(cmd: &mut Command) -> Run {
+        let out = cmd.output().expect("run carpctl");
+        Run {
+            code: out.status.code().expect("carpctl exited by a signal"),
+            stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
+            stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
+        }
+    }
+}
+
+/// `carpctl ARGS...` with none of its environment variables inherited (in
+/// particular no kernel and no cluster file), run to its end.
+pub fn run_carpctl(args: &[&str]) -> Run {
+    Run::of(carpctl().args(args))
+}
+
+/// A temporary path as the `&str` an argument list needs.
+pub fn s(p: &Path) -> &str {
+    p.to_str().expect("temp paths are UTF-8")
 }
 
 pub fn stderr(o: &Output) -> String {

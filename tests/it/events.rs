@@ -22,7 +22,7 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use tokio_seqpacket::{UnixSeqpacket, UnixSeqpacketListener};
 
-const BIN: &str = env!("CARGO_BIN_EXE_carpctl");
+use crate::common::BIN;
 const WAIT: Duration = Duration::from_secs(15);
 
 /// A temp dir with an emulated host (vhid 1 on em0, vhid 5 on vlan0.100),

@@ -15,44 +15,21 @@ use carpctl::kernel::freebsd::FreeBsdKernel;
 use carpctl::model::{AdvSkew, DemotionDelta, Key, Vhid, VhidUpdate};
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_carpctl");
-
-/// What one run of carpctl produced.
-#[derive(Debug)]
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
+use crate::common::{BIN, Run, kernel_arg, s};
 
 /// Run carpctl with `args` and a clean environment for the variables it
 /// reads, plus `env`.
 fn carpctl_env(args: &[&str], env: &[(&str, &str)]) -> Run {
-    let mut cmd = Command::new(BIN);
-    cmd.args(args)
-        .env_remove("CARPCTL_KERNEL")
-        .env_remove("RUST_LOG");
+    let mut cmd = crate::common::carpctl();
+    cmd.args(args);
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let out = cmd.output().expect("run carpctl");
-    Run {
-        code: out.status.code().expect("carpctl exited by a signal"),
-        stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
-        stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
-    }
+    Run::of(&mut cmd)
 }
 
 fn carpctl(args: &[&str]) -> Run {
     carpctl_env(args, &[])
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("temp paths are UTF-8")
-}
-
-fn kernel_arg(p: &Path) -> String {
-    format!("emulated:{}", s(p))
 }
 
 /// `carpctl emulate init` a host in a new temp dir; returns both.

@@ -1,0 +1,32 @@
+//! The integration tests, as one test binary: each file of `tests/it/` is a
+//! module, and `common` holds the helpers they share (the real binary run
+//! with a clean environment, a deadline and a memory limit; emulated hosts).
+//! One binary links the library once instead of once per file.
+//!
+//! Two tests stay binaries of their own, because each installs a counting
+//! global allocator (`tests/common/alloc.rs`) that would otherwise count, and
+//! slow down, every test of this binary: `tests/fuzz.rs` and
+//! `tests/limits.rs`.
+//!
+//! Run one module with `cargo test --test it MODULE::` (for example
+//! `cargo test --test it apply::`).
+
+mod common;
+
+mod apply;
+mod cli;
+mod events;
+mod files;
+mod freebsd_host;
+mod layers;
+mod ledger;
+mod lint;
+mod locking;
+mod maintenance;
+mod packaging;
+mod pictures;
+mod plan;
+mod progress;
+mod scenario_files;
+mod simulate;
+mod wire;
