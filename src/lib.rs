@@ -23,6 +23,7 @@ pub mod metrics;
 pub mod migrate;
 pub mod model;
 pub mod plan;
+pub mod scan;
 pub mod sim;
 pub mod text;
 pub mod wire;

@@ -1,0 +1,224 @@
+//! Live capture on FreeBSD: one `/dev/bpf` descriptor per interface
+//! (bpf(4)).
+//!
+//! * `BIOCSBLEN` before `BIOCSETIF`: a 512 KiB buffer (the default
+//!   `net.bpf.maxbufsize`; the kernel lowers a larger request), read back
+//!   with `BIOCGBLEN`, since every read must ask for exactly that much;
+//! * `BIOCSETIF`: the interface; `BIOCGDLT` must say `DLT_EN10MB`;
+//! * `BIOCIMMEDIATE`: hand frames over as they come, so `--watch` is
+//!   current (a read still returns every frame queued, in one go);
+//! * `BIOCSETF`: the classic BPF program of [`super::filter`] (it also
+//!   flushes what was queued before it);
+//! * `BIOCPROMISC`: promiscuous mode, dropped by the kernel on close;
+//! * `BIOCGSTATS`: `bs_recv` and `bs_drop` since the open.
+//!
+//! Frames arrive with their VLAN tags in place (`ETHER_BPF_MTAP`
+//! re-inserts an offloaded tag), each behind a `struct bpf_hdr`
+//! ([`super::bpfbuf`]). The ioctl numbers are libc's (`BIOCSETIF` =
+//! `_IOW('B', 108, struct ifreq)` and so on, `net/bpf.h`).
+#![allow(unsafe_code)]
+
+use std::ffi::CString;
+use std::io;
+use std::mem::{size_of, zeroed};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::time::Duration;
+
+use super::super::decode::LinkType;
+use super::super::report::KernelStats;
+use super::bpfbuf::{self, Layout};
+use super::{CaptureError, Frame, Source, filter, os_error};
+
+/// The buffer asked for.
+const BUFFER: libc::c_uint = 512 << 10;
+/// `DLT_EN10MB`.
+const DLT_EN10MB: libc::c_uint = 1;
+
+/// This architecture's `struct bpf_hdr`.
+const LAYOUT: Layout = Layout {
+    time_t: size_of::<libc::time_t>(),
+    long: size_of::<libc::c_long>(),
+};
+
+struct Bpf {
+    fd: OwnedFd,
+    name: String,
+    buf: Vec<u8>,
+}
+
+/// A live capture on one or more interfaces.
+pub struct Capture {
+    bpfs: Vec<Bpf>,
+    names: Vec<String>,
+}
+
+/// `ioctl(fd, req, arg)` with a pointer to a local value.
+fn ioctl<T>(fd: &OwnedFd, req: libc::c_ulong, arg: &mut T) -> io::Result<()> {
+    // SAFETY: `arg` is a live, exclusively borrowed `T`, the type the
+    // request `req` reads or writes (each caller pairs them as bpf(4)
+    // documents).
+    let r = unsafe { libc::ioctl(fd.as_raw_fd(), req, arg as *mut T) };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+fn open_one(name: &str, promisc: bool) -> Result<Bpf, CaptureError> {
+    let dev = CString::new("/dev/bpf").map_err(|e| CaptureError::Io(e.to_string()))?;
+    // SAFETY: `dev` is a NUL-terminated string that outlives the call.
+    let raw = unsafe { libc::open(dev.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
+    if raw < 0 {
+        return Err(os_error("open /dev/bpf", name, io::Error::last_os_error()));
+    }
+    // SAFETY: `raw` was just returned to us and is owned nowhere else.
+    let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+    let opt = |r: io::Result<()>, what: &str| r.map_err(|e| os_error(what, name, e));
+    let mut blen = BUFFER;
+    opt(ioctl(&fd, libc::BIOCSBLEN, &mut blen), "BIOCSBLEN")?;
+    // SAFETY: all-zero is a valid ifreq.
+    let mut ifr: libc::ifreq = unsafe { zeroed() };
+    for (d, s) in ifr.ifr_name.iter_mut().zip(name.bytes()) {
+        *d = s as libc::c_char;
+    }
+    opt(ioctl(&fd, libc::BIOCSETIF, &mut ifr), "BIOCSETIF")?;
+    let mut dlt: libc::c_uint = 0;
+    opt(ioctl(&fd, libc::BIOCGDLT, &mut dlt), "BIOCGDLT")?;
+    if dlt != DLT_EN10MB {
+        return Err(CaptureError::Invalid(format!(
+            "cannot capture on {name}: not an Ethernet interface (DLT {dlt})"
+        )));
+    }
+    let mut on: libc::c_uint = 1;
+    opt(ioctl(&fd, libc::BIOCIMMEDIATE, &mut on), "BIOCIMMEDIATE")?;
+    let mut insns: Vec<libc::bpf_insn> = filter::program()
+        .iter()
+        .map(|i| libc::bpf_insn {
+            code: i.code,
+            jt: i.jt,
+            jf: i.jf,
+            k: i.k,
+        })
+        .collect();
+    let mut prog = libc::bpf_program {
+        bf_len: insns.len() as libc::c_uint,
+        bf_insns: insns.as_mut_ptr(),
+    };
+    opt(ioctl(&fd, libc::BIOCSETF, &mut prog), "BIOCSETF")?;
+    drop(insns);
+    if promisc {
+        // SAFETY: BIOCPROMISC takes no argument.
+        let r = unsafe { libc::ioctl(fd.as_raw_fd(), libc::BIOCPROMISC as libc::c_ulong) };
+        if r != 0 {
+            return Err(os_error(
+                "BIOCPROMISC",
+                name,
+                io::Error::last_os_error(),
+            ));
+        }
+    }
+    let mut actual: libc::c_uint = 0;
+    opt(ioctl(&fd, libc::BIOCGBLEN, &mut actual), "BIOCGBLEN")?;
+    Ok(Bpf {
+        fd,
+        name: name.to_string(),
+        buf: vec![0; actual as usize],
+    })
+}
+
+impl Capture {
+    /// Opens every interface of `names`; nothing stays open on error.
+    pub fn open(names: &[String], promisc: bool) -> Result<Self, CaptureError> {
+        let bpfs = names
+            .iter()
+            .map(|n| open_one(n, promisc))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Capture {
+            bpfs,
+            names: names.to_vec(),
+        })
+    }
+}
+
+impl Source for Capture {
+    fn interfaces(&self) -> &[String] {
+        &self.names
+    }
+
+    fn poll(
+        &mut self,
+        timeout: Duration,
+        f: &mut dyn FnMut(Frame<'_>),
+    ) -> Result<bool, CaptureError> {
+        let mut fds: Vec<libc::pollfd> = self
+            .bpfs
+            .iter()
+            .map(|b| libc::pollfd {
+                fd: b.fd.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            })
+            .collect();
+        let ms = libc::c_int::try_from(timeout.as_millis()).unwrap_or(libc::c_int::MAX);
+        // SAFETY: `fds` is a live array of `fds.len()` pollfd.
+        let r = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, ms) };
+        if r < 0 {
+            let e = io::Error::last_os_error();
+            if e.kind() == io::ErrorKind::Interrupted {
+                return Ok(true);
+            }
+            return Err(CaptureError::Io(format!("poll: {e}")));
+        }
+        for (i, p) in fds.iter().enumerate() {
+            if p.revents & (libc::POLLERR | libc::POLLNVAL) != 0 {
+                return Err(CaptureError::Io(format!(
+                    "capture on {} failed (the interface went away?)",
+                    self.bpfs[i].name
+                )));
+            }
+            if p.revents & libc::POLLIN == 0 {
+                continue;
+            }
+            let b = &mut self.bpfs[i];
+            // SAFETY: `b.buf` is a live buffer of exactly the length the
+            // kernel's BIOCGBLEN gave, as bpf(4) requires of a read.
+            let n = unsafe { libc::read(b.fd.as_raw_fd(), b.buf.as_mut_ptr().cast(), b.buf.len()) };
+            if n < 0 {
+                let e = io::Error::last_os_error();
+                if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted) {
+                    continue;
+                }
+                return Err(os_error("read", &b.name, e));
+            }
+            let got = &b.buf[..usize::try_from(n).unwrap_or(0)];
+            let mut records = bpfbuf::records(got, LAYOUT);
+            for rec in records.by_ref() {
+                f(Frame {
+                    time: rec.time,
+                    link: LinkType::Ethernet,
+                    iface: &b.name,
+                    data: rec.data,
+                    vlan: None,
+                });
+            }
+            if let Some(e) = records.error() {
+                return Err(CaptureError::Io(format!("capture on {}: {e}", b.name)));
+            }
+        }
+        Ok(true)
+    }
+
+    fn kernel_stats(&mut self) -> Result<Option<KernelStats>, CaptureError> {
+        let mut total = KernelStats::default();
+        for b in &self.bpfs {
+            // SAFETY: all-zero is a valid bpf_stat.
+            let mut st: libc::bpf_stat = unsafe { zeroed() };
+            ioctl(&b.fd, libc::BIOCGSTATS, &mut st)
+                .map_err(|e| os_error("BIOCGSTATS", &b.name, e))?;
+            total.received += u64::from(st.bs_recv);
+            total.dropped += u64::from(st.bs_drop);
+        }
+        Ok(Some(total))
+    }
+}
