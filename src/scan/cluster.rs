@@ -309,14 +309,18 @@ impl ClusterView {
         lists
     }
 
-    /// Which node each address is: `--map`, else inferred from
-    /// `observed`, the (address, vhid, advskew) of the CARP speakers.
+    /// Which node each address is: `--map` when given (it then names
+    /// every node, so an address it leaves out is no node), else inferred
+    /// from `observed`, the (address, vhid, advskew) of the CARP speakers.
     pub fn nodes_of(&self, observed: &[(IpAddr, u8, u8)]) -> HashMap<IpAddr, (String, NodeSource)> {
         let mut out: HashMap<IpAddr, (String, NodeSource)> = self
             .map
             .iter()
             .map(|(a, n)| (*a, (n.clone(), NodeSource::Map)))
             .collect();
+        if !self.map.is_empty() {
+            return out;
+        }
         let mut by_addr: BTreeMap<IpAddr, Vec<(u8, u8)>> = BTreeMap::new();
         for &(a, vhid, skew) in observed {
             by_addr.entry(a).or_default().push((vhid, skew));

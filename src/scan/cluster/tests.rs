@@ -179,6 +179,9 @@ fn nodes_by_map_or_by_skew() {
     assert_eq!(v.demotion_fitting("mail-a", &[(3, 0)]), None);
     // --map wins over the skews.
     v.map.insert(a, "mail-b".into());
-    let n = v.nodes_of(&[(a, 1, 0)]);
+    let n = v.nodes_of(&[(a, 1, 0), (b, 2, 0)]);
     assert_eq!(n[&a], ("mail-b".to_string(), NodeSource::Map));
+    // --map names every node: an address it leaves out is none, even
+    // when its skew would fit one.
+    assert_eq!(n.get(&b), None, "{n:?}");
 }
