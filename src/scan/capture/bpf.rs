@@ -14,30 +14,33 @@
 //!
 //! Frames arrive with their VLAN tags in place (`ETHER_BPF_MTAP`
 //! re-inserts an offloaded tag), each behind a `struct bpf_hdr`
-//! ([`super::bpfbuf`]). The ioctl numbers are libc's (`BIOCSETIF` =
-//! `_IOW('B', 108, struct ifreq)` and so on, `net/bpf.h`).
+//! ([`super::bpfbuf`]). The structures and ioctl numbers are
+//! [`carpctl_sys::bpf`]'s (`sys/net/bpf.h`, with layout asserts).
 #![allow(unsafe_code)]
 
 use std::ffi::CString;
 use std::io;
-use std::mem::{size_of, zeroed};
+use std::mem::size_of;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::time::Duration;
+
+use carpctl_sys::bpf::{
+    BIOCGBLEN, BIOCGDLT, BIOCGSTATS, BIOCIMMEDIATE, BIOCPROMISC, BIOCSBLEN, BIOCSETF, BIOCSETIF,
+    BPF_ALIGNMENT, BPF_MAXBUFSIZE, DLT_EN10MB, bpf_insn, bpf_program, bpf_stat,
+};
 
 use super::super::decode::LinkType;
 use super::super::report::KernelStats;
 use super::bpfbuf::{self, Layout};
 use super::{CaptureError, Frame, Source, filter, os_error};
 
-/// The buffer asked for.
-const BUFFER: libc::c_uint = 512 << 10;
-/// `DLT_EN10MB`.
-const DLT_EN10MB: libc::c_uint = 1;
+/// The buffer asked for: the default `net.bpf.maxbufsize`.
+const BUFFER: u32 = BPF_MAXBUFSIZE;
 
 /// This architecture's `struct bpf_hdr`.
 const LAYOUT: Layout = Layout {
-    time_t: size_of::<libc::time_t>(),
-    long: size_of::<libc::c_long>(),
+    time_t: size_of::<carpctl_sys::time_t>(),
+    long: BPF_ALIGNMENT,
 };
 
 struct Bpf {
@@ -53,11 +56,15 @@ pub struct Capture {
 }
 
 /// `ioctl(fd, req, arg)` with a pointer to a local value.
-fn ioctl<T>(fd: &OwnedFd, req: libc::c_ulong, arg: &mut T) -> io::Result<()> {
-    // SAFETY: `arg` is a live, exclusively borrowed `T`, the type the
-    // request `req` reads or writes (each caller pairs them as bpf(4)
-    // documents).
-    let r = unsafe { libc::ioctl(fd.as_raw_fd(), req, arg as *mut T) };
+fn ioctl<T>(fd: &OwnedFd, req: u64, arg: &mut T) -> io::Result<()> {
+    // The request encodes the argument's size (IOCPARM_MASK bits): a `T`
+    // of another size is refused here, so the kernel never copies past it.
+    if ((req >> 16) & carpctl_sys::IOCPARM_MASK) as usize != size_of::<T>() {
+        return Err(io::Error::from_raw_os_error(libc::EINVAL));
+    }
+    // SAFETY: `arg` is a live, exclusively borrowed `T` of exactly the
+    // size the request `req` says it reads or writes (checked above).
+    let r = unsafe { libc::ioctl(fd.as_raw_fd(), req as libc::c_ulong, arg as *mut T) };
     if r == 0 {
         Ok(())
     } else {
@@ -76,40 +83,43 @@ fn open_one(name: &str, promisc: bool) -> Result<Bpf, CaptureError> {
     let fd = unsafe { OwnedFd::from_raw_fd(raw) };
     let opt = |r: io::Result<()>, what: &str| r.map_err(|e| os_error(what, name, e));
     let mut blen = BUFFER;
-    opt(ioctl(&fd, libc::BIOCSBLEN, &mut blen), "BIOCSBLEN")?;
-    // SAFETY: all-zero is a valid ifreq.
-    let mut ifr: libc::ifreq = unsafe { zeroed() };
+    opt(ioctl(&fd, BIOCSBLEN, &mut blen), "BIOCSBLEN")?;
+    // The name was checked (1 to 15 bytes): it fits with its NUL.
+    let mut ifr = carpctl_sys::ifreq::default();
     for (d, s) in ifr.ifr_name.iter_mut().zip(name.bytes()) {
-        *d = s as libc::c_char;
+        *d = s;
     }
-    opt(ioctl(&fd, libc::BIOCSETIF, &mut ifr), "BIOCSETIF")?;
-    let mut dlt: libc::c_uint = 0;
-    opt(ioctl(&fd, libc::BIOCGDLT, &mut dlt), "BIOCGDLT")?;
+    opt(ioctl(&fd, BIOCSETIF, &mut ifr), "BIOCSETIF")?;
+    let mut dlt: u32 = 0;
+    opt(ioctl(&fd, BIOCGDLT, &mut dlt), "BIOCGDLT")?;
     if dlt != DLT_EN10MB {
         return Err(CaptureError::Invalid(format!(
             "cannot capture on {name}: not an Ethernet interface (DLT {dlt})"
         )));
     }
-    let mut on: libc::c_uint = 1;
-    opt(ioctl(&fd, libc::BIOCIMMEDIATE, &mut on), "BIOCIMMEDIATE")?;
-    let mut insns: Vec<libc::bpf_insn> = filter::program()
+    let mut on: u32 = 1;
+    opt(ioctl(&fd, BIOCIMMEDIATE, &mut on), "BIOCIMMEDIATE")?;
+    let mut insns: Vec<bpf_insn> = filter::program()
         .iter()
-        .map(|i| libc::bpf_insn {
+        .map(|i| bpf_insn {
             code: i.code,
             jt: i.jt,
             jf: i.jf,
             k: i.k,
         })
         .collect();
-    let mut prog = libc::bpf_program {
-        bf_len: insns.len() as libc::c_uint,
+    // The program is at most BPF_MAXINSNS long (tested in filter).
+    let mut prog = bpf_program {
+        bf_len: u32::try_from(insns.len()).unwrap_or(u32::MAX),
         bf_insns: insns.as_mut_ptr(),
     };
-    opt(ioctl(&fd, libc::BIOCSETF, &mut prog), "BIOCSETF")?;
+    // The kernel copies the instructions during the call (bpf_setf), so
+    // `insns` need only outlive it.
+    opt(ioctl(&fd, BIOCSETF, &mut prog), "BIOCSETF")?;
     drop(insns);
     if promisc {
-        // SAFETY: BIOCPROMISC takes no argument.
-        let r = unsafe { libc::ioctl(fd.as_raw_fd(), libc::BIOCPROMISC as libc::c_ulong) };
+        // SAFETY: BIOCPROMISC (_IO) takes no argument and reads no memory.
+        let r = unsafe { libc::ioctl(fd.as_raw_fd(), BIOCPROMISC as libc::c_ulong) };
         if r != 0 {
             return Err(os_error(
                 "BIOCPROMISC",
@@ -118,8 +128,8 @@ fn open_one(name: &str, promisc: bool) -> Result<Bpf, CaptureError> {
             ));
         }
     }
-    let mut actual: libc::c_uint = 0;
-    opt(ioctl(&fd, libc::BIOCGBLEN, &mut actual), "BIOCGBLEN")?;
+    let mut actual: u32 = 0;
+    opt(ioctl(&fd, BIOCGBLEN, &mut actual), "BIOCGBLEN")?;
     Ok(Bpf {
         fd,
         name: name.to_string(),
@@ -212,9 +222,8 @@ impl Source for Capture {
     fn kernel_stats(&mut self) -> Result<Option<KernelStats>, CaptureError> {
         let mut total = KernelStats::default();
         for b in &self.bpfs {
-            // SAFETY: all-zero is a valid bpf_stat.
-            let mut st: libc::bpf_stat = unsafe { zeroed() };
-            ioctl(&b.fd, libc::BIOCGSTATS, &mut st)
+            let mut st = bpf_stat::default();
+            ioctl(&b.fd, BIOCGSTATS, &mut st)
                 .map_err(|e| os_error("BIOCGSTATS", &b.name, e))?;
             total.received += u64::from(st.bs_recv);
             total.dropped += u64::from(st.bs_drop);

@@ -179,6 +179,17 @@ mod tests {
         }
     }
 
+    /// This host's layout is the one carpctl_sys::bpf pins for FreeBSD.
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn amd64_layout_is_the_sys_crates() {
+        use carpctl_sys::bpf::{BPF_ALIGNMENT, bpf_hdr};
+        use std::mem::offset_of;
+        assert_eq!(Layout::AMD64.header_min(), offset_of!(bpf_hdr, bh_hdrlen) + 2);
+        assert_eq!(Layout::AMD64.timeval(), offset_of!(bpf_hdr, bh_caplen));
+        assert_eq!(Layout::AMD64.long, BPF_ALIGNMENT);
+    }
+
     #[test]
     fn a_record_past_the_buffer_stops_with_a_reason() {
         let l = Layout::AMD64;

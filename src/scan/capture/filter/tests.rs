@@ -32,6 +32,7 @@ fn run(prog: &[Insn], frame: &[u8]) -> u32 {
 fn the_program_is_small_and_every_jump_lands_inside() {
     let p = program();
     assert!(p.len() < 64, "{}", p.len());
+    assert!(p.len() <= carpctl_sys::bpf::BPF_MAXINSNS);
     for (at, i) in p.iter().enumerate() {
         if i.code == JEQ_K {
             assert!(at + 1 + usize::from(i.jt.max(i.jf)) < p.len(), "{at}: {i:?}");
