@@ -206,7 +206,7 @@ fn live(args: &ScanArgs, view: Option<ClusterView>, out: &mut dyn Write) -> Resu
     }
     let started = Instant::now();
     let start = now();
-    let mut scanner = Scanner::new(view);
+    let mut scanner = Scanner::live(view);
     let mut next_draw = started;
     loop {
         let elapsed = started.elapsed();

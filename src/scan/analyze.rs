@@ -598,9 +598,24 @@ fn cluster_vhids(
     }
 }
 
-/// SCAN009 (unreadable frames) and SCAN019 (kernel drops).
+/// SCAN009 (unreadable frames), SCAN019 (kernel drops) and SCAN021
+/// (carpctl's own limits).
 fn capture(out: &mut Vec<Finding>, tracker: &Tracker, source: &SourceInfo) {
     let st = &tracker.stats;
+    if st.over_limits > 0 || st.over_rate > 0 {
+        let l = tracker.limits;
+        let msg = format!(
+            "{} advertisement{} ignored over the limits ({} groups, {} speakers per group) and              {} frame{} over {} per second: a flood, or a segment larger than scan tracks",
+            st.over_limits,
+            if st.over_limits == 1 { "" } else { "s" },
+            l.groups,
+            l.speakers_per_group,
+            st.over_rate,
+            if st.over_rate == 1 { "" } else { "s" },
+            super::RATE_LIMIT
+        );
+        out.push(finding(Code::OverLimits, None, None, msg));
+    }
     if st.malformed > 0 {
         let msg = format!(
             "{} protocol 112 frame{} could not be read: {}",

@@ -41,6 +41,7 @@ pub enum Code {
     SilentVip,
     Drops,
     MasterChanged,
+    OverLimits,
 }
 
 /// One row of the table.
@@ -96,6 +97,8 @@ const TABLE: &[Row] = &[
         summary: "the kernel dropped frames before carpctl could read them" },
     Row { code: Code::MasterChanged, id: "SCAN020", name: "master-changed", severity: Info,
         summary: "the master of a vhid changed during the capture" },
+    Row { code: Code::OverLimits, id: "SCAN021", name: "over-limits", severity: Warning,
+        summary: "advertisements ignored: over the groups or speakers tracked, or the frames per second read" },
 ];
 
 impl Code {
@@ -144,8 +147,8 @@ mod tests {
     fn table_is_complete_and_unique() {
         let all: Vec<Code> = Code::all().collect();
         // The last variant closes the table: none is missing.
-        assert_eq!(Code::MasterChanged as usize + 1, TABLE.len());
-        assert_eq!(all.len(), 20);
+        assert_eq!(Code::OverLimits as usize + 1, TABLE.len());
+        assert_eq!(all.len(), 21);
         for (i, c) in all.iter().enumerate() {
             assert_eq!(*c as usize, i, "{c:?} is out of order");
             assert_eq!(c.row().code, *c);

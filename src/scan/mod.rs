@@ -41,24 +41,63 @@ use cluster::ClusterView;
 use report::{Report, SourceInfo};
 use track::{Limits, Tracker, Verify};
 
+/// The most frames a live capture decodes per second (of capture time):
+/// ten times the busiest segment scan is built for (10 000 advertisements
+/// per second), so that a flood costs bounded CPU. The rest are counted
+/// (`over_rate`, SCAN021).
+pub const RATE_LIMIT: u64 = 100_000;
+
 /// A capture being analysed: the tracker and, with `-c`, the cluster view
 /// that checks HMACs.
 #[derive(Debug)]
 pub struct Scanner {
     pub tracker: Tracker,
     pub cluster: Option<ClusterView>,
+    /// Live captures: the second being counted and its frames so far.
+    rate: Option<(i64, u64)>,
 }
 
 impl Scanner {
+    /// A scanner for a capture file: every frame is read.
     pub fn new(cluster: Option<ClusterView>) -> Self {
         Scanner {
             tracker: Tracker::new(Limits::default()),
             cluster,
+            rate: None,
         }
+    }
+
+    /// A scanner for a live capture: at most [`RATE_LIMIT`] frames per
+    /// second are decoded.
+    pub fn live(cluster: Option<ClusterView>) -> Self {
+        Scanner {
+            rate: Some((i64::MIN, 0)),
+            ..Scanner::new(cluster)
+        }
+    }
+
+    /// Whether the rate limit lets a frame of time `t` through.
+    fn admit(&mut self, t: f64) -> bool {
+        let Some((second, count)) = &mut self.rate else {
+            return true;
+        };
+        // Saturating: a hostile or broken clock cannot overflow it.
+        let now = t.floor() as i64;
+        if now != *second {
+            *second = now;
+            *count = 0;
+        }
+        *count += 1;
+        *count <= RATE_LIMIT
     }
 
     /// Takes one frame, captured on interface `name`.
     pub fn frame(&mut self, name: &str, f: &Frame<'_>) {
+        if !self.admit(f.time) {
+            self.tracker.stats.frames += 1;
+            self.tracker.stats.over_rate += 1;
+            return;
+        }
         match decode::decode(f.link, f.data, f.vlan) {
             Ok(Some(d)) => {
                 let verify = self.cluster.as_mut().map(|c| c as &mut dyn Verify);

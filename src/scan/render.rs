@@ -216,6 +216,7 @@ mod tests {
             malformed: 1,
             malformed_reasons: vec![],
             over_limits: 0,
+            over_rate: 0,
             groups: vec![],
             findings: vec![],
             summary: Summary::default(),

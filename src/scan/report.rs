@@ -55,6 +55,8 @@ pub struct Report {
     pub malformed: u64,
     pub malformed_reasons: Vec<String>,
     pub over_limits: u64,
+    /// Frames skipped over the live capture's rate limit.
+    pub over_rate: u64,
     pub groups: Vec<GroupReport>,
     pub findings: Vec<Finding>,
     pub summary: Summary,
@@ -258,6 +260,7 @@ pub fn build(tracker: &Tracker, mut cluster: Option<&mut ClusterView>, source: S
         malformed: tracker.stats.malformed,
         malformed_reasons: tracker.stats.malformed_reasons.clone(),
         over_limits: tracker.stats.over_limits,
+        over_rate: tracker.stats.over_rate,
         summary: Summary::of(&findings),
         source,
         groups,

@@ -403,6 +403,8 @@ pub struct Stats {
     pub malformed_reasons: Vec<String>,
     /// Advertisements of groups or speakers over the caps.
     pub over_limits: u64,
+    /// Frames not even decoded: over the live capture's rate limit.
+    pub over_rate: u64,
 }
 
 /// The whole segment.

@@ -332,3 +332,40 @@ fn findings_are_sorted_worst_first() {
     assert_eq!(sev, s);
     assert!(codes(&r).contains(&"SCAN001") && codes(&r).contains(&"SCAN012"), "{:?}", codes(&r));
 }
+
+#[test]
+fn scan021_over_the_speaker_limit_and_the_rate_limit() {
+    // 17 speakers of one vhid: one over the 16 tracked.
+    let mut ev = Vec::new();
+    for i in 0..17u8 {
+        let src = format!("192.0.2.{}", 100 + i);
+        ev.push((0.0, "em0", carp(1, 1, 200, 1, b"k", &[], ip(&src))));
+    }
+    let r = scan(&ev, None, None);
+    assert_eq!(r.over_limits, 1);
+    let f = find(&r, "SCAN021");
+    assert_eq!(f.len(), 1, "{:?}", r.findings);
+    assert!(f[0].message.starts_with("1 advertisement ignored over the limits (1024 groups, 16 speakers per group)"), "{}", f[0].message);
+    // A live scanner decodes RATE_LIMIT frames per second, counts the rest.
+    let frame = carp(1, 1, 0, 1, b"k", &[], ip("192.0.2.3"));
+    let mut s = Scanner::live(None);
+    let n = crate::scan::RATE_LIMIT + 5;
+    for i in 0..n {
+        let f = Frame { time: 7.0 + i as f64 / (n as f64 * 2.0), link: LinkType::Ethernet, iface: "em0", data: &frame, vlan: None };
+        s.frame("em0", &f);
+    }
+    // The next second starts again.
+    s.frame("em0", &Frame { time: 8.0, link: LinkType::Ethernet, iface: "em0", data: &frame, vlan: None });
+    assert_eq!(s.tracker.stats.over_rate, 5);
+    assert_eq!(s.tracker.stats.frames, n + 1);
+    assert_eq!(s.tracker.stats.advertisements, crate::scan::RATE_LIMIT + 1);
+    let r = s.report(SourceInfo::default());
+    assert_eq!(r.over_rate, 5);
+    assert!(find(&r, "SCAN021")[0].message.contains("5 frames over 100000 per second"));
+    // A file scanner reads everything.
+    let mut s = Scanner::new(None);
+    for _ in 0..crate::scan::RATE_LIMIT + 5 {
+        s.frame("em0", &Frame { time: 7.0, link: LinkType::Ethernet, iface: "em0", data: &frame, vlan: None });
+    }
+    assert_eq!(s.tracker.stats.over_rate, 0);
+}

@@ -25,6 +25,39 @@ use super::{CaptureError, Frame, SNAPLEN, Source};
 
 /// The most frames handed over per [`Source::poll`].
 const BATCH: usize = 4096;
+/// The largest capture read: 64 GiB, about ten minutes of reading. Larger
+/// ones are cut with editcap(1) first (`editcap -c`).
+pub const MAX_FILE_BYTES: u64 = 64 << 30;
+/// The most interfaces a pcapng may describe (each is a label in the
+/// report).
+pub const MAX_INTERFACES: usize = 256;
+
+/// A reader that fails once more than `left` bytes were read from it.
+struct Capped<R> {
+    inner: R,
+    left: u64,
+    cap: u64,
+}
+
+impl<R: Read> Read for Capped<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.left == 0 {
+            // Only an error if there is more.
+            let mut probe = [0u8; 1];
+            return match self.inner.read(&mut probe)? {
+                0 => Ok(0),
+                _ => Err(std::io::Error::other(format!(
+                    "larger than {} bytes, the most scan reads: cut it with editcap -c",
+                    self.cap
+                ))),
+            };
+        }
+        let want = buf.len().min(usize::try_from(self.left).unwrap_or(usize::MAX));
+        let n = self.inner.read(&mut buf[..want])?;
+        self.left -= n as u64;
+        Ok(n)
+    }
+}
 
 enum Reader {
     Pcap {
@@ -77,6 +110,16 @@ impl PcapFile {
 
     /// Reads a capture from `input`, called `name` in messages.
     pub fn from_reader(input: Box<dyn Read>, name: String) -> Result<Self, CaptureError> {
+        Self::capped(input, name, MAX_FILE_BYTES)
+    }
+
+    /// [`PcapFile::from_reader`], reading at most `cap` bytes.
+    pub fn capped(input: Box<dyn Read>, name: String, cap: u64) -> Result<Self, CaptureError> {
+        let input: Box<dyn Read> = Box::new(Capped {
+            inner: input,
+            left: cap,
+            cap,
+        });
         let mut input = BufReader::new(input);
         let magic = match input.fill_buf() {
             Ok(b) => b.get(..4).map(|m| [m[0], m[1], m[2], m[3]]),
@@ -89,11 +132,11 @@ impl PcapFile {
         };
         let reader = match magic {
             Some([0x0a, 0x0d, 0x0d, 0x0a]) => {
-                let r = PcapNgReader::new(input).map_err(|e| bad(&e))?;
+                let r = PcapNgReader::new(input).map_err(|e| bad(&why(e)))?;
                 Reader::Ng { r, ifaces: Vec::new() }
             }
             Some(_) => {
-                let r = PcapReader::new(input).map_err(|e| bad(&e))?;
+                let r = PcapReader::new(input).map_err(|e| bad(&why(e)))?;
                 let h = r.header();
                 let link = link_of(h.datalink).ok_or_else(|| {
                     CaptureError::Invalid(format!(
@@ -130,6 +173,18 @@ impl PcapFile {
 /// The error of frame `n` of capture `name`.
 fn frame_error(name: &str, n: u64, e: impl std::fmt::Display) -> CaptureError {
     CaptureError::Io(format!("{}: frame {}: {e}", esc(name), n + 1))
+}
+
+/// What a pcap-file error means: its I/O cause, which its own message
+/// ("Error reading bytes") leaves out.
+fn why(e: pcap_file::PcapError) -> String {
+    match e {
+        pcap_file::PcapError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+            "the file ends inside a record (cut short?)".to_string()
+        }
+        pcap_file::PcapError::IoError(io) => io.to_string(),
+        other => other.to_string(),
+    }
 }
 
 /// The index of `label` in `labels`, added if new.
@@ -202,7 +257,7 @@ fn next_pcap(
 ) -> Result<bool, CaptureError> {
     let p = match r.next_raw_packet() {
         None => return Ok(false),
-        Some(Err(e)) => return Err(frame_error(name, n, e)),
+        Some(Err(e)) => return Err(frame_error(name, n, why(e))),
         Some(Ok(p)) => p,
     };
     // 262144 is libpcap's largest snap length.
@@ -234,7 +289,7 @@ fn next_ng(
     loop {
         let block = match r.next_block() {
             None => return Ok(false),
-            Some(Err(e)) => return Err(frame_error(name, n, e)),
+            Some(Err(e)) => return Err(frame_error(name, n, why(e))),
             Some(Ok(b)) => b,
         };
         match block {
@@ -249,6 +304,10 @@ fn next_ng(
                         InterfaceDescriptionOption::IfTsResol(v) => res = Some(*v),
                         _ => {}
                     }
+                }
+                if ifaces.len() >= MAX_INTERFACES {
+                    let msg = format!("more than {MAX_INTERFACES} interfaces described");
+                    return Err(frame_error(name, n, msg));
                 }
                 let label = match if_name {
                     Some(v) if super::check_name(&v).is_ok() => v,

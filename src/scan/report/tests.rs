@@ -44,7 +44,7 @@ fn json_schema_keys() {
         keys(&v),
         [
             "advertisements", "findings", "frames", "groups", "malformed", "malformed_reasons",
-            "over_limits", "schema", "source", "summary"
+            "over_limits", "over_rate", "schema", "source", "summary"
         ]
     );
     assert_eq!(

@@ -141,3 +141,46 @@ fn not_a_capture() {
     assert_eq!(tsresol(Some(9)), 1e-9);
     assert_eq!(tsresol(Some(0x80 | 10)), 1.0 / 1024.0);
 }
+
+/// A capture larger than the cap is an error naming the cap, at the frame
+/// where it was passed; one exactly at the cap is read whole.
+#[test]
+fn a_file_over_the_size_cap_is_refused() {
+    let f = carp(1, 1, 0, 1, b"k", &[], ip("10.0.0.1"));
+    let mut sink = PcapSink::new(Vec::new()).unwrap();
+    for i in 0..50 {
+        sink.write(Duration::from_secs(i), &f).unwrap();
+    }
+    let bytes = sink.finish().unwrap();
+    let len = bytes.len() as u64;
+    let mut src = PcapFile::capped(Box::new(Cursor::new(bytes.clone())), "t.pcap".into(), len).unwrap();
+    assert_eq!(frames(&mut src).len(), 50);
+    let mut src = PcapFile::capped(Box::new(Cursor::new(bytes)), "t.pcap".into(), len / 2).unwrap();
+    let mut n = 0;
+    let e = loop {
+        match src.poll(Duration::ZERO, &mut |_| n += 1) {
+            Ok(true) => {}
+            Ok(false) => panic!("read to the end past the cap"),
+            Err(e) => break e,
+        }
+    };
+    assert!(n < 50, "{n}");
+    assert!(e.to_string().contains(&format!("larger than {} bytes", len / 2)), "{e}");
+}
+
+/// A pcapng that describes more interfaces than scan labels: an error.
+#[test]
+fn a_pcapng_with_too_many_interfaces_is_refused() {
+    let mut w = PcapNgWriter::new(Vec::new()).unwrap();
+    for _ in 0..=MAX_INTERFACES {
+        w.write_pcapng_block(InterfaceDescriptionBlock {
+            linktype: pcap_file::DataLink::ETHERNET,
+            snaplen: 0,
+            options: vec![],
+        })
+        .unwrap();
+    }
+    let mut src = open(w.into_inner()).unwrap();
+    let e = src.poll(Duration::ZERO, &mut |_| {}).unwrap_err();
+    assert!(e.to_string().contains("more than 256 interfaces"), "{e}");
+}
