@@ -655,3 +655,14 @@ fn bad_files_and_options_exit_2() {
         expect(&out, 2, &[want]);
     }
 }
+
+/// carpctl(8) lists every finding code with its name and severity.
+#[test]
+fn every_scan_code_is_in_the_man_page() {
+    let man = std::fs::read_to_string(repo("man/carpctl.8")).unwrap();
+    let section = man.split(".Ss Scan findings").nth(1).expect("no Scan findings section");
+    for c in carpctl::scan::codes::Code::all() {
+        let entry = format!(".It {} Pq {}\n.Sy {} :", c.id(), c.severity(), c.name());
+        assert!(section.contains(&entry), "carpctl(8) lacks {entry:?}");
+    }
+}

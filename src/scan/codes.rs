@@ -3,7 +3,7 @@
 //!
 //! Each code is a stable string (`SCAN001`), a short name, a default
 //! severity and a one-line summary. Codes are never renumbered or reused.
-//! carpctl(8) carries the same table (SCAN CODES); `tests/scan.rs` checks
+//! carpctl(8) carries the same table ("Scan findings"); `tests/scan.rs` checks
 //! that every code below appears there. A few findings are milder than
 //! their code's default in a given case (a VRRP priority tie is resolved
 //! by address, so it is info where a CARP tie is a warning); the finding
