@@ -75,6 +75,15 @@ pub fn who(a: IpAddr, node: Option<&str>) -> String {
 }
 
 /// A time as seconds into the capture.
+/// The speakers of a dual-master interval, with their nodes.
+pub fn dual_names(d: &super::report::DualReport) -> Vec<String> {
+    d.speakers
+        .iter()
+        .zip(&d.nodes)
+        .map(|(a, n)| who(*a, n.as_deref()))
+        .collect()
+}
+
 pub fn at(t: f64, start: f64) -> String {
     format!("{:.3} s", t - start)
 }
@@ -112,12 +121,7 @@ fn dual_master(out: &mut Vec<Finding>, g: &GroupReport, start: f64) {
         if len <= interval {
             continue;
         }
-        let names: Vec<String> = d
-            .speakers
-            .iter()
-            .zip(&d.nodes)
-            .map(|(a, n)| who(*a, n.as_deref()))
-            .collect();
+        let names = dual_names(d);
         let msg = format!(
             "{}: {} advertised as master at once from {} for {:.3} s{}; each ignores the other \
              (a partition, or advertisements the other rejects: see the HMAC findings)",

@@ -5,7 +5,7 @@
 
 use std::fmt::Write as _;
 
-use super::analyze::{at, group_name, who};
+use super::analyze::{at, dual_names, group_name, who};
 use super::report::{GroupReport, Report, SpeakerReport};
 
 /// The whole report as text. Times are seconds into the capture.
@@ -154,12 +154,7 @@ fn events(s: &mut String, r: &Report, start: f64) {
     let mut lines = Vec::new();
     for g in &r.groups {
         for d in &g.dual_master {
-            let names: Vec<String> = d
-                .speakers
-                .iter()
-                .zip(&d.nodes)
-                .map(|(a, n)| who(*a, n.as_deref()))
-                .collect();
+            let names = dual_names(d);
             lines.push(format!(
                 "  {}: dual master {} to {}{} ({:.3} s): {}",
                 group_name(g),

@@ -21,7 +21,7 @@
 use std::ffi::CString;
 use std::io;
 use std::mem::size_of;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 use std::time::Duration;
 
 use carpctl_sys::bpf::{
@@ -32,7 +32,7 @@ use carpctl_sys::bpf::{
 use super::super::decode::LinkType;
 use super::super::report::KernelStats;
 use super::bpfbuf::{self, Layout};
-use super::{CaptureError, Frame, Source, filter, os_error};
+use super::{CaptureError, Frame, Source, filter, os_error, readable};
 
 /// The buffer asked for: the default `net.bpf.maxbufsize`.
 const BUFFER: u32 = BPF_MAXBUFSIZE;
@@ -161,35 +161,11 @@ impl Source for Capture {
         timeout: Duration,
         f: &mut dyn FnMut(Frame<'_>),
     ) -> Result<bool, CaptureError> {
-        let mut fds: Vec<libc::pollfd> = self
-            .bpfs
-            .iter()
-            .map(|b| libc::pollfd {
-                fd: b.fd.as_raw_fd(),
-                events: libc::POLLIN,
-                revents: 0,
-            })
-            .collect();
-        let ms = libc::c_int::try_from(timeout.as_millis()).unwrap_or(libc::c_int::MAX);
-        // SAFETY: `fds` is a live array of `fds.len()` pollfd.
-        let r = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, ms) };
-        if r < 0 {
-            let e = io::Error::last_os_error();
-            if e.kind() == io::ErrorKind::Interrupted {
-                return Ok(true);
-            }
-            return Err(CaptureError::Io(format!("poll: {e}")));
-        }
-        for (i, p) in fds.iter().enumerate() {
-            if p.revents & (libc::POLLERR | libc::POLLNVAL) != 0 {
-                return Err(CaptureError::Io(format!(
-                    "capture on {} failed (the interface went away?)",
-                    self.bpfs[i].name
-                )));
-            }
-            if p.revents & libc::POLLIN == 0 {
-                continue;
-            }
+        let fds: Vec<_> = self.bpfs.iter().map(|b| b.fd.as_fd()).collect();
+        let names: Vec<&str> = self.bpfs.iter().map(|b| b.name.as_str()).collect();
+        let ready = readable(&fds, &names, timeout)?;
+        drop(fds);
+        for (i, _) in ready.iter().enumerate().filter(|(_, r)| **r) {
             let b = &mut self.bpfs[i];
             // SAFETY: `b.buf` is a live buffer of exactly the length the
             // kernel's BIOCGBLEN gave, as bpf(4) requires of a read.

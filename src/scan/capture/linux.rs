@@ -21,12 +21,12 @@
 
 use std::io;
 use std::mem::{size_of, zeroed};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 use std::time::Duration;
 
 use super::super::decode::LinkType;
 use super::super::report::KernelStats;
-use super::{CaptureError, Frame, SNAPLEN, Source, filter, os_error};
+use super::{CaptureError, Frame, SNAPLEN, Source, filter, os_error, readable};
 
 /// The receive queue asked for.
 const RCVBUF: libc::c_int = 4 << 20;
@@ -300,35 +300,10 @@ impl Source for Capture {
         timeout: Duration,
         f: &mut dyn FnMut(Frame<'_>),
     ) -> Result<bool, CaptureError> {
-        let mut fds: Vec<libc::pollfd> = self
-            .socks
-            .iter()
-            .map(|s| libc::pollfd {
-                fd: s.fd.as_raw_fd(),
-                events: libc::POLLIN,
-                revents: 0,
-            })
-            .collect();
-        let ms = libc::c_int::try_from(timeout.as_millis()).unwrap_or(libc::c_int::MAX);
-        // SAFETY: `fds` is a live array of `fds.len()` pollfd.
-        let r = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, ms) };
-        if r < 0 {
-            let e = io::Error::last_os_error();
-            if e.kind() == io::ErrorKind::Interrupted {
-                return Ok(true);
-            }
-            return Err(CaptureError::Io(format!("poll: {e}")));
-        }
-        for (i, p) in fds.iter().enumerate() {
-            if p.revents & (libc::POLLERR | libc::POLLNVAL) != 0 {
-                return Err(CaptureError::Io(format!(
-                    "capture on {} failed (the interface went away?)",
-                    self.socks[i].name
-                )));
-            }
-            if p.revents & libc::POLLIN == 0 {
-                continue;
-            }
+        let fds: Vec<_> = self.socks.iter().map(|s| s.fd.as_fd()).collect();
+        let names: Vec<&str> = self.socks.iter().map(|s| s.name.as_str()).collect();
+        let ready = readable(&fds, &names, timeout)?;
+        for (i, _) in ready.iter().enumerate().filter(|(_, r)| **r) {
             for _ in 0..BURST {
                 let got = recv(&self.socks[i].fd, &mut self.buf)
                     .map_err(|e| os_error("recvmsg", &self.socks[i].name, e))?;

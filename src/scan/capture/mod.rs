@@ -108,6 +108,39 @@ pub fn open_live(interfaces: &[String], promisc: bool) -> Result<Box<dyn Source>
     }
 }
 
+/// Waits up to `timeout` until one of `fds` (capturing on `names`) is
+/// readable, and says which are. An interrupted wait reads nothing; an
+/// error on a descriptor (the interface went away) ends the capture.
+pub fn readable(
+    fds: &[std::os::fd::BorrowedFd<'_>],
+    names: &[&str],
+    timeout: Duration,
+) -> Result<Vec<bool>, CaptureError> {
+    use nix::poll::{PollFd, PollFlags, PollTimeout};
+    let mut pfds: Vec<PollFd<'_>> = fds
+        .iter()
+        .map(|fd| PollFd::new(*fd, PollFlags::POLLIN))
+        .collect();
+    let t = PollTimeout::try_from(timeout).unwrap_or(PollTimeout::MAX);
+    match nix::poll::poll(&mut pfds, t) {
+        Err(nix::errno::Errno::EINTR) => return Ok(vec![false; fds.len()]),
+        Err(e) => return Err(CaptureError::Io(format!("poll: {e}"))),
+        Ok(_) => {}
+    }
+    pfds.iter()
+        .zip(names)
+        .map(|(p, name)| {
+            let r = p.revents().unwrap_or(PollFlags::empty());
+            if r.intersects(PollFlags::POLLERR | PollFlags::POLLNVAL) {
+                return Err(CaptureError::Io(format!(
+                    "capture on {name} failed (the interface went away?)"
+                )));
+            }
+            Ok(r.contains(PollFlags::POLLIN))
+        })
+        .collect()
+}
+
 /// An interface name as the kernel takes it: 1 to 15 bytes (IFNAMSIZ
 /// 16 with the NUL), no NUL, `/` or white space.
 pub fn check_name(name: &str) -> Result<(), CaptureError> {
