@@ -31,11 +31,11 @@ use std::sync::OnceLock;
 
 use carpctl::kernel::freebsd::{RawIfaddr, ifaddrs, ioctl, netlink};
 use carpctl::lint::{self, Input, Options};
+use carpctl::scan::Scanner;
 use carpctl::scan::capture::pcapfile::PcapFile;
 use carpctl::scan::capture::{Frame, Source};
 use carpctl::scan::decode::{LinkType, decode};
 use carpctl::scan::report::SourceInfo;
-use carpctl::scan::Scanner;
 use carpctl::wire::{self, CarpAuth, Encap, MacAddr, Payload, Receiver, VrrpAdvert};
 use proptest::prelude::*;
 
@@ -601,8 +601,12 @@ fn scan_frame_seeds() -> &'static [Vec<u8>] {
         let mut s = frame_seeds().to_vec();
         let carp4 = s[0].clone();
         // VRRPv2 (RFC 3768): version 2, VRID 7, priority 100, one address.
-        let mut vrrp2 = hex::decode("01005e00001202000000000108004500002800004000ff70c0000a000015e0000012").unwrap();
-        let mut adv = vec![0x21, 7, 100, 1, 0, 1, 0, 0, 10, 0, 0, 200, 0, 0, 0, 0, 0, 0, 0, 0];
+        let mut vrrp2 =
+            hex::decode("01005e00001202000000000108004500002800004000ff70c0000a000015e0000012")
+                .unwrap();
+        let mut adv = vec![
+            0x21, 7, 100, 1, 0, 1, 0, 0, 10, 0, 0, 200, 0, 0, 0, 0, 0, 0, 0, 0,
+        ];
         let sum = wire::internet_checksum(&adv);
         adv[6..8].copy_from_slice(&sum.to_be_bytes());
         vrrp2.extend(adv);
@@ -616,7 +620,11 @@ fn scan_frame_seeds() -> &'static [Vec<u8>] {
         }
         // IPv6 (the CARP-over-IPv6 seed) with a hop-by-hop header: next
         // header 0 in the IPv6 header, then 112 and padding.
-        if let Some(v6) = s.iter().find(|f| f.get(12..14) == Some(&[0x86, 0xdd][..])).cloned() {
+        if let Some(v6) = s
+            .iter()
+            .find(|f| f.get(12..14) == Some(&[0x86, 0xdd][..]))
+            .cloned()
+        {
             let mut h = v6[..14 + 40].to_vec();
             h[14 + 6] = 0;
             let plen = u16::from_be_bytes([h[18], h[19]]) + 8;
@@ -672,7 +680,8 @@ fn capture_seeds() -> &'static [Vec<u8>] {
     S.get_or_init(|| {
         let mut sink = wire::PcapSink::new(Vec::new()).unwrap();
         for (i, f) in scan_frame_seeds().iter().enumerate() {
-            sink.write(std::time::Duration::from_millis(500 * i as u64), f).unwrap();
+            sink.write(std::time::Duration::from_millis(500 * i as u64), f)
+                .unwrap();
         }
         let pcap = sink.finish().unwrap();
         // The same frames as pcapng: section, interface, enhanced packets.
@@ -685,9 +694,21 @@ fn capture_seeds() -> &'static [Vec<u8>] {
             ng.resize(ng.len() + (4 - body.len() % 4) % 4, 0);
             ng.extend(len.to_le_bytes());
         };
-        block(&mut ng, 0x0a0d0d0a, &[0x4d, 0x3c, 0x2b, 0x1a, 1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
+        block(
+            &mut ng,
+            0x0a0d0d0a,
+            &[
+                0x4d, 0x3c, 0x2b, 0x1a, 1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+            ],
+        );
         // Interface: Ethernet, snaplen 0, if_name "em0".
-        block(&mut ng, 1, &[1, 0, 0, 0, 0, 0, 0, 0, 2, 0, 3, 0, b'e', b'm', b'0', 0, 0, 0, 0, 0]);
+        block(
+            &mut ng,
+            1,
+            &[
+                1, 0, 0, 0, 0, 0, 0, 0, 2, 0, 3, 0, b'e', b'm', b'0', 0, 0, 0, 0, 0,
+            ],
+        );
         for f in scan_frame_seeds() {
             let mut body = vec![0u8; 4];
             body.extend([0, 0, 0, 0, 0x40, 0x42, 0x0f, 0]);
@@ -716,7 +737,12 @@ const CAPTURE_TOKENS: &[&[u8]] = &[
 ];
 
 fn link(i: u8) -> LinkType {
-    [LinkType::Ethernet, LinkType::LinuxSll, LinkType::LinuxSll2, LinkType::RawIp][usize::from(i % 4)]
+    [
+        LinkType::Ethernet,
+        LinkType::LinuxSll,
+        LinkType::LinuxSll2,
+        LinkType::RawIp,
+    ][usize::from(i % 4)]
 }
 
 fn ifreq_seeds() -> &'static [Vec<u8>] {
@@ -1013,9 +1039,14 @@ fn scan_seeds_are_advertisements() {
         .count();
     assert_eq!(ads, seeds.len() - 1, "one seed is ARP");
     for file in capture_seeds() {
-        let mut src = PcapFile::from_reader(Box::new(std::io::Cursor::new(file.clone())), "f".into()).unwrap();
+        let mut src =
+            PcapFile::from_reader(Box::new(std::io::Cursor::new(file.clone())), "f".into())
+                .unwrap();
         let mut s = Scanner::new(None);
-        while src.poll(std::time::Duration::ZERO, &mut |f| s.frame(f.iface, &f)).unwrap() {}
+        while src
+            .poll(std::time::Duration::ZERO, &mut |f| s.frame(f.iface, &f))
+            .unwrap()
+        {}
         assert_eq!(s.tracker.stats.frames, seeds.len() as u64);
         assert_eq!(s.tracker.stats.advertisements, ads as u64);
     }

@@ -65,7 +65,9 @@ fn can_run(test: &str, tools: &[&str]) -> Option<()> {
     for t in std::iter::once(&"ip").chain(tools) {
         if !have(t) {
             if std::env::var("CI").is_ok_and(|v| v == "true") {
-                panic!("{test}: {t} is not installed, and CI must run this test (.ci/run installs it)");
+                panic!(
+                    "{test}: {t} is not installed, and CI must run this test (.ci/run installs it)"
+                );
             }
             eprintln!("SKIP {test}: {t} is not installed (apt-get install {t})");
             return None;
@@ -147,8 +149,25 @@ impl Lab {
     fn ucarp(&mut self, name: &str, src: &str, vhid: u8, skew: u8, password: &str, preempt: bool) {
         let (vhid, skew) = (vhid.to_string(), skew.to_string());
         let mut argv = vec![
-            "ucarp", "-i", "eth0", "-s", src, "-v", &vhid, "-p", password, "-a", "10.15.0.100",
-            "-u", "/bin/true", "-d", "/bin/true", "-b", "1", "-k", &skew,
+            "ucarp",
+            "-i",
+            "eth0",
+            "-s",
+            src,
+            "-v",
+            &vhid,
+            "-p",
+            password,
+            "-a",
+            "10.15.0.100",
+            "-u",
+            "/bin/true",
+            "-d",
+            "/bin/true",
+            "-b",
+            "1",
+            "-k",
+            &skew,
         ];
         if preempt {
             argv.push("-P");
@@ -170,7 +189,10 @@ impl Lab {
             ),
         )
         .unwrap();
-        let (pid, vpid) = (dir.join(format!("{name}.pid")), dir.join(format!("{name}.vpid")));
+        let (pid, vpid) = (
+            dir.join(format!("{name}.pid")),
+            dir.join(format!("{name}.vpid")),
+        );
         let s = |p: &Path| p.to_str().unwrap().to_string();
         let argv = [
             "keepalived".to_string(),
@@ -348,12 +370,37 @@ fn live_ucarp_pair_is_verified_and_captures_agree() {
     std::thread::sleep(Duration::from_millis(3500));
     let (pcap, ng) = (lab.path("t.pcap"), lab.path("t.pcapng"));
     let tcpdump = lab.spawn_in_bridge(&[
-        "tcpdump", "-i", "br0", "-U", "-w", pcap.to_str().unwrap(), "ip", "proto", "112",
+        "tcpdump",
+        "-i",
+        "br0",
+        "-U",
+        "-w",
+        pcap.to_str().unwrap(),
+        "ip",
+        "proto",
+        "112",
     ]);
     let tshark = tshark_here.then(|| {
-        lab.spawn_in_bridge(&["tshark", "-i", "br0", "-f", "ip proto 112", "-w", ng.to_str().unwrap()])
+        lab.spawn_in_bridge(&[
+            "tshark",
+            "-i",
+            "br0",
+            "-f",
+            "ip proto 112",
+            "-w",
+            ng.to_str().unwrap(),
+        ])
     });
-    let mut args = vec!["-c", file.to_str().unwrap(), "scan", "-i", "br0", "--duration", "5", "--json"];
+    let mut args = vec![
+        "-c",
+        file.to_str().unwrap(),
+        "scan",
+        "-i",
+        "br0",
+        "--duration",
+        "5",
+        "--json",
+    ];
     args.extend(MAP);
     let out = lab.carpctl(&args, Duration::from_secs(30));
     let r = json(&out);
@@ -374,16 +421,24 @@ fn live_ucarp_pair_is_verified_and_captures_agree() {
     assert_eq!(a["carp"]["advskew"], 0);
     assert_eq!(a["carp"]["advbase"], 1);
     assert_eq!(a["carp"]["hmac"]["status"], "verified", "{a:#}");
-    assert!(a["carp"]["hmac"]["verified"].as_u64().unwrap() >= 3, "{a:#}");
+    assert!(
+        a["carp"]["hmac"]["verified"].as_u64().unwrap() >= 3,
+        "{a:#}"
+    );
     assert_eq!(a["master"], true);
-    assert!((a["observed_interval"]["mean"].as_f64().unwrap() - 1.0).abs() < 0.1, "{a:#}");
+    assert!(
+        (a["observed_interval"]["mean"].as_f64().unwrap() - 1.0).abs() < 0.1,
+        "{a:#}"
+    );
     // The backup is silent while a master advertises; it may have spoken
     // before (ucarp starts as master after three intervals).
     if let Some(b) = find_speaker(g, "10.15.0.12") {
         assert_eq!(b["node"], "ub");
     }
     let c = codes(&r);
-    for bad in ["SCAN001", "SCAN002", "SCAN010", "SCAN011", "SCAN012", "SCAN016"] {
+    for bad in [
+        "SCAN001", "SCAN002", "SCAN010", "SCAN011", "SCAN012", "SCAN016",
+    ] {
         assert!(!c.iter().any(|x| x == bad), "{bad} in {c:?}\n{r:#}");
     }
     // ucarp sends from 00:00:5e:00:00:<vhid>: a warning, so exit 1.
@@ -391,14 +446,25 @@ fn live_ucarp_pair_is_verified_and_captures_agree() {
     assert_eq!(code(&out), 1, "{}", stderr(&out));
     assert!(!stdout(&out).contains("pw-h15") && !stderr(&out).contains("pw-h15"));
 
-    let files = if tshark_here { vec![&pcap, &ng] } else { vec![&pcap] };
+    let files = if tshark_here {
+        vec![&pcap, &ng]
+    } else {
+        vec![&pcap]
+    };
     for file in files {
-        let out = lab.carpctl(&["scan", "--pcap", file.to_str().unwrap(), "--json"], Duration::from_secs(30));
+        let out = lab.carpctl(
+            &["scan", "--pcap", file.to_str().unwrap(), "--json"],
+            Duration::from_secs(30),
+        );
         let p = json(&out);
         let pg = group(&p, "carp", 7);
         assert_eq!(masters(pg), ["10.15.0.11"], "{}: {pg:#}", file.display());
         let s = speaker(pg, "10.15.0.11");
-        assert!(s["advertisements"].as_u64().unwrap() >= 3, "{}: {s:#}", file.display());
+        assert!(
+            s["advertisements"].as_u64().unwrap() >= 3,
+            "{}: {s:#}",
+            file.display()
+        );
         assert_eq!(s["carp"]["advskew"], 0);
         // pcapng names the interface; classic pcap cannot.
         let want = if file == &ng { "br0" } else { "pcap" };
@@ -422,14 +488,26 @@ fn live_ucarp_wrong_password_is_reported() {
     let file = cluster_file(lab.dir.path(), "pw-h15-seven", "pw-h15-eight");
     lab.ucarp("ua", "10.15.0.11", 7, 0, "pw-h15-seven", true);
     lab.ucarp("ub", "10.15.0.12", 7, 100, "pw-h15-eight", false);
-    let mut args = vec!["-c", file.to_str().unwrap(), "scan", "-i", "br0", "--duration", "7", "--json"];
+    let mut args = vec![
+        "-c",
+        file.to_str().unwrap(),
+        "scan",
+        "-i",
+        "br0",
+        "--duration",
+        "7",
+        "--json",
+    ];
     args.extend(MAP);
     let out = lab.carpctl(&args, Duration::from_secs(30));
     let r = json(&out);
     let g = group(&r, "carp", 7);
     let b = speaker(g, "10.15.0.12");
     assert_eq!(b["carp"]["hmac"]["status"], "failed", "{b:#}");
-    assert_eq!(speaker(g, "10.15.0.11")["carp"]["hmac"]["status"], "verified");
+    assert_eq!(
+        speaker(g, "10.15.0.11")["carp"]["hmac"]["status"],
+        "verified"
+    );
     let f: Vec<&Value> = r["findings"]
         .as_array()
         .unwrap()
@@ -459,23 +537,39 @@ fn live_ucarp_dual_master_after_partition() {
     };
     let br = lab.ns("br");
     for p in ["h15dmua", "h15dmub"] {
-        sh(&["ip", "netns", "exec", &br, "bridge", "link", "set", "dev", p, "isolated", "on"]).unwrap();
+        sh(&[
+            "ip", "netns", "exec", &br, "bridge", "link", "set", "dev", p, "isolated", "on",
+        ])
+        .unwrap();
     }
     lab.ucarp("ua", "10.15.0.11", 7, 0, "pw-h15", false);
     lab.ucarp("ub", "10.15.0.12", 7, 5, "pw-h15", false);
-    let out = lab.carpctl(&["scan", "-i", "br0", "--duration", "7", "--json"], Duration::from_secs(30));
+    let out = lab.carpctl(
+        &["scan", "-i", "br0", "--duration", "7", "--json"],
+        Duration::from_secs(30),
+    );
     let r = json(&out);
     let g = group(&r, "carp", 7);
     assert_eq!(masters(g), ["10.15.0.11", "10.15.0.12"], "{g:#}");
     let d = g["dual_master"].as_array().unwrap();
     assert_eq!(d.len(), 1, "{g:#}");
     assert_eq!(d[0]["ongoing"], true);
-    assert!(d[0]["end"].as_f64().unwrap() - d[0]["start"].as_f64().unwrap() > 1.5, "{d:?}");
+    assert!(
+        d[0]["end"].as_f64().unwrap() - d[0]["start"].as_f64().unwrap() > 1.5,
+        "{d:?}"
+    );
     assert!(codes(&r).iter().any(|c| c == "SCAN001"), "{:?}", codes(&r));
     assert_eq!(code(&out), 1);
     // The text says the same.
-    let out = lab.carpctl(&["scan", "-i", "br0", "--duration", "3"], Duration::from_secs(30));
-    expect(&out, 1, &["SCAN001 error: carp vhid 7 on br0", "dual master"]);
+    let out = lab.carpctl(
+        &["scan", "-i", "br0", "--duration", "3"],
+        Duration::from_secs(30),
+    );
+    expect(
+        &out,
+        1,
+        &["SCAN001 error: carp vhid 7 on br0", "dual master"],
+    );
 }
 
 /// keepalived VRRPv3: decoded, with its priority and its interval in
@@ -490,7 +584,10 @@ fn live_keepalived_vrrp3_is_decoded() {
         return;
     };
     lab.keepalived("ka", 3, 9, 150, "0.5");
-    let out = lab.carpctl(&["scan", "-i", "br0", "--duration", "6", "--json"], Duration::from_secs(30));
+    let out = lab.carpctl(
+        &["scan", "-i", "br0", "--duration", "6", "--json"],
+        Duration::from_secs(30),
+    );
     let r = json(&out);
     let g = group(&r, "vrrp", 9);
     assert_eq!(masters(g), ["10.15.0.21"], "{g:#}");
@@ -498,7 +595,10 @@ fn live_keepalived_vrrp3_is_decoded() {
     assert_eq!(s["vrrp"]["version"], 3, "{s:#}");
     assert_eq!(s["vrrp"]["priority"], 150, "{s:#}");
     assert_eq!(s["interval"], 0.5, "{s:#}");
-    assert!((s["observed_interval"]["mean"].as_f64().unwrap() - 0.5).abs() < 0.05, "{s:#}");
+    assert!(
+        (s["observed_interval"]["mean"].as_f64().unwrap() - 0.5).abs() < 0.05,
+        "{s:#}"
+    );
     assert_eq!(codes(&r), ["SCAN006"], "{r:#}");
     assert_eq!(code(&out), 0, "{}", stderr(&out));
 }
@@ -516,7 +616,10 @@ fn live_keepalived_vrrp2_on_a_carp_vhid_collides() {
     };
     lab.ucarp("ua", "10.15.0.11", 7, 0, "pw-h15", true);
     lab.keepalived("ka", 2, 7, 100, "1");
-    let out = lab.carpctl(&["scan", "-i", "br0", "--duration", "6", "--json"], Duration::from_secs(30));
+    let out = lab.carpctl(
+        &["scan", "-i", "br0", "--duration", "6", "--json"],
+        Duration::from_secs(30),
+    );
     let r = json(&out);
     let v = group(&r, "vrrp", 7);
     let s = speaker(v, "10.15.0.21");
@@ -543,8 +646,14 @@ fn live_capture_without_privilege_says_what_is_needed() {
         return;
     }
     let mut c = Command::new("setpriv");
-    c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", BIN])
-        .args(["scan", "-i", "lo", "--duration", "1"]);
+    c.args([
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        "--inh-caps=-all",
+        BIN,
+    ])
+    .args(["scan", "-i", "lo", "--duration", "1"]);
     let out = run(&c, Duration::from_secs(20));
     expect(&out, 2, &["cannot capture on lo", "needs root"]);
 }
@@ -565,7 +674,10 @@ fn pcap_of_simulate_agrees_with_the_simulator() {
     let seed = repo("examples/seed-scenario.toml");
     let text = std::fs::read_to_string(&seed).unwrap().replace(
         "cluster = \"seed.toml\"",
-        &format!("cluster = {:?}", repo("examples/seed.toml").display().to_string()),
+        &format!(
+            "cluster = {:?}",
+            repo("examples/seed.toml").display().to_string()
+        ),
     );
     let scenario = dir.path().join("s.toml");
     std::fs::write(
@@ -578,7 +690,13 @@ fn pcap_of_simulate_agrees_with_the_simulator() {
     .unwrap();
     let pcap = dir.path().join("s.pcap");
     let mut c = carpctl();
-    c.args(["simulate", scenario.to_str().unwrap(), "--json", "--pcap", pcap.to_str().unwrap()]);
+    c.args([
+        "simulate",
+        scenario.to_str().unwrap(),
+        "--json",
+        "--pcap",
+        pcap.to_str().unwrap(),
+    ]);
     let sim: Value = serde_json::from_str(&stdout(&run(&c, Duration::from_secs(120)))).unwrap();
     let mut c = carpctl();
     c.args(["scan", "--pcap", pcap.to_str().unwrap(), "--json"]);
@@ -601,7 +719,8 @@ fn pcap_of_simulate_agrees_with_the_simulator() {
                 continue;
             }
             assert!(
-                seen.iter().any(|(ss, se)| (ss - s).abs() < 1e-3 && (se - e).abs() < 1e-3),
+                seen.iter()
+                    .any(|(ss, se)| (ss - s).abs() < 1e-3 && (se - e).abs() < 1e-3),
                 "vhid {vhid}: simulator dual master {s}..{e}, scan saw {seen:?}"
             );
             checked += 1;
@@ -615,7 +734,9 @@ fn pcap_of_simulate_agrees_with_the_simulator() {
             .map(|t| t["time"].as_f64().unwrap())
             .collect();
         for t in sim["transitions"].as_array().unwrap() {
-            if t["vhid"] == vhid && t["to"] == "MASTER" && t["reason"] == "master timed out"
+            if t["vhid"] == vhid
+                && t["to"] == "MASTER"
+                && t["reason"] == "master timed out"
                 && t["time"].as_f64().unwrap() > 5.0
                 && t["time"].as_f64().unwrap() < 80.0
             {
@@ -628,7 +749,10 @@ fn pcap_of_simulate_agrees_with_the_simulator() {
             }
         }
     }
-    assert!(checked >= 3, "only {checked} intervals and transitions compared");
+    assert!(
+        checked >= 3,
+        "only {checked} intervals and transitions compared"
+    );
     // At the end mail-a holds mail1 again (preempt), mail-b mail2.
     assert_eq!(masters(group(&scan, "carp", 1)), ["192.168.1.3"]);
     assert!(masters(group(&scan, "carp", 2)).contains(&"192.168.1.4".to_string()));
@@ -646,13 +770,25 @@ fn bad_files_and_options_exit_2() {
     let short = dir.path().join("short.pcap");
     std::fs::write(&short, b"\xd4\xc3").unwrap();
     for (args, want) in [
-        (vec!["scan", "--pcap", junk.to_str().unwrap()], "not a capture file"),
-        (vec!["scan", "--pcap", short.to_str().unwrap()], "not a capture file"),
-        (vec!["scan", "--pcap", "/nonexistent/h15.pcap"], "cannot read capture"),
+        (
+            vec!["scan", "--pcap", junk.to_str().unwrap()],
+            "not a capture file",
+        ),
+        (
+            vec!["scan", "--pcap", short.to_str().unwrap()],
+            "not a capture file",
+        ),
+        (
+            vec!["scan", "--pcap", "/nonexistent/h15.pcap"],
+            "cannot read capture",
+        ),
         (vec!["scan"], "give -i IFACE"),
         (vec!["scan", "-i", "em/0"], "not an interface name"),
         (vec!["scan", "-i", "lo", "--duration=-3"], "want 0 to"),
-        (vec!["scan", "-i", "lo", "--duration", "ten"], "not a number of seconds"),
+        (
+            vec!["scan", "-i", "lo", "--duration", "ten"],
+            "not a number of seconds",
+        ),
         (vec!["scan", "--pcap", "x", "--map", "a=192.0.2.1"], "--map"),
     ] {
         let mut c = carpctl();
@@ -666,7 +802,10 @@ fn bad_files_and_options_exit_2() {
 #[test]
 fn every_scan_code_is_in_the_man_page() {
     let man = std::fs::read_to_string(repo("man/carpctl.8")).unwrap();
-    let section = man.split(".Ss Scan findings").nth(1).expect("no Scan findings section");
+    let section = man
+        .split(".Ss Scan findings")
+        .nth(1)
+        .expect("no Scan findings section");
     for c in carpctl::scan::codes::Code::all() {
         let entry = format!(".It {} Pq {}\n.Sy {} :", c.id(), c.severity(), c.name());
         assert!(section.contains(&entry), "carpctl(8) lacks {entry:?}");

@@ -76,9 +76,7 @@ fn parse_duration(s: &str) -> Result<f64, String> {
 fn parse_map(entries: &[String], nodes: &[String]) -> Result<BTreeMap<IpAddr, String>, CliError> {
     let mut map = BTreeMap::new();
     for e in entries {
-        let bad = |why: String| {
-            CliError::Usage(format!("--map {}: {why}", crate::text::escape(e)))
-        };
+        let bad = |why: String| CliError::Usage(format!("--map {}: {why}", crate::text::escape(e)));
         let (node, addr) = e
             .split_once('=')
             .ok_or_else(|| bad("want NODE=ADDRESS".into()))?;
@@ -186,8 +184,13 @@ fn stop_on_signals() -> Arc<AtomicBool> {
     stop
 }
 
-fn live(args: &ScanArgs, view: Option<ClusterView>, out: &mut dyn Write) -> Result<Report, CliError> {
-    let mut source = capture::open_live(&args.interfaces, !args.no_promisc).map_err(capture_error)?;
+fn live(
+    args: &ScanArgs,
+    view: Option<ClusterView>,
+    out: &mut dyn Write,
+) -> Result<Report, CliError> {
+    let mut source =
+        capture::open_live(&args.interfaces, !args.no_promisc).map_err(capture_error)?;
     let duration = match (args.duration, args.watch) {
         (Some(d), _) if d > 0.0 => Some(Duration::from_secs_f64(d)),
         (Some(_), _) | (None, true) => None,
@@ -270,7 +273,11 @@ mod tests {
     #[test]
     fn map_entries_are_checked_against_the_nodes() {
         let nodes = vec!["mail-a".to_string(), "mail-b".to_string()];
-        let m = parse_map(&["mail-a=192.0.2.3".into(), "mail-b=fe80::4".into()], &nodes).unwrap();
+        let m = parse_map(
+            &["mail-a=192.0.2.3".into(), "mail-b=fe80::4".into()],
+            &nodes,
+        )
+        .unwrap();
         assert_eq!(m.len(), 2);
         assert_eq!(m[&"192.0.2.3".parse::<IpAddr>().unwrap()], "mail-a");
         for (bad, want) in [

@@ -176,10 +176,7 @@ fn same_number(
         let msg = format!(
             "VRRP VRID {} on {} uses the vhid of VIP \"{}\" of {}: where both meet on one \
              segment they share the virtual MAC {vmac}",
-            g.id,
-            g.interface,
-            v.name,
-            v.interface
+            g.id, g.interface, v.name, v.interface
         );
         out.push(finding(Code::SameNumber, Some(g), None, msg));
     }
@@ -241,7 +238,11 @@ fn vrrp_disagreement(out: &mut Vec<Finding>, g: &GroupReport, tracker: &Tracker)
             .collect();
         let Some(first) = vs.first() else { continue };
         let sorted = |s: &SpeakerReport| -> Vec<IpAddr> {
-            let mut a = s.vrrp.as_ref().map(|v| v.addresses.clone()).unwrap_or_default();
+            let mut a = s
+                .vrrp
+                .as_ref()
+                .map(|v| v.addresses.clone())
+                .unwrap_or_default();
             a.sort_unstable();
             a
         };
@@ -562,7 +563,10 @@ fn cluster_vhids(
     c: &ClusterView,
     source: &SourceInfo,
 ) {
-    let carp: Vec<&GroupReport> = groups.iter().filter(|g| g.protocol == Proto::Carp).collect();
+    let carp: Vec<&GroupReport> = groups
+        .iter()
+        .filter(|g| g.protocol == Proto::Carp)
+        .collect();
     for g in &carp {
         if c.vips_of(g.id).next().is_none() {
             let msg = format!(
@@ -576,7 +580,10 @@ fn cluster_vhids(
     }
     for (i, v) in c.vips.iter().enumerate() {
         if let Some(why) = c.key_problem(i) {
-            let msg = format!("VIP \"{}\" (vhid {}): HMAC not checked: {why}", v.name, v.vhid);
+            let msg = format!(
+                "VIP \"{}\" (vhid {}): HMAC not checked: {why}",
+                v.name, v.vhid
+            );
             out.push(finding(Code::HmacUnchecked, None, None, msg));
         }
     }

@@ -283,7 +283,10 @@ impl ClusterView {
         let base = &self.vips[own].addrs;
         let mut lists = Vec::new();
         for w in self.vips.iter().filter(|w| w.name != self.vips[own].name) {
-            lists.push((format!("the addresses of VIP \"{}\"", w.name), w.addrs.clone()));
+            lists.push((
+                format!("the addresses of VIP \"{}\"", w.name),
+                w.addrs.clone(),
+            ));
         }
         if base.len() > 1 {
             for a in base {

@@ -154,7 +154,11 @@ mod tests {
             assert_eq!(c.row().code, *c);
             assert_eq!(c.id(), format!("SCAN{:03}", i + 1), "numbered in order");
             assert!(!c.summary().is_empty());
-            assert!(c.name().chars().all(|ch| ch.is_ascii_lowercase() || ch == '-'));
+            assert!(
+                c.name()
+                    .chars()
+                    .all(|ch| ch.is_ascii_lowercase() || ch == '-')
+            );
         }
         let mut names: Vec<&str> = all.iter().map(|c| c.name()).collect();
         names.sort_unstable();

@@ -396,9 +396,7 @@ fn message(p: &[u8], src: IpAddr, dst: IpAddr) -> Result<(Message, bool), WireEr
         }
         v => Err(WireError::Malformed {
             what: "protocol 112 message",
-            detail: format!(
-                "byte 0: version {v}, neither CARP (2), VRRPv2 (2) nor VRRPv3 (3)"
-            ),
+            detail: format!("byte 0: version {v}, neither CARP (2), VRRPv2 (2) nor VRRPv3 (3)"),
         }),
     }
 }

@@ -110,7 +110,11 @@ impl Scanner {
 
     /// Reads every frame `source` has (a file) or gets within `timeout`;
     /// false once the source has no more.
-    pub fn drain(&mut self, source: &mut dyn Source, timeout: Duration) -> Result<bool, CaptureError> {
+    pub fn drain(
+        &mut self,
+        source: &mut dyn Source,
+        timeout: Duration,
+    ) -> Result<bool, CaptureError> {
         source.poll(timeout, &mut |f| self.frame(f.iface, &f))
     }
 
@@ -132,7 +136,10 @@ pub fn read_pcap(path: &Path, cluster: Option<ClusterView>) -> Result<Report, Ca
     let info = SourceInfo {
         kind: "pcap",
         file: Some(path.display().to_string()),
-        cluster: scanner.cluster.as_ref().map(|c| c.path.display().to_string()),
+        cluster: scanner
+            .cluster
+            .as_ref()
+            .map(|c| c.path.display().to_string()),
         interfaces: source.interfaces().to_vec(),
         start: scanner.tracker.first,
         end: scanner.tracker.last,

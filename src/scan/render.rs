@@ -81,7 +81,16 @@ fn header(s: &mut String, r: &Report) {
 }
 
 const COLUMNS: [&str; 11] = [
-    "PROTO", "ID", "INTERFACE", "SPEAKER", "NODE", "MAC", "SKEW/PRIO", "INTERVAL", "ADS", "HMAC",
+    "PROTO",
+    "ID",
+    "INTERFACE",
+    "SPEAKER",
+    "NODE",
+    "MAC",
+    "SKEW/PRIO",
+    "INTERVAL",
+    "ADS",
+    "HMAC",
     "STATE",
 ];
 

@@ -235,7 +235,11 @@ pub type Nodes = HashMap<IpAddr, (String, NodeSource)>;
 
 /// The report of `tracker` as of `source.end`, with the cluster file's
 /// view when given (its keys may be read to diagnose HMAC failures).
-pub fn build(tracker: &Tracker, mut cluster: Option<&mut ClusterView>, source: SourceInfo) -> Report {
+pub fn build(
+    tracker: &Tracker,
+    mut cluster: Option<&mut ClusterView>,
+    source: SourceInfo,
+) -> Report {
     let nodes = match cluster.as_deref() {
         Some(c) => c.nodes_of(&carp_observations(tracker)),
         None => Nodes::new(),
@@ -442,7 +446,9 @@ pub fn describe(d: &Diagnosis) -> String {
             format!("different address list: it verifies with the right password and {what}")
         }
         Diagnosis::OtherVip(vip) => {
-            format!("configured as VIP \"{vip}\": it verifies with that VIP's password and addresses")
+            format!(
+                "configured as VIP \"{vip}\": it verifies with that VIP's password and addresses"
+            )
         }
         Diagnosis::Unknown => "wrong password or a different address list: no password and \
                                address list of the cluster file verifies"

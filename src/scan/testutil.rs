@@ -40,7 +40,14 @@ pub fn vrrp3(vrid: u8, prio: u8, interval_cs: u16, addrs: Vec<IpAddr>, src: IpAd
 
 /// A VRRPv2 advertisement as keepalived sends it: from `mac`, to
 /// 224.0.0.18, no authentication (eight zero bytes).
-pub fn vrrp2(vrid: u8, prio: u8, adver_int: u8, addrs: &[Ipv4Addr], src: Ipv4Addr, mac: MacAddr) -> Vec<u8> {
+pub fn vrrp2(
+    vrid: u8,
+    prio: u8,
+    adver_int: u8,
+    addrs: &[Ipv4Addr],
+    src: Ipv4Addr,
+    mac: MacAddr,
+) -> Vec<u8> {
     let mut m = vec![0x21, vrid, prio, addrs.len() as u8, 0, adver_int, 0, 0];
     for a in addrs {
         m.extend(a.octets());

@@ -764,8 +764,12 @@ impl Speaker {
     fn update_vrrp(&mut self, mut v: VrrpInfo) {
         if let Some(old) = &self.vrrp {
             v.changes = old.changes;
-            if (old.version, old.priority, old.interval.to_bits(), &old.addrs)
-                != (v.version, v.priority, v.interval.to_bits(), &v.addrs)
+            if (
+                old.version,
+                old.priority,
+                old.interval.to_bits(),
+                &old.addrs,
+            ) != (v.version, v.priority, v.interval.to_bits(), &v.addrs)
             {
                 v.changes = v.changes.saturating_add(1);
             }

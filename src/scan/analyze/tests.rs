@@ -12,7 +12,11 @@ use crate::scan::report::{KernelStats, Report};
 use crate::scan::testutil::{carp, from_mac, ip, vrrp2, vrrp3};
 
 /// Runs `frames` (time, interface, bytes) through a scanner.
-fn scan(frames: &[(f64, &str, Vec<u8>)], cluster: Option<ClusterView>, kernel: Option<KernelStats>) -> Report {
+fn scan(
+    frames: &[(f64, &str, Vec<u8>)],
+    cluster: Option<ClusterView>,
+    kernel: Option<KernelStats>,
+) -> Report {
     let mut s = Scanner::new(cluster);
     for (t, iface, data) in frames {
         s.frame(
@@ -81,7 +85,11 @@ fn sorted(mut v: Vec<(f64, &'static str, Vec<u8>)>) -> Vec<(f64, &'static str, V
 
 #[test]
 fn a_healthy_segment_has_no_findings() {
-    let r = scan(&train(1, 0, b"k", &[], "192.0.2.3", 0.0, 10.0, 1.0), None, None);
+    let r = scan(
+        &train(1, 0, b"k", &[], "192.0.2.3", 0.0, 10.0, 1.0),
+        None,
+        None,
+    );
     assert!(r.findings.is_empty(), "{:?}", r.findings);
     assert!(!r.failed());
 }
@@ -94,7 +102,11 @@ fn scan001_dual_master_longer_than_an_interval() {
     let f = find(&r, "SCAN001");
     assert_eq!(f.len(), 1, "{:?}", r.findings);
     assert_eq!(f[0].severity, Severity::Error);
-    assert!(f[0].message.contains("192.0.2.3 and 192.0.2.4"), "{}", f[0].message);
+    assert!(
+        f[0].message.contains("192.0.2.3 and 192.0.2.4"),
+        "{}",
+        f[0].message
+    );
     assert!(r.failed());
     // Preemption: one advertisement after the other.
     let mut ev = train(1, 4, b"k", &[], "192.0.2.4", 0.0, 10.2, 1.016);
@@ -107,13 +119,38 @@ fn scan001_dual_master_longer_than_an_interval() {
 #[test]
 fn scan002_carp_and_vrrp_on_one_number() {
     let mac = MacAddr([0x52, 0x54, 0, 0, 0, 9]);
-    let keepalived = vrrp2(1, 100, 1, &[Ipv4Addr::new(10, 0, 0, 1)], Ipv4Addr::new(10, 0, 0, 9), mac);
-    let ucarp = from_mac(carp(1, 1, 0, 5, b"k", &[], ip("10.0.0.3")), MacAddr([0, 0, 0x5e, 0, 0, 1]));
-    let r = scan(&[(0.0, "em0", ucarp.clone()), (0.5, "em0", keepalived.clone())], None, None);
+    let keepalived = vrrp2(
+        1,
+        100,
+        1,
+        &[Ipv4Addr::new(10, 0, 0, 1)],
+        Ipv4Addr::new(10, 0, 0, 9),
+        mac,
+    );
+    let ucarp = from_mac(
+        carp(1, 1, 0, 5, b"k", &[], ip("10.0.0.3")),
+        MacAddr([0, 0, 0x5e, 0, 0, 1]),
+    );
+    let r = scan(
+        &[
+            (0.0, "em0", ucarp.clone()),
+            (0.5, "em0", keepalived.clone()),
+        ],
+        None,
+        None,
+    );
     let f = find(&r, "SCAN002");
     assert_eq!(f.len(), 1, "{:?}", r.findings);
-    assert!(f[0].message.contains("00:00:5e:00:01:01"), "{}", f[0].message);
-    assert!(f[0].message.contains("52:54:00:00:00:09"), "{}", f[0].message);
+    assert!(
+        f[0].message.contains("00:00:5e:00:01:01"),
+        "{}",
+        f[0].message
+    );
+    assert!(
+        f[0].message.contains("52:54:00:00:00:09"),
+        "{}",
+        f[0].message
+    );
     // Other interfaces are other segments.
     let r = scan(&[(0.0, "em0", ucarp), (0.5, "em1", keepalived)], None, None);
     assert!(find(&r, "SCAN002").is_empty());
@@ -146,13 +183,26 @@ fn scan003_ties() {
 #[test]
 fn scan004_vrrp_address_lists_disagree() {
     let a = vrrp3(5, 100, 100, vec![ip("10.0.0.1")], ip("10.0.0.2"));
-    let b = vrrp3(5, 90, 100, vec![ip("10.0.0.1"), ip("10.0.0.7")], ip("10.0.0.3"));
+    let b = vrrp3(
+        5,
+        90,
+        100,
+        vec![ip("10.0.0.1"), ip("10.0.0.7")],
+        ip("10.0.0.3"),
+    );
     let r = scan(&[(0.0, "em0", a.clone()), (0.1, "em0", b)], None, None);
     let f = find(&r, "SCAN004");
     assert_eq!(f.len(), 1, "{:?}", r.findings);
     assert!(f[0].message.contains("10.0.0.7"), "{}", f[0].message);
     let mac = MacAddr([0, 0, 0x5e, 0, 1, 5]);
-    let v2 = vrrp2(5, 90, 1, &[Ipv4Addr::new(10, 0, 0, 1)], Ipv4Addr::new(10, 0, 0, 3), mac);
+    let v2 = vrrp2(
+        5,
+        90,
+        1,
+        &[Ipv4Addr::new(10, 0, 0, 1)],
+        Ipv4Addr::new(10, 0, 0, 3),
+        mac,
+    );
     let r = scan(&[(0.0, "em0", a.clone()), (0.1, "em0", v2)], None, None);
     assert!(find(&r, "SCAN004")[0].message.contains("versions differ"));
     let same = vrrp3(5, 90, 100, vec![ip("10.0.0.1")], ip("10.0.0.3"));
@@ -162,18 +212,36 @@ fn scan004_vrrp_address_lists_disagree() {
 
 #[test]
 fn scan005_and_scan006_source_macs() {
-    let ucarp = from_mac(carp(1, 1, 0, 5, b"k", &[], ip("10.0.0.3")), MacAddr([0, 0, 0x5e, 0, 0, 1]));
+    let ucarp = from_mac(
+        carp(1, 1, 0, 5, b"k", &[], ip("10.0.0.3")),
+        MacAddr([0, 0, 0x5e, 0, 0, 1]),
+    );
     let r = scan(&[(0.0, "em0", ucarp)], None, None);
     let f = find(&r, "SCAN005");
     assert!(f[0].message.contains("ucarp"), "{}", f[0].message);
-    let r = scan(&[(0.0, "em0", carp(1, 1, 0, 5, b"k", &[], ip("10.0.0.3")))], None, None);
+    let r = scan(
+        &[(0.0, "em0", carp(1, 1, 0, 5, b"k", &[], ip("10.0.0.3")))],
+        None,
+        None,
+    );
     assert!(find(&r, "SCAN005").is_empty());
     let a = carp(1, 1, 0, 5, b"k", &[], ip("10.0.0.3"));
     let b = from_mac(a.clone(), MacAddr([2, 0, 0, 0, 0, 7]));
     let r = scan(&[(0.0, "em0", a), (1.0, "em0", b)], None, None);
-    assert!(find(&r, "SCAN005").iter().any(|f| f.message.contains("several MACs")));
+    assert!(
+        find(&r, "SCAN005")
+            .iter()
+            .any(|f| f.message.contains("several MACs"))
+    );
     let own = MacAddr([0x52, 0x54, 0, 0, 0, 9]);
-    let v2 = vrrp2(9, 100, 1, &[Ipv4Addr::new(10, 0, 0, 1)], Ipv4Addr::new(10, 0, 0, 9), own);
+    let v2 = vrrp2(
+        9,
+        100,
+        1,
+        &[Ipv4Addr::new(10, 0, 0, 1)],
+        Ipv4Addr::new(10, 0, 0, 9),
+        own,
+    );
     let r = scan(&[(0.0, "em0", v2)], None, None);
     assert_eq!(find(&r, "SCAN006")[0].severity, Severity::Info);
     assert!(!r.failed());
@@ -183,21 +251,40 @@ fn scan005_and_scan006_source_macs() {
 
 #[test]
 fn scan007_interval_mismatch() {
-    let r = scan(&train(1, 0, b"k", &[], "192.0.2.3", 0.0, 5.0, 0.5), None, None);
+    let r = scan(
+        &train(1, 0, b"k", &[], "192.0.2.3", 0.0, 5.0, 0.5),
+        None,
+        None,
+    );
     let f = find(&r, "SCAN007");
     assert_eq!(f.len(), 1, "{:?}", r.findings);
     assert!(f[0].message.contains("every 0.500 s"), "{}", f[0].message);
-    let r = scan(&train(1, 0, b"k", &[], "192.0.2.3", 0.0, 5.0, 1.02), None, None);
+    let r = scan(
+        &train(1, 0, b"k", &[], "192.0.2.3", 0.0, 5.0, 1.02),
+        None,
+        None,
+    );
     assert!(find(&r, "SCAN007").is_empty());
 }
 
 #[test]
 fn scan008_counter_reset() {
     let mut ev = train(1, 0, b"k", &[], "192.0.2.3", 0.0, 5.0, 1.0);
-    ev.push((5.0, "em0", carp(1, 1, 0, 77_777_777, b"k", &[], ip("192.0.2.3"))));
+    ev.push((
+        5.0,
+        "em0",
+        carp(1, 1, 0, 77_777_777, b"k", &[], ip("192.0.2.3")),
+    ));
     let r = scan(&ev, None, None);
     assert_eq!(find(&r, "SCAN008").len(), 1);
-    assert_eq!(r.groups[0].speakers[0].carp.as_ref().unwrap().counter_resets, 1);
+    assert_eq!(
+        r.groups[0].speakers[0]
+            .carp
+            .as_ref()
+            .unwrap()
+            .counter_resets,
+        1
+    );
 }
 
 #[test]
@@ -209,7 +296,11 @@ fn scan009_bad_packets() {
     assert!(find(&r, "SCAN009")[0].message.contains("bad checksum"));
     let r = scan(&[(0.0, "em0", bad[..50].to_vec())], None, None);
     let f = find(&r, "SCAN009");
-    assert!(f[0].message.contains("could not be read"), "{}", f[0].message);
+    assert!(
+        f[0].message.contains("could not be read"),
+        "{}",
+        f[0].message
+    );
     assert_eq!(r.malformed, 1);
 }
 
@@ -220,11 +311,28 @@ fn scan010_to_scan013_hmac() {
     let r = scan(&ev, Some(v), None);
     let f = find(&r, "SCAN010");
     assert_eq!(f.len(), 1, "{:?}", r.findings);
-    assert!(f[0].message.contains("password of VIP \"mail2\""), "{}", f[0].message);
+    assert!(
+        f[0].message.contains("password of VIP \"mail2\""),
+        "{}",
+        f[0].message
+    );
     let (_fx, v) = fixture(0o600);
-    let ev = train(1, 0, b"secret-one", &[ip("192.0.2.50")], "192.0.2.3", 0.0, 3.0, 1.0);
+    let ev = train(
+        1,
+        0,
+        b"secret-one",
+        &[ip("192.0.2.50")],
+        "192.0.2.3",
+        0.0,
+        3.0,
+        1.0,
+    );
     let r = scan(&ev, Some(v), None);
-    assert!(find(&r, "SCAN011")[0].message.contains("all but 2001:db8::50"));
+    assert!(
+        find(&r, "SCAN011")[0]
+            .message
+            .contains("all but 2001:db8::50")
+    );
     let (_fx, v) = fixture(0o600);
     let ev = train(1, 0, b"guess", &m1(), "192.0.2.3", 0.0, 3.0, 1.0);
     let r = scan(&ev, Some(v), None);
@@ -234,13 +342,30 @@ fn scan010_to_scan013_hmac() {
     let r = scan(&ev, Some(v), None);
     let hm = &r.groups[0].speakers[0].carp.as_ref().unwrap().hmac;
     assert_eq!((hm.status, hm.verified), ("verified", 3));
-    assert!(r.findings.iter().all(|f| !f.code.starts_with("SCAN01") || f.code == "SCAN014"));
+    assert!(
+        r.findings
+            .iter()
+            .all(|f| !f.code.starts_with("SCAN01") || f.code == "SCAN014")
+    );
     // The key of vhid 2 cannot be read.
     let (_fx, v) = fixture(0o644);
-    let ev = train(2, 0, b"secret-two", &[ip("192.0.2.51")], "192.0.2.4", 0.0, 3.0, 1.0);
+    let ev = train(
+        2,
+        0,
+        b"secret-two",
+        &[ip("192.0.2.51")],
+        "192.0.2.4",
+        0.0,
+        3.0,
+        1.0,
+    );
     let r = scan(&ev, Some(v), None);
     let f = find(&r, "SCAN013");
-    assert!(f[0].message.contains("HMAC not checked"), "{}", f[0].message);
+    assert!(
+        f[0].message.contains("HMAC not checked"),
+        "{}",
+        f[0].message
+    );
     assert!(!r.failed(), "{:?}", r.findings);
 }
 
@@ -249,7 +374,16 @@ fn scan014_to_scan016_against_the_plan() {
     // mail-b (planned 4 on vhid 1) fully demoted, told by --map.
     let (_fx, mut v) = fixture(0o600);
     v.map.insert(ip("192.0.2.4"), "mail-b".into());
-    let ev = train(1, 240, b"secret-one", &m1(), "192.0.2.4", 0.0, 10.0, 1.0 + 240.0 / 256.0);
+    let ev = train(
+        1,
+        240,
+        b"secret-one",
+        &m1(),
+        "192.0.2.4",
+        0.0,
+        10.0,
+        1.0 + 240.0 / 256.0,
+    );
     let r = scan(&ev, Some(v), None);
     let f = find(&r, "SCAN014");
     assert_eq!(
@@ -263,10 +397,16 @@ fn scan014_to_scan016_against_the_plan() {
     v.map.insert(ip("192.0.2.4"), "mail-b".into());
     let f = carp(1, 2, 1, 9, b"secret-one", &m1(), ip("192.0.2.4"));
     let r = scan(&[(0.0, "em0", f)], Some(v), None);
-    let msgs: Vec<&str> = find(&r, "SCAN015").iter().map(|f| f.message.as_str()).collect();
+    let msgs: Vec<&str> = find(&r, "SCAN015")
+        .iter()
+        .map(|f| f.message.as_str())
+        .collect();
     assert_eq!(msgs.len(), 2, "{msgs:?}");
     assert!(msgs.iter().any(|m| m.contains("advbase 2")), "{msgs:?}");
-    assert!(msgs.iter().any(|m| m.contains("below the planned 4")), "{msgs:?}");
+    assert!(
+        msgs.iter().any(|m| m.contains("below the planned 4")),
+        "{msgs:?}"
+    );
     // Not a node: with --map a warning, without an info.
     let (_fx, mut v) = fixture(0o600);
     v.map.insert(ip("192.0.2.4"), "mail-b".into());
@@ -275,11 +415,24 @@ fn scan014_to_scan016_against_the_plan() {
     assert_eq!(find(&r, "SCAN016")[0].severity, Severity::Warning);
     let (_fx, v) = fixture(0o600);
     let ev = train(1, 240, b"secret-one", &m1(), "192.0.2.66", 0.0, 2.0, 1.0);
-    let ev2 = train(2, 240, b"secret-two", &[ip("192.0.2.51")], "192.0.2.66", 0.0, 2.0, 1.0);
+    let ev2 = train(
+        2,
+        240,
+        b"secret-two",
+        &[ip("192.0.2.51")],
+        "192.0.2.66",
+        0.0,
+        2.0,
+        1.0,
+    );
     let r = scan(&sorted([ev, ev2].concat()), Some(v), None);
     let f = find(&r, "SCAN016");
     assert_eq!(f[0].severity, Severity::Info, "{f:?}");
-    assert!(f[0].message.contains("--map NODE=192.0.2.66"), "{}", f[0].message);
+    assert!(
+        f[0].message.contains("--map NODE=192.0.2.66"),
+        "{}",
+        f[0].message
+    );
 }
 
 #[test]
@@ -288,10 +441,18 @@ fn scan017_and_scan018_vhids_against_the_file() {
     let mut ev = train(1, 0, b"secret-one", &m1(), "192.0.2.3", 0.0, 6.0, 1.0);
     ev.extend(train(9, 0, b"x", &[], "192.0.2.77", 0.0, 6.0, 1.0));
     let r = scan(&sorted(ev), Some(v), None);
-    assert!(find(&r, "SCAN017")[0].message.contains("no VIP with vhid 9"));
+    assert!(
+        find(&r, "SCAN017")[0]
+            .message
+            .contains("no VIP with vhid 9")
+    );
     let f = find(&r, "SCAN018");
     assert_eq!(f.len(), 1, "{:?}", r.findings);
-    assert!(f[0].message.starts_with("VIP \"mail2\" (vhid 2"), "{}", f[0].message);
+    assert!(
+        f[0].message.starts_with("VIP \"mail2\" (vhid 2"),
+        "{}",
+        f[0].message
+    );
     // Too short a capture to say.
     let (_fx, v) = fixture(0o600);
     let ev = train(1, 0, b"secret-one", &m1(), "192.0.2.3", 0.0, 2.0, 1.0);
@@ -306,8 +467,18 @@ fn scan019_drops_and_scan020_transitions() {
         dropped: 2,
     };
     let r = scan(&ev, None, Some(k));
-    assert_eq!(find(&r, "SCAN019")[0].message, "the kernel dropped 2 frames (10 counted) before carpctl read them: the counts above miss some advertisements");
-    let r = scan(&ev, None, Some(KernelStats { received: 3, dropped: 0 }));
+    assert_eq!(
+        find(&r, "SCAN019")[0].message,
+        "the kernel dropped 2 frames (10 counted) before carpctl read them: the counts above miss some advertisements"
+    );
+    let r = scan(
+        &ev,
+        None,
+        Some(KernelStats {
+            received: 3,
+            dropped: 0,
+        }),
+    );
     assert!(codes(&r).is_empty(), "{:?}", r.findings);
     let mut ev = train(1, 0, b"k", &[], "192.0.2.3", 0.0, 5.5, 1.0);
     ev.extend(train(1, 4, b"k", &[], "192.0.2.4", 8.016, 12.0, 1.016));
@@ -324,13 +495,26 @@ fn scan019_drops_and_scan020_transitions() {
 fn findings_are_sorted_worst_first() {
     let (_fx, v) = fixture(0o600);
     let mut ev = train(1, 0, b"guess", &m1(), "192.0.2.3", 0.0, 30.0, 1.0);
-    ev.extend(train(1, 4, b"secret-one", &m1(), "192.0.2.4", 5.0, 20.0, 1.016));
+    ev.extend(train(
+        1,
+        4,
+        b"secret-one",
+        &m1(),
+        "192.0.2.4",
+        5.0,
+        20.0,
+        1.016,
+    ));
     let r = scan(&sorted(ev), Some(v), None);
     let sev: Vec<Severity> = r.findings.iter().map(|f| f.severity).collect();
     let mut s = sev.clone();
     s.sort();
     assert_eq!(sev, s);
-    assert!(codes(&r).contains(&"SCAN001") && codes(&r).contains(&"SCAN012"), "{:?}", codes(&r));
+    assert!(
+        codes(&r).contains(&"SCAN001") && codes(&r).contains(&"SCAN012"),
+        "{:?}",
+        codes(&r)
+    );
 }
 
 #[test]
@@ -345,27 +529,61 @@ fn scan021_over_the_speaker_limit_and_the_rate_limit() {
     assert_eq!(r.over_limits, 1);
     let f = find(&r, "SCAN021");
     assert_eq!(f.len(), 1, "{:?}", r.findings);
-    assert!(f[0].message.starts_with("1 advertisement ignored over the limits (1024 groups, 16 speakers per group)"), "{}", f[0].message);
+    assert!(
+        f[0].message.starts_with(
+            "1 advertisement ignored over the limits (1024 groups, 16 speakers per group)"
+        ),
+        "{}",
+        f[0].message
+    );
     // A live scanner decodes RATE_LIMIT frames per second, counts the rest.
     let frame = carp(1, 1, 0, 1, b"k", &[], ip("192.0.2.3"));
     let mut s = Scanner::live(None);
     let n = crate::scan::RATE_LIMIT + 5;
     for i in 0..n {
-        let f = Frame { time: 7.0 + i as f64 / (n as f64 * 2.0), link: LinkType::Ethernet, iface: "em0", data: &frame, vlan: None };
+        let f = Frame {
+            time: 7.0 + i as f64 / (n as f64 * 2.0),
+            link: LinkType::Ethernet,
+            iface: "em0",
+            data: &frame,
+            vlan: None,
+        };
         s.frame("em0", &f);
     }
     // The next second starts again.
-    s.frame("em0", &Frame { time: 8.0, link: LinkType::Ethernet, iface: "em0", data: &frame, vlan: None });
+    s.frame(
+        "em0",
+        &Frame {
+            time: 8.0,
+            link: LinkType::Ethernet,
+            iface: "em0",
+            data: &frame,
+            vlan: None,
+        },
+    );
     assert_eq!(s.tracker.stats.over_rate, 5);
     assert_eq!(s.tracker.stats.frames, n + 1);
     assert_eq!(s.tracker.stats.advertisements, crate::scan::RATE_LIMIT + 1);
     let r = s.report(SourceInfo::default());
     assert_eq!(r.over_rate, 5);
-    assert!(find(&r, "SCAN021")[0].message.contains("5 frames over 100000 per second"));
+    assert!(
+        find(&r, "SCAN021")[0]
+            .message
+            .contains("5 frames over 100000 per second")
+    );
     // A file scanner reads everything.
     let mut s = Scanner::new(None);
     for _ in 0..crate::scan::RATE_LIMIT + 5 {
-        s.frame("em0", &Frame { time: 7.0, link: LinkType::Ethernet, iface: "em0", data: &frame, vlan: None });
+        s.frame(
+            "em0",
+            &Frame {
+                time: 7.0,
+                link: LinkType::Ethernet,
+                iface: "em0",
+                data: &frame,
+                vlan: None,
+            },
+        );
     }
     assert_eq!(s.tracker.stats.over_rate, 0);
 }

@@ -121,11 +121,7 @@ fn open_one(name: &str, promisc: bool) -> Result<Bpf, CaptureError> {
         // SAFETY: BIOCPROMISC (_IO) takes no argument and reads no memory.
         let r = unsafe { libc::ioctl(fd.as_raw_fd(), BIOCPROMISC as libc::c_ulong) };
         if r != 0 {
-            return Err(os_error(
-                "BIOCPROMISC",
-                name,
-                io::Error::last_os_error(),
-            ));
+            return Err(os_error("BIOCPROMISC", name, io::Error::last_os_error()));
         }
     }
     let mut actual: u32 = 0;
@@ -172,7 +168,10 @@ impl Source for Capture {
             let n = unsafe { libc::read(b.fd.as_raw_fd(), b.buf.as_mut_ptr().cast(), b.buf.len()) };
             if n < 0 {
                 let e = io::Error::last_os_error();
-                if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted) {
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+                ) {
                     continue;
                 }
                 return Err(os_error("read", &b.name, e));
@@ -199,8 +198,7 @@ impl Source for Capture {
         let mut total = KernelStats::default();
         for b in &self.bpfs {
             let mut st = bpf_stat::default();
-            ioctl(&b.fd, BIOCGSTATS, &mut st)
-                .map_err(|e| os_error("BIOCGSTATS", &b.name, e))?;
+            ioctl(&b.fd, BIOCGSTATS, &mut st).map_err(|e| os_error("BIOCGSTATS", &b.name, e))?;
             total.received += u64::from(st.bs_recv);
             total.dropped += u64::from(st.bs_drop);
         }

@@ -109,7 +109,10 @@ impl<'a> Iterator for Records<'a> {
         let wire_len = ne(&h[tv + 4..tv + 8]) as u32;
         let hdrlen = usize::from(u16::from_ne_bytes([h[tv + 8], h[tv + 9]]));
         if hdrlen < l.header_min() {
-            self.error = Some(format!("a BPF header of {hdrlen} bytes, below {}", l.header_min()));
+            self.error = Some(format!(
+                "a BPF header of {hdrlen} bytes, below {}",
+                l.header_min()
+            ));
             return None;
         }
         let Some(data) = rest.get(hdrlen..hdrlen + caplen) else {
@@ -185,7 +188,10 @@ mod tests {
     fn amd64_layout_is_the_sys_crates() {
         use carpctl_sys::bpf::{BPF_ALIGNMENT, bpf_hdr};
         use std::mem::offset_of;
-        assert_eq!(Layout::AMD64.header_min(), offset_of!(bpf_hdr, bh_hdrlen) + 2);
+        assert_eq!(
+            Layout::AMD64.header_min(),
+            offset_of!(bpf_hdr, bh_hdrlen) + 2
+        );
         assert_eq!(Layout::AMD64.timeval(), offset_of!(bpf_hdr, bh_caplen));
         assert_eq!(Layout::AMD64.long, BPF_ALIGNMENT);
     }

@@ -162,10 +162,7 @@ pub fn check_name(name: &str) -> Result<(), CaptureError> {
 /// The error of a failed system call `what` on `iface`, with the hint a
 /// missing privilege needs.
 pub fn os_error(what: &str, iface: &str, e: std::io::Error) -> CaptureError {
-    let denied = matches!(
-        e.raw_os_error(),
-        Some(libc::EPERM) | Some(libc::EACCES)
-    );
+    let denied = matches!(e.raw_os_error(), Some(libc::EPERM) | Some(libc::EACCES));
     if denied {
         CaptureError::Permission(format!(
             "cannot capture on {iface}: {what}: {e}; live capture needs root ({})",
@@ -176,7 +173,9 @@ pub fn os_error(what: &str, iface: &str, e: std::io::Error) -> CaptureError {
             }
         ))
     } else if e.raw_os_error() == Some(libc::ENXIO) || e.raw_os_error() == Some(libc::ENODEV) {
-        CaptureError::Invalid(format!("cannot capture on {iface}: no such interface ({what}: {e})"))
+        CaptureError::Invalid(format!(
+            "cannot capture on {iface}: no such interface ({what}: {e})"
+        ))
     } else {
         CaptureError::Io(format!("cannot capture on {iface}: {what}: {e}"))
     }
@@ -207,12 +206,23 @@ mod tests {
         );
         assert!(matches!(e, CaptureError::Permission(_)));
         let m = e.to_string();
-        assert!(m.starts_with("cannot capture on em0: socket(AF_PACKET): "), "{m}");
+        assert!(
+            m.starts_with("cannot capture on em0: socket(AF_PACKET): "),
+            "{m}"
+        );
         assert!(m.contains("needs root"), "{m}");
-        let e = os_error("bind", "nope0", std::io::Error::from_raw_os_error(libc::ENODEV));
+        let e = os_error(
+            "bind",
+            "nope0",
+            std::io::Error::from_raw_os_error(libc::ENODEV),
+        );
         assert!(matches!(e, CaptureError::Invalid(_)), "{e:?}");
         assert!(e.to_string().contains("no such interface"), "{e}");
-        let e = os_error("recvmsg", "em0", std::io::Error::from_raw_os_error(libc::EIO));
+        let e = os_error(
+            "recvmsg",
+            "em0",
+            std::io::Error::from_raw_os_error(libc::EIO),
+        );
         assert!(matches!(e, CaptureError::Io(_)), "{e:?}");
     }
 }

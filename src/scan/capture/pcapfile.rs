@@ -52,7 +52,9 @@ impl<R: Read> Read for Capped<R> {
                 ))),
             };
         }
-        let want = buf.len().min(usize::try_from(self.left).unwrap_or(usize::MAX));
+        let want = buf
+            .len()
+            .min(usize::try_from(self.left).unwrap_or(usize::MAX));
         let n = self.inner.read(&mut buf[..want])?;
         self.left -= n as u64;
         Ok(n)
@@ -124,7 +126,10 @@ impl PcapFile {
         let magic = match input.fill_buf() {
             Ok(b) => b.get(..4).map(|m| [m[0], m[1], m[2], m[3]]),
             Err(e) => {
-                return Err(CaptureError::Io(format!("cannot read capture {}: {e}", esc(&name))));
+                return Err(CaptureError::Io(format!(
+                    "cannot read capture {}: {e}",
+                    esc(&name)
+                )));
             }
         };
         let bad = |e: &dyn std::fmt::Display| {
@@ -133,7 +138,10 @@ impl PcapFile {
         let reader = match magic {
             Some([0x0a, 0x0d, 0x0d, 0x0a]) => {
                 let r = PcapNgReader::new(input).map_err(|e| bad(&why(e)))?;
-                Reader::Ng { r, ifaces: Vec::new() }
+                Reader::Ng {
+                    r,
+                    ifaces: Vec::new(),
+                }
             }
             Some(_) => {
                 let r = PcapReader::new(input).map_err(|e| bad(&why(e)))?;
@@ -167,7 +175,6 @@ impl PcapFile {
             frames: 0,
         })
     }
-
 }
 
 /// The error of frame `n` of capture `name`.
@@ -322,7 +329,11 @@ fn next_ng(
             Block::EnhancedPacket(p) => {
                 let id = p.interface_id as usize;
                 let Some(i) = ifaces.get(id) else {
-                    return Err(frame_error(name, n, format!("interface {id} was never described")));
+                    return Err(frame_error(
+                        name,
+                        n,
+                        format!("interface {id} was never described"),
+                    ));
                 };
                 // Another link type: skipped, like other traffic.
                 if let Some(link) = i.link {

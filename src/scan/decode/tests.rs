@@ -28,7 +28,10 @@ fn the_reference_vector_decodes() {
     let Message::Carp(h) = d.message else {
         panic!("{:?}", d.message)
     };
-    assert_eq!((h.vhid, h.advbase, h.advskew, h.counter), (1, 1, 0, 0x0123_4567_89ab_cdef));
+    assert_eq!(
+        (h.vhid, h.advbase, h.advskew, h.counter),
+        (1, 1, 0, 0x0123_4567_89ab_cdef)
+    );
     assert_eq!(d.message.id(), 1);
 }
 
@@ -58,7 +61,9 @@ fn vlan_tags_are_read_outer_first() {
     let three = tagged(&two, ETHERTYPE_VLAN, 3);
     assert_eq!(decode(LinkType::Ethernet, &three, None).unwrap(), None);
     // A tag the kernel took out (Linux auxdata) comes first.
-    let d = decode(LinkType::Ethernet, &one, Some(0x0005)).unwrap().unwrap();
+    let d = decode(LinkType::Ethernet, &one, Some(0x0005))
+        .unwrap()
+        .unwrap();
     assert_eq!(d.vlans, [5, 100]);
     // A tag cut short is not ours to judge.
     assert_eq!(decode(LinkType::Ethernet, &one[..15], None).unwrap(), None);
@@ -89,7 +94,9 @@ fn ipv6_extension_headers_are_walked() {
     // The chain runs past the packet.
     let mut cut = f.clone();
     cut[ETHER_HEADER_LEN + 4..ETHER_HEADER_LEN + 6].copy_from_slice(&12u16.to_be_bytes());
-    let e = decode(LinkType::Ethernet, &cut, None).unwrap_err().to_string();
+    let e = decode(LinkType::Ethernet, &cut, None)
+        .unwrap_err()
+        .to_string();
     assert!(e.starts_with("IPv6 extension header: "), "{e}");
 
     // A fragment of a protocol 112 packet.
@@ -100,8 +107,13 @@ fn ipv6_extension_headers_are_walked() {
     frag.extend(&body);
     let mut ff = eth.to_vec();
     ff.extend(&frag);
-    let e = decode(LinkType::Ethernet, &ff, None).unwrap_err().to_string();
-    assert!(e.contains("a fragment of a protocol 112 packet (offset 8, more 1)"), "{e}");
+    let e = decode(LinkType::Ethernet, &ff, None)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("a fragment of a protocol 112 packet (offset 8, more 1)"),
+        "{e}"
+    );
 
     // An endless chain of empty options headers.
     let mut long = ip6[..40].to_vec();
@@ -138,7 +150,14 @@ fn vrrp_versions_are_told_from_carp() {
     assert!(decoded(&v6).checksum_ok);
 
     let mac = MacAddr([0x52, 0x54, 0, 0, 0, 9]);
-    let v2 = vrrp2(1, 100, 1, &[Ipv4Addr::new(10, 0, 0, 1)], Ipv4Addr::new(10, 0, 0, 9), mac);
+    let v2 = vrrp2(
+        1,
+        100,
+        1,
+        &[Ipv4Addr::new(10, 0, 0, 1)],
+        Ipv4Addr::new(10, 0, 0, 9),
+        mac,
+    );
     let d = decoded(&v2);
     assert!(d.checksum_ok, "{d:?}");
     assert_eq!(d.src_mac, Some(mac));
@@ -168,7 +187,10 @@ fn other_traffic_is_ignored_however_broken() {
     assert_eq!(decode(LinkType::Ethernet, &tcp, None).unwrap(), None);
     assert_eq!(decode(LinkType::Ethernet, &tcp[..20], None).unwrap(), None);
     assert_eq!(decode(LinkType::Ethernet, &[], None).unwrap(), None);
-    assert_eq!(decode(LinkType::Ethernet, &vector()[..13], None).unwrap(), None);
+    assert_eq!(
+        decode(LinkType::Ethernet, &vector()[..13], None).unwrap(),
+        None
+    );
     let mut v5 = vector();
     v5[ETHER_HEADER_LEN] = 0x55;
     assert_eq!(decode(LinkType::Ethernet, &v5, None).unwrap(), None);
@@ -239,14 +261,22 @@ fn cooked_and_raw_link_types() {
     assert_eq!(d.src_mac, Some(MacAddr::carp_virtual(1)));
     assert_eq!(d.dst_mac, None);
     // SLL2: protocol, reserved, ifindex, hatype, pkttype, halen, address.
-    let mut sll2 = vec![8, 0, 0, 0, 0, 0, 0, 2, 0, 1, 4, 6, 0, 0, 0x5e, 0, 1, 1, 0, 0];
+    let mut sll2 = vec![
+        8, 0, 0, 0, 0, 0, 0, 2, 0, 1, 4, 6, 0, 0, 0x5e, 0, 1, 1, 0, 0,
+    ];
     sll2.extend(ip);
     let d = decode(LinkType::LinuxSll2, &sll2, None).unwrap().unwrap();
     assert_eq!(d.src_mac, Some(MacAddr::carp_virtual(1)));
     let d = decode(LinkType::RawIp, ip, None).unwrap().unwrap();
-    assert_eq!((d.src_mac, d.src), (None, crate::scan::testutil::ip("192.168.1.3")));
+    assert_eq!(
+        (d.src_mac, d.src),
+        (None, crate::scan::testutil::ip("192.168.1.3"))
+    );
     assert_eq!(decode(LinkType::LinuxSll, &sll[..10], None).unwrap(), None);
-    assert_eq!(decode(LinkType::LinuxSll2, &sll2[..10], None).unwrap(), None);
+    assert_eq!(
+        decode(LinkType::LinuxSll2, &sll2[..10], None).unwrap(),
+        None
+    );
     assert_eq!(LinkType::from_pcap(1), Some(LinkType::Ethernet));
     assert_eq!(LinkType::from_pcap(113), Some(LinkType::LinuxSll));
     assert_eq!(LinkType::from_pcap(276), Some(LinkType::LinuxSll2));

@@ -43,45 +43,99 @@ fn json_schema_keys() {
     assert_eq!(
         keys(&v),
         [
-            "advertisements", "findings", "frames", "groups", "malformed", "malformed_reasons",
-            "over_limits", "over_rate", "schema", "source", "summary"
+            "advertisements",
+            "findings",
+            "frames",
+            "groups",
+            "malformed",
+            "malformed_reasons",
+            "over_limits",
+            "over_rate",
+            "schema",
+            "source",
+            "summary"
         ]
     );
     assert_eq!(
         keys(&v["source"]),
-        ["cluster", "end", "file", "interfaces", "kernel", "kind", "start"]
+        [
+            "cluster",
+            "end",
+            "file",
+            "interfaces",
+            "kernel",
+            "kind",
+            "start"
+        ]
     );
     let g = &v["groups"][0];
     assert_eq!(
         keys(g),
         [
-            "dual_master", "dual_master_dropped", "id", "interface", "masters", "protocol",
-            "speakers", "speakers_dropped", "transitions", "transitions_dropped", "vip"
+            "dual_master",
+            "dual_master_dropped",
+            "id",
+            "interface",
+            "masters",
+            "protocol",
+            "speakers",
+            "speakers_dropped",
+            "transitions",
+            "transitions_dropped",
+            "vip"
         ]
     );
-    assert_eq!((g["protocol"].as_str(), g["id"].as_u64()), (Some("carp"), Some(3)));
+    assert_eq!(
+        (g["protocol"].as_str(), g["id"].as_u64()),
+        (Some("carp"), Some(3))
+    );
     assert_eq!(keys(&g["masters"][0]), ["address", "node", "since"]);
     let s = &g["speakers"][0];
     assert_eq!(
         keys(s),
         [
-            "address", "advertisements", "bad_checksum", "bad_ttl", "carp", "family",
-            "first_seen", "interval", "last_seen", "macs", "master", "node", "node_source",
-            "observed_interval", "rate", "since", "unicast", "vrrp"
+            "address",
+            "advertisements",
+            "bad_checksum",
+            "bad_ttl",
+            "carp",
+            "family",
+            "first_seen",
+            "interval",
+            "last_seen",
+            "macs",
+            "master",
+            "node",
+            "node_source",
+            "observed_interval",
+            "rate",
+            "since",
+            "unicast",
+            "vrrp"
         ]
     );
     assert_eq!(
         keys(&s["carp"]),
         [
-            "advbase", "advskew", "changes", "counter", "counter_resets", "hmac", "max_advskew",
-            "min_advskew", "planned_advskew"
+            "advbase",
+            "advskew",
+            "changes",
+            "counter",
+            "counter_resets",
+            "hmac",
+            "max_advskew",
+            "min_advskew",
+            "planned_advskew"
         ]
     );
     assert_eq!(
         keys(&s["carp"]["hmac"]),
         ["diagnosis", "failed", "status", "unchecked", "verified"]
     );
-    assert_eq!(keys(&s["observed_interval"]), ["max", "mean", "min", "samples"]);
+    assert_eq!(
+        keys(&s["observed_interval"]),
+        ["max", "mean", "min", "samples"]
+    );
     assert_eq!(keys(&v["summary"]), ["errors", "info", "warnings"]);
     assert_eq!(s["carp"]["hmac"]["status"], "not checked");
     assert_eq!(s["carp"]["counter"], "increments");
@@ -116,10 +170,15 @@ fn diagnoses_in_words() {
         describe(&Diagnosis::WrongPassword(Some("mail2".into()))),
         "wrong password: it verifies with the password of VIP \"mail2\""
     );
-    assert!(describe(&Diagnosis::Unknown).starts_with("wrong password or a different address list"));
+    assert!(
+        describe(&Diagnosis::Unknown).starts_with("wrong password or a different address list")
+    );
     assert!(describe(&Diagnosis::AddressList("x".into())).starts_with("different address list"));
     assert!(describe(&Diagnosis::OtherVip("v".into())).contains("VIP \"v\""));
-    assert_eq!(describe(&Diagnosis::Unreadable("why".into())), "not diagnosed: why");
+    assert_eq!(
+        describe(&Diagnosis::Unreadable("why".into())),
+        "not diagnosed: why"
+    );
 }
 
 #[test]

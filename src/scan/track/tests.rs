@@ -7,7 +7,15 @@ const A: &str = "192.0.2.1";
 const B: &str = "192.0.2.2";
 
 fn ad(src: &str, skew: u8, counter: u64) -> Decoded {
-    decoded(&carp(7, 1, skew, counter, b"pw", &[ip("192.0.2.100")], ip(src)))
+    decoded(&carp(
+        7,
+        1,
+        skew,
+        counter,
+        b"pw",
+        &[ip("192.0.2.100")],
+        ip(src),
+    ))
 }
 
 /// `src` advertises from `from` every `every` seconds while `< to`.
@@ -128,7 +136,15 @@ fn families_are_judged_apart() {
     while t < 10.0 {
         ev.push((
             t + 0.01,
-            decoded(&carp(7, 1, 0, 5, b"pw", &[ip("192.0.2.100")], ip("fe80::1"))),
+            decoded(&carp(
+                7,
+                1,
+                0,
+                5,
+                b"pw",
+                &[ip("192.0.2.100")],
+                ip("fe80::1"),
+            )),
         ));
         t += 1.0;
     }
@@ -181,7 +197,15 @@ fn caps_are_counted_not_stored() {
     };
     let mut t = Tracker::new(limits);
     for i in 0..5u8 {
-        let d = decoded(&carp(7, 1, 0, 1, b"pw", &[], ip(&format!("192.0.2.{}", i + 1))));
+        let d = decoded(&carp(
+            7,
+            1,
+            0,
+            1,
+            b"pw",
+            &[],
+            ip(&format!("192.0.2.{}", i + 1)),
+        ));
         t.ingest(f64::from(i), "em0", &d, None);
     }
     assert_eq!(t.groups[0].speakers.len(), 2);
@@ -226,7 +250,14 @@ fn records_keep_the_newest() {
 fn vrrp_speakers_and_their_intervals() {
     let v3 = decoded(&vrrp3(51, 150, 50, vec![ip("10.0.0.100")], ip("10.0.0.2")));
     let mac = MacAddr([0x52, 0x54, 0, 0, 0, 3]);
-    let v2 = decoded(&vrrp2(51, 100, 2, &[Ipv4Addr::new(10, 0, 0, 100)], Ipv4Addr::new(10, 0, 0, 3), mac));
+    let v2 = decoded(&vrrp2(
+        51,
+        100,
+        2,
+        &[Ipv4Addr::new(10, 0, 0, 100)],
+        Ipv4Addr::new(10, 0, 0, 3),
+        mac,
+    ));
     let mut t = Tracker::new(Limits::default());
     for i in 0..4 {
         t.ingest(f64::from(i) * 0.5, "em0", &v3, None);
@@ -283,7 +314,12 @@ fn hmac_verdicts_are_counted_with_a_sample() {
     let mut v = Half(0);
     let mut t = Tracker::new(Limits::default());
     for i in 0..6 {
-        t.ingest(f64::from(i), "em0", &ad(A, 0, u64::from(i as u8)), Some(&mut v));
+        t.ingest(
+            f64::from(i),
+            "em0",
+            &ad(A, 0, u64::from(i as u8)),
+            Some(&mut v),
+        );
     }
     let h = t.groups[0].speakers[0].carp.unwrap().hmac;
     assert_eq!((h.verified, h.failed, h.unchecked), (2, 2, 2));
@@ -301,7 +337,10 @@ fn skew_changes_and_faults_are_counted() {
     t.ingest(2.0, "em0", &bad, None);
     let s = &t.groups[0].speakers[0];
     let c = s.carp.unwrap();
-    assert_eq!((c.changes, c.min_skew, c.max_skew, c.advskew), (1, 0, 240, 240));
+    assert_eq!(
+        (c.changes, c.min_skew, c.max_skew, c.advskew),
+        (1, 0, 240, 240)
+    );
     assert_eq!((s.bad_checksum, s.bad_ttl, s.last_bad_ttl), (1, 1, 64));
     // A unicast advertisement may arrive routed.
     let mut uni = ad(A, 0, 4);

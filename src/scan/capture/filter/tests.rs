@@ -35,10 +35,21 @@ fn the_program_is_small_and_every_jump_lands_inside() {
     assert!(p.len() <= carpctl_sys::bpf::BPF_MAXINSNS);
     for (at, i) in p.iter().enumerate() {
         if i.code == JEQ_K {
-            assert!(at + 1 + usize::from(i.jt.max(i.jf)) < p.len(), "{at}: {i:?}");
+            assert!(
+                at + 1 + usize::from(i.jt.max(i.jf)) < p.len(),
+                "{at}: {i:?}"
+            );
         }
     }
-    assert_eq!(p.last().unwrap(), &Insn { code: RET_K, jt: 0, jf: 0, k: 0 });
+    assert_eq!(
+        p.last().unwrap(),
+        &Insn {
+            code: RET_K,
+            jt: 0,
+            jf: 0,
+            k: 0
+        }
+    );
 }
 
 #[test]
@@ -59,7 +70,11 @@ fn advertisements_pass_and_other_traffic_does_not() {
     assert_eq!(run(&p, &udp), 0);
     let mut hbh = c6.clone();
     hbh[20] = 0;
-    assert_eq!(run(&p, &hbh), ACCEPT, "IPv6 extension headers go to the decoder");
+    assert_eq!(
+        run(&p, &hbh),
+        ACCEPT,
+        "IPv6 extension headers go to the decoder"
+    );
     let mut tcp6 = c6.clone();
     tcp6[20] = 6;
     assert_eq!(run(&p, &tcp6), 0);

@@ -122,8 +122,14 @@ fn pcapng_with_interface_names_and_resolution() {
 #[test]
 fn not_a_capture() {
     for (bytes, want) in [
-        (b"hello, world, this is text".to_vec(), "t.pcap: not a capture file: "),
-        (vec![1, 2], "t.pcap: not a capture file: shorter than a file header"),
+        (
+            b"hello, world, this is text".to_vec(),
+            "t.pcap: not a capture file: ",
+        ),
+        (
+            vec![1, 2],
+            "t.pcap: not a capture file: shorter than a file header",
+        ),
     ] {
         let e = open(bytes).err().unwrap().to_string();
         assert!(e.starts_with(want), "{e}");
@@ -135,8 +141,14 @@ fn not_a_capture() {
     b.extend(105u32.to_le_bytes()); // 802.11
     let e = open(b).err().unwrap().to_string();
     assert!(e.contains("link type"), "{e}");
-    let e = PcapFile::open(Path::new("/nonexistent/x.pcap")).err().unwrap().to_string();
-    assert!(e.starts_with("cannot read capture /nonexistent/x.pcap: "), "{e}");
+    let e = PcapFile::open(Path::new("/nonexistent/x.pcap"))
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        e.starts_with("cannot read capture /nonexistent/x.pcap: "),
+        "{e}"
+    );
     assert_eq!(tsresol(None), 1e-6);
     assert_eq!(tsresol(Some(9)), 1e-9);
     assert_eq!(tsresol(Some(0x80 | 10)), 1.0 / 1024.0);
@@ -153,7 +165,8 @@ fn a_file_over_the_size_cap_is_refused() {
     }
     let bytes = sink.finish().unwrap();
     let len = bytes.len() as u64;
-    let mut src = PcapFile::capped(Box::new(Cursor::new(bytes.clone())), "t.pcap".into(), len).unwrap();
+    let mut src =
+        PcapFile::capped(Box::new(Cursor::new(bytes.clone())), "t.pcap".into(), len).unwrap();
     assert_eq!(frames(&mut src).len(), 50);
     let mut src = PcapFile::capped(Box::new(Cursor::new(bytes)), "t.pcap".into(), len / 2).unwrap();
     let mut n = 0;
@@ -165,7 +178,11 @@ fn a_file_over_the_size_cap_is_refused() {
         }
     };
     assert!(n < 50, "{n}");
-    assert!(e.to_string().contains(&format!("larger than {} bytes", len / 2)), "{e}");
+    assert!(
+        e.to_string()
+            .contains(&format!("larger than {} bytes", len / 2)),
+        "{e}"
+    );
 }
 
 /// A pcapng that describes more interfaces than scan labels: an error.
