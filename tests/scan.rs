@@ -811,3 +811,37 @@ fn every_scan_code_is_in_the_man_page() {
         assert!(section.contains(&entry), "carpctl(8) lacks {entry:?}");
     }
 }
+
+/// `--watch` on a terminal (script(1) gives it one): the table is redrawn
+/// (cleared and drawn again) each second, then the final report.
+#[test]
+fn live_watch_redraws_the_table() {
+    let test = "live_watch_redraws_the_table";
+    if can_run(test, &["ucarp", "script"]).is_none() {
+        return;
+    }
+    let Some(mut lab) = Lab::new(test, "wt", &[("ua", 11)]) else {
+        return;
+    };
+    lab.ucarp("ua", "10.15.0.11", 7, 0, "pw-h15", true);
+    std::thread::sleep(Duration::from_millis(3500));
+    let inner = format!("{BIN} scan -i br0 --watch --duration 3");
+    let mut c = Command::new("ip");
+    c.args([
+        "netns",
+        "exec",
+        &lab.ns("br"),
+        "script",
+        "-qec",
+        &inner,
+        "/dev/null",
+    ]);
+    let out = run(&c, Duration::from_secs(30));
+    let text = stdout(&out);
+    let clears = text.matches("\x1b[H\x1b[2J").count();
+    assert!(clears >= 3, "{clears} redraws in: {text:?}");
+    assert!(text.matches("carp   7   br0").count() >= 3, "{text:?}");
+    // Not on a terminal: a usage error that says what to use instead.
+    let out = lab.carpctl(&["scan", "-i", "br0", "--watch"], Duration::from_secs(20));
+    expect(&out, 2, &["--watch redraws a terminal"]);
+}
