@@ -41,8 +41,8 @@ pub struct ScanArgs {
     /// `simulate --pcap`; `-` for standard input)
     #[arg(long, value_name = "FILE", conflicts_with = "interfaces")]
     pub pcap: Option<PathBuf>,
-    /// Capture for S seconds [default: 10; 0 or --watch: until
-    /// interrupted]
+    /// Capture for S seconds; 0 captures until interrupted [default: 10,
+    /// and with --watch until interrupted]
     #[arg(long, value_name = "S", value_parser = parse_duration)]
     pub duration: Option<f64>,
     /// Print the report as JSON (schema carpctl-scan/1, see carpctl(8))
