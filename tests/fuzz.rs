@@ -990,7 +990,7 @@ proptest! {
                 s.frame("em0", &Frame { time: *time, link: link(*l), iface: "em0", data: bytes, vlan: *vlan });
             }
             let r = s.report(SourceInfo::default());
-            assert_eq!(r.frames, frames.len() as u64);
+            assert_eq!(r.counts.frames, frames.len() as u64);
             for f in &r.findings {
                 says_something("scan finding", &f.message);
             }

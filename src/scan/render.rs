@@ -63,13 +63,13 @@ fn header(s: &mut String, r: &Report) {
     let _ = write!(
         s,
         "{what}{span}: {} frame{}, {} advertisement{}",
-        r.frames,
-        plural(r.frames as usize),
-        r.advertisements,
-        plural(r.advertisements as usize)
+        r.counts.frames,
+        plural(r.counts.frames as usize),
+        r.counts.advertisements,
+        plural(r.counts.advertisements as usize)
     );
-    if r.malformed > 0 {
-        let _ = write!(s, ", {} unreadable", r.malformed);
+    if r.counts.malformed > 0 {
+        let _ = write!(s, ", {} unreadable", r.counts.malformed);
     }
     if let Some(k) = src.kernel {
         let _ = write!(s, "; kernel: {} counted, {} dropped", k.received, k.dropped);
@@ -203,6 +203,7 @@ fn events(s: &mut String, r: &Report, start: f64) {
 mod tests {
     use super::*;
     use crate::scan::report::{SCHEMA, SourceInfo, Summary};
+    use crate::scan::track::Stats;
 
     #[test]
     fn an_empty_report_says_so() {
@@ -215,12 +216,11 @@ mod tests {
                 end: Some(12.5),
                 ..SourceInfo::default()
             },
-            frames: 3,
-            advertisements: 0,
-            malformed: 1,
-            malformed_reasons: vec![],
-            over_limits: 0,
-            over_rate: 0,
+            counts: Stats {
+                frames: 3,
+                malformed: 1,
+                ..Stats::default()
+            },
             groups: vec![],
             findings: vec![],
             summary: Summary::default(),

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::analyze;
 use super::cluster::{ClusterView, Diagnosis, NodeSource};
-use super::track::{Group, Proto, Speaker, Tracker};
+use super::track::{Group, Proto, Speaker, Stats, Tracker};
 use crate::lint::Severity;
 
 /// The `schema` value of this version of the JSON form.
@@ -50,13 +50,10 @@ pub struct KernelStats {
 pub struct Report {
     pub schema: &'static str,
     pub source: SourceInfo,
-    pub frames: u64,
-    pub advertisements: u64,
-    pub malformed: u64,
-    pub malformed_reasons: Vec<String>,
-    pub over_limits: u64,
-    /// Frames skipped over the live capture's rate limit.
-    pub over_rate: u64,
+    /// The tracker's counts (`frames`, `advertisements`, `malformed`,
+    /// `malformed_reasons`, `over_limits`, `over_rate`), at the top level.
+    #[serde(flatten)]
+    pub counts: Stats,
     pub groups: Vec<GroupReport>,
     pub findings: Vec<Finding>,
     pub summary: Summary,
@@ -259,12 +256,7 @@ pub fn build(
     let findings = analyze::findings(tracker, &groups, cluster.as_deref(), &source, &nodes);
     Report {
         schema: SCHEMA,
-        frames: tracker.stats.frames,
-        advertisements: tracker.stats.advertisements,
-        malformed: tracker.stats.malformed,
-        malformed_reasons: tracker.stats.malformed_reasons.clone(),
-        over_limits: tracker.stats.over_limits,
-        over_rate: tracker.stats.over_rate,
+        counts: tracker.stats.clone(),
         summary: Summary::of(&findings),
         source,
         groups,

@@ -301,7 +301,7 @@ fn scan009_bad_packets() {
         "{}",
         f[0].message
     );
-    assert_eq!(r.malformed, 1);
+    assert_eq!(r.counts.malformed, 1);
 }
 
 #[test]
@@ -526,7 +526,7 @@ fn scan021_over_the_speaker_limit_and_the_rate_limit() {
         ev.push((0.0, "em0", carp(1, 1, 200, 1, b"k", &[], ip(&src))));
     }
     let r = scan(&ev, None, None);
-    assert_eq!(r.over_limits, 1);
+    assert_eq!(r.counts.over_limits, 1);
     let f = find(&r, "SCAN021");
     assert_eq!(f.len(), 1, "{:?}", r.findings);
     assert!(
@@ -565,7 +565,7 @@ fn scan021_over_the_speaker_limit_and_the_rate_limit() {
     assert_eq!(s.tracker.stats.frames, n + 1);
     assert_eq!(s.tracker.stats.advertisements, crate::scan::RATE_LIMIT + 1);
     let r = s.report(SourceInfo::default());
-    assert_eq!(r.over_rate, 5);
+    assert_eq!(r.counts.over_rate, 5);
     assert!(
         find(&r, "SCAN021")[0]
             .message

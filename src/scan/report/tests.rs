@@ -187,5 +187,5 @@ fn the_report_knows_its_groups() {
     assert!(r.group(Proto::Carp, 3, "em0").is_some());
     assert!(r.group(Proto::Vrrp, 3, "em0").is_none());
     assert_eq!(r.groups[0].masters[0].since, 100.0);
-    assert_eq!(r.frames, 5);
+    assert_eq!(r.counts.frames, 5);
 }
