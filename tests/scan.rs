@@ -342,6 +342,26 @@ fn cluster_file(dir: &Path, pw7: &str, pw8: &str) -> PathBuf {
 
 const MAP: [&str; 4] = ["--map", "ua=10.15.0.11", "--map", "ub=10.15.0.12"];
 
+impl Lab {
+    /// `carpctl -c FILE scan -i br0 --duration SECS --json` with [`MAP`].
+    fn scan_with_cluster(&self, file: &Path, secs: &str) -> Output {
+        let mut args = vec!["-c", file.to_str().unwrap(), "scan", "-i", "br0"];
+        args.extend(["--duration", secs, "--json"]);
+        args.extend(MAP);
+        self.carpctl(&args, Duration::from_secs(30))
+    }
+}
+
+/// The findings of `r` with `code`.
+fn findings<'a>(r: &'a Value, code: &str) -> Vec<&'a Value> {
+    r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == code)
+        .collect()
+}
+
 // ----- live --------------------------------------------------------------
 
 /// Two ucarp nodes with the cluster's password: both speakers, the
@@ -391,18 +411,7 @@ fn live_ucarp_pair_is_verified_and_captures_agree() {
             ng.to_str().unwrap(),
         ])
     });
-    let mut args = vec![
-        "-c",
-        file.to_str().unwrap(),
-        "scan",
-        "-i",
-        "br0",
-        "--duration",
-        "5",
-        "--json",
-    ];
-    args.extend(MAP);
-    let out = lab.carpctl(&args, Duration::from_secs(30));
+    let out = lab.scan_with_cluster(&file, "5");
     let r = json(&out);
     // Stop the capture tools so their files are complete.
     for i in std::iter::once(tcpdump).chain(tshark) {
@@ -488,18 +497,7 @@ fn live_ucarp_wrong_password_is_reported() {
     let file = cluster_file(lab.dir.path(), "pw-h15-seven", "pw-h15-eight");
     lab.ucarp("ua", "10.15.0.11", 7, 0, "pw-h15-seven", true);
     lab.ucarp("ub", "10.15.0.12", 7, 100, "pw-h15-eight", false);
-    let mut args = vec![
-        "-c",
-        file.to_str().unwrap(),
-        "scan",
-        "-i",
-        "br0",
-        "--duration",
-        "7",
-        "--json",
-    ];
-    args.extend(MAP);
-    let out = lab.carpctl(&args, Duration::from_secs(30));
+    let out = lab.scan_with_cluster(&file, "7");
     let r = json(&out);
     let g = group(&r, "carp", 7);
     let b = speaker(g, "10.15.0.12");
@@ -508,12 +506,7 @@ fn live_ucarp_wrong_password_is_reported() {
         speaker(g, "10.15.0.11")["carp"]["hmac"]["status"],
         "verified"
     );
-    let f: Vec<&Value> = r["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["code"] == "SCAN010")
-        .collect();
+    let f = findings(&r, "SCAN010");
     assert_eq!(f.len(), 1, "{r:#}");
     assert_eq!(f[0]["speaker"], "10.15.0.12");
     let msg = f[0]["message"].as_str().unwrap();
@@ -627,12 +620,7 @@ fn live_keepalived_vrrp2_on_a_carp_vhid_collides() {
     assert_eq!(s["vrrp"]["priority"], 100, "{s:#}");
     assert_eq!(s["interval"], 1.0, "{s:#}");
     group(&r, "carp", 7);
-    let f: Vec<&Value> = r["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["code"] == "SCAN002")
-        .collect();
+    let f = findings(&r, "SCAN002");
     assert!(!f.is_empty(), "{r:#}");
     assert_eq!(f[0]["severity"], "error");
     assert_eq!(code(&out), 1);
