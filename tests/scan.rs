@@ -23,6 +23,16 @@ use serde_json::Value;
 
 // ----- the lab -----------------------------------------------------------
 
+/// A skip, said loudly: written to the process's standard error directly,
+/// which the test harness does not capture (it captures `eprintln!`), so
+/// that `cargo test` shows it even when the test passes.
+macro_rules! skip {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 /// Network namespaces and the processes started in them; all removed on
 /// drop (also when a test fails).
 struct Lab {
@@ -59,7 +69,7 @@ fn have(tool: &str) -> bool {
 /// a SKIP line) when they cannot; a missing tool under CI fails instead.
 fn can_run(test: &str, tools: &[&str]) -> Option<()> {
     if !nix::unistd::geteuid().is_root() {
-        eprintln!("SKIP {test}: not root (network namespaces need root)");
+        skip!("SKIP {test}: not root (network namespaces need root)");
         return None;
     }
     for t in std::iter::once(&"ip").chain(tools) {
@@ -69,7 +79,7 @@ fn can_run(test: &str, tools: &[&str]) -> Option<()> {
                     "{test}: {t} is not installed, and CI must run this test (.ci/run installs it)"
                 );
             }
-            eprintln!("SKIP {test}: {t} is not installed (apt-get install {t})");
+            skip!("SKIP {test}: {t} is not installed (apt-get install {t})");
             return None;
         }
     }
@@ -89,7 +99,7 @@ impl Lab {
         };
         let br = lab.ns("br");
         if let Err(e) = lab.add_ns(&br) {
-            eprintln!("SKIP {test}: cannot create a network namespace: {e}");
+            skip!("SKIP {test}: cannot create a network namespace: {e}");
             return None;
         }
         let mut setup = || -> Result<(), String> {
@@ -378,7 +388,7 @@ fn live_ucarp_pair_is_verified_and_captures_agree() {
     // tshark is optional in CI (.ci/run): without it, pcapng is not tried.
     let tshark_here = have("tshark");
     if !tshark_here {
-        eprintln!("SKIP {test}: the pcapng part: tshark is not installed");
+        skip!("SKIP {test}: the pcapng part: tshark is not installed");
     }
     let Some(mut lab) = Lab::new(test, "hm", &[("ua", 11), ("ub", 12)]) else {
         return;
