@@ -23,6 +23,7 @@ pub mod model;
 pub mod picture;
 pub mod plan;
 pub mod rcconf;
+pub mod scan;
 pub mod sim;
 pub mod status;
 pub mod text;

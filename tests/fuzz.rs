@@ -31,6 +31,11 @@ use std::sync::OnceLock;
 
 use carpctl::kernel::freebsd::{RawIfaddr, ifaddrs, ioctl, netlink};
 use carpctl::lint::{self, Input, Options};
+use carpctl::scan::Scanner;
+use carpctl::scan::capture::pcapfile::PcapFile;
+use carpctl::scan::capture::{Frame, Source};
+use carpctl::scan::decode::{LinkType, decode};
+use carpctl::scan::report::SourceInfo;
 use carpctl::wire::{self, CarpAuth, Encap, MacAddr, Payload, Receiver, VrrpAdvert};
 use proptest::prelude::*;
 
@@ -587,6 +592,159 @@ const FRAME_TOKENS: &[&[u8]] = &[
     &[0xff; 4],
 ];
 
+/// What `carpctl scan` reads besides carp(4)'s own frames: a keepalived
+/// VRRPv2 advertisement, frames under one and two VLAN tags, IPv6 behind a
+/// hop-by-hop extension header, IPv4 with options.
+fn scan_frame_seeds() -> &'static [Vec<u8>] {
+    static S: OnceLock<Vec<Vec<u8>>> = OnceLock::new();
+    S.get_or_init(|| {
+        let mut s = frame_seeds().to_vec();
+        let carp4 = s[0].clone();
+        // VRRPv2 (RFC 3768): version 2, VRID 7, priority 100, one address.
+        let mut vrrp2 =
+            hex::decode("01005e00001202000000000108004500002800004000ff70c0000a000015e0000012")
+                .unwrap();
+        let mut adv = vec![
+            0x21, 7, 100, 1, 0, 1, 0, 0, 10, 0, 0, 200, 0, 0, 0, 0, 0, 0, 0, 0,
+        ];
+        let sum = wire::internet_checksum(&adv);
+        adv[6..8].copy_from_slice(&sum.to_be_bytes());
+        vrrp2.extend(adv);
+        s.push(ipv4_fixed(vrrp2));
+        for tpid in [[0x81, 0x00], [0x88, 0xa8]] {
+            let mut t = carp4[..12].to_vec();
+            t.extend(tpid);
+            t.extend([0, 100, 0x81, 0x00, 0, 200]);
+            t.extend(&carp4[12..]);
+            s.push(t);
+        }
+        // IPv6 (the CARP-over-IPv6 seed) with a hop-by-hop header: next
+        // header 0 in the IPv6 header, then 112 and padding.
+        if let Some(v6) = s
+            .iter()
+            .find(|f| f.get(12..14) == Some(&[0x86, 0xdd][..]))
+            .cloned()
+        {
+            let mut h = v6[..14 + 40].to_vec();
+            h[14 + 6] = 0;
+            let plen = u16::from_be_bytes([h[18], h[19]]) + 8;
+            h[18..20].copy_from_slice(&plen.to_be_bytes());
+            h.extend([112, 0, 1, 4, 0, 0, 0, 0]);
+            h.extend(&v6[14 + 40..]);
+            s.push(h);
+        }
+        // IPv4 with 4 bytes of options (IHL 6).
+        let mut o = carp4[..14].to_vec();
+        o.push(0x46);
+        o.extend(&carp4[15..34]);
+        o.extend([1, 1, 1, 0]);
+        o.extend(&carp4[34..]);
+        s.push(ipv4_fixed(o));
+        s
+    })
+}
+
+/// `frame` (Ethernet, IPv4 at 14) with its IPv4 total length and header
+/// checksum made right.
+fn ipv4_fixed(mut frame: Vec<u8>) -> Vec<u8> {
+    let ihl = usize::from(frame[14] & 0x0f) * 4;
+    let total = (frame.len() - 14) as u16;
+    frame[16..18].copy_from_slice(&total.to_be_bytes());
+    frame[24..26].copy_from_slice(&[0, 0]);
+    let sum = wire::internet_checksum(&frame[14..14 + ihl]);
+    frame[24..26].copy_from_slice(&sum.to_be_bytes());
+    frame
+}
+
+const SCAN_TOKENS: &[&[u8]] = &[
+    &[0x81, 0x00],
+    &[0x88, 0xa8],
+    &[0x91, 0x00],
+    &[0x86, 0xdd],
+    &[0x08, 0x00],
+    &[112],
+    &[0, 0, 0, 0],
+    &[43],
+    &[44],
+    &[60],
+    &[0x21],
+    &[0x31],
+    &[0x46],
+    &[0x4f],
+];
+
+/// Capture files of the scan frame seeds: classic pcap as `simulate
+/// --pcap` writes it.
+fn capture_seeds() -> &'static [Vec<u8>] {
+    static S: OnceLock<Vec<Vec<u8>>> = OnceLock::new();
+    S.get_or_init(|| {
+        let mut sink = wire::PcapSink::new(Vec::new()).unwrap();
+        for (i, f) in scan_frame_seeds().iter().enumerate() {
+            sink.write(std::time::Duration::from_millis(500 * i as u64), f)
+                .unwrap();
+        }
+        let pcap = sink.finish().unwrap();
+        // The same frames as pcapng: section, interface, enhanced packets.
+        let mut ng = Vec::new();
+        let block = |ng: &mut Vec<u8>, kind: u32, body: &[u8]| {
+            let len = (12 + body.len().div_ceil(4) * 4) as u32;
+            ng.extend(kind.to_le_bytes());
+            ng.extend(len.to_le_bytes());
+            ng.extend(body);
+            ng.resize(ng.len() + (4 - body.len() % 4) % 4, 0);
+            ng.extend(len.to_le_bytes());
+        };
+        block(
+            &mut ng,
+            0x0a0d0d0a,
+            &[
+                0x4d, 0x3c, 0x2b, 0x1a, 1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+            ],
+        );
+        // Interface: Ethernet, snaplen 0, if_name "em0".
+        block(
+            &mut ng,
+            1,
+            &[
+                1, 0, 0, 0, 0, 0, 0, 0, 2, 0, 3, 0, b'e', b'm', b'0', 0, 0, 0, 0, 0,
+            ],
+        );
+        for f in scan_frame_seeds() {
+            let mut body = vec![0u8; 4];
+            body.extend([0, 0, 0, 0, 0x40, 0x42, 0x0f, 0]);
+            body.extend((f.len() as u32).to_le_bytes());
+            body.extend((f.len() as u32).to_le_bytes());
+            body.extend(f);
+            body.resize(body.len().div_ceil(4) * 4, 0);
+            block(&mut ng, 6, &body);
+        }
+        vec![pcap, ng]
+    })
+}
+
+const CAPTURE_TOKENS: &[&[u8]] = &[
+    &[0xd4, 0xc3, 0xb2, 0xa1],
+    &[0x4d, 0x3c, 0xb2, 0xa1],
+    &[0x0a, 0x0d, 0x0d, 0x0a],
+    &[0x4d, 0x3c, 0x2b, 0x1a],
+    &[6, 0, 0, 0],
+    &[1, 0, 0, 0],
+    &[0xff, 0xff, 0xff, 0xff],
+    &[0xff, 0xff, 0xff, 0x7f],
+    &[0, 0, 0, 0],
+    &[9, 0, 1, 0, 0x80],
+    &[112],
+];
+
+fn link(i: u8) -> LinkType {
+    [
+        LinkType::Ethernet,
+        LinkType::LinuxSll,
+        LinkType::LinuxSll2,
+        LinkType::RawIp,
+    ][usize::from(i % 4)]
+}
+
 fn ifreq_seeds() -> &'static [Vec<u8>] {
     static S: OnceLock<Vec<Vec<u8>>> = OnceLock::new();
     S.get_or_init(|| {
@@ -811,5 +969,85 @@ proptest! {
                 Err(e) => says_something("frame", &e.to_string()),
             }
         });
+    }
+
+    /// `carpctl scan`'s decoder (every link type, VLAN tags from the
+    /// kernel or in the frame, IPv6 extension headers, VRRPv2), then the
+    /// tracker and the report over what it decoded: a frame is an
+    /// advertisement, nothing, or an error that names what is wrong.
+    #[test]
+    fn scan_decoder(
+        frames in proptest::collection::vec((input(scan_frame_seeds(), SCAN_TOKENS), any::<u8>(), proptest::option::of(any::<u16>()), -1e10f64..1e10), 1..6),
+    ) {
+        let len: usize = frames.iter().map(|f| f.0.len()).sum();
+        bounded("scan decoder", len, 256, 1 << 20, || {
+            let mut s = Scanner::live(None);
+            for (bytes, l, vlan, time) in &frames {
+                match decode(link(*l), bytes, *vlan) {
+                    Ok(_) => {}
+                    Err(e) => says_something("scan decode", &e.to_string()),
+                }
+                s.frame("em0", &Frame { time: *time, link: link(*l), iface: "em0", data: bytes, vlan: *vlan });
+            }
+            let r = s.report(SourceInfo::default());
+            assert_eq!(r.counts.frames, frames.len() as u64);
+            for f in &r.findings {
+                says_something("scan finding", &f.message);
+            }
+        });
+    }
+
+    /// Capture files (pcap and pcapng) read to the end or to an error
+    /// that names the file and the frame; memory stays within pcap-file's
+    /// fixed 8 MB buffer and the tracker's caps.
+    #[test]
+    fn scan_capture_files(bytes in input(capture_seeds(), CAPTURE_TOKENS)) {
+        bounded("capture file", bytes.len(), 256, mib(24), || {
+            let mut src = match PcapFile::from_reader(Box::new(std::io::Cursor::new(bytes.clone())), "f.pcap".into()) {
+                Ok(s) => s,
+                Err(e) => {
+                    says_something("capture file", &e.to_string());
+                    return;
+                }
+            };
+            let mut s = Scanner::new(None);
+            loop {
+                match src.poll(std::time::Duration::ZERO, &mut |f| s.frame(f.iface, &f)) {
+                    Ok(true) => {}
+                    Ok(false) => break,
+                    Err(e) => {
+                        let m = e.to_string();
+                        says_something("capture frame", &m);
+                        assert!(m.starts_with("f.pcap"), "{m}");
+                        break;
+                    }
+                }
+            }
+            let _ = s.report(SourceInfo::default());
+        });
+    }
+}
+
+/// The scan seeds are what they claim: every frame but the ARP one decodes
+/// to an advertisement, and both capture files hold all of them.
+#[test]
+fn scan_seeds_are_advertisements() {
+    let seeds = scan_frame_seeds();
+    let ads = seeds
+        .iter()
+        .filter(|f| matches!(decode(LinkType::Ethernet, f, None), Ok(Some(_))))
+        .count();
+    assert_eq!(ads, seeds.len() - 1, "one seed is ARP");
+    for file in capture_seeds() {
+        let mut src =
+            PcapFile::from_reader(Box::new(std::io::Cursor::new(file.clone())), "f".into())
+                .unwrap();
+        let mut s = Scanner::new(None);
+        while src
+            .poll(std::time::Duration::ZERO, &mut |f| s.frame(f.iface, &f))
+            .unwrap()
+        {}
+        assert_eq!(s.tracker.stats.frames, seeds.len() as u64);
+        assert_eq!(s.tracker.stats.advertisements, ads as u64);
     }
 }

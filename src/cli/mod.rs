@@ -45,6 +45,7 @@ pub mod migrate;
 pub mod pictures;
 pub mod plan;
 pub mod progress;
+pub mod scan;
 pub mod simulate;
 pub mod status;
 pub mod watch;
@@ -192,6 +193,10 @@ pub enum Command {
     /// Print a completion script for bash, zsh or fish (the FreeBSD port
     /// installs all three)
     Completions(completions::CompletionsArgs),
+    /// Show every CARP and VRRP speaker on the wire, who is master, and
+    /// what is wrong: dual masters, HMACs that fail, CARP and VRRP on one
+    /// number (live capture, or --pcap FILE)
+    Scan(scan::ScanArgs),
 }
 
 /// Which kernel carpctl talks to (`--kernel`).
@@ -403,6 +408,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), CliError> {
         Command::Emulate(cmd) => emulate::run(&cli.global, cmd, out),
         Command::Simulate(args) => simulate::run(&cli.global, args, out),
         Command::Completions(args) => completions::run(args, out),
+        Command::Scan(args) => scan::run(&cli.global, args, out),
     }
 }
 

@@ -380,4 +380,4 @@ pub fn select_node<'a>(
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

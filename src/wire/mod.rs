@@ -19,6 +19,7 @@
 //! |---|---|
 //! | [`carp`] | the 36-byte `struct carp_header` (§10.4), its checksum, and [`CarpAuth`]: the HMAC-SHA1 over the vhid's sorted addresses and the counter (§10.4), keyed once per (key, vhid, address list) |
 //! | [`vrrp`] | the VRRPv3 advertisement (§10.6, RFC 9568) with its pseudo-header checksum |
+//! | [`vrrp2`] | the VRRPv2 advertisement (RFC 3768) routers and keepalived send, told apart from CARP's identical first byte, for `carpctl scan` |
 //! | [`ip`] | IPv4 and IPv6 headers: TTL 255, DF, TOS = dscp << 2, protocol 112 (§10.1) |
 //! | [`arp`] | the gratuitous ARP and the unsolicited neighbor advertisement sent on takeover (§10.5) |
 //! | [`frame`] | Ethernet, MAC addresses (virtual MAC `00:00:5e:00:01:<vhid>`, §10.3), whole frames built as FreeBSD sends them, and [`decode_frame`] |
@@ -73,6 +74,7 @@ pub mod ip;
 pub mod pcap;
 pub mod rx;
 pub mod vrrp;
+pub mod vrrp2;
 
 pub use arp::{ArpPacket, NeighborAdvert, gratuitous_arp_frame, unsolicited_na_frame};
 pub use carp::{CarpAuth, CarpHeader};

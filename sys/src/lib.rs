@@ -19,6 +19,7 @@
 use core::mem::{align_of, offset_of, size_of};
 use zerocopy::{FromBytes, FromZeros, Immutable, IntoBytes, KnownLayout};
 
+pub mod bpf;
 pub mod errno;
 pub mod netlink;
 

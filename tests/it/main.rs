@@ -27,6 +27,7 @@ mod packaging;
 mod pictures;
 mod plan;
 mod progress;
+mod scan;
 mod scenario_files;
 mod simulate;
 mod wire;

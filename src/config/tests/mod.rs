@@ -10,7 +10,7 @@ use crate::model::{AdvSkew, CarpState};
 use testutil::*;
 
 mod ops;
-mod testutil;
+pub(crate) mod testutil;
 mod trust;
 mod validation;
 
