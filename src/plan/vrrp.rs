@@ -34,7 +34,7 @@
 //!   `carp_demote_adj()`, whose `carp_send_ad_all()` makes every VRRP
 //!   MASTER advertise once more, and an interface going down still takes
 //!   the vhid to INIT (`carp_sc_state()`). (Newer main may add demotion to
-//!   VRRP, review D55558, unconfirmed: docs/freebsd-carp.md Errata.) So
+//!   VRRP, review D55558, unconfirmed: docs/freebsd-carp.md §2.) So
 //!   carpctl moves a VRRP VIP by writing its priority, not by a demotion:
 //!   [`MAINTENANCE_PRIORITY`].
 //!
