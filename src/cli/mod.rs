@@ -325,6 +325,12 @@ pub enum CliError {
     /// `status --check` that found a VIP out of place): exit 1.
     #[error("{0}")]
     Failed(String),
+    /// The command could not run to a result (`simulate`: a run past a
+    /// limit, a node that cannot boot, a capture, picture or report that
+    /// cannot be written): exit 2, so that 1 keeps meaning "ran and found
+    /// something not met".
+    #[error("{0}")]
+    NotRun(String),
     /// Writing the output failed: exit 1, except a broken pipe, which is
     /// not an error (the reader has seen enough: `carpctl status | head`).
     #[error("cannot write to standard output")]
@@ -342,7 +348,10 @@ impl CliError {
     /// error (the same class as clap's own usage errors).
     pub fn exit_code(&self) -> u8 {
         match self {
-            CliError::Usage(_) | CliError::Invalid { .. } | CliError::Config { .. } => 2,
+            CliError::Usage(_)
+            | CliError::Invalid { .. }
+            | CliError::Config { .. }
+            | CliError::NotRun(_) => 2,
             CliError::Kernel { .. } | CliError::Failed(_) | CliError::Output(_) => 1,
         }
     }

@@ -332,6 +332,8 @@ pub struct Report {
     pub duration: f64,
     pub requirements: Requirements,
     pub verdicts: Verdicts,
+    /// The scenario's `[[expect]]` entries, each met or not, in file order.
+    pub expectations: Vec<super::expect::ExpectResult>,
     pub vips: Vec<VipReport>,
     pub nodes: Vec<NodeReport>,
     pub transitions: Log<VhidStateChange>,
@@ -510,6 +512,20 @@ impl Report {
             yes(v.rebalanced_after_recovery.met),
             v.rebalanced_after_recovery.detail
         );
+        if !self.expectations.is_empty() {
+            let _ = writeln!(o, "\nexpectations:");
+        }
+        for e in &self.expectations {
+            let line = e.line.map_or(String::new(), |l| format!(" (line {l})"));
+            let _ = writeln!(
+                o,
+                "  {}{line}: {}: {}; observed: {}",
+                e.key,
+                yes(e.met),
+                e.expected,
+                e.observed
+            );
+        }
         o
     }
 }
