@@ -457,13 +457,18 @@ pub fn main() -> ExitCode {
             if let CliError::Invalid { diagnostics, .. } = &e {
                 cluster::print_diagnostics(diagnostics);
             }
-            crate::logging::stderr_line(&line(e));
+            let first = line(e);
+            crate::logging::stderr_line(&first);
             if let Err(w) = flushed
                 && w.kind() != io::ErrorKind::BrokenPipe
             {
                 let w = CliError::Output(w);
                 code = code.max(w.exit_code());
-                crate::logging::stderr_line(&line(w));
+                // A command that flushed itself (simulate) has said it.
+                let second = line(w);
+                if second != first {
+                    crate::logging::stderr_line(&second);
+                }
             }
             ExitCode::from(code)
         }

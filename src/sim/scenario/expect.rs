@@ -228,43 +228,47 @@ impl Cx<'_> {
         if !ok {
             return None;
         }
+        // Each value is checked, so that every mistake is reported: the
+        // outer `None` is a wrong value, the inner one an absent key.
         let vip = match e.vip.clone() {
-            Some(v) => Some(self.vip_of(v, config, &ctx, key)?),
-            None => None,
+            Some(v) => self.vip_of(v, config, &ctx, key).map(Some),
+            None => Some(None),
         };
         let at = match &e.at {
-            Some(a) => Some(self.instant(a, &format!("{key}.at"), &ctx, duration)?),
-            None => None,
+            Some(a) => self
+                .instant(a, &format!("{key}.at"), &ctx, duration)
+                .map(Some),
+            None => Some(None),
         };
-        let window = self.window(&e, key, &ctx, duration)?;
+        let window = self.window(&e, key, &ctx, duration);
         match kind {
             "master" => {
                 let m = e.master.as_ref()?;
-                let node = self.node_named(m, index, &ctx, &format!("{key}.master"))?;
+                let node = self.node_named(m, index, &ctx, &format!("{key}.master"));
                 Some(Expect::Master {
-                    vip: vip?,
-                    at: at?,
-                    node,
+                    vip: vip??,
+                    at: at??,
+                    node: node?,
                 })
             }
             "state" => {
-                let node = self.node_of(&e.node, index, &ctx, key)?;
-                let vip = vip?;
-                self.member(config, &vip, e.node.as_ref()?, &ctx, key)?;
+                let node = self.node_of(&e.node, index, &ctx, key);
                 let s = e.state.as_ref()?;
-                let Some(&(_, state)) = STATES.iter().find(|x| x.0 == s.get_ref()) else {
+                let state = STATES.iter().find(|x| x.0 == s.get_ref()).map(|x| x.1);
+                if state.is_none() {
                     let msg = format!(
                         "{ctx}: state \"{}\" is not one of init, backup, master",
                         s.get_ref().escape_debug()
                     );
                     self.error(&s.span(), format!("{key}.state"), msg);
-                    return None;
-                };
+                }
+                let (vip, at, node) = (vip??, at??, node?);
+                self.member(config, &vip, e.node.as_ref()?, &ctx, key)?;
                 Some(Expect::State {
                     node,
                     vip,
-                    at: at?,
-                    state,
+                    at,
+                    state: state?,
                 })
             }
             "longest_outage_below" => {
@@ -275,12 +279,16 @@ impl Cx<'_> {
                     1e-6,
                     MAX_DURATION_S,
                 )?;
-                Some(Expect::LongestOutageBelow { vip, below, window })
+                Some(Expect::LongestOutageBelow {
+                    vip: vip?,
+                    below,
+                    window: window?,
+                })
             }
             "no_dual_master" => Some(Expect::NoDualMaster {
-                vip,
+                vip: vip?,
                 none: *e.no_dual_master.as_ref()?.get_ref(),
-                window,
+                window: window?,
             }),
             _ => {
                 let v = e.verdict.as_ref()?;
