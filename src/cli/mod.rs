@@ -186,7 +186,11 @@ pub enum Command {
     #[command(
         after_help = "A run longer than a second shows its progress (virtual time, events) on \
                       stderr when that is a terminal, never with --json; \
-                      CARPCTL_PROGRESS_AFTER=SECONDS (0 to 3600) sets the delay."
+                      CARPCTL_PROGRESS_AFTER=SECONDS (0 to 3600) sets the delay.\n\n\
+                      Exit status: 0 when every [[expect]] of the scenario and every \
+                      requirement is met, 1 when one is not, 2 when the run could not be \
+                      made (a scenario with errors, a limit, an output that cannot be \
+                      written)."
     )]
     Simulate(simulate::SimulateArgs),
     /// Print a completion script for bash, zsh or fish (the FreeBSD port

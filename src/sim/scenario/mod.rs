@@ -1,6 +1,6 @@
 //! The scenario file (carpctl.scenario(5)): which cluster file, which
 //! nodes with which interfaces, how long, which clients, and a timeline of
-//! faults. Parsed and validated completely before anything runs: every
+//! faults, and what the run must show. Parsed and validated completely before anything runs: every
 //! mistake is reported with the file, line and column, and the exit status
 //! is 2.
 //!
@@ -20,6 +20,11 @@
 //! at = 10
 //! action = "crash"
 //! node = "mail-a"
+//!
+//! [[expect]]                     # what the run must show (expect.rs)
+//! master = "mail-b"
+//! vip = "mail1"
+//! at = 30
 //! ```
 //!
 //! Passwords given in `[passwords]` are used by the simulated nodes only;
