@@ -162,18 +162,7 @@ pub(super) struct RawEvent {
 impl RawEvent {
     /// The keys given, with their spans.
     fn given(&self) -> Vec<(&'static str, Range<usize>)> {
-        let mut v = Vec::new();
-        macro_rules! key {
-            ($($f:ident),*) => {$(
-                if let Some(x) = &self.$f {
-                    v.push((stringify!($f), x.span()));
-                }
-            )*};
-        }
-        key!(
-            node, interface, groups, percent, check, by, vip, password, addresses, value, errno
-        );
-        v
+        given!(self; node, interface, groups, percent, check, by, vip, password, addresses, value, errno)
     }
 }
 

@@ -131,30 +131,12 @@ pub(super) struct RawExpect {
 impl RawExpect {
     /// The kind keys given, with their spans.
     fn kinds(&self) -> Vec<(&'static str, Range<usize>)> {
-        let mut v = Vec::new();
-        macro_rules! key {
-            ($($f:ident),*) => {$(
-                if let Some(x) = &self.$f {
-                    v.push((stringify!($f), x.span()));
-                }
-            )*};
-        }
-        key!(master, state, longest_outage_below, no_dual_master, verdict);
-        v
+        given!(self; master, state, longest_outage_below, no_dual_master, verdict)
     }
 
     /// The other keys given, with their spans.
     fn given(&self) -> Vec<(&'static str, Range<usize>)> {
-        let mut v = Vec::new();
-        macro_rules! key {
-            ($($f:ident),*) => {$(
-                if let Some(x) = &self.$f {
-                    v.push((stringify!($f), x.span()));
-                }
-            )*};
-        }
-        key!(met, vip, node, at, from, until);
-        v
+        given!(self; met, vip, node, at, from, until)
     }
 }
 
@@ -167,11 +149,7 @@ impl Cx<'_> {
         config: &Config,
         duration: u64,
     ) -> Vec<Expectation> {
-        let index: BTreeMap<&str, usize> = nodes
-            .iter()
-            .enumerate()
-            .map(|(i, n)| (n.name.as_str(), i))
-            .collect();
+        let index = super::node_index(nodes);
         let mut out = Vec::new();
         for (i, e) in raw.into_iter().enumerate() {
             let span = e.span();

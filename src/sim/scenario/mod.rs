@@ -1,8 +1,8 @@
 //! The scenario file (carpctl.scenario(5)): which cluster file, which
-//! nodes with which interfaces, how long, which clients, and a timeline of
-//! faults, and what the run must show. Parsed and validated completely before anything runs: every
-//! mistake is reported with the file, line and column, and the exit status
-//! is 2.
+//! nodes with which interfaces, how long, which clients, a timeline of
+//! faults, and what the run must show. Parsed and validated completely
+//! before anything runs: every mistake is reported with the file, line and
+//! column, and the exit status is 2.
 //!
 //! ```toml
 //! cluster = "seed.toml"          # relative to this file
@@ -41,6 +41,20 @@ use toml::Spanned;
 use zeroize::Zeroize;
 
 use super::limits;
+
+/// The keys among the fields named that `$raw` has, each with its span:
+/// `given!(raw; node, vip)`.
+macro_rules! given {
+    ($raw:expr; $($f:ident),*) => {{
+        let mut v: Vec<(&'static str, Range<usize>)> = Vec::new();
+        $(
+            if let Some(x) = &$raw.$f {
+                v.push((stringify!($f), x.span()));
+            }
+        )*
+        v
+    }};
+}
 
 mod cluster;
 mod event;
@@ -330,6 +344,15 @@ pub fn parse(src: &str, path: &Path) -> Result<Scenario, Vec<Diagnostic>> {
     }
 }
 
+/// Each `[[node]]`'s name to its place in [`Scenario::nodes`].
+fn node_index(nodes: &[ScNode]) -> BTreeMap<&str, usize> {
+    nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.name.as_str(), i))
+        .collect()
+}
+
 /// The key whose value starts at `offset` (`key = value` on its line),
 /// so that a value of the wrong type is named by its key: serde's message
 /// says only what it expected. Bare keys only, never a value.
@@ -487,11 +510,7 @@ impl Cx<'_> {
         config: &Config,
         duration: u64,
     ) -> Vec<TimedEvent> {
-        let index: BTreeMap<&str, usize> = nodes
-            .iter()
-            .enumerate()
-            .map(|(i, n)| (n.name.as_str(), i))
-            .collect();
+        let index = node_index(nodes);
         let mut events = Vec::new();
         for (i, e) in raw_events.into_iter().enumerate() {
             let span = e.span();
