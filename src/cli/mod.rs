@@ -654,6 +654,7 @@ mod tests {
     #[test]
     fn exit_codes_by_class() {
         assert_eq!(CliError::Usage("x".into()).exit_code(), 2);
+        assert_eq!(CliError::NotRun("x".into()).exit_code(), 2);
         let k = || KernelError::Unsupported("old".into());
         assert_eq!(
             CliError::Config {
