@@ -4,8 +4,9 @@
 //!
 //! The JSON form (`carpctl simulate --json`) is a stable contract: the
 //! keys `requirements`, `vips[].name`, `vips[].outages[].start/end`,
-//! `vips[].dual_master[].start/end` and `transitions[].time/node/vhid/from/
-//! to/reason` (times in seconds) are kept; everything else is extra.
+//! `vips[].dual_master[].start/end`, `transitions[].time/node/vhid/from/
+//! to/reason` (times in seconds) and `expectations[].key/line/expected/
+//! observed/met` are kept; everything else is extra.
 
 use std::fmt::{self, Write as _};
 use std::ops::Deref;
