@@ -187,7 +187,11 @@ pub enum Command {
     #[command(
         after_help = "A run longer than a second shows its progress (virtual time, events) on \
                       stderr when that is a terminal, never with --json; \
-                      CARPCTL_PROGRESS_AFTER=SECONDS (0 to 3600) sets the delay."
+                      CARPCTL_PROGRESS_AFTER=SECONDS (0 to 3600) sets the delay.\n\n\
+                      Exit status: 0 when every [[expect]] of the scenario and every \
+                      requirement is met, 1 when one is not, 2 when the run could not be \
+                      made (a scenario with errors, a limit, an output that cannot be \
+                      written)."
     )]
     Simulate(simulate::SimulateArgs),
     /// Print a completion script for bash, zsh or fish (the FreeBSD port
@@ -330,6 +334,12 @@ pub enum CliError {
     /// `status --check` that found a VIP out of place): exit 1.
     #[error("{0}")]
     Failed(String),
+    /// The command could not run to a result (`simulate`: a run past a
+    /// limit, a node that cannot boot, a capture, picture or report that
+    /// cannot be written): exit 2, so that 1 keeps meaning "ran and found
+    /// something not met".
+    #[error("{0}")]
+    NotRun(String),
     /// Writing the output failed: exit 1, except a broken pipe, which is
     /// not an error (the reader has seen enough: `carpctl status | head`).
     #[error("cannot write to standard output")]
@@ -347,7 +357,10 @@ impl CliError {
     /// error (the same class as clap's own usage errors).
     pub fn exit_code(&self) -> u8 {
         match self {
-            CliError::Usage(_) | CliError::Invalid { .. } | CliError::Config { .. } => 2,
+            CliError::Usage(_)
+            | CliError::Invalid { .. }
+            | CliError::Config { .. }
+            | CliError::NotRun(_) => 2,
             CliError::Kernel { .. } | CliError::Failed(_) | CliError::Output(_) => 1,
         }
     }
@@ -454,13 +467,18 @@ pub fn main() -> ExitCode {
             if let CliError::Invalid { diagnostics, .. } = &e {
                 cluster::print_diagnostics(diagnostics);
             }
-            crate::logging::stderr_line(&line(e));
+            let first = line(e);
+            crate::logging::stderr_line(&first);
             if let Err(w) = flushed
                 && w.kind() != io::ErrorKind::BrokenPipe
             {
                 let w = CliError::Output(w);
                 code = code.max(w.exit_code());
-                crate::logging::stderr_line(&line(w));
+                // A command that flushed itself (simulate) has said it.
+                let second = line(w);
+                if second != first {
+                    crate::logging::stderr_line(&second);
+                }
             }
             ExitCode::from(code)
         }
@@ -642,6 +660,7 @@ mod tests {
     #[test]
     fn exit_codes_by_class() {
         assert_eq!(CliError::Usage("x".into()).exit_code(), 2);
+        assert_eq!(CliError::NotRun("x".into()).exit_code(), 2);
         let k = || KernelError::Unsupported("old".into());
         assert_eq!(
             CliError::Config {

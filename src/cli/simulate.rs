@@ -5,9 +5,12 @@
 //! terminal ([`super::progress`]); `--html` and `--svg` draw the report
 //! ([`crate::picture`]).
 //!
-//! Exit status: 0 when every requirement is met, 1 when one is not (the
-//! report says which and why) or the simulation failed, 2 for a scenario
-//! or cluster file with errors (each printed with file, line and column).
+//! Exit status: 0 when every `[[expect]]` of the scenario and every
+//! requirement is met (a requirement a `verdict` expectation names is
+//! judged by it instead), 1 when one is not (the report says which and
+//! why), 2 when nothing could be judged: a scenario or cluster file with
+//! errors (each printed with file, line and column), a run past a limit,
+//! a capture, picture or report that cannot be written.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -50,8 +53,39 @@ pub struct SimulateArgs {
     pub svg: Option<PathBuf>,
 }
 
-/// `carpctl simulate`.
-pub fn run(_global: &GlobalOpts, args: &SimulateArgs, out: &mut dyn Write) -> Result<(), CliError> {
+/// `carpctl simulate`: exit 0 when every expectation and requirement is
+/// met, 1 when one is not, 2 when the run could not be made or reported.
+pub fn run(global: &GlobalOpts, args: &SimulateArgs, out: &mut dyn Write) -> Result<(), CliError> {
+    let report = simulate(global, args, out).map_err(could_not_run)?;
+    let not_met = report.not_met();
+    if not_met.is_empty() {
+        return Ok(());
+    }
+    Err(CliError::Failed(format!("not met: {}", not_met.join(", "))))
+}
+
+/// Anything that keeps `simulate` from a result is exit 2: the status 1
+/// says only that the run was judged and something was not met. A closed
+/// pipe stays what it is for every command.
+fn could_not_run(e: CliError) -> CliError {
+    let fails = matches!(
+        e,
+        CliError::Failed(_) | CliError::Kernel { .. } | CliError::Output(_)
+    );
+    if fails && !e.is_broken_pipe() {
+        // The whole cause chain, as main prints it.
+        CliError::NotRun(format!("{:#}", anyhow::Error::new(e)))
+    } else {
+        e
+    }
+}
+
+/// Load, run and print: the report, or why there is none.
+fn simulate(
+    _global: &GlobalOpts,
+    args: &SimulateArgs,
+    out: &mut dyn Write,
+) -> Result<sim::Report, CliError> {
     pictures::distinct(&[
         ("--html", args.html.as_deref()),
         ("--svg", args.svg.as_deref()),
@@ -113,22 +147,7 @@ pub fn run(_global: &GlobalOpts, args: &SimulateArgs, out: &mut dyn Write) -> Re
     } else {
         out.write_all(report.to_text().as_bytes())?;
     }
-    let r = &report.requirements;
-    if r.all() {
-        return Ok(());
-    }
-    let failed: Vec<&str> = [
-        (r.load_balanced, "load balanced"),
-        (r.failover_unnoticed, "failover unnoticed"),
-        (r.rebalanced_after_recovery, "rebalanced after recovery"),
-    ]
-    .iter()
-    .filter(|(ok, _)| !ok)
-    .map(|(_, n)| *n)
-    .collect();
-    Err(CliError::Failed(format!(
-        "requirement{} not met: {}",
-        if failed.len() == 1 { "" } else { "s" },
-        failed.join(", ")
-    )))
+    // The report must be out before the status can say it was judged.
+    out.flush().map_err(CliError::Output)?;
+    Ok(report)
 }

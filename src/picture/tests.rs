@@ -82,6 +82,7 @@ fn empty_report(vips: &[&str], nodes: &[&str], duration: f64) -> Report {
         demotions: vec![],
         events: vec![],
         frames: 0,
+        expectations: Vec::new(),
     }
 }
 

@@ -11,6 +11,9 @@ use super::{FrameSink, Scenario};
 
 /// The most `[[event]]` entries in a scenario.
 pub const MAX_EVENTS: usize = 10_000;
+/// The most `[[expect]]` entries of a scenario: each is checked against
+/// the whole report, so their number bounds the work after the run.
+pub const MAX_EXPECTS: usize = 1_000;
 /// The most `[[node]]` entries (nodes of the cluster) in a scenario.
 pub const MAX_NODES: usize = 64;
 /// The most (node, VIP) pairs in which a node takes part: 64 nodes × 255

@@ -48,6 +48,7 @@
 //! is MASTER of the vhid. Requests are counted analytically over the
 //! intervals during which a VIP is not answered, not simulated one by one.
 
+pub mod expect;
 pub mod limits;
 mod node;
 pub mod progress;
@@ -651,6 +652,8 @@ fn classify(bytes: &[u8]) -> Option<FrameKind> {
     }
 }
 
+#[cfg(test)]
+mod expect_tests;
 #[cfg(test)]
 mod fidelity_tests;
 #[cfg(test)]

@@ -4,8 +4,9 @@
 //!
 //! The JSON form (`carpctl simulate --json`) is a stable contract: the
 //! keys `requirements`, `vips[].name`, `vips[].outages[].start/end`,
-//! `vips[].dual_master[].start/end` and `transitions[].time/node/vhid/from/
-//! to/reason` (times in seconds) are kept; everything else is extra.
+//! `vips[].dual_master[].start/end`, `transitions[].time/node/vhid/from/
+//! to/reason` (times in seconds) and `expectations[].key/line/expected/
+//! observed/met` are kept; everything else is extra.
 
 use std::fmt::{self, Write as _};
 use std::ops::Deref;
@@ -332,6 +333,8 @@ pub struct Report {
     pub duration: f64,
     pub requirements: Requirements,
     pub verdicts: Verdicts,
+    /// The scenario's `[[expect]]` entries, each met or not, in file order.
+    pub expectations: Vec<super::expect::ExpectResult>,
     pub vips: Vec<VipReport>,
     pub nodes: Vec<NodeReport>,
     pub transitions: Log<VhidStateChange>,
@@ -510,6 +513,20 @@ impl Report {
             yes(v.rebalanced_after_recovery.met),
             v.rebalanced_after_recovery.detail
         );
+        if !self.expectations.is_empty() {
+            let _ = writeln!(o, "\nexpectations:");
+        }
+        for e in &self.expectations {
+            let line = e.line.map_or(String::new(), |l| format!(" (line {l})"));
+            let _ = writeln!(
+                o,
+                "  {}{line}: {}: {}; observed: {}",
+                e.key,
+                yes(e.met),
+                e.expected,
+                e.observed
+            );
+        }
         o
     }
 }

@@ -27,7 +27,7 @@ pub(super) const LATENCY: f64 = 0.0001;
 
 pub(super) struct Files {
     _dir: tempfile::TempDir,
-    scenario: PathBuf,
+    pub(super) scenario: PathBuf,
 }
 
 pub(super) fn files(cluster: &str, scenario: &str) -> Files {

@@ -251,7 +251,7 @@ impl Sim<'_, '_> {
                 }
             })
             .collect();
-        Report {
+        let mut report = Report {
             scenario: self.sc.path.display().to_string(),
             cluster: self.sc.config.path.display().to_string(),
             freebsd: self.sc.flavor.label().to_string(),
@@ -273,7 +273,10 @@ impl Sim<'_, '_> {
             demotions: std::mem::take(&mut self.demotions),
             events: std::mem::take(&mut self.events),
             frames: self.frames,
-        }
+            expectations: Vec::new(),
+        };
+        report.expectations = super::expect::check(self.sc, &report);
+        report
     }
 
     pub(super) fn load_verdict(&self) -> LoadVerdict {

@@ -1,7 +1,8 @@
 //! `carpctl simulate` end to end: the real binary on the shipped seed
-//! scenario (all three requirements met; the same with preempt off is not
-//! rebalanced), the JSON contract, exit statuses, and the `--pcap`
-//! capture decoded by tshark as CARP.
+//! scenario (all three requirements and its `[[expect]]` tables met; the
+//! same with preempt off is not rebalanced), the JSON contract, exit
+//! statuses (0 all met, 1 something not met, 2 could not run), and the
+//! `--pcap` capture decoded by tshark as CARP.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -24,6 +25,19 @@ fn seed_variant(extra: &str) -> (tempfile::TempDir, PathBuf) {
     let path = dir.path().join("scenario.toml");
     std::fs::write(&path, format!("{text}\n{extra}")).unwrap();
     (dir, path)
+}
+
+/// The line of the seed scenario's `[[expect]]` number `n` (from 0).
+fn expect_line(n: usize) -> usize {
+    std::fs::read_to_string(seed_scenario())
+        .unwrap()
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.trim() == "[[expect]]")
+        .nth(n)
+        .expect("the seed scenario has that many [[expect]]")
+        .0
+        + 1
 }
 
 #[test]
@@ -106,12 +120,23 @@ fn the_seed_scenario_without_preempt_is_not_rebalanced() {
     assert_eq!(v["requirements"]["rebalanced_after_recovery"], false);
     assert_eq!(v["requirements"]["load_balanced"], true);
     assert_eq!(v["requirements"]["failover_unnoticed"], true);
-    assert!(
-        r.stderr
-            .contains("requirement not met: rebalanced after recovery"),
-        "{}",
-        r.stderr
+    // The seed's expectations that mail-b gives mail1 back (expect[2])
+    // and that the rebalance is met (expect[5], which judges that
+    // requirement) are not.
+    let met: Vec<bool> = v["expectations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["met"].as_bool().unwrap())
+        .collect();
+    assert_eq!(met, [true, true, false, true, true, false]);
+    assert_eq!(v["expectations"][2]["observed"], "MASTER");
+    let want = format!(
+        "carpctl: not met: expect[2] (line {}), expect[5] (line {})\n",
+        expect_line(2),
+        expect_line(5)
     );
+    assert!(r.stderr.ends_with(&want), "{}", r.stderr);
     // mail-b keeps mail1 after mail-a is back.
     let held = v["nodes"][1]["held"].as_array().unwrap();
     assert!(
@@ -374,7 +399,9 @@ fn a_report_that_cannot_be_written_says_so() {
             .output()
             .expect("run carpctl");
         let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(1), "{err}");
+        // Could not report: 2, said once.
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
         assert!(
             err.contains("cannot write to standard output: No space left on device"),
             "{}: {err}",
@@ -391,7 +418,7 @@ fn a_capture_that_cannot_be_written_says_so() {
         return;
     }
     let r = carpctl(&["simulate", s(&seed_scenario()), "--pcap", "/dev/full"]);
-    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("pcap file /dev/full"), "{}", r.stderr);
     assert!(
         r.stderr.contains("cannot write: No space left on device"),
@@ -441,7 +468,7 @@ fn a_capture_that_would_outgrow_pcap_max_is_refused_at_once() {
 }
 
 /// While the run goes, the capture stops before it would pass --pcap-max:
-/// exit 1, and what was written is a valid capture within the cap. (A
+/// exit 2 (the run could not be made), and what was written is a valid capture within the cap. (A
 /// partition doubles the advertisements, beyond the estimate of one
 /// MASTER per VIP: about 32.6 KiB here.)
 #[test]
@@ -452,7 +479,7 @@ fn the_capture_stops_at_pcap_max() {
     );
     let pcap = dir.path().join("seed.pcap");
     let r = simulate_capped(&path, &pcap, "36k");
-    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(
         r.stderr
             .contains("the capture reached --pcap-max 36 KiB at "),
@@ -467,4 +494,96 @@ fn the_capture_stops_at_pcap_max() {
     );
     let frames = carpctl::wire::pcap::read_frames(&bytes[..]).unwrap();
     assert!(!frames.is_empty());
+}
+
+/// Exit 0: the seed scenario's expectations are all met, each listed with
+/// what was observed (text and JSON).
+#[test]
+fn the_seed_scenario_meets_its_expectations() {
+    let r = carpctl(&["simulate", s(&seed_scenario())]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    for (i, line) in [
+        "met: mail-a alone MASTER of mail1 at 5.000 s; observed: mail-a",
+        "met: mail-b alone MASTER of mail1 at 30.000 s; observed: mail-b",
+        "met: mail-b's vhid of mail1 BACKUP at 120.000 s; observed: BACKUP",
+        "met: every outage of mail1 shorter than 3.500 s; observed: longest 2.024 s (mail1 at \
+         10.000 s)",
+        "met: no dual master of any VIP from 0.000 s until 60.000 s; observed: no dual master",
+        "met: preemption met; observed: met: every VIP is mastered by its planned node",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let line = format!("  expect[{i}] (line {}): {line}", expect_line(i));
+        assert!(r.stdout.contains(&line), "{line}\n{}", r.stdout);
+    }
+    let r = carpctl(&["simulate", "--json", s(&seed_scenario())]);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    let e = &v["expectations"][1];
+    assert_eq!(e["key"], "expect[1]");
+    assert_eq!(e["line"], expect_line(1));
+    assert_eq!(e["met"], true);
+    assert_eq!(e["observed"], "mail-b");
+    assert!(e["expected"].is_string());
+}
+
+/// Exit 1: every requirement met, one expectation not: the report says
+/// which and what was seen, standard error names it.
+#[test]
+fn an_expectation_not_met_is_exit_1() {
+    let (_dir, path) = seed_variant("[[expect]]\nmaster = \"mail-a\"\nvip = \"mail1\"\nat = 30\n");
+    let r = carpctl(&["simulate", s(&path)]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .contains(": NOT met: mail-a alone MASTER of mail1 at 30.000 s; observed: mail-b"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("rebalanced after recovery:  met"),
+        "{}",
+        r.stdout
+    );
+    let line = std::fs::read_to_string(seed_scenario())
+        .unwrap()
+        .lines()
+        .count()
+        + 2;
+    assert!(
+        r.stderr
+            .ends_with(&format!("carpctl: not met: expect[6] (line {line})\n")),
+        "{}",
+        r.stderr
+    );
+}
+
+/// Exit 2: a bad expectation is named with file, line, column and key,
+/// and nothing is simulated.
+#[test]
+fn a_bad_expectation_is_exit_2_with_file_line_and_key() {
+    let (_dir, path) = seed_variant("[[expect]]\nmaster = \"mail-c\"\nvip = \"mail1\"\nat = 300\n");
+    let r = carpctl(&["simulate", s(&path)]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stdout.is_empty());
+    let line = std::fs::read_to_string(seed_scenario())
+        .unwrap()
+        .lines()
+        .count()
+        + 3;
+    for want in [
+        format!(
+            "{}:{line}:10: expect[6] (master): node \"mail-c\" is not a [[node]] of this \
+             scenario (nodes: mail-a, mail-b)",
+            s(&path)
+        ),
+        format!(
+            "{}:{}:6: expect[6] (master): at 300 is outside the scenario (0 to duration 120 s)",
+            s(&path),
+            line + 2
+        ),
+        "has 2 errors; nothing was simulated".to_string(),
+    ] {
+        assert!(r.stderr.contains(&want), "{want}\n{}", r.stderr);
+    }
 }

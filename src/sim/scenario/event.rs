@@ -162,18 +162,7 @@ pub(super) struct RawEvent {
 impl RawEvent {
     /// The keys given, with their spans.
     fn given(&self) -> Vec<(&'static str, Range<usize>)> {
-        let mut v = Vec::new();
-        macro_rules! key {
-            ($($f:ident),*) => {$(
-                if let Some(x) = &self.$f {
-                    v.push((stringify!($f), x.span()));
-                }
-            )*};
-        }
-        key!(
-            node, interface, groups, percent, check, by, vip, password, addresses, value, errno
-        );
-        v
+        given!(self; node, interface, groups, percent, check, by, vip, password, addresses, value, errno)
     }
 }
 
@@ -263,19 +252,30 @@ impl Cx<'_> {
                 );
                 None
             }
-            Some(a) => {
-                let s = a.get_ref().get();
-                if s.is_finite() && s >= 0.0 && (s * 1e6).round() as u64 <= duration {
-                    Some((s * 1e6).round() as u64)
-                } else {
-                    let msg = format!(
-                        "{ctx}: at {s} is outside the scenario (0 to duration {} s)",
-                        duration as f64 / 1e6
-                    );
-                    self.error(&a.span(), format!("{key}.at"), msg);
-                    None
-                }
-            }
+            Some(a) => self.instant(a, &format!("{key}.at"), ctx, duration),
+        }
+    }
+
+    /// A time in µs within the scenario (0 to `duration`), given as the
+    /// value of `key` (its full name, e.g. `event[3].at`).
+    pub(super) fn instant(
+        &mut self,
+        a: &Spanned<Num>,
+        key: &str,
+        ctx: &str,
+        duration: u64,
+    ) -> Option<u64> {
+        let s = a.get_ref().get();
+        if s.is_finite() && s >= 0.0 && (s * 1e6).round() as u64 <= duration {
+            Some((s * 1e6).round() as u64)
+        } else {
+            let name = key.rsplit('.').next().unwrap_or(key);
+            let msg = format!(
+                "{ctx}: {name} {s} is outside the scenario (0 to duration {} s)",
+                duration as f64 / 1e6
+            );
+            self.error(&a.span(), key, msg);
+            None
         }
     }
 
@@ -627,7 +627,7 @@ impl Cx<'_> {
         })
     }
 
-    fn vip_of(
+    pub(super) fn vip_of(
         &mut self,
         v: Spanned<String>,
         config: &Config,

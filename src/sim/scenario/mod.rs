@@ -1,8 +1,8 @@
 //! The scenario file (carpctl.scenario(5)): which cluster file, which
-//! nodes with which interfaces, how long, which clients, and a timeline of
-//! faults. Parsed and validated completely before anything runs: every
-//! mistake is reported with the file, line and column, and the exit status
-//! is 2.
+//! nodes with which interfaces, how long, which clients, a timeline of
+//! faults, and what the run must show. Parsed and validated completely
+//! before anything runs: every mistake is reported with the file, line and
+//! column, and the exit status is 2.
 //!
 //! ```toml
 //! cluster = "seed.toml"          # relative to this file
@@ -20,6 +20,11 @@
 //! at = 10
 //! action = "crash"
 //! node = "mail-a"
+//!
+//! [[expect]]                     # what the run must show (expect.rs)
+//! master = "mail-b"
+//! vip = "mail1"
+//! at = 30
 //! ```
 //!
 //! Passwords given in `[passwords]` are used by the simulated nodes only;
@@ -37,8 +42,23 @@ use zeroize::Zeroize;
 
 use super::limits;
 
+/// The keys among the fields named that `$raw` has, each with its span:
+/// `given!(raw; node, vip)`.
+macro_rules! given {
+    ($raw:expr; $($f:ident),*) => {{
+        let mut v: Vec<(&'static str, Range<usize>)> = Vec::new();
+        $(
+            if let Some(x) = &$raw.$f {
+                v.push((stringify!($f), x.span()));
+            }
+        )*
+        v
+    }};
+}
+
 mod cluster;
 mod event;
+mod expect;
 mod node;
 
 use crate::config::{self, Config, Diagnostic, Pos};
@@ -47,6 +67,8 @@ use crate::kernel::emulated::{Flavor, Hz};
 use crate::model::{IfAddress, Interface};
 use event::RawEvent;
 pub use event::{Action, TimedEvent};
+use expect::RawExpect;
+pub use expect::{Expect, Expectation, Requirement, Window};
 
 /// The longest scenario accepted: 31 days of virtual time.
 pub const MAX_DURATION_S: f64 = 31.0 * 86_400.0;
@@ -75,6 +97,8 @@ pub struct Scenario {
     pub latency: u64,
     /// Sorted by time; file order among equal times.
     pub events: Vec<TimedEvent>,
+    /// The `[[expect]]` entries, in file order.
+    pub expects: Vec<Expectation>,
 }
 
 /// `[[node]]`.
@@ -119,7 +143,7 @@ pub struct Clients {
 
 /// A number of seconds, integer or not.
 #[derive(Debug, Clone, Copy, Deserialize)]
-#[serde(untagged)]
+#[serde(untagged, expecting = "expected a number of seconds")]
 enum Num {
     Int(i64),
     Float(f64),
@@ -150,6 +174,8 @@ struct Raw {
     node: Vec<Spanned<RawNode>>,
     #[serde(default)]
     event: Vec<Spanned<RawEvent>>,
+    #[serde(default)]
+    expect: Vec<Spanned<RawExpect>>,
 }
 
 #[derive(Deserialize)]
@@ -300,11 +326,10 @@ pub fn parse(src: &str, path: &Path) -> Result<Scenario, Vec<Diagnostic>> {
             // one of ...") and toml gives the span. [passwords] and
             // `password` are raw values, so no password is ever quoted.
             let pos = e.span().map(|s| cx.lines.pos(s.start));
-            return Err(vec![
-                Diagnostic::error(e.message().trim_end().to_string())
-                    .in_file(path)
-                    .at(pos),
-            ]);
+            let at = e.span().and_then(|s| key_before(src, s.start));
+            let msg = e.message().trim_end();
+            let msg = at.map_or(msg.to_string(), |k| format!("{k}: {msg}"));
+            return Err(vec![Diagnostic::error(msg).in_file(path).at(pos)]);
         }
     };
     let scenario = cx.document(raw, src);
@@ -317,6 +342,26 @@ pub fn parse(src: &str, path: &Path) -> Result<Scenario, Vec<Diagnostic>> {
             Err(cx.diags)
         }
     }
+}
+
+/// Each `[[node]]`'s name to its place in [`Scenario::nodes`].
+fn node_index(nodes: &[ScNode]) -> BTreeMap<&str, usize> {
+    nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.name.as_str(), i))
+        .collect()
+}
+
+/// The key whose value starts at `offset` (`key = value` on its line),
+/// so that a value of the wrong type is named by its key: serde's message
+/// says only what it expected. Bare keys only, never a value.
+fn key_before(src: &str, offset: usize) -> Option<&str> {
+    let line_start = src.get(..offset)?.rfind('\n').map_or(0, |i| i + 1);
+    let (key, _) = src.get(line_start..offset)?.split_once('=')?;
+    let key = key.trim();
+    let bare = |c: char| c.is_ascii_alphanumeric() || "_-.".contains(c);
+    (!key.is_empty() && key.len() <= 64 && key.chars().all(bare)).then_some(key)
 }
 
 /// The scenario's top-level settings, each `None` when it was wrong (and
@@ -352,6 +397,7 @@ impl Cx<'_> {
         let nodes = self.nodes(raw.node, &config, top.hz);
         let duration = top.duration?;
         let events = self.events(raw.event, &nodes, &config, duration);
+        let expects = self.expects(raw.expect, &nodes, &config, duration);
         Some(Scenario {
             path: self.path.to_path_buf(),
             config,
@@ -363,6 +409,7 @@ impl Cx<'_> {
             clients: top.clients?,
             latency: top.latency?,
             events,
+            expects,
         })
     }
 
@@ -463,11 +510,7 @@ impl Cx<'_> {
         config: &Config,
         duration: u64,
     ) -> Vec<TimedEvent> {
-        let index: BTreeMap<&str, usize> = nodes
-            .iter()
-            .enumerate()
-            .map(|(i, n)| (n.name.as_str(), i))
-            .collect();
+        let index = node_index(nodes);
         let mut events = Vec::new();
         for (i, e) in raw_events.into_iter().enumerate() {
             let span = e.span();
@@ -487,6 +530,7 @@ impl Cx<'_> {
     fn within_limits(&mut self, raw: &Raw) -> bool {
         let nodes = raw.node.get(limits::MAX_NODES).map(Spanned::span);
         let events = raw.event.get(limits::MAX_EVENTS).map(Spanned::span);
+        let expects = raw.expect.get(limits::MAX_EXPECTS).map(Spanned::span);
         let checks = [
             (
                 "node",
@@ -503,6 +547,14 @@ impl Cx<'_> {
                 raw.event.len(),
                 limits::MAX_EVENTS,
                 events,
+            ),
+            (
+                "expect",
+                "expectations",
+                "a scenario has",
+                raw.expect.len(),
+                limits::MAX_EXPECTS,
+                expects,
             ),
         ];
         let mut ok = true;
@@ -531,8 +583,18 @@ impl Cx<'_> {
         ctx: &str,
         key: &str,
     ) -> Option<usize> {
-        let n = v.as_ref()?;
-        if !self.name_ok(n, config::NODE_NAME_MAX, &format!("{key}.node"), "node") {
+        self.node_named(v.as_ref()?, index, ctx, &format!("{key}.node"))
+    }
+
+    /// The `[[node]]` named by the value of `key` (its full name).
+    fn node_named(
+        &mut self,
+        n: &Spanned<String>,
+        index: &BTreeMap<&str, usize>,
+        ctx: &str,
+        key: &str,
+    ) -> Option<usize> {
+        if !self.name_ok(n, config::NODE_NAME_MAX, key, "node") {
             return None;
         }
         match index.get(n.get_ref().as_str()) {
@@ -544,7 +606,7 @@ impl Cx<'_> {
                     n.get_ref(),
                     known.join(", ")
                 );
-                self.error(&n.span(), format!("{key}.node"), msg);
+                self.error(&n.span(), key, msg);
                 None
             }
         }
