@@ -33,9 +33,10 @@ use std::path::PathBuf;
 
 use ipnet::IpNet;
 
-use crate::lint::rcconf::{self, VhidEntry};
+use crate::lint::rcconf;
 use crate::lint::{Issue, Severity};
 use crate::rcconf::edit::apply_edits;
+use crate::rcconf::model::VhidEntry;
 use crate::rcconf::names::{is_carp_iface, var_name};
 use crate::rcconf::render::carp_words;
 use crate::rcconf::sh::{self, Assignment};

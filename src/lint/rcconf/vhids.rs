@@ -5,9 +5,10 @@
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 
-use super::{IfconfigCall, Issue, RcConf, VhidEntry};
+use super::{IfconfigCall, Issue, RcConf};
 use crate::lint::codes::Code;
 use crate::rcconf::ifconfig::Field;
+use crate::rcconf::model::VhidEntry;
 
 /// The findings of one command, in the context rc.conf gives it.
 pub(super) fn command_issues(rc: &mut RcConf, c: &IfconfigCall<'_>) {
