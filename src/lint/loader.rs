@@ -28,7 +28,7 @@ pub fn loader(src: &str) -> LoaderConf {
     let mut out = LoaderConf::default();
     for p in &f.problems {
         out.issues
-            .push(Issue::new(p.code, p.pos, p.message.clone()));
+            .push(Issue::new(p.kind.into(), p.pos, p.message.clone()));
     }
     for (later, first) in f.duplicates() {
         out.issues.push(Issue::new(

@@ -77,7 +77,7 @@ impl RcConf {
 
     /// Every interface (not carpN) whose own subnets hold `addr`, by name.
     pub fn subnet_holders(&self, addr: IpAddr) -> Vec<String> {
-        subnets::holders(&subnets::subnet_index(self), addr)
+        subnets::holders(&subnets::subnet_index(&self.interfaces), addr)
             .into_iter()
             .map(str::to_string)
             .collect()
@@ -142,7 +142,8 @@ pub fn analyze(src: &str) -> RcConf {
 /// run, variables set twice.
 fn sh_issues(rc: &mut RcConf, sh: &ShFile) {
     for p in &sh.problems {
-        rc.issues.push(Issue::new(p.code, p.pos, p.message.clone()));
+        rc.issues
+            .push(Issue::new(p.kind.into(), p.pos, p.message.clone()));
     }
     for o in &sh.others {
         rc.issues.push(Issue::new(
@@ -503,7 +504,7 @@ fn shift(c: &mut Command, by: usize) {
     for b in &mut c.bad_addresses {
         *b += by;
     }
-    for i in &mut c.issues {
+    for i in &mut c.problems {
         i.tok += by;
     }
 }
