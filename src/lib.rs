@@ -26,4 +26,5 @@ pub mod rcconf;
 pub mod sim;
 pub mod status;
 pub mod text;
+pub mod textfile;
 pub mod wire;

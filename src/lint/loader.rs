@@ -5,8 +5,8 @@
 
 use super::Issue;
 use super::codes::Code;
-use crate::config::Pos;
 use crate::rcconf::sh;
+use crate::textfile::Pos;
 
 /// What a loader.conf says about carp.
 #[derive(Debug, Clone, Default)]

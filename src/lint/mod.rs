@@ -38,8 +38,9 @@ pub use codes::{Code, Severity};
 pub use input::{Input, MAX_FILE, read_inputs};
 pub use kind::{FileKind, kind_of};
 
-use crate::config::{self, Pos};
+use crate::config;
 use crate::text;
+use crate::textfile::Pos;
 use cluster::Analysis;
 
 /// A finding inside one file, before it is tied to the file.

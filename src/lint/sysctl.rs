@@ -7,7 +7,7 @@
 
 use super::Issue;
 use super::codes::Code;
-use crate::config::Pos;
+use crate::textfile::Pos;
 
 /// What a sysctl.conf says about carp.
 #[derive(Debug, Clone, Default)]

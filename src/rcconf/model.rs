@@ -6,7 +6,7 @@
 use ipnet::IpNet;
 
 use super::ifconfig::Secret;
-use crate::config::Pos;
+use crate::textfile::Pos;
 
 /// An interface as rc.conf configures it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -30,7 +30,7 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
-use crate::config::Pos;
+use crate::textfile::Pos;
 
 /// One `NAME=value` assignment.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -36,11 +36,12 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 use zeroize::Zeroize;
 
-use super::diag::{self, Diagnostic, LineIndex, Pos};
+use super::diag::{self, Diagnostic};
 use super::keys::KeySource;
 use super::{Cluster, Config, MAX_WEIGHT, MetricsConfig, Node, Vip, VipPos, default_check_weight};
 use crate::fsutil::{self, Trust};
 use crate::model::{AdvBase, Vhid};
+use crate::textfile::{LineIndex, Pos};
 use check::ParsedCheck;
 
 mod check;

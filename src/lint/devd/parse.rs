@@ -2,9 +2,9 @@
 //! semicolons, three comment forms) and nested blocks, with the syntax
 //! errors devd would refuse the file for.
 
-use crate::config::Pos;
 use crate::lint::Issue;
 use crate::lint::codes::Code;
+use crate::textfile::Pos;
 
 /// One devd.conf token.
 #[derive(Debug, Clone, PartialEq, Eq)]

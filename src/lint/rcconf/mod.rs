@@ -33,12 +33,12 @@ use ipnet::IpNet;
 
 use super::Issue;
 use super::codes::Code;
-use crate::config::Pos;
 use crate::rcconf::ifconfig::{self, AddressFamily, Command, Token};
 use crate::rcconf::model::{Iface, VhidEntry};
 use crate::rcconf::names::{IfconfigVar, classify, is_carp_iface};
 use crate::rcconf::sh::{self, Assignment, ShFile};
 use crate::rcconf::subnets;
+use crate::textfile::Pos;
 
 mod vhids;
 

@@ -41,10 +41,11 @@ mod cluster;
 mod event;
 mod node;
 
-use crate::config::{self, Config, Diagnostic, Pos};
+use crate::config::{self, Config, Diagnostic};
 use crate::fsutil;
 use crate::kernel::emulated::{Flavor, Hz};
 use crate::model::{IfAddress, Interface};
+use crate::textfile::Pos;
 use event::RawEvent;
 pub use event::{Action, TimedEvent};
 
