@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::text;
-use crate::textfile::Pos;
+use crate::textfile::{Pos, ReadError};
 
 /// How bad a diagnostic or a lint finding is, ordered from worst to
 /// mildest: an error stops `apply` (and fails `lint`), a warning does not;
@@ -133,6 +133,19 @@ impl fmt::Display for Diagnostic {
             f.write_str("warning: ")?;
         }
         write!(f, "{}", text::escape(&self.message))
+    }
+}
+
+/// The diagnostic for a TOML file that [`crate::textfile::read`] could not read;
+/// `at_pos` places "not valid UTF-8" at the bad byte.
+pub(crate) fn unreadable(path: &Path, e: ReadError, at_pos: bool) -> Diagnostic {
+    match e {
+        ReadError::Fs(e) => Diagnostic::error(e.reason()).in_file(path),
+        ReadError::NotUtf8 { pos, .. } => {
+            Diagnostic::error("the file is not valid UTF-8 (TOML must be)")
+                .in_file(path)
+                .at(at_pos.then_some(pos))
+        }
     }
 }
 

@@ -36,6 +36,7 @@ use crate::model::{AdvBase, Vhid};
 use crate::plan;
 use crate::textfile::Pos;
 
+pub(crate) use diag::unreadable;
 pub use diag::{Diagnostic, Severity, has_errors};
 pub use keys::{KEY_FILE_MAX, KeyFile, KeySource, check_keys};
 pub use parse::{load, parse};
