@@ -31,6 +31,7 @@ use crate::kernel::emulated::EmulatedHost;
 use crate::kernel::freebsd::FreeBsdKernel;
 use crate::kernel::freebsd::trace::{self, Traced};
 use crate::kernel::{Kernel, KernelError};
+use crate::logging::error_chain;
 
 pub mod apply;
 pub mod cluster;
@@ -436,13 +437,13 @@ pub fn main() -> ExitCode {
             // behind the command's own error.
             let flushed = out.flush();
             let mut code = e.exit_code();
-            // anyhow's alternate form prints the whole cause chain:
+            // The whole cause chain ([`error_chain`]):
             // "carpctl: context: operation on target: errno".
             // Outside text in the message (a path, a name, an errno
             // string) is escaped; its own line breaks (a hint on its own
             // line) are kept.
             let line = |e: CliError| {
-                let text = format!("{:#}", anyhow::Error::new(e));
+                let text = error_chain(&e);
                 format!("carpctl: {}", crate::text::escape_keep_lines(&text))
             };
             if let CliError::Invalid { diagnostics, .. } = &e {
@@ -657,7 +658,7 @@ mod tests {
     #[test]
     fn error_chain_shows_context_and_cause() {
         let e = CliError::kernel("cannot read the vhids")(KernelError::NotLoaded);
-        let text = format!("{:#}", anyhow::Error::new(e));
+        let text = error_chain(&e);
         assert!(
             text.starts_with("cannot read the vhids: carp(4) is not loaded"),
             "{text}"
