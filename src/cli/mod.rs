@@ -370,7 +370,7 @@ impl From<crate::fsutil::FsError> for CliError {
 /// wait for another carpctl up to `CARPCTL_LOCK_WAIT` seconds (default
 /// 10), else fail with "another carpctl (pid N) is changing this host".
 pub fn lock_host(kernel: &dyn Kernel) -> Result<crate::fsutil::Lock, CliError> {
-    let wait = crate::hostlock::wait().map_err(CliError::Usage)?;
+    let wait = crate::hostlock::wait().map_err(|e| CliError::Usage(e.to_string()))?;
     Ok(crate::hostlock::lock(kernel, wait)?)
 }
 

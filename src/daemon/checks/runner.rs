@@ -62,7 +62,7 @@ pub(super) async fn ledger_op(
         let mut kernel = opener()?;
         // A demotion change is a change of the host: take turns with
         // apply and maintenance (crate::hostlock), then the ledger's lock.
-        let wait = crate::hostlock::wait()?;
+        let wait = crate::hostlock::wait().map_err(|e| e.to_string())?;
         let _lock = crate::hostlock::lock(kernel.as_ref(), wait).map_err(|e| e.to_string())?;
         let ledger = Ledger::for_host(kernel.as_ref(), &cfg);
         let policy = BootPolicy::from_config(&cfg);
