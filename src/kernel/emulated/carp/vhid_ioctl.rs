@@ -6,7 +6,7 @@ use carpctl_sys::{self as sys, CARP_KEY_LEN, carpreq};
 use super::{CarpKReq, GvhOut, create_vhid, set_key, set_peers, with_sc};
 use crate::kernel::Errno;
 use crate::kernel::emulated::fsm::{self, Event};
-use crate::kernel::emulated::state::{HostState, Softc};
+use crate::kernel::emulated::state::{HostState, Iface, Softc};
 use crate::model::CarpState;
 
 impl HostState {
@@ -167,87 +167,19 @@ impl HostState {
         r: &CarpKReq,
         ev: &mut Vec<Event>,
     ) -> Result<(), Errno> {
-        let atomic = self.flavor.atomic_set_validation();
         let ifc = &mut self.interfaces[idx];
-        let si = if atomic {
-            // MAIN: every check precedes every change, so EINVAL leaves
-            // the vhid untouched (and uncreated).
-            if r.vhid <= 0 || r.vhid > i32::from(sys::CARP_MAXVHID) {
-                return Err(Errno::EINVAL);
-            }
-            match r.version {
-                sys::CARP_VERSION_CARP => {
-                    if r.advbase != 0
-                        && (r.advbase > 255 || r.advbase < i32::from(sys::CARP_DFLTINTV))
-                    {
-                        return Err(Errno::EINVAL);
-                    }
-                    if r.advskew < 0 || r.advskew >= 255 {
-                        return Err(Errno::EINVAL);
-                    }
-                }
-                // MAIN checks nothing more for VRRPv3 here ("XXXGL:
-                // shouldn't we check anything?"); netlink checked adv_inter.
-                sys::CARP_VERSION_VRRPV3 => {}
-                _ => return Err(Errno::EINVAL),
-            }
-            let si = match ifc.find_vhid(i64::from(r.vhid)) {
-                Some(si) if ifc.vhids[si].version != r.version => return Err(Errno::EINVAL),
-                Some(si) => si,
-                None => create_vhid(ifc, r.vhid, r.version),
-            };
-            let sc = &mut ifc.vhids[si];
-            if sc.is_vrrp() {
-                if r.vrrp_priority != 0 {
-                    sc.vrrp_priority = r.vrrp_priority;
-                }
-                if r.vrrp_adv_inter != 0 {
-                    sc.vrrp_adv_inter = r.vrrp_adv_inter;
-                }
-            } else {
-                if r.advbase != 0 {
-                    sc.advbase = r.advbase;
-                }
-                sc.advskew = r.advskew;
-                // MAIN carp_ioctl_set(): peers only in the CARP case, and
-                // carp_nl_set() copies them only for CARP; a VRRPv3 vhid
-                // ignores them (docs/freebsd-carp.md §6.4).
-                set_peers(sc, r);
-                set_key(sc, &r.key);
-            }
-            si
+        let si = if self.flavor.atomic_set_validation() {
+            set_checked_first(ifc, r)?
         } else {
-            // S13 and D28: the up-front checks, then the vhid is created,
-            // then advbase and advskew are checked one after the other, so
-            // an EINVAL can leave a new vhid behind and advbase written.
-            if r.vhid <= 0
-                || r.vhid > i32::from(sys::CARP_MAXVHID)
-                || r.advbase < 0
-                || r.advskew < 0
-            {
-                return Err(Errno::EINVAL);
-            }
-            let si = match ifc.find_vhid(i64::from(r.vhid)) {
-                Some(si) => si,
-                None => create_vhid(ifc, r.vhid, sys::CARP_VERSION_CARP),
-            };
-            let sc = &mut ifc.vhids[si];
-            if r.advbase > 0 {
-                if r.advbase > 255 || r.advbase < i32::from(sys::CARP_DFLTINTV) {
-                    return Err(Errno::EINVAL);
-                }
-                sc.advbase = r.advbase;
-            }
-            if r.advskew >= 255 {
-                return Err(Errno::EINVAL);
-            }
-            sc.advskew = r.advskew;
-            set_peers(sc, r);
-            set_key(sc, &r.key);
-            si
+            set_checked_in_turn(ifc, r)?
         };
-        // The state is considered only outside INIT and when it differs:
-        // a zero-filled request never changes it (§4).
+        self.requested_state(idx, si, r, ev);
+        Ok(())
+    }
+
+    /// The state the request asks for. It is considered only outside INIT
+    /// and when it differs: a zero-filled request never changes it (§4).
+    fn requested_state(&mut self, idx: usize, si: usize, r: &CarpKReq, ev: &mut Vec<Event>) {
         let (now, allow, d) = ((self.now, self.hz), self.sysctl.allow, self.demotion());
         let ifc = &mut self.interfaces[idx];
         with_sc(ifc, si, now, |p, sc, n| {
@@ -264,6 +196,79 @@ impl HostState {
                 _ => {}
             }
         });
-        Ok(())
     }
+}
+
+/// MAIN: every check precedes every change, so EINVAL leaves the vhid
+/// untouched (and uncreated). The vhid's index.
+fn set_checked_first(ifc: &mut Iface, r: &CarpKReq) -> Result<usize, Errno> {
+    if r.vhid <= 0 || r.vhid > i32::from(sys::CARP_MAXVHID) {
+        return Err(Errno::EINVAL);
+    }
+    match r.version {
+        sys::CARP_VERSION_CARP => {
+            if r.advbase != 0 && (r.advbase > 255 || r.advbase < i32::from(sys::CARP_DFLTINTV)) {
+                return Err(Errno::EINVAL);
+            }
+            if r.advskew < 0 || r.advskew >= 255 {
+                return Err(Errno::EINVAL);
+            }
+        }
+        // MAIN checks nothing more for VRRPv3 here ("XXXGL:
+        // shouldn't we check anything?"); netlink checked adv_inter.
+        sys::CARP_VERSION_VRRPV3 => {}
+        _ => return Err(Errno::EINVAL),
+    }
+    let si = match ifc.find_vhid(i64::from(r.vhid)) {
+        Some(si) if ifc.vhids[si].version != r.version => return Err(Errno::EINVAL),
+        Some(si) => si,
+        None => create_vhid(ifc, r.vhid, r.version),
+    };
+    let sc = &mut ifc.vhids[si];
+    if sc.is_vrrp() {
+        if r.vrrp_priority != 0 {
+            sc.vrrp_priority = r.vrrp_priority;
+        }
+        if r.vrrp_adv_inter != 0 {
+            sc.vrrp_adv_inter = r.vrrp_adv_inter;
+        }
+    } else {
+        if r.advbase != 0 {
+            sc.advbase = r.advbase;
+        }
+        sc.advskew = r.advskew;
+        // MAIN carp_ioctl_set(): peers only in the CARP case, and
+        // carp_nl_set() copies them only for CARP; a VRRPv3 vhid
+        // ignores them (docs/freebsd-carp.md §6.4).
+        set_peers(sc, r);
+        set_key(sc, &r.key);
+    }
+    Ok(si)
+}
+
+/// S13 and D28: the up-front checks, then the vhid is created, then
+/// advbase and advskew are checked one after the other, so an EINVAL can
+/// leave a new vhid behind and advbase written. The vhid's index.
+fn set_checked_in_turn(ifc: &mut Iface, r: &CarpKReq) -> Result<usize, Errno> {
+    if r.vhid <= 0 || r.vhid > i32::from(sys::CARP_MAXVHID) || r.advbase < 0 || r.advskew < 0 {
+        return Err(Errno::EINVAL);
+    }
+    let si = match ifc.find_vhid(i64::from(r.vhid)) {
+        Some(si) => si,
+        None => create_vhid(ifc, r.vhid, sys::CARP_VERSION_CARP),
+    };
+    let sc = &mut ifc.vhids[si];
+    if r.advbase > 0 {
+        if r.advbase > 255 || r.advbase < i32::from(sys::CARP_DFLTINTV) {
+            return Err(Errno::EINVAL);
+        }
+        sc.advbase = r.advbase;
+    }
+    if r.advskew >= 255 {
+        return Err(Errno::EINVAL);
+    }
+    sc.advskew = r.advskew;
+    set_peers(sc, r);
+    set_key(sc, &r.key);
+    Ok(si)
 }
