@@ -461,71 +461,20 @@ impl<'a> Reader<'a> {
         // a variable name: only then does `=` make an assignment.
         let mut name_ok = true;
         while let Some(c) = self.ch(self.i) {
-            let p = self.pos(self.i);
             match c {
                 ' ' | '\t' | '\r' | '\n' | ';' => break,
                 '\\' => {
-                    match self.ch(self.i + 1) {
-                        Some('\n') => {}
-                        Some(n) => {
-                            w.text.push((n, self.i + 1));
-                            name_ok = false;
-                        }
-                        None => w.text.push(('\\', self.i)),
+                    if self.backslash(&mut w) {
+                        name_ok = false;
                     }
-                    self.i += 2;
                 }
                 '\'' => {
                     name_ok = false;
-                    let open = self.i;
-                    self.i += 1;
-                    loop {
-                        match self.ch(self.i) {
-                            None => return Err(WordError::Unterminated { open, quote: '\'' }),
-                            Some('\'') => {
-                                self.i += 1;
-                                break;
-                            }
-                            Some(ch) => {
-                                w.text.push((ch, self.i));
-                                self.i += 1;
-                            }
-                        }
-                    }
-                    self.check_swallow(open)?;
+                    self.single_quoted(&mut w)?;
                 }
                 '"' => {
                     name_ok = false;
-                    let open = self.i;
-                    self.i += 1;
-                    loop {
-                        match self.ch(self.i) {
-                            None => return Err(WordError::Unterminated { open, quote: '"' }),
-                            Some('"') => {
-                                self.i += 1;
-                                break;
-                            }
-                            Some('\\') => match self.ch(self.i + 1) {
-                                Some('\n') => self.i += 2,
-                                Some(n @ ('$' | '`' | '"' | '\\')) => {
-                                    w.text.push((n, self.i + 1));
-                                    self.i += 2;
-                                }
-                                _ => {
-                                    w.text.push(('\\', self.i));
-                                    self.i += 1;
-                                }
-                            },
-                            Some(ch) => {
-                                if matches!(ch, '$' | '`') && w.expansion.is_none() {
-                                    w.expansion = Some(self.pos(self.i));
-                                }
-                                w.text.push((ch, self.i));
-                                self.i += 1;
-                            }
-                        }
-                    }
-                    self.check_swallow(open)?;
+                    self.double_quoted(&mut w)?;
                 }
                 '=' if name_ok && w.eq.is_none() && !w.text.is_empty() => {
                     w.eq = Some(w.text.len());
@@ -533,28 +482,107 @@ impl<'a> Reader<'a> {
                     self.i += 1;
                     name_ok = false;
                 }
-                _ => {
-                    if w.eq.is_none() {
-                        let valid = if w.text.is_empty() {
-                            c.is_ascii_alphabetic() || c == '_'
-                        } else {
-                            c.is_ascii_alphanumeric() || c == '_'
-                        };
-                        name_ok &= valid;
-                    }
-                    if matches!(c, '$' | '`') && w.expansion.is_none() {
-                        w.expansion = Some(p);
-                    }
-                    if is_typographic_quote(c) {
-                        w.typographic.push(p);
-                    }
-                    w.text.push((c, self.i));
-                    self.i += 1;
-                }
+                _ => self.plain(&mut w, c, &mut name_ok),
             }
         }
         w.end = self.i;
         Ok(w)
+    }
+
+    /// A backslash outside quotes: it quotes the next character, or joins
+    /// the lines before a newline. Whether it quoted a character.
+    fn backslash(&mut self, w: &mut Word) -> bool {
+        let quoted = match self.ch(self.i + 1) {
+            Some('\n') => false,
+            Some(n) => {
+                w.text.push((n, self.i + 1));
+                true
+            }
+            None => {
+                w.text.push(('\\', self.i));
+                false
+            }
+        };
+        self.i += 2;
+        quoted
+    }
+
+    /// A single-quoted part, from its quote: every character as it is.
+    fn single_quoted(&mut self, w: &mut Word) -> Result<(), WordError> {
+        let open = self.i;
+        self.i += 1;
+        loop {
+            match self.ch(self.i) {
+                None => return Err(WordError::Unterminated { open, quote: '\'' }),
+                Some('\'') => {
+                    self.i += 1;
+                    break;
+                }
+                Some(ch) => {
+                    w.text.push((ch, self.i));
+                    self.i += 1;
+                }
+            }
+        }
+        self.check_swallow(open)
+    }
+
+    /// A double-quoted part, from its quote: a backslash quotes only `$`,
+    /// a backquote, `"`, a backslash and a newline; `$` and backquotes
+    /// expand.
+    fn double_quoted(&mut self, w: &mut Word) -> Result<(), WordError> {
+        let open = self.i;
+        self.i += 1;
+        loop {
+            match self.ch(self.i) {
+                None => return Err(WordError::Unterminated { open, quote: '"' }),
+                Some('"') => {
+                    self.i += 1;
+                    break;
+                }
+                Some('\\') => match self.ch(self.i + 1) {
+                    Some('\n') => self.i += 2,
+                    Some(n @ ('$' | '`' | '"' | '\\')) => {
+                        w.text.push((n, self.i + 1));
+                        self.i += 2;
+                    }
+                    _ => {
+                        w.text.push(('\\', self.i));
+                        self.i += 1;
+                    }
+                },
+                Some(ch) => {
+                    if matches!(ch, '$' | '`') && w.expansion.is_none() {
+                        w.expansion = Some(self.pos(self.i));
+                    }
+                    w.text.push((ch, self.i));
+                    self.i += 1;
+                }
+            }
+        }
+        self.check_swallow(open)
+    }
+
+    /// An unquoted character `c`: still part of a variable name before any
+    /// `=`? An expansion? A typographic quote?
+    fn plain(&mut self, w: &mut Word, c: char, name_ok: &mut bool) {
+        let p = self.pos(self.i);
+        if w.eq.is_none() {
+            let valid = if w.text.is_empty() {
+                c.is_ascii_alphabetic() || c == '_'
+            } else {
+                c.is_ascii_alphanumeric() || c == '_'
+            };
+            *name_ok &= valid;
+        }
+        if matches!(c, '$' | '`') && w.expansion.is_none() {
+            w.expansion = Some(p);
+        }
+        if is_typographic_quote(c) {
+            w.typographic.push(p);
+        }
+        w.text.push((c, self.i));
+        self.i += 1;
     }
 
     /// After a quote that opened at `open` closed just before `self.i`:
