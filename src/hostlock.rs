@@ -31,24 +31,36 @@ pub const DEFAULT_WAIT: Duration = Duration::from_secs(10);
 /// The longest wait `CARPCTL_LOCK_WAIT` may ask for (one hour).
 pub const WAIT_MAX_SECS: u64 = 3600;
 
+/// Why [`WAIT_ENV`] cannot be used: a usage error for `apply` and
+/// `maintenance`, a failed demotion change for the daemon.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum WaitError {
+    /// The value is not text.
+    #[error("{} must be a number of seconds", WAIT_ENV)]
+    NotUnicode,
+    /// Not a whole number, or above [`WAIT_MAX_SECS`].
+    #[error(
+        "{} must be a whole number of seconds from 0 to {}",
+        WAIT_ENV,
+        WAIT_MAX_SECS
+    )]
+    OutOfRange,
+}
+
 /// The wait: `CARPCTL_LOCK_WAIT` when set (whole seconds, 0 to
 /// [`WAIT_MAX_SECS`]), else [`DEFAULT_WAIT`].
-pub fn wait() -> Result<Duration, String> {
+pub fn wait() -> Result<Duration, WaitError> {
     match std::env::var(WAIT_ENV) {
         Err(std::env::VarError::NotPresent) => Ok(DEFAULT_WAIT),
-        Err(std::env::VarError::NotUnicode(_)) => {
-            Err(format!("{WAIT_ENV} must be a number of seconds"))
-        }
+        Err(std::env::VarError::NotUnicode(_)) => Err(WaitError::NotUnicode),
         Ok(v) => parse_wait(&v),
     }
 }
 
-fn parse_wait(v: &str) -> Result<Duration, String> {
+fn parse_wait(v: &str) -> Result<Duration, WaitError> {
     match v.trim().parse::<u64>() {
         Ok(s) if s <= WAIT_MAX_SECS => Ok(Duration::from_secs(s)),
-        _ => Err(format!(
-            "{WAIT_ENV} must be a whole number of seconds from 0 to {WAIT_MAX_SECS}"
-        )),
+        _ => Err(WaitError::OutOfRange),
     }
 }
 
@@ -81,7 +93,14 @@ mod tests {
         assert_eq!(parse_wait("3600"), Ok(Duration::from_secs(3600)));
         for bad in ["3601", "-1", "1.5", "", "ten"] {
             let e = parse_wait(bad).unwrap_err();
-            assert!(e.contains("CARPCTL_LOCK_WAIT"), "{e}");
+            assert_eq!(
+                e.to_string(),
+                "CARPCTL_LOCK_WAIT must be a whole number of seconds from 0 to 3600"
+            );
         }
+        assert_eq!(
+            WaitError::NotUnicode.to_string(),
+            "CARPCTL_LOCK_WAIT must be a number of seconds"
+        );
     }
 }

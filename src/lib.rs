@@ -27,4 +27,5 @@ pub mod scan;
 pub mod sim;
 pub mod status;
 pub mod text;
+pub mod textfile;
 pub mod wire;

@@ -227,7 +227,9 @@ impl DropReporter {
     }
 }
 
-/// `e` and its sources, joined with ": " (what anyhow's `{:#}` prints).
+/// `e` and its sources, joined with ": " (what anyhow's `{:#}` prints):
+/// the one cause-chain printer, for the cli's error line, the daemon's
+/// log lines and the messages that carry a lower layer's error.
 pub fn error_chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut cur = e.source();

@@ -20,7 +20,7 @@ use clap::Args;
 use super::{CliError, GlobalOpts, cluster, open_kernel};
 use crate::daemon::{self, DaemonError, DaemonOptions, KernelOpener, Settings};
 use crate::events::devd::DEFAULT_SOCKET;
-use crate::logging::error_chain as chain;
+use crate::logging::error_chain;
 
 /// Arguments of `carpctl daemon`.
 #[derive(Debug, Clone, Args)]
@@ -38,7 +38,7 @@ pub fn run(global: &GlobalOpts, args: &DaemonArgs, _out: &mut dyn Write) -> Resu
     check_textfile_dir(&cfg)?;
     let spec = global.kernel_spec()?;
     let kernel = open_kernel(&spec)?;
-    let opener: KernelOpener = Arc::new(move || open_kernel(&spec).map_err(|e| chain(&e)));
+    let opener: KernelOpener = Arc::new(move || open_kernel(&spec).map_err(|e| error_chain(&e)));
     let opts = DaemonOptions {
         config_path,
         node: global.node().map(str::to_string),
@@ -47,8 +47,8 @@ pub fn run(global: &GlobalOpts, args: &DaemonArgs, _out: &mut dyn Write) -> Resu
     };
     daemon::run(opts, Settings::new(cfg, node), kernel).map_err(|e| match e {
         // A --devd-socket that can never work is a usage error (exit 2).
-        DaemonError::Devd(_) => CliError::Usage(chain(&e)),
-        e => CliError::Failed(chain(&e)),
+        DaemonError::Devd(_) => CliError::Usage(error_chain(&e)),
+        e => CliError::Failed(error_chain(&e)),
     })
 }
 

@@ -24,6 +24,7 @@ use crate::ledger::{
     BootPolicy, Cause, Contribution, Ledger, LedgerError, MAINTENANCE_WEIGHT, Split,
     maintenance_off, maintenance_on, reason_problem,
 };
+use crate::logging::error_chain;
 
 /// `carpctl maintenance <command>`.
 #[derive(Debug, Clone, Subcommand)]
@@ -99,8 +100,8 @@ pub fn reconcile(kernel: &mut dyn Kernel, cfg: &crate::config::Config) -> Result
     crate::ledger::reconcile_host(kernel, cfg).map_err(|e| {
         let e = ledger_err(e);
         CliError::Failed(format!(
-            "the vhids are applied, but carpctl's demotion is not: {:#}",
-            anyhow::Error::new(e)
+            "the vhids are applied, but carpctl's demotion is not: {}",
+            error_chain(&e)
         ))
     })
 }

@@ -31,6 +31,7 @@ use crate::kernel::emulated::EmulatedHost;
 use crate::kernel::freebsd::FreeBsdKernel;
 use crate::kernel::freebsd::trace::{self, Traced};
 use crate::kernel::{Kernel, KernelError};
+use crate::logging::error_chain;
 
 pub mod apply;
 pub mod cluster;
@@ -387,7 +388,7 @@ impl From<crate::fsutil::FsError> for CliError {
 /// wait for another carpctl up to `CARPCTL_LOCK_WAIT` seconds (default
 /// 10), else fail with "another carpctl (pid N) is changing this host".
 pub fn lock_host(kernel: &dyn Kernel) -> Result<crate::fsutil::Lock, CliError> {
-    let wait = crate::hostlock::wait().map_err(CliError::Usage)?;
+    let wait = crate::hostlock::wait().map_err(|e| CliError::Usage(e.to_string()))?;
     Ok(crate::hostlock::lock(kernel, wait)?)
 }
 
@@ -455,13 +456,13 @@ pub fn main() -> ExitCode {
             // behind the command's own error.
             let flushed = out.flush();
             let mut code = e.exit_code();
-            // anyhow's alternate form prints the whole cause chain:
+            // The whole cause chain ([`error_chain`]):
             // "carpctl: context: operation on target: errno".
             // Outside text in the message (a path, a name, an errno
             // string) is escaped; its own line breaks (a hint on its own
             // line) are kept.
             let line = |e: CliError| {
-                let text = format!("{:#}", anyhow::Error::new(e));
+                let text = error_chain(&e);
                 format!("carpctl: {}", crate::text::escape_keep_lines(&text))
             };
             if let CliError::Invalid { diagnostics, .. } = &e {
@@ -682,7 +683,7 @@ mod tests {
     #[test]
     fn error_chain_shows_context_and_cause() {
         let e = CliError::kernel("cannot read the vhids")(KernelError::NotLoaded);
-        let text = format!("{:#}", anyhow::Error::new(e));
+        let text = error_chain(&e);
         assert!(
             text.starts_with("cannot read the vhids: carp(4) is not loaded"),
             "{text}"

@@ -6,12 +6,12 @@
 //! of range 1-255`; a warning says `warning:` after the position.
 
 use std::fmt;
-use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
 use crate::text;
+use crate::textfile::{Pos, ReadError};
 
 /// How bad a diagnostic or a lint finding is, ordered from worst to
 /// mildest: an error stops `apply` (and fails `lint`), a warning does not;
@@ -39,14 +39,6 @@ impl fmt::Display for Severity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
-}
-
-/// A position in the cluster file: 1-based line, 1-based column counted in
-/// characters (not bytes), as editors count them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-pub struct Pos {
-    pub line: usize,
-    pub column: usize,
 }
 
 /// One error or warning. Messages never contain a password or key bytes.
@@ -144,6 +136,19 @@ impl fmt::Display for Diagnostic {
     }
 }
 
+/// The diagnostic for a TOML file that [`crate::textfile::read`] could not read;
+/// `at_pos` places "not valid UTF-8" at the bad byte.
+pub(crate) fn unreadable(path: &Path, e: ReadError, at_pos: bool) -> Diagnostic {
+    match e {
+        ReadError::Fs(e) => Diagnostic::error(e.reason()).in_file(path),
+        ReadError::NotUtf8 { pos, .. } => {
+            Diagnostic::error("the file is not valid UTF-8 (TOML must be)")
+                .in_file(path)
+                .at(at_pos.then_some(pos))
+        }
+    }
+}
+
 /// Whether any of `diags` is an error.
 pub fn has_errors(diags: &[Diagnostic]) -> bool {
     diags.iter().any(Diagnostic::is_error)
@@ -155,60 +160,9 @@ pub(crate) fn sort(diags: &mut [Diagnostic]) {
     diags.sort_by_key(|d| d.pos);
 }
 
-/// Byte offset -> line and column, for the spans the toml parser reports.
-pub(crate) struct LineIndex<'a> {
-    src: &'a str,
-    /// Byte offset at which each line starts.
-    starts: Vec<usize>,
-}
-
-impl<'a> LineIndex<'a> {
-    pub(crate) fn new(src: &'a str) -> Self {
-        let mut starts = vec![0];
-        starts.extend(src.match_indices('\n').map(|(i, _)| i + 1));
-        LineIndex { src, starts }
-    }
-
-    pub(crate) fn pos(&self, offset: usize) -> Pos {
-        let offset = offset.min(self.src.len());
-        // partition_point: the number of line starts <= offset, at least 1
-        // because starts[0] = 0.
-        let line = self.starts.partition_point(|&s| s <= offset).max(1);
-        let start = self.starts.get(line - 1).copied().unwrap_or(0);
-        // Count characters, not bytes; a span that does not fall on a char
-        // boundary (it should not happen) falls back to bytes.
-        let column = match self.src.get(start..offset) {
-            Some(s) => s.chars().count(),
-            None => offset - start,
-        } + 1;
-        Pos { line, column }
-    }
-
-    pub(crate) fn span(&self, span: &Range<usize>) -> Pos {
-        self.pos(span.start)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn line_index_counts_from_one_in_characters() {
-        let idx = LineIndex::new("ab\nçd = 1\n\nx");
-        assert_eq!(idx.pos(0), Pos { line: 1, column: 1 });
-        assert_eq!(idx.pos(1), Pos { line: 1, column: 2 });
-        assert_eq!(idx.pos(3), Pos { line: 2, column: 1 });
-        // "ç" is two bytes but one column.
-        assert_eq!(idx.pos(5), Pos { line: 2, column: 2 });
-        assert_eq!(idx.pos(11), Pos { line: 3, column: 1 });
-        assert_eq!(idx.pos(12), Pos { line: 4, column: 1 });
-        assert_eq!(idx.pos(13), Pos { line: 4, column: 2 });
-        // Out of range clamps to the end instead of panicking.
-        assert_eq!(idx.pos(999), Pos { line: 4, column: 2 });
-        // Inside a multi-byte character: bytes, no panic.
-        assert_eq!(idx.pos(4), Pos { line: 2, column: 2 });
-    }
 
     #[test]
     fn display_is_compiler_style() {

@@ -26,9 +26,10 @@ use std::path::PathBuf;
 
 use zeroize::Zeroizing;
 
-use super::{Config, Diagnostic, Pos, Vip, diag};
+use super::{Config, Diagnostic, Vip, diag};
 use crate::fsutil::{self, FsError, Trust};
 use crate::model::Key;
+use crate::textfile::Pos;
 
 /// The largest key file read: a key is at most 20 bytes, so a file this
 /// big was named by mistake.

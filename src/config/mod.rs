@@ -34,8 +34,10 @@ use ipnet::IpNet;
 
 use crate::model::{AdvBase, Vhid};
 use crate::plan;
+use crate::textfile::Pos;
 
-pub use diag::{Diagnostic, Pos, Severity, has_errors};
+pub(crate) use diag::unreadable;
+pub use diag::{Diagnostic, Severity, has_errors};
 pub use keys::{KEY_FILE_MAX, KeyFile, KeySource, check_keys};
 pub use parse::{load, parse};
 pub use resolve::{Desired, DesiredVip, desired_state};

@@ -17,6 +17,8 @@ use std::fmt;
 
 use serde::{Serialize, Serializer};
 
+use crate::rcconf::{ifconfig, sh};
+
 /// A finding's severity is the crate's one [`Severity`] (the cluster
 /// file's diagnostics have it too).
 pub use crate::config::Severity;
@@ -169,6 +171,31 @@ impl Serialize for Code {
 impl fmt::Display for Code {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.id())
+    }
+}
+
+/// The code lint reports a problem of the sh reader under.
+impl From<sh::ProblemKind> for Code {
+    fn from(kind: sh::ProblemKind) -> Self {
+        match kind {
+            sh::ProblemKind::Syntax => Code::ShSyntax,
+            sh::ProblemKind::TypographicQuote => Code::TypographicQuote,
+        }
+    }
+}
+
+/// The code lint reports a problem with an ifconfig word under.
+impl From<ifconfig::ProblemKind> for Code {
+    fn from(kind: ifconfig::ProblemKind) -> Self {
+        use ifconfig::ProblemKind as Kind;
+        match kind {
+            Kind::MissingValue => Code::MissingValue,
+            Kind::BadValue => Code::BadValue,
+            Kind::VhidFirst => Code::VhidFirst,
+            Kind::SkewTooHigh => Code::SkewTooHigh,
+            Kind::PasswordLength => Code::PasswordLength,
+            Kind::VrrpMixed => Code::VrrpMixed,
+        }
     }
 }
 

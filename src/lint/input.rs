@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use zeroize::Zeroize;
 
 use crate::fsutil;
+use crate::textfile::{self, Access, ReadError};
 
 /// One file to lint: its path (as given, for messages), its text or why it
 /// could not be read, and its permission bits (for cluster files holding
@@ -72,21 +73,37 @@ pub fn read_inputs(paths: &[PathBuf]) -> Vec<Input> {
 /// A regular file (never a FIFO or a device) of at most [`MAX_FILE`]
 /// bytes, as text; or why not.
 fn read_one(p: &Path) -> (Result<String, String>, Option<u32>) {
-    let opened = match fsutil::read_with_mode(p, MAX_FILE) {
-        Ok(o) => o,
-        Err(e) => return (Err(e.reason()), None),
-    };
-    let mode = Some(opened.mode);
-    match String::from_utf8(opened.bytes) {
-        Ok(s) => (Ok(s), mode),
-        Err(e) => {
-            let at = e.utf8_error().valid_up_to();
-            let mut b = e.into_bytes();
-            b.zeroize();
-            (
-                Err(format!("is not text (invalid UTF-8 at byte {at})")),
-                mode,
-            )
-        }
+    match textfile::read(p, Access::Named) {
+        Ok(f) => (Ok(f.text), Some(f.mode)),
+        Err(ReadError::Fs(e)) => (Err(e.reason()), None),
+        Err(ReadError::NotUtf8 { at, mode, .. }) => (
+            Err(format!("is not text (invalid UTF-8 at byte {at})")),
+            Some(mode),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fs;
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    #[test]
+    fn a_file_that_is_not_utf8_is_kept_with_its_mode_and_the_byte() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("rc.conf");
+        fs::write(&p, b"hostname=\"a\"\n\xff\n").unwrap();
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o640)).unwrap();
+        let (content, mode) = read_one(&p);
+        assert_eq!(
+            content,
+            Err("is not text (invalid UTF-8 at byte 13)".into())
+        );
+        assert_eq!(mode, Some(0o640));
+        let (content, mode) = read_one(&dir.path().join("missing"));
+        assert!(content.unwrap_err().starts_with("cannot read: "));
+        assert_eq!(mode, None);
     }
 }

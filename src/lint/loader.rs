@@ -5,8 +5,8 @@
 
 use super::Issue;
 use super::codes::Code;
-use crate::config::Pos;
 use crate::rcconf::sh;
+use crate::textfile::Pos;
 
 /// What a loader.conf says about carp.
 #[derive(Debug, Clone, Default)]
@@ -28,7 +28,7 @@ pub fn loader(src: &str) -> LoaderConf {
     let mut out = LoaderConf::default();
     for p in &f.problems {
         out.issues
-            .push(Issue::new(p.code, p.pos, p.message.clone()));
+            .push(Issue::new(p.kind.into(), p.pos, p.message.clone()));
     }
     for (later, first) in f.duplicates() {
         out.issues.push(Issue::new(

@@ -10,10 +10,13 @@
 //! The module is pure: [`lint`] takes the files' text; [`read_inputs`]
 //! reads them. Layers:
 //!
-//! * [`sh`] reads sh assignments with the position of every character;
-//! * [`ifconfig`] reads ifconfig(8) arguments (carp keywords, addresses);
-//! * [`rcconf`] knows how rc.d turns rc.conf into ifconfig calls;
-//! * [`files`] reads loader.conf, sysctl.conf and devd.conf;
+//! * [`crate::rcconf`] reads sh assignments and ifconfig(8) arguments
+//!   into its own model and problem kinds; [`codes`] gives each kind its
+//!   code;
+//! * [`rcconf`] knows how rc.d turns rc.conf into ifconfig calls, and
+//!   what is wrong with them;
+//! * [`loader`], [`sysctl`] and [`devd`] read loader.conf, sysctl.conf
+//!   and devd.conf;
 //! * [`cluster`] groups files into nodes and checks across them.
 //!
 //! Passwords never appear in a message: they are compared, not shown.
@@ -38,8 +41,9 @@ pub use codes::{Code, Severity};
 pub use input::{Input, MAX_FILE, read_inputs};
 pub use kind::{FileKind, kind_of};
 
-use crate::config::{self, Pos};
+use crate::config;
 use crate::text;
+use crate::textfile::Pos;
 use cluster::Analysis;
 
 /// A finding inside one file, before it is tied to the file.

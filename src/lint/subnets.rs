@@ -22,7 +22,7 @@ pub fn subnets(rc: &mut RcConf) {
         .iter()
         .any(|(n, i)| !is_carp_iface(n) && !i.own.is_empty());
     let mut vhids = std::mem::take(&mut rc.vhids);
-    let index = subnet_index(rc);
+    let index = subnet_index(&rc.interfaces);
     for e in &mut vhids {
         if e.legacy {
             let mut cands: Vec<String> = Vec::new();

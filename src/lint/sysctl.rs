@@ -7,7 +7,7 @@
 
 use super::Issue;
 use super::codes::Code;
-use crate::config::Pos;
+use crate::textfile::Pos;
 
 /// What a sysctl.conf says about carp.
 #[derive(Debug, Clone, Default)]
@@ -37,107 +37,135 @@ pub fn sysctl(src: &str) -> SysctlConf {
     let mut out = SysctlConf::default();
     let mut seen: Vec<(String, usize)> = Vec::new();
     for (n, line) in src.lines().enumerate() {
-        let line_no = n + 1;
-        let indent = line.chars().take_while(|c| c.is_whitespace()).count();
-        let rest = line.trim_start();
-        if rest.is_empty() || rest.starts_with('#') {
-            continue;
-        }
-        // rc.d/sysctl: `while read var comments`: the first word only.
-        let word = rest.split_whitespace().next().unwrap_or("");
-        let pos = Pos {
-            line: line_no,
-            column: indent + 1,
-        };
-        let (name, value) = match word.split_once('=') {
-            Some((n, v)) => (n, Some(v)),
-            None => (word, None),
-        };
-        let Some(leaf) = name.strip_prefix("net.inet.carp.") else {
+        let Some(l) = carp_line(n + 1, line) else {
             continue;
         };
-        if let Some((_, first)) = seen.iter().find(|(s, _)| s == name) {
+        if let Some((_, first)) = seen.iter().find(|(s, _)| s == l.name) {
             out.issues.push(Issue::new(
                 Code::DuplicateAssignment,
-                pos,
-                format!("{name} is set again here (first on line {first}): the later value wins; keep one"),
+                l.pos,
+                format!(
+                    "{} is set again here (first on line {first}): the later value wins; keep one",
+                    l.name
+                ),
             ));
         } else {
-            seen.push((name.to_string(), line_no));
+            seen.push((l.name.to_string(), l.pos.line));
         }
-        let value_pos = Pos {
-            line: line_no,
-            column: indent + name.chars().count() + 2,
-        };
-        let Some(value) = value else {
-            out.issues.push(Issue::new(
-                Code::SysctlValue,
-                pos,
-                format!("{name} has no value: sysctl.conf lines are name=value"),
-            ));
-            continue;
-        };
-        match leaf {
-            "arpbalance" | "suppress_preempt" => {
-                out.issues.push(Issue::new(
-                    Code::SysctlUnknown,
-                    pos,
-                    format!(
-                        "{name} existed only up to FreeBSD 9 (the carp rewrite in 10.0 removed \
-                         it); rc.d/sysctl fails to set it: remove the line"
-                    ),
-                ));
-                continue;
-            }
-            "stats" => {
-                out.issues.push(Issue::new(
-                    Code::SysctlUnknown,
-                    pos,
-                    format!("{name} is the statistics structure (netstat -s -p carp), not a setting: remove the line"),
-                ));
-                continue;
-            }
-            _ => {}
-        }
-        let Some((lo, hi)) = carp_sysctl_range(leaf) else {
-            out.issues.push(Issue::new(
-                Code::SysctlUnknown,
-                pos,
-                format!(
-                    "{name} is not a carp(4) sysctl (allow, preempt, log, demotion, \
-                     senderr_demotion_factor, ifdown_demotion_factor, dscp)"
-                ),
-            ));
-            continue;
-        };
-        let number = value.parse::<i64>().ok().filter(|v| (lo..=hi).contains(v));
-        let Some(number) = number else {
-            out.issues.push(Issue::new(
-                Code::SysctlValue,
-                value_pos,
-                if leaf == "dscp" {
-                    format!("{name}={value}: the DSCP is a number from 0 to 63 (default 56)")
-                } else {
-                    format!("{name}={value}: the value must be a plain integer, without quotes")
-                },
-            ));
-            continue;
-        };
-        match leaf {
-            "preempt" => out.preempt = Some((number != 0, pos)),
-            "demotion" => out.issues.push(Issue::new(
-                Code::DemotionAtBoot,
-                pos,
-                format!(
-                    "{name} is additive: every write adds to the current demotion, so this line \
-                     demotes the node by {number} at each boot and nothing takes it back; \
-                     demote at run time instead, and take the demotion back when done"
-                ),
-            )),
-            _ => {}
-        }
+        check_line(&mut out, &l);
     }
     out
+}
+
+/// One `net.inet.carp.*` line of a sysctl.conf.
+struct CarpLine<'a> {
+    /// The whole name, `net.inet.carp.LEAF`.
+    name: &'a str,
+    leaf: &'a str,
+    value: Option<&'a str>,
+    /// Where the name starts.
+    pos: Pos,
+    /// Where the value starts.
+    value_pos: Pos,
+}
+
+/// The `net.inet.carp.*` setting on line `line_no`, if it has one.
+/// rc.d/sysctl: `while read var comments`: the first word only.
+fn carp_line(line_no: usize, line: &str) -> Option<CarpLine<'_>> {
+    let indent = line.chars().take_while(|c| c.is_whitespace()).count();
+    let rest = line.trim_start();
+    if rest.is_empty() || rest.starts_with('#') {
+        return None;
+    }
+    let word = rest.split_whitespace().next().unwrap_or("");
+    let (name, value) = match word.split_once('=') {
+        Some((n, v)) => (n, Some(v)),
+        None => (word, None),
+    };
+    let leaf = name.strip_prefix("net.inet.carp.")?;
+    Some(CarpLine {
+        name,
+        leaf,
+        value,
+        pos: Pos {
+            line: line_no,
+            column: indent + 1,
+        },
+        value_pos: Pos {
+            line: line_no,
+            column: indent + name.chars().count() + 2,
+        },
+    })
+}
+
+/// The rules for one setting: a value, a leaf that exists and can be set,
+/// a number in its range; then what the value means (preempt, demotion).
+fn check_line(out: &mut SysctlConf, l: &CarpLine<'_>) {
+    let name = l.name;
+    let Some(value) = l.value else {
+        out.issues.push(Issue::new(
+            Code::SysctlValue,
+            l.pos,
+            format!("{name} has no value: sysctl.conf lines are name=value"),
+        ));
+        return;
+    };
+    if let Some(why) = not_a_setting(name, l.leaf) {
+        out.issues.push(Issue::new(Code::SysctlUnknown, l.pos, why));
+        return;
+    }
+    let Some((lo, hi)) = carp_sysctl_range(l.leaf) else {
+        out.issues.push(Issue::new(
+            Code::SysctlUnknown,
+            l.pos,
+            format!(
+                "{name} is not a carp(4) sysctl (allow, preempt, log, demotion, \
+                 senderr_demotion_factor, ifdown_demotion_factor, dscp)"
+            ),
+        ));
+        return;
+    };
+    let number = value.parse::<i64>().ok().filter(|v| (lo..=hi).contains(v));
+    let Some(number) = number else {
+        out.issues.push(Issue::new(
+            Code::SysctlValue,
+            l.value_pos,
+            if l.leaf == "dscp" {
+                format!("{name}={value}: the DSCP is a number from 0 to 63 (default 56)")
+            } else {
+                format!("{name}={value}: the value must be a plain integer, without quotes")
+            },
+        ));
+        return;
+    };
+    match l.leaf {
+        "preempt" => out.preempt = Some((number != 0, l.pos)),
+        "demotion" => out.issues.push(Issue::new(
+            Code::DemotionAtBoot,
+            l.pos,
+            format!(
+                "{name} is additive: every write adds to the current demotion, so this line \
+                 demotes the node by {number} at each boot and nothing takes it back; \
+                 demote at run time instead, and take the demotion back when done"
+            ),
+        )),
+        _ => {}
+    }
+}
+
+/// Why a leaf that exists (or existed) is not a setting: the FreeBSD 9
+/// leaves, and the statistics.
+fn not_a_setting(name: &str, leaf: &str) -> Option<String> {
+    match leaf {
+        "arpbalance" | "suppress_preempt" => Some(format!(
+            "{name} existed only up to FreeBSD 9 (the carp rewrite in 10.0 removed \
+             it); rc.d/sysctl fails to set it: remove the line"
+        )),
+        "stats" => Some(format!(
+            "{name} is the statistics structure (netstat -s -p carp), not a setting: remove the line"
+        )),
+        _ => None,
+    }
 }
 
 #[cfg(test)]

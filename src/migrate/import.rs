@@ -87,10 +87,62 @@ pub fn import(
     parents: &BTreeMap<String, String>,
 ) -> Result<Imported, MigrateError> {
     let rcs: Vec<RcConf> = nodes.iter().map(|n| rcconf::analyze(&n.text)).collect();
-    let mut notes = Vec::new();
-    // Node names.
+    let names = node_names(nodes, &rcs)?;
+    let mut notes = error_notes(nodes, &rcs);
+    let items: Vec<(usize, usize, &RcConf)> =
+        rcs.iter().enumerate().map(|(i, rc)| (i, i, rc)).collect();
+    let (members, groups) = cluster::virtual_routers(&items);
+    if members.is_empty() {
+        return Err(MigrateError::NoVhids(
+            nodes
+                .iter()
+                .map(|n| n.path.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+        ));
+    }
+    let real = real_interfaces(nodes, &members, parents)?;
+    let mut vips = Vips {
+        nodes,
+        names: &names,
+        real: &real,
+        node_maps: vec![BTreeMap::new(); nodes.len()],
+        logical_count: 0,
+        text: String::new(),
+        key_files: Vec::new(),
+        vip_names: Vec::new(),
+        notes: &mut notes,
+    };
+    for g in &groups {
+        let ms: Vec<(usize, &Member<'_>)> = g
+            .iter()
+            .filter_map(|&i| members.get(i).map(|m| (i, m)))
+            .collect();
+        vips.group(&ms);
+    }
+    let Vips {
+        node_maps,
+        text: vips,
+        key_files,
+        ..
+    } = vips;
+    notes.push(
+        "advskews come from each VIP's prefer order (rank x advskew_step), not from the rc.conf values"
+            .into(),
+    );
+    let toml = cluster_file(nodes, &names, &node_maps, &vips);
+    Ok(Imported {
+        toml,
+        key_files,
+        notes,
+    })
+}
+
+/// Each node's name: given (`NAME=FILE`), else the rc.conf `hostname`,
+/// else the file name, else `nodeN`; none empty, no two alike.
+fn node_names(nodes: &[ImportNode], rcs: &[RcConf]) -> Result<Vec<String>, MigrateError> {
     let mut names: Vec<String> = Vec::new();
-    for (i, (n, rc)) in nodes.iter().zip(&rcs).enumerate() {
+    for (i, (n, rc)) in nodes.iter().zip(rcs).enumerate() {
         let name = n
             .name
             .clone()
@@ -115,7 +167,13 @@ pub fn import(
         }
         names.push(name);
     }
-    for (n, rc) in nodes.iter().zip(&rcs) {
+    Ok(names)
+}
+
+/// A note for each rc.conf with errors: what could not be read is left out.
+fn error_notes(nodes: &[ImportNode], rcs: &[RcConf]) -> Vec<String> {
+    let mut notes = Vec::new();
+    for (n, rc) in nodes.iter().zip(rcs) {
         let errors: Vec<&Issue> = rc
             .issues
             .iter()
@@ -129,21 +187,17 @@ pub fn import(
             ));
         }
     }
-    let items: Vec<(usize, usize, &RcConf)> =
-        rcs.iter().enumerate().map(|(i, rc)| (i, i, rc)).collect();
-    let (members, groups) = cluster::virtual_routers(&items);
-    if members.is_empty() {
-        return Err(MigrateError::NoVhids(
-            nodes
-                .iter()
-                .map(|n| n.path.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", "),
-        ));
-    }
-    // The real interface of each member.
+    notes
+}
+
+/// The real interface of each member: its parent for the FreeBSD 9 form.
+fn real_interfaces(
+    nodes: &[ImportNode],
+    members: &[Member<'_>],
+    parents: &BTreeMap<String, String>,
+) -> Result<Vec<String>, MigrateError> {
     let mut real: Vec<String> = Vec::with_capacity(members.len());
-    for m in &members {
+    for m in members {
         let path = nodes
             .get(m.node)
             .map(|n| n.path.clone())
@@ -155,67 +209,122 @@ pub fn import(
         };
         real.push(r);
     }
+    Ok(real)
+}
 
-    // Interfaces: the real name when every node agrees, else a logical one.
-    let mut node_maps: Vec<BTreeMap<String, String>> = vec![BTreeMap::new(); nodes.len()];
-    let mut logical_count = 0;
-    let mut vips = String::new();
-    let mut key_files = Vec::new();
-    let mut vip_names: Vec<String> = Vec::new();
-    for g in &groups {
-        let ms: Vec<(usize, &Member<'_>)> = g
-            .iter()
-            .filter_map(|&i| members.get(i).map(|m| (i, m)))
-            .collect();
+/// The `[[vip]]` tables, one per virtual router (group of members), and
+/// what they need of the nodes: their logical interface maps and key files.
+struct Vips<'a> {
+    nodes: &'a [ImportNode],
+    names: &'a [String],
+    /// The real interface of each member ([`real_interfaces`]).
+    real: &'a [String],
+    /// Per node: logical interface name -> real name.
+    node_maps: Vec<BTreeMap<String, String>>,
+    logical_count: usize,
+    text: String,
+    key_files: Vec<KeyFile>,
+    vip_names: Vec<String>,
+    notes: &'a mut Vec<String>,
+}
+
+impl Vips<'_> {
+    /// One virtual router: `ms` are its members with their indices.
+    fn group(&mut self, ms: &[(usize, &Member<'_>)]) {
         let Some(&(first_i, first)) = ms.first() else {
-            continue;
+            return;
         };
         let vhid = first.entry.vhid;
-        let ifaces: Vec<&str> = ms
+        let first_if = self.real.get(first_i).cloned().unwrap_or_default();
+        let interface = self.interface(ms, &first_if);
+        let vip_name = self.vip_name(vhid, &first_if);
+        let addrs = self.addresses(vhid, ms);
+        let prefer = self.prefer(ms);
+        let _ = writeln!(self.text, "\n[[vip]]");
+        let _ = writeln!(self.text, "name = {}", toml_str(&vip_name));
+        let _ = writeln!(self.text, "vhid = {vhid}");
+        let _ = writeln!(self.text, "interface = {}", toml_str(&interface));
+        let list: Vec<String> = addrs.iter().map(|a| toml_str(&a.to_string())).collect();
+        let _ = writeln!(self.text, "addresses = [{}]", list.join(", "));
+        self.password(vhid, &vip_name, ms, first);
+        let _ = writeln!(self.text, "prefer = [{}]", prefer.join(", "));
+        let advbases: Vec<u8> = ms.iter().map(|(_, m)| m.entry.advbase).collect();
+        if let Some(&b) = advbases.first()
+            && b != 1
+            && advbases.iter().all(|x| *x == b)
+        {
+            let _ = writeln!(self.text, "advbase = {b}");
+        }
+        if ms.iter().any(|(_, m)| m.entry.version == 3) {
+            self.notes.push(format!(
+                "vhid {vhid}: VRRPv3 (carpver 3) is not in the cluster file; carpctl configures CARP"
+            ));
+        }
+        if ms.len() == 1 {
+            self.notes.push(format!(
+                "vhid {vhid} is configured on {} only",
+                self.names.get(first.node).map_or("?", String::as_str)
+            ));
+        }
+    }
+
+    /// The interface: the real name when every node agrees, else a
+    /// logical one (`netN`), reusing one whose mapping agrees on these
+    /// nodes.
+    fn interface(&mut self, ms: &[(usize, &Member<'_>)], first_if: &str) -> String {
+        let real = self.real;
+        if ms
             .iter()
             .filter_map(|(i, _)| real.get(*i).map(String::as_str))
-            .collect();
-        let first_if = real.get(first_i).cloned().unwrap_or_default();
-        let interface = if ifaces.iter().all(|i| *i == first_if) {
-            first_if.clone()
-        } else {
-            // Reuse a logical name whose mapping agrees on these nodes.
-            let fits = |l: &String| {
-                ms.iter().all(|(i, m)| {
-                    node_maps
-                        .get(m.node)
-                        .and_then(|map| map.get(l))
-                        .is_none_or(|r| Some(r) == real.get(*i))
-                })
-            };
-            let reuse = (0..logical_count)
-                .map(|k| format!("net{k}"))
-                .find(|l| fits(l));
-            let name = reuse.unwrap_or_else(|| {
-                logical_count += 1;
-                format!("net{}", logical_count - 1)
-            });
-            for (i, m) in &ms {
-                if let (Some(map), Some(r)) = (node_maps.get_mut(m.node), real.get(*i)) {
-                    map.insert(name.clone(), r.clone());
-                }
-            }
-            name
+            .all(|i| i == first_if)
+        {
+            return first_if.to_string();
+        }
+        let node_maps = &self.node_maps;
+        let fits = |l: &String| {
+            ms.iter().all(|(i, m)| {
+                node_maps
+                    .get(m.node)
+                    .and_then(|map| map.get(l))
+                    .is_none_or(|r| Some(r) == real.get(*i))
+            })
         };
+        let reuse = (0..self.logical_count)
+            .map(|k| format!("net{k}"))
+            .find(|l| fits(l));
+        let name = reuse.unwrap_or_else(|| {
+            self.logical_count += 1;
+            format!("net{}", self.logical_count - 1)
+        });
+        for (i, m) in ms {
+            if let (Some(map), Some(r)) = (self.node_maps.get_mut(m.node), real.get(*i)) {
+                map.insert(name.clone(), r.clone());
+            }
+        }
+        name
+    }
+
+    /// `vhidN`, or with the interface or a number when that is taken.
+    fn vip_name(&mut self, vhid: u8, first_if: &str) -> String {
         let mut vip_name = format!("vhid{vhid}");
-        if vip_names.contains(&vip_name) {
+        if self.vip_names.contains(&vip_name) {
             vip_name = format!("vhid{vhid}-{}", first_if.replace(['.', '/'], "_"));
         }
         let mut k = 2;
-        while vip_names.contains(&vip_name) {
+        while self.vip_names.contains(&vip_name) {
             vip_name = format!("vhid{vhid}-{k}");
             k += 1;
         }
-        vip_names.push(vip_name.clone());
-        // Addresses: the union, in the order first seen; FreeBSD 9 VIPs
-        // carried the subnet prefix, aliases want the host prefix.
+        self.vip_names.push(vip_name.clone());
+        vip_name
+    }
+
+    /// The addresses: the union, in the order first seen; FreeBSD 9 VIPs
+    /// carried the subnet prefix, aliases want the host prefix. A note for
+    /// each member that lists fewer.
+    fn addresses(&mut self, vhid: u8, ms: &[(usize, &Member<'_>)]) -> Vec<IpNet> {
         let mut addrs: Vec<IpNet> = Vec::new();
-        for (_, m) in &ms {
+        for (_, m) in ms {
             for (a, _) in &m.entry.addresses {
                 let a = if m.entry.legacy { host(a) } else { *a };
                 if !addrs.iter().any(|b| b.addr() == a.addr()) {
@@ -223,26 +332,40 @@ pub fn import(
                 }
             }
         }
-        for (_, m) in &ms {
+        for (_, m) in ms {
             let mine: Vec<IpAddr> = m.entry.addresses.iter().map(|(a, _)| a.addr()).collect();
             if mine.len() != addrs.len() {
-                notes.push(format!(
+                self.notes.push(format!(
                     "vhid {vhid}: {} lists {} of the {} addresses; the cluster file has them all",
-                    names.get(m.node).map_or("?", String::as_str),
+                    self.names.get(m.node).map_or("?", String::as_str),
                     mine.len(),
                     addrs.len()
                 ));
             }
         }
-        // The order: best priority first; unknown skews last; then the
-        // order of the files.
+        addrs
+    }
+
+    /// `prefer`: best priority first; unknown skews last; then the order
+    /// of the files.
+    fn prefer(&self, ms: &[(usize, &Member<'_>)]) -> Vec<String> {
         let mut order: Vec<&Member<'_>> = ms.iter().map(|(_, m)| *m).collect();
         order.sort_by_key(|m| (m.entry.advskew_unknown, cluster::priority(m.entry), m.node));
-        let prefer: Vec<String> = order
+        order
             .iter()
-            .filter_map(|m| names.get(m.node).map(|n| toml_str(n)))
-            .collect();
-        // The password: in a key file.
+            .filter_map(|m| self.names.get(m.node).map(|n| toml_str(n)))
+            .collect()
+    }
+
+    /// The password: a `password_file` line and the key file to create
+    /// (never the password itself), or a note when no node sets one.
+    fn password(
+        &mut self,
+        vhid: u8,
+        vip_name: &str,
+        ms: &[(usize, &Member<'_>)],
+        first: &Member<'_>,
+    ) {
         let pass_holder = ms
             .iter()
             .find(|(_, m)| m.entry.pass.is_some())
@@ -253,65 +376,46 @@ pub fn import(
                     .and_then(|h| h.entry.pass.as_ref())
                     .map(|p| &p.0)
         });
-        let _ = writeln!(vips, "\n[[vip]]");
-        let _ = writeln!(vips, "name = {}", toml_str(&vip_name));
-        let _ = writeln!(vips, "vhid = {vhid}");
-        let _ = writeln!(vips, "interface = {}", toml_str(&interface));
-        let list: Vec<String> = addrs.iter().map(|a| toml_str(&a.to_string())).collect();
-        let _ = writeln!(vips, "addresses = [{}]", list.join(", "));
         if let Some(h) = pass_holder
             && let Some((_, pos)) = &h.entry.pass
         {
             let key = format!("carpctl.d/{vip_name}.key");
-            let _ = writeln!(vips, "password_file = {}", toml_str(&key));
-            key_files.push(KeyFile {
+            let _ = writeln!(self.text, "password_file = {}", toml_str(&key));
+            self.key_files.push(KeyFile {
                 path: key,
-                vip: vip_name.clone(),
-                source: nodes
+                vip: vip_name.to_string(),
+                source: self
+                    .nodes
                     .get(h.node)
                     .map(|n| n.path.clone())
                     .unwrap_or_default(),
                 line: pos.line,
             });
             if differ {
-                notes.push(format!(
+                self.notes.push(format!(
                     "vhid {vhid}: the nodes' passwords differ (carpctl lint reports where); the \
                      cluster file has one password_file for all of them"
                 ));
             }
         } else if first.entry.version != 3 {
-            notes.push(format!(
+            self.notes.push(format!(
                 "vhid {vhid}: no node sets a password; carpctl will warn about it"
             ));
         }
-        let _ = writeln!(vips, "prefer = [{}]", prefer.join(", "));
-        let advbases: Vec<u8> = ms.iter().map(|(_, m)| m.entry.advbase).collect();
-        if let Some(&b) = advbases.first()
-            && b != 1
-            && advbases.iter().all(|x| *x == b)
-        {
-            let _ = writeln!(vips, "advbase = {b}");
-        }
-        if ms.iter().any(|(_, m)| m.entry.version == 3) {
-            notes.push(format!(
-                "vhid {vhid}: VRRPv3 (carpver 3) is not in the cluster file; carpctl configures CARP"
-            ));
-        }
-        if ms.len() == 1 {
-            notes.push(format!(
-                "vhid {vhid} is configured on {} only",
-                names.get(first.node).map_or("?", String::as_str)
-            ));
-        }
     }
-    notes.push(
-        "advskews come from each VIP's prefer order (rank x advskew_step), not from the rc.conf values"
-            .into(),
-    );
+}
 
+/// The cluster file: a header naming the sources, `[cluster]`, the nodes
+/// with their logical interface maps, then the `[[vip]]` tables.
+fn cluster_file(
+    nodes: &[ImportNode],
+    names: &[String],
+    node_maps: &[BTreeMap<String, String>],
+    vips: &str,
+) -> String {
     let mut toml = String::new();
     toml.push_str("# carpctl.toml(5), made by carpctl import from:\n");
-    for (n, name) in nodes.iter().zip(&names) {
+    for (n, name) in nodes.iter().zip(names) {
         let _ = writeln!(toml, "#   {name}: {}", n.path.display());
     }
     toml.push_str(
@@ -332,10 +436,6 @@ pub fn import(
             let _ = writeln!(toml, "interfaces = {{ {} }}", pairs.join(", "));
         }
     }
-    toml.push_str(&vips);
-    Ok(Imported {
-        toml,
-        key_files,
-        notes,
-    })
+    toml.push_str(vips);
+    toml
 }

@@ -33,9 +33,10 @@ use std::path::PathBuf;
 
 use ipnet::IpNet;
 
-use crate::lint::rcconf::{self, VhidEntry};
+use crate::lint::rcconf::{self, RcConf};
 use crate::lint::{Issue, Severity};
 use crate::rcconf::edit::apply_edits;
+use crate::rcconf::model::VhidEntry;
 use crate::rcconf::names::{is_carp_iface, var_name};
 use crate::rcconf::render::carp_words;
 use crate::rcconf::sh::{self, Assignment};
@@ -169,12 +170,51 @@ pub fn migrate(
     parents: &BTreeMap<String, String>,
 ) -> Result<Migrated, MigrateError> {
     let rc = rcconf::analyze(src);
+    refuse_errors(file, &rc)?;
+    let legacy: Vec<&VhidEntry> = rc.vhids.iter().filter(|e| e.legacy).collect();
+    check_parent_args(file, &legacy, parents)?;
+    let mut notes = Vec::new();
+    let mut edits: Vec<(Range<usize>, String)> = Vec::new();
+    let mut next = next_aliases(&rc);
+    for e in &legacy {
+        let parent = parent_of(file, e, parents)?;
+        notes.push(convert(&rc, e, &parent, &mut next, &mut edits));
+    }
+    drop_cloned_carps(&rc, &mut edits, &mut notes);
+    if edits.is_empty() {
+        return Ok(Migrated {
+            text: src.to_string(),
+            notes: vec!["nothing to migrate: no FreeBSD 9 carp configuration".to_string()],
+            changed: false,
+        });
+    }
+    let mut text = apply_edits(src, edits);
+    if !text.ends_with('\n') && !text.is_empty() {
+        text.push('\n');
+    }
+    text.push_str(
+        "# carpctl migrate: FreeBSD 10 and later load carp.ko, not if_carp.ko.\n\
+         # In /boot/loader.conf, replace\n\
+         #   if_carp_load=\"YES\"\n\
+         # with\n\
+         #   carp_load=\"YES\"\n",
+    );
+    notes.push("loader.conf: replace if_carp_load=\"YES\" with carp_load=\"YES\" (see the end of the output)".into());
+    Ok(Migrated {
+        text,
+        notes,
+        changed: true,
+    })
+}
+
+/// Errors on the lines to convert (`ifconfig_carpN*`, `cloned_interfaces`)
+/// stop the migration.
+fn refuse_errors(file: &std::path::Path, rc: &RcConf) -> Result<(), MigrateError> {
     let legacy_var = |name: &str| {
         name.strip_prefix("ifconfig_")
             .map(|r| r.split('_').next().unwrap_or(r))
             .is_some_and(is_carp_iface)
     };
-    // Errors on the lines to convert stop the migration.
     let legacy_lines: Vec<Range<usize>> = rc
         .sh
         .assignments
@@ -197,7 +237,15 @@ pub fn migrate(
             issues: bad,
         });
     }
-    let legacy: Vec<&VhidEntry> = rc.vhids.iter().filter(|e| e.legacy).collect();
+    Ok(())
+}
+
+/// Every `--parent carpN=IF` must name a carp interface the file configures.
+fn check_parent_args(
+    file: &std::path::Path,
+    legacy: &[&VhidEntry],
+    parents: &BTreeMap<String, String>,
+) -> Result<(), MigrateError> {
     let known: Vec<&str> = legacy.iter().map(|e| e.iface.as_str()).collect();
     for carp in parents.keys() {
         if !known.contains(&carp.as_str()) {
@@ -212,10 +260,11 @@ pub fn migrate(
             )));
         }
     }
+    Ok(())
+}
 
-    let mut notes = Vec::new();
-    let mut edits: Vec<(Range<usize>, String)> = Vec::new();
-    // Next free alias number per parent (rc.conf name).
+/// The next free alias number per parent (rc.conf name).
+fn next_aliases(rc: &RcConf) -> BTreeMap<String, u32> {
     let mut next: BTreeMap<String, u32> = BTreeMap::new();
     for a in &rc.sh.assignments {
         if let Some(rest) = a.name.strip_prefix("ifconfig_")
@@ -226,62 +275,78 @@ pub fn migrate(
             *slot = (*slot).max(n + 1);
         }
     }
-    for e in &legacy {
-        let parent = parent_of(file, e, parents)?;
-        let pv = var_name(&parent);
-        let mut lines = Vec::new();
-        let mut names = Vec::new();
-        for (addr, _) in &e.addresses {
-            let k = next.entry(pv.clone()).or_insert(0);
-            let af = if addr.addr().is_ipv6() {
-                "inet6"
-            } else {
-                "inet"
-            };
-            let value = format!("{af} {} alias {}", carp_words(e), host(addr));
-            let name = format!("ifconfig_{pv}_alias{k}");
-            lines.push(format!("{name}={}", sh::quote(&value)));
-            names.push(name);
-            *k += 1;
-        }
-        // The carpN assignments: the last ifconfig_carpN (or the first of
-        // its others) is replaced by the new lines, the rest removed.
-        let mine: Vec<&Assignment> = rc
-            .sh
-            .assignments
-            .iter()
-            .filter(|a| {
-                a.name
-                    .strip_prefix("ifconfig_")
-                    .is_some_and(|r| r == e.iface || r.starts_with(&format!("{}_", e.iface)))
-            })
-            .collect();
-        let anchor = mine
-            .iter()
-            .rev()
-            .find(|a| a.name == format!("ifconfig_{}", e.iface))
-            .or(mine.first())
-            .map(|a| a.range.clone());
-        for a in &mine {
-            let text = if Some(&a.range) == anchor.as_ref() {
-                lines.join("\n")
-            } else {
-                String::new()
-            };
-            edits.push((a.range.clone(), text));
-        }
-        notes.push(format!(
-            "{} (vhid {}) -> {} on {parent}",
-            e.iface,
-            e.vhid,
-            if names.is_empty() {
-                "nothing (it has no address)".to_string()
-            } else {
-                names.join(", ")
-            }
-        ));
+    next
+}
+
+/// One FreeBSD 9 carpN: an `ifconfig_PARENT_aliasK` per address, in
+/// place of its assignments; the note saying so.
+fn convert(
+    rc: &RcConf,
+    e: &VhidEntry,
+    parent: &str,
+    next: &mut BTreeMap<String, u32>,
+    edits: &mut Vec<(Range<usize>, String)>,
+) -> String {
+    let pv = var_name(parent);
+    let mut lines = Vec::new();
+    let mut names = Vec::new();
+    for (addr, _) in &e.addresses {
+        let k = next.entry(pv.clone()).or_insert(0);
+        let af = if addr.addr().is_ipv6() {
+            "inet6"
+        } else {
+            "inet"
+        };
+        let value = format!("{af} {} alias {}", carp_words(e), host(addr));
+        let name = format!("ifconfig_{pv}_alias{k}");
+        lines.push(format!("{name}={}", sh::quote(&value)));
+        names.push(name);
+        *k += 1;
     }
-    // cloned_interfaces without the carp interfaces.
+    // The carpN assignments: the last ifconfig_carpN (or the first of
+    // its others) is replaced by the new lines, the rest removed.
+    let mine: Vec<&Assignment> = rc
+        .sh
+        .assignments
+        .iter()
+        .filter(|a| {
+            a.name
+                .strip_prefix("ifconfig_")
+                .is_some_and(|r| r == e.iface || r.starts_with(&format!("{}_", e.iface)))
+        })
+        .collect();
+    let anchor = mine
+        .iter()
+        .rev()
+        .find(|a| a.name == format!("ifconfig_{}", e.iface))
+        .or(mine.first())
+        .map(|a| a.range.clone());
+    for a in &mine {
+        let text = if Some(&a.range) == anchor.as_ref() {
+            lines.join("\n")
+        } else {
+            String::new()
+        };
+        edits.push((a.range.clone(), text));
+    }
+    format!(
+        "{} (vhid {}) -> {} on {parent}",
+        e.iface,
+        e.vhid,
+        if names.is_empty() {
+            "nothing (it has no address)".to_string()
+        } else {
+            names.join(", ")
+        }
+    )
+}
+
+/// `cloned_interfaces` without the carp interfaces.
+fn drop_cloned_carps(
+    rc: &RcConf,
+    edits: &mut Vec<(Range<usize>, String)>,
+    notes: &mut Vec<String>,
+) {
     for a in rc
         .sh
         .assignments
@@ -313,30 +378,6 @@ pub fn migrate(
                 .join(" ")
         ));
     }
-    if edits.is_empty() {
-        return Ok(Migrated {
-            text: src.to_string(),
-            notes: vec!["nothing to migrate: no FreeBSD 9 carp configuration".to_string()],
-            changed: false,
-        });
-    }
-    let mut text = apply_edits(src, edits);
-    if !text.ends_with('\n') && !text.is_empty() {
-        text.push('\n');
-    }
-    text.push_str(
-        "# carpctl migrate: FreeBSD 10 and later load carp.ko, not if_carp.ko.\n\
-         # In /boot/loader.conf, replace\n\
-         #   if_carp_load=\"YES\"\n\
-         # with\n\
-         #   carp_load=\"YES\"\n",
-    );
-    notes.push("loader.conf: replace if_carp_load=\"YES\" with carp_load=\"YES\" (see the end of the output)".into());
-    Ok(Migrated {
-        text,
-        notes,
-        changed: true,
-    })
 }
 
 #[cfg(test)]

@@ -9,12 +9,15 @@
 //!
 //! * [`sh`] reads sh assignments with the position of every character;
 //! * [`ifconfig`] reads ifconfig(8) arguments (carp keywords, addresses);
+//! * [`model`] holds what an rc.conf configures for carp (interfaces,
+//!   vhids);
 //! * [`names`] maps interface names to rc.conf variable names and back;
 //! * [`subnets`] finds the interfaces whose subnets hold an address;
 //! * [`render`] writes a node's loader.conf, sysctl.conf and rc.conf lines.
 
 pub mod edit;
 pub mod ifconfig;
+pub mod model;
 pub mod names;
 pub mod render;
 pub mod sh;

@@ -19,9 +19,9 @@ use std::fmt::Write as _;
 use ipnet::IpNet;
 use serde::Serialize;
 
+use super::model::VhidEntry;
 use super::names::rc_ifname;
 use crate::config::{Config, KeySource, Vip};
-use crate::lint::rcconf::VhidEntry;
 use crate::model::{AdvBase, Key};
 use crate::plan::Plan;
 

@@ -30,8 +30,7 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
-use crate::config::Pos;
-use crate::lint::codes::Code;
+use crate::textfile::Pos;
 
 /// One `NAME=value` assignment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,10 +69,21 @@ impl Assignment {
     }
 }
 
-/// A problem the reader found, with the code it is reported under.
+/// What is wrong with the sh text: sh would not read it as meant. `lint`
+/// reports each kind under its own code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProblemKind {
+    /// A quote never closed, or closed only after swallowing the next
+    /// assignments.
+    Syntax,
+    /// A typographic quote (`“ ” ‘ ’`) where sh needs a plain one.
+    TypographicQuote,
+}
+
+/// A problem the reader found: its kind, where, and what to do about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
-    pub code: Code,
+    pub kind: ProblemKind,
     pub pos: Pos,
     pub message: String,
 }
@@ -317,7 +327,7 @@ impl<'a> Reader<'a> {
             WordError::Unterminated { open, quote } => {
                 let what = if quote == '"' { "double" } else { "single" };
                 self.out.problems.push(Problem {
-                    code: Code::ShSyntax,
+                    kind: ProblemKind::Syntax,
                     pos: self.pos(open),
                     message: format!(
                         "unterminated {what} quote: sh reads to the end of the file looking for \
@@ -335,7 +345,7 @@ impl<'a> Reader<'a> {
                 let close_pos = self.pos(close);
                 let swallowed_pos = self.pos(swallowed);
                 self.out.problems.push(Problem {
-                    code: Code::ShSyntax,
+                    kind: ProblemKind::Syntax,
                     pos: self.pos(open),
                     message: format!(
                         "this quote is closed only at line {}, column {}, so the value runs on and \
@@ -378,7 +388,7 @@ impl<'a> Reader<'a> {
                     .or_else(|| first_name.clone())
                     .map_or_else(String::new, |n| format!(" in the value of {n}"));
                 self.out.problems.push(Problem {
-                    code: Code::TypographicQuote,
+                    kind: ProblemKind::TypographicQuote,
                     pos: p,
                     message: format!(
                         "typographic quote{of}: sh does not treat it as a quote, so it becomes \
@@ -451,71 +461,20 @@ impl<'a> Reader<'a> {
         // a variable name: only then does `=` make an assignment.
         let mut name_ok = true;
         while let Some(c) = self.ch(self.i) {
-            let p = self.pos(self.i);
             match c {
                 ' ' | '\t' | '\r' | '\n' | ';' => break,
                 '\\' => {
-                    match self.ch(self.i + 1) {
-                        Some('\n') => {}
-                        Some(n) => {
-                            w.text.push((n, self.i + 1));
-                            name_ok = false;
-                        }
-                        None => w.text.push(('\\', self.i)),
+                    if self.backslash(&mut w) {
+                        name_ok = false;
                     }
-                    self.i += 2;
                 }
                 '\'' => {
                     name_ok = false;
-                    let open = self.i;
-                    self.i += 1;
-                    loop {
-                        match self.ch(self.i) {
-                            None => return Err(WordError::Unterminated { open, quote: '\'' }),
-                            Some('\'') => {
-                                self.i += 1;
-                                break;
-                            }
-                            Some(ch) => {
-                                w.text.push((ch, self.i));
-                                self.i += 1;
-                            }
-                        }
-                    }
-                    self.check_swallow(open)?;
+                    self.single_quoted(&mut w)?;
                 }
                 '"' => {
                     name_ok = false;
-                    let open = self.i;
-                    self.i += 1;
-                    loop {
-                        match self.ch(self.i) {
-                            None => return Err(WordError::Unterminated { open, quote: '"' }),
-                            Some('"') => {
-                                self.i += 1;
-                                break;
-                            }
-                            Some('\\') => match self.ch(self.i + 1) {
-                                Some('\n') => self.i += 2,
-                                Some(n @ ('$' | '`' | '"' | '\\')) => {
-                                    w.text.push((n, self.i + 1));
-                                    self.i += 2;
-                                }
-                                _ => {
-                                    w.text.push(('\\', self.i));
-                                    self.i += 1;
-                                }
-                            },
-                            Some(ch) => {
-                                if matches!(ch, '$' | '`') && w.expansion.is_none() {
-                                    w.expansion = Some(self.pos(self.i));
-                                }
-                                w.text.push((ch, self.i));
-                                self.i += 1;
-                            }
-                        }
-                    }
-                    self.check_swallow(open)?;
+                    self.double_quoted(&mut w)?;
                 }
                 '=' if name_ok && w.eq.is_none() && !w.text.is_empty() => {
                     w.eq = Some(w.text.len());
@@ -523,28 +482,107 @@ impl<'a> Reader<'a> {
                     self.i += 1;
                     name_ok = false;
                 }
-                _ => {
-                    if w.eq.is_none() {
-                        let valid = if w.text.is_empty() {
-                            c.is_ascii_alphabetic() || c == '_'
-                        } else {
-                            c.is_ascii_alphanumeric() || c == '_'
-                        };
-                        name_ok &= valid;
-                    }
-                    if matches!(c, '$' | '`') && w.expansion.is_none() {
-                        w.expansion = Some(p);
-                    }
-                    if is_typographic_quote(c) {
-                        w.typographic.push(p);
-                    }
-                    w.text.push((c, self.i));
-                    self.i += 1;
-                }
+                _ => self.plain(&mut w, c, &mut name_ok),
             }
         }
         w.end = self.i;
         Ok(w)
+    }
+
+    /// A backslash outside quotes: it quotes the next character, or joins
+    /// the lines before a newline. Whether it quoted a character.
+    fn backslash(&mut self, w: &mut Word) -> bool {
+        let quoted = match self.ch(self.i + 1) {
+            Some('\n') => false,
+            Some(n) => {
+                w.text.push((n, self.i + 1));
+                true
+            }
+            None => {
+                w.text.push(('\\', self.i));
+                false
+            }
+        };
+        self.i += 2;
+        quoted
+    }
+
+    /// A single-quoted part, from its quote: every character as it is.
+    fn single_quoted(&mut self, w: &mut Word) -> Result<(), WordError> {
+        let open = self.i;
+        self.i += 1;
+        loop {
+            match self.ch(self.i) {
+                None => return Err(WordError::Unterminated { open, quote: '\'' }),
+                Some('\'') => {
+                    self.i += 1;
+                    break;
+                }
+                Some(ch) => {
+                    w.text.push((ch, self.i));
+                    self.i += 1;
+                }
+            }
+        }
+        self.check_swallow(open)
+    }
+
+    /// A double-quoted part, from its quote: a backslash quotes only `$`,
+    /// a backquote, `"`, a backslash and a newline; `$` and backquotes
+    /// expand.
+    fn double_quoted(&mut self, w: &mut Word) -> Result<(), WordError> {
+        let open = self.i;
+        self.i += 1;
+        loop {
+            match self.ch(self.i) {
+                None => return Err(WordError::Unterminated { open, quote: '"' }),
+                Some('"') => {
+                    self.i += 1;
+                    break;
+                }
+                Some('\\') => match self.ch(self.i + 1) {
+                    Some('\n') => self.i += 2,
+                    Some(n @ ('$' | '`' | '"' | '\\')) => {
+                        w.text.push((n, self.i + 1));
+                        self.i += 2;
+                    }
+                    _ => {
+                        w.text.push(('\\', self.i));
+                        self.i += 1;
+                    }
+                },
+                Some(ch) => {
+                    if matches!(ch, '$' | '`') && w.expansion.is_none() {
+                        w.expansion = Some(self.pos(self.i));
+                    }
+                    w.text.push((ch, self.i));
+                    self.i += 1;
+                }
+            }
+        }
+        self.check_swallow(open)
+    }
+
+    /// An unquoted character `c`: still part of a variable name before any
+    /// `=`? An expansion? A typographic quote?
+    fn plain(&mut self, w: &mut Word, c: char, name_ok: &mut bool) {
+        let p = self.pos(self.i);
+        if w.eq.is_none() {
+            let valid = if w.text.is_empty() {
+                c.is_ascii_alphabetic() || c == '_'
+            } else {
+                c.is_ascii_alphanumeric() || c == '_'
+            };
+            *name_ok &= valid;
+        }
+        if matches!(c, '$' | '`') && w.expansion.is_none() {
+            w.expansion = Some(p);
+        }
+        if is_typographic_quote(c) {
+            w.typographic.push(p);
+        }
+        w.text.push((c, self.i));
+        self.i += 1;
     }
 
     /// After a quote that opened at `open` closed just before `self.i`:
@@ -713,7 +751,7 @@ mod tests {
         let f = parse("a=1\nb=\"vhid 1\nc=3\n");
         // The quote swallows to the end of the file: reported at the quote.
         assert_eq!(f.problems.len(), 1, "{:?}", f.problems);
-        assert_eq!(f.problems[0].code, Code::ShSyntax);
+        assert_eq!(f.problems[0].kind, ProblemKind::Syntax);
         assert_eq!(f.problems[0].pos, p(2, 3));
         assert!(f.problems[0].message.contains("unterminated double quote"));
         let names: Vec<&str> = f.assignments.iter().map(|a| a.name.as_str()).collect();
@@ -745,16 +783,16 @@ mod tests {
     #[test]
     fn typographic_quotes_are_errors_only_outside_real_quotes() {
         let f = parse("ucarp_enable=“YES”\n");
-        let codes: Vec<Code> = f.problems.iter().map(|p| p.code).collect();
-        assert_eq!(codes, [Code::TypographicQuote, Code::TypographicQuote]);
+        let kinds: Vec<ProblemKind> = f.problems.iter().map(|p| p.kind).collect();
+        assert_eq!(kinds, [ProblemKind::TypographicQuote; 2]);
         assert_eq!(f.problems[0].pos, p(1, 14));
         assert!(f.problems[0].message.contains("value of ucarp_enable"));
         assert!(f.assignments[0].typographic);
         // A blank inside splits the value into a "command": still the
         // quotes are what is reported, not the command.
         let f = parse("ifconfig_em0=“inet 10.0.0.2/24”\n");
-        let codes: Vec<Code> = f.problems.iter().map(|p| p.code).collect();
-        assert_eq!(codes, [Code::TypographicQuote, Code::TypographicQuote]);
+        let kinds: Vec<ProblemKind> = f.problems.iter().map(|p| p.kind).collect();
+        assert_eq!(kinds, [ProblemKind::TypographicQuote; 2]);
         assert_eq!(f.problems[1].pos, p(1, 31));
         assert!(f.others.is_empty());
         // Inside plain quotes it is just a character (an apostrophe).

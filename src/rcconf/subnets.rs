@@ -4,13 +4,13 @@
 //! line can give an interface tens of thousands of them; and the index of
 //! an rc.conf's interfaces' own subnets.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 
 use ipnet::IpNet;
 
+use super::model::Iface;
 use super::names::is_carp_iface;
-use crate::lint::rcconf::RcConf;
 
 /// Subnets, each with the tags (interface names, say) that have it.
 #[derive(Debug, Clone)]
@@ -77,10 +77,11 @@ impl<T: Copy + PartialEq> NetIndex<T> {
 
 // ----- rc.conf: the subnets of its interfaces ---------------------------------
 
-/// The interfaces' own subnets (not carpN), indexed by subnet.
-pub fn subnet_index(rc: &RcConf) -> NetIndex<&str> {
+/// The interfaces' own subnets (not carpN), indexed by subnet; `interfaces`
+/// by rc.conf name.
+pub fn subnet_index(interfaces: &BTreeMap<String, Iface>) -> NetIndex<&str> {
     let mut index = NetIndex::default();
-    for (name, i) in rc.interfaces.iter().filter(|(n, _)| !is_carp_iface(n)) {
+    for (name, i) in interfaces.iter().filter(|(n, _)| !is_carp_iface(n)) {
         for n in &i.own {
             index.insert(*n, name.as_str());
         }

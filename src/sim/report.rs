@@ -380,6 +380,36 @@ impl Report {
             secs(self.duration),
             self.frames
         );
+        self.events_text(&mut o);
+        self.transitions_text(&mut o);
+        let _ = writeln!(o, "\nVIPs:");
+        for v in &self.vips {
+            vip_text(&mut o, v);
+        }
+        self.nodes_text(&mut o);
+        self.verdicts_text(&mut o);
+        self.expectations_text(&mut o);
+        o
+    }
+
+    fn expectations_text(&self, o: &mut String) {
+        if !self.expectations.is_empty() {
+            let _ = writeln!(o, "\nexpectations:");
+        }
+        for e in &self.expectations {
+            let line = e.line.map_or(String::new(), |l| format!(" (line {l})"));
+            let _ = writeln!(
+                o,
+                "  {}{line}: {}: {}; observed: {}",
+                e.key,
+                yes(e.met),
+                e.expected,
+                e.observed
+            );
+        }
+    }
+
+    fn events_text(&self, o: &mut String) {
         let _ = writeln!(o, "\nevents:");
         if self.events.is_empty() {
             let _ = writeln!(o, "  (none)");
@@ -387,6 +417,9 @@ impl Report {
         for e in &self.events {
             let _ = writeln!(o, "  {:>10}  {:<16} {}", secs(e.time), e.action, e.detail);
         }
+    }
+
+    fn transitions_text(&self, o: &mut String) {
         let _ = writeln!(o, "\ntransitions:");
         let _ = writeln!(
             o,
@@ -406,69 +439,9 @@ impl Report {
                 t.reason
             );
         }
-        let _ = writeln!(o, "\nVIPs:");
-        for v in &self.vips {
-            let first = v
-                .first_served
-                .map_or("never".to_string(), |t| format!("{} s", secs(t)));
-            let _ = writeln!(
-                o,
-                "  {} (vhid {}, {}): first answered at {first}; {} requests, {} lost",
-                v.name,
-                v.vhid,
-                v.addresses.join(" "),
-                v.requests,
-                v.lost
-            );
-            let tiny = |start: f64, end: f64| end - start < TINY_S;
-            let mut hidden = 0;
-            for x in &v.outages {
-                if tiny(x.start, x.end) && x.lost == 0 {
-                    hidden += 1;
-                    continue;
-                }
-                let _ = writeln!(
-                    o,
-                    "    outage       {} - {} ({} s, {} requests lost){}",
-                    secs(x.start),
-                    secs(x.end),
-                    dur(x.end - x.start),
-                    x.lost,
-                    if x.ongoing { ", still at the end" } else { "" }
-                );
-            }
-            if hidden > 0 {
-                let _ = writeln!(
-                    o,
-                    "    (and {hidden} outage{} shorter than 1 ms that no request fell into)",
-                    if hidden == 1 { "" } else { "s" }
-                );
-            }
-            let mut hidden = 0;
-            for x in &v.dual_master {
-                if tiny(x.start, x.end) {
-                    hidden += 1;
-                    continue;
-                }
-                let _ = writeln!(
-                    o,
-                    "    dual master  {} - {} ({} s: {}){}",
-                    secs(x.start),
-                    secs(x.end),
-                    dur(x.end - x.start),
-                    x.nodes.join(", "),
-                    if x.ongoing { ", still at the end" } else { "" }
-                );
-            }
-            if hidden > 0 {
-                let _ = writeln!(
-                    o,
-                    "    (and {hidden} dual master{} shorter than 1 ms: a takeover crossing \
-                     the old master's step-down on the wire)",
-                    if hidden == 1 { "" } else { "s" }
-                );
-            }
-        }
+    }
+
+    fn nodes_text(&self, o: &mut String) {
         let _ = writeln!(o, "\nnodes:");
         for n in &self.nodes {
             let _ = writeln!(
@@ -493,6 +466,9 @@ impl Report {
                 );
             }
         }
+    }
+
+    fn verdicts_text(&self, o: &mut String) {
         let v = &self.verdicts;
         let _ = writeln!(o, "\nrequirements:");
         let _ = writeln!(
@@ -513,20 +489,70 @@ impl Report {
             yes(v.rebalanced_after_recovery.met),
             v.rebalanced_after_recovery.detail
         );
-        if !self.expectations.is_empty() {
-            let _ = writeln!(o, "\nexpectations:");
+    }
+}
+
+/// One VIP: when first answered, requests, its outages and dual masters
+/// (those under 1 ms counted, not listed).
+fn vip_text(o: &mut String, v: &VipReport) {
+    let first = v
+        .first_served
+        .map_or("never".to_string(), |t| format!("{} s", secs(t)));
+    let _ = writeln!(
+        o,
+        "  {} (vhid {}, {}): first answered at {first}; {} requests, {} lost",
+        v.name,
+        v.vhid,
+        v.addresses.join(" "),
+        v.requests,
+        v.lost
+    );
+    let tiny = |start: f64, end: f64| end - start < TINY_S;
+    let mut hidden = 0;
+    for x in &v.outages {
+        if tiny(x.start, x.end) && x.lost == 0 {
+            hidden += 1;
+            continue;
         }
-        for e in &self.expectations {
-            let line = e.line.map_or(String::new(), |l| format!(" (line {l})"));
-            let _ = writeln!(
-                o,
-                "  {}{line}: {}: {}; observed: {}",
-                e.key,
-                yes(e.met),
-                e.expected,
-                e.observed
-            );
+        let _ = writeln!(
+            o,
+            "    outage       {} - {} ({} s, {} requests lost){}",
+            secs(x.start),
+            secs(x.end),
+            dur(x.end - x.start),
+            x.lost,
+            if x.ongoing { ", still at the end" } else { "" }
+        );
+    }
+    if hidden > 0 {
+        let _ = writeln!(
+            o,
+            "    (and {hidden} outage{} shorter than 1 ms that no request fell into)",
+            if hidden == 1 { "" } else { "s" }
+        );
+    }
+    let mut hidden = 0;
+    for x in &v.dual_master {
+        if tiny(x.start, x.end) {
+            hidden += 1;
+            continue;
         }
-        o
+        let _ = writeln!(
+            o,
+            "    dual master  {} - {} ({} s: {}){}",
+            secs(x.start),
+            secs(x.end),
+            dur(x.end - x.start),
+            x.nodes.join(", "),
+            if x.ongoing { ", still at the end" } else { "" }
+        );
+    }
+    if hidden > 0 {
+        let _ = writeln!(
+            o,
+            "    (and {hidden} dual master{} shorter than 1 ms: a takeover crossing \
+             the old master's step-down on the wire)",
+            if hidden == 1 { "" } else { "s" }
+        );
     }
 }

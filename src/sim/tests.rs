@@ -563,6 +563,21 @@ fn bad_scenarios_are_refused_with_file_line_and_column() {
 }
 
 #[test]
+fn a_scenario_that_is_not_utf8_is_refused_naming_the_file() {
+    let f = files(&three(1, 4, true), "");
+    std::fs::write(&f.scenario, b"duration = 30\n\xff\n").unwrap();
+    let e = scenario::load(&f.scenario).unwrap_err();
+    let e: Vec<String> = e.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        e,
+        [format!(
+            "{}: the file is not valid UTF-8 (TOML must be)",
+            f.scenario.display()
+        )]
+    );
+}
+
+#[test]
 fn crash_and_boot_must_alternate() {
     let e = errors(
         &three(1, 4, true),

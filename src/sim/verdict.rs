@@ -140,96 +140,19 @@ impl Sim<'_, '_> {
             }
         }
         let mut vips = Vec::new();
-        for v in &mut self.vips {
-            let mut outages: Vec<Outage> = Vec::new();
-            let mut lost_total = 0;
-            for &(s, e, l) in &v.outages {
-                outages.push(Outage {
-                    start: to_s(s),
-                    end: to_s(e),
-                    lost: l,
-                    ongoing: false,
-                });
-                lost_total += l;
-            }
-            let open = match v.first_served {
-                None => Some(start),
-                Some(_) => v.unserved_since,
-            };
-            if let Some(since) = open
-                && end > since
-            {
-                let lost: u64 = v
-                    .phase
-                    .iter()
-                    .map(|&ph| requests_between(start, ph, period, since, end))
-                    .sum();
-                outages.push(Outage {
-                    start: to_s(since),
-                    end: to_s(end),
-                    lost,
-                    ongoing: true,
-                });
-                lost_total += lost;
-            }
-            // Only what clients could see: from their start.
-            outages.retain_mut(|o| {
-                o.start = o.start.max(to_s(start));
-                o.end > o.start
-            });
-            let mut duals: Vec<DualMaster> = v
-                .duals
-                .iter()
-                .map(|(s, e, who)| DualMaster {
-                    start: to_s(*s),
-                    end: to_s(*e),
-                    nodes: who.iter().map(|&n| self.nodes[n].name.clone()).collect(),
-                    ongoing: false,
-                })
-                .collect();
-            if let Some((s, who)) = &v.dual
-                && end > *s
-            {
-                duals.push(DualMaster {
-                    start: to_s(*s),
-                    end: to_s(end),
-                    nodes: who.iter().map(|&n| self.nodes[n].name.clone()).collect(),
-                    ongoing: true,
-                });
-            }
-            let requests = match v.first_served {
-                Some(f) => v
-                    .phase
-                    .iter()
-                    .map(|&ph| requests_between(start, ph, period, f.max(start), end))
-                    .sum(),
-                None => v
-                    .phase
-                    .iter()
-                    .map(|&ph| requests_between(start, ph, period, start, end))
-                    .sum(),
-            };
-            for (n, since) in v.held_since.iter().enumerate() {
-                if let Some(s) = since
-                    && self.nodes[n].up()
-                {
-                    self.held[n].push(Held {
-                        vip: v.name.clone(),
-                        start: to_s(*s),
-                        end: to_s(end),
-                        ongoing: true,
-                    });
-                }
-            }
+        for v in &self.vips {
+            let (outages, lost) = vip_outages(v, start, period, end);
+            let dual_master = vip_duals(v, &self.nodes, end);
+            close_holdings(v, &self.nodes, &mut self.held, end);
             vips.push(VipReport {
                 name: v.name.to_string(),
                 vhid: v.vhid,
                 addresses: v.addrs.iter().map(ToString::to_string).collect(),
                 first_served: v.first_served.map(to_s),
                 outages,
-                dual_master: duals,
-                requests,
-                lost: lost_total,
+                dual_master,
+                requests: vip_requests(v, start, period, end),
+                lost,
             });
         }
         let load = self.load_verdict();
@@ -512,6 +435,103 @@ impl Sim<'_, '_> {
             expected,
             wrong,
             detail,
+        }
+    }
+}
+
+/// A VIP's outages as clients saw them (from their start), the one still
+/// open closed at `end`; and the requests lost in them. Clients start at
+/// `start` and send one request per `period` µs per address.
+fn vip_outages(v: &SimVip, start: u64, period: f64, end: u64) -> (Vec<Outage>, u64) {
+    let mut outages: Vec<Outage> = Vec::new();
+    let mut lost_total = 0;
+    for &(s, e, l) in &v.outages {
+        outages.push(Outage {
+            start: to_s(s),
+            end: to_s(e),
+            lost: l,
+            ongoing: false,
+        });
+        lost_total += l;
+    }
+    let open = match v.first_served {
+        None => Some(start),
+        Some(_) => v.unserved_since,
+    };
+    if let Some(since) = open
+        && end > since
+    {
+        let lost: u64 = v
+            .phase
+            .iter()
+            .map(|&ph| requests_between(start, ph, period, since, end))
+            .sum();
+        outages.push(Outage {
+            start: to_s(since),
+            end: to_s(end),
+            lost,
+            ongoing: true,
+        });
+        lost_total += lost;
+    }
+    // Only what clients could see: from their start.
+    outages.retain_mut(|o| {
+        o.start = o.start.max(to_s(start));
+        o.end > o.start
+    });
+    (outages, lost_total)
+}
+
+/// A VIP's dual masters, the one still open closed at `end`.
+fn vip_duals(v: &SimVip, nodes: &[SimNode], end: u64) -> Vec<DualMaster> {
+    let mut duals: Vec<DualMaster> = v
+        .duals
+        .iter()
+        .map(|(s, e, who)| DualMaster {
+            start: to_s(*s),
+            end: to_s(*e),
+            nodes: who.iter().map(|&n| nodes[n].name.clone()).collect(),
+            ongoing: false,
+        })
+        .collect();
+    if let Some((s, who)) = &v.dual
+        && end > *s
+    {
+        duals.push(DualMaster {
+            start: to_s(*s),
+            end: to_s(end),
+            nodes: who.iter().map(|&n| nodes[n].name.clone()).collect(),
+            ongoing: true,
+        });
+    }
+    duals
+}
+
+/// The requests sent to a VIP from when it was first answered (or from
+/// the clients' start, when it never was) to `end`.
+fn vip_requests(v: &SimVip, start: u64, period: f64, end: u64) -> u64 {
+    let from = match v.first_served {
+        Some(f) => f.max(start),
+        None => start,
+    };
+    v.phase
+        .iter()
+        .map(|&ph| requests_between(start, ph, period, from, end))
+        .sum()
+}
+
+/// The holdings of a VIP still open at `end` on nodes that are up.
+fn close_holdings(v: &SimVip, nodes: &[SimNode], held: &mut [Vec<Held>], end: u64) {
+    for (n, since) in v.held_since.iter().enumerate() {
+        if let Some(s) = since
+            && nodes[n].up()
+        {
+            held[n].push(Held {
+                vip: v.name.clone(),
+                start: to_s(*s),
+                end: to_s(end),
+                ongoing: true,
+            });
         }
     }
 }

@@ -36,11 +36,11 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 use zeroize::Zeroize;
 
-use super::diag::{self, Diagnostic, LineIndex, Pos};
+use super::diag::{self, Diagnostic};
 use super::keys::KeySource;
 use super::{Cluster, Config, MAX_WEIGHT, MetricsConfig, Node, Vip, VipPos, default_check_weight};
-use crate::fsutil::{self, Trust};
 use crate::model::{AdvBase, Vhid};
+use crate::textfile::{self, Access, LineIndex, Pos, TextFile};
 use check::ParsedCheck;
 
 mod check;
@@ -59,32 +59,12 @@ pub(super) use password::key_from_file;
 /// `Ok` carries the warnings in [`Config::warnings`]; `Err` carries every
 /// error and warning, sorted by position.
 pub fn load(path: &Path) -> Result<Config, Vec<Diagnostic>> {
-    let read_err = |what: String| vec![Diagnostic::error(what).in_file(path)];
-    // A regular file of at most INPUT_MAX bytes (never a FIFO or a
-    // device), trusted like sshd trusts its files: carpctl runs as root
-    // the programs it names.
-    let opened = fsutil::read_trusted(path, fsutil::INPUT_MAX, Trust::Config)
-        .map_err(|e| read_err(e.reason()))?;
-    let mode = opened.mode;
-    let bytes = opened.bytes;
-    let mut src = match String::from_utf8(bytes) {
-        Ok(s) => s,
-        Err(e) => {
-            let valid = e.utf8_error().valid_up_to();
-            let mut bytes = e.into_bytes();
-            // `valid` is a char boundary by definition, so this slice is
-            // valid UTF-8 and gives the position of the bad byte.
-            let pos = std::str::from_utf8(bytes.get(..valid).unwrap_or_default())
-                .map(|prefix| LineIndex::new(prefix).pos(valid))
-                .ok();
-            bytes.zeroize();
-            return Err(vec![
-                Diagnostic::error("the file is not valid UTF-8 (TOML must be)")
-                    .in_file(path)
-                    .at(pos),
-            ]);
-        }
-    };
+    // Trusted like sshd trusts its files: carpctl runs as root the
+    // programs it names.
+    let TextFile {
+        text: mut src,
+        mode,
+    } = textfile::read(path, Access::Trusted).map_err(|e| vec![diag::unreadable(path, e, true)])?;
     let result = parse(&src, path, Some(mode));
     // The text may hold inline passwords: do not leave them in freed memory.
     src.zeroize();

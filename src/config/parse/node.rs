@@ -10,9 +10,9 @@ use toml::de::DeValue;
 use super::shape::entry_ctx;
 use super::{ParsedNode, Validator};
 use crate::config::Node;
-use crate::config::diag::Pos;
 use crate::config::rules::{NAME_MAX, NODE_NAME_MAX, bad_ifname, bad_name};
 use crate::plan;
+use crate::textfile::Pos;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

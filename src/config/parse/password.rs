@@ -11,10 +11,11 @@ use toml::de::DeValue;
 use zeroize::Zeroize;
 
 use super::Validator;
-use crate::config::diag::{Diagnostic, LineIndex};
+use crate::config::diag::Diagnostic;
 use crate::config::keys::{KeyFile, KeySource};
 use crate::config::rules::password_issues;
 use crate::model::Key;
+use crate::textfile::LineIndex;
 
 /// The longest password ifconfig(8) keeps (`strlcpy` into the 20-byte
 /// `carpr_key`, docs/freebsd-carp.md §6.4).

@@ -16,6 +16,7 @@ use super::state::{CheckState, HealthChange};
 use crate::config::{Check, Config};
 use crate::daemon::context::KernelOpener;
 use crate::ledger::{BootPolicy, Cause, Contribution, Ledger, LedgerError, now_secs};
+use crate::logging::error_chain;
 
 /// One probe result, sent by a probe loop.
 pub(super) struct Outcome {
@@ -61,7 +62,7 @@ pub(super) async fn ledger_op(
         let mut kernel = opener()?;
         // A demotion change is a change of the host: take turns with
         // apply and maintenance (crate::hostlock), then the ledger's lock.
-        let wait = crate::hostlock::wait()?;
+        let wait = crate::hostlock::wait().map_err(|e| e.to_string())?;
         let _lock = crate::hostlock::lock(kernel.as_ref(), wait).map_err(|e| e.to_string())?;
         let ledger = Ledger::for_host(kernel.as_ref(), &cfg);
         let policy = BootPolicy::from_config(&cfg);
@@ -88,7 +89,7 @@ pub(super) async fn ledger_op(
                 })
                 .map(|(_, c)| c),
         };
-        result.map_err(|e| format!("{:#}", anyhow::Error::new(e)))
+        result.map_err(|e| error_chain(&e))
     });
     task.await
         .map_err(|e| format!("the ledger task failed: {e}"))?

@@ -48,6 +48,7 @@ use super::context::{DaemonStats, KernelOpener, Settings};
 use crate::config::Config;
 use crate::hooks::{HookStats, VhidHookCounters};
 use crate::ledger::{Ledger, Split};
+use crate::logging::error_chain;
 use crate::model::CarpState;
 use listener::serve;
 
@@ -131,7 +132,7 @@ pub async fn gather(ctx: &MetricsContext, settings: &Arc<Settings>) -> Snapshot 
         let ledger = Ledger::for_host(k.as_ref(), &s.config);
         let split = ledger
             .split(k.as_mut())
-            .map_err(|e| format!("cannot read the demotion: {:#}", anyhow::Error::new(e)));
+            .map_err(|e| format!("cannot read the demotion: {}", error_chain(&e)));
         Ok::<_, String>((vhids, split))
     })
     .await;

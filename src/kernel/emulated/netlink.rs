@@ -171,54 +171,85 @@ pub fn respond(
     ev: &mut Vec<Event>,
 ) -> Vec<u8> {
     let h = p.header;
-    let raw = &p.raw;
-    let error = |e: Errno| codec::error_message_echo(port, -e.0, raw);
-    let ack = || {
-        if h.flags & nl::NLM_F_ACK != 0 {
-            codec::error_message_echo(port, 0, raw)
-        } else {
-            Vec::new()
-        }
-    };
+    let r = Reply { p, port };
     // nl_receive_message() drops these without a reply (see the module doc).
-    let framed = raw.len() >= nl::NLMSG_HDRLEN
-        && usize::try_from(h.len).is_ok_and(|l| (nl::NLMSG_HDRLEN..=raw.len()).contains(&l));
+    let framed = p.raw.len() >= nl::NLMSG_HDRLEN
+        && usize::try_from(h.len).is_ok_and(|l| (nl::NLMSG_HDRLEN..=p.raw.len()).contains(&l));
     if !framed {
-        return error(Errno::EINVAL);
+        return r.error(Errno::EINVAL);
     }
     if !p.is_request() {
-        return ack();
+        return r.ack();
     }
     if let Some(e) = injected {
-        return error(e);
+        return r.error(e);
     }
     if let Some(e) = genl_precheck(st, p) {
-        return error(e);
+        return r.error(e);
     }
     if let Family::Other(_) = st.genl_family(h.msg_type) {
         // Another module's family: see `Family::Other`.
         return if h.flags & nl::NLM_F_DUMP == nl::NLM_F_DUMP {
             codec::done_message(h.seq, port, 0)
         } else {
-            ack()
+            r.ack()
         };
     }
     let Ok(req) = decode(st, p) else {
         // The attribute parser (nl_parse_nlmsg) refused the message.
-        return error(Errno::EINVAL);
+        return r.error(Errno::EINVAL);
     };
-    let mut out = Vec::new();
     match req {
-        Request::GetFamily { name, .. } => match st.genl_family_id(&name) {
+        Request::GetFamily { name, .. } => r.family(st, name),
+        Request::Carp {
+            cmd: nl::CARP_NL_CMD_SET,
+            attrs,
+            ..
+        } => match st.nl_set(&attrs, ev) {
+            Ok(()) => r.ack(),
+            Err(e) => r.error(e),
+        },
+        Request::Carp { attrs, .. } => r.carp_get(st, &attrs),
+        // genl_precheck() let through only GETFAMILY and carp GET/SET.
+        Request::Other { .. } => r.error(Errno::EOPNOTSUPP),
+    }
+}
+
+/// The replies to one request `p` on the socket with port id `port`.
+struct Reply<'a> {
+    p: &'a Parsed,
+    port: u32,
+}
+
+impl Reply<'_> {
+    /// An error message echoing the request.
+    fn error(&self, e: Errno) -> Vec<u8> {
+        codec::error_message_echo(self.port, -e.0, &self.p.raw)
+    }
+
+    /// The acknowledgement, when the request asked for one.
+    fn ack(&self) -> Vec<u8> {
+        if self.p.header.flags & nl::NLM_F_ACK != 0 {
+            codec::error_message_echo(self.port, 0, &self.p.raw)
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// nlctrl GETFAMILY for `name`.
+    fn family(&self, st: &HostState, name: String) -> Vec<u8> {
+        let h = self.p.header;
+        let mut out = Vec::new();
+        match st.genl_family_id(&name) {
             Some(id) if name == nl::CARP_NL_FAMILY_NAME => {
                 // dump_family() answers with nlmsg_reply(): the request's flags.
                 out.extend(codec::family_reply_flags(
                     h.flags,
                     h.seq,
-                    port,
+                    self.port,
                     &carp_family(id),
                 ));
-                out.extend(ack());
+                out.extend(self.ack());
             }
             Some(id) => {
                 // Another module's family: its id and name (what it would
@@ -229,40 +260,37 @@ pub fn respond(
                     version: 1,
                     ..FamilyInfo::default()
                 };
-                out.extend(codec::family_reply_flags(h.flags, h.seq, port, &info));
-                out.extend(ack());
+                out.extend(codec::family_reply_flags(h.flags, h.seq, self.port, &info));
+                out.extend(self.ack());
             }
             // 13.x, or carp.ko not loaded: no such family.
-            None => out.extend(error(Errno::ENOENT)),
-        },
-        Request::Carp {
-            cmd: nl::CARP_NL_CMD_SET,
-            attrs,
-            ..
-        } => match st.nl_set(&attrs, ev) {
-            Ok(()) => out.extend(ack()),
-            Err(e) => out.extend(error(e)),
-        },
-        Request::Carp { attrs, .. } => match st.nl_get(&attrs) {
-            NlGetOut::Error(e) => out.extend(error(e)),
+            None => out.extend(self.error(Errno::ENOENT)),
+        }
+        out
+    }
+
+    /// carp GET: one entry per vhid, then NLMSG_DONE.
+    fn carp_get(&self, st: &HostState, attrs: &codec::CarpAttrs) -> Vec<u8> {
+        let h = self.p.header;
+        match st.nl_get(attrs) {
+            NlGetOut::Error(e) => self.error(e),
             NlGetOut::Dump { entries, code } => {
                 // carp_nl_get(): `hdr->nlmsg_flags |= NLM_F_MULTI`, copied
                 // into every entry by nlmsg_reply().
                 let flags = h.flags | nl::NLM_F_MULTI;
+                let mut out = Vec::new();
                 for entry in &entries {
                     out.extend(codec::carp_reply_flags(
                         st.carp_family_id,
                         flags,
                         h.seq,
-                        port,
+                        self.port,
                         entry,
                     ));
                 }
-                out.extend(codec::done_message(h.seq, port, code));
+                out.extend(codec::done_message(h.seq, self.port, code));
+                out
             }
-        },
-        // genl_precheck() let through only GETFAMILY and carp GET/SET.
-        Request::Other { .. } => out.extend(error(Errno::EOPNOTSUPP)),
+        }
     }
-    out
 }

@@ -9,7 +9,7 @@ use std::net::IpAddr;
 
 use super::{Inputs, Issue, Member, priority};
 use crate::lint::codes::Code;
-use crate::lint::rcconf::VhidEntry;
+use crate::rcconf::model::VhidEntry;
 
 /// The checks of one virtual router; returns its intended master node,
 /// when one node alone has the best priority. `several_nodes`: more than

@@ -4,9 +4,9 @@
 //! names a module later releases do not have.
 
 use super::{Inputs, Issue, LoaderConf};
-use crate::config::Pos;
 use crate::lint::cluster::NodeFiles;
 use crate::lint::codes::Code;
+use crate::textfile::Pos;
 
 /// What the files of one node say about loading carp(4).
 struct BootFacts<'a> {

@@ -5,8 +5,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Analysis, Inputs, Issue, Member};
-use crate::config::Pos;
 use crate::lint::codes::Code;
+use crate::textfile::Pos;
 
 /// Per node: its preempt value, the sysctl.conf it comes from and where
 /// (line 1, column 1 when not set); `None` when no sysctl.conf was given.

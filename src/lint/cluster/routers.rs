@@ -7,7 +7,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::IpAddr;
 use std::rc::Rc;
 
-use crate::lint::rcconf::{RcConf, VhidEntry};
+use crate::lint::rcconf::RcConf;
+use crate::rcconf::model::VhidEntry;
 use crate::rcconf::subnets::NetIndex;
 
 /// One vhid entry of one node, for the cross-node checks.

@@ -10,7 +10,7 @@
 
 use super::Issue;
 use super::codes::Code;
-use crate::config::Pos;
+use crate::textfile::Pos;
 
 mod parse;
 mod pattern;

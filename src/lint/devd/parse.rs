@@ -2,9 +2,9 @@
 //! semicolons, three comment forms) and nested blocks, with the syntax
 //! errors devd would refuse the file for.
 
-use crate::config::Pos;
 use crate::lint::Issue;
 use crate::lint::codes::Code;
+use crate::textfile::Pos;
 
 /// One devd.conf token.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,121 +37,166 @@ pub(super) struct DevdParser {
 pub const DEVD_DEPTH_MAX: usize = 64;
 
 pub(super) fn devd_tokens(src: &str, issues: &mut Vec<Issue>) -> Vec<(DevdToken, Pos)> {
-    let chars: Vec<char> = src.chars().collect();
-    let mut out = Vec::new();
-    let (mut line, mut col) = (1usize, 1usize);
-    let mut i = 0;
-    // Advance over chars[i], keeping line and column.
-    let step = |i: &mut usize, line: &mut usize, col: &mut usize| {
-        if chars.get(*i) == Some(&'\n') {
-            *line += 1;
-            *col = 1;
-        } else {
-            *col += 1;
-        }
-        *i += 1;
+    let mut lx = Lexer {
+        chars: src.chars().collect(),
+        i: 0,
+        line: 1,
+        col: 1,
     };
-    while let Some(&c) = chars.get(i) {
-        let pos = Pos { line, column: col };
-        match c {
-            c if c.is_whitespace() => step(&mut i, &mut line, &mut col),
+    let mut out = Vec::new();
+    while let Some(c) = lx.peek(0) {
+        let pos = Pos {
+            line: lx.line,
+            column: lx.col,
+        };
+        let token = match c {
+            c if c.is_whitespace() => {
+                lx.step();
+                continue;
+            }
             '#' => {
-                while !matches!(chars.get(i), None | Some('\n')) {
-                    step(&mut i, &mut line, &mut col);
+                lx.skip_line();
+                continue;
+            }
+            '/' if lx.peek(1) == Some('/') => {
+                lx.skip_line();
+                continue;
+            }
+            '/' if lx.peek(1) == Some('*') => {
+                if lx.block_comment() {
+                    continue;
+                }
+                issues.push(Issue::new(
+                    Code::DevdSyntax,
+                    pos,
+                    "this /* comment is never closed: devd reads to the end of the file; add */"
+                        .into(),
+                ));
+                return out;
+            }
+            '"' => match lx.string() {
+                Some(s) => DevdToken::Str(s),
+                None => {
+                    issues.push(Issue::new(
+                        Code::DevdSyntax,
+                        pos,
+                        "unterminated string: add the closing \"".into(),
+                    ));
+                    return out;
+                }
+            },
+            '{' | '}' | ';' => {
+                lx.step();
+                match c {
+                    '{' => DevdToken::Open,
+                    '}' => DevdToken::Close,
+                    _ => DevdToken::Semi,
                 }
             }
-            '/' if chars.get(i + 1) == Some(&'/') => {
-                while !matches!(chars.get(i), None | Some('\n')) {
-                    step(&mut i, &mut line, &mut col);
+            _ => DevdToken::Word(lx.word()),
+        };
+        out.push((token, pos));
+    }
+    out
+}
+
+/// The devd.conf characters being read, with the line and column of the
+/// next one.
+struct Lexer {
+    chars: Vec<char>,
+    i: usize,
+    line: usize,
+    col: usize,
+}
+
+impl Lexer {
+    /// The character `ahead` places after the next one.
+    fn peek(&self, ahead: usize) -> Option<char> {
+        self.chars.get(self.i + ahead).copied()
+    }
+
+    /// Advance over one character, keeping line and column.
+    fn step(&mut self) {
+        if self.peek(0) == Some('\n') {
+            self.line += 1;
+            self.col = 1;
+        } else {
+            self.col += 1;
+        }
+        self.i += 1;
+    }
+
+    /// A `#` or `//` comment: up to the end of the line.
+    fn skip_line(&mut self) {
+        while !matches!(self.peek(0), None | Some('\n')) {
+            self.step();
+        }
+    }
+
+    /// A `/* */` comment, from its `/`; false when it is never closed.
+    fn block_comment(&mut self) -> bool {
+        self.step();
+        self.step();
+        loop {
+            match self.peek(0) {
+                None => return false,
+                Some('*') if self.peek(1) == Some('/') => {
+                    self.step();
+                    self.step();
+                    return true;
                 }
-            }
-            '/' if chars.get(i + 1) == Some(&'*') => {
-                step(&mut i, &mut line, &mut col);
-                step(&mut i, &mut line, &mut col);
-                loop {
-                    match chars.get(i) {
-                        None => {
-                            issues.push(Issue::new(
-                                Code::DevdSyntax,
-                                pos,
-                                "this /* comment is never closed: devd reads to the end of the file; add */".into(),
-                            ));
-                            return out;
-                        }
-                        Some('*') if chars.get(i + 1) == Some(&'/') => {
-                            step(&mut i, &mut line, &mut col);
-                            step(&mut i, &mut line, &mut col);
-                            break;
-                        }
-                        Some(_) => step(&mut i, &mut line, &mut col),
-                    }
-                }
-            }
-            '"' => {
-                step(&mut i, &mut line, &mut col);
-                let mut s = String::new();
-                loop {
-                    match chars.get(i) {
-                        None => {
-                            issues.push(Issue::new(
-                                Code::DevdSyntax,
-                                pos,
-                                "unterminated string: add the closing \"".into(),
-                            ));
-                            return out;
-                        }
-                        Some('"') => {
-                            step(&mut i, &mut line, &mut col);
-                            break;
-                        }
-                        Some('\\') => {
-                            step(&mut i, &mut line, &mut col);
-                            match chars.get(i) {
-                                Some('\n') => step(&mut i, &mut line, &mut col),
-                                Some(&n) => {
-                                    if n != '"' {
-                                        s.push('\\');
-                                    }
-                                    s.push(n);
-                                    step(&mut i, &mut line, &mut col);
-                                }
-                                None => {}
-                            }
-                        }
-                        Some(&n) => {
-                            s.push(n);
-                            step(&mut i, &mut line, &mut col);
-                        }
-                    }
-                }
-                out.push((DevdToken::Str(s), pos));
-            }
-            '{' => {
-                out.push((DevdToken::Open, pos));
-                step(&mut i, &mut line, &mut col);
-            }
-            '}' => {
-                out.push((DevdToken::Close, pos));
-                step(&mut i, &mut line, &mut col);
-            }
-            ';' => {
-                out.push((DevdToken::Semi, pos));
-                step(&mut i, &mut line, &mut col);
-            }
-            _ => {
-                let mut w = String::new();
-                while let Some(&n) = chars.get(i) {
-                    if n.is_whitespace() || matches!(n, '{' | '}' | ';' | '"' | '#') {
-                        break;
-                    }
-                    w.push(n);
-                    step(&mut i, &mut line, &mut col);
-                }
-                out.push((DevdToken::Word(w), pos));
+                Some(_) => self.step(),
             }
         }
     }
-    out
+
+    /// A string, from its opening quote: `\"` is a quote, a backslash
+    /// before a newline joins the lines, any other backslash is kept.
+    /// `None` when it is never closed.
+    fn string(&mut self) -> Option<String> {
+        self.step();
+        let mut s = String::new();
+        loop {
+            match self.peek(0) {
+                None => return None,
+                Some('"') => {
+                    self.step();
+                    return Some(s);
+                }
+                Some('\\') => {
+                    self.step();
+                    match self.peek(0) {
+                        Some('\n') => self.step(),
+                        Some(n) => {
+                            if n != '"' {
+                                s.push('\\');
+                            }
+                            s.push(n);
+                            self.step();
+                        }
+                        None => {}
+                    }
+                }
+                Some(n) => {
+                    s.push(n);
+                    self.step();
+                }
+            }
+        }
+    }
+
+    /// A word: up to a blank, a brace, a semicolon, a quote or a `#`.
+    fn word(&mut self) -> String {
+        let mut w = String::new();
+        while let Some(n) = self.peek(0) {
+            if n.is_whitespace() || matches!(n, '{' | '}' | ';' | '"' | '#') {
+                break;
+            }
+            w.push(n);
+            self.step();
+        }
+        w
+    }
 }
 
 impl DevdParser {

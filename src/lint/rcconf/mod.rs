@@ -33,70 +33,16 @@ use ipnet::IpNet;
 
 use super::Issue;
 use super::codes::Code;
-use crate::config::Pos;
-use crate::rcconf::ifconfig::{self, AddressFamily, Command, Secret, Token};
+use crate::rcconf::ifconfig::{self, AddressFamily, Command, Token};
+use crate::rcconf::model::{Iface, VhidEntry};
 use crate::rcconf::names::{IfconfigVar, classify, is_carp_iface};
 use crate::rcconf::sh::{self, Assignment, ShFile};
 use crate::rcconf::subnets;
+use crate::textfile::Pos;
 
 mod vhids;
 
 use vhids::{command_issues, merge};
-
-/// An interface as rc.conf configures it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Iface {
-    /// Its own (non-vhid) addresses, with their subnets.
-    pub own: Vec<IpNet>,
-}
-
-/// One vhid on one interface of this node, merged over every line that
-/// configures it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VhidEntry {
-    /// The interface's rc.conf name (`em0`, `em0_100`), or `carpN` for the
-    /// FreeBSD 9 form.
-    pub iface: String,
-    /// The FreeBSD 9 form (`ifconfig_carpN`).
-    pub legacy: bool,
-    /// FreeBSD 9 form: the interface whose subnet holds the VIPs, when
-    /// exactly one does.
-    pub parent: Option<String>,
-    /// Interfaces whose subnet holds the VIPs (FreeBSD 9 form).
-    pub parent_candidates: Vec<String>,
-    pub vhid: u8,
-    /// Where the vhid keyword is (first line that configures it).
-    pub pos: Pos,
-    /// The variable that configures it first.
-    pub var: String,
-    pub advskew: u8,
-    pub advskew_pos: Option<Pos>,
-    /// advskew was given without a usable value: unknown, not 0.
-    pub advskew_unknown: bool,
-    pub advbase: u8,
-    pub pass: Option<(Secret, Pos)>,
-    /// 2 = CARP, 3 = VRRPv3.
-    pub version: u8,
-    pub vrrpprio: Option<u8>,
-    pub addresses: Vec<(IpNet, Pos)>,
-}
-
-impl VhidEntry {
-    /// The interface carp really runs on: the parent for the FreeBSD 9
-    /// form.
-    pub fn real_iface(&self) -> Option<&str> {
-        if self.legacy {
-            self.parent.as_deref()
-        } else {
-            Some(&self.iface)
-        }
-    }
-
-    /// The advertisement interval in 1/256 s, which decides who is MASTER.
-    pub fn interval(&self) -> u32 {
-        u32::from(self.advbase) * 256 + u32::from(self.advskew)
-    }
-}
 
 /// What lint knows about one rc.conf.
 #[derive(Debug, Clone, Default)]
@@ -131,7 +77,7 @@ impl RcConf {
 
     /// Every interface (not carpN) whose own subnets hold `addr`, by name.
     pub fn subnet_holders(&self, addr: IpAddr) -> Vec<String> {
-        subnets::holders(&subnets::subnet_index(self), addr)
+        subnets::holders(&subnets::subnet_index(&self.interfaces), addr)
             .into_iter()
             .map(str::to_string)
             .collect()
@@ -196,7 +142,8 @@ pub fn analyze(src: &str) -> RcConf {
 /// run, variables set twice.
 fn sh_issues(rc: &mut RcConf, sh: &ShFile) {
     for p in &sh.problems {
-        rc.issues.push(Issue::new(p.code, p.pos, p.message.clone()));
+        rc.issues
+            .push(Issue::new(p.kind.into(), p.pos, p.message.clone()));
     }
     for o in &sh.others {
         rc.issues.push(Issue::new(
@@ -557,7 +504,7 @@ fn shift(c: &mut Command, by: usize) {
     for b in &mut c.bad_addresses {
         *b += by;
     }
-    for i in &mut c.issues {
+    for i in &mut c.problems {
         i.tok += by;
     }
 }

@@ -5,15 +5,16 @@
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 
-use super::{IfconfigCall, Issue, RcConf, VhidEntry};
+use super::{IfconfigCall, Issue, RcConf};
 use crate::lint::codes::Code;
-use crate::rcconf::ifconfig::Field;
+use crate::rcconf::ifconfig::{Field, ProblemKind};
+use crate::rcconf::model::VhidEntry;
 
 /// The findings of one command, in the context rc.conf gives it.
 pub(super) fn command_issues(rc: &mut RcConf, c: &IfconfigCall<'_>) {
-    for i in &c.c.issues {
+    for i in &c.c.problems {
         rc.issues.push(Issue::new(
-            i.code,
+            i.kind.into(),
             c.pos(i.tok),
             format!("{}: {}", c.a.name, i.message),
         ));
@@ -208,8 +209,8 @@ fn settings(
         e.advskew_pos = Some(c.pos(f.tok + 1));
     }
     if c.c.missing.contains(&"advskew")
-        || c.c.issues.iter().any(|i| {
-            i.code == Code::BadValue
+        || c.c.problems.iter().any(|i| {
+            i.kind == ProblemKind::BadValue
                 && c.toks
                     .get(i.tok.wrapping_sub(1))
                     .is_some_and(|t| t.text == "advskew")

@@ -29,8 +29,6 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ipnet::IpNet;
 
-use crate::lint::codes::Code;
-
 mod address;
 mod keywords;
 mod values;
@@ -177,10 +175,30 @@ pub struct Addr {
     pub prefix_given: bool,
 }
 
-/// A finding about one word.
+/// What is wrong with a word of an ifconfig command, as ifconfig(8)
+/// (or carp(4) after it) would take it. `lint` reports each kind under
+/// its own code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProblemKind {
+    /// A keyword without its value (`advskew pass`, or nothing after it).
+    MissingValue,
+    /// A value that is not a number, out of range, or of the wrong kind.
+    BadValue,
+    /// `pass`, `advskew`, `advbase` or `state` before `vhid`.
+    VhidFirst,
+    /// `advskew` of 240 or more.
+    SkewTooHigh,
+    /// A password longer than ifconfig keeps.
+    PasswordLength,
+    /// CARP options with `carpver 3`, or VRRP options without it.
+    VrrpMixed,
+}
+
+/// A problem with one word: its kind, the word's token index, and what
+/// to do about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Issue {
-    pub code: Code,
+pub struct Problem {
+    pub kind: ProblemKind,
     pub tok: usize,
     pub message: String,
 }
@@ -214,12 +232,12 @@ pub struct Command {
     /// resolve them; lint does not.
     pub hostnames: Vec<usize>,
     /// Words meant as addresses that are not valid ones (already in
-    /// `issues`).
+    /// `problems`).
     pub bad_addresses: Vec<usize>,
     /// Findings about the words, whatever the context. Findings that only
     /// matter in a carp line (unknown words, no address) are left to the
     /// caller, which knows the context.
-    pub issues: Vec<Issue>,
+    pub problems: Vec<Problem>,
 }
 
 impl Command {
@@ -239,8 +257,8 @@ impl Command {
         self.carpver.as_ref().is_some_and(|f| f.value == 3)
     }
 
-    fn issue(&mut self, code: Code, tok: usize, message: String) {
-        self.issues.push(Issue { code, tok, message });
+    fn problem(&mut self, kind: ProblemKind, tok: usize, message: String) {
+        self.problems.push(Problem { kind, tok, message });
     }
 }
 
@@ -280,8 +298,8 @@ fn check_carp(c: &mut Command) {
     {
         let tok = f.tok + 1;
         let v = f.value;
-        c.issues.push(Issue {
-            code: Code::SkewTooHigh,
+        c.problems.push(Problem {
+            kind: ProblemKind::SkewTooHigh,
             tok,
             message: format!(
                 "advskew {v} is advertised as 240 (CARP_MAXSKEW), the value of a fully demoted \
@@ -294,8 +312,8 @@ fn check_carp(c: &mut Command) {
     {
         let tok = f.tok + 1;
         let n = f.value.0.len();
-        c.issues.push(Issue {
-            code: Code::PasswordLength,
+        c.problems.push(Problem {
+            kind: ProblemKind::PasswordLength,
             tok,
             message: format!(
                 "the password is {n} bytes; ifconfig keeps only the first {PASSWORD_MAX} \
@@ -311,8 +329,8 @@ fn check_carp(c: &mut Command) {
             ("advbase", c.advbase.as_ref().map(|f| f.tok)),
         ] {
             if let Some(tok) = tok {
-                c.issues.push(Issue {
-                    code: Code::VrrpMixed,
+                c.problems.push(Problem {
+                    kind: ProblemKind::VrrpMixed,
                     tok,
                     message: format!(
                         "{name} is a CARP option, ignored with carpver 3 (VRRPv3 has no password \
@@ -327,8 +345,8 @@ fn check_carp(c: &mut Command) {
             ("vrrpinterval", c.vrrpinterval.as_ref().map(|f| f.tok)),
         ] {
             if let Some(tok) = tok {
-                c.issues.push(Issue {
-                    code: Code::VrrpMixed,
+                c.problems.push(Problem {
+                    kind: ProblemKind::VrrpMixed,
                     tok,
                     message: format!(
                         "{name} only applies to VRRPv3: add carpver 3 (FreeBSD 15 and later), or \
@@ -389,8 +407,8 @@ impl<'a> Reader<'_, 'a> {
     /// A carp keyword that takes a value; the index of the next word.
     fn carp_keyword(&mut self, w: &'static str, i: usize) -> usize {
         if matches!(w, "pass" | "advskew" | "advbase" | "state") && self.c.vhid.is_none() {
-            self.c.issue(
-                Code::VhidFirst,
+            self.c.problem(
+                ProblemKind::VhidFirst,
                 i,
                 format!(
                     "{w} before vhid: ifconfig stops here with \"{} requires vhid\"; \
@@ -401,8 +419,8 @@ impl<'a> Reader<'_, 'a> {
         }
         match self.text(i + 1) {
             None => {
-                self.c.issue(
-                    Code::MissingValue,
+                self.c.problem(
+                    ProblemKind::MissingValue,
                     i,
                     format!(
                         "{w} needs a value ({}), and nothing follows it",
@@ -417,8 +435,8 @@ impl<'a> Reader<'_, 'a> {
             // the value (atoi("pass") is 0); reading on from the
             // keyword reports what the author meant.
             Some(v) if !matches!(w, "pass" | "state") && is_keyword(v) => {
-                self.c.issue(
-                    Code::MissingValue,
+                self.c.problem(
+                    ProblemKind::MissingValue,
                     i,
                     format!(
                         "{w} has no value: the next word, `{v}`, is a keyword; ifconfig would \
@@ -448,8 +466,8 @@ impl<'a> Reader<'_, 'a> {
         match (w, self.text(i + 1)) {
             ("netmask", Some(v)) => match parse_netmask(v) {
                 Some(n) => self.netmask = Some(n),
-                None => self.c.issue(
-                    Code::BadValue,
+                None => self.c.problem(
+                    ProblemKind::BadValue,
                     i + 1,
                     format!(
                         "netmask `{v}` is not a contiguous IPv4 mask (255.255.255.0 or \
@@ -459,14 +477,14 @@ impl<'a> Reader<'_, 'a> {
             },
             ("prefixlen", Some(v)) => match v.parse::<u8>() {
                 Ok(n) if n <= 128 => self.prefixlen = Some(n),
-                _ => self.c.issue(
-                    Code::BadValue,
+                _ => self.c.problem(
+                    ProblemKind::BadValue,
                     i + 1,
                     format!("prefixlen `{v}` is not a number from 0 to 128"),
                 ),
             },
-            (_, None) => self.c.issue(
-                Code::MissingValue,
+            (_, None) => self.c.problem(
+                ProblemKind::MissingValue,
                 i,
                 format!("{w} needs a value, and nothing follows it"),
             ),
@@ -488,7 +506,7 @@ impl<'a> Reader<'_, 'a> {
             }
             Err(AddrError::Bad(msg)) => {
                 self.c.bad_addresses.push(i);
-                self.c.issue(Code::BadValue, i, msg);
+                self.c.problem(ProblemKind::BadValue, i, msg);
             }
             Err(AddrError::Hostname) => self.c.hostnames.push(i),
             Err(AddrError::NotAnAddress) => self.c.unknown.push(i),

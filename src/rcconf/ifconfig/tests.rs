@@ -6,8 +6,8 @@ fn cmd(s: &str) -> Command {
     parse(&split(s), Some(AddressFamily::Inet))
 }
 
-fn codes(c: &Command) -> Vec<Code> {
-    c.issues.iter().map(|i| i.code).collect()
+fn codes(c: &Command) -> Vec<ProblemKind> {
+    c.problems.iter().map(|i| i.kind).collect()
 }
 
 #[test]
@@ -29,7 +29,7 @@ fn carp_keywords_in_any_order_after_vhid() {
         "inet 192.168.1.50/32 vhid 1 advskew 100 pass secret alias",
     ] {
         let c = cmd(s);
-        assert!(c.issues.is_empty(), "{s}: {:?}", c.issues);
+        assert!(c.problems.is_empty(), "{s}: {:?}", c.problems);
         assert_eq!(c.vhid.as_ref().unwrap().value, 1);
         assert_eq!(c.advskew.as_ref().unwrap().value, 100);
         assert_eq!(c.pass.as_ref().unwrap().value.0, "secret");
@@ -43,12 +43,12 @@ fn carp_keywords_in_any_order_after_vhid() {
 fn the_seed_typo_is_a_missing_value_and_no_address() {
     // `advskew pass my_password1`: advskew lacks its number.
     let c = cmd("vhid 1 advskew pass my_password1");
-    assert_eq!(codes(&c), [Code::MissingValue]);
-    assert_eq!(c.issues[0].tok, 2);
+    assert_eq!(codes(&c), [ProblemKind::MissingValue]);
+    assert_eq!(c.problems[0].tok, 2);
     assert!(
-        c.issues[0].message.contains("`pass`"),
+        c.problems[0].message.contains("`pass`"),
         "{}",
-        c.issues[0].message
+        c.problems[0].message
     );
     // Reading on from `pass` keeps the password; there is no address.
     assert!(c.pass.is_some());
@@ -59,24 +59,24 @@ fn the_seed_typo_is_a_missing_value_and_no_address() {
 #[test]
 fn missing_value_at_the_end() {
     let c = cmd("vhid 1 pass");
-    assert_eq!(codes(&c), [Code::MissingValue]);
+    assert_eq!(codes(&c), [ProblemKind::MissingValue]);
     let c = cmd("vhid");
-    assert_eq!(codes(&c), [Code::MissingValue]);
+    assert_eq!(codes(&c), [ProblemKind::MissingValue]);
     let c = cmd("10.0.0.1 netmask");
-    assert_eq!(codes(&c), [Code::MissingValue]);
+    assert_eq!(codes(&c), [ProblemKind::MissingValue]);
 }
 
 #[test]
 fn vhid_must_come_first() {
     let c = cmd("advskew 100 vhid 1 10.0.0.1");
-    assert_eq!(codes(&c), [Code::VhidFirst]);
-    assert!(c.issues[0].message.contains("advskew requires vhid"));
+    assert_eq!(codes(&c), [ProblemKind::VhidFirst]);
+    assert!(c.problems[0].message.contains("advskew requires vhid"));
     let c = cmd("pass x vhid 1 10.0.0.1");
-    assert!(c.issues[0].message.contains("passwd requires vhid"));
+    assert!(c.problems[0].message.contains("passwd requires vhid"));
     // carpver and peer do not need vhid before them.
     assert!(
         cmd("carpver 3 vhid 1 vrrpprio 100 10.0.0.1")
-            .issues
+            .problems
             .is_empty()
     );
 }
@@ -102,8 +102,8 @@ fn numbers_are_checked_for_form_and_range() {
         ("inet6 vhid 1 2001:db8::1 prefixlen 129", 5),
     ] {
         let c = parse(&split(s), None);
-        assert_eq!(codes(&c), [Code::BadValue], "{s}: {:?}", c.issues);
-        assert_eq!(c.issues[0].tok, tok, "{s}");
+        assert_eq!(codes(&c), [ProblemKind::BadValue], "{s}: {:?}", c.problems);
+        assert_eq!(c.problems[0].tok, tok, "{s}");
     }
     for s in [
         "vhid 255 advskew 254 advbase 255 10.0.0.1",
@@ -112,10 +112,10 @@ fn numbers_are_checked_for_form_and_range() {
         "carpver 3 vhid 1 vrrpprio 254 vrrpinterval 4095 10.0.0.1",
     ] {
         let c = parse(&split(s), None);
-        let errors: Vec<&Issue> = c
-            .issues
+        let errors: Vec<&Problem> = c
+            .problems
             .iter()
-            .filter(|i| i.code == Code::BadValue)
+            .filter(|i| i.kind == ProblemKind::BadValue)
             .collect();
         assert!(errors.is_empty(), "{s}: {errors:?}");
     }
@@ -124,17 +124,17 @@ fn numbers_are_checked_for_form_and_range() {
 #[test]
 fn skew_240_and_long_passwords_warn() {
     let c = cmd("vhid 1 advskew 240 10.0.0.1");
-    assert_eq!(codes(&c), [Code::SkewTooHigh]);
-    assert!(cmd("vhid 1 advskew 239 10.0.0.1").issues.is_empty());
+    assert_eq!(codes(&c), [ProblemKind::SkewTooHigh]);
+    assert!(cmd("vhid 1 advskew 239 10.0.0.1").problems.is_empty());
     let c = cmd("vhid 1 pass 01234567890123456789 10.0.0.1");
-    assert_eq!(codes(&c), [Code::PasswordLength]);
+    assert_eq!(codes(&c), [ProblemKind::PasswordLength]);
     assert!(
-        !c.issues[0].message.contains("0123456789"),
+        !c.problems[0].message.contains("0123456789"),
         "never show the password"
     );
     assert!(
         cmd("vhid 1 pass 0123456789012345678 10.0.0.1")
-            .issues
+            .problems
             .is_empty()
     );
 }
@@ -142,12 +142,12 @@ fn skew_240_and_long_passwords_warn() {
 #[test]
 fn vrrp_and_carp_options_do_not_mix() {
     let c = cmd("carpver 3 vhid 1 pass x advskew 10 10.0.0.1");
-    assert_eq!(codes(&c), [Code::VrrpMixed, Code::VrrpMixed]);
+    assert_eq!(codes(&c), [ProblemKind::VrrpMixed, ProblemKind::VrrpMixed]);
     let c = cmd("vhid 1 vrrpprio 100 10.0.0.1");
-    assert_eq!(codes(&c), [Code::VrrpMixed]);
+    assert_eq!(codes(&c), [ProblemKind::VrrpMixed]);
     assert!(
         cmd("carpver 2 vhid 1 pass x advskew 10 10.0.0.1")
-            .issues
+            .problems
             .is_empty()
     );
 }
@@ -172,11 +172,11 @@ fn addresses_with_masks_prefixes_and_ranges() {
     // IPv4 in an inet6 command, and the reverse.
     assert_eq!(
         codes(&parse(&split("inet6 10.0.0.1"), None)),
-        [Code::BadValue]
+        [ProblemKind::BadValue]
     );
-    assert_eq!(codes(&cmd("inet 2001:db8::1")), [Code::BadValue]);
+    assert_eq!(codes(&cmd("inet 2001:db8::1")), [ProblemKind::BadValue]);
     // A reversed range is an error, not a panic.
-    assert_eq!(codes(&cmd("inet 10.0.0.9-3")), [Code::BadValue]);
+    assert_eq!(codes(&cmd("inet 10.0.0.9-3")), [ProblemKind::BadValue]);
 }
 
 #[test]

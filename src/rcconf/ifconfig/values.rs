@@ -3,9 +3,7 @@
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use super::{Command, Field, Issue, Secret};
-use crate::lint::codes::Code;
-
+use super::{Command, Field, Problem, ProblemKind, Secret};
 /// A number as ifconfig's `atoi` should see it: digits only.
 fn number(v: &str) -> Option<u64> {
     if v.is_empty() || v.len() > 9 || !v.bytes().all(|b| b.is_ascii_digit()) {
@@ -16,8 +14,8 @@ fn number(v: &str) -> Option<u64> {
 
 pub(super) fn set_carp(c: &mut Command, w: &str, v: &str, tok: usize) {
     let bad = |c: &mut Command, msg: String| {
-        c.issues.push(Issue {
-            code: Code::BadValue,
+        c.problems.push(Problem {
+            kind: ProblemKind::BadValue,
             tok: tok + 1,
             message: msg,
         });

@@ -11,8 +11,8 @@ use zeroize::Zeroize;
 
 use super::{Cx, limits};
 use crate::config::{self, Config, Diagnostic};
-use crate::fsutil;
 use crate::model::Key;
+use crate::textfile::{self, Access};
 
 impl Cx<'_> {
     /// The cluster file named by `cluster`, with `[passwords]` applied; its
@@ -171,15 +171,10 @@ fn load_cluster(
         cfg.warnings.extend(warnings);
         return Ok(cfg);
     }
-    let read_err = |what: String| LoadError::Diags(vec![Diagnostic::error(what).in_file(path)]);
     // Read as config::load reads it (a trusted regular file, capped).
-    let opened = fsutil::read_trusted(path, fsutil::INPUT_MAX, fsutil::Trust::Config)
-        .map_err(|e| read_err(e.reason()))?;
-    let mut text = String::from_utf8(opened.bytes).map_err(|e| {
-        let mut b = e.into_bytes();
-        b.zeroize();
-        read_err("the file is not valid UTF-8 (TOML must be)".into())
-    })?;
+    let mut text = textfile::read(path, Access::Trusted)
+        .map_err(|e| LoadError::Diags(vec![config::unreadable(path, e, false)]))?
+        .text;
     let (names, all) = blank_passwords(&mut text, passwords.iter().map(|(n, _, _)| n.as_str()));
     let result = config::parse(&text, path, None);
     text.zeroize();

@@ -12,9 +12,10 @@ use toml::Spanned;
 use zeroize::Zeroize;
 
 use super::{Cx, Num, ScNode, SpannedList};
-use crate::config::{self, Config, Diagnostic, Pos};
+use crate::config::{self, Config, Diagnostic};
 use crate::kernel::Errno;
 use crate::model::Key;
+use crate::textfile::Pos;
 
 /// One `[[event]]`.
 #[derive(Debug, Clone, PartialEq)]

@@ -11,8 +11,9 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::{Cx, MAX_DURATION_S, Num, ScNode};
-use crate::config::{Config, Pos};
+use crate::config::Config;
 use crate::model::CarpState;
+use crate::textfile::Pos;
 
 /// One `[[expect]]`.
 #[derive(Debug, Clone, PartialEq)]

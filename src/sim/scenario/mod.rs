@@ -61,10 +61,10 @@ mod event;
 mod expect;
 mod node;
 
-use crate::config::{self, Config, Diagnostic, Pos};
-use crate::fsutil;
+use crate::config::{self, Config, Diagnostic};
 use crate::kernel::emulated::{Flavor, Hz};
 use crate::model::{IfAddress, Interface};
+use crate::textfile::{self, Access, LineIndex};
 use event::RawEvent;
 pub use event::{Action, TimedEvent};
 use expect::RawExpect;
@@ -203,36 +203,10 @@ struct RawNode {
     hz: Option<Spanned<i64>>,
 }
 
-/// Byte offsets to line and column (1-based; columns in characters).
-struct Lines<'a> {
-    src: &'a str,
-    starts: Vec<usize>,
-}
-
-impl<'a> Lines<'a> {
-    fn new(src: &'a str) -> Self {
-        let mut starts = vec![0];
-        starts.extend(src.match_indices('\n').map(|(i, _)| i + 1));
-        Lines { src, starts }
-    }
-
-    fn pos(&self, offset: usize) -> Pos {
-        let offset = offset.min(self.src.len());
-        let line = self.starts.partition_point(|&s| s <= offset).max(1);
-        let start = self.starts.get(line - 1).copied().unwrap_or(0);
-        let column = self
-            .src
-            .get(start..offset)
-            .map_or(offset - start, |s| s.chars().count())
-            + 1;
-        Pos { line, column }
-    }
-}
-
 /// Collects diagnostics about one scenario file.
 struct Cx<'a> {
     path: &'a Path,
-    lines: Lines<'a>,
+    lines: LineIndex<'a>,
     diags: Vec<Diagnostic>,
 }
 
@@ -297,14 +271,9 @@ impl Cx<'_> {
 /// Read and validate the scenario at `path`, and the cluster file it
 /// names. `Err` carries every error found (scenario and cluster file).
 pub fn load(path: &Path) -> Result<Scenario, Vec<Diagnostic>> {
-    let read_err = |what: String| vec![Diagnostic::error(what).in_file(path)];
-    // A regular file (a FIFO never hangs the open), at most INPUT_MAX.
-    let bytes = fsutil::read_regular(path, fsutil::INPUT_MAX).map_err(|e| read_err(e.reason()))?;
-    let mut src = String::from_utf8(bytes).map_err(|e| {
-        let mut b = e.into_bytes();
-        b.zeroize();
-        read_err("the file is not valid UTF-8 (TOML must be)".into())
-    })?;
+    let mut src = textfile::read(path, Access::Named)
+        .map_err(|e| vec![config::unreadable(path, e, false)])?
+        .text;
     let out = parse(&src, path);
     // [passwords] may hold passwords: do not leave them in freed memory.
     src.zeroize();
@@ -316,7 +285,7 @@ pub fn load(path: &Path) -> Result<Scenario, Vec<Diagnostic>> {
 pub fn parse(src: &str, path: &Path) -> Result<Scenario, Vec<Diagnostic>> {
     let mut cx = Cx {
         path,
-        lines: Lines::new(src),
+        lines: LineIndex::new(src),
         diags: Vec::new(),
     };
     let raw: Raw = match toml::from_str(src) {

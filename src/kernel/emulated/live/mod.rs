@@ -45,9 +45,7 @@ use crate::kernel::Errno;
 use crate::model::CarpState;
 use crate::wire::{self, CarpHeader, Encap, MacAddr, VrrpAdvert};
 
-#[path = "live_auth.rs"]
 mod auth;
-#[path = "live_rx.rs"]
 mod rx;
 
 pub use auth::{AuthPool, SharedAuth, SplitMix64};
@@ -748,5 +746,4 @@ fn vhid_addrs(ifc: &Iface, vhid: u8) -> Vec<IpAddr> {
 }
 
 #[cfg(test)]
-#[path = "live_tests.rs"]
 mod tests;

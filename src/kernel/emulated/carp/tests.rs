@@ -3,9 +3,15 @@
 //! §7 (sysctls, modules), per flavor where FreeBSD differs. They work
 //! on decoded requests; the byte level is tested in `emulated/tests.rs`.
 
+use carpctl_sys::CARP_KEY_LEN;
+use ipnet::IpNet;
+
 use super::super::state;
 use super::*;
+use crate::kernel::emulated::fsm::Event;
 use crate::kernel::emulated::{Flavor, HostSpec, IfaceSpec};
+use crate::kernel::freebsd::SysctlValue;
+use crate::model::CarpState;
 
 const ALL: [Flavor; 4] = [Flavor::V13, Flavor::V14, Flavor::V15, Flavor::Main];
 const IOCTL: [Flavor; 3] = [Flavor::V13, Flavor::V14, Flavor::V15];

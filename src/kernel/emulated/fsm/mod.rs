@@ -777,5 +777,4 @@ pub fn demote_adj(
 }
 
 #[cfg(test)]
-#[path = "fsm_tests.rs"]
 mod tests;
