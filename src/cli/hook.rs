@@ -54,7 +54,7 @@ pub fn run(global: &GlobalOpts, args: &HookArgs, _out: &mut dyn Write) -> Result
         parse_type(&args.state.to_ascii_uppercase()).map_err(|e| CliError::Usage(e.to_string()))?;
     let event = CarpEvent {
         vhid,
-        interface,
+        interface: interface.into(),
         state,
     };
 

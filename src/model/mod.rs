@@ -14,6 +14,9 @@ use zeroize::Zeroize;
 
 use carpctl_sys::{CARP_KEY_LEN, CARP_MAXSKEW};
 
+mod ifname;
+pub use ifname::{IFNAME_MAX, IfName, IfNameError};
+
 /// A value that failed validation; the message reads like ifconfig's.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]

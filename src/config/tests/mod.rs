@@ -584,7 +584,7 @@ fn interface_mappings_are_checked() {
     assert_one(
         &f.errors(),
         &f.at("\"averyveryverylong0\""),
-        "node \"a\": interfaces.em0 = \"averyveryverylong0\": an interface name is at most 15 bytes (IFNAMSIZ), this one is 18",
+        "node \"a\": interfaces.em0 = \"averyveryverylong0\": the interface name is 18 bytes long; at most 15 fit IFNAMSIZ",
     );
     // An unmapped long name is a real name, and too long too.
     let f = Fixture::new(
@@ -595,7 +595,7 @@ fn interface_mappings_are_checked() {
     assert_eq!(e.len(), 1, "{e:#?}");
     assert!(e[0].starts_with(&f.at("\"averyveryverylong0\"")), "{e:#?}");
     assert!(
-        e[0].contains("vip \"v1\": \"averyveryverylong0\" is not mapped by node a, b, so it is taken as a real interface name, and an interface name is at most 15 bytes"),
+        e[0].contains("vip \"v1\": \"averyveryverylong0\" is not mapped by node a, b, so it is taken as a real interface name, and the interface name is 18 bytes long"),
         "{e:#?}"
     );
     // Mapped by every node, a long logical name is fine.

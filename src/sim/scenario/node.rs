@@ -112,9 +112,7 @@ impl Cx<'_> {
         let mut ok = true;
         let mut all_addrs = BTreeSet::new();
         for (ifname, addrs) in ifs {
-            // devd's rule for interface names: the one place the scenario
-            // borrows it (issue 11 stage 2 replaces it with one IfName).
-            if let Err(e) = crate::events::devd::check_ifname(ifname.as_bytes()) {
+            if let Err(e) = crate::model::IfName::check(ifname.as_bytes()) {
                 let msg = format!("node \"{nm}\": interface {ifname:?}: {e}");
                 self.error(&addrs.span(), format!("{key}.interfaces.{ifname}"), msg);
                 ok = false;
