@@ -26,7 +26,8 @@ use serde::Serialize;
 
 use crate::kernel::{Kernel, KernelError};
 use crate::model::{
-    AdvBase, AdvSkew, CarpState, IfAddress, Interface, Key, Knob, Vhid, VhidStatus, VhidUpdate,
+    AdvBase, AdvSkew, CarpState, IfAddress, Interface, Key, Knob, Vhid, VhidRef, VhidStatus,
+    VhidUpdate,
 };
 
 /// One vhid this node takes part in, as the cluster file resolves it.
@@ -102,7 +103,7 @@ pub enum KernelChange {
     CreateVhid {
         vip: String,
         interface: String,
-        vhid: u8,
+        vhid: Vhid,
         #[serde(flatten)]
         fields: VhidFields,
         set_key: bool,
@@ -111,7 +112,7 @@ pub enum KernelChange {
     UpdateVhid {
         vip: String,
         interface: String,
-        vhid: u8,
+        vhid: Vhid,
         from: VhidFields,
         to: VhidFields,
         set_key: bool,
@@ -120,14 +121,14 @@ pub enum KernelChange {
     AddAddress {
         vip: String,
         interface: String,
-        vhid: u8,
+        vhid: Vhid,
         address: String,
     },
     /// Detach an address a managed vhid no longer lists.
     RemoveAddress {
         vip: String,
         interface: String,
-        vhid: u8,
+        vhid: Vhid,
         address: String,
     },
 }
@@ -147,7 +148,8 @@ impl fmt::Display for KernelChange {
                 set_key,
             } => write!(
                 f,
-                "create vhid {vhid}@{interface} ({vip}): advbase {} advskew {}{}",
+                "create vhid {} ({vip}): advbase {} advskew {}{}",
+                VhidRef::new(*vhid, interface.as_str()),
                 fields.advbase,
                 fields.advskew,
                 if *set_key { ", key" } else { "" }
@@ -160,7 +162,11 @@ impl fmt::Display for KernelChange {
                 to,
                 set_key,
             } => {
-                write!(f, "update vhid {vhid}@{interface} ({vip}):")?;
+                write!(
+                    f,
+                    "update vhid {} ({vip}):",
+                    VhidRef::new(*vhid, interface.as_str())
+                )?;
                 if from.advbase != to.advbase {
                     write!(f, " advbase {} -> {}", from.advbase, to.advbase)?;
                 }
@@ -178,7 +184,11 @@ impl fmt::Display for KernelChange {
                 vhid,
                 address,
             } => {
-                write!(f, "add {address} to vhid {vhid}@{interface} ({vip})")
+                write!(
+                    f,
+                    "add {address} to vhid {} ({vip})",
+                    VhidRef::new(*vhid, interface.as_str())
+                )
             }
             KernelChange::RemoveAddress {
                 vip,
@@ -186,7 +196,11 @@ impl fmt::Display for KernelChange {
                 vhid,
                 address,
             } => {
-                write!(f, "remove {address} from vhid {vhid}@{interface} ({vip})")
+                write!(
+                    f,
+                    "remove {address} from vhid {} ({vip})",
+                    VhidRef::new(*vhid, interface.as_str())
+                )
             }
         }
     }
@@ -299,7 +313,7 @@ pub fn plan_changes(
                 removes.push(KernelChange::RemoveAddress {
                     vip: d.name.clone(),
                     interface: d.interface.clone(),
-                    vhid: d.vhid.get(),
+                    vhid: d.vhid,
                     address: have.net.to_string(),
                 });
             }
@@ -321,7 +335,7 @@ fn create_change(d: &DesiredVhid) -> KernelChange {
     KernelChange::CreateVhid {
         vip: d.name.clone(),
         interface: d.interface.clone(),
-        vhid: d.vhid.get(),
+        vhid: d.vhid,
         fields: fields(d),
         set_key: d.key.is_some(),
     }
@@ -331,7 +345,7 @@ fn add_change(d: &DesiredVhid, a: &IpNet) -> KernelChange {
     KernelChange::AddAddress {
         vip: d.name.clone(),
         interface: d.interface.clone(),
-        vhid: d.vhid.get(),
+        vhid: d.vhid,
         address: a.to_string(),
     }
 }
@@ -352,7 +366,7 @@ fn update_change(d: &DesiredVhid, cur: &VhidStatus) -> Option<KernelChange> {
     (from != to || set_key).then(|| KernelChange::UpdateVhid {
         vip: d.name.clone(),
         interface: d.interface.clone(),
-        vhid: d.vhid.get(),
+        vhid: d.vhid,
         from,
         to,
         set_key,
@@ -605,20 +619,16 @@ fn restore_order(
     Ok(())
 }
 
-fn find<'a>(desired: &'a Desired, interface: &str, vhid: u8) -> Option<&'a DesiredVhid> {
+fn find<'a>(desired: &'a Desired, interface: &str, vhid: Vhid) -> Option<&'a DesiredVhid> {
     desired
         .vhids
         .iter()
-        .find(|d| d.interface == interface && d.vhid.get() == vhid)
+        .find(|d| d.interface == interface && d.vhid == vhid)
 }
 
 fn parse_net(s: &str) -> Result<IpNet, KernelError> {
     s.parse()
         .map_err(|_| KernelError::Unsupported(format!("bad address {s:?} in change list")))
-}
-
-fn vhid_of(v: u8) -> Result<Vhid, KernelError> {
-    Vhid::new(i64::from(v)).map_err(|e| KernelError::Unsupported(e.to_string()))
 }
 
 fn step(
@@ -644,7 +654,10 @@ fn step(
             interface, vhid, ..
         } => {
             let d = find(desired, interface, *vhid).ok_or_else(|| {
-                KernelError::Unsupported(format!("vhid {vhid}@{interface} is not in the plan"))
+                KernelError::Unsupported(format!(
+                    "vhid {} is not in the plan",
+                    VhidRef::new(*vhid, interface.as_str())
+                ))
             })?;
             let before = kernel.vhid(interface, d.vhid)?;
             let update = VhidUpdate {
@@ -659,7 +672,10 @@ fn step(
                     interface: interface.clone(),
                     vhid: d.vhid,
                     address: d.addresses.first().copied().ok_or_else(|| {
-                        KernelError::Unsupported(format!("vhid {vhid}@{interface} has no address"))
+                        KernelError::Unsupported(format!(
+                            "vhid {} has no address",
+                            VhidRef::new(*vhid, interface.as_str())
+                        ))
                     })?,
                 },
                 Some(cur) => Undo::RestoreVhid {
@@ -688,7 +704,7 @@ fn step(
                 .flat_map(|i| i.addresses.iter())
                 .find(|a| a.net.addr() == net.addr() && a.vhid.is_some())
                 .and_then(|a| Some((a.vhid?, a.net)));
-            kernel.add_address(interface, vhid_of(*vhid)?, net)?;
+            kernel.add_address(interface, *vhid, net)?;
             Ok(match replaced {
                 Some((vhid, address)) => Undo::AddAddress {
                     interface: interface.clone(),
@@ -711,7 +727,7 @@ fn step(
             kernel.remove_address(interface, net.addr())?;
             Ok(Undo::AddAddress {
                 interface: interface.clone(),
-                vhid: vhid_of(*vhid)?,
+                vhid: *vhid,
                 address: net,
             })
         }

@@ -175,10 +175,9 @@ fn write_cluster_view(view: &ClusterView, out: &mut dyn Write) -> Result<(), Cli
             .map_or_else(|| "missing".to_string(), |s| s.to_string());
         writeln!(
             out,
-            "	{} vhid {}@{}: rank {}, planned {}, is {state}{}",
+            "	{} vhid {}: rank {}, planned {}, is {state}{}",
             v.name,
-            v.vhid,
-            v.interface,
+            v.vhid_ref(),
             v.rank,
             v.expected,
             if v.ok { "" } else { "  <-- not as planned" }

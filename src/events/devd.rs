@@ -24,7 +24,7 @@
 
 use std::fmt;
 
-use crate::model::{CarpState, IfName, Vhid};
+use crate::model::{CarpState, IfName, Vhid, VhidRef};
 
 /// devd's SOCK_SEQPACKET socket: one event per record (docs/freebsd-carp.md §11).
 pub const DEFAULT_SOCKET: &str = "/var/run/devd.seqpacket.pipe";
@@ -45,13 +45,18 @@ impl CarpEvent {
     /// The devctl subsystem, `vhid@interface` (`1@em0`), as carpctl's logs
     /// write a vhid.
     pub fn subsystem(&self) -> String {
-        format!("{}@{}", self.vhid, self.interface)
+        self.vhid_ref().to_string()
+    }
+
+    /// The vhid as `vhid@interface`.
+    pub fn vhid_ref(&self) -> VhidRef<&str> {
+        VhidRef::new(self.vhid, &self.interface)
     }
 }
 
 impl fmt::Display for CarpEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}@{} {}", self.vhid, self.interface, self.state)
+        write!(f, "{} {}", self.vhid_ref(), self.state)
     }
 }
 
@@ -163,39 +168,11 @@ pub fn parse_subsystem(s: &str) -> Result<(Vhid, IfName), RecordError> {
 }
 
 fn parse_subsystem_bytes(b: &[u8]) -> Result<(Vhid, IfName), RecordError> {
-    let bad = |reason: String| RecordError::Subsystem {
+    let r = VhidRef::parse_bytes(b).map_err(|e| RecordError::Subsystem {
         value: quote(b),
-        reason,
-    };
-    let Some(at) = b.iter().position(|&c| c == b'@') else {
-        return Err(bad("expected <vhid>@<interface>".into()));
-    };
-    let (num, ifname) = (&b[..at], &b[at + 1..]);
-    if num.is_empty() || !num.iter().all(u8::is_ascii_digit) {
-        return Err(bad("the vhid must be a decimal number".into()));
-    }
-    // The kernel writes the vhid with "%u" (carp_set_state(),
-    // sys/netinet/ip_carp.c): never with leading zeros. One that has them
-    // did not come from the kernel; refusing it keeps one spelling of each
-    // vhid in logs and in `carpctl hook`'s state file names.
-    if num.len() > 1 && num[0] == b'0' {
-        return Err(bad(format!(
-            "the vhid {} has leading zeros; the kernel writes it as a plain number, 1-255",
-            quote(num)
-        )));
-    }
-    // More than 3 digits is out of range, and must not overflow the parse
-    // (nor be shown as anything but what was received).
-    if num.len() > 3 {
-        return Err(bad(format!(
-            "vhid must be in 1-255, got {}",
-            quote(num).trim_matches('"')
-        )));
-    }
-    let value = num.iter().fold(0i64, |n, d| n * 10 + i64::from(d - b'0'));
-    let vhid = Vhid::new(value).map_err(|e| bad(e.0))?;
-    let interface = IfName::from_bytes(ifname).map_err(|e| bad(e.to_string()))?;
-    Ok((vhid, interface))
+        reason: e.0,
+    })?;
+    Ok((r.vhid, r.ifname))
 }
 
 /// Parse a CARP type: `MASTER`, `BACKUP` or `INIT`, in capitals, as the

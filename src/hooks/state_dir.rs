@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use crate::config::HOOK_TIMEOUT_MAX_SECS;
 use crate::fsutil::{self, DirRule, Durability, FsError, Lock};
-use crate::model::{CarpState, Vhid};
+use crate::model::{CarpState, Vhid, VhidRef};
 
 /// Where `carpctl hook` keeps the last state of each vhid, and its lock.
 pub const DEFAULT_STATE_DIR: &str = "/var/db/carpctl/hooks";
@@ -63,7 +63,7 @@ impl StateDir {
     fn state_path(&self, interface: &str, vhid: Vhid) -> PathBuf {
         // The interface name was checked ([0-9A-Za-z._-], no '/'), and the
         // "<vhid>@" prefix keeps "." and ".." from naming a directory.
-        self.path.join(format!("{vhid}@{interface}"))
+        self.path.join(VhidRef::new(vhid, interface).to_string())
     }
 
     /// The last state recorded for `vhid@interface`. Missing or unusable

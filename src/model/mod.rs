@@ -15,7 +15,9 @@ use zeroize::Zeroize;
 use carpctl_sys::{CARP_KEY_LEN, CARP_MAXSKEW};
 
 mod ifname;
+mod vhid_ref;
 pub use ifname::{IFNAME_MAX, IfName, IfNameError};
+pub use vhid_ref::{VhidRef, VhidRefError};
 
 /// A value that failed validation; the message reads like ifconfig's.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
