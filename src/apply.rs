@@ -353,7 +353,7 @@ fn add_change(d: &DesiredVhid, a: &IpNet) -> KernelChange {
 fn update_change(d: &DesiredVhid, cur: &VhidStatus) -> Option<KernelChange> {
     let from = VhidFields {
         advbase: cur.advbase,
-        advskew: cur.advskew,
+        advskew: cur.advskew.get(),
     };
     let to = fields(d);
     // The kernel shows the key to root only; an unreadable key is set again
@@ -459,7 +459,7 @@ enum Undo {
         interface: String,
         vhid: Vhid,
         advbase: u8,
-        advskew: u8,
+        advskew: AdvSkew,
         key: Option<Key>,
         /// A key was set where none was: carp(4) cannot clear a key.
         key_stays: bool,
@@ -761,7 +761,7 @@ fn revert(kernel: &mut dyn Kernel, undo: Undo) -> Result<(), KernelError> {
         } => {
             let update = VhidUpdate {
                 advbase: AdvBase::new(i64::from(advbase)).ok(),
-                advskew: AdvSkew::new(i64::from(advskew)).ok(),
+                advskew: Some(advskew),
                 key,
                 ..VhidUpdate::default()
             };

@@ -168,11 +168,14 @@ impl AdvSkew {
         self.0
     }
     /// The skew this vhid advertises with the global demotion added:
-    /// `DEMOTE_ADVSKEW` = clamp(advskew + demotion, 0, 240) (14.x and later).
+    /// `DEMOTE_ADVSKEW` = clamp(advskew + demotion, 0, 240) (14.x and later;
+    /// docs/freebsd-carp.md §8). Total: the demotion is an `int` the kernel
+    /// only adds to, so it can be anything, and the addition must not
+    /// overflow. The one home of this rule (status, metrics, sim).
     pub fn effective(self, demotion: i32) -> u8 {
-        i32::from(self.0)
-            .saturating_add(demotion)
-            .clamp(0, i32::from(CARP_MAXSKEW)) as u8
+        let skew = i32::from(self.0).saturating_add(demotion);
+        // The clamp makes the value fit 0..=240; the fallback is unreachable.
+        u8::try_from(skew.clamp(0, i32::from(CARP_MAXSKEW))).unwrap_or(CARP_MAXSKEW)
     }
 }
 
@@ -303,8 +306,8 @@ pub struct VhidStatus {
     pub state: CarpState,
     /// Seconds; 0 only for a VRRPv3 vhid, where it does not apply.
     pub advbase: u8,
-    /// As configured (0..=254), without the demotion.
-    pub advskew: u8,
+    /// As configured, without the demotion; see [`VhidStatus::effective_advskew`].
+    pub advskew: AdvSkew,
     /// `None` when no key is set or the caller may not read it.
     pub key: Option<Key>,
     /// Unicast peer; `None` for the multicast group 224.0.0.18.
@@ -315,6 +318,18 @@ pub struct VhidStatus {
     /// VRRPv3 priority (1..=255) and interval in centiseconds.
     pub vrrp_priority: Option<u8>,
     pub vrrp_interval: Option<u16>,
+}
+
+impl VhidStatus {
+    /// The skew this vhid advertises: for CARP, [`AdvSkew::effective`]
+    /// with the global demotion; a VRRPv3 vhid is not demoted
+    /// (docs/freebsd-carp.md §8, "No demotion"), so its own.
+    pub fn effective_advskew(&self, demotion: i32) -> u8 {
+        match self.protocol {
+            Protocol::Carp => self.advskew.effective(demotion),
+            Protocol::Vrrpv3 => self.advskew.get(),
+        }
+    }
 }
 
 /// A request to change one vhid. `None` keeps the current value: the backend
@@ -573,6 +588,9 @@ mod tests {
         assert_eq!(s.effective(i32::MAX), 240);
         assert_eq!(s.effective(i32::MIN), 0);
         assert_eq!(AdvSkew::new(250).unwrap().effective(0), 240);
+        assert_eq!(AdvSkew::new(254).unwrap().effective(0), 240);
+        assert_eq!(AdvSkew::new(100).unwrap().effective(141), 240);
+        assert_eq!(AdvSkew::new(0).unwrap().effective(-1), 0);
     }
 
     #[test]
