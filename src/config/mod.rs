@@ -32,7 +32,7 @@ use std::time::Duration;
 
 use ipnet::IpNet;
 
-use crate::model::{AdvBase, Vhid};
+use crate::model::{AdvBase, MAX_WEIGHT, Vhid};
 use crate::plan;
 
 pub use diag::{Diagnostic, Pos, Severity, has_errors};
@@ -58,10 +58,6 @@ pub const HOOK_TIMEOUT_MAX_SECS: u64 = 3600;
 /// Default `[cluster] state_dir`: where carpctl keeps its demotion ledger
 /// (hier(7): `/var/db` holds "persistent, automatically maintained data").
 pub const DEFAULT_CLUSTER_STATE_DIR: &str = "/var/db/carpctl";
-/// The largest demotion weight that still changes anything: the kernel
-/// clamps a vhid's advertised skew at `CARP_MAXSKEW` (240; docs/freebsd-carp.md §8,
-/// `DEMOTE_ADVSKEW`).
-pub const MAX_WEIGHT: u16 = carpctl_sys::CARP_MAXSKEW as u16;
 
 /// A validated cluster file.
 #[derive(Debug, Clone)]

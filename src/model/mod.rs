@@ -12,11 +12,13 @@ use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroize;
 
-use carpctl_sys::{CARP_KEY_LEN, CARP_MAXSKEW};
+use carpctl_sys::CARP_KEY_LEN;
 
 mod ifname;
+mod maxskew;
 mod vhid_ref;
 pub use ifname::{IFNAME_MAX, IfName, IfNameError};
+pub use maxskew::{BOOT_HOLD_WEIGHT, CARP_MAXSKEW, MAINTENANCE_WEIGHT, MAX_NODES, MAX_WEIGHT};
 pub use vhid_ref::{VhidRef, VhidRefError};
 
 /// A value that failed validation; the message reads like ifconfig's.

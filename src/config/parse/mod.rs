@@ -38,8 +38,9 @@ use zeroize::Zeroize;
 
 use super::diag::{self, Diagnostic, LineIndex, Pos};
 use super::keys::KeySource;
-use super::{Cluster, Config, MAX_WEIGHT, MetricsConfig, Node, Vip, VipPos, default_check_weight};
+use super::{Cluster, Config, MetricsConfig, Node, Vip, VipPos, default_check_weight};
 use crate::fsutil::{self, Trust};
+use crate::model::MAX_WEIGHT;
 use crate::model::{AdvBase, Vhid};
 use check::ParsedCheck;
 
