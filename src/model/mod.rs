@@ -10,7 +10,7 @@ use std::str::FromStr;
 
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
-use zeroize::Zeroize;
+use zeroize::Zeroizing;
 
 use carpctl_sys::CARP_KEY_LEN;
 
@@ -199,7 +199,8 @@ impl From<AdvSkew> for u8 {
 /// on drop. It is deliberately not `Serialize`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Key {
-    bytes: [u8; CARP_KEY_LEN],
+    /// Wiped on drop.
+    bytes: Zeroizing<[u8; CARP_KEY_LEN]>,
     len: usize,
 }
 
@@ -223,7 +224,7 @@ impl Key {
         if password.contains(&0) {
             return err("password contains a NUL byte");
         }
-        let mut bytes = [0u8; CARP_KEY_LEN];
+        let mut bytes = Zeroizing::new([0u8; CARP_KEY_LEN]);
         bytes[..password.len()].copy_from_slice(password);
         Ok(Key {
             bytes,
@@ -239,14 +240,14 @@ impl Key {
         if len == 0 {
             return None;
         }
-        let mut bytes = [0u8; CARP_KEY_LEN];
+        let mut bytes = Zeroizing::new([0u8; CARP_KEY_LEN]);
         bytes[..raw.len()].copy_from_slice(raw);
         Some(Key { bytes, len })
     }
 
     /// The 20 bytes the kernel stores: the password, zero-filled.
     pub fn to_kernel(&self) -> [u8; CARP_KEY_LEN] {
-        self.bytes
+        *self.bytes
     }
 
     /// The password bytes without the padding.
@@ -260,12 +261,6 @@ impl Key {
 
     pub fn is_empty(&self) -> bool {
         self.len == 0
-    }
-}
-
-impl Drop for Key {
-    fn drop(&mut self) {
-        self.bytes.zeroize();
     }
 }
 

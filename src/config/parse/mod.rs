@@ -34,7 +34,6 @@ use std::path::Path;
 use ipnet::IpNet;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
-use zeroize::Zeroize;
 
 use super::diag::{self, Diagnostic, LineIndex, Pos};
 use super::keys::KeySource;
@@ -67,18 +66,15 @@ pub fn load(path: &Path) -> Result<Config, Vec<Diagnostic>> {
     let opened = fsutil::read_trusted(path, fsutil::INPUT_MAX, Trust::Config)
         .map_err(|e| read_err(e.reason()))?;
     let mode = opened.mode;
-    let bytes = opened.bytes;
-    let mut src = match String::from_utf8(bytes) {
+    // The text may hold inline passwords: it is wiped when dropped.
+    let src = match fsutil::into_text(opened.bytes) {
         Ok(s) => s,
-        Err(e) => {
-            let valid = e.utf8_error().valid_up_to();
-            let mut bytes = e.into_bytes();
+        Err((valid, bytes)) => {
             // `valid` is a char boundary by definition, so this slice is
             // valid UTF-8 and gives the position of the bad byte.
             let pos = std::str::from_utf8(bytes.get(..valid).unwrap_or_default())
                 .map(|prefix| LineIndex::new(prefix).pos(valid))
                 .ok();
-            bytes.zeroize();
             return Err(vec![
                 Diagnostic::error("the file is not valid UTF-8 (TOML must be)")
                     .in_file(path)
@@ -86,10 +82,7 @@ pub fn load(path: &Path) -> Result<Config, Vec<Diagnostic>> {
             ]);
         }
     };
-    let result = parse(&src, path, Some(mode));
-    // The text may hold inline passwords: do not leave them in freed memory.
-    src.zeroize();
-    result
+    parse(&src, path, Some(mode))
 }
 
 /// Validate cluster-file text `src` read from `path` (used in messages and to

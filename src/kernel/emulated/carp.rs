@@ -49,7 +49,7 @@ impl CarpKReq {
             state: r.carpr_state,
             advskew: r.carpr_advskew,
             advbase: r.carpr_advbase,
-            key: KeyBytes(r.carpr_key),
+            key: KeyBytes(zeroize::Zeroizing::new(r.carpr_key)),
             addr: None,
             addr6: None,
             version: sys::CARP_VERSION_CARP,
@@ -301,7 +301,7 @@ impl HostState {
             out.carpr_advbase = sc.advbase;
             out.carpr_advskew = sc.advskew;
             out.carpr_key = if self.privileged {
-                sc.key.0
+                *sc.key.0
             } else {
                 [0; CARP_KEY_LEN]
             };

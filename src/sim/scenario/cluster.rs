@@ -7,7 +7,7 @@ use std::ops::Range;
 use std::path::Path;
 
 use toml::Spanned;
-use zeroize::Zeroize;
+use zeroize::Zeroizing;
 
 use super::{Cx, limits};
 use crate::config::{self, Config, Diagnostic};
@@ -119,15 +119,16 @@ impl Cx<'_> {
         let mut out = Vec::new();
         for (name, value) in raw.unwrap_or_default() {
             if !self.name_ok(&name, config::NAME_MAX, "passwords", "a VIP name") {
-                if let toml::Value::String(mut s) = value.into_inner() {
-                    s.zeroize();
+                if let toml::Value::String(s) = value.into_inner() {
+                    drop(Zeroizing::new(s));
                 }
                 continue;
             }
             let key = format!("passwords.{}", name.get_ref());
             let span = value.span();
             match value.into_inner() {
-                toml::Value::String(mut s) => {
+                toml::Value::String(s) => {
+                    let s = Zeroizing::new(s);
                     match Key::new(s.as_bytes()) {
                         Ok(k) => out.push((name.get_ref().clone(), name.span(), k)),
                         Err(e) => {
@@ -135,7 +136,6 @@ impl Cx<'_> {
                             self.error(&span, &key, format!("{key}: {e}"));
                         }
                     }
-                    s.zeroize();
                 }
                 _ => self.error(&span, &key, format!("{key} must be a string")),
             }
@@ -175,14 +175,11 @@ fn load_cluster(
     // Read as config::load reads it (a trusted regular file, capped).
     let opened = fsutil::read_trusted(path, fsutil::INPUT_MAX, fsutil::Trust::Config)
         .map_err(|e| read_err(e.reason()))?;
-    let mut text = String::from_utf8(opened.bytes).map_err(|e| {
-        let mut b = e.into_bytes();
-        b.zeroize();
-        read_err("the file is not valid UTF-8 (TOML must be)".into())
-    })?;
+    // The text may hold inline passwords: it is wiped when dropped.
+    let mut text = fsutil::into_text(opened.bytes)
+        .map_err(|_| read_err("the file is not valid UTF-8 (TOML must be)".into()))?;
     let (names, all) = blank_passwords(&mut text, passwords.iter().map(|(n, _, _)| n.as_str()));
     let result = config::parse(&text, path, None);
-    text.zeroize();
     // Told whether or not the cluster file has errors of its own: a typo
     // in a VIP name is often why a password_file is still read (and
     // fails).

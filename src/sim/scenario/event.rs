@@ -9,7 +9,7 @@ use std::ops::Range;
 use ipnet::IpNet;
 use serde::Deserialize;
 use toml::Spanned;
-use zeroize::Zeroize;
+use zeroize::Zeroizing;
 
 use super::{Cx, Num, ScNode, SpannedList};
 use crate::config::{self, Config, Diagnostic, Pos};
@@ -541,9 +541,8 @@ impl Cx<'_> {
     ) -> Option<Action> {
         let span = p.span();
         match p.into_inner() {
-            toml::Value::String(mut s) => {
-                let k = Key::new(s.as_bytes());
-                s.zeroize();
+            toml::Value::String(s) => {
+                let k = Key::new(Zeroizing::new(s).as_bytes());
                 match k {
                     Ok(k) => Some(Action::Password { node, vip, key: k }),
                     Err(err) => {

@@ -33,7 +33,6 @@ use std::path::{Path, PathBuf};
 use ipnet::IpNet;
 use serde::Deserialize;
 use toml::Spanned;
-use zeroize::Zeroize;
 
 use super::limits;
 
@@ -274,15 +273,10 @@ pub fn load(path: &Path) -> Result<Scenario, Vec<Diagnostic>> {
     let read_err = |what: String| vec![Diagnostic::error(what).in_file(path)];
     // A regular file (a FIFO never hangs the open), at most INPUT_MAX.
     let bytes = fsutil::read_regular(path, fsutil::INPUT_MAX).map_err(|e| read_err(e.reason()))?;
-    let mut src = String::from_utf8(bytes).map_err(|e| {
-        let mut b = e.into_bytes();
-        b.zeroize();
-        read_err("the file is not valid UTF-8 (TOML must be)".into())
-    })?;
-    let out = parse(&src, path);
-    // [passwords] may hold passwords: do not leave them in freed memory.
-    src.zeroize();
-    out
+    // [passwords] may hold passwords: the text is wiped when dropped.
+    let src = fsutil::into_text(bytes)
+        .map_err(|_| read_err("the file is not valid UTF-8 (TOML must be)".into()))?;
+    parse(&src, path)
 }
 
 /// Validate scenario text `src` read from `path` (relative paths inside
