@@ -30,58 +30,13 @@ use crate::model::{
     VhidUpdate,
 };
 
-/// One vhid this node takes part in, as the cluster file resolves it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DesiredVhid {
-    /// The VIP's name in the cluster file.
-    pub name: String,
-    /// The real interface on this node.
-    pub interface: String,
-    pub vhid: Vhid,
-    pub advbase: AdvBase,
-    pub advskew: AdvSkew,
-    pub key: Option<Key>,
-    pub addresses: Vec<IpNet>,
-}
+/// One vhid this node takes part in, as the cluster file resolves it, with
+/// its key read: the one desired-state type, [`crate::config::DesiredVip`].
+pub type DesiredVhid = crate::config::DesiredVip<Key>;
 
-/// Everything `apply` manages on this node.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Desired {
-    pub preempt: bool,
-    pub vhids: Vec<DesiredVhid>,
-}
-
-impl TryFrom<&crate::config::Desired> for Desired {
-    type Error = String;
-
-    /// What `apply` manages, from this node's resolved cluster-file state.
-    /// Every key must have been read ([`crate::config::Config::read_keys`]):
-    /// a `password_file` still unread is refused, never taken as no key.
-    fn try_from(d: &crate::config::Desired) -> Result<Self, String> {
-        let mut vhids = Vec::with_capacity(d.vips.len());
-        for v in &d.vips {
-            let key = match &v.key {
-                None => None,
-                Some(src) => Some(src.key().cloned().ok_or_else(|| {
-                    format!("vip \"{}\": its password_file has not been read", v.name)
-                })?),
-            };
-            vhids.push(DesiredVhid {
-                name: v.name.clone(),
-                interface: v.interface.clone(),
-                vhid: v.vhid,
-                advbase: v.advbase,
-                advskew: v.advskew,
-                key,
-                addresses: v.addresses.clone(),
-            });
-        }
-        Ok(Desired {
-            preempt: d.preempt,
-            vhids,
-        })
-    }
-}
+/// Everything `apply` manages on this node:
+/// [`crate::config::Desired::with_keys`].
+pub type Desired = crate::config::Desired<Key>;
 
 /// The vhid fields a change sets (no key: that is only a flag here, so a
 /// change list can be printed and serialized without the secret).
@@ -257,7 +212,7 @@ pub fn plan_changes(
             from: 0,
             to: i32::from(desired.preempt),
         });
-        for d in &desired.vhids {
+        for d in &desired.vips {
             changes.push(create_change(d));
             changes.extend(d.addresses.iter().map(|a| add_change(d, a)));
         }
@@ -274,7 +229,7 @@ pub fn plan_changes(
     let interfaces = kernel.interfaces()?;
     let mut adds = Vec::new();
     let mut removes = Vec::new();
-    for d in &desired.vhids {
+    for d in &desired.vips {
         match kernel.vhid(&d.interface, d.vhid)? {
             None => changes.push(create_change(d)),
             Some(cur) => {
@@ -621,7 +576,7 @@ fn restore_order(
 
 fn find<'a>(desired: &'a Desired, interface: &str, vhid: Vhid) -> Option<&'a DesiredVhid> {
     desired
-        .vhids
+        .vips
         .iter()
         .find(|d| d.interface == interface && d.vhid == vhid)
 }

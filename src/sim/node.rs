@@ -111,11 +111,11 @@ impl Sim<'_, '_> {
                     .collect::<Vec<_>>()
                     .join("; ")
             })?;
-            let mut desired = apply::Desired::try_from(&d)?;
+            let mut desired = d.with_keys()?;
             if let Some(p) = n.preempt {
                 desired.preempt = p;
             }
-            for v in &mut desired.vhids {
+            for v in &mut desired.vips {
                 if let Some(k) = n.keys.get(&v.name) {
                     v.key = Some(k.clone());
                 }

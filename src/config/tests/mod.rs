@@ -1323,3 +1323,31 @@ proptest! {
         let _ = parse(&text, Path::new("fuzz.toml"), Some(0o644));
     }
 }
+
+/// The one `Desired` type: `with_keys` is where an unread `password_file`
+/// is refused (it was `apply::Desired::try_from`), never taken as no key.
+#[test]
+fn with_keys_refuses_an_unread_password_file_and_keeps_read_ones() {
+    let f = Fixture::new(
+        &one_vip("").replace("password = \"pw\"\n", "password_file = \"k\"\n"),
+        0o600,
+    );
+    f.key("k", b"pw\n", 0o600);
+    let em0 = [iface("em0", &["192.0.2.9/24"])];
+    let unread = f.load_only().unwrap();
+    let d = desired_state(&unread, "a", &em0).unwrap();
+    assert_eq!(
+        d.with_keys().unwrap_err(),
+        "vip \"v1\": its password_file has not been read"
+    );
+    let read = f.load().unwrap();
+    let d = desired_state(&read, "a", &em0)
+        .unwrap()
+        .with_keys()
+        .unwrap();
+    assert_eq!(
+        d.vips[0].key.as_ref().map(|k| k.as_bytes()),
+        Some(&b"pw"[..])
+    );
+    assert_eq!(d.vips[0].interface, "em0");
+}
