@@ -9,12 +9,12 @@ use std::path::Path;
 use toml::Spanned;
 use zeroize::Zeroizing;
 
-use super::{Cx, limits};
+use super::{ScenarioValidator, limits};
 use crate::config::{self, Config, Diagnostic};
 use crate::fsutil;
 use crate::model::Key;
 
-impl Cx<'_> {
+impl ScenarioValidator<'_> {
     /// The cluster file named by `cluster`, with `[passwords]` applied; its
     /// errors are reported, followed by one pointing at `cluster`.
     pub(super) fn cluster_file(

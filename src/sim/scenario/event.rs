@@ -11,7 +11,7 @@ use serde::Deserialize;
 use toml::Spanned;
 use zeroize::Zeroizing;
 
-use super::{Cx, Num, ScNode, SpannedList};
+use super::{Num, ScNode, ScenarioValidator, SpannedList};
 use crate::config::{self, Config, Diagnostic, Pos};
 use crate::kernel::Errno;
 use crate::model::Key;
@@ -177,7 +177,7 @@ impl RawEvent {
     }
 }
 
-impl Cx<'_> {
+impl ScenarioValidator<'_> {
     /// One `[[event]]`: its action, its time, the keys the action takes,
     /// then the action's own values, one function per action. Every error
     /// found is reported; `None` when there was one.

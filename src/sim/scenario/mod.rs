@@ -202,14 +202,15 @@ impl<'a> Lines<'a> {
     }
 }
 
-/// Collects diagnostics about one scenario file.
-struct Cx<'a> {
+/// Validates one scenario file, collecting its diagnostics (the scenario's
+/// counterpart of the cluster file's `config::parse::Validator`).
+struct ScenarioValidator<'a> {
     path: &'a Path,
     lines: Lines<'a>,
     diags: Vec<Diagnostic>,
 }
 
-impl Cx<'_> {
+impl ScenarioValidator<'_> {
     fn error(&mut self, span: &Range<usize>, key: impl Into<String>, msg: impl Into<String>) {
         let d = Diagnostic::error(msg)
             .in_file(self.path)
@@ -282,7 +283,7 @@ pub fn load(path: &Path) -> Result<Scenario, Vec<Diagnostic>> {
 /// Validate scenario text `src` read from `path` (relative paths inside
 /// are taken from its directory).
 pub fn parse(src: &str, path: &Path) -> Result<Scenario, Vec<Diagnostic>> {
-    let mut cx = Cx {
+    let mut validator = ScenarioValidator {
         path,
         lines: Lines::new(src),
         diags: Vec::new(),
@@ -293,7 +294,7 @@ pub fn parse(src: &str, path: &Path) -> Result<Scenario, Vec<Diagnostic>> {
             // serde's messages name the key ("unknown field `x`, expected
             // one of ...") and toml gives the span. [passwords] and
             // `password` are raw values, so no password is ever quoted.
-            let pos = e.span().map(|s| cx.lines.pos(s.start));
+            let pos = e.span().map(|s| validator.lines.pos(s.start));
             return Err(vec![
                 Diagnostic::error(e.message().trim_end().to_string())
                     .in_file(path)
@@ -301,14 +302,14 @@ pub fn parse(src: &str, path: &Path) -> Result<Scenario, Vec<Diagnostic>> {
             ]);
         }
     };
-    let scenario = cx.document(raw, src);
+    let scenario = validator.document(raw, src);
     match scenario {
-        Some(s) if cx.diags.is_empty() => Ok(s),
+        Some(s) if validator.diags.is_empty() => Ok(s),
         _ => {
-            if cx.diags.is_empty() {
-                cx.file_error("the scenario is not valid");
+            if validator.diags.is_empty() {
+                validator.file_error("the scenario is not valid");
             }
-            Err(cx.diags)
+            Err(validator.diags)
         }
     }
 }
@@ -324,7 +325,7 @@ struct TopLevel {
     latency: Option<u64>,
 }
 
-impl Cx<'_> {
+impl ScenarioValidator<'_> {
     /// The whole scenario: the top-level settings, the cluster file, the
     /// nodes, then the events, each checked and reported in that order.
     fn document(&mut self, raw: Raw, _src: &str) -> Option<Scenario> {

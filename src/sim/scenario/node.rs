@@ -6,10 +6,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use ipnet::IpNet;
 use toml::Spanned;
 
-use super::{Cx, RawNode, ScNode, SpannedList};
+use super::{RawNode, ScNode, ScenarioValidator, SpannedList};
 use crate::config::{self, Config, Diagnostic};
 
-impl Cx<'_> {
+impl ScenarioValidator<'_> {
     /// The `[[node]]` entries that are right; every node of the cluster
     /// file has one, and each can apply its part of the cluster file.
     pub(super) fn nodes(
