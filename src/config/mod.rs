@@ -55,9 +55,20 @@ pub const DEFAULT_ADVSKEW_STEP: u8 = 4;
 pub const DEFAULT_HOOK_TIMEOUT: Duration = Duration::from_secs(30);
 /// The longest `[cluster] hook_timeout` accepted (one hour), in seconds.
 pub const HOOK_TIMEOUT_MAX_SECS: u64 = 3600;
+/// The literal of [`DEFAULT_CLUSTER_STATE_DIR`], as a macro so that the
+/// directories carpctl keeps inside it are derived from it at compile time
+/// (`concat!` takes only literals): `carpctl hook`'s default state
+/// directory is its `hooks` subdirectory ([`crate::hooks::DEFAULT_HOOK_DIR`]).
+macro_rules! default_cluster_state_dir {
+    () => {
+        "/var/db/carpctl"
+    };
+}
+pub(crate) use default_cluster_state_dir;
+
 /// Default `[cluster] state_dir`: where carpctl keeps its demotion ledger
 /// (hier(7): `/var/db` holds "persistent, automatically maintained data").
-pub const DEFAULT_CLUSTER_STATE_DIR: &str = "/var/db/carpctl";
+pub const DEFAULT_CLUSTER_STATE_DIR: &str = default_cluster_state_dir!();
 
 /// A validated cluster file.
 #[derive(Debug, Clone)]
