@@ -26,8 +26,8 @@ use serde::Serialize;
 
 use crate::kernel::{Kernel, KernelError};
 use crate::model::{
-    AdvBase, AdvSkew, CarpState, IfAddress, Interface, Key, Knob, Vhid, VhidRef, VhidStatus,
-    VhidUpdate,
+    AdvBase, AdvSkew, CarpState, IfAddress, IfName, Interface, Key, Knob, Vhid, VhidRef,
+    VhidStatus, VhidUpdate,
 };
 
 /// One vhid this node takes part in, as the cluster file resolves it, with
@@ -57,7 +57,7 @@ pub enum KernelChange {
     /// A vhid that does not exist yet.
     CreateVhid {
         vip: String,
-        interface: String,
+        interface: IfName,
         vhid: Vhid,
         #[serde(flatten)]
         fields: VhidFields,
@@ -66,7 +66,7 @@ pub enum KernelChange {
     /// A vhid whose advbase, advskew or key differ.
     UpdateVhid {
         vip: String,
-        interface: String,
+        interface: IfName,
         vhid: Vhid,
         from: VhidFields,
         to: VhidFields,
@@ -75,14 +75,14 @@ pub enum KernelChange {
     /// Attach an address to a vhid.
     AddAddress {
         vip: String,
-        interface: String,
+        interface: IfName,
         vhid: Vhid,
         address: String,
     },
     /// Detach an address a managed vhid no longer lists.
     RemoveAddress {
         vip: String,
-        interface: String,
+        interface: IfName,
         vhid: Vhid,
         address: String,
     },
@@ -192,7 +192,7 @@ pub enum PlanChangesError {
     )]
     AddressInUse {
         vip: String,
-        interface: String,
+        interface: IfName,
         address: IpNet,
         holder: String,
     },
@@ -406,12 +406,12 @@ enum Undo {
     /// Destroy a vhid created by this apply, if it is still there (it goes
     /// with its last address; FreeBSD has no request to delete a vhid).
     DestroyVhid {
-        interface: String,
+        interface: IfName,
         vhid: Vhid,
         address: IpNet,
     },
     RestoreVhid {
-        interface: String,
+        interface: IfName,
         vhid: Vhid,
         advbase: u8,
         advskew: AdvSkew,
@@ -420,13 +420,13 @@ enum Undo {
         key_stays: bool,
     },
     RemoveAddress {
-        interface: String,
+        interface: IfName,
         address: IpAddr,
     },
     /// Put back an address that was there before (removed, or replaced
     /// by the same address with another prefix length).
     AddAddress {
-        interface: String,
+        interface: IfName,
         vhid: Vhid,
         address: IpNet,
     },

@@ -6,7 +6,7 @@ use ipnet::IpNet;
 use serde::Serialize;
 
 use super::{Config, Diagnostic, KeySource, Node, Vip, diag};
-use crate::model::{AdvBase, AdvSkew, CarpState, Interface, Key, Vhid};
+use crate::model::{AdvBase, AdvSkew, CarpState, IfName, Interface, Key, Vhid};
 
 /// What one node should have configured.
 ///
@@ -35,7 +35,7 @@ pub struct Desired<K = KeySource> {
 pub struct DesiredVip<K = KeySource> {
     pub name: String,
     /// This node's real interface (`em0`).
-    pub interface: String,
+    pub interface: IfName,
     /// As written in the file (`lan`).
     pub logical_interface: String,
     pub vhid: Vhid,
@@ -132,9 +132,20 @@ pub fn desired_state(
             continue;
         };
         diags.extend(off_subnet_warnings(cfg, node, i, v, iface));
+        // The cluster file's checks took `real` as an IfName already; a
+        // Config built in code may not have been checked.
+        let interface = match IfName::new(real) {
+            Ok(n) => n,
+            Err(e) => {
+                let key = format!("vip[{i}].interface");
+                let msg = format!("vip \"{}\": {real:?}: {e}", v.name);
+                diags.push(cfg.diag_error(msg).at(v.pos.interface).key(key));
+                continue;
+            }
+        };
         vips.push(DesiredVip {
             name: v.name.clone(),
-            interface: real.to_string(),
+            interface,
             logical_interface: v.interface.clone(),
             vhid: v.vhid,
             advbase: v.advbase,

@@ -162,6 +162,18 @@ impl PartialEq<&str> for IfName {
     }
 }
 
+impl PartialEq<IfName> for String {
+    fn eq(&self, other: &IfName) -> bool {
+        *self == other.0
+    }
+}
+
+impl PartialEq<IfName> for str {
+    fn eq(&self, other: &IfName) -> bool {
+        *self == other.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

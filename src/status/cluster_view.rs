@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::StatusReport;
-use crate::model::{CarpState, Vhid, VhidRef};
+use crate::model::{CarpState, IfName, Vhid, VhidRef};
 
 /// The cluster view: this node's VIPs from the cluster file, against the
 /// kernel.
@@ -19,7 +19,7 @@ pub struct ClusterView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ClusterVip {
     pub name: String,
-    pub interface: String,
+    pub interface: IfName,
     pub vhid: Vhid,
     /// 0 = this node is the VIP's preferred MASTER.
     pub rank: usize,
