@@ -26,61 +26,17 @@ use serde::Serialize;
 
 use crate::kernel::{Kernel, KernelError};
 use crate::model::{
-    AdvBase, AdvSkew, CarpState, IfAddress, Interface, Key, Knob, Vhid, VhidStatus, VhidUpdate,
+    AdvBase, AdvSkew, CarpState, IfAddress, IfName, Interface, Key, Knob, Vhid, VhidRef,
+    VhidStatus, VhidUpdate,
 };
 
-/// One vhid this node takes part in, as the cluster file resolves it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DesiredVhid {
-    /// The VIP's name in the cluster file.
-    pub name: String,
-    /// The real interface on this node.
-    pub interface: String,
-    pub vhid: Vhid,
-    pub advbase: AdvBase,
-    pub advskew: AdvSkew,
-    pub key: Option<Key>,
-    pub addresses: Vec<IpNet>,
-}
+/// One vhid this node takes part in, as the cluster file resolves it, with
+/// its key read: the one desired-state type, [`crate::config::DesiredVip`].
+pub type DesiredVhid = crate::config::DesiredVip<Key>;
 
-/// Everything `apply` manages on this node.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Desired {
-    pub preempt: bool,
-    pub vhids: Vec<DesiredVhid>,
-}
-
-impl TryFrom<&crate::config::Desired> for Desired {
-    type Error = String;
-
-    /// What `apply` manages, from this node's resolved cluster-file state.
-    /// Every key must have been read ([`crate::config::Config::read_keys`]):
-    /// a `password_file` still unread is refused, never taken as no key.
-    fn try_from(d: &crate::config::Desired) -> Result<Self, String> {
-        let mut vhids = Vec::with_capacity(d.vips.len());
-        for v in &d.vips {
-            let key = match &v.key {
-                None => None,
-                Some(src) => Some(src.key().cloned().ok_or_else(|| {
-                    format!("vip \"{}\": its password_file has not been read", v.name)
-                })?),
-            };
-            vhids.push(DesiredVhid {
-                name: v.name.clone(),
-                interface: v.interface.clone(),
-                vhid: v.vhid,
-                advbase: v.advbase,
-                advskew: v.advskew,
-                key,
-                addresses: v.addresses.clone(),
-            });
-        }
-        Ok(Desired {
-            preempt: d.preempt,
-            vhids,
-        })
-    }
-}
+/// Everything `apply` manages on this node:
+/// [`crate::config::Desired::with_keys`].
+pub type Desired = crate::config::Desired<Key>;
 
 /// The vhid fields a change sets (no key: that is only a flag here, so a
 /// change list can be printed and serialized without the secret).
@@ -101,8 +57,8 @@ pub enum KernelChange {
     /// A vhid that does not exist yet.
     CreateVhid {
         vip: String,
-        interface: String,
-        vhid: u8,
+        interface: IfName,
+        vhid: Vhid,
         #[serde(flatten)]
         fields: VhidFields,
         set_key: bool,
@@ -110,8 +66,8 @@ pub enum KernelChange {
     /// A vhid whose advbase, advskew or key differ.
     UpdateVhid {
         vip: String,
-        interface: String,
-        vhid: u8,
+        interface: IfName,
+        vhid: Vhid,
         from: VhidFields,
         to: VhidFields,
         set_key: bool,
@@ -119,15 +75,15 @@ pub enum KernelChange {
     /// Attach an address to a vhid.
     AddAddress {
         vip: String,
-        interface: String,
-        vhid: u8,
+        interface: IfName,
+        vhid: Vhid,
         address: String,
     },
     /// Detach an address a managed vhid no longer lists.
     RemoveAddress {
         vip: String,
-        interface: String,
-        vhid: u8,
+        interface: IfName,
+        vhid: Vhid,
         address: String,
     },
 }
@@ -147,7 +103,8 @@ impl fmt::Display for KernelChange {
                 set_key,
             } => write!(
                 f,
-                "create vhid {vhid}@{interface} ({vip}): advbase {} advskew {}{}",
+                "create vhid {} ({vip}): advbase {} advskew {}{}",
+                VhidRef::new(*vhid, interface.as_str()),
                 fields.advbase,
                 fields.advskew,
                 if *set_key { ", key" } else { "" }
@@ -160,7 +117,11 @@ impl fmt::Display for KernelChange {
                 to,
                 set_key,
             } => {
-                write!(f, "update vhid {vhid}@{interface} ({vip}):")?;
+                write!(
+                    f,
+                    "update vhid {} ({vip}):",
+                    VhidRef::new(*vhid, interface.as_str())
+                )?;
                 if from.advbase != to.advbase {
                     write!(f, " advbase {} -> {}", from.advbase, to.advbase)?;
                 }
@@ -178,7 +139,11 @@ impl fmt::Display for KernelChange {
                 vhid,
                 address,
             } => {
-                write!(f, "add {address} to vhid {vhid}@{interface} ({vip})")
+                write!(
+                    f,
+                    "add {address} to vhid {} ({vip})",
+                    VhidRef::new(*vhid, interface.as_str())
+                )
             }
             KernelChange::RemoveAddress {
                 vip,
@@ -186,7 +151,11 @@ impl fmt::Display for KernelChange {
                 vhid,
                 address,
             } => {
-                write!(f, "remove {address} from vhid {vhid}@{interface} ({vip})")
+                write!(
+                    f,
+                    "remove {address} from vhid {} ({vip})",
+                    VhidRef::new(*vhid, interface.as_str())
+                )
             }
         }
     }
@@ -223,7 +192,7 @@ pub enum PlanChangesError {
     )]
     AddressInUse {
         vip: String,
-        interface: String,
+        interface: IfName,
         address: IpNet,
         holder: String,
     },
@@ -243,7 +212,7 @@ pub fn plan_changes(
             from: 0,
             to: i32::from(desired.preempt),
         });
-        for d in &desired.vhids {
+        for d in &desired.vips {
             changes.push(create_change(d));
             changes.extend(d.addresses.iter().map(|a| add_change(d, a)));
         }
@@ -260,7 +229,7 @@ pub fn plan_changes(
     let interfaces = kernel.interfaces()?;
     let mut adds = Vec::new();
     let mut removes = Vec::new();
-    for d in &desired.vhids {
+    for d in &desired.vips {
         match kernel.vhid(&d.interface, d.vhid)? {
             None => changes.push(create_change(d)),
             Some(cur) => {
@@ -299,7 +268,7 @@ pub fn plan_changes(
                 removes.push(KernelChange::RemoveAddress {
                     vip: d.name.clone(),
                     interface: d.interface.clone(),
-                    vhid: d.vhid.get(),
+                    vhid: d.vhid,
                     address: have.net.to_string(),
                 });
             }
@@ -321,7 +290,7 @@ fn create_change(d: &DesiredVhid) -> KernelChange {
     KernelChange::CreateVhid {
         vip: d.name.clone(),
         interface: d.interface.clone(),
-        vhid: d.vhid.get(),
+        vhid: d.vhid,
         fields: fields(d),
         set_key: d.key.is_some(),
     }
@@ -331,7 +300,7 @@ fn add_change(d: &DesiredVhid, a: &IpNet) -> KernelChange {
     KernelChange::AddAddress {
         vip: d.name.clone(),
         interface: d.interface.clone(),
-        vhid: d.vhid.get(),
+        vhid: d.vhid,
         address: a.to_string(),
     }
 }
@@ -339,7 +308,7 @@ fn add_change(d: &DesiredVhid, a: &IpNet) -> KernelChange {
 fn update_change(d: &DesiredVhid, cur: &VhidStatus) -> Option<KernelChange> {
     let from = VhidFields {
         advbase: cur.advbase,
-        advskew: cur.advskew,
+        advskew: cur.advskew.get(),
     };
     let to = fields(d);
     // The kernel shows the key to root only; an unreadable key is set again
@@ -352,7 +321,7 @@ fn update_change(d: &DesiredVhid, cur: &VhidStatus) -> Option<KernelChange> {
     (from != to || set_key).then(|| KernelChange::UpdateVhid {
         vip: d.name.clone(),
         interface: d.interface.clone(),
-        vhid: d.vhid.get(),
+        vhid: d.vhid,
         from,
         to,
         set_key,
@@ -437,27 +406,27 @@ enum Undo {
     /// Destroy a vhid created by this apply, if it is still there (it goes
     /// with its last address; FreeBSD has no request to delete a vhid).
     DestroyVhid {
-        interface: String,
+        interface: IfName,
         vhid: Vhid,
         address: IpNet,
     },
     RestoreVhid {
-        interface: String,
+        interface: IfName,
         vhid: Vhid,
         advbase: u8,
-        advskew: u8,
+        advskew: AdvSkew,
         key: Option<Key>,
         /// A key was set where none was: carp(4) cannot clear a key.
         key_stays: bool,
     },
     RemoveAddress {
-        interface: String,
+        interface: IfName,
         address: IpAddr,
     },
     /// Put back an address that was there before (removed, or replaced
     /// by the same address with another prefix length).
     AddAddress {
-        interface: String,
+        interface: IfName,
         vhid: Vhid,
         address: IpNet,
     },
@@ -605,20 +574,16 @@ fn restore_order(
     Ok(())
 }
 
-fn find<'a>(desired: &'a Desired, interface: &str, vhid: u8) -> Option<&'a DesiredVhid> {
+fn find<'a>(desired: &'a Desired, interface: &str, vhid: Vhid) -> Option<&'a DesiredVhid> {
     desired
-        .vhids
+        .vips
         .iter()
-        .find(|d| d.interface == interface && d.vhid.get() == vhid)
+        .find(|d| d.interface == interface && d.vhid == vhid)
 }
 
 fn parse_net(s: &str) -> Result<IpNet, KernelError> {
     s.parse()
         .map_err(|_| KernelError::Unsupported(format!("bad address {s:?} in change list")))
-}
-
-fn vhid_of(v: u8) -> Result<Vhid, KernelError> {
-    Vhid::new(i64::from(v)).map_err(|e| KernelError::Unsupported(e.to_string()))
 }
 
 fn step(
@@ -644,7 +609,10 @@ fn step(
             interface, vhid, ..
         } => {
             let d = find(desired, interface, *vhid).ok_or_else(|| {
-                KernelError::Unsupported(format!("vhid {vhid}@{interface} is not in the plan"))
+                KernelError::Unsupported(format!(
+                    "vhid {} is not in the plan",
+                    VhidRef::new(*vhid, interface.as_str())
+                ))
             })?;
             let before = kernel.vhid(interface, d.vhid)?;
             let update = VhidUpdate {
@@ -659,7 +627,10 @@ fn step(
                     interface: interface.clone(),
                     vhid: d.vhid,
                     address: d.addresses.first().copied().ok_or_else(|| {
-                        KernelError::Unsupported(format!("vhid {vhid}@{interface} has no address"))
+                        KernelError::Unsupported(format!(
+                            "vhid {} has no address",
+                            VhidRef::new(*vhid, interface.as_str())
+                        ))
                     })?,
                 },
                 Some(cur) => Undo::RestoreVhid {
@@ -688,7 +659,7 @@ fn step(
                 .flat_map(|i| i.addresses.iter())
                 .find(|a| a.net.addr() == net.addr() && a.vhid.is_some())
                 .and_then(|a| Some((a.vhid?, a.net)));
-            kernel.add_address(interface, vhid_of(*vhid)?, net)?;
+            kernel.add_address(interface, *vhid, net)?;
             Ok(match replaced {
                 Some((vhid, address)) => Undo::AddAddress {
                     interface: interface.clone(),
@@ -711,7 +682,7 @@ fn step(
             kernel.remove_address(interface, net.addr())?;
             Ok(Undo::AddAddress {
                 interface: interface.clone(),
-                vhid: vhid_of(*vhid)?,
+                vhid: *vhid,
                 address: net,
             })
         }
@@ -745,7 +716,7 @@ fn revert(kernel: &mut dyn Kernel, undo: Undo) -> Result<(), KernelError> {
         } => {
             let update = VhidUpdate {
                 advbase: AdvBase::new(i64::from(advbase)).ok(),
-                advskew: AdvSkew::new(i64::from(advskew)).ok(),
+                advskew: Some(advskew),
                 key,
                 ..VhidUpdate::default()
             };

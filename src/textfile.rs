@@ -12,7 +12,7 @@ use std::ops::Range;
 use std::path::Path;
 
 use serde::Serialize;
-use zeroize::Zeroize;
+use zeroize::Zeroizing;
 
 use crate::fsutil::{self, FsError, Trust};
 
@@ -30,9 +30,8 @@ pub enum Access {
 /// A text file [`read`] whole.
 #[derive(Debug)]
 pub struct TextFile {
-    /// The file's text. It may hold passwords: the caller zeroes it
-    /// when done.
-    pub text: String,
+    /// The file's text. It may hold passwords: it is wiped when dropped.
+    pub text: Zeroizing<String>,
     /// `st_mode & 07777` of the file that was read.
     pub mode: u32,
 }
@@ -63,19 +62,17 @@ pub fn read(path: &Path, access: Access) -> Result<TextFile, ReadError> {
     }
     .map_err(ReadError::Fs)?;
     let mode = opened.mode;
-    match String::from_utf8(opened.bytes) {
+    // The text may hold passwords: it is wiped when dropped, and so are
+    // the bytes of a file that is not UTF-8.
+    match fsutil::into_text(opened.bytes) {
         Ok(text) => Ok(TextFile { text, mode }),
-        Err(e) => {
-            let at = e.utf8_error().valid_up_to();
-            let mut bytes = e.into_bytes();
+        Err((at, bytes)) => {
             // `at` is a char boundary by definition, so this slice is
             // valid UTF-8 and gives the position of the bad byte.
             let pos = std::str::from_utf8(bytes.get(..at).unwrap_or_default())
                 .map_or(Pos { line: 1, column: 1 }, |prefix| {
                     LineIndex::new(prefix).pos(at)
                 });
-            // The file may hold passwords: do not leave them in freed memory.
-            bytes.zeroize();
             Err(ReadError::NotUtf8 { at, pos, mode })
         }
     }
@@ -135,7 +132,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("f.toml");
         fs::write(&p, "a = 1\n").unwrap();
-        assert_eq!(read(&p, Access::Named).unwrap().text, "a = 1\n");
+        assert_eq!(read(&p, Access::Named).unwrap().text.as_str(), "a = 1\n");
         fs::write(&p, b"a = 1\nb = \"\xff\"\n").unwrap();
         match read(&p, Access::Named) {
             Err(ReadError::NotUtf8 { at, pos, .. }) => {

@@ -165,7 +165,7 @@ fn apply(global: &GlobalOpts, args: &ApplyArgs, progress: &mut Progress) -> Resu
         .interfaces()
         .map_err(CliError::kernel("cannot list the interfaces"))?;
     let desired = cluster::desired(&cfg, &node, &interfaces)?;
-    let desired = crate::apply::Desired::try_from(&desired).map_err(CliError::Failed)?;
+    let desired = desired.with_keys().map_err(CliError::Failed)?;
     progress.changes = match apply::plan_changes(kernel.as_mut(), &desired) {
         Ok(c) => c,
         Err(PlanChangesError::Kernel(e)) => {

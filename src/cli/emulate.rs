@@ -20,6 +20,7 @@ use ipnet::IpNet;
 use super::{CliError, GlobalOpts};
 use crate::kernel::Errno;
 use crate::kernel::emulated::{EmulatedHost, Flavor, HostSpec, IfaceSpec};
+use crate::model::IfName;
 
 /// `carpctl emulate <command>`.
 #[derive(Debug, Clone, Subcommand)]
@@ -121,30 +122,10 @@ pub fn parse_iface(s: &str) -> Result<IfaceArg, String> {
     })
 }
 
-/// An interface name as carpctl accepts it: 1 to 15 bytes (`IFNAMSIZ` less
-/// the NUL), starting with a letter, then letters, digits, `.`, `_` or `-`,
-/// so that names like `vlan0.100` and `lagg0_vlan210` pass. `lo0` is refused:
+/// An interface name as carpctl accepts it ([`IfName`]), but not `lo0`:
 /// every emulated host has it already, and carp(4) cannot use a loopback.
 fn check_ifname(name: &str) -> Result<(), String> {
-    let max = carpctl_sys::IFNAMSIZ - 1;
-    if name.is_empty() {
-        return Err("the interface name before '=' is empty".into());
-    }
-    if name.len() > max {
-        return Err(format!(
-            "interface name {name:?} is {} bytes; FreeBSD allows at most {max}",
-            name.len()
-        ));
-    }
-    let mut chars = name.chars();
-    let starts_with_letter = chars.next().is_some_and(|c| c.is_ascii_alphabetic());
-    if !starts_with_letter
-        || !chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
-    {
-        return Err(format!(
-            "interface name {name:?} must start with a letter and hold only letters, digits, '.', '_' or '-'"
-        ));
-    }
+    IfName::check(name.as_bytes()).map_err(|e| format!("{name:?}: {e}"))?;
     if name == "lo0" {
         return Err("lo0 is always present on an emulated host (and carp(4) cannot use it)".into());
     }
@@ -188,7 +169,7 @@ pub fn merge_ifaces(args: &[IfaceArg]) -> Result<Vec<IfaceSpec>, CliError> {
 /// Parse an errno name (`EINVAL`, case-insensitive) into FreeBSD's number.
 pub fn parse_errno(s: &str) -> Result<Errno, String> {
     Errno::from_name(s).ok_or_else(|| {
-        let known: Vec<&str> = carpctl_sys::errno::TABLE.iter().map(|e| e.1).collect();
+        let known: Vec<&str> = crate::kernel::Errno::TABLE.iter().map(|e| e.1).collect();
         format!(
             "unknown errno name {s:?}; known names: {}",
             known.join(", ")
@@ -387,9 +368,8 @@ mod tests {
             ("em0=2001:db8::1/129", "\"2001:db8::1/129\""),
             ("em0=hello/24", "\"hello/24\""),
             ("abcdefghijklmnop=", "at most 15"),
-            ("0em=", "start with a letter"),
-            ("em 0=", "start with a letter"),
-            ("em/0=", "start with a letter"),
+            ("em 0=", "only letters, digits"),
+            ("em/0=", "only letters, digits"),
             ("lo0=127.0.0.2/8", "lo0"),
         ] {
             let e = parse_iface(bad).unwrap_err();
@@ -397,6 +377,9 @@ mod tests {
         }
         // 15 bytes is the longest name that fits IFNAMSIZ with its NUL.
         assert!(parse_iface("abcdefghijklmno=").is_ok());
+        // IfName's rule: FreeBSD does not require a leading letter (a
+        // renamed interface may start with a digit, SIOCSIFNAME).
+        assert!(parse_iface("0em=").is_ok());
     }
 
     #[test]

@@ -25,7 +25,7 @@ use clap::Args;
 use super::{CliError, GlobalOpts, cluster};
 use crate::events::devd::{parse_subsystem, parse_type};
 use crate::events::{CarpEvent, Source, Transition};
-use crate::hooks::{self, DEFAULT_STATE_DIR, HookStats, HookTable, STATE_DIR_ENV, StateDir};
+use crate::hooks::{self, DEFAULT_HOOK_DIR, HookStats, HookTable, STATE_DIR_ENV, StateDir};
 use crate::model::CarpState;
 
 /// Arguments of `carpctl hook`.
@@ -41,7 +41,7 @@ pub struct HookArgs {
     /// Where the last state of each vhid and the lock file are kept; it
     /// must be owned by root (or the caller) and not writable by group or
     /// others
-    #[arg(long, env = STATE_DIR_ENV, value_name = "DIR", default_value = DEFAULT_STATE_DIR)]
+    #[arg(long, env = STATE_DIR_ENV, value_name = "DIR", default_value = DEFAULT_HOOK_DIR)]
     pub state_dir: PathBuf,
 }
 
@@ -54,7 +54,7 @@ pub fn run(global: &GlobalOpts, args: &HookArgs, _out: &mut dyn Write) -> Result
         parse_type(&args.state.to_ascii_uppercase()).map_err(|e| CliError::Usage(e.to_string()))?;
     let event = CarpEvent {
         vhid,
-        interface,
+        interface: interface.into(),
         state,
     };
 

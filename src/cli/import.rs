@@ -48,7 +48,9 @@ pub fn run(_global: &GlobalOpts, args: &ImportArgs, out: &mut dyn Write) -> Resu
     let mut nodes = Vec::new();
     for a in &args.files {
         let (name, path) = node_arg(a);
-        let text = super::migrate::read(&path)?;
+        let mut text = super::migrate::read(&path)?;
+        // Moved out, not copied (ImportNode keeps a plain String).
+        let text = std::mem::take(&mut *text);
         nodes.push(ImportNode { name, path, text });
     }
     let imported = migrate::import(&nodes, &parents).map_err(super::migrate::refuse)?;

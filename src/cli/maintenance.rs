@@ -21,10 +21,11 @@ use serde::Serialize;
 use super::{CliError, GlobalOpts, cluster};
 use crate::kernel::Kernel;
 use crate::ledger::{
-    BootPolicy, Cause, Contribution, Ledger, LedgerError, MAINTENANCE_WEIGHT, Split,
-    maintenance_off, maintenance_on, reason_problem,
+    BootPolicy, Cause, Contribution, Ledger, LedgerError, Split, maintenance_off, maintenance_on,
+    reason_problem,
 };
 use crate::logging::error_chain;
+use crate::model::MAINTENANCE_WEIGHT;
 
 /// `carpctl maintenance <command>`.
 #[derive(Debug, Clone, Subcommand)]

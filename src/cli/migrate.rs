@@ -16,6 +16,7 @@ use clap::Args;
 use super::{CliError, GlobalOpts};
 use crate::lint::Finding;
 use crate::migrate::{self, MigrateError};
+use zeroize::Zeroizing;
 
 /// Arguments of `carpctl migrate`.
 #[derive(Debug, Clone, Args)]
@@ -49,12 +50,12 @@ pub(super) fn refuse(e: MigrateError) -> CliError {
 }
 
 /// Read a file to convert; a missing or non-text file is a usage error.
-pub(super) fn read(path: &std::path::Path) -> Result<String, CliError> {
+pub(super) fn read(path: &std::path::Path) -> Result<Zeroizing<String>, CliError> {
     let inputs = crate::lint::read_inputs(std::slice::from_ref(&path.to_path_buf()));
     match inputs
         .into_iter()
         .next()
-        .map(|mut i| std::mem::replace(&mut i.content, Ok(String::new())))
+        .map(|mut i| std::mem::replace(&mut i.content, Ok(Zeroizing::default())))
     {
         Some(Ok(text)) => Ok(text),
         Some(Err(why)) => Err(CliError::Usage(format!("{}: {why}", path.display()))),

@@ -116,7 +116,7 @@ pub fn run(global: &GlobalOpts, args: &PlanArgs, out: &mut dyn Write) -> Result<
         advskew_step: plan.advskew_step,
         preempt: cfg.cluster.preempt,
         demotion_one_rank: plan::demotion_one_rank(plan.advskew_step),
-        maintenance_demotion: plan::MAINTENANCE_DEMOTION,
+        maintenance_demotion: crate::model::MAINTENANCE_WEIGHT,
         balanced: balance.balanced,
         balance: &balance,
         vips: plan

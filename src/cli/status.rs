@@ -21,7 +21,7 @@ use serde::Serialize;
 
 use super::{CliError, GlobalOpts};
 use crate::kernel::Kernel;
-use crate::model::{Api, CarpState, KernelInfo, Protocol, VhidStatus};
+use crate::model::{Api, CarpState, KernelInfo, Protocol};
 pub use crate::status::{ClusterView, ClusterVip, StatusReport, VhidReport};
 
 /// Arguments of `carpctl status`.
@@ -131,27 +131,6 @@ pub fn collect(kernel: &mut dyn Kernel) -> Result<StatusReport, CliError> {
     })
 }
 
-/// The skew a CARP vhid advertises with the global demotion added:
-/// `DEMOTE_ADVSKEW` = clamp(advskew + demotion, 0, 240) (14.x and later;
-/// docs/freebsd-carp.md §8). Same rule as [`crate::model::AdvSkew::effective`], but
-/// total on raw kernel values: the demotion is an `int` the kernel only
-/// adds to, so it can be anything, and the addition must not overflow.
-pub fn effective_advskew(advskew: u8, demotion: i32) -> u8 {
-    let skew = i32::from(advskew).saturating_add(demotion);
-    // The clamp makes the value fit 0..=240; the fallback is unreachable.
-    u8::try_from(skew.clamp(0, i32::from(carpctl_sys::CARP_MAXSKEW)))
-        .unwrap_or(carpctl_sys::CARP_MAXSKEW)
-}
-
-/// The effective skew of one vhid. VRRPv3 vhids are not demoted (reference
-/// §8: "No demotion"), so theirs is the configured one.
-fn vhid_effective_advskew(status: &VhidStatus, demotion: i32) -> u8 {
-    match status.protocol {
-        Protocol::Carp => effective_advskew(status.advskew, demotion),
-        Protocol::Vrrpv3 => status.advskew,
-    }
-}
-
 fn api_name(api: Api) -> &'static str {
     match api {
         Api::Netlink => "netlink",
@@ -175,10 +154,9 @@ fn write_cluster_view(view: &ClusterView, out: &mut dyn Write) -> Result<(), Cli
             .map_or_else(|| "missing".to_string(), |s| s.to_string());
         writeln!(
             out,
-            "	{} vhid {}@{}: rank {}, planned {}, is {state}{}",
+            "	{} vhid {}: rank {}, planned {}, is {state}{}",
             v.name,
-            v.vhid,
-            v.interface,
+            v.vhid_ref(),
             v.rank,
             v.expected,
             if v.ok { "" } else { "  <-- not as planned" }
@@ -231,8 +209,8 @@ pub fn write_human(report: &StatusReport, out: &mut dyn Write) -> Result<(), Cli
                     st.state,
                     st.vhid,
                     st.advbase,
-                    st.advskew,
-                    vhid_effective_advskew(st, s.demotion)
+                    st.advskew.get(),
+                    st.effective_advskew(s.demotion)
                 )?;
             }
             Protocol::Vrrpv3 => {
@@ -317,8 +295,8 @@ fn json_document(report: &StatusReport) -> JsonStatus<'_> {
                     vhid: st.vhid.get(),
                     state: st.state,
                     advbase: st.advbase,
-                    advskew: st.advskew,
-                    effective_advskew: vhid_effective_advskew(st, s.demotion),
+                    advskew: st.advskew.get(),
+                    effective_advskew: st.effective_advskew(s.demotion),
                     key_set: st.key.is_some(),
                     addresses: v.addresses.iter().map(ToString::to_string).collect(),
                     peer: st.peer,
@@ -367,7 +345,7 @@ mod tests {
     use serde_json::Value;
 
     use super::*;
-    use crate::model::{CarpSysctls, Key, Vhid};
+    use crate::model::{AdvSkew, CarpSysctls, Key, Vhid, VhidStatus};
 
     fn sysctls(demotion: i32) -> CarpSysctls {
         CarpSysctls {
@@ -402,7 +380,7 @@ mod tests {
             vhid: Vhid::new(vhid).unwrap(),
             state,
             advbase: 1,
-            advskew,
+            advskew: AdvSkew::new(i64::from(advskew)).unwrap(),
             key: key.map(|k| Key::new(k).unwrap()),
             peer: None,
             peer6: None,
@@ -647,18 +625,6 @@ mod tests {
             // Not hex-encoded either ("testpass" = 74 65 73 74 70 61 73 73).
             assert!(!form.contains("7465737470617373"), "{form}");
         }
-    }
-
-    #[test]
-    fn effective_advskew_clamps_and_never_overflows() {
-        assert_eq!(effective_advskew(100, 0), 100);
-        assert_eq!(effective_advskew(100, 140), 240);
-        assert_eq!(effective_advskew(100, 141), 240);
-        assert_eq!(effective_advskew(254, 0), 240);
-        assert_eq!(effective_advskew(255, 0), 240);
-        assert_eq!(effective_advskew(0, -1), 0);
-        assert_eq!(effective_advskew(200, i32::MAX), 240);
-        assert_eq!(effective_advskew(200, i32::MIN), 0);
     }
 
     #[test]

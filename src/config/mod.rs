@@ -32,7 +32,7 @@ use std::time::Duration;
 
 use ipnet::IpNet;
 
-use crate::model::{AdvBase, Vhid};
+use crate::model::{AdvBase, MAX_WEIGHT, Vhid};
 use crate::plan;
 use crate::textfile::Pos;
 
@@ -57,13 +57,20 @@ pub const DEFAULT_ADVSKEW_STEP: u8 = 4;
 pub const DEFAULT_HOOK_TIMEOUT: Duration = Duration::from_secs(30);
 /// The longest `[cluster] hook_timeout` accepted (one hour), in seconds.
 pub const HOOK_TIMEOUT_MAX_SECS: u64 = 3600;
+/// The literal of [`DEFAULT_CLUSTER_STATE_DIR`], as a macro so that the
+/// directories carpctl keeps inside it are derived from it at compile time
+/// (`concat!` takes only literals): `carpctl hook`'s default state
+/// directory is its `hooks` subdirectory ([`crate::hooks::DEFAULT_HOOK_DIR`]).
+macro_rules! default_cluster_state_dir {
+    () => {
+        "/var/db/carpctl"
+    };
+}
+pub(crate) use default_cluster_state_dir;
+
 /// Default `[cluster] state_dir`: where carpctl keeps its demotion ledger
 /// (hier(7): `/var/db` holds "persistent, automatically maintained data").
-pub const DEFAULT_CLUSTER_STATE_DIR: &str = "/var/db/carpctl";
-/// The largest demotion weight that still changes anything: the kernel
-/// clamps a vhid's advertised skew at `CARP_MAXSKEW` (240; docs/freebsd-carp.md §8,
-/// `DEMOTE_ADVSKEW`).
-pub const MAX_WEIGHT: u16 = carpctl_sys::CARP_MAXSKEW as u16;
+pub const DEFAULT_CLUSTER_STATE_DIR: &str = default_cluster_state_dir!();
 
 /// A validated cluster file.
 #[derive(Debug, Clone)]

@@ -6,16 +6,24 @@ use ipnet::IpNet;
 use serde::Serialize;
 
 use super::{Config, Diagnostic, KeySource, Node, Vip, diag};
-use crate::model::{AdvBase, AdvSkew, CarpState, Interface, Vhid};
+use crate::model::{AdvBase, AdvSkew, CarpState, IfName, Interface, Key, Vhid};
 
 /// What one node should have configured.
+///
+/// Generic over the key, so that one type serves both stages: resolved
+/// from the cluster file, a VIP's key is a [`KeySource`] (a
+/// `password_file` is read only by those who need the key); what `apply`
+/// manages is a `Desired<Key>` ([`Desired::with_keys`]), where every key
+/// has been read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Desired {
+// The key is never serialized: no bound on K.
+#[serde(bound(serialize = ""))]
+pub struct Desired<K = KeySource> {
     pub node: String,
     /// `net.inet.carp.preempt` wanted on this node.
     pub preempt: bool,
     /// The VIPs this node takes part in, in file order.
-    pub vips: Vec<DesiredVip>,
+    pub vips: Vec<DesiredVip<K>>,
     /// What resolving found that does not stop `apply` (the file's own
     /// warnings are in [`Config::warnings`]).
     pub warnings: Vec<Diagnostic>,
@@ -23,10 +31,11 @@ pub struct Desired {
 
 /// One vhid on one real interface of this node.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct DesiredVip {
+#[serde(bound(serialize = ""))]
+pub struct DesiredVip<K = KeySource> {
     pub name: String,
     /// This node's real interface (`em0`).
-    pub interface: String,
+    pub interface: IfName,
     /// As written in the file (`lan`).
     pub logical_interface: String,
     pub vhid: Vhid,
@@ -36,7 +45,7 @@ pub struct DesiredVip {
     /// `password_file` is read only by those who need the key
     /// ([`Config::read_keys`]).
     #[serde(skip)]
-    pub key: Option<KeySource>,
+    pub key: Option<K>,
     pub addresses: Vec<IpNet>,
     /// 0 = this node is the intended MASTER.
     pub rank: usize,
@@ -45,12 +54,47 @@ pub struct DesiredVip {
     pub state: CarpState,
 }
 
-impl Desired {
+impl<K> Desired<K> {
     /// The desired vhid `vhid` on real interface `interface`.
-    pub fn find(&self, interface: &str, vhid: Vhid) -> Option<&DesiredVip> {
+    pub fn find(&self, interface: &str, vhid: Vhid) -> Option<&DesiredVip<K>> {
         self.vips
             .iter()
             .find(|v| v.interface == interface && v.vhid == vhid)
+    }
+}
+
+impl Desired<KeySource> {
+    /// What `apply` manages: the same, with every key read. Every key must
+    /// have been read ([`Config::read_keys`]): a `password_file` still
+    /// unread is refused, never taken as no key.
+    pub fn with_keys(&self) -> Result<Desired<Key>, String> {
+        let mut vips = Vec::with_capacity(self.vips.len());
+        for v in &self.vips {
+            let key = match &v.key {
+                None => None,
+                Some(src) => Some(src.key().cloned().ok_or_else(|| {
+                    format!("vip \"{}\": its password_file has not been read", v.name)
+                })?),
+            };
+            vips.push(DesiredVip {
+                name: v.name.clone(),
+                interface: v.interface.clone(),
+                logical_interface: v.logical_interface.clone(),
+                vhid: v.vhid,
+                advbase: v.advbase,
+                advskew: v.advskew,
+                key,
+                addresses: v.addresses.clone(),
+                rank: v.rank,
+                state: v.state,
+            });
+        }
+        Ok(Desired {
+            node: self.node.clone(),
+            preempt: self.preempt,
+            vips,
+            warnings: self.warnings.clone(),
+        })
     }
 }
 
@@ -88,9 +132,20 @@ pub fn desired_state(
             continue;
         };
         diags.extend(off_subnet_warnings(cfg, node, i, v, iface));
+        // The cluster file's checks took `real` as an IfName already; a
+        // Config built in code may not have been checked.
+        let interface = match IfName::new(real) {
+            Ok(n) => n,
+            Err(e) => {
+                let key = format!("vip[{i}].interface");
+                let msg = format!("vip \"{}\": {real:?}: {e}", v.name);
+                diags.push(cfg.diag_error(msg).at(v.pos.interface).key(key));
+                continue;
+            }
+        };
         vips.push(DesiredVip {
             name: v.name.clone(),
-            interface: real.to_string(),
+            interface,
             logical_interface: v.interface.clone(),
             vhid: v.vhid,
             advbase: v.advbase,

@@ -24,19 +24,19 @@
 
 use std::fmt;
 
-use crate::model::{CarpState, Vhid};
+use crate::model::{CarpState, IfName, Vhid, VhidRef};
 
 /// devd's SOCK_SEQPACKET socket: one event per record (docs/freebsd-carp.md §11).
 pub const DEFAULT_SOCKET: &str = "/var/run/devd.seqpacket.pipe";
-
-/// The longest interface name: `IFNAMSIZ` (16) less the NUL.
-pub const IFNAME_MAX: usize = 15;
 
 /// One CARP transition as the kernel announced it: `vhid@interface` is now
 /// in `state`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct CarpEvent {
     pub vhid: Vhid,
+    /// A `String`, not an [`IfName`]: replayed events are built from
+    /// what the kernel reports (`VhidStatus`), whose names follow only the
+    /// kernel's rule ([`IfName::check_kernel`]).
     pub interface: String,
     pub state: CarpState,
 }
@@ -45,13 +45,18 @@ impl CarpEvent {
     /// The devctl subsystem, `vhid@interface` (`1@em0`), as carpctl's logs
     /// write a vhid.
     pub fn subsystem(&self) -> String {
-        format!("{}@{}", self.vhid, self.interface)
+        self.vhid_ref().to_string()
+    }
+
+    /// The vhid as `vhid@interface`.
+    pub fn vhid_ref(&self) -> VhidRef<&str> {
+        VhidRef::new(self.vhid, &self.interface)
     }
 }
 
 impl fmt::Display for CarpEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}@{} {}", self.vhid, self.interface, self.state)
+        write!(f, "{} {}", self.vhid_ref(), self.state)
     }
 }
 
@@ -137,7 +142,7 @@ pub fn parse_record(record: &[u8]) -> Result<Option<CarpEvent>, RecordError> {
     let state = parse_type_bytes(typ)?;
     Ok(Some(CarpEvent {
         vhid,
-        interface,
+        interface: interface.into(),
         state,
     }))
 }
@@ -155,74 +160,19 @@ fn trim_end(mut b: &[u8]) -> &[u8] {
 
 /// Parse a CARP subsystem, `<vhid>@<ifname>` (`5@vlan0.100`).
 ///
-/// The vhid is 1-255 in decimal; the interface name is 1-15 bytes of
-/// letters, digits, `.`, `_` and `-`: the same set the devd snippet's
-/// regex accepts (`rc.d/carpctl-devd.conf`), which also keeps the name
-/// harmless in the shell devd runs actions with.
-pub fn parse_subsystem(s: &str) -> Result<(Vhid, String), RecordError> {
+/// The vhid is 1-255 in decimal; the interface name an [`IfName`]: the
+/// same set the devd snippet's regex accepts (`rc.d/carpctl-devd.conf`),
+/// which also keeps the name harmless in the shell devd runs actions with.
+pub fn parse_subsystem(s: &str) -> Result<(Vhid, IfName), RecordError> {
     parse_subsystem_bytes(s.as_bytes())
 }
 
-fn parse_subsystem_bytes(b: &[u8]) -> Result<(Vhid, String), RecordError> {
-    let bad = |reason: String| RecordError::Subsystem {
+fn parse_subsystem_bytes(b: &[u8]) -> Result<(Vhid, IfName), RecordError> {
+    let r = VhidRef::parse_bytes(b).map_err(|e| RecordError::Subsystem {
         value: quote(b),
-        reason,
-    };
-    let Some(at) = b.iter().position(|&c| c == b'@') else {
-        return Err(bad("expected <vhid>@<interface>".into()));
-    };
-    let (num, ifname) = (&b[..at], &b[at + 1..]);
-    if num.is_empty() || !num.iter().all(u8::is_ascii_digit) {
-        return Err(bad("the vhid must be a decimal number".into()));
-    }
-    // The kernel writes the vhid with "%u" (carp_set_state(),
-    // sys/netinet/ip_carp.c): never with leading zeros. One that has them
-    // did not come from the kernel; refusing it keeps one spelling of each
-    // vhid in logs and in `carpctl hook`'s state file names.
-    if num.len() > 1 && num[0] == b'0' {
-        return Err(bad(format!(
-            "the vhid {} has leading zeros; the kernel writes it as a plain number, 1-255",
-            quote(num)
-        )));
-    }
-    // More than 3 digits is out of range, and must not overflow the parse
-    // (nor be shown as anything but what was received).
-    if num.len() > 3 {
-        return Err(bad(format!(
-            "vhid must be in 1-255, got {}",
-            quote(num).trim_matches('"')
-        )));
-    }
-    let value = num.iter().fold(0i64, |n, d| n * 10 + i64::from(d - b'0'));
-    let vhid = Vhid::new(value).map_err(|e| bad(e.0))?;
-    check_ifname(ifname).map_err(bad)?;
-    // check_ifname allowed only ASCII.
-    let interface = String::from_utf8_lossy(ifname).into_owned();
-    Ok((vhid, interface))
-}
-
-/// An interface name as carp(4) can report it and the devd snippet
-/// matches: 1 to [`IFNAME_MAX`] bytes of `[0-9A-Za-z._-]`.
-pub fn check_ifname(name: &[u8]) -> Result<(), String> {
-    if name.is_empty() {
-        return Err("the interface name is empty".into());
-    }
-    if name.len() > IFNAME_MAX {
-        return Err(format!(
-            "the interface name is {} bytes long; at most {IFNAME_MAX} fit IFNAMSIZ",
-            name.len()
-        ));
-    }
-    if let Some(c) = name
-        .iter()
-        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-')))
-    {
-        return Err(format!(
-            "the interface name has {:?}; only letters, digits, '.', '_' and '-' are expected",
-            char::from(*c)
-        ));
-    }
-    Ok(())
+        reason: e.0,
+    })?;
+    Ok((r.vhid, r.ifname))
 }
 
 /// Parse a CARP type: `MASTER`, `BACKUP` or `INIT`, in capitals, as the
@@ -282,7 +232,7 @@ mod tests {
         );
         assert_eq!(
             parse_subsystem("3@my-if0"),
-            Ok((Vhid::new(3).unwrap(), "my-if0".to_string()))
+            Ok((Vhid::new(3).unwrap(), IfName::new("my-if0").unwrap()))
         );
     }
 

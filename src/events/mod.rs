@@ -175,7 +175,7 @@ mod tests {
             vhid: Vhid::new(vhid).unwrap(),
             state,
             advbase: 1,
-            advskew: 0,
+            advskew: crate::model::AdvSkew::new(0).unwrap(),
             key: None,
             peer: None,
             peer6: None,

@@ -34,7 +34,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use lock::Lock;
-pub use read::{Opened, read_own, read_regular, read_trusted, read_with_mode};
+pub use read::{Opened, into_text, read_own, read_regular, read_trusted, read_with_mode};
 pub use trust::{DirRule, Trust, check_dir, check_path};
 pub use write::{Durability, create_output, ensure_dir, write_atomic};
 

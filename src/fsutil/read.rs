@@ -7,14 +7,15 @@ use std::os::unix::fs::{FileTypeExt, OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
 use nix::fcntl::OFlag;
-use zeroize::Zeroize;
+use zeroize::Zeroizing;
 
 use super::FsError;
 use super::trust::{self, Trust};
 
 /// A file read by [`read_trusted`]: its bytes and permission bits.
 pub struct Opened {
-    pub bytes: Vec<u8>,
+    /// Wiped when dropped: a cluster file or key file may hold passwords.
+    pub bytes: Zeroizing<Vec<u8>>,
     /// `st_mode & 07777` of the file that was read.
     pub mode: u32,
 }
@@ -96,7 +97,12 @@ fn open_regular(path: &Path, follow: Follow) -> Result<(File, Metadata), FsError
 /// Read at most `cap` bytes of an opened regular file; more is an error.
 /// The buffer is sized up front, so the bytes are never copied by a
 /// reallocation (the caller may zero them: key files, inline passwords).
-fn read_capped(path: &Path, mut file: File, meta: &Metadata, cap: u64) -> Result<Vec<u8>, FsError> {
+fn read_capped(
+    path: &Path,
+    mut file: File,
+    meta: &Metadata,
+    cap: u64,
+) -> Result<Zeroizing<Vec<u8>>, FsError> {
     let too_large = || FsError::TooLarge {
         path: path.to_path_buf(),
         cap,
@@ -105,26 +111,40 @@ fn read_capped(path: &Path, mut file: File, meta: &Metadata, cap: u64) -> Result
         return Err(too_large());
     }
     let want = usize::try_from(meta.len().saturating_add(1)).unwrap_or(usize::MAX);
-    let mut bytes = Vec::with_capacity(want);
+    // Wiped on every return, the errors' included.
+    let mut bytes = Zeroizing::new(Vec::with_capacity(want));
     // One byte past the cap tells a file that grew beyond it since fstat.
     let read = file
         .by_ref()
         .take(cap.saturating_add(1))
         .read_to_end(&mut bytes);
     if let Err(e) = read {
-        bytes.zeroize();
         return Err(FsError::io(path, "cannot read")(e));
     }
     if bytes.len() as u64 > cap {
-        bytes.zeroize();
         return Err(too_large());
     }
     Ok(bytes)
 }
 
+/// `bytes` as UTF-8 text, wiped when dropped as the bytes were; on invalid
+/// UTF-8, the offset of the first bad byte and the bytes (still wiped on
+/// drop), e.g. to place the error. No unwiped copy is made either way.
+pub fn into_text(
+    mut bytes: Zeroizing<Vec<u8>>,
+) -> Result<Zeroizing<String>, (usize, Zeroizing<Vec<u8>>)> {
+    match String::from_utf8(std::mem::take(&mut *bytes)) {
+        Ok(s) => Ok(Zeroizing::new(s)),
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            Err((at, Zeroizing::new(e.into_bytes())))
+        }
+    }
+}
+
 /// Read a regular file of at most `cap` bytes, following a symbolic link
 /// (a file the user named: an input to lint, a scenario).
-pub fn read_regular(path: &Path, cap: u64) -> Result<Vec<u8>, FsError> {
+pub fn read_regular(path: &Path, cap: u64) -> Result<Zeroizing<Vec<u8>>, FsError> {
     read_with_mode(path, cap).map(|o| o.bytes)
 }
 
@@ -139,7 +159,7 @@ pub fn read_with_mode(path: &Path, cap: u64) -> Result<Opened, FsError> {
 /// Read a file carpctl keeps in its own directory (hook states, the
 /// ledger): never through a symbolic link, a regular file of at most `cap`
 /// bytes.
-pub fn read_own(path: &Path, cap: u64) -> Result<Vec<u8>, FsError> {
+pub fn read_own(path: &Path, cap: u64) -> Result<Zeroizing<Vec<u8>>, FsError> {
     let (file, meta) = open_regular(path, Follow::No)?;
     read_capped(path, file, &meta, cap)
 }
@@ -172,8 +192,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("f");
         fs::write(&p, b"hello\n").unwrap();
-        assert_eq!(read_regular(&p, 6).unwrap(), b"hello\n");
-        assert_eq!(read_own(&p, 100).unwrap(), b"hello\n");
+        assert_eq!(*read_regular(&p, 6).unwrap(), b"hello\n");
+        assert_eq!(*read_own(&p, 100).unwrap(), b"hello\n");
     }
 
     #[test]
@@ -228,7 +248,7 @@ mod tests {
         assert!(matches!(e, FsError::Symlink { .. }), "{e}");
         assert!(!e.to_string().contains("hunter2"));
         // A user-named file may be a link.
-        assert_eq!(read_regular(&link, 100).unwrap(), b"hunter2");
+        assert_eq!(*read_regular(&link, 100).unwrap(), b"hunter2");
     }
 
     #[test]

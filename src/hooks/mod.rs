@@ -31,7 +31,7 @@ mod state_dir;
 mod testutil;
 
 pub use runner::{HookRunner, QUEUE_MAX, Submitted};
-pub use state_dir::{DEFAULT_STATE_DIR, LOCK_FILE, LOCK_WAIT, STATE_DIR_ENV, StateDir};
+pub use state_dir::{DEFAULT_HOOK_DIR, LOCK_FILE, LOCK_WAIT, STATE_DIR_ENV, StateDir};
 
 mod run;
 mod stats;

@@ -16,10 +16,15 @@ use std::time::Duration;
 
 use crate::config::HOOK_TIMEOUT_MAX_SECS;
 use crate::fsutil::{self, DirRule, Durability, FsError, Lock};
-use crate::model::{CarpState, Vhid};
+use crate::model::{CarpState, Vhid, VhidRef};
 
-/// Where `carpctl hook` keeps the last state of each vhid, and its lock.
-pub const DEFAULT_STATE_DIR: &str = "/var/db/carpctl/hooks";
+/// Where `carpctl hook` keeps the last state of each vhid, and its lock:
+/// the `hooks` subdirectory of the default `[cluster] state_dir`
+/// ([`crate::config::DEFAULT_CLUSTER_STATE_DIR`]), derived from it. It is
+/// not derived from the cluster file's own `state_dir`: the hook records
+/// the state before it reads the cluster file, so that the state is kept
+/// even when that file cannot be read (carpctl(8), `hook`).
+pub const DEFAULT_HOOK_DIR: &str = concat!(crate::config::default_cluster_state_dir!(), "/hooks");
 /// Environment variable naming the state directory.
 pub const STATE_DIR_ENV: &str = "CARPCTL_HOOK_DIR";
 /// The lock file inside the state directory.
@@ -63,7 +68,7 @@ impl StateDir {
     fn state_path(&self, interface: &str, vhid: Vhid) -> PathBuf {
         // The interface name was checked ([0-9A-Za-z._-], no '/'), and the
         // "<vhid>@" prefix keeps "." and ".." from naming a directory.
-        self.path.join(format!("{vhid}@{interface}"))
+        self.path.join(VhidRef::new(vhid, interface).to_string())
     }
 
     /// The last state recorded for `vhid@interface`. Missing or unusable
@@ -109,6 +114,15 @@ mod tests {
     use std::os::unix::fs::{PermissionsExt, symlink};
 
     use super::*;
+
+    #[test]
+    fn the_hook_dir_is_a_subdirectory_of_the_cluster_state_dir() {
+        assert_eq!(
+            Path::new(DEFAULT_HOOK_DIR).parent(),
+            Some(Path::new(crate::config::DEFAULT_CLUSTER_STATE_DIR))
+        );
+        assert_eq!(DEFAULT_HOOK_DIR, "/var/db/carpctl/hooks");
+    }
 
     #[test]
     fn the_state_dir_remembers_and_tolerates_junk() {

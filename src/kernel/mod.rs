@@ -24,6 +24,8 @@ pub mod freebsd;
 pub struct Errno(pub i32);
 
 impl Errno {
+    /// Every errno FreeBSD defines: (number, name, message).
+    pub const TABLE: &'static [(i32, &'static str, &'static str)] = carpctl_sys::errno::TABLE;
     pub const EPERM: Errno = Errno(carpctl_sys::errno::EPERM);
     pub const ENOENT: Errno = Errno(carpctl_sys::errno::ENOENT);
     pub const ENXIO: Errno = Errno(carpctl_sys::errno::ENXIO);

@@ -131,12 +131,7 @@ pub use validate::{Limits, REASON_MAX, reason_problem};
 use records::{Intent, total};
 use recovery::applied;
 
-/// What `carpctl maintenance on` adds: `CARP_MAXSKEW`, the most any vhid
-/// can be demoted (docs/freebsd-carp.md §8), so every VIP moves to a node that is
-/// not in maintenance.
-pub const MAINTENANCE_WEIGHT: u16 = crate::config::MAX_WEIGHT;
-/// What the boot hold adds, for the same reason.
-pub const BOOT_HOLD_WEIGHT: u16 = crate::config::MAX_WEIGHT;
+use crate::model::{BOOT_HOLD_WEIGHT, MAINTENANCE_WEIGHT};
 /// How far `kern.boottime` may move within one boot (a leap second, the
 /// rounding of its microseconds) before a reboot is considered.
 pub const BOOT_SLACK: i64 = 2;

@@ -38,7 +38,8 @@ use super::{
     BOOT_HOLD_WEIGHT, Cause, Contribution, INTENT_FILE, LedgerError, LedgerState,
     MAINTENANCE_WEIGHT,
 };
-use crate::config::{Config, MAX_WEIGHT, NAME_MAX, rules};
+use crate::config::{Config, NAME_MAX, rules};
+use crate::model::MAX_WEIGHT;
 use crate::text;
 
 /// The longest `--reason` (and so the longest reason in the ledger).

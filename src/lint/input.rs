@@ -4,19 +4,19 @@
 
 use std::path::{Path, PathBuf};
 
-use zeroize::Zeroize;
+use zeroize::Zeroizing;
 
 use crate::fsutil;
 use crate::textfile::{self, Access, ReadError};
 
 /// One file to lint: its path (as given, for messages), its text or why it
 /// could not be read, and its permission bits (for cluster files holding
-/// passwords). The text is zeroed when the input is dropped: rc.conf and
+/// passwords). The text is wiped when dropped (`Zeroizing`): rc.conf and
 /// cluster files hold passwords.
 #[derive(Debug)]
 pub struct Input {
     pub path: PathBuf,
-    pub content: Result<String, String>,
+    pub content: Result<Zeroizing<String>, String>,
     pub mode: Option<u32>,
     /// For a file read from disk: why carpctl would not trust it as a
     /// cluster file (owner, mode, a directory above it; see
@@ -28,17 +28,9 @@ impl Input {
     pub fn new(path: impl Into<PathBuf>, text: impl Into<String>) -> Self {
         Input {
             path: path.into(),
-            content: Ok(text.into()),
+            content: Ok(Zeroizing::new(text.into())),
             mode: None,
             untrusted: None,
-        }
-    }
-}
-
-impl Drop for Input {
-    fn drop(&mut self) {
-        if let Ok(s) = &mut self.content {
-            s.zeroize();
         }
     }
 }
@@ -72,7 +64,7 @@ pub fn read_inputs(paths: &[PathBuf]) -> Vec<Input> {
 
 /// A regular file (never a FIFO or a device) of at most [`MAX_FILE`]
 /// bytes, as text; or why not.
-fn read_one(p: &Path) -> (Result<String, String>, Option<u32>) {
+fn read_one(p: &Path) -> (Result<Zeroizing<String>, String>, Option<u32>) {
     match textfile::read(p, Access::Named) {
         Ok(f) => (Ok(f.text), Some(f.mode)),
         Err(ReadError::Fs(e)) => (Err(e.reason()), None),

@@ -35,6 +35,7 @@ use ipnet::IpNet;
 
 use crate::lint::rcconf::{self, RcConf};
 use crate::lint::{Issue, Severity};
+use crate::model::IfName;
 use crate::rcconf::edit::apply_edits;
 use crate::rcconf::model::VhidEntry;
 use crate::rcconf::names::{is_carp_iface, var_name};
@@ -100,16 +101,14 @@ pub fn parse_parent(arg: &str) -> Result<(String, String), String> {
             "`{carp}` is not a carp interface name (carp0, carp1, ...)"
         ));
     }
-    if parent.is_empty()
-        || parent.len() > carpctl_sys::IFNAMSIZ - 1
-        || parent.chars().any(|c| {
-            c.is_whitespace() || c.is_control() || matches!(c, '"' | '\'' | '/' | '$' | '`' | '\\')
-        })
-        || is_carp_iface(parent)
-    {
+    if let Err(e) = IfName::check(parent.as_bytes()) {
         return Err(format!(
-            "`{parent}` is not a usable parent interface name (at most 15 bytes, no spaces, \
-             quotes or slashes, not a carp interface)"
+            "`{parent}` is not a usable parent interface name: {e}"
+        ));
+    }
+    if is_carp_iface(parent) {
+        return Err(format!(
+            "`{parent}` is not a usable parent interface name: it is a carp interface"
         ));
     }
     Ok((carp.to_string(), parent.to_string()))

@@ -110,6 +110,10 @@ fn parent_args_are_checked() {
     assert!(parse_parent("carp0=").is_err());
     assert!(parse_parent("carp0=a b").is_err());
     assert!(parse_parent("carp0=carp1").is_err());
+    // IfName's rule (was: anything but blanks, quotes, slashes, `$`, backquote,
+    // backslash): `+` and `:` are refused now, as the cluster file refuses them.
+    assert!(parse_parent("carp0=em+0").unwrap_err().contains("'+'"));
+    assert!(parse_parent("carp0=em:0").is_err());
     let e = migrate(
         Path::new("rc.conf"),
         HANDBOOK_9_HOSTC,

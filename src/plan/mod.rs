@@ -78,27 +78,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::model::{AdvSkew, Vhid};
-
-/// `CARP_MAXSKEW`: the skew a fully demoted node advertises. Planned skews
-/// stay strictly below it, so that a demoted node always yields.
-pub const MAX_SKEW: u8 = carpctl_sys::CARP_MAXSKEW;
-
-/// The demotion `carpctl` maintenance applies: `CARP_MAXSKEW`.
-pub const MAINTENANCE_DEMOTION: u16 = MAX_SKEW as u16;
-
-/// The most nodes a cluster may have: the number of ranks CARP can tell
-/// apart. An advertisement carries an advskew of 0 to 254, but the kernel
-/// advertises `min(advskew + demotion, 240)` (`DEMOTE_ADVSKEW` in
-/// `sys/netinet/ip_carp.c`; docs/freebsd-carp.md §8), so a node planned at 240 or
-/// more would look fully demoted, and no demotion could move a VIP behind
-/// it. Planned skews are therefore 0 to 239: 240 ranks at `advskew_step`
-/// 1, ⌈240 / step⌉ at a larger step (60 at the default 4), which limits
-/// each VIP's order ([`check_order`]). A VIP without `prefer` ranks every
-/// node, so more than 240 nodes could never share one, at any step; and
-/// the plan looks at every single and double failure, N(N−1)/2 of them,
-/// which this keeps bounded (28 680 at 240 nodes).
-pub const MAX_NODES: usize = MAX_SKEW as usize;
+use crate::model::{AdvSkew, CARP_MAXSKEW, Vhid};
 
 /// The whole cluster's plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -176,11 +156,11 @@ impl Plan {
     }
 }
 
-/// A rank whose skew would reach [`MAX_SKEW`].
+/// A rank whose skew would reach [`CARP_MAXSKEW`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
     "advskew of node {node} for VIP {vip} would be {advskew} (rank {rank} × advskew_step \
-     {step}); it must stay below {MAX_SKEW} (CARP_MAXSKEW, what a fully demoted node \
+     {step}); it must stay below {CARP_MAXSKEW} (CARP_MAXSKEW, what a fully demoted node \
      advertises): reduce advskew_step or the number of nodes in this VIP's order"
 )]
 pub struct SkewOverflow {
@@ -378,21 +358,21 @@ fn rank_two(
     }
 }
 
-/// advskew = rank × step, or `None` when it would reach [`MAX_SKEW`].
+/// advskew = rank × step, or `None` when it would reach [`CARP_MAXSKEW`].
 pub fn advskew(rank: usize, step: u8) -> Option<AdvSkew> {
     let skew = rank.checked_mul(usize::from(step))?;
-    if skew >= usize::from(MAX_SKEW) {
+    if skew >= usize::from(CARP_MAXSKEW) {
         return None;
     }
     AdvSkew::new(i64::try_from(skew).ok()?).ok()
 }
 
 /// Whether every rank of `order` (VIP `vip`) gets an advskew below
-/// [`MAX_SKEW`]; the error names the first node that would not. Only the
+/// [`CARP_MAXSKEW`]; the error names the first node that would not. Only the
 /// length matters, so this costs O(1) whatever the order.
 pub fn check_order(vip: &str, order: &[String], step: u8) -> Result<(), SkewOverflow> {
     // The first rank r with r × step >= 240.
-    let first_over = usize::from(MAX_SKEW).div_ceil(usize::from(step.max(1)));
+    let first_over = usize::from(CARP_MAXSKEW).div_ceil(usize::from(step.max(1)));
     match order.get(first_over) {
         Some(node) if step > 0 => Err(SkewOverflow {
             vip: vip.to_string(),
@@ -414,7 +394,7 @@ pub fn ranks(
     check_order(vip, order, step)?;
     let mut out = BTreeMap::new();
     for (rank, node) in order.iter().enumerate() {
-        // Below MAX_SKEW, as checked above; AdvSkew takes 0..=254.
+        // Below CARP_MAXSKEW, as checked above; AdvSkew takes 0..=254.
         if let Some(skew) = advskew(rank, step) {
             out.insert(node.clone(), skew);
         }

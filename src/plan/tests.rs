@@ -435,7 +435,7 @@ proptest! {
         // Planning succeeds exactly when every order's last rank fits.
         let fits = prefers.iter().all(|p| {
             let len = p.as_ref().map_or(n, Vec::len);
-            (len - 1) * usize::from(step) < usize::from(MAX_SKEW)
+            (len - 1) * usize::from(step) < usize::from(CARP_MAXSKEW)
         });
         match plan_vips(&nodes, &specs, step) {
             Ok(plan) => {
@@ -448,7 +448,7 @@ proptest! {
                     let mut seen = std::collections::BTreeSet::new();
                     for node in &v.order {
                         let s = v.advskew[node].get();
-                        prop_assert!(s < MAX_SKEW);
+                        prop_assert!(s < CARP_MAXSKEW);
                         prop_assert!(seen.insert(s), "skew {} twice in {}", s, v.name);
                     }
                     // Rank 0 advertises fastest.
@@ -457,7 +457,7 @@ proptest! {
             }
             Err(e) => {
                 prop_assert!(!fits);
-                prop_assert!(e.advskew >= usize::from(MAX_SKEW));
+                prop_assert!(e.advskew >= usize::from(CARP_MAXSKEW));
             }
         }
     }
@@ -802,7 +802,7 @@ proptest! {
 /// tests/limits.rs.)
 #[test]
 fn the_matrix_at_the_node_limit_is_complete_and_balanced() {
-    let nodes = names(MAX_NODES);
+    let nodes = names(crate::model::MAX_NODES);
     let vnames: Vec<String> = (0..255).map(|i| format!("v{i}")).collect();
     let specs = default_specs(&vnames);
     let plan = plan_vips(&nodes, &specs, 1).unwrap();

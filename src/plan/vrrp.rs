@@ -86,7 +86,7 @@ pub const LOWEST_PLANNED: u8 = MAINTENANCE_PRIORITY + 1;
 pub const FREEBSD_DEFAULT_PRIORITY: u8 = 100;
 pub const FREEBSD_DEFAULT_INTERVAL: u16 = 100;
 /// `VRRP_MAX_INTERVAL`, centiseconds.
-pub const MAX_INTERVAL: u16 = carpctl_sys::VRRP_MAX_INTERVAL;
+pub const MAX_INTERVAL: u16 = crate::model::VRRP_MAX_INTERVAL;
 
 /// A VRRPv3 value carpctl cannot use.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -520,7 +520,7 @@ fn plan(
         out.push(finding(Code::PlanMismatch, Some(g), Some(s), msg));
     } else if skew > planned {
         let d = skew - planned;
-        let ceiling = if skew == carpctl_sys::CARP_MAXSKEW {
+        let ceiling = if skew == crate::model::CARP_MAXSKEW {
             format!(" or more (carp(4) advertises at most {skew})")
         } else {
             String::new()

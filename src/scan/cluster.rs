@@ -38,7 +38,7 @@ use crate::wire::{CarpAuth, CarpHeader};
 use super::track::{Verdict, Verify};
 
 /// What carp(4) advertises at most: `CARP_MAXSKEW`.
-const MAX_SKEW: u8 = carpctl_sys::CARP_MAXSKEW;
+const MAX_SKEW: u8 = crate::model::CARP_MAXSKEW;
 
 /// A VIP as the scan needs it.
 #[derive(Debug)]

@@ -18,7 +18,7 @@
 
 use std::net::IpAddr;
 
-use carpctl_sys::{CARP_DFLTTL, CARP_HEADER_LEN, IPPROTO_CARP};
+use crate::wire::{CARP_DFLTTL, CARP_HEADER_LEN, IPPROTO_CARP};
 
 use crate::wire::frame::{ETHER_HEADER_LEN, ETHERTYPE_IPV4, ETHERTYPE_IPV6};
 use crate::wire::ip::{IPV4_HEADER_LEN, IPV6_HEADER_LEN};

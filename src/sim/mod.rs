@@ -642,9 +642,9 @@ fn classify(bytes: &[u8]) -> Option<FrameKind> {
     let ethertype = u16::from_be_bytes([*bytes.get(12)?, *bytes.get(13)?]);
     match ethertype {
         0x0806 => Some(FrameKind::Announce),
-        0x0800 => (*bytes.get(14 + 9)? == carpctl_sys::IPPROTO_CARP).then_some(FrameKind::Advert),
+        0x0800 => (*bytes.get(14 + 9)? == crate::wire::IPPROTO_CARP).then_some(FrameKind::Advert),
         0x86dd => match *bytes.get(14 + 6)? {
-            carpctl_sys::IPPROTO_CARP => Some(FrameKind::Advert),
+            crate::wire::IPPROTO_CARP => Some(FrameKind::Advert),
             58 => Some(FrameKind::Announce),
             _ => None,
         },

@@ -66,7 +66,7 @@ impl Sim<'_, '_> {
         let n = &mut self.nodes[node];
         let mut restore = Vec::new();
         if n.maintenance {
-            restore.push(i32::from(carpctl_sys::CARP_MAXSKEW));
+            restore.push(i32::from(crate::model::CARP_MAXSKEW));
         }
         restore.extend(n.failing.values().map(|&w| i32::from(w)));
         for d in restore {
@@ -111,11 +111,11 @@ impl Sim<'_, '_> {
                     .collect::<Vec<_>>()
                     .join("; ")
             })?;
-            let mut desired = apply::Desired::try_from(&d)?;
+            let mut desired = d.with_keys()?;
             if let Some(p) = n.preempt {
                 desired.preempt = p;
             }
-            for v in &mut desired.vhids {
+            for v in &mut desired.vips {
                 if let Some(k) = n.keys.get(&v.name) {
                     v.key = Some(k.clone());
                 }

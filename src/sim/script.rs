@@ -48,7 +48,7 @@ impl Sim<'_, '_> {
             Action::Maintenance { node, on } => {
                 if self.nodes[node].maintenance != on {
                     self.nodes[node].maintenance = on;
-                    let w = i32::from(carpctl_sys::CARP_MAXSKEW);
+                    let w = i32::from(crate::model::CARP_MAXSKEW);
                     self.demote(node, if on { w } else { -w })?;
                 }
             }

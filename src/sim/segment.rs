@@ -160,7 +160,7 @@ impl Sim<'_, '_> {
         let Some(src) = bytes.get(6..12) else {
             return;
         };
-        if src[..5] != carpctl_sys::CARP_MAC_PREFIX {
+        if src[..5] != crate::wire::CARP_MAC_PREFIX {
             return;
         }
         let at = segment * 256 + usize::from(src[5]);

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::StatusReport;
-use crate::model::CarpState;
+use crate::model::{CarpState, IfName, Vhid, VhidRef};
 
 /// The cluster view: this node's VIPs from the cluster file, against the
 /// kernel.
@@ -19,14 +19,21 @@ pub struct ClusterView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ClusterVip {
     pub name: String,
-    pub interface: String,
-    pub vhid: u8,
+    pub interface: IfName,
+    pub vhid: Vhid,
     /// 0 = this node is the VIP's preferred MASTER.
     pub rank: usize,
     pub expected: CarpState,
     /// `None`: the vhid is not configured on this host.
     pub state: Option<CarpState>,
     pub ok: bool,
+}
+
+impl ClusterVip {
+    /// `vhid@interface`.
+    pub fn vhid_ref(&self) -> VhidRef<&str> {
+        VhidRef::new(self.vhid, &self.interface)
+    }
 }
 
 impl ClusterView {
@@ -48,7 +55,7 @@ impl ClusterView {
                 ClusterVip {
                     name: d.name.clone(),
                     interface: d.interface.clone(),
-                    vhid: d.vhid.get(),
+                    vhid: d.vhid,
                     rank: d.rank,
                     expected: d.state,
                     state,
@@ -69,10 +76,12 @@ impl ClusterView {
             .iter()
             .filter(|v| !v.ok)
             .map(|v| match v.state {
-                None => format!("{} (vhid {}@{}) is missing", v.name, v.vhid, v.interface),
+                None => format!("{} (vhid {}) is missing", v.name, v.vhid_ref()),
                 Some(s) => format!(
-                    "{} (vhid {}@{}) is {s}, planned {}",
-                    v.name, v.vhid, v.interface, v.expected
+                    "{} (vhid {}) is {s}, planned {}",
+                    v.name,
+                    v.vhid_ref(),
+                    v.expected
                 ),
             })
             .collect()

@@ -24,7 +24,7 @@ use carpctl_sys::{
 };
 use hmac::{Hmac, KeyInit, Mac};
 use sha1::Sha1;
-use zeroize::Zeroize;
+use zeroize::Zeroizing;
 
 use super::{Checksum, WireError, invalid, prefix};
 use crate::model::{Key, Vhid};
@@ -214,13 +214,11 @@ impl CarpAuth {
 /// the 64-byte block, which is standard HMAC with the short key. Callers
 /// pass at most 20 bytes (longer input would be cut at 64, never hashed).
 fn keyed_hmac(key: &[u8]) -> Hmac<Sha1> {
-    let mut block = [0u8; CARP_HMAC_PAD];
+    let mut block = Zeroizing::new([0u8; CARP_HMAC_PAD]);
     for (b, k) in block.iter_mut().zip(key) {
         *b = *k;
     }
-    let mac = <Hmac<Sha1> as KeyInit>::new(&block.into());
-    block.zeroize();
-    mac
+    <Hmac<Sha1> as KeyInit>::new(&(*block).into())
 }
 
 /// The addresses in the order the kernel hashes them (§10.4): IPv4 in

@@ -78,6 +78,9 @@ pub mod vrrp2;
 
 pub use arp::{ArpPacket, NeighborAdvert, gratuitous_arp_frame, unsolicited_na_frame};
 pub use carp::{CarpAuth, CarpHeader};
+/// The protocol numbers and constants of the wire format, for the layers
+/// above that must not name `carpctl_sys` (docs/architecture.md).
+pub use carpctl_sys::{CARP_DFLTTL, CARP_HEADER_LEN, CARP_MAC_PREFIX, IPPROTO_CARP};
 pub use frame::{
     Encap, EthernetHeader, Frame, MacAddr, Payload, carp_frame, decode_frame, ip_frame, vrrp_frame,
 };

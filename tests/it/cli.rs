@@ -306,7 +306,7 @@ fn init_refuses_a_bad_iface_and_creates_nothing() {
         "em0=192.0.2.3/33",
         "em0=2001:db8::g/64",
         "=192.0.2.3/24",
-        "0em=",
+        "em+0=",
         "averyveryverylongname0=",
         "lo0=127.0.0.2/8",
     ] {

@@ -12,7 +12,8 @@ use toml::de::DeValue;
 
 use super::Validator;
 use super::shape::{EntryAt, entry_ctx};
-use crate::config::{Check, HttpUrl, MAX_WEIGHT, Probe};
+use crate::config::{Check, HttpUrl, Probe};
+use crate::model::MAX_WEIGHT;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

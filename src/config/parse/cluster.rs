@@ -96,7 +96,7 @@ impl Validator<'_> {
     /// (240); a step under one kernel tick is warned about.
     fn advskew_step(&mut self, s: &Spanned<i64>) -> Option<u8> {
         let step = *s.get_ref();
-        let max = i64::from(carpctl_sys::CARP_MAXSKEW) - 1;
+        let max = i64::from(crate::model::CARP_MAXSKEW) - 1;
         match u8::try_from(step) {
             Ok(v) if (1..=max).contains(&step) => {
                 if step < ADVSKEW_STEP_TICK_SAFE {

@@ -34,11 +34,11 @@ use std::path::Path;
 use ipnet::IpNet;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
-use zeroize::Zeroize;
 
 use super::diag::{self, Diagnostic};
 use super::keys::KeySource;
-use super::{Cluster, Config, MAX_WEIGHT, MetricsConfig, Node, Vip, VipPos, default_check_weight};
+use super::{Cluster, Config, MetricsConfig, Node, Vip, VipPos, default_check_weight};
+use crate::model::MAX_WEIGHT;
 use crate::model::{AdvBase, Vhid};
 use crate::textfile::{self, Access, LineIndex, Pos, TextFile};
 use check::ParsedCheck;
@@ -61,14 +61,10 @@ pub(super) use password::key_from_file;
 pub fn load(path: &Path) -> Result<Config, Vec<Diagnostic>> {
     // Trusted like sshd trusts its files: carpctl runs as root the
     // programs it names.
-    let TextFile {
-        text: mut src,
-        mode,
-    } = textfile::read(path, Access::Trusted).map_err(|e| vec![diag::unreadable(path, e, true)])?;
-    let result = parse(&src, path, Some(mode));
-    // The text may hold inline passwords: do not leave them in freed memory.
-    src.zeroize();
-    result
+    // The text may hold inline passwords: it is wiped when dropped.
+    let TextFile { text: src, mode } =
+        textfile::read(path, Access::Trusted).map_err(|e| vec![diag::unreadable(path, e, true)])?;
+    parse(&src, path, Some(mode))
 }
 
 /// Validate cluster-file text `src` read from `path` (used in messages and to

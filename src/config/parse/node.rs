@@ -11,7 +11,6 @@ use super::shape::entry_ctx;
 use super::{ParsedNode, Validator};
 use crate::config::Node;
 use crate::config::rules::{NAME_MAX, NODE_NAME_MAX, bad_ifname, bad_name};
-use crate::plan;
 use crate::textfile::Pos;
 
 #[derive(Deserialize)]
@@ -22,17 +21,17 @@ struct RawNode {
 }
 
 impl Validator<'_> {
-    /// More `[[node]]` entries than CARP has ranks ([`plan::MAX_NODES`]):
+    /// More `[[node]]` entries than CARP has ranks ([`crate::model::MAX_NODES`]):
     /// one error, at the first entry past the limit. Nothing else is
     /// checked then: every VIP would repeat it, and the plan is not built.
     pub(super) fn too_many_nodes(&mut self, v: &Spanned<DeValue<'_>>) -> bool {
         let DeValue::Array(entries) = v.get_ref() else {
             return false;
         };
-        let Some(extra) = entries.get(plan::MAX_NODES) else {
+        let Some(extra) = entries.get(crate::model::MAX_NODES) else {
             return false;
         };
-        let max = plan::MAX_NODES;
+        let max = crate::model::MAX_NODES;
         let msg = format!(
             "[[node]] #{}: a cluster has at most {max} nodes, and this file has {}: CARP tells \
              at most {max} ranks apart (advskew 0 to {}: the kernel advertises advskew + \
@@ -41,8 +40,8 @@ impl Validator<'_> {
              double failure; split the nodes into clusters of at most {max}",
             max + 1,
             entries.len(),
-            plan::MAX_SKEW - 1,
-            plan::MAX_SKEW,
+            crate::model::CARP_MAXSKEW - 1,
+            crate::model::CARP_MAXSKEW,
         );
         self.error(&extra.span(), format!("node[{max}]"), msg);
         true

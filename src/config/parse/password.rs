@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use toml::Spanned;
 use toml::de::DeValue;
-use zeroize::Zeroize;
+use zeroize::Zeroizing;
 
 use super::Validator;
 use crate::config::diag::Diagnostic;
@@ -75,8 +75,8 @@ impl Validator<'_> {
                 }
                 let k = self.key_from(s.as_bytes(), "password", &span, &key, ctx);
                 // An escaped string is an owned copy: wipe it.
-                if let std::borrow::Cow::Owned(mut owned) = s {
-                    owned.zeroize();
+                if let std::borrow::Cow::Owned(owned) = s {
+                    drop(Zeroizing::new(owned));
                 }
                 let ok = ok && k.is_some();
                 (k.filter(|_| ok).map(KeySource::Inline), ok)
@@ -114,7 +114,7 @@ impl Validator<'_> {
         key: &str,
         ctx: &str,
     ) -> Option<Key> {
-        let max = carpctl_sys::CARP_KEY_LEN;
+        let max = crate::model::CARP_KEY_LEN;
         if bytes.is_empty() {
             self.error(span, key, format!("{ctx}: {what} is empty"));
             return None;

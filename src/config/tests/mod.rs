@@ -584,7 +584,7 @@ fn interface_mappings_are_checked() {
     assert_one(
         &f.errors(),
         &f.at("\"averyveryverylong0\""),
-        "node \"a\": interfaces.em0 = \"averyveryverylong0\": an interface name is at most 15 bytes (IFNAMSIZ), this one is 18",
+        "node \"a\": interfaces.em0 = \"averyveryverylong0\": the interface name is 18 bytes long; at most 15 fit IFNAMSIZ",
     );
     // An unmapped long name is a real name, and too long too.
     let f = Fixture::new(
@@ -595,7 +595,7 @@ fn interface_mappings_are_checked() {
     assert_eq!(e.len(), 1, "{e:#?}");
     assert!(e[0].starts_with(&f.at("\"averyveryverylong0\"")), "{e:#?}");
     assert!(
-        e[0].contains("vip \"v1\": \"averyveryverylong0\" is not mapped by node a, b, so it is taken as a real interface name, and an interface name is at most 15 bytes"),
+        e[0].contains("vip \"v1\": \"averyveryverylong0\" is not mapped by node a, b, so it is taken as a real interface name, and the interface name is 18 bytes long"),
         "{e:#?}"
     );
     // Mapped by every node, a long logical name is fine.
@@ -1322,4 +1322,32 @@ proptest! {
     fn arbitrary_text_never_panics(text in "\\PC{0,200}") {
         let _ = parse(&text, Path::new("fuzz.toml"), Some(0o644));
     }
+}
+
+/// The one `Desired` type: `with_keys` is where an unread `password_file`
+/// is refused (it was `apply::Desired::try_from`), never taken as no key.
+#[test]
+fn with_keys_refuses_an_unread_password_file_and_keeps_read_ones() {
+    let f = Fixture::new(
+        &one_vip("").replace("password = \"pw\"\n", "password_file = \"k\"\n"),
+        0o600,
+    );
+    f.key("k", b"pw\n", 0o600);
+    let em0 = [iface("em0", &["192.0.2.9/24"])];
+    let unread = f.load_only().unwrap();
+    let d = desired_state(&unread, "a", &em0).unwrap();
+    assert_eq!(
+        d.with_keys().unwrap_err(),
+        "vip \"v1\": its password_file has not been read"
+    );
+    let read = f.load().unwrap();
+    let d = desired_state(&read, "a", &em0)
+        .unwrap()
+        .with_keys()
+        .unwrap();
+    assert_eq!(
+        d.vips[0].key.as_ref().map(|k| k.as_bytes()),
+        Some(&b"pw"[..])
+    );
+    assert_eq!(d.vips[0].interface, "em0");
 }

@@ -247,7 +247,7 @@ async fn stale_check_shares_are_dropped_at_start() {
         )
         .unwrap();
     let maintenance = Contribution {
-        weight: crate::ledger::MAINTENANCE_WEIGHT,
+        weight: crate::model::MAINTENANCE_WEIGHT,
         ..old
     };
     ledger

@@ -215,7 +215,7 @@ fn carpctl_never_sends_a_set_to_a_stale_family_id() {
     assert_eq!(k.syscalls().sets, 1);
     let st = persist::load(&t.path).unwrap();
     assert_eq!(st.interfaces[1].vhids[0].advskew, 100, "carp got the SET");
-    assert_eq!(k.vhid("em0", vhid).unwrap().unwrap().advskew, 100);
+    assert_eq!(k.vhid("em0", vhid).unwrap().unwrap().advskew.get(), 100);
 }
 
 /// `kldunload carp` is EBUSY while a vhid exists (`carp_modevent`); a

@@ -12,7 +12,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ipnet::IpNet;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use zeroize::Zeroize;
+use zeroize::Zeroizing;
 
 use carpctl_sys::{self as sys, CARP_KEY_LEN, IFNAMSIZ};
 
@@ -28,13 +28,7 @@ pub const FORMAT: u32 = 1;
 /// the bytes and the memory is zeroed on drop. In the state file the key is
 /// a 40-digit hex string.
 #[derive(Clone, PartialEq, Eq, Default)]
-pub struct KeyBytes(pub [u8; CARP_KEY_LEN]);
-
-impl Drop for KeyBytes {
-    fn drop(&mut self) {
-        self.0.zeroize();
-    }
-}
+pub struct KeyBytes(pub Zeroizing<[u8; CARP_KEY_LEN]>);
 
 impl fmt::Debug for KeyBytes {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -44,19 +38,16 @@ impl fmt::Debug for KeyBytes {
 
 impl Serialize for KeyBytes {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut text = hex::encode(self.0);
-        let out = s.serialize_str(&text);
-        text.zeroize();
-        out
+        let text = Zeroizing::new(hex::encode(*self.0));
+        s.serialize_str(&text)
     }
 }
 
 impl<'de> Deserialize<'de> for KeyBytes {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let mut text = String::deserialize(d)?;
+        let text = Zeroizing::new(String::deserialize(d)?);
         let mut key = KeyBytes::default();
-        let res = hex::decode_to_slice(text.as_bytes(), &mut key.0);
-        text.zeroize();
+        let res = hex::decode_to_slice(text.as_bytes(), &mut *key.0);
         res.map_err(|e| {
             serde::de::Error::custom(format!(
                 "a key must be {} hex digits ({CARP_KEY_LEN} bytes): {e}",

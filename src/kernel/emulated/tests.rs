@@ -917,7 +917,7 @@ fn the_backend_drives_every_flavor() {
         let all = k.vhids("em0").unwrap();
         assert_eq!(all.len(), 1, "{f:?}");
         assert_eq!(
-            (all[0].state, all[0].advskew),
+            (all[0].state, all[0].advskew.get()),
             (CarpState::Backup, 100),
             "{f:?}"
         );

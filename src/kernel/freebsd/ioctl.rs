@@ -27,6 +27,7 @@ use ipnet::{Ipv4Net, Ipv6Net};
 use zerocopy::{FromBytes, FromZeros, Immutable, IntoBytes, KnownLayout};
 
 use super::DecodeError;
+use crate::model::IfName;
 
 /// `sizeof(struct carpreq)`: 40.
 pub const CARPREQ_SIZE: usize = size_of::<carpreq>();
@@ -48,25 +49,12 @@ const _: () = {
 // ---------------------------------------------------------------------------
 
 /// An interface name as `ifr_name`: at most 15 bytes, NUL-padded to 16.
-/// Empty names and names with a NUL byte are refused.
+/// Only the kernel's rule applies ([`IfName::check_kernel`]): the name may
+/// come from `getifaddrs(3)` and be one carpctl would not configure.
 pub fn ifname(name: &str) -> Result<[u8; IFNAMSIZ], DecodeError> {
     let bytes = name.as_bytes();
-    if bytes.is_empty() {
-        return Err(DecodeError::new("ifr_name", "interface name is empty"));
-    }
-    if bytes.contains(&0) {
-        return Err(DecodeError::new(
-            "ifr_name",
-            format!("interface name {name:?} contains a NUL byte"),
-        ));
-    }
-    // IFNAMSIZ (16, net/if.h) counts the terminating NUL: at most 15 bytes.
-    if bytes.len() > IFNAMSIZ - 1 {
-        return Err(DecodeError::new(
-            "ifr_name",
-            format!("interface name {name:?} is longer than 15 bytes (IFNAMSIZ 16)"),
-        ));
-    }
+    IfName::check_kernel(bytes)
+        .map_err(|e| DecodeError::new("ifr_name", format!("{name:?}: {e}")))?;
     let mut out = [0u8; IFNAMSIZ];
     for (dst, src) in out.iter_mut().zip(bytes) {
         *dst = *src;
@@ -737,8 +725,12 @@ mod tests {
         let e = ifname("abcdefghijklmnop").unwrap_err();
         assert_eq!(
             e.to_string(),
-            "ifr_name: interface name \"abcdefghijklmnop\" is longer than 15 bytes (IFNAMSIZ 16)"
+            "ifr_name: \"abcdefghijklmnop\": the interface name is 16 bytes long; at most 15 fit \
+             IFNAMSIZ"
         );
+        // A renamed interface may have any byte but NUL (SIOCSIFNAME): the
+        // encoder must still be able to ask the kernel about it.
+        assert_eq!(ifname("em+0").unwrap()[..5], *b"em+0\0");
         let e = ifname("em\0").unwrap_err();
         assert!(e.to_string().contains("NUL"), "{e}");
         // 15 bytes counted in bytes, not chars: 8 two-byte chars = 16 bytes.

@@ -341,7 +341,7 @@ fn bounds_by_hand() {
 #[test]
 fn construction_scales_to_the_node_limit() {
     // 240 nodes (MAX_NODES), 4 VIPs each: linear, and still balanced.
-    let (n, m) = (super::super::MAX_NODES, 960);
+    let (n, m) = (crate::model::MAX_NODES, 960);
     let pairs = balanced_pairs(n, m).unwrap();
     assert_eq!(pairs.len(), m);
     let mut t = vec![0usize; n];

@@ -76,7 +76,7 @@ fn boundary_values() {
     // From 256 cs on, every step is 1: 253 ranks, more than MAX_NODES.
     assert_eq!((step(255), max_ranks(255)), (2, 127));
     assert_eq!((step(256), max_ranks(256)), (1, 253));
-    assert!(max_ranks(MAX_INTERVAL) >= super::super::MAX_NODES);
+    assert!(max_ranks(MAX_INTERVAL) >= crate::model::MAX_NODES);
     assert_eq!(priority(252, MAX_INTERVAL), Some(LOWEST_PLANNED));
     assert_eq!(priority(253, MAX_INTERVAL), None);
     assert_eq!(priority(usize::MAX, 100), None);

@@ -294,7 +294,7 @@ pub fn parse(tokens: &[Token<'_>], default_af: Option<AddressFamily>) -> Command
 /// above 240, password length.
 fn check_carp(c: &mut Command) {
     if let Some(f) = &c.advskew
-        && f.value >= carpctl_sys::CARP_MAXSKEW
+        && f.value >= crate::model::CARP_MAXSKEW
     {
         let tok = f.tok + 1;
         let v = f.value;

@@ -7,14 +7,14 @@ use std::ops::Range;
 use std::path::Path;
 
 use toml::Spanned;
-use zeroize::Zeroize;
+use zeroize::Zeroizing;
 
-use super::{Cx, limits};
+use super::{ScenarioValidator, limits};
 use crate::config::{self, Config, Diagnostic};
 use crate::model::Key;
 use crate::textfile::{self, Access};
 
-impl Cx<'_> {
+impl ScenarioValidator<'_> {
     /// The cluster file named by `cluster`, with `[passwords]` applied; its
     /// errors are reported, followed by one pointing at `cluster`.
     pub(super) fn cluster_file(
@@ -119,15 +119,16 @@ impl Cx<'_> {
         let mut out = Vec::new();
         for (name, value) in raw.unwrap_or_default() {
             if !self.name_ok(&name, config::NAME_MAX, "passwords", "a VIP name") {
-                if let toml::Value::String(mut s) = value.into_inner() {
-                    s.zeroize();
+                if let toml::Value::String(s) = value.into_inner() {
+                    drop(Zeroizing::new(s));
                 }
                 continue;
             }
             let key = format!("passwords.{}", name.get_ref());
             let span = value.span();
             match value.into_inner() {
-                toml::Value::String(mut s) => {
+                toml::Value::String(s) => {
+                    let s = Zeroizing::new(s);
                     match Key::new(s.as_bytes()) {
                         Ok(k) => out.push((name.get_ref().clone(), name.span(), k)),
                         Err(e) => {
@@ -135,7 +136,6 @@ impl Cx<'_> {
                             self.error(&span, &key, format!("{key}: {e}"));
                         }
                     }
-                    s.zeroize();
                 }
                 _ => self.error(&span, &key, format!("{key} must be a string")),
             }
@@ -177,7 +177,6 @@ fn load_cluster(
         .text;
     let (names, all) = blank_passwords(&mut text, passwords.iter().map(|(n, _, _)| n.as_str()));
     let result = config::parse(&text, path, None);
-    text.zeroize();
     // Told whether or not the cluster file has errors of its own: a typo
     // in a VIP name is often why a password_file is still read (and
     // fails).

@@ -9,9 +9,9 @@ use std::ops::Range;
 use ipnet::IpNet;
 use serde::Deserialize;
 use toml::Spanned;
-use zeroize::Zeroize;
+use zeroize::Zeroizing;
 
-use super::{Cx, Num, ScNode, SpannedList};
+use super::{Num, ScNode, ScenarioValidator, SpannedList};
 use crate::config::{self, Config, Diagnostic};
 use crate::kernel::Errno;
 use crate::model::Key;
@@ -167,7 +167,7 @@ impl RawEvent {
     }
 }
 
-impl Cx<'_> {
+impl ScenarioValidator<'_> {
     /// One `[[event]]`: its action, its time, the keys the action takes,
     /// then the action's own values, one function per action. Every error
     /// found is reported; `None` when there was one.
@@ -542,9 +542,8 @@ impl Cx<'_> {
     ) -> Option<Action> {
         let span = p.span();
         match p.into_inner() {
-            toml::Value::String(mut s) => {
-                let k = Key::new(s.as_bytes());
-                s.zeroize();
+            toml::Value::String(s) => {
+                let k = Key::new(Zeroizing::new(s).as_bytes());
                 match k {
                     Ok(k) => Some(Action::Password { node, vip, key: k }),
                     Err(err) => {

@@ -10,7 +10,7 @@ use std::ops::Range;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{Cx, MAX_DURATION_S, Num, ScNode};
+use super::{MAX_DURATION_S, Num, ScNode, ScenarioValidator};
 use crate::config::Config;
 use crate::model::CarpState;
 use crate::textfile::Pos;
@@ -141,7 +141,7 @@ impl RawExpect {
     }
 }
 
-impl Cx<'_> {
+impl ScenarioValidator<'_> {
     /// The `[[expect]]` entries that are right, in file order.
     pub(super) fn expects(
         &mut self,

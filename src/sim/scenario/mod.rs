@@ -38,7 +38,6 @@ use std::path::{Path, PathBuf};
 use ipnet::IpNet;
 use serde::Deserialize;
 use toml::Spanned;
-use zeroize::Zeroize;
 
 use super::limits;
 
@@ -203,14 +202,15 @@ struct RawNode {
     hz: Option<Spanned<i64>>,
 }
 
-/// Collects diagnostics about one scenario file.
-struct Cx<'a> {
+/// Validates one scenario file, collecting its diagnostics (the scenario's
+/// counterpart of the cluster file's `config::parse::Validator`).
+struct ScenarioValidator<'a> {
     path: &'a Path,
     lines: LineIndex<'a>,
     diags: Vec<Diagnostic>,
 }
 
-impl Cx<'_> {
+impl ScenarioValidator<'_> {
     fn error(&mut self, span: &Range<usize>, key: impl Into<String>, msg: impl Into<String>) {
         let d = Diagnostic::error(msg)
             .in_file(self.path)
@@ -271,19 +271,17 @@ impl Cx<'_> {
 /// Read and validate the scenario at `path`, and the cluster file it
 /// names. `Err` carries every error found (scenario and cluster file).
 pub fn load(path: &Path) -> Result<Scenario, Vec<Diagnostic>> {
-    let mut src = textfile::read(path, Access::Named)
+    // [passwords] may hold passwords: the text is wiped when dropped.
+    let src = textfile::read(path, Access::Named)
         .map_err(|e| vec![config::unreadable(path, e, false)])?
         .text;
-    let out = parse(&src, path);
-    // [passwords] may hold passwords: do not leave them in freed memory.
-    src.zeroize();
-    out
+    parse(&src, path)
 }
 
 /// Validate scenario text `src` read from `path` (relative paths inside
 /// are taken from its directory).
 pub fn parse(src: &str, path: &Path) -> Result<Scenario, Vec<Diagnostic>> {
-    let mut cx = Cx {
+    let mut validator = ScenarioValidator {
         path,
         lines: LineIndex::new(src),
         diags: Vec::new(),
@@ -294,21 +292,21 @@ pub fn parse(src: &str, path: &Path) -> Result<Scenario, Vec<Diagnostic>> {
             // serde's messages name the key ("unknown field `x`, expected
             // one of ...") and toml gives the span. [passwords] and
             // `password` are raw values, so no password is ever quoted.
-            let pos = e.span().map(|s| cx.lines.pos(s.start));
+            let pos = e.span().map(|s| validator.lines.pos(s.start));
             let at = e.span().and_then(|s| key_before(src, s.start));
             let msg = e.message().trim_end();
             let msg = at.map_or(msg.to_string(), |k| format!("{k}: {msg}"));
             return Err(vec![Diagnostic::error(msg).in_file(path).at(pos)]);
         }
     };
-    let scenario = cx.document(raw, src);
+    let scenario = validator.document(raw, src);
     match scenario {
-        Some(s) if cx.diags.is_empty() => Ok(s),
+        Some(s) if validator.diags.is_empty() => Ok(s),
         _ => {
-            if cx.diags.is_empty() {
-                cx.file_error("the scenario is not valid");
+            if validator.diags.is_empty() {
+                validator.file_error("the scenario is not valid");
             }
-            Err(cx.diags)
+            Err(validator.diags)
         }
     }
 }
@@ -344,7 +342,7 @@ struct TopLevel {
     latency: Option<u64>,
 }
 
-impl Cx<'_> {
+impl ScenarioValidator<'_> {
     /// The whole scenario: the top-level settings, the cluster file, the
     /// nodes, then the events, each checked and reported in that order.
     fn document(&mut self, raw: Raw, _src: &str) -> Option<Scenario> {

@@ -6,10 +6,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use ipnet::IpNet;
 use toml::Spanned;
 
-use super::{Cx, RawNode, ScNode, SpannedList};
+use super::{RawNode, ScNode, ScenarioValidator, SpannedList};
 use crate::config::{self, Config, Diagnostic};
 
-impl Cx<'_> {
+impl ScenarioValidator<'_> {
     /// The `[[node]]` entries that are right; every node of the cluster
     /// file has one, and each can apply its part of the cluster file.
     pub(super) fn nodes(
@@ -112,9 +112,7 @@ impl Cx<'_> {
         let mut ok = true;
         let mut all_addrs = BTreeSet::new();
         for (ifname, addrs) in ifs {
-            // devd's rule for interface names: the one place the scenario
-            // borrows it (issue 11 stage 2 replaces it with one IfName).
-            if let Err(e) = crate::events::devd::check_ifname(ifname.as_bytes()) {
+            if let Err(e) = crate::model::IfName::check(ifname.as_bytes()) {
                 let msg = format!("node \"{nm}\": interface {ifname:?}: {e}");
                 self.error(&addrs.span(), format!("{key}.interfaces.{ifname}"), msg);
                 ok = false;

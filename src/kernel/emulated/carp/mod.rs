@@ -55,7 +55,7 @@ impl CarpKReq {
             state: r.carpr_state,
             advskew: r.carpr_advskew,
             advbase: r.carpr_advbase,
-            key: KeyBytes(r.carpr_key),
+            key: KeyBytes(zeroize::Zeroizing::new(r.carpr_key)),
             addr: None,
             addr6: None,
             version: sys::CARP_VERSION_CARP,

@@ -431,7 +431,7 @@ fn set_semantics_advskew_replaced_advbase_zero_keeps_key_not_clearable() {
         let mut want = [0u8; 20];
         want[..2].copy_from_slice(b"ab");
         want[5] = b'z';
-        assert_eq!(sc(&st, 1).key.0, want);
+        assert_eq!(*sc(&st, 1).key.0, want);
     }
 }
 

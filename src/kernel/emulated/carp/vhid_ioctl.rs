@@ -152,7 +152,7 @@ impl HostState {
             out.carpr_advbase = sc.advbase;
             out.carpr_advskew = sc.advskew;
             out.carpr_key = if self.privileged {
-                sc.key.0
+                *sc.key.0
             } else {
                 [0; CARP_KEY_LEN]
             };

@@ -38,8 +38,6 @@ use crate::model::CarpState;
 use super::release::Rules;
 use super::state::{Naddrs, Softc, Sysctls};
 
-/// `CARP_MAXSKEW`.
-const MAXSKEW: i32 = carpctl_sys::CARP_MAXSKEW as i32;
 /// One second in microseconds.
 const SEC: i64 = 1_000_000;
 /// `INT_MAX`: `tvtohz()` never returns more ticks.
@@ -290,8 +288,9 @@ impl Demotion {
     /// `DEMOTE_ADVSKEW(sc)`: the skew a vhid advertises and compares with.
     pub fn skew(self, advskew: i32) -> i32 {
         let s = advskew.saturating_add(self.value);
-        if s > MAXSKEW {
-            MAXSKEW
+        let max = i32::from(carpctl_sys::CARP_MAXSKEW);
+        if s > max {
+            max
         } else if self.clamp_low && s < 0 {
             0
         } else {

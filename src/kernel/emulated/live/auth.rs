@@ -88,6 +88,8 @@ struct AuthKey {
     v6: Vec<Ipv6Addr>,
 }
 
+// Not a `Zeroizing` field: AuthKey is a hash key (interning), and
+// `Zeroizing` does not implement `Hash`.
 impl Drop for AuthKey {
     fn drop(&mut self) {
         self.key.zeroize();

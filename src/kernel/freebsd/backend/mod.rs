@@ -19,7 +19,7 @@ use super::{DecodeError, Syscalls, SysctlValue, ifaddrs, ioctl, netlink};
 use crate::kernel::{Errno, Kernel, KernelError, Result};
 use crate::model::{
     Api, CarpState, CarpStats, CarpSysctls, DemotionDelta, Interface, KernelInfo, Knob, Vhid,
-    VhidStatus, VhidUpdate,
+    VhidRef, VhidStatus, VhidUpdate,
 };
 
 mod nl;
@@ -63,6 +63,8 @@ fn request(op: &'static str) -> impl FnOnce(DecodeError) -> KernelError {
     }
 }
 
+/// `vhid <vhid>@<ifname>` for messages; the vhid may be a raw value the
+/// kernel sent (not yet a [`Vhid`]), so this cannot be a [`VhidRef`].
 fn target(vhid: impl std::fmt::Display, ifname: &str) -> String {
     format!("vhid {vhid}@{ifname}")
 }
@@ -258,7 +260,7 @@ impl<S: Syscalls> Kernel for FreeBsdKernel<S> {
     }
 
     fn add_address(&mut self, ifname: &str, vhid: Vhid, addr: IpNet) -> Result<()> {
-        let tgt = format!("{addr} vhid {vhid}@{ifname}");
+        let tgt = format!("{addr} vhid {}", VhidRef::new(vhid, ifname));
         match addr {
             IpNet::V4(net) => {
                 let op = "SIOCAIFADDR";

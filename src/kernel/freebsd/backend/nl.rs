@@ -18,7 +18,7 @@ use super::{Backend, FreeBsdKernel, os, requested_state, target};
 use crate::kernel::freebsd::Syscalls;
 use crate::kernel::freebsd::netlink::{self, CarpAttrs, Reply};
 use crate::kernel::{Errno, Kernel, KernelError, Result};
-use crate::model::{CarpState, Key, PeerUpdate, Protocol, Vhid, VhidStatus, VhidUpdate};
+use crate::model::{AdvSkew, CarpState, Key, PeerUpdate, Protocol, Vhid, VhidStatus, VhidUpdate};
 
 /// The flags snl puts on every request (`snl_create_msg_request`:
 /// `NLM_F_REQUEST | NLM_F_ACK`), so that carpctl's requests read like
@@ -190,7 +190,15 @@ impl<S: Syscalls> FreeBsdKernel<S> {
             vhid,
             state,
             advbase: small("CARP_NL_ADVBASE", attrs.advbase)?,
-            advskew: small("CARP_NL_ADVSKEW", attrs.advskew)?,
+            // 0..=254: the kernel refuses 255 and up (carp_ioctl_set(),
+            // sys/netinet/ip_carp.c), so more is a broken reply.
+            advskew: AdvSkew::new(i64::from(attrs.advskew.unwrap_or(0))).map_err(|_| {
+                bad(format!(
+                    "{}: CARP_NL_ADVSKEW {} is out of range",
+                    target(vhid, ifname),
+                    attrs.advskew.unwrap_or(0)
+                ))
+            })?,
             key: attrs.key.as_deref().and_then(Key::from_kernel),
             peer: attrs
                 .addr
@@ -331,7 +339,7 @@ impl<S: Syscalls> FreeBsdKernel<S> {
                 update
                     .advskew
                     .map(|s| s.get())
-                    .or(current.map(|c| c.advskew))
+                    .or(current.map(|c| c.advskew.get()))
                     .unwrap_or(0),
             )),
             ifname: Some(ifname.to_string()),

@@ -7,7 +7,7 @@ use carpctl_sys::CARP_KEY_LEN;
 use super::{FreeBsdKernel, malformed, os, request, requested_state, target};
 use crate::kernel::freebsd::{Syscalls, ioctl};
 use crate::kernel::{Errno, Kernel, KernelError, Result};
-use crate::model::{CarpState, Key, Protocol, Vhid, VhidStatus, VhidUpdate};
+use crate::model::{AdvSkew, CarpState, Key, Protocol, Vhid, VhidStatus, VhidUpdate};
 
 impl<S: Syscalls> FreeBsdKernel<S> {
     /// A SIOCGVH reply entry in domain terms.
@@ -39,7 +39,15 @@ impl<S: Syscalls> FreeBsdKernel<S> {
             vhid,
             state,
             advbase: field("carpr_advbase", req.carpr_advbase)?,
-            advskew: field("carpr_advskew", req.carpr_advskew)?,
+            // 0..=254: the kernel refuses 255 and up (carp_ioctl_set(),
+            // sys/netinet/ip_carp.c), so more is a broken reply.
+            advskew: AdvSkew::new(i64::from(req.carpr_advskew)).map_err(|_| {
+                bad(format!(
+                    "{}: carpr_advskew {} is out of range",
+                    target(vhid, ifname),
+                    req.carpr_advskew
+                ))
+            })?,
             key: Key::from_kernel(&req.carpr_key),
             peer: None,
             peer6: None,
@@ -132,7 +140,7 @@ impl<S: Syscalls> FreeBsdKernel<S> {
             update
                 .advskew
                 .map(|s| s.get())
-                .or(current.map(|c| c.advskew))
+                .or(current.map(|c| c.advskew.get()))
                 .unwrap_or(0),
             update
                 .advbase

@@ -154,6 +154,20 @@ fn freebsd_9_is_refused_with_the_reason() {
     );
 }
 
+/// The kernel never holds an advskew of 255 or more (carp_ioctl_set()
+/// refuses it): a reply with one is malformed, not a status (VhidStatus's
+/// advskew is an AdvSkew).
+#[test]
+fn netlink_reply_with_advskew_255_is_malformed() {
+    let bad = CarpAttrs {
+        advskew: Some(255),
+        ..entry(1)
+    };
+    let mut k = FreeBsdKernel::new(Script::new(1401000, netlink_14(vec![bad])));
+    let e = k.vhids("em0").unwrap_err().to_string();
+    assert!(e.contains("CARP_NL_ADVSKEW 255 is out of range"), "{e}");
+}
+
 #[test]
 fn netlink_dump_decodes_entries_and_maps_the_group_to_multicast() {
     let mut k = FreeBsdKernel::new(Script::new(1401000, netlink_14(vec![entry(1), entry(2)])));
@@ -162,7 +176,7 @@ fn netlink_dump_decodes_entries_and_maps_the_group_to_multicast() {
     assert_eq!(v.len(), 2);
     assert_eq!(v[1].vhid.get(), 2);
     assert_eq!(v[0].state, CarpState::Backup);
-    assert_eq!(v[0].advskew, 100);
+    assert_eq!(v[0].advskew.get(), 100);
     assert_eq!(v[0].peer, None);
     assert_eq!(v[0].peer6, None);
     assert!(k.sys.ioctls.is_empty());

@@ -10,9 +10,20 @@ use std::str::FromStr;
 
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
-use zeroize::Zeroize;
+use zeroize::Zeroizing;
 
-use carpctl_sys::{CARP_KEY_LEN, CARP_MAXSKEW};
+mod ifname;
+mod maxskew;
+mod vhid_ref;
+pub use ifname::{IFNAME_MAX, IfName, IfNameError};
+pub use maxskew::{BOOT_HOLD_WEIGHT, CARP_MAXSKEW, MAINTENANCE_WEIGHT, MAX_NODES, MAX_WEIGHT};
+pub use vhid_ref::{VhidRef, VhidRefError};
+
+/// The longest CARP key (`CARP_KEY_LEN`, 20 bytes: `ip_carp.h`).
+pub const CARP_KEY_LEN: usize = carpctl_sys::CARP_KEY_LEN;
+/// The longest VRRPv3 interval in centiseconds (`VRRP_MAX_INTERVAL`,
+/// 4095: `ip_carp.h`).
+pub const VRRP_MAX_INTERVAL: u16 = carpctl_sys::VRRP_MAX_INTERVAL;
 
 /// A value that failed validation; the message reads like ifconfig's.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -163,11 +174,14 @@ impl AdvSkew {
         self.0
     }
     /// The skew this vhid advertises with the global demotion added:
-    /// `DEMOTE_ADVSKEW` = clamp(advskew + demotion, 0, 240) (14.x and later).
+    /// `DEMOTE_ADVSKEW` = clamp(advskew + demotion, 0, 240) (14.x and later;
+    /// docs/freebsd-carp.md §8). Total: the demotion is an `int` the kernel
+    /// only adds to, so it can be anything, and the addition must not
+    /// overflow. The one home of this rule (status, metrics, sim).
     pub fn effective(self, demotion: i32) -> u8 {
-        i32::from(self.0)
-            .saturating_add(demotion)
-            .clamp(0, i32::from(CARP_MAXSKEW)) as u8
+        let skew = i32::from(self.0).saturating_add(demotion);
+        // The clamp makes the value fit 0..=240; the fallback is unreachable.
+        u8::try_from(skew.clamp(0, i32::from(CARP_MAXSKEW))).unwrap_or(CARP_MAXSKEW)
     }
 }
 
@@ -189,7 +203,8 @@ impl From<AdvSkew> for u8 {
 /// on drop. It is deliberately not `Serialize`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Key {
-    bytes: [u8; CARP_KEY_LEN],
+    /// Wiped on drop.
+    bytes: Zeroizing<[u8; CARP_KEY_LEN]>,
     len: usize,
 }
 
@@ -213,7 +228,7 @@ impl Key {
         if password.contains(&0) {
             return err("password contains a NUL byte");
         }
-        let mut bytes = [0u8; CARP_KEY_LEN];
+        let mut bytes = Zeroizing::new([0u8; CARP_KEY_LEN]);
         bytes[..password.len()].copy_from_slice(password);
         Ok(Key {
             bytes,
@@ -229,14 +244,14 @@ impl Key {
         if len == 0 {
             return None;
         }
-        let mut bytes = [0u8; CARP_KEY_LEN];
+        let mut bytes = Zeroizing::new([0u8; CARP_KEY_LEN]);
         bytes[..raw.len()].copy_from_slice(raw);
         Some(Key { bytes, len })
     }
 
     /// The 20 bytes the kernel stores: the password, zero-filled.
     pub fn to_kernel(&self) -> [u8; CARP_KEY_LEN] {
-        self.bytes
+        *self.bytes
     }
 
     /// The password bytes without the padding.
@@ -250,12 +265,6 @@ impl Key {
 
     pub fn is_empty(&self) -> bool {
         self.len == 0
-    }
-}
-
-impl Drop for Key {
-    fn drop(&mut self) {
-        self.bytes.zeroize();
     }
 }
 
@@ -298,8 +307,8 @@ pub struct VhidStatus {
     pub state: CarpState,
     /// Seconds; 0 only for a VRRPv3 vhid, where it does not apply.
     pub advbase: u8,
-    /// As configured (0..=254), without the demotion.
-    pub advskew: u8,
+    /// As configured, without the demotion; see [`VhidStatus::effective_advskew`].
+    pub advskew: AdvSkew,
     /// `None` when no key is set or the caller may not read it.
     pub key: Option<Key>,
     /// Unicast peer; `None` for the multicast group 224.0.0.18.
@@ -310,6 +319,18 @@ pub struct VhidStatus {
     /// VRRPv3 priority (1..=255) and interval in centiseconds.
     pub vrrp_priority: Option<u8>,
     pub vrrp_interval: Option<u16>,
+}
+
+impl VhidStatus {
+    /// The skew this vhid advertises: for CARP, [`AdvSkew::effective`]
+    /// with the global demotion; a VRRPv3 vhid is not demoted
+    /// (docs/freebsd-carp.md §8, "No demotion"), so its own.
+    pub fn effective_advskew(&self, demotion: i32) -> u8 {
+        match self.protocol {
+            Protocol::Carp => self.advskew.effective(demotion),
+            Protocol::Vrrpv3 => self.advskew.get(),
+        }
+    }
 }
 
 /// A request to change one vhid. `None` keeps the current value: the backend
@@ -568,6 +589,9 @@ mod tests {
         assert_eq!(s.effective(i32::MAX), 240);
         assert_eq!(s.effective(i32::MIN), 0);
         assert_eq!(AdvSkew::new(250).unwrap().effective(0), 240);
+        assert_eq!(AdvSkew::new(254).unwrap().effective(0), 240);
+        assert_eq!(AdvSkew::new(100).unwrap().effective(141), 240);
+        assert_eq!(AdvSkew::new(0).unwrap().effective(-1), 0);
     }
 
     #[test]
