@@ -103,7 +103,7 @@ pub fn for_stderr(json: bool) -> Result<Option<TermProgress<std::io::Stderr>>, C
 pub fn delay() -> Result<Duration, String> {
     match std::env::var(DELAY_ENV) {
         Err(std::env::VarError::NotPresent) => Ok(DEFAULT_DELAY),
-        Err(std::env::VarError::NotUnicode(_)) => Err(parse_delay("\u{fffd}").unwrap_err()),
+        Err(std::env::VarError::NotUnicode(_)) => Err(bad_delay()),
         Ok(v) => parse_delay(&v),
     }
 }
@@ -111,10 +111,13 @@ pub fn delay() -> Result<Duration, String> {
 fn parse_delay(v: &str) -> Result<Duration, String> {
     match v.trim().parse::<u64>() {
         Ok(s) if s <= DELAY_MAX_SECS => Ok(Duration::from_secs(s)),
-        _ => Err(format!(
-            "{DELAY_ENV} must be a whole number of seconds from 0 to {DELAY_MAX_SECS}"
-        )),
+        _ => Err(bad_delay()),
     }
+}
+
+/// The error for a `CARPCTL_PROGRESS_AFTER` that is not a delay.
+fn bad_delay() -> String {
+    format!("{DELAY_ENV} must be a whole number of seconds from 0 to {DELAY_MAX_SECS}")
 }
 
 /// Whether to show progress.

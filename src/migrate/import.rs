@@ -82,6 +82,10 @@ fn clean_name(s: &str) -> String {
 
 /// Build a cluster file from the nodes' rc.conf files. `parents` names
 /// the parent of FreeBSD 9 carp interfaces, for every node.
+#[allow(
+    clippy::too_many_lines,
+    reason = "split into one named step each on branch h11errors (issue 11)"
+)]
 pub fn import(
     nodes: &[ImportNode],
     parents: &BTreeMap<String, String>,

@@ -7,6 +7,10 @@
 //!
 //! Include it with `#[path = "common/alloc.rs"] mod alloc;` and install it
 //! with `#[global_allocator] static A: alloc::Counting = alloc::Counting;`.
+#![allow(
+    unsafe_code,
+    reason = "a GlobalAlloc is an unsafe trait; each method forwards to System"
+)]
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;

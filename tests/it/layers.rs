@@ -35,7 +35,10 @@ const LAYERS: &[(&str, &[&str])] = &[
     // The backends implement the kernel trait, so they use it: in "may
     // use" order they sit above it, although calls go from the domain
     // through the trait down into them.
-    ("backends", &["kernel::freebsd", "kernel::emulated", "scan::capture"]),
+    (
+        "backends",
+        &["kernel::freebsd", "kernel::emulated", "scan::capture"],
+    ),
     ("kernel trait", &["kernel"]),
     // What the kernel sends and receives: CARP/VRRP packets, devd and
     // netlink event records.
