@@ -27,7 +27,7 @@ use crate::model::CarpState;
 /// only netlink reaches (peers, VRRPv3). Through the ioctl those are zero
 /// and the version is `CARP_VERSION_CARP`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct CarpKReq {
+pub(super) struct CarpKReq {
     pub vhid: i32,
     pub state: i32,
     pub advskew: i32,
@@ -43,7 +43,7 @@ pub struct CarpKReq {
 impl CarpKReq {
     /// `memcpy(&carprk, &carpr, sizeof(carpr))` into a zeroed `carpkreq`,
     /// as `carp_ioctl()` does (MAIN also sets `carpr_version = CARP`).
-    pub fn from_carpreq(r: &carpreq) -> Self {
+    pub(super) fn from_carpreq(r: &carpreq) -> Self {
         CarpKReq {
             vhid: r.carpr_vhid,
             state: r.carpr_state,
@@ -61,7 +61,7 @@ impl CarpKReq {
 
 /// What SIOCGVH copies out to `ifr_data`.
 #[derive(Clone, PartialEq, Eq)]
-pub enum GvhOut {
+pub(super) enum GvhOut {
     /// One vhid: 40 bytes at offset 0.
     One(carpreq),
     /// 13.x, vhid 0: entry i at offset 40 i, each with `carpr_count` = total.
@@ -74,7 +74,7 @@ pub enum GvhOut {
 
 /// The outcome of a netlink GET.
 #[derive(Clone, PartialEq, Eq)]
-pub enum NlGetOut {
+pub(super) enum NlGetOut {
     /// Found before the dump starts (bad attribute, interface): `NLMSG_ERROR`.
     Error(Errno),
     /// One reply per vhid, then `NLMSG_DONE` carrying `code` (0 or an errno).
@@ -83,7 +83,7 @@ pub enum NlGetOut {
 
 /// Which address SIOCDIFADDR / SIOCDIFADDR_IN6 names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DelAddr {
+pub(super) enum DelAddr {
     /// A well-formed socket address.
     Exact(IpAddr),
     /// SIOCDIFADDR whose `ifru_addr` is not a `sockaddr_in` (`sin_len` not
@@ -160,7 +160,7 @@ fn with_sc<R>(
 
 impl HostState {
     /// `V_carp_demotion` as `DEMOTE_ADVSKEW()` uses it on this release.
-    pub fn demotion(&self) -> fsm::Demotion {
+    pub(super) fn demotion(&self) -> fsm::Demotion {
         fsm::Demotion::new(self.sysctl.demotion, self.flavor.rules())
     }
 
@@ -173,7 +173,7 @@ impl HostState {
     /// `in_control()` hands the request to the driver, whose default case
     /// returns EINVAL (`ether_ioctl()`; `loioctl()` alike). This is what
     /// SIOCSVH/SIOCGVH get on main after 2026-03-12 (72472e52e310).
-    pub fn unknown_ioctl(&self, ifname: Option<&str>) -> Errno {
+    pub(super) fn unknown_ioctl(&self, ifname: Option<&str>) -> Errno {
         match ifname.and_then(|n| self.iface_by_name(n)) {
             None => Errno::ENXIO,
             Some(_) => Errno::EINVAL,
@@ -197,7 +197,7 @@ impl HostState {
     }
 
     /// SIOCSVH. `req` is `None` when `copyin(ifr_data)` fails (EFAULT).
-    pub fn siocsvh(
+    pub(super) fn siocsvh(
         &mut self,
         ifname: Option<&str>,
         req: Option<&carpreq>,
@@ -222,7 +222,11 @@ impl HostState {
     }
 
     /// SIOCGVH. `req` is `None` when `copyin(ifr_data)` fails (EFAULT).
-    pub fn siocgvh(&self, ifname: Option<&str>, req: Option<&carpreq>) -> Result<GvhOut, Errno> {
+    pub(super) fn siocgvh(
+        &self,
+        ifname: Option<&str>,
+        req: Option<&carpreq>,
+    ) -> Result<GvhOut, Errno> {
         if !self.flavor.has_carp_ioctls() {
             return Err(self.unknown_ioctl(ifname));
         }
@@ -421,7 +425,7 @@ impl HostState {
     // -----------------------------------------------------------------
 
     /// Whether `genl_register_family("carp")` ran: 14.0+ with carp.ko.
-    pub fn carp_family_registered(&self) -> bool {
+    pub(super) fn carp_family_registered(&self) -> bool {
         self.carp_loaded && self.flavor.has_carp_netlink()
     }
 
@@ -453,7 +457,7 @@ impl HostState {
     }
 
     /// `CARP_NL_CMD_SET` (§6).
-    pub fn nl_set(&mut self, a: &CarpAttrs, ev: &mut Vec<Event>) -> Result<(), Errno> {
+    pub(super) fn nl_set(&mut self, a: &CarpAttrs, ev: &mut Vec<Event>) -> Result<(), Errno> {
         if !self.carp_family_registered() {
             // genl_handle_message(): no such family.
             return Err(Errno::EOPNOTSUPP);
@@ -521,7 +525,7 @@ impl HostState {
 
     /// `CARP_NL_CMD_GET` (§6): `carp_ioctl_get()` with `carpr_count` =
     /// `CARP_MAXVHID`; no privilege needed, the key only with it.
-    pub fn nl_get(&self, a: &CarpAttrs) -> NlGetOut {
+    pub(super) fn nl_get(&self, a: &CarpAttrs) -> NlGetOut {
         if !self.carp_family_registered() {
             return NlGetOut::Error(Errno::EOPNOTSUPP);
         }
@@ -583,7 +587,7 @@ impl HostState {
 
     /// SIOCAIFADDR / SIOCAIFADDR_IN6. `req` is `None` when the request's
     /// socket addresses do not decode (wrong length or family: EINVAL).
-    pub fn aifaddr(
+    pub(super) fn aifaddr(
         &mut self,
         ifname: Option<&str>,
         req: Option<(IpNet, i32)>,
@@ -745,7 +749,7 @@ impl HostState {
     }
 
     /// SIOCDIFADDR / SIOCDIFADDR_IN6.
-    pub fn difaddr(
+    pub(super) fn difaddr(
         &mut self,
         ifname: Option<&str>,
         target: DelAddr,
@@ -784,7 +788,7 @@ impl HostState {
         }
     }
 
-    pub fn sysctl_get(&self, name: &str) -> Result<SysctlValue, Errno> {
+    pub(super) fn sysctl_get(&self, name: &str) -> Result<SysctlValue, Errno> {
         let s = &self.sysctl;
         Ok(match self.oid(name)? {
             Oid::OsRelDate => SysctlValue::Int(self.osreldate()),
@@ -807,7 +811,7 @@ impl HostState {
         })
     }
 
-    pub fn sysctl_set_int(
+    pub(super) fn sysctl_set_int(
         &mut self,
         name: &str,
         value: i32,
@@ -863,7 +867,7 @@ impl HostState {
     }
 
     /// `modfind(2)`: carp.ko when loaded; netlink is in every flavor's kernel.
-    pub fn modfind(&self, module: &str) -> bool {
+    pub(super) fn modfind(&self, module: &str) -> bool {
         match module {
             "carp" => self.carp_loaded,
             "netlink" => true,
@@ -873,7 +877,7 @@ impl HostState {
 
     /// `kldload(2)` of carp.ko: PRIV_KLD_LOAD, then the file, then EEXIST
     /// when the module is already in the kernel.
-    pub fn kldload(&mut self, file: &str) -> Result<(), Errno> {
+    pub(super) fn kldload(&mut self, file: &str) -> Result<(), Errno> {
         if !self.privileged {
             return Err(Errno::EPERM);
         }

@@ -50,7 +50,8 @@ mod auth;
 #[path = "live_rx.rs"]
 mod rx;
 
-pub use auth::{AuthPool, SharedAuth, SplitMix64};
+pub(super) use auth::SharedAuth;
+pub use auth::{AuthPool, SplitMix64};
 pub use rx::Inbound;
 
 /// What a live host needs besides its [`super::HostSpec`].
