@@ -51,7 +51,11 @@ pub struct SimulateArgs {
 }
 
 /// `carpctl simulate`.
-pub fn run(_global: &GlobalOpts, args: &SimulateArgs, out: &mut dyn Write) -> Result<(), CliError> {
+pub(crate) fn run(
+    _global: &GlobalOpts,
+    args: &SimulateArgs,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
     pictures::distinct(&[
         ("--html", args.html.as_deref()),
         ("--svg", args.svg.as_deref()),
