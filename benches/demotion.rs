@@ -21,6 +21,11 @@
 //!
 //! A harness, not criterion: the quantity is a latency distribution across
 //! an asynchronous path, and the run stays short (a few seconds).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a benchmark fails loudly on what it does not expect"
+)]
 
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};

@@ -24,6 +24,11 @@
 //! of the generated one (16 VIPs, 8 checks); `--events N` and
 //! `--idle-secs S` change the sizes. Without `--bench` (cargo test), it
 //! runs a quick smoke version.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a benchmark fails loudly on what it does not expect"
+)]
 
 use std::fs::{self, File};
 use std::net::TcpListener;

@@ -24,6 +24,11 @@
 //! chmod 600 big.toml
 //! /usr/bin/time -v target/release/carpctl -c big.toml plan > /dev/null
 //! ```
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a benchmark fails loudly on what it does not expect"
+)]
 
 #[path = "../tests/common/alloc.rs"]
 mod alloc;

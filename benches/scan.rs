@@ -14,6 +14,11 @@
 //!   from a file (page cache) through the whole scanner; the throughput
 //!   criterion prints (bytes per second) must exceed 100 MiB/s for 1 GB in
 //!   10 s.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a benchmark fails loudly on what it does not expect"
+)]
 
 use std::hint::black_box;
 use std::io::Write;

@@ -14,6 +14,11 @@
 //! checksum and HMAC). Every minute one node suffers one of five faults
 //! (crash, link down, maintenance, 10 % packet loss, partition), undone
 //! 30 s later (boot, link up, maintenance off, loss 0, heal).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a benchmark fails loudly on what it does not expect"
+)]
 
 use std::fmt::Write as _;
 use std::path::Path;

@@ -9,6 +9,11 @@
 //! HMAC state is keyed; `keying` is paid only when a key or an address list
 //! changes; `frame_roundtrip` adds building the Ethernet/IPv4 frame,
 //! decoding it and the receive validation.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a benchmark fails loudly on what it does not expect"
+)]
 
 use std::hint::black_box;
 use std::net::{IpAddr, Ipv4Addr};

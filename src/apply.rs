@@ -26,22 +26,22 @@ use serde::Serialize;
 
 use crate::kernel::{Kernel, KernelError};
 use crate::model::{
-    AdvBase, AdvSkew, CarpState, IfAddress, IfName, Interface, Key, Knob, Vhid, VhidRef,
-    VhidStatus, VhidUpdate,
+    AdvBase, AdvSkew, IfAddress, IfName, Interface, Key, Knob, Vhid, VhidRef, VhidStatus,
+    VhidUpdate,
 };
 
 /// One vhid this node takes part in, as the cluster file resolves it, with
 /// its key read: the one desired-state type, [`crate::config::DesiredVip`].
-pub type DesiredVhid = crate::config::DesiredVip<Key>;
+pub(crate) type DesiredVhid = crate::config::DesiredVip<Key>;
 
 /// Everything `apply` manages on this node:
 /// [`crate::config::Desired::with_keys`].
-pub type Desired = crate::config::Desired<Key>;
+pub(crate) type Desired = crate::config::Desired<Key>;
 
 /// The vhid fields a change sets (no key: that is only a flag here, so a
 /// change list can be printed and serialized without the secret).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct VhidFields {
+pub(crate) struct VhidFields {
     pub advbase: u8,
     pub advskew: u8,
 }
@@ -49,7 +49,7 @@ pub struct VhidFields {
 /// One step of an apply.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
-pub enum KernelChange {
+pub(crate) enum KernelChange {
     /// `kldload carp`.
     LoadCarp,
     /// `net.inet.carp.preempt`.
@@ -183,7 +183,7 @@ impl KernelChange {
 
 /// Something in the way that no change can fix safely (nothing was touched).
 #[derive(Debug, thiserror::Error)]
-pub enum PlanChangesError {
+pub(crate) enum PlanChangesError {
     #[error("{0}")]
     Kernel(#[from] KernelError),
     #[error(
@@ -200,7 +200,7 @@ pub enum PlanChangesError {
 
 /// Compare desired and observed state and list the changes, in order.
 /// Reads the kernel only.
-pub fn plan_changes(
+pub(crate) fn plan_changes(
     kernel: &mut dyn Kernel,
     desired: &Desired,
 ) -> Result<Vec<KernelChange>, PlanChangesError> {
@@ -330,7 +330,7 @@ fn update_change(d: &DesiredVhid, cur: &VhidStatus) -> Option<KernelChange> {
 
 /// How a failed apply ended.
 #[derive(Debug)]
-pub struct ApplyError {
+pub(crate) struct ApplyError {
     /// The step that failed (`None`: reading the addresses before the
     /// first step failed) and why.
     pub failed: Option<KernelChange>,
@@ -434,7 +434,7 @@ enum Undo {
 
 /// Apply `changes` (from [`plan_changes`] on the same `desired`). On failure,
 /// undo what was done, in reverse order.
-pub fn execute(
+pub(crate) fn execute(
     kernel: &mut dyn Kernel,
     desired: &Desired,
     changes: &[KernelChange],
@@ -735,15 +735,5 @@ fn revert(kernel: &mut dyn Kernel, undo: Undo) -> Result<(), KernelError> {
             vhid,
             address,
         } => kernel.add_address(&interface, vhid, address),
-    }
-}
-
-/// The state each of this node's vhids should be in when every node is up:
-/// MASTER where it ranks first, BACKUP elsewhere.
-pub fn expected_state(rank: usize) -> CarpState {
-    if rank == 0 {
-        CarpState::Master
-    } else {
-        CarpState::Backup
     }
 }

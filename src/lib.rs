@@ -4,28 +4,27 @@
 //! Layers point one way: `cli` -> (config, apply, ...) -> [`kernel::Kernel`]
 //! -> [`kernel::freebsd`] -> `carpctl-sys`. Nothing above `kernel::freebsd`
 //! names libc, an ioctl or a sysctl string.
-#![deny(unsafe_code)]
 
-pub mod apply;
+pub(crate) mod apply;
 pub mod cli;
 pub mod config;
 pub mod daemon;
 pub mod events;
-pub mod fsutil;
+pub(crate) mod fsutil;
 pub mod hooks;
 pub mod hostlock;
 pub mod kernel;
 pub mod ledger;
 pub mod lint;
-pub mod logging;
+pub(crate) mod logging;
 pub mod migrate;
 pub mod model;
-pub mod picture;
+pub(crate) mod picture;
 pub mod plan;
 pub mod rcconf;
 pub mod scan;
 pub mod sim;
-pub mod status;
-pub mod text;
+pub(crate) mod status;
+pub(crate) mod text;
 pub mod textfile;
 pub mod wire;

@@ -27,11 +27,11 @@ use tracing_subscriber::fmt::MakeWriter;
 /// Lines waiting for a slow stderr before new ones are dropped: a few
 /// seconds of a busy `-vv` daemon, and at most a few MiB (hook output lines
 /// are cut at 1 KiB).
-pub const BUFFERED_LINES: usize = 4096;
+pub(crate) const BUFFERED_LINES: usize = 4096;
 /// How long [`LogGuard`] waits at exit for the lines still queued.
-pub const FLUSH_AT_EXIT: Duration = Duration::from_secs(1);
+pub(crate) const FLUSH_AT_EXIT: Duration = Duration::from_secs(1);
 /// How often [`report_dropped`] looks at the count.
-pub const REPORT_EVERY: Duration = Duration::from_secs(5);
+pub(crate) const REPORT_EVERY: Duration = Duration::from_secs(5);
 
 /// The non-blocking writer, once [`install`]ed.
 struct Installed {
@@ -70,7 +70,7 @@ impl<W: Write> Write for Counted<W> {
 
 /// The [`MakeWriter`] of the installed writer: counts each line it hands on.
 #[derive(Clone)]
-pub struct LogWriter;
+pub(crate) struct LogWriter;
 
 impl Write for LogWriter {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
@@ -104,7 +104,7 @@ impl<'a> MakeWriter<'a> for LogWriter {
 /// Keeps the writer thread; on drop, waits up to [`FLUSH_AT_EXIT`] for the
 /// queued lines, so that the last words of a daemon are not lost, but never
 /// longer: a stderr nobody reads must not hold up the exit.
-pub struct LogGuard(Option<WorkerGuard>);
+pub(crate) struct LogGuard(Option<WorkerGuard>);
 
 impl Drop for LogGuard {
     fn drop(&mut self) {
@@ -140,7 +140,7 @@ fn pending() -> u64 {
 /// Put the non-blocking writer in front of stderr for this process, and
 /// return the writer for the tracing subscriber and the guard to keep
 /// until exit. A second call returns a guard that does nothing.
-pub fn install() -> (LogWriter, LogGuard) {
+pub(crate) fn install() -> (LogWriter, LogGuard) {
     let mut guard = None;
     INSTALLED.get_or_init(|| {
         let written = Arc::new(AtomicU64::new(0));
@@ -165,7 +165,7 @@ pub fn install() -> (LogWriter, LogGuard) {
 
 /// Log lines dropped because stderr was not being read (0 when the
 /// non-blocking writer is not installed).
-pub fn dropped_lines() -> u64 {
+pub(crate) fn dropped_lines() -> u64 {
     INSTALLED
         .get()
         .map_or(0, |i| i.dropped.dropped_lines() as u64)
@@ -174,7 +174,7 @@ pub fn dropped_lines() -> u64 {
 /// Write one diagnostic line to stderr: through the non-blocking writer
 /// when it is installed (in order with the log lines, and never blocking),
 /// straight to stderr otherwise.
-pub fn stderr_line(line: &str) {
+pub(crate) fn stderr_line(line: &str) {
     let mut text = String::with_capacity(line.len() + 1);
     text.push_str(line);
     text.push('\n');
@@ -184,7 +184,7 @@ pub fn stderr_line(line: &str) {
 /// The daemon's watch on [`dropped_lines`]: once lines were dropped and
 /// then none for one [`REPORT_EVERY`] (stderr is read again), log how many
 /// were lost. Returns when `shutdown` becomes true.
-pub async fn report_dropped(mut shutdown: tokio::sync::watch::Receiver<bool>) {
+pub(crate) async fn report_dropped(mut shutdown: tokio::sync::watch::Receiver<bool>) {
     let mut tick = tokio::time::interval(REPORT_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut reporter = DropReporter::default();
@@ -230,7 +230,7 @@ impl DropReporter {
 /// `e` and its sources, joined with ": " (what anyhow's `{:#}` prints):
 /// the one cause-chain printer, for the cli's error line, the daemon's
 /// log lines and the messages that carry a lower layer's error.
-pub fn error_chain(e: &dyn std::error::Error) -> String {
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut cur = e.source();
     while let Some(c) = cur {

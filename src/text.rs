@@ -30,14 +30,14 @@ use std::fmt::{self, Write as _};
 
 /// Whether `c` must never appear raw in a message: a control character
 /// (C0, DEL, C1), a Unicode bidi control, or a line or paragraph separator.
-pub fn is_unsafe(c: char) -> bool {
+pub(crate) fn is_unsafe(c: char) -> bool {
     c.is_control() || is_bidi(c) || matches!(c, '\u{2028}' | '\u{2029}')
 }
 
 /// The Unicode bidirectional formatting characters (Unicode UAX #9, §2):
 /// the embeddings and overrides (U+202A-U+202E), the isolates
 /// (U+2066-U+2069) and the implicit marks (U+200E, U+200F, U+061C).
-pub fn is_bidi(c: char) -> bool {
+pub(crate) fn is_bidi(c: char) -> bool {
     matches!(
         c,
         '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
@@ -46,7 +46,7 @@ pub fn is_bidi(c: char) -> bool {
 
 /// Why a name cannot be used, when it has a character [`is_unsafe`]
 /// refuses: the first such character, escaped, for the message.
-pub fn unsafe_char(s: &str) -> Option<String> {
+pub(crate) fn unsafe_char(s: &str) -> Option<String> {
     s.chars().find(|&c| is_unsafe(c)).map(|c| {
         let mut out = String::new();
         // Writing to a String cannot fail.
@@ -58,10 +58,10 @@ pub fn unsafe_char(s: &str) -> Option<String> {
 /// `s` for a message: [`Display`](fmt::Display) writes it with every
 /// [`is_unsafe`] character escaped (module doc).
 #[derive(Debug, Clone, Copy)]
-pub struct Escaped<'a>(pub &'a str);
+pub(crate) struct Escaped<'a>(pub &'a str);
 
 /// `s` with every [`is_unsafe`] character escaped, for `format!`.
-pub fn escape(s: &str) -> Escaped<'_> {
+pub(crate) fn escape(s: &str) -> Escaped<'_> {
     Escaped(s)
 }
 
@@ -92,7 +92,7 @@ fn push_escaped(w: &mut impl fmt::Write, c: char) -> fmt::Result {
 /// that is several lines on purpose (a message with a hint on its own
 /// line) and is written out whole. Each piece of outside text in it must
 /// have gone through [`escape`] already, so that it cannot add a line.
-pub fn escape_keep_lines(s: &str) -> String {
+pub(crate) fn escape_keep_lines(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for (i, line) in s.split('\n').enumerate() {
         if i > 0 {
@@ -105,7 +105,7 @@ pub fn escape_keep_lines(s: &str) -> String {
 
 /// Bytes that may not be UTF-8 (a devd record, a line of hook output),
 /// escaped: valid UTF-8 as [`escape`] writes it, every other byte `\xNN`.
-pub fn escape_bytes(bytes: &[u8]) -> String {
+pub(crate) fn escape_bytes(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len());
     for chunk in bytes.utf8_chunks() {
         let _ = write!(out, "{}", escape(chunk.valid()));
@@ -118,13 +118,13 @@ pub fn escape_bytes(bytes: &[u8]) -> String {
 
 /// At most this many bytes of a bad input are quoted by [`quote_bytes`],
 /// so that a hostile or broken peer cannot make carpctl log megabytes.
-pub const QUOTE_MAX: usize = 80;
+pub(crate) const QUOTE_MAX: usize = 80;
 
 /// `bytes` escaped and in double quotes, at most [`QUOTE_MAX`] bytes of
 /// them, followed by the full length when they were cut: `"abc\r" ` or
 /// `"aaaa..." (4096 bytes)`. A cut never splits a character into `\xNN`
 /// escapes of its pieces.
-pub fn quote_bytes(bytes: &[u8]) -> String {
+pub(crate) fn quote_bytes(bytes: &[u8]) -> String {
     let mut end = bytes.len().min(QUOTE_MAX);
     if end < bytes.len() {
         // Back off to a character boundary when the cut is inside one.

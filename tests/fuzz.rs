@@ -21,6 +21,11 @@
 //! for the whole file in a debug build on two cores). Set
 //! `CARPCTL_FUZZ_CASES=N` to run N cases per property instead, e.g.
 //! `CARPCTL_FUZZ_CASES=20000 cargo test --release --test fuzz`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test fails loudly on what it does not expect"
+)]
 
 #[path = "common/alloc.rs"]
 mod alloc;

@@ -8,6 +8,11 @@
 //! * `lint` and `import` of a 1 MiB `ifconfig_IF_aliases` line: each
 //!   address's command copied every word of the line, 3 GB for 8000
 //!   addresses.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test fails loudly on what it does not expect"
+)]
 
 #[path = "common/alloc.rs"]
 mod alloc;

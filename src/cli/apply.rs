@@ -79,7 +79,11 @@ struct Progress {
 }
 
 /// `carpctl apply`.
-pub fn run(global: &GlobalOpts, args: &ApplyArgs, out: &mut dyn Write) -> Result<(), CliError> {
+pub(crate) fn run(
+    global: &GlobalOpts,
+    args: &ApplyArgs,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
     let mut progress = Progress::default();
     let result = apply(global, args, &mut progress);
     if args.json {

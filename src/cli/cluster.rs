@@ -14,7 +14,7 @@ use crate::model::Interface;
 /// Print diagnostics on stderr, one per line, as `carpctl: file:line:col: ...`
 /// (through [`crate::logging::stderr_line`]: in order with the log, and never
 /// blocking `daemon` or `watch`).
-pub fn print_diagnostics(diags: &[Diagnostic]) {
+pub(crate) fn print_diagnostics(diags: &[Diagnostic]) {
     for d in diags {
         crate::logging::stderr_line(&format!("carpctl: {d}"));
     }
@@ -22,7 +22,7 @@ pub fn print_diagnostics(diags: &[Diagnostic]) {
 
 /// Load and validate the cluster file; print its warnings. Errors: a
 /// configuration error (exit 2) carrying every diagnostic.
-pub fn load(path: &Path) -> Result<Config, CliError> {
+pub(crate) fn load(path: &Path) -> Result<Config, CliError> {
     match config::load(path) {
         Ok(cfg) => {
             print_diagnostics(&cfg.warnings);
@@ -49,7 +49,10 @@ fn invalid(diags: Vec<Diagnostic>, path: &Path) -> CliError {
 /// Read the key files of the VIPs `which` selects ([`Config::read_keys`]);
 /// warnings are printed, errors make a configuration error (exit 2, nothing
 /// changed). Only the commands that need keys call this.
-pub fn read_keys(cfg: &mut Config, which: impl Fn(&config::Vip) -> bool) -> Result<(), CliError> {
+pub(crate) fn read_keys(
+    cfg: &mut Config,
+    which: impl Fn(&config::Vip) -> bool,
+) -> Result<(), CliError> {
     match cfg.read_keys(which) {
         Ok(warnings) => {
             print_diagnostics(&warnings);
@@ -68,7 +71,7 @@ fn hostname() -> String {
 }
 
 /// The node this host is in `cfg`.
-pub fn node(global: &GlobalOpts, cfg: &Config) -> Result<String, CliError> {
+pub(crate) fn node(global: &GlobalOpts, cfg: &Config) -> Result<String, CliError> {
     match config::select_node(cfg, global.node(), &hostname()) {
         Ok(n) => Ok(n.name.clone()),
         Err(d) => Err(invalid(vec![d], &cfg.path)),
@@ -77,7 +80,7 @@ pub fn node(global: &GlobalOpts, cfg: &Config) -> Result<String, CliError> {
 
 /// This node's desired state against the host's interfaces; warnings are
 /// printed, errors make a configuration error.
-pub fn desired(
+pub(crate) fn desired(
     cfg: &Config,
     node: &str,
     interfaces: &[Interface],

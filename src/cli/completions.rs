@@ -74,7 +74,7 @@ impl TypedValueParser for ShellParser {
 }
 
 /// Write the completion script for `args.shell` to `out`.
-pub fn run(args: &CompletionsArgs, out: &mut dyn Write) -> Result<(), CliError> {
+pub(crate) fn run(args: &CompletionsArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let shell = match args.shell {
         CompletionShell::Bash => Shell::Bash,
         CompletionShell::Zsh => Shell::Zsh,

@@ -31,7 +31,11 @@ pub struct DaemonArgs {
 }
 
 /// `carpctl daemon`.
-pub fn run(global: &GlobalOpts, args: &DaemonArgs, _out: &mut dyn Write) -> Result<(), CliError> {
+pub(crate) fn run(
+    global: &GlobalOpts,
+    args: &DaemonArgs,
+    _out: &mut dyn Write,
+) -> Result<(), CliError> {
     let config_path = global.config_path();
     let cfg = cluster::load(&config_path)?;
     let node = cluster::node(global, &cfg)?;

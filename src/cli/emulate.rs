@@ -97,7 +97,7 @@ pub struct IfaceArg {
 }
 
 /// Parse `NAME=ADDR/PREFIX` or `NAME=`.
-pub fn parse_iface(s: &str) -> Result<IfaceArg, String> {
+pub(crate) fn parse_iface(s: &str) -> Result<IfaceArg, String> {
     let Some((name, addr)) = s.split_once('=') else {
         return Err(format!(
             "{s:?} is not NAME=ADDR/PREFIX (e.g. em0=192.0.2.3/24), nor NAME= for an interface without an address"
@@ -134,7 +134,7 @@ fn check_ifname(name: &str) -> Result<(), String> {
 
 /// Merge the `--iface` values into interfaces, in the order they first
 /// appear; an address given twice, on one interface or two, is refused.
-pub fn merge_ifaces(args: &[IfaceArg]) -> Result<Vec<IfaceSpec>, CliError> {
+pub(crate) fn merge_ifaces(args: &[IfaceArg]) -> Result<Vec<IfaceSpec>, CliError> {
     let mut out: Vec<IfaceSpec> = Vec::new();
     for arg in args {
         if let Some(addr) = arg.address
@@ -167,7 +167,7 @@ pub fn merge_ifaces(args: &[IfaceArg]) -> Result<Vec<IfaceSpec>, CliError> {
 }
 
 /// Parse an errno name (`EINVAL`, case-insensitive) into FreeBSD's number.
-pub fn parse_errno(s: &str) -> Result<Errno, String> {
+pub(crate) fn parse_errno(s: &str) -> Result<Errno, String> {
     Errno::from_name(s).ok_or_else(|| {
         let known: Vec<&str> = crate::kernel::Errno::TABLE.iter().map(|e| e.1).collect();
         format!(
@@ -188,7 +188,7 @@ fn flavor_api(flavor: Flavor) -> &'static str {
 }
 
 /// `carpctl emulate ...`.
-pub fn run(
+pub(crate) fn run(
     _global: &GlobalOpts,
     cmd: &EmulateCommand,
     out: &mut dyn Write,
@@ -244,7 +244,7 @@ fn init(args: &InitArgs, out: &mut dyn Write) -> Result<(), CliError> {
 }
 
 /// What `emulate init` prints: the host it created and how to use it.
-pub fn describe_host(path: &Path, spec: &HostSpec) -> String {
+pub(crate) fn describe_host(path: &Path, spec: &HostSpec) -> String {
     let mut s = String::new();
     // Writing to a String cannot fail.
     let _ = writeln!(

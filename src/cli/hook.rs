@@ -46,7 +46,11 @@ pub struct HookArgs {
 }
 
 /// `carpctl hook`.
-pub fn run(global: &GlobalOpts, args: &HookArgs, _out: &mut dyn Write) -> Result<(), CliError> {
+pub(crate) fn run(
+    global: &GlobalOpts,
+    args: &HookArgs,
+    _out: &mut dyn Write,
+) -> Result<(), CliError> {
     let (vhid, interface) =
         parse_subsystem(&args.subsystem).map_err(|e| CliError::Usage(e.to_string()))?;
     // devd passes the kernel's capitals; a person typing `master` means it.

@@ -43,7 +43,11 @@ fn node_arg(arg: &str) -> (Option<String>, PathBuf) {
 }
 
 /// `carpctl import`.
-pub fn run(_global: &GlobalOpts, args: &ImportArgs, out: &mut dyn Write) -> Result<(), CliError> {
+pub(crate) fn run(
+    _global: &GlobalOpts,
+    args: &ImportArgs,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
     let parents: BTreeMap<String, String> = args.parent.iter().cloned().collect();
     let mut nodes = Vec::new();
     for a in &args.files {

@@ -53,7 +53,11 @@ fn summary(findings: &[Finding]) -> String {
 }
 
 /// `carpctl lint`.
-pub fn run(global: &GlobalOpts, args: &LintArgs, out: &mut dyn Write) -> Result<(), CliError> {
+pub(crate) fn run(
+    global: &GlobalOpts,
+    args: &LintArgs,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
     let files = if args.files.is_empty() {
         vec![global.config_path()]
     } else {

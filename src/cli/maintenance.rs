@@ -58,7 +58,7 @@ pub struct MaintenanceStatusArgs {
 }
 
 /// `carpctl maintenance ...`.
-pub fn run(
+pub(crate) fn run(
     global: &GlobalOpts,
     cmd: &MaintenanceCommand,
     out: &mut dyn Write,
@@ -97,7 +97,10 @@ fn check_reason(reason: &str) -> Result<(), CliError> {
 
 /// The ledger's [`crate::ledger::reconcile_host`], after `apply` has
 /// configured the vhids.
-pub fn reconcile(kernel: &mut dyn Kernel, cfg: &crate::config::Config) -> Result<(), CliError> {
+pub(crate) fn reconcile(
+    kernel: &mut dyn Kernel,
+    cfg: &crate::config::Config,
+) -> Result<(), CliError> {
     crate::ledger::reconcile_host(kernel, cfg).map_err(|e| {
         let e = ledger_err(e);
         CliError::Failed(format!(
@@ -109,7 +112,10 @@ pub fn reconcile(kernel: &mut dyn Kernel, cfg: &crate::config::Config) -> Result
 
 /// The ledger's [`crate::ledger::check_state_dir`]: an untrusted
 /// `state_dir` is a configuration error (exit 2).
-pub fn check_state_dir(kernel: &dyn Kernel, cfg: &crate::config::Config) -> Result<(), CliError> {
+pub(crate) fn check_state_dir(
+    kernel: &dyn Kernel,
+    cfg: &crate::config::Config,
+) -> Result<(), CliError> {
     crate::ledger::check_state_dir(kernel, cfg).map_err(ledger_err)
 }
 
@@ -243,7 +249,7 @@ fn status(
 }
 
 /// The human form of `maintenance status`.
-pub fn render_status(split: &Split) -> String {
+pub(crate) fn render_status(split: &Split) -> String {
     use std::fmt::Write as _;
     let mut s = String::new();
     let on = split.shares.contains_key(&Cause::Maintenance);
@@ -300,7 +306,7 @@ fn reason_suffix(reason: Option<&str>) -> String {
 }
 
 /// `2026-11-25 14:03:07 UTC`.
-pub fn fmt_time(secs: i64) -> String {
+pub(crate) fn fmt_time(secs: i64) -> String {
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);

@@ -64,7 +64,11 @@ pub(super) fn read(path: &std::path::Path) -> Result<Zeroizing<String>, CliError
 }
 
 /// `carpctl migrate`.
-pub fn run(_global: &GlobalOpts, args: &MigrateArgs, out: &mut dyn Write) -> Result<(), CliError> {
+pub(crate) fn run(
+    _global: &GlobalOpts,
+    args: &MigrateArgs,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
     let mut parents = BTreeMap::new();
     for (carp, parent) in &args.parent {
         if let Some(old) = parents.insert(carp.clone(), parent.clone())

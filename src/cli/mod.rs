@@ -33,23 +33,23 @@ use crate::kernel::freebsd::trace::{self, Traced};
 use crate::kernel::{Kernel, KernelError};
 use crate::logging::error_chain;
 
-pub mod apply;
-pub mod cluster;
-pub mod completions;
-pub mod daemon;
-pub mod emulate;
-pub mod hook;
-pub mod import;
-pub mod lint;
-pub mod maintenance;
-pub mod migrate;
-pub mod pictures;
-pub mod plan;
-pub mod progress;
-pub mod scan;
-pub mod simulate;
+pub(crate) mod apply;
+pub(crate) mod cluster;
+pub(crate) mod completions;
+pub(crate) mod daemon;
+pub(crate) mod emulate;
+pub(crate) mod hook;
+pub(crate) mod import;
+pub(crate) mod lint;
+pub(crate) mod maintenance;
+pub(crate) mod migrate;
+pub(crate) mod pictures;
+pub(crate) mod plan;
+pub(crate) mod progress;
+pub(crate) mod scan;
+pub(crate) mod simulate;
 pub mod status;
-pub mod watch;
+pub(crate) mod watch;
 
 /// `carpctl`: configure, observe and keep right FreeBSD's carp(4).
 #[derive(Debug, Parser)]

@@ -12,7 +12,7 @@ use crate::sim::Report;
 
 /// The `--html` and `--svg` files of `carpctl simulate`, created.
 #[derive(Debug)]
-pub struct SimPictures {
+pub(crate) struct SimPictures {
     html: Option<Output>,
     svg: Option<Output>,
 }
@@ -20,7 +20,7 @@ pub struct SimPictures {
 /// The output files of one command must differ: one would overwrite the
 /// other. `named`: (option, its path if given). Checked before any file
 /// is created.
-pub fn distinct(named: &[(&str, Option<&Path>)]) -> Result<(), CliError> {
+pub(crate) fn distinct(named: &[(&str, Option<&Path>)]) -> Result<(), CliError> {
     for (i, (a, pa)) in named.iter().enumerate() {
         for (b, pb) in &named[i + 1..] {
             if let (Some(pa), Some(pb)) = (pa, pb)
@@ -38,7 +38,7 @@ pub fn distinct(named: &[(&str, Option<&Path>)]) -> Result<(), CliError> {
 
 impl SimPictures {
     /// Create the files.
-    pub fn create(html: Option<&Path>, svg: Option<&Path>) -> Result<Self, CliError> {
+    pub(crate) fn create(html: Option<&Path>, svg: Option<&Path>) -> Result<Self, CliError> {
         let create = |p: Option<&Path>| {
             p.map(Output::create)
                 .transpose()
@@ -51,7 +51,7 @@ impl SimPictures {
     }
 
     /// Draw `report` into the files.
-    pub fn write(self, report: &Report) -> Result<(), CliError> {
+    pub(crate) fn write(self, report: &Report) -> Result<(), CliError> {
         let failed = |e: picture::PictureError| CliError::Failed(e.to_string());
         if let Some(out) = self.html {
             out.finish(&picture::sim_page::html(report))
@@ -66,7 +66,7 @@ impl SimPictures {
 }
 
 /// `carpctl plan --html FILE`.
-pub fn plan_html(
+pub(crate) fn plan_html(
     path: &Path,
     file: &str,
     preempt: bool,

@@ -35,7 +35,7 @@ use crate::rcconf::render::{NodeBase, Secrets, base_config};
 
 /// TTL of the DNS records: short enough that a changed VIP set reaches
 /// clients within minutes; failover itself needs no DNS change.
-pub const DNS_TTL: u32 = 300;
+pub(crate) const DNS_TTL: u32 = 300;
 
 /// Arguments of `carpctl plan`.
 #[derive(Debug, Clone, Args)]
@@ -60,7 +60,11 @@ pub struct PlanArgs {
 }
 
 /// `carpctl plan`.
-pub fn run(global: &GlobalOpts, args: &PlanArgs, out: &mut dyn Write) -> Result<(), CliError> {
+pub(crate) fn run(
+    global: &GlobalOpts,
+    args: &PlanArgs,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
     // Checked before anything is read, so that a refused command reads no
     // key file.
     check_secrets_allowed(args.show_secrets, std::io::stdout().is_terminal())?;
@@ -140,7 +144,7 @@ pub fn run(global: &GlobalOpts, args: &PlanArgs, out: &mut dyn Write) -> Result<
 
 /// `--show-secrets` writes passwords: never to a terminal (shoulder
 /// surfing, scrollback), only to a file or a pipe the user chose.
-pub fn check_secrets_allowed(show: bool, stdout_is_terminal: bool) -> Result<(), CliError> {
+pub(crate) fn check_secrets_allowed(show: bool, stdout_is_terminal: bool) -> Result<(), CliError> {
     if show && stdout_is_terminal {
         return Err(CliError::Usage(
             "--show-secrets prints the VIP passwords, and standard output is a terminal: \
@@ -203,7 +207,7 @@ impl<'a> VipReport<'a> {
 }
 
 /// A validated `--dns-name`, with its final dot.
-pub fn dns_name(name: &str) -> Result<String, CliError> {
+pub(crate) fn dns_name(name: &str) -> Result<String, CliError> {
     let bad = |why: &str| CliError::Usage(format!("--dns-name {name:?}: {why}"));
     let bare = name.strip_suffix('.').unwrap_or(name);
     if bare.is_empty() {
@@ -238,7 +242,7 @@ pub fn dns_name(name: &str) -> Result<String, CliError> {
 }
 
 /// One A or AAAA record per VIP address, in file order.
-pub fn dns_records(name: &str, cfg: &Config) -> Vec<String> {
+pub(crate) fn dns_records(name: &str, cfg: &Config) -> Vec<String> {
     cfg.vips
         .iter()
         .flat_map(|v| &v.addresses)

@@ -21,13 +21,13 @@ use super::CliError;
 use crate::sim;
 
 /// Wall time before the line appears.
-pub const DEFAULT_DELAY: Duration = Duration::from_secs(1);
+pub(crate) const DEFAULT_DELAY: Duration = Duration::from_secs(1);
 /// The variable that sets another delay, in whole seconds.
-pub const DELAY_ENV: &str = "CARPCTL_PROGRESS_AFTER";
+pub(crate) const DELAY_ENV: &str = "CARPCTL_PROGRESS_AFTER";
 /// The longest delay it may ask for (one hour).
-pub const DELAY_MAX_SECS: u64 = 3600;
+pub(crate) const DELAY_MAX_SECS: u64 = 3600;
 /// The least wall time between two redraws.
-pub const INTERVAL: Duration = Duration::from_millis(200);
+pub(crate) const INTERVAL: Duration = Duration::from_millis(200);
 
 /// Carriage return, the text, then "erase to the end of the line"
 /// (ECMA-48 EL): the line is rewritten in place without flicker.
@@ -35,7 +35,7 @@ const ERASE_EOL: &str = "\x1b[K";
 
 /// A progress line on `out`, timed by `clock` (the wall time since the
 /// run started).
-pub struct TermProgress<W: Write> {
+pub(crate) struct TermProgress<W: Write> {
     out: W,
     clock: Box<dyn FnMut() -> Duration>,
     delay: Duration,
@@ -45,7 +45,7 @@ pub struct TermProgress<W: Write> {
 
 impl<W: Write> TermProgress<W> {
     /// Drawn once `clock` reads `delay` or more.
-    pub fn new(out: W, clock: Box<dyn FnMut() -> Duration>, delay: Duration) -> Self {
+    pub(crate) fn new(out: W, clock: Box<dyn FnMut() -> Duration>, delay: Duration) -> Self {
         TermProgress {
             out,
             clock,
@@ -55,7 +55,7 @@ impl<W: Write> TermProgress<W> {
     }
 
     /// Erase the line, if it was drawn: the run is over.
-    pub fn finish(&mut self) {
+    pub(crate) fn finish(&mut self) {
         if self.drawn.take().is_some() {
             let _ = write!(self.out, "\r{ERASE_EOL}");
             let _ = self.out.flush();
@@ -90,7 +90,7 @@ impl<W: Write> sim::Progress for TermProgress<W> {
 /// The progress line for `carpctl simulate`, or `None` when it stays
 /// quiet: with `--json`, or when standard error is not a terminal. A bad
 /// `CARPCTL_PROGRESS_AFTER` is an error either way.
-pub fn for_stderr(json: bool) -> Result<Option<TermProgress<std::io::Stderr>>, CliError> {
+pub(crate) fn for_stderr(json: bool) -> Result<Option<TermProgress<std::io::Stderr>>, CliError> {
     let delay = delay().map_err(CliError::Usage)?;
     Ok(choose(json, std::io::stderr().is_terminal()).then(|| {
         let start = Instant::now();
@@ -100,10 +100,10 @@ pub fn for_stderr(json: bool) -> Result<Option<TermProgress<std::io::Stderr>>, C
 
 /// The delay: `CARPCTL_PROGRESS_AFTER` when set (whole seconds, 0 to
 /// [`DELAY_MAX_SECS`]), else [`DEFAULT_DELAY`].
-pub fn delay() -> Result<Duration, String> {
+pub(crate) fn delay() -> Result<Duration, String> {
     match std::env::var(DELAY_ENV) {
         Err(std::env::VarError::NotPresent) => Ok(DEFAULT_DELAY),
-        Err(std::env::VarError::NotUnicode(_)) => Err(parse_delay("\u{fffd}").unwrap_err()),
+        Err(std::env::VarError::NotUnicode(_)) => Err(bad_delay()),
         Ok(v) => parse_delay(&v),
     }
 }
@@ -111,14 +111,17 @@ pub fn delay() -> Result<Duration, String> {
 fn parse_delay(v: &str) -> Result<Duration, String> {
     match v.trim().parse::<u64>() {
         Ok(s) if s <= DELAY_MAX_SECS => Ok(Duration::from_secs(s)),
-        _ => Err(format!(
-            "{DELAY_ENV} must be a whole number of seconds from 0 to {DELAY_MAX_SECS}"
-        )),
+        _ => Err(bad_delay()),
     }
 }
 
+/// The error for a `CARPCTL_PROGRESS_AFTER` that is not a delay.
+fn bad_delay() -> String {
+    format!("{DELAY_ENV} must be a whole number of seconds from 0 to {DELAY_MAX_SECS}")
+}
+
 /// Whether to show progress.
-pub fn choose(json: bool, stderr_is_terminal: bool) -> bool {
+pub(crate) fn choose(json: bool, stderr_is_terminal: bool) -> bool {
     !json && stderr_is_terminal
 }
 

@@ -26,9 +26,9 @@ use crate::scan::{Scanner, render};
 /// The capture time without `--duration` (and without `--watch`): long
 /// enough for three advertisements at the default advbase of 1 s, and for
 /// a backup's master-down interval to pass.
-pub const DEFAULT_DURATION: f64 = 10.0;
+pub(crate) const DEFAULT_DURATION: f64 = 10.0;
 /// The longest `--duration`: one year.
-pub const MAX_DURATION: f64 = 365.0 * 86400.0;
+pub(crate) const MAX_DURATION: f64 = 365.0 * 86400.0;
 
 /// Arguments of `carpctl scan`.
 #[derive(Debug, Clone, Args)]
@@ -110,7 +110,11 @@ fn now() -> f64 {
 }
 
 /// `carpctl scan`.
-pub fn run(global: &GlobalOpts, args: &ScanArgs, out: &mut dyn Write) -> Result<(), CliError> {
+pub(crate) fn run(
+    global: &GlobalOpts,
+    args: &ScanArgs,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
     if args.pcap.is_none() && args.interfaces.is_empty() {
         return Err(CliError::Usage(
             "scan: give -i IFACE to capture live, or --pcap FILE to read a capture".into(),

@@ -55,7 +55,11 @@ pub struct SimulateArgs {
 
 /// `carpctl simulate`: exit 0 when every expectation and requirement is
 /// met, 1 when one is not, 2 when the run could not be made or reported.
-pub fn run(global: &GlobalOpts, args: &SimulateArgs, out: &mut dyn Write) -> Result<(), CliError> {
+pub(crate) fn run(
+    global: &GlobalOpts,
+    args: &SimulateArgs,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
     let report = simulate(global, args, out).map_err(could_not_run)?;
     let not_met = report.not_met();
     if not_met.is_empty() {

@@ -122,7 +122,11 @@ fn optional_kernel(global: &GlobalOpts) -> Result<Option<Box<dyn Kernel>>, CliEr
 /// leave this thread, and a `write(2)` to a pipe nobody reads must not stop
 /// the event loop (signals included). They go to a duplicate of stdout,
 /// written by a thread of its own ([`LineOut`]).
-pub fn run(global: &GlobalOpts, args: &WatchArgs, _out: &mut dyn Write) -> Result<(), CliError> {
+pub(crate) fn run(
+    global: &GlobalOpts,
+    args: &WatchArgs,
+    _out: &mut dyn Write,
+) -> Result<(), CliError> {
     let path = global.config_path();
     let table = if global.config.is_some() || path.exists() {
         let cfg = cluster::load(&path)?;
@@ -152,10 +156,10 @@ pub fn run(global: &GlobalOpts, args: &WatchArgs, _out: &mut dyn Write) -> Resul
 /// what it cannot send, or drops the connection, and the resync on
 /// reconnection catches up), so memory stays bounded and no line is lost
 /// while carpctl runs.
-pub const OUT_QUEUE: usize = 1024;
+pub(crate) const OUT_QUEUE: usize = 1024;
 /// How long the lines still queued may take to go out once `watch` is
 /// told to stop.
-pub const OUT_GRACE: Duration = Duration::from_secs(1);
+pub(crate) const OUT_GRACE: Duration = Duration::from_secs(1);
 
 /// stdout, written by a thread of its own: a reader that stops reading
 /// blocks that thread, never the event loop.

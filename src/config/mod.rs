@@ -22,7 +22,7 @@ mod diag;
 mod keys;
 mod parse;
 mod resolve;
-pub mod rules;
+pub(crate) mod rules;
 
 use std::collections::BTreeMap;
 use std::fmt;

@@ -28,7 +28,7 @@ pub const NAME_MAX: usize = 64;
 /// `None` when it can. Names appear in messages, JSON, file names and on
 /// the command line: no white space, no control or bidi characters
 /// ([`text::is_unsafe`]), no double quote.
-pub fn bad_name(name: &str, max: usize) -> Option<String> {
+pub(crate) fn bad_name(name: &str, max: usize) -> Option<String> {
     if name.is_empty() {
         return Some("is empty".into());
     }
@@ -52,7 +52,7 @@ pub fn bad_name(name: &str, max: usize) -> Option<String> {
 
 /// Why `name` cannot be a real interface name, or `None`: the one rule of
 /// [`IfName`].
-pub fn bad_ifname(name: &str) -> Option<String> {
+pub(crate) fn bad_ifname(name: &str) -> Option<String> {
     IfName::check(name.as_bytes()).err().map(|e| e.to_string())
 }
 
@@ -61,7 +61,7 @@ pub fn bad_ifname(name: &str) -> Option<String> {
 /// only Ethernet, VLAN and bridge interfaces (`carp_is_supported_if()` in
 /// `sys/netinet/ip_carp.c`, docs/freebsd-carp.md §4.2): a VIP on a loopback
 /// fails with EOPNOTSUPP.
-pub fn is_loopback_ifname(name: &str) -> bool {
+pub(crate) fn is_loopback_ifname(name: &str) -> bool {
     name.strip_prefix("lo")
         .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }
@@ -69,7 +69,7 @@ pub fn is_loopback_ifname(name: &str) -> bool {
 /// Why `net` can never be a VIP address, or `None`. The HMAC loops skip
 /// 0.0.0.0 and 255.255.255.255 (docs/freebsd-carp.md §10); the rest are not unicast
 /// addresses one host can take over from another.
-pub fn not_a_vip(net: &IpNet) -> Option<String> {
+pub(crate) fn not_a_vip(net: &IpNet) -> Option<String> {
     let why = match net {
         IpNet::V4(n4) => not_a_v4_vip(n4).map(str::to_string),
         IpNet::V6(n6) => not_a_v6_vip(n6.addr()),

@@ -34,7 +34,7 @@
 //! [`metrics`], which depend on [`context`] only.
 
 pub mod checks;
-pub mod context;
+pub(crate) mod context;
 pub mod metrics;
 
 pub use context::{DaemonStats, ExtensionContext, KernelOpener, Settings, load_settings};

@@ -23,25 +23,25 @@
 //! No message here ever quotes a file's content: a symbolic link may point
 //! at a key file.
 
-pub mod lock;
-pub mod read;
-pub mod trust;
-pub mod write;
+pub(crate) mod lock;
+pub(crate) mod read;
+pub(crate) mod trust;
+pub(crate) mod write;
 
 use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-pub use lock::Lock;
-pub use read::{Opened, into_text, read_own, read_regular, read_trusted, read_with_mode};
-pub use trust::{DirRule, Trust, check_dir, check_path};
-pub use write::{Durability, create_output, ensure_dir, write_atomic};
+pub(crate) use lock::Lock;
+pub(crate) use read::{into_text, read_own, read_trusted, read_with_mode};
+pub(crate) use trust::{DirRule, Trust, check_dir, check_path};
+pub(crate) use write::{Durability, create_output, ensure_dir, write_atomic};
 
 /// The largest cluster file, scenario file or emulated host file carpctl
 /// reads (1 MiB), for `apply`, `lint` and every other command alike:
 /// configuration files are small, and a larger one was given by mistake.
-pub const INPUT_MAX: u64 = 1024 * 1024;
+pub(crate) const INPUT_MAX: u64 = 1024 * 1024;
 
 /// What can go wrong with a file. Every message names the path at fault
 /// and never quotes the file's content.

@@ -13,7 +13,7 @@ use super::FsError;
 use super::trust::{self, Trust};
 
 /// A file read by [`read_trusted`]: its bytes and permission bits.
-pub struct Opened {
+pub(crate) struct Opened {
     /// Wiped when dropped: a cluster file or key file may hold passwords.
     pub bytes: Zeroizing<Vec<u8>>,
     /// `st_mode & 07777` of the file that was read.
@@ -130,7 +130,7 @@ fn read_capped(
 /// `bytes` as UTF-8 text, wiped when dropped as the bytes were; on invalid
 /// UTF-8, the offset of the first bad byte and the bytes (still wiped on
 /// drop), e.g. to place the error. No unwiped copy is made either way.
-pub fn into_text(
+pub(crate) fn into_text(
     mut bytes: Zeroizing<Vec<u8>>,
 ) -> Result<Zeroizing<String>, (usize, Zeroizing<Vec<u8>>)> {
     match String::from_utf8(std::mem::take(&mut *bytes)) {
@@ -142,14 +142,16 @@ pub fn into_text(
     }
 }
 
-/// Read a regular file of at most `cap` bytes, following a symbolic link
-/// (a file the user named: an input to lint, a scenario).
-pub fn read_regular(path: &Path, cap: u64) -> Result<Zeroizing<Vec<u8>>, FsError> {
+/// The bytes of [`read_with_mode`] (the tests' shorthand).
+#[cfg(test)]
+fn read_regular(path: &Path, cap: u64) -> Result<Zeroizing<Vec<u8>>, FsError> {
     read_with_mode(path, cap).map(|o| o.bytes)
 }
 
-/// [`read_regular`], with the file's permission bits.
-pub fn read_with_mode(path: &Path, cap: u64) -> Result<Opened, FsError> {
+/// Read a regular file of at most `cap` bytes, following a symbolic link
+/// (a file the user named: an input to lint, a scenario), with the file's
+/// permission bits.
+pub(crate) fn read_with_mode(path: &Path, cap: u64) -> Result<Opened, FsError> {
     let (file, meta) = open_regular(path, Follow::Yes)?;
     let mode = meta.permissions().mode() & 0o7777;
     let bytes = read_capped(path, file, &meta, cap)?;
@@ -159,7 +161,7 @@ pub fn read_with_mode(path: &Path, cap: u64) -> Result<Opened, FsError> {
 /// Read a file carpctl keeps in its own directory (hook states, the
 /// ledger): never through a symbolic link, a regular file of at most `cap`
 /// bytes.
-pub fn read_own(path: &Path, cap: u64) -> Result<Zeroizing<Vec<u8>>, FsError> {
+pub(crate) fn read_own(path: &Path, cap: u64) -> Result<Zeroizing<Vec<u8>>, FsError> {
     let (file, meta) = open_regular(path, Follow::No)?;
     read_capped(path, file, &meta, cap)
 }
@@ -168,7 +170,7 @@ pub fn read_own(path: &Path, cap: u64) -> Result<Zeroizing<Vec<u8>>, FsError> {
 /// host): a regular file of at most `cap` bytes whose owner and mode pass
 /// `trust` ([`super::trust`]), checked on the opened file itself, and, for
 /// [`Trust::Config`] and [`Trust::Secret`], every directory above it.
-pub fn read_trusted(path: &Path, cap: u64, rule: Trust) -> Result<Opened, FsError> {
+pub(crate) fn read_trusted(path: &Path, cap: u64, rule: Trust) -> Result<Opened, FsError> {
     let (file, meta) = open_regular(path, Follow::Yes)?;
     trust::check_file(path, &meta, rule)?;
     if rule != Trust::FileOnly {

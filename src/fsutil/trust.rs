@@ -27,7 +27,7 @@ use super::FsError;
 
 /// What must hold for a file carpctl acts on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Trust {
+pub(crate) enum Trust {
     /// Owned by root or this user, not writable by group or others, and
     /// every directory above it likewise (sticky directories accepted):
     /// the cluster file.
@@ -42,7 +42,7 @@ pub enum Trust {
 
 /// What must hold for a directory carpctl writes in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DirRule {
+pub(crate) enum DirRule {
     /// Not writable by group or others at all: `state_dir`, the hook state
     /// directory, the directory of the host lock.
     Private,
@@ -57,7 +57,7 @@ const STICKY: u32 = 0o1000;
 
 /// The effective user ID: the user whose files carpctl trusts besides
 /// root's.
-pub fn euid() -> u32 {
+pub(crate) fn euid() -> u32 {
     nix::unistd::geteuid().as_raw()
 }
 
@@ -183,7 +183,7 @@ pub(crate) fn check_ancestors(path: &Path) -> Result<(), FsError> {
 
 /// Check a file by its path (following a symbolic link): for `carpctl
 /// lint`, which reports rather than refuses.
-pub fn check_path(path: &Path, rule: Trust) -> Result<(), FsError> {
+pub(crate) fn check_path(path: &Path, rule: Trust) -> Result<(), FsError> {
     let meta = fs::metadata(path).map_err(FsError::io(path, "cannot stat"))?;
     check_file(path, &meta, rule)?;
     if rule != Trust::FileOnly {
@@ -195,7 +195,7 @@ pub fn check_path(path: &Path, rule: Trust) -> Result<(), FsError> {
 /// Check a directory carpctl writes in, and every directory above it.
 /// `Ok(Some(warning))` for a sticky directory others may write in under
 /// [`DirRule::StickyWarn`].
-pub fn check_dir(path: &Path, rule: DirRule) -> Result<Option<String>, FsError> {
+pub(crate) fn check_dir(path: &Path, rule: DirRule) -> Result<Option<String>, FsError> {
     let meta = fs::metadata(path).map_err(FsError::io(path, "cannot stat"))?;
     if !meta.is_dir() {
         return Err(FsError::Io {

@@ -12,7 +12,7 @@ use super::FsError;
 
 /// Whether a write must survive a power loss.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Durability {
+pub(crate) enum Durability {
     /// `fsync(2)` the file before the rename and the directory after it.
     Durable,
     /// Atomic, not flushed: for a file that matters only as long as the
@@ -27,7 +27,7 @@ pub enum Durability {
 /// flushed, and renamed over `path`. `rename(2)` replaces a symbolic link
 /// at `path` itself; it never writes through it. A failure removes the
 /// temporary file and leaves `path` as it was.
-pub fn write_atomic(
+pub(crate) fn write_atomic(
     path: &Path,
     bytes: &[u8],
     mode: u32,
@@ -80,7 +80,7 @@ pub fn write_atomic(
 /// The open never blocks: a FIFO nobody reads is refused at once (`ENXIO`,
 /// "no reader") instead of hanging carpctl before its run; a FIFO with a
 /// reader is written to as usual (`O_NONBLOCK` is cleared after the open).
-pub fn create_output(path: &Path, mode: u32) -> io::Result<File> {
+pub(crate) fn create_output(path: &Path, mode: u32) -> io::Result<File> {
     let file = OpenOptions::new()
         .write(true)
         .create(true)
@@ -104,7 +104,7 @@ pub fn create_output(path: &Path, mode: u32) -> io::Result<File> {
 /// Create the directory `path` with mode `mode` (exactly) if it is missing;
 /// missing parents are created with mode 0755 (less the umask). An existing path is
 /// left as it is: [`super::check_dir`] judges it.
-pub fn ensure_dir(path: &Path, mode: u32) -> Result<(), FsError> {
+pub(crate) fn ensure_dir(path: &Path, mode: u32) -> Result<(), FsError> {
     match fs::symlink_metadata(path) {
         Ok(_) => return Ok(()),
         Err(e) if e.kind() == io::ErrorKind::NotFound => {}

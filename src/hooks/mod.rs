@@ -25,7 +25,7 @@
 //! * [`HookStats`] counts runs, failures, timeouts, and superseded and
 //!   dropped events per vhid, for the metrics.
 
-pub mod runner;
+pub(crate) mod runner;
 mod state_dir;
 #[cfg(test)]
 mod testutil;

@@ -28,7 +28,7 @@ use crate::model::Vhid;
 /// superseded by the newest.
 pub const QUEUE_MAX: usize = 256;
 /// At most one warning about superseded events per vhid in this time.
-pub const COALESCE_LOG_EVERY: Duration = Duration::from_secs(60);
+pub(crate) const COALESCE_LOG_EVERY: Duration = Duration::from_secs(60);
 
 /// What [`HookRunner::submit`] did with a transition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

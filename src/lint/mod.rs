@@ -27,14 +27,14 @@ use std::path::{Path, PathBuf};
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
-pub mod cluster;
+pub(crate) mod cluster;
 pub mod codes;
 pub mod devd;
 mod input;
 mod kind;
 pub mod loader;
 pub mod rcconf;
-pub mod subnets;
+pub(crate) mod subnets;
 pub mod sysctl;
 
 pub use codes::{Code, Severity};

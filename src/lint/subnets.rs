@@ -15,7 +15,7 @@ const SUBNETS_SHOWN: usize = 4;
 
 /// Parents of the FreeBSD 9 form, and VIPs outside their interface's
 /// subnets.
-pub fn subnets(rc: &mut RcConf) {
+pub(crate) fn subnets(rc: &mut RcConf) {
     let mut issues = Vec::new();
     let known_any = rc
         .interfaces

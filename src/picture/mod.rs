@@ -25,11 +25,11 @@
 //! ([`crate::text::escape`]), and `maud` escapes `&`, `<`, `>` and `"` in
 //! every value it writes into the markup.
 
-pub mod page;
-pub mod plan_page;
-pub mod sim_page;
-pub mod svg;
-pub mod timeline;
+pub(crate) mod page;
+pub(crate) mod plan_page;
+pub(crate) mod sim_page;
+pub(crate) mod svg;
+pub(crate) mod timeline;
 
 use std::fmt;
 use std::io::Write as _;
@@ -38,7 +38,7 @@ use std::path::{Path, PathBuf};
 /// A picture file that could not be written.
 #[derive(Debug, thiserror::Error)]
 #[error("{}: {what}: {source}", path.display())]
-pub struct PictureError {
+pub(crate) struct PictureError {
     pub path: PathBuf,
     pub what: &'static str,
     #[source]
@@ -50,13 +50,13 @@ pub struct PictureError {
 /// a long simulation, and never opened through a symbolic link
 /// ([`crate::fsutil::create_output`]: carpctl often runs as root).
 #[derive(Debug)]
-pub struct Output {
+pub(crate) struct Output {
     path: PathBuf,
     file: std::fs::File,
 }
 
 impl Output {
-    pub fn create(path: &Path) -> Result<Self, PictureError> {
+    pub(crate) fn create(path: &Path) -> Result<Self, PictureError> {
         let file = crate::fsutil::create_output(path, 0o644).map_err(|source| PictureError {
             path: path.to_path_buf(),
             what: "cannot create",
@@ -68,12 +68,8 @@ impl Output {
         })
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// Write `text` and close the file.
-    pub fn finish(mut self, text: &str) -> Result<(), PictureError> {
+    pub(crate) fn finish(mut self, text: &str) -> Result<(), PictureError> {
         let err = |source| PictureError {
             path: self.path.clone(),
             what: "cannot write",
@@ -87,12 +83,12 @@ impl Output {
 /// Outside text made safe to show: control, bidi and line-separator
 /// characters written visibly ([`crate::text::escape`]); markup escaping
 /// is maud's.
-pub fn clean(s: &str) -> String {
+pub(crate) fn clean(s: &str) -> String {
     crate::text::escape(s).to_string()
 }
 
 /// `s`, cut to at most `max` characters with an ellipsis.
-pub fn shorten(s: &str, max: usize) -> String {
+pub(crate) fn shorten(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
         return s.to_string();
     }
@@ -105,7 +101,7 @@ pub fn shorten(s: &str, max: usize) -> String {
 /// ("12", "12.5"), so a picture is compact and its bytes do not depend
 /// on floating-point noise.
 #[derive(Debug, Clone, Copy, PartialEq, PartialOrd)]
-pub struct Px(pub f64);
+pub(crate) struct Px(pub f64);
 
 impl fmt::Display for Px {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -124,7 +120,7 @@ impl fmt::Display for Px {
 }
 
 /// A time in seconds as the text report writes it (three decimals).
-pub fn secs(t: f64) -> String {
+pub(crate) fn secs(t: f64) -> String {
     format!("{t:.3}")
 }
 

@@ -7,7 +7,7 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 /// Inline style only (the `<style>` element and SVG presentation
 /// attributes). A fetch that slipped into the markup would be refused and
 /// reported on the browser's console (tests/it/pictures.rs watches it).
-pub const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; \
+pub(crate) const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; \
                        form-action 'none'";
 
 /// The page's style sheet (the SVG carries its own, [`SVG_STYLE`]).
@@ -35,7 +35,7 @@ svg.timeline{max-width:100%;height:auto}";
 
 /// The SVG's own style: hover outlines, fonts. Inside the SVG so that
 /// `--svg` files look the same on their own.
-pub const SVG_STYLE: &str = "\
+pub(crate) const SVG_STYLE: &str = "\
 text{font-family:system-ui,sans-serif;fill:#222}\
 .bar:hover,.outage:hover,.dual:hover,.event:hover line{stroke:#000;stroke-width:1.5}\
 .axis{font-size:11px;fill:#555}.grid{stroke:#ddd;stroke-width:1}\
@@ -44,7 +44,7 @@ text{font-family:system-ui,sans-serif;fill:#222}\
 .verdict-line.ok{fill:#2e7d32}.verdict-line.not-met{fill:#c62828}";
 
 /// A complete page: `title` (plain text) and `body`.
-pub fn document(title: &str, body: Markup) -> String {
+pub(crate) fn document(title: &str, body: Markup) -> String {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -71,7 +71,7 @@ const PALETTE: [&str; 7] = [
 
 /// The colour of the node at `index`: the palette, then hues spread by
 /// the golden angle over 40°-320° (never red), in three lightnesses.
-pub fn node_colour(index: usize) -> String {
+pub(crate) fn node_colour(index: usize) -> String {
     if let Some(c) = PALETTE.get(index) {
         return (*c).to_string();
     }
@@ -82,6 +82,6 @@ pub fn node_colour(index: usize) -> String {
 }
 
 /// The colour of outages.
-pub const OUTAGE: &str = "#d62728";
+pub(crate) const OUTAGE: &str = "#d62728";
 /// The colour of merged tenures of several nodes.
-pub const MIXED: &str = "#555";
+pub(crate) const MIXED: &str = "#555";

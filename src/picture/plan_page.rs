@@ -28,13 +28,13 @@ use super::{clean, page, plural, shorten};
 use crate::plan::{Balance, Case, FailureMatrix, Outcome, ScenarioKind};
 
 /// The most survivor columns of the matrix.
-pub const MAX_COLUMNS: usize = 24;
+pub(crate) const MAX_COLUMNS: usize = 24;
 /// The most rows of each section of the matrix.
-pub const SECTION_ROWS: usize = 120;
+pub(crate) const SECTION_ROWS: usize = 120;
 /// The most VIPs in the order table.
-pub const MAX_VIP_ROWS: usize = 1024;
+pub(crate) const MAX_VIP_ROWS: usize = 1024;
 /// The most ranks shown per VIP.
-pub const MAX_RANKS: usize = 12;
+pub(crate) const MAX_RANKS: usize = 12;
 /// The most VIP names in a cell's hover text.
 const CELL_NAMES: usize = 40;
 /// With at most this many VIPs, cells list them under the count.
@@ -110,7 +110,12 @@ impl Chosen {
 
 /// The page of a plan: `file` is the cluster file's path, `preempt` its
 /// setting.
-pub fn html(file: &str, preempt: bool, matrix: &FailureMatrix<'_>, balance: &Balance) -> String {
+pub(crate) fn html(
+    file: &str,
+    preempt: bool,
+    matrix: &FailureMatrix<'_>,
+    balance: &Balance,
+) -> String {
     let plan = matrix.plan();
     let mut chosen = [Chosen::default(), Chosen::default(), Chosen::default()];
     for (i, case) in matrix.cases().enumerate() {

@@ -13,7 +13,7 @@ use crate::sim::report::{Report, dur};
 const MAX_EVENT_ROWS: usize = 500;
 
 /// The HTML page of `r`.
-pub fn html(r: &Report) -> String {
+pub(crate) fn html(r: &Report) -> String {
     let t = timeline::build(r);
     let scenario = clean(&r.scenario);
     let body = html! {
@@ -41,7 +41,7 @@ pub fn html(r: &Report) -> String {
 }
 
 /// The SVG file of `r`: the verdicts, then the timeline.
-pub fn svg(r: &Report) -> String {
+pub(crate) fn svg(r: &Report) -> String {
     let t = timeline::build(r);
     let v = &r.verdicts;
     let line = |name: &str, met: bool, detail: &str| {

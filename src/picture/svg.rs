@@ -139,7 +139,7 @@ fn ticks(duration: f64) -> (f64, usize) {
 
 /// The SVG element of `t`. `header`: lines of text above the timeline
 /// (the verdicts, in a standalone `--svg` file), each `(text, ok)`.
-pub fn render(t: &Timeline, header: &[(String, bool)]) -> Markup {
+pub(crate) fn render(t: &Timeline, header: &[(String, bool)]) -> Markup {
     let l = Layout::new(t, header.len());
     let (legend, legend_h) = legend(t, &l);
     let notes = notes(t);
@@ -328,7 +328,7 @@ fn notes(t: &Timeline) -> Vec<String> {
 }
 
 /// A standalone SVG file of `t` with `header` lines above it.
-pub fn document(t: &Timeline, header: &[(String, bool)]) -> String {
+pub(crate) fn document(t: &Timeline, header: &[(String, bool)]) -> String {
     let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     s.push_str(&render(t, header).into_string());
     s.push('\n');

@@ -26,12 +26,12 @@ use crate::sim::report::{EventRecord, Report, VipReport, dur};
 
 /// The width of the plot area, in pixels (CSS pixels of the SVG's own
 /// coordinates; the page scales it to the window).
-pub const PLOT_WIDTH: f64 = 1000.0;
+pub(crate) const PLOT_WIDTH: f64 = 1000.0;
 /// The most VIP rows drawn; the others are named as left out.
-pub const MAX_ROWS: usize = 256;
+pub(crate) const MAX_ROWS: usize = 256;
 /// The most marks (tenures, outages and dual masters together) over all
 /// rows: about 150 bytes of SVG each, so a picture stays under ~20 MB.
-pub const MAX_MARKS: usize = 100_000;
+pub(crate) const MAX_MARKS: usize = 100_000;
 /// Every row may have at least this many marks.
 const MIN_ROW_MARKS: usize = 200;
 /// Events closer than this many pixels share one marker.
@@ -43,11 +43,11 @@ const EVENT_TITLE_MAX: usize = 20;
 const TINY_S: f64 = 0.001;
 /// The narrowest outage or dual master drawn, in pixels: a 3 ms outage on
 /// a day-long timeline must still be seen.
-pub const MIN_SPAN_PX: f64 = 2.0;
+pub(crate) const MIN_SPAN_PX: f64 = 2.0;
 
 /// The whole picture.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Timeline {
+pub(crate) struct Timeline {
     /// Seconds of virtual time (the report's duration; 1 when it is 0).
     pub duration: f64,
     /// Every node of the scenario, in file order: index = colour.
@@ -63,7 +63,7 @@ pub struct Timeline {
 
 /// One VIP.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Row {
+pub(crate) struct Row {
     pub vip: String,
     /// Hover text of the row's label.
     pub title: String,
@@ -75,7 +75,7 @@ pub struct Row {
 
 /// A drawn interval: one tenure, outage or dual master, or several merged.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Mark {
+pub(crate) struct Mark {
     pub start: f64,
     pub end: f64,
     /// Tenures: the node (index into [`Timeline::nodes`]); `None` when
@@ -88,7 +88,7 @@ pub struct Mark {
 
 /// One or more scenario events at (about) one time.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Marker {
+pub(crate) struct Marker {
     pub time: f64,
     pub label: String,
     pub count: usize,
@@ -268,7 +268,7 @@ impl<'r> Reasons<'r> {
 }
 
 /// Build the timeline of `r`.
-pub fn build(r: &Report) -> Timeline {
+pub(crate) fn build(r: &Report) -> Timeline {
     let duration = if r.duration > 0.0 { r.duration } else { 1.0 };
     let px = PLOT_WIDTH / duration;
     let nodes: Vec<String> = r.nodes.iter().map(|n| n.name.clone()).collect();

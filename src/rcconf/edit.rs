@@ -5,7 +5,7 @@ use std::ops::Range;
 
 /// Apply byte-range replacements (non-overlapping). A replacement that
 /// leaves its line blank removes the line.
-pub fn apply_edits(src: &str, mut edits: Vec<(Range<usize>, String)>) -> String {
+pub(crate) fn apply_edits(src: &str, mut edits: Vec<(Range<usize>, String)>) -> String {
     edits.sort_by_key(|(r, _)| std::cmp::Reverse(r.start));
     let mut out = src.to_string();
     for (r, text) in edits {

@@ -15,10 +15,10 @@
 //! * [`subnets`] finds the interfaces whose subnets hold an address;
 //! * [`render`] writes a node's loader.conf, sysctl.conf and rc.conf lines.
 
-pub mod edit;
+pub(crate) mod edit;
 pub mod ifconfig;
 pub mod model;
 pub mod names;
 pub mod render;
 pub mod sh;
-pub mod subnets;
+pub(crate) mod subnets;

@@ -3,13 +3,13 @@
 //! an `ifconfig_*` variable configures, and FreeBSD 9 carp interfaces.
 
 /// Whether an rc.conf interface name is a FreeBSD 9 carp interface.
-pub fn is_carp_iface(name: &str) -> bool {
+pub(crate) fn is_carp_iface(name: &str) -> bool {
     name.strip_prefix("carp")
         .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// rc.conf's interface name for a real one (`get_if_var`: `.-/+` -> `_`).
-pub fn var_name(iface: &str) -> String {
+pub(crate) fn var_name(iface: &str) -> String {
     iface
         .chars()
         .map(|c| {
@@ -24,7 +24,7 @@ pub fn var_name(iface: &str) -> String {
 
 /// What an `ifconfig_*` variable is.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum IfconfigVar {
+pub(crate) enum IfconfigVar {
     Main(String),
     Ipv6(String),
     Alias(String, u32),
@@ -32,7 +32,7 @@ pub enum IfconfigVar {
     Other,
 }
 
-pub fn classify(name: &str) -> IfconfigVar {
+pub(crate) fn classify(name: &str) -> IfconfigVar {
     let Some(rest) = name.strip_prefix("ifconfig_") else {
         return IfconfigVar::Other;
     };
@@ -64,7 +64,7 @@ pub fn classify(name: &str) -> IfconfigVar {
 /// and `ifalias_af_common` map `.`, `-`, `/` and `+` to `_` (`vlan0.100` ->
 /// `ifconfig_vlan0_100_alias0`). `None` when other characters remain that
 /// a shell variable name cannot hold.
-pub fn rc_ifname(ifname: &str) -> Option<String> {
+pub(crate) fn rc_ifname(ifname: &str) -> Option<String> {
     let var: String = ifname
         .chars()
         .map(|c| if ".-/+".contains(c) { '_' } else { c })

@@ -27,7 +27,7 @@ use crate::plan::Plan;
 
 /// One node's configuration for running without carpctl.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct NodeBase {
+pub(crate) struct NodeBase {
     pub node: String,
     /// `/boot/loader.conf` lines.
     pub loader_conf: Vec<String>,
@@ -42,7 +42,7 @@ pub struct NodeBase {
 
 /// Whether the rc.conf lines carry the real passwords.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Secrets {
+pub(crate) enum Secrets {
     Placeholder,
     Show,
 }
@@ -51,7 +51,7 @@ pub enum Secrets {
 /// never the password): with [`Secrets::Show`], a password that rc.d/netif
 /// would not pass to ifconfig unchanged. An interface whose name cannot be
 /// part of an rc.conf variable loses its lines, and a note says so.
-pub fn base_config(
+pub(crate) fn base_config(
     cfg: &Config,
     plan: &Plan,
     node: &str,
@@ -267,7 +267,7 @@ const RC_SAFE_PUNCT: &str = "._+,:@%=/-";
 
 /// Why `key` cannot be written in an rc.conf alias line, or the password
 /// itself. Never includes the password in the reason.
-pub fn rc_conf_password(key: &Key) -> Result<String, String> {
+pub(crate) fn rc_conf_password(key: &Key) -> Result<String, String> {
     rc_conf_problem(key.as_bytes())?;
     // Only ASCII passes rc_conf_problem.
     String::from_utf8(key.as_bytes().to_vec()).map_err(|_| "is not ASCII".to_string())
@@ -275,7 +275,7 @@ pub fn rc_conf_password(key: &Key) -> Result<String, String> {
 
 /// Why the password `pw` would not reach ifconfig(8) unchanged through
 /// rc.conf and rc.d/netif.
-pub fn rc_conf_problem(pw: &[u8]) -> Result<(), String> {
+pub(crate) fn rc_conf_problem(pw: &[u8]) -> Result<(), String> {
     if pw.len() > Key::IFCONFIG_MAX {
         return Err(format!(
             "is {} bytes, and ifconfig(8) keeps only {} (strlcpy into the 20-byte key)",
@@ -313,7 +313,7 @@ pub fn rc_conf_problem(pw: &[u8]) -> Result<(), String> {
 
 /// The carp settings of an entry as ifconfig words: `vhid N [advskew S]
 /// [advbase B] [pass P]` (plus carpver/vrrpprio for VRRPv3).
-pub fn carp_words(e: &VhidEntry) -> String {
+pub(crate) fn carp_words(e: &VhidEntry) -> String {
     let mut w = format!("vhid {}", e.vhid);
     if e.version == 3 {
         w.push_str(" carpver 3");

@@ -14,7 +14,7 @@ use super::names::is_carp_iface;
 
 /// Subnets, each with the tags (interface names, say) that have it.
 #[derive(Debug, Clone)]
-pub struct NetIndex<T> {
+pub(crate) struct NetIndex<T> {
     /// Truncated subnet -> its tags, each once.
     nets: HashMap<IpNet, Vec<T>>,
     /// The prefix lengths in use, per family.
@@ -33,7 +33,7 @@ impl<T> Default for NetIndex<T> {
 }
 
 impl<T: Copy + PartialEq> NetIndex<T> {
-    pub fn insert(&mut self, net: IpNet, tag: T) {
+    pub(crate) fn insert(&mut self, net: IpNet, tag: T) {
         let tags = self.nets.entry(net.trunc()).or_default();
         if !tags.contains(&tag) {
             tags.push(tag);
@@ -48,12 +48,12 @@ impl<T: Copy + PartialEq> NetIndex<T> {
         }
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.nets.is_empty()
     }
 
     /// The tags of every subnet that holds `addr` (a tag may repeat).
-    pub fn holders(&self, addr: IpAddr) -> impl Iterator<Item = T> + '_ {
+    pub(crate) fn holders(&self, addr: IpAddr) -> impl Iterator<Item = T> + '_ {
         let lens = if addr.is_ipv4() { &self.v4 } else { &self.v6 };
         lens.iter()
             .filter_map(move |&p| IpNet::new(addr, p).ok())
@@ -63,13 +63,13 @@ impl<T: Copy + PartialEq> NetIndex<T> {
     }
 
     /// Whether some subnet holds `addr`.
-    pub fn holds(&self, addr: IpAddr) -> bool {
+    pub(crate) fn holds(&self, addr: IpAddr) -> bool {
         self.holders(addr).next().is_some()
     }
 
     /// Whether a subnet here and one of `other` overlap: two subnets
     /// overlap exactly when one holds the other's network address.
-    pub fn overlaps<U: Copy + PartialEq>(&self, other: &NetIndex<U>) -> bool {
+    pub(crate) fn overlaps<U: Copy + PartialEq>(&self, other: &NetIndex<U>) -> bool {
         self.nets.keys().any(|a| other.holds(a.network()))
             || other.nets.keys().any(|b| self.holds(b.network()))
     }
@@ -79,7 +79,7 @@ impl<T: Copy + PartialEq> NetIndex<T> {
 
 /// The interfaces' own subnets (not carpN), indexed by subnet; `interfaces`
 /// by rc.conf name.
-pub fn subnet_index(interfaces: &BTreeMap<String, Iface>) -> NetIndex<&str> {
+pub(crate) fn subnet_index(interfaces: &BTreeMap<String, Iface>) -> NetIndex<&str> {
     let mut index = NetIndex::default();
     for (name, i) in interfaces.iter().filter(|(n, _)| !is_carp_iface(n)) {
         for n in &i.own {
@@ -90,7 +90,7 @@ pub fn subnet_index(interfaces: &BTreeMap<String, Iface>) -> NetIndex<&str> {
 }
 
 /// The interfaces whose subnets hold `addr`, by name, each once.
-pub fn holders<'a>(index: &NetIndex<&'a str>, addr: IpAddr) -> Vec<&'a str> {
+pub(crate) fn holders<'a>(index: &NetIndex<&'a str>, addr: IpAddr) -> Vec<&'a str> {
     let mut out: Vec<&'a str> = index.holders(addr).collect();
     out.sort_unstable();
     out.dedup();

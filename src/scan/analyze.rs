@@ -16,7 +16,7 @@ use crate::lint::Severity;
 use crate::wire::MacAddr;
 
 /// Every finding, worst first, then by code and group.
-pub fn findings(
+pub(crate) fn findings(
     tracker: &Tracker,
     groups: &[GroupReport],
     cluster: Option<&ClusterView>,
@@ -59,7 +59,7 @@ pub fn findings(
 }
 
 /// "carp vhid 1 on em0", "vrrp VRID 51 on em0".
-pub fn group_name(g: &GroupReport) -> String {
+pub(crate) fn group_name(g: &GroupReport) -> String {
     match g.protocol {
         Proto::Carp => format!("carp vhid {} on {}", g.id, g.interface),
         Proto::Vrrp => format!("vrrp VRID {} on {}", g.id, g.interface),
@@ -67,7 +67,7 @@ pub fn group_name(g: &GroupReport) -> String {
 }
 
 /// "192.0.2.3 (mail-a)", or the address alone.
-pub fn who(a: IpAddr, node: Option<&str>) -> String {
+pub(crate) fn who(a: IpAddr, node: Option<&str>) -> String {
     match node {
         Some(n) => format!("{a} ({n})"),
         None => a.to_string(),
@@ -76,7 +76,7 @@ pub fn who(a: IpAddr, node: Option<&str>) -> String {
 
 /// A time as seconds into the capture.
 /// The speakers of a dual-master interval, with their nodes.
-pub fn dual_names(d: &super::report::DualReport) -> Vec<String> {
+pub(crate) fn dual_names(d: &super::report::DualReport) -> Vec<String> {
     d.speakers
         .iter()
         .zip(&d.nodes)
@@ -84,7 +84,7 @@ pub fn dual_names(d: &super::report::DualReport) -> Vec<String> {
         .collect()
 }
 
-pub fn at(t: f64, start: f64) -> String {
+pub(crate) fn at(t: f64, start: f64) -> String {
     format!("{:.3} s", t - start)
 }
 

@@ -21,14 +21,14 @@
 //! advertisements on its virtual segment, so `scan --pcap` of a
 //! `simulate --pcap` capture sees what the simulator did (tested).
 
-pub mod analyze;
+pub(crate) mod analyze;
 pub mod capture;
-pub mod cluster;
+pub(crate) mod cluster;
 pub mod codes;
 pub mod decode;
-pub mod render;
+pub(crate) mod render;
 pub mod report;
-pub mod track;
+pub(crate) mod track;
 
 #[cfg(test)]
 mod testutil;

@@ -9,7 +9,7 @@ use super::analyze::{at, dual_names, group_name, who};
 use super::report::{GroupReport, Report, SpeakerReport};
 
 /// The whole report as text. Times are seconds into the capture.
-pub fn text(r: &Report) -> String {
+pub(crate) fn text(r: &Report) -> String {
     let mut s = String::new();
     let start = r.source.start.unwrap_or(0.0);
     header(&mut s, r);

@@ -11,13 +11,13 @@ use crate::wire::{
 
 use super::decode::{Decoded, LinkType, decode};
 
-pub fn ip(s: &str) -> IpAddr {
+pub(crate) fn ip(s: &str) -> IpAddr {
     s.parse().unwrap()
 }
 
 /// A multicast CARP advertisement as carp(4) sends it (from the virtual
 /// MAC).
-pub fn carp(
+pub(crate) fn carp(
     vhid: u8,
     advbase: u8,
     advskew: u8,
@@ -33,14 +33,20 @@ pub fn carp(
 }
 
 /// A VRRPv3 advertisement as carp(4) sends it.
-pub fn vrrp3(vrid: u8, prio: u8, interval_cs: u16, addrs: Vec<IpAddr>, src: IpAddr) -> Vec<u8> {
+pub(crate) fn vrrp3(
+    vrid: u8,
+    prio: u8,
+    interval_cs: u16,
+    addrs: Vec<IpAddr>,
+    src: IpAddr,
+) -> Vec<u8> {
     let adv = VrrpAdvert::new(vrid, prio, interval_cs, addrs).unwrap();
     vrrp_frame(&adv, &Encap::multicast(src, MacAddr([2, 0, 0, 0, 0, 1]))).unwrap()
 }
 
 /// A VRRPv2 advertisement as keepalived sends it: from `mac`, to
 /// 224.0.0.18, no authentication (eight zero bytes).
-pub fn vrrp2(
+pub(crate) fn vrrp2(
     vrid: u8,
     prio: u8,
     adver_int: u8,
@@ -65,13 +71,13 @@ pub fn vrrp2(
 }
 
 /// `frame` with its source MAC replaced.
-pub fn from_mac(mut frame: Vec<u8>, mac: MacAddr) -> Vec<u8> {
+pub(crate) fn from_mac(mut frame: Vec<u8>, mac: MacAddr) -> Vec<u8> {
     frame[6..12].copy_from_slice(&mac.0);
     frame
 }
 
 /// `frame` with an 802.1Q tag (`tpid`, `vlan`) inserted after the MACs.
-pub fn tagged(frame: &[u8], tpid: u16, vlan: u16) -> Vec<u8> {
+pub(crate) fn tagged(frame: &[u8], tpid: u16, vlan: u16) -> Vec<u8> {
     let mut f = frame[..12].to_vec();
     f.extend(tpid.to_be_bytes());
     f.extend(vlan.to_be_bytes());
@@ -80,6 +86,6 @@ pub fn tagged(frame: &[u8], tpid: u16, vlan: u16) -> Vec<u8> {
 }
 
 /// Decodes an Ethernet frame that must hold an advertisement.
-pub fn decoded(frame: &[u8]) -> Decoded {
+pub(crate) fn decoded(frame: &[u8]) -> Decoded {
     decode(LinkType::Ethernet, frame, None).unwrap().unwrap()
 }

@@ -51,7 +51,7 @@
 pub mod expect;
 pub mod limits;
 mod node;
-pub mod progress;
+pub(crate) mod progress;
 pub mod report;
 pub mod scenario;
 pub mod sched;

@@ -8,7 +8,7 @@
 /// Events between two calls of [`Progress::update`]: rare enough to cost
 /// nothing (a day of the 16-node benchmark processes about 100 million
 /// events), frequent enough for many updates a second.
-pub const EVERY: u64 = 1 << 10;
+pub(crate) const EVERY: u64 = 1 << 10;
 
 /// An observer of a run's progress.
 pub trait Progress {

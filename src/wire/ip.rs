@@ -28,20 +28,20 @@ use carpctl_sys::{CARP_DFLTTL, IPPROTO_CARP};
 use super::{Checksum, WireError, invalid, malformed, prefix};
 
 /// `IPPROTO_ICMPV6`.
-pub const IPPROTO_ICMPV6: u8 = 58;
+pub(crate) const IPPROTO_ICMPV6: u8 = 58;
 /// IPv4 header length without options.
-pub const IPV4_HEADER_LEN: usize = 20;
+pub(crate) const IPV4_HEADER_LEN: usize = 20;
 /// IPv6 fixed header length.
-pub const IPV6_HEADER_LEN: usize = 40;
+pub(crate) const IPV6_HEADER_LEN: usize = 40;
 /// The DF bit of the IPv4 flags/fragment word.
-pub const IP_DF: u16 = 0x4000;
+pub(crate) const IP_DF: u16 = 0x4000;
 /// The MF bit of the IPv4 flags/fragment word.
-pub const IP_MF: u16 = 0x2000;
+pub(crate) const IP_MF: u16 = 0x2000;
 /// The largest DSCP (6 bits); `net.inet.carp.dscp` accepts 0..63.
-pub const DSCP_MAX: u8 = 63;
+pub(crate) const DSCP_MAX: u8 = 63;
 
 /// TOS / traffic class for `dscp`: `dscp << IPTOS_DSCP_OFFSET` (2).
-pub fn tos_from_dscp(dscp: u8) -> Result<u8, WireError> {
+pub(crate) fn tos_from_dscp(dscp: u8) -> Result<u8, WireError> {
     if dscp > DSCP_MAX {
         return invalid("DSCP", format!("{dscp} is out of range 0-{DSCP_MAX}"));
     }

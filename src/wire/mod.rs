@@ -70,11 +70,11 @@
 pub mod arp;
 pub mod carp;
 pub mod frame;
-pub mod ip;
+pub(crate) mod ip;
 pub mod pcap;
-pub mod rx;
+pub(crate) mod rx;
 pub mod vrrp;
-pub mod vrrp2;
+pub(crate) mod vrrp2;
 
 pub use arp::{ArpPacket, NeighborAdvert, gratuitous_arp_frame, unsolicited_na_frame};
 pub use carp::{CarpAuth, CarpHeader};

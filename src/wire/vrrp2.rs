@@ -28,9 +28,9 @@ use carpctl_sys::{CARP_AUTHLEN, CARP_HEADER_LEN};
 use super::{WireError, prefix};
 
 /// The fixed part before the addresses.
-pub const VRRP2_HEADER_LEN: usize = 8;
+pub(crate) const VRRP2_HEADER_LEN: usize = 8;
 /// The authentication data after the addresses.
-pub const VRRP2_AUTH_LEN: usize = 8;
+pub(crate) const VRRP2_AUTH_LEN: usize = 8;
 
 /// The authentication data: for type 1 a clear-text password, so it is
 /// never shown (`Debug` is redacted) and only ever compared.
@@ -61,7 +61,7 @@ pub struct Vrrp2Advert {
 /// VRRPv2 message rather than a CARP header: exactly `16 + 4 × count`
 /// bytes, or `8 + 4 × count` (no authentication data), and not a 36-byte
 /// message carrying CARP's `authlen` 7 in byte 3.
-pub fn looks_like_vrrp2(payload: &[u8]) -> bool {
+pub(crate) fn looks_like_vrrp2(payload: &[u8]) -> bool {
     let [first, _, _, count, ..] = *payload else {
         return false;
     };

@@ -7,12 +7,16 @@
 //!
 //! Include it with `#[path = "common/alloc.rs"] mod alloc;` and install it
 //! with `#[global_allocator] static A: alloc::Counting = alloc::Counting;`.
+#![allow(
+    unsafe_code,
+    reason = "a GlobalAlloc is an unsafe trait; each method forwards to System"
+)]
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
 /// [`System`], counting.
-pub struct Counting;
+pub(crate) struct Counting;
 
 thread_local! {
     // `const` initializers without Drop: no lazy registration, so using
@@ -78,7 +82,7 @@ unsafe impl GlobalAlloc for Counting {
 
 /// Run `f` and return its result with the most bytes this thread had
 /// allocated at once while it ran, above what was live when it started.
-pub fn peak<T>(f: impl FnOnce() -> T) -> (T, usize) {
+pub(crate) fn peak<T>(f: impl FnOnce() -> T) -> (T, usize) {
     let base = LIVE.with(Cell::get);
     PEAK.with(|p| p.set(base));
     let out = f();
@@ -87,6 +91,6 @@ pub fn peak<T>(f: impl FnOnce() -> T) -> (T, usize) {
 }
 
 /// `n` MiB in bytes.
-pub const fn mib(n: usize) -> usize {
+pub(crate) const fn mib(n: usize) -> usize {
     n * 1024 * 1024
 }

@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 /// file must be mode 0600, as carpctl requires). `prefer` = 0 lets
 /// carpctl build every order; `prefer` = k gives VIP j the order n{j},
 /// n{j+1}, ... of k nodes (mod `nodes`). `step` is `advskew_step`.
-pub fn cluster(nodes: usize, vips: usize, prefer: usize, step: u8) -> String {
+pub(crate) fn cluster(nodes: usize, vips: usize, prefer: usize, step: u8) -> String {
     let ifs = vips.div_ceil(255).max(1);
     let mut s = format!("[cluster]\npreempt = true\nadvskew_step = {step}\n");
     let map: Vec<String> = (0..ifs).map(|k| format!("lan{k} = \"em{k}\"")).collect();

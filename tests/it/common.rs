@@ -8,10 +8,10 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-pub const BIN: &str = env!("CARGO_BIN_EXE_carpctl");
+pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_carpctl");
 
 /// `carpctl` with none of its environment variables inherited.
-pub fn carpctl() -> Command {
+pub(crate) fn carpctl() -> Command {
     let mut c = Command::new(BIN);
     for var in [
         "CARPCTL_KERNEL",
@@ -29,7 +29,7 @@ pub fn carpctl() -> Command {
 /// Run `cmd` with a deadline and 4 GiB of address space: a command that
 /// hangs (on a FIFO) or reads without end (/dev/zero) fails the test
 /// instead of hanging it or exhausting the machine.
-pub fn run(cmd: &Command, limit: Duration) -> Output {
+pub(crate) fn run(cmd: &Command, limit: Duration) -> Output {
     let mut limited = Command::new("sh");
     limited
         .arg("-c")
@@ -68,7 +68,7 @@ pub fn run(cmd: &Command, limit: Duration) -> Output {
 
 /// What one run of carpctl produced.
 #[derive(Debug)]
-pub struct Run {
+pub(crate) struct Run {
     pub code: i32,
     pub stdout: String,
     pub stderr: String,
@@ -77,7 +77,7 @@ pub struct Run {
 impl Run {
     /// Run `cmd` to its end: it must exit by itself (not by a signal) and
     /// print UTF-8.
-    pub fn of(cmd: &mut Command) -> Run {
+    pub(crate) fn of(cmd: &mut Command) -> Run {
         let out = cmd.output().expect("run carpctl");
         Run {
             code: out.status.code().expect("carpctl exited by a signal"),
@@ -89,31 +89,31 @@ impl Run {
 
 /// `carpctl ARGS...` with none of its environment variables inherited (in
 /// particular no kernel and no cluster file), run to its end.
-pub fn run_carpctl(args: &[&str]) -> Run {
+pub(crate) fn run_carpctl(args: &[&str]) -> Run {
     Run::of(carpctl().args(args))
 }
 
 /// A temporary path as the `&str` an argument list needs.
-pub fn s(p: &Path) -> &str {
+pub(crate) fn s(p: &Path) -> &str {
     p.to_str().expect("temp paths are UTF-8")
 }
 
-pub fn stderr(o: &Output) -> String {
+pub(crate) fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-pub fn stdout(o: &Output) -> String {
+pub(crate) fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
-pub fn code(o: &Output) -> i32 {
+pub(crate) fn code(o: &Output) -> i32 {
     o.status.code().unwrap_or(-1)
 }
 
 /// `out` exited with `want`, and its stdout and stderr together say each
 /// of `needles`; returns that text.
 #[track_caller]
-pub fn expect(out: &Output, want: i32, needles: &[&str]) -> String {
+pub(crate) fn expect(out: &Output, want: i32, needles: &[&str]) -> String {
     let text = format!("{}{}", stdout(out), stderr(out));
     assert_eq!(code(out), want, "{text}");
     for n in needles {
@@ -122,12 +122,12 @@ pub fn expect(out: &Output, want: i32, needles: &[&str]) -> String {
     text
 }
 
-pub fn chmod(p: &Path, mode: u32) {
+pub(crate) fn chmod(p: &Path, mode: u32) {
     fs::set_permissions(p, fs::Permissions::from_mode(mode)).unwrap();
 }
 
 /// `emulate init PATH --iface em0=192.0.2.3/24`.
-pub fn init_host(path: &Path) {
+pub(crate) fn init_host(path: &Path) {
     let mut c = carpctl();
     c.args(["emulate", "init"])
         .arg(path)
@@ -137,6 +137,6 @@ pub fn init_host(path: &Path) {
 }
 
 /// `--kernel emulated:PATH`.
-pub fn kernel_arg(host: &Path) -> String {
+pub(crate) fn kernel_arg(host: &Path) -> String {
     format!("emulated:{}", host.display())
 }

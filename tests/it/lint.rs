@@ -103,6 +103,7 @@ fn rc(code: Code, bad: &str, good: &str) -> Case {
     case(code, &[("rc.conf", bad)], &[("rc.conf", good)])
 }
 
+#[allow(clippy::too_many_lines, reason = "a table: one entry per lint code")]
 fn cases() -> Vec<Case> {
     let good = alias(GOOD_ALIAS);
     let a_b = |a: &str, b: &str| vec![("a.rc.conf", a.to_string()), ("b.rc.conf", b.to_string())];

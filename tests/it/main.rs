@@ -10,6 +10,11 @@
 //!
 //! Run one module with `cargo test --test it MODULE::` (for example
 //! `cargo test --test it apply::`).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test fails loudly on what it does not expect"
+)]
 
 mod common;
 

@@ -14,7 +14,13 @@ fn quoted(s: &str) -> String {
 /// segment, one VIP per name in `vips` with vhid 1, 2, ...) and
 /// `scenario.toml` (`duration` seconds, seed 7, a password per VIP, then
 /// the `events` TOML as given) into `dir`; returns the scenario's path.
-pub fn write(dir: &Path, nodes: &[&str], vips: &[&str], duration: u64, events: &str) -> PathBuf {
+pub(crate) fn write(
+    dir: &Path,
+    nodes: &[&str],
+    vips: &[&str],
+    duration: u64,
+    events: &str,
+) -> PathBuf {
     assert!(vips.len() <= 255, "one segment holds 255 vhids");
     let mut c = String::from("[cluster]\npreempt = true\nadvbase = 1\n");
     for n in nodes {
@@ -55,6 +61,6 @@ pub fn write(dir: &Path, nodes: &[&str], vips: &[&str], duration: u64, events: &
 }
 
 /// Names `prefix` 01, 02, ... (`count` of them).
-pub fn names(prefix: &str, count: usize) -> Vec<String> {
+pub(crate) fn names(prefix: &str, count: usize) -> Vec<String> {
     (1..=count).map(|i| format!("{prefix}{i:02}")).collect()
 }

@@ -755,6 +755,10 @@ fn tshark(pcap: &std::path::Path, args: &[&str]) -> Vec<String> {
 /// the pcap writer and has tshark decode them. The command is the one
 /// documented in carpctl(8) for `simulate --pcap`:
 /// `tshark -r FILE -d ip.proto==112,carp`.
+#[allow(
+    clippy::too_many_lines,
+    reason = "one capture checked against tshark field by field, in order"
+)]
 #[test]
 fn tshark_decodes_the_capture() {
     if !tshark_available() {

@@ -15,7 +15,7 @@ use super::state::HostState;
 use crate::kernel::freebsd::RawIfaddr;
 use crate::kernel::freebsd::ifaddrs as codec;
 
-pub fn encode(st: &HostState) -> Vec<RawIfaddr> {
+pub(super) fn encode(st: &HostState) -> Vec<RawIfaddr> {
     let mut out = Vec::new();
     for ifc in &st.interfaces {
         out.push(RawIfaddr {

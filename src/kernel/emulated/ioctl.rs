@@ -27,11 +27,11 @@ const CARPREQ_LEN: usize = 40;
 /// What stands for kernel stack bytes in the 14.x SIOCGVH vhid-0 reply:
 /// a fixed pattern, so that tests are deterministic and the garbage is
 /// recognisable in a hex dump.
-pub const STACK_GARBAGE: u8 = 0xa5;
+pub(super) const STACK_GARBAGE: u8 = 0xa5;
 
 /// Whether a request changes the host (and so counts against an armed
 /// failure): by request number, whatever the flavor.
-pub fn is_mutating(request: u64) -> bool {
+pub(super) fn is_mutating(request: u64) -> bool {
     matches!(
         request,
         sys::SIOCSVH
@@ -53,7 +53,7 @@ fn copyin_carpreq(data: Option<&[u8]>) -> Option<carpreq> {
         .and_then(|v| v.into_iter().next())
 }
 
-pub fn dispatch(
+pub(super) fn dispatch(
     st: &mut HostState,
     request: u64,
     arg: &mut [u8],

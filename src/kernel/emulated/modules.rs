@@ -22,7 +22,7 @@ const MAX_FAMILIES: u16 = 20;
 
 /// Who answers to a generic netlink family id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Family<'a> {
+pub(super) enum Family<'a> {
     /// nlctrl, `GENL_ID_CTRL`.
     Ctrl,
     /// carp.ko's family "carp".
@@ -47,12 +47,12 @@ fn module_name(file: &str) -> &str {
 
 impl HostState {
     /// `kern.osreldate`: the flavor's, unless the host overrides it.
-    pub fn osreldate(&self) -> i32 {
+    pub(super) fn osreldate(&self) -> i32 {
         self.osreldate.unwrap_or_else(|| self.flavor.osreldate())
     }
 
     /// The family registered under `id`.
-    pub fn genl_family(&self, id: u16) -> Family<'_> {
+    pub(super) fn genl_family(&self, id: u16) -> Family<'_> {
         if id == nl::GENL_ID_CTRL {
             Family::Ctrl
         } else if self.carp_family_registered() && id == self.carp_family_id {
@@ -65,7 +65,7 @@ impl HostState {
     }
 
     /// The id of the family called `name`, if it is registered.
-    pub fn genl_family_id(&self, name: &str) -> Option<u16> {
+    pub(super) fn genl_family_id(&self, name: &str) -> Option<u16> {
         if name == nl::CARP_NL_FAMILY_NAME {
             return self.carp_family_registered().then_some(self.carp_family_id);
         }
@@ -85,7 +85,7 @@ impl HostState {
     /// `kldload(2)`: carp.ko (what carpctl itself loads), or another module
     /// whose generic netlink family is called `file` (a test or
     /// `carpctl emulate` stand-in for pf.ko's "pfctl" and the like).
-    pub fn load_module(&mut self, file: &str) -> Result<(), Errno> {
+    pub(super) fn load_module(&mut self, file: &str) -> Result<(), Errno> {
         let name = module_name(file);
         if name == "carp" {
             self.kldload(file)?;
@@ -122,7 +122,7 @@ impl HostState {
     /// `carp_modevent` MOD_UNLOAD); unloading it unregisters its family
     /// (`carp_nl_unregister`) and its sysctls. A module that is not loaded
     /// is ENOENT.
-    pub fn unload_module(&mut self, file: &str) -> Result<(), Errno> {
+    pub(super) fn unload_module(&mut self, file: &str) -> Result<(), Errno> {
         // PRIV_KLD_UNLOAD.
         if !self.privileged {
             return Err(Errno::EPERM);

@@ -52,7 +52,7 @@ const CARP_SET_FLAGS: u32 = nl::GENL_CMD_CAP_DO | nl::GENL_CMD_CAP_HASPOL | nl::
 /// It is decoded in [`respond`], where the kernel's state says which family
 /// and which attributes exist. Deliberately not `Debug`: a SET carries the
 /// key.
-pub struct Parsed {
+pub(super) struct Parsed {
     raw: Vec<u8>,
     header: MsgHeader,
 }
@@ -71,7 +71,7 @@ impl Parsed {
     /// A carp SET, well-formed or not, counts against an armed failure.
     /// Decided before the state is read, so command 2 to any family but
     /// nlctrl counts (only carp's family takes a SET in practice).
-    pub fn is_mutating(&self) -> bool {
+    pub(super) fn is_mutating(&self) -> bool {
         self.is_request()
             && self.header.msg_type > nl::GENL_ID_CTRL
             && self.genl_cmd() == nl::CARP_NL_CMD_SET
@@ -79,7 +79,7 @@ impl Parsed {
 }
 
 /// Take a request in.
-pub fn parse(msg: &[u8]) -> Parsed {
+pub(super) fn parse(msg: &[u8]) -> Parsed {
     Parsed {
         raw: msg.to_vec(),
         header: raw_header(msg),
@@ -163,7 +163,7 @@ fn genl_precheck(st: &HostState, p: &Parsed) -> Option<Errno> {
 /// Process one request; the reply datagram (empty when there is none).
 /// `port` is the socket's port id; `injected` an armed failure that hits
 /// this call (only a SET is ever given one).
-pub fn respond(
+pub(super) fn respond(
     st: &mut HostState,
     p: &Parsed,
     port: u32,

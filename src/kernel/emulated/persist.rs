@@ -38,7 +38,7 @@ fn emu_err(path: &Path, detail: impl Into<String>) -> KernelError {
 }
 
 /// Read and check the state file.
-pub fn load(path: &Path) -> Result<HostState, KernelError> {
+pub(super) fn load(path: &Path) -> Result<HostState, KernelError> {
     let bytes = fsutil::read_trusted(path, fsutil::INPUT_MAX, Trust::FileOnly)
         .map_err(|e| match e {
             FsError::Io { source, .. } => {
@@ -55,20 +55,20 @@ pub fn load(path: &Path) -> Result<HostState, KernelError> {
 }
 
 /// The file's bytes for a state: pretty JSON and a final newline.
-pub fn to_bytes(st: &HostState) -> Result<Vec<u8>, serde_json::Error> {
+pub(super) fn to_bytes(st: &HostState) -> Result<Vec<u8>, serde_json::Error> {
     let mut out = serde_json::to_vec_pretty(st)?;
     out.push(b'\n');
     Ok(out)
 }
 
 /// Replace the state file atomically.
-pub fn save(path: &Path, st: &HostState) -> Result<(), KernelError> {
+pub(super) fn save(path: &Path, st: &HostState) -> Result<(), KernelError> {
     let bytes = to_bytes(st).map_err(|e| emu_err(path, format!("cannot encode the state: {e}")))?;
     write_atomic(path, &bytes)
 }
 
 /// Write a new state file; refuse an existing path.
-pub fn create(path: &Path, st: &HostState) -> Result<(), KernelError> {
+pub(super) fn create(path: &Path, st: &HostState) -> Result<(), KernelError> {
     let exists = || emu_err(path, "the state file exists; remove it first");
     if path.symlink_metadata().is_ok() {
         return Err(exists());
@@ -113,7 +113,7 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), KernelError> {
 const LOCK_WAIT: Duration = Duration::from_secs(10);
 
 /// `PATH.lock`.
-pub fn lock_path(path: &Path) -> PathBuf {
+pub(super) fn lock_path(path: &Path) -> PathBuf {
     sidecar(path, ".lock")
 }
 
@@ -121,7 +121,7 @@ pub fn lock_path(path: &Path) -> PathBuf {
 /// without it when this user cannot take it (another user's host it may
 /// only read): every read sees a whole file, as files are replaced by
 /// rename.
-pub fn lock(path: &Path, required: bool) -> Result<Option<Lock>, KernelError> {
+pub(super) fn lock(path: &Path, required: bool) -> Result<Option<Lock>, KernelError> {
     match Lock::exclusive(&lock_path(path), LOCK_WAIT) {
         Ok(l) => Ok(Some(l)),
         Err(e) if !required => {
@@ -139,7 +139,7 @@ fn sidecar(path: &Path, suffix: &str) -> PathBuf {
 }
 
 /// `PATH.inject`.
-pub fn inject_path(path: &Path) -> PathBuf {
+pub(super) fn inject_path(path: &Path) -> PathBuf {
     sidecar(path, ".inject")
 }
 
@@ -149,7 +149,7 @@ const INJECT_MAX: u64 = 4096;
 /// The armed failure, as stored in `PATH.inject`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Inject {
+pub(super) struct Inject {
     /// Mutating calls until the failure; 1 = the next one fails.
     pub remaining: u64,
     /// The FreeBSD errno it fails with.
@@ -157,7 +157,7 @@ pub struct Inject {
 }
 
 /// Arm a failure: the `call`-th mutating call from now fails with `errno`.
-pub fn arm(path: &Path, call: u64, errno: Errno) -> Result<(), KernelError> {
+pub(super) fn arm(path: &Path, call: u64, errno: Errno) -> Result<(), KernelError> {
     if call == 0 {
         return Err(emu_err(
             path,
@@ -190,7 +190,7 @@ fn write_inject(path: &Path, inj: Inject) -> Result<(), KernelError> {
 }
 
 /// The armed failure, if any; a sidecar that does not parse is an error.
-pub fn read_inject(path: &Path) -> Result<Option<Inject>, KernelError> {
+pub(super) fn read_inject(path: &Path) -> Result<Option<Inject>, KernelError> {
     let side = inject_path(path);
     let bytes = match fsutil::read_own(&side, INJECT_MAX) {
         Ok(b) => b,
@@ -222,7 +222,7 @@ pub fn read_inject(path: &Path) -> Result<Option<Inject>, KernelError> {
 
 /// Count one mutating call: `Some(errno)` when this is the call that fails
 /// (the sidecar is then removed), `None` otherwise.
-pub fn consume(path: &Path) -> Result<Option<Errno>, KernelError> {
+pub(super) fn consume(path: &Path) -> Result<Option<Errno>, KernelError> {
     let Some(inj) = read_inject(path)? else {
         return Ok(None);
     };

@@ -20,7 +20,7 @@ use super::{Flavor, HostSpec};
 use crate::model::CarpState;
 
 /// Version of the state file format; bumped on incompatible changes.
-pub const FORMAT: u32 = 1;
+pub(super) const FORMAT: u32 = 1;
 
 /// A carp key as the kernel stores it (`sc_key`, 20 raw bytes).
 ///
@@ -28,7 +28,7 @@ pub const FORMAT: u32 = 1;
 /// the bytes and the memory is zeroed on drop. In the state file the key is
 /// a 40-digit hex string.
 #[derive(Clone, PartialEq, Eq, Default)]
-pub struct KeyBytes(pub Zeroizing<[u8; CARP_KEY_LEN]>);
+pub(super) struct KeyBytes(pub Zeroizing<[u8; CARP_KEY_LEN]>);
 
 impl fmt::Debug for KeyBytes {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -61,7 +61,7 @@ impl<'de> Deserialize<'de> for KeyBytes {
 /// One vhid (`struct carp_softc`). Created INIT with the defaults of
 /// `carp_alloc()` (docs/freebsd-carp.md §4.3).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Softc {
+pub(super) struct Softc {
     pub vhid: u8,
     /// `sc_version`: 2 = CARP, 3 = VRRPv3 (15.0+).
     pub version: u8,
@@ -94,7 +94,7 @@ pub struct Softc {
 /// these stay at their defaults there; they are neither saved nor compared
 /// (two softcs are equal when their configuration and state are).
 #[derive(Debug, Clone)]
-pub struct Run {
+pub(super) struct Run {
     /// Master-down deadlines for IPv4 (`sc_md_tmo`) and IPv6 (`sc_md6_tmo`).
     pub md: [Option<u64>; 2],
     /// Advertisement deadline (`sc_ad_tmo`).
@@ -143,7 +143,7 @@ impl Eq for Run {}
 
 impl Softc {
     /// `carp_alloc()` + the vhid assignment in `carp_ioctl_set()`.
-    pub fn new(vhid: u8, version: u8) -> Self {
+    pub(super) fn new(vhid: u8, version: u8) -> Self {
         Softc {
             vhid,
             version,
@@ -160,21 +160,21 @@ impl Softc {
         }
     }
 
-    pub fn is_vrrp(&self) -> bool {
+    pub(super) fn is_vrrp(&self) -> bool {
         self.version == sys::CARP_VERSION_VRRPV3
     }
 }
 
 /// One interface address; `vhid` 0 = not a carp address (`ifa_carp` NULL).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Addr {
+pub(super) struct Addr {
     pub net: IpNet,
     pub vhid: u8,
 }
 
 /// One interface (`struct ifnet`, the parts carp(4) looks at).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Iface {
+pub(super) struct Iface {
     pub name: String,
     pub index: u16,
     /// `if_type` (`IFT_ETHER`, `IFT_LOOP`, ...).
@@ -196,41 +196,41 @@ pub struct Iface {
 }
 
 impl Iface {
-    pub fn is_up(&self) -> bool {
+    pub(super) fn is_up(&self) -> bool {
         self.flags & sys::IFF_UP != 0
     }
-    pub fn link_is_up(&self) -> bool {
+    pub(super) fn link_is_up(&self) -> bool {
         self.link_state == sys::LINK_STATE_UP
     }
-    pub fn is_multicast(&self) -> bool {
+    pub(super) fn is_multicast(&self) -> bool {
         self.flags & sys::IFF_MULTICAST != 0
     }
     /// `if_carp != NULL`.
-    pub fn has_carp(&self) -> bool {
+    pub(super) fn has_carp(&self) -> bool {
         !self.vhids.is_empty()
     }
     /// `carp_is_supported_if()`: Ethernet, VLAN and bridge only.
-    pub fn supports_carp(&self) -> bool {
+    pub(super) fn supports_carp(&self) -> bool {
         matches!(
             self.if_type,
             sys::IFT_ETHER | sys::IFT_L2VLAN | sys::IFT_BRIDGE
         )
     }
-    pub fn find_vhid(&self, vhid: i64) -> Option<usize> {
+    pub(super) fn find_vhid(&self, vhid: i64) -> Option<usize> {
         self.vhids.iter().position(|sc| i64::from(sc.vhid) == vhid)
     }
     /// `sc_naddrs + sc_naddrs6` of a vhid.
-    pub fn naddrs(&self, vhid: u8) -> usize {
+    pub(super) fn naddrs(&self, vhid: u8) -> usize {
         self.addresses
             .iter()
             .filter(|a| vhid != 0 && a.vhid == vhid)
             .count()
     }
-    pub fn find_addr(&self, addr: IpAddr) -> Option<usize> {
+    pub(super) fn find_addr(&self, addr: IpAddr) -> Option<usize> {
         self.addresses.iter().position(|a| a.net.addr() == addr)
     }
     /// `sc_naddrs` and `sc_naddrs6` of a vhid.
-    pub fn naddrs_by_family(&self, vhid: u8) -> Naddrs {
+    pub(super) fn naddrs_by_family(&self, vhid: u8) -> Naddrs {
         let mut n = Naddrs::default();
         if vhid == 0 {
             return n;
@@ -247,13 +247,13 @@ impl Iface {
 
 /// A vhid's address count per family (`sc_naddrs`, `sc_naddrs6`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Naddrs {
+pub(super) struct Naddrs {
     pub v4: u32,
     pub v6: u32,
 }
 
 impl Naddrs {
-    pub fn total(self) -> u64 {
+    pub(super) fn total(self) -> u64 {
         u64::from(self.v4) + u64::from(self.v6)
     }
 }
@@ -261,7 +261,7 @@ impl Naddrs {
 /// `net.inet.carp.*` except `stats` (defaults: `ip_carp.c` VNET_DEFINEs,
 /// docs/freebsd-carp.md §7).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Sysctls {
+pub(super) struct Sysctls {
     pub allow: i32,
     pub preempt: i32,
     pub log: i32,
@@ -287,11 +287,11 @@ impl Default for Sysctls {
 
 /// `struct carpstats` (docs/freebsd-carp.md §3.1), by name: the model's own type, so
 /// the emulated kernel counts exactly what `status` and the backend read.
-pub type Stats = crate::model::CarpStats;
+pub(super) type Stats = crate::model::CarpStats;
 
 /// Everything the state file holds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct HostState {
+pub(super) struct HostState {
     pub format: u32,
     pub flavor: Flavor,
     /// Whether the caller has `PRIV_NETINET_CARP` (and the other network
@@ -347,15 +347,16 @@ fn is_default_carp_family_id(id: &u16) -> bool {
 
 /// Interface flags of an emulated Ethernet interface (docs/freebsd-carp.md §4.2 needs
 /// `IFF_MULTICAST`; `IFF_BROADCAST` and `IFF_RUNNING` as a NIC has them).
-pub const ETHER_FLAGS: u32 =
+pub(super) const ETHER_FLAGS: u32 =
     sys::IFF_UP | sys::IFF_BROADCAST | sys::IFF_RUNNING | sys::IFF_MULTICAST;
 /// `lo0`'s flags.
-pub const LOOP_FLAGS: u32 = sys::IFF_UP | sys::IFF_LOOPBACK | sys::IFF_MULTICAST | sys::IFF_RUNNING;
+pub(super) const LOOP_FLAGS: u32 =
+    sys::IFF_UP | sys::IFF_LOOPBACK | sys::IFF_MULTICAST | sys::IFF_RUNNING;
 
 impl HostState {
     /// A new host: `lo0` (index 1) first, then the spec's Ethernet
     /// interfaces (index 2..), all up with link up.
-    pub fn new(spec: &HostSpec) -> Result<HostState, String> {
+    pub(super) fn new(spec: &HostSpec) -> Result<HostState, String> {
         let lo0_addrs = [
             IpNet::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 8),
             IpNet::new(IpAddr::V6(Ipv6Addr::LOCALHOST), 128),
@@ -429,7 +430,7 @@ impl HostState {
     /// (whose slack is 2 s, [`crate::ledger`]). What rc.conf and
     /// loader.conf restore stays: interfaces, their own addresses, flags and
     /// link state, whether carp.ko is loaded, and the caller's privilege.
-    pub fn reboot(&mut self, now: i64) {
+    pub(super) fn reboot(&mut self, now: i64) {
         for ifc in &mut self.interfaces {
             if !ifc.vhids.is_empty() {
                 ifc.flags &= !sys::IFF_PROMISC;
@@ -448,7 +449,7 @@ impl HostState {
 
     /// Check what serde cannot: a state file is input like any other, and
     /// the emulator must not act on an inconsistent one.
-    pub fn validate(&self) -> Result<(), String> {
+    pub(super) fn validate(&self) -> Result<(), String> {
         if self.format != FORMAT {
             return Err(format!(
                 "state file format {} is not supported (this carpctl reads format {FORMAT})",
@@ -532,11 +533,11 @@ impl HostState {
         self.validate_genl()
     }
 
-    pub fn iface_by_name(&self, name: &str) -> Option<usize> {
+    pub(super) fn iface_by_name(&self, name: &str) -> Option<usize> {
         self.interfaces.iter().position(|i| i.name == name)
     }
 
-    pub fn iface_by_index(&self, index: u32) -> Option<usize> {
+    pub(super) fn iface_by_index(&self, index: u32) -> Option<usize> {
         self.interfaces
             .iter()
             .position(|i| u32::from(i.index) == index)

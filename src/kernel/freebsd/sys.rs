@@ -12,7 +12,10 @@
 //!
 //! Errors are the errno the kernel returned. On FreeBSD the native numbers
 //! are FreeBSD's, so they go into [`Errno`] unchanged.
-#![allow(unsafe_code)]
+#![allow(
+    unsafe_code,
+    reason = "the ioctl(2), socket and getifaddrs(3) calls into FreeBSD"
+)]
 
 use std::ffi::{CStr, CString, c_char, c_int, c_ulong, c_void};
 use std::mem::size_of;

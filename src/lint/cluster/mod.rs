@@ -40,12 +40,12 @@ mod nodes;
 mod preempt;
 mod routers;
 
-pub use nodes::{NodeFiles, node_key, nodes};
-pub use routers::{Member, priority, virtual_routers};
+pub(crate) use nodes::{NodeFiles, node_key, nodes};
+pub(crate) use routers::{Member, priority, virtual_routers};
 
 /// What one input file was read as.
 #[derive(Debug, Clone, Default)]
-pub enum Analysis {
+pub(crate) enum Analysis {
     RcConf(Box<RcConf>),
     Loader(LoaderConf),
     Sysctl(SysctlConf),
@@ -55,7 +55,11 @@ pub enum Analysis {
 }
 
 /// The cross-file checks. Returns (input index, issue).
-pub fn check(paths: &[&Path], analyses: &[Analysis], force_cluster: bool) -> Vec<(usize, Issue)> {
+pub(crate) fn check(
+    paths: &[&Path],
+    analyses: &[Analysis],
+    force_cluster: bool,
+) -> Vec<(usize, Issue)> {
     let mut out = Vec::new();
     let nodes = nodes(paths, analyses);
     let inputs = Inputs {

@@ -9,13 +9,13 @@ use super::Analysis;
 
 /// The files of one node (indices into the inputs).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct NodeFiles {
+pub(crate) struct NodeFiles {
     pub name: String,
     pub files: Vec<usize>,
 }
 
 /// The tree a file belongs to and the name prefix before its kind.
-pub fn node_key(path: &Path) -> (PathBuf, String) {
+pub(crate) fn node_key(path: &Path) -> (PathBuf, String) {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().to_string())
@@ -60,7 +60,7 @@ pub fn node_key(path: &Path) -> (PathBuf, String) {
 }
 
 /// Group the inputs into nodes, in order of first appearance.
-pub fn nodes(paths: &[&Path], analyses: &[Analysis]) -> Vec<NodeFiles> {
+pub(crate) fn nodes(paths: &[&Path], analyses: &[Analysis]) -> Vec<NodeFiles> {
     let mut keys: Vec<(PathBuf, String)> = Vec::new();
     let mut out: Vec<NodeFiles> = Vec::new();
     for (i, p) in paths.iter().enumerate() {

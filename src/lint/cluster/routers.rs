@@ -13,7 +13,7 @@ use crate::rcconf::subnets::NetIndex;
 
 /// One vhid entry of one node, for the cross-node checks.
 #[derive(Debug, Clone)]
-pub struct Member<'a> {
+pub(crate) struct Member<'a> {
     /// Index of the node.
     pub node: usize,
     /// Index of the file (input) it comes from.
@@ -51,7 +51,7 @@ impl Member<'_> {
 /// virtual routers they form: groups of entries of different nodes with
 /// one vhid on one segment (indices into the first list). An entry that
 /// matches nobody is a group of its own.
-pub fn virtual_routers<'a>(
+pub(crate) fn virtual_routers<'a>(
     rcs: &[(usize, usize, &'a RcConf)],
 ) -> (Vec<Member<'a>>, Vec<Vec<usize>>) {
     let mut members: Vec<Member<'a>> = Vec::new();
@@ -130,7 +130,7 @@ pub fn virtual_routers<'a>(
 
 /// What decides the MASTER: lower is better. CARP: the interval
 /// advbase + advskew/256; VRRPv3: higher priority wins.
-pub fn priority(e: &VhidEntry) -> u32 {
+pub(crate) fn priority(e: &VhidEntry) -> u32 {
     if e.version == 3 {
         255 - u32::from(e.vrrpprio.unwrap_or(100))
     } else {

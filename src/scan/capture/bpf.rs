@@ -16,7 +16,7 @@
 //! re-inserts an offloaded tag), each behind a `struct bpf_hdr`
 //! ([`super::bpfbuf`]). The structures and ioctl numbers are
 //! [`carpctl_sys::bpf`]'s (`sys/net/bpf.h`, with layout asserts).
-#![allow(unsafe_code)]
+#![allow(unsafe_code, reason = "bpf(4) ioctls and reads into local buffers")]
 
 use std::ffi::CString;
 use std::io;

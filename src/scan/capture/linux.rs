@@ -17,7 +17,10 @@
 //!
 //! This file and `bpf.rs` are the scanner's only `unsafe` code: system
 //! calls with pointers to local, correctly sized values.
-#![allow(unsafe_code)]
+#![allow(
+    unsafe_code,
+    reason = "AF_PACKET socket options and reads into local buffers"
+)]
 
 use std::io;
 use std::mem::{size_of, zeroed};

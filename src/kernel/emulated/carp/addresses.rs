@@ -20,7 +20,7 @@ impl HostState {
 
     /// SIOCAIFADDR / SIOCAIFADDR_IN6. `req` is `None` when the request's
     /// socket addresses do not decode (wrong length or family: EINVAL).
-    pub fn aifaddr(
+    pub(crate) fn aifaddr(
         &mut self,
         ifname: Option<&str>,
         req: Option<(IpNet, i32)>,
@@ -194,7 +194,7 @@ impl HostState {
     }
 
     /// SIOCDIFADDR / SIOCDIFADDR_IN6.
-    pub fn difaddr(
+    pub(crate) fn difaddr(
         &mut self,
         ifname: Option<&str>,
         target: DelAddr,

@@ -33,7 +33,7 @@ mod vhid_ioctl;
 /// only netlink reaches (peers, VRRPv3). Through the ioctl those are zero
 /// and the version is `CARP_VERSION_CARP`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct CarpKReq {
+pub(super) struct CarpKReq {
     pub vhid: i32,
     pub state: i32,
     pub advskew: i32,
@@ -49,7 +49,7 @@ pub struct CarpKReq {
 impl CarpKReq {
     /// `memcpy(&carprk, &carpr, sizeof(carpr))` into a zeroed `carpkreq`,
     /// as `carp_ioctl()` does (MAIN also sets `carpr_version = CARP`).
-    pub fn from_carpreq(r: &carpreq) -> Self {
+    pub(super) fn from_carpreq(r: &carpreq) -> Self {
         CarpKReq {
             vhid: r.carpr_vhid,
             state: r.carpr_state,
@@ -67,7 +67,7 @@ impl CarpKReq {
 
 /// What SIOCGVH copies out to `ifr_data`.
 #[derive(Clone, PartialEq, Eq)]
-pub enum GvhOut {
+pub(super) enum GvhOut {
     /// One vhid: 40 bytes at offset 0.
     One(carpreq),
     /// 13.x, vhid 0: entry i at offset 40 i, each with `carpr_count` = total.
@@ -80,7 +80,7 @@ pub enum GvhOut {
 
 /// The outcome of a netlink GET.
 #[derive(Clone, PartialEq, Eq)]
-pub enum NlGetOut {
+pub(super) enum NlGetOut {
     /// Found before the dump starts (bad attribute, interface): `NLMSG_ERROR`.
     Error(Errno),
     /// One reply per vhid, then `NLMSG_DONE` carrying `code` (0 or an errno).
@@ -89,7 +89,7 @@ pub enum NlGetOut {
 
 /// Which address SIOCDIFADDR / SIOCDIFADDR_IN6 names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DelAddr {
+pub(super) enum DelAddr {
     /// A well-formed socket address.
     Exact(IpAddr),
     /// SIOCDIFADDR whose `ifru_addr` is not a `sockaddr_in` (`sin_len` not
@@ -128,7 +128,7 @@ fn with_sc<R>(
 
 impl HostState {
     /// `V_carp_demotion` as `DEMOTE_ADVSKEW()` uses it on this release.
-    pub fn demotion(&self) -> fsm::Demotion {
+    pub(super) fn demotion(&self) -> fsm::Demotion {
         fsm::Demotion::new(self.sysctl.demotion, self.flavor.rules())
     }
 }

@@ -17,7 +17,7 @@ impl HostState {
     // -----------------------------------------------------------------
 
     /// Whether `genl_register_family("carp")` ran: 14.0+ with carp.ko.
-    pub fn carp_family_registered(&self) -> bool {
+    pub(crate) fn carp_family_registered(&self) -> bool {
         self.carp_loaded && self.flavor.has_carp_netlink()
     }
 
@@ -49,7 +49,7 @@ impl HostState {
     }
 
     /// `CARP_NL_CMD_SET` (§6).
-    pub fn nl_set(&mut self, a: &CarpAttrs, ev: &mut Vec<Event>) -> Result<(), Errno> {
+    pub(crate) fn nl_set(&mut self, a: &CarpAttrs, ev: &mut Vec<Event>) -> Result<(), Errno> {
         if !self.carp_family_registered() {
             // genl_handle_message(): no such family.
             return Err(Errno::EOPNOTSUPP);
@@ -117,7 +117,7 @@ impl HostState {
 
     /// `CARP_NL_CMD_GET` (§6): `carp_ioctl_get()` with `carpr_count` =
     /// `CARP_MAXVHID`; no privilege needed, the key only with it.
-    pub fn nl_get(&self, a: &CarpAttrs) -> NlGetOut {
+    pub(crate) fn nl_get(&self, a: &CarpAttrs) -> NlGetOut {
         if !self.carp_family_registered() {
             return NlGetOut::Error(Errno::EOPNOTSUPP);
         }

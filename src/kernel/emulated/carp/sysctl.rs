@@ -59,7 +59,7 @@ impl HostState {
         }
     }
 
-    pub fn sysctl_get(&self, name: &str) -> Result<SysctlValue, Errno> {
+    pub(crate) fn sysctl_get(&self, name: &str) -> Result<SysctlValue, Errno> {
         let s = &self.sysctl;
         Ok(match self.oid(name)? {
             Oid::OsRelDate => SysctlValue::Int(self.osreldate()),
@@ -82,7 +82,7 @@ impl HostState {
         })
     }
 
-    pub fn sysctl_set_int(
+    pub(crate) fn sysctl_set_int(
         &mut self,
         name: &str,
         value: i32,
@@ -138,7 +138,7 @@ impl HostState {
     }
 
     /// `modfind(2)`: carp.ko when loaded; netlink is in every flavor's kernel.
-    pub fn modfind(&self, module: &str) -> bool {
+    pub(crate) fn modfind(&self, module: &str) -> bool {
         match module {
             "carp" => self.carp_loaded,
             "netlink" => true,
@@ -148,7 +148,7 @@ impl HostState {
 
     /// `kldload(2)` of carp.ko: PRIV_KLD_LOAD, then the file, then EEXIST
     /// when the module is already in the kernel.
-    pub fn kldload(&mut self, file: &str) -> Result<(), Errno> {
+    pub(crate) fn kldload(&mut self, file: &str) -> Result<(), Errno> {
         if !self.privileged {
             return Err(Errno::EPERM);
         }

@@ -19,7 +19,7 @@ impl HostState {
     /// `in_control()` hands the request to the driver, whose default case
     /// returns EINVAL (`ether_ioctl()`; `loioctl()` alike). This is what
     /// SIOCSVH/SIOCGVH get on main after 2026-03-12 (72472e52e310).
-    pub fn unknown_ioctl(&self, ifname: Option<&str>) -> Errno {
+    pub(crate) fn unknown_ioctl(&self, ifname: Option<&str>) -> Errno {
         match ifname.and_then(|n| self.iface_by_name(n)) {
             None => Errno::ENXIO,
             Some(_) => Errno::EINVAL,
@@ -43,7 +43,7 @@ impl HostState {
     }
 
     /// SIOCSVH. `req` is `None` when `copyin(ifr_data)` fails (EFAULT).
-    pub fn siocsvh(
+    pub(crate) fn siocsvh(
         &mut self,
         ifname: Option<&str>,
         req: Option<&carpreq>,
@@ -68,7 +68,11 @@ impl HostState {
     }
 
     /// SIOCGVH. `req` is `None` when `copyin(ifr_data)` fails (EFAULT).
-    pub fn siocgvh(&self, ifname: Option<&str>, req: Option<&carpreq>) -> Result<GvhOut, Errno> {
+    pub(crate) fn siocgvh(
+        &self,
+        ifname: Option<&str>,
+        req: Option<&carpreq>,
+    ) -> Result<GvhOut, Errno> {
         if !self.flavor.has_carp_ioctls() {
             return Err(self.unknown_ioctl(ifname));
         }

@@ -133,7 +133,7 @@ impl std::fmt::Display for Event {
 
 /// What the state machine looks at on the parent interface, and the time.
 #[derive(Debug, Clone, Copy)]
-pub struct Parent<'a> {
+pub(super) struct Parent<'a> {
     pub name: &'a str,
     /// `if_index`, to name the interface in [`Event::Wake`] and friends
     /// without allocating.
@@ -247,7 +247,7 @@ impl Hz {
 
 /// An address family, indexing [`super::state::Run::md`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Af {
+pub(super) enum Af {
     Inet = 0,
     Inet6 = 1,
 }
@@ -350,7 +350,7 @@ impl Ord for Tv {
 /// `tvtohz(3 × advbase + advskew/256 s)` with the **configured** skew;
 /// VRRPv3 `(3 × master_inter + (256 − prio) × master_inter / 256) × hz /
 /// 100` (centiseconds, integer arithmetic).
-pub fn master_down_ticks(sc: &Softc, hz: Hz) -> u64 {
+pub(super) fn master_down_ticks(sc: &Softc, hz: Hz) -> u64 {
     if sc.is_vrrp() {
         let mi = u64::from(sc.run.vrrp_master_inter);
         let skew = (256 - u64::from(sc.vrrp_priority)) * mi / 256;
@@ -363,7 +363,7 @@ pub fn master_down_ticks(sc: &Softc, hz: Hz) -> u64 {
 /// The advertisement interval in ticks: CARP `tvtohz(advbase + skew/256
 /// s)` with the skew given (undemoted in `carp_setrun()`, `DEMOTE_ADVSKEW`
 /// in `carp_send_ad_locked()`); VRRPv3 `adv_inter × hz / 100`.
-pub fn ad_interval_ticks(sc: &Softc, skew: i32, hz: Hz) -> u64 {
+pub(super) fn ad_interval_ticks(sc: &Softc, skew: i32, hz: Hz) -> u64 {
     if sc.is_vrrp() {
         u64::from(sc.vrrp_adv_inter) * u64::from(hz.hz()) / 100
     } else {
@@ -407,7 +407,7 @@ fn stop_all(sc: &mut Softc) {
 }
 
 /// `carp_set_state()`: change the state and announce it, only if it differs.
-pub fn set_state(
+pub(super) fn set_state(
     p: Parent<'_>,
     sc: &mut Softc,
     to: CarpState,
@@ -432,7 +432,7 @@ pub fn set_state(
 /// and (re)arms the master-down timer of `af`, or with `af` = `None` of
 /// every family that has addresses; MASTER arms the ad timer at the
 /// **undemoted** interval.
-pub fn setrun(
+pub(super) fn setrun(
     p: Parent<'_>,
     sc: &mut Softc,
     n: Naddrs,
@@ -475,7 +475,7 @@ pub fn setrun(
 /// INIT, and the ifdown demotion once per vhid; up: INIT, then `setrun`
 /// (INIT -> BACKUP when the vhid has an address, master-down timers armed)
 /// and the demotion undone.
-pub fn sc_state(
+pub(super) fn sc_state(
     p: Parent<'_>,
     sc: &mut Softc,
     n: Naddrs,
@@ -506,7 +506,7 @@ pub fn sc_state(
 /// announces its addresses (gratuitous ARP, unsolicited NA), and `setrun`
 /// arms the ad timer at the undemoted interval. A no-op in INIT and MASTER
 /// (FreeBSD panics there under INVARIANTS).
-pub fn master_down(
+pub(super) fn master_down(
     p: Parent<'_>,
     sc: &mut Softc,
     n: Naddrs,
@@ -529,7 +529,7 @@ pub fn master_down(
 /// `send_ad_locked()`: send now, then `callout_reset(&sc_ad_tmo)` at
 /// `advbase + DEMOTE_ADVSKEW/256` (CARP) or `adv_inter` (VRRPv3): every ad
 /// after the first of a MASTER uses the demoted skew.
-pub fn send_ad(p: Parent<'_>, sc: &mut Softc, d: Demotion, ev: &mut Vec<Event>) {
+pub(super) fn send_ad(p: Parent<'_>, sc: &mut Softc, d: Demotion, ev: &mut Vec<Event>) {
     ev.push(Event::SendAd {
         ifindex: p.index,
         vhid: sc.vhid,
@@ -541,7 +541,7 @@ pub fn send_ad(p: Parent<'_>, sc: &mut Softc, d: Demotion, ev: &mut Vec<Event>) 
 /// A wake-up requested by [`Event::Wake`] arrived at `p.now`: run the
 /// callouts that are due (`carp_master_down()` for each family,
 /// `carp_callout()`), then ask for the next wake-up if a timer remains.
-pub fn timeout(
+pub(super) fn timeout(
     p: Parent<'_>,
     sc: &mut Softc,
     n: Naddrs,
@@ -576,7 +576,7 @@ pub fn timeout(
 
 /// What `carp_input_c()` takes from a CARP header that passed validation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CarpHeard {
+pub(super) struct CarpHeard {
     pub advbase: u8,
     pub advskew: u8,
     pub counter: u64,
@@ -594,7 +594,7 @@ pub struct CarpHeard {
 ///   will time out";
 /// * BACKUP otherwise: restart that family's master-down timer.
 #[allow(clippy::too_many_arguments)]
-pub fn carp_input(
+pub(super) fn carp_input(
     p: Parent<'_>,
     sc: &mut Softc,
     n: Naddrs,
@@ -647,7 +647,7 @@ pub fn carp_input(
 /// What `vrrp_input_c()` takes from a VRRPv3 advertisement that passed
 /// validation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct VrrpHeard {
+pub(super) struct VrrpHeard {
     pub priority: u8,
     /// `ntohs(vrrp_max_adver_int)`: the 4 reserved bits are **not** masked
     /// (MAIN).
@@ -660,7 +660,7 @@ pub struct VrrpHeard {
 /// slower or lower-priority one; otherwise the master-down timer restarts.
 /// Equal priority and interval: nothing happens (no address tiebreak).
 #[allow(clippy::too_many_arguments)]
-pub fn vrrp_input(
+pub(super) fn vrrp_input(
     p: Parent<'_>,
     sc: &mut Softc,
     n: Naddrs,
@@ -710,7 +710,7 @@ pub fn vrrp_input(
 /// (PR 260499, 9a8cf950) 3 successes after that undo it ("send ok on
 /// <if>"). Without it (13.0's code), the first success clears the error
 /// count before any success is counted, so the demotion stays.
-pub fn send_result(
+pub(super) fn send_result(
     p: Parent<'_>,
     sc: &mut Softc,
     sysctl: &mut Sysctls,
@@ -760,7 +760,7 @@ pub fn send_result(
 /// `carp_demote_adj()`: `atomic_add_int(&V_carp_demotion, adj)` (wraps like
 /// the C `int`), log it, and enqueue the `carp_send_ad_all()` task so that
 /// every MASTER advertises its new skew ([`Event::SendAdAll`]).
-pub fn demote_adj(
+pub(super) fn demote_adj(
     sysctl: &mut Sysctls,
     adj: i32,
     reason: impl Into<Cow<'static, str>>,

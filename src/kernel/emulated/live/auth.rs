@@ -44,7 +44,7 @@ impl SplitMix64 {
 
 /// A prepared HMAC state (`carp_hmac_prepare()`) that remembers its last
 /// digest. Its `Debug` shows the vhid only.
-pub struct SharedAuth {
+pub(crate) struct SharedAuth {
     auth: CarpAuth,
     last: Cell<Option<(u64, [u8; 20])>>,
 }
@@ -66,7 +66,7 @@ impl SharedAuth {
     }
 
     /// `carp_hmac_generate()` for `counter`.
-    pub fn digest(&self, counter: u64) -> [u8; 20] {
+    pub(crate) fn digest(&self, counter: u64) -> [u8; 20] {
         if let Some((c, md)) = self.last.get()
             && c == counter
         {

@@ -48,7 +48,8 @@ use crate::wire::{self, CarpHeader, Encap, MacAddr, VrrpAdvert};
 mod auth;
 mod rx;
 
-pub use auth::{AuthPool, SharedAuth, SplitMix64};
+pub(super) use auth::SharedAuth;
+pub use auth::{AuthPool, SplitMix64};
 pub use rx::Inbound;
 
 /// What a live host needs besides its [`super::HostSpec`].
