@@ -36,7 +36,11 @@ use std::cmp::Ordering;
 use crate::model::CarpState;
 
 use super::release::Rules;
-use super::state::{Iface, Naddrs, Softc, Sysctls};
+use super::state::{Naddrs, Softc, Sysctls};
+
+mod parent;
+pub use parent::Parent;
+pub(in crate::kernel::emulated) use parent::with_parent;
 
 /// One second in microseconds.
 const SEC: i64 = 1_000_000;
@@ -129,50 +133,6 @@ impl std::fmt::Display for Event {
             Event::SendAdAll => f.write_str("every MASTER advertises"),
         }
     }
-}
-
-/// What the state machine looks at on the parent interface, and the time.
-#[derive(Debug, Clone, Copy)]
-pub struct Parent<'a> {
-    pub name: &'a str,
-    /// `if_index`, to name the interface in [`Event::Wake`] and friends
-    /// without allocating.
-    pub index: u16,
-    /// `if_flags & IFF_UP`.
-    pub up: bool,
-    /// `if_link_state == LINK_STATE_UP`.
-    pub link_up: bool,
-    /// Virtual time in microseconds ([`super::state::HostState::now`]).
-    pub now: u64,
-    /// `kern.hz` and the host's tick phase: where callouts fire.
-    pub hz: Hz,
-}
-
-/// Run `f` on softc `si` of `ifc` with its parent's view at `now` and the
-/// address counts `n` (borrowing the interface's name and its softc
-/// separately). The one place that builds a [`Parent`] from an
-/// [`Iface`], for the ioctl paths (`carp/`) and the live host (`live/`).
-#[inline]
-pub(super) fn with_parent<R>(
-    ifc: &mut Iface,
-    si: usize,
-    (now, hz): (u64, Hz),
-    n: Naddrs,
-    f: impl FnOnce(Parent<'_>, &mut Softc, Naddrs) -> R,
-) -> R {
-    let (up, link_up) = (ifc.is_up(), ifc.link_is_up());
-    f(
-        Parent {
-            name: &ifc.name,
-            index: ifc.index,
-            up,
-            link_up,
-            now,
-            hz,
-        },
-        &mut ifc.vhids[si],
-        n,
-    )
 }
 
 /// `kern.hz` of a host and the phase of its hardclock: ticks fall at
