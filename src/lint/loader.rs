@@ -4,7 +4,6 @@
 //! and `[[carp-9x]]`, freebsd-doc @ `000c4bca`; docs/freebsd-carp.md §5.4).
 
 use super::Issue;
-use super::codes::Code;
 use crate::rcconf::sh;
 use crate::textfile::Pos;
 
@@ -31,13 +30,11 @@ pub fn loader(src: &str) -> LoaderConf {
             .push(Issue::new(p.kind.into(), p.pos, p.message.clone()));
     }
     for (later, first) in f.duplicates() {
-        out.issues.push(Issue::new(
-            Code::DuplicateAssignment,
+        out.issues.push(Issue::duplicate_assignment(
+            &later.name,
             later.pos,
-            format!(
-                "{} is set again here (first on line {}): the later value wins; keep one",
-                later.name, first.pos.line
-            ),
+            first.pos.line,
+            ": the later value wins",
         ));
     }
     if let Some(a) = f.last("carp_load") {
@@ -52,6 +49,7 @@ pub fn loader(src: &str) -> LoaderConf {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lint::codes::Code;
 
     fn codes(issues: &[Issue]) -> Vec<(Code, usize)> {
         issues.iter().map(|i| (i.code, i.pos.line)).collect()

@@ -58,6 +58,16 @@ impl Issue {
     pub fn new(code: Code, pos: Pos, message: String) -> Self {
         Issue { code, pos, message }
     }
+
+    /// A variable (rc.conf, loader.conf, sysctl.conf) `name` set again at
+    /// `pos` after line `first_line`; `why` says which value counts.
+    pub(crate) fn duplicate_assignment(name: &str, pos: Pos, first_line: usize, why: &str) -> Self {
+        Issue::new(
+            Code::DuplicateAssignment,
+            pos,
+            format!("{name} is set again here (first on line {first_line}){why}; keep one"),
+        )
+    }
 }
 
 /// One finding of `carpctl lint`.

@@ -41,13 +41,11 @@ pub fn sysctl(src: &str) -> SysctlConf {
             continue;
         };
         if let Some((_, first)) = seen.iter().find(|(s, _)| s == l.name) {
-            out.issues.push(Issue::new(
-                Code::DuplicateAssignment,
+            out.issues.push(Issue::duplicate_assignment(
+                l.name,
                 l.pos,
-                format!(
-                    "{} is set again here (first on line {first}): the later value wins; keep one",
-                    l.name
-                ),
+                *first,
+                ": the later value wins",
             ));
         } else {
             seen.push((l.name.to_string(), l.pos.line));

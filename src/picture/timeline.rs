@@ -440,17 +440,33 @@ fn tenure_mark(
     }
 }
 
+/// A mark of the whole VIP (no one node), as outages and dual-master
+/// intervals are drawn.
+fn vip_mark(start: f64, end: f64, count: usize, title: String) -> Mark {
+    Mark {
+        start,
+        end,
+        node: None,
+        count,
+        title,
+    }
+}
+
+/// The longest of a cluster's member intervals, for its title.
+fn longest_span(members: &[usize], span: impl Fn(usize) -> f64) -> f64 {
+    members.iter().map(|&i| span(i)).fold(0.0, f64::max)
+}
+
 fn outage_mark(v: &VipReport, d: Drawn) -> Mark {
     let count = d.count();
     match d {
         Drawn::One(i) => {
             let o = &v.outages[i];
-            Mark {
-                start: o.start,
-                end: o.end,
-                node: None,
+            vip_mark(
+                o.start,
+                o.end,
                 count,
-                title: format!(
+                format!(
                     "{}: outage {} s to {} s ({} s), {} request{} lost{}",
                     clean(&v.name),
                     secs(o.start),
@@ -460,7 +476,7 @@ fn outage_mark(v: &VipReport, d: Drawn) -> Mark {
                     plural(o.lost as usize),
                     if o.ongoing { ", still at the end" } else { "" }
                 ),
-            }
+            )
         }
         Drawn::Many {
             start,
@@ -469,16 +485,12 @@ fn outage_mark(v: &VipReport, d: Drawn) -> Mark {
             ..
         } => {
             let lost: u64 = members.iter().map(|&i| v.outages[i].lost).sum();
-            let longest = members
-                .iter()
-                .map(|&i| v.outages[i].end - v.outages[i].start)
-                .fold(0.0, f64::max);
-            Mark {
+            let longest = longest_span(&members, |i| v.outages[i].end - v.outages[i].start);
+            vip_mark(
                 start,
                 end,
-                node: None,
                 count,
-                title: format!(
+                format!(
                     "{}: {count} outages between {} s and {} s, the longest {} s, {lost} \
                      request{} lost",
                     clean(&v.name),
@@ -487,7 +499,7 @@ fn outage_mark(v: &VipReport, d: Drawn) -> Mark {
                     dur(longest),
                     plural(lost as usize)
                 ),
-            }
+            )
         }
     }
 }
@@ -497,12 +509,11 @@ fn dual_mark(v: &VipReport, d: Drawn) -> Mark {
     match d {
         Drawn::One(i) => {
             let x = &v.dual_master[i];
-            Mark {
-                start: x.start,
-                end: x.end,
-                node: None,
+            vip_mark(
+                x.start,
+                x.end,
                 count,
-                title: format!(
+                format!(
                     "{}: dual master {} s to {} s ({} s): {}{}",
                     clean(&v.name),
                     secs(x.start),
@@ -511,7 +522,7 @@ fn dual_mark(v: &VipReport, d: Drawn) -> Mark {
                     clean(&x.nodes.join(", ")),
                     if x.ongoing { ", still at the end" } else { "" }
                 ),
-            }
+            )
         }
         Drawn::Many {
             start,
@@ -519,23 +530,19 @@ fn dual_mark(v: &VipReport, d: Drawn) -> Mark {
             members,
             ..
         } => {
-            let longest = members
-                .iter()
-                .map(|&i| v.dual_master[i].end - v.dual_master[i].start)
-                .fold(0.0, f64::max);
-            Mark {
+            let longest = longest_span(&members, |i| v.dual_master[i].end - v.dual_master[i].start);
+            vip_mark(
                 start,
                 end,
-                node: None,
                 count,
-                title: format!(
+                format!(
                     "{}: {count} dual-master intervals between {} s and {} s, the longest {} s",
                     clean(&v.name),
                     secs(start),
                     secs(end),
                     dur(longest)
                 ),
-            }
+            )
         }
     }
 }

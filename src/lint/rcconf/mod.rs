@@ -161,13 +161,11 @@ fn sh_issues(rc: &mut RcConf, sh: &ShFile) {
         } else {
             ", and the later value wins"
         };
-        rc.issues.push(Issue::new(
-            Code::DuplicateAssignment,
+        rc.issues.push(Issue::duplicate_assignment(
+            &later.name,
             later.pos,
-            format!(
-                "{} is set again here (first on line {}){same}; keep one",
-                later.name, first.pos.line
-            ),
+            first.pos.line,
+            same,
         ));
     }
 }

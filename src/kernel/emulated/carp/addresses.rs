@@ -18,6 +18,19 @@ impl HostState {
     // in6.c in6_control)
     // -----------------------------------------------------------------
 
+    /// The interface of an address ioctl: ifioctl()'s ifunit_ref() (ENXIO)
+    /// before the protocol's control function checks the privilege
+    /// (PRIV_NET_ADDIFADDR or PRIV_NET_DELIFADDR; EPERM).
+    fn address_ioctl_iface(&self, ifname: Option<&str>) -> Result<usize, Errno> {
+        let idx = ifname
+            .and_then(|n| self.iface_by_name(n))
+            .ok_or(Errno::ENXIO)?;
+        if !self.privileged {
+            return Err(Errno::EPERM);
+        }
+        Ok(idx)
+    }
+
     /// SIOCAIFADDR / SIOCAIFADDR_IN6. `req` is `None` when the request's
     /// socket addresses do not decode (wrong length or family: EINVAL).
     pub(crate) fn aifaddr(
@@ -26,14 +39,8 @@ impl HostState {
         req: Option<(IpNet, i32)>,
         ev: &mut Vec<Event>,
     ) -> Result<(), Errno> {
-        // ifioctl(): ifunit_ref() before the protocol's control function.
-        let idx = ifname
-            .and_then(|n| self.iface_by_name(n))
-            .ok_or(Errno::ENXIO)?;
         // PRIV_NET_ADDIFADDR.
-        if !self.privileged {
-            return Err(Errno::EPERM);
-        }
+        let idx = self.address_ioctl_iface(ifname)?;
         let (net, vhid) = req.ok_or(Errno::EINVAL)?;
         match net {
             IpNet::V4(_) => self.in_aifaddr(idx, net, vhid, ev),
@@ -200,13 +207,8 @@ impl HostState {
         target: DelAddr,
         ev: &mut Vec<Event>,
     ) -> Result<(), Errno> {
-        let idx = ifname
-            .and_then(|n| self.iface_by_name(n))
-            .ok_or(Errno::ENXIO)?;
         // PRIV_NET_DELIFADDR.
-        if !self.privileged {
-            return Err(Errno::EPERM);
-        }
+        let idx = self.address_ioctl_iface(ifname)?;
         let ifc = &self.interfaces[idx];
         let ai = match target {
             DelAddr::Exact(addr) => ifc.find_addr(addr),

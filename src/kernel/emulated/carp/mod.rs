@@ -111,19 +111,7 @@ fn with_sc<R>(
     f: impl FnOnce(Parent<'_>, &mut Softc, Naddrs) -> R,
 ) -> R {
     let n = ifc.naddrs_by_family(ifc.vhids[si].vhid);
-    let (up, link_up) = (ifc.is_up(), ifc.link_is_up());
-    f(
-        Parent {
-            name: &ifc.name,
-            index: ifc.index,
-            up,
-            link_up,
-            now,
-            hz,
-        },
-        &mut ifc.vhids[si],
-        n,
-    )
+    fsm::with_parent(ifc, si, (now, hz), n, f)
 }
 
 impl HostState {

@@ -42,6 +42,25 @@ impl HostState {
         Ok(idx)
     }
 
+    /// The steps SIOCSVH and SIOCGVH share, in the kernel's order: an
+    /// unknown ioctl on releases without them; if.c's `if (carp_ioctl_p ==
+    /// NULL) return (EPROTONOSUPPORT)` before anything else (§4); then
+    /// carp_ioctl()'s copyin (§4 step 1) and the interface checks.
+    fn carp_ioctl_entry<'r>(
+        &self,
+        ifname: Option<&str>,
+        req: Option<&'r carpreq>,
+    ) -> Result<(usize, &'r carpreq), Errno> {
+        if !self.flavor.has_carp_ioctls() {
+            return Err(self.unknown_ioctl(ifname));
+        }
+        if !self.carp_loaded {
+            return Err(Errno::EPROTONOSUPPORT);
+        }
+        let req = req.ok_or(Errno::EFAULT)?;
+        Ok((self.carp_ioctl_iface(ifname)?, req))
+    }
+
     /// SIOCSVH. `req` is `None` when `copyin(ifr_data)` fails (EFAULT).
     pub(crate) fn siocsvh(
         &mut self,
@@ -49,16 +68,7 @@ impl HostState {
         req: Option<&carpreq>,
         ev: &mut Vec<Event>,
     ) -> Result<(), Errno> {
-        if !self.flavor.has_carp_ioctls() {
-            return Err(self.unknown_ioctl(ifname));
-        }
-        // if.c: `if (carp_ioctl_p == NULL) return (EPROTONOSUPPORT)` before
-        // anything else (§4); then carp_ioctl()'s copyin (§4 step 1).
-        if !self.carp_loaded {
-            return Err(Errno::EPROTONOSUPPORT);
-        }
-        let req = req.ok_or(Errno::EFAULT)?;
-        let idx = self.carp_ioctl_iface(ifname)?;
+        let (idx, req) = self.carp_ioctl_entry(ifname, req)?;
         // carp_ioctl(): priv_check(td, PRIV_NETINET_CARP) under carp_sx, after
         // the interface checks (§4 order 1).
         if !self.privileged {
@@ -73,14 +83,7 @@ impl HostState {
         ifname: Option<&str>,
         req: Option<&carpreq>,
     ) -> Result<GvhOut, Errno> {
-        if !self.flavor.has_carp_ioctls() {
-            return Err(self.unknown_ioctl(ifname));
-        }
-        if !self.carp_loaded {
-            return Err(Errno::EPROTONOSUPPORT);
-        }
-        let req = req.ok_or(Errno::EFAULT)?;
-        let idx = self.carp_ioctl_iface(ifname)?;
+        let (idx, req) = self.carp_ioctl_entry(ifname, req)?;
         let found =
             self.carp_ioctl_get(idx, i64::from(req.carpr_vhid), i64::from(req.carpr_count))?;
         let ifc = &self.interfaces[idx];

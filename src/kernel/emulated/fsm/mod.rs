@@ -38,6 +38,10 @@ use crate::model::CarpState;
 use super::release::Rules;
 use super::state::{Naddrs, Softc, Sysctls};
 
+mod parent;
+pub(super) use parent::Parent;
+pub(in crate::kernel::emulated) use parent::with_parent;
+
 /// One second in microseconds.
 const SEC: i64 = 1_000_000;
 /// `INT_MAX`: `tvtohz()` never returns more ticks.
@@ -129,23 +133,6 @@ impl std::fmt::Display for Event {
             Event::SendAdAll => f.write_str("every MASTER advertises"),
         }
     }
-}
-
-/// What the state machine looks at on the parent interface, and the time.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Parent<'a> {
-    pub name: &'a str,
-    /// `if_index`, to name the interface in [`Event::Wake`] and friends
-    /// without allocating.
-    pub index: u16,
-    /// `if_flags & IFF_UP`.
-    pub up: bool,
-    /// `if_link_state == LINK_STATE_UP`.
-    pub link_up: bool,
-    /// Virtual time in microseconds ([`super::state::HostState::now`]).
-    pub now: u64,
-    /// `kern.hz` and the host's tick phase: where callouts fire.
-    pub hz: Hz,
 }
 
 /// `kern.hz` of a host and the phase of its hardclock: ticks fall at

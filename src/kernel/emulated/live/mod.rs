@@ -39,7 +39,7 @@ use ipnet::IpNet;
 
 use carpctl_sys as sys;
 
-use super::fsm::{self, Af, Event, Hz, Parent};
+use super::fsm::{self, Af, Event, Hz, with_parent};
 use super::state::{HostState, Iface, Naddrs, Softc};
 use crate::kernel::Errno;
 use crate::model::CarpState;
@@ -653,32 +653,6 @@ impl Live {
         }
         self.index_gen = self.generation;
     }
-}
-
-/// Run `f` on softc `si` of `ifc` with its parent's view at `now` and the
-/// address counts `n` (borrowing the interface's name and its softc
-/// separately, as `carp.rs` does).
-#[inline]
-fn with_parent<R>(
-    ifc: &mut Iface,
-    si: usize,
-    (now, hz): (u64, Hz),
-    n: Naddrs,
-    f: impl FnOnce(Parent<'_>, &mut Softc, Naddrs) -> R,
-) -> R {
-    let (up, link_up) = (ifc.is_up(), ifc.link_is_up());
-    f(
-        Parent {
-            name: &ifc.name,
-            index: ifc.index,
-            up,
-            link_up,
-            now,
-            hz,
-        },
-        &mut ifc.vhids[si],
-        n,
-    )
 }
 
 /// `carp_best_ifa()` (`ifa_preferred()`): the first address of the family

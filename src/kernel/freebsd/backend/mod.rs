@@ -18,8 +18,8 @@ use super::netlink::Reply;
 use super::{DecodeError, Syscalls, SysctlValue, ifaddrs, ioctl, netlink};
 use crate::kernel::{Errno, Kernel, KernelError, Result};
 use crate::model::{
-    Api, CarpState, CarpStats, CarpSysctls, DemotionDelta, Interface, KernelInfo, Knob, Vhid,
-    VhidRef, VhidStatus, VhidUpdate,
+    AdvSkew, Api, CarpState, CarpStats, CarpSysctls, DemotionDelta, Interface, KernelInfo, Knob,
+    Vhid, VhidRef, VhidStatus, VhidUpdate,
 };
 
 mod nl;
@@ -67,6 +67,27 @@ fn request(op: &'static str) -> impl FnOnce(DecodeError) -> KernelError {
 /// kernel sent (not yet a [`Vhid`]), so this cannot be a [`VhidRef`].
 fn target(vhid: impl std::fmt::Display, ifname: &str) -> String {
     format!("vhid {vhid}@{ifname}")
+}
+
+/// The byte-sized timing fields of a GET reply, `(name, raw value)` each,
+/// as the netlink and SIOCGVH readers both see them: advbase fits a u8
+/// (`sc_advbase`), advskew is 0..=254 because the kernel refuses 255 and up
+/// (carp_ioctl_set(), sys/netinet/ip_carp.c), so more is a broken reply.
+fn reply_timing(
+    op: &'static str,
+    vhid: Vhid,
+    ifname: &str,
+    (advbase_name, advbase): (&str, i32),
+    (advskew_name, advskew): (&str, i32),
+) -> Result<(u8, AdvSkew)> {
+    let out_of_range = |name: &str, v: i32| KernelError::Malformed {
+        op,
+        detail: format!("{}: {name} {v} is out of range", target(vhid, ifname)),
+    };
+    let advbase = u8::try_from(advbase).map_err(|_| out_of_range(advbase_name, advbase))?;
+    let advskew =
+        AdvSkew::new(i64::from(advskew)).map_err(|_| out_of_range(advskew_name, advskew))?;
+    Ok((advbase, advskew))
 }
 
 impl<S: Syscalls> FreeBsdKernel<S> {

@@ -14,11 +14,11 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use carpctl_sys::netlink as nl;
 use carpctl_sys::{CARP_KEY_LEN, IN6ADDR_CARP_GROUP, INADDR_CARP_GROUP, OSRELDATE_VRRPV3};
 
-use super::{Backend, FreeBsdKernel, os, requested_state, target};
+use super::{Backend, FreeBsdKernel, os, reply_timing, requested_state, target};
 use crate::kernel::freebsd::Syscalls;
 use crate::kernel::freebsd::netlink::{self, CarpAttrs, Reply};
 use crate::kernel::{Errno, Kernel, KernelError, Result};
-use crate::model::{AdvSkew, CarpState, Key, PeerUpdate, Protocol, Vhid, VhidStatus, VhidUpdate};
+use crate::model::{CarpState, Key, PeerUpdate, Protocol, Vhid, VhidStatus, VhidUpdate};
 
 /// The flags snl puts on every request (`snl_create_msg_request`:
 /// `NLM_F_REQUEST | NLM_F_ACK`), so that carpctl's requests read like
@@ -176,29 +176,19 @@ impl<S: Syscalls> FreeBsdKernel<S> {
                 ))
             })?,
         };
-        let small = |name: &str, v: Option<i32>| -> Result<u8> {
-            let v = v.unwrap_or(0);
-            u8::try_from(v).map_err(|_| {
-                bad(format!(
-                    "{}: {name} {v} is out of range",
-                    target(vhid, ifname)
-                ))
-            })
-        };
+        let (advbase, advskew) = reply_timing(
+            op,
+            vhid,
+            ifname,
+            ("CARP_NL_ADVBASE", attrs.advbase.unwrap_or(0)),
+            ("CARP_NL_ADVSKEW", attrs.advskew.unwrap_or(0)),
+        )?;
         Ok(VhidStatus {
             interface: ifname.to_string(),
             vhid,
             state,
-            advbase: small("CARP_NL_ADVBASE", attrs.advbase)?,
-            // 0..=254: the kernel refuses 255 and up (carp_ioctl_set(),
-            // sys/netinet/ip_carp.c), so more is a broken reply.
-            advskew: AdvSkew::new(i64::from(attrs.advskew.unwrap_or(0))).map_err(|_| {
-                bad(format!(
-                    "{}: CARP_NL_ADVSKEW {} is out of range",
-                    target(vhid, ifname),
-                    attrs.advskew.unwrap_or(0)
-                ))
-            })?,
+            advbase,
+            advskew,
             key: attrs.key.as_deref().and_then(Key::from_kernel),
             peer: attrs
                 .addr

@@ -4,10 +4,10 @@
 
 use carpctl_sys::CARP_KEY_LEN;
 
-use super::{FreeBsdKernel, malformed, os, request, requested_state, target};
+use super::{FreeBsdKernel, malformed, os, reply_timing, request, requested_state, target};
 use crate::kernel::freebsd::{Syscalls, ioctl};
 use crate::kernel::{Errno, Kernel, KernelError, Result};
-use crate::model::{AdvSkew, CarpState, Key, Protocol, Vhid, VhidStatus, VhidUpdate};
+use crate::model::{CarpState, Key, Protocol, Vhid, VhidStatus, VhidUpdate};
 
 impl<S: Syscalls> FreeBsdKernel<S> {
     /// A SIOCGVH reply entry in domain terms.
@@ -26,28 +26,19 @@ impl<S: Syscalls> FreeBsdKernel<S> {
                     req.carpr_state
                 ))
             })?;
-        let field = |name: &str, v: i32| -> Result<u8> {
-            u8::try_from(v).map_err(|_| {
-                bad(format!(
-                    "{}: {name} {v} is out of range",
-                    target(vhid, ifname)
-                ))
-            })
-        };
+        let (advbase, advskew) = reply_timing(
+            op,
+            vhid,
+            ifname,
+            ("carpr_advbase", req.carpr_advbase),
+            ("carpr_advskew", req.carpr_advskew),
+        )?;
         Ok(VhidStatus {
             interface: ifname.to_string(),
             vhid,
             state,
-            advbase: field("carpr_advbase", req.carpr_advbase)?,
-            // 0..=254: the kernel refuses 255 and up (carp_ioctl_set(),
-            // sys/netinet/ip_carp.c), so more is a broken reply.
-            advskew: AdvSkew::new(i64::from(req.carpr_advskew)).map_err(|_| {
-                bad(format!(
-                    "{}: carpr_advskew {} is out of range",
-                    target(vhid, ifname),
-                    req.carpr_advskew
-                ))
-            })?,
+            advbase,
+            advskew,
             key: Key::from_kernel(&req.carpr_key),
             peer: None,
             peer6: None,
