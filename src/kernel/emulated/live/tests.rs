@@ -170,7 +170,7 @@ fn ad(vhid: u8, skew: u8, key: &[u8], counter: u64) -> Vec<u8> {
 #[test]
 fn receive_counts_each_rejection_as_freebsd_does() {
     // 15: its IPv4 TTL check works (14.x's does not, see
-    // `fourteen_accepts_any_ipv4_ttl_on_amd64`).
+    // `each_release_checks_in_its_own_order`).
     let mut a = host(Flavor::V15, "192.0.2.1/24", 1);
     carp(&mut a, 0, b"pw");
     let good = ad(1, 0, b"pw", 5);
