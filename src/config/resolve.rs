@@ -124,6 +124,19 @@ pub fn desired_state(
         let (Some(rank), Some(advskew)) = (p.rank_of(node), p.advskew_of(node)) else {
             continue;
         };
+        // Until apply sends carpver/vrrpprio/vrrpinterval and peer/peer6
+        // (docs/design-unicast-vrrp.md), such a VIP would be configured as
+        // multicast CARP, and a VRRP one without a password: refuse it.
+        if v.protocol != crate::model::Protocol::Carp || v.unicast {
+            let what = if v.unicast { "unicast" } else { "VRRP" };
+            let msg = format!(
+                "vip \"{}\": {what} VIPs are planned but not applied yet; this carpctl \
+                 would configure it as multicast CARP, so it refuses",
+                v.name
+            );
+            diags.push(cfg.diag_error(msg).at(v.pos.entry).key(format!("vip[{i}]")));
+            continue;
+        }
         let real = me.real_interface(&v.interface);
         let Some(iface) = interfaces.iter().find(|i| i.name == real) else {
             let msg = no_such_interface(me, node, v, real, interfaces);

@@ -291,3 +291,14 @@ fn bad_node_addresses_are_refused() {
     let e = only_error(&text, "\"192.0.2.7", "node[0].addresses.lan[1]");
     assert!(e.contains("second IPv4"), "{e}");
 }
+
+#[test]
+fn resolving_refuses_unicast_and_vrrp_vips_until_apply_sends_them() {
+    for extra in ["unicast = true\npassword = \"pw\"", "protocol = \"vrrp\""] {
+        let cfg = loads(&three("", &vip("web", 1, extra)));
+        let ifs = [iface("lan", &["192.0.2.1/24"])];
+        let e = desired_state(&cfg, "a", &ifs).expect_err("refused");
+        let e = strings(&e).join("\n");
+        assert!(e.contains("not applied yet"), "{e}");
+    }
+}
