@@ -427,9 +427,17 @@ fn write_balance(r: &Report<'_>, out: &mut dyn Write) -> Result<(), CliError> {
 fn write_unicast(u: &UnicastSummary, out: &mut dyn Write) -> Result<(), CliError> {
     writeln!(out, "unicast: {} VIP{} in pairs", u.vips, plural(u.vips))?;
     if let (Some(w), Some(bound)) = (u.single_failure, u.single_failure_bound) {
+        // Only balanced pairs are promised the bound (plan::unicast):
+        // explicit `prefer` pairs may break it, and that is said.
+        let over = if w > bound {
+            ", above it: see prefer"
+        } else {
+            ""
+        };
         writeln!(
             out,
-            "  one node down: at most {w} unicast VIP{} on a survivor (bound {bound}); none lost",
+            "  one node down: at most {w} unicast VIP{} on a survivor (bound {bound}{over}); \
+             none lost",
             plural(w)
         )?;
     }

@@ -503,3 +503,44 @@ fn unicast_and_vrrp_vips_show_peers_priorities_and_double_failure_losses() {
         assert!(text.stdout.contains(&line), "{line} in {}", text.stdout);
     }
 }
+
+/// Explicit unicast pairs that break ⌈M/(N−1)⌉ are shown, not refused,
+/// and the text says the bound is exceeded.
+#[test]
+fn unicast_pairs_from_prefer_that_break_the_bound_are_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("[cluster]\nunicast = true\n");
+    for n in ["a", "b", "c"] {
+        text.push_str(&format!(
+            "[[node]]\nname = \"{n}\"\naddresses = {{ em0 = [\"192.0.2.{}\"] }}\n",
+            n.as_bytes()[0] - b'a' + 1
+        ));
+    }
+    // All three on a with b as backup: after a fails b holds 3 > ⌈3/2⌉.
+    for i in 1..=3 {
+        text.push_str(&format!(
+            "[[vip]]\nname = \"v{i}\"\nvhid = {i}\ninterface = \"em0\"\n\
+             addresses = [\"198.51.100.{i}/32\"]\npassword = \"pw{i}\"\nprefer = [\"a\", \"b\"]\n"
+        ));
+    }
+    let p = dir.path().join("c.toml");
+    fs::write(&p, text).unwrap();
+    fs::set_permissions(&p, fs::Permissions::from_mode(0o600)).unwrap();
+    let file = p.to_str().unwrap();
+    let doc = json(&carpctl(&["-c", file, "plan", "--json"]));
+    assert_eq!(doc["unicast"]["single_failure"], 3);
+    assert_eq!(doc["unicast"]["single_failure_bound"], 2);
+    let r = carpctl(&["-c", file, "plan"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .contains("at most 3 unicast VIPs on a survivor (bound 2, above it: see prefer)"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("  a and b down: lost v1, v2, v3\n"),
+        "{}",
+        r.stdout
+    );
+}
