@@ -347,7 +347,8 @@ impl Config {
     /// Multicast VIPs are planned by [`plan::plan_vips`] among themselves
     /// (so a file without unicast VIPs gets the plan it always had), unicast
     /// VIPs by [`plan::unicast::plan_unicast`] among themselves (order
-    /// [master, backup]); a VRRP VIP gets its priorities from
+    /// [master, backup]), their masters' rotation starting after the
+    /// multicast one's; a VRRP VIP gets its priorities from
     /// [`plan::vrrp::priorities`]. The result is in file order.
     pub fn plan(&self) -> Result<plan::Plan, plan::PlanError> {
         let nodes = self.node_names();
@@ -363,9 +364,28 @@ impl Config {
                 })
                 .collect()
         };
-        let mut out = plan::plan_vips(&nodes, &specs(false), step)?;
+        let multicast_specs = specs(false);
+        let mut out = plan::plan_vips(&nodes, &multicast_specs, step)?;
         let mut multicast = std::mem::take(&mut out.vips).into_iter();
-        let mut unicast = plan::unicast::plan_unicast(&nodes, &specs(true))?.into_iter();
+        // The unicast round-robin of masters continues where the multicast
+        // one stopped, so that the two together stay round-robin: the node
+        // list is rotated (the unicast bounds hold under any relabelling).
+        let shift = match nodes.len() {
+            0 => 0,
+            n => {
+                multicast_specs
+                    .iter()
+                    .filter(|s| s.prefer.is_none())
+                    .count()
+                    % n
+            }
+        };
+        let rotated: Vec<String> = nodes[shift..]
+            .iter()
+            .chain(&nodes[..shift])
+            .cloned()
+            .collect();
+        let mut unicast = plan::unicast::plan_unicast(&rotated, &specs(true))?.into_iter();
         for v in &self.vips {
             // Each iterator holds exactly the VIPs of its kind, in file
             // order, so neither runs out.

@@ -133,10 +133,11 @@ fn unicast_vips_are_planned_as_pairs_and_multicast_ones_as_before() {
             "vip {i}"
         );
     }
-    // Round-robin masters (plan::unicast): u1 -> a, u2 -> b; u3 is c's.
+    // Round-robin masters continuing after the multicast ones (m1 -> a,
+    // m2 -> b): u1 -> c, u2 -> a; u3 is c's by prefer.
     assert_eq!(
         (p.vips[0].order[0].as_str(), p.vips[2].order[0].as_str()),
-        ("a", "b")
+        ("c", "a")
     );
     assert_eq!(p.vips[4].order[0], "c");
     // The backup the plan picked for u3 takes part in it.
@@ -301,4 +302,19 @@ fn resolving_refuses_unicast_and_vrrp_vips_until_apply_sends_them() {
         let e = strings(&e).join("\n");
         assert!(e.contains("not applied yet"), "{e}");
     }
+}
+
+#[test]
+fn unicast_masters_continue_the_multicast_rotation() {
+    // One balanced multicast VIP (master a) and two balanced unicast ones:
+    // together round-robin, each node first for one.
+    let vips = [
+        vip("m1", 1, "password = \"pw\""),
+        vip("u1", 2, "password = \"pw\"\nunicast = true"),
+        vip("u2", 3, "password = \"pw\"\nunicast = true"),
+    ]
+    .concat();
+    let p = loads(&three("", &vips)).plan().unwrap();
+    let firsts: Vec<&str> = p.vips.iter().map(|v| v.order[0].as_str()).collect();
+    assert_eq!(firsts, ["a", "b", "c"]);
 }
