@@ -128,6 +128,8 @@ struct ParsedNode {
     node: Node,
     /// Real interface name -> span of the mapping value.
     map_spans: BTreeMap<String, Range<usize>>,
+    /// Each of `addresses`: (logical interface, address, span, key path).
+    address_spans: Vec<(String, std::net::IpAddr, Range<usize>, String)>,
 }
 
 /// A VIP as parsed: `None` fields failed (already reported).

@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
+use std::ops::Range;
 
 use ipnet::IpNet;
 
@@ -131,7 +132,8 @@ impl Validator<'_> {
                 map_spans.insert(logical.clone(), rspan);
                 interfaces.insert(logical, real);
             }
-            let addresses = self.node_addresses(raw.addresses, &ctx, &keypath);
+            let mut address_spans = Vec::new();
+            let addresses = self.node_addresses(raw.addresses, &ctx, &keypath, &mut address_spans);
             let (true, Some(addresses)) = (ok, addresses) else {
                 continue;
             };
@@ -143,6 +145,7 @@ impl Validator<'_> {
                     pos: Some(self.idx.span(&span)),
                 },
                 map_spans,
+                address_spans,
             });
         }
         if !any {
@@ -159,6 +162,7 @@ impl Validator<'_> {
         given: Option<Spanned<RawAddresses>>,
         ctx: &str,
         keypath: &str,
+        spans: &mut Vec<(String, IpAddr, Range<usize>, String)>,
     ) -> Option<BTreeMap<String, NodeAddrs>> {
         let mut out = BTreeMap::new();
         let mut ok = true;
@@ -179,6 +183,7 @@ impl Validator<'_> {
                         ok = false;
                     }
                     Ok(ip) => {
+                        spans.push((logical.clone(), ip, a.span(), key.clone()));
                         let (slot, family) = match ip {
                             IpAddr::V4(v4) => (addrs.v4.replace(v4).map(IpAddr::V4), "IPv4"),
                             IpAddr::V6(v6) => (addrs.v6.replace(v6).map(IpAddr::V6), "IPv6"),

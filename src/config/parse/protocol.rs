@@ -288,4 +288,37 @@ impl Validator<'_> {
             self.error(&at, format!("{keypath}.unicast"), msg);
         }
     }
+
+    /// A node's own address is no VIP's (a VIP moves; a peer must not),
+    /// and no two nodes share one (a node would name itself as peer).
+    pub(super) fn node_address_rules(&mut self, nodes: &[ParsedNode], vips: &[ParsedVip]) {
+        let mut seen: std::collections::HashMap<std::net::IpAddr, &str> =
+            std::collections::HashMap::new();
+        for n in nodes {
+            for (_, ip, span, key) in &n.address_spans {
+                let name = n.node.name.as_str();
+                if let Some(v) = vips.iter().find(|v| {
+                    v.addresses
+                        .iter()
+                        .flatten()
+                        .any(|a| a.get_ref().addr() == *ip)
+                }) {
+                    let msg = format!(
+                        "node \"{name}\": address {ip} is also an address of {}; a node's \
+                         own address is fixed, a VIP's moves between nodes",
+                        v.ctx
+                    );
+                    self.error(span, key.clone(), msg);
+                } else if let Some(first) = seen.get(ip).filter(|f| **f != name) {
+                    let msg = format!(
+                        "node \"{name}\": address {ip} is also node \"{first}\"'s; each \
+                         node's own address must be its own"
+                    );
+                    self.error(span, key.clone(), msg);
+                } else {
+                    seen.insert(*ip, name);
+                }
+            }
+        }
+    }
 }

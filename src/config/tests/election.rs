@@ -318,3 +318,23 @@ fn unicast_masters_continue_the_multicast_rotation() {
     let firsts: Vec<&str> = p.vips.iter().map(|v| v.order[0].as_str()).collect();
     assert_eq!(firsts, ["a", "b", "c"]);
 }
+
+#[test]
+fn a_node_address_that_is_a_vip_or_another_nodes_is_refused() {
+    let base = three("", &vip("m", 1, "password = \"pw\""));
+    // 198.51.100.1 is the VIP's address.
+    let text = base.replace("\"192.0.2.2\"", "\"198.51.100.1\"");
+    let e = only_error(&text, "\"198.51.100.1\"", "node[1].addresses.lan[0]");
+    assert!(e.contains("vip \"m\""), "{e}");
+    let text = base.replace("\"192.0.2.3\"", "\"192.0.2.1\"");
+    let f = Fixture::new(&text, 0o600);
+    let d = f.load_only().expect_err("must fail");
+    let keys: Vec<Option<&str>> = d.iter().map(|d| d.key.as_deref()).collect();
+    assert_eq!(
+        keys,
+        [Some("node[2].addresses.lan[0]")],
+        "{:#?}",
+        strings(&d)
+    );
+    assert!(d[0].message.contains("also node \"a\"'s"), "{}", d[0]);
+}
