@@ -50,6 +50,15 @@ fn seed() -> (tempfile::TempDir, String) {
     )
 }
 
+/// `text` as `c.toml` in `dir`, mode 0600 (a file holding passwords);
+/// its path.
+fn private_file(dir: &Path, text: &str) -> String {
+    let p = dir.join("c.toml");
+    fs::write(&p, text).unwrap();
+    fs::set_permissions(&p, fs::Permissions::from_mode(0o600)).unwrap();
+    p.to_str().unwrap().to_string()
+}
+
 fn json(r: &Run) -> Value {
     assert_eq!(r.code, 0, "stderr: {}", r.stderr);
     serde_json::from_str(&r.stdout).expect("plan --json prints JSON")
@@ -328,10 +337,7 @@ fn explicit_orders_that_break_the_bounds_are_reported() {
              addresses = [\"192.0.2.{i}/32\"]\npassword = \"pw{i}\"\nprefer = [\"a\", \"b\", \"c\"]\n"
         ));
     }
-    let p = dir.path().join("c.toml");
-    fs::write(&p, text).unwrap();
-    fs::set_permissions(&p, fs::Permissions::from_mode(0o600)).unwrap();
-    let file = p.to_str().unwrap();
+    let file = &private_file(dir.path(), &text);
     let doc = json(&carpctl(&["-c", file, "plan", "--json"]));
     assert_eq!(doc["balanced"], false);
     let notes = strs(&doc["balance"]["notes"]);
@@ -427,10 +433,7 @@ fn unicast_and_vrrp_vips_show_peers_priorities_and_double_failure_losses() {
         "[[vip]]\nname = \"r1\"\nvhid = 4\ninterface = \"lan\"\n\
          addresses = [\"198.51.100.4/32\"]\nunicast = false\nprotocol = \"vrrp\"\ninterval = 10\n",
     );
-    let p = dir.path().join("c.toml");
-    fs::write(&p, text).unwrap();
-    fs::set_permissions(&p, fs::Permissions::from_mode(0o600)).unwrap();
-    let file = p.to_str().unwrap();
+    let file = &private_file(dir.path(), &text);
     let doc = json(&carpctl(&["-c", file, "plan", "--json"]));
     let vips = doc["vips"].as_array().unwrap();
     let mut pairs: BTreeMap<Vec<String>, Vec<String>> = BTreeMap::new();
@@ -523,10 +526,7 @@ fn unicast_pairs_from_prefer_that_break_the_bound_are_reported() {
              addresses = [\"198.51.100.{i}/32\"]\npassword = \"pw{i}\"\nprefer = [\"a\", \"b\"]\n"
         ));
     }
-    let p = dir.path().join("c.toml");
-    fs::write(&p, text).unwrap();
-    fs::set_permissions(&p, fs::Permissions::from_mode(0o600)).unwrap();
-    let file = p.to_str().unwrap();
+    let file = &private_file(dir.path(), &text);
     let doc = json(&carpctl(&["-c", file, "plan", "--json"]));
     assert_eq!(doc["unicast"]["single_failure"], 3);
     assert_eq!(doc["unicast"]["single_failure_bound"], 2);
