@@ -29,7 +29,8 @@ use ipnet::IpNet;
 use serde::Serialize;
 
 use super::{CliError, GlobalOpts, cluster};
-use crate::config::{Config, Vip};
+use crate::config::{Config, Peers, Vip};
+use crate::plan::unicast::UnicastSummary;
 use crate::plan::{self, Balance, FailureMatrix, Outcome, ScenarioKind, Streamed, VipPlan};
 use crate::rcconf::render::{NodeBase, Secrets, base_config};
 
@@ -127,8 +128,9 @@ pub(crate) fn run(
             .vips
             .iter()
             .zip(&cfg.vips)
-            .map(|(p, v)| VipReport::new(p, v, plan.advskew_step))
+            .map(|(p, v)| VipReport::new(p, v, &cfg))
             .collect(),
+        unicast: plan::unicast::summary(&plan),
         failures: Streamed(&failures),
         base: bases,
         dns,
@@ -174,6 +176,9 @@ struct Report<'a> {
     failures: Streamed<'a, 'a>,
     base: Vec<NodeBase>,
     dns: Option<Vec<String>>,
+    /// Only with unicast VIPs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    unicast: Option<UnicastSummary>,
 }
 
 #[derive(Debug, Serialize)]
@@ -187,11 +192,20 @@ struct VipReport<'a> {
     /// Node -> the demotion that puts every other node of the order before
     /// it (0 for the last rank).
     demotion_off: BTreeMap<String, u16>,
+    /// Unicast only: member -> the peer it names.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    peers: BTreeMap<String, Peers>,
 }
 
 impl<'a> VipReport<'a> {
-    fn new(plan: &'a VipPlan, vip: &'a Vip, step: u8) -> Self {
+    fn new(plan: &'a VipPlan, vip: &'a Vip, cfg: &Config) -> Self {
+        let step = cfg.cluster.advskew_step;
         VipReport {
+            peers: plan
+                .order
+                .iter()
+                .filter_map(|n| Some((n.clone(), crate::config::peers(cfg, vip, plan, n)?)))
+                .collect(),
             plan,
             interface: &vip.interface,
             addresses: &vip.addresses,
@@ -321,19 +335,41 @@ fn write_vips(r: &Report<'_>, out: &mut dyn Write) -> Result<(), CliError> {
         "VIP", "VHID", "INTERFACE"
     )?;
     for v in &r.vips {
+        let vrrp = v.plan.vrrp.as_ref();
         let order: Vec<String> = v
             .plan
             .order
             .iter()
-            .map(|n| {
-                let s = v.plan.advskew_of(n).map_or(0, |s| s.get());
-                format!("{n}({s})")
+            .map(|n| match vrrp {
+                // VRRP elects by priority, not advskew (plan::vrrp).
+                Some(x) => format!("{n}(prio {})", x.priority.get(n).copied().unwrap_or(0)),
+                None => format!("{n}({})", v.plan.advskew_of(n).map_or(0, |s| s.get())),
             })
             .collect();
-        let mark = match v.plan.source {
+        let mut mark = match v.plan.source {
             plan::OrderSource::Prefer => "  [prefer]",
             plan::OrderSource::Balanced => "",
-        };
+        }
+        .to_string();
+        if let Some(x) = vrrp {
+            mark.push_str(&format!("  [vrrp, interval {} cs]", x.interval));
+        }
+        if v.plan.unicast {
+            let peers: Vec<String> = v
+                .peers
+                .iter()
+                .map(|(n, p)| {
+                    let addrs: Vec<String> = p
+                        .peer
+                        .map(|a| a.to_string())
+                        .into_iter()
+                        .chain(p.peer6.clone())
+                        .collect();
+                    format!("{n}->{}", addrs.join(","))
+                })
+                .collect();
+            mark.push_str(&format!("  [unicast: {}]", peers.join(" ")));
+        }
         writeln!(
             out,
             "{:name_w$}  {:>4}  {:if_w$}  {}{mark}",
@@ -380,6 +416,39 @@ fn write_balance(r: &Report<'_>, out: &mut dyn Write) -> Result<(), CliError> {
     }
     for note in &b.notes {
         writeln!(out, "  {note}")?;
+    }
+    if let Some(u) = &r.unicast {
+        write_unicast(u, out)?;
+    }
+    Ok(())
+}
+
+/// The unicast VIPs' own bound and what each double failure loses.
+fn write_unicast(u: &UnicastSummary, out: &mut dyn Write) -> Result<(), CliError> {
+    writeln!(out, "unicast: {} VIP{} in pairs", u.vips, plural(u.vips))?;
+    if let (Some(w), Some(bound)) = (u.single_failure, u.single_failure_bound) {
+        // Only balanced pairs are promised the bound (plan::unicast):
+        // explicit `prefer` pairs may break it, and that is said.
+        let over = if w > bound {
+            ", above it: see prefer"
+        } else {
+            ""
+        };
+        writeln!(
+            out,
+            "  one node down: at most {w} unicast VIP{} on a survivor (bound {bound}{over}); \
+             none lost",
+            plural(w)
+        )?;
+    }
+    for l in &u.lost_after_double_failure {
+        writeln!(
+            out,
+            "  {} and {} down: lost {}",
+            l.nodes[0],
+            l.nodes[1],
+            l.vips.join(", ")
+        )?;
     }
     Ok(())
 }

@@ -26,13 +26,13 @@ pub(crate) mod rules;
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
 use ipnet::IpNet;
 
-use crate::model::{AdvBase, MAX_WEIGHT, Vhid};
+use crate::model::{AdvBase, MAX_WEIGHT, Protocol, Vhid};
 use crate::plan;
 use crate::textfile::Pos;
 
@@ -40,7 +40,7 @@ pub(crate) use diag::unreadable;
 pub use diag::{Diagnostic, Severity, has_errors};
 pub use keys::{KEY_FILE_MAX, KeyFile, KeySource, check_keys};
 pub use parse::{load, parse};
-pub use resolve::{Desired, DesiredVip, desired_state};
+pub use resolve::{Desired, DesiredVip, Peers, desired_state, peers};
 pub use rules::{NAME_MAX, NODE_NAME_MAX, password_issues};
 
 /// Where the cluster file is read from unless `-c/--config` or
@@ -108,6 +108,13 @@ pub struct Cluster {
     /// Where the demotion ledger lives (default [`DEFAULT_CLUSTER_STATE_DIR`]);
     /// absolute.
     pub state_dir: PathBuf,
+    /// Default protocol of every VIP (`protocol`, default CARP).
+    pub protocol: Protocol,
+    /// Default of every VIP's `unicast` (default false: multicast).
+    pub unicast: bool,
+    /// Default VRRP advertisement interval in centiseconds (`interval`,
+    /// default [`crate::plan::vrrp::FREEBSD_DEFAULT_INTERVAL`]).
+    pub interval: u16,
 }
 
 impl Default for Cluster {
@@ -119,6 +126,9 @@ impl Default for Cluster {
             hook_timeout: DEFAULT_HOOK_TIMEOUT,
             boot_hold: false,
             state_dir: PathBuf::from(DEFAULT_CLUSTER_STATE_DIR),
+            protocol: Protocol::Carp,
+            unicast: false,
+            interval: plan::vrrp::FREEBSD_DEFAULT_INTERVAL,
         }
     }
 }
@@ -228,7 +238,19 @@ pub struct Node {
     pub name: String,
     /// This node's real name for a logical interface name (`lan = "igb0"`).
     pub interfaces: BTreeMap<String, String>,
+    /// This node's own addresses per logical interface (`addresses`): what
+    /// the other member of a unicast VIP names as `peer`/`peer6`.
+    pub addresses: BTreeMap<String, NodeAddrs>,
     pub(crate) pos: Option<Pos>,
+}
+
+/// A node's own addresses on one interface, at most one per family (a vhid
+/// has one `peer` and one `peer6`). A link-local IPv6 address has no zone
+/// here: its scope is the interface of the node that sends to it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NodeAddrs {
+    pub v4: Option<Ipv4Addr>,
+    pub v6: Option<Ipv6Addr>,
 }
 
 impl Node {
@@ -237,6 +259,7 @@ impl Node {
         Node {
             name: name.into(),
             interfaces: BTreeMap::new(),
+            addresses: BTreeMap::new(),
             pos: None,
         }
     }
@@ -264,8 +287,16 @@ pub struct Vip {
     pub key: Option<KeySource>,
     /// The order of nodes as written; `None` means the rotation.
     pub prefer: Option<Vec<String>>,
-    /// The VIP's own `advbase`, else `[cluster] advbase`.
+    /// The VIP's own `advbase`, else `[cluster] advbase` (CARP only).
     pub advbase: AdvBase,
+    /// The VIP's own `protocol`, else `[cluster] protocol`.
+    pub protocol: Protocol,
+    /// The VIP's own `unicast`, else `[cluster] unicast`: two members that
+    /// name each other as peer.
+    pub unicast: bool,
+    /// VRRP advertisement interval (cs): the VIP's own `interval`, else
+    /// `[cluster] interval`; meaningful only with [`Protocol::Vrrpv3`].
+    pub interval: u16,
     /// argv run (no shell) when this node becomes MASTER of the VIP;
     /// empty: no hook. When non-empty, `argv[0]` is not empty.
     pub on_master: Vec<String>,
@@ -287,11 +318,16 @@ pub(crate) struct VipPos {
 }
 
 impl Vip {
-    /// The nodes that take part in this VIP: `prefer` when given, else all.
+    /// The nodes that may take part in this VIP: `prefer` when given, else
+    /// all. A unicast VIP whose `prefer` names only its master may get any
+    /// node as backup (the plan picks it), so every node may take part;
+    /// [`crate::plan::VipPlan::rank_of`] says who does.
     pub fn takes_part(&self, node: &str) -> bool {
-        self.prefer
-            .as_ref()
-            .is_none_or(|p| p.iter().any(|n| n == node))
+        match &self.prefer {
+            Some(p) if p.len() == 1 && self.unicast => true,
+            Some(p) => p.iter().any(|n| n == node),
+            None => true,
+        }
     }
 }
 
@@ -307,23 +343,90 @@ impl Config {
     /// The plan of this cluster file ([`crate::plan`]). [`load`] already
     /// refuses files whose plan fails, so this errs only for a [`Config`]
     /// built in code.
-    pub fn plan(&self) -> Result<plan::Plan, plan::SkewOverflow> {
+    ///
+    /// Multicast VIPs are planned by [`plan::plan_vips`] among themselves
+    /// (so a file without unicast VIPs gets the plan it always had), unicast
+    /// VIPs by [`plan::unicast::plan_unicast`] among themselves (order
+    /// [master, backup]), their masters' rotation starting after the
+    /// multicast one's; a VRRP VIP gets its priorities from
+    /// [`plan::vrrp::priorities`]. The result is in file order.
+    pub fn plan(&self) -> Result<plan::Plan, plan::PlanError> {
         let nodes = self.node_names();
-        let specs: Vec<plan::VipSpec<'_>> = self
-            .vips
+        let step = self.cluster.advskew_step;
+        let specs = |unicast: bool| -> Vec<plan::VipSpec<'_>> {
+            self.vips
+                .iter()
+                .filter(|v| v.unicast == unicast)
+                .map(|v| plan::VipSpec {
+                    name: &v.name,
+                    vhid: v.vhid,
+                    prefer: v.prefer.as_deref(),
+                })
+                .collect()
+        };
+        let multicast_specs = specs(false);
+        let mut out = plan::plan_vips(&nodes, &multicast_specs, step)?;
+        let mut multicast = std::mem::take(&mut out.vips).into_iter();
+        // The unicast round-robin of masters continues where the multicast
+        // one stopped, so that the two together stay round-robin: the node
+        // list is rotated (the unicast bounds hold under any relabelling).
+        let shift = match nodes.len() {
+            0 => 0,
+            n => {
+                multicast_specs
+                    .iter()
+                    .filter(|s| s.prefer.is_none())
+                    .count()
+                    % n
+            }
+        };
+        let rotated: Vec<String> = nodes[shift..]
             .iter()
-            .map(|v| plan::VipSpec {
-                name: &v.name,
-                vhid: v.vhid,
-                prefer: v.prefer.as_deref(),
-            })
+            .chain(&nodes[..shift])
+            .cloned()
             .collect();
-        plan::plan_vips(&nodes, &specs, self.cluster.advskew_step)
+        let mut unicast = plan::unicast::plan_unicast(&rotated, &specs(true))?.into_iter();
+        for v in &self.vips {
+            // Each iterator holds exactly the VIPs of its kind, in file
+            // order, so neither runs out.
+            let planned = if v.unicast {
+                unicast.next().map(|u| unicast_plan(u, step)).transpose()?
+            } else {
+                multicast.next()
+            };
+            let Some(mut p) = planned else { continue };
+            p.protocol = v.protocol;
+            if v.protocol == Protocol::Vrrpv3 {
+                p.vrrp = Some(plan::VrrpPlan {
+                    interval: v.interval,
+                    priority: plan::vrrp::priorities(&v.name, &p.order, v.interval)?,
+                });
+            }
+            out.vips.push(p);
+        }
+        Ok(out)
     }
 
     fn diag_error(&self, message: impl Into<String>) -> Diagnostic {
         Diagnostic::error(message).in_file(&self.path)
     }
+}
+
+/// A unicast VIP's pair as a [`plan::VipPlan`]: order [master, backup],
+/// advskews of ranks 0 and 1.
+fn unicast_plan(u: plan::unicast::UnicastVip, step: u8) -> Result<plan::VipPlan, plan::PlanError> {
+    let order = vec![u.master, u.backup];
+    let advskew = plan::ranks(&u.name, &order, step)?;
+    Ok(plan::VipPlan {
+        name: u.name,
+        vhid: u.vhid,
+        order,
+        advskew,
+        source: u.source,
+        protocol: Protocol::Carp,
+        unicast: true,
+        vrrp: None,
+    })
 }
 
 /// `given` as a path: absolute as it is, relative to the directory of

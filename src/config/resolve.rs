@@ -124,6 +124,19 @@ pub fn desired_state(
         let (Some(rank), Some(advskew)) = (p.rank_of(node), p.advskew_of(node)) else {
             continue;
         };
+        // Until apply sends carpver/vrrpprio/vrrpinterval and peer/peer6
+        // (docs/design-unicast-vrrp.md), such a VIP would be configured as
+        // multicast CARP, and a VRRP one without a password: refuse it.
+        if v.protocol != crate::model::Protocol::Carp || v.unicast {
+            let what = if v.unicast { "unicast" } else { "VRRP" };
+            let msg = format!(
+                "vip \"{}\": {what} VIPs are planned but not applied yet; this carpctl \
+                 would configure it as multicast CARP, so it refuses",
+                v.name
+            );
+            diags.push(cfg.diag_error(msg).at(v.pos.entry).key(format!("vip[{i}]")));
+            continue;
+        }
         let real = me.real_interface(&v.interface);
         let Some(iface) = interfaces.iter().find(|i| i.name == real) else {
             let msg = no_such_interface(me, node, v, real, interfaces);
@@ -241,4 +254,52 @@ fn off_subnet_warnings(
         );
     }
     diags
+}
+
+/// The unicast peers one node of a unicast VIP names: its partner's own
+/// addresses on the VIP's interface (`[[node]] addresses`), one per family
+/// the VIP has. A link-local `peer6` is scoped to this node's real
+/// interface, the one the advertisement leaves from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Peers {
+    /// The partner node.
+    pub node: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peer: Option<std::net::Ipv4Addr>,
+    /// `fe80::1%igb0` for a link-local address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peer6: Option<String>,
+}
+
+/// [`Peers`] of `node` for `vip` planned as `plan`; `None` when the VIP
+/// is not unicast or `node` is not one of its two members.
+pub fn peers(cfg: &Config, vip: &Vip, plan: &crate::plan::VipPlan, node: &str) -> Option<Peers> {
+    if !plan.unicast {
+        return None;
+    }
+    let partner = match plan.order.as_slice() {
+        [a, b] if a == node => b,
+        [a, b] if b == node => a,
+        _ => return None,
+    };
+    let me = cfg.node(node)?;
+    let own = cfg
+        .node(partner)?
+        .addresses
+        .get(&vip.interface)
+        .copied()
+        .unwrap_or_default();
+    let has = |v4: bool| vip.addresses.iter().any(|a| a.addr().is_ipv4() == v4);
+    let scope = me.real_interface(&vip.interface);
+    Some(Peers {
+        node: partner.clone(),
+        peer: own.v4.filter(|_| has(true)),
+        peer6: own.v6.filter(|_| has(false)).map(|a| {
+            if a.is_unicast_link_local() {
+                format!("{a}%{scope}")
+            } else {
+                a.to_string()
+            }
+        }),
+    })
 }

@@ -395,6 +395,9 @@ fn plan_of(n: usize, m: usize, prefer: Option<Vec<String>>) -> crate::plan::Plan
                     } else {
                         crate::plan::OrderSource::Balanced
                     },
+                    protocol: crate::model::Protocol::Carp,
+                    unicast: false,
+                    vrrp: None,
                 }
             })
             .collect(),

@@ -78,7 +78,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::model::{AdvSkew, CARP_MAXSKEW, Vhid};
+use crate::model::{AdvSkew, CARP_MAXSKEW, Protocol, Vhid};
 
 /// The whole cluster's plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -110,6 +110,29 @@ pub struct VipPlan {
     /// Node -> advskew; only the nodes in `order`.
     pub advskew: BTreeMap<String, AdvSkew>,
     pub source: OrderSource,
+    /// CARP or VRRPv3 (omitted in JSON for CARP, as before it existed).
+    #[serde(skip_serializing_if = "is_carp")]
+    pub protocol: Protocol,
+    /// Unicast: `order` is [master, backup], which name each other as
+    /// peer ([`unicast`]). Omitted in JSON when false.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub unicast: bool,
+    /// VRRP only: the interval and each member's priority ([`vrrp`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vrrp: Option<VrrpPlan>,
+}
+
+/// A VRRP VIP's interval and priorities.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VrrpPlan {
+    /// Advertisement interval, centiseconds.
+    pub interval: u16,
+    /// Node -> priority ([`vrrp::priorities`]); only the nodes in `order`.
+    pub priority: BTreeMap<String, u8>,
+}
+
+fn is_carp(p: &Protocol) -> bool {
+    *p == Protocol::Carp
 }
 
 impl VipPlan {
@@ -169,6 +192,18 @@ pub struct SkewOverflow {
     pub rank: usize,
     pub step: u8,
     pub advskew: usize,
+}
+
+/// Why a plan could not be made: [`plan_vips`]'s skews, or the unicast
+/// pairs or VRRP priorities `Config::plan` adds.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlanError {
+    #[error(transparent)]
+    Skew(#[from] SkewOverflow),
+    #[error(transparent)]
+    Unicast(#[from] unicast::UnicastError),
+    #[error(transparent)]
+    Vrrp(#[from] vrrp::VrrpError),
 }
 
 /// A VIP as the planner needs it.
@@ -423,6 +458,9 @@ pub fn plan_vips(nodes: &[String], vips: &[VipSpec<'_>], step: u8) -> Result<Pla
             order,
             advskew,
             source,
+            protocol: Protocol::Carp,
+            unicast: false,
+            vrrp: None,
         });
     }
     Ok(Plan {

@@ -344,6 +344,67 @@ pub fn worst_cases(n: usize, pairs: &[UnicastPair]) -> UnicastWorst {
     }
 }
 
+/// What `carpctl plan` says about a plan's unicast VIPs: the single-failure
+/// bound they meet, and which VIPs each double failure loses.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct UnicastSummary {
+    /// How many VIPs of the plan are unicast.
+    pub vips: usize,
+    /// The most unicast VIPs on one survivor after any single failure.
+    pub single_failure: Option<usize>,
+    /// ⌈M/(N−1)⌉, which balanced pairs meet ([`unicast_bounds`]).
+    pub single_failure_bound: Option<usize>,
+    /// Every pair of nodes whose failure loses VIPs, with those VIPs (file
+    /// order); pairs in node order. A single failure loses none.
+    pub lost_after_double_failure: Vec<LostPair>,
+}
+
+/// Two nodes and the unicast VIPs lost when both are down.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct LostPair {
+    pub nodes: [String; 2],
+    pub vips: Vec<String>,
+}
+
+/// [`UnicastSummary`] of `plan`, `None` without unicast VIPs. O(M log M + N).
+pub fn summary(plan: &super::Plan) -> Option<UnicastSummary> {
+    use std::collections::BTreeMap;
+    let index = |name: &str| plan.nodes.iter().position(|n| n == name);
+    let mut pairs = Vec::new();
+    let mut lost: BTreeMap<(usize, usize), Vec<String>> = BTreeMap::new();
+    for v in plan.vips.iter().filter(|v| v.unicast) {
+        let (Some(m), Some(b)) = (
+            v.order.first().and_then(|n| index(n)),
+            v.order.get(1).and_then(|n| index(n)),
+        ) else {
+            continue;
+        };
+        pairs.push(UnicastPair {
+            master: m,
+            backup: b,
+        });
+        lost.entry((m.min(b), m.max(b)))
+            .or_default()
+            .push(v.name.clone());
+    }
+    if pairs.is_empty() {
+        return None;
+    }
+    let n = plan.nodes.len();
+    Some(UnicastSummary {
+        vips: pairs.len(),
+        single_failure: worst_cases(n, &pairs).single_failure,
+        single_failure_bound: unicast_bounds(n, pairs.len()).single_failure,
+        lost_after_double_failure: lost
+            .into_iter()
+            .map(|((a, b), vips)| LostPair {
+                nodes: [plan.nodes[a].clone(), plan.nodes[b].clone()],
+                vips,
+            })
+            .collect(),
+    })
+}
+
 /// The construction (module documentation). `n ≥ 2`; every index in
 /// `fixed` below `n`, and a fixed pair's two nodes distinct
 /// ([`plan_unicast`] checks both).

@@ -68,14 +68,34 @@ pub(crate) fn base_config(
             continue;
         };
         let real = me.real_interface(&v.interface).to_string();
-        let pass = password(v, secrets, &mut notes, &mut errors);
         let mut carp = format!("vhid {}", v.vhid);
-        if v.advbase != AdvBase::DEFAULT {
-            carp.push_str(&format!(" advbase {}", v.advbase.get()));
+        if let Some(vrrp) = &p.vrrp {
+            // ifconfig(8) of FreeBSD 15: carpver, vrrpprio, vrrpinterval;
+            // VRRPv3 has no password and no advbase/advskew.
+            let prio = vrrp.priority.get(node).copied().unwrap_or_default();
+            carp.push_str(&format!(
+                " carpver 3 vrrpprio {prio} vrrpinterval {}",
+                vrrp.interval
+            ));
+        } else {
+            let pass = password(v, secrets, &mut notes, &mut errors);
+            if v.advbase != AdvBase::DEFAULT {
+                carp.push_str(&format!(" advbase {}", v.advbase.get()));
+            }
+            carp.push_str(&format!(" advskew {}", skew.get()));
+            if let Some(pw) = &pass {
+                carp.push_str(&format!(" pass {pw}"));
+            }
         }
-        carp.push_str(&format!(" advskew {}", skew.get()));
-        if let Some(pw) = &pass {
-            carp.push_str(&format!(" pass {pw}"));
+        if let Some(peers) = crate::config::peers(cfg, v, p, node) {
+            for (word, addr) in [
+                ("peer", peers.peer.map(|a| a.to_string())),
+                ("peer6", peers.peer6),
+            ] {
+                if let Some(a) = addr {
+                    carp.push_str(&format!(" {word} {a}"));
+                }
+            }
         }
         aliases.add(&real, &carp, v);
     }
@@ -388,6 +408,52 @@ mod tests {
     fn cfg(text: &str) -> Config {
         crate::config::parse(text, std::path::Path::new("t.toml"), Some(0o600))
             .expect("a valid cluster file")
+    }
+
+    /// A VRRP VIP gets `carpver 3 vrrpprio vrrpinterval` and no password
+    /// note; a unicast VIP names its partner's addresses, a link-local
+    /// `peer6` scoped to this node's real interface.
+    #[test]
+    fn vrrp_and_unicast_lines() {
+        let c = cfg(r#"
+[[node]]
+name = "a"
+interfaces = { lan = "em0" }
+addresses = { lan = ["192.0.2.1", "fe80::a"] }
+[[node]]
+name = "b"
+addresses = { lan = ["192.0.2.2", "fe80::b"] }
+[[vip]]
+name = "r"
+vhid = 1
+interface = "lan"
+addresses = ["10.0.0.1/24"]
+protocol = "vrrp"
+interval = 10
+prefer = ["a", "b"]
+[[vip]]
+name = "u"
+vhid = 2
+interface = "lan"
+addresses = ["fd00::2/64"]
+password = "pw2"
+unicast = true
+prefer = ["b", "a"]
+"#);
+        let plan = c.plan().unwrap();
+        let a = base_config(&c, &plan, "a", Secrets::Placeholder).unwrap();
+        assert_eq!(
+            a.rc_conf,
+            [
+                "ifconfig_em0_alias0=\"inet vhid 1 carpver 3 vrrpprio 254 vrrpinterval 10 alias 10.0.0.1/24\"",
+                "ifconfig_em0_alias1=\"inet6 vhid 2 advskew 4 pass <secret:u> peer6 fe80::b%em0 alias fd00::2 prefixlen 64\"",
+            ]
+        );
+        assert!(
+            !a.notes.iter().any(|n| n.contains("r: no password")),
+            "{:?}",
+            a.notes
+        );
     }
 
     #[test]

@@ -50,6 +50,15 @@ fn seed() -> (tempfile::TempDir, String) {
     )
 }
 
+/// `text` as `c.toml` in `dir`, mode 0600 (a file holding passwords);
+/// its path.
+fn private_file(dir: &Path, text: &str) -> String {
+    let p = dir.join("c.toml");
+    fs::write(&p, text).unwrap();
+    fs::set_permissions(&p, fs::Permissions::from_mode(0o600)).unwrap();
+    p.to_str().unwrap().to_string()
+}
+
 fn json(r: &Run) -> Value {
     assert_eq!(r.code, 0, "stderr: {}", r.stderr);
     serde_json::from_str(&r.stdout).expect("plan --json prints JSON")
@@ -328,10 +337,7 @@ fn explicit_orders_that_break_the_bounds_are_reported() {
              addresses = [\"192.0.2.{i}/32\"]\npassword = \"pw{i}\"\nprefer = [\"a\", \"b\", \"c\"]\n"
         ));
     }
-    let p = dir.path().join("c.toml");
-    fs::write(&p, text).unwrap();
-    fs::set_permissions(&p, fs::Permissions::from_mode(0o600)).unwrap();
-    let file = p.to_str().unwrap();
+    let file = &private_file(dir.path(), &text);
     let doc = json(&carpctl(&["-c", file, "plan", "--json"]));
     assert_eq!(doc["balanced"], false);
     let notes = strs(&doc["balance"]["notes"]);
@@ -400,4 +406,141 @@ fn an_empty_carpctl_node_counts_as_unset() {
     assert!(!stderr.contains("node \"\""), "{stderr}");
     let all = carpctl(&["-c", &file, "plan"]);
     assert_eq!(String::from_utf8_lossy(&out.stdout), all.stdout);
+}
+
+/// Issue 12 items 1 and 2: three unicast VIPs and one VRRP VIP. The JSON
+/// shows each member's peers (a link-local peer6 scoped to the sender's
+/// real interface), the VRRP interval and priorities, and the unicast
+/// summary, whose losses are recounted here from the orders.
+#[test]
+fn unicast_and_vrrp_vips_show_peers_priorities_and_double_failure_losses() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from(
+        "[cluster]\nunicast = true\n\
+         [[node]]\nname = \"a\"\ninterfaces = { lan = \"em0\" }\n\
+         addresses = { lan = [\"192.0.2.1\", \"fe80::a\"] }\n\
+         [[node]]\nname = \"b\"\ninterfaces = { lan = \"igb0\" }\n\
+         addresses = { lan = [\"192.0.2.2\", \"fe80::b\"] }\n\
+         [[node]]\nname = \"c\"\naddresses = { lan = [\"192.0.2.3\", \"fe80::c\"] }\n",
+    );
+    for i in 1..=3 {
+        text.push_str(&format!(
+            "[[vip]]\nname = \"u{i}\"\nvhid = {i}\ninterface = \"lan\"\n\
+             addresses = [\"198.51.100.{i}/32\", \"2001:db8::{i}/128\"]\npassword = \"pw{i}\"\n"
+        ));
+    }
+    text.push_str(
+        "[[vip]]\nname = \"r1\"\nvhid = 4\ninterface = \"lan\"\n\
+         addresses = [\"198.51.100.4/32\"]\nunicast = false\nprotocol = \"vrrp\"\ninterval = 10\n",
+    );
+    let file = &private_file(dir.path(), &text);
+    let doc = json(&carpctl(&["-c", file, "plan", "--json"]));
+    let vips = doc["vips"].as_array().unwrap();
+    let mut pairs: BTreeMap<Vec<String>, Vec<String>> = BTreeMap::new();
+    for v in &vips[..3] {
+        assert_eq!(v["unicast"], true, "{v}");
+        assert!(v.get("protocol").is_none(), "CARP is the default: {v}");
+        let order = strs(&v["order"]);
+        assert_eq!(order.len(), 2, "{v}");
+        // Each member names the other, at the other's own addresses.
+        for (me, other) in [(&order[0], &order[1]), (&order[1], &order[0])] {
+            let peer = &v["peers"][me.as_str()];
+            assert_eq!(peer["node"], other.as_str(), "{v}");
+            let n = &other[..];
+            let octet = 1 + ["a", "b", "c"].iter().position(|x| *x == n).unwrap();
+            assert_eq!(peer["peer"], format!("192.0.2.{octet}"), "{v}");
+            let scope = match me.as_str() {
+                "a" => "em0",
+                "b" => "igb0",
+                _ => "lan",
+            };
+            assert_eq!(peer["peer6"], format!("fe80::{n}%{scope}"), "{v}");
+        }
+        let mut key = order.clone();
+        key.sort();
+        pairs
+            .entry(key)
+            .or_default()
+            .push(v["name"].as_str().unwrap().to_string());
+    }
+    let r1 = &vips[3];
+    assert_eq!(r1["protocol"], "vrrpv3");
+    assert!(
+        r1.get("unicast").is_none() && r1.get("peers").is_none(),
+        "{r1}"
+    );
+    assert_eq!(r1["vrrp"]["interval"], 10);
+    let first = strs(&r1["order"])[0].clone();
+    assert_eq!(r1["vrrp"]["priority"][first.as_str()], 254);
+    // The summary's losses are exactly the pairs counted above.
+    let u = &doc["unicast"];
+    assert_eq!(u["vips"], 3);
+    let lost: BTreeMap<Vec<String>, Vec<String>> = u["lost_after_double_failure"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| (strs(&l["nodes"]), strs(&l["vips"])))
+        .collect();
+    assert_eq!(lost, pairs);
+    assert!(u["single_failure"].as_u64() <= u["single_failure_bound"].as_u64());
+    let text = carpctl(&["-c", file, "plan"]);
+    assert_eq!(text.code, 0, "{}", text.stderr);
+    assert!(
+        text.stdout.contains("[vrrp, interval 10 cs]"),
+        "{}",
+        text.stdout
+    );
+    assert!(text.stdout.contains("(prio 254)"), "{}", text.stdout);
+    assert!(
+        text.stdout.contains("unicast: 3 VIPs in pairs\n"),
+        "{}",
+        text.stdout
+    );
+    for (nodes, vips) in &pairs {
+        let line = format!(
+            "  {} and {} down: lost {}\n",
+            nodes[0],
+            nodes[1],
+            vips.join(", ")
+        );
+        assert!(text.stdout.contains(&line), "{line} in {}", text.stdout);
+    }
+}
+
+/// Explicit unicast pairs that break ⌈M/(N−1)⌉ are shown, not refused,
+/// and the text says the bound is exceeded.
+#[test]
+fn unicast_pairs_from_prefer_that_break_the_bound_are_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("[cluster]\nunicast = true\n");
+    for n in ["a", "b", "c"] {
+        text.push_str(&format!(
+            "[[node]]\nname = \"{n}\"\naddresses = {{ em0 = [\"192.0.2.{}\"] }}\n",
+            n.as_bytes()[0] - b'a' + 1
+        ));
+    }
+    // All three on a with b as backup: after a fails b holds 3 > ⌈3/2⌉.
+    for i in 1..=3 {
+        text.push_str(&format!(
+            "[[vip]]\nname = \"v{i}\"\nvhid = {i}\ninterface = \"em0\"\n\
+             addresses = [\"198.51.100.{i}/32\"]\npassword = \"pw{i}\"\nprefer = [\"a\", \"b\"]\n"
+        ));
+    }
+    let file = &private_file(dir.path(), &text);
+    let doc = json(&carpctl(&["-c", file, "plan", "--json"]));
+    assert_eq!(doc["unicast"]["single_failure"], 3);
+    assert_eq!(doc["unicast"]["single_failure_bound"], 2);
+    let r = carpctl(&["-c", file, "plan"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .contains("at most 3 unicast VIPs on a survivor (bound 2, above it: see prefer)"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("  a and b down: lost v1, v2, v3\n"),
+        "{}",
+        r.stdout
+    );
 }

@@ -1,5 +1,6 @@
 //! `[cluster]`: the settings every node shares (preempt, advbase,
-//! advskew_step, hook_timeout, boot_hold, state_dir).
+//! advskew_step, hook_timeout, boot_hold, state_dir, and the defaults of
+//! the VIPs' protocol, unicast and interval: [`super::protocol`]).
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -26,6 +27,9 @@ struct RawCluster {
     hook_timeout: Option<Spanned<i64>>,
     boot_hold: Option<Spanned<bool>>,
     state_dir: Option<Spanned<String>>,
+    protocol: Option<Spanned<String>>,
+    unicast: Option<Spanned<bool>>,
+    interval: Option<Spanned<i64>>,
 }
 
 impl Validator<'_> {
@@ -38,7 +42,7 @@ impl Validator<'_> {
             self.error(&span, "cluster", "cluster must be a table: write [cluster]");
             return None;
         };
-        let (raw, _) = self.entry::<RawCluster>(table, span, "[cluster]", "cluster");
+        let (raw, failed) = self.entry::<RawCluster>(table, span, "[cluster]", "cluster");
         let raw = raw?;
         let mut c = Cluster::default();
         let mut ok = true;
@@ -59,6 +63,21 @@ impl Validator<'_> {
         }
         if let Some(d) = &raw.state_dir {
             ok &= set(self.state_dir(d), &mut c.state_dir);
+        }
+        // A failed protocol leaves interval unchecked: its rule depends on it.
+        let mut protocol_ok = !failed.contains("protocol");
+        if let Some(p) = &raw.protocol {
+            protocol_ok &= set(self.protocol(p, "[cluster]", "cluster"), &mut c.protocol);
+            ok &= protocol_ok;
+        }
+        if let Some(u) = &raw.unicast {
+            c.unicast = *u.get_ref();
+        }
+        if let Some(i) = raw.interval.as_ref().filter(|_| protocol_ok) {
+            ok &= set(
+                self.vrrp_interval(i, c.protocol, "[cluster]", "cluster"),
+                &mut c.interval,
+            );
         }
         ok.then_some((c, raw.advskew_step.map(|s| s.span())))
     }

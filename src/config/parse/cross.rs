@@ -1,7 +1,7 @@
 //! Pass 3 of the cluster file's validation: the rules across entries
 //! (unique names and addresses, one vhid per real interface, no loopback,
 //! unused interface maps, single-node VIPs, every skew below 240), one
-//! function per rule.
+//! function per rule; those of the election keys are in [`super::protocol`].
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
@@ -28,6 +28,8 @@ impl Validator<'_> {
         self.unused_mappings(nodes, vips);
         self.single_node_vips(nodes, vips);
         self.skews(cluster, step_span, nodes, vips);
+        self.election_rules(nodes, vips);
+        self.node_address_rules(nodes, vips);
     }
 
     fn unique_vip_names(&mut self, vips: &[ParsedVip]) {
@@ -193,7 +195,8 @@ impl Validator<'_> {
                 Some(p) => p.get_ref().len(),
                 None => nodes.len(),
             };
-            if count == 1 {
+            // A unicast VIP naming one node gets its backup from the plan.
+            if count == 1 && !(v.election.unicast && nodes.len() >= 2) {
                 let at = v.prefer.as_ref().map_or(v.entry_span.clone(), |p| p.span());
                 let msg = format!(
                     "{}: only one node takes part, so this VIP has no failover",
@@ -236,8 +239,12 @@ impl Validator<'_> {
     }
 }
 
+/// As [`crate::config::Vip::takes_part`]: a unicast VIP with one node in
+/// `prefer` may get any node as backup.
 fn takes_part(v: &ParsedVip, node: &str) -> bool {
-    v.prefer
-        .as_ref()
-        .is_none_or(|p| p.get_ref().iter().any(|n| n.get_ref() == node))
+    match &v.prefer {
+        Some(p) if p.get_ref().len() == 1 && v.election.unicast => true,
+        Some(p) => p.get_ref().iter().any(|n| n.get_ref() == node),
+        None => true,
+    }
 }

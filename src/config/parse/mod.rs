@@ -49,6 +49,7 @@ mod cross;
 mod metrics;
 mod node;
 mod password;
+mod protocol;
 mod shape;
 mod vip;
 
@@ -127,6 +128,8 @@ struct ParsedNode {
     node: Node,
     /// Real interface name -> span of the mapping value.
     map_spans: BTreeMap<String, Range<usize>>,
+    /// Each of `addresses`: (logical interface, address, span, key path).
+    address_spans: Vec<(String, std::net::IpAddr, Range<usize>, String)>,
 }
 
 /// A VIP as parsed: `None` fields failed (already reported).
@@ -149,6 +152,8 @@ struct ParsedVip {
     advbase: Result<Option<AdvBase>, ()>,
     /// `on_master`, `on_backup`, `on_init`; `Err`: reported.
     hooks: Result<[Vec<String>; 3], ()>,
+    /// `protocol`, `unicast`, `interval` with the cluster's defaults.
+    election: protocol::Election,
 }
 
 impl Validator<'_> {
@@ -198,7 +203,7 @@ impl Validator<'_> {
             return None;
         }
         let nodes = self.nodes(sections.node);
-        let vips = self.vips(sections.vip, &nodes);
+        let vips = self.vips(sections.vip, &nodes, &cluster);
         let checks = sections.check.map(|v| self.checks(v));
         let metrics = match sections.metrics {
             Some(v) => self.metrics(v),
@@ -285,8 +290,8 @@ impl Validator<'_> {
         else {
             return None;
         };
-        let (true, true, Ok(advbase), Ok([on_master, on_backup, on_init])) =
-            (v.key_ok, v.prefer_ok, v.advbase, v.hooks)
+        let (true, true, true, Ok(advbase), Ok([on_master, on_backup, on_init])) =
+            (v.key_ok, v.prefer_ok, v.election.ok, v.advbase, v.hooks)
         else {
             return None;
         };
@@ -308,6 +313,9 @@ impl Validator<'_> {
                     .collect()
             }),
             advbase: advbase.unwrap_or(cluster_advbase),
+            protocol: v.election.protocol,
+            unicast: v.election.unicast,
+            interval: v.election.interval,
             on_master,
             on_backup,
             on_init,

@@ -1,7 +1,12 @@
 //! `[[node]]`: the servers of the cluster, their names (case-insensitive,
-//! RFC 4343) and their maps of logical to real interface names.
+//! RFC 4343), their maps of logical to real interface names, and their own
+//! addresses per interface (the peers of unicast VIPs).
 
 use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
+use std::ops::Range;
+
+use ipnet::IpNet;
 
 use serde::Deserialize;
 use toml::Spanned;
@@ -9,8 +14,8 @@ use toml::de::DeValue;
 
 use super::shape::entry_ctx;
 use super::{ParsedNode, Validator};
-use crate::config::Node;
-use crate::config::rules::{NAME_MAX, NODE_NAME_MAX, bad_ifname, bad_name};
+use crate::config::rules::{NAME_MAX, NODE_NAME_MAX, bad_ifname, bad_name, not_a_vip};
+use crate::config::{Node, NodeAddrs};
 use crate::textfile::Pos;
 
 #[derive(Deserialize)]
@@ -18,7 +23,11 @@ use crate::textfile::Pos;
 struct RawNode {
     name: Option<Spanned<String>>,
     interfaces: Option<Spanned<BTreeMap<String, Spanned<String>>>>,
+    addresses: Option<Spanned<RawAddresses>>,
 }
+
+/// `addresses`: logical interface -> the node's addresses there.
+type RawAddresses = BTreeMap<String, Spanned<Vec<Spanned<String>>>>;
 
 impl Validator<'_> {
     /// More `[[node]]` entries than CARP has ranks ([`crate::model::MAX_NODES`]):
@@ -123,21 +132,106 @@ impl Validator<'_> {
                 map_spans.insert(logical.clone(), rspan);
                 interfaces.insert(logical, real);
             }
-            if !ok {
+            let mut address_spans = Vec::new();
+            let addresses = self.node_addresses(raw.addresses, &ctx, &keypath, &mut address_spans);
+            let (true, Some(addresses)) = (ok, addresses) else {
                 continue;
-            }
+            };
             nodes.push(ParsedNode {
                 node: Node {
                     name,
                     interfaces,
+                    addresses,
                     pos: Some(self.idx.span(&span)),
                 },
                 map_spans,
+                address_spans,
             });
         }
         if !any {
             self.file_error("no [[node]] entries: a cluster needs at least one node");
         }
         nodes
+    }
+
+    /// `addresses`: logical interface -> this node's own addresses there,
+    /// at most one IPv4 and one IPv6, without prefix length or zone (see
+    /// [`NodeAddrs`]). `None`: an error, reported.
+    fn node_addresses(
+        &mut self,
+        given: Option<Spanned<RawAddresses>>,
+        ctx: &str,
+        keypath: &str,
+        spans: &mut Vec<(String, IpAddr, Range<usize>, String)>,
+    ) -> Option<BTreeMap<String, NodeAddrs>> {
+        let mut out = BTreeMap::new();
+        let mut ok = true;
+        for (logical, list) in given.map(Spanned::into_inner).unwrap_or_default() {
+            if let Some(why) = bad_name(&logical, NAME_MAX) {
+                let msg = format!("{ctx}: addresses: a logical interface name {why}");
+                self.error(&list.span(), format!("{keypath}.addresses"), msg);
+                ok = false;
+                continue;
+            }
+            let mut addrs = NodeAddrs::default();
+            for (j, a) in list.into_inner().into_iter().enumerate() {
+                let key = format!("{keypath}.addresses.{logical}[{j}]");
+                match node_address(a.get_ref()) {
+                    Err(why) => {
+                        let msg = format!("{ctx}: addresses.{logical}: {why}");
+                        self.error(&a.span(), key, msg);
+                        ok = false;
+                    }
+                    Ok(ip) => {
+                        spans.push((logical.clone(), ip, a.span(), key.clone()));
+                        let (slot, family) = match ip {
+                            IpAddr::V4(v4) => (addrs.v4.replace(v4).map(IpAddr::V4), "IPv4"),
+                            IpAddr::V6(v6) => (addrs.v6.replace(v6).map(IpAddr::V6), "IPv6"),
+                        };
+                        if let Some(first) = slot {
+                            let msg = format!(
+                                "{ctx}: addresses.{logical}: {ip} is a second {family}                                  address (the first is {first}); a vhid has one peer per                                  family, so give the one its partner should send to"
+                            );
+                            self.error(&a.span(), key, msg);
+                            ok = false;
+                        }
+                    }
+                }
+            }
+            out.insert(logical, addrs);
+        }
+        ok.then_some(out)
+    }
+}
+
+/// One entry of a node's `addresses`: a host address without prefix length
+/// or zone. Link-local IPv6 is allowed (unlike a VIP's): the sender's
+/// interface is its scope.
+fn node_address(text: &str) -> Result<IpAddr, String> {
+    let shown = crate::text::escape(text);
+    if text.contains('%') {
+        return Err(format!(
+            "\"{shown}\" has a zone: write the link-local address without it; the zone \
+             of a peer is the interface of the node that sends to it, which carpctl \
+             takes from that node's interfaces"
+        ));
+    }
+    if text.contains('/') {
+        return Err(format!(
+            "\"{shown}\" has a prefix length: write the node's own address alone \
+             (e.g. 192.0.2.1 or fe80::1)"
+        ));
+    }
+    let ip: IpAddr = text
+        .parse()
+        .map_err(|_| format!("\"{shown}\" is not an IPv4 or IPv6 address"))?;
+    if let IpAddr::V6(v6) = ip
+        && v6.is_unicast_link_local()
+    {
+        return Ok(ip);
+    }
+    match not_a_vip(&IpNet::from(ip)) {
+        Some(why) => Err(format!("{ip} {why}, not a node's address")),
+        None => Ok(ip),
     }
 }

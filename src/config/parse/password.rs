@@ -74,10 +74,7 @@ impl Validator<'_> {
                     ok = false;
                 }
                 let k = self.key_from(s.as_bytes(), "password", &span, &key, ctx);
-                // An escaped string is an owned copy: wipe it.
-                if let std::borrow::Cow::Owned(owned) = s {
-                    drop(Zeroizing::new(owned));
-                }
+                discard(DeValue::String(s));
                 let ok = ok && k.is_some();
                 (k.filter(|_| ok).map(KeySource::Inline), ok)
             }
@@ -167,6 +164,15 @@ impl Validator<'_> {
 
 /// A key file's content: its bytes with one trailing newline (`\n` or
 /// `\r\n`) removed, as `echo secret > file` leaves one.
+/// Drop an inline password's value, wiping it when it is an owned copy
+/// (an escaped string); a borrowed one lives in the file's text, which is
+/// wiped when dropped.
+pub(super) fn discard(value: DeValue<'_>) {
+    if let DeValue::String(std::borrow::Cow::Owned(owned)) = value {
+        drop(Zeroizing::new(owned));
+    }
+}
+
 fn strip_newline(bytes: &[u8]) -> &[u8] {
     let b = bytes.strip_suffix(b"\n").unwrap_or(bytes);
     if b.len() < bytes.len() {

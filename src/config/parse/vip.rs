@@ -1,5 +1,6 @@
 //! `[[vip]]`: one vhid on one interface with its addresses, `prefer`
-//! order, advbase and hooks. Its password is checked in [`super::password`].
+//! order, advbase and hooks. Its password is checked in [`super::password`],
+//! its protocol, unicast and interval in [`super::protocol`].
 
 use std::collections::BTreeSet;
 use std::net::IpAddr;
@@ -13,9 +14,20 @@ use toml::de::DeValue;
 
 use super::shape::{EntryAt, entry_ctx};
 use super::{ParsedNode, ParsedVip, Validator};
+use crate::config::Cluster;
 use crate::config::diag::Diagnostic;
 use crate::config::rules::{NAME_MAX, bad_name, not_a_vip};
-use crate::model::{AdvBase, Vhid};
+use crate::model::{AdvBase, Protocol, Vhid};
+
+/// One `[[vip]]` entry's place in the file.
+struct Entry {
+    index: usize,
+    span: Range<usize>,
+    ctx: String,
+    keypath: String,
+    /// Keys serde refused (already reported).
+    failed: BTreeSet<String>,
+}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -34,6 +46,9 @@ struct RawVip {
     on_master: Option<Spanned<Vec<Spanned<String>>>>,
     on_backup: Option<Spanned<Vec<Spanned<String>>>>,
     on_init: Option<Spanned<Vec<Spanned<String>>>>,
+    protocol: Option<Spanned<String>>,
+    unicast: Option<Spanned<bool>>,
+    interval: Option<Spanned<i64>>,
 }
 
 impl Validator<'_> {
@@ -41,6 +56,7 @@ impl Validator<'_> {
         &mut self,
         v: Option<Spanned<DeValue<'_>>>,
         nodes: &[ParsedNode],
+        cluster: &Cluster,
     ) -> Vec<ParsedVip> {
         let Some(v) = v else {
             self.diags.push(
@@ -64,23 +80,33 @@ impl Validator<'_> {
                 }
                 continue;
             };
-            out.push(self.vip(i, span, ctx, keypath, raw, failed, password, nodes));
+            let entry = Entry {
+                index: i,
+                span,
+                ctx,
+                keypath,
+                failed,
+            };
+            out.push(self.vip(entry, raw, password, nodes, cluster));
         }
         out
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn vip(
         &mut self,
-        index: usize,
-        span: Range<usize>,
-        ctx: String,
-        keypath: String,
+        entry: Entry,
         raw: RawVip,
-        failed: BTreeSet<String>,
         password: Option<(Range<usize>, DeValue<'_>)>,
         nodes: &[ParsedNode],
+        cluster: &Cluster,
     ) -> ParsedVip {
+        let Entry {
+            index,
+            span,
+            ctx,
+            keypath,
+            failed,
+        } = entry;
         let at = EntryAt {
             span: &span,
             ctx: &ctx,
@@ -103,12 +129,33 @@ impl Validator<'_> {
                 None
             }
         };
+        let mut election =
+            self.vip_election(&at, (raw.protocol, raw.unicast, raw.interval), cluster);
+        let advbase_at = raw.advbase.as_ref().map(Spanned::span);
         let advbase = self.vip_advbase(&at, raw.advbase);
-        let (key, key_ok) = self.password(password, raw.password_file, &ctx, &keypath, &span);
+        let (key, key_ok) = if election.protocol == Protocol::Vrrpv3 {
+            let given = password
+                .as_ref()
+                .map(|(s, _)| (s.clone(), "password"))
+                .or_else(|| {
+                    raw.password_file
+                        .as_ref()
+                        .map(|f| (f.span(), "password_file"))
+                });
+            if let Some((_, value)) = password {
+                super::password::discard(value);
+            }
+            (None, self.vrrp_refuses(&at, given, advbase_at))
+        } else {
+            self.password(password, raw.password_file, &ctx, &keypath, &span)
+        };
 
         let mut prefer_ok = !failed.contains("prefer");
         if let Some(p) = &raw.prefer {
             prefer_ok &= self.prefer(p, nodes, &ctx, &keypath);
+            if election.unicast {
+                election.ok &= self.unicast_prefer(&at, p);
+            }
         }
 
         let hooks = self.vip_hooks(&at, [raw.on_master, raw.on_backup, raw.on_init]);
@@ -127,6 +174,7 @@ impl Validator<'_> {
             prefer_ok,
             advbase,
             hooks,
+            election,
         }
     }
 

@@ -9,6 +9,7 @@ use super::*;
 use crate::model::{AdvSkew, CarpState};
 use testutil::*;
 
+mod election;
 mod ops;
 pub(crate) mod testutil;
 mod trust;
