@@ -15,23 +15,6 @@ pub(crate) mod testutil;
 mod trust;
 mod validation;
 
-/// Two nodes and one VIP with an inline password; `extra` goes into the VIP.
-fn one_vip(extra: &str) -> String {
-    format!(
-        "[[node]]\nname = \"a\"\n[[node]]\nname = \"b\"\n\n\
-         [[vip]]\nname = \"v1\"\nvhid = 1\ninterface = \"em0\"\n\
-         addresses = [\"192.0.2.1/32\"]\npassword = \"pw\"\n{extra}"
-    )
-}
-
-fn assert_one(errors: &[String], prefix: &str, text: &str) {
-    let hits: Vec<&String> = errors
-        .iter()
-        .filter(|e| e.starts_with(prefix) && e.contains(text))
-        .collect();
-    assert_eq!(hits.len(), 1, "want one {prefix}...{text} in {errors:#?}");
-}
-
 fn assert_clean(f: &Fixture) {
     let w = f.warnings();
     assert!(w.is_empty(), "unexpected warnings {w:#?}");

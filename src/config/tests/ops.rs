@@ -7,23 +7,6 @@ use std::time::Duration;
 
 use super::testutil::*;
 
-/// Two nodes and one VIP with an inline password; `extra` goes into the VIP.
-fn one_vip(extra: &str) -> String {
-    format!(
-        "[[node]]\nname = \"a\"\n[[node]]\nname = \"b\"\n\n\
-         [[vip]]\nname = \"v1\"\nvhid = 1\ninterface = \"em0\"\n\
-         addresses = [\"192.0.2.1/32\"]\npassword = \"pw\"\n{extra}"
-    )
-}
-
-fn assert_one(errors: &[String], prefix: &str, text: &str) {
-    let hits: Vec<&String> = errors
-        .iter()
-        .filter(|e| e.starts_with(prefix) && e.contains(text))
-        .collect();
-    assert_eq!(hits.len(), 1, "want one {prefix}...{text} in {errors:#?}");
-}
-
 /// `path:line:col: ` of the value in the line `key = value`.
 fn at_value(f: &Fixture, key: &str, value: &str) -> String {
     let text = std::fs::read_to_string(&f.path).unwrap();

@@ -142,3 +142,21 @@ pub(crate) fn iface(name: &str, addrs: &[&str]) -> Interface {
 pub(crate) fn vhid(v: i64) -> Vhid {
     Vhid::new(v).expect("test vhid")
 }
+
+/// Two nodes and one VIP with an inline password; `extra` goes into the VIP.
+pub(crate) fn one_vip(extra: &str) -> String {
+    format!(
+        "[[node]]\nname = \"a\"\n[[node]]\nname = \"b\"\n\n\
+         [[vip]]\nname = \"v1\"\nvhid = 1\ninterface = \"em0\"\n\
+         addresses = [\"192.0.2.1/32\"]\npassword = \"pw\"\n{extra}"
+    )
+}
+
+/// Exactly one of `errors` starts with `prefix` and contains `text`.
+pub(crate) fn assert_one(errors: &[String], prefix: &str, text: &str) {
+    let hits: Vec<&String> = errors
+        .iter()
+        .filter(|e| e.starts_with(prefix) && e.contains(text))
+        .collect();
+    assert_eq!(hits.len(), 1, "want one {prefix}...{text} in {errors:#?}");
+}

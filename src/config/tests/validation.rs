@@ -5,15 +5,6 @@
 use super::testutil::*;
 use crate::config::*;
 
-/// Two nodes and one VIP with an inline password; `extra` goes into the VIP.
-fn one_vip(extra: &str) -> String {
-    format!(
-        "[[node]]\nname = \"a\"\n[[node]]\nname = \"b\"\n\n\
-         [[vip]]\nname = \"v1\"\nvhid = 1\ninterface = \"em0\"\n\
-         addresses = [\"192.0.2.1/32\"]\npassword = \"pw\"\n{extra}"
-    )
-}
-
 /// The one error of `text`, which must start at the first `at`.
 fn one_error(text: &str, at: &str) -> String {
     let f = Fixture::new(text, 0o600);
