@@ -472,6 +472,7 @@ pub fn plan_vips(nodes: &[String], vips: &[VipSpec<'_>], step: u8) -> Result<Pla
 
 mod matrix;
 pub use matrix::*;
+pub mod pinned;
 pub mod unicast;
 pub mod vrrp;
 
