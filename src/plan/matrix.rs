@@ -520,6 +520,18 @@ pub fn balance(matrix: &FailureMatrix<'_>) -> Balance {
             if explicit.len() == 1 { "it" } else { "them" }
         ));
     }
+    let pinned: Vec<&str> = plan
+        .vips
+        .iter()
+        .filter(|v| v.source == OrderSource::Pinned)
+        .map(|v| v.name.as_str())
+        .collect();
+    if !ok && !pinned.is_empty() {
+        notes.push(format!(
+            "the order of {} follows the advskew or priority values pinned in the file and              is kept as is; pinned values that break the bound break it on the running              nodes too",
+            pinned.join(", ")
+        ));
+    }
     let [worst_single_failure, worst_double_failure] = worst;
     Balance {
         balanced: ok,

@@ -171,6 +171,26 @@ pub struct PinnedCheck {
     pub at_max: Vec<String>,
 }
 
+/// The members of a pinned VIP in file order: its `prefer` (for a unicast
+/// VIP only when it names the pair), else every node (multicast) or the
+/// pinned nodes (unicast: the pins choose the pair), in `nodes`' order.
+pub fn members(
+    pins: &Pins,
+    prefer: Option<&[String]>,
+    unicast: bool,
+    nodes: &[String],
+) -> Vec<String> {
+    match prefer {
+        Some(p) if !unicast || p.len() == 2 => p.to_vec(),
+        _ if !unicast => nodes.to_vec(),
+        _ => nodes
+            .iter()
+            .filter(|n| pins.values.contains_key(*n))
+            .cloned()
+            .collect(),
+    }
+}
+
 /// The members in election order: a stable sort of `members` (file order)
 /// by [`PinKind::election_key`]. Members without a value go last.
 pub fn order(kind: PinKind, members: &[String], values: &BTreeMap<String, u8>) -> Vec<String> {

@@ -29,6 +29,7 @@ impl Validator<'_> {
         self.single_node_vips(nodes, vips);
         self.skews(cluster, step_span, nodes, vips);
         self.election_rules(nodes, vips);
+        self.pin_rules(nodes, vips);
         self.node_address_rules(nodes, vips);
     }
 
