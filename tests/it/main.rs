@@ -23,6 +23,7 @@ mod cli;
 mod events;
 mod files;
 mod freebsd_host;
+mod import;
 mod layers;
 mod ledger;
 mod lint;

@@ -176,6 +176,9 @@ fn new_entry(c: &IfconfigCall<'_>, vhid: &Field<u8>) -> VhidEntry {
         pass: None,
         version: 2,
         vrrpprio: None,
+        vrrpinterval: None,
+        peer: None,
+        peer6: None,
         addresses: Vec::new(),
     }
 }
@@ -238,6 +241,15 @@ fn settings(
     }
     if let Some(f) = &c.c.vrrpprio {
         e.vrrpprio = Some(f.value);
+    }
+    if let Some(f) = &c.c.vrrpinterval {
+        e.vrrpinterval = Some(f.value);
+    }
+    if let Some(f) = &c.c.peer {
+        e.peer = Some((f.value, c.pos(f.tok + 1)));
+    }
+    if let Some(f) = &c.c.peer6 {
+        e.peer6 = Some((f.value, c.pos(f.tok + 1)));
     }
 }
 
