@@ -19,7 +19,7 @@ use ipnet::IpNet;
 
 use super::MigrateError;
 use crate::config::DEFAULT_ADVSKEW_STEP;
-use crate::lint::cluster::Member;
+use crate::lint::cluster::{Member, peers};
 use crate::plan::pinned::PinKind;
 use crate::plan::{self, vrrp};
 
@@ -224,15 +224,18 @@ fn pin_line(out: &mut Election, kind: PinKind, order: &[At<'_>], value: impl Fn(
 }
 
 /// `peer`/`peer6`: `unicast = true` and each member's own address (its
-/// partner's peer), when the two members point at each other.
+/// partner's peer), when the two members point at each other
+/// ([`peers::problems`], which `lint` reports as CARP064).
 fn unicast(
     order: &[At<'_>],
     addrs: &[IpNet],
     vrrp: bool,
     out: &mut Election,
 ) -> Result<(), MigrateError> {
-    let has_peer = |m: &At<'_>| m.member.entry.peer.is_some() || m.member.entry.peer6.is_some();
-    let Some(with) = order.iter().find(|m| has_peer(m)) else {
+    let Some(with) = order
+        .iter()
+        .find(|m| m.member.entry.peer.is_some() || m.member.entry.peer6.is_some())
+    else {
         return Ok(());
     };
     let vhid = with.member.entry.vhid;
@@ -245,139 +248,46 @@ fn unicast(
             ),
         ));
     }
-    if let Some(without) = order.iter().find(|m| !has_peer(m)) {
-        return Err(without.refuse(
-            without.line(),
-            format!(
-                "vhid {vhid}: {} names a peer ({}:{}) but {} does not: one node would send \
-                 unicast and the other multicast; give both nodes each other's address",
-                with.name,
-                with.file,
-                with.line(),
-                without.name
-            ),
-        ));
-    }
-    let [a, b] = order else {
-        let names: Vec<&str> = order.iter().map(|m| m.name.as_str()).collect();
-        return Err(with.refuse(
-            with.line(),
-            format!(
-                "vhid {vhid} is unicast (peer) on {} nodes ({}): a unicast vhid has one peer, \
-                 so exactly two nodes",
-                order.len(),
-                names.join(", ")
-            ),
-        ));
+    let members: Vec<&Member<'_>> = order.iter().map(|m| m.member).collect();
+    let describe = |m: &Member<'_>| {
+        order
+            .iter()
+            .find(|a| a.member.node == m.node)
+            .map(|a| (a.name.clone(), format!("{}:{}", a.file, m.entry.pos.line)))
+            .unwrap_or_default()
     };
-    let v4 = addrs.iter().any(|n| n.addr().is_ipv4());
-    let v6 = addrs.iter().any(|n| n.addr().is_ipv6());
-    for (x, y) in [(a, b), (b, a)] {
+    if let Some(p) = peers::problems(&members, &describe).into_iter().next() {
+        let at = order.get(p.member).unwrap_or(with);
+        return Err(at.refuse(p.pos.line, p.message));
+    }
+    for (x, y) in order.iter().zip(order.iter().rev()) {
         let e = x.member.entry;
-        let peer: [(bool, Option<(IpAddr, crate::textfile::Pos)>, &str); 2] = [
-            (v4, e.peer.map(|(p, at)| (IpAddr::V4(p), at)), "peer"),
-            (v6, e.peer6.map(|(p, at)| (IpAddr::V6(p), at)), "peer6"),
-        ];
-        for (needed, given, key) in peer {
-            match (needed, given) {
-                (true, None) => {
-                    return Err(x.refuse(
-                        x.line(),
-                        format!(
-                            "vhid {vhid} on {}: the vhid has {} addresses but no {key}: its \
-                             {} advertisements would go multicast while the others go to the \
-                             peer; give {key} too",
-                            x.name,
-                            if key == "peer" { "IPv4" } else { "IPv6" },
-                            if key == "peer" { "IPv4" } else { "IPv6" }
-                        ),
-                    ));
+        for (needed, peer, key) in [
+            (
+                addrs.iter().any(|n| n.addr().is_ipv4()),
+                e.peer.map(|(p, at)| (IpAddr::V4(p), at)),
+                "peer",
+            ),
+            (
+                addrs.iter().any(|n| n.addr().is_ipv6()),
+                e.peer6.map(|(p, at)| (IpAddr::V6(p), at)),
+                "peer6",
+            ),
+        ] {
+            match (needed, peer) {
+                (true, Some((p, at))) => {
+                    out.addresses
+                        .push((y.member.node, p, format!("{}:{}", x.file, at.line)));
                 }
                 (false, Some((p, _))) => out.notes.push(format!(
                     "vhid {vhid} on {}: {key} {p} is left out: the vhid has no address of \
                      that family, so carp(4) sends nothing to it",
                     x.name
                 )),
-                (true, Some((p, at))) => {
-                    points_at(x, y, p, at.line, key)?;
-                    out.addresses
-                        .push((y.member.node, p, format!("{}:{}", x.file, at.line)));
-                }
-                (false, None) => {}
+                _ => {}
             }
         }
     }
     out.lines.push_str("unicast = true\n");
-    Ok(())
-}
-
-/// `x`'s peer `p` must be `y`'s address on its interface when the file
-/// says which addresses `y` has there, and never `x`'s own.
-fn points_at(
-    x: &At<'_>,
-    y: &At<'_>,
-    p: IpAddr,
-    line: usize,
-    key: &str,
-) -> Result<(), MigrateError> {
-    let own = |m: &At<'_>| -> Vec<IpAddr> {
-        m.member
-            .entry
-            .real_iface()
-            .and_then(|i| m.member.rc.interfaces.get(i))
-            .map(|i| {
-                i.own
-                    .iter()
-                    .map(IpNet::addr)
-                    .filter(|a| a.is_ipv4() == p.is_ipv4())
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    let vhid = x.member.entry.vhid;
-    if own(x).contains(&p) {
-        return Err(x.refuse(
-            line,
-            format!(
-                "vhid {vhid}: {key} {p} is {}'s own address: a peer is the other node",
-                x.name
-            ),
-        ));
-    }
-    let theirs = own(y);
-    let peer_of_y = match p {
-        IpAddr::V4(_) => y.member.entry.peer.map(|(q, _)| IpAddr::V4(q)),
-        IpAddr::V6(_) => y.member.entry.peer6.map(|(q, _)| IpAddr::V6(q)),
-    };
-    let wrong = if theirs.is_empty() {
-        // y's addresses are unknown: at least the two must not name the
-        // same address.
-        peer_of_y == Some(p)
-    } else {
-        !theirs.contains(&p)
-    };
-    if wrong {
-        let list: Vec<String> = theirs.iter().map(ToString::to_string).collect();
-        return Err(x.refuse(
-            line,
-            format!(
-                "vhid {vhid}: {}'s {key} is {p}, which is not {}'s address ({}): the peers do \
-                 not point at each other",
-                x.name,
-                y.name,
-                if list.is_empty() {
-                    format!("{} names {p} as its peer too", y.name)
-                } else {
-                    format!(
-                        "{} has {} on {}:{}",
-                        y.name,
-                        list.join(", "),
-                        y.file,
-                        y.line()
-                    )
-                }
-            ),
-        ));
-    }
     Ok(())
 }

@@ -27,6 +27,7 @@ mod import;
 mod layers;
 mod ledger;
 mod lint;
+mod lint_election;
 mod locking;
 mod maintenance;
 mod packaging;
