@@ -184,10 +184,13 @@ fn equal_advskews_round_trip_with_allow_tie() {
     assert!(!toml.contains("advskew ="), "{toml}");
 }
 
+/// A refusal case: what, the files (node, rc.conf), the message expected.
+type Refusal = (&'static str, &'static [(&'static str, &'static str)], &'static str);
+
 /// The refusals: exit 2, the file and line named, nothing on stdout.
 #[test]
 fn what_a_cluster_file_cannot_say_is_refused_at_its_line() {
-    let cases: &[(&str, &[(&str, &str)], &str)] = &[
+    let cases: &[Refusal] = &[
         (
             "peers that do not point at each other",
             &[
