@@ -185,7 +185,11 @@ fn equal_advskews_round_trip_with_allow_tie() {
 }
 
 /// A refusal case: what, the files (node, rc.conf), the message expected.
-type Refusal = (&'static str, &'static [(&'static str, &'static str)], &'static str);
+type Refusal = (
+    &'static str,
+    &'static [(&'static str, &'static str)],
+    &'static str,
+);
 
 /// The refusals: exit 2, the file and line named, nothing on stdout.
 #[test]

@@ -579,9 +579,10 @@ fn pinned_values_are_marked_and_a_broken_bound_is_reported() {
     assert_eq!(doc["vips"][0]["advskew"]["c"], 200);
     let notes = strs(&doc["balance"]["notes"]);
     assert!(
-        notes
-            .iter()
-            .any(|n| n.contains("v1, v2, v3, u4, u5 follows")),
+        notes.iter().any(|n| n.contains(
+            "v1, v2, v3, u4, u5 follows the advskew or priority values pinned in the \
+                 file and is kept as is;"
+        )),
         "{notes:?}"
     );
     assert_eq!(strs(&doc["unicast"]["pinned"]), ["u4", "u5"]);
