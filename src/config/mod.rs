@@ -352,7 +352,10 @@ impl Config {
     /// VIPs by [`plan::unicast::plan_unicast`] among themselves (order
     /// [master, backup]), their masters' rotation starting after the
     /// multicast one's; a VRRP VIP gets its priorities from
-    /// [`plan::vrrp::priorities`]. The result is in file order.
+    /// [`plan::vrrp::priorities`]. A pinned VIP's order follows its values
+    /// ([`plan::pinned`]) and is planned like a `prefer` one, except a
+    /// multicast CARP one, whose skews are the pinned ones
+    /// ([`carp_pinned`]). The result is in file order.
     pub fn plan(&self) -> Result<plan::Plan, plan::PlanError> {
         let nodes = self.node_names();
         let step = self.cluster.advskew_step;
@@ -371,7 +374,7 @@ impl Config {
             self.vips
                 .iter()
                 .zip(&pinned)
-                .filter(|(v, _)| v.unicast == unicast)
+                .filter(|(v, _)| v.unicast == unicast && !carp_pinned(v))
                 .map(|(v, order)| plan::VipSpec {
                     name: &v.name,
                     vhid: v.vhid,
@@ -401,13 +404,13 @@ impl Config {
             .cloned()
             .collect();
         let mut unicast = plan::unicast::plan_unicast(&rotated, &specs(true))?.into_iter();
-        for v in &self.vips {
+        for (v, order) in self.vips.iter().zip(pinned) {
             // Each iterator holds exactly the VIPs of its kind, in file
             // order, so neither runs out.
-            let planned = if v.unicast {
-                unicast.next().map(|u| unicast_plan(u, step)).transpose()?
-            } else {
-                multicast.next()
+            let planned = match order {
+                _ if v.unicast => unicast.next().map(|u| unicast_plan(u, step)).transpose()?,
+                Some(order) if carp_pinned(v) => Some(carp_pinned_plan(v, order)),
+                _ => multicast.next(),
             };
             let Some(mut p) = planned else { continue };
             p.protocol = v.protocol;
@@ -449,6 +452,31 @@ fn unicast_plan(u: plan::unicast::UnicastVip, step: u8) -> Result<plan::VipPlan,
         unicast: true,
         vrrp: None,
     })
+}
+
+/// A multicast CARP VIP with pinned advskews: planned apart, since its
+/// skews are the pinned ones and not rank × `advskew_step` (which
+/// [`plan::check_order`] would limit to ⌈240/step⌉ members).
+fn carp_pinned(v: &Vip) -> bool {
+    !v.unicast
+        && v.pins
+            .as_ref()
+            .is_some_and(|p| p.kind == plan::pinned::PinKind::Advskew)
+}
+
+/// The plan of a [`carp_pinned`] VIP whose pinned order is `order`; [`pin`]
+/// gives it its values.
+fn carp_pinned_plan(v: &Vip, order: Vec<String>) -> plan::VipPlan {
+    plan::VipPlan {
+        name: v.name.clone(),
+        vhid: v.vhid,
+        order,
+        advskew: std::collections::BTreeMap::new(),
+        source: plan::OrderSource::Pinned,
+        protocol: Protocol::Carp,
+        unicast: false,
+        vrrp: None,
+    }
 }
 
 /// Mark `p` as pinned and, for CARP, give it the pinned advskews (VRRP's

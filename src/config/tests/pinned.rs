@@ -34,6 +34,23 @@ fn pinned_advskews_order_the_vip_and_are_planned_as_written() {
 }
 
 #[test]
+fn pinned_advskews_are_not_limited_by_advskew_step() {
+    // At step 120, rank 2 would be 240 = CARP_MAXSKEW; pinned skews are
+    // what they are.
+    let v = vip(
+        "w",
+        1,
+        &format!("{PW}\nadvskew = {{ a = 0, b = 100, c = 200 }}"),
+    );
+    let p = loads(&three("advskew_step = 120", &v)).plan().unwrap();
+    assert_eq!(p.vips[0].order, ["a", "b", "c"]);
+    assert_eq!(p.vips[0].advskew_of("c").unwrap().get(), 200);
+    // Without pins the same file is refused.
+    let f = Fixture::new(&three("advskew_step = 120", &vip("w", 1, PW)), 0o600);
+    assert!(f.load_only().is_err());
+}
+
+#[test]
 fn pinned_priorities_order_a_vrrp_vip() {
     let v = vip(
         "w",
