@@ -2,7 +2,10 @@
 //! nodes. Each node's rc.conf is read as lint reads it; the vhids that the
 //! nodes share on a segment become one `[[vip]]`, with the nodes ordered by
 //! their advertisement interval (lowest first: the intended MASTER) as
-//! `prefer`. carpctl derives the advskews from that order itself.
+//! `prefer`. carpctl derives the advskews from that order itself unless
+//! they differ from the files' ([`super::election`]: then they are pinned,
+//! as are VRRPv3 priorities; peers, `carpver 3` and `vrrpinterval` are
+//! kept too).
 //! Passwords are not copied into the cluster file: each VIP gets a
 //! `password_file` and the caller is told which rc.conf line holds the
 //! password to put in it, so no password is ever printed.
