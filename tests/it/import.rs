@@ -131,6 +131,26 @@ fn unicast_peers_round_trip_with_pinned_advskews() {
 }
 
 #[test]
+fn link_local_peers_round_trip_beside_global_own_addresses() {
+    // The rc.conf lists the global address only; the link-local peer is
+    // compared with link-local addresses, which it does not list.
+    let node = |name: &str, own: u8, peer: u8, skew: u8| {
+        format!(
+            "hostname=\"{name}\"\nifconfig_em0_ipv6=\"inet6 2001:db8::{own} prefixlen 64\"\n\
+             ifconfig_em0_alias0=\"inet6 vhid 1 advskew {skew} pass p peer6 fe80::{peer}%em0 alias 2001:db8::10 prefixlen 64\"\n"
+        )
+    };
+    let toml = round_trip(
+        &[("a", &node("a", 1, 2, 0)), ("b", &node("b", 2, 1, 4))],
+        &[("vhid1", "p")],
+    );
+    assert!(
+        toml.contains("addresses = { em0 = [\"fe80::1\"] }"),
+        "{toml}"
+    );
+}
+
+#[test]
 fn vrrp_round_trips_with_and_without_pinned_priorities() {
     // vhid 1: the derived priorities at 100 cs (254, 251, 248): no pin.
     // vhid 2: hand-set 200/150/100 at 50 cs: pinned.

@@ -42,9 +42,13 @@ fn peer_of(m: &Member<'_>, v4: bool) -> Option<(IpAddr, Pos)> {
     }
 }
 
-/// `m`'s own addresses of one family on the interface its vhid runs on,
-/// as its rc.conf gives them (empty when unknown).
-fn own(m: &Member<'_>, v4: bool) -> Vec<IpAddr> {
+/// `m`'s own addresses of the family and scope of `like` on the
+/// interface its vhid runs on, as its rc.conf gives them (empty when
+/// unknown). Scope: an rc.conf seldom lists the link-local address the
+/// kernel configures itself, so a link-local peer is compared with the
+/// link-local addresses only, and a global one with the others.
+fn own(m: &Member<'_>, like: IpAddr) -> Vec<IpAddr> {
+    let scope = |a: &IpAddr| (a.is_ipv4(), is_link_local(a));
     m.entry
         .real_iface()
         .and_then(|i| m.rc.interfaces.get(i))
@@ -52,10 +56,17 @@ fn own(m: &Member<'_>, v4: bool) -> Vec<IpAddr> {
             i.own
                 .iter()
                 .map(IpNet::addr)
-                .filter(|a| a.is_ipv4() == v4)
+                .filter(|a| scope(a) == scope(&like))
                 .collect()
         })
         .unwrap_or_default()
+}
+
+fn is_link_local(a: &IpAddr) -> bool {
+    match a {
+        IpAddr::V4(v) => v.is_link_local(),
+        IpAddr::V6(v) => v.is_unicast_link_local(),
+    }
 }
 
 /// What is wrong with the peers of the members of one virtual router
@@ -145,12 +156,12 @@ fn not_pointing(
     let vhid = x.entry.vhid;
     let (xn, _) = describe(x);
     let (yn, y_at) = describe(y);
-    if own(x, p.is_ipv4()).contains(&p) {
+    if own(x, p).contains(&p) {
         return Some(format!(
             "vhid {vhid}: {xn}'s {key} {p} is its own address: a peer is the other node"
         ));
     }
-    let theirs = own(y, p.is_ipv4());
+    let theirs = own(y, p);
     if theirs.is_empty() {
         let same = peer_of(y, p.is_ipv4()).is_some_and(|(q, _)| q == p);
         return same.then(|| {
