@@ -299,3 +299,36 @@ fn allow_tie_without_pins_and_both_kinds_are_refused() {
     let f = Fixture::new(&text, 0o600);
     assert!(f.load_only().is_err());
 }
+
+/// Exhaustive over three nodes and values chosen around the edges (a
+/// tick apart, 239/240, the clamp): the planned order of a loaded file is
+/// the members sorted by advertised value, file order among equals, and
+/// the planned skews are the pins; without allow_tie, a tie on the wire is
+/// refused and nothing else is.
+#[test]
+fn the_planned_order_follows_the_pins_exhaustively() {
+    const VALUES: [u8; 6] = [0, 2, 100, 239, 240, 254];
+    for a in VALUES {
+        for b in VALUES {
+            for c in VALUES {
+                let pins = format!("advskew = {{ a = {a}, b = {b}, c = {c} }}");
+                let mut want = vec![("a", a), ("b", b), ("c", c)];
+                want.sort_by_key(|&(_, v)| v.min(240));
+                let want: Vec<&str> = want.iter().map(|(n, _)| *n).collect();
+                let advertised = [a.min(240), b.min(240), c.min(240)];
+                let tie = advertised[0] == advertised[1]
+                    || advertised[0] == advertised[2]
+                    || advertised[1] == advertised[2];
+                let text = three("", &vip("w", 1, &format!("{PW}\n{pins}\nallow_tie = true")));
+                let p = loads(&text).plan().unwrap();
+                assert_eq!(p.vips[0].order, want, "{pins}");
+                for (n, v) in [("a", a), ("b", b), ("c", c)] {
+                    assert_eq!(p.vips[0].advskew_of(n).unwrap().get(), v, "{pins}");
+                }
+                let strict =
+                    Fixture::new(&three("", &vip("w", 1, &format!("{PW}\n{pins}"))), 0o600);
+                assert_eq!(strict.load_only().is_err(), tie, "{pins}");
+            }
+        }
+    }
+}
