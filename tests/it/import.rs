@@ -6,16 +6,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
 
 use carpctl::lint::rcconf::analyze;
 use carpctl::rcconf::model::VhidEntry;
 
-use crate::common::{Run, carpctl};
-
-fn carpctl_in(dir: &Path, args: &[&str]) -> Run {
-    Run::of(carpctl().args(args).current_dir(dir))
-}
+use crate::common::run_carpctl_in as carpctl_in;
 
 /// What a vhid's ifconfig arguments configure, defaults made explicit.
 #[derive(Debug, PartialEq, Eq)]

@@ -10,13 +10,9 @@ use carpctl::migrate::{self, ImportNode};
 use proptest::prelude::*;
 use serde_json::Value;
 
-use crate::common::{Run, carpctl};
+use crate::common::run_carpctl_in as carpctl_in;
 
 const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/corpus");
-
-fn carpctl_in(dir: &Path, args: &[&str]) -> Run {
-    Run::of(carpctl().args(args).current_dir(dir))
-}
 
 /// Marks an input that could not be read (CARP005).
 const UNREADABLE: &str = "\u{0}unreadable";

@@ -1,11 +1,9 @@
 //! `carpctl lint` across nodes for unicast peers and VRRPv3 (issue 12 item
 //! 5): CARP064-CARP068, and `--freebsd`.
 
-use std::path::Path;
-
 use carpctl::lint::{self, Code, Finding, Input, Options, Target};
 
-use crate::common::{Run, carpctl};
+use crate::common::run_carpctl_in as carpctl_in;
 
 fn lint_with(files: &[(&str, &str)], target: Target) -> Vec<Finding> {
     let inputs: Vec<Input> = files.iter().map(|(p, t)| Input::new(*p, *t)).collect();
@@ -183,10 +181,6 @@ fn the_target_release_decides_vrrp_and_peers() {
         unicast: false,
     };
     assert_eq!(on("13", t13).len(), 2);
-}
-
-fn carpctl_in(dir: &Path, args: &[&str]) -> Run {
-    Run::of(carpctl().args(args).current_dir(dir))
 }
 
 #[test]

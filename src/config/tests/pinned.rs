@@ -312,7 +312,7 @@ fn the_planned_order_follows_the_pins_exhaustively() {
         for b in VALUES {
             for c in VALUES {
                 let pins = format!("advskew = {{ a = {a}, b = {b}, c = {c} }}");
-                let mut want = vec![("a", a), ("b", b), ("c", c)];
+                let mut want = [("a", a), ("b", b), ("c", c)];
                 want.sort_by_key(|&(_, v)| v.min(240));
                 let want: Vec<&str> = want.iter().map(|(n, _)| *n).collect();
                 let advertised = [a.min(240), b.min(240), c.min(240)];
