@@ -296,6 +296,17 @@ fn write_human(
          and moves every VIP away from the node.",
         r.demotion_one_rank, r.maintenance_demotion
     )?;
+    if r.vips
+        .iter()
+        .any(|v| v.plan.source == plan::OrderSource::Pinned && v.plan.vrrp.is_none())
+    {
+        // Pinned skews are not rank × step (VipPlan::demotion_at).
+        writeln!(
+            out,
+            "A VIP with pinned advskews moves by its own values: each node's demotion_off \
+             (carpctl plan --json) is the last member's advskew minus its own, plus 1."
+        )?;
+    }
     writeln!(out)?;
     write_balance(r, out)?;
     writeln!(out)?;

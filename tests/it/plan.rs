@@ -604,4 +604,11 @@ fn pinned_values_are_marked_and_a_broken_bound_is_reported() {
         r.stdout
     );
     assert!(r.stdout.contains("vhid 1 advskew 200 pass"), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("A VIP with pinned advskews moves by its own values"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(doc["vips"][0]["demotion_off"]["a"], 201);
 }
