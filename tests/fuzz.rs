@@ -841,7 +841,7 @@ proptest! {
             for f in lint::lint(&inputs[..1], &Options::default()) {
                 says_something("lint rc.conf", &f.message);
             }
-            let _ = lint::lint(&inputs, &Options { cluster: true });
+            let _ = lint::lint(&inputs, &Options { cluster: true, ..Options::default() });
         });
         bounded("import", len, 512, mib(4), || {
             let nodes = [

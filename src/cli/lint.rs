@@ -14,7 +14,10 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::{CliError, GlobalOpts};
-use crate::lint::{self, Finding, Options, Severity};
+use std::str::FromStr;
+
+use crate::kernel::emulated::Flavor;
+use crate::lint::{self, Finding, Options, Severity, Target};
 
 /// Arguments of `carpctl lint`.
 #[derive(Debug, Clone, Args)]
@@ -30,11 +33,25 @@ pub struct LintArgs {
     /// vhid (reports vhids that only one node carries)
     #[arg(long)]
     pub cluster: bool,
+    /// The FreeBSD release the files are for: VRRPv3 needs 15, unicast
+    /// peers 14; every finding that depends on it names the release
+    /// assumed
+    #[arg(long = "freebsd", value_name = "13.0|13|14|15|main", default_value = "main", value_parser = Flavor::from_str)]
+    pub freebsd: Flavor,
     /// Files to check: cluster files (*.toml), rc.conf, loader.conf,
     /// sysctl.conf, devd.conf; files of several nodes are checked together
     /// [default: the cluster file]
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
+}
+
+/// What lint checks of release `f` ([`crate::lint::Target`]).
+fn target(f: Flavor) -> Target {
+    Target {
+        label: f.label(),
+        vrrp: f.has_vrrp(),
+        unicast: f.has_carp_netlink(),
+    }
 }
 
 /// "2 errors, 1 warning, 0 info".
@@ -68,6 +85,7 @@ pub(crate) fn run(
         &inputs,
         &Options {
             cluster: args.cluster,
+            target: target(args.freebsd),
         },
     );
     if args.json {

@@ -296,6 +296,17 @@ fn write_human(
          and moves every VIP away from the node.",
         r.demotion_one_rank, r.maintenance_demotion
     )?;
+    if r.vips
+        .iter()
+        .any(|v| v.plan.source == plan::OrderSource::Pinned && v.plan.vrrp.is_none())
+    {
+        // Pinned skews are not rank × step (VipPlan::demotion_at).
+        writeln!(
+            out,
+            "A VIP with pinned advskews moves by its own values: each node's demotion_off \
+             (carpctl plan --json) is the last member's advskew minus its own, plus 1."
+        )?;
+    }
     writeln!(out)?;
     write_balance(r, out)?;
     writeln!(out)?;
@@ -346,9 +357,11 @@ fn write_vips(r: &Report<'_>, out: &mut dyn Write) -> Result<(), CliError> {
                 None => format!("{n}({})", v.plan.advskew_of(n).map_or(0, |s| s.get())),
             })
             .collect();
-        let mut mark = match v.plan.source {
-            plan::OrderSource::Prefer => "  [prefer]",
-            plan::OrderSource::Balanced => "",
+        let mut mark = match (v.plan.source, vrrp) {
+            (plan::OrderSource::Prefer, _) => "  [prefer]",
+            (plan::OrderSource::Balanced, _) => "",
+            (plan::OrderSource::Pinned, None) => "  [pinned advskew]",
+            (plan::OrderSource::Pinned, Some(_)) => "  [pinned priority]",
         }
         .to_string();
         if let Some(x) = vrrp {
@@ -429,10 +442,13 @@ fn write_unicast(u: &UnicastSummary, out: &mut dyn Write) -> Result<(), CliError
     if let (Some(w), Some(bound)) = (u.single_failure, u.single_failure_bound) {
         // Only balanced pairs are promised the bound (plan::unicast):
         // explicit `prefer` pairs may break it, and that is said.
-        let over = if w > bound {
-            ", above it: see prefer"
-        } else {
-            ""
+        let over = match (w > bound, u.pinned.is_empty()) {
+            (false, _) => String::new(),
+            (true, true) => ", above it: see prefer".to_string(),
+            (true, false) => format!(
+                ", above it: see prefer and the pinned values of {}",
+                u.pinned.join(", ")
+            ),
         };
         writeln!(
             out,

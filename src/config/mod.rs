@@ -297,6 +297,9 @@ pub struct Vip {
     /// VRRP advertisement interval (cs): the VIP's own `interval`, else
     /// `[cluster] interval`; meaningful only with [`Protocol::Vrrpv3`].
     pub interval: u16,
+    /// Pinned advskews (CARP) or priorities (VRRP) of every member, and
+    /// `allow_tie` ([`plan::pinned`]); `None`: derived from rank.
+    pub pins: Option<plan::pinned::Pins>,
     /// argv run (no shell) when this node becomes MASTER of the VIP;
     /// empty: no hook. When non-empty, `argv[0]` is not empty.
     pub on_master: Vec<String>,
@@ -349,18 +352,33 @@ impl Config {
     /// VIPs by [`plan::unicast::plan_unicast`] among themselves (order
     /// [master, backup]), their masters' rotation starting after the
     /// multicast one's; a VRRP VIP gets its priorities from
-    /// [`plan::vrrp::priorities`]. The result is in file order.
+    /// [`plan::vrrp::priorities`]. A pinned VIP's order follows its values
+    /// ([`plan::pinned`]) and is planned like a `prefer` one, except a
+    /// multicast CARP one, whose skews are the pinned ones
+    /// ([`carp_pinned`]). The result is in file order.
     pub fn plan(&self) -> Result<plan::Plan, plan::PlanError> {
         let nodes = self.node_names();
         let step = self.cluster.advskew_step;
+        // A pinned VIP's order follows its values: planned as if written
+        // in `prefer` (so never balanced), then given its values.
+        let pinned: Vec<Option<Vec<String>>> = self
+            .vips
+            .iter()
+            .map(|v| {
+                let pins = v.pins.as_ref()?;
+                let members = plan::pinned::members(pins, v.prefer.as_deref(), v.unicast, &nodes);
+                Some(plan::pinned::order(pins.kind, &members, &pins.values))
+            })
+            .collect();
         let specs = |unicast: bool| -> Vec<plan::VipSpec<'_>> {
             self.vips
                 .iter()
-                .filter(|v| v.unicast == unicast)
-                .map(|v| plan::VipSpec {
+                .zip(&pinned)
+                .filter(|(v, _)| v.unicast == unicast && !carp_pinned(v))
+                .map(|(v, order)| plan::VipSpec {
                     name: &v.name,
                     vhid: v.vhid,
-                    prefer: v.prefer.as_deref(),
+                    prefer: order.as_deref().or(v.prefer.as_deref()),
                 })
                 .collect()
         };
@@ -386,21 +404,28 @@ impl Config {
             .cloned()
             .collect();
         let mut unicast = plan::unicast::plan_unicast(&rotated, &specs(true))?.into_iter();
-        for v in &self.vips {
+        for (v, order) in self.vips.iter().zip(pinned) {
             // Each iterator holds exactly the VIPs of its kind, in file
             // order, so neither runs out.
-            let planned = if v.unicast {
-                unicast.next().map(|u| unicast_plan(u, step)).transpose()?
-            } else {
-                multicast.next()
+            let planned = match order {
+                _ if v.unicast => unicast.next().map(|u| unicast_plan(u, step)).transpose()?,
+                Some(order) if carp_pinned(v) => Some(carp_pinned_plan(v, order)),
+                _ => multicast.next(),
             };
             let Some(mut p) = planned else { continue };
             p.protocol = v.protocol;
             if v.protocol == Protocol::Vrrpv3 {
+                let priority = match &v.pins {
+                    Some(pins) => pins.values.clone(),
+                    None => plan::vrrp::priorities(&v.name, &p.order, v.interval)?,
+                };
                 p.vrrp = Some(plan::VrrpPlan {
                     interval: v.interval,
-                    priority: plan::vrrp::priorities(&v.name, &p.order, v.interval)?,
+                    priority,
                 });
+            }
+            if let Some(pins) = &v.pins {
+                pin(&mut p, pins);
             }
             out.vips.push(p);
         }
@@ -427,6 +452,44 @@ fn unicast_plan(u: plan::unicast::UnicastVip, step: u8) -> Result<plan::VipPlan,
         unicast: true,
         vrrp: None,
     })
+}
+
+/// A multicast CARP VIP with pinned advskews: planned apart, since its
+/// skews are the pinned ones and not rank × `advskew_step` (which
+/// [`plan::check_order`] would limit to ⌈240/step⌉ members).
+fn carp_pinned(v: &Vip) -> bool {
+    !v.unicast
+        && v.pins
+            .as_ref()
+            .is_some_and(|p| p.kind == plan::pinned::PinKind::Advskew)
+}
+
+/// The plan of a [`carp_pinned`] VIP whose pinned order is `order`; [`pin`]
+/// gives it its values.
+fn carp_pinned_plan(v: &Vip, order: Vec<String>) -> plan::VipPlan {
+    plan::VipPlan {
+        name: v.name.clone(),
+        vhid: v.vhid,
+        order,
+        advskew: std::collections::BTreeMap::new(),
+        source: plan::OrderSource::Pinned,
+        protocol: Protocol::Carp,
+        unicast: false,
+        vrrp: None,
+    }
+}
+
+/// Mark `p` as pinned and, for CARP, give it the pinned advskews (VRRP's
+/// priorities are set with its [`plan::VrrpPlan`]).
+fn pin(p: &mut plan::VipPlan, pins: &plan::pinned::Pins) {
+    p.source = plan::OrderSource::Pinned;
+    if pins.kind == plan::pinned::PinKind::Advskew {
+        p.advskew = pins
+            .values
+            .iter()
+            .filter_map(|(n, &v)| Some((n.clone(), crate::model::AdvSkew::new(i64::from(v)).ok()?)))
+            .collect();
+    }
 }
 
 /// `given` as a path: absolute as it is, relative to the directory of

@@ -154,6 +154,16 @@ codes! {
         "two nodes advertising the same advbase and advskew for one vhid";
     SingleNodeVhid = "CARP063", "single-node-vhid", Info,
         "a vhid that only one node of the cluster carries (no failover)";
+    PeerMismatch = "CARP064", "peer-mismatch", Error,
+        "unicast peers of one vhid that do not point at each other, or a peer on one node only";
+    ProtocolMismatch = "CARP065", "protocol-mismatch", Error,
+        "one vhid speaking CARP on one node and VRRPv3 (carpver 3) on another";
+    VrrpPriorityTie = "CARP066", "vrrp-priority-tie", Error,
+        "two nodes advertising the same VRRPv3 priority for one vhid: VRRPv3 breaks no tie, both stay MASTER";
+    IntervalMismatch = "CARP067", "interval-mismatch", Warning,
+        "one VRRPv3 vhid with different vrrpinterval on different nodes: the shortest wins whatever the priority";
+    NotOnTarget = "CARP068", "not-on-target", Error,
+        "VRRPv3 or unicast peers on a FreeBSD release that lacks them (lint --freebsd)";
 
     // Cluster files.
     ClusterFileError = "CARP080", "cluster-file-error", Error,

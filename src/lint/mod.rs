@@ -36,10 +36,12 @@ pub mod loader;
 pub mod rcconf;
 pub(crate) mod subnets;
 pub mod sysctl;
+mod target;
 
 pub use codes::{Code, Severity};
 pub use input::{Input, MAX_FILE, read_inputs};
 pub use kind::{FileKind, kind_of};
+pub use target::Target;
 
 use crate::config;
 use crate::text;
@@ -126,6 +128,8 @@ impl Serialize for Finding {
 pub struct Options {
     /// Check the files as one cluster even when they share no vhid.
     pub cluster: bool,
+    /// The FreeBSD release the files are for (`--freebsd`, default main).
+    pub target: Target,
 }
 
 /// Lint `inputs`: each file on its own, then the files together. The
@@ -160,6 +164,7 @@ pub fn lint(inputs: &[Input], opts: &Options) -> Vec<Finding> {
                 Some(FileKind::RcConf) => {
                     let mut rc = rcconf::analyze(text);
                     issues.append(&mut rc.issues);
+                    issues.extend(target::rc_conf(&rc, opts.target));
                     Analysis::RcConf(Box::new(rc))
                 }
                 Some(FileKind::LoaderConf) => {
@@ -177,7 +182,7 @@ pub fn lint(inputs: &[Input], opts: &Options) -> Vec<Finding> {
                     Analysis::Other
                 }
                 Some(FileKind::Cluster) => {
-                    extra.extend(cluster_file(input, text));
+                    extra.extend(cluster_file(input, text, opts.target));
                     Analysis::Other
                 }
             },
@@ -226,13 +231,15 @@ pub fn lint(inputs: &[Input], opts: &Options) -> Vec<Finding> {
 /// A cluster file, through the cluster file's own validation
 /// ([`config::parse`]), its key files ([`config::check_keys`]) and the
 /// trust `apply` requires of it; the errors and warnings become
-/// CARP080/CARP081.
-fn cluster_file(input: &Input, text: &str) -> Vec<Finding> {
+/// CARP080/CARP081; and what the target release lacks (CARP068).
+fn cluster_file(input: &Input, text: &str, t: Target) -> Vec<Finding> {
     let path = input.path.as_path();
+    let mut on_target = Vec::new();
     let mut diags = match config::parse(text, path, input.mode) {
         Ok(cfg) => {
             let mut d = cfg.warnings.clone();
             d.extend(config::check_keys(&cfg));
+            on_target = target::cluster_file(&cfg, t);
             d
         }
         Err(diags) => diags,
@@ -259,6 +266,7 @@ fn cluster_file(input: &Input, text: &str) -> Vec<Finding> {
                 message: d.message,
             }
         })
+        .chain(on_target)
         .collect()
 }
 

@@ -2,7 +2,10 @@
 //! nodes. Each node's rc.conf is read as lint reads it; the vhids that the
 //! nodes share on a segment become one `[[vip]]`, with the nodes ordered by
 //! their advertisement interval (lowest first: the intended MASTER) as
-//! `prefer`. carpctl derives the advskews from that order itself.
+//! `prefer`. carpctl derives the advskews from that order itself unless
+//! they differ from the files' ([`super::election`]: then they are pinned,
+//! as are VRRPv3 priorities; peers, `carpver 3` and `vrrpinterval` are
+//! kept too).
 //! Passwords are not copied into the cluster file: each VIP gets a
 //! `password_file` and the caller is told which rc.conf line holds the
 //! password to put in it, so no password is ever printed.
@@ -14,6 +17,7 @@ use std::path::PathBuf;
 
 use ipnet::IpNet;
 
+use super::election::At;
 use super::{MigrateError, host, parent_of};
 use crate::lint::cluster::{self, Member};
 use crate::lint::rcconf::{self, RcConf};
@@ -67,6 +71,19 @@ pub(super) fn toml_str(s: &str) -> String {
     out
 }
 
+/// A TOML key: bare when it can be, else a basic string (an interface
+/// name such as `vlan0.100` would otherwise be a dotted key).
+pub(super) fn toml_key(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        s.to_string()
+    } else {
+        toml_str(s)
+    }
+}
+
 /// A usable node name from a hostname or file name.
 fn clean_name(s: &str) -> String {
     s.chars()
@@ -107,6 +124,7 @@ pub fn import(
         names: &names,
         real: &real,
         node_maps: vec![BTreeMap::new(); nodes.len()],
+        node_addrs: vec![BTreeMap::new(); nodes.len()],
         logical_count: 0,
         text: String::new(),
         key_files: Vec::new(),
@@ -118,19 +136,16 @@ pub fn import(
             .iter()
             .filter_map(|&i| members.get(i).map(|m| (i, m)))
             .collect();
-        vips.group(&ms);
+        vips.group(&ms)?;
     }
     let Vips {
         node_maps,
+        node_addrs,
         text: vips,
         key_files,
         ..
     } = vips;
-    notes.push(
-        "advskews come from each VIP's prefer order (rank x advskew_step), not from the rc.conf values"
-            .into(),
-    );
-    let toml = cluster_file(nodes, &names, &node_maps, &vips);
+    let toml = cluster_file(nodes, &names, (&node_maps, &node_addrs), &vips);
     Ok(Imported {
         toml,
         key_files,
@@ -221,6 +236,9 @@ struct Vips<'a> {
     real: &'a [String],
     /// Per node: logical interface name -> real name.
     node_maps: Vec<BTreeMap<String, String>>,
+    /// Per node: interface (as the VIPs name it) -> its own addresses
+    /// there (unicast peers), each with where it was read.
+    node_addrs: Vec<NodeAddrs>,
     logical_count: usize,
     text: String,
     key_files: Vec<KeyFile>,
@@ -230,16 +248,20 @@ struct Vips<'a> {
 
 impl Vips<'_> {
     /// One virtual router: `ms` are its members with their indices.
-    fn group(&mut self, ms: &[(usize, &Member<'_>)]) {
+    fn group(&mut self, ms: &[(usize, &Member<'_>)]) -> Result<(), MigrateError> {
         let Some(&(first_i, first)) = ms.first() else {
-            return;
+            return Ok(());
         };
         let vhid = first.entry.vhid;
         let first_if = self.real.get(first_i).cloned().unwrap_or_default();
         let interface = self.interface(ms, &first_if);
         let vip_name = self.vip_name(vhid, &first_if);
         let addrs = self.addresses(vhid, ms);
-        let prefer = self.prefer(ms);
+        let order = self.ranked(ms);
+        let election = super::election::election(&vip_name, &order, &addrs)?;
+        self.node_addresses(&interface, &election.addresses)?;
+        self.notes.extend(election.notes);
+        let prefer: Vec<String> = order.iter().map(|m| toml_str(&m.name)).collect();
         let _ = writeln!(self.text, "\n[[vip]]");
         let _ = writeln!(self.text, "name = {}", toml_str(&vip_name));
         let _ = writeln!(self.text, "vhid = {vhid}");
@@ -251,21 +273,71 @@ impl Vips<'_> {
         let advbases: Vec<u8> = ms.iter().map(|(_, m)| m.entry.advbase).collect();
         if let Some(&b) = advbases.first()
             && b != 1
+            && first.entry.version != 3
             && advbases.iter().all(|x| *x == b)
         {
             let _ = writeln!(self.text, "advbase = {b}");
         }
-        if ms.iter().any(|(_, m)| m.entry.version == 3) {
-            self.notes.push(format!(
-                "vhid {vhid}: VRRPv3 (carpver 3) is not in the cluster file; carpctl configures CARP"
-            ));
-        }
+        self.text.push_str(&election.lines);
         if ms.len() == 1 {
             self.notes.push(format!(
                 "vhid {vhid} is configured on {} only",
                 self.names.get(first.node).map_or("?", String::as_str)
             ));
         }
+        Ok(())
+    }
+
+    /// The members in rank order (the `prefer` list): best priority
+    /// first; unknown skews last; then the order of the files.
+    fn ranked<'m>(&self, ms: &[(usize, &'m Member<'m>)]) -> Vec<At<'m>> {
+        let mut order: Vec<&Member<'_>> = ms.iter().map(|(_, m)| *m).collect();
+        order.sort_by_key(|m| (m.entry.advskew_unknown, cluster::priority(m.entry), m.node));
+        order
+            .into_iter()
+            .map(|m| At {
+                name: self.names.get(m.node).cloned().unwrap_or_default(),
+                file: self
+                    .nodes
+                    .get(m.node)
+                    .map(|n| n.path.display().to_string())
+                    .unwrap_or_default(),
+                member: m,
+            })
+            .collect()
+    }
+
+    /// Record each node's own address on `interface` (its partner's peer):
+    /// one per family and interface, as a vhid has one peer per family.
+    fn node_addresses(
+        &mut self,
+        interface: &str,
+        found: &[(usize, IpAddr, String)],
+    ) -> Result<(), MigrateError> {
+        for (node, ip, at) in found {
+            let Some(map) = self.node_addrs.get_mut(*node) else {
+                continue;
+            };
+            let list = map.entry(interface.to_string()).or_default();
+            match list.iter().find(|(a, _)| a.is_ipv4() == ip.is_ipv4()) {
+                Some((a, _)) if a == ip => {}
+                Some((a, first)) => {
+                    let (file, line) = at.rsplit_once(':').unwrap_or((at, "0"));
+                    return Err(MigrateError::Inexpressible {
+                        file: file.into(),
+                        line: line.parse().unwrap_or(0),
+                        why: format!(
+                            "{} is named as a peer here, but {a} is named as the same node's \
+                             address on {interface} at {first}: a node has one address per \
+                             family for its unicast peers on an interface",
+                            ip
+                        ),
+                    });
+                }
+                None => list.push((*ip, at.clone())),
+            }
+        }
+        Ok(())
     }
 
     /// The interface: the real name when every node agrees, else a
@@ -346,17 +418,6 @@ impl Vips<'_> {
         addrs
     }
 
-    /// `prefer`: best priority first; unknown skews last; then the order
-    /// of the files.
-    fn prefer(&self, ms: &[(usize, &Member<'_>)]) -> Vec<String> {
-        let mut order: Vec<&Member<'_>> = ms.iter().map(|(_, m)| *m).collect();
-        order.sort_by_key(|m| (m.entry.advskew_unknown, cluster::priority(m.entry), m.node));
-        order
-            .iter()
-            .filter_map(|m| self.names.get(m.node).map(|n| toml_str(n)))
-            .collect()
-    }
-
     /// The password: a `password_file` line and the key file to create
     /// (never the password itself), or a note when no node sets one.
     fn password(
@@ -366,6 +427,17 @@ impl Vips<'_> {
         ms: &[(usize, &Member<'_>)],
         first: &Member<'_>,
     ) {
+        if first.entry.version == 3 {
+            // VRRPv3 has no authentication: the cluster file refuses a
+            // password on a VRRP VIP, and the kernel ignores `pass`.
+            if ms.iter().any(|(_, m)| m.entry.pass.is_some()) {
+                self.notes.push(format!(
+                    "vhid {vhid}: pass is left out: VRRPv3 (carpver 3) has no authentication, \
+                     so the kernel ignores it"
+                ));
+            }
+            return;
+        }
         let pass_holder = ms
             .iter()
             .find(|(_, m)| m.entry.pass.is_some())
@@ -397,7 +469,7 @@ impl Vips<'_> {
                      cluster file has one password_file for all of them"
                 ));
             }
-        } else if first.entry.version != 3 {
+        } else {
             self.notes.push(format!(
                 "vhid {vhid}: no node sets a password; carpctl will warn about it"
             ));
@@ -405,12 +477,17 @@ impl Vips<'_> {
     }
 }
 
+/// Per node: interface -> its own addresses there, with where each was
+/// read.
+type NodeAddrs = BTreeMap<String, Vec<(IpAddr, String)>>;
+
 /// The cluster file: a header naming the sources, `[cluster]`, the nodes
-/// with their logical interface maps, then the `[[vip]]` tables.
+/// with their logical interface maps and own addresses, then the `[[vip]]`
+/// tables.
 fn cluster_file(
     nodes: &[ImportNode],
     names: &[String],
-    node_maps: &[BTreeMap<String, String>],
+    (node_maps, node_addrs): (&[BTreeMap<String, String>], &[NodeAddrs]),
     vips: &str,
 ) -> String {
     let mut toml = String::new();
@@ -434,6 +511,19 @@ fn cluster_file(
                 .map(|(k, v)| format!("{k} = {}", toml_str(v)))
                 .collect();
             let _ = writeln!(toml, "interfaces = {{ {} }}", pairs.join(", "));
+        }
+        if let Some(map) = node_addrs.get(i)
+            && !map.is_empty()
+        {
+            let pairs: Vec<String> = map
+                .iter()
+                .map(|(k, list)| {
+                    let l: Vec<String> =
+                        list.iter().map(|(a, _)| toml_str(&a.to_string())).collect();
+                    format!("{} = [{}]", toml_key(k), l.join(", "))
+                })
+                .collect();
+            let _ = writeln!(toml, "addresses = {{ {} }}", pairs.join(", "));
         }
     }
     toml.push_str(vips);

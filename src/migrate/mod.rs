@@ -42,6 +42,7 @@ use crate::rcconf::names::{is_carp_iface, var_name};
 use crate::rcconf::render::carp_words;
 use crate::rcconf::sh::{self, Assignment};
 
+mod election;
 mod import;
 
 pub use import::{ImportNode, Imported, KeyFile, import};
@@ -89,6 +90,14 @@ pub enum MigrateError {
     /// Node names clash or cannot be used.
     #[error("{0}")]
     BadNode(String),
+    /// What the rc.conf files configure cannot be said in a cluster file
+    /// (`import`).
+    #[error("{}:{line}: {why}", file.display())]
+    Inexpressible {
+        file: PathBuf,
+        line: usize,
+        why: String,
+    },
 }
 
 /// `--parent carp0=em0`, parsed.

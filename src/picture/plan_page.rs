@@ -365,7 +365,7 @@ fn orders(matrix: &FailureMatrix<'_>) -> Markup {
                     tr.order data-vip=(clean(&v.name)) {
                         th { (shorten(&clean(&v.name), 32)) }
                         td.num { (v.vhid.get()) }
-                        td { @match v.source { crate::plan::OrderSource::Prefer => "prefer", crate::plan::OrderSource::Balanced => "carpctl" } }
+                        td { @match v.source { crate::plan::OrderSource::Prefer => "prefer", crate::plan::OrderSource::Balanced => "carpctl", crate::plan::OrderSource::Pinned => "pinned" } }
                         @for r in 0..ranks {
                             td {
                                 @if let Some(node) = v.order.get(r) {

@@ -506,18 +506,22 @@ pub fn balance(matrix: &FailureMatrix<'_>) -> Balance {
             ));
         }
     }
-    let explicit: Vec<&str> = plan
-        .vips
-        .iter()
-        .filter(|v| v.source == OrderSource::Prefer)
-        .map(|v| v.name.as_str())
-        .collect();
+    let explicit = named_by(plan, OrderSource::Prefer);
     if !ok && !explicit.is_empty() {
         notes.push(format!(
             "the order of {} is written in the file (prefer) and kept as is; \
              remove prefer to let carpctl balance {}",
             explicit.join(", "),
             if explicit.len() == 1 { "it" } else { "them" }
+        ));
+    }
+    let pinned = named_by(plan, OrderSource::Pinned);
+    if !ok && !pinned.is_empty() {
+        notes.push(format!(
+            "the order of {} follows the advskew or priority values pinned in the file and \
+             is kept as is; pinned values that break the bound break it on the running \
+             nodes too",
+            pinned.join(", ")
         ));
     }
     let [worst_single_failure, worst_double_failure] = worst;
@@ -529,6 +533,15 @@ pub fn balance(matrix: &FailureMatrix<'_>) -> Balance {
         worst_double_failure,
         notes,
     }
+}
+
+/// The VIPs of `plan` whose order came from `source`, in file order.
+fn named_by(plan: &Plan, source: OrderSource) -> Vec<&str> {
+    plan.vips
+        .iter()
+        .filter(|v| v.source == source)
+        .map(|v| v.name.as_str())
+        .collect()
 }
 
 fn plural(n: usize) -> &'static str {

@@ -98,6 +98,9 @@ pub enum OrderSource {
     Prefer,
     /// Built by [`balanced_orders`].
     Balanced,
+    /// Follows the advskews or priorities written in the file
+    /// ([`pinned`]), kept as is.
+    Pinned,
 }
 
 /// One VIP: its nodes in rank order and each node's advskew.
@@ -161,6 +164,16 @@ impl VipPlan {
         let behind = self.order.len().checked_sub(rank + 1)?;
         if behind == 0 {
             return Some(0);
+        }
+        if self.source == OrderSource::Pinned && self.vrrp.is_none() {
+            // Pinned skews are not rank × step: the advertised skew must
+            // pass the last member's, both as advertised (at most 240).
+            let own = self.advskew_of(self.order.get(rank)?)?.get();
+            let last = self.advskew_of(self.order.last()?)?.get();
+            let (own, last) = (own.min(CARP_MAXSKEW), last.min(CARP_MAXSKEW));
+            return Some(
+                (u16::from(last).saturating_sub(u16::from(own)) + 1).min(u16::from(CARP_MAXSKEW)),
+            );
         }
         let w = behind.checked_mul(usize::from(step))?.checked_add(1)?;
         u16::try_from(w).ok()
@@ -472,6 +485,7 @@ pub fn plan_vips(nodes: &[String], vips: &[VipSpec<'_>], step: u8) -> Result<Pla
 
 mod matrix;
 pub use matrix::*;
+pub mod pinned;
 pub mod unicast;
 pub mod vrrp;
 

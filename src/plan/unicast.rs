@@ -357,6 +357,11 @@ pub struct UnicastSummary {
     /// Every pair of nodes whose failure loses VIPs, with those VIPs (file
     /// order); pairs in node order. A single failure loses none.
     pub lost_after_double_failure: Vec<LostPair>,
+    /// The unicast VIPs whose pair follows pinned values (file order):
+    /// like `prefer` pairs, they are not promised the bound. Omitted when
+    /// empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pinned: Vec<String>,
 }
 
 /// Two nodes and the unicast VIPs lost when both are down.
@@ -401,6 +406,12 @@ pub fn summary(plan: &super::Plan) -> Option<UnicastSummary> {
                 nodes: [plan.nodes[a].clone(), plan.nodes[b].clone()],
                 vips,
             })
+            .collect(),
+        pinned: plan
+            .vips
+            .iter()
+            .filter(|v| v.unicast && v.source == super::OrderSource::Pinned)
+            .map(|v| v.name.clone())
             .collect(),
     })
 }

@@ -109,27 +109,6 @@ pub enum VrrpError {
         ranks: usize,
         needed: String,
     },
-    #[error(
-        "VRRP VIP {vip}: priority of node {node} is {priority}; it must be 1 to 254 (0 means \
-         \"keep\" to the kernel, 255 is the address owner's and never yields)"
-    )]
-    Priority {
-        vip: String,
-        node: String,
-        priority: i64,
-    },
-    #[error("VRRP VIP {vip}: node {node} has two pinned priorities")]
-    PinnedTwice { vip: String, node: String },
-    #[error(
-        "VRRP VIP {vip}: nodes {first} and {second} both have priority {priority}; FreeBSD \
-         breaks no tie, so both could stay MASTER: pin distinct values or set allow_tie = true"
-    )]
-    Tie {
-        vip: String,
-        first: String,
-        second: String,
-        priority: u8,
-    },
 }
 
 /// A configured interval, checked: 1..=[`MAX_INTERVAL`] centiseconds.
@@ -208,69 +187,6 @@ pub fn priorities(
         .enumerate()
         .filter_map(|(r, n)| Some((n.clone(), priority(r, interval)?)))
         .collect())
-}
-
-/// What a valid set of pinned priorities still deserves a word about.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PinnedCheck {
-    /// Members with equal priorities (only with `allow_tie`), as (first,
-    /// second, priority) in priority order, then file order.
-    pub ties: Vec<(String, String, u8)>,
-    /// Members with distinct priorities whose takeovers land in the same
-    /// tick at hz=100 at this interval (a brief dual master when both are
-    /// BACKUP and the master fails), as (higher, lower).
-    pub same_tick: Vec<(String, String)>,
-}
-
-/// Check the priorities pinned for VIP `vip` (node, value, file order) at
-/// `interval`: each 1..=254, one per node, and no two equal unless
-/// `allow_tie`. O(n log n).
-pub fn check_pinned(
-    vip: &str,
-    pinned: &[(&str, i64)],
-    interval: u16,
-    allow_tie: bool,
-) -> Result<PinnedCheck, VrrpError> {
-    let mut seen: Vec<(u8, usize, &str)> = Vec::with_capacity(pinned.len());
-    for (i, &(node, p)) in pinned.iter().enumerate() {
-        let prio = u8::try_from(p)
-            .ok()
-            .filter(|p| (MIN_PRIORITY..=TOP_PRIORITY).contains(p))
-            .ok_or_else(|| VrrpError::Priority {
-                vip: vip.to_string(),
-                node: node.to_string(),
-                priority: p,
-            })?;
-        seen.push((prio, i, node));
-    }
-    let mut names: Vec<&str> = pinned.iter().map(|(n, _)| *n).collect();
-    names.sort_unstable();
-    if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
-        return Err(VrrpError::PinnedTwice {
-            vip: vip.to_string(),
-            node: w[0].to_string(),
-        });
-    }
-    // Highest priority first, file order among equals.
-    seen.sort_unstable_by_key(|&(p, i, _)| (std::cmp::Reverse(p), i));
-    let mut out = PinnedCheck::default();
-    for w in seen.windows(2) {
-        let ((p, _, a), (q, _, b)) = (w[0], w[1]);
-        if p == q {
-            if !allow_tie {
-                return Err(VrrpError::Tie {
-                    vip: vip.to_string(),
-                    first: a.to_string(),
-                    second: b.to_string(),
-                    priority: p,
-                });
-            }
-            out.ties.push((a.to_string(), b.to_string(), p));
-        } else if skew_time_cs(p, interval) == skew_time_cs(q, interval) {
-            out.same_tick.push((a.to_string(), b.to_string()));
-        }
-    }
-    Ok(out)
 }
 
 #[cfg(test)]

@@ -43,6 +43,12 @@ pub struct VhidEntry {
     /// 2 = CARP, 3 = VRRPv3.
     pub version: u8,
     pub vrrpprio: Option<u8>,
+    /// `vrrpinterval` (centiseconds), when given.
+    pub vrrpinterval: Option<u16>,
+    /// Unicast: the other node's address (`peer`), where it is written.
+    pub peer: Option<(std::net::Ipv4Addr, Pos)>,
+    /// `peer6`, without the zone of a link-local one.
+    pub peer6: Option<(std::net::Ipv6Addr, Pos)>,
     pub addresses: Vec<(IpNet, Pos)>,
 }
 

@@ -93,6 +93,11 @@ pub(crate) fn run_carpctl(args: &[&str]) -> Run {
     Run::of(carpctl().args(args))
 }
 
+/// [`run_carpctl`] in directory `dir`.
+pub(crate) fn run_carpctl_in(dir: &Path, args: &[&str]) -> Run {
+    Run::of(carpctl().args(args).current_dir(dir))
+}
+
 /// A temporary path as the `&str` an argument list needs.
 pub(crate) fn s(p: &Path) -> &str {
     p.to_str().expect("temp paths are UTF-8")

@@ -5,23 +5,24 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use carpctl::lint::{self, Code, Finding, Input, Options, Severity};
+use carpctl::lint::{self, Code, Finding, Input, Options, Severity, Target};
 use carpctl::migrate::{self, ImportNode};
 use proptest::prelude::*;
 use serde_json::Value;
 
-use crate::common::{Run, carpctl};
+use crate::common::run_carpctl_in as carpctl_in;
 
 const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/corpus");
-
-fn carpctl_in(dir: &Path, args: &[&str]) -> Run {
-    Run::of(carpctl().args(args).current_dir(dir))
-}
 
 /// Marks an input that could not be read (CARP005).
 const UNREADABLE: &str = "\u{0}unreadable";
 
 fn lint_files(files: &[(&str, &str)], cluster: bool) -> Vec<Finding> {
+    lint_files_on(files, cluster, Target::MAIN)
+}
+
+/// [`lint_files`] for FreeBSD release `target`.
+fn lint_files_on(files: &[(&str, &str)], cluster: bool, target: Target) -> Vec<Finding> {
     let inputs: Vec<Input> = files
         .iter()
         .map(|(p, t)| {
@@ -37,7 +38,7 @@ fn lint_files(files: &[(&str, &str)], cluster: bool) -> Vec<Finding> {
             }
         })
         .collect();
-    lint::lint(&inputs, &Options { cluster })
+    lint::lint(&inputs, &Options { cluster, target })
 }
 
 // Two nodes of an active-active cluster: a masters vhid 1, b vhid 2.
@@ -73,6 +74,8 @@ struct Case {
     bad: Vec<(&'static str, String)>,
     good: Vec<(&'static str, String)>,
     cluster: bool,
+    /// The release linted for (`--freebsd`), main unless said.
+    target: Target,
 }
 
 fn case(code: Code, bad: &[(&'static str, &str)], good: &[(&'static str, &str)]) -> Case {
@@ -82,6 +85,7 @@ fn case(code: Code, bad: &[(&'static str, &str)], good: &[(&'static str, &str)])
         bad: own(bad),
         good: own(good),
         cluster: false,
+        target: Target::MAIN,
     }
 }
 
@@ -96,6 +100,7 @@ fn case_owned(
         bad,
         good,
         cluster: false,
+        target: Target::MAIN,
     }
 }
 
@@ -106,7 +111,6 @@ fn rc(code: Code, bad: &str, good: &str) -> Case {
 #[allow(clippy::too_many_lines, reason = "a table: one entry per lint code")]
 fn cases() -> Vec<Case> {
     let good = alias(GOOD_ALIAS);
-    let a_b = |a: &str, b: &str| vec![("a.rc.conf", a.to_string()), ("b.rc.conf", b.to_string())];
     let mut v = vec![
         rc(
             Code::ShSyntax,
@@ -382,7 +386,73 @@ fn cases() -> Vec<Case> {
     );
     single.cluster = true;
     v.push(single);
+    v.extend(election_cases());
     v
+}
+
+/// Issue 12 item 5: unicast peers and VRRPv3 across nodes, and the target
+/// release (tests/it/lint_election.rs has more).
+fn election_cases() -> Vec<Case> {
+    // a: 10.0.0.2, b: 10.0.0.3 (NODE_A, NODE_B).
+    let peers = |pa: &str, pb: &str| {
+        a_b(
+            &NODE_A.replace(
+                "vhid 1 pass s alias",
+                &format!("vhid 1 pass s peer {pa} alias"),
+            ),
+            &NODE_B.replace(
+                "vhid 1 advskew 100 pass s alias",
+                &format!("vhid 1 advskew 100 pass s peer {pb} alias"),
+            ),
+        )
+    };
+    let vrrp = |b: &str| {
+        a_b(
+            &NODE_A.replace("vhid 1 pass s alias", "vhid 1 carpver 3 vrrpprio 200 alias"),
+            &NODE_B.replace(
+                "vhid 1 advskew 100 pass s alias",
+                &format!("vhid 1 {b} alias"),
+            ),
+        )
+    };
+    let mut on_14 = case_owned(
+        Code::NotOnTarget,
+        vrrp("carpver 3 vrrpprio 100"),
+        a_b(NODE_A, NODE_B),
+    );
+    on_14.target = Target {
+        label: "14",
+        vrrp: false,
+        unicast: true,
+    };
+    vec![
+        case_owned(
+            Code::PeerMismatch,
+            peers("10.0.0.9", "10.0.0.2"),
+            peers("10.0.0.3", "10.0.0.2"),
+        ),
+        case_owned(
+            Code::ProtocolMismatch,
+            vrrp("advskew 100 pass s"),
+            vrrp("carpver 3 vrrpprio 100"),
+        ),
+        case_owned(
+            Code::VrrpPriorityTie,
+            vrrp("carpver 3 vrrpprio 200"),
+            vrrp("carpver 3 vrrpprio 100"),
+        ),
+        case_owned(
+            Code::IntervalMismatch,
+            vrrp("carpver 3 vrrpprio 100 vrrpinterval 50"),
+            vrrp("carpver 3 vrrpprio 100"),
+        ),
+        on_14,
+    ]
+}
+
+/// Two nodes' rc.conf files.
+fn a_b(a: &str, b: &str) -> Vec<(&'static str, String)> {
+    vec![("a.rc.conf", a.to_string()), ("b.rc.conf", b.to_string())]
 }
 
 fn leak<'a>(files: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
@@ -403,13 +473,13 @@ fn every_check_has_a_failing_and_a_passing_input() {
         "checks without a test case: {missing:?}"
     );
     for c in &cases {
-        let bad = lint_files(&leak(&c.bad), c.cluster);
+        let bad = lint_files_on(&leak(&c.bad), c.cluster, c.target);
         assert!(
             bad.iter().any(|f| f.code == c.code),
             "{}: the failing input does not produce it: {bad:#?}",
             c.code
         );
-        let good = lint_files(&leak(&c.good), c.cluster);
+        let good = lint_files_on(&leak(&c.good), c.cluster, c.target);
         assert!(
             !good.iter().any(|f| f.code == c.code),
             "{}: the passing input produces it: {good:#?}",
@@ -929,7 +999,13 @@ fn all_parsers(text: &str) {
         Input::new("x.toml", text),
         Input::new("unknown", text),
     ];
-    let _ = lint::lint(&inputs, &Options { cluster: true });
+    let _ = lint::lint(
+        &inputs,
+        &Options {
+            cluster: true,
+            ..Options::default()
+        },
+    );
     let mut parents = BTreeMap::new();
     parents.insert("carp0".to_string(), "em0".to_string());
     let _ = migrate::migrate(Path::new("rc.conf"), text, &parents);

@@ -544,3 +544,71 @@ fn unicast_pairs_from_prefer_that_break_the_bound_are_reported() {
         r.stdout
     );
 }
+
+/// Issue 12 item 3: pinned values are marked in text and JSON, and when
+/// they break the balance bound `plan` says so without refusing; the
+/// rc.conf lines carry the pinned values.
+#[test]
+fn pinned_values_are_marked_and_a_broken_bound_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from(
+        "[[node]]\nname = \"a\"\naddresses = { em0 = [\"192.0.2.101\"] }\n\
+         [[node]]\nname = \"b\"\naddresses = { em0 = [\"192.0.2.102\"] }\n\
+         [[node]]\nname = \"c\"\naddresses = { em0 = [\"192.0.2.103\"] }\n",
+    );
+    // Every multicast VIP pinned to a first: a bound broken by pins.
+    for i in 1..=3 {
+        text.push_str(&format!(
+            "[[vip]]\nname = \"v{i}\"\nvhid = {i}\ninterface = \"em0\"\n\
+             addresses = [\"192.0.2.{i}/32\"]\npassword = \"pw{i}\"\n\
+             advskew = {{ a = 0, b = 100, c = 200 }}\n"
+        ));
+    }
+    // Two unicast VIPs, both pinned to the pair a-b.
+    for i in 4..=5 {
+        text.push_str(&format!(
+            "[[vip]]\nname = \"u{i}\"\nvhid = {i}\ninterface = \"em0\"\n\
+             addresses = [\"192.0.2.{i}/32\"]\npassword = \"pw{i}\"\nunicast = true\n\
+             advskew = {{ a = 0, b = 10 }}\n"
+        ));
+    }
+    let file = &private_file(dir.path(), &text);
+    let doc = json(&carpctl(&["-c", file, "plan", "--json"]));
+    assert_eq!(doc["balanced"], false);
+    assert_eq!(doc["vips"][0]["source"], "pinned");
+    assert_eq!(doc["vips"][0]["advskew"]["c"], 200);
+    let notes = strs(&doc["balance"]["notes"]);
+    assert!(
+        notes.iter().any(|n| n.contains(
+            "v1, v2, v3, u4, u5 follows the advskew or priority values pinned in the \
+                 file and is kept as is;"
+        )),
+        "{notes:?}"
+    );
+    assert_eq!(strs(&doc["unicast"]["pinned"]), ["u4", "u5"]);
+    let r = carpctl(&["-c", file, "plan"]);
+    assert_eq!(
+        r.code, 0,
+        "pins that break the bound are shown, not refused"
+    );
+    assert!(
+        r.stdout.contains("a(0) b(100) c(200)  [pinned advskew]"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("pinned in the file"), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("see prefer and the pinned values of u4, u5"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("vhid 1 advskew 200 pass"), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("A VIP with pinned advskews moves by its own values"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(doc["vips"][0]["demotion_off"]["a"], 201);
+}

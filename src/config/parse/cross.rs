@@ -29,6 +29,7 @@ impl Validator<'_> {
         self.single_node_vips(nodes, vips);
         self.skews(cluster, step_span, nodes, vips);
         self.election_rules(nodes, vips);
+        self.pin_rules(nodes, vips);
         self.node_address_rules(nodes, vips);
     }
 
@@ -218,7 +219,10 @@ impl Validator<'_> {
         let names: Vec<String> = nodes.iter().map(|n| n.node.name.clone()).collect();
         for v in vips {
             let Some(name) = &v.name else { continue };
-            if !v.prefer_ok {
+            // Pinned CARP skews are not rank × step (Config::plan).
+            let carp_pinned = !v.election.unicast
+                && matches!(&v.pins, Ok(Some(p)) if p.pins.kind == plan::pinned::PinKind::Advskew);
+            if !v.prefer_ok || carp_pinned {
                 continue;
             }
             let prefer: Option<Vec<String>> = v

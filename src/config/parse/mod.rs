@@ -49,6 +49,7 @@ mod cross;
 mod metrics;
 mod node;
 mod password;
+mod pinned;
 mod protocol;
 mod shape;
 mod vip;
@@ -154,6 +155,8 @@ struct ParsedVip {
     hooks: Result<[Vec<String>; 3], ()>,
     /// `protocol`, `unicast`, `interval` with the cluster's defaults.
     election: protocol::Election,
+    /// `advskew` / `priority` and `allow_tie`; `Err`: reported.
+    pins: Result<Option<pinned::ParsedPins>, ()>,
 }
 
 impl Validator<'_> {
@@ -290,9 +293,14 @@ impl Validator<'_> {
         else {
             return None;
         };
-        let (true, true, true, Ok(advbase), Ok([on_master, on_backup, on_init])) =
-            (v.key_ok, v.prefer_ok, v.election.ok, v.advbase, v.hooks)
-        else {
+        let (true, true, true, Ok(advbase), Ok([on_master, on_backup, on_init]), Ok(pins)) = (
+            v.key_ok,
+            v.prefer_ok,
+            v.election.ok,
+            v.advbase,
+            v.hooks,
+            v.pins,
+        ) else {
             return None;
         };
         let pos = VipPos {
@@ -316,6 +324,7 @@ impl Validator<'_> {
             protocol: v.election.protocol,
             unicast: v.election.unicast,
             interval: v.election.interval,
+            pins: pins.map(|p| p.pins),
             on_master,
             on_backup,
             on_init,

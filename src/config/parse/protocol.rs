@@ -206,9 +206,13 @@ impl Validator<'_> {
     /// ([`vrrp::max_ranks`]).
     pub(super) fn election_rules(&mut self, nodes: &[ParsedNode], vips: &[ParsedVip]) {
         for v in vips.iter().filter(|v| v.election.ok && v.prefer_ok) {
-            let members: Vec<&str> = match &v.prefer {
-                Some(p) if p.get_ref().len() == 2 || !v.election.unicast => {
+            let members: Vec<&str> = match (&v.prefer, &v.pins) {
+                (Some(p), _) if p.get_ref().len() == 2 || !v.election.unicast => {
                     p.get_ref().iter().map(|n| n.get_ref().as_str()).collect()
+                }
+                // Unicast pins choose the pair (plan::pinned::members).
+                (_, Ok(Some(p))) if v.election.unicast => {
+                    p.pins.values.keys().map(String::as_str).collect()
                 }
                 // Unicast with one node or none named: carpctl picks the
                 // rest, so any node may become a member.
@@ -220,7 +224,9 @@ impl Validator<'_> {
             }
             let e = &v.election;
             let count = if e.unicast { 2 } else { members.len() };
-            if e.protocol == Protocol::Vrrpv3 && count > vrrp::max_ranks(e.interval) {
+            // Pinned priorities are not derived from rank (pin_rules).
+            let pinned = matches!(v.pins, Ok(Some(_)));
+            if e.protocol == Protocol::Vrrpv3 && !pinned && count > vrrp::max_ranks(e.interval) {
                 let needed = vrrp::min_interval(count)
                     .map_or_else(|| "no interval can".to_string(), |i| format!("{i} cs can"));
                 let msg = format!(

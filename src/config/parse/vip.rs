@@ -49,6 +49,9 @@ struct RawVip {
     protocol: Option<Spanned<String>>,
     unicast: Option<Spanned<bool>>,
     interval: Option<Spanned<i64>>,
+    advskew: super::pinned::RawPins,
+    priority: super::pinned::RawPins,
+    allow_tie: Option<Spanned<bool>>,
 }
 
 impl Validator<'_> {
@@ -159,6 +162,12 @@ impl Validator<'_> {
         }
 
         let hooks = self.vip_hooks(&at, [raw.on_master, raw.on_backup, raw.on_init]);
+        let pins = self.vip_pins(
+            &at,
+            [raw.advskew, raw.priority],
+            raw.allow_tie,
+            election.ok.then_some(election.protocol),
+        );
 
         ParsedVip {
             index,
@@ -175,6 +184,7 @@ impl Validator<'_> {
             advbase,
             hooks,
             election,
+            pins,
         }
     }
 

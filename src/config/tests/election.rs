@@ -9,7 +9,7 @@ use crate::model::Protocol;
 
 /// Nodes a, b, c with addresses on `lan`; `cluster` goes into `[cluster]`,
 /// `vips` after the nodes.
-fn three(cluster: &str, vips: &str) -> String {
+pub(super) fn three(cluster: &str, vips: &str) -> String {
     format!(
         "[cluster]\n{cluster}\n\
          [[node]]\nname = \"a\"\naddresses = {{ lan = [\"192.0.2.1\", \"fe80::a\"] }}\n\
@@ -20,7 +20,7 @@ fn three(cluster: &str, vips: &str) -> String {
 }
 
 /// A VIP named `name` with vhid `vhid` on `lan`; `extra` is added.
-fn vip(name: &str, vhid: u8, extra: &str) -> String {
+pub(super) fn vip(name: &str, vhid: u8, extra: &str) -> String {
     format!(
         "[[vip]]\nname = \"{name}\"\nvhid = {vhid}\ninterface = \"lan\"\n\
          addresses = [\"198.51.100.{vhid}/32\"]\n{extra}\n"
@@ -29,7 +29,7 @@ fn vip(name: &str, vhid: u8, extra: &str) -> String {
 
 /// The only error of `text`: at the first `at` (at its value when `at` is
 /// `key = value`), with key `key`; returns its text.
-fn only_error(text: &str, at: &str, key: &str) -> String {
+pub(super) fn only_error(text: &str, at: &str, key: &str) -> String {
     let f = Fixture::new(text, 0o600);
     let diags = f.load_only().expect_err("must fail");
     let errors: Vec<&Diagnostic> = diags
@@ -49,7 +49,7 @@ fn only_error(text: &str, at: &str, key: &str) -> String {
     e
 }
 
-fn loads(text: &str) -> Config {
+pub(super) fn loads(text: &str) -> Config {
     Fixture::new(text, 0o600)
         .load_only()
         .unwrap_or_else(|d| panic!("{:#?}", strings(&d)))

@@ -11,6 +11,7 @@ use testutil::*;
 
 mod election;
 mod ops;
+mod pinned;
 pub(crate) mod testutil;
 mod trust;
 mod validation;

@@ -7,6 +7,7 @@
 use std::collections::BTreeSet;
 use std::net::IpAddr;
 
+use super::election::Protocols;
 use super::{Inputs, Issue, Member, priority};
 use crate::lint::codes::Code;
 use crate::rcconf::model::VhidEntry;
@@ -27,16 +28,25 @@ pub(super) fn check(
         }
         return None;
     }
+    let protocols = super::election::check(inputs, members, out);
     for other in members.iter().skip(1) {
-        password_mismatch(inputs, first, other, out);
+        // VRRPv3 has no authentication: the kernel ignores `pass`
+        // (CARP017 says so per node); across protocols CARP065 says it.
+        if protocols == Protocols::Carp {
+            password_mismatch(inputs, first, other, out);
+        }
         address_mismatch(inputs, first, other, out);
     }
-    skew_tie(inputs, members, out);
+    match protocols {
+        Protocols::Carp => skew_tie(inputs, members, out),
+        // CARP066 in election.rs; no tie to speak of across protocols.
+        Protocols::Vrrp | Protocols::Mixed => {}
+    }
     intended_master(members)
 }
 
 /// Where a member is, for messages: node, file and line.
-fn where_(inputs: &Inputs<'_>, x: &Member<'_>) -> String {
+pub(super) fn where_(inputs: &Inputs<'_>, x: &Member<'_>) -> String {
     format!(
         "{} at {}:{}",
         inputs.name(x.node),

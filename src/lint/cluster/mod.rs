@@ -36,7 +36,9 @@ use super::sysctl::SysctlConf;
 
 mod agreement;
 mod boot;
+mod election;
 mod nodes;
+pub(crate) mod peers;
 mod preempt;
 mod routers;
 

@@ -176,6 +176,9 @@ fn new_entry(c: &IfconfigCall<'_>, vhid: &Field<u8>) -> VhidEntry {
         pass: None,
         version: 2,
         vrrpprio: None,
+        vrrpinterval: None,
+        peer: None,
+        peer6: None,
         addresses: Vec::new(),
     }
 }
@@ -239,6 +242,48 @@ fn settings(
     if let Some(f) = &c.c.vrrpprio {
         e.vrrpprio = Some(f.value);
     }
+    vrrp_pass_elsewhere(c, e, issues);
+    if let Some(f) = &c.c.vrrpinterval {
+        e.vrrpinterval = Some(f.value);
+    }
+    if let Some(f) = &c.c.peer {
+        e.peer = Some((f.value, c.pos(f.tok + 1)));
+    }
+    if let Some(f) = &c.c.peer6 {
+        e.peer6 = Some((f.value, c.pos(f.tok + 1)));
+    }
+}
+
+/// `VrrpMixed` across commands: `pass` on one line of a vhid that
+/// `carpver 3` makes VRRPv3 on another (within one command the ifconfig
+/// reader says it). VRRPv3 has no authentication (RFC 5798 §9), and
+/// `vrrp_send_ad_locked()` sends no HMAC: the kernel ignores the password.
+fn vrrp_pass_elsewhere(c: &IfconfigCall<'_>, e: &VhidEntry, issues: &mut Vec<Issue>) {
+    if e.version != 3 {
+        return;
+    }
+    let here = c.c.is_vrrp();
+    let (tok, message) = match (&c.c.pass, &c.c.carpver) {
+        (Some(f), _) if !here => (
+            f.tok,
+            format!(
+                "pass is a CARP option, ignored: vhid {} is VRRPv3 (carpver 3 on another line), \
+                 which has no authentication",
+                e.vhid
+            ),
+        ),
+        (None, Some(f)) if here && e.pass.is_some() => (
+            f.tok,
+            format!(
+                "carpver 3 makes vhid {} VRRPv3, which has no authentication: the pass given \
+                 on line {} is ignored",
+                e.vhid,
+                e.pass.as_ref().map_or(0, |p| p.1.line)
+            ),
+        ),
+        _ => return,
+    };
+    issues.push(Issue::new(Code::VrrpMixed, c.pos(tok), message));
 }
 
 /// `DuplicateVhid`, FreeBSD 9 form: two carp interfaces with one vhid.

@@ -146,56 +146,6 @@ fn priorities_of_an_order_and_too_many_members() {
 }
 
 #[test]
-fn pinned_priorities_are_checked() {
-    // Distinct, valid values pass.
-    let ok = check_pinned("v", &[("a", 200), ("b", 100)], 100, false).unwrap();
-    assert_eq!(ok, PinnedCheck::default());
-    // 0 and 255 are refused, and anything outside a byte.
-    for bad in [0, 255, 256, -5] {
-        let err = check_pinned("v", &[("a", 200), ("b", bad)], 100, false).unwrap_err();
-        assert_eq!(
-            err,
-            VrrpError::Priority {
-                vip: "v".into(),
-                node: "b".into(),
-                priority: bad,
-            }
-        );
-    }
-    assert!(check_pinned("v", &[("a", 1), ("b", 254)], 100, false).is_ok());
-    // A tie is refused, naming both nodes, unless allowed.
-    let err = check_pinned("v", &[("a", 150), ("b", 200), ("c", 150)], 100, false).unwrap_err();
-    assert_eq!(
-        err,
-        VrrpError::Tie {
-            vip: "v".into(),
-            first: "a".into(),
-            second: "c".into(),
-            priority: 150,
-        }
-    );
-    let allowed = check_pinned("v", &[("a", 150), ("b", 200), ("c", 150)], 100, true).unwrap();
-    assert_eq!(allowed.ties, [("a".to_string(), "c".to_string(), 150)]);
-    // One node pinned twice.
-    let err = check_pinned("v", &[("a", 150), ("a", 160)], 100, true).unwrap_err();
-    assert!(matches!(err, VrrpError::PinnedTwice { .. }));
-    // Distinct values too close for the interval: reported, not refused.
-    // At 10 cs, 200 and 190 both give a skew time of 2 cs.
-    let close = check_pinned("v", &[("a", 200), ("b", 190)], 10, false).unwrap();
-    assert_eq!(close.same_tick, [("a".to_string(), "b".to_string())]);
-    assert!(
-        check_pinned("v", &[("a", 200), ("b", 190)], 100, false)
-            .unwrap()
-            .same_tick
-            .is_empty()
-    );
-    assert_eq!(
-        check_pinned("v", &[], 100, false),
-        Ok(PinnedCheck::default())
-    );
-}
-
-#[test]
 fn maintenance_is_below_every_planned_rank() {
     for interval in 1..=MAX_INTERVAL {
         let last = priority(max_ranks(interval) - 1, interval).unwrap();
