@@ -161,6 +161,9 @@ fn write_cluster_view(view: &ClusterView, out: &mut dyn Write) -> Result<(), Cli
             v.expected,
             if v.ok { "" } else { "  <-- not as planned" }
         )?;
+        for d in &v.drift {
+            writeln!(out, "\t    {d}")?;
+        }
     }
     Ok(())
 }

@@ -288,3 +288,58 @@ fn a_protocol_change_recreates_the_vhid_and_is_rolled_back_exactly() {
         }
     }
 }
+
+#[test]
+fn status_check_reports_a_wrong_peer_priority_or_interval_as_drift() {
+    let lab = Lab::new();
+    // a is rank 1 of both VIPs: BACKUP is where it should be.
+    let planned = file(
+        &[
+            vip_v("protocol = \"vrrp\"\ninterval = 50")
+                .replace("prefer = [\"a\", \"b\"]", "prefer = [\"b\", \"a\"]"),
+            vip_u("unicast = true"),
+        ]
+        .concat(),
+    );
+    let planned_cfg = lab.write("planned.toml", &planned, 0o600);
+    let other = planned
+        .replace("interval = 50", "interval = 20")
+        .replace(
+            "prefer = [\"b\", \"a\"]\nprotocol",
+            "prefer = [\"a\", \"b\"]\nprotocol",
+        )
+        .replace("192.0.2.2\"", "192.0.2.5\"");
+    let other_cfg = lab.write("other.toml", &other, 0o600);
+    let h = host(&lab, "h", "15");
+    apply_ok(&h, &planned_cfg);
+    let out = carpctl(&h, &planned_cfg, "a", &["status", "--check"]);
+    assert!(
+        out.status.success(),
+        "as planned: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    apply_ok(&h, &other_cfg);
+    let out = carpctl(&h, &planned_cfg, "a", &["status", "--check"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("v (vhid 1@em0) has priority 254, planned "),
+        "{err}"
+    );
+    assert!(
+        err.contains("v (vhid 1@em0) has interval 20, planned 50"),
+        "{err}"
+    );
+    assert!(
+        err.contains("u (vhid 2@em0) has peer 192.0.2.5, planned 192.0.2.2"),
+        "{err}"
+    );
+    let out = carpctl(&h, &planned_cfg, "a", &["status", "--json"]);
+    let drift = &json(&out)["cluster"]["vips"][1]["drift"];
+    assert_eq!(
+        drift,
+        &json!(["peer 192.0.2.5, planned 192.0.2.2"]),
+        "{drift}"
+    );
+}
