@@ -62,7 +62,14 @@ pub fn run(global: &GlobalOpts, args: &StatusArgs, out: &mut dyn Write) -> Resul
             let interfaces = kernel
                 .interfaces()
                 .map_err(CliError::kernel("cannot list the interfaces"))?;
-            let desired = super::cluster::desired(cfg, &node, &interfaces)?;
+            let mut desired = super::cluster::desired(cfg, &node, &interfaces)?;
+            // In maintenance, a VRRP vhid's planned priority is the
+            // maintenance one (apply::hold): not drift.
+            if desired.vips.iter().any(|d| d.vrrp.is_some())
+                && super::maintenance::vrrp_held(kernel.as_mut(), cfg)
+            {
+                crate::apply::hold::hold(&mut desired);
+            }
             Some(ClusterView::new(&path, &desired, &report))
         }
         None => None,

@@ -343,3 +343,100 @@ fn status_check_reports_a_wrong_peer_priority_or_interval_as_drift() {
         "{drift}"
     );
 }
+
+/// `maintenance on` holds a VRRP vhid at the maintenance priority 1, which
+/// `apply` keeps and `status --check` does not call drift; `off` restores
+/// the planned priority. A kill -9 right after the ledger's commit leaves
+/// the old priority, which the next `maintenance` command puts right.
+#[test]
+fn maintenance_holds_vrrp_vhids_at_priority_1_and_off_restores_them() {
+    let lab = Lab::new();
+    // a is rank 1 (BACKUP as planned, so --check looks at drift only).
+    let text = file(
+        &vip_v("protocol = \"vrrp\"\ninterval = 50")
+            .replace("prefer = [\"a\", \"b\"]", "prefer = [\"b\", \"a\"]"),
+    );
+    let cfg = lab.write("m.toml", &text, 0o600);
+    let h = host(&lab, "h", "15");
+    apply_ok(&h, &cfg);
+    let planned = vhid(&status(&h), 1)["vrrp_priority"].as_u64().unwrap();
+    assert!(planned > 1 && planned < 254, "{planned}");
+    let run = |args: &[&str], kill: Option<&str>| {
+        let mut c = std::process::Command::new(crate::common::BIN);
+        c.arg("--kernel")
+            .arg(format!("emulated:{}", h.display()))
+            .arg("-c")
+            .arg(&cfg)
+            .args(["--node", "a"])
+            .args(args);
+        if let Some(step) = kill {
+            c.env("CARPCTL_LEDGER_KILL_AT", step);
+        }
+        c.output().unwrap()
+    };
+    let prio = || vhid(&status(&h), 1)["vrrp_priority"].as_u64().unwrap();
+
+    let out = run(&["maintenance", "on"], None);
+    let text_out = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text_out.contains(&format!("VRRP vhid 1@em0 (v): priority {planned} -> 1")),
+        "{text_out}"
+    );
+    assert_eq!(prio(), 1);
+    let out = run(&["status", "--check"], None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // apply keeps the maintenance priority.
+    assert_eq!(apply_ok(&h, &cfg)["changes"], json!([]));
+    assert_eq!(prio(), 1);
+
+    let out = run(&["maintenance", "off"], None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(prio(), planned);
+    let out = run(&["status", "--check"], None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // Killed after the ledger's commit, before the priority is written.
+    let out = run(&["maintenance", "on"], Some("ledger-written"));
+    assert!(!out.status.success());
+    assert_eq!(prio(), planned);
+    let out = run(&["status", "--check"], None);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!("priority {planned}, planned 1")),
+        "{err}"
+    );
+    // The next command repairs it, although maintenance is already on.
+    let out = run(&["maintenance", "on"], None);
+    let text_out = String::from_utf8_lossy(&out.stdout);
+    assert!(text_out.contains("already on"), "{text_out}");
+    assert_eq!(prio(), 1);
+    // Same for off.
+    let out = run(&["maintenance", "off"], Some("ledger-written"));
+    assert!(!out.status.success());
+    assert_eq!(prio(), 1);
+    let out = run(&["maintenance", "off"], None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(prio(), planned);
+}
