@@ -381,3 +381,27 @@ fn a_node_address_that_is_a_vip_or_another_nodes_is_refused() {
     );
     assert!(d[0].message.contains("also node \"a\"'s"), "{}", d[0]);
 }
+
+#[test]
+fn a_unicast_vip_preferring_only_its_master_counts_only_its_pair_as_members() {
+    // u names only a; the plan picks its backup; the third node is no
+    // member (it used to be counted as one: its keys read, its plan shown).
+    let cfg = loads(&three(
+        "",
+        &vip(
+            "u",
+            1,
+            "password = \"pw\"\nunicast = true\nprefer = [\"a\"]",
+        ),
+    ));
+    let p = cfg.plan().unwrap();
+    let order = &p.vips[0].order;
+    assert_eq!(order[0], "a");
+    for n in ["a", "b", "c"] {
+        assert_eq!(
+            cfg.vips[0].takes_part(n),
+            order.iter().any(|o| o == n),
+            "{n} in {order:?}"
+        );
+    }
+}
