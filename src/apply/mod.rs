@@ -35,6 +35,7 @@ use crate::model::{IfName, Key, PeerUpdate, Protocol, Vhid, VhidStatus, VhidUpda
 
 mod display;
 mod execute;
+pub(crate) mod force;
 pub(crate) mod hold;
 mod release;
 

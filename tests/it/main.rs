@@ -36,4 +36,5 @@ mod progress;
 mod scan;
 mod scenario_files;
 mod simulate;
+mod state;
 mod wire;
