@@ -375,42 +375,28 @@ fn maintenance_holds_vrrp_vhids_at_priority_1_and_off_restores_them() {
         c.output().unwrap()
     };
     let prio = || vhid(&status(&h), 1)["vrrp_priority"].as_u64().unwrap();
+    // Run `args`, which must succeed; its standard output.
+    let ok = |args: &[&str]| {
+        let out = run(args, None);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{args:?}: {err}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
 
-    let out = run(&["maintenance", "on"], None);
-    let text_out = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text_out = ok(&["maintenance", "on"]);
     assert!(
         text_out.contains(&format!("VRRP vhid 1@em0 (v): priority {planned} -> 1")),
         "{text_out}"
     );
     assert_eq!(prio(), 1);
-    let out = run(&["status", "--check"], None);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    ok(&["status", "--check"]);
     // apply keeps the maintenance priority.
     assert_eq!(apply_ok(&h, &cfg)["changes"], json!([]));
     assert_eq!(prio(), 1);
 
-    let out = run(&["maintenance", "off"], None);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    ok(&["maintenance", "off"]);
     assert_eq!(prio(), planned);
-    let out = run(&["status", "--check"], None);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    ok(&["status", "--check"]);
 
     // Killed after the ledger's commit, before the priority is written.
     let out = run(&["maintenance", "on"], Some("ledger-written"));
@@ -424,19 +410,12 @@ fn maintenance_holds_vrrp_vhids_at_priority_1_and_off_restores_them() {
         "{err}"
     );
     // The next command repairs it, although maintenance is already on.
-    let out = run(&["maintenance", "on"], None);
-    let text_out = String::from_utf8_lossy(&out.stdout);
-    assert!(text_out.contains("already on"), "{text_out}");
+    assert!(ok(&["maintenance", "on"]).contains("already on"));
     assert_eq!(prio(), 1);
     // Same for off.
     let out = run(&["maintenance", "off"], Some("ledger-written"));
     assert!(!out.status.success());
     assert_eq!(prio(), 1);
-    let out = run(&["maintenance", "off"], None);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    ok(&["maintenance", "off"]);
     assert_eq!(prio(), planned);
 }

@@ -762,6 +762,15 @@ fn vrrp_priorities_are_demoted_only_where_the_release_has_d55558() {
 // (emulated in carp/vhid_ioctl.rs). Nothing pins the state; these tests
 // pin what carpctl(8) says happens next.
 
+/// An advertisement with advbase 1 and `advskew`.
+fn heard1(advskew: u8) -> CarpHeard {
+    CarpHeard {
+        advbase: 1,
+        advskew,
+        counter: 1,
+    }
+}
+
 /// As the state request does: MASTER through master_down, BACKUP through
 /// set_state and setrun.
 fn force(sc: &mut Softc, to: CarpState, ev: &mut Vec<Event>) {
@@ -790,11 +799,7 @@ fn a_forced_master_steps_down_at_the_first_better_advertisement_whatever_preempt
         let mut sc = softc(CarpState::Backup, 1, 100);
         force(&mut sc, CarpState::Master, &mut ev);
         assert_eq!(sc.state, CarpState::Master);
-        let better = CarpHeard {
-            advbase: 1,
-            advskew: 0,
-            counter: 1,
-        };
+        let better = heard1(0);
         ev.clear();
         carp_input(
             at(10),
@@ -820,11 +825,7 @@ fn a_forced_master_steps_down_at_the_first_better_advertisement_whatever_preempt
     let mut ev = Vec::new();
     let mut sc = softc(CarpState::Backup, 1, 0);
     force(&mut sc, CarpState::Master, &mut ev);
-    let worse = CarpHeard {
-        advbase: 1,
-        advskew: 100,
-        counter: 1,
-    };
+    let worse = heard1(100);
     carp_input(
         at(10),
         &mut sc,
@@ -858,11 +859,7 @@ fn a_forced_backup_with_the_best_skew_takes_back_over() {
     // forced BACKUP takes over at its first advertisement (carp_input_c(),
     // case BACKUP, "preempting a slower master"); without, it stays BACKUP
     // and re-arms its timer at each advertisement.
-    let slower = CarpHeard {
-        advbase: 1,
-        advskew: 100,
-        counter: 1,
-    };
+    let slower = heard1(100);
     for (preempt, want) in [(1, CarpState::Master), (0, CarpState::Backup)] {
         let mut ev = Vec::new();
         let mut sc = softc(CarpState::Master, 1, 0);
