@@ -19,6 +19,7 @@
 mod common;
 
 mod apply;
+mod apply_election;
 mod cli;
 mod events;
 mod files;
@@ -37,4 +38,5 @@ mod progress;
 mod scan;
 mod scenario_files;
 mod simulate;
+mod state;
 mod wire;
