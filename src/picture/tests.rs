@@ -72,6 +72,7 @@ fn empty_report(vips: &[&str], nodes: &[&str], duration: f64) -> Report {
             .iter()
             .map(|n| NodeReport {
                 name: n.to_string(),
+                freebsd: "14".into(),
                 up: true,
                 held: vec![],
                 demotion: 0,
@@ -81,6 +82,8 @@ fn empty_report(vips: &[&str], nodes: &[&str], duration: f64) -> Report {
         transitions: Log::default(),
         demotions: vec![],
         events: vec![],
+        sent_from_vip: vec![],
+        neighbors: vec![],
         frames: 0,
         expectations: Vec::new(),
     }

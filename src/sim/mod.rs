@@ -50,6 +50,7 @@
 
 pub mod expect;
 pub mod limits;
+mod neighbors;
 mod node;
 pub(crate) mod progress;
 pub mod report;
@@ -185,6 +186,15 @@ struct SimInterface {
     ifindex: u16,
     segment: usize,
     link_up: bool,
+    /// `IFF_UP` (`ifconfig_down`, `ifconfig_up`); a reboot brings it up.
+    admin_up: bool,
+}
+
+impl SimInterface {
+    /// Frames pass: the interface is up and its link too.
+    fn passes(&self) -> bool {
+        self.link_up && self.admin_up
+    }
 }
 
 /// A node's kernel: the emulated host behind the real backend.
@@ -204,7 +214,13 @@ struct SimNode {
     incarnation: u32,
     ifaces: Vec<SimInterface>,
     group: usize,
+    /// Loss of the frames to and from the node, of those it sends, of
+    /// those it receives.
     loss: f64,
+    loss_from: f64,
+    loss_to: f64,
+    /// How long the frames it sends take, µs.
+    latency: u64,
     send_error: Option<Errno>,
     maintenance: bool,
     failing: BTreeMap<String, u16>,
@@ -274,6 +290,8 @@ struct Sim<'a, 's> {
     receivers_dirty: bool,
     rng: SplitMix64,
     seg_loss: f64,
+    /// One-way loss from one node to another.
+    loss_between: HashMap<(usize, usize), f64>,
     partitioned: bool,
     pool: Rc<AuthPool>,
     sink: Option<&'s mut dyn FrameSink>,
@@ -291,6 +309,9 @@ struct Sim<'a, 's> {
     steady: Option<(u64, Vec<Vec<usize>>, Vec<bool>)>,
     /// The most transitions and demotion changes the report may hold.
     max_records: usize,
+    /// Traffic sent from VIPs, and the cache entries it made.
+    sent: Vec<report::SentFromVip>,
+    learned: Vec<report::NeighborEntry>,
 }
 
 fn to_s(us: u64) -> f64 {
@@ -335,6 +356,7 @@ impl<'a, 's> Sim<'a, 's> {
             receivers_dirty: true,
             rng,
             seg_loss: 0.0,
+            loss_between: HashMap::new(),
             partitioned: false,
             pool: Rc::new(AuthPool::new()),
             sink,
@@ -349,6 +371,8 @@ impl<'a, 's> Sim<'a, 's> {
             held: vec![Vec::new(); nnodes],
             steady: None,
             max_records: limits::MAX_RECORDS,
+            sent: Vec::new(),
+            learned: Vec::new(),
         }
     }
 
@@ -452,13 +476,14 @@ fn sim_node(sc: &Scenario, ni: usize, n: &scenario::ScNode, segments: &mut Vec<S
             ifindex: u16::try_from(i + 2).unwrap_or(u16::MAX),
             segment,
             link_up: true,
+            admin_up: true,
         });
     }
     SimNode {
         name: n.name.clone(),
         label: Name::new(&n.name),
         spec: HostSpec {
-            flavor: sc.flavor,
+            flavor: n.flavor,
             interfaces: n
                 .interfaces
                 .iter()
@@ -477,6 +502,9 @@ fn sim_node(sc: &Scenario, ni: usize, n: &scenario::ScNode, segments: &mut Vec<S
         ifaces,
         group: 0,
         loss: 0.0,
+        loss_from: 0.0,
+        loss_to: 0.0,
+        latency: n.latency,
         send_error: None,
         maintenance: false,
         failing: BTreeMap::new(),
@@ -652,6 +680,8 @@ fn classify(bytes: &[u8]) -> Option<FrameKind> {
     }
 }
 
+#[cfg(test)]
+mod actions_tests;
 #[cfg(test)]
 mod expect_tests;
 #[cfg(test)]

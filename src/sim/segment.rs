@@ -42,7 +42,8 @@ impl Sim<'_, '_> {
                 (self.flights.len() - 1) as u32
             }
         };
-        self.push(self.now + self.sc.latency, Kind::Deliver(slot));
+        let latency = self.nodes[node].latency;
+        self.push(self.now + latency, Kind::Deliver(slot));
         Ok(())
     }
 
@@ -122,7 +123,8 @@ impl Sim<'_, '_> {
         };
         let list = self.receivers_of(f.segment, v6, dst);
         let from_group = self.nodes[f.from].group;
-        let from_loss = self.nodes[f.from].loss;
+        let from_loss =
+            1.0 - (1.0 - self.nodes[f.from].loss) * (1.0 - self.nodes[f.from].loss_from);
         for &(to, ifindex) in list.iter() {
             if to == f.from {
                 continue;
@@ -131,10 +133,16 @@ impl Sim<'_, '_> {
             if n.group != from_group && self.partitioned {
                 continue;
             }
-            if !n.ifaces.iter().any(|i| i.ifindex == ifindex && i.link_up) {
+            if !n.ifaces.iter().any(|i| i.ifindex == ifindex && i.passes()) {
                 continue;
             }
-            let p = 1.0 - (1.0 - self.seg_loss) * (1.0 - from_loss) * (1.0 - n.loss);
+            let between = self.loss_between.get(&(f.from, to)).copied().unwrap_or(0.0);
+            let p = 1.0
+                - (1.0 - self.seg_loss)
+                    * (1.0 - from_loss)
+                    * (1.0 - n.loss)
+                    * (1.0 - n.loss_to)
+                    * (1.0 - between);
             if p > 0.0 && self.rng.next_f64() < p {
                 continue;
             }
@@ -163,7 +171,12 @@ impl Sim<'_, '_> {
         if src[..5] != crate::wire::CARP_MAC_PREFIX {
             return;
         }
-        let at = segment * 256 + usize::from(src[5]);
+        self.learn_virtual(from, segment, src[5]);
+    }
+
+    /// The switch sees vhid `vhid`'s virtual MAC come from `from`.
+    pub(super) fn learn_virtual(&mut self, from: usize, segment: usize, vhid: u8) {
+        let at = segment * 256 + usize::from(vhid);
         for i in 0..self.vips_at.get(at).map_or(0, Vec::len) {
             let v = self.vips_at[at][i];
             if self.vips[v].port != Some(from) {

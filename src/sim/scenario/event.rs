@@ -45,9 +45,9 @@ pub enum Action {
     Partition { groups: Vec<Vec<usize>> },
     /// Every partition ends.
     Heal,
-    /// Each frame is lost with this probability (0..=1); to and from
-    /// `node` only, or on the whole segment.
-    Loss { node: Option<usize>, fraction: f64 },
+    /// Each frame is lost with this probability (0..=1), on the whole
+    /// segment, to and from one node, or in one direction.
+    Loss { scope: LossScope, fraction: f64 },
     /// `carpctl maintenance on/off`: a demotion of 240 (`CARP_MAXSKEW`).
     Maintenance { node: usize, on: bool },
     /// A `[[check]]` of the cluster file fails / passes again: a demotion
@@ -76,6 +76,45 @@ pub enum Action {
     /// Every packet the node sends fails with `errno` (`None`: sending
     /// works again), as `ip_output()` errors do.
     SendErrors { node: usize, errno: Option<Errno> },
+    /// `ifconfig IF vhid N state master|backup` on the node's vhid of the
+    /// VIP (`carp_ioctl_set()`: MASTER through `carp_master_down_locked()`,
+    /// BACKUP with the timers re-armed); nothing in INIT.
+    ForceState {
+        node: usize,
+        vip: String,
+        master: bool,
+    },
+    /// `ifconfig IF down` / `up` (`IFF_UP`) of one interface (or all).
+    Admin {
+        node: usize,
+        interface: Option<String>,
+        up: bool,
+    },
+    /// `sysctl net.inet.carp.allow=0|1` on the node.
+    CarpAllow { node: usize, on: bool },
+    /// The node sends traffic from the VIP's address of `to`'s family to
+    /// `to` (`ping -6 -S VIP TO`), and the run records whether it was
+    /// answered.
+    SendFromVip {
+        node: usize,
+        vip: String,
+        to: IpAddr,
+    },
+}
+
+/// Where a `loss` applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LossScope {
+    /// Every frame on the segment.
+    Segment,
+    /// Frames to and from the node.
+    Node(usize),
+    /// Frames the node sends.
+    From(usize),
+    /// Frames the node receives.
+    To(usize),
+    /// Frames from one node to another (the other way is not touched).
+    Between { from: usize, to: usize },
 }
 
 impl Action {
@@ -90,8 +129,13 @@ impl Action {
             Action::Check { failing, .. } => *failing,
             Action::Demote { by, .. } => *by > 0,
             Action::SendErrors { errno, .. } => errno.is_some(),
-            Action::Password { .. } | Action::Addresses { .. } => true,
-            Action::Preempt { .. } | Action::Boot { .. } | Action::Heal => false,
+            Action::Admin { up, .. } => !up,
+            Action::CarpAllow { on, .. } => !on,
+            Action::Password { .. } | Action::Addresses { .. } | Action::ForceState { .. } => true,
+            Action::Preempt { .. }
+            | Action::Boot { .. }
+            | Action::Heal
+            | Action::SendFromVip { .. } => false,
         }
     }
 
@@ -115,8 +159,19 @@ impl Action {
             Action::Preempt { .. } => "preempt",
             Action::SendErrors { errno: Some(_), .. } => "send_errors",
             Action::SendErrors { errno: None, .. } => "send_ok",
+            Action::ForceState { .. } => "state",
+            Action::Admin { up: false, .. } => "ifconfig_down",
+            Action::Admin { up: true, .. } => "ifconfig_up",
+            Action::CarpAllow { .. } => "carp_allow",
+            Action::SendFromVip { .. } => "send_from_vip",
         }
     }
+}
+
+/// The event's node, and where the file names it.
+struct Member {
+    node: usize,
+    span: Range<usize>,
 }
 
 /// Every action, and the keys each one takes besides `at` and `action`.
@@ -128,7 +183,7 @@ const ACTIONS: &[(&str, &[&str], &[&str])] = &[
     ("link_up", &["node"], &["interface"]),
     ("partition", &["groups"], &[]),
     ("heal", &[], &[]),
-    ("loss", &["percent"], &["node"]),
+    ("loss", &["percent"], &["node", "from", "to"]),
     ("maintenance_on", &["node"], &[]),
     ("maintenance_off", &["node"], &[]),
     ("check_fail", &["node", "check"], &[]),
@@ -139,6 +194,11 @@ const ACTIONS: &[(&str, &[&str], &[&str])] = &[
     ("preempt", &["value"], &["node"]),
     ("send_errors", &["node"], &["errno"]),
     ("send_ok", &["node"], &[]),
+    ("state", &["node", "vip", "state"], &[]),
+    ("ifconfig_down", &["node"], &["interface"]),
+    ("ifconfig_up", &["node"], &["interface"]),
+    ("carp_allow", &["node", "value"], &[]),
+    ("send_from_vip", &["node", "vip", "to"], &[]),
 ];
 
 #[derive(Deserialize)]
@@ -158,12 +218,16 @@ pub(super) struct RawEvent {
     addresses: Option<SpannedList>,
     value: Option<Spanned<bool>>,
     errno: Option<Spanned<String>>,
+    state: Option<Spanned<String>>,
+    from: Option<Spanned<String>>,
+    to: Option<Spanned<String>>,
 }
 
 impl RawEvent {
     /// The keys given, with their spans.
     fn given(&self) -> Vec<(&'static str, Range<usize>)> {
-        given!(self; node, interface, groups, percent, check, by, vip, password, addresses, value, errno)
+        given!(self; node, interface, groups, percent, check, by, vip, password, addresses, value,
+            errno, state, from, to)
     }
 }
 
@@ -332,6 +396,11 @@ impl ScenarioValidator<'_> {
         key: &str,
     ) -> Option<Action> {
         let need = |n: Option<usize>| n.unwrap_or(usize::MAX);
+        let at_node = e.node.as_ref().map(Spanned::span).unwrap_or_default();
+        let member = Member {
+            node: need(node),
+            span: at_node,
+        };
         let action = match name {
             "crash" => Action::Crash { node: need(node) },
             "boot" => Action::Boot { node: need(node) },
@@ -340,7 +409,10 @@ impl ScenarioValidator<'_> {
             }
             "partition" => self.partition_action(e.groups?, index, nodes, ctx, key)?,
             "heal" => Action::Heal,
-            "loss" => self.loss_action(e.percent?, node, ctx, key)?,
+            "loss" => {
+                let scope = self.loss_scope(&e, node, index, ctx, key)?;
+                self.loss_action(e.percent?, scope, ctx, key)?
+            }
             "maintenance_on" | "maintenance_off" => Action::Maintenance {
                 node: need(node),
                 on: name == "maintenance_on",
@@ -366,6 +438,31 @@ impl ScenarioValidator<'_> {
                 node: need(node),
                 errno: None,
             },
+            "state" => {
+                let vip = self.vip_of(e.vip?, config, ctx, key)?;
+                self.force_state_action(e.state?, member, vip, nodes, config, ctx, key)?
+            }
+            "ifconfig_down" | "ifconfig_up" => {
+                let up = name == "ifconfig_up";
+                match self.link_action(e.interface, need(node), up, nodes, ctx, key)? {
+                    Action::Link {
+                        node, interface, ..
+                    } => Action::Admin {
+                        node,
+                        interface,
+                        up,
+                    },
+                    _ => return None,
+                }
+            }
+            "carp_allow" => Action::CarpAllow {
+                node: need(node),
+                on: *e.value?.get_ref(),
+            },
+            "send_from_vip" => {
+                let vip = self.vip_of(e.vip?, config, ctx, key)?;
+                self.send_from_vip_action(e.to?, member, vip, nodes, config, ctx, key)?
+            }
             _ => return None,
         };
         Some(action)
@@ -456,7 +553,7 @@ impl ScenarioValidator<'_> {
     fn loss_action(
         &mut self,
         p: Spanned<Num>,
-        node: Option<usize>,
+        scope: LossScope,
         ctx: &str,
         key: &str,
     ) -> Option<Action> {
@@ -467,9 +564,180 @@ impl ScenarioValidator<'_> {
             return None;
         }
         Some(Action::Loss {
-            node,
+            scope,
             fraction: v / 100.0,
         })
+    }
+
+    /// Where a `loss` applies: `node` (both ways), `from` and/or `to` (one
+    /// way), or the whole segment; `node` goes with neither of the others,
+    /// and `from` and `to` are two nodes.
+    fn loss_scope(
+        &mut self,
+        e: &RawEvent,
+        node: Option<usize>,
+        index: &BTreeMap<&str, usize>,
+        ctx: &str,
+        key: &str,
+    ) -> Option<LossScope> {
+        if node.is_some()
+            && let Some(d) = e.from.as_ref().or(e.to.as_ref())
+        {
+            let msg = format!(
+                "{ctx}: node (to and from the node) goes with neither from nor to (one way); \
+                 give node, or from and/or to"
+            );
+            self.error(&d.span(), format!("{key}.node"), msg);
+            return None;
+        }
+        let from = match &e.from {
+            Some(f) => Some(self.node_named(f, index, ctx, &format!("{key}.from"))?),
+            None => None,
+        };
+        let to = match &e.to {
+            Some(t) => Some(self.node_named(t, index, ctx, &format!("{key}.to"))?),
+            None => None,
+        };
+        Some(match (node, from, to) {
+            (Some(n), _, _) => LossScope::Node(n),
+            (None, Some(f), Some(t)) if f == t => {
+                let span = e.to.as_ref().map(Spanned::span).unwrap_or_default();
+                let msg = format!("{ctx}: from and to name the same node; name two nodes");
+                self.error(&span, format!("{key}.to"), msg);
+                return None;
+            }
+            (None, Some(from), Some(to)) => LossScope::Between { from, to },
+            (None, Some(f), None) => LossScope::From(f),
+            (None, None, Some(t)) => LossScope::To(t),
+            (None, None, None) => LossScope::Segment,
+        })
+    }
+
+    /// `state`: `master` or `backup` on a node that takes part in the VIP
+    /// (`ifconfig` accepts no other state).
+    #[allow(clippy::too_many_arguments)]
+    fn force_state_action(
+        &mut self,
+        state: Spanned<String>,
+        member: Member,
+        vip: String,
+        nodes: &[ScNode],
+        config: &Config,
+        ctx: &str,
+        key: &str,
+    ) -> Option<Action> {
+        let master = match state.get_ref().as_str() {
+            "master" => true,
+            "backup" => false,
+            other => {
+                let msg = format!(
+                    "{ctx}: state \"{}\" is not master or backup (what ifconfig ... vhid N \
+                     state takes)",
+                    other.escape_debug()
+                );
+                self.error(&state.span(), format!("{key}.state"), msg);
+                return None;
+            }
+        };
+        self.takes_part(&member, &vip, nodes, config, ctx, key)?;
+        Some(Action::ForceState {
+            node: member.node,
+            vip,
+            master,
+        })
+    }
+
+    /// `send_from_vip`: `to` is an IPv6 unicast address that is not the
+    /// VIP's nor the node's own, and the VIP has an IPv6 address to send
+    /// from. IPv4 is refused: `arprequest()` with a given source address
+    /// (netinet/if_ether.c) announces the interface's own MAC, not the
+    /// virtual one, and what follows from that is not modelled.
+    #[allow(clippy::too_many_arguments)]
+    fn send_from_vip_action(
+        &mut self,
+        to: Spanned<String>,
+        member: Member,
+        vip: String,
+        nodes: &[ScNode],
+        config: &Config,
+        ctx: &str,
+        key: &str,
+    ) -> Option<Action> {
+        let span = to.span();
+        let node = member.node;
+        let k = format!("{key}.to");
+        let addr = match to.get_ref().parse::<IpAddr>() {
+            Ok(IpAddr::V6(a)) => a,
+            Ok(IpAddr::V4(_)) => {
+                let msg = format!(
+                    "{ctx}: to {} is IPv4; send_from_vip is modelled for IPv6 only (the \
+                     neighbour solicitation from a VIP, carp_macmatch6())",
+                    to.get_ref()
+                );
+                self.error(&span, k, msg);
+                return None;
+            }
+            Err(_) => {
+                let msg = format!(
+                    "{ctx}: to {:?} is not an IPv6 address (no prefix length)",
+                    to.get_ref()
+                );
+                self.error(&span, k, msg);
+                return None;
+            }
+        };
+        let v = config.vips.iter().find(|v| v.name == vip)?;
+        let why = if addr.is_multicast() || addr.is_unspecified() || addr.is_loopback() {
+            Some("is not a unicast address".to_string())
+        } else if v.addresses.iter().any(|a| a.addr() == IpAddr::V6(addr)) {
+            Some(format!("is an address of VIP \"{vip}\" itself"))
+        } else if nodes[node]
+            .interfaces
+            .iter()
+            .any(|(_, a)| a.iter().any(|n| n.addr() == IpAddr::V6(addr)))
+        {
+            Some(format!(
+                "is an address of node \"{}\" itself",
+                nodes[node].name
+            ))
+        } else if !v.addresses.iter().any(|a| a.addr().is_ipv6()) {
+            Some(format!(
+                "cannot be reached: VIP \"{vip}\" has no IPv6 address to send from"
+            ))
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            self.error(&span, k, format!("{ctx}: to {addr} {why}"));
+            return None;
+        }
+        self.takes_part(&member, &vip, nodes, config, ctx, key)?;
+        Some(Action::SendFromVip {
+            node,
+            vip,
+            to: IpAddr::V6(addr),
+        })
+    }
+
+    /// The node takes part in the VIP (its `prefer`), else it has no vhid
+    /// for the action to act on.
+    fn takes_part(
+        &mut self,
+        member: &Member,
+        vip: &str,
+        nodes: &[ScNode],
+        config: &Config,
+        ctx: &str,
+        key: &str,
+    ) -> Option<()> {
+        let name = &nodes[member.node].name;
+        let v = config.vips.iter().find(|v| v.name == vip)?;
+        if v.takes_part(name) {
+            return Some(());
+        }
+        let msg = format!("{ctx}: node \"{name}\" does not take part in VIP \"{vip}\" (prefer)");
+        self.error(&member.span, format!("{key}.node"), msg);
+        None
     }
 
     /// `check_fail`, `check_pass`: a `[[check]]` of the cluster file.

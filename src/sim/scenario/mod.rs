@@ -65,9 +65,9 @@ use crate::kernel::emulated::{Flavor, Hz};
 use crate::model::{IfAddress, Interface};
 use crate::textfile::{self, Access, LineIndex};
 use event::RawEvent;
-pub use event::{Action, TimedEvent};
+pub use event::{Action, LossScope, TimedEvent};
 use expect::RawExpect;
-pub use expect::{Expect, Expectation, Requirement, Window};
+pub use expect::{CLIENTS, Expect, Expectation, Requirement, Window};
 
 /// The longest scenario accepted: 31 days of virtual time.
 pub const MAX_DURATION_S: f64 = 31.0 * 86_400.0;
@@ -85,14 +85,15 @@ pub struct Scenario {
     /// Virtual time simulated, µs.
     pub duration: u64,
     pub seed: u64,
-    /// The FreeBSD release every node runs.
+    /// The FreeBSD release of the nodes that do not set their own.
     pub flavor: Flavor,
     /// `kern.hz` of the nodes that do not set their own.
     pub hz: u32,
     /// In scenario order.
     pub nodes: Vec<ScNode>,
     pub clients: Clients,
-    /// Frame latency on the segment, µs.
+    /// Frame latency on the segment, µs, for the nodes that do not set
+    /// their own.
     pub latency: u64,
     /// Sorted by time; file order among equal times.
     pub events: Vec<TimedEvent>,
@@ -110,6 +111,12 @@ pub struct ScNode {
     pub up: bool,
     /// `kern.hz` of the node (the scenario's `hz` unless it sets its own).
     pub hz: u32,
+    /// The node's FreeBSD release (the scenario's `freebsd` unless it sets
+    /// its own: a cluster in the middle of an upgrade).
+    pub flavor: Flavor,
+    /// How long a frame the node sends takes to reach the others, µs (the
+    /// scenario's `[segment] latency` unless it sets its own).
+    pub latency: u64,
 }
 
 impl ScNode {
@@ -200,6 +207,8 @@ struct RawNode {
     interfaces: Option<Spanned<BTreeMap<String, SpannedList>>>,
     up: Option<Spanned<bool>>,
     hz: Option<Spanned<i64>>,
+    freebsd: Option<Spanned<String>>,
+    latency: Option<Spanned<Num>>,
 }
 
 /// Validates one scenario file, collecting its diagnostics (the scenario's
@@ -252,6 +261,17 @@ impl ScenarioValidator<'_> {
                     Hz::DEFAULT
                 );
                 self.error(&v.span(), key, msg);
+                None
+            }
+        }
+    }
+
+    /// A FreeBSD release, as `emulate --freebsd` takes it.
+    fn flavor(&mut self, f: &Spanned<String>, key: &str) -> Option<Flavor> {
+        match f.get_ref().parse::<Flavor>() {
+            Ok(fl) => Some(fl),
+            Err(e) => {
+                self.error(&f.span(), key, format!("{key}: {e}"));
                 None
             }
         }
@@ -361,10 +381,15 @@ impl ScenarioValidator<'_> {
         if !self.within_member_limit(&config, cluster) {
             return None;
         }
-        let nodes = self.nodes(raw.node, &config, top.hz);
+        let defaults = node::NodeDefaults {
+            hz: top.hz,
+            flavor: top.flavor,
+            latency: top.latency,
+        };
+        let nodes = self.nodes(raw.node, &config, &defaults);
         let duration = top.duration?;
         let events = self.events(raw.event, &nodes, &config, duration);
-        let expects = self.expects(raw.expect, &nodes, &config, duration);
+        let expects = self.expects(raw.expect, &nodes, &config, &events, duration);
         Some(Scenario {
             path: self.path.to_path_buf(),
             config,
@@ -403,13 +428,7 @@ impl ScenarioValidator<'_> {
         };
         let flavor = match &raw.freebsd {
             None => Some(Flavor::V14),
-            Some(f) => match f.get_ref().parse::<Flavor>() {
-                Ok(fl) => Some(fl),
-                Err(e) => {
-                    self.error(&f.span(), "freebsd", e);
-                    None
-                }
-            },
+            Some(f) => self.flavor(f, "freebsd"),
         };
         let hz = match &raw.hz {
             None => Some(Hz::DEFAULT),

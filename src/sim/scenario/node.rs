@@ -1,5 +1,6 @@
 //! The scenario's `[[node]]` entries: which node of the cluster file, its
-//! interfaces with their own addresses, whether it is up, its `kern.hz`.
+//! interfaces with their own addresses, whether it is up, its `kern.hz`,
+//! its FreeBSD release and the latency of its link.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -8,6 +9,15 @@ use toml::Spanned;
 
 use super::{RawNode, ScNode, ScenarioValidator, SpannedList};
 use crate::config::{self, Config, Diagnostic};
+use crate::kernel::emulated::Flavor;
+
+/// What a `[[node]]` that does not set its own gets from the top level;
+/// `None` where the top-level value was wrong (and reported).
+pub(super) struct NodeDefaults {
+    pub hz: Option<u32>,
+    pub flavor: Option<Flavor>,
+    pub latency: Option<u64>,
+}
 
 impl ScenarioValidator<'_> {
     /// The `[[node]]` entries that are right; every node of the cluster
@@ -16,12 +26,12 @@ impl ScenarioValidator<'_> {
         &mut self,
         raw_nodes: Vec<Spanned<RawNode>>,
         config: &Config,
-        hz: Option<u32>,
+        defaults: &NodeDefaults,
     ) -> Vec<ScNode> {
         let mut nodes = Vec::new();
         let mut seen = BTreeMap::new();
         for (i, n) in raw_nodes.into_iter().enumerate() {
-            if let Some(node) = self.node(i, n, config, hz, &mut seen) {
+            if let Some(node) = self.node(i, n, config, defaults, &mut seen) {
                 nodes.push(node);
             }
         }
@@ -51,7 +61,7 @@ impl ScenarioValidator<'_> {
         i: usize,
         n: Spanned<RawNode>,
         config: &Config,
-        hz: Option<u32>,
+        defaults: &NodeDefaults,
         seen: &mut BTreeMap<String, usize>,
     ) -> Option<ScNode> {
         let span = n.span();
@@ -88,14 +98,24 @@ impl ScenarioValidator<'_> {
         };
         let interfaces = self.interfaces(ifs.into_inner(), &nm, &key);
         let node_hz = match &n.hz {
-            None => hz,
+            None => defaults.hz,
             Some(h) => self.hz(h, &format!("{key}.hz")),
+        };
+        let flavor = match &n.freebsd {
+            None => defaults.flavor,
+            Some(f) => self.flavor(f, &format!("{key}.freebsd")),
+        };
+        let latency = match &n.latency {
+            None => defaults.latency,
+            Some(l) => self.seconds(l, &format!("{key}.latency"), 0.0, 1.0),
         };
         Some(ScNode {
             name: nm,
             interfaces: interfaces?,
             up: n.up.is_none_or(|u| *u.get_ref()),
             hz: node_hz?,
+            flavor: flavor?,
+            latency: latency?,
         })
     }
 
