@@ -175,7 +175,7 @@ fn apply(global: &GlobalOpts, args: &ApplyArgs, progress: &mut Progress) -> Resu
         Err(PlanChangesError::Kernel(e)) => {
             return Err(CliError::kernel("cannot read the current state")(e));
         }
-        Err(e @ PlanChangesError::AddressInUse { .. }) => {
+        Err(e @ (PlanChangesError::AddressInUse { .. } | PlanChangesError::Unsupported(_))) => {
             return Err(CliError::Usage(format!("{e}; nothing was changed")));
         }
     };

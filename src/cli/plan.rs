@@ -363,7 +363,7 @@ fn write_vips(r: &Report<'_>, out: &mut dyn Write) -> Result<(), CliError> {
                         .peer
                         .map(|a| a.to_string())
                         .into_iter()
-                        .chain(p.peer6.clone())
+                        .chain(p.peer6.as_ref().map(|a| a.to_string()))
                         .collect();
                     format!("{n}->{}", addrs.join(","))
                 })

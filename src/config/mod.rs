@@ -40,7 +40,7 @@ pub(crate) use diag::unreadable;
 pub use diag::{Diagnostic, Severity, has_errors};
 pub use keys::{KEY_FILE_MAX, KeyFile, KeySource, check_keys};
 pub use parse::{load, parse};
-pub use resolve::{Desired, DesiredVip, Peers, desired_state, peers};
+pub use resolve::{Desired, DesiredVip, DesiredVrrp, Peer6, Peers, desired_state, peers};
 pub use rules::{NAME_MAX, NODE_NAME_MAX, password_issues};
 
 /// Where the cluster file is read from unless `-c/--config` or

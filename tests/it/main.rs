@@ -19,6 +19,7 @@
 mod common;
 
 mod apply;
+mod apply_election;
 mod cli;
 mod events;
 mod files;
