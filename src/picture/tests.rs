@@ -15,6 +15,7 @@ fn empty_report(vips: &[&str], nodes: &[&str], duration: f64) -> Report {
         scenario: "s.toml".into(),
         cluster: "c.toml".into(),
         freebsd: "14".into(),
+        clients_at: None,
         seed: 1,
         duration,
         requirements: Requirements {

@@ -356,6 +356,9 @@ pub struct Report {
     pub scenario: String,
     pub cluster: String,
     pub freebsd: String,
+    /// The router the clients sit on (`[clients] at`); none: each VIP's
+    /// own segment.
+    pub clients_at: Option<String>,
     pub seed: u64,
     /// Seconds of virtual time simulated.
     pub duration: f64,
@@ -413,6 +416,9 @@ impl Report {
             secs(self.duration),
             self.frames
         );
+        if let Some(r) = &self.clients_at {
+            let _ = writeln!(o, "clients on router {r}");
+        }
         self.events_text(&mut o);
         self.transitions_text(&mut o);
         let _ = writeln!(o, "\nVIPs:");

@@ -60,10 +60,11 @@ impl Sim<'_, '_> {
                 && vip.state[o] == CarpState::Master
                 && vip.member_if[o].is_some_and(|i| nodes[o].ifaces[i].passes())
         };
-        let served = match vip.port {
-            Some(o) => answers(o),
-            None => (0..nodes.len()).any(answers),
-        };
+        let served = vip.reachable
+            && match vip.port {
+                Some(o) => answers(o),
+                None => (0..nodes.len()).any(answers),
+            };
         if served != vip.served {
             vip.served = served;
             vip.last_change = now;
@@ -181,6 +182,7 @@ impl Sim<'_, '_> {
             scenario: self.sc.path.display().to_string(),
             cluster: self.sc.config.path.display().to_string(),
             freebsd: self.sc.flavor.label().to_string(),
+            clients_at: self.sc.clients.at.map(|r| self.sc.routers[r].name.clone()),
             seed: self.sc.seed,
             duration: to_s(end),
             requirements: Requirements {

@@ -59,6 +59,7 @@ mod cluster;
 mod event;
 mod expect;
 mod node;
+mod router;
 
 use crate::config::{self, Config, Diagnostic};
 use crate::kernel::emulated::{Flavor, Hz};
@@ -68,6 +69,8 @@ use event::RawEvent;
 pub use event::{Action, LossScope, TimedEvent};
 use expect::RawExpect;
 pub use expect::{CLIENTS, Expect, Expectation, Requirement, Window};
+use router::RawRouter;
+pub use router::ScRouter;
 
 /// The longest scenario accepted: 31 days of virtual time.
 pub const MAX_DURATION_S: f64 = 31.0 * 86_400.0;
@@ -99,6 +102,8 @@ pub struct Scenario {
     pub events: Vec<TimedEvent>,
     /// The `[[expect]]` entries, in file order.
     pub expects: Vec<Expectation>,
+    /// The `[[router]]` entries, in file order.
+    pub routers: Vec<ScRouter>,
 }
 
 /// `[[node]]`.
@@ -117,6 +122,8 @@ pub struct ScNode {
     /// How long a frame the node sends takes to reach the others, µs (the
     /// scenario's `[segment] latency` unless it sets its own).
     pub latency: u64,
+    /// Its default routes (`gateway`), at most one per family.
+    pub gateways: Vec<std::net::IpAddr>,
 }
 
 impl ScNode {
@@ -145,6 +152,9 @@ pub struct Clients {
     pub rate: f64,
     /// When the clients start, µs.
     pub start: u64,
+    /// The router the requests come from (an index into
+    /// [`Scenario::routers`]); `None`: from the VIP's own segment.
+    pub at: Option<usize>,
 }
 
 /// A number of seconds, integer or not.
@@ -182,6 +192,8 @@ struct Raw {
     event: Vec<Spanned<RawEvent>>,
     #[serde(default)]
     expect: Vec<Spanned<RawExpect>>,
+    #[serde(default)]
+    router: Vec<Spanned<RawRouter>>,
 }
 
 #[derive(Deserialize)]
@@ -189,6 +201,7 @@ struct Raw {
 struct RawClients {
     rate: Option<Spanned<Num>>,
     start: Option<Spanned<Num>>,
+    at: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -209,6 +222,7 @@ struct RawNode {
     hz: Option<Spanned<i64>>,
     freebsd: Option<Spanned<String>>,
     latency: Option<Spanned<Num>>,
+    gateway: Option<SpannedList>,
 }
 
 /// Validates one scenario file, collecting its diagnostics (the scenario's
@@ -387,6 +401,11 @@ impl ScenarioValidator<'_> {
             latency: top.latency,
         };
         let nodes = self.nodes(raw.node, &config, &defaults);
+        let routers = self.routers(raw.router, &nodes);
+        let clients = match (top.clients, raw.clients.as_ref()) {
+            (Some(c), Some(rc)) => self.clients_at(c, rc.get_ref(), &routers),
+            (c, _) => c,
+        };
         let duration = top.duration?;
         let events = self.events(raw.event, &nodes, &config, duration);
         let expects = self.expects(raw.expect, &nodes, &config, &events, duration);
@@ -398,10 +417,11 @@ impl ScenarioValidator<'_> {
             flavor: top.flavor?,
             hz: top.hz?,
             nodes,
-            clients: top.clients?,
+            clients: clients?,
             latency: top.latency?,
             events,
             expects,
+            routers,
         })
     }
 
@@ -438,6 +458,7 @@ impl ScenarioValidator<'_> {
             None => Some(Clients {
                 rate: 10.0,
                 start: 0,
+                at: None,
             }),
             Some(c) => self.clients(c.get_ref()),
         };
@@ -484,6 +505,7 @@ impl ScenarioValidator<'_> {
         Some(Clients {
             rate: rate?,
             start: start?,
+            at: None,
         })
     }
 
@@ -517,6 +539,7 @@ impl ScenarioValidator<'_> {
         let nodes = raw.node.get(limits::MAX_NODES).map(Spanned::span);
         let events = raw.event.get(limits::MAX_EVENTS).map(Spanned::span);
         let expects = raw.expect.get(limits::MAX_EXPECTS).map(Spanned::span);
+        let routers = raw.router.get(limits::MAX_ROUTERS).map(Spanned::span);
         let checks = [
             (
                 "node",
@@ -541,6 +564,14 @@ impl ScenarioValidator<'_> {
                 raw.expect.len(),
                 limits::MAX_EXPECTS,
                 expects,
+            ),
+            (
+                "router",
+                "routers",
+                "a simulation runs",
+                raw.router.len(),
+                limits::MAX_ROUTERS,
+                routers,
             ),
         ];
         let mut ok = true;
