@@ -57,6 +57,7 @@ macro_rules! given {
 
 mod cluster;
 mod event;
+mod event_values;
 mod expect;
 mod node;
 mod router;
