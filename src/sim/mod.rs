@@ -742,3 +742,5 @@ mod freebsd_tests;
 mod tests;
 #[cfg(test)]
 mod topology_tests;
+#[cfg(test)]
+mod vrrp_tests;
