@@ -306,86 +306,98 @@ fn bad_item_8_keys_are_refused_with_their_place() {
         has(&e, 11, "node[1].latency 2 is out of range 0-1"),
         "{e:?}"
     );
-    let ev = |body: &str| format!("[[event]]\nat = 1\n{body}");
-    let cases: &[(&str, &str)] = &[
+    // Each case: an [[event]] ("at = 1" added) or an [[expect]] table.
+    let ev = "[[event]]\nat = 1\n";
+    let ex = "[[expect]]\n";
+    let cases: &[(&str, &str, &str)] = &[
         (
+            ev,
             "action = \"state\"\nnode = \"a\"\nvip = \"web\"\nstate = \"init\"\n",
             "state \"init\" is not master or backup",
         ),
         (
+            ev,
             "action = \"state\"\nnode = \"a\"\nvip = \"web\"\n",
             "event[0] (state): state is missing",
         ),
         (
+            ev,
             "action = \"ifconfig_down\"\nnode = \"a\"\ninterface = \"em7\"\n",
             "node \"a\" has no interface em7",
         ),
         (
+            ev,
             "action = \"carp_allow\"\nnode = \"a\"\n",
             "event[0] (carp_allow): value is missing",
         ),
         (
+            ev,
             "action = \"carp_allow\"\nnode = \"a\"\nvalue = true\nvip = \"web\"\n",
             "key vip does not apply to carp_allow",
         ),
         (
+            ev,
             "action = \"loss\"\npercent = 5\nnode = \"a\"\nto = \"b\"\n",
             "node (to and from the node) goes with neither from nor to",
         ),
         (
+            ev,
             "action = \"loss\"\npercent = 5\nfrom = \"b\"\nto = \"b\"\n",
             "from and to name the same node",
         ),
         (
+            ev,
             "action = \"loss\"\npercent = 5\nfrom = \"zz\"\n",
             "node \"zz\" is not a [[node]]",
         ),
         (
+            ev,
             "action = \"send_from_vip\"\nnode = \"a\"\nvip = \"web\"\nto = \"192.0.2.9\"\n",
             "is IPv4; send_from_vip is modelled for IPv6 only",
         ),
         (
+            ev,
             "action = \"send_from_vip\"\nnode = \"a\"\nvip = \"web\"\nto = \"2001:db8::9/64\"\n",
             "is not an IPv6 address",
         ),
         (
+            ev,
             "action = \"send_from_vip\"\nnode = \"a\"\nvip = \"web\"\nto = \"2001:db8::9\"\n",
             "VIP \"web\" has no IPv6 address to send from",
         ),
         (
+            ev,
             "action = \"send_from_vip\"\nnode = \"a\"\nvip = \"web\"\nto = \"ff02::1\"\n",
             "is not a unicast address",
         ),
-    ];
-    for (body, needle) in cases {
-        let e = errors(&c, &base("", &ev(body)));
-        assert!(placed(&e, needle), "{needle}: {e:?}");
-    }
-    let ex = |body: &str| format!("[[expect]]\n{body}");
-    let cases: &[(&str, &str)] = &[
         (
+            ex,
             "answered = true\nnode = \"a\"\nvip = \"web\"\nat = 3\n",
             "no send_from_vip event of node \"a\" from VIP \"web\" at 3 s",
         ),
         (
+            ex,
             "cache = \"clients\"\naddress = \"192.0.2.100/32\"\nmac = \"none\"\n",
             "address \"192.0.2.100/32\" is not an address",
         ),
         (
+            ex,
             "cache = \"clients\"\naddress = \"192.0.2.100\"\nmac = \"00:00:5e:00:01\"\n",
             "mac \"00:00:5e:00:01\" is not a MAC address",
         ),
         (
+            ex,
             "cache = \"router\"\naddress = \"192.0.2.100\"\nmac = \"none\"\n",
             "node \"router\" is not a [[node]]",
         ),
         (
+            ex,
             "cache = \"clients\"\nmac = \"none\"\n",
             "expect[0] (cache): address is missing",
         ),
     ];
-    for (body, needle) in cases {
-        let e = errors(&c, &base("", &ex(body)));
+    for (table, body, needle) in cases {
+        let e = errors(&c, &base("", &format!("{table}{body}")));
         assert!(placed(&e, needle), "{needle}: {e:?}");
     }
 }

@@ -5,7 +5,6 @@
 
 use super::tests::{errors, load, run_capture};
 use super::*;
-use crate::wire::{Payload, decode_frame};
 
 /// FreeBSD's `unicast_v4`/`unicast_v6` layout (carp.sh @ ba0fe1dd): two
 /// nodes in two subnets of one bridge, each with a default route via the
@@ -65,16 +64,9 @@ const GW6: [&str; 2] = [
 
 /// The protocol-112 frames of the capture: (source MAC, TTL or hop limit).
 fn ads_with_ttl(cap: &tests::Capture) -> Vec<(String, u8)> {
-    cap.0
-        .iter()
-        .filter_map(|(_, b)| {
-            let f = decode_frame(b).ok()?;
-            let Payload::Ip(ip) = f.payload else {
-                return None;
-            };
-            (ip.header.protocol() == 112).then(|| (f.eth.src.to_string(), ip.header.ttl()))
-        })
-        .collect()
+    tests::ip_frames(cap, |_, eth, ip| {
+        (ip.header.protocol() == 112).then(|| (eth.src.to_string(), ip.header.ttl()))
+    })
 }
 
 /// Routed through the router, each advertisement is on the wire twice:

@@ -42,23 +42,16 @@ fn vrrp(
 const ONE_VIP: &str = "[[vip]]\nname = \"web\"\nvhid = 7\ninterface = \"em0\"\n\
                        addresses = [\"192.0.2.100/24\"]\nprefer = [\"a\", \"b\"]\n";
 
-/// The VRRPv3 advertisements of the capture: (time, source MAC's last
-/// byte... as the frame's source IP, vrid, priority, interval cs).
+/// The VRRPv3 advertisements of the capture: (time, source address,
+/// vrid, priority, interval cs).
 fn vrrp_ads(cap: &tests::Capture) -> Vec<(f64, std::net::IpAddr, u8, u8, u16)> {
-    cap.0
-        .iter()
-        .filter_map(|(t, b)| {
-            let f = decode_frame(b).ok()?;
-            let Payload::Ip(ip) = f.payload else {
-                return None;
-            };
-            let p = ip.payload;
-            (ip.header.protocol() == 112 && p.len() >= 8 && p[0] == 0x31).then(|| {
-                let interval = u16::from_be_bytes([p[4], p[5]]) & 0x0fff;
-                (*t, ip.header.src(), p[1], p[2], interval)
-            })
+    tests::ip_frames(cap, |t, _, ip| {
+        let p = ip.payload;
+        (ip.header.protocol() == 112 && p.len() >= 8 && p[0] == 0x31).then(|| {
+            let interval = u16::from_be_bytes([p[4], p[5]]) & 0x0fff;
+            (t, ip.header.src(), p[1], p[2], interval)
         })
-        .collect()
+    })
 }
 
 /// One tick at hz 1000, and `tvtohz()`'s extra tick: a timer fires up to
