@@ -191,10 +191,11 @@ impl Sim<'_, '_> {
         if f.kind == FrameKind::Announce {
             return Ok(());
         }
-        let dst = Inbound::parse(&f.bytes).dst();
-        if let Some(dst) = dst
-            && let Some(hop) = self.next_hop(&f, dst)
-        {
+        let inbound = Inbound::parse(&f.bytes);
+        let (Some(v6), Some(dst)) = (inbound.is_v6(), inbound.dst()) else {
+            return Ok(());
+        };
+        if let Some(hop) = self.next_hop(&f, dst) {
             if let Some((router, out)) = hop {
                 self.forward(f, router, out);
             }
@@ -203,10 +204,6 @@ impl Sim<'_, '_> {
                 .take()
                 .map_or(Ok(()), |e| Err(SimError::Capture(e)));
         }
-        let inbound = Inbound::parse(&f.bytes);
-        let (Some(v6), Some(dst)) = (inbound.is_v6(), inbound.dst()) else {
-            return Ok(());
-        };
         let list = self.receivers_of(f.segment, v6, dst);
         let from_group = self.nodes[f.from].group;
         let from_loss =
