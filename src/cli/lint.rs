@@ -88,8 +88,11 @@ pub(crate) fn run(
     let inputs = if args.files.is_empty() {
         lint::read_inputs(&[global.config_path()])
     } else {
-        let given: Vec<(Option<String>, PathBuf)> =
-            args.files.iter().map(|a| super::import::node_arg(a)).collect();
+        let given: Vec<(Option<String>, PathBuf)> = args
+            .files
+            .iter()
+            .map(|a| super::import::node_arg(a))
+            .collect();
         lint::read_args(&given).map_err(|e| CliError::Usage(format!("lint: {e}")))?
     };
     let report = lint::lint_report(

@@ -109,12 +109,7 @@ pub fn read_args(args: &[(Option<String>, PathBuf)]) -> Result<Vec<Input>, Strin
 /// [`MAX_DIR_DEPTH`]. Entries are not followed: a symbolic link is listed
 /// as a file (which lint then refuses to read, as any file it would follow
 /// a link to), never walked into.
-fn list_dir(
-    root: &Path,
-    dir: &Path,
-    depth: usize,
-    files: &mut Vec<PathBuf>,
-) -> Result<(), String> {
+fn list_dir(root: &Path, dir: &Path, depth: usize, files: &mut Vec<PathBuf>) -> Result<(), String> {
     let entries =
         std::fs::read_dir(dir).map_err(|e| format!("{}: cannot list: {e}", dir.display()))?;
     for e in entries {

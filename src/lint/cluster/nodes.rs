@@ -122,17 +122,16 @@ pub(crate) fn name_key(path: &Path) -> Option<(PathBuf, String)> {
     let dir = path.parent().unwrap_or_else(|| Path::new(""));
     let dir_name = dir.file_name().and_then(|n| n.to_str()).unwrap_or("");
     let kind = |s: &str| KINDS.iter().any(|k| s.eq_ignore_ascii_case(k));
-    let stem = if kind(name)
-        || (dir_name == "devd" && name.ends_with(".conf"))
-        || dir_name == "rc.conf.d"
-    {
-        ""
-    } else {
-        match name.split_once('.') {
-            Some((stem, rest)) if !stem.is_empty() && kind(rest) => stem,
-            _ => return None,
-        }
-    };
+    let stem =
+        if kind(name) || (dir_name == "devd" && name.ends_with(".conf")) || dir_name == "rc.conf.d"
+        {
+            ""
+        } else {
+            match name.split_once('.') {
+                Some((stem, rest)) if !stem.is_empty() && kind(rest) => stem,
+                _ => return None,
+            }
+        };
     Some((tree_root(dir), stem.to_string()))
 }
 
@@ -388,7 +387,11 @@ mod tests {
         // One stem: one node, named by the hostname when there is one.
         assert_eq!(
             group(&[
-                ("d/a.rc.conf", f.clone(), rc("hostname=\"mail-a.example.org\"\n")),
+                (
+                    "d/a.rc.conf",
+                    f.clone(),
+                    rc("hostname=\"mail-a.example.org\"\n")
+                ),
                 ("d/b.rc.conf", f.clone(), rc("")),
                 ("d/a.loader.conf", f.clone(), Analysis::Other),
                 ("d/b.sysctl.conf", f.clone(), Analysis::Other),
@@ -436,8 +439,16 @@ mod tests {
         // The same short name of two hosts is still two hosts.
         let f = Given::File;
         let split = group(&[
-            ("/etc/rc.conf", f.clone(), rc("hostname=\"a.one.example\"\n")),
-            ("/etc/rc.conf.local", f.clone(), rc("hostname=\"a.two.example\"\n")),
+            (
+                "/etc/rc.conf",
+                f.clone(),
+                rc("hostname=\"a.one.example\"\n"),
+            ),
+            (
+                "/etc/rc.conf.local",
+                f.clone(),
+                rc("hostname=\"a.two.example\"\n"),
+            ),
         ]);
         assert_eq!(split.len(), 2, "{split:?}");
         // One hostname, set in two files of one node: one node.
