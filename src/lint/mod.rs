@@ -4,8 +4,9 @@
 //!
 //! Each finding has a stable code ([`codes`]), a severity, the file, line
 //! and column it is about, and a message that says what to do. The output
-//! is `file:line:col: severity[code]: message`, or with `--json` a list of
-//! `{"file", "line", "column", "severity", "code", "message"}`.
+//! is `file:line:col: severity[code]: message`, or with `--json` a
+//! [`Report`]: the nodes the files were grouped into ([`Node`]) and a list
+//! of `{"file", "line", "column", "severity", "code", "message"}`.
 //!
 //! The module is pure: [`lint`] takes the files' text; [`read_inputs`]
 //! reads them. Layers:

@@ -28,6 +28,17 @@ fn without_hostname(text: &str) -> String {
         .collect()
 }
 
+/// `{at}hosta.conf` and `{at}provider.conf` without their hostnames.
+fn anonymous_pair(dir: &Path, at: &str) {
+    for host in ["hosta", "provider"] {
+        write(
+            dir,
+            &format!("{at}{host}.conf"),
+            &without_hostname(&handbook_2007(host)),
+        );
+    }
+}
+
 fn write(dir: &Path, rel: &str, text: &str) {
     let p = dir.join(rel);
     if let Some(parent) = p.parent() {
@@ -104,16 +115,7 @@ fn two_files_in_one_directory_are_two_nodes() {
     // The invocation: `carpctl lint hosta.conf hostb.conf`, one
     // directory, names that say nothing of their kind.
     let dir = tempfile::tempdir().unwrap();
-    write(
-        dir.path(),
-        "hosta.conf",
-        &without_hostname(&handbook_2007("hosta")),
-    );
-    write(
-        dir.path(),
-        "provider.conf",
-        &without_hostname(&handbook_2007("provider")),
-    );
+    anonymous_pair(dir.path(), "");
     let doc = lint_json(dir.path(), &["--cluster", "hosta.conf", "provider.conf"]);
     assert_eq!(
         nodes(&doc),
@@ -298,16 +300,7 @@ fn a_mismatched_password_is_found_even_within_one_node() {
     // cannot tell them apart, but the password mismatch is still an error,
     // and the message says how to give them apart.
     let dir = tempfile::tempdir().unwrap();
-    write(
-        dir.path(),
-        "d/hosta.conf",
-        &without_hostname(&handbook_2007("hosta")),
-    );
-    write(
-        dir.path(),
-        "d/provider.conf",
-        &without_hostname(&handbook_2007("provider")),
-    );
+    anonymous_pair(dir.path(), "d/");
     let doc = lint_json(dir.path(), &["d"]);
     assert_eq!(
         nodes(&doc),
