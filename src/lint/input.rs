@@ -191,4 +191,49 @@ mod tests {
         assert!(content.unwrap_err().starts_with("cannot read: "));
         assert_eq!(mode, None);
     }
+
+    #[test]
+    fn a_directory_argument_is_one_node_of_its_visible_files_six_levels_deep() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("mail-a");
+        let deep = root.join("1/2/3/4/5");
+        fs::create_dir_all(deep.join("6")).unwrap();
+        fs::create_dir_all(root.join(".git")).unwrap();
+        for f in [
+            root.join("rc.conf"),
+            root.join(".rc.conf.swp"),
+            root.join(".git/config"),
+            deep.join("seen.conf"),
+            deep.join("6/too-deep.conf"),
+        ] {
+            fs::write(f, "").unwrap();
+        }
+        let inputs = read_args(&[(None, root.clone())]).unwrap();
+        let got: Vec<(&Path, &Given)> = inputs
+            .iter()
+            .map(|i| (i.path.as_path(), &i.given))
+            .collect();
+        let given = Given::Dir(root.clone());
+        assert_eq!(
+            got,
+            [
+                (deep.join("seen.conf").as_path(), &given),
+                (root.join("rc.conf").as_path(), &given),
+            ]
+        );
+        // NODE=DIR names the node; NODE=FILE and FILE are kept as given.
+        let f = root.join("rc.conf");
+        let inputs = read_args(&[
+            (Some("a".into()), root.clone()),
+            (Some("b".into()), f.clone()),
+            (None, f),
+        ])
+        .unwrap();
+        let given: Vec<&Given> = inputs.iter().map(|i| &i.given).collect();
+        let a = Given::Node("a".into());
+        assert_eq!(given, [&a, &a, &Given::Node("b".into()), &Given::File]);
+        // A path that is not there is a file that cannot be read (CARP005).
+        let inputs = read_args(&[(None, dir.path().join("gone"))]).unwrap();
+        assert!(inputs[0].content.is_err());
+    }
 }
