@@ -138,22 +138,20 @@ impl fmt::Display for KernelChange {
                 interface,
                 vhid,
                 address,
-            } => {
-                write!(
-                    f,
-                    "add {address} to vhid {} ({vip})",
-                    VhidRef::new(*vhid, interface.as_str())
-                )
             }
-            KernelChange::RemoveAddress {
+            | KernelChange::RemoveAddress {
                 vip,
                 interface,
                 vhid,
                 address,
             } => {
+                let (verb, to) = match self {
+                    KernelChange::AddAddress { .. } => ("add", "to"),
+                    _ => ("remove", "from"),
+                };
                 write!(
                     f,
-                    "remove {address} from vhid {} ({vip})",
+                    "{verb} {address} {to} vhid {} ({vip})",
                     VhidRef::new(*vhid, interface.as_str())
                 )
             }
