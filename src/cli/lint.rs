@@ -138,13 +138,7 @@ mod tests {
 
     #[test]
     fn summary_counts_by_severity() {
-        let f = |code| Finding {
-            file: PathBuf::new(),
-            line: 1,
-            column: 1,
-            code,
-            message: String::new(),
-        };
+        let f = Finding::of_code;
         assert_eq!(summary(&[]), "0 errors, 0 warnings, 0 info");
         assert_eq!(
             summary(&[

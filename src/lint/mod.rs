@@ -90,6 +90,19 @@ impl Finding {
     pub fn severity(&self) -> Severity {
         self.code.severity()
     }
+
+    /// A finding of `code` at 1:1 of no file, without a message: for the
+    /// tests of rules that look only at codes (the exit rule, the summary).
+    #[cfg(test)]
+    pub(crate) fn of_code(code: Code) -> Self {
+        Finding {
+            file: PathBuf::new(),
+            line: 1,
+            column: 1,
+            code,
+            message: String::new(),
+        }
+    }
 }
 
 impl fmt::Display for Finding {
@@ -361,13 +374,7 @@ mod tests {
 
     #[test]
     fn exit_rule() {
-        let f = |code| Finding {
-            file: PathBuf::new(),
-            line: 1,
-            column: 1,
-            code,
-            message: String::new(),
-        };
+        let f = Finding::of_code;
         assert!(!failed(&[], true));
         assert!(!failed(&[f(Code::NotEvaluated)], true));
         assert!(!failed(&[f(Code::NoPassword)], false));
