@@ -424,6 +424,7 @@ fn election_cases() -> Vec<Case> {
         label: "14",
         vrrp: false,
         unicast: true,
+        legacy: false,
     };
     vec![
         case_owned(
