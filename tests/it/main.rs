@@ -28,6 +28,7 @@ mod layers;
 mod ledger;
 mod lint;
 mod lint_election;
+mod lint_rules;
 mod locking;
 mod maintenance;
 mod packaging;

@@ -8,6 +8,7 @@
 //! too, and the all-zeros host is the old BSD broadcast. A /31 and a /32
 //! have neither (RFC 3021), so they are left alone.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 
 use ipnet::{IpNet, Ipv4Net};
@@ -36,8 +37,24 @@ fn special(addr: IpAddr, net: IpNet) -> Option<(&'static str, Ipv4Net)> {
 }
 
 /// CARP094 for the commands of one rc.conf: own addresses against their
-/// own prefix, VIPs against their prefix and their interface's subnets.
+/// own prefix, VIPs against their prefix and their interface's subnets
+/// (looked up in a map of each subnet's two special addresses, so that
+/// many VIPs on an interface of many subnets stay linear).
 pub(super) fn check(rc: &mut RcConf, cmds: &[IfconfigCall<'_>]) {
+    let mut specials: HashMap<(&str, IpAddr), IpNet> = HashMap::new();
+    for (iface, i) in &rc.interfaces {
+        for net in &i.own {
+            if let IpNet::V4(n) = net
+                && n.prefix_len() <= 30
+            {
+                let n = n.trunc();
+                for a in [n.network(), n.broadcast()] {
+                    specials.entry((iface, IpAddr::V4(a))).or_insert(*net);
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
     for c in cmds {
         let vip = c.c.vhid.is_some();
         if c.legacy || (!vip && c.c.is_carp()) {
@@ -50,14 +67,17 @@ pub(super) fn check(rc: &mut RcConf, cmds: &[IfconfigCall<'_>]) {
             } else {
                 IpNet::new(addr, ifconfig::default_prefix(addr)).unwrap_or(x.net)
             };
-            let mut nets = Vec::new();
-            if x.prefix_given || !vip {
-                nets.push(own);
-            }
-            if vip && let Some(i) = rc.interfaces.get(&c.iface) {
-                nets.extend(i.own.iter().copied());
-            }
-            let Some((what, net)) = nets.into_iter().find_map(|n| special(addr, n)) else {
+            let found = if x.prefix_given || !vip {
+                special(addr, own)
+            } else {
+                None
+            };
+            let found = found.or_else(|| {
+                vip.then(|| specials.get(&(c.iface.as_str(), addr)))
+                    .flatten()
+                    .and_then(|n| special(addr, *n))
+            });
+            let Some((what, net)) = found else {
                 continue;
             };
             let whose = if vip {
@@ -68,7 +88,7 @@ pub(super) fn check(rc: &mut RcConf, cmds: &[IfconfigCall<'_>]) {
             } else {
                 format!("{addr}, the own address of {},", rc.display_name(&c.iface))
             };
-            rc.issues.push(Issue::new(
+            out.push(Issue::new(
                 Code::NetworkOrBroadcast,
                 c.pos(x.tok),
                 format!(
@@ -86,6 +106,7 @@ pub(super) fn check(rc: &mut RcConf, cmds: &[IfconfigCall<'_>]) {
             ));
         }
     }
+    rc.issues.append(&mut out);
 }
 
 fn first_host(n: Ipv4Net) -> std::net::Ipv4Addr {

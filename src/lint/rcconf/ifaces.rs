@@ -36,7 +36,7 @@ use crate::textfile::Pos;
 
 /// Cloners (`ifconfig -C` on FreeBSD 14) whose interfaces rc.conf has to
 /// create, so that `lagg0` or `bridge0` is not physical-looking.
-pub(crate) const CLONERS: &[&str] = &[
+const CLONERS: &[&str] = &[
     "bridge", "carp", "disc", "edsc", "epair", "geneve", "gif", "gre", "ipsec", "lagg", "me",
     "ovpn", "stf", "tap", "tun", "vlan", "vxlan", "wg", "wlan", "faith",
 ];
@@ -46,7 +46,7 @@ const ALWAYS: &[&str] = &["lo0", "pflog0", "pfsync0", "enc0"];
 
 /// Whether `name` (an rc.conf interface name) is a driver name and a unit
 /// number of a driver that is not a cloner. See the module documentation.
-pub(crate) fn physical_looking(name: &str) -> bool {
+fn physical_looking(name: &str) -> bool {
     let unit_at = name.trim_end_matches(|c: char| c.is_ascii_digit()).len();
     let (driver, unit) = name.split_at(unit_at);
     !driver.is_empty()
@@ -129,12 +129,29 @@ fn known<'a>(effective: &[&'a Assignment]) -> Known<'a> {
     k
 }
 
+/// How many name comparisons one file may spend on "did you mean": the
+/// suggestions compare each unknown name with every known one, which a
+/// huge generated file would make quadratic; real files have a few dozen
+/// interfaces. Past the budget no suggestion is made (and no CARP093,
+/// which is a suggestion).
+const COMPARE_BUDGET: usize = 100_000;
+
 /// The closest of `names` to `name`, if one typo away (Damerau-Levenshtein
-/// distance 1, or 2 for names of six characters or more).
-fn closest<'n>(name: &str, names: impl Iterator<Item = &'n String>) -> Option<&'n str> {
+/// distance 1, or 2 for names of six characters or more); `budget` counts
+/// down the comparisons left.
+fn closest<'n>(
+    name: &str,
+    names: impl ExactSizeIterator<Item = &'n String>,
+    budget: &mut usize,
+) -> Option<&'n str> {
+    if names.len() > *budget {
+        *budget = 0;
+        return None;
+    }
+    *budget -= names.len();
     let limit = if name.len() >= 6 { 2 } else { 1 };
     names
-        .filter(|n| n.as_str() != name)
+        .filter(|n| n.as_str() != name && n.len().abs_diff(name.len()) <= limit)
         .map(|n| (strsim::damerau_levenshtein(name, n), n))
         .filter(|(d, _)| *d <= limit)
         .min()
@@ -144,6 +161,15 @@ fn closest<'n>(name: &str, names: impl Iterator<Item = &'n String>) -> Option<&'
 /// CARP092 and CARP093 for one rc.conf.
 pub(super) fn check(rc: &mut RcConf, effective: &[&Assignment]) {
     let k = known(effective);
+    let mut budget = COMPARE_BUDGET;
+    let mut vhids_of: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for e in &rc.vhids {
+        vhids_of
+            .entry(e.iface.as_str())
+            .or_default()
+            .push(e.vhid.to_string());
+    }
+    let mut out = Vec::new();
     let exists = |n: &str| {
         k.created.contains_key(n) || ALWAYS.contains(&n) || physical_looking(n) || is_carp_iface(n)
     };
@@ -153,10 +179,10 @@ pub(super) fn check(rc: &mut RcConf, effective: &[&Assignment]) {
         if k.configured.contains_key(parent) || k.created.contains_key(parent) {
             continue;
         }
-        let Some(meant) = closest(parent, k.configured.keys()) else {
+        let Some(meant) = closest(parent, k.configured.keys(), &mut budget) else {
             continue;
         };
-        rc.issues.push(Issue::new(
+        out.push(Issue::new(
             Code::VlanParentUnknown,
             a.pos,
             format!(
@@ -172,28 +198,20 @@ pub(super) fn check(rc: &mut RcConf, effective: &[&Assignment]) {
         if exists(iface) {
             continue;
         }
-        let vhids: Vec<String> = rc
-            .vhids
-            .iter()
-            .filter(|e| &e.iface == iface)
-            .map(|e| e.vhid.to_string())
-            .collect();
-        let lost = if vhids.is_empty() {
-            String::new()
-        } else {
-            format!(" (and vhid {} on it)", vhids.join(", "))
+        let lost = match vhids_of.get(iface.as_str()) {
+            Some(v) => format!(" (and vhid {} on it)", v.join(", ")),
+            None => String::new(),
         };
-        let hint = match closest(iface, k.created.keys()) {
+        let hint = match closest(iface, k.created.keys(), &mut budget) {
             Some(m) => format!(
                 "; {} creates {} instead: a typo?",
                 k.created.get(m).map_or("", |a| a.name.as_str()),
                 rc.display_name(m)
             ),
-            None => {
-                format!("; add it to cloned_interfaces, or vlans_PARENT for a vlan, if it is meant")
-            }
+            None => "; add it to cloned_interfaces, or vlans_PARENT for a vlan, if it is meant"
+                .to_string(),
         };
-        rc.issues.push(Issue::new(
+        out.push(Issue::new(
             Code::InterfaceNotCreated,
             *pos,
             format!(
@@ -204,5 +222,36 @@ pub(super) fn check(rc: &mut RcConf, effective: &[&Assignment]) {
                 rc.display_name(iface)
             ),
         ));
+    }
+    rc.issues.append(&mut out);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn physical_looking_is_a_driver_and_a_unit() {
+        for n in ["em0", "igb12", "vtnet0", "mlxen0", "dwc0", "ixl3", "re10"] {
+            assert!(physical_looking(n), "{n}");
+        }
+        for n in [
+            "em", "0", "em01", "em0_100", "Em0", "lagg0", "vlan5", "bridge0", "tap1", "wlan0",
+            "carp0", "uplink", "2em0", "",
+        ] {
+            assert!(!physical_looking(n), "{n}");
+        }
+    }
+
+    #[test]
+    fn suggestions_stop_at_the_budget() {
+        let names: Vec<String> = vec!["dwc0".into(), "em0".into()];
+        let mut budget = 10;
+        assert_eq!(closest("dcw0", names.iter(), &mut budget), Some("dwc0"));
+        assert_eq!(budget, 8);
+        assert_eq!(closest("xyz9", names.iter(), &mut budget), None);
+        let mut budget = 1;
+        assert_eq!(closest("dcw0", names.iter(), &mut budget), None);
+        assert_eq!(budget, 0);
     }
 }

@@ -129,7 +129,7 @@ fn placeholder(c: &IfconfigCall<'_>, tok: usize, word: &str) -> Option<Issue> {
 /// are each a number or a mask (`xxx`, `XX`, `*`, `#`, `?`, `_`, or a lone
 /// letter as in `A.B.C.D`), with at least one mask
 /// (`208.180.xxx.xxx`, `10.0.0.x/24`); or IPv6 groups with an `xxxx`.
-pub(crate) fn is_placeholder(word: &str) -> bool {
+pub(super) fn is_placeholder(word: &str) -> bool {
     let addr = word.split('/').next().unwrap_or(word);
     let masked = |p: &str| {
         !p.is_empty()
