@@ -47,10 +47,10 @@ fn rc_conf(size: usize) -> String {
         writeln!(s, "vlans_em{i}=\"100\"").unwrap();
         writeln!(s, "ifconfig_em{i}_100=\"inet 172.16.{b}.2/24\"").unwrap();
         writeln!(s, "ifconfig_lagg{i}=\"laggproto lacp laggport em{i} up\"").unwrap();
-        if i % 10 == 0 {
+        if i.is_multiple_of(10) {
             writeln!(s, "ifconfig_em{i}_alias1=\"inet 10.{a}.{b}.52/32\"").unwrap();
         }
-        if i % 50 == 0 {
+        if i.is_multiple_of(50) {
             writeln!(s, "/usr/local/sbin/ucarp -i em{i} -v {vhid}").unwrap();
             writeln!(
                 s,
