@@ -60,6 +60,9 @@ impl Kernel for Fake {
     fn info(&mut self) -> Result<KernelInfo> {
         unsupported()
     }
+    fn release(&mut self) -> Result<(i32, String)> {
+        unsupported()
+    }
     fn carp_loaded(&mut self) -> Result<bool> {
         Ok(true)
     }
@@ -120,6 +123,9 @@ struct Recording {
 impl Kernel for Recording {
     fn info(&mut self) -> Result<KernelInfo> {
         self.inner.info()
+    }
+    fn release(&mut self) -> Result<(i32, String)> {
+        self.inner.release()
     }
     fn carp_loaded(&mut self) -> Result<bool> {
         self.inner.carp_loaded()

@@ -168,14 +168,20 @@ fn apply(global: &GlobalOpts, args: &ApplyArgs, progress: &mut Progress) -> Resu
     let interfaces = kernel
         .interfaces()
         .map_err(CliError::kernel("cannot list the interfaces"))?;
-    let desired = cluster::desired(&cfg, &node, &interfaces)?;
-    let desired = desired.with_keys().map_err(CliError::Failed)?;
+    let planned = cluster::desired(&cfg, &node, &interfaces)?;
+    let mut desired = planned.with_keys().map_err(CliError::Failed)?;
+    let has_vrrp = desired.vips.iter().any(|d| d.vrrp.is_some());
+    // A node in maintenance (or the boot hold) keeps its VRRP vhids at the
+    // maintenance priority (apply::hold): apply must not raise them.
+    if has_vrrp && super::maintenance::vrrp_held(kernel.as_mut(), &cfg) {
+        apply::hold::hold(&mut desired);
+    }
     progress.changes = match apply::plan_changes(kernel.as_mut(), &desired) {
         Ok(c) => c,
         Err(PlanChangesError::Kernel(e)) => {
             return Err(CliError::kernel("cannot read the current state")(e));
         }
-        Err(e @ PlanChangesError::AddressInUse { .. }) => {
+        Err(e @ (PlanChangesError::AddressInUse { .. } | PlanChangesError::Unsupported(_))) => {
             return Err(CliError::Usage(format!("{e}; nothing was changed")));
         }
     };
@@ -194,5 +200,10 @@ fn apply(global: &GlobalOpts, args: &ApplyArgs, progress: &mut Progress) -> Resu
         return Err(CliError::Failed(msg));
     }
     // At boot (rc.d), this applies a persistent maintenance again.
-    super::maintenance::reconcile(kernel.as_mut(), &cfg)
+    super::maintenance::reconcile(kernel.as_mut(), &cfg)?;
+    // ... and the VRRP priorities follow what the ledger now says.
+    if has_vrrp {
+        super::maintenance::sync_vrrp(kernel.as_mut(), &cfg, &node)?;
+    }
+    Ok(())
 }

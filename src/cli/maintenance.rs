@@ -25,7 +25,7 @@ use crate::ledger::{
     reason_problem,
 };
 use crate::logging::error_chain;
-use crate::model::MAINTENANCE_WEIGHT;
+use crate::model::{MAINTENANCE_WEIGHT, Protocol};
 
 /// `carpctl maintenance <command>`.
 #[derive(Debug, Clone, Subcommand)]
@@ -70,6 +70,15 @@ pub(crate) fn run(
         check_reason(reason)?;
     }
     let cfg = cluster::load(&global.config_path())?;
+    // VRRP VIPs are held by their priority, per node: know the node
+    // before changing anything.
+    let vrrp_node = match cmd {
+        MaintenanceCommand::Status(_) => None,
+        _ if cfg.vips.iter().any(|v| v.protocol == Protocol::Vrrpv3) => {
+            Some(cluster::node(global, &cfg)?)
+        }
+        _ => None,
+    };
     let mut kernel = global.open_kernel()?;
     // on and off change the host: one carpctl at a time.
     let _lock = match cmd {
@@ -79,10 +88,17 @@ pub(crate) fn run(
     let ledger = Ledger::for_host(kernel.as_ref(), &cfg);
     let policy = BootPolicy::from_config(&cfg);
     match cmd {
-        MaintenanceCommand::On(args) => on(&ledger, kernel.as_mut(), policy, args, out),
-        MaintenanceCommand::Off => off(&ledger, kernel.as_mut(), policy, out),
-        MaintenanceCommand::Status(args) => status(&ledger, kernel.as_mut(), args, out),
+        MaintenanceCommand::On(args) => on(&ledger, kernel.as_mut(), policy, args, out)?,
+        MaintenanceCommand::Off => off(&ledger, kernel.as_mut(), policy, out)?,
+        MaintenanceCommand::Status(args) => return status(&ledger, kernel.as_mut(), args, out),
     }
+    // Also when nothing changed: this repairs a sync a crash cut short.
+    if let Some(node) = vrrp_node {
+        for line in sync_vrrp(kernel.as_mut(), &cfg, &node)? {
+            writeln!(out, "VRRP {line}")?;
+        }
+    }
+    Ok(())
 }
 
 /// A reason goes into the ledger, the logs and one line of output: the
@@ -117,6 +133,45 @@ pub(crate) fn check_state_dir(
     cfg: &crate::config::Config,
 ) -> Result<(), CliError> {
     crate::ledger::check_state_dir(kernel, cfg).map_err(ledger_err)
+}
+
+/// Whether this node's VRRP priorities are held at the maintenance
+/// priority ([`crate::apply::hold`]) as the ledger stands: a live
+/// maintenance or boot hold, or one a reboot applies again at the next
+/// reconcile. Without carp(4) loaded, or with a ledger that cannot be
+/// read, the answer is yes: a VRRP vhid created then starts low and the
+/// sync after the reconcile raises it; it never claims a priority it
+/// should not have, even for a moment.
+pub(crate) fn vrrp_held(kernel: &mut dyn Kernel, cfg: &crate::config::Config) -> bool {
+    if !kernel.carp_loaded().unwrap_or(false) {
+        return true;
+    }
+    match Ledger::for_host(kernel, cfg).split(kernel) {
+        Ok(s) => crate::apply::hold::holds(s.shares.keys().chain(s.not_applied.keys())),
+        Err(e) => {
+            tracing::warn!("cannot read the ledger: {}", error_chain(&e));
+            true
+        }
+    }
+}
+
+/// Bring this node's VRRP priorities in line with the ledger's live
+/// shares ([`crate::apply::hold::sync_node`]), after a change of them.
+pub(crate) fn sync_vrrp(
+    kernel: &mut dyn Kernel,
+    cfg: &crate::config::Config,
+    node: &str,
+) -> Result<Vec<String>, CliError> {
+    let split = Ledger::for_host(kernel, cfg)
+        .split(kernel)
+        .map_err(ledger_err)?;
+    let held = crate::apply::hold::holds_map(&split.shares);
+    crate::apply::hold::sync_node(kernel, cfg, node, held).map_err(|e| {
+        CliError::Failed(format!(
+            "the demotion is recorded, but the VRRP priorities are not: {e} \
+             (run the command again, or `carpctl apply`)"
+        ))
+    })
 }
 
 fn ledger_err(e: LedgerError) -> CliError {

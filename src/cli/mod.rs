@@ -48,6 +48,7 @@ pub(crate) mod plan;
 pub(crate) mod progress;
 pub(crate) mod scan;
 pub(crate) mod simulate;
+pub(crate) mod state;
 pub mod status;
 pub(crate) mod watch;
 
@@ -172,6 +173,9 @@ pub enum Command {
     /// demotes it (status)
     #[command(subcommand)]
     Maintenance(maintenance::MaintenanceCommand),
+    /// Force this node's vhid of a VIP into MASTER or BACKUP (ifconfig's
+    /// `vhid N state`); it lasts until the election rules say otherwise
+    State(state::StateArgs),
     /// Check cluster files and the FreeBSD files that configure carp(4):
     /// rc.conf, loader.conf, sysctl.conf, devd.conf (needs no kernel)
     Lint(lint::LintArgs),
@@ -416,6 +420,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), CliError> {
         Command::Hook(args) => hook::run(&cli.global, args, out),
         Command::Daemon(args) => daemon::run(&cli.global, args, out),
         Command::Maintenance(cmd) => maintenance::run(&cli.global, cmd, out),
+        Command::State(args) => state::run(&cli.global, args, out),
         Command::Lint(args) => lint::run(&cli.global, args, out),
         Command::Migrate(args) => migrate::run(&cli.global, args, out),
         Command::Import(args) => import::run(&cli.global, args, out),

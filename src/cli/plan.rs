@@ -23,6 +23,7 @@
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
+use std::str::FromStr;
 
 use clap::Args;
 use ipnet::IpNet;
@@ -30,6 +31,8 @@ use serde::Serialize;
 
 use super::{CliError, GlobalOpts, cluster};
 use crate::config::{Config, Peers, Vip};
+use crate::kernel::emulated::Flavor;
+use crate::model::Protocol;
 use crate::plan::unicast::UnicastSummary;
 use crate::plan::{self, Balance, FailureMatrix, Outcome, ScenarioKind, Streamed, VipPlan};
 use crate::rcconf::render::{NodeBase, Secrets, base_config};
@@ -58,6 +61,11 @@ pub struct PlanArgs {
     /// as one self-contained HTML page in FILE (no password ever)
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
+    /// The FreeBSD release the plan is for: VRRP needs 15 or main, unicast
+    /// peers 14 or later; a VIP the target cannot configure is an error
+    #[arg(long = "freebsd", value_name = "13|14|15|main", default_value = "main",
+          value_parser = Flavor::from_str)]
+    pub freebsd: Flavor,
 }
 
 /// `carpctl plan`.
@@ -71,6 +79,7 @@ pub(crate) fn run(
     check_secrets_allowed(args.show_secrets, std::io::stdout().is_terminal())?;
     let dns_name = args.dns_name.as_deref().map(dns_name).transpose()?;
     let mut cfg = cluster::load(&global.config_path())?;
+    check_target(&cfg, args.freebsd)?;
     let only = match global.node() {
         Some(_) => Some(cluster::node(global, &cfg)?),
         None => None,
@@ -117,6 +126,7 @@ pub(crate) fn run(
     let dns = dns_name.map(|name| dns_records(&name, &cfg));
     let report = Report {
         file: cfg.path.display().to_string(),
+        freebsd: args.freebsd.label(),
         nodes: &plan.nodes,
         advskew_step: plan.advskew_step,
         preempt: cfg.cluster.preempt,
@@ -144,6 +154,38 @@ pub(crate) fn run(
     Ok(())
 }
 
+/// Refuse the VIPs `target` cannot configure: VRRPv3 before 15, unicast
+/// peers on 13.x (SIOCSVH has none; apply refuses them on such a host the
+/// same way, `apply::release`).
+pub(crate) fn check_target(cfg: &Config, target: Flavor) -> Result<(), CliError> {
+    let mut problems = Vec::new();
+    for v in &cfg.vips {
+        if v.protocol == Protocol::Vrrpv3 && !target.has_vrrp() {
+            problems.push(format!(
+                "vip \"{}\": VRRPv3 needs FreeBSD 15.0 or later, and the target is FreeBSD {}",
+                v.name,
+                target.label()
+            ));
+        }
+        if v.unicast && !target.has_carp_netlink() {
+            problems.push(format!(
+                "vip \"{}\": unicast peers need FreeBSD 14.0 or later (carp(4)'s netlink \
+                 interface), and the target is FreeBSD {}",
+                v.name,
+                target.label()
+            ));
+        }
+    }
+    if problems.is_empty() {
+        return Ok(());
+    }
+    Err(CliError::Usage(format!(
+        "{} (--freebsd {}; the default is main)",
+        problems.join("; "),
+        target.label()
+    )))
+}
+
 /// `--show-secrets` writes passwords: never to a terminal (shoulder
 /// surfing, scrollback), only to a file or a pipe the user chose.
 pub(crate) fn check_secrets_allowed(show: bool, stdout_is_terminal: bool) -> Result<(), CliError> {
@@ -164,6 +206,8 @@ pub(crate) fn check_secrets_allowed(show: bool, stdout_is_terminal: bool) -> Res
 #[derive(Debug, Serialize)]
 struct Report<'a> {
     file: String,
+    /// The `--freebsd` target the plan was checked against.
+    freebsd: &'static str,
     nodes: &'a [String],
     advskew_step: u8,
     preempt: bool,
@@ -288,6 +332,7 @@ fn write_human(
         r.advskew_step,
         if r.preempt { "on" } else { "off" }
     )?;
+    writeln!(out, "target: FreeBSD {} (--freebsd)", r.freebsd)?;
     writeln!(out)?;
     write_vips(r, out)?;
     writeln!(
@@ -376,7 +421,7 @@ fn write_vips(r: &Report<'_>, out: &mut dyn Write) -> Result<(), CliError> {
                         .peer
                         .map(|a| a.to_string())
                         .into_iter()
-                        .chain(p.peer6.clone())
+                        .chain(p.peer6.as_ref().map(|a| a.to_string()))
                         .collect();
                     format!("{n}->{}", addrs.join(","))
                 })

@@ -62,7 +62,14 @@ pub fn run(global: &GlobalOpts, args: &StatusArgs, out: &mut dyn Write) -> Resul
             let interfaces = kernel
                 .interfaces()
                 .map_err(CliError::kernel("cannot list the interfaces"))?;
-            let desired = super::cluster::desired(cfg, &node, &interfaces)?;
+            let mut desired = super::cluster::desired(cfg, &node, &interfaces)?;
+            // In maintenance, a VRRP vhid's planned priority is the
+            // maintenance one (apply::hold): not drift.
+            if desired.vips.iter().any(|d| d.vrrp.is_some())
+                && super::maintenance::vrrp_held(kernel.as_mut(), cfg)
+            {
+                crate::apply::hold::hold(&mut desired);
+            }
             Some(ClusterView::new(&path, &desired, &report))
         }
         None => None,
@@ -161,6 +168,9 @@ fn write_cluster_view(view: &ClusterView, out: &mut dyn Write) -> Result<(), Cli
             v.expected,
             if v.ok { "" } else { "  <-- not as planned" }
         )?;
+        for d in &v.drift {
+            writeln!(out, "\t    {d}")?;
+        }
     }
     Ok(())
 }

@@ -40,7 +40,7 @@ pub(crate) use diag::unreadable;
 pub use diag::{Diagnostic, Severity, has_errors};
 pub use keys::{KEY_FILE_MAX, KeyFile, KeySource, check_keys};
 pub use parse::{load, parse};
-pub use resolve::{Desired, DesiredVip, Peers, desired_state, peers};
+pub use resolve::{Desired, DesiredVip, DesiredVrrp, Peer6, Peers, desired_state, peers};
 pub use rules::{NAME_MAX, NODE_NAME_MAX, password_issues};
 
 /// Where the cluster file is read from unless `-c/--config` or
@@ -308,6 +308,10 @@ pub struct Vip {
     /// argv run when the VIP goes to INIT on this node; empty: none.
     pub on_init: Vec<String>,
     pub(crate) pos: VipPos,
+    /// A unicast VIP whose `prefer` names only its master: the pair the
+    /// plan chose when the file was loaded ([`Vip::takes_part`]); `None`
+    /// otherwise, or for a `Config` built in code.
+    pub(crate) planned_pair: Option<Vec<String>>,
 }
 
 /// Where a VIP's keys are in the file, for diagnostics found later
@@ -321,15 +325,17 @@ pub(crate) struct VipPos {
 }
 
 impl Vip {
-    /// The nodes that may take part in this VIP: `prefer` when given, else
-    /// all. A unicast VIP whose `prefer` names only its master may get any
-    /// node as backup (the plan picks it), so every node may take part;
-    /// [`crate::plan::VipPlan::rank_of`] says who does.
+    /// Whether `node` is a member of this VIP: in `prefer` when given, else
+    /// every node. A unicast VIP whose `prefer` names only its master gets
+    /// its backup from the plan ([`crate::plan::VipPlan::rank_of`]): its
+    /// members are that pair, as planned when the file was loaded. (Without
+    /// a plan, for a `Config` built in code, every node may be the backup.)
     pub fn takes_part(&self, node: &str) -> bool {
-        match &self.prefer {
-            Some(p) if p.len() == 1 && self.unicast => true,
-            Some(p) => p.iter().any(|n| n == node),
-            None => true,
+        match (&self.prefer, &self.planned_pair) {
+            (Some(p), Some(pair)) if p.len() == 1 && self.unicast => pair.iter().any(|n| n == node),
+            (Some(p), None) if p.len() == 1 && self.unicast => true,
+            (Some(p), _) => p.iter().any(|n| n == node),
+            (None, _) => true,
         }
     }
 }

@@ -5,8 +5,11 @@
 use ipnet::IpNet;
 use serde::Serialize;
 
+use std::fmt;
+use std::net::{Ipv4Addr, Ipv6Addr};
+
 use super::{Config, Diagnostic, KeySource, Node, Vip, diag};
-use crate::model::{AdvBase, AdvSkew, CarpState, IfName, Interface, Key, Vhid};
+use crate::model::{AdvBase, AdvSkew, CarpState, IfName, Interface, Key, Protocol, Vhid};
 
 /// What one node should have configured.
 ///
@@ -52,6 +55,58 @@ pub struct DesiredVip<K = KeySource> {
     /// MASTER for rank 0, BACKUP otherwise (with preempt on, and no
     /// demotion, the cluster converges to this).
     pub state: CarpState,
+    /// CARP or VRRPv3 (`CARP_NL_VERSION`; fixed when the vhid is created).
+    pub protocol: Protocol,
+    /// Unicast: the partner's IPv4 address (`peer`); `None` = the
+    /// multicast group 224.0.0.18.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peer: Option<Ipv4Addr>,
+    /// Unicast: the partner's IPv6 address (`peer6`); `None` = ff02::12.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peer6: Option<Peer6>,
+    /// VRRPv3 only: this node's priority and the VIP's interval.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vrrp: Option<DesiredVrrp>,
+}
+
+/// A unicast `peer6`, with the zone of a link-local one.
+///
+/// The zone is the vhid's own interface, and it never reaches the kernel:
+/// `ifconfig IF vhid N peer6 fe80::1%em0` parses the zone with
+/// getaddrinfo(3) and copies only `sin6_addr` (`setcarp_peer6()`,
+/// sbin/ifconfig/carp.c), and `CARP_NL_ADDR6` is a bare `struct in6_addr`.
+/// The kernel scopes the destination to the vhid's interface itself
+/// (`carp_send_ad_locked()`, sys/netinet/ip_carp.c). It is kept here so
+/// that what carpctl shows (`fe80::1%em0`) is what ifconfig is given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Peer6 {
+    pub addr: Ipv6Addr,
+    /// `Some` (the vhid's interface) for a link-local address only.
+    pub scope: Option<IfName>,
+}
+
+impl fmt::Display for Peer6 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.scope {
+            Some(z) => write!(f, "{}%{z}", self.addr),
+            None => write!(f, "{}", self.addr),
+        }
+    }
+}
+
+impl Serialize for Peer6 {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// A VRRPv3 vhid's settings on one node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct DesiredVrrp {
+    /// This node's priority (`vrrpprio`, [`crate::plan::vrrp::priorities`]).
+    pub priority: u8,
+    /// Centiseconds (`vrrpinterval`), the same on every member.
+    pub interval: u16,
 }
 
 impl<K> Desired<K> {
@@ -87,6 +142,10 @@ impl Desired<KeySource> {
                 addresses: v.addresses.clone(),
                 rank: v.rank,
                 state: v.state,
+                protocol: v.protocol,
+                peer: v.peer,
+                peer6: v.peer6.clone(),
+                vrrp: v.vrrp,
             });
         }
         Ok(Desired {
@@ -124,19 +183,6 @@ pub fn desired_state(
         let (Some(rank), Some(advskew)) = (p.rank_of(node), p.advskew_of(node)) else {
             continue;
         };
-        // Until apply sends carpver/vrrpprio/vrrpinterval and peer/peer6
-        // (docs/design-unicast-vrrp.md), such a VIP would be configured as
-        // multicast CARP, and a VRRP one without a password: refuse it.
-        if v.protocol != crate::model::Protocol::Carp || v.unicast {
-            let what = if v.unicast { "unicast" } else { "VRRP" };
-            let msg = format!(
-                "vip \"{}\": {what} VIPs are planned but not applied yet; this carpctl \
-                 would configure it as multicast CARP, so it refuses",
-                v.name
-            );
-            diags.push(cfg.diag_error(msg).at(v.pos.entry).key(format!("vip[{i}]")));
-            continue;
-        }
         let real = me.real_interface(&v.interface);
         let Some(iface) = interfaces.iter().find(|i| i.name == real) else {
             let msg = no_such_interface(me, node, v, real, interfaces);
@@ -156,6 +202,13 @@ pub fn desired_state(
                 continue;
             }
         };
+        let (peer, peer6) = unicast_peers(cfg, v, p, node, &interface);
+        let vrrp = p.vrrp.as_ref().and_then(|r| {
+            Some(DesiredVrrp {
+                priority: *r.priority.get(node)?,
+                interval: r.interval,
+            })
+        });
         vips.push(DesiredVip {
             name: v.name.clone(),
             interface,
@@ -171,6 +224,10 @@ pub fn desired_state(
             } else {
                 CarpState::Backup
             },
+            protocol: p.protocol,
+            peer,
+            peer6,
+            vrrp,
         });
     }
     diag::sort(&mut diags);
@@ -259,21 +316,36 @@ fn off_subnet_warnings(
 /// The unicast peers one node of a unicast VIP names: its partner's own
 /// addresses on the VIP's interface (`[[node]] addresses`), one per family
 /// the VIP has. A link-local `peer6` is scoped to this node's real
-/// interface, the one the advertisement leaves from.
+/// interface, the one the advertisement leaves from ([`Peer6`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Peers {
     /// The partner node.
     pub node: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub peer: Option<std::net::Ipv4Addr>,
+    pub peer: Option<Ipv4Addr>,
     /// `fe80::1%igb0` for a link-local address.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub peer6: Option<String>,
+    pub peer6: Option<Peer6>,
 }
 
 /// [`Peers`] of `node` for `vip` planned as `plan`; `None` when the VIP
 /// is not unicast or `node` is not one of its two members.
 pub fn peers(cfg: &Config, vip: &Vip, plan: &crate::plan::VipPlan, node: &str) -> Option<Peers> {
+    let me = cfg.node(node)?;
+    // The file's checks took the real name as an IfName already; a Config
+    // built in code may not have been checked (then no zone is shown).
+    let scope = IfName::new(me.real_interface(&vip.interface)).ok();
+    peers_scoped(cfg, vip, plan, node, scope.as_ref())
+}
+
+/// [`peers`] with `scope` as the zone of a link-local `peer6`.
+fn peers_scoped(
+    cfg: &Config,
+    vip: &Vip,
+    plan: &crate::plan::VipPlan,
+    node: &str,
+    scope: Option<&IfName>,
+) -> Option<Peers> {
     if !plan.unicast {
         return None;
     }
@@ -282,7 +354,6 @@ pub fn peers(cfg: &Config, vip: &Vip, plan: &crate::plan::VipPlan, node: &str) -
         [a, b] if b == node => a,
         _ => return None,
     };
-    let me = cfg.node(node)?;
     let own = cfg
         .node(partner)?
         .addresses
@@ -290,16 +361,24 @@ pub fn peers(cfg: &Config, vip: &Vip, plan: &crate::plan::VipPlan, node: &str) -
         .copied()
         .unwrap_or_default();
     let has = |v4: bool| vip.addresses.iter().any(|a| a.addr().is_ipv4() == v4);
-    let scope = me.real_interface(&vip.interface);
     Some(Peers {
         node: partner.clone(),
         peer: own.v4.filter(|_| has(true)),
-        peer6: own.v6.filter(|_| has(false)).map(|a| {
-            if a.is_unicast_link_local() {
-                format!("{a}%{scope}")
-            } else {
-                a.to_string()
-            }
+        peer6: own.v6.filter(|_| has(false)).map(|addr| Peer6 {
+            addr,
+            scope: scope.filter(|_| addr.is_unicast_link_local()).cloned(),
         }),
     })
+}
+
+/// This node's `peer` and `peer6` for VIP `v` on its real `interface`;
+/// both `None` for a multicast VIP.
+fn unicast_peers(
+    cfg: &Config,
+    v: &Vip,
+    p: &crate::plan::VipPlan,
+    node: &str,
+    interface: &IfName,
+) -> (Option<Ipv4Addr>, Option<Peer6>) {
+    peers_scoped(cfg, v, p, node, Some(interface)).map_or((None, None), |x| (x.peer, x.peer6))
 }

@@ -10,7 +10,7 @@ use ipnet::IpNet;
 
 use crate::config::Config;
 use crate::events::{CarpEvent, Transition};
-use crate::model::{CarpState, Vhid};
+use crate::model::{CarpState, Protocol, Vhid};
 
 /// The hooks of one VIP on this node, with what their environment needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,6 +21,11 @@ pub struct VipHooks {
     pub interface: String,
     pub vhid: Vhid,
     pub addresses: Vec<IpNet>,
+    /// CARP or VRRPv3 (`CARP_PROTOCOL`).
+    pub protocol: Protocol,
+    /// VRRPv3: this node's planned priority (`CARP_PRIORITY`); `None` for
+    /// CARP, or when the node takes no part in the VIP.
+    pub priority: Option<u8>,
     pub on_master: Vec<String>,
     pub on_backup: Vec<String>,
     pub on_init: Vec<String>,
@@ -62,8 +67,16 @@ impl HookTable {
     /// (every interface is taken as written).
     pub fn new(cfg: &Config, node: &str) -> Self {
         let me = cfg.node(node);
+        // The priorities: a file that does not plan (it loaded, so it
+        // does) would only lose CARP_PRIORITY, never its hooks.
+        let plan = cfg.plan().ok();
         let mut vips = BTreeMap::new();
-        for v in &cfg.vips {
+        for (i, v) in cfg.vips.iter().enumerate() {
+            let priority = plan
+                .as_ref()
+                .and_then(|p| p.vips.get(i))
+                .and_then(|p| p.vrrp.as_ref())
+                .and_then(|r| r.priority.get(node).copied());
             let interface = me.map_or(v.interface.as_str(), |n| n.real_interface(&v.interface));
             vips.entry((interface.to_string(), v.vhid))
                 .or_insert_with(|| {
@@ -72,6 +85,8 @@ impl HookTable {
                         interface: interface.to_string(),
                         vhid: v.vhid,
                         addresses: v.addresses.clone(),
+                        protocol: v.protocol,
+                        priority,
                         on_master: v.on_master.clone(),
                         on_backup: v.on_backup.clone(),
                         on_init: v.on_init.clone(),
@@ -117,6 +132,18 @@ pub fn hook_env(t: &Transition, vip: &VipHooks) -> Vec<(&'static str, String)> {
         ("CARP_VIP", vip.name.clone()),
         ("CARP_ADDRESSES", addresses),
         ("CARP_EVENT", t.source.as_str().to_string()),
+        (
+            "CARP_PROTOCOL",
+            match vip.protocol {
+                Protocol::Carp => "carp",
+                Protocol::Vrrpv3 => "vrrp",
+            }
+            .to_string(),
+        ),
+        (
+            "CARP_PRIORITY",
+            vip.priority.map(|p| p.to_string()).unwrap_or_default(),
+        ),
     ]
 }
 

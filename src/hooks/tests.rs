@@ -25,6 +25,8 @@ fn the_environment_has_every_variable() {
         ("CARP_VIP", "mail1"),
         ("CARP_ADDRESSES", "192.168.1.50/32 2001:db8::51/128"),
         ("CARP_EVENT", "devd"),
+        ("CARP_PROTOCOL", "carp"),
+        ("CARP_PRIORITY", ""),
     ]
     .into_iter()
     .map(|(k, v)| (k, v.to_string()))
@@ -37,6 +39,24 @@ fn the_environment_has_every_variable() {
     assert_eq!(env["CARP_PREVIOUS_STATE"], "");
     assert_eq!(env["CARP_STATE"], "INIT");
     assert_eq!(env["CARP_EVENT"], "replay");
+}
+
+#[test]
+fn a_vrrp_vip_tells_its_hooks_the_protocol_and_this_nodes_priority() {
+    let text = "[[node]]\nname = \"a\"\n[[node]]\nname = \"b\"\n\
+                [[vip]]\nname = \"v\"\nvhid = 3\ninterface = \"em0\"\n\
+                addresses = [\"192.0.2.10/32\"]\nprotocol = \"vrrp\"\nprefer = [\"b\", \"a\"]\n";
+    let cfg = crate::config::parse(text, std::path::Path::new("/t.toml"), None).unwrap();
+    let plan = cfg.plan().unwrap();
+    for node in ["a", "b"] {
+        let table = HookTable::new(&cfg, node);
+        let v = table.get("em0", Vhid::new(3).unwrap()).unwrap();
+        let t = transition("em0", 3, CarpState::Master, None);
+        let env: BTreeMap<_, _> = hook_env(&t, v).into_iter().collect();
+        assert_eq!(env["CARP_PROTOCOL"], "vrrp");
+        let want = plan.vips[0].vrrp.as_ref().unwrap().priority[node];
+        assert_eq!(env["CARP_PRIORITY"], want.to_string(), "{node}");
+    }
 }
 
 #[test]

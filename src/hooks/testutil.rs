@@ -15,6 +15,8 @@ pub(crate) fn vip(name: &str, ifname: &str, vhid: i64) -> VipHooks {
             "192.168.1.50/32".parse().unwrap(),
             "2001:db8::51/128".parse().unwrap(),
         ],
+        protocol: crate::model::Protocol::Carp,
+        priority: None,
         on_master: vec![],
         on_backup: vec![],
         on_init: vec![],

@@ -142,6 +142,9 @@ pub type Result<T, E = KernelError> = std::result::Result<T, E>;
 pub trait Kernel {
     /// The release and the API in use. Fails for FreeBSD <= 9.
     fn info(&mut self) -> Result<KernelInfo>;
+    /// `kern.osreldate` and `kern.osrelease`, which (unlike [`Kernel::info`])
+    /// do not need carp(4) loaded. Fails for FreeBSD <= 9.
+    fn release(&mut self) -> Result<(i32, String)>;
     /// Whether carp(4) is in the kernel (`modfind("carp")`).
     fn carp_loaded(&mut self) -> Result<bool>;
     /// `kldload carp`.

@@ -551,6 +551,17 @@ pub struct KernelInfo {
     pub vrrp: bool,
 }
 
+/// What loading carp.ko will offer on a kernel whose `kern.osreldate` is
+/// `osreldate`, when it is not loaded yet (so [`KernelInfo`] cannot be
+/// read): (unicast peers, VRRPv3). Peers came with the netlink family in
+/// 14.0 (137818006de5), VRRPv3 in 15.0 (docs/freebsd-carp.md §6.6).
+pub fn release_features(osreldate: i32) -> (bool, bool) {
+    (
+        osreldate >= carpctl_sys::OSRELDATE_14_0,
+        osreldate >= carpctl_sys::OSRELDATE_VRRPV3,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

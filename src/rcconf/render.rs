@@ -90,7 +90,7 @@ pub(crate) fn base_config(
         if let Some(peers) = crate::config::peers(cfg, v, p, node) {
             for (word, addr) in [
                 ("peer", peers.peer.map(|a| a.to_string())),
-                ("peer6", peers.peer6),
+                ("peer6", peers.peer6.map(|a| a.to_string())),
             ] {
                 if let Some(a) = addr {
                     carp.push_str(&format!(" {word} {a}"));

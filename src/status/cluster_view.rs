@@ -4,7 +4,8 @@
 use serde::Serialize;
 
 use super::StatusReport;
-use crate::model::{CarpState, IfName, Vhid, VhidRef};
+use crate::config::DesiredVip;
+use crate::model::{CarpState, IfName, Protocol, Vhid, VhidRef, VhidStatus};
 
 /// The cluster view: this node's VIPs from the cluster file, against the
 /// kernel.
@@ -26,6 +27,10 @@ pub struct ClusterVip {
     pub expected: CarpState,
     /// `None`: the vhid is not configured on this host.
     pub state: Option<CarpState>,
+    /// Settings that differ from the plan (`protocol carp, planned vrrp`,
+    /// `peer 192.0.2.9, planned 192.0.2.2`, `priority 100, planned 254`):
+    /// drift, which `carpctl apply` puts right.
+    pub drift: Vec<String>,
     pub ok: bool,
 }
 
@@ -47,11 +52,12 @@ impl ClusterView {
             .vips
             .iter()
             .map(|d| {
-                let state = report
+                let found = report
                     .vhids
                     .iter()
-                    .find(|v| v.status.interface == d.interface && v.status.vhid == d.vhid)
-                    .map(|v| v.status.state);
+                    .find(|v| v.status.interface == d.interface && v.status.vhid == d.vhid);
+                let state = found.map(|v| v.status.state);
+                let drift = found.map_or_else(Vec::new, |v| drift(d, &v.status));
                 ClusterVip {
                     name: d.name.clone(),
                     interface: d.interface.clone(),
@@ -59,7 +65,8 @@ impl ClusterView {
                     rank: d.rank,
                     expected: d.state,
                     state,
-                    ok: state == Some(d.state),
+                    ok: state == Some(d.state) && drift.is_empty(),
+                    drift,
                 }
             })
             .collect();
@@ -75,15 +82,82 @@ impl ClusterView {
         self.vips
             .iter()
             .filter(|v| !v.ok)
-            .map(|v| match v.state {
-                None => format!("{} (vhid {}) is missing", v.name, v.vhid_ref()),
-                Some(s) => format!(
-                    "{} (vhid {}) is {s}, planned {}",
-                    v.name,
-                    v.vhid_ref(),
-                    v.expected
-                ),
+            .flat_map(|v| {
+                let state = match v.state {
+                    None => Some(format!("{} (vhid {}) is missing", v.name, v.vhid_ref())),
+                    Some(s) if s != v.expected => Some(format!(
+                        "{} (vhid {}) is {s}, planned {}",
+                        v.name,
+                        v.vhid_ref(),
+                        v.expected
+                    )),
+                    Some(_) => None,
+                };
+                state.into_iter().chain(
+                    v.drift
+                        .iter()
+                        .map(|x| format!("{} (vhid {}) has {x}", v.name, v.vhid_ref())),
+                )
             })
             .collect()
     }
+}
+
+/// What of `have` differs from the plan `d`, each as `what X, planned Y`.
+/// advbase and advskew are compared for CARP only (a VRRPv3 vhid has
+/// none of its own), the VRRP priority and interval for VRRPv3 only.
+/// `d`'s priority is the one in force (the maintenance priority while
+/// this node is in maintenance, as `status` resolves it).
+fn drift(d: &DesiredVip, have: &VhidStatus) -> Vec<String> {
+    fn word(p: Protocol) -> &'static str {
+        match p {
+            Protocol::Carp => "carp",
+            Protocol::Vrrpv3 => "vrrp",
+        }
+    }
+    fn opt<T: std::fmt::Display>(v: Option<T>) -> String {
+        v.map_or_else(|| "multicast".to_string(), |v| v.to_string())
+    }
+    fn num<T: std::fmt::Display>(v: Option<T>) -> String {
+        v.map_or_else(|| "none".to_string(), |v| v.to_string())
+    }
+    let mut out = Vec::new();
+    let mut differs = |what: &str, is: String, planned: String| {
+        if is != planned {
+            out.push(format!("{what} {is}, planned {planned}"));
+        }
+    };
+    if have.protocol != d.protocol {
+        differs(
+            "protocol",
+            word(have.protocol).into(),
+            word(d.protocol).into(),
+        );
+        return out;
+    }
+    match d.vrrp {
+        Some(v) => {
+            differs("priority", num(have.vrrp_priority), v.priority.to_string());
+            differs("interval", num(have.vrrp_interval), v.interval.to_string());
+        }
+        None => {
+            differs(
+                "advbase",
+                have.advbase.to_string(),
+                d.advbase.get().to_string(),
+            );
+            differs(
+                "advskew",
+                have.advskew.get().to_string(),
+                d.advskew.get().to_string(),
+            );
+            differs("peer", opt(have.peer), opt(d.peer));
+            differs(
+                "peer6",
+                opt(have.peer6),
+                opt(d.peer6.as_ref().map(|p| p.addr)),
+            );
+        }
+    }
+    out
 }

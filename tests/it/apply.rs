@@ -9,30 +9,30 @@ use serde_json::Value;
 
 use crate::common::BIN;
 
-struct Lab {
-    dir: tempfile::TempDir,
+pub(crate) struct Lab {
+    pub(crate) dir: tempfile::TempDir,
 }
 
 impl Lab {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Lab {
             dir: tempfile::tempdir().unwrap(),
         }
     }
 
-    fn path(&self, name: &str) -> PathBuf {
+    pub(crate) fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
 
     /// A file with the given mode.
-    fn write(&self, name: &str, body: &str, mode: u32) -> PathBuf {
+    pub(crate) fn write(&self, name: &str, body: &str, mode: u32) -> PathBuf {
         let p = self.path(name);
         fs::write(&p, body).unwrap();
         fs::set_permissions(&p, fs::Permissions::from_mode(mode)).unwrap();
         p
     }
 
-    fn host(&self, name: &str, args: &[&str]) -> PathBuf {
+    pub(crate) fn host(&self, name: &str, args: &[&str]) -> PathBuf {
         let p = self.path(name);
         emulate("init", &p, args);
         p
@@ -77,7 +77,7 @@ prefer = ["mail-b", "mail-a"]
     }
 }
 
-fn carpctl(host: &Path, config: &Path, node: &str, args: &[&str]) -> Output {
+pub(crate) fn carpctl(host: &Path, config: &Path, node: &str, args: &[&str]) -> Output {
     Command::new(BIN)
         .arg("--kernel")
         .arg(format!("emulated:{}", host.display()))
@@ -89,7 +89,7 @@ fn carpctl(host: &Path, config: &Path, node: &str, args: &[&str]) -> Output {
         .unwrap()
 }
 
-fn json(out: &Output) -> Value {
+pub(crate) fn json(out: &Output) -> Value {
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
             "not JSON ({e}): {}\nstderr: {}",
@@ -100,7 +100,7 @@ fn json(out: &Output) -> Value {
 }
 
 /// `carpctl emulate COMMAND HOST ARGS...`, which must succeed.
-fn emulate(command: &str, host: &Path, args: &[&str]) {
+pub(crate) fn emulate(command: &str, host: &Path, args: &[&str]) {
     let out = Command::new(BIN)
         .args(["emulate", command])
         .arg(host)
@@ -115,7 +115,7 @@ fn emulate(command: &str, host: &Path, args: &[&str]) {
 }
 
 /// Arm a failure (EIO) of the `call`th mutating call from now on `host`.
-fn inject(host: &Path, call: u32) {
+pub(crate) fn inject(host: &Path, call: u32) {
     emulate(
         "inject",
         host,
@@ -123,7 +123,7 @@ fn inject(host: &Path, call: u32) {
     );
 }
 
-fn status(host: &Path) -> Value {
+pub(crate) fn status(host: &Path) -> Value {
     let out = Command::new(BIN)
         .arg("--kernel")
         .arg(format!("emulated:{}", host.display()))
@@ -138,7 +138,7 @@ fn status(host: &Path) -> Value {
     json(&out)
 }
 
-fn vhid(status: &Value, vhid: u64) -> &Value {
+pub(crate) fn vhid(status: &Value, vhid: u64) -> &Value {
     status["vhids"]
         .as_array()
         .unwrap()
@@ -216,17 +216,21 @@ fn seed_scenario_on_two_emulated_hosts() {
     }
 }
 
-/// Apply `cfg` as `mail-a` to fresh hosts made by `host`, with the Nth
+/// Apply `cfg` as `node` to fresh hosts made by `host`, with the Nth
 /// mutating call failing (EIO) for N = 1, 2, ... until an apply succeeds;
 /// every failed apply must leave its host byte for byte as it was. Returns
 /// the failure messages, by N.
-fn rollback_at_every_call(lab: &Lab, cfg: &Path, host: impl Fn(&str) -> PathBuf) -> Vec<String> {
+pub(crate) fn rollback_at_every_call(
+    cfg: &Path,
+    node: &str,
+    host: impl Fn(&str) -> PathBuf,
+) -> Vec<String> {
     let mut errors = Vec::new();
     for k in 1.. {
         let host = host(&format!("h{k}"));
         let before = fs::read(&host).unwrap();
         inject(&host, k);
-        let out = carpctl(&host, cfg, "mail-a", &["apply"]);
+        let out = carpctl(&host, cfg, node, &["apply"]);
         if out.status.success() {
             break;
         }
@@ -244,7 +248,6 @@ fn rollback_at_every_call(lab: &Lab, cfg: &Path, host: impl Fn(&str) -> PathBuf)
         errors.push(err);
         assert!(k < 100, "the apply never succeeds");
     }
-    let _ = lab;
     errors
 }
 
@@ -252,7 +255,7 @@ fn rollback_at_every_call(lab: &Lab, cfg: &Path, host: impl Fn(&str) -> PathBuf)
 fn rollback_leaves_the_host_byte_for_byte_unchanged() {
     let lab = Lab::new();
     let cfg = lab.seed();
-    let errors = rollback_at_every_call(&lab, &cfg, |name| {
+    let errors = rollback_at_every_call(&cfg, "mail-a", |name| {
         lab.host(name, &["--iface", "em0=192.168.1.3/24"])
     });
     // preempt + 2 vhids + 3 addresses = 6 mutating calls, each failed once.
@@ -280,7 +283,7 @@ fn rollback_restores_addresses_in_their_order_and_prefix() {
             ),
         0o644,
     );
-    let errors = rollback_at_every_call(&lab, &cfg, |name| {
+    let errors = rollback_at_every_call(&cfg, "mail-a", |name| {
         let h = lab.host(name, &["--iface", "em0=192.168.1.3/24"]);
         let out = carpctl(&h, &wider, "mail-a", &["apply"]);
         assert!(

@@ -19,6 +19,7 @@
 mod common;
 
 mod apply;
+mod apply_election;
 mod cli;
 mod events;
 mod files;
@@ -28,6 +29,7 @@ mod layers;
 mod ledger;
 mod lint;
 mod lint_election;
+mod lint_nodes;
 mod lint_rules;
 mod locking;
 mod maintenance;
@@ -38,4 +40,5 @@ mod progress;
 mod scan;
 mod scenario_files;
 mod simulate;
+mod state;
 mod wire;

@@ -612,3 +612,54 @@ fn pinned_values_are_marked_and_a_broken_bound_is_reported() {
     );
     assert_eq!(doc["vips"][0]["demotion_off"]["a"], 201);
 }
+
+/// `plan --freebsd`: VRRP on a target without it and unicast on 13 are
+/// errors naming the VIP and the target (exit 2); the target is said in
+/// text and JSON, `main` by default.
+#[test]
+fn plan_checks_the_vips_against_the_freebsd_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = private_file(
+        dir.path(),
+        "[[node]]\nname = \"a\"\naddresses = { lan = [\"192.0.2.1\"] }\n\
+         [[node]]\nname = \"b\"\naddresses = { lan = [\"192.0.2.2\"] }\n\
+         [[vip]]\nname = \"gw\"\nvhid = 1\ninterface = \"lan\"\n\
+         addresses = [\"192.0.2.10/32\"]\nprotocol = \"vrrp\"\n\
+         [[vip]]\nname = \"web\"\nvhid = 2\ninterface = \"lan\"\n\
+         addresses = [\"192.0.2.11/32\"]\npassword = \"pw\"\nunicast = true\n",
+    );
+    let doc = json(&carpctl(&["-c", &file, "plan", "--json"]));
+    assert_eq!(doc["freebsd"], "main");
+    for target in ["15", "main"] {
+        let r = carpctl(&["-c", &file, "plan", "--freebsd", target]);
+        assert_eq!(r.code, 0, "{target}: {}", r.stderr);
+        assert!(
+            r.stdout
+                .contains(&format!("target: FreeBSD {target} (--freebsd)")),
+            "{}",
+            r.stdout
+        );
+    }
+    let r = carpctl(&["-c", &file, "plan", "--freebsd", "14"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(
+            "vip \"gw\": VRRPv3 needs FreeBSD 15.0 or later, and the target is FreeBSD 14"
+        ),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("\"web\""), "{}", r.stderr);
+    let r = carpctl(&["-c", &file, "plan", "--freebsd", "13", "--json"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("vip \"gw\": VRRPv3"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("vip \"web\": unicast peers need FreeBSD 14.0"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("--freebsd 13"), "{}", r.stderr);
+    let r = carpctl(&["-c", &file, "plan", "--freebsd", "12"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+}

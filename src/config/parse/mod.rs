@@ -102,9 +102,27 @@ pub fn parse(src: &str, path: &Path, file_mode: Option<u32>) -> Result<Config, V
     match config {
         Some(mut cfg) if !diag::has_errors(&diags) => {
             cfg.warnings = diags;
+            pin_unicast_pairs(&mut cfg);
             Ok(cfg)
         }
         _ => Err(diags),
+    }
+}
+
+/// Record, for each unicast VIP whose `prefer` names only its master, the
+/// pair the plan chooses ([`Vip::takes_part`]). The plan is computed only
+/// when there is such a VIP; validation already planned the file, so it
+/// does not fail here (if it did, the VIPs keep "any node may take part").
+fn pin_unicast_pairs(cfg: &mut Config) {
+    let open = |v: &Vip| v.unicast && v.prefer.as_ref().is_some_and(|p| p.len() == 1);
+    if !cfg.vips.iter().any(open) {
+        return;
+    }
+    let Ok(plan) = cfg.plan() else { return };
+    for (v, p) in cfg.vips.iter_mut().zip(plan.vips) {
+        if open(v) {
+            v.planned_pair = Some(p.order);
+        }
     }
 }
 
@@ -329,6 +347,7 @@ impl Validator<'_> {
             on_backup,
             on_init,
             pos,
+            planned_pair: None,
         })
     }
 }

@@ -294,14 +294,57 @@ fn bad_node_addresses_are_refused() {
 }
 
 #[test]
-fn resolving_refuses_unicast_and_vrrp_vips_until_apply_sends_them() {
-    for extra in ["unicast = true\npassword = \"pw\"", "protocol = \"vrrp\""] {
-        let cfg = loads(&three("", &vip("web", 1, extra)));
-        let ifs = [iface("lan", &["192.0.2.1/24"])];
-        let e = desired_state(&cfg, "a", &ifs).expect_err("refused");
-        let e = strings(&e).join("\n");
-        assert!(e.contains("not applied yet"), "{e}");
-    }
+fn desired_state_carries_protocol_peers_and_this_nodes_vrrp_priority() {
+    let vips = [
+        vip(
+            "web",
+            1,
+            "password = \"pw\"\nunicast = true\nprefer = [\"a\", \"b\"]",
+        )
+        .replace(
+            "\"198.51.100.1/32\"",
+            "\"198.51.100.1/32\", \"2001:db8::1/128\"",
+        ),
+        vip(
+            "vr",
+            2,
+            "protocol = \"vrrp\"\ninterval = 50\nprefer = [\"b\", \"a\", \"c\"]",
+        ),
+    ]
+    .concat();
+    let text = three("", &vips).replace(
+        "name = \"a\"\n",
+        "name = \"a\"\ninterfaces = { lan = \"em0\" }\n",
+    );
+    let cfg = loads(&text);
+    let d = desired_state(&cfg, "a", &[iface("em0", &["192.0.2.1/24"])]).unwrap();
+    let web = &d.vips[0];
+    assert_eq!(web.protocol, Protocol::Carp);
+    assert_eq!(web.peer, Some("192.0.2.2".parse().unwrap()));
+    // b's link-local address, scoped to a's own real interface.
+    let p6 = web.peer6.as_ref().unwrap();
+    assert_eq!(p6.to_string(), "fe80::b%em0");
+    assert_eq!(p6.addr, "fe80::b".parse::<std::net::Ipv6Addr>().unwrap());
+    assert_eq!(web.vrrp, None);
+    let vr = &d.vips[1];
+    assert_eq!(vr.protocol, Protocol::Vrrpv3);
+    assert_eq!((vr.peer, vr.peer6.clone()), (None, None));
+    let plan = cfg.plan().unwrap();
+    let want = plan.vips[1].vrrp.as_ref().unwrap().priority["a"];
+    assert_eq!(
+        vr.vrrp,
+        Some(DesiredVrrp {
+            priority: want,
+            interval: 50
+        })
+    );
+    // Rank 1 of three: below b's 254, above c's.
+    assert!(want < 254 && want > plan.vips[1].vrrp.as_ref().unwrap().priority["c"]);
+    // b's peer is a's address; b has no interface mapping, so its zone is
+    // the logical name taken as real.
+    let d = desired_state(&cfg, "b", &[iface("lan", &["192.0.2.2/24"])]).unwrap();
+    assert_eq!(d.vips[0].peer, Some("192.0.2.1".parse().unwrap()));
+    assert_eq!(d.vips[0].peer6.as_ref().unwrap().to_string(), "fe80::a%lan");
 }
 
 #[test]
@@ -337,4 +380,28 @@ fn a_node_address_that_is_a_vip_or_another_nodes_is_refused() {
         strings(&d)
     );
     assert!(d[0].message.contains("also node \"a\"'s"), "{}", d[0]);
+}
+
+#[test]
+fn a_unicast_vip_preferring_only_its_master_counts_only_its_pair_as_members() {
+    // u names only a; the plan picks its backup; the third node is no
+    // member (it used to be counted as one: its keys read, its plan shown).
+    let cfg = loads(&three(
+        "",
+        &vip(
+            "u",
+            1,
+            "password = \"pw\"\nunicast = true\nprefer = [\"a\"]",
+        ),
+    ));
+    let p = cfg.plan().unwrap();
+    let order = &p.vips[0].order;
+    assert_eq!(order[0], "a");
+    for n in ["a", "b", "c"] {
+        assert_eq!(
+            cfg.vips[0].takes_part(n),
+            order.iter().any(|o| o == n),
+            "{n} in {order:?}"
+        );
+    }
 }

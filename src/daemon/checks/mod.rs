@@ -56,9 +56,17 @@ pub struct ChecksContext {
 /// configuration until `shutdown`, restarting them on a reload.
 pub async fn run_checks(mut ctx: ChecksContext) {
     loop {
-        let cfg = ctx.settings.borrow_and_update().config.clone();
-        let mut runner =
-            Runner::start(cfg.clone(), ctx.open_kernel.clone(), ctx.board.clone()).await;
+        let (cfg, node) = {
+            let s = ctx.settings.borrow_and_update();
+            (s.config.clone(), s.node.clone())
+        };
+        let mut runner = Runner::start(
+            cfg.clone(),
+            node,
+            ctx.open_kernel.clone(),
+            ctx.board.clone(),
+        )
+        .await;
         let (tx, mut rx) = mpsc::channel(64);
         let mut probes = JoinSet::new();
         for check in &cfg.checks {

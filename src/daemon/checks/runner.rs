@@ -54,10 +54,12 @@ impl Op {
 pub(super) async fn ledger_op(
     opener: &KernelOpener,
     cfg: &Arc<Config>,
+    node: &str,
     op: Op,
 ) -> Result<BTreeMap<Cause, Contribution>, String> {
     let opener = opener.clone();
     let cfg = cfg.clone();
+    let node = node.to_string();
     let task = tokio::task::spawn_blocking(move || {
         let mut kernel = opener()?;
         // A demotion change is a change of the host: take turns with
@@ -89,7 +91,13 @@ pub(super) async fn ledger_op(
                 })
                 .map(|(_, c)| c),
         };
-        result.map_err(|e| error_chain(&e))
+        let live = result.map_err(|e| error_chain(&e))?;
+        // VRRP vhids are held by their priority, not by the demotion
+        // (apply::hold); an error is retried with the op, which is
+        // idempotent.
+        let held = crate::apply::hold::holds_map(&live);
+        crate::apply::hold::sync_node(k, &cfg, &node, held)?;
+        Ok(live)
     });
     task.await
         .map_err(|e| format!("the ledger task failed: {e}"))?
@@ -116,6 +124,8 @@ pub(super) async fn probe_loop(check: Check, tx: mpsc::Sender<Outcome>) {
 /// The checks as the runner keeps them.
 pub(super) struct Runner {
     cfg: Arc<Config>,
+    /// This node's name, whose VRRP vhids follow the ledger.
+    node: String,
     checks: BTreeMap<String, (Check, CheckState)>,
     /// The ledger's contributions, as of the last operation.
     live: BTreeMap<Cause, Contribution>,
@@ -131,11 +141,12 @@ impl Runner {
     /// needs `rise` passes), the others passing.
     pub(super) async fn start(
         cfg: Arc<Config>,
+        node: String,
         opener: KernelOpener,
         board: Arc<CheckBoard>,
     ) -> Runner {
         let known = cfg.checks.iter().map(|c| c.name.clone()).collect();
-        let live = match ledger_op(&opener, &cfg, Op::Start { known }).await {
+        let live = match ledger_op(&opener, &cfg, &node, Op::Start { known }).await {
             Ok(live) => live,
             Err(e) => {
                 tracing::error!("health checks: {e}");
@@ -152,6 +163,7 @@ impl Runner {
             .collect();
         let r = Runner {
             cfg,
+            node,
             checks,
             live,
             opener,
@@ -241,7 +253,7 @@ impl Runner {
             ops.push(Op::Clear(Cause::BootHold));
         }
         for op in ops {
-            match ledger_op(&self.opener, &self.cfg, op.clone()).await {
+            match ledger_op(&self.opener, &self.cfg, &self.node, op.clone()).await {
                 Ok(live) => {
                     self.live = live;
                     self.last_error = None;

@@ -262,6 +262,7 @@ async fn stale_check_shares_are_dropped_at_start() {
     let live = ledger_op(
         &opener,
         &Arc::new(cfg),
+        "a",
         Op::Start {
             known: BTreeSet::new(),
         },
@@ -272,21 +273,18 @@ async fn stale_check_shares_are_dropped_at_start() {
     assert_eq!(k.sysctls().unwrap().demotion, 240);
 }
 
-/// The runner end to end against an emulated host: a failing check
-/// demotes by its weight, a recovered one takes exactly that back, the
-/// boot hold ends when every check has passed once.
-#[tokio::test(flavor = "current_thread")]
-async fn runner_demotes_and_recovers() {
+/// An emulated host of `flavor` with em0 (192.0.2.3/24) and carp(4)
+/// loaded, and an opener of it.
+fn emulated_host(flavor: crate::kernel::emulated::Flavor) -> (tempfile::TempDir, KernelOpener) {
     use crate::kernel::Kernel;
-    use crate::kernel::emulated::{EmulatedHost, Flavor, HostSpec, IfaceSpec};
+    use crate::kernel::emulated::{EmulatedHost, HostSpec, IfaceSpec};
     use crate::kernel::freebsd::FreeBsdKernel;
-
     let dir = tempfile::tempdir().unwrap();
     let host = dir.path().join("host");
     EmulatedHost::create(
         &host,
         &HostSpec {
-            flavor: Flavor::V14,
+            flavor,
             interfaces: vec![IfaceSpec {
                 name: "em0".into(),
                 addresses: vec!["192.0.2.3/24".parse().unwrap()],
@@ -296,7 +294,18 @@ async fn runner_demotes_and_recovers() {
         },
     )
     .unwrap();
-    // A port nobody listens on, for now.
+    let opener: KernelOpener = Arc::new(move || {
+        EmulatedHost::open(&host)
+            .map(|e| Box::new(FreeBsdKernel::new(e)) as Box<dyn Kernel>)
+            .map_err(|e| e.to_string())
+    });
+    (dir, opener)
+}
+
+/// A two-node cluster with `boot_hold`, the VIP lines `vip` and one TCP
+/// check with `rise` = `fall` = `n`, probed every 20 ms, of a loopback port
+/// nobody listens on yet (returned).
+fn boot_hold_cluster(vip: &str, n: u32) -> (crate::config::Config, std::net::SocketAddr) {
     let addr = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -304,48 +313,83 @@ async fn runner_demotes_and_recovers() {
     let text = format!(
         "[cluster]\nboot_hold = true\n\
          [[node]]\nname = \"a\"\n[[node]]\nname = \"b\"\n\
-         [[vip]]\nname = \"v1\"\nvhid = 1\ninterface = \"em0\"\n\
-         addresses = [\"192.0.2.1/32\"]\npassword = \"pw\"\n\
-         [[check]]\nname = \"svc\"\ntype = \"tcp\"\naddress = \"{addr}\"\nrise = 2\nfall = 2\n"
+         [[vip]]\n{vip}\ninterface = \"em0\"\n\
+         [[check]]\nname = \"svc\"\ntype = \"tcp\"\naddress = \"{addr}\"\nrise = {n}\nfall = {n}\n"
     );
     let mut cfg = crate::config::parse(&text, Path::new("t.toml"), Some(0o600)).unwrap();
     cfg.checks[0].interval = Duration::from_millis(20);
     cfg.checks[0].timeout = Duration::from_millis(20);
-    assert_eq!(cfg.checks[0].weight, 5);
+    (cfg, addr)
+}
+
+/// The checks task of node a on `cfg`, with its board; stop it with
+/// [`stop_checks`].
+type Running = (
+    tokio::task::JoinHandle<()>,
+    watch::Sender<bool>,
+    watch::Sender<Arc<Settings>>,
+);
+
+fn start_checks(
+    cfg: crate::config::Config,
+    opener: &KernelOpener,
+    board: Arc<CheckBoard>,
+) -> Running {
     let settings = Arc::new(Settings::new(cfg, "a".into()));
-    let (_settings_tx, settings_rx) = watch::channel(settings);
+    let (settings_tx, settings_rx) = watch::channel(settings);
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
-    let h = host.clone();
-    let opener: KernelOpener = Arc::new(move || {
-        EmulatedHost::open(&h)
-            .map(|e| Box::new(FreeBsdKernel::new(e)) as Box<dyn Kernel>)
-            .map_err(|e| e.to_string())
-    });
+    let task = tokio::spawn(run_checks(ChecksContext {
+        settings: settings_rx,
+        shutdown: shutdown_rx,
+        open_kernel: opener.clone(),
+        board,
+    }));
+    (task, shutdown_tx, settings_tx)
+}
+
+/// Poll `read` every 10 ms until it gives `want`; fail after 5 s.
+async fn wait_until<T: PartialEq + std::fmt::Debug>(read: impl Fn() -> T, want: T, what: &str) {
+    let t0 = Instant::now();
+    loop {
+        let now = read();
+        if now == want {
+            return;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(5),
+            "{what}: {now:?}, waiting for {want:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+async fn stop_checks((task, shutdown_tx, _settings): Running) {
+    shutdown_tx.send(true).unwrap();
+    tokio::time::timeout(Duration::from_secs(2), task)
+        .await
+        .expect("run_checks stops on shutdown")
+        .unwrap();
+}
+
+/// The runner end to end against an emulated host: a failing check
+/// demotes by its weight, a recovered one takes exactly that back, the
+/// boot hold ends when every check has passed once.
+#[tokio::test(flavor = "current_thread")]
+async fn runner_demotes_and_recovers() {
+    use crate::kernel::emulated::Flavor;
+    let (_dir, opener) = emulated_host(Flavor::V14);
+    let (cfg, addr) = boot_hold_cluster(
+        "name = \"v1\"\nvhid = 1\naddresses = [\"192.0.2.1/32\"]\npassword = \"pw\"",
+        2,
+    );
+    assert_eq!(cfg.checks[0].weight, 5);
     let demotion = {
         let opener = opener.clone();
         move || opener().unwrap().sysctls().unwrap().demotion
     };
     let board = Arc::new(CheckBoard::new());
-    let task = tokio::spawn(run_checks(ChecksContext {
-        settings: settings_rx,
-        shutdown: shutdown_rx,
-        open_kernel: opener.clone(),
-        board: board.clone(),
-    }));
-    let wait_for = |want: i32, what: &'static str| {
-        let demotion = demotion.clone();
-        async move {
-            let t0 = Instant::now();
-            while demotion() != want {
-                assert!(
-                    t0.elapsed() < Duration::from_secs(5),
-                    "{what}: demotion {} != {want}",
-                    demotion()
-                );
-                tokio::time::sleep(Duration::from_millis(10)).await;
-            }
-        }
-    };
+    let running = start_checks(cfg, &opener, board.clone());
+    let wait_for = |want: i32, what: &'static str| wait_until(demotion.clone(), want, what);
     // No ledger: a new boot, so the boot hold (240); the service is
     // down, so the check adds its 5 after two failures.
     wait_for(245, "boot hold and a failed check").await;
@@ -373,9 +417,51 @@ async fn runner_demotes_and_recovers() {
     wait_for(0, "the check passes twice").await;
     assert!(board.snapshot()["svc"].up);
     assert_eq!(board.snapshot()["svc"].changes, 4);
-    shutdown_tx.send(true).unwrap();
-    tokio::time::timeout(Duration::from_secs(2), task)
-        .await
-        .expect("run_checks stops on shutdown")
+    stop_checks(running).await;
+}
+
+/// The boot hold keeps a VRRP vhid at the maintenance priority 1 (its
+/// demotion would not move it, apply::hold) until every check has passed
+/// once; a failing check then does not move it (carpctl(8)).
+#[tokio::test(flavor = "current_thread")]
+async fn the_boot_hold_holds_vrrp_vhids_at_priority_1() {
+    use crate::kernel::emulated::Flavor;
+    let (_dir, opener) = emulated_host(Flavor::V15);
+    let (cfg, addr) = boot_hold_cluster(
+        "name = \"v\"\nvhid = 2\naddresses = [\"192.0.2.2/32\"]\nprotocol = \"vrrp\"",
+        1,
+    );
+    // The vhid as apply makes it, with a's planned priority.
+    let mut k = opener().unwrap();
+    let ifs = k.interfaces().unwrap();
+    let desired = crate::config::desired_state(&cfg, "a", &ifs)
+        .unwrap()
+        .with_keys()
         .unwrap();
+    let planned = desired.vips[0].vrrp.unwrap().priority;
+    let changes = crate::apply::plan_changes(k.as_mut(), &desired).unwrap();
+    crate::apply::execute(k.as_mut(), &desired, &changes).unwrap();
+    let prio = {
+        let opener = opener.clone();
+        move || {
+            let v = crate::model::Vhid::new(2).unwrap();
+            opener()
+                .unwrap()
+                .vhid("em0", v)
+                .unwrap()
+                .unwrap()
+                .vrrp_priority
+        }
+    };
+    assert_eq!(prio(), Some(planned));
+    let running = start_checks(cfg, &opener, Arc::new(CheckBoard::new()));
+    let wait_for = |want: u8, what: &'static str| wait_until(prio.clone(), Some(want), what);
+    wait_for(1, "the boot hold").await;
+    let listener = std::net::TcpListener::bind(addr).unwrap();
+    wait_for(planned, "every check passed: the hold ends").await;
+    drop(listener);
+    // The check fails and demotes; the VRRP priority stays.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(prio(), Some(planned));
+    stop_checks(running).await;
 }

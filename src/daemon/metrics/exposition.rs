@@ -7,7 +7,7 @@ use super::Snapshot;
 use crate::daemon::checks::CheckView;
 use crate::hooks::VhidHookCounters;
 use crate::ledger::{Cause, Split};
-use crate::model::CarpState;
+use crate::model::{CarpState, Protocol};
 
 /// A label value, escaped as the exposition format requires (`\`, `"`
 /// and newline).
@@ -33,6 +33,7 @@ fn header(out: &mut String, name: &str, kind: &str, help: &str) {
 pub fn render(s: &Snapshot) -> String {
     let mut out = String::new();
     vhid_states(&mut out, s);
+    vhid_protocols(&mut out, s);
     transitions_and_hooks(&mut out, s);
     log_lines_dropped(&mut out, s);
     checks(&mut out, s);
@@ -60,6 +61,63 @@ fn vhid_states(out: &mut String, s: &Snapshot) {
                 esc(&v.vip),
                 state.as_str(),
                 u8::from(v.state == state)
+            );
+        }
+    }
+}
+
+/// `carpctl_vhid_info` (the protocol of every vhid), and the VRRPv3
+/// priority and interval of each VRRP vhid.
+fn vhid_protocols(out: &mut String, s: &Snapshot) {
+    let labels = |v: &super::VhidMetric| {
+        format!(
+            "vhid=\"{}\",interface=\"{}\",vip=\"{}\"",
+            v.vhid,
+            esc(&v.interface),
+            esc(&v.vip)
+        )
+    };
+    header(
+        out,
+        "carpctl_vhid_info",
+        "gauge",
+        "Each vhid on this node, with its protocol (carp or vrrp): always 1.",
+    );
+    for v in &s.vhids {
+        let protocol = match v.protocol {
+            Protocol::Carp => "carp",
+            Protocol::Vrrpv3 => "vrrp",
+        };
+        let _ = writeln!(
+            out,
+            "carpctl_vhid_info{{{},protocol=\"{protocol}\"}} 1",
+            labels(v)
+        );
+    }
+    header(
+        out,
+        "carpctl_vrrp_priority",
+        "gauge",
+        "VRRPv3 priority of each VRRP vhid, as the kernel has it (1 in maintenance).",
+    );
+    for v in &s.vhids {
+        if let Some(p) = v.vrrp_priority.filter(|_| v.protocol == Protocol::Vrrpv3) {
+            let _ = writeln!(out, "carpctl_vrrp_priority{{{}}} {p}", labels(v));
+        }
+    }
+    header(
+        out,
+        "carpctl_vrrp_interval_seconds",
+        "gauge",
+        "VRRPv3 advertisement interval of each VRRP vhid.",
+    );
+    for v in &s.vhids {
+        if let Some(i) = v.vrrp_interval.filter(|_| v.protocol == Protocol::Vrrpv3) {
+            let _ = writeln!(
+                out,
+                "carpctl_vrrp_interval_seconds{{{}}} {}",
+                labels(v),
+                f64::from(i) / 100.0
             );
         }
     }

@@ -5,6 +5,9 @@
 //! | metric | type | labels |
 //! |---|---|---|
 //! | `carpctl_vhid_state` | gauge, 1 for the current state | `vhid`, `interface`, `vip`, `state` (INIT, BACKUP, MASTER) |
+//! | `carpctl_vhid_info` | gauge, always 1 | `vhid`, `interface`, `vip`, `protocol` (carp, vrrp) |
+//! | `carpctl_vrrp_priority` | gauge: the VRRPv3 priority the kernel has (VRRP vhids only) | `vhid`, `interface`, `vip` |
+//! | `carpctl_vrrp_interval_seconds` | gauge: the VRRPv3 advertisement interval (VRRP vhids only) | `vhid`, `interface`, `vip` |
 //! | `carpctl_transitions_total` | counter | |
 //! | `carpctl_hook_runs_total` | counter | `vhid`, `interface`, `vip` |
 //! | `carpctl_hook_failures_total` | counter | `vhid`, `interface`, `vip` |
@@ -49,7 +52,7 @@ use crate::config::Config;
 use crate::hooks::{HookStats, VhidHookCounters};
 use crate::ledger::{Ledger, Split};
 use crate::logging::error_chain;
-use crate::model::CarpState;
+use crate::model::{CarpState, Protocol};
 use listener::serve;
 
 /// How often the snapshot is refreshed (and the textfile rewritten, which
@@ -65,6 +68,12 @@ pub struct VhidMetric {
     /// describe.
     pub vip: String,
     pub state: CarpState,
+    /// CARP or VRRPv3 (`carpctl_vhid_info`'s `protocol`).
+    pub protocol: Protocol,
+    /// VRRPv3 only: the priority the kernel has, and the interval in
+    /// centiseconds.
+    pub vrrp_priority: Option<u8>,
+    pub vrrp_interval: Option<u16>,
 }
 
 /// Everything one exposition shows.
@@ -127,6 +136,9 @@ pub async fn gather(ctx: &MetricsContext, settings: &Arc<Settings>) -> Snapshot 
                     .unwrap_or_default(),
                 interface: v.interface,
                 state: v.state,
+                protocol: v.protocol,
+                vrrp_priority: v.vrrp_priority,
+                vrrp_interval: v.vrrp_interval,
             })
             .collect::<Vec<_>>();
         let ledger = Ledger::for_host(k.as_ref(), &s.config);

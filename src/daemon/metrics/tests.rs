@@ -8,7 +8,7 @@ use super::listener::serve;
 use super::*;
 use crate::hooks::HookCounters;
 use crate::ledger::{Cause, Contribution};
-use crate::model::Vhid;
+use crate::model::{Protocol, Vhid};
 
 fn snapshot() -> Snapshot {
     let mut shares = BTreeMap::new();
@@ -40,12 +40,26 @@ fn snapshot() -> Snapshot {
         },
     );
     Snapshot {
-        vhids: vec![VhidMetric {
-            vhid: 1,
-            interface: "em0".into(),
-            vip: "mail\"1".into(),
-            state: CarpState::Master,
-        }],
+        vhids: vec![
+            VhidMetric {
+                vhid: 1,
+                interface: "em0".into(),
+                vip: "mail\"1".into(),
+                state: CarpState::Master,
+                protocol: Protocol::Carp,
+                vrrp_priority: None,
+                vrrp_interval: None,
+            },
+            VhidMetric {
+                vhid: 2,
+                interface: "em1".into(),
+                vip: "gw".into(),
+                state: CarpState::Backup,
+                protocol: Protocol::Vrrpv3,
+                vrrp_priority: Some(1),
+                vrrp_interval: Some(5),
+            },
+        ],
         transitions: 3,
         hooks: vec![VhidHookCounters {
             interface: "em0".into(),
@@ -79,6 +93,19 @@ fn exposition_is_exact() {
 carpctl_vhid_state{vhid=\"1\",interface=\"em0\",vip=\"mail\\\"1\",state=\"INIT\"} 0
 carpctl_vhid_state{vhid=\"1\",interface=\"em0\",vip=\"mail\\\"1\",state=\"BACKUP\"} 0
 carpctl_vhid_state{vhid=\"1\",interface=\"em0\",vip=\"mail\\\"1\",state=\"MASTER\"} 1
+carpctl_vhid_state{vhid=\"2\",interface=\"em1\",vip=\"gw\",state=\"INIT\"} 0
+carpctl_vhid_state{vhid=\"2\",interface=\"em1\",vip=\"gw\",state=\"BACKUP\"} 1
+carpctl_vhid_state{vhid=\"2\",interface=\"em1\",vip=\"gw\",state=\"MASTER\"} 0
+# HELP carpctl_vhid_info Each vhid on this node, with its protocol (carp or vrrp): always 1.
+# TYPE carpctl_vhid_info gauge
+carpctl_vhid_info{vhid=\"1\",interface=\"em0\",vip=\"mail\\\"1\",protocol=\"carp\"} 1
+carpctl_vhid_info{vhid=\"2\",interface=\"em1\",vip=\"gw\",protocol=\"vrrp\"} 1
+# HELP carpctl_vrrp_priority VRRPv3 priority of each VRRP vhid, as the kernel has it (1 in maintenance).
+# TYPE carpctl_vrrp_priority gauge
+carpctl_vrrp_priority{vhid=\"2\",interface=\"em1\",vip=\"gw\"} 1
+# HELP carpctl_vrrp_interval_seconds VRRPv3 advertisement interval of each VRRP vhid.
+# TYPE carpctl_vrrp_interval_seconds gauge
+carpctl_vrrp_interval_seconds{vhid=\"2\",interface=\"em1\",vip=\"gw\"} 0.05
 # HELP carpctl_transitions_total CARP state transitions the daemon handled (devd, replay and resync).
 # TYPE carpctl_transitions_total counter
 carpctl_transitions_total 3
@@ -119,6 +146,38 @@ carpctl_demotion_since_seconds{cause=\"check\",check=\"gone\"} 1800000100
 carpctl_demotion_kernel 487
 ";
     assert_eq!(render(&snapshot()), want);
+}
+
+/// `promtool check metrics` accepts the exposition (with VRRP vhids);
+/// skipped where promtool is missing (.ci installs it).
+#[test]
+fn promtool_accepts_the_exposition() {
+    use std::io::Write as _;
+    use std::process::{Command, Stdio};
+    let child = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    let Ok(mut child) = child else {
+        eprintln!("SKIP: promtool is not installed (Debian: prometheus)");
+        return;
+    };
+    let text = render(&snapshot());
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}\n{text}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]

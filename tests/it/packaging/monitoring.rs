@@ -10,7 +10,7 @@ use carpctl::daemon::checks::CheckView;
 use carpctl::daemon::metrics::{Snapshot, VhidMetric, render};
 use carpctl::hooks::{HookCounters, VhidHookCounters};
 use carpctl::ledger::{Cause, Contribution, Split};
-use carpctl::model::{CarpState, Vhid};
+use carpctl::model::{CarpState, Protocol, Vhid};
 use regex::Regex;
 use serde_json::Value;
 
@@ -27,7 +27,7 @@ const TARGET_LABELS: [&str; 2] = ["job", "instance"];
 type Exported = BTreeMap<String, BTreeMap<String, BTreeSet<String>>>;
 
 /// An exposition with every metric in it: vhids with and without a VIP
-/// name, a hook, a check, and each of carpctl's demotion shares.
+/// name, a VRRP one, a hook, a check, and each of carpctl's demotion shares.
 fn exposition() -> String {
     let share = |weight, since| Contribution {
         weight,
@@ -45,12 +45,27 @@ fn exposition() -> String {
                 interface: "em0".into(),
                 vip: "mail1".into(),
                 state: CarpState::Master,
+                protocol: Protocol::Carp,
+                vrrp_priority: None,
+                vrrp_interval: None,
             },
             VhidMetric {
                 vhid: 9,
                 interface: "em0".into(),
                 vip: String::new(),
                 state: CarpState::Backup,
+                protocol: Protocol::Carp,
+                vrrp_priority: None,
+                vrrp_interval: None,
+            },
+            VhidMetric {
+                vhid: 3,
+                interface: "em1".into(),
+                vip: "gw".into(),
+                state: CarpState::Backup,
+                protocol: Protocol::Vrrpv3,
+                vrrp_priority: Some(254),
+                vrrp_interval: Some(100),
             },
         ],
         transitions: 4,

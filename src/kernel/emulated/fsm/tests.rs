@@ -752,3 +752,128 @@ fn vrrp_priorities_are_demoted_only_where_the_release_has_d55558() {
     vrrp_input(at(0), &mut sc, V4, &sysctl(1), on, peer, Af::Inet, &mut ev);
     assert_eq!(sc.state, CarpState::Backup);
 }
+
+// ----- carpctl state: what a forced state lasts ----------------------------
+//
+// `carpctl state` sends ifconfig's `vhid N state master|backup`, which
+// `carp_ioctl_set()` (sys/netinet/ip_carp.c) turns into
+// `carp_master_down_locked(sc, "user requested via ifconfig")` for MASTER and
+// `carp_set_state(sc, BACKUP, ...)` + `carp_setrun(sc, 0)` for BACKUP
+// (emulated in carp/vhid_ioctl.rs). Nothing pins the state; these tests
+// pin what carpctl(8) says happens next.
+
+/// An advertisement with advbase 1 and `advskew`.
+fn heard1(advskew: u8) -> CarpHeard {
+    CarpHeard {
+        advbase: 1,
+        advskew,
+        counter: 1,
+    }
+}
+
+/// As the state request does: MASTER through master_down, BACKUP through
+/// set_state and setrun.
+fn force(sc: &mut Softc, to: CarpState, ev: &mut Vec<Event>) {
+    match to {
+        CarpState::Master => master_down(at(0), sc, V4, 1, D0, "user requested via ifconfig", ev),
+        _ => {
+            sc.run.ad = None;
+            set_state(
+                at(0),
+                sc,
+                CarpState::Backup,
+                "user requested via ifconfig",
+                ev,
+            );
+            setrun(at(0), sc, V4, 1, None, ev);
+        }
+    }
+}
+
+#[test]
+fn a_forced_master_steps_down_at_the_first_better_advertisement_whatever_preempt() {
+    // carp_input_c(), case MASTER: a more frequent (or equal) advertisement
+    // sends it to BACKUP; preempt is not consulted.
+    for preempt in [0, 1] {
+        let mut ev = Vec::new();
+        let mut sc = softc(CarpState::Backup, 1, 100);
+        force(&mut sc, CarpState::Master, &mut ev);
+        assert_eq!(sc.state, CarpState::Master);
+        let better = heard1(0);
+        ev.clear();
+        carp_input(
+            at(10),
+            &mut sc,
+            V4,
+            &sysctl(preempt),
+            D0,
+            better,
+            Af::Inet,
+            &mut ev,
+        );
+        assert_eq!(
+            states(&ev),
+            [(
+                CarpState::Master,
+                CarpState::Backup,
+                "more frequent advertisement received"
+            )],
+            "preempt {preempt}"
+        );
+    }
+    // A worse advertiser does not move it: the forced MASTER stays.
+    let mut ev = Vec::new();
+    let mut sc = softc(CarpState::Backup, 1, 0);
+    force(&mut sc, CarpState::Master, &mut ev);
+    let worse = heard1(100);
+    carp_input(
+        at(10),
+        &mut sc,
+        V4,
+        &sysctl(0),
+        D0,
+        worse,
+        Af::Inet,
+        &mut ev,
+    );
+    assert_eq!(sc.state, CarpState::Master);
+}
+
+#[test]
+fn a_forced_backup_with_the_best_skew_takes_back_over() {
+    // Nobody else became MASTER: its own master-down timer fires
+    // (carp_master_down(), 3 × advbase + advskew/256 after the request).
+    let mut ev = Vec::new();
+    let mut sc = softc(CarpState::Master, 1, 0);
+    force(&mut sc, CarpState::Backup, &mut ev);
+    assert_eq!(sc.state, CarpState::Backup);
+    assert_eq!(sc.run.ad, None, "it stops advertising");
+    let t = hz1000(3_000_000);
+    ev.clear();
+    timeout(at(t), &mut sc, V4, 1, D0, &mut ev);
+    assert_eq!(
+        states(&ev),
+        [(CarpState::Backup, CarpState::Master, "master timed out")]
+    );
+    // Another node timed out first and advertises, slower: with preempt the
+    // forced BACKUP takes over at its first advertisement (carp_input_c(),
+    // case BACKUP, "preempting a slower master"); without, it stays BACKUP
+    // and re-arms its timer at each advertisement.
+    let slower = heard1(100);
+    for (preempt, want) in [(1, CarpState::Master), (0, CarpState::Backup)] {
+        let mut ev = Vec::new();
+        let mut sc = softc(CarpState::Master, 1, 0);
+        force(&mut sc, CarpState::Backup, &mut ev);
+        carp_input(
+            at(10),
+            &mut sc,
+            V4,
+            &sysctl(preempt),
+            D0,
+            slower,
+            Af::Inet,
+            &mut ev,
+        );
+        assert_eq!(sc.state, want, "preempt {preempt}");
+    }
+}

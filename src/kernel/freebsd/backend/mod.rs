@@ -195,6 +195,21 @@ fn requested_state(update: &VhidUpdate) -> u32 {
 
 impl<S: Syscalls> Kernel for FreeBsdKernel<S> {
     fn info(&mut self) -> Result<KernelInfo> {
+        let (osreldate, osrelease) = self.release()?;
+        let api = match self.backend()? {
+            Backend::Netlink => Api::Netlink,
+            Backend::Ioctl => Api::Ioctl,
+        };
+        let vrrp = self.vrrp_capable()?;
+        Ok(KernelInfo {
+            osreldate,
+            osrelease,
+            api,
+            vrrp,
+        })
+    }
+
+    fn release(&mut self) -> Result<(i32, String)> {
         let osreldate = self.osreldate()?;
         let osrelease = match self
             .sys
@@ -207,17 +222,7 @@ impl<S: Syscalls> Kernel for FreeBsdKernel<S> {
                 .to_string(),
             SysctlValue::Int(v) => v.to_string(),
         };
-        let api = match self.backend()? {
-            Backend::Netlink => Api::Netlink,
-            Backend::Ioctl => Api::Ioctl,
-        };
-        let vrrp = self.vrrp_capable()?;
-        Ok(KernelInfo {
-            osreldate,
-            osrelease,
-            api,
-            vrrp,
-        })
+        Ok((osreldate, osrelease))
     }
 
     fn carp_loaded(&mut self) -> Result<bool> {
