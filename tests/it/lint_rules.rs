@@ -142,6 +142,18 @@ fn only(found: &[Finding], code: Code) -> Vec<&Finding> {
     found.iter().filter(|f| f.code == code).collect()
 }
 
+/// The one finding of `code` in `found`, at `line`, whose message has
+/// each of `words`.
+fn the_one<'f>(found: &'f [Finding], code: Code, line: usize, words: &[&str]) -> &'f Finding {
+    let all = only(found, code);
+    assert_eq!(all.len(), 1, "{code}: {found:#?}");
+    assert_eq!(all[0].line, line, "{:#?}", all[0]);
+    for w in words {
+        assert!(all[0].message.contains(w), "{w}: {}", all[0].message);
+    }
+    all[0]
+}
+
 #[test]
 fn a_command_in_rc_conf_is_an_error_and_sourcing_is_not() {
     let f = lint_on(
@@ -151,12 +163,13 @@ fn a_command_in_rc_conf_is_an_error_and_sourcing_is_not() {
         )],
         Target::MAIN,
     );
-    let cmd = only(&f, Code::CommandLine);
-    assert_eq!(cmd.len(), 1, "{f:#?}");
-    assert_eq!((cmd[0].line, cmd[0].column), (3, 1));
-    assert_eq!(cmd[0].severity(), Severity::Error);
-    assert!(cmd[0].message.contains("`/usr/local/sbin/ucarp`"));
-    assert!(cmd[0].message.contains("every rc script sources rc.conf"));
+    let cmd = the_one(
+        &f,
+        Code::CommandLine,
+        3,
+        &["`/usr/local/sbin/ucarp`", "every rc script sources rc.conf"],
+    );
+    assert_eq!((cmd.column, cmd.severity()), (1, Severity::Error));
     let info = only(&f, Code::NotEvaluated);
     assert_eq!(info.len(), 1, "{f:#?}");
     assert_eq!(info[0].line, 4);
@@ -214,22 +227,18 @@ fn an_override_that_drops_a_vhid_names_it_and_a_harmless_one_stays_a_warning() {
 #[test]
 fn the_vlan_parent_typo_names_the_typo_and_the_interface_meant() {
     let f = lint_on(&[("rc.conf", &vlan_typo("dcw0"))], Target::MAIN);
-    let typo = only(&f, Code::VlanParentUnknown);
-    assert_eq!(typo.len(), 1, "{f:#?}");
-    assert_eq!(typo[0].line, 3);
-    assert!(
-        typo[0].message.contains("vlans_dcw0") && typo[0].message.contains("vlans_dwc0?"),
-        "{}",
-        typo[0].message
+    the_one(
+        &f,
+        Code::VlanParentUnknown,
+        3,
+        &["vlans_dcw0", "vlans_dwc0?"],
     );
     // ...and the lines on the vlan that is never created.
-    let lost = only(&f, Code::InterfaceNotCreated);
-    assert_eq!(lost.len(), 1, "{f:#?}");
-    assert_eq!(lost[0].line, 4);
-    assert!(
-        lost[0].message.contains("vhid 7") && lost[0].message.contains("vlans_dcw0 creates"),
-        "{}",
-        lost[0].message
+    the_one(
+        &f,
+        Code::InterfaceNotCreated,
+        4,
+        &["vhid 7", "vlans_dcw0 creates"],
     );
     // The right parent: nothing of either.
     let f = lint_on(&[("rc.conf", &vlan_typo("dwc0"))], Target::MAIN);
@@ -321,14 +330,7 @@ fn a_vip_host_name_is_a_warning_and_a_placeholder_an_error() {
 #[test]
 fn devd_carp_star_never_matches_and_says_why() {
     let f = lint_on(&[("devd.conf", DEVD_CARP_STAR)], Target::MAIN);
-    let never = only(&f, Code::DevdNeverMatches);
-    assert_eq!(never.len(), 1, "{f:#?}");
-    assert_eq!(never[0].line, 3);
-    assert!(
-        never[0].message.contains("^carp*$") && never[0].message.contains("nor carp0"),
-        "{}",
-        never[0].message
-    );
+    the_one(&f, Code::DevdNeverMatches, 3, &["^carp*$", "nor carp0"]);
     // Not also "too narrow": one finding for the one regex.
     assert!(only(&f, Code::DevdRegexNarrow).is_empty(), "{f:#?}");
     // Without a system match too; a rule for one vhid on purpose is fine.
@@ -357,10 +359,7 @@ fn two_identical_notify_blocks_are_a_warning_at_the_second() {
         &[("devd.conf", &format!("{DEVD_TWO_NOTIFY}{DEVD_TWO_NOTIFY}"))],
         Target::MAIN,
     );
-    let dup = only(&f, Code::DevdDuplicateNotify);
-    assert_eq!(dup.len(), 1, "{f:#?}");
-    assert_eq!(dup[0].line, 7);
-    assert!(dup[0].message.contains("line 1"), "{}", dup[0].message);
+    the_one(&f, Code::DevdDuplicateNotify, 7, &["line 1"]);
 }
 
 #[test]
