@@ -161,8 +161,8 @@ pub(super) fn loader_conf(l: &LoaderConf, t: Target) -> Vec<Issue> {
             format!(
                 "if_carp_load loads if_carp.ko, the FreeBSD 9 module: since FreeBSD 10 the \
                  module is carp.ko (sys/modules/carp/Makefile), the loader finds no if_carp.ko \
-                 and carp(4) is not loaded, so every vhid line fails; write carp_load=\"YES\" \
-                 ({})",
+                 and carp(4) is not loaded, so every vhid line fails; write carp_load=\"YES\"; \
+                 {}",
                 t.assumed()
             ),
         )),
