@@ -216,13 +216,15 @@ pub fn lint_report(inputs: &[Input], opts: &Options) -> Report {
                 }
                 Some(FileKind::RcConf) => {
                     let mut rc = rcconf::analyze(text);
+                    let on_target = target::rc_conf(&mut rc, opts.target);
                     issues.append(&mut rc.issues);
-                    issues.extend(target::rc_conf(&rc, opts.target));
+                    issues.extend(on_target);
                     Analysis::RcConf(Box::new(rc))
                 }
                 Some(FileKind::LoaderConf) => {
                     let mut l = loader::loader(text);
                     issues.append(&mut l.issues);
+                    issues.extend(target::loader_conf(&l, opts.target));
                     Analysis::Loader(l)
                 }
                 Some(FileKind::SysctlConf) => {
