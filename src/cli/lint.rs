@@ -34,7 +34,7 @@ pub struct LintArgs {
     pub json: bool,
     /// Exit 1 on warnings too, not only on errors
     #[arg(long)]
-    pub strict: bool,
+    pub(crate) strict: bool,
     /// Check the files as the nodes of one cluster even when they share no
     /// vhid (reports vhids that only one node carries)
     #[arg(long)]
@@ -44,7 +44,7 @@ pub struct LintArgs {
     /// and if_carp.ko; every finding that depends on it names the release
     /// assumed
     #[arg(long = "freebsd", value_name = "9|13.0|13|14|15|main", default_value = "main", value_parser = parse_target)]
-    pub freebsd: Target,
+    pub(crate) freebsd: Target,
     /// Files to check: cluster files (*.toml), rc.conf, loader.conf,
     /// sysctl.conf, devd.conf; files of several nodes are checked together.
     /// Each file is a node of its own, unless given as NODE=FILE (one NODE,

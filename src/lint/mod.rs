@@ -39,10 +39,10 @@ pub(crate) mod subnets;
 pub mod sysctl;
 mod target;
 
-pub use cluster::{GroupedBy, NamedBy};
+pub(crate) use cluster::{GroupedBy, NamedBy};
 pub use codes::{Code, Severity};
 pub use input::{Given, Input, MAX_DIR_FILES, MAX_FILE, read_args, read_inputs};
-pub use kind::{FileKind, kind_of};
+pub(crate) use kind::{FileKind, kind_of};
 pub use target::Target;
 
 use crate::config;
@@ -154,8 +154,8 @@ pub struct Options {
 pub struct Node {
     pub name: String,
     pub files: Vec<String>,
-    pub grouped_by: GroupedBy,
-    pub named_by: NamedBy,
+    pub(crate) grouped_by: GroupedBy,
+    pub(crate) named_by: NamedBy,
 }
 
 impl fmt::Display for Node {
@@ -187,7 +187,7 @@ pub fn lint(inputs: &[Input], opts: &Options) -> Vec<Finding> {
 }
 
 /// [`lint`], with the nodes the files were grouped into.
-pub fn lint_report(inputs: &[Input], opts: &Options) -> Report {
+pub(crate) fn lint_report(inputs: &[Input], opts: &Options) -> Report {
     let mut per_file: Vec<Vec<Issue>> = Vec::with_capacity(inputs.len());
     let mut analyses: Vec<Analysis> = Vec::with_capacity(inputs.len());
     let mut extra: Vec<Finding> = Vec::new();
@@ -346,7 +346,7 @@ fn cluster_file(input: &Input, text: &str, t: Target) -> Vec<Finding> {
 
 /// Whether the findings make `lint` fail: any error, or with `strict` any
 /// warning.
-pub fn failed(findings: &[Finding], strict: bool) -> bool {
+pub(crate) fn failed(findings: &[Finding], strict: bool) -> bool {
     findings.iter().any(|f| match f.severity() {
         Severity::Error => true,
         Severity::Warning => strict,

@@ -47,10 +47,10 @@ pub struct KeyFile {
 /// What `import` produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Imported {
-    pub toml: String,
-    pub key_files: Vec<KeyFile>,
+    pub(crate) toml: String,
+    pub(crate) key_files: Vec<KeyFile>,
     /// What was decided or dropped, for standard error (no passwords).
-    pub notes: Vec<String>,
+    pub(crate) notes: Vec<String>,
 }
 
 /// A TOML basic string.

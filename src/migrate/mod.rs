@@ -107,7 +107,7 @@ pub enum MigrateError {
 }
 
 /// `--parent carp0=em0`, parsed.
-pub fn parse_parent(arg: &str) -> Result<(String, String), String> {
+pub(crate) fn parse_parent(arg: &str) -> Result<(String, String), String> {
     let Some((carp, parent)) = arg.split_once('=') else {
         return Err(format!("`{arg}` is not CARP=PARENT, e.g. carp0=em0"));
     };
@@ -135,9 +135,9 @@ pub struct Migrated {
     /// The new rc.conf.
     pub text: String,
     /// What was done, for standard error (no passwords).
-    pub notes: Vec<String>,
+    pub(crate) notes: Vec<String>,
     /// Whether anything was rewritten.
-    pub changed: bool,
+    pub(crate) changed: bool,
 }
 
 /// The host prefix of an address: /32 or /128.

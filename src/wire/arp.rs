@@ -53,21 +53,21 @@ use super::ip::{IPPROTO_ICMPV6, IpHeader, IpPacket, Ipv6Header, add_pseudo_heade
 use super::{Checksum, WireError, malformed, prefix};
 
 /// Length of an Ethernet/IPv4 ARP packet.
-pub const ARP_LEN: usize = 28;
+pub(crate) const ARP_LEN: usize = 28;
 /// `ARPOP_REQUEST`.
-pub const ARPOP_REQUEST: u16 = 1;
+pub(crate) const ARPOP_REQUEST: u16 = 1;
 /// `ARPOP_REPLY`.
 pub const ARPOP_REPLY: u16 = 2;
 /// `ARPHRD_ETHER`.
-pub const ARPHRD_ETHER: u16 = 1;
+pub(crate) const ARPHRD_ETHER: u16 = 1;
 /// `ND_NEIGHBOR_ADVERT`.
-pub const ND_NEIGHBOR_ADVERT: u8 = 136;
+pub(crate) const ND_NEIGHBOR_ADVERT: u8 = 136;
 /// `ND_OPT_TARGET_LINKADDR`.
-pub const ND_OPT_TARGET_LINKADDR: u8 = 2;
+pub(crate) const ND_OPT_TARGET_LINKADDR: u8 = 2;
 /// Length of a neighbor advertisement with its target link-layer option.
-pub const NA_LEN: usize = 32;
+pub(crate) const NA_LEN: usize = 32;
 /// ff02::1, all nodes on the link (`IN6ADDR_LINKLOCAL_ALLNODES_INIT`).
-pub const ALL_NODES: Ipv6Addr = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 1);
+pub(crate) const ALL_NODES: Ipv6Addr = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 1);
 
 const NA_ROUTER: u8 = 0x80;
 const NA_SOLICITED: u8 = 0x40;
@@ -77,15 +77,15 @@ const NA_OVERRIDE: u8 = 0x20;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ArpPacket {
     pub op: u16,
-    pub sender_mac: MacAddr,
-    pub sender_ip: Ipv4Addr,
-    pub target_mac: MacAddr,
-    pub target_ip: Ipv4Addr,
+    pub(crate) sender_mac: MacAddr,
+    pub(crate) sender_ip: Ipv4Addr,
+    pub(crate) target_mac: MacAddr,
+    pub(crate) target_ip: Ipv4Addr,
 }
 
 impl ArpPacket {
     /// The gratuitous ARP request carp(4) sends for `vip` on takeover.
-    pub fn gratuitous(vmac: MacAddr, vip: Ipv4Addr) -> Self {
+    pub(crate) fn gratuitous(vmac: MacAddr, vip: Ipv4Addr) -> Self {
         ArpPacket {
             op: ARPOP_REQUEST,
             sender_mac: vmac,
@@ -162,18 +162,18 @@ pub fn gratuitous_arp_frame(if_mac: MacAddr, vmac: MacAddr, vip: Ipv4Addr) -> Ve
 /// An ICMPv6 neighbor advertisement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct NeighborAdvert {
-    pub router: bool,
-    pub solicited: bool,
-    pub override_flag: bool,
+    pub(crate) router: bool,
+    pub(crate) solicited: bool,
+    pub(crate) override_flag: bool,
     pub target: Ipv6Addr,
     /// The target link-layer address option, if present.
-    pub target_mac: Option<MacAddr>,
+    pub(crate) target_mac: Option<MacAddr>,
 }
 
 impl NeighborAdvert {
     /// The unsolicited NA carp(4) sends for `vip` on takeover: Override,
     /// the virtual MAC as target link-layer address.
-    pub fn carp_takeover(vip: Ipv6Addr, vmac: MacAddr) -> Self {
+    pub(crate) fn carp_takeover(vip: Ipv6Addr, vmac: MacAddr) -> Self {
         NeighborAdvert {
             router: false,
             solicited: false,

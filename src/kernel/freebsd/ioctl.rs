@@ -30,7 +30,7 @@ use super::DecodeError;
 use crate::model::IfName;
 
 /// `sizeof(struct carpreq)`: 40.
-pub const CARPREQ_SIZE: usize = size_of::<carpreq>();
+pub(crate) const CARPREQ_SIZE: usize = size_of::<carpreq>();
 /// `sizeof(struct sockaddr_in)` (16): the only `sin_len` the kernel accepts
 /// for an address (`sys/netinet/in.c` `in_aifaddr_ioctl`).
 const SIN_LEN: u8 = size_of::<sockaddr_in>() as u8;
@@ -51,7 +51,7 @@ const _: () = {
 /// An interface name as `ifr_name`: at most 15 bytes, NUL-padded to 16.
 /// Only the kernel's rule applies ([`IfName::check_kernel`]): the name may
 /// come from `getifaddrs(3)` and be one carpctl would not configure.
-pub fn ifname(name: &str) -> Result<[u8; IFNAMSIZ], DecodeError> {
+pub(crate) fn ifname(name: &str) -> Result<[u8; IFNAMSIZ], DecodeError> {
     let bytes = name.as_bytes();
     IfName::check_kernel(bytes)
         .map_err(|e| DecodeError::new("ifr_name", format!("{name:?}: {e}")))?;
@@ -89,7 +89,7 @@ pub fn decode_ifname(raw: &[u8]) -> Result<String, DecodeError> {
 
 /// The `struct ifreq` for SIOCSVH/SIOCGVH: the name; `ifr_data` left zero
 /// (the system-call layer stores the pointer to the carpreq buffer).
-pub fn carp_ifreq(name: &str) -> Result<[u8; 32], DecodeError> {
+pub(crate) fn carp_ifreq(name: &str) -> Result<[u8; 32], DecodeError> {
     // ifr_name is the *parent* interface ("em0"), 10.0+ (docs/freebsd-carp.md §4.2).
     let req = ifreq {
         ifr_name: ifname(name)?,
@@ -100,7 +100,7 @@ pub fn carp_ifreq(name: &str) -> Result<[u8; 32], DecodeError> {
 
 /// A `carpreq` for SIOCSVH: every field written (read-modify-write happens
 /// above), `carpr_count` 0, the key zero-filled to 20 bytes.
-pub fn carpreq_set(
+pub(crate) fn carpreq_set(
     vhid: u8,
     state: u32,
     advskew: u8,
@@ -183,7 +183,7 @@ pub fn decode_carpreqs(buf: &[u8], count: usize) -> Result<Vec<carpreq>, DecodeE
 
 /// Write `reqs` back into `buf` (the emulated kernel's copyout). Fails when
 /// `buf` is too short.
-pub fn encode_carpreqs(reqs: &[carpreq], buf: &mut [u8]) -> Result<(), DecodeError> {
+pub(crate) fn encode_carpreqs(reqs: &[carpreq], buf: &mut [u8]) -> Result<(), DecodeError> {
     let len = buf.len();
     let body = carpreq_span(len, reqs.len())
         .and_then(|need| buf.get_mut(..need))
@@ -217,7 +217,7 @@ fn carpreq_span(len: usize, count: usize) -> Option<usize> {
 }
 
 /// Zero `carpr_key` of every whole `carpreq` in `buf` (for the wire trace).
-pub fn redact_carpreq_keys(buf: &mut [u8]) {
+pub(crate) fn redact_carpreq_keys(buf: &mut [u8]) {
     const KEY: usize = offset_of!(carpreq, carpr_key);
     for chunk in buf.chunks_exact_mut(CARPREQ_SIZE) {
         if let Some(key) = chunk.get_mut(KEY..KEY + CARP_KEY_LEN) {
@@ -285,7 +285,9 @@ pub fn in_aliasreq(name: &str, net: Ipv4Net, vhid: u8) -> Result<[u8; 68], Decod
 /// whatever the width of `time_t` (docs/freebsd-carp.md §3: 136 bytes where
 /// it is 64-bit, 124 on i386). Implemented for both of carpctl-sys's mirrors,
 /// so that i386's bytes can be encoded and decoded on any host.
-pub trait In6AliasReqLayout: FromBytes + IntoBytes + Immutable + KnownLayout + Copy {
+pub(crate) trait In6AliasReqLayout:
+    FromBytes + IntoBytes + Immutable + KnownLayout + Copy
+{
     /// The structure with every field given and the lifetimes infinite.
     fn build(
         ifra_name: [u8; IFNAMSIZ],
@@ -365,7 +367,7 @@ pub fn in6_aliasreq(name: &str, net: Ipv6Net, vhid: u8) -> Result<Vec<u8>, Decod
 /// Refused: link-local addresses (fe80::/10, not supported yet: they need a
 /// scope zone) and a prefix length of 0, which the kernel rejects with EINVAL
 /// (`sys/netinet6/in6.c` `in6_validate_ifra`: `plen <= 0`).
-pub fn in6_aliasreq_as<T: In6AliasReqLayout>(
+pub(crate) fn in6_aliasreq_as<T: In6AliasReqLayout>(
     name: &str,
     net: Ipv6Net,
     vhid: u8,
@@ -595,7 +597,7 @@ pub fn decode_in6_aliasreq(buf: &[u8]) -> Result<(String, Ipv6Net, i32), DecodeE
 }
 
 /// [`decode_in6_aliasreq`] for layout `T`.
-pub fn decode_in6_aliasreq_as<T: In6AliasReqLayout>(
+pub(crate) fn decode_in6_aliasreq_as<T: In6AliasReqLayout>(
     buf: &[u8],
 ) -> Result<(String, Ipv6Net, i32), DecodeError> {
     const WHAT: &str = "in6_aliasreq";

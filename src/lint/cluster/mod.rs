@@ -43,7 +43,7 @@ pub(crate) mod peers;
 mod preempt;
 mod routers;
 
-pub use nodes::{GroupedBy, NamedBy};
+pub(crate) use nodes::{GroupedBy, NamedBy};
 pub(crate) use nodes::{NodeFiles, node_key, nodes};
 pub(crate) use routers::{Member, priority, virtual_routers};
 

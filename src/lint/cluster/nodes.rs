@@ -37,7 +37,7 @@ use crate::lint::input::Given;
 /// How the files of a node were put together.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum GroupedBy {
+pub(crate) enum GroupedBy {
     /// `NODE=FILE` arguments with one `NODE`.
     Argument,
     /// A directory argument.
@@ -54,7 +54,7 @@ pub enum GroupedBy {
 /// Where a node's name comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum NamedBy {
+pub(crate) enum NamedBy {
     /// `NODE=FILE`.
     Argument,
     /// The rc.conf `hostname`.
@@ -69,7 +69,7 @@ pub enum NamedBy {
 
 impl GroupedBy {
     /// For the text header of `lint`.
-    pub fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         match self {
             GroupedBy::Argument => "grouped by NODE=FILE",
             GroupedBy::Directory => "a directory argument",
@@ -82,7 +82,7 @@ impl GroupedBy {
 
 impl NamedBy {
     /// For the text header of `lint`.
-    pub fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         match self {
             NamedBy::Argument => "named by NODE=FILE",
             NamedBy::Hostname => "named by hostname",
@@ -99,8 +99,8 @@ impl NamedBy {
 pub(crate) struct NodeFiles {
     pub name: String,
     pub files: Vec<usize>,
-    pub grouped_by: GroupedBy,
-    pub named_by: NamedBy,
+    pub(crate) grouped_by: GroupedBy,
+    pub(crate) named_by: NamedBy,
 }
 
 /// The file names whose stem groups files ([`name_key`]).

@@ -51,28 +51,28 @@ use vhids::{command_issues, merge};
 /// What lint knows about one rc.conf.
 #[derive(Debug, Clone, Default)]
 pub struct RcConf {
-    pub sh: ShFile,
+    pub(crate) sh: ShFile,
     /// `hostname`, up to the first dot.
-    pub hostname: Option<String>,
+    pub(crate) hostname: Option<String>,
     /// By rc.conf interface name (normalized: `em0_100`).
     pub interfaces: BTreeMap<String, Iface>,
     /// Display names from `vlans_IF` (`em0_100` -> `em0.100`).
-    pub display_names: BTreeMap<String, String>,
+    pub(crate) display_names: BTreeMap<String, String>,
     pub vhids: Vec<VhidEntry>,
     /// Whether the FreeBSD 9 form is used (and where, first).
     pub legacy: Option<Pos>,
     /// Whether any FreeBSD 10 form vhid is configured.
     pub modern: bool,
     /// `kld_list` loads carp.
-    pub kld_carp: bool,
+    pub(crate) kld_carp: bool,
     /// `ucarp_vhid`, when ucarp is configured.
-    pub ucarp_vhid: Option<u8>,
+    pub(crate) ucarp_vhid: Option<u8>,
     pub issues: Vec<Issue>,
 }
 
 impl RcConf {
     /// The name to show for an rc.conf interface name.
-    pub fn display_name(&self, iface: &str) -> String {
+    pub(crate) fn display_name(&self, iface: &str) -> String {
         self.display_names
             .get(iface)
             .cloned()
@@ -88,7 +88,7 @@ impl RcConf {
     }
 
     /// The first position where a vhid is configured.
-    pub fn first_vhid_pos(&self) -> Option<Pos> {
+    pub(crate) fn first_vhid_pos(&self) -> Option<Pos> {
         self.vhids.iter().map(|v| v.pos).min()
     }
 }

@@ -50,7 +50,7 @@ struct Bpf {
 }
 
 /// A live capture on one or more interfaces.
-pub struct Capture {
+pub(crate) struct Capture {
     bpfs: Vec<Bpf>,
     names: Vec<String>,
 }
@@ -135,7 +135,7 @@ fn open_one(name: &str, promisc: bool) -> Result<Bpf, CaptureError> {
 
 impl Capture {
     /// Opens every interface of `names`; nothing stays open on error.
-    pub fn open(names: &[String], promisc: bool) -> Result<Self, CaptureError> {
+    pub(crate) fn open(names: &[String], promisc: bool) -> Result<Self, CaptureError> {
         let bpfs = names
             .iter()
             .map(|n| open_one(n, promisc))

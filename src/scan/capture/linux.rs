@@ -46,7 +46,7 @@ struct Sock {
 }
 
 /// A live capture on one or more interfaces.
-pub struct Capture {
+pub(crate) struct Capture {
     socks: Vec<Sock>,
     names: Vec<String>,
     buf: Vec<u8>,
@@ -212,7 +212,7 @@ fn read_stats(s: &Sock) -> Result<(u64, u64), CaptureError> {
 
 impl Capture {
     /// Opens every interface of `names`; nothing stays open on error.
-    pub fn open(names: &[String], promisc: bool) -> Result<Self, CaptureError> {
+    pub(crate) fn open(names: &[String], promisc: bool) -> Result<Self, CaptureError> {
         let socks = names
             .iter()
             .map(|n| open_one(n, promisc))

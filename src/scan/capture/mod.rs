@@ -28,16 +28,16 @@ use super::decode::LinkType;
 use super::report::KernelStats;
 
 pub mod bpfbuf;
-pub mod filter;
+pub(crate) mod filter;
 pub mod pcapfile;
 
 #[cfg(target_os = "freebsd")]
-pub mod bpf;
+pub(crate) mod bpf;
 #[cfg(target_os = "linux")]
-pub mod linux;
+pub(crate) mod linux;
 
 /// The largest frame kept (a jumbo frame; advertisements are < 200 bytes).
-pub const SNAPLEN: usize = 65_535;
+pub(crate) const SNAPLEN: usize = 65_535;
 
 /// What went wrong opening or reading a source. Every variant is a usage
 /// or capture error (exit 2).
@@ -87,7 +87,10 @@ pub trait Source {
 }
 
 /// Opens a live capture of protocol 112 on `interfaces`.
-pub fn open_live(interfaces: &[String], promisc: bool) -> Result<Box<dyn Source>, CaptureError> {
+pub(crate) fn open_live(
+    interfaces: &[String],
+    promisc: bool,
+) -> Result<Box<dyn Source>, CaptureError> {
     for name in interfaces {
         check_name(name)?;
     }
@@ -113,7 +116,7 @@ pub fn open_live(interfaces: &[String], promisc: bool) -> Result<Box<dyn Source>
 /// index in `sources`: the one wait of every live capture. An interrupted
 /// wait reads nothing; an error on a descriptor (the interface went away)
 /// ends the capture.
-pub fn readable<'a>(
+pub(crate) fn readable<'a>(
     sources: impl IntoIterator<Item = (std::os::fd::BorrowedFd<'a>, &'a str)>,
     timeout: Duration,
 ) -> Result<Vec<usize>, CaptureError> {
@@ -145,7 +148,7 @@ pub fn readable<'a>(
 
 /// An interface name as the kernel takes it: 1 to 15 bytes (IFNAMSIZ
 /// 16 with the NUL), no NUL, `/` or white space.
-pub fn check_name(name: &str) -> Result<(), CaptureError> {
+pub(crate) fn check_name(name: &str) -> Result<(), CaptureError> {
     let bad = name.is_empty()
         || name.len() > 15
         || name
@@ -163,7 +166,7 @@ pub fn check_name(name: &str) -> Result<(), CaptureError> {
 
 /// The error of a failed system call `what` on `iface`, with the hint a
 /// missing privilege needs.
-pub fn os_error(what: &str, iface: &str, e: std::io::Error) -> CaptureError {
+pub(crate) fn os_error(what: &str, iface: &str, e: std::io::Error) -> CaptureError {
     let denied = matches!(e.raw_os_error(), Some(libc::EPERM) | Some(libc::EACCES));
     if denied {
         CaptureError::Permission(format!(
