@@ -58,3 +58,36 @@ pub fn maintenance_off(
 ) -> Result<Option<Contribution>, LedgerError> {
     ledger.clear(kernel, policy, &Cause::Maintenance)
 }
+
+/// Set the maintenance share to `weight` unless it already is at least
+/// that: one step of a stepped `maintenance on` (`crate::maintenance`).
+/// A share already there keeps its `since` and reason. Returns the share
+/// that was there before, if any (unchanged when its weight was at least
+/// `weight`).
+pub fn maintenance_set(
+    ledger: &Ledger,
+    kernel: &mut dyn Kernel,
+    policy: BootPolicy,
+    weight: u16,
+    reason: Option<String>,
+) -> Result<Option<Contribution>, LedgerError> {
+    let (was, _) = ledger.update(kernel, policy, |c| {
+        let was = c.get(&Cause::Maintenance).cloned();
+        match c.get_mut(&Cause::Maintenance) {
+            Some(e) if e.weight >= weight => {}
+            Some(e) => e.weight = weight,
+            None => {
+                c.insert(
+                    Cause::Maintenance,
+                    Contribution {
+                        weight,
+                        reason,
+                        since: now_secs(),
+                    },
+                );
+            }
+        }
+        was
+    })?;
+    Ok(was)
+}

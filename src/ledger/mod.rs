@@ -124,7 +124,9 @@ mod store;
 mod validate;
 
 pub use fault::{FAULT_ENV, Step};
-pub use maintenance::{check_state_dir, maintenance_off, maintenance_on, reconcile_host};
+pub use maintenance::{
+    check_state_dir, maintenance_off, maintenance_on, maintenance_set, reconcile_host,
+};
 pub use records::{BootStamp, Cause, Contribution, LedgerState};
 pub use validate::{Limits, REASON_MAX, reason_problem};
 

@@ -50,6 +50,7 @@
 
 pub mod expect;
 pub mod limits;
+mod maintenance;
 mod node;
 pub(crate) mod progress;
 pub mod report;
@@ -160,6 +161,12 @@ enum Kind {
         vhid: u8,
     },
     Deliver(u32),
+    /// Step 2 of a stepped `maintenance_on` ([`maintenance`]).
+    MaintenanceWait {
+        node: u32,
+        incarnation: u32,
+        deadline: u64,
+    },
 }
 
 /// What a frame in flight is, for the segment.
@@ -207,6 +214,9 @@ struct SimNode {
     loss: f64,
     send_error: Option<Errno>,
     maintenance: bool,
+    /// The maintenance share of its demotion in force: 0, a first step,
+    /// or 240.
+    maint_weight: i32,
     failing: BTreeMap<String, u16>,
     keys: BTreeMap<String, Key>,
     addresses: BTreeMap<String, Vec<ipnet::IpNet>>,
@@ -399,6 +409,11 @@ impl<'a, 's> Sim<'a, 's> {
                     }
                 }
                 Kind::Deliver(slot) => self.deliver(slot)?,
+                Kind::MaintenanceWait {
+                    node,
+                    incarnation,
+                    deadline,
+                } => self.maintenance_wait(node as usize, incarnation, deadline)?,
             }
             self.flush_dirty();
         }
@@ -479,6 +494,7 @@ fn sim_node(sc: &Scenario, ni: usize, n: &scenario::ScNode, segments: &mut Vec<S
         loss: 0.0,
         send_error: None,
         maintenance: false,
+        maint_weight: 0,
         failing: BTreeMap::new(),
         keys: BTreeMap::new(),
         addresses: BTreeMap::new(),
@@ -658,5 +674,7 @@ mod expect_tests;
 mod fidelity_tests;
 #[cfg(test)]
 mod freebsd_tests;
+#[cfg(test)]
+mod maintenance_tests;
 #[cfg(test)]
 mod tests;

@@ -58,6 +58,7 @@ macro_rules! given {
 mod cluster;
 mod event;
 mod expect;
+mod maintenance;
 mod node;
 
 use crate::config::{self, Config, Diagnostic};
