@@ -243,14 +243,6 @@ fn on(
                     list(&o.handed)
                 )?;
             }
-            if !o.timed_out.is_empty() {
-                writeln!(
-                    out,
-                    "warning: still MASTER here after {}s: {}; demoted fully anyway",
-                    args.wait,
-                    list(&o.timed_out)
-                )?;
-            }
             o.already
         }
         None => maintenance_on(ledger, kernel, policy, args.reason.clone()).map_err(ledger_err)?,
