@@ -153,3 +153,22 @@ fn one_step_maintenance_loses_requests_on_three_nodes() {
         assert_eq!(masters(&one, "v0", ON, OFF).len(), 2, "{}", one.to_text());
     }
 }
+
+#[test]
+fn a_bad_procedure_is_an_error_naming_it() {
+    let mut s = scenario(2, "14", Some("gently"));
+    let errs = super::tests::errors(&cluster(2), &s);
+    assert!(
+        errs.iter().any(|e| e.contains(
+            "event[0] (maintenance_on): procedure \"gently\" is not one of \"stepped\", \"one_step\""
+        )),
+        "{errs:?}"
+    );
+    // Only maintenance_on takes it.
+    s = scenario(2, "14", None).replace(
+        "action = \"maintenance_off\"\n",
+        "action = \"maintenance_off\"\nprocedure = \"stepped\"\n",
+    );
+    let errs = super::tests::errors(&cluster(2), &s);
+    assert!(errs.iter().any(|e| e.contains("procedure")), "{errs:?}");
+}
