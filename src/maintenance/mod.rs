@@ -97,7 +97,7 @@ pub fn handover_weight(
     let w = gap? + 1;
     u16::try_from(w)
         .ok()
-        .filter(|&w| w >= 1 && w < MAINTENANCE_WEIGHT)
+        .filter(|w| (1..MAINTENANCE_WEIGHT).contains(w))
 }
 
 /// The CARP VIPs of `node` whose vhid is MASTER on this host now, by name.

@@ -111,7 +111,7 @@ fn stepped_maintenance_loses_nothing_and_moves_each_vip_once_to_its_next_rank() 
             // v0's next rank is n1, x's is the last node.
             let next = [("v0", "n1".to_string()), ("x", format!("n{}", n - 1))];
             for (vip, next) in &next {
-                assert_eq!(masters(&r, vip, ON, OFF), [next.clone()], "{vip}: {ctx}");
+                assert_eq!(masters(&r, vip, ON, OFF), [next.as_str()], "{vip}: {ctx}");
                 assert_eq!(masters(&r, vip, OFF, 40.0), ["n0"], "{vip}: {ctx}");
             }
             // The node's other VIPs never change hands.
