@@ -26,27 +26,17 @@ pub fn check_state_dir(kernel: &dyn Kernel, cfg: &Config) -> Result<(), LedgerEr
 }
 
 /// Put the node in maintenance ([`MAINTENANCE_WEIGHT`]) unless it already
-/// is. Returns the contribution that was already there, if any (then
-/// nothing changed).
+/// is, in one step; a share left below it by a stepped `maintenance on`
+/// cut short is raised to it. Returns the full share that was already
+/// there, if any (then nothing changed).
 pub fn maintenance_on(
     ledger: &Ledger,
     kernel: &mut dyn Kernel,
     policy: BootPolicy,
     reason: Option<String>,
 ) -> Result<Option<Contribution>, LedgerError> {
-    let new = Contribution {
-        weight: MAINTENANCE_WEIGHT,
-        reason,
-        since: now_secs(),
-    };
-    let (was, _) = ledger.update(kernel, policy, |c| match c.get(&Cause::Maintenance) {
-        Some(existing) => Some(existing.clone()),
-        None => {
-            c.insert(Cause::Maintenance, new);
-            None
-        }
-    })?;
-    Ok(was)
+    let was = maintenance_set(ledger, kernel, policy, MAINTENANCE_WEIGHT, reason)?;
+    Ok(was.filter(|c| c.weight >= MAINTENANCE_WEIGHT))
 }
 
 /// Take back exactly the maintenance share. Returns it, or `None` when

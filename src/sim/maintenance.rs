@@ -45,14 +45,7 @@ impl Sim<'_, '_> {
                 self.demote(node, i32::from(w))?;
                 let incarnation = self.nodes[node].incarnation;
                 let deadline = self.now.saturating_add(us(DEFAULT_WAIT));
-                self.push(
-                    self.now + us(POLL),
-                    Kind::MaintenanceWait {
-                        node: node as u32,
-                        incarnation,
-                        deadline,
-                    },
-                );
+                self.poll_again(node, incarnation, deadline);
                 return Ok(());
             }
         }
@@ -75,20 +68,26 @@ impl Sim<'_, '_> {
             return Ok(());
         }
         if !self.mastered(node).is_empty() && self.now < deadline {
-            self.push(
-                self.now + us(POLL),
-                Kind::MaintenanceWait {
-                    node: node as u32,
-                    incarnation,
-                    deadline,
-                },
-            );
+            self.poll_again(node, incarnation, deadline);
             return Ok(());
         }
         let full = i32::from(MAINTENANCE_WEIGHT);
         let rest = full - self.nodes[node].maint_weight;
         self.nodes[node].maint_weight = full;
         self.demote(node, rest)
+    }
+
+    /// Look again [`POLL`] from now.
+    fn poll_again(&mut self, node: usize, incarnation: u32, deadline: u64) {
+        let at = self.now + us(POLL);
+        self.push(
+            at,
+            Kind::MaintenanceWait {
+                node: node as u32,
+                incarnation,
+                deadline,
+            },
+        );
     }
 
     /// The CARP VIPs `node` is MASTER of now, by name.

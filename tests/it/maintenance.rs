@@ -300,6 +300,21 @@ fn stepped_on_hands_over_first_and_finishes_after_kill_9_between_the_steps() {
         lab.ok(&["maintenance", "off"]);
         assert_eq!(lab.status()["demotion"], 0, "{}", step.name());
     }
+    // Cut short after the first step, finished by a host that is not a
+    // node of the file (no ranks: the one-step path): raised to 240.
+    let out = lab.run_env(
+        &["maintenance", "on", "--wait", "0.1"],
+        &[(carpctl::ledger::FAULT_ENV, "ledger-written")],
+    );
+    assert_eq!(out.status.signal(), Some(9));
+    let out = lab.run_env(&["maintenance", "on"], &[("CARPCTL_NODE", "mail-z")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("this node is demoted by 240"),
+        "{out:?}"
+    );
+    assert_eq!(lab.status()["demotion"], 240);
+    lab.ok(&["maintenance", "off"]);
     // --wait 0: 240 at once, as before the steps.
     let out = lab.ok(&["maintenance", "on", "--wait", "0"]);
     assert!(!out.contains("first"), "{out}");
