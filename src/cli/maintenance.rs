@@ -34,8 +34,10 @@ use crate::model::{MAINTENANCE_WEIGHT, Protocol};
 /// `carpctl maintenance <command>`.
 #[derive(Debug, Clone, Subcommand)]
 pub enum MaintenanceCommand {
-    /// Demote this node by 240 so that every VIP moves to another node;
-    /// kept across restarts and reboots until `maintenance off`
+    /// Demote this node by 240 so that every VIP moves to another node, in
+    /// steps: first just enough to hand each VIP it is MASTER of to the
+    /// next rank, then the rest; kept across restarts and reboots until
+    /// `maintenance off`
     On(OnArgs),
     /// Take back exactly carpctl's maintenance share of the demotion
     Off,
