@@ -245,6 +245,9 @@ fn on(
                     list(&o.handed)
                 )?;
             }
+            for line in &o.vrrp {
+                writeln!(out, "VRRP {line} (first step, to hand it to the next rank)")?;
+            }
             o.already
         }
         None => maintenance_on(ledger, kernel, policy, args.reason.clone()).map_err(ledger_err)?,

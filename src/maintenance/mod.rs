@@ -100,23 +100,15 @@ pub fn handover_weight(
         .filter(|w| (1..MAINTENANCE_WEIGHT).contains(w))
 }
 
-/// The CARP VIPs of `node` whose vhid is MASTER on this host now, by name.
+/// The VIPs of `node` whose vhid is MASTER on this host now, by name.
 pub fn mastered(
     kernel: &mut dyn Kernel,
     cfg: &Config,
     node: &str,
 ) -> Result<BTreeSet<String>, StepError> {
-    let interfaces = kernel.interfaces().map_err(StepError::Kernel)?;
-    let desired = crate::config::desired_state(cfg, node, &interfaces).map_err(|d| {
-        StepError::Config(
-            d.iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("; "),
-        )
-    })?;
+    let desired = desired(kernel, cfg, node)?;
     let mut out = BTreeSet::new();
-    for d in desired.vips.iter().filter(|d| d.protocol == Protocol::Carp) {
+    for d in &desired.vips {
         let st = kernel
             .vhid(&d.interface, d.vhid)
             .map_err(StepError::Kernel)?;
@@ -125,6 +117,81 @@ pub fn mastered(
         }
     }
     Ok(out)
+}
+
+/// The VRRP priority that hands `vip`, which `node` is MASTER of, to its
+/// next rank: one below the highest planned priority among the other
+/// members that is below `node`'s. The next rank then preempts
+/// (`vrrp_input_c()`, FreeBSD 15 sys/netinet/ip_carp.c: a BACKUP with
+/// preempt takes over from a lower priority); the rank after it has a
+/// lower priority still, or ties, and a tie preempts nobody (no address
+/// tiebreak, `kernel::emulated::fsm::vrrp_input`). `None` for a CARP VIP,
+/// a last rank, or a next rank at priority 1.
+pub fn vrrp_step_priority(plan: &Plan, node: &str, vip: &str) -> Option<u8> {
+    let v = plan.vip(vip)?.vrrp.as_ref()?;
+    let own = *v.priority.get(node)?;
+    let next = v
+        .priority
+        .iter()
+        .filter(|(n, p)| n.as_str() != node && **p < own)
+        .map(|(_, p)| *p)
+        .max()?;
+    next.checked_sub(1).filter(|p| *p >= 1)
+}
+
+/// Step 1 for the VRRPv3 VIPs of `mastered`: each gets
+/// [`vrrp_step_priority`]. Returns what it changed, as
+/// `vhid 1@em0 (v): priority 200 -> 99`.
+pub fn hand_over_vrrp(
+    kernel: &mut dyn Kernel,
+    cfg: &Config,
+    node: &str,
+    plan: &Plan,
+    mastered: &BTreeSet<String>,
+) -> Result<Vec<String>, StepError> {
+    let mut changed = Vec::new();
+    for d in desired(kernel, cfg, node)?.vips {
+        let Some(vrrp) = d.vrrp.filter(|_| mastered.contains(&d.name)) else {
+            continue;
+        };
+        let Some(want) = vrrp_step_priority(plan, node, &d.name) else {
+            continue;
+        };
+        let cur = kernel
+            .vhid(&d.interface, d.vhid)
+            .map_err(StepError::Kernel)?;
+        let Some(cur) = cur.filter(|c| c.protocol == Protocol::Vrrpv3) else {
+            continue;
+        };
+        crate::apply::hold::set_priority(kernel, &cur, want, vrrp.interval)
+            .map_err(StepError::Kernel)?;
+        let from = cur
+            .vrrp_priority
+            .map_or_else(|| "-".to_string(), |p| p.to_string());
+        changed.push(format!(
+            "vhid {} ({}): priority {from} -> {want}",
+            crate::model::VhidRef::new(d.vhid, d.interface.as_str()),
+            d.name
+        ));
+    }
+    Ok(changed)
+}
+
+/// This node's desired state against the host's interfaces.
+fn desired(
+    kernel: &mut dyn Kernel,
+    cfg: &Config,
+    node: &str,
+) -> Result<crate::config::Desired, StepError> {
+    let interfaces = kernel.interfaces().map_err(StepError::Kernel)?;
+    crate::config::desired_state(cfg, node, &interfaces).map_err(|d| {
+        StepError::Config(
+            d.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; "),
+        )
+    })
 }
 
 /// Step 2: read `still()` (the VIPs still MASTER here) every [`POLL`]

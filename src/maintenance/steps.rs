@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use super::{handover_weight, mastered, wait_until_left};
+use super::{hand_over_vrrp, handover_weight, mastered, wait_until_left};
 use crate::config::Config;
 use crate::kernel::{Kernel, KernelError};
 use crate::ledger::{BootPolicy, Cause, Contribution, Ledger, LedgerError, maintenance_set};
@@ -19,6 +19,9 @@ pub struct OnOutcome {
     pub step: Option<u16>,
     /// The VIPs that were MASTER here before the full weight.
     pub handed: BTreeSet<String>,
+    /// The VRRP priorities the first step set, as
+    /// `vhid 1@em0 (v): priority 200 -> 99`.
+    pub vrrp: Vec<String>,
     /// Those still MASTER when the wait ended: the full weight moved them
     /// (all at once, as a one-step maintenance does).
     pub timed_out: BTreeSet<String>,
@@ -75,10 +78,15 @@ pub fn stepped_on(
                     );
                     maintenance_set(ledger, kernel, policy, w, reason.clone())?;
                 }
+                // VRRP is not demoted: its step is a priority, written
+                // after the ledger's step, and put right (to the
+                // maintenance priority) by the sync after the last step
+                // or, after a kill -9, by the next command (apply::hold).
+                out.vrrp = hand_over_vrrp(kernel, cfg, node, &plan, &before)?;
                 w
             }
         };
-        if step.is_some() {
+        if step.is_some() || !out.vrrp.is_empty() {
             out.step = step;
             out.handed = before;
             out.timed_out = wait_until_left(|| mastered(kernel, cfg, node), wait, sleep)?;

@@ -78,3 +78,26 @@ fn wait_stops_when_the_vips_have_left_or_at_the_bound() {
         Err("EIO")
     );
 }
+
+#[test]
+fn vrrp_step_priority_is_one_below_the_next_rank() {
+    let text = "[[node]]\nname = \"a\"\n[[node]]\nname = \"b\"\n[[node]]\nname = \"c\"\n\
+         [[vip]]\nname = \"v\"\nvhid = 1\ninterface = \"em0\"\naddresses = [\"192.0.2.50/32\"]\n\
+         protocol = \"vrrp\"\ninterval = 100\nprefer = [\"a\", \"b\", \"c\"]\n";
+    let cfg = crate::config::parse(text, Path::new("t.toml"), Some(0o600))
+        .unwrap_or_else(|d| panic!("{d:?}"));
+    let plan = cfg.plan().unwrap();
+    let p = &plan.vip("v").unwrap().vrrp.as_ref().unwrap().priority;
+    let (pb, pc) = (p["b"], p["c"]);
+    assert!(pb - 1 >= pc, "{p:?}");
+    assert_eq!(vrrp_step_priority(&plan, "a", "v"), Some(pb - 1));
+    assert_eq!(vrrp_step_priority(&plan, "b", "v"), Some(pc - 1));
+    // The last rank has nobody to hand to; a CARP VIP has no priority.
+    assert_eq!(vrrp_step_priority(&plan, "c", "v"), None);
+    let carp = cfg_carp();
+    assert_eq!(vrrp_step_priority(&carp.plan().unwrap(), "a", "web"), None);
+}
+
+fn cfg_carp() -> Config {
+    cfg("")
+}
