@@ -438,19 +438,15 @@ fn stepped_maintenance_hands_a_vrrp_vip_to_the_next_rank_first() {
     let plan = json(&carpctl(&h, &cfg, "a", &["plan", "--json"]));
     let next = plan["vips"][0]["vrrp"]["priority"]["b"].as_u64().unwrap();
     assert!(next + 1 < planned, "{plan}");
-    let out = carpctl(&h, &cfg, "a", &["state", "v", "master"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let out = carpctl(&h, &cfg, "a", &["maintenance", "on", "--wait", "0.2"]);
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    // Run as node a, which must succeed; its standard output.
+    let ok = |args: &[&str]| {
+        let out = carpctl(&h, &cfg, "a", args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{args:?}: {err}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    ok(&["state", "v", "master"]);
+    let text = ok(&["maintenance", "on", "--wait", "0.2"]);
     assert!(
         text.contains(&format!(
             "VRRP vhid 1@em0 (v): priority {planned} -> {} (first step",
@@ -464,7 +460,6 @@ fn stepped_maintenance_hands_a_vrrp_vip_to_the_next_rank_first() {
         "{text}"
     );
     assert_eq!(vhid(&status(&h), 1)["vrrp_priority"], 1);
-    let out = carpctl(&h, &cfg, "a", &["maintenance", "off"]);
-    assert!(out.status.success());
+    ok(&["maintenance", "off"]);
     assert_eq!(vhid(&status(&h), 1)["vrrp_priority"], planned);
 }
