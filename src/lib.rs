@@ -17,6 +17,7 @@ pub mod kernel;
 pub mod ledger;
 pub mod lint;
 pub(crate) mod logging;
+pub mod maintenance;
 pub mod migrate;
 pub mod model;
 pub(crate) mod picture;

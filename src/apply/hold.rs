@@ -70,13 +70,7 @@ pub(crate) fn sync<K>(
         if cur.protocol != Protocol::Vrrpv3 || cur.vrrp_priority == Some(want) {
             continue;
         }
-        let update = VhidUpdate {
-            vrrp_priority: Some(want),
-            // The backend sends both VRRP attributes; keep the interval.
-            vrrp_interval: cur.vrrp_interval.or(Some(vrrp.interval)),
-            ..VhidUpdate::default()
-        };
-        kernel.set_vhid(&d.interface, d.vhid, &update)?;
+        set_priority(kernel, &cur, want, vrrp.interval)?;
         let from = cur
             .vrrp_priority
             .map_or_else(|| "-".to_string(), |p| p.to_string());
@@ -89,6 +83,23 @@ pub(crate) fn sync<K>(
         changed.push(msg);
     }
     Ok(changed)
+}
+
+/// Set the VRRP priority of the vhid `cur` to `want`, keeping its
+/// interval (`interval` when the kernel shows none): the backend sends
+/// both VRRP attributes.
+pub(crate) fn set_priority(
+    kernel: &mut dyn Kernel,
+    cur: &crate::model::VhidStatus,
+    want: u8,
+    interval: u16,
+) -> Result<(), KernelError> {
+    let update = VhidUpdate {
+        vrrp_priority: Some(want),
+        vrrp_interval: cur.vrrp_interval.or(Some(interval)),
+        ..VhidUpdate::default()
+    };
+    kernel.set_vhid(&cur.interface, cur.vhid, &update)
 }
 
 /// [`sync`] for node `node` of `cfg`: resolves its desired state against

@@ -3,7 +3,10 @@
 //!
 //! `on` adds [`MAINTENANCE_WEIGHT`] (240) to `net.inet.carp.demotion`, so
 //! every VIP moves to a node that is not in maintenance (with preemption on,
-//! as the cluster file sets it by default); `off` takes back exactly that
+//! as the cluster file sets it by default), in steps
+//! ([`crate::maintenance`]): first just enough to hand each VIP this node
+//! is MASTER of to its next rank, then, once they have left MASTER here
+//! (at most `--wait` seconds), the rest; `off` takes back exactly that
 //! share. The share is recorded in the demotion ledger ([`crate::ledger`]),
 //! which keeps it across crashes and reboots: `carpctl apply` at boot applies
 //! it again. `status` splits the kernel's demotion by cause.
@@ -25,13 +28,16 @@ use crate::ledger::{
     reason_problem,
 };
 use crate::logging::error_chain;
+use crate::maintenance::{StepError, stepped_on};
 use crate::model::{MAINTENANCE_WEIGHT, Protocol};
 
 /// `carpctl maintenance <command>`.
 #[derive(Debug, Clone, Subcommand)]
 pub enum MaintenanceCommand {
-    /// Demote this node by 240 so that every VIP moves to another node;
-    /// kept across restarts and reboots until `maintenance off`
+    /// Demote this node by 240 so that every VIP moves to another node, in
+    /// steps: first just enough to hand each VIP it is MASTER of to the
+    /// next rank, then the rest; kept across restarts and reboots until
+    /// `maintenance off`
     On(OnArgs),
     /// Take back exactly carpctl's maintenance share of the demotion
     Off,
@@ -47,6 +53,20 @@ pub struct OnArgs {
     /// Why, for `maintenance status` and the logs
     #[arg(long, value_name = "TEXT")]
     pub reason: Option<String>,
+    /// How long to wait for this node's VIPs to leave MASTER after the
+    /// first step before demoting fully (0: demote by 240 at once)
+    #[arg(long, value_name = "SECONDS", default_value_t = crate::maintenance::DEFAULT_WAIT.as_secs_f64(),
+          value_parser = parse_wait)]
+    pub wait: f64,
+}
+
+/// `--wait`: seconds, 0 to [`crate::maintenance::MAX_WAIT`].
+fn parse_wait(s: &str) -> Result<f64, String> {
+    let max = crate::maintenance::MAX_WAIT.as_secs_f64();
+    match s.parse::<f64>() {
+        Ok(v) if (0.0..=max).contains(&v) => Ok(v),
+        _ => Err(format!("must be a number of seconds from 0 to {max}")),
+    }
 }
 
 /// Arguments of `carpctl maintenance status`.
@@ -65,6 +85,7 @@ pub(crate) fn run(
 ) -> Result<(), CliError> {
     if let MaintenanceCommand::On(OnArgs {
         reason: Some(reason),
+        ..
     }) = cmd
     {
         check_reason(reason)?;
@@ -79,6 +100,12 @@ pub(crate) fn run(
         }
         _ => None,
     };
+    // The steps of `on` follow this node's ranks; a host that is not a
+    // node of the file has none, and is demoted at once.
+    let step_node = match cmd {
+        MaintenanceCommand::On(_) => cluster::node(global, &cfg).ok(),
+        _ => None,
+    };
     let mut kernel = global.open_kernel()?;
     // on and off change the host: one carpctl at a time.
     let _lock = match cmd {
@@ -88,7 +115,10 @@ pub(crate) fn run(
     let ledger = Ledger::for_host(kernel.as_ref(), &cfg);
     let policy = BootPolicy::from_config(&cfg);
     match cmd {
-        MaintenanceCommand::On(args) => on(&ledger, kernel.as_mut(), policy, args, out)?,
+        MaintenanceCommand::On(args) => {
+            let step = step_node.as_deref().map(|n| (&cfg, n));
+            on(&ledger, kernel.as_mut(), policy, step, args, out)?;
+        }
         MaintenanceCommand::Off => off(&ledger, kernel.as_mut(), policy, out)?,
         MaintenanceCommand::Status(args) => return status(&ledger, kernel.as_mut(), args, out),
     }
@@ -190,10 +220,38 @@ fn on(
     ledger: &Ledger,
     kernel: &mut dyn Kernel,
     policy: BootPolicy,
+    step: Option<(&crate::config::Config, &str)>,
     args: &OnArgs,
     out: &mut dyn Write,
 ) -> Result<(), CliError> {
-    let was = maintenance_on(ledger, kernel, policy, args.reason.clone()).map_err(ledger_err)?;
+    let was = match step {
+        Some((cfg, node)) => {
+            let wait = std::time::Duration::from_secs_f64(args.wait);
+            let o = stepped_on(
+                ledger,
+                kernel,
+                policy,
+                cfg,
+                node,
+                args.reason.clone(),
+                wait,
+                &mut std::thread::sleep,
+            )
+            .map_err(step_err)?;
+            if let Some(w) = o.step {
+                writeln!(
+                    out,
+                    "maintenance on: demoted by {w} first to hand {} to the next rank",
+                    list(&o.handed)
+                )?;
+            }
+            for line in &o.vrrp {
+                writeln!(out, "VRRP {line} (first step, to hand it to the next rank)")?;
+            }
+            o.already
+        }
+        None => maintenance_on(ledger, kernel, policy, args.reason.clone()).map_err(ledger_err)?,
+    };
     let total = demotion(kernel)?;
     match was {
         Some(existing) => {
@@ -236,6 +294,21 @@ fn off(
         }
     }
     Ok(())
+}
+
+fn list(names: &std::collections::BTreeSet<String>) -> String {
+    names.iter().cloned().collect::<Vec<_>>().join(", ")
+}
+
+fn step_err(e: StepError) -> CliError {
+    match e {
+        StepError::Ledger(e) => ledger_err(e),
+        StepError::Kernel(source) => CliError::Kernel {
+            context: "cannot read the vhids' states".into(),
+            source,
+        },
+        StepError::Config(what) => CliError::Failed(what),
+    }
 }
 
 fn demotion(kernel: &mut dyn Kernel) -> Result<i32, CliError> {

@@ -11,7 +11,7 @@ use crate::kernel::Kernel;
 /// demotion again (and the boot hold when configured): what `carpctl apply`
 /// does after configuring the vhids, so that rc.d restores a maintenance
 /// at boot. Nothing is created when there is no ledger and no boot hold.
-pub(crate) fn reconcile_host(kernel: &mut dyn Kernel, cfg: &Config) -> Result<(), LedgerError> {
+pub fn reconcile_host(kernel: &mut dyn Kernel, cfg: &Config) -> Result<(), LedgerError> {
     let ledger = Ledger::for_host(kernel, cfg);
     ledger
         .reconcile(kernel, BootPolicy::from_config(cfg))
@@ -21,40 +21,63 @@ pub(crate) fn reconcile_host(kernel: &mut dyn Kernel, cfg: &Config) -> Result<()
 /// Check `state_dir` before a command changes anything: one that others
 /// can write in is an error found before `apply` configures a vhid rather
 /// than after.
-pub(crate) fn check_state_dir(kernel: &dyn Kernel, cfg: &Config) -> Result<(), LedgerError> {
+pub fn check_state_dir(kernel: &dyn Kernel, cfg: &Config) -> Result<(), LedgerError> {
     Ledger::for_host(kernel, cfg).check_dir()
 }
 
 /// Put the node in maintenance ([`MAINTENANCE_WEIGHT`]) unless it already
-/// is. Returns the contribution that was already there, if any (then
-/// nothing changed).
-pub(crate) fn maintenance_on(
+/// is, in one step; a share left below it by a stepped `maintenance on`
+/// cut short is raised to it. Returns the full share that was already
+/// there, if any (then nothing changed).
+pub fn maintenance_on(
     ledger: &Ledger,
     kernel: &mut dyn Kernel,
     policy: BootPolicy,
     reason: Option<String>,
 ) -> Result<Option<Contribution>, LedgerError> {
-    let new = Contribution {
-        weight: MAINTENANCE_WEIGHT,
-        reason,
-        since: now_secs(),
-    };
-    let (was, _) = ledger.update(kernel, policy, |c| match c.get(&Cause::Maintenance) {
-        Some(existing) => Some(existing.clone()),
-        None => {
-            c.insert(Cause::Maintenance, new);
-            None
-        }
-    })?;
-    Ok(was)
+    let was = maintenance_set(ledger, kernel, policy, MAINTENANCE_WEIGHT, reason)?;
+    Ok(was.filter(|c| c.weight >= MAINTENANCE_WEIGHT))
 }
 
 /// Take back exactly the maintenance share. Returns it, or `None` when
 /// maintenance was not on (then nothing changed).
-pub(crate) fn maintenance_off(
+pub fn maintenance_off(
     ledger: &Ledger,
     kernel: &mut dyn Kernel,
     policy: BootPolicy,
 ) -> Result<Option<Contribution>, LedgerError> {
     ledger.clear(kernel, policy, &Cause::Maintenance)
+}
+
+/// Set the maintenance share to `weight` unless it already is at least
+/// that: one step of a stepped `maintenance on` (`crate::maintenance`).
+/// A share already there keeps its `since` and reason. Returns the share
+/// that was there before, if any (unchanged when its weight was at least
+/// `weight`).
+pub fn maintenance_set(
+    ledger: &Ledger,
+    kernel: &mut dyn Kernel,
+    policy: BootPolicy,
+    weight: u16,
+    reason: Option<String>,
+) -> Result<Option<Contribution>, LedgerError> {
+    let (was, _) = ledger.update(kernel, policy, |c| {
+        let was = c.get(&Cause::Maintenance).cloned();
+        match c.get_mut(&Cause::Maintenance) {
+            Some(e) if e.weight >= weight => {}
+            Some(e) => e.weight = weight,
+            None => {
+                c.insert(
+                    Cause::Maintenance,
+                    Contribution {
+                        weight,
+                        reason,
+                        since: now_secs(),
+                    },
+                );
+            }
+        }
+        was
+    })?;
+    Ok(was)
 }

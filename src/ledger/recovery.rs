@@ -6,7 +6,8 @@
 use super::fault::Step;
 use super::records::{BootStamp, Cause, Contribution, Intent, LedgerState};
 use super::{
-    BOOT_HOLD_WEIGHT, BootPolicy, INTENT_FILE, LEDGER_FILE, Ledger, LedgerError, now_secs,
+    BOOT_HOLD_WEIGHT, BootPolicy, INTENT_FILE, LEDGER_FILE, Ledger, LedgerError,
+    MAINTENANCE_WEIGHT, now_secs,
 };
 use crate::kernel::Kernel;
 use crate::model::DemotionDelta;
@@ -99,6 +100,15 @@ impl Ledger {
                         .contributions
                         .into_iter()
                         .filter(|(c, _)| c.persistent())
+                        .map(|(c, mut share)| {
+                            // A stepped `maintenance on` cut short by the
+                            // reboot: the node asked for maintenance, and
+                            // at boot it is MASTER of nothing to hand over.
+                            if c == Cause::Maintenance {
+                                share.weight = MAINTENANCE_WEIGHT;
+                            }
+                            (c, share)
+                        })
                         .collect();
                     tracing::info!(
                         "new boot: applying carpctl's persistent demotion again ({})",

@@ -112,11 +112,15 @@ impl Limits {
             })
         };
         match cause {
-            Cause::Maintenance if c.weight != MAINTENANCE_WEIGHT => {
+            // Below the full weight between the steps of a stepped
+            // `maintenance on` (crate::maintenance).
+            Cause::Maintenance if !(1..=MAINTENANCE_WEIGHT).contains(&c.weight) => {
                 return invalid(
                     field("weight"),
                     c.weight.to_string(),
-                    format!("{MAINTENANCE_WEIGHT}, the maintenance weight"),
+                    format!(
+                        "1 to {MAINTENANCE_WEIGHT} (the maintenance weight, or a step towards it)"
+                    ),
                 );
             }
             Cause::BootHold if c.weight != BOOT_HOLD_WEIGHT => {
@@ -292,6 +296,8 @@ mod tests {
             (Cause::Check("web".into()), c(240)),
         ]);
         assert_eq!(check(&l), Ok(()));
+        // Between the steps of a stepped `maintenance on`.
+        assert_eq!(check(&ledger(&[(Cause::Maintenance, c(101))])), Ok(()));
     }
 
     #[test]
@@ -300,15 +306,15 @@ mod tests {
         assert!(
             e.starts_with(
                 "/s/ledger.json: contributions.maintenance.weight is 60000, but carpctl \
-                 writes 240, the maintenance weight there"
+                 writes 1 to 240 (the maintenance weight, or a step towards it) there"
             ),
             "{e}"
         );
         assert!(e.contains("sysctl net.inet.carp.demotion=-N"), "{e}");
         for (l, field) in [
             (
-                ledger(&[(Cause::Maintenance, c(1))]),
-                "contributions.maintenance.weight is 1,",
+                ledger(&[(Cause::Maintenance, c(0))]),
+                "contributions.maintenance.weight is 0,",
             ),
             (
                 ledger(&[(Cause::BootHold, c(239))]),

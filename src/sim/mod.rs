@@ -55,6 +55,7 @@
 
 pub mod expect;
 pub mod limits;
+mod maintenance;
 mod neighbors;
 mod node;
 pub(crate) mod progress;
@@ -166,6 +167,12 @@ enum Kind {
         vhid: u8,
     },
     Deliver(u32),
+    /// Step 2 of a stepped `maintenance_on` ([`maintenance`]).
+    MaintenanceWait {
+        node: u32,
+        incarnation: u32,
+        deadline: u64,
+    },
 }
 
 /// What a frame in flight is, for the segment.
@@ -241,6 +248,9 @@ struct SimNode {
     latency: u64,
     send_error: Option<Errno>,
     maintenance: bool,
+    /// The maintenance share of its demotion in force: 0, a first step,
+    /// or 240.
+    maint_weight: i32,
     failing: BTreeMap<String, u16>,
     keys: BTreeMap<String, Key>,
     addresses: BTreeMap<String, Vec<ipnet::IpNet>>,
@@ -472,6 +482,11 @@ impl<'a, 's> Sim<'a, 's> {
                     }
                 }
                 Kind::Deliver(slot) => self.deliver(slot)?,
+                Kind::MaintenanceWait {
+                    node,
+                    incarnation,
+                    deadline,
+                } => self.maintenance_wait(node as usize, incarnation, deadline)?,
             }
             self.flush_dirty();
         }
@@ -556,6 +571,7 @@ fn sim_node(sc: &Scenario, ni: usize, n: &scenario::ScNode, segments: &mut Vec<S
         latency: n.latency,
         send_error: None,
         maintenance: false,
+        maint_weight: 0,
         failing: BTreeMap::new(),
         keys: BTreeMap::new(),
         addresses: BTreeMap::new(),
@@ -738,6 +754,8 @@ mod expect_tests;
 mod fidelity_tests;
 #[cfg(test)]
 mod freebsd_tests;
+#[cfg(test)]
+mod maintenance_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

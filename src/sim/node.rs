@@ -72,7 +72,10 @@ impl Sim<'_, '_> {
         let n = &mut self.nodes[node];
         let mut restore = Vec::new();
         if n.maintenance {
-            restore.push(i32::from(crate::model::CARP_MAXSKEW));
+            // As the ledger at a new boot: the full weight, also for a
+            // stepped maintenance the crash cut short.
+            n.maint_weight = i32::from(crate::model::CARP_MAXSKEW);
+            restore.push(n.maint_weight);
         }
         restore.extend(n.failing.values().map(|&w| i32::from(w)));
         for d in restore {

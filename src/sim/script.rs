@@ -66,13 +66,7 @@ impl Sim<'_, '_> {
                     self.loss_between.insert((from, to), fraction);
                 }
             },
-            Action::Maintenance { node, on } => {
-                if self.nodes[node].maintenance != on {
-                    self.nodes[node].maintenance = on;
-                    let w = i32::from(crate::model::CARP_MAXSKEW);
-                    self.demote(node, if on { w } else { -w })?;
-                }
-            }
+            Action::Maintenance { node, on, stepped } => self.maintenance(node, on, stepped)?,
             Action::Check {
                 node,
                 check,

@@ -284,11 +284,12 @@ pub(super) fn scenario2(duration: u32, events: &str) -> String {
     )
 }
 
-/// Maintenance (a demotion of 240) moves the VIP within one advertisement
+/// One-step maintenance (a demotion of 240) moves the VIP within one advertisement
 /// interval and loses no request.
 #[test]
 fn a_demotion_moves_the_vip_at_once_and_loses_no_request() {
-    let events = "[[event]]\nat = 10.25\naction = \"maintenance_on\"\nnode = \"a\"\n";
+    let events = "[[event]]\nat = 10.25\naction = \"maintenance_on\"\nnode = \"a\"\n\
+                  procedure = \"one_step\"\n";
     let (_f, sc) = load(&two(true), &scenario2(30, events));
     let r = run(&sc, None).unwrap();
     let moved = transitions(&r, "b", CarpState::Master);
@@ -315,14 +316,16 @@ fn a_demotion_moves_the_vip_at_once_and_loses_no_request() {
     assert!(r.requirements.all(), "{}", r.to_text());
 }
 
-/// With two backups, a demotion to 240 makes both preempt at once; the
+/// With two backups, a demotion to 240 at once (the one-step
+/// maintenance) makes both preempt at once; the
 /// better one stays MASTER within one advertisement interval. (The other's
 /// advertisement, sent before it stepped down, can leave the switch
 /// pointing at it until the survivor's next advertisement: an outage
 /// shorter than one advertisement interval.)
 #[test]
 fn a_demotion_with_two_backups_settles_on_the_best_one() {
-    let events = "[[event]]\nat = 10.25\naction = \"maintenance_on\"\nnode = \"a\"\n";
+    let events = "[[event]]\nat = 10.25\naction = \"maintenance_on\"\nnode = \"a\"\n\
+                  procedure = \"one_step\"\n";
     let (_f, sc) = load(&three(1, 4, true), &scenario(30, events));
     let r = run(&sc, None).unwrap();
     let b = transitions(&r, "b", CarpState::Master);

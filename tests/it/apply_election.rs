@@ -419,3 +419,47 @@ fn maintenance_holds_vrrp_vhids_at_priority_1_and_off_restores_them() {
     ok(&["maintenance", "off"]);
     assert_eq!(prio(), planned);
 }
+
+/// The stepped `maintenance on` hands a VRRP VIP this node is MASTER of
+/// to its next rank first: one below the next rank's planned priority
+/// (a tie preempts nobody), then, after the wait, the maintenance
+/// priority 1; `off` restores the planned one.
+#[test]
+fn stepped_maintenance_hands_a_vrrp_vip_to_the_next_rank_first() {
+    let lab = Lab::new();
+    let cfg = lab.write(
+        "m.toml",
+        &file(&vip_v("protocol = \"vrrp\"\ninterval = 50")),
+        0o600,
+    );
+    let h = host(&lab, "h", "15");
+    apply_ok(&h, &cfg);
+    let planned = vhid(&status(&h), 1)["vrrp_priority"].as_u64().unwrap();
+    let plan = json(&carpctl(&h, &cfg, "a", &["plan", "--json"]));
+    let next = plan["vips"][0]["vrrp"]["priority"]["b"].as_u64().unwrap();
+    assert!(next + 1 < planned, "{plan}");
+    // Run as node a, which must succeed; its standard output.
+    let ok = |args: &[&str]| {
+        let out = carpctl(&h, &cfg, "a", args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{args:?}: {err}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    ok(&["state", "v", "master"]);
+    let text = ok(&["maintenance", "on", "--wait", "0.2"]);
+    assert!(
+        text.contains(&format!(
+            "VRRP vhid 1@em0 (v): priority {planned} -> {} (first step",
+            next - 1
+        )),
+        "{text}"
+    );
+    // Still MASTER here (no peer): the wait ends, then priority 1.
+    assert!(
+        text.contains(&format!("VRRP vhid 1@em0 (v): priority {} -> 1", next - 1)),
+        "{text}"
+    );
+    assert_eq!(vhid(&status(&h), 1)["vrrp_priority"], 1);
+    ok(&["maintenance", "off"]);
+    assert_eq!(vhid(&status(&h), 1)["vrrp_priority"], planned);
+}

@@ -22,8 +22,20 @@ const LAYERS: &[(&str, &[&str])] = &[
     (
         "domain",
         &[
-            "apply", "lint", "migrate", "daemon", "sim", "checks", "metrics", "hooks", "ledger",
-            "hostlock", "status", "picture", "scan",
+            "apply",
+            "lint",
+            "migrate",
+            "daemon",
+            "sim",
+            "checks",
+            "metrics",
+            "hooks",
+            "ledger",
+            "maintenance",
+            "hostlock",
+            "status",
+            "picture",
+            "scan",
         ],
     ),
     // The rc.conf format: parsed for lint and migrate, rendered for plan.

@@ -47,8 +47,15 @@ pub enum Action {
     /// Each frame is lost with this probability (0..=1), on the whole
     /// segment, to and from one node, or in one direction.
     Loss { scope: LossScope, fraction: f64 },
-    /// `carpctl maintenance on/off`: a demotion of 240 (`CARP_MAXSKEW`).
-    Maintenance { node: usize, on: bool },
+    /// `carpctl maintenance on/off`: a demotion of 240 (`CARP_MAXSKEW`);
+    /// `on` in steps (`crate::maintenance`) unless `stepped` is false
+    /// (`procedure = "one_step"`, the procedure before the steps, kept to
+    /// measure against).
+    Maintenance {
+        node: usize,
+        on: bool,
+        stepped: bool,
+    },
     /// A `[[check]]` of the cluster file fails / passes again: a demotion
     /// by its weight.
     Check {
@@ -183,7 +190,7 @@ const ACTIONS: &[(&str, &[&str], &[&str])] = &[
     ("partition", &["groups"], &[]),
     ("heal", &[], &[]),
     ("loss", &["percent"], &["node", "from", "to"]),
-    ("maintenance_on", &["node"], &[]),
+    ("maintenance_on", &["node"], &["procedure"]),
     ("maintenance_off", &["node"], &[]),
     ("check_fail", &["node", "check"], &[]),
     ("check_pass", &["node", "check"], &[]),
@@ -220,13 +227,15 @@ pub(super) struct RawEvent {
     pub(super) state: Option<Spanned<String>>,
     pub(super) from: Option<Spanned<String>>,
     pub(super) to: Option<Spanned<String>>,
+    /// `maintenance_on`: "stepped" (the default) or "one_step".
+    pub(super) procedure: Option<Spanned<String>>,
 }
 
 impl RawEvent {
     /// The keys given, with their spans.
     fn given(&self) -> Vec<(&'static str, Range<usize>)> {
         given!(self; node, interface, groups, percent, check, by, vip, password, addresses, value,
-            errno, state, from, to)
+            errno, state, from, to, procedure)
     }
 }
 
@@ -412,9 +421,11 @@ impl ScenarioValidator<'_> {
                 let scope = self.loss_scope(&e, node, index, ctx, key)?;
                 self.loss_action(e.percent?, scope, ctx, key)?
             }
-            "maintenance_on" | "maintenance_off" => Action::Maintenance {
+            "maintenance_on" => self.maintenance_on_action(e.procedure, need(node), ctx, key)?,
+            "maintenance_off" => Action::Maintenance {
                 node: need(node),
-                on: name == "maintenance_on",
+                on: false,
+                stepped: true,
             },
             "check_fail" | "check_pass" => {
                 self.check_action(e.check?, need(node), name == "check_fail", config, ctx, key)?

@@ -59,6 +59,7 @@ mod cluster;
 mod event;
 mod event_values;
 mod expect;
+mod maintenance;
 mod node;
 mod router;
 
