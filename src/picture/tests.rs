@@ -81,6 +81,7 @@ fn empty_report(vips: &[&str], nodes: &[&str], duration: f64) -> Report {
         transitions: Log::default(),
         demotions: vec![],
         events: vec![],
+        changes: vec![],
         frames: 0,
         expectations: Vec::new(),
     }

@@ -197,7 +197,9 @@ impl Sim<'_, '_> {
             events: std::mem::take(&mut self.events),
             frames: self.frames,
             expectations: Vec::new(),
+            changes: Vec::new(),
         };
+        report.changes = super::steps::change_steps(&report);
         report.expectations = super::expect::check(self.sc, &report);
         report
     }

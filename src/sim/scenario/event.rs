@@ -76,6 +76,26 @@ pub enum Action {
     /// Every packet the node sends fails with `errno` (`None`: sending
     /// works again), as `ip_output()` errors do.
     SendErrors { node: usize, errno: Option<Errno> },
+    /// The node runs `carpctl -c FILE apply` with [`Scenario::files`]
+    /// `[file]`, on the VIPs `only` (all when empty and `remove` is
+    /// empty), taking the VIPs `remove` off; `step` is the step of a
+    /// rollout it is (1, 2, ...).
+    ///
+    /// [`Scenario::files`]: super::Scenario::files
+    Apply {
+        node: usize,
+        file: usize,
+        only: Vec<String>,
+        remove: Vec<String>,
+        step: Option<usize>,
+    },
+    /// A `rollout` as written: replaced by its steps, as `Apply` events,
+    /// before the scenario is returned.
+    Rollout {
+        from: usize,
+        to: usize,
+        plan: crate::rollout::Plan,
+    },
 }
 
 impl Action {
@@ -91,6 +111,7 @@ impl Action {
             Action::Demote { by, .. } => *by > 0,
             Action::SendErrors { errno, .. } => errno.is_some(),
             Action::Password { .. } | Action::Addresses { .. } => true,
+            Action::Apply { .. } | Action::Rollout { .. } => true,
             Action::Preempt { .. } | Action::Boot { .. } | Action::Heal => false,
         }
     }
@@ -115,6 +136,8 @@ impl Action {
             Action::Preempt { .. } => "preempt",
             Action::SendErrors { errno: Some(_), .. } => "send_errors",
             Action::SendErrors { errno: None, .. } => "send_ok",
+            Action::Apply { .. } => "apply",
+            Action::Rollout { .. } => "rollout",
         }
     }
 }
@@ -139,6 +162,8 @@ const ACTIONS: &[(&str, &[&str], &[&str])] = &[
     ("preempt", &["value"], &["node"]),
     ("send_errors", &["node"], &["errno"]),
     ("send_ok", &["node"], &[]),
+    ("apply", &["node", "file"], &[]),
+    ("rollout", &["file"], &["from"]),
 ];
 
 #[derive(Deserialize)]
@@ -158,12 +183,16 @@ pub(super) struct RawEvent {
     addresses: Option<SpannedList>,
     value: Option<Spanned<bool>>,
     errno: Option<Spanned<String>>,
+    /// `apply`, `rollout`: a cluster file, relative to the scenario.
+    pub(super) file: Option<Spanned<String>>,
+    /// `rollout`: the file the nodes run before (default: `cluster`).
+    pub(super) from: Option<Spanned<String>>,
 }
 
 impl RawEvent {
     /// The keys given, with their spans.
     fn given(&self) -> Vec<(&'static str, Range<usize>)> {
-        given!(self; node, interface, groups, percent, check, by, vip, password, addresses, value, errno)
+        given!(self; node, interface, groups, percent, check, by, vip, password, addresses, value, errno, file, from)
     }
 }
 
@@ -366,6 +395,8 @@ impl ScenarioValidator<'_> {
                 node: need(node),
                 errno: None,
             },
+            "apply" => self.apply_action(e.file?, need(node), nodes, ctx, key)?,
+            "rollout" => self.rollout_action(e.file?, e.from, ctx, key)?,
             _ => return None,
         };
         Some(action)
