@@ -95,11 +95,7 @@ impl Step {
             Which::Old => old,
             Which::New => new,
         };
-        let mut cmd = format!(
-            "carpctl -c {} --node {} apply",
-            arg(file),
-            arg(&self.node)
-        );
+        let mut cmd = format!("carpctl -c {} --node {} apply", arg(file), arg(&self.node));
         for v in &self.only {
             cmd.push_str(&format!(" --only {}", arg(v)));
         }
@@ -170,7 +166,7 @@ pub fn plan(old: &Config, new: &Config) -> Result<Plan, Refused> {
             // Added or removed whole: its members' order still matters.
             simple_only(v)?;
         }
-        let seq = order::order(name, &members)?;
+        let seq = order::order(name, &members, 1)?;
         for (node, moved) in seq {
             let (o, n) = members[&node];
             let step = match (o, n) {

@@ -63,11 +63,12 @@ pub(crate) fn next_master(
 }
 
 /// The nodes that change, in a safe order, each with the move it causes
-/// (from, to).
+/// (from, to); at most `budget` moves (0 or 1).
 #[allow(clippy::type_complexity)]
 pub(crate) fn order(
     vip: &str,
     members: &Members,
+    budget: usize,
 ) -> Result<Vec<(String, Option<(String, String)>)>, Refused> {
     let changed: Vec<&String> = members
         .iter()
@@ -104,7 +105,11 @@ pub(crate) fn order(
     let mut best = None;
     let mut done = vec![false; changed.len()];
     let mut seq = Vec::new();
-    search(&mut done, &mut seq, start, 0, &master_of, existed && stays, &mut best);
+    let limits = Limits {
+        budget,
+        must_stay: existed && stays,
+    };
+    search(&mut done, &mut seq, start, 0, &master_of, limits, &mut best);
     let Some((_, found)) = best else {
         return Err(Refused(format!(
             "VIP {vip}: no order of its nodes keeps one master throughout and moves it at \
@@ -116,6 +121,14 @@ pub(crate) fn order(
         .into_iter()
         .map(|(i, mv): (usize, Option<(String, String)>)| (changed[i].clone(), mv))
         .collect())
+}
+
+/// What an order may do: how many moves, whether the VIP must stay on
+/// some node throughout.
+#[derive(Clone, Copy)]
+struct Limits {
+    budget: usize,
+    must_stay: bool,
 }
 
 /// The best order found so far: its number of moves and its steps.
@@ -130,7 +143,7 @@ fn search(
     current: Option<String>,
     moves: usize,
     master_of: &dyn Fn(&[bool], Option<&String>) -> Result<Option<String>, ()>,
-    must_stay: bool,
+    limits: Limits,
     best: &mut Best,
 ) {
     if seq.len() == done.len() {
@@ -143,16 +156,16 @@ fn search(
         }
         done[i] = true;
         if let Ok(m) = master_of(done, current.as_ref())
-            && !(must_stay && m.is_none())
+            && !(limits.must_stay && m.is_none())
         {
             let mv = match (&current, &m) {
                 (Some(a), Some(b)) if a != b => Some((a.clone(), b.clone())),
                 _ => None,
             };
             let moves = moves + usize::from(mv.is_some());
-            if moves <= 1 && best.as_ref().is_none_or(|b| moves < b.0) {
+            if moves <= limits.budget && best.as_ref().is_none_or(|b| moves < b.0) {
                 seq.push((i, mv));
-                search(done, seq, m, moves, master_of, must_stay, best);
+                search(done, seq, m, moves, master_of, limits, best);
                 seq.pop();
             }
         }

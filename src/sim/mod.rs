@@ -677,4 +677,6 @@ mod fidelity_tests;
 #[cfg(test)]
 mod freebsd_tests;
 #[cfg(test)]
+mod rollout_tests;
+#[cfg(test)]
 mod tests;

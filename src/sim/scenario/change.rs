@@ -221,15 +221,16 @@ impl ScenarioValidator<'_> {
                     self.diags.extend(d.into_iter().filter(config::Diagnostic::is_error));
                     continue;
                 }
+                let action = Action::Apply {
+                    node,
+                    file,
+                    only: s.only.clone(),
+                    remove: s.remove.clone(),
+                    step: Some(k + 1),
+                };
                 out.push(TimedEvent {
                     at,
-                    action: Action::Apply {
-                        node,
-                        file,
-                        only: s.only.clone(),
-                        remove: s.remove.clone(),
-                        step: Some(k + 1),
-                    },
+                    action,
                     pos: e.pos,
                 });
             }
