@@ -15,6 +15,7 @@ fn empty_report(vips: &[&str], nodes: &[&str], duration: f64) -> Report {
         scenario: "s.toml".into(),
         cluster: "c.toml".into(),
         freebsd: "14".into(),
+        clients_at: None,
         seed: 1,
         duration,
         requirements: Requirements {
@@ -72,6 +73,7 @@ fn empty_report(vips: &[&str], nodes: &[&str], duration: f64) -> Report {
             .iter()
             .map(|n| NodeReport {
                 name: n.to_string(),
+                freebsd: "14".into(),
                 up: true,
                 held: vec![],
                 demotion: 0,
@@ -82,6 +84,8 @@ fn empty_report(vips: &[&str], nodes: &[&str], duration: f64) -> Report {
         demotions: vec![],
         events: vec![],
         changes: vec![],
+        sent_from_vip: vec![],
+        neighbors: vec![],
         frames: 0,
         expectations: Vec::new(),
     }

@@ -85,6 +85,24 @@ pub fn check(sc: &Scenario, r: &Report) -> Vec<ExpectResult> {
                     dual(r, vip.as_deref(), *none, *window)
                 }
                 Expect::Verdict { requirement, met } => verdict(r, *requirement, *met),
+                Expect::Answered {
+                    node,
+                    vip,
+                    at,
+                    answered,
+                } => sent_answered(sc, r, *node, vip, *at, *answered),
+                Expect::Cache {
+                    host,
+                    address,
+                    mac,
+                    at,
+                } => cache(
+                    r,
+                    host,
+                    *address,
+                    mac.as_deref(),
+                    at.map_or(r.duration, secs),
+                ),
             };
             ExpectResult {
                 key: e.key.clone(),
@@ -282,4 +300,55 @@ impl Report {
     pub fn passed(&self) -> bool {
         self.not_met().is_empty()
     }
+}
+
+/// The node's `send_from_vip` of the VIP at `at` was answered (or not).
+fn sent_answered(
+    sc: &Scenario,
+    r: &Report,
+    node: usize,
+    vip: &str,
+    at: u64,
+    answered: bool,
+) -> (String, String, bool) {
+    let name = &sc.nodes[node].name;
+    let t = secs(at);
+    let expected = format!(
+        "traffic from {vip} sent by {name} at {t:.3} s {}",
+        if answered { "answered" } else { "not answered" }
+    );
+    match r
+        .sent_from_vip
+        .iter()
+        .find(|p| p.node == *name && p.vip == vip && p.time == t)
+    {
+        Some(p) => (expected, p.detail.clone(), p.answered == answered),
+        None => (expected, "nothing was sent".to_string(), false),
+    }
+}
+
+/// `host`'s cache holds `address` at `mac` (`None`: no entry) at `t`
+/// seconds: its last entry learned at or before `t`.
+fn cache(
+    r: &Report,
+    host: &str,
+    address: std::net::IpAddr,
+    mac: Option<&str>,
+    t: f64,
+) -> (String, String, bool) {
+    let address = address.to_string();
+    let seen = r
+        .neighbors
+        .iter()
+        .rfind(|e| e.host == host && e.address == address && e.time <= t)
+        .map(|e| e.mac.as_str());
+    let expected = format!(
+        "{host}'s cache at {t:.3} s: {address} {}",
+        mac.unwrap_or("no entry")
+    );
+    (
+        expected,
+        seen.unwrap_or("no entry").to_string(),
+        seen == mac,
+    )
 }

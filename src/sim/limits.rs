@@ -16,6 +16,8 @@ pub const MAX_EVENTS: usize = 10_000;
 pub const MAX_EXPECTS: usize = 1_000;
 /// The most `[[node]]` entries (nodes of the cluster) in a scenario.
 pub const MAX_NODES: usize = 64;
+/// The most `[[router]]` entries: a few routers join a few segments.
+pub const MAX_ROUTERS: usize = 8;
 /// The most (node, VIP) pairs in which a node takes part: 64 nodes × 255
 /// VIPs.
 pub const MAX_MEMBERS: usize = 64 * 255;

@@ -33,7 +33,12 @@
 //! node with that address, unless a partition separates them, a link is
 //! down, or the frame is lost (`docs/freebsd-carp.md` §9.4). An interface
 //! belongs to the segment of its logical name in the cluster file
-//! (`lan = "em0"`), or of its own name when unmapped.
+//! (`lan = "em0"`), or of its own name when unmapped. A unicast frame to
+//! an address off the sender's subnets goes to its `gateway`'s
+//! `[[router]]`, which forwards it onto the segment of the destination's
+//! subnet with the TTL or hop limit one less ([`segment`]). Each node
+//! runs its own release (`freebsd`) and its frames take its own
+//! `latency`.
 //!
 //! **Clients** send requests to every address of every VIP at a fixed rate
 //! (`[clients] rate`, each address with its own phase from the seed). Their
@@ -51,6 +56,7 @@
 pub mod expect;
 pub mod limits;
 mod change;
+mod neighbors;
 mod node;
 pub(crate) mod progress;
 pub mod report;
@@ -174,10 +180,23 @@ enum FrameKind {
 }
 
 struct InFlight {
+    /// The node that sent it.
     from: usize,
+    /// The segment it is on now, and the position of the interface it
+    /// left from among its sender's (the node's, or the router's that
+    /// forwarded it).
     segment: usize,
+    iface: usize,
+    /// The router that forwarded it onto `segment`, if one did.
+    via: Option<usize>,
     kind: FrameKind,
     bytes: Vec<u8>,
+}
+
+/// A `[[router]]` during a run: its interfaces with their segment,
+/// addresses and MAC.
+struct SimRouter {
+    ifaces: Vec<(usize, Vec<ipnet::IpNet>, [u8; 6])>,
 }
 
 /// One real interface of a node during a run, and the segment it is on.
@@ -187,6 +206,15 @@ struct SimInterface {
     ifindex: u16,
     segment: usize,
     link_up: bool,
+    /// `IFF_UP` (`ifconfig_down`, `ifconfig_up`); a reboot brings it up.
+    admin_up: bool,
+}
+
+impl SimInterface {
+    /// Frames pass: the interface is up and its link too.
+    fn passes(&self) -> bool {
+        self.link_up && self.admin_up
+    }
 }
 
 /// A node's kernel: the emulated host behind the real backend.
@@ -206,7 +234,13 @@ struct SimNode {
     incarnation: u32,
     ifaces: Vec<SimInterface>,
     group: usize,
+    /// Loss of the frames to and from the node, of those it sends, of
+    /// those it receives.
     loss: f64,
+    loss_from: f64,
+    loss_to: f64,
+    /// How long the frames it sends take, µs.
+    latency: u64,
     send_error: Option<Errno>,
     maintenance: bool,
     failing: BTreeMap<String, u16>,
@@ -238,6 +272,9 @@ struct SimVip {
     addrs: Vec<IpAddr>,
     /// The segments of its members' interfaces.
     segment: Vec<usize>,
+    /// The clients can reach it (always, unless they sit on a router that
+    /// has no address on its subnet on one of those segments).
+    reachable: bool,
     /// Per node: the real interface it uses for this VIP, if it takes part.
     member_if: Vec<Option<usize>>,
     /// Per node: the vhid's state there.
@@ -269,6 +306,7 @@ struct Sim<'a, 's> {
     flights: Vec<Option<InFlight>>,
     free: Vec<u32>,
     nodes: Vec<SimNode>,
+    routers: Vec<SimRouter>,
     vips: Vec<SimVip>,
     /// (node, interface index, vhid) -> VIP.
     vip_of: HashMap<(usize, u16, u8), usize>,
@@ -281,9 +319,13 @@ struct Sim<'a, 's> {
     receivers_dirty: bool,
     rng: SplitMix64,
     seg_loss: f64,
+    /// One-way loss from one node to another.
+    loss_between: HashMap<(usize, usize), f64>,
     partitioned: bool,
     pool: Rc<AuthPool>,
     sink: Option<&'s mut dyn FrameSink>,
+    /// A capture error met while forwarding, reported by the delivery.
+    sink_error: Option<String>,
     /// Told how far the run has got ([`progress::EVERY`]).
     progress: Option<&'s mut dyn Progress>,
     out: LiveOutput,
@@ -298,6 +340,9 @@ struct Sim<'a, 's> {
     steady: Option<(u64, Vec<Vec<usize>>, Vec<bool>)>,
     /// The most transitions and demotion changes the report may hold.
     max_records: usize,
+    /// Traffic sent from VIPs, and the cache entries it made.
+    sent: Vec<report::SentFromVip>,
+    learned: Vec<report::NeighborEntry>,
 }
 
 fn to_s(us: u64) -> f64 {
@@ -317,6 +362,22 @@ impl<'a, 's> Sim<'a, 's> {
             .enumerate()
             .map(|(ni, n)| sim_node(sc, ni, n, &mut segments))
             .collect();
+        let routers: Vec<SimRouter> = sc
+            .routers
+            .iter()
+            .enumerate()
+            .map(|(ri, r)| SimRouter {
+                ifaces: r
+                    .interfaces
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (name, addrs))| {
+                        let mac = [0x02, 0x01, 0, ri as u8, (i >> 8) as u8, i as u8 + 1];
+                        (segment_index(name, &mut segments), addrs.clone(), mac)
+                    })
+                    .collect(),
+            })
+            .collect();
         let mut rng = SplitMix64::new(sc.seed ^ 0x6361_7270_6374_6c00);
         let mut vips = Vec::new();
         let mut vip_of = HashMap::new();
@@ -328,7 +389,14 @@ impl<'a, 's> Sim<'a, 's> {
             }
         }
         for (vi, v) in all.into_iter().enumerate() {
-            vips.push(sim_vip(sc, vi, v, &nodes, &mut vip_of, &mut rng));
+            let mut vip = sim_vip(sc, vi, v, &nodes, &mut vip_of, &mut rng);
+            if let Some(r) = sc.clients.at {
+                vip.reachable = routers[r].ifaces.iter().any(|(seg, nets, _)| {
+                    vip.segment.contains(seg)
+                        && nets.iter().any(|n| vip.addrs.iter().any(|a| n.contains(a)))
+                });
+            }
+            vips.push(vip);
         }
         let vips_at = vips_by_segment_and_vhid(&vips, segments.len());
         let nvips = vips.len();
@@ -341,6 +409,7 @@ impl<'a, 's> Sim<'a, 's> {
             flights: Vec::new(),
             free: Vec::new(),
             nodes,
+            routers,
             vips,
             vip_of,
             vips_at,
@@ -349,9 +418,11 @@ impl<'a, 's> Sim<'a, 's> {
             receivers_dirty: true,
             rng,
             seg_loss: 0.0,
+            loss_between: HashMap::new(),
             partitioned: false,
             pool: Rc::new(AuthPool::new()),
             sink,
+            sink_error: None,
             progress: None,
             out: LiveOutput::default(),
             dirty: Vec::new(),
@@ -363,6 +434,8 @@ impl<'a, 's> Sim<'a, 's> {
             held: vec![Vec::new(); nnodes],
             steady: None,
             max_records: limits::MAX_RECORDS,
+            sent: Vec::new(),
+            learned: Vec::new(),
         }
     }
 
@@ -465,13 +538,14 @@ fn sim_node(sc: &Scenario, ni: usize, n: &scenario::ScNode, segments: &mut Vec<S
             ifindex: u16::try_from(i + 2).unwrap_or(u16::MAX),
             segment,
             link_up: true,
+            admin_up: true,
         });
     }
     SimNode {
         name: n.name.clone(),
         label: Name::new(&n.name),
         spec: HostSpec {
-            flavor: sc.flavor,
+            flavor: n.flavor,
             interfaces: n
                 .interfaces
                 .iter()
@@ -490,6 +564,9 @@ fn sim_node(sc: &Scenario, ni: usize, n: &scenario::ScNode, segments: &mut Vec<S
         ifaces,
         group: 0,
         loss: 0.0,
+        loss_from: 0.0,
+        loss_to: 0.0,
+        latency: n.latency,
         send_error: None,
         maintenance: false,
         failing: BTreeMap::new(),
@@ -521,10 +598,10 @@ fn sim_vip(
         .iter()
         .enumerate()
         .map(|(ni, n)| {
-            let (cn, _) = sc.cluster_files().iter().find_map(|c| {
+            let cn = sc.cluster_files().iter().find_map(|c| {
                 let cn = c.node(&n.name)?;
                 let cv = c.vips.iter().find(|x| x.name == v.name)?;
-                cv.takes_part(&n.name).then_some((cn, cv))
+                cv.takes_part(&n.name).then_some(cn)
             })?;
             let real = cn.real_interface(&v.interface);
             let pos = n.ifaces.iter().position(|i| i.name == real)?;
@@ -550,6 +627,7 @@ fn sim_vip(
         phase: addrs.iter().map(|_| rng.next_f64() * period).collect(),
         addrs,
         segment,
+        reachable: true,
         member_if,
         state: vec![CarpState::Init; n],
         port: None,
@@ -671,6 +749,8 @@ fn classify(bytes: &[u8]) -> Option<FrameKind> {
 }
 
 #[cfg(test)]
+mod actions_tests;
+#[cfg(test)]
 mod expect_tests;
 #[cfg(test)]
 mod fidelity_tests;
@@ -680,3 +760,7 @@ mod freebsd_tests;
 mod rollout_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod topology_tests;
+#[cfg(test)]
+mod vrrp_tests;

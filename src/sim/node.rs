@@ -49,6 +49,12 @@ impl Sim<'_, '_> {
             what: e.to_string(),
         })?;
         n.kernel = Some(FreeBsdKernel::new(host));
+        // `ifconfig down` is the running host's setting: the reboot's
+        // rc.conf brings every interface up again. A link that is down
+        // stays down.
+        for i in &mut n.ifaces {
+            i.admin_up = true;
+        }
         let send_error = n.send_error;
         let down: Vec<String> = n
             .ifaces

@@ -222,6 +222,8 @@ pub struct NodeStats {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct NodeReport {
     pub name: String,
+    /// Its FreeBSD release (`freebsd`, per node or of the scenario).
+    pub freebsd: String,
     /// Up at the end of the scenario.
     pub up: bool,
     pub held: Vec<Held>,
@@ -253,6 +255,32 @@ pub struct DemotionChange {
     pub delta: i32,
     pub total: i32,
     pub reason: String,
+}
+
+/// Traffic a node sent from a VIP (`send_from_vip`), and whether it was
+/// answered.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SentFromVip {
+    pub time: f64,
+    pub node: String,
+    pub vip: String,
+    /// The VIP's address it was sent from ("" when it has none of the
+    /// destination's family).
+    pub source: String,
+    pub to: String,
+    pub answered: bool,
+    /// Why, in words.
+    pub detail: String,
+}
+
+/// An entry an ARP or neighbour cache learned: from `time` on, `host`
+/// (`clients` or a node) sends to `address` at `mac`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NeighborEntry {
+    pub time: f64,
+    pub host: String,
+    pub address: String,
+    pub mac: String,
 }
 
 /// A scenario event as it happened.
@@ -328,6 +356,9 @@ pub struct Report {
     pub scenario: String,
     pub cluster: String,
     pub freebsd: String,
+    /// The router the clients sit on (`[clients] at`); none: each VIP's
+    /// own segment.
+    pub clients_at: Option<String>,
     pub seed: u64,
     /// Seconds of virtual time simulated.
     pub duration: f64,
@@ -340,10 +371,15 @@ pub struct Report {
     pub transitions: Log<VhidStateChange>,
     pub demotions: Vec<DemotionChange>,
     pub events: Vec<EventRecord>,
-    /// What each `apply` event (and rollout step) cost; omitted in JSON
-    /// when there is none.
+    /// What each change (`apply`, rollout step, maintenance) cost;
+    /// omitted in JSON when there is none.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub changes: Vec<super::steps::ChangeStep>,
+    /// Traffic sent from VIPs (`send_from_vip`), in time order.
+    pub sent_from_vip: Vec<SentFromVip>,
+    /// What the ARP and neighbour caches learned, in time order: the last
+    /// entry of a host and address is what its cache holds at the end.
+    pub neighbors: Vec<NeighborEntry>,
     /// Frames put on the segment (advertisements, ARP, NA).
     pub frames: u64,
 }
@@ -384,6 +420,9 @@ impl Report {
             secs(self.duration),
             self.frames
         );
+        if let Some(r) = &self.clients_at {
+            let _ = writeln!(o, "clients on router {r}");
+        }
         self.events_text(&mut o);
         self.changes_text(&mut o);
         self.transitions_text(&mut o);
@@ -392,6 +431,7 @@ impl Report {
             vip_text(&mut o, v);
         }
         self.nodes_text(&mut o);
+        self.neighbors_text(&mut o);
         self.verdicts_text(&mut o);
         self.expectations_text(&mut o);
         o
@@ -428,7 +468,7 @@ impl Report {
         if self.changes.is_empty() {
             return;
         }
-        let _ = writeln!(o, "\nchanges (each apply until the next):");
+        let _ = writeln!(o, "\nchanges (each until the next):");
         for c in &self.changes {
             let moved = if c.moved.is_empty() {
                 "none".to_string()
@@ -468,13 +508,57 @@ impl Report {
         }
     }
 
+    /// Traffic from VIPs, and what each cache holds at the end.
+    fn neighbors_text(&self, o: &mut String) {
+        if !self.sent_from_vip.is_empty() {
+            let _ = writeln!(o, "\nsent from a VIP:");
+        }
+        for p in &self.sent_from_vip {
+            let _ = writeln!(
+                o,
+                "  {:>10}  {} from {} ({}) to {}: {}",
+                secs(p.time),
+                p.node,
+                p.vip,
+                p.source,
+                p.to,
+                p.detail
+            );
+        }
+        let _ = writeln!(o, "\nARP and neighbour caches at the end:");
+        let mut last: Vec<&NeighborEntry> = Vec::new();
+        for e in &self.neighbors {
+            match last
+                .iter_mut()
+                .find(|l| l.host == e.host && l.address == e.address)
+            {
+                Some(l) => *l = e,
+                None => last.push(e),
+            }
+        }
+        if last.is_empty() {
+            let _ = writeln!(o, "  (no entry for a VIP)");
+        }
+        for e in last {
+            let _ = writeln!(
+                o,
+                "  {:<12} {:<28} {} (since {})",
+                e.host,
+                e.address,
+                e.mac,
+                secs(e.time)
+            );
+        }
+    }
+
     fn nodes_text(&self, o: &mut String) {
         let _ = writeln!(o, "\nnodes:");
         for n in &self.nodes {
             let _ = writeln!(
                 o,
-                "  {} ({}; demotion {}; badauth {})",
+                "  {} (FreeBSD {}; {}; demotion {}; badauth {})",
                 n.name,
+                n.freebsd,
                 if n.up { "up" } else { "down" },
                 n.demotion,
                 n.stats.badauth

@@ -1,6 +1,14 @@
 //! The scenario's timeline: each `[[event]]` at its time.
 
 use super::*;
+use scenario::LossScope;
+
+/// What `set_parent` changes: the link, or `IFF_UP`.
+#[derive(Debug, Clone, Copy)]
+enum Parent {
+    Link,
+    Admin,
+}
 
 impl Sim<'_, '_> {
     /// Scenario event `i`, at its own time: every running kernel's clock is
@@ -26,7 +34,15 @@ impl Sim<'_, '_> {
                 node,
                 interface,
                 up,
-            } => self.set_link(node, interface.as_deref(), up)?,
+            } => self.set_parent(node, interface.as_deref(), Parent::Link, up)?,
+            Action::Admin {
+                node,
+                interface,
+                up,
+            } => self.set_parent(node, interface.as_deref(), Parent::Admin, up)?,
+            Action::ForceState { node, vip, master } => self.force_state(node, &vip, master)?,
+            Action::CarpAllow { node, on } => self.carp_allow(node, on)?,
+            Action::SendFromVip { node, vip, to } => self.send_from_vip(node, &vip, to),
             Action::Partition { groups } => {
                 for (g, members) in groups.iter().enumerate() {
                     for &n in members {
@@ -41,9 +57,14 @@ impl Sim<'_, '_> {
                 }
                 self.partitioned = false;
             }
-            Action::Loss { node, fraction } => match node {
-                Some(n) => self.nodes[n].loss = fraction,
-                None => self.seg_loss = fraction,
+            Action::Loss { scope, fraction } => match scope {
+                LossScope::Segment => self.seg_loss = fraction,
+                LossScope::Node(n) => self.nodes[n].loss = fraction,
+                LossScope::From(n) => self.nodes[n].loss_from = fraction,
+                LossScope::To(n) => self.nodes[n].loss_to = fraction,
+                LossScope::Between { from, to } => {
+                    self.loss_between.insert((from, to), fraction);
+                }
             },
             Action::Maintenance { node, on } => {
                 if self.nodes[node].maintenance != on {
@@ -90,8 +111,16 @@ impl Sim<'_, '_> {
         }
         Ok(())
     }
-    /// `link_down`, `link_up`: one interface of the node, or every one.
-    fn set_link(&mut self, node: usize, interface: Option<&str>, up: bool) -> Result<(), SimError> {
+    /// `link_down`, `link_up`, `ifconfig_down`, `ifconfig_up`: one
+    /// interface of the node, or every one. Both reach carp(4) through
+    /// `carp_linkstate()` ([`Live::set_link`], [`Live::set_admin`]).
+    fn set_parent(
+        &mut self,
+        node: usize,
+        interface: Option<&str>,
+        what: Parent,
+        up: bool,
+    ) -> Result<(), SimError> {
         let names: Vec<String> = self.nodes[node]
             .ifaces
             .iter()
@@ -104,13 +133,19 @@ impl Sim<'_, '_> {
                 .iter_mut()
                 .find(|i| i.name == ifname)
             {
-                i.link_up = up;
+                match what {
+                    Parent::Link => i.link_up = up,
+                    Parent::Admin => i.admin_up = up,
+                }
             }
             let now = self.now;
             if let Some(live) = live(&mut self.nodes[node].kernel) {
                 live.set_now(now);
-                live.set_link(&ifname, up)
-                    .map_err(|e| self.node_err(node, format!("link {ifname}: {e}")))?;
+                let done = match what {
+                    Parent::Link => live.set_link(&ifname, up),
+                    Parent::Admin => live.set_admin(&ifname, up),
+                };
+                done.map_err(|e| self.node_err(node, format!("{what:?} {ifname}: {e}")))?;
             }
             self.drain(node)?;
         }
@@ -118,6 +153,48 @@ impl Sim<'_, '_> {
             self.mark(v);
         }
         Ok(())
+    }
+
+    /// `state`: `ifconfig IF vhid N state master|backup` on a running node
+    /// (the same SIOCSVH / netlink SET request, state only); a node that
+    /// is down has no vhid to force.
+    fn force_state(&mut self, node: usize, vip: &str, master: bool) -> Result<(), SimError> {
+        let Some(v) = self.vips.iter().position(|v| *v.name == *vip) else {
+            return Ok(());
+        };
+        let Some(pos) = self.vips[v].member_if[node] else {
+            return Ok(());
+        };
+        let (ifname, vhid) = (self.nodes[node].ifaces[pos].name.clone(), self.vips[v].vhid);
+        let vh = crate::model::Vhid::new(i64::from(vhid))
+            .map_err(|e| self.node_err(node, e.to_string()))?;
+        let update = crate::model::VhidUpdate {
+            state: Some(if master {
+                CarpState::Master
+            } else {
+                CarpState::Backup
+            }),
+            ..Default::default()
+        };
+        let Some(kernel) = self.nodes[node].kernel.as_mut() else {
+            return Ok(());
+        };
+        kernel
+            .set_vhid(&ifname, vh, &update)
+            .map_err(|e| self.node_err(node, format!("{ifname} vhid {vhid} state: {e}")))?;
+        self.drain(node)
+    }
+
+    /// `carp_allow`: `sysctl net.inet.carp.allow`, until the node reboots
+    /// (a fresh kernel allows; carpctl apply does not set it).
+    fn carp_allow(&mut self, node: usize, on: bool) -> Result<(), SimError> {
+        let Some(kernel) = self.nodes[node].kernel.as_mut() else {
+            return Ok(());
+        };
+        kernel
+            .set_knob(crate::model::Knob::Allow, i32::from(on))
+            .map_err(|e| self.node_err(node, format!("net.inet.carp.allow: {e}")))?;
+        self.drain(node)
     }
 
     /// `check_fail`, `check_pass`: the check's weight is added to or taken
@@ -174,13 +251,16 @@ fn event_detail(action: &Action, nodes: &[scenario::ScNode], files: &[config::Co
             .collect::<Vec<_>>()
             .join(" | "),
         Action::Heal => String::new(),
-        Action::Loss { node, fraction } => format!(
+        Action::Loss { scope, fraction } => format!(
             "{}% {}",
             fraction * 100.0,
-            node.map_or("on the segment".to_string(), |n| format!(
-                "to and from {}",
-                name(n)
-            ))
+            match *scope {
+                LossScope::Segment => "on the segment".to_string(),
+                LossScope::Node(n) => format!("to and from {}", name(n)),
+                LossScope::From(n) => format!("from {}", name(n)),
+                LossScope::To(n) => format!("to {}", name(n)),
+                LossScope::Between { from, to } => format!("from {} to {}", name(from), name(to)),
+            }
         ),
         Action::Maintenance { node, .. } => name(*node),
         Action::Check {
@@ -234,5 +314,18 @@ fn event_detail(action: &Action, nodes: &[scenario::ScNode], files: &[config::Co
             Some(e) => format!("{} {}", name(*node), e.name()),
             None => name(*node),
         },
+        Action::ForceState { node, vip, master } => format!(
+            "{} vip {vip} {}",
+            name(*node),
+            if *master { "master" } else { "backup" }
+        ),
+        Action::Admin {
+            node, interface, ..
+        } => match interface {
+            Some(i) => format!("{} {i}", name(*node)),
+            None => format!("{} (every interface)", name(*node)),
+        },
+        Action::CarpAllow { node, on } => format!("{} {}", name(*node), i32::from(*on)),
+        Action::SendFromVip { node, vip, to } => format!("{} vip {vip} to {to}", name(*node)),
     }
 }

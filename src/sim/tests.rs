@@ -69,16 +69,27 @@ impl FrameSink for Capture {
 /// A CARP advertisement as read from the bytes: (time, vhid, advbase,
 /// advskew).
 pub(super) fn ads(cap: &Capture) -> Vec<(f64, u8, u8, u8)> {
+    ip_frames(cap, |t, _, ip| {
+        let p = ip.payload;
+        (ip.header.protocol() == 112 && p.len() >= 36 && p[0] == 0x21)
+            .then(|| (t, p[1], p[5], p[2]))
+    })
+}
+
+/// `f` on every IP frame of the capture (time, Ethernet header, IP
+/// packet), keeping what it returns.
+pub(super) fn ip_frames<T>(
+    cap: &Capture,
+    f: impl Fn(f64, &crate::wire::EthernetHeader, &crate::wire::IpPacket<'_>) -> Option<T>,
+) -> Vec<T> {
     cap.0
         .iter()
         .filter_map(|(t, b)| {
-            let f = decode_frame(b).ok()?;
-            let Payload::Ip(ip) = f.payload else {
+            let fr = decode_frame(b).ok()?;
+            let Payload::Ip(ip) = &fr.payload else {
                 return None;
             };
-            let p = ip.payload;
-            (ip.header.protocol() == 112 && p.len() >= 36 && p[0] == 0x21)
-                .then(|| (*t, p[1], p[5], p[2]))
+            f(*t, &fr.eth, ip)
         })
         .collect()
 }

@@ -50,19 +50,21 @@ impl Sim<'_, '_> {
         let period = 1e6 / self.sc.clients.rate;
         let nodes = &self.nodes;
         let vip = &mut self.vips[v];
-        // A node answers when it is up, MASTER and its link is up. The
+        // A node answers when it is up, MASTER and its interface and link
+        // are up. The
         // switch sends the virtual MAC to the port it learnt it on, or, as
         // long as it has not learnt it (unicast mode, whose advertisements
         // leave from the interface's own MAC), floods it to every port.
         let answers = |o: usize| {
             nodes[o].up()
                 && vip.state[o] == CarpState::Master
-                && vip.member_if[o].is_some_and(|i| nodes[o].ifaces[i].link_up)
+                && vip.member_if[o].is_some_and(|i| nodes[o].ifaces[i].passes())
         };
-        let served = match vip.port {
-            Some(o) => answers(o),
-            None => (0..nodes.len()).any(answers),
-        };
+        let served = vip.reachable
+            && match vip.port {
+                Some(o) => answers(o),
+                None => (0..nodes.len()).any(answers),
+            };
         if served != vip.served {
             vip.served = served;
             vip.last_change = now;
@@ -167,6 +169,7 @@ impl Sim<'_, '_> {
                 held.sort_by(|a, b| a.start.total_cmp(&b.start));
                 NodeReport {
                     name: n.name.clone(),
+                    freebsd: n.spec.flavor.label().to_string(),
                     up: n.up(),
                     held,
                     demotion: if n.up() { n.last_demotion } else { 0 },
@@ -174,10 +177,12 @@ impl Sim<'_, '_> {
                 }
             })
             .collect();
+        let neighbors = self.neighbor_entries();
         let mut report = Report {
             scenario: self.sc.path.display().to_string(),
             cluster: self.sc.config.path.display().to_string(),
             freebsd: self.sc.flavor.label().to_string(),
+            clients_at: self.sc.clients.at.map(|r| self.sc.routers[r].name.clone()),
             seed: self.sc.seed,
             duration: to_s(end),
             requirements: Requirements {
@@ -195,6 +200,8 @@ impl Sim<'_, '_> {
             transitions: std::mem::take(&mut self.transitions),
             demotions: std::mem::take(&mut self.demotions),
             events: std::mem::take(&mut self.events),
+            sent_from_vip: std::mem::take(&mut self.sent),
+            neighbors,
             frames: self.frames,
             expectations: Vec::new(),
             changes: Vec::new(),
@@ -324,7 +331,8 @@ impl Sim<'_, '_> {
     }
 
     /// Which nodes may master VIP `v` at the end: among the nodes that are
-    /// up with the VIP's link up (and can send), those advertising the
+    /// up with the VIP's interface and link up, carp allowed (and can
+    /// send), those advertising the
     /// shortest interval `(advbase, DEMOTE_ADVSKEW)`. `None` when a
     /// partition is still in place.
     pub(super) fn expected(&mut self, v: usize) -> Option<Vec<usize>> {
@@ -338,7 +346,7 @@ impl Sim<'_, '_> {
                 continue;
             };
             let n = &mut self.nodes[ni];
-            if !n.ifaces[pos].link_up || n.send_error.is_some() {
+            if !n.ifaces[pos].passes() || n.send_error.is_some() {
                 continue;
             }
             let ifindex = n.ifaces[pos].ifindex;
@@ -346,6 +354,9 @@ impl Sim<'_, '_> {
             let Some(live) = live(&mut n.kernel) else {
                 continue;
             };
+            if live.allow() == 0 {
+                continue;
+            }
             let demotion = live.demotion();
             let Some(lv) = live
                 .vhids()

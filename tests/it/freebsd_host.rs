@@ -13,6 +13,13 @@
 //! 2. failover: when mail-a's interface goes down, mail-b is MASTER for both;
 //! 3. preemption: when it comes back up, mail-a takes vhid 1 back.
 //!
+//! FreeBSD's own carp.sh cases that `src/sim/freebsd_tests.rs` simulates
+//! run here on the real kernel where one epair is enough: `switch` and
+//! `negative_demotion` (carp.sh @ ba0fe1dd) below. The cases that need a
+//! bridge jail (basic_v4/v6, unicast_v4/v6 with a router,
+//! nd6_ns_source_mac) are not here yet: the lab has one epair and no
+//! bridge (docs/freebsd-tests.md).
+//!
 //! It needs FreeBSD, root, carp(4) loaded (`kldstat -q -m carp`, as carp.sh
 //! checks) and VNET jails (`kern.features.vimage`); without them each test
 //! says "skipped: ..." and returns. Everything it creates (jails, epairs,
@@ -21,6 +28,18 @@
 #[cfg(not(target_os = "freebsd"))]
 #[test]
 fn seed_cluster_in_two_vnet_jails() {
+    eprintln!("skipped: needs FreeBSD as root (carp(4) and VNET jails)");
+}
+
+#[cfg(not(target_os = "freebsd"))]
+#[test]
+fn carp_sh_switch_in_a_vnet_jail() {
+    eprintln!("skipped: needs FreeBSD as root (carp(4) and VNET jails)");
+}
+
+#[cfg(not(target_os = "freebsd"))]
+#[test]
+fn carp_sh_negative_demotion_in_two_vnet_jails() {
     eprintln!("skipped: needs FreeBSD as root (carp(4) and VNET jails)");
 }
 
@@ -167,6 +186,36 @@ mod freebsd {
                 fs::write(&p, key).expect("key file");
                 fs::set_permissions(&p, fs::Permissions::from_mode(0o600)).expect("chmod");
             }
+            cfg
+        }
+    }
+
+    impl Lab {
+        /// A cluster file of `nodes` (all on `lan = "em0"`) with VIP
+        /// `carp` (vhid 1, `vip` on lan, the nodes in that order) and its
+        /// key file (`key`), `cluster` added to `[cluster]`.
+        fn carp_sh(&self, nodes: &[&str], vip: &str, cluster: &str, key: &str) -> PathBuf {
+            let keys = self.dir.path().join("carpctl.d");
+            fs::create_dir(&keys).expect("key directory");
+            fs::set_permissions(&keys, fs::Permissions::from_mode(0o700)).expect("chmod");
+            let path = keys.join("carp.key");
+            fs::write(&path, format!("{key}\n")).expect("key file");
+            fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).expect("chmod");
+            let cfg = self.dir.path().join("carpctl.toml");
+            let mut text = format!("[cluster]\npreempt = true\n{cluster}\n");
+            for n in nodes {
+                text.push_str(&format!(
+                    "[[node]]\nname = \"{n}\"\ninterfaces = {{ lan = \"em0\" }}\n"
+                ));
+            }
+            let prefer: Vec<String> = nodes.iter().map(|n| format!("\"{n}\"")).collect();
+            text.push_str(&format!(
+                "[[vip]]\nname = \"carp\"\nvhid = 1\ninterface = \"lan\"\n\
+                 addresses = [\"{vip}\"]\npassword_file = \"carpctl.d/carp.key\"\n\
+                 prefer = [{}]\n",
+                prefer.join(", ")
+            ));
+            fs::write(&cfg, text).expect("cluster file");
             cfg
         }
     }
@@ -363,6 +412,83 @@ mod freebsd {
             &mirrored,
             Duration::from_secs(20),
             "preemption after recovery",
+        );
+    }
+
+    /// carp.sh `switch` (@ ba0fe1dd): `ifconfig IF vhid 1 state backup`
+    /// then `state master` on a node's vhid must succeed (the test guards
+    /// against a panic); here after `carpctl apply` configured the vhid,
+    /// and each state is then the one `carpctl status` reports. Mirrored
+    /// by `sim::freebsd_tests::carp_sh_switch`.
+    #[test]
+    fn carp_sh_switch_in_a_vnet_jail() {
+        if let Some(why) = missing_prerequisite() {
+            eprintln!("skipped: {why}");
+            return;
+        }
+        let mut lab = Lab::new();
+        let cfg = lab.carp_sh(&["one"], "192.0.2.1/24", "", "host-test-key-1");
+        let one = lab.jail("one", 'a', "em0", "192.0.2.2/24");
+        assert!(apply(&one, &cfg, Some("one")) > 0, "apply changed nothing");
+        let state = |want: &str| {
+            let start = Instant::now();
+            loop {
+                let s = states(&one);
+                if s == [(1, want.to_string())] {
+                    return;
+                }
+                assert!(
+                    start.elapsed() < Duration::from_secs(10),
+                    "want {want}, seen {s:?}"
+                );
+                sleep(Duration::from_millis(250));
+            }
+        };
+        // Alone, it becomes MASTER after its master-down interval.
+        state("MASTER");
+        run(Command::new("jexec").args([&one, "ifconfig", "em0", "vhid", "1", "state", "backup"]));
+        let now = states(&one);
+        assert_eq!(now, [(1, "BACKUP".to_string())], "right after state backup");
+        run(Command::new("jexec").args([&one, "ifconfig", "em0", "vhid", "1", "state", "master"]));
+        state("MASTER");
+    }
+
+    /// carp.sh `negative_demotion` (@ ba0fe1dd, PR 259528): preempt on
+    /// both, advskew 0 and 100, the same password; once settled, `sysctl
+    /// net.inet.carp.demotion=-1` on the MASTER, and 3 s later there must
+    /// not be two masters. Here carpctl applies the pair (advskew_step
+    /// 100). Mirrored by `sim::freebsd_tests::carp_sh_negative_demotion`.
+    #[test]
+    fn carp_sh_negative_demotion_in_two_vnet_jails() {
+        if let Some(why) = missing_prerequisite() {
+            eprintln!("skipped: {why}");
+            return;
+        }
+        let mut lab = Lab::new();
+        let cfg = lab.carp_sh(
+            &["one", "two"],
+            "192.0.2.254/24",
+            "advskew_step = 100",
+            "foobar",
+        );
+        let one = lab.jail("one", 'a', "em0", "192.0.2.1/24");
+        let two = lab.jail("two", 'b', "em0", "192.0.2.2/24");
+        assert!(
+            apply(&one, &cfg, Some("one")) > 0,
+            "apply on one changed nothing"
+        );
+        assert!(
+            apply(&two, &cfg, Some("two")) > 0,
+            "apply on two changed nothing"
+        );
+        let settled = [(1, "MASTER", "BACKUP")];
+        wait_for(&one, &two, &settled, Duration::from_secs(20), "after apply");
+        run(Command::new("jexec").args([&one, "sysctl", "net.inet.carp.demotion=-1"]));
+        sleep(Duration::from_secs(3));
+        let (s1, s2) = (states(&one), states(&two));
+        assert!(
+            !(s1 == [(1, "MASTER".to_string())] && s2 == [(1, "MASTER".to_string())]),
+            "Two masters! one {s1:?}, two {s2:?}"
         );
     }
 }

@@ -32,6 +32,7 @@ fn lint_files_on(files: &[(&str, &str)], cluster: bool, target: Target) -> Vec<F
                     content: Err("cannot read: Permission denied".into()),
                     mode: None,
                     untrusted: None,
+                    given: lint::Given::File,
                 }
             } else {
                 Input::new(*p, *t)
@@ -720,7 +721,7 @@ fn migrated_seed_lints_with_nothing_above_info() {
     let l = carpctl_in(dir.path(), &["lint", "--json", "rc.conf"]);
     assert_eq!(l.code, 0, "{l:?}");
     let v: Value = serde_json::from_str(&l.stdout).unwrap();
-    let list = v.as_array().expect("a JSON list");
+    let list = v["findings"].as_array().expect("a JSON list");
     for f in list {
         assert_eq!(f["severity"], "info", "{f}");
     }
@@ -928,7 +929,8 @@ fn lint_command_line_forms() {
     let r = carpctl_in(dir.path(), &["lint", "--strict", "rc.conf"]);
     assert_eq!(r.code, 1, "{r:?}");
     let r = carpctl_in(dir.path(), &["lint", "--json", "rc.conf"]);
-    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    let doc: Value = serde_json::from_str(&r.stdout).unwrap();
+    let v = &doc["findings"];
     let keys: Vec<&str> = v[0]
         .as_object()
         .unwrap()
@@ -950,7 +952,14 @@ fn lint_command_line_forms() {
         "{r:?}"
     );
     let r = carpctl_in(dir.path(), &["lint", "--json", "rc.conf"]);
-    assert_eq!(r.stdout.trim(), "[]");
+    let doc: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(doc["findings"], serde_json::json!([]), "{doc}");
+    assert_eq!(
+        doc["nodes"],
+        serde_json::json!([{"name": "rc.conf", "files": ["rc.conf"],
+            "grouped_by": "alone", "named_by": "file"}]),
+        "{doc}"
+    );
     // A missing file is a finding (exit 1), not a crash.
     let r = carpctl_in(dir.path(), &["lint", "gone.conf"]);
     assert_eq!(r.code, 1, "{r:?}");

@@ -214,7 +214,7 @@ fn lint_freebsd_on_the_command_line_and_in_json() {
     );
     let doc: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     assert!(
-        doc.as_array().unwrap().iter().any(
+        doc["findings"].as_array().unwrap().iter().any(
             |f| f["code"] == "CARP068" && f["message"].as_str().unwrap().contains("FreeBSD 13")
         ),
         "{doc}"

@@ -29,6 +29,7 @@ mod layers;
 mod ledger;
 mod lint;
 mod lint_election;
+mod lint_nodes;
 mod locking;
 mod maintenance;
 mod packaging;

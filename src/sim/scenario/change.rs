@@ -17,7 +17,8 @@ use crate::config::{self, Config};
 use crate::rollout;
 
 impl ScenarioValidator<'_> {
-    /// Every file the events name in `file` or `from`, loaded once each
+    /// Every file the `apply` and `rollout` events name (`file`, `old`),
+    /// loaded once each
     /// (after the scenario's `cluster`, which is file 0), and checked to
     /// agree with the others: a VIP keeps its vhid and interface in every
     /// file, and no two VIPs share both.
@@ -25,7 +26,7 @@ impl ScenarioValidator<'_> {
         self.files = vec![(String::new(), main.clone())];
         for (i, e) in raw.iter().enumerate() {
             let e = e.get_ref();
-            for (k, f) in [("file", &e.file), ("from", &e.from)] {
+            for (k, f) in [("file", &e.file), ("old", &e.old)] {
                 let Some(f) = f else { continue };
                 if self.files.iter().any(|(g, _)| g == f.get_ref()) {
                     continue;
@@ -143,19 +144,19 @@ impl ScenarioValidator<'_> {
         Some(())
     }
 
-    /// `rollout`: the plan from `from` (the scenario's `cluster` when not
+    /// `rollout`: the plan from `old` (the scenario's `cluster` when not
     /// given) to `file`; refused as `carpctl rollout plan` refuses it.
     /// Expanded into its steps by [`Self::expand_rollouts`].
     pub(super) fn rollout_action(
         &mut self,
         file: Spanned<String>,
-        from: Option<Spanned<String>>,
+        old: Option<Spanned<String>>,
         ctx: &str,
         key: &str,
     ) -> Option<Action> {
         let to = self.file_named(&file, ctx, &format!("{key}.file"))?;
-        let from = match &from {
-            Some(f) => self.file_named(f, ctx, &format!("{key}.from"))?,
+        let from = match &old {
+            Some(f) => self.file_named(f, ctx, &format!("{key}.old"))?,
             None => 0,
         };
         match rollout::plan(&self.files[from].1, &self.files[to].1) {

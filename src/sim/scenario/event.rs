@@ -2,14 +2,13 @@
 //! takes, and their validation (carpctl.scenario(5), "The [[event]]
 //! tables").
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::ops::Range;
 
 use ipnet::IpNet;
 use serde::Deserialize;
 use toml::Spanned;
-use zeroize::Zeroizing;
 
 use super::{Num, ScNode, ScenarioValidator, SpannedList};
 use crate::config::{self, Config, Diagnostic};
@@ -45,9 +44,9 @@ pub enum Action {
     Partition { groups: Vec<Vec<usize>> },
     /// Every partition ends.
     Heal,
-    /// Each frame is lost with this probability (0..=1); to and from
-    /// `node` only, or on the whole segment.
-    Loss { node: Option<usize>, fraction: f64 },
+    /// Each frame is lost with this probability (0..=1), on the whole
+    /// segment, to and from one node, or in one direction.
+    Loss { scope: LossScope, fraction: f64 },
     /// `carpctl maintenance on/off`: a demotion of 240 (`CARP_MAXSKEW`).
     Maintenance { node: usize, on: bool },
     /// A `[[check]]` of the cluster file fails / passes again: a demotion
@@ -76,6 +75,30 @@ pub enum Action {
     /// Every packet the node sends fails with `errno` (`None`: sending
     /// works again), as `ip_output()` errors do.
     SendErrors { node: usize, errno: Option<Errno> },
+    /// `ifconfig IF vhid N state master|backup` on the node's vhid of the
+    /// VIP (`carp_ioctl_set()`: MASTER through `carp_master_down_locked()`,
+    /// BACKUP with the timers re-armed); nothing in INIT.
+    ForceState {
+        node: usize,
+        vip: String,
+        master: bool,
+    },
+    /// `ifconfig IF down` / `up` (`IFF_UP`) of one interface (or all).
+    Admin {
+        node: usize,
+        interface: Option<String>,
+        up: bool,
+    },
+    /// `sysctl net.inet.carp.allow=0|1` on the node.
+    CarpAllow { node: usize, on: bool },
+    /// The node sends traffic from the VIP's address of `to`'s family to
+    /// `to` (`ping -6 -S VIP TO`), and the run records whether it was
+    /// answered.
+    SendFromVip {
+        node: usize,
+        vip: String,
+        to: IpAddr,
+    },
     /// The node runs `carpctl -c FILE apply` with [`Scenario::files`]
     /// `[file]`, on the VIPs `only` (all when empty and `remove` is
     /// empty), taking the VIPs `remove` off; `step` is the step of a
@@ -98,6 +121,21 @@ pub enum Action {
     },
 }
 
+/// Where a `loss` applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LossScope {
+    /// Every frame on the segment.
+    Segment,
+    /// Frames to and from the node.
+    Node(usize),
+    /// Frames the node sends.
+    From(usize),
+    /// Frames the node receives.
+    To(usize),
+    /// Frames from one node to another (the other way is not touched).
+    Between { from: usize, to: usize },
+}
+
 impl Action {
     /// Whether the action can only make things worse (a fault) rather
     /// than better or neutral.
@@ -110,9 +148,14 @@ impl Action {
             Action::Check { failing, .. } => *failing,
             Action::Demote { by, .. } => *by > 0,
             Action::SendErrors { errno, .. } => errno.is_some(),
-            Action::Password { .. } | Action::Addresses { .. } => true,
+            Action::Admin { up, .. } => !up,
+            Action::CarpAllow { on, .. } => !on,
+            Action::Password { .. } | Action::Addresses { .. } | Action::ForceState { .. } => true,
             Action::Apply { .. } | Action::Rollout { .. } => true,
-            Action::Preempt { .. } | Action::Boot { .. } | Action::Heal => false,
+            Action::Preempt { .. }
+            | Action::Boot { .. }
+            | Action::Heal
+            | Action::SendFromVip { .. } => false,
         }
     }
 
@@ -136,10 +179,21 @@ impl Action {
             Action::Preempt { .. } => "preempt",
             Action::SendErrors { errno: Some(_), .. } => "send_errors",
             Action::SendErrors { errno: None, .. } => "send_ok",
+            Action::ForceState { .. } => "state",
+            Action::Admin { up: false, .. } => "ifconfig_down",
+            Action::Admin { up: true, .. } => "ifconfig_up",
+            Action::CarpAllow { .. } => "carp_allow",
+            Action::SendFromVip { .. } => "send_from_vip",
             Action::Apply { .. } => "apply",
             Action::Rollout { .. } => "rollout",
         }
     }
+}
+
+/// The event's node, and where the file names it.
+pub(super) struct Member {
+    pub(super) node: usize,
+    pub(super) span: Range<usize>,
 }
 
 /// Every action, and the keys each one takes besides `at` and `action`.
@@ -151,7 +205,7 @@ const ACTIONS: &[(&str, &[&str], &[&str])] = &[
     ("link_up", &["node"], &["interface"]),
     ("partition", &["groups"], &[]),
     ("heal", &[], &[]),
-    ("loss", &["percent"], &["node"]),
+    ("loss", &["percent"], &["node", "from", "to"]),
     ("maintenance_on", &["node"], &[]),
     ("maintenance_off", &["node"], &[]),
     ("check_fail", &["node", "check"], &[]),
@@ -162,37 +216,46 @@ const ACTIONS: &[(&str, &[&str], &[&str])] = &[
     ("preempt", &["value"], &["node"]),
     ("send_errors", &["node"], &["errno"]),
     ("send_ok", &["node"], &[]),
+    ("state", &["node", "vip", "state"], &[]),
+    ("ifconfig_down", &["node"], &["interface"]),
+    ("ifconfig_up", &["node"], &["interface"]),
+    ("carp_allow", &["node", "value"], &[]),
+    ("send_from_vip", &["node", "vip", "to"], &[]),
     ("apply", &["node", "file"], &[]),
-    ("rollout", &["file"], &["from"]),
+    ("rollout", &["file"], &["old"]),
 ];
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawEvent {
-    at: Option<Spanned<Num>>,
-    action: Option<Spanned<String>>,
-    node: Option<Spanned<String>>,
-    interface: Option<Spanned<String>>,
-    groups: Option<Spanned<Vec<SpannedList>>>,
-    percent: Option<Spanned<Num>>,
-    check: Option<Spanned<String>>,
-    by: Option<Spanned<i64>>,
-    vip: Option<Spanned<String>>,
+    pub(super) at: Option<Spanned<Num>>,
+    pub(super) action: Option<Spanned<String>>,
+    pub(super) node: Option<Spanned<String>>,
+    pub(super) interface: Option<Spanned<String>>,
+    pub(super) groups: Option<Spanned<Vec<SpannedList>>>,
+    pub(super) percent: Option<Spanned<Num>>,
+    pub(super) check: Option<Spanned<String>>,
+    pub(super) by: Option<Spanned<i64>>,
+    pub(super) vip: Option<Spanned<String>>,
     /// A raw value: see [`Raw::passwords`].
-    password: Option<Spanned<toml::Value>>,
-    addresses: Option<SpannedList>,
-    value: Option<Spanned<bool>>,
-    errno: Option<Spanned<String>>,
+    pub(super) password: Option<Spanned<toml::Value>>,
+    pub(super) addresses: Option<SpannedList>,
+    pub(super) value: Option<Spanned<bool>>,
+    pub(super) errno: Option<Spanned<String>>,
+    pub(super) state: Option<Spanned<String>>,
+    pub(super) from: Option<Spanned<String>>,
+    pub(super) to: Option<Spanned<String>>,
     /// `apply`, `rollout`: a cluster file, relative to the scenario.
     pub(super) file: Option<Spanned<String>>,
     /// `rollout`: the file the nodes run before (default: `cluster`).
-    pub(super) from: Option<Spanned<String>>,
+    pub(super) old: Option<Spanned<String>>,
 }
 
 impl RawEvent {
     /// The keys given, with their spans.
     fn given(&self) -> Vec<(&'static str, Range<usize>)> {
-        given!(self; node, interface, groups, percent, check, by, vip, password, addresses, value, errno, file, from)
+        given!(self; node, interface, groups, percent, check, by, vip, password, addresses, value,
+            errno, state, from, to, file, old)
     }
 }
 
@@ -361,6 +424,11 @@ impl ScenarioValidator<'_> {
         key: &str,
     ) -> Option<Action> {
         let need = |n: Option<usize>| n.unwrap_or(usize::MAX);
+        let at_node = e.node.as_ref().map(Spanned::span).unwrap_or_default();
+        let member = Member {
+            node: need(node),
+            span: at_node,
+        };
         let action = match name {
             "crash" => Action::Crash { node: need(node) },
             "boot" => Action::Boot { node: need(node) },
@@ -369,7 +437,10 @@ impl ScenarioValidator<'_> {
             }
             "partition" => self.partition_action(e.groups?, index, nodes, ctx, key)?,
             "heal" => Action::Heal,
-            "loss" => self.loss_action(e.percent?, node, ctx, key)?,
+            "loss" => {
+                let scope = self.loss_scope(&e, node, index, ctx, key)?;
+                self.loss_action(e.percent?, scope, ctx, key)?
+            }
             "maintenance_on" | "maintenance_off" => Action::Maintenance {
                 node: need(node),
                 on: name == "maintenance_on",
@@ -395,267 +466,36 @@ impl ScenarioValidator<'_> {
                 node: need(node),
                 errno: None,
             },
+            "state" => {
+                let vip = self.vip_of(e.vip?, config, ctx, key)?;
+                self.force_state_action(e.state?, member, vip, nodes, config, ctx, key)?
+            }
+            "ifconfig_down" | "ifconfig_up" => {
+                let up = name == "ifconfig_up";
+                match self.link_action(e.interface, need(node), up, nodes, ctx, key)? {
+                    Action::Link {
+                        node, interface, ..
+                    } => Action::Admin {
+                        node,
+                        interface,
+                        up,
+                    },
+                    _ => return None,
+                }
+            }
+            "carp_allow" => Action::CarpAllow {
+                node: need(node),
+                on: *e.value?.get_ref(),
+            },
+            "send_from_vip" => {
+                let vip = self.vip_of(e.vip?, config, ctx, key)?;
+                self.send_from_vip_action(e.to?, member, vip, nodes, config, ctx, key)?
+            }
             "apply" => self.apply_action(e.file?, need(node), nodes, ctx, key)?,
-            "rollout" => self.rollout_action(e.file?, e.from, ctx, key)?,
+            "rollout" => self.rollout_action(e.file?, e.old, ctx, key)?,
             _ => return None,
         };
         Some(action)
-    }
-
-    /// `link_down`, `link_up`: the interface, when given, is the node's.
-    fn link_action(
-        &mut self,
-        interface: Option<Spanned<String>>,
-        node: usize,
-        up: bool,
-        nodes: &[ScNode],
-        ctx: &str,
-        key: &str,
-    ) -> Option<Action> {
-        if let Some(ifn) = &interface
-            && !nodes[node]
-                .interfaces
-                .iter()
-                .any(|(n, _)| n == ifn.get_ref())
-        {
-            let have: Vec<&str> = nodes[node]
-                .interfaces
-                .iter()
-                .map(|(n, _)| n.as_str())
-                .collect();
-            let msg = format!(
-                "{ctx}: node \"{}\" has no interface {} (it has {})",
-                nodes[node].name,
-                ifn.get_ref(),
-                have.join(", ")
-            );
-            self.error(&ifn.span(), format!("{key}.interface"), msg);
-            return None;
-        }
-        Some(Action::Link {
-            node,
-            interface: interface.map(Spanned::into_inner),
-            up,
-        })
-    }
-
-    /// `partition`: groups of known nodes, each node in one group at most,
-    /// the nodes not named forming one more; at least two groups.
-    fn partition_action(
-        &mut self,
-        groups: Spanned<Vec<SpannedList>>,
-        index: &BTreeMap<&str, usize>,
-        nodes: &[ScNode],
-        ctx: &str,
-        key: &str,
-    ) -> Option<Action> {
-        let gspan = groups.span();
-        let mut out = Vec::new();
-        let mut used = BTreeSet::new();
-        for g in groups.into_inner() {
-            let mut members = Vec::new();
-            for n in g.into_inner() {
-                let i = self.node_of(&Some(n.clone()), index, ctx, key)?;
-                if !used.insert(i) {
-                    let msg = format!("{ctx}: node \"{}\" is in two groups", n.get_ref());
-                    self.error(&n.span(), format!("{key}.groups"), msg);
-                    return None;
-                }
-                members.push(i);
-            }
-            if !members.is_empty() {
-                out.push(members);
-            }
-        }
-        // Nodes not named form one more group.
-        let rest: Vec<usize> = (0..nodes.len()).filter(|i| !used.contains(i)).collect();
-        if !rest.is_empty() {
-            out.push(rest);
-        }
-        if out.len() < 2 {
-            let msg = format!(
-                "{ctx}: groups must split the nodes into at least two groups \
-                 (nodes not named form one more group)"
-            );
-            self.error(&gspan, format!("{key}.groups"), msg);
-            return None;
-        }
-        Some(Action::Partition { groups: out })
-    }
-
-    /// `loss`: a percentage, 0 to 100.
-    fn loss_action(
-        &mut self,
-        p: Spanned<Num>,
-        node: Option<usize>,
-        ctx: &str,
-        key: &str,
-    ) -> Option<Action> {
-        let v = p.get_ref().get();
-        if !(0.0..=100.0).contains(&v) {
-            let msg = format!("{ctx}: percent {v} is out of range 0-100");
-            self.error(&p.span(), format!("{key}.percent"), msg);
-            return None;
-        }
-        Some(Action::Loss {
-            node,
-            fraction: v / 100.0,
-        })
-    }
-
-    /// `check_fail`, `check_pass`: a `[[check]]` of the cluster file.
-    fn check_action(
-        &mut self,
-        c: Spanned<String>,
-        node: usize,
-        failing: bool,
-        config: &Config,
-        ctx: &str,
-        key: &str,
-    ) -> Option<Action> {
-        if !self.name_ok(&c, config::NAME_MAX, &format!("{key}.check"), "check") {
-            return None;
-        }
-        let Some(check) = config.checks.iter().find(|k| k.name == *c.get_ref()) else {
-            let known: Vec<&str> = config.checks.iter().map(|k| k.name.as_str()).collect();
-            let msg = if known.is_empty() {
-                format!(
-                    "{ctx}: the cluster file has no [[check]]; add one, or use \
-                     action = \"demote\" with by = WEIGHT"
-                )
-            } else {
-                format!(
-                    "{ctx}: the cluster file has no check \"{}\" (its checks: {})",
-                    c.get_ref(),
-                    known.join(", ")
-                )
-            };
-            self.error(&c.span(), format!("{key}.check"), msg);
-            return None;
-        };
-        Some(Action::Check {
-            node,
-            check: check.name.clone(),
-            weight: check.weight,
-            failing,
-        })
-    }
-
-    /// `demote`: a non-zero demotion within ±1000.
-    fn demote_action(
-        &mut self,
-        by: Spanned<i64>,
-        node: usize,
-        ctx: &str,
-        key: &str,
-    ) -> Option<Action> {
-        match i32::try_from(*by.get_ref()) {
-            Ok(v) if v != 0 && v.unsigned_abs() <= 1000 => Some(Action::Demote { node, by: v }),
-            _ => {
-                let msg = format!(
-                    "{ctx}: by {} must be a non-zero demotion in -1000..1000",
-                    by.get_ref()
-                );
-                self.error(&by.span(), format!("{key}.by"), msg);
-                None
-            }
-        }
-    }
-
-    /// `password`: a string that makes a valid key; the string is wiped.
-    fn password_action(
-        &mut self,
-        p: Spanned<toml::Value>,
-        node: usize,
-        vip: String,
-        ctx: &str,
-        key: &str,
-    ) -> Option<Action> {
-        let span = p.span();
-        match p.into_inner() {
-            toml::Value::String(s) => {
-                let k = Key::new(Zeroizing::new(s).as_bytes());
-                match k {
-                    Ok(k) => Some(Action::Password { node, vip, key: k }),
-                    Err(err) => {
-                        self.error(&span, format!("{key}.password"), format!("{ctx}: {err}"));
-                        None
-                    }
-                }
-            }
-            _ => {
-                self.error(
-                    &span,
-                    format!("{key}.password"),
-                    format!("{ctx}: password must be a string"),
-                );
-                None
-            }
-        }
-    }
-
-    /// `addresses`: a non-empty list of addresses, with or without prefix.
-    fn addresses_action(
-        &mut self,
-        list: SpannedList,
-        node: usize,
-        vip: String,
-        ctx: &str,
-        key: &str,
-    ) -> Option<Action> {
-        let lspan = list.span();
-        let mut nets = Vec::new();
-        for a in list.into_inner() {
-            match a.get_ref().parse::<IpNet>() {
-                Ok(n) => nets.push(n),
-                Err(_) => match a.get_ref().parse::<IpAddr>() {
-                    Ok(ip) => nets.push(IpNet::from(ip)),
-                    Err(_) => {
-                        let msg = format!("{ctx}: {:?} is not an address", a.get_ref());
-                        self.error(&a.span(), format!("{key}.addresses"), msg);
-                        return None;
-                    }
-                },
-            }
-        }
-        if nets.is_empty() {
-            let msg = format!("{ctx}: addresses must list at least one address");
-            self.error(&lspan, format!("{key}.addresses"), msg);
-            return None;
-        }
-        Some(Action::Addresses {
-            node,
-            vip,
-            addresses: nets,
-        })
-    }
-
-    /// `send_errors`: an errno name, `ENOBUFS` when not given.
-    fn send_errors_action(
-        &mut self,
-        errno: Option<&Spanned<String>>,
-        node: usize,
-        ctx: &str,
-        key: &str,
-    ) -> Option<Action> {
-        let errno = match errno {
-            None => Errno::from_name("ENOBUFS").unwrap_or(Errno::EIO),
-            Some(s) => match Errno::from_name(s.get_ref()) {
-                Some(e) if e.0 != 0 => e,
-                _ => {
-                    let msg = format!(
-                        "{ctx}: errno {:?} is not an errno name (e.g. \"ENOBUFS\")",
-                        s.get_ref()
-                    );
-                    self.error(&s.span(), format!("{key}.errno"), msg);
-                    return None;
-                }
-            },
-        };
-        Some(Action::SendErrors {
-            node,
-            errno: Some(errno),
-        })
     }
 
     pub(super) fn vip_of(

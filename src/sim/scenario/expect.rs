@@ -5,12 +5,13 @@
 //! against the report.
 
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 use std::ops::Range;
 
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{MAX_DURATION_S, Num, ScNode, ScenarioValidator};
+use super::{Action, MAX_DURATION_S, Num, ScNode, ScenarioValidator, TimedEvent};
 use crate::config::Config;
 use crate::model::CarpState;
 use crate::textfile::Pos;
@@ -58,7 +59,27 @@ pub enum Expect {
     /// is met (or not). A requirement an expectation names no longer
     /// decides the exit status by itself.
     Verdict { requirement: Requirement, met: bool },
+    /// `answered = true|false, node, vip, at`: the node's `send_from_vip`
+    /// event of that VIP at that time was answered (or not).
+    Answered {
+        node: usize,
+        vip: String,
+        at: u64,
+        answered: bool,
+    },
+    /// `cache = "clients"|NODE, address, mac [, at]`: that host's ARP or
+    /// neighbour cache holds `address` at `mac` (`None`: no entry) at
+    /// `at` (default: the end).
+    Cache {
+        host: String,
+        address: IpAddr,
+        mac: Option<String>,
+        at: Option<u64>,
+    },
 }
+
+/// The name `cache = "..."` and the report give the clients' cache.
+pub const CLIENTS: &str = "clients";
 
 /// A time window, µs; the whole scenario by default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,6 +124,8 @@ const KINDS: &[(&str, &[&str], &[&str])] = &[
     ("longest_outage_below", &[], &["vip", "from", "until"]),
     ("no_dual_master", &[], &["vip", "from", "until"]),
     ("verdict", &["met"], &[]),
+    ("answered", &["node", "vip", "at"], &[]),
+    ("cache", &["address", "mac"], &["at"]),
 ];
 
 /// The states `state = "..."` may name, as `ifconfig carpN state` writes
@@ -121,7 +144,11 @@ pub(super) struct RawExpect {
     longest_outage_below: Option<Spanned<Num>>,
     no_dual_master: Option<Spanned<bool>>,
     verdict: Option<Spanned<String>>,
+    answered: Option<Spanned<bool>>,
+    cache: Option<Spanned<String>>,
     met: Option<Spanned<bool>>,
+    address: Option<Spanned<String>>,
+    mac: Option<Spanned<String>>,
     vip: Option<Spanned<String>>,
     node: Option<Spanned<String>>,
     at: Option<Spanned<Num>>,
@@ -132,12 +159,12 @@ pub(super) struct RawExpect {
 impl RawExpect {
     /// The kind keys given, with their spans.
     fn kinds(&self) -> Vec<(&'static str, Range<usize>)> {
-        given!(self; master, state, longest_outage_below, no_dual_master, verdict)
+        given!(self; master, state, longest_outage_below, no_dual_master, verdict, answered, cache)
     }
 
     /// The other keys given, with their spans.
     fn given(&self) -> Vec<(&'static str, Range<usize>)> {
-        given!(self; met, vip, node, at, from, until)
+        given!(self; met, vip, node, at, from, until, address, mac)
     }
 }
 
@@ -148,15 +175,22 @@ impl ScenarioValidator<'_> {
         raw: Vec<Spanned<RawExpect>>,
         nodes: &[ScNode],
         config: &Config,
+        events: &[TimedEvent],
         duration: u64,
     ) -> Vec<Expectation> {
         let index = super::node_index(nodes);
+        let ctx = Context {
+            index: &index,
+            config,
+            events,
+            duration,
+        };
         let mut out = Vec::new();
         for (i, e) in raw.into_iter().enumerate() {
             let span = e.span();
             let key = format!("expect[{i}]");
             let pos = Some(self.lines.pos(span.start));
-            if let Some(what) = self.expect(&key, span, e.into_inner(), &index, config, duration) {
+            if let Some(what) = self.expect(&key, span, e.into_inner(), &ctx) {
                 out.push(Expectation { key, pos, what });
             }
         }
@@ -170,10 +204,9 @@ impl ScenarioValidator<'_> {
         key: &str,
         span: Range<usize>,
         e: RawExpect,
-        index: &BTreeMap<&str, usize>,
-        config: &Config,
-        duration: u64,
+        c: &Context,
     ) -> Option<Expect> {
+        let (index, config, duration) = (c.index, c.config, c.duration);
         let kind = self.expect_kind(key, &span, &e)?;
         let ctx = format!("{key} ({kind})");
         let (_, required, optional) = KINDS.iter().find(|k| k.0 == kind)?;
@@ -269,6 +302,32 @@ impl ScenarioValidator<'_> {
                 none: *e.no_dual_master.as_ref()?.get_ref(),
                 window: window?,
             }),
+            "answered" => {
+                let node = self.node_of(&e.node, index, &ctx, key);
+                let (vip, at, node) = (vip??, at??, node?);
+                let sent = c.events.iter().any(|ev| {
+                    ev.at == at
+                        && matches!(&ev.action, Action::SendFromVip { node: n, vip: v, .. }
+                            if *n == node && *v == vip)
+                });
+                if !sent {
+                    let msg = format!(
+                        "{ctx}: no send_from_vip event of node \"{}\" from VIP \"{vip}\" at \
+                         {} s to judge",
+                        e.node.as_ref()?.get_ref(),
+                        at as f64 / 1e6
+                    );
+                    self.error(&span, format!("{key}.at"), msg);
+                    return None;
+                }
+                Some(Expect::Answered {
+                    node,
+                    vip,
+                    at,
+                    answered: *e.answered.as_ref()?.get_ref(),
+                })
+            }
+            "cache" => self.cache_expect(&e, key, &ctx, index, at?),
             _ => {
                 let v = e.verdict.as_ref()?;
                 let Some(&(_, requirement)) = Requirement::ALL.iter().find(|r| r.0 == v.get_ref())
@@ -316,6 +375,53 @@ impl ScenarioValidator<'_> {
         }
     }
 
+    /// `cache`: the clients or a node, an address (no prefix), and a MAC
+    /// address (`xx:xx:xx:xx:xx:xx`) or `"none"`.
+    fn cache_expect(
+        &mut self,
+        e: &RawExpect,
+        key: &str,
+        ctx: &str,
+        index: &BTreeMap<&str, usize>,
+        at: Option<u64>,
+    ) -> Option<Expect> {
+        let host = e.cache.as_ref()?;
+        let host_ok = host.get_ref() == CLIENTS
+            || self
+                .node_named(host, index, ctx, &format!("{key}.cache"))
+                .is_some();
+        let a = e.address.as_ref()?;
+        let address = a.get_ref().parse::<IpAddr>().ok();
+        if address.is_none() {
+            let msg = format!(
+                "{ctx}: address {:?} is not an address (no prefix length)",
+                a.get_ref()
+            );
+            self.error(&a.span(), format!("{key}.address"), msg);
+        }
+        let m = e.mac.as_ref()?;
+        let mac = match m.get_ref().as_str() {
+            "none" => Some(None),
+            s => parse_mac(s).map(Some),
+        };
+        if mac.is_none() {
+            let msg = format!(
+                "{ctx}: mac {:?} is not a MAC address like \"00:00:5e:00:01:01\", nor \"none\"",
+                m.get_ref()
+            );
+            self.error(&m.span(), format!("{key}.mac"), msg);
+        }
+        if !host_ok {
+            return None;
+        }
+        Some(Expect::Cache {
+            host: host.get_ref().clone(),
+            address: address?,
+            mac: mac?,
+            at,
+        })
+    }
+
     /// `from` and `until`, within the scenario, `from` before `until`.
     fn window(&mut self, e: &RawExpect, key: &str, ctx: &str, duration: u64) -> Option<Window> {
         let from = match &e.from {
@@ -359,4 +465,22 @@ impl ScenarioValidator<'_> {
         self.error(&n.span(), format!("{key}.node"), msg);
         None
     }
+}
+
+/// What every `[[expect]]` is checked against.
+pub(super) struct Context<'c> {
+    index: &'c BTreeMap<&'c str, usize>,
+    config: &'c Config,
+    events: &'c [TimedEvent],
+    duration: u64,
+}
+
+/// `xx:xx:xx:xx:xx:xx`, six hexadecimal pairs, in lower case.
+fn parse_mac(s: &str) -> Option<String> {
+    let parts: Vec<&str> = s.split(':').collect();
+    let ok = parts.len() == 6
+        && parts
+            .iter()
+            .all(|p| p.len() == 2 && p.bytes().all(|b| b.is_ascii_hexdigit()));
+    ok.then(|| s.to_ascii_lowercase())
 }

@@ -58,17 +58,21 @@ macro_rules! given {
 mod change;
 mod cluster;
 mod event;
+mod event_values;
 mod expect;
 mod node;
+mod router;
 
 use crate::config::{self, Config, Diagnostic};
 use crate::kernel::emulated::{Flavor, Hz};
 use crate::model::{IfAddress, Interface};
 use crate::textfile::{self, Access, LineIndex};
 use event::RawEvent;
-pub use event::{Action, TimedEvent};
+pub use event::{Action, LossScope, TimedEvent};
 use expect::RawExpect;
-pub use expect::{Expect, Expectation, Requirement, Window};
+pub use expect::{CLIENTS, Expect, Expectation, Requirement, Window};
+use router::RawRouter;
+pub use router::ScRouter;
 
 /// The longest scenario accepted: 31 days of virtual time.
 pub const MAX_DURATION_S: f64 = 31.0 * 86_400.0;
@@ -86,19 +90,22 @@ pub struct Scenario {
     /// Virtual time simulated, µs.
     pub duration: u64,
     pub seed: u64,
-    /// The FreeBSD release every node runs.
+    /// The FreeBSD release of the nodes that do not set their own.
     pub flavor: Flavor,
     /// `kern.hz` of the nodes that do not set their own.
     pub hz: u32,
     /// In scenario order.
     pub nodes: Vec<ScNode>,
     pub clients: Clients,
-    /// Frame latency on the segment, µs.
+    /// Frame latency on the segment, µs, for the nodes that do not set
+    /// their own.
     pub latency: u64,
     /// Sorted by time; file order among equal times.
     pub events: Vec<TimedEvent>,
     /// The `[[expect]]` entries, in file order.
     pub expects: Vec<Expectation>,
+    /// The `[[router]]` entries, in file order.
+    pub routers: Vec<ScRouter>,
     /// The cluster files: `cluster` first (the same as [`Self::config`]),
     /// then those the `apply` and `rollout` events name.
     pub files: Vec<Config>,
@@ -125,6 +132,14 @@ pub struct ScNode {
     pub up: bool,
     /// `kern.hz` of the node (the scenario's `hz` unless it sets its own).
     pub hz: u32,
+    /// The node's FreeBSD release (the scenario's `freebsd` unless it sets
+    /// its own: a cluster in the middle of an upgrade).
+    pub flavor: Flavor,
+    /// How long a frame the node sends takes to reach the others, µs (the
+    /// scenario's `[segment] latency` unless it sets its own).
+    pub latency: u64,
+    /// Its default routes (`gateway`), at most one per family.
+    pub gateways: Vec<std::net::IpAddr>,
 }
 
 impl ScNode {
@@ -153,6 +168,9 @@ pub struct Clients {
     pub rate: f64,
     /// When the clients start, µs.
     pub start: u64,
+    /// The router the requests come from (an index into
+    /// [`Scenario::routers`]); `None`: from the VIP's own segment.
+    pub at: Option<usize>,
 }
 
 /// A number of seconds, integer or not.
@@ -190,6 +208,8 @@ struct Raw {
     event: Vec<Spanned<RawEvent>>,
     #[serde(default)]
     expect: Vec<Spanned<RawExpect>>,
+    #[serde(default)]
+    router: Vec<Spanned<RawRouter>>,
 }
 
 #[derive(Deserialize)]
@@ -197,6 +217,7 @@ struct Raw {
 struct RawClients {
     rate: Option<Spanned<Num>>,
     start: Option<Spanned<Num>>,
+    at: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -215,6 +236,9 @@ struct RawNode {
     interfaces: Option<Spanned<BTreeMap<String, SpannedList>>>,
     up: Option<Spanned<bool>>,
     hz: Option<Spanned<i64>>,
+    freebsd: Option<Spanned<String>>,
+    latency: Option<Spanned<Num>>,
+    gateway: Option<SpannedList>,
 }
 
 /// Validates one scenario file, collecting its diagnostics (the scenario's
@@ -270,6 +294,17 @@ impl ScenarioValidator<'_> {
                     Hz::DEFAULT
                 );
                 self.error(&v.span(), key, msg);
+                None
+            }
+        }
+    }
+
+    /// A FreeBSD release, as `emulate --freebsd` takes it.
+    fn flavor(&mut self, f: &Spanned<String>, key: &str) -> Option<Flavor> {
+        match f.get_ref().parse::<Flavor>() {
+            Ok(fl) => Some(fl),
+            Err(e) => {
+                self.error(&f.span(), key, format!("{key}: {e}"));
                 None
             }
         }
@@ -381,10 +416,20 @@ impl ScenarioValidator<'_> {
             return None;
         }
         self.change_files(&raw.event, &config);
-        let nodes = self.nodes(raw.node, &config, top.hz);
+        let defaults = node::NodeDefaults {
+            hz: top.hz,
+            flavor: top.flavor,
+            latency: top.latency,
+        };
+        let nodes = self.nodes(raw.node, &config, &defaults);
+        let routers = self.routers(raw.router, &nodes);
+        let clients = match (top.clients, raw.clients.as_ref()) {
+            (Some(c), Some(rc)) => self.clients_at(c, rc.get_ref(), &routers),
+            (c, _) => c,
+        };
         let duration = top.duration?;
         let events = self.events(raw.event, &nodes, &config, duration);
-        let expects = self.expects(raw.expect, &nodes, &config, duration);
+        let expects = self.expects(raw.expect, &nodes, &config, &events, duration);
         Some(Scenario {
             path: self.path.to_path_buf(),
             config,
@@ -393,10 +438,11 @@ impl ScenarioValidator<'_> {
             flavor: top.flavor?,
             hz: top.hz?,
             nodes,
-            clients: top.clients?,
+            clients: clients?,
             latency: top.latency?,
             events,
             expects,
+            routers,
             files: std::mem::take(&mut self.files)
                 .into_iter()
                 .map(|(_, c)| c)
@@ -427,13 +473,7 @@ impl ScenarioValidator<'_> {
         };
         let flavor = match &raw.freebsd {
             None => Some(Flavor::V14),
-            Some(f) => match f.get_ref().parse::<Flavor>() {
-                Ok(fl) => Some(fl),
-                Err(e) => {
-                    self.error(&f.span(), "freebsd", e);
-                    None
-                }
-            },
+            Some(f) => self.flavor(f, "freebsd"),
         };
         let hz = match &raw.hz {
             None => Some(Hz::DEFAULT),
@@ -443,6 +483,7 @@ impl ScenarioValidator<'_> {
             None => Some(Clients {
                 rate: 10.0,
                 start: 0,
+                at: None,
             }),
             Some(c) => self.clients(c.get_ref()),
         };
@@ -489,6 +530,7 @@ impl ScenarioValidator<'_> {
         Some(Clients {
             rate: rate?,
             start: start?,
+            at: None,
         })
     }
 
@@ -523,6 +565,7 @@ impl ScenarioValidator<'_> {
         let nodes = raw.node.get(limits::MAX_NODES).map(Spanned::span);
         let events = raw.event.get(limits::MAX_EVENTS).map(Spanned::span);
         let expects = raw.expect.get(limits::MAX_EXPECTS).map(Spanned::span);
+        let routers = raw.router.get(limits::MAX_ROUTERS).map(Spanned::span);
         let checks = [
             (
                 "node",
@@ -547,6 +590,14 @@ impl ScenarioValidator<'_> {
                 raw.expect.len(),
                 limits::MAX_EXPECTS,
                 expects,
+            ),
+            (
+                "router",
+                "routers",
+                "a simulation runs",
+                raw.router.len(),
+                limits::MAX_ROUTERS,
+                routers,
             ),
         ];
         let mut ok = true;

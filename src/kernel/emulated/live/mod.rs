@@ -208,6 +208,11 @@ impl Live {
         self.st.sysctl.demotion
     }
 
+    /// `net.inet.carp.allow`.
+    pub fn allow(&self) -> i32 {
+        self.st.sysctl.allow
+    }
+
     /// `net.inet.carp.preempt`.
     pub fn preempt(&self) -> i32 {
         self.st.sysctl.preempt
@@ -314,22 +319,55 @@ impl Live {
     }
 
     /// The interface's link goes down or up (`if_link_state_change()` →
-    /// `carp_linkstate()` → `carp_sc_state()` on each of its vhids).
+    /// `do_link_state_change()` → `carp_linkstate()` → `carp_sc_state()`
+    /// on each of its vhids).
     pub fn set_link(&mut self, ifname: &str, up: bool) -> Result<(), Errno> {
-        let idx = self.st.iface_by_name(ifname).ok_or(Errno::ENXIO)?;
         let want = if up {
             sys::LINK_STATE_UP
         } else {
             sys::LINK_STATE_DOWN
         };
+        self.parent_changes(ifname, |ifc| {
+            let changed = ifc.link_state != want;
+            ifc.link_state = want;
+            changed
+        })
+    }
+
+    /// `ifconfig IF down` / `up`: `IFF_UP` is cleared or set
+    /// (`if_down()` → `if_unroute()`, `if_up()` → `if_route()`, net/if.c
+    /// @ ba0fe1dd's era), which call the same `carp_linkstate()` as a link
+    /// change: `carp_sc_state()` sees `!(if_flags & IFF_UP)` exactly as it
+    /// sees a link that is not `LINK_STATE_UP` (INIT, the ifdown
+    /// demotion). What differs is outside carp(4): the link stays up, and
+    /// an interface that is down neither sends nor receives.
+    pub fn set_admin(&mut self, ifname: &str, up: bool) -> Result<(), Errno> {
+        self.parent_changes(ifname, |ifc| {
+            let was = ifc.flags;
+            if up {
+                ifc.flags |= sys::IFF_UP;
+            } else {
+                ifc.flags &= !sys::IFF_UP;
+            }
+            ifc.flags != was
+        })
+    }
+
+    /// `change` on interface `ifname`; when it changed something,
+    /// `carp_linkstate()`: `carp_sc_state()` on each of its vhids.
+    fn parent_changes(
+        &mut self,
+        ifname: &str,
+        change: impl FnOnce(&mut Iface) -> bool,
+    ) -> Result<(), Errno> {
+        let idx = self.st.iface_by_name(ifname).ok_or(Errno::ENXIO)?;
         let mut ev = std::mem::take(&mut self.scratch);
         let now = (self.st.now, self.st.hz);
         let HostState {
             interfaces, sysctl, ..
         } = &mut self.st;
         let ifc = &mut interfaces[idx];
-        if ifc.link_state != want {
-            ifc.link_state = want;
+        if change(ifc) {
             for si in 0..ifc.vhids.len() {
                 let n = ifc.naddrs_by_family(ifc.vhids[si].vhid);
                 with_parent(ifc, si, now, n, |p, sc, n| {

@@ -557,3 +557,38 @@ fn a_short_vrrp_address_list_is_accepted() {
     assert_eq!(live(&mut a).stats().badlen, 0);
     assert_eq!(live(&mut a).state_of(2, 1), Some(CarpState::Backup));
 }
+
+/// `ifconfig em0 down`: `if_unroute()` clears `IFF_UP` and calls
+/// `carp_linkstate()`, so the MASTER goes to INIT with the ifdown
+/// demotion, exactly as for a link going down, while the link itself
+/// stays up; `ifconfig em0 up` undoes both and the vhid runs again.
+#[test]
+fn ifconfig_down_is_carp_linkstate_with_the_link_up() {
+    let mut h = host(Flavor::V14, "192.0.2.1/24", 1);
+    master_vhid(&mut h, "em0", 1, "192.0.2.100/32");
+    live(&mut h).take_output();
+    live(&mut h).set_admin("em0", false).unwrap();
+    assert_eq!(live(&mut h).state_of(2, 1), Some(CarpState::Init));
+    assert_eq!(live(&mut h).demotion(), 240);
+    let em0 = h
+        .interfaces()
+        .unwrap()
+        .into_iter()
+        .find(|i| i.name == "em0");
+    let em0 = em0.unwrap();
+    assert!(!em0.up);
+    assert_eq!(em0.link_up, Some(true));
+    // Down again changes nothing: no second demotion.
+    live(&mut h).set_admin("em0", false).unwrap();
+    assert_eq!(live(&mut h).demotion(), 240);
+    live(&mut h).set_admin("em0", true).unwrap();
+    assert_eq!(live(&mut h).state_of(2, 1), Some(CarpState::Backup));
+    assert_eq!(live(&mut h).demotion(), 0);
+    assert!(
+        h.interfaces()
+            .unwrap()
+            .iter()
+            .any(|i| i.name == "em0" && i.up)
+    );
+    assert_eq!(live(&mut h).set_admin("em9", false), Err(Errno::ENXIO));
+}
