@@ -23,7 +23,7 @@ const LAYERS: &[(&str, &[&str])] = &[
         "domain",
         &[
             "apply", "lint", "migrate", "daemon", "sim", "checks", "metrics", "hooks", "ledger",
-            "hostlock", "status", "picture", "scan",
+            "hostlock", "status", "picture", "scan", "rollout",
         ],
     ),
     // The rc.conf format: parsed for lint and migrate, rendered for plan.
