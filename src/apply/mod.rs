@@ -326,7 +326,11 @@ fn add_change(d: &DesiredVhid, a: &IpNet) -> KernelChange {
     }
 }
 
-pub(crate) fn remove_change(d: &DesiredVhid, a: &IpNet, recreate: Option<Recreate>) -> KernelChange {
+pub(crate) fn remove_change(
+    d: &DesiredVhid,
+    a: &IpNet,
+    recreate: Option<Recreate>,
+) -> KernelChange {
     KernelChange::RemoveAddress {
         vip: d.name.clone(),
         interface: d.interface.clone(),

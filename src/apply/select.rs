@@ -50,7 +50,9 @@ impl Selection {
             }
         }
         if let Some(both) = self.only.iter().find(|n| self.remove.contains(n)) {
-            return Err(format!("VIP \"{both}\" is given to both --only and --remove"));
+            return Err(format!(
+                "VIP \"{both}\" is given to both --only and --remove"
+            ));
         }
         Ok(())
     }

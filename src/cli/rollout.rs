@@ -69,10 +69,20 @@ fn plan(args: &PlanArgs, out: &mut dyn Write) -> Result<(), CliError> {
     cluster::read_keys(&mut new, |_| true)?;
     let p = rollout::plan(&old, &new)
         .map_err(|e| CliError::Usage(format!("cannot plan this rollout safely: {e}")))?;
-    let (o, n) = (args.old.display().to_string(), args.new.display().to_string());
+    let (o, n) = (
+        args.old.display().to_string(),
+        args.new.display().to_string(),
+    );
     if args.json {
         let doc = JsonPlan {
-            steps: p.steps.iter().map(|s| JsonStep { step: s, command: s.command(&o, &n) }).collect(),
+            steps: p
+                .steps
+                .iter()
+                .map(|s| JsonStep {
+                    step: s,
+                    command: s.command(&o, &n),
+                })
+                .collect(),
             old: o,
             new: n,
             gap: p.gap,
@@ -100,10 +110,21 @@ fn text(p: &Plan, old: &str, new: &str, out: &mut dyn Write) -> Result<(), CliEr
          (carpctl status --check):"
     )?;
     for (i, s) in p.steps.iter().enumerate() {
-        writeln!(out, "{:>3}. at {:>5} s  on {}: {}", i + 1, s.at, s.node, s.command(old, new))?;
+        writeln!(
+            out,
+            "{:>3}. at {:>5} s  on {}: {}",
+            i + 1,
+            s.at,
+            s.node,
+            s.command(old, new)
+        )?;
         writeln!(out, "       {}", s.why)?;
         for m in &s.moves {
-            writeln!(out, "       moves {} from {} to {} (one takeover)", m.vip, m.from, m.to)?;
+            writeln!(
+                out,
+                "       moves {} from {} to {} (one takeover)",
+                m.vip, m.from, m.to
+            )?;
         }
     }
     let moves: usize = p.steps.iter().map(|s| s.moves.len()).sum();

@@ -334,7 +334,9 @@ fn password(out: &mut Plan, name: &str, members: &Members) -> Result<(), Refused
     for b in &backups {
         let s = step(out, b, Which::Old, vec![], vec![name.into()]);
         out.steps.push(Step {
-            why: format!("{name} leaves backup {b}, so no old key is heard once the master changes"),
+            why: format!(
+                "{name} leaves backup {b}, so no old key is heard once the master changes"
+            ),
             ..s
         });
     }

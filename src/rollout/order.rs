@@ -90,7 +90,10 @@ pub(crate) fn order(
         members
             .iter()
             .map(|(k, (o, n))| {
-                let applied = changed.iter().position(|c| *c == k).is_some_and(|i| done[i]);
+                let applied = changed
+                    .iter()
+                    .position(|c| *c == k)
+                    .is_some_and(|i| done[i]);
                 (k, if applied { *n } else { *o })
             })
             .collect()
@@ -100,7 +103,9 @@ pub(crate) fn order(
         next_master(&state(done), current)
     };
     let start = master_of(&vec![false; changed.len()], None).map_err(|()| {
-        Refused(format!("VIP {vip}: two nodes share the shortest interval in the old file"))
+        Refused(format!(
+            "VIP {vip}: two nodes share the shortest interval in the old file"
+        ))
     })?;
     let mut best = None;
     let mut done = vec![false; changed.len()];

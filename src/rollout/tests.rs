@@ -20,7 +20,10 @@ fn vip(name: &str, vhid: u8, extra: &str) -> String {
 }
 
 fn commands(p: &Plan) -> Vec<String> {
-    p.steps.iter().map(|s| s.command("old.toml", "new.toml")).collect()
+    p.steps
+        .iter()
+        .map(|s| s.command("old.toml", "new.toml"))
+        .collect()
 }
 
 fn moves(p: &Plan) -> Vec<&Move> {
@@ -45,11 +48,14 @@ fn password_change_takes_the_vip_off_the_backups_first() {
             "carpctl -c new.toml --node c apply --only v1",
         ]
     );
-    assert_eq!(c[5..], [
-        "carpctl -c new.toml --node a apply",
-        "carpctl -c new.toml --node b apply",
-        "carpctl -c new.toml --node c apply",
-    ]);
+    assert_eq!(
+        c[5..],
+        [
+            "carpctl -c new.toml --node a apply",
+            "carpctl -c new.toml --node b apply",
+            "carpctl -c new.toml --node c apply",
+        ]
+    );
     assert!(moves(&p).is_empty());
     assert_eq!(p.reduced.len(), 1);
     assert_eq!(p.reduced[0].node, "b");
@@ -73,8 +79,7 @@ fn advbase_change_goes_backups_first_and_moves_nothing() {
         let last = p
             .steps
             .iter()
-            .filter(|s| s.only == [v.name.clone()])
-            .next_back()
+            .rfind(|s| s.only == [v.name.clone()])
             .unwrap();
         assert_eq!(last.node, v.order[0], "{}", v.name);
     }
@@ -117,13 +122,21 @@ fn a_removed_node_leaves_with_the_old_file_and_its_vips_move_once() {
         .map(|s| s.command("old.toml", "new.toml"))
         .collect();
     assert_eq!(c_steps.len(), 3, "{c_steps:?}");
-    assert!(c_steps.iter().all(|c| c.starts_with("carpctl -c old.toml --node c apply --remove")));
+    assert!(
+        c_steps
+            .iter()
+            .all(|c| c.starts_with("carpctl -c old.toml --node c apply --remove"))
+    );
     let m = moves(&p);
     for v in ["v1", "v2", "v3"] {
         assert!(m.iter().filter(|x| x.vip == v).count() <= 1, "{m:?}");
     }
     // No final whole-file apply on the node that left.
-    assert!(p.steps.iter().all(|s| s.node != "c" || !s.remove.is_empty()));
+    assert!(
+        p.steps
+            .iter()
+            .all(|s| s.node != "c" || !s.remove.is_empty())
+    );
 }
 
 #[test]
@@ -180,12 +193,27 @@ fn a_master_that_ties_stays_and_two_backups_that_tie_are_refused() {
 
 #[test]
 fn a_rank_swap_passes_through_a_tie_the_master_keeps() {
-    let old = cfg("advskew_step = 100", &["a", "b"], &vip("v1", 1, "prefer = [\"a\", \"b\"]"));
-    let new = cfg("advskew_step = 100", &["a", "b"], &vip("v1", 1, "prefer = [\"b\", \"a\"]"));
+    let old = cfg(
+        "advskew_step = 100",
+        &["a", "b"],
+        &vip("v1", 1, "prefer = [\"a\", \"b\"]"),
+    );
+    let new = cfg(
+        "advskew_step = 100",
+        &["a", "b"],
+        &vip("v1", 1, "prefer = [\"b\", \"a\"]"),
+    );
     let p = plan(&old, &new).unwrap();
     // The first step makes a tie (a stays master), the second moves v1.
     assert!(p.steps[0].moves.is_empty());
-    assert_eq!(p.steps[1].moves, [Move { vip: "v1".into(), from: "a".into(), to: "b".into() }]);
+    assert_eq!(
+        p.steps[1].moves,
+        [Move {
+            vip: "v1".into(),
+            from: "a".into(),
+            to: "b".into()
+        }]
+    );
 }
 
 #[test]

@@ -53,9 +53,9 @@
 //! is MASTER of the vhid. Requests are counted analytically over the
 //! intervals during which a VIP is not answered, not simulated one by one.
 
+mod change;
 pub mod expect;
 pub mod limits;
-mod change;
 mod neighbors;
 mod node;
 pub(crate) mod progress;
@@ -63,8 +63,8 @@ pub mod report;
 pub mod scenario;
 pub mod sched;
 mod script;
-pub mod steps;
 mod segment;
+pub mod steps;
 mod verdict;
 
 use std::collections::{BTreeMap, HashMap};

@@ -35,11 +35,15 @@ fn cluster(advbase: u8, nodes: &[&str], vips: &[(&str, u8, &str)]) -> String {
 
 /// The VIPs `v1` .. `vN`, with their first password.
 fn vips(n: u8) -> Vec<(String, u8, String)> {
-    (1..=n).map(|i| (format!("v{i}"), i, format!("pw{i}"))).collect()
+    (1..=n)
+        .map(|i| (format!("v{i}"), i, format!("pw{i}")))
+        .collect()
 }
 
 fn as_refs(v: &[(String, u8, String)]) -> Vec<(&str, u8, &str)> {
-    v.iter().map(|(a, b, c)| (a.as_str(), *b, c.as_str())).collect()
+    v.iter()
+        .map(|(a, b, c)| (a.as_str(), *b, c.as_str()))
+        .collect()
 }
 
 /// The names `n1` .. `nN`.
@@ -74,7 +78,13 @@ fn run_change(flavor: &str, all: &[String], old: &str, new: &str, events: &str) 
     sc.push_str(events);
     put("scenario.toml", &sc);
     let sc = scenario::load(&dir.path().join("scenario.toml")).unwrap_or_else(|d| {
-        panic!("{}", d.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))
+        panic!(
+            "{}",
+            d.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n")
+        )
     });
     run(&sc, None).unwrap()
 }
@@ -113,7 +123,12 @@ fn cost(r: &Report) -> Cost {
     let mut c = Cost::default();
     for v in &r.vips {
         c.dual += v.dual_master.iter().map(|d| d.end - d.start).sum::<f64>();
-        c.lost += v.outages.iter().filter(|o| o.start >= START as f64).map(|o| o.lost).sum::<u64>();
+        c.lost += v
+            .outages
+            .iter()
+            .filter(|o| o.start >= START as f64)
+            .map(|o| o.lost)
+            .sum::<u64>();
         let moves = r
             .changes
             .iter()
@@ -137,11 +152,24 @@ fn takeover_worth(advbase: u8, moved: usize) -> u64 {
 /// one takeover's worth lost per moved VIP; and every VIP ends served.
 fn assert_planned(what: &str, r: &Report, advbase: u8) -> Cost {
     let c = cost(r);
-    assert!(c.dual < 0.001 * (c.moved as f64 + 1.0), "{what}: {c:?}\n{}", r.to_text());
+    assert!(
+        c.dual < 0.001 * (c.moved as f64 + 1.0),
+        "{what}: {c:?}\n{}",
+        r.to_text()
+    );
     assert!(c.max_moves <= 1, "{what}: {c:?}\n{}", r.to_text());
-    assert!(c.lost <= takeover_worth(advbase, c.moved), "{what}: {c:?}\n{}", r.to_text());
+    assert!(
+        c.lost <= takeover_worth(advbase, c.moved),
+        "{what}: {c:?}\n{}",
+        r.to_text()
+    );
     for v in &r.vips {
-        assert!(v.outages.iter().all(|o| !o.ongoing), "{what}: {} {:?}", v.name, v.outages);
+        assert!(
+            v.outages.iter().all(|o| !o.ongoing),
+            "{what}: {} {:?}",
+            v.name,
+            v.outages
+        );
     }
     c
 }
@@ -166,7 +194,13 @@ fn password_rotation_by_plan_has_no_dual_master_and_naive_has() {
             let planned = assert_planned(&what, &r, 1);
             assert_eq!(planned.dual, 0.0, "{what}");
             assert_eq!(planned.moved, 0, "{what}");
-            let naive = cost(&run_change(flavor, &nodes, &old, &new, &naive_events(&nodes, 5)));
+            let naive = cost(&run_change(
+                flavor,
+                &nodes,
+                &old,
+                &new,
+                &naive_events(&nodes, 5),
+            ));
             assert!(naive.dual > 1.0, "{what}: naive {naive:?}");
         }
     }
@@ -184,7 +218,13 @@ fn advbase_1_to_2_by_plan_moves_nothing_and_naive_moves() {
             let what = format!("advbase, {n} nodes, FreeBSD {flavor}");
             let r = run_change(flavor, &nodes, &old, &new, &rollout_event());
             let planned = assert_planned(&what, &r, 2);
-            let naive = cost(&run_change(flavor, &nodes, &old, &new, &naive_events(&nodes, 8)));
+            let naive = cost(&run_change(
+                flavor,
+                &nodes,
+                &old,
+                &new,
+                &naive_events(&nodes, 8),
+            ));
             assert!(
                 naive.moved > planned.moved || naive.max_moves > planned.max_moves,
                 "{what}: naive {naive:?} planned {planned:?}"
@@ -206,8 +246,17 @@ fn adding_a_node_by_plan_moves_each_vip_at_most_once() {
             let what = format!("add a node, {n} + 1 nodes, FreeBSD {flavor}");
             let r = run_change(flavor, &all, &old, &new, &rollout_event());
             let planned = assert_planned(&what, &r, 1);
-            assert!(planned.moved >= 1, "{what}: the new node takes a VIP {planned:?}");
-            let naive = cost(&run_change(flavor, &all, &old, &new, &naive_events(&all, 5)));
+            assert!(
+                planned.moved >= 1,
+                "{what}: the new node takes a VIP {planned:?}"
+            );
+            let naive = cost(&run_change(
+                flavor,
+                &all,
+                &old,
+                &new,
+                &naive_events(&all, 5),
+            ));
             // The balanced rotation puts a new node last: file order is
             // already a safe order, and naive does no worse, nor better.
             assert!(
@@ -287,7 +336,11 @@ fn apply_and_rollout_events_are_checked() {
         put("s.toml", &format!("{base}{events}"));
         match scenario::load(&dir.path().join("s.toml")) {
             Ok(_) => String::new(),
-            Err(d) => d.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"),
+            Err(d) => d
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n"),
         }
     };
     let e = errors("[[event]]\nat = 1\naction = \"apply\"\nnode = \"n1\"\n");

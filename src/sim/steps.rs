@@ -32,7 +32,12 @@ pub(super) fn change_steps(r: &Report) -> Vec<ChangeStep> {
     let starts: Vec<(f64, &str)> = r
         .events
         .iter()
-        .filter(|e| matches!(e.action.as_str(), "apply" | "maintenance_on" | "maintenance_off"))
+        .filter(|e| {
+            matches!(
+                e.action.as_str(),
+                "apply" | "maintenance_on" | "maintenance_off"
+            )
+        })
         .map(|e| (e.time, e.detail.as_str()))
         .collect();
     // Per VIP, the nodes MASTER of it as the transitions go.
@@ -40,7 +45,10 @@ pub(super) fn change_steps(r: &Report) -> Vec<ChangeStep> {
     let mut transitions = (&r.transitions).into_iter().peekable();
     let mut follow = |until: f64, masters: &mut Vec<BTreeSet<String>>| {
         while let Some(t) = transitions.next_if(|t| t.time < until) {
-            let Some(i) = r.vips.iter().position(|v| Some(v.name.as_str()) == t.vip.as_deref())
+            let Some(i) = r
+                .vips
+                .iter()
+                .position(|v| Some(v.name.as_str()) == t.vip.as_deref())
             else {
                 continue;
             };

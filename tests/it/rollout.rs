@@ -46,17 +46,38 @@ fn only_and_remove_act_on_the_named_vips_alone() {
     // --remove takes mail2 off, and nothing else.
     let out = carpctl(&host, &old, "a", &["apply", "--remove", "mail2"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let left = pending(&carpctl(&host, &old, "a", &["apply", "--dry-run", "--json"]));
-    assert!(left.iter().all(|v| v == "mail2") && !left.is_empty(), "{left:?}");
+    let left = pending(&carpctl(
+        &host,
+        &old,
+        "a",
+        &["apply", "--dry-run", "--json"],
+    ));
+    assert!(
+        left.iter().all(|v| v == "mail2") && !left.is_empty(),
+        "{left:?}"
+    );
     // --only mail2 with a file that also changes mail1: mail1 stays.
     let new = cluster(&lab, "new.toml", "rotated", 2);
     let out = carpctl(&host, &new, "a", &["apply", "--only", "mail2"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let left = pending(&carpctl(&host, &new, "a", &["apply", "--dry-run", "--json"]));
-    assert!(!left.is_empty() && left.iter().all(|v| v == "mail1"), "{left:?}");
+    let left = pending(&carpctl(
+        &host,
+        &new,
+        "a",
+        &["apply", "--dry-run", "--json"],
+    ));
+    assert!(
+        !left.is_empty() && left.iter().all(|v| v == "mail1"),
+        "{left:?}"
+    );
     let out = carpctl(&host, &new, "a", &["apply", "--only", "mail1"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let left = pending(&carpctl(&host, &new, "a", &["apply", "--dry-run", "--json"]));
+    let left = pending(&carpctl(
+        &host,
+        &new,
+        "a",
+        &["apply", "--dry-run", "--json"],
+    ));
     assert!(left.is_empty(), "{left:?}");
 }
 
@@ -66,7 +87,10 @@ fn only_and_remove_refuse_what_the_file_does_not_name() {
     let host = lab.host("a", &["--iface", "em0=192.168.1.3/24"]);
     let old = cluster(&lab, "old.toml", "pw1", 1);
     for (args, needle) in [
-        (&["apply", "--only", "nosuch"][..], "--only nosuch: the cluster file has no VIP"),
+        (
+            &["apply", "--only", "nosuch"][..],
+            "--only nosuch: the cluster file has no VIP",
+        ),
         (&["apply", "--remove", "nosuch"][..], "--remove nosuch"),
         (
             &["apply", "--only", "mail1", "--remove", "mail1"][..],
@@ -78,12 +102,21 @@ fn only_and_remove_refuse_what_the_file_does_not_name() {
         assert!(stderr(&out).contains(needle), "{args:?}: {}", stderr(&out));
     }
     // Nothing was changed.
-    let left = pending(&carpctl(&host, &old, "a", &["apply", "--dry-run", "--json"]));
+    let left = pending(&carpctl(
+        &host,
+        &old,
+        "a",
+        &["apply", "--dry-run", "--json"],
+    ));
     assert_eq!(left.len(), 4, "{left:?}");
 }
 
 fn rollout(args: &[&str]) -> Output {
-    Command::new(BIN).args(["rollout", "plan"]).args(args).output().unwrap()
+    Command::new(BIN)
+        .args(["rollout", "plan"])
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 #[test]
@@ -95,15 +128,24 @@ fn rollout_plan_prints_steps_and_never_a_password() {
     let out = rollout(&[o, n]);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains(&format!("carpctl -c {o} --node b apply --remove mail1")), "{text}");
-    assert!(text.contains("redundancy reduced: mail1 is held by a alone"), "{text}");
+    assert!(
+        text.contains(&format!("carpctl -c {o} --node b apply --remove mail1")),
+        "{text}"
+    );
+    assert!(
+        text.contains("redundancy reduced: mail1 is held by a alone"),
+        "{text}"
+    );
     let out = rollout(&[o, n, "--json"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let v = json(&out);
     let steps = v["steps"].as_array().unwrap();
     assert_eq!(steps[0]["node"], "b");
     assert_eq!(steps[0]["remove"][0], "mail1");
-    assert_eq!(steps[1]["command"], format!("carpctl -c {n} --node a apply --only mail1"));
+    assert_eq!(
+        steps[1]["command"],
+        format!("carpctl -c {n} --node a apply --only mail1")
+    );
     for o in [&out.stdout, &out.stderr] {
         let s = String::from_utf8_lossy(o);
         assert!(!s.contains("rotated-secret") && !s.contains("pw1"), "{s}");
@@ -114,11 +156,20 @@ fn rollout_plan_prints_steps_and_never_a_password() {
 fn rollout_plan_refuses_what_it_cannot_plan_safely() {
     let lab = Lab::new();
     let old = cluster(&lab, "old.toml", "pw1", 1);
-    let moved = std::fs::read_to_string(&old).unwrap().replace("vhid = 1", "vhid = 9");
+    let moved = std::fs::read_to_string(&old)
+        .unwrap()
+        .replace("vhid = 1", "vhid = 9");
     let new = lab.write("new.toml", &moved, 0o600);
     let out = rollout(&[old.to_str().unwrap(), new.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("cannot plan this rollout safely: VIP mail1: its vhid changes"), "{}", stderr(&out));
-    let out = rollout(&[old.to_str().unwrap(), lab.path("none.toml").to_str().unwrap()]);
+    assert!(
+        stderr(&out).contains("cannot plan this rollout safely: VIP mail1: its vhid changes"),
+        "{}",
+        stderr(&out)
+    );
+    let out = rollout(&[
+        old.to_str().unwrap(),
+        lab.path("none.toml").to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
 }

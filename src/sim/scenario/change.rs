@@ -138,7 +138,8 @@ impl ScenarioValidator<'_> {
             return None;
         }
         if let Err(d) = config::desired_state(cfg, &n.name, &n.kernel_interfaces()) {
-            self.diags.extend(d.into_iter().filter(config::Diagnostic::is_error));
+            self.diags
+                .extend(d.into_iter().filter(config::Diagnostic::is_error));
             return None;
         }
         Some(())
@@ -217,9 +218,11 @@ impl ScenarioValidator<'_> {
                     rollout::Which::New => *to,
                 };
                 let cfg = &self.files[file].1;
-                if let Err(d) = config::desired_state(cfg, &s.node, &nodes[node].kernel_interfaces())
+                if let Err(d) =
+                    config::desired_state(cfg, &s.node, &nodes[node].kernel_interfaces())
                 {
-                    self.diags.extend(d.into_iter().filter(config::Diagnostic::is_error));
+                    self.diags
+                        .extend(d.into_iter().filter(config::Diagnostic::is_error));
                     continue;
                 }
                 let action = Action::Apply {
