@@ -326,10 +326,7 @@ fn inject(args: &InjectArgs, out: &mut dyn Write) -> Result<(), CliError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn net(s: &str) -> IpNet {
-        s.parse().unwrap()
-    }
+    use crate::config::tests::testutil::net;
 
     #[test]
     fn iface_values() {

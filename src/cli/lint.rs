@@ -40,10 +40,11 @@ pub struct LintArgs {
     #[arg(long)]
     pub cluster: bool,
     /// The FreeBSD release the files are for: VRRPv3 needs 15, unicast
-    /// peers 14; every finding that depends on it names the release
+    /// peers 14, and 9 (for every release before 10) has carpN interfaces
+    /// and if_carp.ko; every finding that depends on it names the release
     /// assumed
-    #[arg(long = "freebsd", value_name = "13.0|13|14|15|main", default_value = "main", value_parser = Flavor::from_str)]
-    pub freebsd: Flavor,
+    #[arg(long = "freebsd", value_name = "9|13.0|13|14|15|main", default_value = "main", value_parser = parse_target)]
+    pub freebsd: Target,
     /// Files to check: cluster files (*.toml), rc.conf, loader.conf,
     /// sysctl.conf, devd.conf; files of several nodes are checked together.
     /// Each file is a node of its own, unless given as NODE=FILE (one NODE,
@@ -61,6 +62,16 @@ fn target(f: Flavor) -> Target {
         label: f.label(),
         vrrp: f.has_vrrp(),
         unicast: f.has_carp_netlink(),
+        legacy: false,
+    }
+}
+
+/// `--freebsd`: a release carpctl emulates ([`Flavor`]), or 9 for the
+/// releases before 10, which lint knows but carpctl does not emulate.
+fn parse_target(s: &str) -> Result<Target, String> {
+    match s {
+        "9" => Ok(Target::FREEBSD_9),
+        _ => Flavor::from_str(s).map(target).map_err(|e| e.to_string()),
     }
 }
 
@@ -99,7 +110,7 @@ pub(crate) fn run(
         &inputs,
         &Options {
             cluster: args.cluster,
-            target: target(args.freebsd),
+            target: args.freebsd,
         },
     );
     drop(inputs);
@@ -138,13 +149,7 @@ mod tests {
 
     #[test]
     fn summary_counts_by_severity() {
-        let f = |code| Finding {
-            file: PathBuf::new(),
-            line: 1,
-            column: 1,
-            code,
-            message: String::new(),
-        };
+        let f = Finding::of_code;
         assert_eq!(summary(&[]), "0 errors, 0 warnings, 0 info");
         assert_eq!(
             summary(&[

@@ -98,14 +98,14 @@ pub struct GlobalOpts {
         short = 'c',
         long,
         global = true,
-        env = "CARPCTL_CONFIG",
+        env = crate::config::CONFIG_ENV,
         value_name = "FILE"
     )]
     pub config: Option<PathBuf>,
 
     /// Which node of the cluster file this host is (default: the short
     /// hostname)
-    #[arg(long, global = true, env = "CARPCTL_NODE", value_name = "NAME")]
+    #[arg(long, global = true, env = crate::config::NODE_ENV, value_name = "NAME")]
     pub node: Option<String>,
 
     /// More diagnostics on stderr: -v info, -vv debug (RUST_LOG, when set,

@@ -14,18 +14,6 @@ pub enum FileKind {
     DevdConf,
 }
 
-impl FileKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FileKind::Cluster => "cluster file",
-            FileKind::RcConf => "rc.conf",
-            FileKind::LoaderConf => "loader.conf",
-            FileKind::SysctlConf => "sysctl.conf",
-            FileKind::DevdConf => "devd.conf",
-        }
-    }
-}
-
 /// What kind of file this is: by name first (`*.toml`, `rc.conf*`,
 /// `loader.conf*`, `sysctl.conf*`, `devd.conf` and `*.conf` in a `devd`
 /// directory, files in `rc.conf.d`), else by content.

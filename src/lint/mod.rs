@@ -90,6 +90,19 @@ impl Finding {
     pub fn severity(&self) -> Severity {
         self.code.severity()
     }
+
+    /// A finding of `code` at 1:1 of no file, without a message: for the
+    /// tests of rules that look only at codes (the exit rule, the summary).
+    #[cfg(test)]
+    pub(crate) fn of_code(code: Code) -> Self {
+        Finding {
+            file: PathBuf::new(),
+            line: 1,
+            column: 1,
+            code,
+            message: String::new(),
+        }
+    }
 }
 
 impl fmt::Display for Finding {
@@ -203,13 +216,15 @@ pub fn lint_report(inputs: &[Input], opts: &Options) -> Report {
                 }
                 Some(FileKind::RcConf) => {
                     let mut rc = rcconf::analyze(text);
+                    let on_target = target::rc_conf(&mut rc, opts.target);
                     issues.append(&mut rc.issues);
-                    issues.extend(target::rc_conf(&rc, opts.target));
+                    issues.extend(on_target);
                     Analysis::RcConf(Box::new(rc))
                 }
                 Some(FileKind::LoaderConf) => {
                     let mut l = loader::loader(text);
                     issues.append(&mut l.issues);
+                    issues.extend(target::loader_conf(&l, opts.target));
                     Analysis::Loader(l)
                 }
                 Some(FileKind::SysctlConf) => {
@@ -361,13 +376,7 @@ mod tests {
 
     #[test]
     fn exit_rule() {
-        let f = |code| Finding {
-            file: PathBuf::new(),
-            line: 1,
-            column: 1,
-            code,
-            message: String::new(),
-        };
+        let f = Finding::of_code;
         assert!(!failed(&[], true));
         assert!(!failed(&[f(Code::NotEvaluated)], true));
         assert!(!failed(&[f(Code::NoPassword)], false));

@@ -45,6 +45,9 @@ pub struct VhidEntry {
     pub vrrpprio: Option<u8>,
     /// `vrrpinterval` (centiseconds), when given.
     pub vrrpinterval: Option<u16>,
+    /// The first FreeBSD 15 keyword (`carpver`, `vrrpprio`,
+    /// `vrrpinterval`) given for it, and where: older ifconfig fails on it.
+    pub vrrp_words: Option<(&'static str, Pos)>,
     /// Unicast: the other node's address (`peer`), where it is written.
     pub peer: Option<(std::net::Ipv4Addr, Pos)>,
     /// `peer6`, without the zone of a link-local one.

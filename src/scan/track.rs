@@ -212,6 +212,9 @@ impl Gaps {
         (self.n > 0).then(|| self.sum / self.n as f64)
     }
 
+    /// The mean of the intervals the speaker announced (the tests' check
+    /// of what `add` sums).
+    #[cfg(test)]
     pub fn expected_mean(&self) -> Option<f64> {
         (self.n > 0).then(|| self.expected_sum / self.n as f64)
     }
@@ -275,11 +278,8 @@ impl Speaker {
         (self.ads > 1 && span > 0.0).then(|| (self.ads - 1) as f64 / span)
     }
 
-    pub fn family(&self) -> usize {
-        usize::from(self.addr.is_ipv6())
-    }
-
-    /// The MAC seen most often.
+    /// The MAC seen most often (the tests' view of `macs`).
+    #[cfg(test)]
     pub fn main_mac(&self) -> Option<MacAddr> {
         self.macs.iter().max_by_key(|(_, n)| *n).map(|(m, _)| *m)
     }

@@ -296,19 +296,25 @@ fn icmpv6_checksum(m: &[u8], src: Ipv6Addr, dst: Ipv6Addr) -> u16 {
     c.add(m).finish()
 }
 
-/// The unsolicited NA frame for `vip`: from the virtual MAC `vmac` to
-/// 33:33:00:00:00:01, IPv6 from `src` (the interface's link-local address)
-/// to ff02::1, hop limit 255.
-pub fn unsolicited_na_frame(vmac: MacAddr, src: Ipv6Addr, vip: Ipv6Addr) -> Vec<u8> {
-    let na = NeighborAdvert::carp_takeover(vip, vmac).encode(src, ALL_NODES);
-    let ip = Ipv6Header {
+/// The IPv6 header of an unsolicited NA: ICMPv6 from `src` to ff02::1,
+/// hop limit 255 (RFC 4861 §7.1.2 drops any other), class and flow 0.
+fn unsolicited_na_header(src: Ipv6Addr) -> Ipv6Header {
+    Ipv6Header {
         traffic_class: 0,
         flow_label: 0,
         next_header: IPPROTO_ICMPV6,
         hop_limit: 255,
         src,
         dst: ALL_NODES,
-    };
+    }
+}
+
+/// The unsolicited NA frame for `vip`: from the virtual MAC `vmac` to
+/// 33:33:00:00:00:01, IPv6 from `src` (the interface's link-local address)
+/// to ff02::1, hop limit 255.
+pub fn unsolicited_na_frame(vmac: MacAddr, src: Ipv6Addr, vip: Ipv6Addr) -> Vec<u8> {
+    let na = NeighborAdvert::carp_takeover(vip, vmac).encode(src, ALL_NODES);
+    let ip = unsolicited_na_header(src);
     // Written by hand rather than through Ipv6Header::encode, whose only
     // failures (payload over 64 KiB, flow label over 20 bits) cannot occur
     // for this 32-byte message with flow 0.
@@ -452,14 +458,7 @@ mod tests {
         let good =
             NeighborAdvert::carp_takeover("2001:db8::1".parse().unwrap(), MacAddr::carp_virtual(1))
                 .encode(src, ALL_NODES);
-        let hdr = Ipv6Header {
-            traffic_class: 0,
-            flow_label: 0,
-            next_header: IPPROTO_ICMPV6,
-            hop_limit: 255,
-            src,
-            dst: ALL_NODES,
-        };
+        let hdr = unsolicited_na_header(src);
         let parse = |m: &[u8], h: Ipv6Header| {
             NeighborAdvert::parse(&IpPacket {
                 header: IpHeader::V6(h),

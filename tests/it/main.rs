@@ -30,6 +30,7 @@ mod ledger;
 mod lint;
 mod lint_election;
 mod lint_nodes;
+mod lint_rules;
 mod locking;
 mod maintenance;
 mod packaging;

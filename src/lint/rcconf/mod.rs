@@ -40,8 +40,12 @@ use crate::rcconf::sh::{self, Assignment, ShFile};
 use crate::rcconf::subnets;
 use crate::textfile::Pos;
 
+mod addrs;
+mod ifaces;
+mod shlines;
 mod vhids;
 
+use shlines::sh_issues;
 use vhids::{command_issues, merge};
 
 /// What lint knows about one rc.conf.
@@ -131,43 +135,13 @@ pub fn analyze(src: &str) -> RcConf {
         command_issues(&mut rc, c);
     }
     merge(&mut rc, &cmds);
+    addrs::check(&mut rc, &cmds);
+    ifaces::check(&mut rc, &effective);
     super::subnets::subnets(&mut rc);
     drop(cmds);
     drop(effective);
     rc.sh = sh;
     rc
-}
-
-/// What the sh reader found: syntax problems, commands lint does not
-/// run, variables set twice.
-fn sh_issues(rc: &mut RcConf, sh: &ShFile) {
-    for p in &sh.problems {
-        rc.issues
-            .push(Issue::new(p.kind.into(), p.pos, p.message.clone()));
-    }
-    for o in &sh.others {
-        rc.issues.push(Issue::new(
-            Code::NotEvaluated,
-            o.pos,
-            format!(
-                "`{}` is a command, not an assignment: lint does not run it",
-                o.word
-            ),
-        ));
-    }
-    for (later, first) in sh.duplicates() {
-        let same = if later.value == first.value {
-            " with the same value"
-        } else {
-            ", and the later value wins"
-        };
-        rc.issues.push(Issue::duplicate_assignment(
-            &later.name,
-            later.pos,
-            first.pos.line,
-            same,
-        ));
-    }
 }
 
 /// The variables other than ifconfig's: hostname, kld_list,

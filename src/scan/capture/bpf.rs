@@ -157,11 +157,8 @@ impl Source for Capture {
         timeout: Duration,
         f: &mut dyn FnMut(Frame<'_>),
     ) -> Result<bool, CaptureError> {
-        let fds: Vec<_> = self.bpfs.iter().map(|b| b.fd.as_fd()).collect();
-        let names: Vec<&str> = self.bpfs.iter().map(|b| b.name.as_str()).collect();
-        let ready = readable(&fds, &names, timeout)?;
-        drop(fds);
-        for (i, _) in ready.iter().enumerate().filter(|(_, r)| **r) {
+        let sources = self.bpfs.iter().map(|b| (b.fd.as_fd(), b.name.as_str()));
+        for i in readable(sources, timeout)? {
             let b = &mut self.bpfs[i];
             // SAFETY: `b.buf` is a live buffer of exactly the length the
             // kernel's BIOCGBLEN gave, as bpf(4) requires of a read.

@@ -303,10 +303,8 @@ impl Source for Capture {
         timeout: Duration,
         f: &mut dyn FnMut(Frame<'_>),
     ) -> Result<bool, CaptureError> {
-        let fds: Vec<_> = self.socks.iter().map(|s| s.fd.as_fd()).collect();
-        let names: Vec<&str> = self.socks.iter().map(|s| s.name.as_str()).collect();
-        let ready = readable(&fds, &names, timeout)?;
-        for (i, _) in ready.iter().enumerate().filter(|(_, r)| **r) {
+        let sources = self.socks.iter().map(|s| (s.fd.as_fd(), s.name.as_str()));
+        for i in readable(sources, timeout)? {
             for _ in 0..BURST {
                 let got = recv(&self.socks[i].fd, &mut self.buf)
                     .map_err(|e| os_error("recvmsg", &self.socks[i].name, e))?;
