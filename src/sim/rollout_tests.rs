@@ -77,15 +77,7 @@ fn run_change(flavor: &str, all: &[String], old: &str, new: &str, events: &str) 
     }
     sc.push_str(events);
     put("scenario.toml", &sc);
-    let sc = scenario::load(&dir.path().join("scenario.toml")).unwrap_or_else(|d| {
-        panic!(
-            "{}",
-            d.iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("\n")
-        )
-    });
+    let sc = super::tests::load_path(&dir.path().join("scenario.toml"));
     run(&sc, None).unwrap()
 }
 
@@ -174,148 +166,147 @@ fn assert_planned(what: &str, r: &Report, advbase: u8) -> Cost {
     c
 }
 
-fn flavors() -> [&'static str; 2] {
+/// Every (FreeBSD release, cluster size) of the acceptance.
+fn cases(sizes: &[usize]) -> Vec<(&'static str, usize)> {
     ["14", "15"]
+        .into_iter()
+        .flat_map(|f| sizes.iter().map(move |&n| (f, n)))
+        .collect()
+}
+
+/// The names as `&str`.
+fn refs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
 }
 
 #[test]
 fn password_rotation_by_plan_has_no_dual_master_and_naive_has() {
-    for flavor in flavors() {
-        for n in [2, 3, 5] {
-            let nodes = names(n);
-            let nr: Vec<&str> = nodes.iter().map(String::as_str).collect();
-            let v = vips(n as u8);
-            let mut rotated = v.clone();
-            rotated[0].2 = "rotated-password".into();
-            let old = cluster(1, &nr, &as_refs(&v));
-            let new = cluster(1, &nr, &as_refs(&rotated));
-            let what = format!("password, {n} nodes, FreeBSD {flavor}");
-            let r = run_change(flavor, &nodes, &old, &new, &rollout_event());
-            let planned = assert_planned(&what, &r, 1);
-            assert_eq!(planned.dual, 0.0, "{what}");
-            assert_eq!(planned.moved, 0, "{what}");
-            let naive = cost(&run_change(
-                flavor,
-                &nodes,
-                &old,
-                &new,
-                &naive_events(&nodes, 5),
-            ));
-            assert!(naive.dual > 1.0, "{what}: naive {naive:?}");
-        }
+    for (flavor, n) in cases(&[2, 3, 5]) {
+        let nodes = names(n);
+        let nr = refs(&nodes);
+        let v = vips(n as u8);
+        let mut rotated = v.clone();
+        rotated[0].2 = "rotated-password".into();
+        let old = cluster(1, &nr, &as_refs(&v));
+        let new = cluster(1, &nr, &as_refs(&rotated));
+        let what = format!("password, {n} nodes, FreeBSD {flavor}");
+        let r = run_change(flavor, &nodes, &old, &new, &rollout_event());
+        let planned = assert_planned(&what, &r, 1);
+        assert_eq!(planned.dual, 0.0, "{what}");
+        assert_eq!(planned.moved, 0, "{what}");
+        let naive = cost(&run_change(
+            flavor,
+            &nodes,
+            &old,
+            &new,
+            &naive_events(&nodes, 5),
+        ));
+        assert!(naive.dual > 1.0, "{what}: naive {naive:?}");
     }
 }
 
 #[test]
 fn advbase_1_to_2_by_plan_moves_nothing_and_naive_moves() {
-    for flavor in flavors() {
-        for n in [2, 3, 5] {
-            let nodes = names(n);
-            let nr: Vec<&str> = nodes.iter().map(String::as_str).collect();
-            let v = vips(n as u8);
-            let old = cluster(1, &nr, &as_refs(&v));
-            let new = cluster(2, &nr, &as_refs(&v));
-            let what = format!("advbase, {n} nodes, FreeBSD {flavor}");
-            let r = run_change(flavor, &nodes, &old, &new, &rollout_event());
-            let planned = assert_planned(&what, &r, 2);
-            let naive = cost(&run_change(
-                flavor,
-                &nodes,
-                &old,
-                &new,
-                &naive_events(&nodes, 8),
-            ));
-            assert!(
-                naive.moved > planned.moved || naive.max_moves > planned.max_moves,
-                "{what}: naive {naive:?} planned {planned:?}"
-            );
-        }
+    for (flavor, n) in cases(&[2, 3, 5]) {
+        let nodes = names(n);
+        let nr = refs(&nodes);
+        let v = vips(n as u8);
+        let old = cluster(1, &nr, &as_refs(&v));
+        let new = cluster(2, &nr, &as_refs(&v));
+        let what = format!("advbase, {n} nodes, FreeBSD {flavor}");
+        let r = run_change(flavor, &nodes, &old, &new, &rollout_event());
+        let planned = assert_planned(&what, &r, 2);
+        let naive = cost(&run_change(
+            flavor,
+            &nodes,
+            &old,
+            &new,
+            &naive_events(&nodes, 8),
+        ));
+        assert!(
+            naive.moved > planned.moved || naive.max_moves > planned.max_moves,
+            "{what}: naive {naive:?} planned {planned:?}"
+        );
     }
 }
 
 #[test]
 fn adding_a_node_by_plan_moves_each_vip_at_most_once() {
-    for flavor in flavors() {
-        for n in [2, 3, 5] {
-            let all = names(n + 1);
-            let before: Vec<&str> = all[..n].iter().map(String::as_str).collect();
-            let after: Vec<&str> = all.iter().map(String::as_str).collect();
-            let v = vips(n as u8 + 1);
-            let old = cluster(1, &before, &as_refs(&v));
-            let new = cluster(1, &after, &as_refs(&v));
-            let what = format!("add a node, {n} + 1 nodes, FreeBSD {flavor}");
-            let r = run_change(flavor, &all, &old, &new, &rollout_event());
-            let planned = assert_planned(&what, &r, 1);
-            assert!(
-                planned.moved >= 1,
-                "{what}: the new node takes a VIP {planned:?}"
-            );
-            let naive = cost(&run_change(
-                flavor,
-                &all,
-                &old,
-                &new,
-                &naive_events(&all, 5),
-            ));
-            // The balanced rotation puts a new node last: file order is
-            // already a safe order, and naive does no worse, nor better.
-            assert!(
-                naive.max_moves >= planned.max_moves && naive.lost >= planned.lost,
-                "{what}: naive {naive:?} planned {planned:?}"
-            );
-        }
+    for (flavor, n) in cases(&[2, 3, 5]) {
+        let all = names(n + 1);
+        let before = refs(&all[..n]);
+        let after = refs(&all);
+        let v = vips(n as u8 + 1);
+        let old = cluster(1, &before, &as_refs(&v));
+        let new = cluster(1, &after, &as_refs(&v));
+        let what = format!("add a node, {n} + 1 nodes, FreeBSD {flavor}");
+        let r = run_change(flavor, &all, &old, &new, &rollout_event());
+        let planned = assert_planned(&what, &r, 1);
+        assert!(
+            planned.moved >= 1,
+            "{what}: the new node takes a VIP {planned:?}"
+        );
+        let naive = cost(&run_change(
+            flavor,
+            &all,
+            &old,
+            &new,
+            &naive_events(&all, 5),
+        ));
+        // The balanced rotation puts a new node last: file order is
+        // already a safe order, and naive does no worse, nor better.
+        assert!(
+            naive.max_moves >= planned.max_moves && naive.lost >= planned.lost,
+            "{what}: naive {naive:?} planned {planned:?}"
+        );
     }
 }
 
 #[test]
 fn adding_a_vip_by_plan_moves_nothing() {
-    for flavor in flavors() {
-        for n in [2, 3, 5] {
-            let nodes = names(n);
-            let nr: Vec<&str> = nodes.iter().map(String::as_str).collect();
-            let v = vips(n as u8);
-            let more = vips(n as u8 + 1);
-            let old = cluster(1, &nr, &as_refs(&v));
-            let new = cluster(1, &nr, &as_refs(&more));
-            let what = format!("add a VIP, {n} nodes, FreeBSD {flavor}");
-            let r = run_change(flavor, &nodes, &old, &new, &rollout_event());
-            let planned = assert_planned(&what, &r, 1);
-            assert_eq!(planned.moved, 0, "{what}");
-        }
+    for (flavor, n) in cases(&[2, 3, 5]) {
+        let nodes = names(n);
+        let nr = refs(&nodes);
+        let v = vips(n as u8);
+        let more = vips(n as u8 + 1);
+        let old = cluster(1, &nr, &as_refs(&v));
+        let new = cluster(1, &nr, &as_refs(&more));
+        let what = format!("add a VIP, {n} nodes, FreeBSD {flavor}");
+        let r = run_change(flavor, &nodes, &old, &new, &rollout_event());
+        let planned = assert_planned(&what, &r, 1);
+        assert_eq!(planned.moved, 0, "{what}");
     }
 }
 
 #[test]
 fn removing_a_node_by_plan_moves_each_of_its_vips_once() {
-    for flavor in flavors() {
-        for n in [3, 5] {
-            let all = names(n);
-            let before: Vec<&str> = all.iter().map(String::as_str).collect();
-            let after: Vec<&str> = all[..n - 1].iter().map(String::as_str).collect();
-            let v = vips(n as u8);
-            let old = cluster(1, &before, &as_refs(&v));
-            let new = cluster(1, &after, &as_refs(&v));
-            let what = format!("remove a node, {n} nodes, FreeBSD {flavor}");
-            let r = run_change(flavor, &all, &old, &new, &rollout_event());
-            let planned = assert_planned(&what, &r, 1);
-            assert!(planned.moved >= 1, "{what}: {planned:?}");
-            // Naive: the others apply the new file in turn, then the
-            // leaving node is switched off. Its VIPs are taken over after
-            // a master-down interval either way (a vhid removed from its
-            // master sends nothing, docs/freebsd-carp.md §11.3): the plan
-            // does no worse, and never makes two masters.
-            let mut naive = naive_events(&all[..n - 1], 5);
-            naive.push_str(&format!(
-                "[[event]]\nat = {}\naction = \"crash\"\nnode = \"{}\"\n",
-                START + 5 * (n as u64 - 1),
-                all[n - 1]
-            ));
-            let naive = cost(&run_change(flavor, &all, &old, &new, &naive));
-            assert!(
-                naive.lost >= planned.lost && naive.dual >= planned.dual,
-                "{what}: naive {naive:?} planned {planned:?}"
-            );
-        }
+    for (flavor, n) in cases(&[3, 5]) {
+        let all = names(n);
+        let before = refs(&all);
+        let after = refs(&all[..n - 1]);
+        let v = vips(n as u8);
+        let old = cluster(1, &before, &as_refs(&v));
+        let new = cluster(1, &after, &as_refs(&v));
+        let what = format!("remove a node, {n} nodes, FreeBSD {flavor}");
+        let r = run_change(flavor, &all, &old, &new, &rollout_event());
+        let planned = assert_planned(&what, &r, 1);
+        assert!(planned.moved >= 1, "{what}: {planned:?}");
+        // Naive: the others apply the new file in turn, then the
+        // leaving node is switched off. Its VIPs are taken over after
+        // a master-down interval either way (a vhid removed from its
+        // master sends nothing, docs/freebsd-carp.md §11.3): the plan
+        // does no worse, and never makes two masters.
+        let mut naive = naive_events(&all[..n - 1], 5);
+        naive.push_str(&format!(
+            "[[event]]\nat = {}\naction = \"crash\"\nnode = \"{}\"\n",
+            START + 5 * (n as u64 - 1),
+            all[n - 1]
+        ));
+        let naive = cost(&run_change(flavor, &all, &old, &new, &naive));
+        assert!(
+            naive.lost >= planned.lost && naive.dual >= planned.dual,
+            "{what}: naive {naive:?} planned {planned:?}"
+        );
     }
 }
 

@@ -1,6 +1,7 @@
 //! `carpctl apply --only/--remove` and `carpctl rollout plan`, end to end:
 //! the real binary against an emulated host.
 
+use std::path::Path;
 use std::process::{Command, Output};
 
 use serde_json::Value;
@@ -36,48 +37,34 @@ fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
+/// `carpctl -c FILE --node a apply ARGS` on `host`, which must succeed;
+/// then the VIPs an apply of the whole of FILE would still change.
+fn apply_then_pending(host: &Path, file: &Path, args: &[&str]) -> Vec<String> {
+    let out = carpctl(host, file, "a", &[&["apply"], args].concat());
+    assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+    pending(&carpctl(host, file, "a", &["apply", "--dry-run", "--json"]))
+}
+
 #[test]
 fn only_and_remove_act_on_the_named_vips_alone() {
     let lab = Lab::new();
     let host = lab.host("a", &["--iface", "em0=192.168.1.3/24"]);
     let old = cluster(&lab, "old.toml", "pw1", 1);
-    let out = carpctl(&host, &old, "a", &["apply"]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(apply_then_pending(&host, &old, &[]).is_empty());
     // --remove takes mail2 off, and nothing else.
-    let out = carpctl(&host, &old, "a", &["apply", "--remove", "mail2"]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let left = pending(&carpctl(
-        &host,
-        &old,
-        "a",
-        &["apply", "--dry-run", "--json"],
-    ));
+    let left = apply_then_pending(&host, &old, &["--remove", "mail2"]);
     assert!(
-        left.iter().all(|v| v == "mail2") && !left.is_empty(),
+        !left.is_empty() && left.iter().all(|v| v == "mail2"),
         "{left:?}"
     );
     // --only mail2 with a file that also changes mail1: mail1 stays.
     let new = cluster(&lab, "new.toml", "rotated", 2);
-    let out = carpctl(&host, &new, "a", &["apply", "--only", "mail2"]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let left = pending(&carpctl(
-        &host,
-        &new,
-        "a",
-        &["apply", "--dry-run", "--json"],
-    ));
+    let left = apply_then_pending(&host, &new, &["--only", "mail2"]);
     assert!(
         !left.is_empty() && left.iter().all(|v| v == "mail1"),
         "{left:?}"
     );
-    let out = carpctl(&host, &new, "a", &["apply", "--only", "mail1"]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let left = pending(&carpctl(
-        &host,
-        &new,
-        "a",
-        &["apply", "--dry-run", "--json"],
-    ));
+    let left = apply_then_pending(&host, &new, &["--only", "mail1"]);
     assert!(left.is_empty(), "{left:?}");
 }
 
