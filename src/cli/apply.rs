@@ -1,6 +1,5 @@
 //! `carpctl apply [--dry-run] [--json] [--only VIP] [--remove VIP]`: make
-//! this node's carp(4) match the
-//! cluster file.
+//! this node's carp(4) match the cluster file.
 //!
 //! The whole file is validated first (every error at once; nothing touched;
 //! exit 2). Then carp(4) is loaded if needed, `net.inet.carp.preempt` set,
@@ -8,6 +7,9 @@
 //! addresses attached, and addresses a managed vhid no longer lists
 //! detached. vhids not in the file are never touched. A failed step undoes
 //! the steps before it, in reverse order (exit 1).
+//!
+//! With `--only` and `--remove` ([`crate::apply::select`]) it acts on the
+//! VIPs named alone, as the steps of a rollout plan do.
 //!
 //! Only the key files of this node's VIPs are read. Everything after
 //! validation runs under the host lock ([`crate::hostlock`]), except with
