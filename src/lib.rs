@@ -23,6 +23,7 @@ pub mod model;
 pub(crate) mod picture;
 pub mod plan;
 pub mod rcconf;
+pub mod rollout;
 pub mod scan;
 pub mod sim;
 pub(crate) mod status;

@@ -38,6 +38,7 @@ mod execute;
 pub(crate) mod force;
 pub(crate) mod hold;
 mod release;
+pub(crate) mod select;
 
 pub(crate) use execute::{ApplyError, execute};
 pub(crate) use release::Unsupported;
@@ -325,7 +326,11 @@ fn add_change(d: &DesiredVhid, a: &IpNet) -> KernelChange {
     }
 }
 
-fn remove_change(d: &DesiredVhid, a: &IpNet, recreate: Option<Recreate>) -> KernelChange {
+pub(crate) fn remove_change(
+    d: &DesiredVhid,
+    a: &IpNet,
+    recreate: Option<Recreate>,
+) -> KernelChange {
     KernelChange::RemoveAddress {
         vip: d.name.clone(),
         interface: d.interface.clone(),

@@ -1,5 +1,5 @@
-//! `carpctl apply [--dry-run] [--json]`: make this node's carp(4) match the
-//! cluster file.
+//! `carpctl apply [--dry-run] [--json] [--only VIP] [--remove VIP]`: make
+//! this node's carp(4) match the cluster file.
 //!
 //! The whole file is validated first (every error at once; nothing touched;
 //! exit 2). Then carp(4) is loaded if needed, `net.inet.carp.preempt` set,
@@ -7,6 +7,9 @@
 //! addresses attached, and addresses a managed vhid no longer lists
 //! detached. vhids not in the file are never touched. A failed step undoes
 //! the steps before it, in reverse order (exit 1).
+//!
+//! With `--only` and `--remove` ([`crate::apply::select`]) it acts on the
+//! VIPs named alone, as the steps of a rollout plan do.
 //!
 //! Only the key files of this node's VIPs are read. Everything after
 //! validation runs under the host lock ([`crate::hostlock`]), except with
@@ -18,6 +21,7 @@ use clap::Args;
 use serde::Serialize;
 
 use super::{CliError, GlobalOpts, cluster};
+use crate::apply::select::Selection;
 use crate::apply::{self, ApplyError, KernelChange, PlanChangesError};
 use crate::logging::error_chain;
 
@@ -31,6 +35,24 @@ pub struct ApplyArgs {
     /// "changes", "error"} (see carpctl(8))
     #[arg(long)]
     pub json: bool,
+    /// Act on this VIP only (repeatable): every other vhid and the
+    /// preempt sysctl stay as they are (what rollout plans run)
+    #[arg(long, value_name = "VIP")]
+    pub only: Vec<String>,
+    /// Take this VIP's vhid off this node (repeatable; nothing else is
+    /// touched unless named with --only)
+    #[arg(long, value_name = "VIP")]
+    pub remove: Vec<String>,
+}
+
+impl ApplyArgs {
+    /// The VIPs this apply acts on.
+    fn selection(&self) -> Selection {
+        Selection {
+            only: self.only.clone(),
+            remove: self.remove.clone(),
+        }
+    }
 }
 
 /// The `--json` document, on success and on failure alike.
@@ -151,6 +173,8 @@ fn apply(global: &GlobalOpts, args: &ApplyArgs, progress: &mut Progress) -> Resu
     let mut cfg = cluster::load(&global.config_path())?;
     let node = cluster::node(global, &cfg)?;
     progress.node = Some(node.clone());
+    let selection = args.selection();
+    selection.check(&cfg, &node).map_err(CliError::Usage)?;
     // The keys of this node's VIPs, and no others: a broken key file of a
     // VIP this node does not carry is not its problem.
     cluster::read_keys(&mut cfg, |v| v.takes_part(&node))?;
@@ -176,7 +200,7 @@ fn apply(global: &GlobalOpts, args: &ApplyArgs, progress: &mut Progress) -> Resu
     if has_vrrp && super::maintenance::vrrp_held(kernel.as_mut(), &cfg) {
         apply::hold::hold(&mut desired);
     }
-    progress.changes = match apply::plan_changes(kernel.as_mut(), &desired) {
+    progress.changes = match selection.plan(kernel.as_mut(), &mut desired) {
         Ok(c) => c,
         Err(PlanChangesError::Kernel(e)) => {
             return Err(CliError::kernel("cannot read the current state")(e));

@@ -46,6 +46,7 @@ pub(crate) mod migrate;
 pub(crate) mod pictures;
 pub(crate) mod plan;
 pub(crate) mod progress;
+pub(crate) mod rollout;
 pub(crate) mod scan;
 pub(crate) mod simulate;
 pub(crate) mod state;
@@ -206,6 +207,10 @@ pub enum Command {
     /// what is wrong: dual masters, HMACs that fail, CARP and VRRP on one
     /// number (live capture, or --pcap FILE)
     Scan(scan::ScanArgs),
+    /// Plan a change of the cluster file node by node, with no two masters
+    /// and no VIP moving more than once (carpctl(8), ROLLOUTS)
+    #[command(subcommand)]
+    Rollout(rollout::RolloutCommand),
 }
 
 /// Which kernel carpctl talks to (`--kernel`).
@@ -420,6 +425,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), CliError> {
         Command::Hook(args) => hook::run(&cli.global, args, out),
         Command::Daemon(args) => daemon::run(&cli.global, args, out),
         Command::Maintenance(cmd) => maintenance::run(&cli.global, cmd, out),
+        Command::Rollout(cmd) => rollout::run(&cli.global, cmd, out),
         Command::State(args) => state::run(&cli.global, args, out),
         Command::Lint(args) => lint::run(&cli.global, args, out),
         Command::Migrate(args) => migrate::run(&cli.global, args, out),

@@ -83,6 +83,7 @@ fn empty_report(vips: &[&str], nodes: &[&str], duration: f64) -> Report {
         transitions: Log::default(),
         demotions: vec![],
         events: vec![],
+        changes: vec![],
         sent_from_vip: vec![],
         neighbors: vec![],
         frames: 0,

@@ -53,6 +53,7 @@
 //! is MASTER of the vhid. Requests are counted analytically over the
 //! intervals during which a VIP is not answered, not simulated one by one.
 
+mod change;
 pub mod expect;
 pub mod limits;
 mod maintenance;
@@ -64,6 +65,7 @@ pub mod scenario;
 pub mod sched;
 mod script;
 mod segment;
+pub mod steps;
 mod verdict;
 
 use std::collections::{BTreeMap, HashMap};
@@ -255,6 +257,11 @@ struct SimNode {
     keys: BTreeMap<String, Key>,
     addresses: BTreeMap<String, Vec<ipnet::IpNet>>,
     preempt: Option<bool>,
+    /// The cluster file installed on it ([`Scenario::files`]): what it
+    /// applies at boot; a whole-file `apply` installs one, an `apply
+    /// --only`/`--remove` (a rollout step) does not. `None` on a node that
+    /// joins the cluster until it applies a file.
+    file: Option<usize>,
     /// The last kernel's demotion and stats, kept after a crash.
     last_demotion: i32,
     last_stats: NodeStats,
@@ -384,7 +391,14 @@ impl<'a, 's> Sim<'a, 's> {
         let mut rng = SplitMix64::new(sc.seed ^ 0x6361_7270_6374_6c00);
         let mut vips = Vec::new();
         let mut vip_of = HashMap::new();
-        for (vi, v) in sc.config.vips.iter().enumerate() {
+        // Every VIP of every cluster file, by name, as first defined.
+        let mut all: Vec<&config::Vip> = Vec::new();
+        for v in sc.cluster_files().iter().flat_map(|c| &c.vips) {
+            if !all.iter().any(|a| a.name == v.name) {
+                all.push(v);
+            }
+        }
+        for (vi, v) in all.into_iter().enumerate() {
             let mut vip = sim_vip(sc, vi, v, &nodes, &mut vip_of, &mut rng);
             if let Some(r) = sc.clients.at {
                 vip.reachable = routers[r].ifaces.iter().any(|(seg, nets, _)| {
@@ -514,8 +528,7 @@ fn segment_index(name: &str, segments: &mut Vec<String>) -> usize {
 /// Node `ni` of the scenario, down, each interface on the segment of its
 /// logical name (its own name when unmapped) with a MAC of its own.
 fn sim_node(sc: &Scenario, ni: usize, n: &scenario::ScNode, segments: &mut Vec<String>) -> SimNode {
-    let cfg = &sc.config;
-    let cn = cfg.node(&n.name);
+    let cn = sc.cluster_files().iter().find_map(|c| c.node(&n.name));
     let mut ifaces = Vec::new();
     let mut lladdrs = Vec::new();
     for (i, (ifname, _)) in n.interfaces.iter().enumerate() {
@@ -576,6 +589,7 @@ fn sim_node(sc: &Scenario, ni: usize, n: &scenario::ScNode, segments: &mut Vec<S
         keys: BTreeMap::new(),
         addresses: BTreeMap::new(),
         preempt: None,
+        file: sc.config.node(&n.name).map(|_| 0),
         last_demotion: 0,
         last_stats: NodeStats::default(),
     }
@@ -592,16 +606,20 @@ fn sim_vip(
     vip_of: &mut HashMap<(usize, u16, u8), usize>,
     rng: &mut SplitMix64,
 ) -> SimVip {
-    let cfg = &sc.config;
     let period = 1e6 / sc.clients.rate;
+    // A member in any cluster file of the scenario, on the interface that
+    // file maps the VIP's to (the scenario refuses files that disagree on
+    // a VIP's vhid or interface).
     let member_if: Vec<Option<usize>> = nodes
         .iter()
         .enumerate()
         .map(|(ni, n)| {
-            if !v.takes_part(&n.name) {
-                return None;
-            }
-            let real = cfg.node(&n.name)?.real_interface(&v.interface);
+            let cn = sc.cluster_files().iter().find_map(|c| {
+                let cn = c.node(&n.name)?;
+                let cv = c.vips.iter().find(|x| x.name == v.name)?;
+                cv.takes_part(&n.name).then_some(cn)
+            })?;
+            let real = cn.real_interface(&v.interface);
             let pos = n.ifaces.iter().position(|i| i.name == real)?;
             vip_of.insert((ni, n.ifaces[pos].ifindex, v.vhid.get()), vi);
             Some(pos)
@@ -756,6 +774,8 @@ mod fidelity_tests;
 mod freebsd_tests;
 #[cfg(test)]
 mod maintenance_tests;
+#[cfg(test)]
+mod rollout_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! a real node runs), crash, demotion, and taking what their kernels did.
 
 use super::*;
+use crate::apply::select::Selection;
 
 impl Sim<'_, '_> {
     /// Bring every running kernel's clock to the simulation's present.
@@ -100,9 +101,24 @@ impl Sim<'_, '_> {
         self.receivers_dirty = true;
     }
 
-    /// `apply` on the node, with its own overrides of the cluster file.
+    /// `apply` on the node, of the file installed on it, with its own
+    /// overrides of the cluster file.
     pub(super) fn apply(&mut self, node: usize) -> Result<(), SimError> {
-        let cfg = &self.sc.config;
+        self.apply_with(node, self.nodes[node].file, &Selection::default())
+    }
+
+    /// `carpctl -c FILE apply [--only ...] [--remove ...]` on the node:
+    /// cluster file `file` of the scenario (none: nothing to apply), with
+    /// the node's own overrides.
+    pub(super) fn apply_with(
+        &mut self,
+        node: usize,
+        file: Option<usize>,
+        selection: &Selection,
+    ) -> Result<(), SimError> {
+        let Some(cfg) = file.and_then(|f| self.sc.cluster_files().get(f)) else {
+            return Ok(());
+        };
         let n = &mut self.nodes[node];
         let Some(kernel) = n.kernel.as_mut() else {
             return Ok(());
@@ -132,8 +148,9 @@ impl Sim<'_, '_> {
                     v.addresses = a.clone();
                 }
             }
-            let changes =
-                apply::plan_changes(kernel, &desired).map_err(|e| format!("apply: {e}"))?;
+            let changes = selection
+                .plan(kernel, &mut desired)
+                .map_err(|e| format!("apply: {e}"))?;
             apply::execute(kernel, &desired, &changes).map_err(|e| format!("apply: {e}"))
         });
         result.map_err(|what| self.node_err(node, what))?;

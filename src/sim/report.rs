@@ -371,6 +371,10 @@ pub struct Report {
     pub transitions: Log<VhidStateChange>,
     pub(crate) demotions: Vec<DemotionChange>,
     pub events: Vec<EventRecord>,
+    /// What each change (`apply`, rollout step, maintenance) cost;
+    /// omitted in JSON when there is none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<super::steps::ChangeStep>,
     /// Traffic sent from VIPs (`send_from_vip`), in time order.
     pub(crate) sent_from_vip: Vec<SentFromVip>,
     /// What the ARP and neighbour caches learned, in time order: the last
@@ -420,6 +424,7 @@ impl Report {
             let _ = writeln!(o, "clients on router {r}");
         }
         self.events_text(&mut o);
+        self.changes_text(&mut o);
         self.transitions_text(&mut o);
         let _ = writeln!(o, "\nVIPs:");
         for v in &self.vips {
@@ -456,6 +461,28 @@ impl Report {
         }
         for e in &self.events {
             let _ = writeln!(o, "  {:>10}  {:<16} {}", secs(e.time), e.action, e.detail);
+        }
+    }
+
+    fn changes_text(&self, o: &mut String) {
+        if self.changes.is_empty() {
+            return;
+        }
+        let _ = writeln!(o, "\nchanges (each until the next):");
+        for c in &self.changes {
+            let moved = if c.moved.is_empty() {
+                "none".to_string()
+            } else {
+                c.moved.join(", ")
+            };
+            let _ = writeln!(
+                o,
+                "  {:>10}  lost {:<5} dual master {:>8} s  moved {moved}  ({})",
+                secs(c.time),
+                c.lost,
+                dur(c.dual_master),
+                c.detail
+            );
         }
     }
 

@@ -21,7 +21,7 @@ impl Sim<'_, '_> {
         if self.steady.is_none() && ev.action.is_fault() {
             self.snapshot();
         }
-        let detail = event_detail(&ev.action, &self.sc.nodes);
+        let detail = event_detail(&ev.action, &self.sc.nodes, self.sc.cluster_files());
         self.events.push(EventRecord {
             time: to_s(self.now),
             action: ev.action.name().to_string(),
@@ -87,6 +87,15 @@ impl Sim<'_, '_> {
                 self.apply(node)?;
             }
             Action::Preempt { node, on } => self.set_preempt(node, on)?,
+            Action::Apply {
+                node,
+                file,
+                only,
+                remove,
+                ..
+            } => self.apply_event(node, file, only, remove)?,
+            // Replaced by its steps when the scenario was read.
+            Action::Rollout { .. } => {}
             Action::SendErrors { node, errno } => {
                 self.nodes[node].send_error = errno;
                 if let Some(live) = live(&mut self.nodes[node].kernel) {
@@ -220,7 +229,7 @@ impl Sim<'_, '_> {
 
 /// What the event log says of an action besides its name: the nodes,
 /// interfaces, values it names.
-fn event_detail(action: &Action, nodes: &[scenario::ScNode]) -> String {
+fn event_detail(action: &Action, nodes: &[scenario::ScNode], files: &[config::Config]) -> String {
     let name = |n: usize| nodes[n].name.clone();
     match action {
         Action::Crash { node } | Action::Boot { node } => name(*node),
@@ -274,6 +283,27 @@ fn event_detail(action: &Action, nodes: &[scenario::ScNode]) -> String {
             node.map_or("every node".to_string(), name),
             if *on { "on" } else { "off" }
         ),
+        Action::Apply {
+            node,
+            file,
+            only,
+            remove,
+            step,
+        } => {
+            let mut d = format!("{} ", name(*node));
+            if let Some(k) = step {
+                d = format!("rollout step {k}: {d}");
+            }
+            d.push_str(&format!("file {}", files[*file].path.display()));
+            for v in only {
+                d.push_str(&format!(" --only {v}"));
+            }
+            for v in remove {
+                d.push_str(&format!(" --remove {v}"));
+            }
+            d
+        }
+        Action::Rollout { .. } => String::new(),
         Action::SendErrors { node, errno } => match errno {
             Some(e) => format!("{} {}", name(*node), e.name()),
             None => name(*node),

@@ -43,7 +43,14 @@ pub(super) fn files(cluster: &str, scenario: &str) -> Files {
 
 pub(super) fn load(cluster: &str, scenario: &str) -> (Files, Scenario) {
     let f = files(cluster, scenario);
-    let sc = scenario::load(&f.scenario).unwrap_or_else(|d| {
+    let sc = load_path(&f.scenario);
+    (f, sc)
+}
+
+/// The scenario at `path`, which must be valid (else its diagnostics are
+/// the panic's message).
+pub(super) fn load_path(path: &std::path::Path) -> Scenario {
+    scenario::load(path).unwrap_or_else(|d| {
         panic!(
             "{}",
             d.iter()
@@ -51,8 +58,7 @@ pub(super) fn load(cluster: &str, scenario: &str) -> (Files, Scenario) {
                 .collect::<Vec<_>>()
                 .join("\n")
         )
-    });
-    (f, sc)
+    })
 }
 
 /// Every frame on the segment: (time s, bytes).

@@ -204,7 +204,9 @@ impl Sim<'_, '_> {
             neighbors,
             frames: self.frames,
             expectations: Vec::new(),
+            changes: Vec::new(),
         };
+        report.changes = super::steps::change_steps(&report);
         report.expectations = super::expect::check(self.sc, &report);
         report
     }

@@ -36,6 +36,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "status",
             "picture",
             "scan",
+            "rollout",
         ],
     ),
     // The rc.conf format: parsed for lint and migrate, rendered for plan.

@@ -37,6 +37,7 @@ mod packaging;
 mod pictures;
 mod plan;
 mod progress;
+mod rollout;
 mod scan;
 mod scenario_files;
 mod simulate;

@@ -84,6 +84,7 @@ impl ScenarioValidator<'_> {
         &mut self,
         config: &Config,
         cluster: &Spanned<String>,
+        key: &str,
     ) -> bool {
         let members: usize = config
             .vips
@@ -99,9 +100,9 @@ impl ScenarioValidator<'_> {
         if members > limits::MAX_MEMBERS {
             self.error(
                 &cluster.span(),
-                "cluster",
+                key,
                 format!(
-                    "the cluster file has {members} (node, VIP) pairs in which a node takes \
+                    "{key}: the cluster file has {members} (node, VIP) pairs in which a node takes \
                      part; a simulation runs at most {} (carpctl.scenario(5), LIMITS)",
                     limits::MAX_MEMBERS
                 ),
@@ -145,7 +146,7 @@ impl ScenarioValidator<'_> {
 }
 
 /// Why the cluster file did not load.
-enum LoadError {
+pub(super) enum LoadError {
     Diags(Vec<Diagnostic>),
     /// `[passwords]` names VIPs the cluster file does not have; `diags`
     /// are the cluster file's own errors, if it has any too.
@@ -160,7 +161,7 @@ enum LoadError {
 /// instead of their `password` / `password_file`, which are blanked out of
 /// the text first (spaces of the same length, so every position the
 /// cluster file's own diagnostics give stays right).
-fn load_cluster(
+pub(super) fn load_cluster(
     path: &Path,
     passwords: &[(String, Range<usize>, Key)],
 ) -> Result<Config, LoadError> {

@@ -106,6 +106,26 @@ pub enum Action {
         vip: String,
         to: IpAddr,
     },
+    /// The node runs `carpctl -c FILE apply` with [`Scenario::files`]
+    /// `[file]`, on the VIPs `only` (all when empty and `remove` is
+    /// empty), taking the VIPs `remove` off; `step` is the step of a
+    /// rollout it is (1, 2, ...).
+    ///
+    /// [`Scenario::files`]: super::Scenario::files
+    Apply {
+        node: usize,
+        file: usize,
+        only: Vec<String>,
+        remove: Vec<String>,
+        step: Option<usize>,
+    },
+    /// A `rollout` as written: replaced by its steps, as `Apply` events,
+    /// before the scenario is returned.
+    Rollout {
+        from: usize,
+        to: usize,
+        plan: crate::rollout::Plan,
+    },
 }
 
 /// Where a `loss` applies.
@@ -138,6 +158,7 @@ impl Action {
             Action::Admin { up, .. } => !up,
             Action::CarpAllow { on, .. } => !on,
             Action::Password { .. } | Action::Addresses { .. } | Action::ForceState { .. } => true,
+            Action::Apply { .. } | Action::Rollout { .. } => true,
             Action::Preempt { .. }
             | Action::Boot { .. }
             | Action::Heal
@@ -170,6 +191,8 @@ impl Action {
             Action::Admin { up: true, .. } => "ifconfig_up",
             Action::CarpAllow { .. } => "carp_allow",
             Action::SendFromVip { .. } => "send_from_vip",
+            Action::Apply { .. } => "apply",
+            Action::Rollout { .. } => "rollout",
         }
     }
 }
@@ -205,6 +228,8 @@ const ACTIONS: &[(&str, &[&str], &[&str])] = &[
     ("ifconfig_up", &["node"], &["interface"]),
     ("carp_allow", &["node", "value"], &[]),
     ("send_from_vip", &["node", "vip", "to"], &[]),
+    ("apply", &["node", "file"], &[]),
+    ("rollout", &["file"], &["old"]),
 ];
 
 #[derive(Deserialize)]
@@ -229,13 +254,17 @@ pub(super) struct RawEvent {
     pub(super) to: Option<Spanned<String>>,
     /// `maintenance_on`: "stepped" (the default) or "one_step".
     pub(super) procedure: Option<Spanned<String>>,
+    /// `apply`, `rollout`: a cluster file, relative to the scenario.
+    pub(super) file: Option<Spanned<String>>,
+    /// `rollout`: the file the nodes run before (default: `cluster`).
+    pub(super) old: Option<Spanned<String>>,
 }
 
 impl RawEvent {
     /// The keys given, with their spans.
     fn given(&self) -> Vec<(&'static str, Range<usize>)> {
         given!(self; node, interface, groups, percent, check, by, vip, password, addresses, value,
-            errno, state, from, to, procedure)
+            errno, state, from, to, procedure, file, old)
     }
 }
 
@@ -473,6 +502,8 @@ impl ScenarioValidator<'_> {
                 let vip = self.vip_of(e.vip?, config, ctx, key)?;
                 self.send_from_vip_action(e.to?, member, vip, nodes, config, ctx, key)?
             }
+            "apply" => self.apply_action(e.file?, need(node), nodes, ctx, key)?,
+            "rollout" => self.rollout_action(e.file?, e.old, ctx, key)?,
             _ => return None,
         };
         Some(action)

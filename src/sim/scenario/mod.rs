@@ -55,6 +55,7 @@ macro_rules! given {
     }};
 }
 
+mod change;
 mod cluster;
 mod event;
 mod event_values;
@@ -106,6 +107,20 @@ pub struct Scenario {
     pub(crate) expects: Vec<Expectation>,
     /// The `[[router]]` entries, in file order.
     pub(crate) routers: Vec<ScRouter>,
+    /// The cluster files: `cluster` first (the same as [`Self::config`]),
+    /// then those the `apply` and `rollout` events name.
+    pub files: Vec<Config>,
+}
+
+impl Scenario {
+    /// Every cluster file of the scenario, `cluster` first.
+    pub fn cluster_files(&self) -> &[Config] {
+        if self.files.is_empty() {
+            std::slice::from_ref(&self.config)
+        } else {
+            &self.files
+        }
+    }
 }
 
 /// `[[node]]`.
@@ -233,6 +248,9 @@ struct ScenarioValidator<'a> {
     path: &'a Path,
     lines: LineIndex<'a>,
     diags: Vec<Diagnostic>,
+    /// The cluster files as named in the scenario (`cluster` first, named
+    /// ""), for the events that change them.
+    files: Vec<(String, Config)>,
 }
 
 impl ScenarioValidator<'_> {
@@ -321,6 +339,7 @@ pub fn parse(src: &str, path: &Path) -> Result<Scenario, Vec<Diagnostic>> {
         path,
         lines: LineIndex::new(src),
         diags: Vec::new(),
+        files: Vec::new(),
     };
     let raw: Raw = match toml::from_str(src) {
         Ok(r) => r,
@@ -394,9 +413,10 @@ impl ScenarioValidator<'_> {
         };
         let top = self.top_level(&raw);
         let config = self.cluster_file(cluster, raw.passwords)?;
-        if !self.within_member_limit(&config, cluster) {
+        if !self.within_member_limit(&config, cluster, "cluster") {
             return None;
         }
+        self.change_files(&raw.event, &config);
         let defaults = node::NodeDefaults {
             hz: top.hz,
             flavor: top.flavor,
@@ -424,6 +444,10 @@ impl ScenarioValidator<'_> {
             events,
             expects,
             routers,
+            files: std::mem::take(&mut self.files)
+                .into_iter()
+                .map(|(_, c)| c)
+                .collect(),
         })
     }
 
@@ -529,6 +553,7 @@ impl ScenarioValidator<'_> {
             }
         }
         events.sort_by_key(|e: &TimedEvent| e.at);
+        let events = self.expand_rollouts(events, nodes, duration);
         self.sequence(&events, nodes);
         events
     }

@@ -1,0 +1,144 @@
+//! `carpctl rollout plan OLD NEW [--json]`: the steps that take a cluster
+//! from one cluster file to another with no two masters and no VIP
+//! changing hands more than once ([`crate::rollout`], carpctl(8)
+//! ROLLOUTS). Needs no kernel: both files are read and their keys
+//! compared, never shown.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use serde::Serialize;
+
+use super::{CliError, GlobalOpts, cluster};
+use crate::rollout::{self, Plan, Step};
+
+/// `carpctl rollout ...`.
+#[derive(Debug, Subcommand)]
+pub enum RolloutCommand {
+    /// Print the ordered steps, each a carpctl command to run on the node
+    /// it names, from the OLD cluster file to the NEW one (needs no
+    /// kernel)
+    Plan(PlanArgs),
+}
+
+/// Arguments of `carpctl rollout plan`.
+#[derive(Debug, Clone, Args)]
+pub struct PlanArgs {
+    /// The cluster file every node runs now
+    pub old: PathBuf,
+    /// The cluster file to roll out
+    pub new: PathBuf,
+    /// Print the plan as JSON: {"steps": [...], "gap", "reduced"} (no
+    /// password ever)
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `--json`: the plan with each step's command.
+#[derive(Serialize)]
+struct JsonPlan<'a> {
+    old: String,
+    new: String,
+    steps: Vec<JsonStep<'a>>,
+    gap: f64,
+    reduced: &'a [rollout::Reduced],
+}
+
+#[derive(Serialize)]
+struct JsonStep<'a> {
+    #[serde(flatten)]
+    step: &'a Step,
+    command: String,
+}
+
+pub(crate) fn run(
+    _global: &GlobalOpts,
+    cmd: &RolloutCommand,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    match cmd {
+        RolloutCommand::Plan(args) => plan(args, out),
+    }
+}
+
+fn plan(args: &PlanArgs, out: &mut dyn Write) -> Result<(), CliError> {
+    let mut old = cluster::load(&args.old)?;
+    cluster::read_keys(&mut old, |_| true)?;
+    let mut new = cluster::load(&args.new)?;
+    cluster::read_keys(&mut new, |_| true)?;
+    let p = rollout::plan(&old, &new)
+        .map_err(|e| CliError::Usage(format!("cannot plan this rollout safely: {e}")))?;
+    let (o, n) = (
+        args.old.display().to_string(),
+        args.new.display().to_string(),
+    );
+    if args.json {
+        let doc = JsonPlan {
+            steps: p
+                .steps
+                .iter()
+                .map(|s| JsonStep {
+                    step: s,
+                    command: s.command(&o, &n),
+                })
+                .collect(),
+            old: o,
+            new: n,
+            gap: p.gap,
+            reduced: &p.reduced,
+        };
+        serde_json::to_writer_pretty(&mut *out, &doc)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    text(&p, &o, &n, out)
+}
+
+/// The plan for people: one line per step, then what it costs.
+fn text(p: &Plan, old: &str, new: &str, out: &mut dyn Write) -> Result<(), CliError> {
+    let total = p.steps.last().map_or(0.0, |s| s.at + p.gap);
+    writeln!(
+        out,
+        "rollout from {old} to {new}: {} steps, {} s apart, about {total} s",
+        p.steps.len(),
+        p.gap
+    )?;
+    writeln!(
+        out,
+        "run each on the node it names, after the one before has settled \
+         (carpctl status --check):"
+    )?;
+    for (i, s) in p.steps.iter().enumerate() {
+        writeln!(
+            out,
+            "{:>3}. at {:>5} s  on {}: {}",
+            i + 1,
+            s.at,
+            s.node,
+            s.command(old, new)
+        )?;
+        writeln!(out, "       {}", s.why)?;
+        for m in &s.moves {
+            writeln!(
+                out,
+                "       moves {} from {} to {} (one takeover)",
+                m.vip, m.from, m.to
+            )?;
+        }
+    }
+    let moves: usize = p.steps.iter().map(|s| s.moves.len()).sum();
+    writeln!(out, "VIPs that change hands: {moves} (each once)")?;
+    for r in &p.reduced {
+        writeln!(
+            out,
+            "redundancy reduced: {} is held by {} alone from {} s to {} s ({} s)",
+            r.vip,
+            r.node,
+            r.from,
+            r.until,
+            r.until - r.from
+        )?;
+    }
+    Ok(())
+}
