@@ -23,18 +23,18 @@ use crate::kernel::Kernel;
 
 /// The host lock of a real host (hier(7): `/var/run` holds the files of
 /// running programs, cleared at boot).
-pub const PATH: &str = "/var/run/carpctl.lock";
+pub(crate) const PATH: &str = "/var/run/carpctl.lock";
 /// Environment variable: how many seconds to wait for the host lock.
-pub const WAIT_ENV: &str = "CARPCTL_LOCK_WAIT";
+pub(crate) const WAIT_ENV: &str = "CARPCTL_LOCK_WAIT";
 /// How long a command waits for another one to finish changing the host.
-pub const DEFAULT_WAIT: Duration = Duration::from_secs(10);
+pub(crate) const DEFAULT_WAIT: Duration = Duration::from_secs(10);
 /// The longest wait `CARPCTL_LOCK_WAIT` may ask for (one hour).
-pub const WAIT_MAX_SECS: u64 = 3600;
+pub(crate) const WAIT_MAX_SECS: u64 = 3600;
 
 /// Why [`WAIT_ENV`] cannot be used: a usage error for `apply` and
 /// `maintenance`, a failed demotion change for the daemon.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum WaitError {
+pub(crate) enum WaitError {
     /// The value is not text.
     #[error("{} must be a number of seconds", WAIT_ENV)]
     NotUnicode,
@@ -49,7 +49,7 @@ pub enum WaitError {
 
 /// The wait: `CARPCTL_LOCK_WAIT` when set (whole seconds, 0 to
 /// [`WAIT_MAX_SECS`]), else [`DEFAULT_WAIT`].
-pub fn wait() -> Result<Duration, WaitError> {
+pub(crate) fn wait() -> Result<Duration, WaitError> {
     match std::env::var(WAIT_ENV) {
         Err(std::env::VarError::NotPresent) => Ok(DEFAULT_WAIT),
         Err(std::env::VarError::NotUnicode(_)) => Err(WaitError::NotUnicode),

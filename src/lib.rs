@@ -26,5 +26,5 @@ pub mod scan;
 pub mod sim;
 pub(crate) mod status;
 pub(crate) mod text;
-pub mod textfile;
+pub(crate) mod textfile;
 pub mod wire;

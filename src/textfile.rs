@@ -18,7 +18,7 @@ use crate::fsutil::{self, FsError, Trust};
 
 /// How a text file is opened ([`read`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
+pub(crate) enum Access {
     /// A file carpctl acts on (the cluster file): its owner and mode, and
     /// every directory above it, must pass [`Trust::Config`].
     Trusted,
@@ -29,7 +29,7 @@ pub enum Access {
 
 /// A text file [`read`] whole.
 #[derive(Debug)]
-pub struct TextFile {
+pub(crate) struct TextFile {
     /// The file's text. It may hold passwords: it is wiped when dropped.
     pub text: Zeroizing<String>,
     /// `st_mode & 07777` of the file that was read.
@@ -38,7 +38,7 @@ pub struct TextFile {
 
 /// Why [`read`] gave no text. No message quotes the file's content.
 #[derive(Debug)]
-pub enum ReadError {
+pub(crate) enum ReadError {
     /// It could not be read ([`FsError`]: missing, not a regular file,
     /// too large, not trusted...).
     Fs(FsError),
@@ -55,7 +55,7 @@ pub enum ReadError {
 
 /// Read the text file at `path` as `access` says, at most
 /// [`fsutil::INPUT_MAX`] bytes, and decode it as UTF-8.
-pub fn read(path: &Path, access: Access) -> Result<TextFile, ReadError> {
+pub(crate) fn read(path: &Path, access: Access) -> Result<TextFile, ReadError> {
     let opened = match access {
         Access::Trusted => fsutil::read_trusted(path, fsutil::INPUT_MAX, Trust::Config),
         Access::Named => fsutil::read_with_mode(path, fsutil::INPUT_MAX),

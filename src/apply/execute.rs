@@ -15,17 +15,17 @@ use crate::model::{IfAddress, IfName, Interface, Knob, Vhid, VhidRef, VhidUpdate
 pub(crate) struct ApplyError {
     /// The step that failed (`None`: reading the addresses before the
     /// first step failed) and why.
-    pub failed: Option<KernelChange>,
-    pub error: KernelError,
+    pub(crate) failed: Option<KernelChange>,
+    pub(crate) error: KernelError,
     /// The steps undone, in the order they were undone.
-    pub undone: Vec<KernelChange>,
+    pub(crate) undone: Vec<KernelChange>,
     /// Steps that could not be undone, with the reason.
-    pub not_undone: Vec<(KernelChange, String)>,
+    pub(crate) not_undone: Vec<(KernelChange, String)>,
     /// Steps left as they are on purpose: loading carp(4).
-    pub kept: Vec<KernelChange>,
+    pub(crate) kept: Vec<KernelChange>,
     /// Interfaces whose addresses could not be put back in their original
     /// order, with the reason.
-    pub order_not_restored: Vec<(String, String)>,
+    pub(crate) order_not_restored: Vec<(String, String)>,
 }
 
 impl ApplyError {

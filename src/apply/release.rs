@@ -20,7 +20,7 @@ pub(crate) struct Unsupported {
     pub node: String,
     /// `kern.osrelease` and `kern.osreldate` as read.
     pub release: String,
-    pub osreldate: i32,
+    pub(crate) osreldate: i32,
     /// (VIP, what it needs).
     pub vips: Vec<(String, &'static str)>,
 }

@@ -26,7 +26,7 @@ use crate::logging::error_chain;
 pub struct ApplyArgs {
     /// Show the changes without making them
     #[arg(long)]
-    pub dry_run: bool,
+    pub(crate) dry_run: bool,
     /// Print one JSON document, also on failure: {"node", "dry_run",
     /// "changes", "error"} (see carpctl(8))
     #[arg(long)]

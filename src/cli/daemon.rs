@@ -27,7 +27,7 @@ use crate::logging::error_chain;
 pub struct DaemonArgs {
     /// devd's SOCK_SEQPACKET socket
     #[arg(long, value_name = "PATH", default_value = DEFAULT_SOCKET)]
-    pub devd_socket: PathBuf,
+    pub(crate) devd_socket: PathBuf,
 }
 
 /// `carpctl daemon`.

@@ -61,16 +61,16 @@ pub struct InitArgs {
     /// interfaces or more addresses (IPv4 or IPv6) on one interface.
     /// `NAME=` alone makes an interface without an address
     #[arg(long = "iface", value_name = "NAME=ADDR/PREFIX", value_parser = parse_iface)]
-    pub ifaces: Vec<IfaceArg>,
+    pub(crate) ifaces: Vec<IfaceArg>,
 
     /// Start without carp.ko loaded (as if `kldload carp` had not been run)
     #[arg(long)]
-    pub no_carp_module: bool,
+    pub(crate) no_carp_module: bool,
 
     /// Make the caller unprivileged (not root): carp(4) then refuses
     /// changes with EPERM and hides keys
     #[arg(long)]
-    pub unprivileged: bool,
+    pub(crate) unprivileged: bool,
 }
 
 /// Arguments of `carpctl emulate inject`.
@@ -82,7 +82,7 @@ pub struct InjectArgs {
 
     /// Which mutating call from now fails: 1 is the next one
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
-    pub fail_call: u64,
+    pub(crate) fail_call: u64,
 
     /// The errno it fails with, by name (EINVAL, EPERM, EEXIST, ...)
     #[arg(long, value_name = "NAME", value_parser = parse_errno)]
@@ -91,9 +91,9 @@ pub struct InjectArgs {
 
 /// One `--iface` value: an interface name and at most one address.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IfaceArg {
+pub(crate) struct IfaceArg {
     pub name: String,
-    pub address: Option<IpNet>,
+    pub(crate) address: Option<IpNet>,
 }
 
 /// Parse `NAME=ADDR/PREFIX` or `NAME=`.
@@ -326,10 +326,7 @@ fn inject(args: &InjectArgs, out: &mut dyn Write) -> Result<(), CliError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn net(s: &str) -> IpNet {
-        s.parse().unwrap()
-    }
+    use crate::config::tests::testutil::net;
 
     #[test]
     fn iface_values() {

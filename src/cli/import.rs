@@ -30,7 +30,7 @@ pub struct ImportArgs {
 
 /// `NAME=FILE` or `FILE`: a name is split off only when the file as a whole
 /// does not exist and the name has no slash.
-fn node_arg(arg: &str) -> (Option<String>, PathBuf) {
+pub(super) fn node_arg(arg: &str) -> (Option<String>, PathBuf) {
     if let Some((name, file)) = arg.split_once('=')
         && !name.is_empty()
         && !name.contains('/')

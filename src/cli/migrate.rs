@@ -33,7 +33,7 @@ pub struct MigrateArgs {
 /// Turn a migration error into the exit-2 error, printing the findings
 /// that block it.
 pub(super) fn refuse(e: MigrateError) -> CliError {
-    if let MigrateError::Invalid { file, issues } = &e {
+    if let MigrateError::Invalid { file, issues, .. } = &e {
         let mut err = std::io::stderr().lock();
         for i in issues {
             let f = Finding {

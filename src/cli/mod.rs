@@ -65,7 +65,7 @@ pub(crate) mod watch;
 )]
 pub struct Cli {
     #[command(flatten)]
-    pub global: GlobalOpts,
+    pub(crate) global: GlobalOpts,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -89,7 +89,7 @@ pub struct GlobalOpts {
     /// Log every request to and reply from the kernel as one line of hex on
     /// stderr (keys are zeroed): attach this output to bug reports
     #[arg(long, global = true)]
-    pub trace_wire: bool,
+    pub(crate) trace_wire: bool,
 
     /// The cluster file, the same on every node [default:
     /// /usr/local/etc/carpctl.toml]
@@ -97,34 +97,34 @@ pub struct GlobalOpts {
         short = 'c',
         long,
         global = true,
-        env = "CARPCTL_CONFIG",
+        env = crate::config::CONFIG_ENV,
         value_name = "FILE"
     )]
     pub config: Option<PathBuf>,
 
     /// Which node of the cluster file this host is (default: the short
     /// hostname)
-    #[arg(long, global = true, env = "CARPCTL_NODE", value_name = "NAME")]
+    #[arg(long, global = true, env = crate::config::NODE_ENV, value_name = "NAME")]
     pub node: Option<String>,
 
     /// More diagnostics on stderr: -v info, -vv debug (RUST_LOG, when set,
     /// takes precedence)
     #[arg(short, long, global = true, action = ArgAction::Count)]
-    pub verbose: u8,
+    pub(crate) verbose: u8,
 }
 
 impl GlobalOpts {
     /// `--node` / `CARPCTL_NODE`; empty counts as not given, so that
     /// `CARPCTL_NODE=` selects by hostname as if it were unset
     /// ([`crate::config::select_node`]).
-    pub fn node(&self) -> Option<&str> {
+    pub(crate) fn node(&self) -> Option<&str> {
         self.node.as_deref().filter(|n| !n.is_empty())
     }
 
     /// The kernel selected by `--kernel` / `CARPCTL_KERNEL`, or the default:
     /// `native` on FreeBSD; elsewhere there is none, and the error explains
     /// how to use an emulated host.
-    pub fn kernel_spec(&self) -> Result<KernelSpec, CliError> {
+    pub(crate) fn kernel_spec(&self) -> Result<KernelSpec, CliError> {
         match &self.kernel {
             Some(spec) => Ok(spec.clone()),
             None if cfg!(target_os = "freebsd") => Ok(KernelSpec::Native),
@@ -136,7 +136,7 @@ impl GlobalOpts {
     }
 
     /// The cluster file: `-c`/`CARPCTL_CONFIG`, else the default path.
-    pub fn config_path(&self) -> PathBuf {
+    pub(crate) fn config_path(&self) -> PathBuf {
         self.config
             .clone()
             .unwrap_or_else(|| PathBuf::from(crate::config::DEFAULT_PATH))
@@ -371,7 +371,7 @@ impl CliError {
     }
 
     /// Whether this is a write to a closed pipe, which exits quietly with 0.
-    pub fn is_broken_pipe(&self) -> bool {
+    pub(crate) fn is_broken_pipe(&self) -> bool {
         matches!(self, CliError::Output(e) if e.kind() == io::ErrorKind::BrokenPipe)
     }
 }
@@ -391,7 +391,7 @@ impl From<crate::fsutil::FsError> for CliError {
 /// Take the host lock ([`crate::hostlock`]) before changing the host:
 /// wait for another carpctl up to `CARPCTL_LOCK_WAIT` seconds (default
 /// 10), else fail with "another carpctl (pid N) is changing this host".
-pub fn lock_host(kernel: &dyn Kernel) -> Result<crate::fsutil::Lock, CliError> {
+pub(crate) fn lock_host(kernel: &dyn Kernel) -> Result<crate::fsutil::Lock, CliError> {
     let wait = crate::hostlock::wait().map_err(|e| CliError::Usage(e.to_string()))?;
     Ok(crate::hostlock::lock(kernel, wait)?)
 }
@@ -495,7 +495,7 @@ pub fn main() -> ExitCode {
 /// `warn`, `info` (-v), `debug` (-vv) or `trace` (-vvv); `--trace-wire` adds
 /// the wire target at `trace` either way. Returns a warning to print when
 /// `RUST_LOG` cannot be parsed.
-pub fn log_filter(
+pub(crate) fn log_filter(
     verbose: u8,
     trace_wire: bool,
     rust_log: Option<&str>,

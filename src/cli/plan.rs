@@ -51,12 +51,12 @@ pub struct PlanArgs {
     /// Also print the DNS round-robin records of this service name, one A
     /// or AAAA record per VIP address (zone-file lines)
     #[arg(long, value_name = "NAME")]
-    pub dns_name: Option<String>,
+    pub(crate) dns_name: Option<String>,
     /// Put the real passwords in the rc.conf lines instead of
     /// <secret:VIP> placeholders; only when standard output is not a
     /// terminal
     #[arg(long, conflicts_with = "json")]
-    pub show_secrets: bool,
+    pub(crate) show_secrets: bool,
     /// Also draw the balance, the failure matrix and the order of each VIP
     /// as one self-contained HTML page in FILE (no password ever)
     #[arg(long, value_name = "FILE")]
@@ -65,7 +65,7 @@ pub struct PlanArgs {
     /// peers 14 or later; a VIP the target cannot configure is an error
     #[arg(long = "freebsd", value_name = "13|14|15|main", default_value = "main",
           value_parser = Flavor::from_str)]
-    pub freebsd: Flavor,
+    pub(crate) freebsd: Flavor,
 }
 
 /// `carpctl plan`.

@@ -51,11 +51,11 @@ pub struct ScanArgs {
     /// Redraw the table every second, like top(1), until interrupted or
     /// --duration is over (a terminal only)
     #[arg(long, conflicts_with_all = ["json", "pcap"])]
-    pub watch: bool,
+    pub(crate) watch: bool,
     /// Do not put the interfaces in promiscuous mode (unicast
     /// advertisements between other hosts are then missed)
     #[arg(long)]
-    pub no_promisc: bool,
+    pub(crate) no_promisc: bool,
     /// With -c: the speaker at ADDRESS is node NODE (repeat for each
     /// node; without it, nodes are told by the advskews they advertise)
     #[arg(long = "map", value_name = "NODE=ADDRESS")]

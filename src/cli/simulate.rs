@@ -41,7 +41,7 @@ pub struct SimulateArgs {
     /// grow past it, and is refused at once when the capture would clearly
     /// need more
     #[arg(long, value_name = "SIZE", default_value = "1g", value_parser = limits::parse_size)]
-    pub pcap_max: u64,
+    pub(crate) pcap_max: u64,
     /// Also draw the report as one self-contained HTML page in FILE: the
     /// verdicts and a timeline of which node is MASTER of each VIP, outages
     /// red, dual masters hatched, events marked; hover a bar for the reason
@@ -50,7 +50,7 @@ pub struct SimulateArgs {
     /// Also draw the timeline and the verdicts as one self-contained SVG
     /// file
     #[arg(long, value_name = "FILE")]
-    pub svg: Option<PathBuf>,
+    pub(crate) svg: Option<PathBuf>,
 }
 
 /// `carpctl simulate`: exit 0 when every expectation and requirement is

@@ -28,7 +28,7 @@ pub struct StateArgs {
     pub state: Wanted,
     /// Force MASTER although this node is in maintenance
     #[arg(long)]
-    pub force: bool,
+    pub(crate) force: bool,
     /// Print one JSON document: {"node", "vip", "interface", "vhid",
     /// "from", "to"}
     #[arg(long)]

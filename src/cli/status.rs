@@ -33,7 +33,7 @@ pub struct StatusArgs {
     /// Exit 1 when a VIP of this node is missing or not in the state the
     /// cluster file plans for it (for monitoring); needs the cluster file
     #[arg(long)]
-    pub check: bool,
+    pub(crate) check: bool,
 }
 
 /// `carpctl status`.
@@ -184,7 +184,7 @@ fn write_cluster_view(view: &ClusterView, out: &mut dyn Write) -> Result<(), Cli
 ///         carp: BACKUP vhid 1 advbase 1 advskew 100 (effective 100) key set
 ///               inet 192.168.1.50/32
 /// ```
-pub fn write_human(report: &StatusReport, out: &mut dyn Write) -> Result<(), CliError> {
+pub(crate) fn write_human(report: &StatusReport, out: &mut dyn Write) -> Result<(), CliError> {
     let s = &report.sysctls;
     writeln!(
         out,
@@ -328,7 +328,7 @@ pub fn write_json(report: &StatusReport, out: &mut dyn Write) -> Result<(), CliE
 
 /// The JSON form with the cluster view (`"cluster"`, `null` without a
 /// cluster file).
-pub fn write_json_with(
+pub(crate) fn write_json_with(
     report: &StatusReport,
     cluster: Option<&ClusterView>,
     out: &mut dyn Write,

@@ -38,7 +38,7 @@ pub struct WatchArgs {
     pub json: bool,
     /// devd's SOCK_SEQPACKET socket
     #[arg(long, value_name = "PATH", default_value = DEFAULT_SOCKET)]
-    pub devd_socket: PathBuf,
+    pub(crate) devd_socket: PathBuf,
     /// Exit after N transitions (default: until interrupted)
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub count: Option<u64>,

@@ -80,7 +80,7 @@ fn escaped_path<S: serde::Serializer>(p: &Option<PathBuf>, ser: S) -> Result<S::
 }
 
 impl Diagnostic {
-    pub fn error(message: impl Into<String>) -> Self {
+    pub(crate) fn error(message: impl Into<String>) -> Self {
         Diagnostic {
             severity: Severity::Error,
             file: None,
@@ -90,24 +90,24 @@ impl Diagnostic {
         }
     }
 
-    pub fn warning(message: impl Into<String>) -> Self {
+    pub(crate) fn warning(message: impl Into<String>) -> Self {
         Diagnostic {
             severity: Severity::Warning,
             ..Diagnostic::error(message)
         }
     }
 
-    pub fn in_file(mut self, file: &Path) -> Self {
+    pub(crate) fn in_file(mut self, file: &Path) -> Self {
         self.file = Some(file.to_path_buf());
         self
     }
 
-    pub fn at(mut self, pos: Option<Pos>) -> Self {
+    pub(crate) fn at(mut self, pos: Option<Pos>) -> Self {
         self.pos = pos;
         self
     }
 
-    pub fn key(mut self, key: impl Into<String>) -> Self {
+    pub(crate) fn key(mut self, key: impl Into<String>) -> Self {
         self.key = Some(key.into());
         self
     }

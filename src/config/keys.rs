@@ -62,7 +62,7 @@ pub struct KeyFile {
 
 impl KeySource {
     /// The key, when it is known without reading a file.
-    pub fn key(&self) -> Option<&Key> {
+    pub(crate) fn key(&self) -> Option<&Key> {
         match self {
             KeySource::Inline(k) => Some(k),
             KeySource::File(_) => None,
@@ -125,7 +125,7 @@ impl Config {
     /// become [`KeySource::Inline`]. `Ok` carries the warnings about the
     /// keys; `Err` every error (and the warnings), in file order. Nothing
     /// is changed on error.
-    pub fn read_keys(
+    pub(crate) fn read_keys(
         &mut self,
         which: impl Fn(&Vip) -> bool,
     ) -> Result<Vec<Diagnostic>, Vec<Diagnostic>> {
@@ -164,7 +164,7 @@ impl Config {
     /// leave the others as they are, saying nothing: for advice that a key
     /// improves but does not need (`plan` notes a password that rc.conf
     /// cannot carry), so that a broken key file never stops it.
-    pub fn try_read_keys(&mut self, which: impl Fn(&Vip) -> bool) {
+    pub(crate) fn try_read_keys(&mut self, which: impl Fn(&Vip) -> bool) {
         for v in &mut self.vips {
             if let Some(src @ KeySource::File(_)) = &v.key
                 && which(v)

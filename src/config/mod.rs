@@ -45,18 +45,18 @@ pub use rules::{NAME_MAX, NODE_NAME_MAX, password_issues};
 
 /// Where the cluster file is read from unless `-c/--config` or
 /// [`CONFIG_ENV`] says otherwise.
-pub const DEFAULT_PATH: &str = "/usr/local/etc/carpctl.toml";
+pub(crate) const DEFAULT_PATH: &str = "/usr/local/etc/carpctl.toml";
 /// Environment variable naming the cluster file.
-pub const CONFIG_ENV: &str = "CARPCTL_CONFIG";
+pub(crate) const CONFIG_ENV: &str = "CARPCTL_CONFIG";
 /// Environment variable naming this node (else the short hostname).
-pub const NODE_ENV: &str = "CARPCTL_NODE";
+pub(crate) const NODE_ENV: &str = "CARPCTL_NODE";
 /// Default `[cluster] advskew_step`: see [`crate::plan`] for why 4.
-pub const DEFAULT_ADVSKEW_STEP: u8 = 4;
+pub(crate) const DEFAULT_ADVSKEW_STEP: u8 = 4;
 /// Default `[cluster] hook_timeout`: long enough for a service restart,
 /// short enough that a hung hook does not pile up behind the next event.
-pub const DEFAULT_HOOK_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const DEFAULT_HOOK_TIMEOUT: Duration = Duration::from_secs(30);
 /// The longest `[cluster] hook_timeout` accepted (one hour), in seconds.
-pub const HOOK_TIMEOUT_MAX_SECS: u64 = 3600;
+pub(crate) const HOOK_TIMEOUT_MAX_SECS: u64 = 3600;
 /// The literal of [`DEFAULT_CLUSTER_STATE_DIR`], as a macro so that the
 /// directories carpctl keeps inside it are derived from it at compile time
 /// (`concat!` takes only literals): `carpctl hook`'s default state
@@ -70,7 +70,7 @@ pub(crate) use default_cluster_state_dir;
 
 /// Default `[cluster] state_dir`: where carpctl keeps its demotion ledger
 /// (hier(7): `/var/db` holds "persistent, automatically maintained data").
-pub const DEFAULT_CLUSTER_STATE_DIR: &str = default_cluster_state_dir!();
+pub(crate) const DEFAULT_CLUSTER_STATE_DIR: &str = default_cluster_state_dir!();
 
 /// A validated cluster file.
 #[derive(Debug, Clone)]
@@ -85,9 +85,9 @@ pub struct Config {
     /// `[[check]]`, in file order.
     pub checks: Vec<Check>,
     /// `[metrics]`.
-    pub metrics: MetricsConfig,
+    pub(crate) metrics: MetricsConfig,
     /// What validation found that does not stop `apply`.
-    pub warnings: Vec<Diagnostic>,
+    pub(crate) warnings: Vec<Diagnostic>,
 }
 
 /// `[cluster]`: settings shared by every node.
@@ -98,10 +98,10 @@ pub struct Cluster {
     /// Default advertisement interval for every VIP (default 1 s).
     pub advbase: AdvBase,
     /// advskew = rank × step (default [`DEFAULT_ADVSKEW_STEP`]).
-    pub advskew_step: u8,
+    pub(crate) advskew_step: u8,
     /// How long a hook (`on_master`, ...) may run before it is killed:
     /// 1 s to [`HOOK_TIMEOUT_MAX_SECS`], default [`DEFAULT_HOOK_TIMEOUT`].
-    pub hook_timeout: Duration,
+    pub(crate) hook_timeout: Duration,
     /// Keep this node demoted after boot until every `[[check]]` has passed
     /// once (default false).
     pub boot_hold: bool,
@@ -145,9 +145,9 @@ pub struct Check {
     /// 1 s; at most `interval`).
     pub timeout: Duration,
     /// Consecutive passes that bring a failed check back (default 2).
-    pub rise: u32,
+    pub(crate) rise: u32,
     /// Consecutive failures that make a passing check fail (default 3).
-    pub fall: u32,
+    pub(crate) fall: u32,
     /// What a failed check adds to `net.inet.carp.demotion`, 1 to
     /// [`MAX_WEIGHT`]; by default [`default_check_weight`].
     pub weight: u16,
@@ -189,7 +189,7 @@ pub struct HttpUrl {
 
 impl HttpUrl {
     /// `host:port` for connecting (IPv6 in brackets).
-    pub fn authority(&self) -> String {
+    pub(crate) fn authority(&self) -> String {
         if self.host.contains(':') {
             format!("[{}]:{}", self.host, self.port)
         } else {
@@ -207,9 +207,9 @@ impl fmt::Display for HttpUrl {
 /// `[metrics]`: where the Prometheus metrics go. Both are optional; with
 /// neither, no metrics are exported.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct MetricsConfig {
+pub(crate) struct MetricsConfig {
     /// A node_exporter textfile-collector file, rewritten atomically.
-    pub textfile: Option<PathBuf>,
+    pub(crate) textfile: Option<PathBuf>,
     /// A loopback address to serve `GET /metrics` on.
     pub listen: Option<SocketAddr>,
 }
@@ -220,7 +220,7 @@ pub struct MetricsConfig {
 /// weight is the largest [`crate::plan::VipPlan::demotion_off`] of a rank-0
 /// node, `(n - 1) x advskew_step + 1` for the VIP with the most nodes. With
 /// no VIP of two or more nodes it is [`MAX_WEIGHT`] (240).
-pub fn default_check_weight(plan: &crate::plan::Plan) -> u16 {
+pub(crate) fn default_check_weight(plan: &crate::plan::Plan) -> u16 {
     plan.vips
         .iter()
         .filter_map(|v| {
@@ -266,7 +266,7 @@ impl Node {
 
     /// The real interface behind `interface` on this node: its mapping, or
     /// the name itself when this node does not map it.
-    pub fn real_interface<'a>(&'a self, interface: &'a str) -> &'a str {
+    pub(crate) fn real_interface<'a>(&'a self, interface: &'a str) -> &'a str {
         self.interfaces
             .get(interface)
             .map_or(interface, String::as_str)
@@ -299,14 +299,14 @@ pub struct Vip {
     pub interval: u16,
     /// Pinned advskews (CARP) or priorities (VRRP) of every member, and
     /// `allow_tie` ([`plan::pinned`]); `None`: derived from rank.
-    pub pins: Option<plan::pinned::Pins>,
+    pub(crate) pins: Option<plan::pinned::Pins>,
     /// argv run (no shell) when this node becomes MASTER of the VIP;
     /// empty: no hook. When non-empty, `argv[0]` is not empty.
-    pub on_master: Vec<String>,
+    pub(crate) on_master: Vec<String>,
     /// argv run when this node becomes BACKUP of the VIP; empty: none.
-    pub on_backup: Vec<String>,
+    pub(crate) on_backup: Vec<String>,
     /// argv run when the VIP goes to INIT on this node; empty: none.
-    pub on_init: Vec<String>,
+    pub(crate) on_init: Vec<String>,
     pub(crate) pos: VipPos,
     /// A unicast VIP whose `prefer` names only its master: the pair the
     /// plan chose when the file was loaded ([`Vip::takes_part`]); `None`
@@ -330,7 +330,7 @@ impl Vip {
     /// its backup from the plan ([`crate::plan::VipPlan::rank_of`]): its
     /// members are that pair, as planned when the file was loaded. (Without
     /// a plan, for a `Config` built in code, every node may be the backup.)
-    pub fn takes_part(&self, node: &str) -> bool {
+    pub(crate) fn takes_part(&self, node: &str) -> bool {
         match (&self.prefer, &self.planned_pair) {
             (Some(p), Some(pair)) if p.len() == 1 && self.unicast => pair.iter().any(|n| n == node),
             (Some(p), None) if p.len() == 1 && self.unicast => true,
@@ -341,11 +341,11 @@ impl Vip {
 }
 
 impl Config {
-    pub fn node(&self, name: &str) -> Option<&Node> {
+    pub(crate) fn node(&self, name: &str) -> Option<&Node> {
         self.nodes.iter().find(|n| n.name == name)
     }
 
-    pub fn node_names(&self) -> Vec<String> {
+    pub(crate) fn node_names(&self) -> Vec<String> {
         self.nodes.iter().map(|n| n.name.clone()).collect()
     }
 
@@ -501,7 +501,7 @@ fn pin(p: &mut plan::VipPlan, pins: &plan::pinned::Pins) {
 /// `given` as a path: absolute as it is, relative to the directory of
 /// `file` otherwise (how `password_file` and a scenario's `cluster` are
 /// read, so a file and its companions can move together).
-pub fn relative_to(file: &std::path::Path, given: &str) -> std::path::PathBuf {
+pub(crate) fn relative_to(file: &std::path::Path, given: &str) -> std::path::PathBuf {
     let p = std::path::Path::new(given);
     if p.is_absolute() {
         return p.to_path_buf();
@@ -517,7 +517,7 @@ pub fn relative_to(file: &std::path::Path, given: &str) -> std::path::PathBuf {
 /// `explicit` counts as not given, as an empty environment variable does
 /// for sh(1) scripts (`CARPCTL_NODE= carpctl ...`, an rc.conf variable
 /// left empty).
-pub fn select_node<'a>(
+pub(crate) fn select_node<'a>(
     cfg: &'a Config,
     explicit: Option<&str>,
     hostname: &str,

@@ -29,7 +29,7 @@ pub struct Desired<K = KeySource> {
     pub vips: Vec<DesiredVip<K>>,
     /// What resolving found that does not stop `apply` (the file's own
     /// warnings are in [`Config::warnings`]).
-    pub warnings: Vec<Diagnostic>,
+    pub(crate) warnings: Vec<Diagnostic>,
 }
 
 /// One vhid on one real interface of this node.
@@ -40,7 +40,7 @@ pub struct DesiredVip<K = KeySource> {
     /// This node's real interface (`em0`).
     pub interface: IfName,
     /// As written in the file (`lan`).
-    pub logical_interface: String,
+    pub(crate) logical_interface: String,
     pub vhid: Vhid,
     pub advbase: AdvBase,
     pub advskew: AdvSkew,
@@ -51,7 +51,7 @@ pub struct DesiredVip<K = KeySource> {
     pub key: Option<K>,
     pub addresses: Vec<IpNet>,
     /// 0 = this node is the intended MASTER.
-    pub rank: usize,
+    pub(crate) rank: usize,
     /// MASTER for rank 0, BACKUP otherwise (with preempt on, and no
     /// demotion, the cluster converges to this).
     pub state: CarpState,
@@ -82,7 +82,7 @@ pub struct DesiredVip<K = KeySource> {
 pub struct Peer6 {
     pub addr: Ipv6Addr,
     /// `Some` (the vhid's interface) for a link-local address only.
-    pub scope: Option<IfName>,
+    pub(crate) scope: Option<IfName>,
 }
 
 impl fmt::Display for Peer6 {
@@ -122,7 +122,7 @@ impl Desired<KeySource> {
     /// What `apply` manages: the same, with every key read. Every key must
     /// have been read ([`Config::read_keys`]): a `password_file` still
     /// unread is refused, never taken as no key.
-    pub fn with_keys(&self) -> Result<Desired<Key>, String> {
+    pub(crate) fn with_keys(&self) -> Result<Desired<Key>, String> {
         let mut vips = Vec::with_capacity(self.vips.len());
         for v in &self.vips {
             let key = match &v.key {

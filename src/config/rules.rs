@@ -175,10 +175,7 @@ pub fn password_issues(bytes: &[u8]) -> Vec<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn net(s: &str) -> IpNet {
-        s.parse().unwrap()
-    }
+    use crate::config::tests::testutil::net;
 
     #[test]
     fn names() {

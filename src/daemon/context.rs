@@ -31,7 +31,7 @@ pub struct Settings {
     /// The hooks of every VIP, by this node's real interface and vhid.
     pub hooks: Arc<HookTable>,
     /// When this configuration was loaded.
-    pub loaded_at: SystemTime,
+    pub(crate) loaded_at: SystemTime,
 }
 
 impl Settings {
@@ -70,9 +70,9 @@ pub struct DaemonStats {
     /// Transitions handled (devd, replay and resync).
     pub transitions: AtomicU64,
     /// Successful SIGHUP reloads.
-    pub reloads: AtomicU64,
+    pub(crate) reloads: AtomicU64,
     /// SIGHUP reloads refused because the file was invalid.
-    pub reload_failures: AtomicU64,
+    pub(crate) reload_failures: AtomicU64,
 }
 
 /// What the daemon hands to its extensions (health checks, metrics: issue
@@ -84,9 +84,9 @@ pub struct ExtensionContext {
     /// Becomes `true` when the daemon stops: finish up and return.
     pub shutdown: watch::Receiver<bool>,
     /// Hook runs, failures, timeouts and drops per vhid.
-    pub hook_stats: Arc<HookStats>,
+    pub(crate) hook_stats: Arc<HookStats>,
     /// devd and reload counters.
-    pub daemon_stats: Arc<DaemonStats>,
+    pub(crate) daemon_stats: Arc<DaemonStats>,
     /// Opens the same kernel as the daemon's (see [`KernelOpener`]).
     pub open_kernel: KernelOpener,
 }

@@ -67,7 +67,7 @@ use crate::model::CarpState;
 /// * follow `ctx.settings` for reloads (it only ever holds a validated
 ///   configuration);
 /// * never block the runtime thread: use `spawn_blocking` for kernel calls.
-pub fn start_extensions(ctx: &ExtensionContext) -> Vec<JoinHandle<()>> {
+pub(crate) fn start_extensions(ctx: &ExtensionContext) -> Vec<JoinHandle<()>> {
     // Health checks and metrics (issue 5, part 2): the checks demote
     // through the ledger, the metrics read their board.
     let board = Arc::new(checks::CheckBoard::new());
@@ -93,16 +93,16 @@ pub fn start_extensions(ctx: &ExtensionContext) -> Vec<JoinHandle<()>> {
 }
 
 /// How long the daemon waits for its extensions to stop.
-pub const EXTENSION_STOP_GRACE: Duration = Duration::from_secs(5);
+pub(crate) const EXTENSION_STOP_GRACE: Duration = Duration::from_secs(5);
 
 /// What the daemon needs to run.
 pub struct DaemonOptions {
     /// The cluster file (re-read on SIGHUP).
-    pub config_path: PathBuf,
+    pub(crate) config_path: PathBuf,
     /// `--node` / `CARPCTL_NODE`, re-applied on reload.
     pub node: Option<String>,
     /// devd's SOCK_SEQPACKET socket.
-    pub devd_socket: PathBuf,
+    pub(crate) devd_socket: PathBuf,
     /// For the extensions.
     pub open_kernel: KernelOpener,
 }
@@ -138,7 +138,7 @@ pub fn run(
 }
 
 /// [`run`], inside a runtime the caller provides (tests and benchmarks).
-pub async fn run_async(
+pub(crate) async fn run_async(
     opts: DaemonOptions,
     settings: Settings,
     kernel: Box<dyn Kernel>,

@@ -43,13 +43,13 @@ use super::devd::{self, CarpEvent, RecordError};
 /// The receive buffer: devctl lines are far shorter (the kernel's own
 /// `DEVCTL_MAXBUF` is 1024 bytes), so a record that does not fit is
 /// garbage by definition.
-pub const RECV_BUFFER: usize = 8192;
+pub(crate) const RECV_BUFFER: usize = 8192;
 /// First reconnection delay.
-pub const BACKOFF_MIN: Duration = Duration::from_millis(100);
+pub(crate) const BACKOFF_MIN: Duration = Duration::from_millis(100);
 /// Longest reconnection delay.
-pub const BACKOFF_MAX: Duration = Duration::from_secs(5);
+pub(crate) const BACKOFF_MAX: Duration = Duration::from_secs(5);
 /// Garbage records logged one by one per minute; the rest are counted.
-pub const GARBAGE_LOGGED_PER_MINUTE: u32 = 5;
+pub(crate) const GARBAGE_LOGGED_PER_MINUTE: u32 = 5;
 const GARBAGE_WINDOW: Duration = Duration::from_secs(60);
 /// How often a reconnection that keeps failing is logged again.
 const RETRY_REPORT_EVERY: Duration = Duration::from_secs(60);
@@ -94,25 +94,25 @@ impl ClientCounters {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ClientStats {
     /// Records received (events, other systems and garbage).
-    pub records: u64,
+    pub(crate) records: u64,
     /// CARP transitions returned.
     pub events: u64,
     /// Records dropped as garbage (including truncated ones).
-    pub garbage: u64,
+    pub(crate) garbage: u64,
     /// Successful connections.
-    pub connects: u64,
+    pub(crate) connects: u64,
 }
 
 /// Exponential backoff: `min`, doubling, capped at `max`.
 #[derive(Debug, Clone)]
-pub struct Backoff {
+pub(crate) struct Backoff {
     min: Duration,
     max: Duration,
     next: Duration,
 }
 
 impl Backoff {
-    pub fn new(min: Duration, max: Duration) -> Self {
+    pub(crate) fn new(min: Duration, max: Duration) -> Self {
         Backoff {
             min,
             max,
@@ -121,14 +121,14 @@ impl Backoff {
     }
 
     /// The delay before the next attempt; each call doubles the one after.
-    pub fn next_delay(&mut self) -> Duration {
+    pub(crate) fn next_delay(&mut self) -> Duration {
         let d = self.next;
         self.next = (self.next * 2).min(self.max);
         d
     }
 
     /// Back to `min` (after a success).
-    pub fn reset(&mut self) {
+    pub(crate) fn reset(&mut self) {
         self.next = self.min;
     }
 }
@@ -205,7 +205,7 @@ pub enum ConnectError {
 /// why, in words. `connect(2)` on a path that is not a socket fails with
 /// `ECONNREFUSED` on Linux and `ENOTSOCK` on FreeBSD (`unp_connectat()`,
 /// sys/kern/uipc_usrreq.c), so the path itself is looked at too.
-pub fn unusable(path: &Path, e: &io::Error) -> Option<String> {
+pub(crate) fn unusable(path: &Path, e: &io::Error) -> Option<String> {
     if e.kind() == io::ErrorKind::InvalidInput {
         // tokio-seqpacket's check that the path fits sockaddr_un.
         return Some(format!(
@@ -291,7 +291,7 @@ impl DevdClient {
     }
 
     /// The live counters, to read from another task.
-    pub fn counters(&self) -> Arc<ClientCounters> {
+    pub(crate) fn counters(&self) -> Arc<ClientCounters> {
         self.counters.clone()
     }
 
@@ -303,7 +303,7 @@ impl DevdClient {
     /// nothing is logged (the caller decides: [`ConnectError::Unusable`]
     /// can never work; after [`ConnectError::Unavailable`],
     /// [`DevdClient::next`] retries with backoff).
-    pub async fn try_connect(&mut self) -> Result<(), ConnectError> {
+    pub(crate) async fn try_connect(&mut self) -> Result<(), ConnectError> {
         if self.socket.is_none() {
             let s = UnixSeqpacket::connect(&self.path).await.map_err(|e| {
                 match unusable(&self.path, &e) {

@@ -27,7 +27,7 @@ use std::fmt;
 use crate::model::{CarpState, IfName, Vhid, VhidRef};
 
 /// devd's SOCK_SEQPACKET socket: one event per record (docs/freebsd-carp.md §11).
-pub const DEFAULT_SOCKET: &str = "/var/run/devd.seqpacket.pipe";
+pub(crate) const DEFAULT_SOCKET: &str = "/var/run/devd.seqpacket.pipe";
 
 /// One CARP transition as the kernel announced it: `vhid@interface` is now
 /// in `state`.
@@ -44,12 +44,12 @@ pub struct CarpEvent {
 impl CarpEvent {
     /// The devctl subsystem, `vhid@interface` (`1@em0`), as carpctl's logs
     /// write a vhid.
-    pub fn subsystem(&self) -> String {
+    pub(crate) fn subsystem(&self) -> String {
         self.vhid_ref().to_string()
     }
 
     /// The vhid as `vhid@interface`.
-    pub fn vhid_ref(&self) -> VhidRef<&str> {
+    pub(crate) fn vhid_ref(&self) -> VhidRef<&str> {
         VhidRef::new(self.vhid, &self.interface)
     }
 }
@@ -177,7 +177,7 @@ fn parse_subsystem_bytes(b: &[u8]) -> Result<(Vhid, IfName), RecordError> {
 
 /// Parse a CARP type: `MASTER`, `BACKUP` or `INIT`, in capitals, as the
 /// kernel writes them (`carp_set_state` passes `carp_states[]`).
-pub fn parse_type(s: &str) -> Result<CarpState, RecordError> {
+pub(crate) fn parse_type(s: &str) -> Result<CarpState, RecordError> {
     parse_type_bytes(s.as_bytes())
 }
 

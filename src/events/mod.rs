@@ -19,7 +19,7 @@ use crate::model::{CarpState, Vhid, VhidStatus};
 pub mod client;
 pub mod devd;
 
-pub use devd::CarpEvent;
+pub(crate) use devd::CarpEvent;
 
 /// Why a transition is being reported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -51,7 +51,7 @@ pub struct Transition {
     pub event: CarpEvent,
     /// The state before, when known (seeded from the kernel, or seen in an
     /// earlier event); `None` otherwise.
-    pub previous: Option<CarpState>,
+    pub(crate) previous: Option<CarpState>,
     pub source: Source,
     /// When carpctl received it (devctl lines carry no time).
     pub time: SystemTime,
@@ -59,7 +59,7 @@ pub struct Transition {
 
 /// The most `vhid@interface` pairs tracked. carp(4) allows 255 vhids per
 /// interface; this bounds the table against a peer that invents names.
-pub const TRACKED_MAX: usize = 4096;
+pub(crate) const TRACKED_MAX: usize = 4096;
 
 /// The last state seen for each `vhid@interface`.
 #[derive(Debug, Clone, Default)]
@@ -108,7 +108,7 @@ impl StateTracker {
     /// The vhids whose state in `kernel` differs from the last one seen
     /// (or that were never seen), as events with their previous state;
     /// each is recorded. Vhids gone from the kernel are forgotten.
-    pub fn resync(&mut self, kernel: &[VhidStatus]) -> Vec<(CarpEvent, Option<CarpState>)> {
+    pub(crate) fn resync(&mut self, kernel: &[VhidStatus]) -> Vec<(CarpEvent, Option<CarpState>)> {
         let mut changed = Vec::new();
         let mut next = BTreeMap::new();
         for v in kernel.iter().take(TRACKED_MAX) {
@@ -133,7 +133,7 @@ impl StateTracker {
 
 /// `t` as RFC 3339 in UTC with milliseconds: `2026-05-01T12:00:00.123Z`.
 /// A time before 1970 (a clock set wrong) shows as the epoch.
-pub fn format_time(t: SystemTime) -> String {
+pub(crate) fn format_time(t: SystemTime) -> String {
     let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
     let secs = d.as_secs();
     let (days, rem) = (secs / 86_400, secs % 86_400);

@@ -76,7 +76,7 @@ impl Lock {
     /// through a symbolic link), waiting up to `wait` for its holder. Once
     /// held, the file holds this process's ID. After `wait`:
     /// [`FsError::Busy`], naming the holder's process ID.
-    pub fn exclusive(path: &Path, wait: Duration) -> Result<Lock, FsError> {
+    pub(crate) fn exclusive(path: &Path, wait: Duration) -> Result<Lock, FsError> {
         let file = open(path, true)?;
         let got =
             wait_for(&file, wait, File::try_lock).map_err(FsError::io(path, "cannot lock"))?;
@@ -102,7 +102,7 @@ impl Lock {
     /// open it (lock files are root's, mode 0600): `None` otherwise, and
     /// after `wait`. Readers that go without it still see whole files
     /// (they are replaced by rename), only not consistent with each other.
-    pub fn shared(path: &Path, wait: Duration) -> Option<Lock> {
+    pub(crate) fn shared(path: &Path, wait: Duration) -> Option<Lock> {
         let file = open(path, false).ok()?;
         match wait_for(&file, wait, File::try_lock_shared) {
             Ok(true) => Some(Lock {

@@ -98,24 +98,24 @@ impl FsError {
     }
 
     /// The file does not exist.
-    pub fn is_not_found(&self) -> bool {
+    pub(crate) fn is_not_found(&self) -> bool {
         matches!(self, FsError::Io { source, .. } if source.kind() == io::ErrorKind::NotFound)
     }
 
     /// This user may not open it (`EACCES`, `EPERM`).
-    pub fn is_permission_denied(&self) -> bool {
+    pub(crate) fn is_permission_denied(&self) -> bool {
         matches!(self, FsError::Io { source, .. } if source.kind() == io::ErrorKind::PermissionDenied)
     }
 
     /// Owner or mode refused: a configuration error (exit 2), not a failure.
-    pub fn is_untrusted(&self) -> bool {
+    pub(crate) fn is_untrusted(&self) -> bool {
         matches!(self, FsError::Untrusted { .. })
     }
 
     /// The message without the leading path, for a diagnostic that already
     /// names the file. [`FsError::Untrusted`] keeps its path: it may be a
     /// directory above the file.
-    pub fn reason(&self) -> String {
+    pub(crate) fn reason(&self) -> String {
         match self {
             FsError::Io { op, source, .. } => format!("{op}: {source}"),
             FsError::NotRegular { kind, .. } => format!("is {kind}, not a regular file"),

@@ -50,7 +50,7 @@ use crate::events::Transition;
 
 /// Run the hook of `vip` for transition `t`, if it has one, and count it.
 /// `None` when the VIP has no hook for that state.
-pub async fn run_for(
+pub(crate) async fn run_for(
     t: &Transition,
     vip: &VipHooks,
     timeout: Duration,

@@ -33,7 +33,7 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    pub fn is_success(&self) -> bool {
+    pub(crate) fn is_success(&self) -> bool {
         matches!(self, Outcome::Succeeded)
     }
 }
@@ -41,7 +41,7 @@ impl Outcome {
 /// One hook run: its outcome and how long it took.
 #[derive(Debug)]
 pub struct RunReport {
-    pub outcome: Outcome,
+    pub(crate) outcome: Outcome,
     pub elapsed: Duration,
 }
 
@@ -170,8 +170,8 @@ fn kill_group(label: &str, pid: Option<u32>) {
 /// hang until its timeout).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OutputLimits {
-    pub line_max: usize,
-    pub lines_max: usize,
+    pub(crate) line_max: usize,
+    pub(crate) lines_max: usize,
 }
 
 /// A hook's output: [`LINE_MAX`] bytes a line, [`LINES_MAX`] lines a stream.

@@ -98,19 +98,19 @@ impl HookRunner {
         }
     }
 
-    pub fn table(&self) -> &Arc<HookTable> {
+    pub(crate) fn table(&self) -> &Arc<HookTable> {
         &self.table
     }
 
     /// Use `table` for the transitions submitted from now on.
-    pub fn set_table(&mut self, table: Arc<HookTable>) {
+    pub(crate) fn set_table(&mut self, table: Arc<HookTable>) {
         self.table = table;
     }
 
     /// Queue the hook of `t` behind the earlier ones of its vhid, or, when
     /// the vhid's queue is full, in place of them. Must be called within a
     /// tokio runtime (it spawns the vhid's worker). Never blocks.
-    pub fn submit(&mut self, t: Transition) -> Submitted {
+    pub(crate) fn submit(&mut self, t: Transition) -> Submitted {
         let Some(vip) = self.table.get(&t.event.interface, t.event.vhid).cloned() else {
             return Submitted::NoVip;
         };
@@ -156,7 +156,7 @@ impl HookRunner {
     /// Stop: hooks already running finish (each within its timeout); those
     /// still waiting are dropped, logged (one line per vhid) and counted.
     /// Returns when every worker is done.
-    pub async fn shutdown(self) {
+    pub(crate) async fn shutdown(self) {
         self.stopping.store(true, Ordering::SeqCst);
         let workers: Vec<Worker> = self.workers.into_values().collect();
         for w in &workers {

@@ -53,7 +53,7 @@ impl StateDir {
     /// Create the directory (mode 0700; parents as needed) if it is
     /// missing, then check that it can be trusted. An untrusted directory
     /// is [`FsError::Untrusted`].
-    pub fn ensure(&self) -> Result<(), FsError> {
+    pub(crate) fn ensure(&self) -> Result<(), FsError> {
         fsutil::ensure_dir(&self.path, 0o700)?;
         fsutil::check_dir(&self.path, DirRule::Private).map(|_| ())
     }

@@ -59,7 +59,7 @@ impl HookStats {
     }
 
     /// Count one finished run.
-    pub fn record(&self, vip: &VipHooks, report: &RunReport) {
+    pub(crate) fn record(&self, vip: &VipHooks, report: &RunReport) {
         self.update(vip, |c| {
             c.runs += 1;
             if !report.outcome.is_success() {
@@ -72,12 +72,12 @@ impl HookStats {
     }
 
     /// Count `n` events whose hook did not run: the daemon was stopping.
-    pub fn record_dropped(&self, vip: &VipHooks, n: u64) {
+    pub(crate) fn record_dropped(&self, vip: &VipHooks, n: u64) {
         self.update(vip, |c| c.dropped += n);
     }
 
     /// Count `n` events superseded by a newer one of the same vhid.
-    pub fn record_coalesced(&self, vip: &VipHooks, n: u64) {
+    pub(crate) fn record_coalesced(&self, vip: &VipHooks, n: u64) {
         self.update(vip, |c| c.coalesced += n);
     }
 

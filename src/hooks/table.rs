@@ -26,14 +26,14 @@ pub struct VipHooks {
     /// VRRPv3: this node's planned priority (`CARP_PRIORITY`); `None` for
     /// CARP, or when the node takes no part in the VIP.
     pub priority: Option<u8>,
-    pub on_master: Vec<String>,
-    pub on_backup: Vec<String>,
-    pub on_init: Vec<String>,
+    pub(crate) on_master: Vec<String>,
+    pub(crate) on_backup: Vec<String>,
+    pub(crate) on_init: Vec<String>,
 }
 
 impl VipHooks {
     /// The argv to run on entering `state`; empty when there is none.
-    pub fn argv(&self, state: CarpState) -> &[String] {
+    pub(crate) fn argv(&self, state: CarpState) -> &[String] {
         match state {
             CarpState::Master => &self.on_master,
             CarpState::Backup => &self.on_backup,

@@ -25,24 +25,25 @@ pub struct Errno(pub i32);
 
 impl Errno {
     /// Every errno FreeBSD defines: (number, name, message).
-    pub const TABLE: &'static [(i32, &'static str, &'static str)] = carpctl_sys::errno::TABLE;
+    pub(crate) const TABLE: &'static [(i32, &'static str, &'static str)] =
+        carpctl_sys::errno::TABLE;
     pub const EPERM: Errno = Errno(carpctl_sys::errno::EPERM);
-    pub const ENOENT: Errno = Errno(carpctl_sys::errno::ENOENT);
-    pub const ENXIO: Errno = Errno(carpctl_sys::errno::ENXIO);
+    pub(crate) const ENOENT: Errno = Errno(carpctl_sys::errno::ENOENT);
+    pub(crate) const ENXIO: Errno = Errno(carpctl_sys::errno::ENXIO);
     pub const ENOMEM: Errno = Errno(carpctl_sys::errno::ENOMEM);
-    pub const EFAULT: Errno = Errno(carpctl_sys::errno::EFAULT);
+    pub(crate) const EFAULT: Errno = Errno(carpctl_sys::errno::EFAULT);
     pub const EBUSY: Errno = Errno(carpctl_sys::errno::EBUSY);
-    pub const EEXIST: Errno = Errno(carpctl_sys::errno::EEXIST);
-    pub const EINVAL: Errno = Errno(carpctl_sys::errno::EINVAL);
-    pub const EMSGSIZE: Errno = Errno(carpctl_sys::errno::EMSGSIZE);
+    pub(crate) const EEXIST: Errno = Errno(carpctl_sys::errno::EEXIST);
+    pub(crate) const EINVAL: Errno = Errno(carpctl_sys::errno::EINVAL);
+    pub(crate) const EMSGSIZE: Errno = Errno(carpctl_sys::errno::EMSGSIZE);
     pub const EPROTOTYPE: Errno = Errno(carpctl_sys::errno::EPROTOTYPE);
-    pub const ENOPROTOOPT: Errno = Errno(carpctl_sys::errno::ENOPROTOOPT);
-    pub const EPROTONOSUPPORT: Errno = Errno(carpctl_sys::errno::EPROTONOSUPPORT);
-    pub const EOPNOTSUPP: Errno = Errno(carpctl_sys::errno::EOPNOTSUPP);
-    pub const EAFNOSUPPORT: Errno = Errno(carpctl_sys::errno::EAFNOSUPPORT);
-    pub const EADDRNOTAVAIL: Errno = Errno(carpctl_sys::errno::EADDRNOTAVAIL);
+    pub(crate) const ENOPROTOOPT: Errno = Errno(carpctl_sys::errno::ENOPROTOOPT);
+    pub(crate) const EPROTONOSUPPORT: Errno = Errno(carpctl_sys::errno::EPROTONOSUPPORT);
+    pub(crate) const EOPNOTSUPP: Errno = Errno(carpctl_sys::errno::EOPNOTSUPP);
+    pub(crate) const EAFNOSUPPORT: Errno = Errno(carpctl_sys::errno::EAFNOSUPPORT);
+    pub(crate) const EADDRNOTAVAIL: Errno = Errno(carpctl_sys::errno::EADDRNOTAVAIL);
     pub const ENOSYS: Errno = Errno(carpctl_sys::errno::ENOSYS);
-    pub const EIO: Errno = Errno(carpctl_sys::errno::EIO);
+    pub(crate) const EIO: Errno = Errno(carpctl_sys::errno::EIO);
 
     fn entry(self) -> Option<&'static (i32, &'static str, &'static str)> {
         carpctl_sys::errno::TABLE.iter().find(|e| e.0 == self.0)
@@ -55,7 +56,7 @@ impl Errno {
     }
 
     /// Look an errno up by its symbolic name (`"EINVAL"`).
-    pub fn from_name(name: &str) -> Option<Errno> {
+    pub(crate) fn from_name(name: &str) -> Option<Errno> {
         carpctl_sys::errno::TABLE
             .iter()
             .find(|e| e.1.eq_ignore_ascii_case(name))
@@ -197,7 +198,7 @@ pub trait Kernel {
 /// `path` itself on a real host, the same path inside `PATH.root` on an
 /// emulated one ([`Kernel::host_root`]), so that an emulated host's files
 /// (its ledger, its host lock) are its own.
-pub fn host_path(kernel: &dyn Kernel, path: &std::path::Path) -> std::path::PathBuf {
+pub(crate) fn host_path(kernel: &dyn Kernel, path: &std::path::Path) -> std::path::PathBuf {
     match kernel.host_root() {
         Some(root) => root.join(path.strip_prefix("/").unwrap_or(path)),
         None => path.to_path_buf(),

@@ -11,7 +11,7 @@ use crate::kernel::Kernel;
 /// demotion again (and the boot hold when configured): what `carpctl apply`
 /// does after configuring the vhids, so that rc.d restores a maintenance
 /// at boot. Nothing is created when there is no ledger and no boot hold.
-pub fn reconcile_host(kernel: &mut dyn Kernel, cfg: &Config) -> Result<(), LedgerError> {
+pub(crate) fn reconcile_host(kernel: &mut dyn Kernel, cfg: &Config) -> Result<(), LedgerError> {
     let ledger = Ledger::for_host(kernel, cfg);
     ledger
         .reconcile(kernel, BootPolicy::from_config(cfg))
@@ -21,14 +21,14 @@ pub fn reconcile_host(kernel: &mut dyn Kernel, cfg: &Config) -> Result<(), Ledge
 /// Check `state_dir` before a command changes anything: one that others
 /// can write in is an error found before `apply` configures a vhid rather
 /// than after.
-pub fn check_state_dir(kernel: &dyn Kernel, cfg: &Config) -> Result<(), LedgerError> {
+pub(crate) fn check_state_dir(kernel: &dyn Kernel, cfg: &Config) -> Result<(), LedgerError> {
     Ledger::for_host(kernel, cfg).check_dir()
 }
 
 /// Put the node in maintenance ([`MAINTENANCE_WEIGHT`]) unless it already
 /// is. Returns the contribution that was already there, if any (then
 /// nothing changed).
-pub fn maintenance_on(
+pub(crate) fn maintenance_on(
     ledger: &Ledger,
     kernel: &mut dyn Kernel,
     policy: BootPolicy,
@@ -51,7 +51,7 @@ pub fn maintenance_on(
 
 /// Take back exactly the maintenance share. Returns it, or `None` when
 /// maintenance was not on (then nothing changed).
-pub fn maintenance_off(
+pub(crate) fn maintenance_off(
     ledger: &Ledger,
     kernel: &mut dyn Kernel,
     policy: BootPolicy,

@@ -124,7 +124,7 @@ mod store;
 mod validate;
 
 pub use fault::{FAULT_ENV, Step};
-pub use maintenance::{check_state_dir, maintenance_off, maintenance_on, reconcile_host};
+pub(crate) use maintenance::{check_state_dir, maintenance_off, maintenance_on, reconcile_host};
 pub use records::{BootStamp, Cause, Contribution, LedgerState};
 pub use validate::{Limits, REASON_MAX, reason_problem};
 
@@ -134,7 +134,7 @@ use recovery::applied;
 use crate::model::{BOOT_HOLD_WEIGHT, MAINTENANCE_WEIGHT};
 /// How far `kern.boottime` may move within one boot (a leap second, the
 /// rounding of its microseconds) before a reboot is considered.
-pub const BOOT_SLACK: i64 = 2;
+pub(crate) const BOOT_SLACK: i64 = 2;
 /// The ledger file's name in `state_dir`.
 pub const LEDGER_FILE: &str = "ledger.json";
 /// The intent file's name.
@@ -144,7 +144,7 @@ pub const LOCK_FILE: &str = "lock";
 /// The largest `ledger.json` or `intent.json` read. carpctl writes a few
 /// hundred bytes per contribution; this leaves room for thousands of
 /// checks and keeps a damaged or hostile file from filling the memory.
-pub const FILE_MAX: u64 = 1 << 20;
+pub(crate) const FILE_MAX: u64 = 1 << 20;
 /// How long a change waits for another one to finish.
 const LOCK_WAIT: Duration = Duration::from_secs(10);
 /// The ledger format.
@@ -241,7 +241,7 @@ pub struct Split {
 impl BootPolicy {
     /// The cluster file's: the boot hold when `boot_hold = true` and there
     /// is at least one check to wait for.
-    pub fn from_config(cfg: &crate::config::Config) -> Self {
+    pub(crate) fn from_config(cfg: &crate::config::Config) -> Self {
         BootPolicy {
             boot_hold: cfg.cluster.boot_hold && !cfg.checks.is_empty(),
         }
@@ -250,12 +250,12 @@ impl BootPolicy {
 
 /// Where the ledger of `kernel`'s host lives: `state_dir`, inside the
 /// emulated host's own root (`PATH.root`) for an emulated host.
-pub fn ledger_dir(kernel: &dyn Kernel, state_dir: &Path) -> PathBuf {
+pub(crate) fn ledger_dir(kernel: &dyn Kernel, state_dir: &Path) -> PathBuf {
     crate::kernel::host_path(kernel, state_dir)
 }
 
 /// Seconds since the Epoch (0 before 1970).
-pub fn now_secs() -> i64 {
+pub(crate) fn now_secs() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
@@ -274,7 +274,7 @@ impl Ledger {
 
     /// The ledger of `kernel`'s host for the cluster file `cfg`
     /// ([`ledger_dir`]), checked against `cfg`'s checks too.
-    pub fn for_host(kernel: &dyn Kernel, cfg: &crate::config::Config) -> Self {
+    pub(crate) fn for_host(kernel: &dyn Kernel, cfg: &crate::config::Config) -> Self {
         Ledger {
             limits: Limits::from_config(cfg),
             ..Ledger::new(ledger_dir(kernel, &cfg.cluster.state_dir))

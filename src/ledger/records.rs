@@ -21,7 +21,7 @@ pub enum Cause {
 impl Cause {
     /// The key in the ledger file and in JSON output: `maintenance`,
     /// `boot_hold`, `check:NAME`.
-    pub fn key(&self) -> String {
+    pub(crate) fn key(&self) -> String {
         match self {
             Cause::Maintenance => "maintenance".into(),
             Cause::BootHold => "boot_hold".into(),
@@ -43,7 +43,7 @@ impl Cause {
     /// Whether the contribution is applied again after a reboot. Only
     /// maintenance is: a check is judged afresh by the daemon, and the boot
     /// hold is added anew at each boot when configured.
-    pub fn persistent(&self) -> bool {
+    pub(crate) fn persistent(&self) -> bool {
         matches!(self, Cause::Maintenance)
     }
 }
@@ -92,13 +92,13 @@ pub struct Contribution {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BootStamp {
     pub boot_time: i64,
-    pub written_at: i64,
+    pub(crate) written_at: i64,
 }
 
 impl BootStamp {
     /// Whether a kernel that now reports `boot_time`, at wall-clock `now`,
     /// is still in the boot this stamp was taken in (module doc, Reboots).
-    pub fn same_boot(&self, boot_time: i64, now: i64) -> bool {
+    pub(crate) fn same_boot(&self, boot_time: i64, now: i64) -> bool {
         let moved = boot_time.abs_diff(self.boot_time) > BOOT_SLACK.unsigned_abs();
         if !moved {
             return true;
@@ -116,10 +116,10 @@ impl BootStamp {
 pub struct LedgerState {
     pub version: u32,
     /// Incremented by every change.
-    pub seq: u64,
+    pub(crate) seq: u64,
     /// The boot the contributions are applied in.
-    pub boot: BootStamp,
-    pub contributions: BTreeMap<Cause, Contribution>,
+    pub(crate) boot: BootStamp,
+    pub(crate) contributions: BTreeMap<Cause, Contribution>,
 }
 
 impl LedgerState {

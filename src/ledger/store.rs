@@ -25,7 +25,7 @@ impl Ledger {
 
     /// Check the state directory (when it exists) as every change and
     /// read does: trusted, or [`LedgerError::Fs`].
-    pub fn check_dir(&self) -> Result<(), LedgerError> {
+    pub(crate) fn check_dir(&self) -> Result<(), LedgerError> {
         if self.dir.exists() {
             fsutil::check_dir(&self.dir, DirRule::Private)?;
         }

@@ -71,7 +71,7 @@ pub struct Limits {
 }
 
 impl Limits {
-    pub fn from_config(cfg: &Config) -> Self {
+    pub(crate) fn from_config(cfg: &Config) -> Self {
         Limits {
             checks: cfg
                 .checks

@@ -111,9 +111,9 @@ codes! {
 
     // Legacy syntax and module loading.
     LegacySyntax = "CARP030", "legacy-syntax", Warning,
-        "FreeBSD 9 and earlier syntax (carpN interfaces); carpctl migrate converts it";
-    IfCarpLoad = "CARP031", "if-carp-load", Warning,
-        "if_carp_load in loader.conf: the module is carp.ko since FreeBSD 10";
+        "FreeBSD 9 and earlier syntax (carpN interfaces) linted for FreeBSD 10 or later; carpctl migrate converts it";
+    IfCarpLoad = "CARP031", "if-carp-load", Error,
+        "if_carp_load in loader.conf linted for FreeBSD 10 or later: the module is carp.ko there";
     CarpNotLoaded = "CARP032", "carp-not-loaded", Warning,
         "vhids configured but carp(4) not loaded at boot by loader.conf or kld_list";
     CarpLoadUnknown = "CARP033", "carp-load-unknown", Info,
@@ -170,6 +170,26 @@ codes! {
         "an error in a carpctl cluster file (carpctl.toml(5))";
     ClusterFileWarning = "CARP081", "cluster-file-warning", Warning,
         "a warning about a carpctl cluster file (carpctl.toml(5))";
+
+    // Mistakes found in published configurations (issue 13).
+    CommandLine = "CARP090", "command-line", Error,
+        "a command in rc.conf, which every rc script sources: it runs many times at boot";
+    OverrideDropsVhid = "CARP091", "override-drops-vhid", Error,
+        "an rc.conf variable set again later without the vhid or VIP its first value configured";
+    InterfaceNotCreated = "CARP092", "interface-not-created", Error,
+        "ifconfig_IF for an interface nothing creates (not physical-looking, not cloned, not a vlan or wlan)";
+    VlanParentUnknown = "CARP093", "vlan-parent-unknown", Error,
+        "vlans_PARENT whose parent is configured nowhere and is one typo away from one that is";
+    NetworkOrBroadcast = "CARP094", "network-or-broadcast", Error,
+        "an IPv4 address (own or VIP) equal to the network or broadcast address of its prefix";
+    VipHostname = "CARP095", "vip-hostname", Warning,
+        "a VIP given as a host name, which ifconfig resolves at boot, before DNS may work";
+    VipPlaceholder = "CARP096", "vip-placeholder", Error,
+        "a VIP that is a redacted placeholder (208.180.xxx.xxx, A.B.C.D), not an address";
+    DevdNeverMatches = "CARP097", "devd-never-matches", Error,
+        "a CARP subsystem regex that matches no vhid@interface at all (\"carp*\", anchored)";
+    DevdDuplicateNotify = "CARP098", "devd-duplicate-notify", Warning,
+        "two notify blocks with the same matches and action: one of them was meant to differ";
 }
 
 impl Serialize for Code {

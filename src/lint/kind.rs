@@ -5,7 +5,7 @@ use std::path::Path;
 
 /// The kinds of file lint reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FileKind {
+pub(crate) enum FileKind {
     /// A carpctl cluster file (carpctl.toml(5)).
     Cluster,
     RcConf,
@@ -14,22 +14,10 @@ pub enum FileKind {
     DevdConf,
 }
 
-impl FileKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FileKind::Cluster => "cluster file",
-            FileKind::RcConf => "rc.conf",
-            FileKind::LoaderConf => "loader.conf",
-            FileKind::SysctlConf => "sysctl.conf",
-            FileKind::DevdConf => "devd.conf",
-        }
-    }
-}
-
 /// What kind of file this is: by name first (`*.toml`, `rc.conf*`,
 /// `loader.conf*`, `sysctl.conf*`, `devd.conf` and `*.conf` in a `devd`
 /// directory, files in `rc.conf.d`), else by content.
-pub fn kind_of(path: &Path, text: &str) -> Option<FileKind> {
+pub(crate) fn kind_of(path: &Path, text: &str) -> Option<FileKind> {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().to_ascii_lowercase())

@@ -11,9 +11,9 @@ use crate::textfile::Pos;
 #[derive(Debug, Clone, Default)]
 pub struct LoaderConf {
     /// `carp_load`: whether YES, and where.
-    pub carp_load: Option<(bool, Pos)>,
+    pub(crate) carp_load: Option<(bool, Pos)>,
     /// `if_carp_load`: whether YES, and where.
-    pub if_carp_load: Option<(bool, Pos)>,
+    pub(crate) if_carp_load: Option<(bool, Pos)>,
     pub issues: Vec<Issue>,
 }
 

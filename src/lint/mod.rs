@@ -4,8 +4,9 @@
 //!
 //! Each finding has a stable code ([`codes`]), a severity, the file, line
 //! and column it is about, and a message that says what to do. The output
-//! is `file:line:col: severity[code]: message`, or with `--json` a list of
-//! `{"file", "line", "column", "severity", "code", "message"}`.
+//! is `file:line:col: severity[code]: message`, or with `--json` a
+//! [`Report`]: the nodes the files were grouped into ([`Node`]) and a list
+//! of `{"file", "line", "column", "severity", "code", "message"}`.
 //!
 //! The module is pure: [`lint`] takes the files' text; [`read_inputs`]
 //! reads them. Layers:
@@ -38,9 +39,10 @@ pub(crate) mod subnets;
 pub mod sysctl;
 mod target;
 
+pub(crate) use cluster::{GroupedBy, NamedBy};
 pub use codes::{Code, Severity};
-pub use input::{Input, MAX_FILE, read_inputs};
-pub use kind::{FileKind, kind_of};
+pub use input::{Given, Input, MAX_DIR_FILES, MAX_FILE, read_args, read_inputs};
+pub(crate) use kind::{FileKind, kind_of};
 pub use target::Target;
 
 use crate::config;
@@ -88,6 +90,19 @@ impl Finding {
     pub fn severity(&self) -> Severity {
         self.code.severity()
     }
+
+    /// A finding of `code` at 1:1 of no file, without a message: for the
+    /// tests of rules that look only at codes (the exit rule, the summary).
+    #[cfg(test)]
+    pub(crate) fn of_code(code: Code) -> Self {
+        Finding {
+            file: PathBuf::new(),
+            line: 1,
+            column: 1,
+            code,
+            message: String::new(),
+        }
+    }
 }
 
 impl fmt::Display for Finding {
@@ -132,9 +147,47 @@ pub struct Options {
     pub target: Target,
 }
 
+/// One node as lint grouped the files ([`cluster`]): its name, its files
+/// and how both were decided. Name and files are escaped
+/// ([`crate::text::escape`]): a hostname is the file's text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Node {
+    pub name: String,
+    pub files: Vec<String>,
+    pub(crate) grouped_by: GroupedBy,
+    pub(crate) named_by: NamedBy,
+}
+
+impl fmt::Display for Node {
+    /// `name: file, file (how grouped, how named)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: {} ({}, {})",
+            self.name,
+            self.files.join(", "),
+            self.grouped_by.describe(),
+            self.named_by.describe()
+        )
+    }
+}
+
+/// What [`lint_report`] found: the nodes it grouped the files into, and
+/// the findings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Report {
+    pub nodes: Vec<Node>,
+    pub findings: Vec<Finding>,
+}
+
 /// Lint `inputs`: each file on its own, then the files together. The
 /// findings come in the order of the inputs, then by line and column.
 pub fn lint(inputs: &[Input], opts: &Options) -> Vec<Finding> {
+    lint_report(inputs, opts).findings
+}
+
+/// [`lint`], with the nodes the files were grouped into.
+pub(crate) fn lint_report(inputs: &[Input], opts: &Options) -> Report {
     let mut per_file: Vec<Vec<Issue>> = Vec::with_capacity(inputs.len());
     let mut analyses: Vec<Analysis> = Vec::with_capacity(inputs.len());
     let mut extra: Vec<Finding> = Vec::new();
@@ -163,13 +216,15 @@ pub fn lint(inputs: &[Input], opts: &Options) -> Vec<Finding> {
                 }
                 Some(FileKind::RcConf) => {
                     let mut rc = rcconf::analyze(text);
+                    let on_target = target::rc_conf(&mut rc, opts.target);
                     issues.append(&mut rc.issues);
-                    issues.extend(target::rc_conf(&rc, opts.target));
+                    issues.extend(on_target);
                     Analysis::RcConf(Box::new(rc))
                 }
                 Some(FileKind::LoaderConf) => {
                     let mut l = loader::loader(text);
                     issues.append(&mut l.issues);
+                    issues.extend(target::loader_conf(&l, opts.target));
                     Analysis::Loader(l)
                 }
                 Some(FileKind::SysctlConf) => {
@@ -191,11 +246,27 @@ pub fn lint(inputs: &[Input], opts: &Options) -> Vec<Finding> {
         analyses.push(analysis);
     }
     let paths: Vec<&Path> = inputs.iter().map(|i| i.path.as_path()).collect();
-    for (f, issue) in cluster::check(&paths, &analyses, opts.cluster) {
+    let given: Vec<&Given> = inputs.iter().map(|i| &i.given).collect();
+    let (nodes, across) = cluster::check(&paths, &given, &analyses, opts.cluster);
+    for (f, issue) in across {
         if let Some(v) = per_file.get_mut(f) {
             v.push(issue);
         }
     }
+    let nodes = nodes
+        .into_iter()
+        .map(|n| Node {
+            name: text::escape(&n.name).to_string(),
+            files: n
+                .files
+                .iter()
+                .filter_map(|&f| paths.get(f))
+                .map(|p| text::escape(&p.to_string_lossy()).to_string())
+                .collect(),
+            grouped_by: n.grouped_by,
+            named_by: n.named_by,
+        })
+        .collect();
     let mut out: Vec<(usize, Finding)> = Vec::new();
     for (f, issues) in per_file.into_iter().enumerate() {
         let path = inputs.get(f).map(|i| i.path.clone()).unwrap_or_default();
@@ -225,7 +296,10 @@ pub fn lint(inputs: &[Input], opts: &Options) -> Vec<Finding> {
         (fa, a.line, a.column, a.code).cmp(&(fb, b.line, b.column, b.code))
     });
     out.dedup_by(|(_, a), (_, b)| a == b);
-    out.into_iter().map(|(_, f)| f).collect()
+    Report {
+        nodes,
+        findings: out.into_iter().map(|(_, f)| f).collect(),
+    }
 }
 
 /// A cluster file, through the cluster file's own validation
@@ -272,7 +346,7 @@ fn cluster_file(input: &Input, text: &str, t: Target) -> Vec<Finding> {
 
 /// Whether the findings make `lint` fail: any error, or with `strict` any
 /// warning.
-pub fn failed(findings: &[Finding], strict: bool) -> bool {
+pub(crate) fn failed(findings: &[Finding], strict: bool) -> bool {
     findings.iter().any(|f| match f.severity() {
         Severity::Error => true,
         Severity::Warning => strict,
@@ -302,13 +376,7 @@ mod tests {
 
     #[test]
     fn exit_rule() {
-        let f = |code| Finding {
-            file: PathBuf::new(),
-            line: 1,
-            column: 1,
-            code,
-            message: String::new(),
-        };
+        let f = Finding::of_code;
         assert!(!failed(&[], true));
         assert!(!failed(&[f(Code::NotEvaluated)], true));
         assert!(!failed(&[f(Code::NoPassword)], false));
@@ -324,6 +392,7 @@ mod tests {
                 content: Err("cannot read: No such file".into()),
                 mode: None,
                 untrusted: None,
+                given: Given::File,
             },
             Input::new("notes.txt", "hello\n"),
         ];

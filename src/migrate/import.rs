@@ -47,10 +47,10 @@ pub struct KeyFile {
 /// What `import` produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Imported {
-    pub toml: String,
-    pub key_files: Vec<KeyFile>,
+    pub(crate) toml: String,
+    pub(crate) key_files: Vec<KeyFile>,
     /// What was decided or dropped, for standard error (no passwords).
-    pub notes: Vec<String>,
+    pub(crate) notes: Vec<String>,
 }
 
 /// A TOML basic string.
@@ -267,6 +267,19 @@ impl Vips<'_> {
         let _ = writeln!(self.text, "vhid = {vhid}");
         let _ = writeln!(self.text, "interface = {}", toml_str(&interface));
         let list: Vec<String> = addrs.iter().map(|a| toml_str(&a.to_string())).collect();
+        if list.is_empty() {
+            // No node gives one (the seed's `ifconfig_carp0="vhid 1 ... pass
+            // x"`): left for the user, and the cluster file is refused until
+            // it is filled in (`addresses` must not be empty).
+            let _ = writeln!(
+                self.text,
+                "# FILL IN: no rc.conf gives vhid {vhid} an address; list its VIPs here"
+            );
+            self.notes.push(format!(
+                "vhid {vhid}: no node gives it an address; the cluster file has \
+                 `addresses = []` under a FILL IN comment: list its VIPs there"
+            ));
+        }
         let _ = writeln!(self.text, "addresses = [{}]", list.join(", "));
         self.password(vhid, &vip_name, ms, first);
         let _ = writeln!(self.text, "prefer = [{}]", prefer.join(", "));

@@ -34,7 +34,7 @@ use std::path::PathBuf;
 use ipnet::IpNet;
 
 use crate::lint::rcconf::{self, RcConf};
-use crate::lint::{Issue, Severity};
+use crate::lint::{Code, Issue, Severity};
 use crate::model::IfName;
 use crate::rcconf::edit::apply_edits;
 use crate::rcconf::model::VhidEntry;
@@ -50,9 +50,15 @@ pub use import::{ImportNode, Imported, KeyFile, import};
 /// Why a migration or an import cannot be done.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MigrateError {
-    /// The lines to rewrite have errors: fixing them comes first.
-    #[error("{} has errors in the lines to convert; fix them first (carpctl lint shows them)", file.display())]
-    Invalid { file: PathBuf, issues: Vec<Issue> },
+    /// The lines to rewrite have errors, or sh cannot read the file as
+    /// meant: fixing them comes first. `next` says how to go on when
+    /// fixing needs what the file does not say (a vhid's address).
+    #[error("{} has errors in the lines to convert; fix them first (carpctl lint shows them){next}", file.display())]
+    Invalid {
+        file: PathBuf,
+        issues: Vec<Issue>,
+        next: String,
+    },
     /// Several interfaces could be the parent.
     #[error(
         "{}: {carp} (vhid {vhid}) could go on {}: each has a subnet holding {vip}; \
@@ -101,7 +107,7 @@ pub enum MigrateError {
 }
 
 /// `--parent carp0=em0`, parsed.
-pub fn parse_parent(arg: &str) -> Result<(String, String), String> {
+pub(crate) fn parse_parent(arg: &str) -> Result<(String, String), String> {
     let Some((carp, parent)) = arg.split_once('=') else {
         return Err(format!("`{arg}` is not CARP=PARENT, e.g. carp0=em0"));
     };
@@ -129,9 +135,9 @@ pub struct Migrated {
     /// The new rc.conf.
     pub text: String,
     /// What was done, for standard error (no passwords).
-    pub notes: Vec<String>,
+    pub(crate) notes: Vec<String>,
     /// Whether anything was rewritten.
-    pub changed: bool,
+    pub(crate) changed: bool,
 }
 
 /// The host prefix of an address: /32 or /128.
@@ -216,7 +222,10 @@ pub fn migrate(
 }
 
 /// Errors on the lines to convert (`ifconfig_carpN*`, `cloned_interfaces`)
-/// stop the migration.
+/// stop the migration, and so does any sh error in the file (an
+/// unterminated or typographic quote): the reader cannot tell what such a
+/// line assigns, so a rewrite could keep a broken carp line or number a
+/// new alias that a broken one overrides.
 fn refuse_errors(file: &std::path::Path, rc: &RcConf) -> Result<(), MigrateError> {
     let legacy_var = |name: &str| {
         name.strip_prefix("ifconfig_")
@@ -235,17 +244,28 @@ fn refuse_errors(file: &std::path::Path, rc: &RcConf) -> Result<(), MigrateError
         .iter()
         .filter(|i| {
             i.code.severity() == Severity::Error
-                && legacy_lines.iter().any(|r| r.contains(&i.pos.line))
+                && (matches!(i.code, Code::ShSyntax | Code::TypographicQuote)
+                    || legacy_lines.iter().any(|r| r.contains(&i.pos.line)))
         })
         .cloned()
         .collect();
-    if !bad.is_empty() {
-        return Err(MigrateError::Invalid {
-            file: file.to_path_buf(),
-            issues: bad,
-        });
+    if bad.is_empty() {
+        return Ok(());
     }
-    Ok(())
+    let next = if bad.iter().any(|i| i.code == Code::NoAddress) {
+        "; a vhid without an address cannot be converted, since the address is what \
+         migrate moves: add it, or go on with `carpctl import NODE=FILE... --parent carpN=IF \
+         > carpctl.toml`, which writes a cluster file whose VIPs without an address are \
+         marked FILL IN, to complete before `carpctl apply`"
+            .to_string()
+    } else {
+        String::new()
+    };
+    Err(MigrateError::Invalid {
+        file: file.to_path_buf(),
+        issues: bad,
+        next,
+    })
 }
 
 /// Every `--parent carpN=IF` must name a carp interface the file configures.

@@ -56,7 +56,7 @@ impl IfName {
     }
 
     /// Check raw bytes (a devd record, a file) against the rule.
-    pub fn check(name: &[u8]) -> Result<(), IfNameError> {
+    pub(crate) fn check(name: &[u8]) -> Result<(), IfNameError> {
         Self::check_kernel(name)?;
         if let Some(at) = name
             .iter()
@@ -79,7 +79,7 @@ impl IfName {
     /// with its NUL. For names the kernel reported (`getifaddrs(3)`), which
     /// carpctl must be able to ask about even when it would not configure
     /// them; the ioctl encoder uses it.
-    pub fn check_kernel(name: &[u8]) -> Result<(), IfNameError> {
+    pub(crate) fn check_kernel(name: &[u8]) -> Result<(), IfNameError> {
         if name.is_empty() {
             return Err(IfNameError::Empty);
         }
@@ -93,7 +93,7 @@ impl IfName {
     }
 
     /// From raw bytes, e.g. the interface part of a devd subsystem.
-    pub fn from_bytes(name: &[u8]) -> Result<IfName, IfNameError> {
+    pub(crate) fn from_bytes(name: &[u8]) -> Result<IfName, IfNameError> {
         Self::check(name)?;
         // check() allowed only ASCII.
         Ok(IfName(String::from_utf8_lossy(name).into_owned()))

@@ -8,20 +8,20 @@
 
 /// `CARP_MAXSKEW`: the skew a fully demoted node advertises. Planned skews
 /// stay strictly below it, so that a demoted node always yields.
-pub const CARP_MAXSKEW: u8 = carpctl_sys::CARP_MAXSKEW;
+pub(crate) const CARP_MAXSKEW: u8 = carpctl_sys::CARP_MAXSKEW;
 
 /// The largest demotion weight (of a check, maintenance, the boot hold)
 /// that still changes anything: the kernel clamps the advertised skew at
 /// [`CARP_MAXSKEW`].
-pub const MAX_WEIGHT: u16 = CARP_MAXSKEW as u16;
+pub(crate) const MAX_WEIGHT: u16 = CARP_MAXSKEW as u16;
 
 /// What `carpctl maintenance on` adds to `net.inet.carp.demotion`:
 /// [`CARP_MAXSKEW`], the most any vhid can be demoted, so every VIP moves
 /// to a node that is not in maintenance.
-pub const MAINTENANCE_WEIGHT: u16 = MAX_WEIGHT;
+pub(crate) const MAINTENANCE_WEIGHT: u16 = MAX_WEIGHT;
 
 /// What the boot hold adds, for the same reason as [`MAINTENANCE_WEIGHT`].
-pub const BOOT_HOLD_WEIGHT: u16 = MAX_WEIGHT;
+pub(crate) const BOOT_HOLD_WEIGHT: u16 = MAX_WEIGHT;
 
 /// The most nodes a cluster may have: the number of ranks CARP can tell
 /// apart. An advertisement carries an advskew of 0 to 254, but the kernel
@@ -34,4 +34,4 @@ pub const BOOT_HOLD_WEIGHT: u16 = MAX_WEIGHT;
 /// and the plan looks at every single and double failure, N(N−1)/2 of
 /// them, which this keeps bounded (28 680 at 240 nodes). (The simulator's
 /// own, smaller limit is `sim::limits::MAX_NODES`.)
-pub const MAX_NODES: usize = CARP_MAXSKEW as usize;
+pub(crate) const MAX_NODES: usize = CARP_MAXSKEW as usize;

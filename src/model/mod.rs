@@ -16,14 +16,16 @@ mod ifname;
 mod maxskew;
 mod vhid_ref;
 pub use ifname::{IFNAME_MAX, IfName, IfNameError};
-pub use maxskew::{BOOT_HOLD_WEIGHT, CARP_MAXSKEW, MAINTENANCE_WEIGHT, MAX_NODES, MAX_WEIGHT};
+pub(crate) use maxskew::{
+    BOOT_HOLD_WEIGHT, CARP_MAXSKEW, MAINTENANCE_WEIGHT, MAX_NODES, MAX_WEIGHT,
+};
 pub use vhid_ref::{VhidRef, VhidRefError};
 
 /// The longest CARP key (`CARP_KEY_LEN`, 20 bytes: `ip_carp.h`).
-pub const CARP_KEY_LEN: usize = carpctl_sys::CARP_KEY_LEN;
+pub(crate) const CARP_KEY_LEN: usize = carpctl_sys::CARP_KEY_LEN;
 /// The longest VRRPv3 interval in centiseconds (`VRRP_MAX_INTERVAL`,
 /// 4095: `ip_carp.h`).
-pub const VRRP_MAX_INTERVAL: u16 = carpctl_sys::VRRP_MAX_INTERVAL;
+pub(crate) const VRRP_MAX_INTERVAL: u16 = carpctl_sys::VRRP_MAX_INTERVAL;
 
 /// A value that failed validation; the message reads like ifconfig's.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -98,7 +100,7 @@ impl CarpState {
             _ => None,
         }
     }
-    pub fn as_raw(self) -> u32 {
+    pub(crate) fn as_raw(self) -> u32 {
         match self {
             CarpState::Init => 0,
             CarpState::Backup => 1,
@@ -134,7 +136,7 @@ impl FromStr for CarpState {
 pub struct AdvBase(u8);
 
 impl AdvBase {
-    pub const DEFAULT: AdvBase = AdvBase(carpctl_sys::CARP_DFLTINTV);
+    pub(crate) const DEFAULT: AdvBase = AdvBase(carpctl_sys::CARP_DFLTINTV);
     pub fn new(v: i64) -> Result<Self, ModelError> {
         match u8::try_from(v) {
             Ok(n) if n >= 1 => Ok(AdvBase(n)),
@@ -211,7 +213,7 @@ pub struct Key {
 impl Key {
     /// The longest password ifconfig keeps: it `strlcpy`s into 20 bytes, so
     /// a 20-byte password loses its last byte when set by hand.
-    pub const IFCONFIG_MAX: usize = CARP_KEY_LEN - 1;
+    pub(crate) const IFCONFIG_MAX: usize = CARP_KEY_LEN - 1;
 
     /// A key from a password. Empty, longer than 20 bytes, or holding a NUL
     /// byte (the kernel would stop there) is refused.
@@ -238,7 +240,7 @@ impl Key {
 
     /// The key as the kernel returns it: 20 raw bytes, NUL-padded. All zero
     /// (no key, or hidden from an unprivileged reader) gives `None`.
-    pub fn from_kernel(raw: &[u8]) -> Option<Self> {
+    pub(crate) fn from_kernel(raw: &[u8]) -> Option<Self> {
         let raw = &raw[..raw.len().min(CARP_KEY_LEN)];
         let len = raw.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
         if len == 0 {
@@ -250,7 +252,7 @@ impl Key {
     }
 
     /// The 20 bytes the kernel stores: the password, zero-filled.
-    pub fn to_kernel(&self) -> [u8; CARP_KEY_LEN] {
+    pub(crate) fn to_kernel(&self) -> [u8; CARP_KEY_LEN] {
         *self.bytes
     }
 
@@ -291,7 +293,7 @@ impl Protocol {
             _ => None,
         }
     }
-    pub fn as_raw(self) -> u8 {
+    pub(crate) fn as_raw(self) -> u8 {
         match self {
             Protocol::Carp => carpctl_sys::CARP_VERSION_CARP,
             Protocol::Vrrpv3 => carpctl_sys::CARP_VERSION_VRRPV3,
@@ -325,7 +327,7 @@ impl VhidStatus {
     /// The skew this vhid advertises: for CARP, [`AdvSkew::effective`]
     /// with the global demotion; a VRRPv3 vhid is not demoted
     /// (docs/freebsd-carp.md §8, "No demotion"), so its own.
-    pub fn effective_advskew(&self, demotion: i32) -> u8 {
+    pub(crate) fn effective_advskew(&self, demotion: i32) -> u8 {
         match self.protocol {
             Protocol::Carp => self.advskew.effective(demotion),
             Protocol::Vrrpv3 => self.advskew.get(),
@@ -372,18 +374,18 @@ pub struct Interface {
     pub up: bool,
     pub multicast: bool,
     /// `None` when the link state is unknown.
-    pub link_up: Option<bool>,
+    pub(crate) link_up: Option<bool>,
     pub addresses: Vec<IfAddress>,
 }
 
 impl Interface {
     /// The addresses that belong to `vhid`.
-    pub fn vhid_addresses(&self, vhid: Vhid) -> impl Iterator<Item = &IfAddress> {
+    pub(crate) fn vhid_addresses(&self, vhid: Vhid) -> impl Iterator<Item = &IfAddress> {
         self.addresses.iter().filter(move |a| a.vhid == Some(vhid))
     }
     /// Whether `addr` lies in a subnet of one of this interface's own
     /// (non-CARP) addresses.
-    pub fn has_subnet_for(&self, addr: IpAddr) -> bool {
+    pub(crate) fn has_subnet_for(&self, addr: IpAddr) -> bool {
         self.addresses
             .iter()
             .any(|a| a.vhid.is_none() && a.net.contains(&addr))
@@ -431,7 +433,7 @@ impl Knob {
         Knob::Dscp,
     ];
     /// The sysctl leaf under `net.inet.carp`.
-    pub fn leaf(self) -> &'static str {
+    pub(crate) fn leaf(self) -> &'static str {
         match self {
             Knob::Preempt => "preempt",
             Knob::Allow => "allow",
@@ -463,21 +465,21 @@ pub struct CarpSysctls {
 /// `net.inet.carp.stats` (`struct carpstats`), what `netstat -s -p carp` shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct CarpStats {
-    pub ipackets: u64,
-    pub ipackets6: u64,
-    pub badif: u64,
-    pub badttl: u64,
-    pub hdrops: u64,
-    pub badsum: u64,
-    pub badver: u64,
-    pub badlen: u64,
-    pub badauth: u64,
-    pub badvhid: u64,
-    pub badaddrs: u64,
-    pub opackets: u64,
-    pub opackets6: u64,
-    pub onomem: u64,
-    pub ostates: u64,
+    pub(crate) ipackets: u64,
+    pub(crate) ipackets6: u64,
+    pub(crate) badif: u64,
+    pub(crate) badttl: u64,
+    pub(crate) hdrops: u64,
+    pub(crate) badsum: u64,
+    pub(crate) badver: u64,
+    pub(crate) badlen: u64,
+    pub(crate) badauth: u64,
+    pub(crate) badvhid: u64,
+    pub(crate) badaddrs: u64,
+    pub(crate) opackets: u64,
+    pub(crate) opackets6: u64,
+    pub(crate) onomem: u64,
+    pub(crate) ostates: u64,
     pub preempt: u64,
 }
 
@@ -544,8 +546,8 @@ pub enum Api {
 /// The running kernel: `kern.osreldate`, `kern.osrelease` and the API used.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct KernelInfo {
-    pub osreldate: i32,
-    pub osrelease: String,
+    pub(crate) osreldate: i32,
+    pub(crate) osrelease: String,
     pub api: Api,
     /// Whether the kernel knows VRRPv3 (netlink attributes 10-12, 15.0+).
     pub vrrp: bool,
@@ -555,7 +557,7 @@ pub struct KernelInfo {
 /// `osreldate`, when it is not loaded yet (so [`KernelInfo`] cannot be
 /// read): (unicast peers, VRRPv3). Peers came with the netlink family in
 /// 14.0 (137818006de5), VRRPv3 in 15.0 (docs/freebsd-carp.md §6.6).
-pub fn release_features(osreldate: i32) -> (bool, bool) {
+pub(crate) fn release_features(osreldate: i32) -> (bool, bool) {
     (
         osreldate >= carpctl_sys::OSRELDATE_14_0,
         osreldate >= carpctl_sys::OSRELDATE_VRRPV3,

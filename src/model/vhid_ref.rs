@@ -40,7 +40,7 @@ impl VhidRef<IfName> {
     ///
     /// The vhid is 1-255 in decimal, without leading zeros; the name an
     /// [`IfName`].
-    pub fn parse_bytes(b: &[u8]) -> Result<VhidRef, VhidRefError> {
+    pub(crate) fn parse_bytes(b: &[u8]) -> Result<VhidRef, VhidRefError> {
         let bad = |reason: String| VhidRefError(reason);
         let Some(at) = b.iter().position(|&c| c == b'@') else {
             return Err(bad("expected <vhid>@<interface>".into()));

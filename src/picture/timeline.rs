@@ -54,11 +54,11 @@ pub(crate) struct Timeline {
     pub nodes: Vec<String>,
     pub rows: Vec<Row>,
     /// VIPs beyond [`MAX_ROWS`], not drawn.
-    pub omitted_rows: usize,
-    pub markers: Vec<Marker>,
+    pub(crate) omitted_rows: usize,
+    pub(crate) markers: Vec<Marker>,
     /// Outages and dual masters shorter than 1 ms, not drawn.
-    pub hidden_outages: usize,
-    pub hidden_duals: usize,
+    pub(crate) hidden_outages: usize,
+    pub(crate) hidden_duals: usize,
 }
 
 /// One VIP.
@@ -66,11 +66,11 @@ pub(crate) struct Timeline {
 pub(crate) struct Row {
     pub vip: String,
     /// Hover text of the row's label.
-    pub title: String,
+    pub(crate) title: String,
     /// MASTER tenures, by start.
-    pub bars: Vec<Mark>,
-    pub outages: Vec<Mark>,
-    pub duals: Vec<Mark>,
+    pub(crate) bars: Vec<Mark>,
+    pub(crate) outages: Vec<Mark>,
+    pub(crate) duals: Vec<Mark>,
 }
 
 /// A drawn interval: one tenure, outage or dual master, or several merged.
@@ -83,7 +83,7 @@ pub(crate) struct Mark {
     pub node: Option<usize>,
     /// How many tenures, outages or dual masters it stands for.
     pub count: usize,
-    pub title: String,
+    pub(crate) title: String,
 }
 
 /// One or more scenario events at (about) one time.
@@ -92,7 +92,7 @@ pub(crate) struct Marker {
     pub time: f64,
     pub label: String,
     pub count: usize,
-    pub title: String,
+    pub(crate) title: String,
 }
 
 /// An interval before it is drawn: `idx` is its place in the source list.

@@ -51,17 +51,17 @@ pub struct FailureCase {
     pub nodes: Vec<String>,
     /// VIP name -> the node holding it; `null` when every node of its
     /// order is down.
-    pub owners: BTreeMap<String, Option<String>>,
+    pub(crate) owners: BTreeMap<String, Option<String>>,
     /// Every node that is up -> how many VIPs it holds.
     pub load: BTreeMap<String, usize>,
     /// The most VIPs on one node.
-    pub max_load: usize,
+    pub(crate) max_load: usize,
     /// The bound for this many failures over the whole file (M = every
     /// VIP); `None` when no node survives to hold a bound.
     pub bound: Option<usize>,
-    pub within_bound: bool,
+    pub(crate) within_bound: bool,
     /// VIPs that no node holds (file order).
-    pub unowned: Vec<String>,
+    pub(crate) unowned: Vec<String>,
 }
 
 impl FailureCase {
@@ -72,18 +72,18 @@ impl FailureCase {
 
 /// The balance bounds for `n` nodes and `m` VIPs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct Bounds {
+pub(crate) struct Bounds {
     /// Each node is first for at least this many VIPs...
-    pub primaries_min: usize,
+    pub(crate) primaries_min: usize,
     /// ...and at most this many.
-    pub primaries_max: usize,
+    pub(crate) primaries_max: usize,
     /// ⌈M/(N−1)⌉, for N ≥ 2.
-    pub single_failure: Option<usize>,
+    pub(crate) single_failure: Option<usize>,
     /// ⌈M/(N−2)⌉ + 1, for N ≥ 3.
-    pub double_failure: Option<usize>,
+    pub(crate) double_failure: Option<usize>,
 }
 
-pub fn bounds(n: usize, m: usize) -> Bounds {
+pub(crate) fn bounds(n: usize, m: usize) -> Bounds {
     Bounds {
         primaries_min: m.checked_div(n).unwrap_or(0),
         primaries_max: m.div_ceil(n.max(1)),
@@ -104,7 +104,7 @@ pub struct Case {
 impl Case {
     /// The failed nodes, or the node in maintenance, as indices into
     /// [`Plan::nodes`].
-    pub fn nodes(&self) -> impl Iterator<Item = usize> + use<> {
+    pub(crate) fn nodes(&self) -> impl Iterator<Item = usize> + use<> {
         std::iter::once(self.first).chain(self.second)
     }
 }
@@ -229,7 +229,7 @@ impl<'p> FailureMatrix<'p> {
 
     /// Compute one entry: O(M + N) for a plan whose orders name each node
     /// once (an owner is found within the first three ranks).
-    pub fn outcome(&self, case: Case) -> Outcome<'_, 'p> {
+    pub(crate) fn outcome(&self, case: Case) -> Outcome<'_, 'p> {
         let canon = |i: usize| self.canon.get(i).copied().unwrap_or(i);
         let (down, maintenance) = match case.kind {
             ScenarioKind::Failure => ([Some(canon(case.first)), case.second.map(canon)], None),
@@ -303,9 +303,9 @@ pub struct Outcome<'m, 'p> {
     /// Per canonical node index, how many VIPs it holds.
     load: Vec<usize>,
     /// The most VIPs on one node.
-    pub max_load: usize,
+    pub(crate) max_load: usize,
     pub bound: Option<usize>,
-    pub within_bound: bool,
+    pub(crate) within_bound: bool,
 }
 
 impl<'p> Outcome<'_, 'p> {
@@ -314,7 +314,7 @@ impl<'p> Outcome<'_, 'p> {
     }
 
     /// The failed nodes, or the node in maintenance.
-    pub fn nodes(&self) -> Vec<&'p str> {
+    pub(crate) fn nodes(&self) -> Vec<&'p str> {
         let names = &self.matrix.names;
         self.case
             .nodes()
@@ -331,13 +331,13 @@ impl<'p> Outcome<'_, 'p> {
     }
 
     /// The owner of the VIP at `index` (file order).
-    pub fn owner_at(&self, index: usize) -> Option<&'p str> {
+    pub(crate) fn owner_at(&self, index: usize) -> Option<&'p str> {
         self.name(self.owners.get(index).copied().flatten())
     }
 
     /// The VIPs not on the first node of their order, with where they are
     /// (`None`: no node holds them), in file order.
-    pub fn moved(&self) -> impl Iterator<Item = (&'p str, Option<&'p str>)> + '_ {
+    pub(crate) fn moved(&self) -> impl Iterator<Item = (&'p str, Option<&'p str>)> + '_ {
         let plan = self.matrix.plan;
         self.matrix
             .orders
@@ -349,7 +349,7 @@ impl<'p> Outcome<'_, 'p> {
     }
 
     /// The VIPs no node holds, in file order.
-    pub fn unowned(&self) -> impl Iterator<Item = &'p str> + '_ {
+    pub(crate) fn unowned(&self) -> impl Iterator<Item = &'p str> + '_ {
         let plan = self.matrix.plan;
         self.owners
             .iter()
@@ -427,7 +427,7 @@ impl Serialize for Outcome<'_, '_> {
 /// The whole matrix as a JSON list, written entry by entry as it is
 /// computed: memory O(M + N) however long the list.
 #[derive(Debug)]
-pub struct Streamed<'m, 'p>(pub &'m FailureMatrix<'p>);
+pub(crate) struct Streamed<'m, 'p>(pub &'m FailureMatrix<'p>);
 
 impl Serialize for Streamed<'_, '_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -439,16 +439,16 @@ impl Serialize for Streamed<'_, '_> {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Balance {
     /// Primaries, single failures and double failures all within bounds.
-    pub balanced: bool,
-    pub bounds: Bounds,
+    pub(crate) balanced: bool,
+    pub(crate) bounds: Bounds,
     /// Node -> how many VIPs it is first for.
-    pub primaries: BTreeMap<String, usize>,
+    pub(crate) primaries: BTreeMap<String, usize>,
     /// The most VIPs on one survivor after any single failure.
-    pub worst_single_failure: Option<usize>,
+    pub(crate) worst_single_failure: Option<usize>,
     /// The same after any double failure.
-    pub worst_double_failure: Option<usize>,
+    pub(crate) worst_double_failure: Option<usize>,
     /// What breaks a bound, and VIPs left without a node, in words.
-    pub notes: Vec<String>,
+    pub(crate) notes: Vec<String>,
 }
 
 /// Check the plan of `matrix` (with its failures) against [`bounds`] over

@@ -86,7 +86,7 @@ pub struct Plan {
     /// Every node, in file order.
     pub nodes: Vec<String>,
     /// advskew = rank × this.
-    pub advskew_step: u8,
+    pub(crate) advskew_step: u8,
     pub vips: Vec<VipPlan>,
 }
 
@@ -140,11 +140,11 @@ fn is_carp(p: &Protocol) -> bool {
 
 impl VipPlan {
     /// The node's rank (0 = intended MASTER), `None` if it takes no part.
-    pub fn rank_of(&self, node: &str) -> Option<usize> {
+    pub(crate) fn rank_of(&self, node: &str) -> Option<usize> {
         self.order.iter().position(|n| n == node)
     }
 
-    pub fn advskew_of(&self, node: &str) -> Option<AdvSkew> {
+    pub(crate) fn advskew_of(&self, node: &str) -> Option<AdvSkew> {
         self.advskew.get(node).copied()
     }
 
@@ -154,13 +154,13 @@ impl VipPlan {
     /// (strictly: a tie flaps), so `w = (n−1−rank) × step + 1`; 0 for the
     /// last rank. Never above 240, since every planned skew is below 240.
     /// `None` if the node takes no part.
-    pub fn demotion_off(&self, node: &str, step: u8) -> Option<u16> {
+    pub(crate) fn demotion_off(&self, node: &str, step: u8) -> Option<u16> {
         self.demotion_at(self.rank_of(node)?, step)
     }
 
     /// [`VipPlan::demotion_off`] of the node at `rank`; `None` past the
     /// last rank.
-    pub fn demotion_at(&self, rank: usize, step: u8) -> Option<u16> {
+    pub(crate) fn demotion_at(&self, rank: usize, step: u8) -> Option<u16> {
         let behind = self.order.len().checked_sub(rank + 1)?;
         if behind == 0 {
             return Some(0);
@@ -182,7 +182,7 @@ impl VipPlan {
 
 /// The demotion weight that moves a VIP from its current rank to the next
 /// one, with preemption on: `step + 1` (at `step` the two nodes tie).
-pub fn demotion_one_rank(step: u8) -> u16 {
+pub(crate) fn demotion_one_rank(step: u8) -> u16 {
     u16::from(step) + 1
 }
 
@@ -202,7 +202,7 @@ impl Plan {
 pub struct SkewOverflow {
     pub vip: String,
     pub node: String,
-    pub rank: usize,
+    pub(crate) rank: usize,
     pub step: u8,
     pub advskew: usize,
 }
@@ -221,7 +221,7 @@ pub enum PlanError {
 
 /// A VIP as the planner needs it.
 #[derive(Debug, Clone, Copy)]
-pub struct VipSpec<'a> {
+pub(crate) struct VipSpec<'a> {
     pub name: &'a str,
     pub vhid: Vhid,
     pub prefer: Option<&'a [String]>,
@@ -244,7 +244,7 @@ pub fn members(prefer: Option<&[String]>, nodes: &[String]) -> Vec<String> {
 /// Time O(M·N) and memory O(M·N) (the orders themselves) plus O(N + M):
 /// no N×N table and no loop over every pair of nodes, so that it stays
 /// linear up to [`MAX_NODES`].
-pub fn balanced_orders(n: usize, m: usize) -> Vec<Vec<usize>> {
+pub(crate) fn balanced_orders(n: usize, m: usize) -> Vec<Vec<usize>> {
     if n == 0 {
         return vec![Vec::new(); m];
     }
@@ -407,7 +407,7 @@ fn rank_two(
 }
 
 /// advskew = rank × step, or `None` when it would reach [`CARP_MAXSKEW`].
-pub fn advskew(rank: usize, step: u8) -> Option<AdvSkew> {
+pub(crate) fn advskew(rank: usize, step: u8) -> Option<AdvSkew> {
     let skew = rank.checked_mul(usize::from(step))?;
     if skew >= usize::from(CARP_MAXSKEW) {
         return None;
@@ -418,7 +418,7 @@ pub fn advskew(rank: usize, step: u8) -> Option<AdvSkew> {
 /// Whether every rank of `order` (VIP `vip`) gets an advskew below
 /// [`CARP_MAXSKEW`]; the error names the first node that would not. Only the
 /// length matters, so this costs O(1) whatever the order.
-pub fn check_order(vip: &str, order: &[String], step: u8) -> Result<(), SkewOverflow> {
+pub(crate) fn check_order(vip: &str, order: &[String], step: u8) -> Result<(), SkewOverflow> {
     // The first rank r with r × step >= 240.
     let first_over = usize::from(CARP_MAXSKEW).div_ceil(usize::from(step.max(1)));
     match order.get(first_over) {
@@ -434,7 +434,7 @@ pub fn check_order(vip: &str, order: &[String], step: u8) -> Result<(), SkewOver
 }
 
 /// Each node's advskew in `order` for VIP `vip`.
-pub fn ranks(
+pub(crate) fn ranks(
     vip: &str,
     order: &[String],
     step: u8,
@@ -451,7 +451,11 @@ pub fn ranks(
 }
 
 /// Plan `vips` (in file order) over `nodes` (in file order).
-pub fn plan_vips(nodes: &[String], vips: &[VipSpec<'_>], step: u8) -> Result<Plan, SkewOverflow> {
+pub(crate) fn plan_vips(
+    nodes: &[String],
+    vips: &[VipSpec<'_>],
+    step: u8,
+) -> Result<Plan, SkewOverflow> {
     let defaults = vips.iter().filter(|v| v.prefer.is_none()).count();
     let mut built = balanced_orders(nodes.len(), defaults).into_iter();
     let mut out = Vec::with_capacity(vips.len());
@@ -485,7 +489,7 @@ pub fn plan_vips(nodes: &[String], vips: &[VipSpec<'_>], step: u8) -> Result<Pla
 
 mod matrix;
 pub use matrix::*;
-pub mod pinned;
+pub(crate) mod pinned;
 pub mod unicast;
 pub mod vrrp;
 

@@ -34,12 +34,12 @@ use crate::model::{CARP_MAXSKEW, Protocol};
 
 /// Skews closer than this (in 1/256 s) may time out in one 10 ms tick at
 /// kern.hz=100: 10 ms is 2.56/256 s.
-pub const TICK_SAFE_SKEW_GAP: u8 = 3;
+pub(crate) const TICK_SAFE_SKEW_GAP: u8 = 3;
 
 /// Which value a VIP pins: its protocol's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum PinKind {
+pub(crate) enum PinKind {
     /// CARP `advskew`, lowest first.
     Advskew,
     /// VRRPv3 `priority`, highest first.
@@ -48,7 +48,7 @@ pub enum PinKind {
 
 impl PinKind {
     /// The kind a VIP of `protocol` pins.
-    pub fn of(protocol: Protocol) -> Self {
+    pub(crate) fn of(protocol: Protocol) -> Self {
         match protocol {
             Protocol::Carp => PinKind::Advskew,
             Protocol::Vrrpv3 => PinKind::Priority,
@@ -56,7 +56,7 @@ impl PinKind {
     }
 
     /// The cluster-file key.
-    pub fn key(self) -> &'static str {
+    pub(crate) fn key(self) -> &'static str {
         match self {
             PinKind::Advskew => "advskew",
             PinKind::Priority => "priority",
@@ -67,7 +67,7 @@ impl PinKind {
     /// 255, which `carp_ioctl_set()`/ifconfig refuse), priority 1 to 254
     /// (0 is "keep" in a netlink SET; 255 is the address owner's,
     /// [`vrrp::OWNER_PRIORITY`]).
-    pub fn range(self) -> RangeInclusive<i64> {
+    pub(crate) fn range(self) -> RangeInclusive<i64> {
         match self {
             PinKind::Advskew => 0..=254,
             PinKind::Priority => i64::from(vrrp::MIN_PRIORITY)..=i64::from(vrrp::TOP_PRIORITY),
@@ -75,7 +75,7 @@ impl PinKind {
     }
 
     /// Why `value` is out of [`PinKind::range`], in words.
-    pub fn out_of_range(self, value: i64) -> Option<String> {
+    pub(crate) fn out_of_range(self, value: i64) -> Option<String> {
         if self.range().contains(&value) {
             return None;
         }
@@ -94,7 +94,7 @@ impl PinKind {
 
     /// What the election compares, lower wins: the advertised skew
     /// (clamped at 240) or 255 − priority.
-    pub fn election_key(self, value: u8) -> u8 {
+    pub(crate) fn election_key(self, value: u8) -> u8 {
         match self {
             PinKind::Advskew => value.min(CARP_MAXSKEW),
             PinKind::Priority => u8::MAX - value,
@@ -104,17 +104,17 @@ impl PinKind {
 
 /// A VIP's pinned values.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Pins {
+pub(crate) struct Pins {
     pub kind: PinKind,
     /// Node -> value; every member of the VIP.
     pub values: BTreeMap<String, u8>,
     /// Equal values between members were allowed on purpose.
-    pub allow_tie: bool,
+    pub(crate) allow_tie: bool,
 }
 
 /// Pinned values carpctl cannot plan.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum PinError {
+pub(crate) enum PinError {
     #[error("VIP {vip}: {key} pins node {node}, which is not a member of this VIP ({members})")]
     NotMember {
         vip: String,
@@ -157,24 +157,24 @@ pub enum PinError {
 
 /// What valid pins still deserve a word about.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PinnedCheck {
+pub(crate) struct PinnedCheck {
     /// The members in election order (rank 0 first).
     pub order: Vec<String>,
     /// Members with equal advertised values (only with `allow_tie`), as
     /// (first, second, value) in order.
-    pub ties: Vec<(String, String, u8)>,
+    pub(crate) ties: Vec<(String, String, u8)>,
     /// Members with distinct values whose takeovers may land in the same
     /// kernel tick at hz=100, as (earlier, later).
-    pub same_tick: Vec<(String, String)>,
+    pub(crate) same_tick: Vec<(String, String)>,
     /// CARP members pinned at 240 or more: advertised as 240, as a fully
     /// demoted node, so no demotion moves the VIP behind them.
-    pub at_max: Vec<String>,
+    pub(crate) at_max: Vec<String>,
 }
 
 /// The members of a pinned VIP in file order: its `prefer` (for a unicast
 /// VIP only when it names the pair), else every node (multicast) or the
 /// pinned nodes (unicast: the pins choose the pair), in `nodes`' order.
-pub fn members(
+pub(crate) fn members(
     pins: &Pins,
     prefer: Option<&[String]>,
     unicast: bool,
@@ -193,7 +193,11 @@ pub fn members(
 
 /// The members in election order: a stable sort of `members` (file order)
 /// by [`PinKind::election_key`]. Members without a value go last.
-pub fn order(kind: PinKind, members: &[String], values: &BTreeMap<String, u8>) -> Vec<String> {
+pub(crate) fn order(
+    kind: PinKind,
+    members: &[String],
+    values: &BTreeMap<String, u8>,
+) -> Vec<String> {
     let mut out = members.to_vec();
     out.sort_by_key(|n| {
         values
@@ -207,7 +211,7 @@ pub fn order(kind: PinKind, members: &[String], values: &BTreeMap<String, u8>) -
 /// unicast VIP without a fixed pair, the pinned nodes themselves) and
 /// return the election order with what deserves a warning. `interval` is
 /// the VRRP interval (cs), unused for CARP. O(n log n).
-pub fn check(
+pub(crate) fn check(
     vip: &str,
     pins: &Pins,
     members: &[String],

@@ -76,8 +76,8 @@ use crate::model::Vhid;
 /// One unicast VIP's two members, as node indices.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct UnicastPair {
-    pub master: usize,
-    pub backup: usize,
+    pub(crate) master: usize,
+    pub(crate) backup: usize,
 }
 
 impl UnicastPair {
@@ -131,8 +131,8 @@ pub enum UnicastError {
 pub struct UnicastVip {
     pub name: String,
     pub vhid: Vhid,
-    pub master: String,
-    pub backup: String,
+    pub(crate) master: String,
+    pub(crate) backup: String,
     /// `Prefer` when the file names the master (and perhaps the backup).
     pub source: OrderSource,
 }
@@ -159,19 +159,19 @@ impl UnicastVip {
 /// The bounds a balanced unicast plan of `m` VIPs over `n` nodes meets
 /// (module documentation); `None` where no survivor is left to hold one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct UnicastBounds {
-    pub primaries_min: usize,
-    pub primaries_max: usize,
+pub(crate) struct UnicastBounds {
+    pub(crate) primaries_min: usize,
+    pub(crate) primaries_max: usize,
     /// The most VIPs on one survivor after one node fails: ⌈M/(N−1)⌉.
-    pub single_failure: Option<usize>,
+    pub(crate) single_failure: Option<usize>,
     /// The most VIPs lost when two nodes fail: ⌈M/(N(N−1)/2)⌉ + 1.
-    pub double_failure_lost: Option<usize>,
+    pub(crate) double_failure_lost: Option<usize>,
     /// The most VIPs on one survivor after two nodes fail: ⌈M/(N−2)⌉ + 1.
-    pub double_failure_load: Option<usize>,
+    pub(crate) double_failure_load: Option<usize>,
 }
 
 /// See [`UnicastBounds`].
-pub fn unicast_bounds(n: usize, m: usize) -> UnicastBounds {
+pub(crate) fn unicast_bounds(n: usize, m: usize) -> UnicastBounds {
     let (primaries_min, primaries_max) = match n {
         0 => (0, 0),
         _ => (m / n, m.div_ceil(n)),
@@ -197,7 +197,7 @@ pub fn balanced_pairs(n: usize, m: usize) -> Option<Vec<UnicastPair>> {
 
 /// Plan `vips` (file order) over `nodes` (file order) as unicast VIPs.
 /// Errors name the first VIP that cannot have exactly two members.
-pub fn plan_unicast(
+pub(crate) fn plan_unicast(
     nodes: &[String],
     vips: &[VipSpec<'_>],
 ) -> Result<Vec<UnicastVip>, UnicastError> {
@@ -287,21 +287,21 @@ pub fn lost_vips<'v>(vips: &'v [UnicastVip], a: &str, b: &str) -> Vec<&'v str> {
 /// How a set of pairs fares: what `carpctl plan` compares with
 /// [`unicast_bounds`] when explicit VIPs may break them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct UnicastWorst {
+pub(crate) struct UnicastWorst {
     /// The most VIPs on one survivor after any single failure (`None`
     /// with fewer than two nodes).
-    pub single_failure: Option<usize>,
+    pub(crate) single_failure: Option<usize>,
     /// The most VIPs one double failure loses, and a pair of nodes that
     /// loses them (the first such pair in node order); `None` with fewer
     /// than three nodes.
-    pub double_failure_lost: Option<(usize, (usize, usize))>,
+    pub(crate) double_failure_lost: Option<(usize, (usize, usize))>,
 }
 
 /// [`UnicastWorst`] of `pairs` over `n` nodes, in O(M + N) time and
 /// memory (no N×N table): the worst single failure is either a node's
 /// own VIPs plus what one failed master sends it, or the most VIPs of a
 /// node that takes nothing.
-pub fn worst_cases(n: usize, pairs: &[UnicastPair]) -> UnicastWorst {
+pub(crate) fn worst_cases(n: usize, pairs: &[UnicastPair]) -> UnicastWorst {
     use std::collections::HashMap;
     let mut primaries = vec![0usize; n];
     let mut sent: HashMap<(usize, usize), usize> = HashMap::new();
@@ -347,32 +347,32 @@ pub fn worst_cases(n: usize, pairs: &[UnicastPair]) -> UnicastWorst {
 /// What `carpctl plan` says about a plan's unicast VIPs: the single-failure
 /// bound they meet, and which VIPs each double failure loses.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct UnicastSummary {
+pub(crate) struct UnicastSummary {
     /// How many VIPs of the plan are unicast.
     pub vips: usize,
     /// The most unicast VIPs on one survivor after any single failure.
-    pub single_failure: Option<usize>,
+    pub(crate) single_failure: Option<usize>,
     /// ⌈M/(N−1)⌉, which balanced pairs meet ([`unicast_bounds`]).
-    pub single_failure_bound: Option<usize>,
+    pub(crate) single_failure_bound: Option<usize>,
     /// Every pair of nodes whose failure loses VIPs, with those VIPs (file
     /// order); pairs in node order. A single failure loses none.
-    pub lost_after_double_failure: Vec<LostPair>,
+    pub(crate) lost_after_double_failure: Vec<LostPair>,
     /// The unicast VIPs whose pair follows pinned values (file order):
     /// like `prefer` pairs, they are not promised the bound. Omitted when
     /// empty.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub pinned: Vec<String>,
+    pub(crate) pinned: Vec<String>,
 }
 
 /// Two nodes and the unicast VIPs lost when both are down.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct LostPair {
+pub(crate) struct LostPair {
     pub nodes: [String; 2],
     pub vips: Vec<String>,
 }
 
 /// [`UnicastSummary`] of `plan`, `None` without unicast VIPs. O(M log M + N).
-pub fn summary(plan: &super::Plan) -> Option<UnicastSummary> {
+pub(crate) fn summary(plan: &super::Plan) -> Option<UnicastSummary> {
     use std::collections::BTreeMap;
     let index = |name: &str| plan.nodes.iter().position(|n| n == name);
     let mut pairs = Vec::new();

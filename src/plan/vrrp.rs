@@ -74,19 +74,19 @@ use std::collections::BTreeMap;
 /// RFC 5798 §5.2.4: the address owner's priority; never planned.
 pub const OWNER_PRIORITY: u8 = 255;
 /// The highest priority carpctl plans (rank 0).
-pub const TOP_PRIORITY: u8 = 254;
+pub(crate) const TOP_PRIORITY: u8 = 254;
 /// The lowest valid priority (0 is "keep" in a netlink SET).
-pub const MIN_PRIORITY: u8 = 1;
+pub(crate) const MIN_PRIORITY: u8 = 1;
 /// What a node in maintenance advertises: strictly below every planned
 /// rank, so with preemption on every other member takes the VIP over.
-pub const MAINTENANCE_PRIORITY: u8 = MIN_PRIORITY;
+pub(crate) const MAINTENANCE_PRIORITY: u8 = MIN_PRIORITY;
 /// The lowest priority a rank is given: one above maintenance.
-pub const LOWEST_PLANNED: u8 = MAINTENANCE_PRIORITY + 1;
+pub(crate) const LOWEST_PLANNED: u8 = MAINTENANCE_PRIORITY + 1;
 /// `carp_alloc()`'s defaults for a new VRRPv3 vhid.
-pub const FREEBSD_DEFAULT_PRIORITY: u8 = 100;
-pub const FREEBSD_DEFAULT_INTERVAL: u16 = 100;
+pub(crate) const FREEBSD_DEFAULT_PRIORITY: u8 = 100;
+pub(crate) const FREEBSD_DEFAULT_INTERVAL: u16 = 100;
 /// `VRRP_MAX_INTERVAL`, centiseconds.
-pub const MAX_INTERVAL: u16 = crate::model::VRRP_MAX_INTERVAL;
+pub(crate) const MAX_INTERVAL: u16 = crate::model::VRRP_MAX_INTERVAL;
 
 /// A VRRPv3 value carpctl cannot use.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -112,7 +112,7 @@ pub enum VrrpError {
 }
 
 /// A configured interval, checked: 1..=[`MAX_INTERVAL`] centiseconds.
-pub fn check_interval(interval: i64) -> Result<u16, VrrpError> {
+pub(crate) fn check_interval(interval: i64) -> Result<u16, VrrpError> {
     match u16::try_from(interval) {
         Ok(i) if (1..=MAX_INTERVAL).contains(&i) => Ok(i),
         _ => Err(VrrpError::Interval { interval }),
@@ -121,25 +121,25 @@ pub fn check_interval(interval: i64) -> Result<u16, VrrpError> {
 
 /// The priority step of `interval` (cs): ⌈256 / interval⌉, the smallest
 /// step whose ranks' skew times differ by a whole centisecond.
-pub fn step(interval: u16) -> u16 {
+pub(crate) fn step(interval: u16) -> u16 {
     256u16.div_ceil(interval.max(1))
 }
 
 /// How many ranks `interval` can tell apart: ⌊252 / step⌋ + 1 (254 down to
 /// [`LOWEST_PLANNED`]), at least 1.
-pub fn max_ranks(interval: u16) -> usize {
+pub(crate) fn max_ranks(interval: u16) -> usize {
     usize::from(TOP_PRIORITY - LOWEST_PLANNED) / usize::from(step(interval)) + 1
 }
 
 /// The smallest interval (cs) whose ranks tell `members` nodes apart;
 /// `None` beyond 253 members, which no interval can.
-pub fn min_interval(members: usize) -> Option<u16> {
+pub(crate) fn min_interval(members: usize) -> Option<u16> {
     (1..=MAX_INTERVAL).find(|&i| max_ranks(i) >= members)
 }
 
 /// The planned priority of `rank` at `interval`; `None` past
 /// [`max_ranks`].
-pub fn priority(rank: usize, interval: u16) -> Option<u8> {
+pub(crate) fn priority(rank: usize, interval: u16) -> Option<u8> {
     let down = rank.checked_mul(usize::from(step(interval)))?;
     let p = usize::from(TOP_PRIORITY).checked_sub(down)?;
     u8::try_from(p).ok().filter(|&p| p >= LOWEST_PLANNED)
@@ -148,7 +148,7 @@ pub fn priority(rank: usize, interval: u16) -> Option<u8> {
 /// The skew time of a BACKUP at `prio` under a master advertising every
 /// `master_inter` cs: `(256 − prio) × master_inter / 256` cs, truncated
 /// (`carp_setrun()`).
-pub fn skew_time_cs(prio: u8, master_inter: u16) -> u32 {
+pub(crate) fn skew_time_cs(prio: u8, master_inter: u16) -> u32 {
     (256 - u32::from(prio)) * u32::from(master_inter) / 256
 }
 
@@ -165,7 +165,7 @@ pub fn master_down_ticks(prio: u8, master_inter: u16, hz: u32) -> u64 {
 }
 
 /// Each node's priority in `order` (rank 0 first) for VIP `vip`.
-pub fn priorities(
+pub(crate) fn priorities(
     vip: &str,
     order: &[String],
     interval: u16,

@@ -28,16 +28,16 @@ pub struct VhidEntry {
     /// exactly one does.
     pub parent: Option<String>,
     /// Interfaces whose subnet holds the VIPs (FreeBSD 9 form).
-    pub parent_candidates: Vec<String>,
+    pub(crate) parent_candidates: Vec<String>,
     pub vhid: u8,
     /// Where the vhid keyword is (first line that configures it).
     pub pos: Pos,
     /// The variable that configures it first.
     pub var: String,
     pub advskew: u8,
-    pub advskew_pos: Option<Pos>,
+    pub(crate) advskew_pos: Option<Pos>,
     /// advskew was given without a usable value: unknown, not 0.
-    pub advskew_unknown: bool,
+    pub(crate) advskew_unknown: bool,
     pub advbase: u8,
     pub pass: Option<(Secret, Pos)>,
     /// 2 = CARP, 3 = VRRPv3.
@@ -45,6 +45,9 @@ pub struct VhidEntry {
     pub vrrpprio: Option<u8>,
     /// `vrrpinterval` (centiseconds), when given.
     pub vrrpinterval: Option<u16>,
+    /// The first FreeBSD 15 keyword (`carpver`, `vrrpprio`,
+    /// `vrrpinterval`) given for it, and where: older ifconfig fails on it.
+    pub(crate) vrrp_words: Option<(&'static str, Pos)>,
     /// Unicast: the other node's address (`peer`), where it is written.
     pub peer: Option<(std::net::Ipv4Addr, Pos)>,
     /// `peer6`, without the zone of a link-local one.
@@ -55,7 +58,7 @@ pub struct VhidEntry {
 impl VhidEntry {
     /// The interface carp really runs on: the parent for the FreeBSD 9
     /// form.
-    pub fn real_iface(&self) -> Option<&str> {
+    pub(crate) fn real_iface(&self) -> Option<&str> {
         if self.legacy {
             self.parent.as_deref()
         } else {

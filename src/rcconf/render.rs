@@ -30,14 +30,14 @@ use crate::plan::Plan;
 pub(crate) struct NodeBase {
     pub node: String,
     /// `/boot/loader.conf` lines.
-    pub loader_conf: Vec<String>,
+    pub(crate) loader_conf: Vec<String>,
     /// `/etc/sysctl.conf` lines.
-    pub sysctl_conf: Vec<String>,
+    pub(crate) sysctl_conf: Vec<String>,
     /// `/etc/rc.conf` lines, with `<secret:VIP>` placeholders unless
     /// `--show-secrets`.
     pub rc_conf: Vec<String>,
     /// What the reader must know, as comment lines without the `# `.
-    pub notes: Vec<String>,
+    pub(crate) notes: Vec<String>,
 }
 
 /// Whether the rc.conf lines carry the real passwords.

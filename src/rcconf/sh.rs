@@ -43,24 +43,24 @@ pub struct Assignment {
     /// The source position of each character of `value`.
     pub chars: Vec<Pos>,
     /// Just after the `=`: where an empty value "is".
-    pub value_pos: Pos,
+    pub(crate) value_pos: Pos,
     /// Byte range of the whole word (`NAME=value` with its quotes) in the
     /// source, for tools that rewrite the file.
-    pub range: Range<usize>,
+    pub(crate) range: Range<usize>,
     /// The line the word ends on (differs from `pos.line` when the value
     /// spans lines).
-    pub end_line: usize,
+    pub(crate) end_line: usize,
     /// The first `$` or backquote left unexpanded, if any.
-    pub expansion: Option<Pos>,
+    pub(crate) expansion: Option<Pos>,
     /// Whether an unquoted typographic quote is part of the value (already
     /// reported; the value is not what the author meant).
-    pub typographic: bool,
+    pub(crate) typographic: bool,
 }
 
 impl Assignment {
     /// The position of character `index` of the value (the value's start
     /// when out of range).
-    pub fn pos_at(&self, index: usize) -> Pos {
+    pub(crate) fn pos_at(&self, index: usize) -> Pos {
         self.chars
             .get(index)
             .or(self.chars.last())
@@ -72,7 +72,7 @@ impl Assignment {
 /// What is wrong with the sh text: sh would not read it as meant. `lint`
 /// reports each kind under its own code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ProblemKind {
+pub(crate) enum ProblemKind {
     /// A quote never closed, or closed only after swallowing the next
     /// assignments.
     Syntax,
@@ -82,7 +82,7 @@ pub enum ProblemKind {
 
 /// A problem the reader found: its kind, where, and what to do about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
+pub(crate) struct Problem {
     pub kind: ProblemKind,
     pub pos: Pos,
     pub message: String,
@@ -101,8 +101,8 @@ pub struct ShCommand {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ShFile {
     /// Every assignment, in file order.
-    pub assignments: Vec<Assignment>,
-    pub problems: Vec<Problem>,
+    pub(crate) assignments: Vec<Assignment>,
+    pub(crate) problems: Vec<Problem>,
     pub others: Vec<ShCommand>,
 }
 
@@ -129,7 +129,7 @@ impl ShFile {
 
     /// Every assignment that repeats an earlier one of the same name:
     /// (the later one, the first one).
-    pub fn duplicates(&self) -> Vec<(&Assignment, &Assignment)> {
+    pub(crate) fn duplicates(&self) -> Vec<(&Assignment, &Assignment)> {
         let mut first: HashMap<&str, &Assignment> = HashMap::new();
         let mut out = Vec::new();
         for a in &self.assignments {
@@ -151,7 +151,7 @@ const TYPOGRAPHIC: &[char] = &[
 ];
 
 /// Whether `c` is a typographic quote sh does not know.
-pub fn is_typographic_quote(c: char) -> bool {
+pub(crate) fn is_typographic_quote(c: char) -> bool {
     TYPOGRAPHIC.contains(&c)
 }
 
@@ -628,7 +628,7 @@ impl<'a> Reader<'a> {
 }
 
 /// Quote a value for a double-quoted sh string.
-pub fn quote(v: &str) -> String {
+pub(crate) fn quote(v: &str) -> String {
     let mut out = String::with_capacity(v.len() + 2);
     out.push('"');
     for c in v.chars() {

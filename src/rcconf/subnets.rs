@@ -100,10 +100,7 @@ pub(crate) fn holders<'a>(index: &NetIndex<&'a str>, addr: IpAddr) -> Vec<&'a st
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn net(s: &str) -> IpNet {
-        s.parse().unwrap()
-    }
+    use crate::config::tests::testutil::net;
 
     #[test]
     fn holders_and_overlaps() {

@@ -48,11 +48,11 @@ pub struct VipView {
     /// As written in the file (`lan`).
     pub interface: String,
     /// What it is called on the nodes (`em0`, `igb0`), each once.
-    pub real: Vec<String>,
+    pub(crate) real: Vec<String>,
     pub addrs: Vec<IpAddr>,
     pub advbase: u8,
     /// Node → planned advskew, for the nodes that take part.
-    pub planned: BTreeMap<String, u8>,
+    pub(crate) planned: BTreeMap<String, u8>,
     key: KeyState,
 }
 
@@ -69,7 +69,7 @@ enum KeyState {
 /// How a speaker's node is known.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum NodeSource {
+pub(crate) enum NodeSource {
     /// `--map NODE=ADDRESS`.
     Map,
     /// From the advskews it advertises.
@@ -78,7 +78,7 @@ pub enum NodeSource {
 
 /// Why a speaker's HMAC fails.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Diagnosis {
+pub(crate) enum Diagnosis {
     /// It verifies with another VIP's password (`Some(name)`), or with no
     /// password at all (`None`), and this VIP's address list.
     WrongPassword(Option<String>),
@@ -158,7 +158,7 @@ impl ClusterView {
     /// The VIPs an advertisement of `vhid` seen on interface `label` may
     /// be: those of that vhid whose interface is called so (on some node,
     /// or as written), else every VIP of that vhid.
-    pub fn candidates(&mut self, vhid: u8, label: &str) -> &[usize] {
+    pub(crate) fn candidates(&mut self, vhid: u8, label: &str) -> &[usize] {
         let vips = &self.vips;
         self.candidates
             .entry((vhid, label.to_string()))
@@ -176,7 +176,7 @@ impl ClusterView {
     }
 
     /// The VIPs of `vhid`, any interface.
-    pub fn vips_of(&self, vhid: u8) -> impl Iterator<Item = &VipView> {
+    pub(crate) fn vips_of(&self, vhid: u8) -> impl Iterator<Item = &VipView> {
         self.vips.iter().filter(move |v| v.vhid == vhid)
     }
 
@@ -203,7 +203,7 @@ impl ClusterView {
     }
 
     /// Why VIP `i`'s key cannot be used, if it cannot.
-    pub fn key_problem(&self, i: usize) -> Option<&str> {
+    pub(crate) fn key_problem(&self, i: usize) -> Option<&str> {
         match &self.vips.get(i)?.key {
             KeyState::Unreadable(why) => Some(why),
             _ => None,
@@ -227,7 +227,7 @@ impl ClusterView {
 
     /// Why `sample` (counter, digest) of `vhid`, seen on `label`, does not
     /// verify (see the module doc).
-    pub fn diagnose(&mut self, vhid: u8, label: &str, sample: (u64, [u8; 20])) -> Diagnosis {
+    pub(crate) fn diagnose(&mut self, vhid: u8, label: &str, sample: (u64, [u8; 20])) -> Diagnosis {
         let cands = self.candidates(vhid, label).to_vec();
         let Some(&own) = cands.first() else {
             return Diagnosis::Unknown;
@@ -316,7 +316,10 @@ impl ClusterView {
     /// Which node each address is: `--map` when given (it then names
     /// every node, so an address it leaves out is no node), else inferred
     /// from `observed`, the (address, vhid, advskew) of the CARP speakers.
-    pub fn nodes_of(&self, observed: &[(IpAddr, u8, u8)]) -> HashMap<IpAddr, (String, NodeSource)> {
+    pub(crate) fn nodes_of(
+        &self,
+        observed: &[(IpAddr, u8, u8)],
+    ) -> HashMap<IpAddr, (String, NodeSource)> {
         let mut out: HashMap<IpAddr, (String, NodeSource)> = self
             .map
             .iter()
@@ -359,7 +362,7 @@ impl ClusterView {
 
     /// The one demotion D ≥ 0 that gives every skew of `seen` for `node`
     /// (a skew of 240 only says D ≥ 240 − planned).
-    pub fn demotion_fitting(&self, node: &str, seen: &[(u8, u8)]) -> Option<u16> {
+    pub(crate) fn demotion_fitting(&self, node: &str, seen: &[(u8, u8)]) -> Option<u16> {
         let mut exact: Option<u16> = None;
         let mut at_least = 0u16;
         for &(vhid, skew) in seen {

@@ -28,15 +28,15 @@ use crate::wire::{
 };
 
 /// 802.1Q.
-pub const ETHERTYPE_VLAN: u16 = 0x8100;
+pub(crate) const ETHERTYPE_VLAN: u16 = 0x8100;
 /// 802.1ad (QinQ outer tag).
-pub const ETHERTYPE_QINQ: u16 = 0x88a8;
+pub(crate) const ETHERTYPE_QINQ: u16 = 0x88a8;
 /// The pre-standard QinQ tag some switches still send.
-pub const ETHERTYPE_QINQ_OLD: u16 = 0x9100;
+pub(crate) const ETHERTYPE_QINQ_OLD: u16 = 0x9100;
 /// The most VLAN tags read before the IP header.
-pub const MAX_TAGS: usize = 2;
+pub(crate) const MAX_TAGS: usize = 2;
 /// The most IPv6 extension headers walked before giving up.
-pub const MAX_EXTENSION_HEADERS: usize = 8;
+pub(crate) const MAX_EXTENSION_HEADERS: usize = 8;
 
 /// The link layer of a capture (pcap's `LINKTYPE_*`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,7 +54,7 @@ pub enum LinkType {
 
 impl LinkType {
     /// The link type of a pcap `LINKTYPE_*` number, if this module reads it.
-    pub fn from_pcap(linktype: u32) -> Option<Self> {
+    pub(crate) fn from_pcap(linktype: u32) -> Option<Self> {
         match linktype {
             1 => Some(LinkType::Ethernet),
             113 => Some(LinkType::LinuxSll),
@@ -88,11 +88,11 @@ impl Message {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decoded {
     /// The VLAN ids, outer first; 0 = untagged.
-    pub vlans: [u16; MAX_TAGS],
+    pub(crate) vlans: [u16; MAX_TAGS],
     /// `None` for raw IP captures.
-    pub src_mac: Option<MacAddr>,
+    pub(crate) src_mac: Option<MacAddr>,
     /// `None` for raw IP and Linux cooked captures.
-    pub dst_mac: Option<MacAddr>,
+    pub(crate) dst_mac: Option<MacAddr>,
     pub src: IpAddr,
     pub dst: IpAddr,
     /// TTL or hop limit.
@@ -101,13 +101,13 @@ pub struct Decoded {
     /// The message's own checksum verifies the way carp(4) (CARP: over the
     /// IPv4 payload or the 36-byte header on IPv6) or the RFC (VRRP)
     /// checks it.
-    pub checksum_ok: bool,
+    pub(crate) checksum_ok: bool,
 }
 
 impl Decoded {
     /// The VLAN tags as a suffix of the interface name: `""`, `".100"`,
     /// `".100.200"` (FreeBSD's `vlan(4)` naming, `em0.100`).
-    pub fn vlan_suffix(&self) -> String {
+    pub(crate) fn vlan_suffix(&self) -> String {
         self.vlans
             .iter()
             .filter(|&&v| v != 0)
@@ -116,7 +116,7 @@ impl Decoded {
     }
 
     /// TTL 255, as every receiver of a multicast advertisement requires.
-    pub fn ttl_ok(&self) -> bool {
+    pub(crate) fn ttl_ok(&self) -> bool {
         self.ttl == CARP_DFLTTL
     }
 }

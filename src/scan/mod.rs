@@ -45,7 +45,7 @@ use track::{Limits, Tracker, Verify};
 /// ten times the busiest segment scan is built for (10 000 advertisements
 /// per second), so that a flood costs bounded CPU. The rest are counted
 /// (`over_rate`, SCAN021).
-pub const RATE_LIMIT: u64 = 100_000;
+pub(crate) const RATE_LIMIT: u64 = 100_000;
 
 /// A capture being analysed: the tracker and, with `-c`, the cluster view
 /// that checks HMACs.
@@ -129,7 +129,7 @@ impl Scanner {
 }
 
 /// Reads a whole capture file and reports on it.
-pub fn read_pcap(path: &Path, cluster: Option<ClusterView>) -> Result<Report, CaptureError> {
+pub(crate) fn read_pcap(path: &Path, cluster: Option<ClusterView>) -> Result<Report, CaptureError> {
     let mut source = capture::pcapfile::PcapFile::open(path)?;
     let mut scanner = Scanner::new(cluster);
     while scanner.drain(&mut source, Duration::ZERO)? {}

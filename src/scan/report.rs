@@ -16,7 +16,7 @@ use super::track::{Group, Proto, Speaker, Stats, Tracker};
 use crate::lint::Severity;
 
 /// The `schema` value of this version of the JSON form.
-pub const SCHEMA: &str = "carpctl-scan/1";
+pub(crate) const SCHEMA: &str = "carpctl-scan/1";
 
 /// Where the frames came from.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -40,7 +40,7 @@ pub struct SourceInfo {
 pub struct KernelStats {
     /// Frames the kernel counted: on Linux those that passed the filter
     /// (dropped ones included), on FreeBSD every frame the interface saw.
-    pub received: u64,
+    pub(crate) received: u64,
     /// Frames the kernel dropped because carpctl did not read fast enough.
     pub dropped: u64,
 }
@@ -48,15 +48,15 @@ pub struct KernelStats {
 /// The whole report.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
-    pub schema: &'static str,
+    pub(crate) schema: &'static str,
     pub source: SourceInfo,
     /// The tracker's counts (`frames`, `advertisements`, `malformed`,
     /// `malformed_reasons`, `over_limits`, `over_rate`), at the top level.
     #[serde(flatten)]
     pub counts: Stats,
-    pub groups: Vec<GroupReport>,
+    pub(crate) groups: Vec<GroupReport>,
     pub findings: Vec<Finding>,
-    pub summary: Summary,
+    pub(crate) summary: Summary,
 }
 
 /// One (protocol, vhid or VRID, interface).
@@ -68,20 +68,20 @@ pub struct GroupReport {
     /// The cluster file's VIP of this vhid, with `-c`.
     pub vip: Option<String>,
     /// The speakers advertising at the end, with when they started.
-    pub masters: Vec<Master>,
+    pub(crate) masters: Vec<Master>,
     pub speakers: Vec<SpeakerReport>,
     pub transitions: Vec<TransitionReport>,
     /// Older transitions not kept.
-    pub transitions_dropped: u64,
-    pub dual_master: Vec<DualReport>,
-    pub dual_master_dropped: u64,
+    pub(crate) transitions_dropped: u64,
+    pub(crate) dual_master: Vec<DualReport>,
+    pub(crate) dual_master_dropped: u64,
     /// Speakers over the cap, not tracked.
-    pub speakers_dropped: u64,
+    pub(crate) speakers_dropped: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Master {
-    pub address: IpAddr,
+    pub(crate) address: IpAddr,
     pub node: Option<String>,
     pub since: f64,
 }
@@ -90,53 +90,53 @@ pub struct Master {
 pub struct TransitionReport {
     pub time: f64,
     pub from: Option<IpAddr>,
-    pub from_node: Option<String>,
+    pub(crate) from_node: Option<String>,
     pub to: IpAddr,
-    pub to_node: Option<String>,
+    pub(crate) to_node: Option<String>,
     /// Seconds without a master before.
-    pub gap: f64,
+    pub(crate) gap: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct DualReport {
+pub(crate) struct DualReport {
     pub start: f64,
     pub end: f64,
     pub speakers: Vec<IpAddr>,
     pub nodes: Vec<Option<String>>,
-    pub ongoing: bool,
+    pub(crate) ongoing: bool,
 }
 
 /// One speaker.
 #[derive(Debug, Clone, Serialize)]
 pub struct SpeakerReport {
-    pub address: IpAddr,
-    pub family: u8,
-    pub macs: Vec<String>,
+    pub(crate) address: IpAddr,
+    pub(crate) family: u8,
+    pub(crate) macs: Vec<String>,
     pub node: Option<String>,
-    pub node_source: Option<NodeSource>,
-    pub first_seen: f64,
-    pub last_seen: f64,
+    pub(crate) node_source: Option<NodeSource>,
+    pub(crate) first_seen: f64,
+    pub(crate) last_seen: f64,
     pub advertisements: u64,
     /// Advertisements per second.
-    pub rate: Option<f64>,
+    pub(crate) rate: Option<f64>,
     /// Advertising at the end of the capture.
-    pub master: bool,
+    pub(crate) master: bool,
     /// The start of its current (or last) advertising period.
     pub since: f64,
     /// The interval it advertises, seconds.
     pub interval: f64,
     /// The intervals seen between its advertisements.
-    pub observed_interval: Option<IntervalStats>,
-    pub bad_checksum: u64,
-    pub bad_ttl: u64,
+    pub(crate) observed_interval: Option<IntervalStats>,
+    pub(crate) bad_checksum: u64,
+    pub(crate) bad_ttl: u64,
     /// Sent to a unicast address (CARP `peer`).
     pub unicast: u64,
-    pub carp: Option<CarpReport>,
+    pub(crate) carp: Option<CarpReport>,
     pub vrrp: Option<VrrpReport>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct IntervalStats {
+pub(crate) struct IntervalStats {
     pub mean: f64,
     pub min: f64,
     pub max: f64,
@@ -144,33 +144,33 @@ pub struct IntervalStats {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct CarpReport {
+pub(crate) struct CarpReport {
     pub advbase: u8,
     pub advskew: u8,
-    pub min_advskew: u8,
-    pub max_advskew: u8,
+    pub(crate) min_advskew: u8,
+    pub(crate) max_advskew: u8,
     /// How often (advbase, advskew) changed.
     pub changes: u32,
     /// "increments", "random", "mixed" or "single".
     pub counter: &'static str,
-    pub counter_resets: u32,
+    pub(crate) counter_resets: u32,
     pub hmac: HmacReport,
     /// With `-c` and a known node: its planned advskew for this VIP.
-    pub planned_advskew: Option<u8>,
+    pub(crate) planned_advskew: Option<u8>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct HmacReport {
+pub(crate) struct HmacReport {
     /// "verified", "failed", "mixed" (some of each) or "not checked".
     pub status: &'static str,
-    pub verified: u64,
-    pub failed: u64,
-    pub unchecked: u64,
+    pub(crate) verified: u64,
+    pub(crate) failed: u64,
+    pub(crate) unchecked: u64,
     /// Why it fails, when that could be found out.
-    pub diagnosis: Option<String>,
+    pub(crate) diagnosis: Option<String>,
     /// The same, for the findings.
     #[serde(skip)]
-    pub cause: Option<Diagnosis>,
+    pub(crate) cause: Option<Diagnosis>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -190,15 +190,15 @@ pub struct Finding {
     pub protocol: Option<Proto>,
     pub id: Option<u8>,
     pub interface: Option<String>,
-    pub speaker: Option<IpAddr>,
+    pub(crate) speaker: Option<IpAddr>,
     pub node: Option<String>,
     pub message: String,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct Summary {
+pub(crate) struct Summary {
     pub errors: usize,
-    pub warnings: usize,
+    pub(crate) warnings: usize,
     pub info: usize,
 }
 
@@ -215,7 +215,7 @@ impl Summary {
 
 impl Report {
     /// Whether any finding is above info (exit status 1).
-    pub fn failed(&self) -> bool {
+    pub(crate) fn failed(&self) -> bool {
         self.summary.errors + self.summary.warnings > 0
     }
 
@@ -228,11 +228,11 @@ impl Report {
 }
 
 /// Which node each speaker is, with `-c`.
-pub type Nodes = HashMap<IpAddr, (String, NodeSource)>;
+pub(crate) type Nodes = HashMap<IpAddr, (String, NodeSource)>;
 
 /// The report of `tracker` as of `source.end`, with the cluster file's
 /// view when given (its keys may be read to diagnose HMAC failures).
-pub fn build(
+pub(crate) fn build(
     tracker: &Tracker,
     mut cluster: Option<&mut ClusterView>,
     source: SourceInfo,
@@ -426,7 +426,7 @@ fn speaker_report(
 }
 
 /// The words for a diagnosis (the finding's message builds on them).
-pub fn describe(d: &Diagnosis) -> String {
+pub(crate) fn describe(d: &Diagnosis) -> String {
     match d {
         Diagnosis::WrongPassword(Some(vip)) => {
             format!("wrong password: it verifies with the password of VIP \"{vip}\"")

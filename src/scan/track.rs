@@ -29,12 +29,12 @@ use crate::wire::vrrp2::AuthData;
 /// Caps on what the tracker keeps.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
-    pub groups: usize,
-    pub speakers_per_group: usize,
+    pub(crate) groups: usize,
+    pub(crate) speakers_per_group: usize,
     /// Transitions and dual-master intervals kept per group (the newest).
-    pub records: usize,
+    pub(crate) records: usize,
     /// Distinct source MACs kept per speaker.
-    pub macs: usize,
+    pub(crate) macs: usize,
 }
 
 impl Default for Limits {
@@ -67,7 +67,7 @@ impl Proto {
 
 /// What a group is: protocol, number, interface (with VLAN suffix).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct GroupKey {
+pub(crate) struct GroupKey {
     pub proto: Proto,
     pub id: u8,
     /// Index into [`Tracker::interfaces`].
@@ -76,7 +76,7 @@ pub struct GroupKey {
 
 /// An HMAC verdict for one CARP advertisement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
+pub(crate) enum Verdict {
     Verified,
     Failed,
     /// No key to check it with.
@@ -84,24 +84,24 @@ pub enum Verdict {
 }
 
 /// Checks CARP HMACs; the cluster file's keys do ([`super::cluster`]).
-pub trait Verify {
+pub(crate) trait Verify {
     /// The verdict for `header`, received on interface `iface`.
     fn verify(&mut self, iface: &str, header: &crate::wire::CarpHeader) -> Verdict;
 }
 
 /// How a speaker's CARP counter moved from one advertisement to the next.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Counter {
+pub(crate) struct Counter {
     pub last: Option<u64>,
     /// +1 to +16: one per packet sent (both families share it).
-    pub steps: u64,
+    pub(crate) steps: u64,
     /// The same value again (a replayed or duplicated packet).
-    pub repeats: u64,
+    pub(crate) repeats: u64,
     /// Anything else: a fresh random counter.
-    pub jumps: u64,
+    pub(crate) jumps: u64,
     /// Jumps after at least three steps in a row: the counter was reset
     /// (the vhid was created again, or the node restarted).
-    pub resets: u32,
+    pub(crate) resets: u32,
     run: u32,
 }
 
@@ -129,7 +129,7 @@ impl Counter {
     }
 
     /// "increments", "random", "mixed", or "single" (one advertisement).
-    pub fn behaviour(&self) -> &'static str {
+    pub(crate) fn behaviour(&self) -> &'static str {
         let n = self.steps + self.repeats + self.jumps;
         if n == 0 {
             "single"
@@ -145,24 +145,24 @@ impl Counter {
 
 /// HMAC verdicts of a speaker.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Hmac {
-    pub verified: u64,
-    pub failed: u64,
-    pub unchecked: u64,
+pub(crate) struct Hmac {
+    pub(crate) verified: u64,
+    pub(crate) failed: u64,
+    pub(crate) unchecked: u64,
     /// The last advertisement that failed: counter and digest, for the
     /// diagnosis at report time.
-    pub failed_sample: Option<(u64, [u8; 20])>,
+    pub(crate) failed_sample: Option<(u64, [u8; 20])>,
 }
 
 /// The CARP fields of a speaker (the latest).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CarpInfo {
+pub(crate) struct CarpInfo {
     pub advbase: u8,
     pub advskew: u8,
     /// How often (advbase, advskew) changed (a demotion, a reconfiguration).
     pub changes: u32,
-    pub min_skew: u8,
-    pub max_skew: u8,
+    pub(crate) min_skew: u8,
+    pub(crate) max_skew: u8,
     pub counter: Counter,
     pub hmac: Hmac,
     /// `carp_authlen`, 7 from carp(4) and ucarp.
@@ -171,7 +171,7 @@ pub struct CarpInfo {
 
 /// The VRRP fields of a speaker (the latest).
 #[derive(Debug, Clone, PartialEq)]
-pub struct VrrpInfo {
+pub(crate) struct VrrpInfo {
     /// 2 or 3.
     pub version: u8,
     pub priority: u8,
@@ -179,18 +179,18 @@ pub struct VrrpInfo {
     pub interval: f64,
     pub addrs: Vec<IpAddr>,
     /// VRRPv2: the authentication type and data (compared, never shown).
-    pub auth_type: u8,
+    pub(crate) auth_type: u8,
     pub auth: Option<AuthData>,
     pub changes: u32,
 }
 
 /// Intervals between consecutive advertisements of one period.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct Gaps {
+pub(crate) struct Gaps {
     pub n: u64,
     pub sum: f64,
     /// The intervals the speaker advertised over the same gaps.
-    pub expected_sum: f64,
+    pub(crate) expected_sum: f64,
     pub min: f64,
     pub max: f64,
 }
@@ -208,38 +208,41 @@ impl Gaps {
         self.expected_sum += expected;
     }
 
-    pub fn mean(&self) -> Option<f64> {
+    pub(crate) fn mean(&self) -> Option<f64> {
         (self.n > 0).then(|| self.sum / self.n as f64)
     }
 
-    pub fn expected_mean(&self) -> Option<f64> {
+    /// The mean of the intervals the speaker announced (the tests' check
+    /// of what `add` sums).
+    #[cfg(test)]
+    pub(crate) fn expected_mean(&self) -> Option<f64> {
         (self.n > 0).then(|| self.expected_sum / self.n as f64)
     }
 }
 
 /// One sender of advertisements in a group, by IP source address.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Speaker {
+pub(crate) struct Speaker {
     pub addr: IpAddr,
     /// Source MACs with their counts; `other_macs` counts the rest.
-    pub macs: Vec<(MacAddr, u64)>,
-    pub other_macs: u64,
-    pub first_seen: f64,
-    pub last_seen: f64,
+    pub(crate) macs: Vec<(MacAddr, u64)>,
+    pub(crate) other_macs: u64,
+    pub(crate) first_seen: f64,
+    pub(crate) last_seen: f64,
     pub ads: u64,
-    pub carp: Option<CarpInfo>,
+    pub(crate) carp: Option<CarpInfo>,
     pub vrrp: Option<VrrpInfo>,
-    pub bad_checksum: u64,
+    pub(crate) bad_checksum: u64,
     /// Multicast advertisements with a TTL other than 255, and the last
     /// such TTL.
-    pub bad_ttl: u64,
-    pub last_bad_ttl: u8,
+    pub(crate) bad_ttl: u64,
+    pub(crate) last_bad_ttl: u8,
     /// Sent to a unicast address (CARP `peer`) rather than the group.
     pub unicast: u64,
-    pub gaps: Gaps,
+    pub(crate) gaps: Gaps,
     /// The current (or last) advertising period started here.
-    pub period_start: f64,
-    pub periods: u32,
+    pub(crate) period_start: f64,
+    pub(crate) periods: u32,
     /// The first advertisement another speaker of the family sent after
     /// this one's last: when it stepped down, if it did.
     next_other: Option<f64>,
@@ -248,7 +251,7 @@ pub struct Speaker {
 impl Speaker {
     /// The interval it advertises, in seconds (at least 1 ms, so that a
     /// bogus 0 cannot make every gap "late").
-    pub fn interval(&self) -> f64 {
+    pub(crate) fn interval(&self) -> f64 {
         let i = match (&self.carp, &self.vrrp) {
             (Some(c), _) => f64::from(c.advbase) + f64::from(c.advskew) / 256.0,
             (None, Some(v)) => v.interval,
@@ -259,54 +262,51 @@ impl Speaker {
 
     /// How long after its last advertisement it is taken to have stopped:
     /// three intervals, as a backup waits.
-    pub fn timeout(&self) -> f64 {
+    pub(crate) fn timeout(&self) -> f64 {
         3.0 * self.interval()
     }
 
     /// When its period is taken to have ended (see the module doc).
-    pub fn end_estimate(&self) -> f64 {
+    pub(crate) fn end_estimate(&self) -> f64 {
         let latest = self.last_seen + self.interval();
         self.next_other.map_or(latest, |t| t.min(latest))
     }
 
     /// Advertisements per second over its lifetime in the capture.
-    pub fn rate(&self) -> Option<f64> {
+    pub(crate) fn rate(&self) -> Option<f64> {
         let span = self.last_seen - self.first_seen;
         (self.ads > 1 && span > 0.0).then(|| (self.ads - 1) as f64 / span)
     }
 
-    pub fn family(&self) -> usize {
-        usize::from(self.addr.is_ipv6())
-    }
-
-    /// The MAC seen most often.
-    pub fn main_mac(&self) -> Option<MacAddr> {
+    /// The MAC seen most often (the tests' view of `macs`).
+    #[cfg(test)]
+    pub(crate) fn main_mac(&self) -> Option<MacAddr> {
         self.macs.iter().max_by_key(|(_, n)| *n).map(|(m, _)| *m)
     }
 }
 
 /// A change of master: `from` stopped, `to` took over.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Transition {
+pub(crate) struct Transition {
     pub time: f64,
     pub from: Option<IpAddr>,
     pub to: IpAddr,
     /// Seconds without any master before `to` started (0 when it took
     /// over from a master still advertising).
-    pub gap: f64,
+    pub(crate) gap: f64,
 }
 
 /// Two or more speakers of one family advertising at once.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Dual {
+pub(crate) struct Dual {
     pub start: f64,
     pub end: f64,
     pub speakers: Vec<IpAddr>,
-    pub ongoing: bool,
+    pub(crate) ongoing: bool,
 }
 
 impl Dual {
-    pub fn length(&self) -> f64 {
+    pub(crate) fn length(&self) -> f64 {
         self.end - self.start
     }
 }
@@ -314,8 +314,8 @@ impl Dual {
 /// Newest-first bounded log: keeps the last `cap` entries and counts the
 /// ones dropped.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Recent<T> {
-    pub items: std::collections::VecDeque<T>,
+pub(crate) struct Recent<T> {
+    pub(crate) items: std::collections::VecDeque<T>,
     pub dropped: u64,
 }
 
@@ -351,24 +351,24 @@ struct Family {
 
 /// One (protocol, number, interface).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Group {
+pub(crate) struct Group {
     pub key: GroupKey,
     pub speakers: Vec<Speaker>,
     /// Speakers over the cap, not tracked.
-    pub dropped_speakers: u64,
+    pub(crate) dropped_speakers: u64,
     pub transitions: Recent<Transition>,
-    pub duals: Recent<Dual>,
+    pub(crate) duals: Recent<Dual>,
     families: [Family; 2],
 }
 
 impl Group {
     /// The speakers advertising now, per family (indices).
-    pub fn active(&self) -> impl Iterator<Item = usize> + '_ {
+    pub(crate) fn active(&self) -> impl Iterator<Item = usize> + '_ {
         self.families.iter().flat_map(|f| f.active.iter().copied())
     }
 
     /// The open dual-master intervals, as of the last update.
-    pub fn open_duals(&self) -> Vec<Dual> {
+    pub(crate) fn open_duals(&self) -> Vec<Dual> {
         self.families
             .iter()
             .filter_map(|f| f.dual.as_ref())
@@ -385,7 +385,7 @@ impl Group {
     }
 
     /// A speaker's index, by address.
-    pub fn speaker(&self, addr: IpAddr) -> Option<&Speaker> {
+    pub(crate) fn speaker(&self, addr: IpAddr) -> Option<&Speaker> {
         self.speakers.iter().find(|s| s.addr == addr)
     }
 }
@@ -398,22 +398,22 @@ pub struct Stats {
     /// Of which protocol 112 and readable.
     pub advertisements: u64,
     /// Of which protocol 112 and not readable.
-    pub malformed: u64,
+    pub(crate) malformed: u64,
     /// Up to five distinct reasons for the unreadable ones.
-    pub malformed_reasons: Vec<String>,
+    pub(crate) malformed_reasons: Vec<String>,
     /// Advertisements of groups or speakers over the caps.
-    pub over_limits: u64,
+    pub(crate) over_limits: u64,
     /// Frames not even decoded: over the live capture's rate limit.
-    pub over_rate: u64,
+    pub(crate) over_rate: u64,
 }
 
 /// The whole segment.
 #[derive(Debug, Clone, Default)]
 pub struct Tracker {
-    pub limits: Limits,
+    pub(crate) limits: Limits,
     /// Interface labels (`em0`, `em0.100`), indexed by `GroupKey::iface`.
     pub interfaces: Vec<String>,
-    pub groups: Vec<Group>,
+    pub(crate) groups: Vec<Group>,
     index: HashMap<GroupKey, usize>,
     pub stats: Stats,
     pub first: Option<f64>,
@@ -429,12 +429,12 @@ impl Tracker {
     }
 
     /// Counts a frame that carried no advertisement.
-    pub fn frame_without_ad(&mut self) {
+    pub(crate) fn frame_without_ad(&mut self) {
         self.stats.frames += 1;
     }
 
     /// Counts an unreadable protocol-112 frame, keeping a few reasons.
-    pub fn malformed(&mut self, reason: &str) {
+    pub(crate) fn malformed(&mut self, reason: &str) {
         self.stats.frames += 1;
         self.stats.malformed += 1;
         let r = &mut self.stats.malformed_reasons;
@@ -444,7 +444,7 @@ impl Tracker {
     }
 
     /// The index of the interface label `name` + the frame's VLAN suffix.
-    pub fn interface(&mut self, name: &str, d: &Decoded) -> Option<u16> {
+    pub(crate) fn interface(&mut self, name: &str, d: &Decoded) -> Option<u16> {
         let suffix = d.vlan_suffix();
         let found = self
             .interfaces
@@ -462,7 +462,13 @@ impl Tracker {
 
     /// Takes one advertisement seen at `time` (seconds since the Unix
     /// epoch) on interface `name`; `verify` checks CARP HMACs.
-    pub fn ingest(&mut self, time: f64, name: &str, d: &Decoded, verify: Option<&mut dyn Verify>) {
+    pub(crate) fn ingest(
+        &mut self,
+        time: f64,
+        name: &str,
+        d: &Decoded,
+        verify: Option<&mut dyn Verify>,
+    ) {
         self.stats.frames += 1;
         self.stats.advertisements += 1;
         self.first = Some(self.first.map_or(time, |f| f.min(time)));
@@ -511,7 +517,7 @@ impl Tracker {
 
     /// Ends the periods of speakers silent for longer than their timeout
     /// by `now` (the end of the capture), as a new advertisement would.
-    pub fn advance(&mut self, now: f64) {
+    pub(crate) fn advance(&mut self, now: f64) {
         let records = self.limits.records;
         for g in &mut self.groups {
             for fam in 0..2 {

@@ -13,7 +13,7 @@ use crate::model::CarpState;
 
 /// One expectation and what the run showed.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ExpectResult {
+pub(crate) struct ExpectResult {
     /// `expect[N]`.
     pub key: String,
     /// Its line in the scenario file.
@@ -21,12 +21,12 @@ pub struct ExpectResult {
     /// What was expected, in words.
     pub expected: String,
     /// What the run showed, in words.
-    pub observed: String,
+    pub(crate) observed: String,
     pub met: bool,
     /// The requirement a `verdict` expectation names: it then decides
     /// in place of the requirement itself.
     #[serde(skip)]
-    pub judges: Option<Requirement>,
+    pub(crate) judges: Option<Requirement>,
 }
 
 fn secs(us: u64) -> f64 {
@@ -37,7 +37,7 @@ fn secs(us: u64) -> f64 {
 type History = Vec<(f64, CarpState)>;
 
 /// Check every expectation of `sc` against `r`.
-pub fn check(sc: &Scenario, r: &Report) -> Vec<ExpectResult> {
+pub(crate) fn check(sc: &Scenario, r: &Report) -> Vec<ExpectResult> {
     // Only the pairs asked about are gathered, in one pass over the log.
     let mut histories: BTreeMap<(String, String), History> = BTreeMap::new();
     for e in &sc.expects {
@@ -264,7 +264,7 @@ impl Report {
     /// What was not met: each expectation not met (its key), and each
     /// requirement not met that no `verdict` expectation names. Empty: the
     /// run passed (exit status 0).
-    pub fn not_met(&self) -> Vec<String> {
+    pub(crate) fn not_met(&self) -> Vec<String> {
         let judged = |q: Requirement| self.expectations.iter().any(|e| e.judges == Some(q));
         let r = &self.requirements;
         let mut out: Vec<String> = [

@@ -10,20 +10,20 @@ use std::time::Duration;
 use super::{FrameSink, Scenario};
 
 /// The most `[[event]]` entries in a scenario.
-pub const MAX_EVENTS: usize = 10_000;
+pub(crate) const MAX_EVENTS: usize = 10_000;
 /// The most `[[expect]]` entries of a scenario: each is checked against
 /// the whole report, so their number bounds the work after the run.
-pub const MAX_EXPECTS: usize = 1_000;
+pub(crate) const MAX_EXPECTS: usize = 1_000;
 /// The most `[[node]]` entries (nodes of the cluster) in a scenario.
-pub const MAX_NODES: usize = 64;
+pub(crate) const MAX_NODES: usize = 64;
 /// The most `[[router]]` entries: a few routers join a few segments.
-pub const MAX_ROUTERS: usize = 8;
+pub(crate) const MAX_ROUTERS: usize = 8;
 /// The most (node, VIP) pairs in which a node takes part: 64 nodes × 255
 /// VIPs.
-pub const MAX_MEMBERS: usize = 64 * 255;
+pub(crate) const MAX_MEMBERS: usize = 64 * 255;
 /// The most records (transitions and demotion changes) a report holds: a
 /// day of the 16-node, 64-VIP benchmark logs about a million.
-pub const MAX_RECORDS: usize = 4_000_000;
+pub(crate) const MAX_RECORDS: usize = 4_000_000;
 /// The default cap of a `--pcap` capture: 1 GiB.
 pub const DEFAULT_PCAP_MAX: u64 = 1 << 30;
 
@@ -35,7 +35,7 @@ const PCAP_HEADER: u64 = 24;
 /// A size as `expand_number(3)` reads it (the form FreeBSD's tools take):
 /// a number of bytes, optionally followed by `k`, `m`, `g` or `t` (powers
 /// of 1024, either case).
-pub fn parse_size(s: &str) -> Result<u64, String> {
+pub(crate) fn parse_size(s: &str) -> Result<u64, String> {
     let t = s.trim();
     let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (digits, unit) = t.split_at(split);
@@ -55,7 +55,7 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
 }
 
 /// A size for messages: `1 GiB`, `95.3 GiB`, `512 KiB`, `700 B`.
-pub fn show_size(n: u64) -> String {
+pub(crate) fn show_size(n: u64) -> String {
     const UNITS: [(&str, u32); 4] = [("TiB", 40), ("GiB", 30), ("MiB", 20), ("KiB", 10)];
     for (unit, shift) in UNITS {
         let u = 1u64 << shift;
@@ -75,7 +75,7 @@ pub fn show_size(n: u64) -> String {
 /// (70-byte IPv4 frames, 90-byte IPv6 frames, each with its 16-byte
 /// record header). Backups, faults, announcements and two masters only add
 /// to it; a VIP without a MASTER for a while makes it smaller.
-pub fn pcap_estimate(sc: &Scenario) -> u64 {
+pub(crate) fn pcap_estimate(sc: &Scenario) -> u64 {
     let secs = Duration::from_micros(sc.duration).as_secs_f64();
     let mut total = PCAP_HEADER as f64;
     for v in &sc.config.vips {
@@ -93,14 +93,14 @@ pub fn pcap_estimate(sc: &Scenario) -> u64 {
 /// A capture that stops with an error before it would grow past `max`
 /// bytes (the pcap headers counted): the file written so far stays a
 /// valid capture of the run up to that frame.
-pub struct CappedSink<S> {
+pub(crate) struct CappedSink<S> {
     inner: S,
     max: u64,
     written: u64,
 }
 
 impl<S: FrameSink> CappedSink<S> {
-    pub fn new(inner: S, max: u64) -> Self {
+    pub(crate) fn new(inner: S, max: u64) -> Self {
         CappedSink {
             inner,
             max,
@@ -109,7 +109,7 @@ impl<S: FrameSink> CappedSink<S> {
     }
 
     /// The sink inside.
-    pub fn into_inner(self) -> S {
+    pub(crate) fn into_inner(self) -> S {
         self.inner
     }
 }

@@ -82,8 +82,8 @@ use crate::kernel::{Errno, Kernel};
 use crate::model::{CarpState, DemotionDelta, Key};
 use crate::wire::PcapSink;
 
-pub use progress::Progress;
-pub use report::{Report, Requirements};
+pub(crate) use progress::Progress;
+pub(crate) use report::{Report, Requirements};
 pub use scenario::{Action, Scenario};
 
 use report::{
@@ -128,7 +128,7 @@ pub fn run(sc: &Scenario, sink: Option<&mut dyn FrameSink>) -> Result<Report, Si
 }
 
 /// [`run`], telling `progress` how far it has got.
-pub fn run_observed<'s>(
+pub(crate) fn run_observed<'s>(
     sc: &Scenario,
     sink: Option<&'s mut dyn FrameSink>,
     progress: Option<&'s mut dyn Progress>,

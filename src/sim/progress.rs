@@ -11,7 +11,7 @@
 pub(crate) const EVERY: u64 = 1 << 10;
 
 /// An observer of a run's progress.
-pub trait Progress {
+pub(crate) trait Progress {
     /// `now` of `total` µs of virtual time are done, `events` events
     /// (boots, scenario events, kernel timers, deliveries) processed.
     fn update(&mut self, now: u64, total: u64, events: u64);

@@ -26,7 +26,7 @@ use crate::model::CarpState;
 /// without any error reaching the application. Established connections
 /// retransmit for minutes (RTO ≥ 200-230 ms, up to 12-15 retries) and
 /// survive it without a reset.
-pub const UNNOTICED_MAX_S: f64 = 7.0;
+pub(crate) const UNNOTICED_MAX_S: f64 = 7.0;
 
 /// A name (node, interface, VIP) shared by the many records that carry it:
 /// a day of simulation logs a million transitions, each naming its node.
@@ -132,9 +132,9 @@ impl<T: Serialize> Serialize for Log<T> {
 /// The three requirements, as the JSON contract names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Requirements {
-    pub load_balanced: bool,
-    pub failover_unnoticed: bool,
-    pub rebalanced_after_recovery: bool,
+    pub(crate) load_balanced: bool,
+    pub(crate) failover_unnoticed: bool,
+    pub(crate) rebalanced_after_recovery: bool,
 }
 
 impl Requirements {
@@ -159,23 +159,23 @@ impl Interval {
 /// A time during which the VIP did not answer (one of its addresses at
 /// least).
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Outage {
+pub(crate) struct Outage {
     pub start: f64,
     pub end: f64,
     /// Client requests that fell into it and were lost.
     pub lost: u64,
     /// Still going on when the scenario ended.
-    pub ongoing: bool,
+    pub(crate) ongoing: bool,
 }
 
 /// Two or more nodes MASTER of the VIP at once.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct DualMaster {
+pub(crate) struct DualMaster {
     pub start: f64,
     pub end: f64,
     /// The nodes that were MASTER (at its start).
     pub nodes: Vec<String>,
-    pub ongoing: bool,
+    pub(crate) ongoing: bool,
 }
 
 /// One VIP.
@@ -186,36 +186,36 @@ pub struct VipReport {
     pub addresses: Vec<String>,
     /// When the VIP was first answered (the cluster converged for it);
     /// `None`: never.
-    pub first_served: Option<f64>,
-    pub outages: Vec<Outage>,
-    pub dual_master: Vec<DualMaster>,
+    pub(crate) first_served: Option<f64>,
+    pub(crate) outages: Vec<Outage>,
+    pub(crate) dual_master: Vec<DualMaster>,
     /// Client requests sent to its addresses after it was first served,
     /// and how many were lost.
-    pub requests: u64,
+    pub(crate) requests: u64,
     pub lost: u64,
 }
 
 /// A node's tenure as MASTER of a VIP.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Held {
+pub(crate) struct Held {
     pub vip: Name,
     pub start: f64,
     pub end: f64,
-    pub ongoing: bool,
+    pub(crate) ongoing: bool,
 }
 
 /// carp statistics of a node at the end (the last kernel it ran).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct NodeStats {
-    pub ipackets: u64,
-    pub ipackets6: u64,
-    pub opackets: u64,
-    pub opackets6: u64,
-    pub badauth: u64,
-    pub badvhid: u64,
-    pub badttl: u64,
-    pub badsum: u64,
-    pub badver: u64,
+    pub(crate) ipackets: u64,
+    pub(crate) ipackets6: u64,
+    pub(crate) opackets: u64,
+    pub(crate) opackets6: u64,
+    pub(crate) badauth: u64,
+    pub(crate) badvhid: u64,
+    pub(crate) badttl: u64,
+    pub(crate) badsum: u64,
+    pub(crate) badver: u64,
 }
 
 /// One node.
@@ -223,10 +223,10 @@ pub struct NodeStats {
 pub struct NodeReport {
     pub name: String,
     /// Its FreeBSD release (`freebsd`, per node or of the scenario).
-    pub freebsd: String,
+    pub(crate) freebsd: String,
     /// Up at the end of the scenario.
     pub up: bool,
-    pub held: Vec<Held>,
+    pub(crate) held: Vec<Held>,
     /// `net.inet.carp.demotion` at the end (0 when down).
     pub demotion: i32,
     pub stats: NodeStats,
@@ -249,7 +249,7 @@ pub struct VhidStateChange {
 
 /// A change of `net.inet.carp.demotion` on a node.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct DemotionChange {
+pub(crate) struct DemotionChange {
     pub time: f64,
     pub node: Name,
     pub delta: i32,
@@ -260,7 +260,7 @@ pub struct DemotionChange {
 /// Traffic a node sent from a VIP (`send_from_vip`), and whether it was
 /// answered.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct SentFromVip {
+pub(crate) struct SentFromVip {
     pub time: f64,
     pub node: String,
     pub vip: String,
@@ -268,19 +268,19 @@ pub struct SentFromVip {
     /// destination's family).
     pub source: String,
     pub to: String,
-    pub answered: bool,
+    pub(crate) answered: bool,
     /// Why, in words.
-    pub detail: String,
+    pub(crate) detail: String,
 }
 
 /// An entry an ARP or neighbour cache learned: from `time` on, `host`
 /// (`clients` or a node) sends to `address` at `mac`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct NeighborEntry {
+pub(crate) struct NeighborEntry {
     pub time: f64,
     pub host: String,
-    pub address: String,
-    pub mac: String,
+    pub(crate) address: String,
+    pub(crate) mac: String,
 }
 
 /// A scenario event as it happened.
@@ -288,12 +288,12 @@ pub struct NeighborEntry {
 pub struct EventRecord {
     pub time: f64,
     pub action: String,
-    pub detail: String,
+    pub(crate) detail: String,
 }
 
 /// The verdict on load balance, with its numbers.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct LoadVerdict {
+pub(crate) struct LoadVerdict {
     pub met: bool,
     /// When the layout was measured: just before the first fault (or at
     /// the end when there is none).
@@ -302,52 +302,52 @@ pub struct LoadVerdict {
     pub min: usize,
     pub max: usize,
     /// Node -> how many VIPs it mastered then.
-    pub masters: Vec<(String, usize)>,
+    pub(crate) masters: Vec<(String, usize)>,
     /// VIPs that had no single MASTER then.
-    pub unsettled: Vec<String>,
-    pub detail: String,
+    pub(crate) unsettled: Vec<String>,
+    pub(crate) detail: String,
 }
 
 /// The verdict on failover, with its numbers.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct FailoverVerdict {
+pub(crate) struct FailoverVerdict {
     pub met: bool,
     /// The bound: every outage shorter than this (seconds).
     pub limit: f64,
     /// The longest outage (seconds) and its VIP.
-    pub longest: f64,
-    pub longest_vip: Option<String>,
+    pub(crate) longest: f64,
+    pub(crate) longest_vip: Option<String>,
     /// Every dual-master interval must be shorter than this (seconds).
-    pub dual_master_limit: f64,
-    pub longest_dual_master: f64,
-    pub outages: usize,
+    pub(crate) dual_master_limit: f64,
+    pub(crate) longest_dual_master: f64,
+    pub(crate) outages: usize,
     pub lost: u64,
-    pub requests: u64,
-    pub detail: String,
+    pub(crate) requests: u64,
+    pub(crate) detail: String,
 }
 
 /// The verdict on rebalancing, with its numbers.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct RebalanceVerdict {
+pub(crate) struct RebalanceVerdict {
     pub met: bool,
     /// The last scenario event (seconds; 0 without events: boot).
-    pub last_event: f64,
+    pub(crate) last_event: f64,
     /// How long after it the layout must be the planned one (seconds).
     pub bound: f64,
     /// When the layout became the planned one for good (seconds).
-    pub settled_at: Option<f64>,
+    pub(crate) settled_at: Option<f64>,
     /// VIP -> the node expected to master it at the end, when known.
     pub expected: Vec<(String, Option<String>)>,
     /// VIPs whose master differs (or that were unsettled) after the bound.
     pub wrong: Vec<String>,
-    pub detail: String,
+    pub(crate) detail: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Verdicts {
-    pub load_balanced: LoadVerdict,
-    pub failover_unnoticed: FailoverVerdict,
-    pub rebalanced_after_recovery: RebalanceVerdict,
+pub(crate) struct Verdicts {
+    pub(crate) load_balanced: LoadVerdict,
+    pub(crate) failover_unnoticed: FailoverVerdict,
+    pub(crate) rebalanced_after_recovery: RebalanceVerdict,
 }
 
 /// Everything `carpctl simulate` reports.
@@ -355,27 +355,27 @@ pub struct Verdicts {
 pub struct Report {
     pub scenario: String,
     pub cluster: String,
-    pub freebsd: String,
+    pub(crate) freebsd: String,
     /// The router the clients sit on (`[clients] at`); none: each VIP's
     /// own segment.
-    pub clients_at: Option<String>,
+    pub(crate) clients_at: Option<String>,
     pub seed: u64,
     /// Seconds of virtual time simulated.
     pub duration: f64,
     pub requirements: Requirements,
-    pub verdicts: Verdicts,
+    pub(crate) verdicts: Verdicts,
     /// The scenario's `[[expect]]` entries, each met or not, in file order.
-    pub expectations: Vec<super::expect::ExpectResult>,
+    pub(crate) expectations: Vec<super::expect::ExpectResult>,
     pub vips: Vec<VipReport>,
     pub nodes: Vec<NodeReport>,
     pub transitions: Log<VhidStateChange>,
-    pub demotions: Vec<DemotionChange>,
+    pub(crate) demotions: Vec<DemotionChange>,
     pub events: Vec<EventRecord>,
     /// Traffic sent from VIPs (`send_from_vip`), in time order.
-    pub sent_from_vip: Vec<SentFromVip>,
+    pub(crate) sent_from_vip: Vec<SentFromVip>,
     /// What the ARP and neighbour caches learned, in time order: the last
     /// entry of a host and address is what its cache holds at the end.
-    pub neighbors: Vec<NeighborEntry>,
+    pub(crate) neighbors: Vec<NeighborEntry>,
     /// Frames put on the segment (advertisements, ARP, NA).
     pub frames: u64,
 }
@@ -404,7 +404,7 @@ fn yes(b: bool) -> &'static str {
 impl Report {
     /// The human form: transitions, per-VIP outages and dual masters,
     /// per-node holdings, and the verdicts with their numbers.
-    pub fn to_text(&self) -> String {
+    pub(crate) fn to_text(&self) -> String {
         let mut o = String::new();
         let _ = writeln!(
             o,

@@ -16,7 +16,7 @@ use std::collections::BinaryHeap;
 /// a vhid with advbase ≤ 2 (master-down 3 × advbase + < 1 s) lands in it.
 /// Wider buckets than 1 ms keep fewer, warmer vectors; a bucket holds a
 /// few dozen entries, sorted when the clock reaches it.
-pub const BUCKETS: u64 = 512;
+pub(crate) const BUCKETS: u64 = 512;
 const BUCKET_US: u64 = 16_000;
 
 /// One queued item.
@@ -24,7 +24,7 @@ const BUCKET_US: u64 = 16_000;
 pub struct Entry<K> {
     /// µs.
     pub at: u64,
-    pub seq: u64,
+    pub(crate) seq: u64,
     pub kind: K,
 }
 

@@ -23,20 +23,20 @@ pub struct ClusterVip {
     pub interface: IfName,
     pub vhid: Vhid,
     /// 0 = this node is the VIP's preferred MASTER.
-    pub rank: usize,
+    pub(crate) rank: usize,
     pub expected: CarpState,
     /// `None`: the vhid is not configured on this host.
     pub state: Option<CarpState>,
     /// Settings that differ from the plan (`protocol carp, planned vrrp`,
     /// `peer 192.0.2.9, planned 192.0.2.2`, `priority 100, planned 254`):
     /// drift, which `carpctl apply` puts right.
-    pub drift: Vec<String>,
+    pub(crate) drift: Vec<String>,
     pub ok: bool,
 }
 
 impl ClusterVip {
     /// `vhid@interface`.
-    pub fn vhid_ref(&self) -> VhidRef<&str> {
+    pub(crate) fn vhid_ref(&self) -> VhidRef<&str> {
         VhidRef::new(self.vhid, &self.interface)
     }
 }
@@ -78,7 +78,7 @@ impl ClusterView {
     }
 
     /// The VIPs out of place, for `--check`.
-    pub fn problems(&self) -> Vec<String> {
+    pub(crate) fn problems(&self) -> Vec<String> {
         self.vips
             .iter()
             .filter(|v| !v.ok)

@@ -53,21 +53,21 @@ use super::ip::{IPPROTO_ICMPV6, IpHeader, IpPacket, Ipv6Header, add_pseudo_heade
 use super::{Checksum, WireError, malformed, prefix};
 
 /// Length of an Ethernet/IPv4 ARP packet.
-pub const ARP_LEN: usize = 28;
+pub(crate) const ARP_LEN: usize = 28;
 /// `ARPOP_REQUEST`.
-pub const ARPOP_REQUEST: u16 = 1;
+pub(crate) const ARPOP_REQUEST: u16 = 1;
 /// `ARPOP_REPLY`.
 pub const ARPOP_REPLY: u16 = 2;
 /// `ARPHRD_ETHER`.
-pub const ARPHRD_ETHER: u16 = 1;
+pub(crate) const ARPHRD_ETHER: u16 = 1;
 /// `ND_NEIGHBOR_ADVERT`.
-pub const ND_NEIGHBOR_ADVERT: u8 = 136;
+pub(crate) const ND_NEIGHBOR_ADVERT: u8 = 136;
 /// `ND_OPT_TARGET_LINKADDR`.
-pub const ND_OPT_TARGET_LINKADDR: u8 = 2;
+pub(crate) const ND_OPT_TARGET_LINKADDR: u8 = 2;
 /// Length of a neighbor advertisement with its target link-layer option.
-pub const NA_LEN: usize = 32;
+pub(crate) const NA_LEN: usize = 32;
 /// ff02::1, all nodes on the link (`IN6ADDR_LINKLOCAL_ALLNODES_INIT`).
-pub const ALL_NODES: Ipv6Addr = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 1);
+pub(crate) const ALL_NODES: Ipv6Addr = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 1);
 
 const NA_ROUTER: u8 = 0x80;
 const NA_SOLICITED: u8 = 0x40;
@@ -77,15 +77,15 @@ const NA_OVERRIDE: u8 = 0x20;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ArpPacket {
     pub op: u16,
-    pub sender_mac: MacAddr,
-    pub sender_ip: Ipv4Addr,
-    pub target_mac: MacAddr,
-    pub target_ip: Ipv4Addr,
+    pub(crate) sender_mac: MacAddr,
+    pub(crate) sender_ip: Ipv4Addr,
+    pub(crate) target_mac: MacAddr,
+    pub(crate) target_ip: Ipv4Addr,
 }
 
 impl ArpPacket {
     /// The gratuitous ARP request carp(4) sends for `vip` on takeover.
-    pub fn gratuitous(vmac: MacAddr, vip: Ipv4Addr) -> Self {
+    pub(crate) fn gratuitous(vmac: MacAddr, vip: Ipv4Addr) -> Self {
         ArpPacket {
             op: ARPOP_REQUEST,
             sender_mac: vmac,
@@ -162,18 +162,18 @@ pub fn gratuitous_arp_frame(if_mac: MacAddr, vmac: MacAddr, vip: Ipv4Addr) -> Ve
 /// An ICMPv6 neighbor advertisement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct NeighborAdvert {
-    pub router: bool,
-    pub solicited: bool,
-    pub override_flag: bool,
+    pub(crate) router: bool,
+    pub(crate) solicited: bool,
+    pub(crate) override_flag: bool,
     pub target: Ipv6Addr,
     /// The target link-layer address option, if present.
-    pub target_mac: Option<MacAddr>,
+    pub(crate) target_mac: Option<MacAddr>,
 }
 
 impl NeighborAdvert {
     /// The unsolicited NA carp(4) sends for `vip` on takeover: Override,
     /// the virtual MAC as target link-layer address.
-    pub fn carp_takeover(vip: Ipv6Addr, vmac: MacAddr) -> Self {
+    pub(crate) fn carp_takeover(vip: Ipv6Addr, vmac: MacAddr) -> Self {
         NeighborAdvert {
             router: false,
             solicited: false,
@@ -296,19 +296,25 @@ fn icmpv6_checksum(m: &[u8], src: Ipv6Addr, dst: Ipv6Addr) -> u16 {
     c.add(m).finish()
 }
 
-/// The unsolicited NA frame for `vip`: from the virtual MAC `vmac` to
-/// 33:33:00:00:00:01, IPv6 from `src` (the interface's link-local address)
-/// to ff02::1, hop limit 255.
-pub fn unsolicited_na_frame(vmac: MacAddr, src: Ipv6Addr, vip: Ipv6Addr) -> Vec<u8> {
-    let na = NeighborAdvert::carp_takeover(vip, vmac).encode(src, ALL_NODES);
-    let ip = Ipv6Header {
+/// The IPv6 header of an unsolicited NA: ICMPv6 from `src` to ff02::1,
+/// hop limit 255 (RFC 4861 §7.1.2 drops any other), class and flow 0.
+fn unsolicited_na_header(src: Ipv6Addr) -> Ipv6Header {
+    Ipv6Header {
         traffic_class: 0,
         flow_label: 0,
         next_header: IPPROTO_ICMPV6,
         hop_limit: 255,
         src,
         dst: ALL_NODES,
-    };
+    }
+}
+
+/// The unsolicited NA frame for `vip`: from the virtual MAC `vmac` to
+/// 33:33:00:00:00:01, IPv6 from `src` (the interface's link-local address)
+/// to ff02::1, hop limit 255.
+pub fn unsolicited_na_frame(vmac: MacAddr, src: Ipv6Addr, vip: Ipv6Addr) -> Vec<u8> {
+    let na = NeighborAdvert::carp_takeover(vip, vmac).encode(src, ALL_NODES);
+    let ip = unsolicited_na_header(src);
     // Written by hand rather than through Ipv6Header::encode, whose only
     // failures (payload over 64 KiB, flow label over 20 bits) cannot occur
     // for this 32-byte message with flow 0.
@@ -452,14 +458,7 @@ mod tests {
         let good =
             NeighborAdvert::carp_takeover("2001:db8::1".parse().unwrap(), MacAddr::carp_virtual(1))
                 .encode(src, ALL_NODES);
-        let hdr = Ipv6Header {
-            traffic_class: 0,
-            flow_label: 0,
-            next_header: IPPROTO_ICMPV6,
-            hop_limit: 255,
-            src,
-            dst: ALL_NODES,
-        };
+        let hdr = unsolicited_na_header(src);
         let parse = |m: &[u8], h: Ipv6Header| {
             NeighborAdvert::parse(&IpPacket {
                 header: IpHeader::V6(h),

@@ -174,7 +174,7 @@ impl CarpAuth {
     }
 
     /// [`CarpAuth::new`] from the domain types: `None` is no password.
-    pub fn for_vhid(key: Option<&Key>, vhid: Vhid, addrs: &[IpAddr]) -> Self {
+    pub(crate) fn for_vhid(key: Option<&Key>, vhid: Vhid, addrs: &[IpAddr]) -> Self {
         // A Key holds at most 20 bytes: nothing to refuse.
         let mut keyed = keyed_hmac(key.map_or(&[], |k| k.as_bytes()));
         keyed.update(&message_prefix(vhid.get(), addrs));
@@ -254,7 +254,7 @@ pub fn hash_order(addrs: &[IpAddr]) -> (Vec<Ipv4Addr>, Vec<Ipv6Addr>) {
 /// multicast), as `carp_hmac_prepare` does before comparing and hashing.
 /// A user-space address has zeroes there already; a kernel-form one
 /// (fe80:2::7) does not.
-pub fn clear_embedded_scope(a: Ipv6Addr) -> Ipv6Addr {
+pub(crate) fn clear_embedded_scope(a: Ipv6Addr) -> Ipv6Addr {
     let mut o = a.octets();
     let linklocal = o[0] == 0xfe && o[1] & 0xc0 == 0x80;
     let mc_scoped = o[0] == 0xff && matches!(o[1] & 0x0f, 0x01 | 0x02);

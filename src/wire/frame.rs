@@ -24,15 +24,15 @@ use super::vrrp::VrrpAdvert;
 use super::{WireError, invalid, malformed, prefix};
 
 /// `ETHERTYPE_IP`.
-pub const ETHERTYPE_IPV4: u16 = 0x0800;
+pub(crate) const ETHERTYPE_IPV4: u16 = 0x0800;
 /// `ETHERTYPE_ARP`.
-pub const ETHERTYPE_ARP: u16 = 0x0806;
+pub(crate) const ETHERTYPE_ARP: u16 = 0x0806;
 /// `ETHERTYPE_IPV6`.
-pub const ETHERTYPE_IPV6: u16 = 0x86dd;
+pub(crate) const ETHERTYPE_IPV6: u16 = 0x86dd;
 /// `ETHER_HDR_LEN`.
-pub const ETHER_HEADER_LEN: usize = 14;
+pub(crate) const ETHER_HEADER_LEN: usize = 14;
 /// `net.inet.carp.dscp` default: CS7 (TOS 0xe0).
-pub const DEFAULT_DSCP: u8 = 56;
+pub(crate) const DEFAULT_DSCP: u8 = 56;
 const _: () = assert!(DEFAULT_DSCP as i32 == CARP_DFLTDSCP);
 
 /// The IPv4 CARP/VRRP group 224.0.0.18.
@@ -50,7 +50,7 @@ pub const CARP_GROUP_V6: Ipv6Addr = Ipv6Addr::from_octets(IN6ADDR_CARP_GROUP);
 pub struct MacAddr(pub [u8; 6]);
 
 impl MacAddr {
-    pub const BROADCAST: MacAddr = MacAddr([0xff; 6]);
+    pub(crate) const BROADCAST: MacAddr = MacAddr([0xff; 6]);
     pub const ZERO: MacAddr = MacAddr([0; 6]);
 
     /// The virtual MAC of `vhid`: `00:00:5e:00:01:<vhid>` (`carp_alloc`).
@@ -61,14 +61,14 @@ impl MacAddr {
 
     /// The Ethernet group of an IPv4 multicast address (RFC 1112:
     /// `01:00:5e` and the low 23 bits), e.g. 224.0.0.18 → 01:00:5e:00:00:12.
-    pub const fn ipv4_multicast(a: Ipv4Addr) -> MacAddr {
+    pub(crate) const fn ipv4_multicast(a: Ipv4Addr) -> MacAddr {
         let o = a.octets();
         MacAddr([0x01, 0x00, 0x5e, o[1] & 0x7f, o[2], o[3]])
     }
 
     /// The Ethernet group of an IPv6 multicast address (RFC 2464: `33:33`
     /// and the low 32 bits), e.g. ff02::12 → 33:33:00:00:00:12.
-    pub const fn ipv6_multicast(a: Ipv6Addr) -> MacAddr {
+    pub(crate) const fn ipv6_multicast(a: Ipv6Addr) -> MacAddr {
         let o = a.octets();
         MacAddr([0x33, 0x33, o[12], o[13], o[14], o[15]])
     }
@@ -136,7 +136,7 @@ impl FromStr for MacAddr {
 pub struct EthernetHeader {
     pub dst: MacAddr,
     pub src: MacAddr,
-    pub ethertype: u16,
+    pub(crate) ethertype: u16,
 }
 
 impl EthernetHeader {
@@ -180,7 +180,7 @@ pub enum Payload<'a> {
 /// A decoded frame.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Frame<'a> {
-    pub eth: EthernetHeader,
+    pub(crate) eth: EthernetHeader,
     pub payload: Payload<'a>,
 }
 
@@ -216,7 +216,7 @@ pub fn decode_frame(bytes: &[u8]) -> Result<Frame<'_>, WireError> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Encap {
     /// The parent interface's own MAC: the source of unicast-mode ads.
-    pub if_mac: MacAddr,
+    pub(crate) if_mac: MacAddr,
     /// The parent interface's preferred address of the packet's family
     /// (`carp_best_ifa`): its first non-CARP address, so normally not a
     /// VIP; for IPv6 normally its link-local address.

@@ -283,7 +283,7 @@ impl IpHeader {
         }
     }
 
-    pub fn src(&self) -> IpAddr {
+    pub(crate) fn src(&self) -> IpAddr {
         match self {
             IpHeader::V4(h) => h.src.into(),
             IpHeader::V6(h) => h.src.into(),
@@ -298,7 +298,7 @@ impl IpHeader {
     }
 
     /// TTL or hop limit.
-    pub fn ttl(&self) -> u8 {
+    pub(crate) fn ttl(&self) -> u8 {
         match self {
             IpHeader::V4(h) => h.ttl,
             IpHeader::V6(h) => h.hop_limit,
@@ -313,7 +313,7 @@ impl IpHeader {
         }
     }
 
-    pub fn is_v6(&self) -> bool {
+    pub(crate) fn is_v6(&self) -> bool {
         matches!(self, IpHeader::V6(_))
     }
 }

@@ -80,7 +80,7 @@ pub use arp::{ArpPacket, NeighborAdvert, gratuitous_arp_frame, unsolicited_na_fr
 pub use carp::{CarpAuth, CarpHeader};
 /// The protocol numbers and constants of the wire format, for the layers
 /// above that must not name `carpctl_sys` (docs/architecture.md).
-pub use carpctl_sys::{CARP_DFLTTL, CARP_HEADER_LEN, CARP_MAC_PREFIX, IPPROTO_CARP};
+pub(crate) use carpctl_sys::{CARP_DFLTTL, CARP_HEADER_LEN, CARP_MAC_PREFIX, IPPROTO_CARP};
 pub use frame::{
     Encap, EthernetHeader, Frame, MacAddr, Payload, carp_frame, decode_frame, ip_frame, vrrp_frame,
 };
@@ -140,18 +140,18 @@ pub(crate) fn prefix<'a, const N: usize>(
 /// RFC 1071 Internet checksum accumulator over several byte strings, taken
 /// as one concatenation (an odd-length part carries its last byte over).
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Checksum {
+pub(crate) struct Checksum {
     sum: u64,
     odd: Option<u8>,
 }
 
 impl Checksum {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self::default()
     }
 
     /// Adds `data` to the sum.
-    pub fn add(&mut self, mut data: &[u8]) -> &mut Self {
+    pub(crate) fn add(&mut self, mut data: &[u8]) -> &mut Self {
         if let Some(hi) = self.odd.take() {
             match data.split_first() {
                 Some((&lo, rest)) => {
@@ -177,7 +177,7 @@ impl Checksum {
     /// The one's complement of the folded one's-complement sum: the value
     /// to store in a checksum field that was zero while summing, or 0 when
     /// summing data that already holds a correct checksum.
-    pub fn finish(&self) -> u16 {
+    pub(crate) fn finish(&self) -> u16 {
         let mut sum = self.sum;
         if let Some(hi) = self.odd {
             sum += u64::from(u16::from_be_bytes([hi, 0]));

@@ -31,7 +31,7 @@ use super::WireError;
 pub const TSHARK_CARP_ARGS: [&str; 2] = ["-d", "ip.proto==112,carp"];
 
 /// The snap length written in the header: no frame is cut.
-pub const SNAPLEN: u32 = 65535;
+pub(crate) const SNAPLEN: u32 = 65535;
 
 /// Writes frames to a pcap stream.
 #[derive(Debug)]

@@ -35,7 +35,7 @@ pub struct VrrpAdvert {
     pub priority: u8,
     /// The 16-bit word as on the wire: the receiver uses it whole
     /// (`ntohs`, the 4 reserved bits are not masked, §8.7).
-    pub max_adver_int: u16,
+    pub(crate) max_adver_int: u16,
     /// As read by [`VrrpAdvert::parse`]; [`VrrpAdvert::encode`] always
     /// writes the correct value instead.
     pub checksum: u16,
@@ -131,7 +131,7 @@ impl VrrpAdvert {
     /// the list (`vrrp_input_c()`: "XXX TODO Check IP address payload"),
     /// so a message whose list is shorter than its count is accepted
     /// (`docs/freebsd-carp.md` §9).
-    pub fn parse_received(payload: &[u8], v6: bool) -> Result<Self, WireError> {
+    pub(crate) fn parse_received(payload: &[u8], v6: bool) -> Result<Self, WireError> {
         let h = prefix::<VRRPV3_HEADER_LEN>(payload, "VRRPv3 header")?;
         let alen = if v6 { 16 } else { 4 };
         let whole = (payload.len() - VRRPV3_HEADER_LEN) / alen;

@@ -48,9 +48,9 @@ impl fmt::Debug for AuthData {
 pub struct Vrrp2Advert {
     pub vrid: u8,
     pub priority: u8,
-    pub auth_type: u8,
+    pub(crate) auth_type: u8,
     /// Seconds.
-    pub adver_int: u8,
+    pub(crate) adver_int: u8,
     pub checksum: u16,
     pub addrs: Vec<Ipv4Addr>,
     /// `None` when the message ends after the addresses.
@@ -111,7 +111,7 @@ impl Vrrp2Advert {
     }
 
     /// The addresses as [`IpAddr`]s.
-    pub fn ip_addrs(&self) -> Vec<IpAddr> {
+    pub(crate) fn ip_addrs(&self) -> Vec<IpAddr> {
         self.addrs.iter().copied().map(IpAddr::V4).collect()
     }
 }

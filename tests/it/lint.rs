@@ -22,7 +22,7 @@ fn lint_files(files: &[(&str, &str)], cluster: bool) -> Vec<Finding> {
 }
 
 /// [`lint_files`] for FreeBSD release `target`.
-fn lint_files_on(files: &[(&str, &str)], cluster: bool, target: Target) -> Vec<Finding> {
+pub(crate) fn lint_files_on(files: &[(&str, &str)], cluster: bool, target: Target) -> Vec<Finding> {
     let inputs: Vec<Input> = files
         .iter()
         .map(|(p, t)| {
@@ -32,6 +32,7 @@ fn lint_files_on(files: &[(&str, &str)], cluster: bool, target: Target) -> Vec<F
                     content: Err("cannot read: Permission denied".into()),
                     mode: None,
                     untrusted: None,
+                    given: lint::Given::File,
                 }
             } else {
                 Input::new(*p, *t)
@@ -69,16 +70,20 @@ const GOOD_TOML: &str = "[cluster]\npreempt = true\n\n[[node]]\nname = \"a\"\n\n
     [[vip]]\nname = \"v1\"\nvhid = 1\ninterface = \"em0\"\naddresses = [\"192.0.2.50/32\"]\npassword = \"secret\"\n";
 
 /// For one check: files that produce it, files that do not.
-struct Case {
-    code: Code,
-    bad: Vec<(&'static str, String)>,
-    good: Vec<(&'static str, String)>,
-    cluster: bool,
+pub(crate) struct Case {
+    pub(crate) code: Code,
+    pub(crate) bad: Vec<(&'static str, String)>,
+    pub(crate) good: Vec<(&'static str, String)>,
+    pub(crate) cluster: bool,
     /// The release linted for (`--freebsd`), main unless said.
-    target: Target,
+    pub(crate) target: Target,
 }
 
-fn case(code: Code, bad: &[(&'static str, &str)], good: &[(&'static str, &str)]) -> Case {
+pub(crate) fn case(
+    code: Code,
+    bad: &[(&'static str, &str)],
+    good: &[(&'static str, &str)],
+) -> Case {
     let own = |v: &[(&'static str, &str)]| v.iter().map(|(p, t)| (*p, t.to_string())).collect();
     Case {
         code,
@@ -104,7 +109,7 @@ fn case_owned(
     }
 }
 
-fn rc(code: Code, bad: &str, good: &str) -> Case {
+pub(crate) fn rc(code: Code, bad: &str, good: &str) -> Case {
     case(code, &[("rc.conf", bad)], &[("rc.conf", good)])
 }
 
@@ -424,6 +429,7 @@ fn election_cases() -> Vec<Case> {
         label: "14",
         vrrp: false,
         unicast: true,
+        legacy: false,
     };
     vec![
         case_owned(
@@ -461,7 +467,8 @@ fn leak<'a>(files: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)>
 
 #[test]
 fn every_check_has_a_failing_and_a_passing_input() {
-    let cases = cases();
+    let mut cases = cases();
+    cases.extend(crate::lint_rules::cases());
     let covered: BTreeSet<Code> = cases.iter().map(|c| c.code).collect();
     let missing: Vec<&str> = Code::ALL
         .iter()
@@ -720,7 +727,7 @@ fn migrated_seed_lints_with_nothing_above_info() {
     let l = carpctl_in(dir.path(), &["lint", "--json", "rc.conf"]);
     assert_eq!(l.code, 0, "{l:?}");
     let v: Value = serde_json::from_str(&l.stdout).unwrap();
-    let list = v.as_array().expect("a JSON list");
+    let list = v["findings"].as_array().expect("a JSON list");
     for f in list {
         assert_eq!(f["severity"], "info", "{f}");
     }
@@ -928,7 +935,8 @@ fn lint_command_line_forms() {
     let r = carpctl_in(dir.path(), &["lint", "--strict", "rc.conf"]);
     assert_eq!(r.code, 1, "{r:?}");
     let r = carpctl_in(dir.path(), &["lint", "--json", "rc.conf"]);
-    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    let doc: Value = serde_json::from_str(&r.stdout).unwrap();
+    let v = &doc["findings"];
     let keys: Vec<&str> = v[0]
         .as_object()
         .unwrap()
@@ -950,7 +958,14 @@ fn lint_command_line_forms() {
         "{r:?}"
     );
     let r = carpctl_in(dir.path(), &["lint", "--json", "rc.conf"]);
-    assert_eq!(r.stdout.trim(), "[]");
+    let doc: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(doc["findings"], serde_json::json!([]), "{doc}");
+    assert_eq!(
+        doc["nodes"],
+        serde_json::json!([{"name": "rc.conf", "files": ["rc.conf"],
+            "grouped_by": "alone", "named_by": "file"}]),
+        "{doc}"
+    );
     // A missing file is a finding (exit 1), not a crash.
     let r = carpctl_in(dir.path(), &["lint", "gone.conf"]);
     assert_eq!(r.code, 1, "{r:?}");

@@ -173,12 +173,14 @@ fn the_target_release_decides_vrrp_and_peers() {
         label: "14",
         vrrp: false,
         unicast: true,
+        legacy: false,
     };
     assert_eq!(on("14", t14).len(), 1);
     let t13 = Target {
         label: "13",
         vrrp: false,
         unicast: false,
+        legacy: false,
     };
     assert_eq!(on("13", t13).len(), 2);
 }
@@ -214,7 +216,7 @@ fn lint_freebsd_on_the_command_line_and_in_json() {
     );
     let doc: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     assert!(
-        doc.as_array().unwrap().iter().any(
+        doc["findings"].as_array().unwrap().iter().any(
             |f| f["code"] == "CARP068" && f["message"].as_str().unwrap().contains("FreeBSD 13")
         ),
         "{doc}"
@@ -240,6 +242,7 @@ fn a_cluster_file_with_vrrp_and_unicast_on_an_older_target() {
             label: "13",
             vrrp: false,
             unicast: false,
+            legacy: false,
         },
     );
     let lines: Vec<usize> = found

@@ -29,6 +29,8 @@ mod layers;
 mod ledger;
 mod lint;
 mod lint_election;
+mod lint_nodes;
+mod lint_rules;
 mod locking;
 mod maintenance;
 mod packaging;

@@ -10,6 +10,11 @@ use tempfile::TempDir;
 use crate::config::{Config, Diagnostic, load};
 use crate::model::{IfAddress, Interface, Vhid};
 
+/// An address with its prefix length, from its text.
+pub(crate) fn net(s: &str) -> ipnet::IpNet {
+    s.parse().expect("address/prefix")
+}
+
 /// The seed scenario exactly as shipped.
 pub(crate) const SEED: &str = include_str!("../../../examples/seed.toml");
 

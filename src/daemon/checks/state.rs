@@ -19,7 +19,7 @@ pub struct CheckState {
     passes: u32,
     fails: u32,
     /// Passed at least once since the runner started (for the boot hold).
-    pub passed_once: bool,
+    pub(crate) passed_once: bool,
 }
 
 impl CheckState {

@@ -36,7 +36,7 @@ mod listener;
 mod textfile;
 
 pub use exposition::render;
-pub use textfile::write_textfile;
+pub(crate) use textfile::write_textfile;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -57,7 +57,7 @@ use listener::serve;
 
 /// How often the snapshot is refreshed (and the textfile rewritten, which
 /// keeps node_exporter's `node_textfile_mtime_seconds` fresh).
-pub const REFRESH: Duration = Duration::from_secs(5);
+pub(crate) const REFRESH: Duration = Duration::from_secs(5);
 
 /// One vhid of this node.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,17 +108,17 @@ fn vip_names(cfg: &Config, node: &str) -> BTreeMap<(String, u8), String> {
 }
 
 /// What [`run_metrics`] reads.
-pub struct MetricsContext {
+pub(crate) struct MetricsContext {
     pub settings: watch::Receiver<Arc<Settings>>,
     pub shutdown: watch::Receiver<bool>,
-    pub hook_stats: Arc<HookStats>,
-    pub daemon_stats: Arc<DaemonStats>,
+    pub(crate) hook_stats: Arc<HookStats>,
+    pub(crate) daemon_stats: Arc<DaemonStats>,
     pub checks: Arc<CheckBoard>,
     pub open_kernel: KernelOpener,
 }
 
 /// Gather a snapshot: the kernel parts on a blocking thread.
-pub async fn gather(ctx: &MetricsContext, settings: &Arc<Settings>) -> Snapshot {
+pub(crate) async fn gather(ctx: &MetricsContext, settings: &Arc<Settings>) -> Snapshot {
     let opener = ctx.open_kernel.clone();
     let s = settings.clone();
     let kernel_part = tokio::task::spawn_blocking(move || {
@@ -177,7 +177,7 @@ pub async fn gather(ctx: &MetricsContext, settings: &Arc<Settings>) -> Snapshot 
 
 /// The daemon's metrics task: refresh every [`REFRESH`], write the
 /// textfile, serve the listener, following reloads, until shutdown.
-pub async fn run_metrics(mut ctx: MetricsContext) {
+pub(crate) async fn run_metrics(mut ctx: MetricsContext) {
     let body = Arc::new(Mutex::new(String::new()));
     let mut listening: Option<(SocketAddr, tokio::task::JoinHandle<()>)> = None;
     let mut last_error: Option<String> = None;

@@ -11,7 +11,7 @@ use crate::fsutil::{self, DirRule, Durability, FsError};
 /// first ([`fsutil::check_dir`]): one that group or others may write in is
 /// refused, unless it is sticky (`/tmp`), which is allowed and returned as
 /// a warning.
-pub fn write_textfile(path: &Path, text: &str) -> Result<Option<String>, FsError> {
+pub(crate) fn write_textfile(path: &Path, text: &str) -> Result<Option<String>, FsError> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),

@@ -44,10 +44,10 @@ mod live;
 mod modules;
 mod netlink;
 mod persist;
-pub mod release;
+pub(crate) mod release;
 mod state;
 
-pub use fsm::{Demotion, Event, Hz};
+pub(crate) use fsm::{Demotion, Event, Hz};
 pub use live::{AuthPool, Inbound, Live, LiveOptions, LiveOutput, LiveVhid, SplitMix64};
 use state::HostState;
 
@@ -113,7 +113,7 @@ impl Flavor {
     }
 
     /// `kern.osreldate` (`__FreeBSD_version`).
-    pub fn osreldate(self) -> i32 {
+    pub(crate) fn osreldate(self) -> i32 {
         match self {
             Flavor::V13_0 => 1_300_139,
             Flavor::V13 => 1_305_000,
@@ -127,7 +127,7 @@ impl Flavor {
     }
 
     /// `kern.osrelease`.
-    pub fn osrelease(self) -> &'static str {
+    pub(crate) fn osrelease(self) -> &'static str {
         match self {
             Flavor::V13_0 => "13.0-RELEASE",
             Flavor::V13 => "13.5-RELEASE",
@@ -139,12 +139,12 @@ impl Flavor {
 
     /// SIOCSVH/SIOCGVH exist: everything before the 2026-03-12 retirement
     /// (72472e52e310, docs/freebsd-carp.md §2).
-    pub fn has_carp_ioctls(self) -> bool {
+    pub(crate) fn has_carp_ioctls(self) -> bool {
         self != Flavor::Main
     }
 
     /// carp.ko registers the generic netlink family "carp" (14.0+).
-    pub fn has_carp_netlink(self) -> bool {
+    pub(crate) fn has_carp_netlink(self) -> bool {
         !self.is_13()
     }
 
@@ -154,31 +154,31 @@ impl Flavor {
     }
 
     /// VRRPv3 and netlink attributes 10-12 (15.0+, 37115154672f).
-    pub fn has_vrrp(self) -> bool {
+    pub(crate) fn has_vrrp(self) -> bool {
         matches!(self, Flavor::V15 | Flavor::Main)
     }
 
     /// `carp_ioctl_set()` validates everything before changing anything
     /// (MAIN, a254d6870e88). S13 and D28 create the vhid and write advbase
     /// before checking advbase's upper bound and advskew (docs/freebsd-carp.md §4.3).
-    pub fn atomic_set_validation(self) -> bool {
+    pub(crate) fn atomic_set_validation(self) -> bool {
         matches!(self, Flavor::V15 | Flavor::Main)
     }
 
     /// SIOCGVH with vhid 0 copies `count` x 40 bytes out of one stack
     /// variable (D28, MAIN; docs/freebsd-carp.md §4.4); 13.x copies per element.
-    pub fn siocgvh_all_broken(self) -> bool {
+    pub(crate) fn siocgvh_all_broken(self) -> bool {
         !self.is_13()
     }
 
     /// SIOCGVH of one vhid sets `carpr_count` = 1 (D28, MAIN); S13 leaves
     /// the caller's count.
-    pub fn siocgvh_sets_count(self) -> bool {
+    pub(crate) fn siocgvh_sets_count(self) -> bool {
         !self.is_13()
     }
 
     /// The release-specific rules of carp(4) ([`release::RELEASES`]).
-    pub fn rules(self) -> &'static release::Rules {
+    pub(crate) fn rules(self) -> &'static release::Rules {
         &release::release(self).rules
     }
 }
@@ -328,7 +328,7 @@ impl EmulatedHost {
     }
 
     /// The live host, for the simulator: `None` for a file-backed one.
-    pub fn live_mut(&mut self) -> Option<&mut live::Live> {
+    pub(crate) fn live_mut(&mut self) -> Option<&mut live::Live> {
         match &mut self.store {
             Store::File(_) => None,
             Store::Live(l) => Some(l),

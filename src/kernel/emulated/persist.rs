@@ -151,7 +151,7 @@ const INJECT_MAX: u64 = 4096;
 #[serde(deny_unknown_fields)]
 pub(super) struct Inject {
     /// Mutating calls until the failure; 1 = the next one fails.
-    pub remaining: u64,
+    pub(crate) remaining: u64,
     /// The FreeBSD errno it fails with.
     pub errno: i32,
 }

@@ -16,7 +16,7 @@ use super::Flavor;
 /// How `carp_input()` / `carp6_input()` / `carp_input_c()` check a packet,
 /// in which order (`docs/freebsd-carp.md` §9).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RxPath {
+pub(crate) enum RxPath {
     /// 13.x (`ip_carp.c` of stable/13): IPv4 checks TTL 255 first, before
     /// the length; IPv6 checks the receiving interface (`badif`) then TTL.
     /// The checksum covers the 36-byte header; the vhid lookup comes
@@ -38,41 +38,41 @@ pub enum RxPath {
 /// receive path and the send path. See [`RELEASES`] for the values and
 /// their sources.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Rules {
+pub(crate) struct Rules {
     /// `DEMOTE_ADVSKEW()` clamps a negative demoted skew at 0 (PR 259528:
     /// main 1019354b, stable/13 0909e057, first released in 13.1).
     /// Without it, a negative demotion makes the skew negative: the
     /// comparison uses the negative value, the wire byte wraps (-1 is sent
     /// as 255), and a negative interval reaches `tvtohz()`.
-    pub demote_clamps_low: bool,
+    pub(crate) demote_clamps_low: bool,
     /// `carp_send_ad_error()` undoes the send-error demotion after three
     /// successful sends (PR 260499, main 9a8cf950). Before it, the first
     /// success cleared the error count and the demotion was never undone.
-    pub senderr_recovers: bool,
+    pub(crate) senderr_recovers: bool,
     /// The receive path.
-    pub rx: RxPath,
+    pub(crate) rx: RxPath,
     /// The 14.x TTL check tests `IN_MULTICAST(sc->sc_carpaddr.s_addr)`
     /// without `ntohl()`: on a little-endian host (amd64, arm64) 224.0.0.18
     /// is never seen as multicast, so an IPv4 advertisement with a TTL
     /// other than 255 is accepted. IPv6 is not affected.
-    pub ttl_v4_host_order_bug: bool,
+    pub(crate) ttl_v4_host_order_bug: bool,
     /// VRRPv3 priorities are demoted by `net.inet.carp.demotion`
     /// (`DEMOTE_VRRP_PRIO()`, review D55558). Not confirmed to be
     /// committed: off in every row.
-    pub vrrp_demotion: bool,
+    pub(crate) vrrp_demotion: bool,
 }
 
 /// One row of the release table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Release {
+pub(crate) struct Release {
     pub flavor: Flavor,
     /// The release the row models.
-    pub models: &'static str,
-    pub rules: Rules,
+    pub(crate) models: &'static str,
+    pub(crate) rules: Rules,
 }
 
 /// The release table (`docs/freebsd-carp.md` §2; carpctl.scenario(5)).
-pub const RELEASES: [Release; 5] = [
+pub(crate) const RELEASES: [Release; 5] = [
     Release {
         flavor: Flavor::V13_0,
         models: "13.0-RELEASE",
@@ -140,7 +140,7 @@ const VRRP_ERA: Rules = Rules {
 
 /// The row of `flavor` (asked for every packet received: a constant
 /// index, not a search).
-pub fn release(flavor: Flavor) -> &'static Release {
+pub(crate) fn release(flavor: Flavor) -> &'static Release {
     let row = match flavor {
         Flavor::V13_0 => 0,
         Flavor::V13 => 1,

@@ -80,7 +80,7 @@ pub(super) struct Softc {
     pub vrrp_priority: u8,
     pub vrrp_adv_inter: u16,
     /// `sc_suppress`: the ifdown demotion has been applied for this vhid.
-    pub suppressed: bool,
+    pub(crate) suppressed: bool,
     /// What only exists while time passes (timers, the counter, send-error
     /// accounting): not part of the state file.
     #[serde(skip)]
@@ -98,22 +98,22 @@ pub(super) struct Run {
     /// Master-down deadlines for IPv4 (`sc_md_tmo`) and IPv6 (`sc_md6_tmo`).
     pub md: [Option<u64>; 2],
     /// Advertisement deadline (`sc_ad_tmo`).
-    pub ad: Option<u64>,
+    pub(crate) ad: Option<u64>,
     /// The earliest wake-up already requested from whoever drives time
     /// (see [`super::fsm::Event::Wake`]); a deadline at or after it needs
     /// no new request.
-    pub wake: Option<u64>,
+    pub(crate) wake: Option<u64>,
     /// `sc_counter`.
     pub counter: u64,
     /// `sc_init_counter`: true from `carp_alloc()` until an advertisement
     /// is accepted; while true every packet gets a random counter.
-    pub init_counter: bool,
+    pub(crate) init_counter: bool,
     /// `sc_sendad_errors`, `sc_sendad_success`.
-    pub sendad_errors: u32,
-    pub sendad_success: u32,
+    pub(crate) sendad_errors: u32,
+    pub(crate) sendad_success: u32,
     /// `sc_vrrp_master_inter` (centiseconds): `adv_inter` at allocation
     /// (100), then what the master advertises.
-    pub vrrp_master_inter: u16,
+    pub(crate) vrrp_master_inter: u16,
 }
 
 impl Default for Run {
@@ -176,13 +176,13 @@ pub(super) struct Addr {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(super) struct Iface {
     pub name: String,
-    pub index: u16,
+    pub(crate) index: u16,
     /// `if_type` (`IFT_ETHER`, `IFT_LOOP`, ...).
-    pub if_type: u8,
+    pub(crate) if_type: u8,
     /// `if_flags` (`IFF_UP`, `IFF_MULTICAST`, `IFF_PROMISC`, ...).
     pub flags: u32,
     /// `if_link_state` (`LINK_STATE_UP`, ...).
-    pub link_state: u8,
+    pub(crate) link_state: u8,
     /// `if_addrhead`, in order.
     pub addresses: Vec<Addr>,
     /// `if_carp->cif_vrs`, in creation order (`TAILQ_INSERT_TAIL`). The
@@ -192,7 +192,7 @@ pub(super) struct Iface {
     /// simulator runs) puts frames on a wire, so only it sets one; it is
     /// not part of the state file.
     #[serde(skip)]
-    pub lladdr: [u8; 6],
+    pub(crate) lladdr: [u8; 6],
 }
 
 impl Iface {
@@ -292,21 +292,21 @@ pub(super) type Stats = crate::model::CarpStats;
 /// Everything the state file holds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(super) struct HostState {
-    pub format: u32,
+    pub(crate) format: u32,
     pub flavor: Flavor,
     /// Whether the caller has `PRIV_NETINET_CARP` (and the other network
     /// privileges root has).
     pub privileged: bool,
     /// Whether carp.ko is in the kernel (`carp_ioctl_p` etc. non-NULL).
     pub carp_loaded: bool,
-    pub sysctl: Sysctls,
+    pub(crate) sysctl: Sysctls,
     pub stats: Stats,
     pub interfaces: Vec<Iface>,
     /// `kern.boottime`, seconds since the Epoch: set when the host is
     /// created and by every [`HostState::reboot`] (0 in a state file from
     /// before carpctl read it).
     #[serde(default)]
-    pub boottime: i64,
+    pub(crate) boottime: i64,
     /// The id carp.ko's generic netlink family got when it registered: the
     /// lowest free one (`find_empty_family_id`, docs/freebsd-carp.md §6.1).
     /// Meaningful only while the family is registered
@@ -315,24 +315,24 @@ pub(super) struct HostState {
         default = "default_carp_family_id",
         skip_serializing_if = "is_default_carp_family_id"
     )]
-    pub carp_family_id: u16,
+    pub(crate) carp_family_id: u16,
     /// Other modules' generic netlink families, by id: what
     /// [`HostState::load_module`] registered (see [`super::modules`]).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub genl_families: BTreeMap<u16, String>,
+    pub(crate) genl_families: BTreeMap<u16, String>,
     /// `kern.osreldate` when it is not the flavor's own: a 15-CURRENT
     /// snapshot (the 14 flavor with 1500018 is 15-CURRENT before VRRPv3), or
     /// a kernel whose version claims what its carp(4) lacks.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub osreldate: Option<i32>,
+    pub(crate) osreldate: Option<i32>,
     /// Virtual time in microseconds, set by whoever drives time (the
     /// simulator) before each call; timers are armed relative to it. Always
     /// 0 for a file-backed host, whose timers never fire.
     #[serde(skip)]
-    pub now: u64,
+    pub(crate) now: u64,
     /// `kern.hz` and the tick phase: where callouts fire (live hosts only).
     #[serde(skip)]
-    pub hz: super::fsm::Hz,
+    pub(crate) hz: super::fsm::Hz,
 }
 
 /// nlctrl takes `GENL_MIN_ID` (16); the first other family, 17. A host

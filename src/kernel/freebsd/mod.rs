@@ -125,7 +125,7 @@ impl<S: Syscalls + ?Sized> Syscalls for Box<S> {
 #[error("{what}: {detail}")]
 pub struct DecodeError {
     pub what: &'static str,
-    pub detail: String,
+    pub(crate) detail: String,
 }
 
 impl DecodeError {

@@ -10,7 +10,7 @@ use super::{RawIfaddr, Syscalls, SysctlValue, ioctl, netlink};
 use crate::kernel::Errno;
 
 /// The tracing target of wire lines (`--trace-wire` enables it).
-pub const TARGET: &str = "carpctl::wire";
+pub(crate) const TARGET: &str = "carpctl::wire";
 
 /// A [`Syscalls`] that logs everything passing through it.
 pub struct Traced<S> {
@@ -41,7 +41,7 @@ fn result_line<T>(op: &str, r: &Result<T, Errno>) {
 }
 
 /// The name of an ioctl request, as FreeBSD's headers spell it.
-pub fn ioctl_name(request: u64) -> String {
+pub(crate) fn ioctl_name(request: u64) -> String {
     match request {
         carpctl_sys::SIOCSVH => "SIOCSVH".into(),
         carpctl_sys::SIOCGVH => "SIOCGVH".into(),
@@ -55,7 +55,7 @@ pub fn ioctl_name(request: u64) -> String {
 
 /// The name of the first netlink message in `bytes`: the nlctrl or carp
 /// command for requests and replies, or the control message type.
-pub fn netlink_name(bytes: &[u8]) -> &'static str {
+pub(crate) fn netlink_name(bytes: &[u8]) -> &'static str {
     let Some(ty) = bytes.get(4..6).map(|b| u16::from_ne_bytes([b[0], b[1]])) else {
         return "netlink (short)";
     };

@@ -1,6 +1,7 @@
 //! Per virtual router (one vhid on one segment): what its members must
-//! agree on — the password and the address list (the HMAC covers both) —
-//! and distinct priorities (on a tie the master steps down, so the VIP
+//! agree on — the address list, which the HMAC covers (the password, which
+//! it covers too, is compared per file: [`super::passwords`]) — and
+//! distinct priorities (on a tie the master steps down, so the VIP
 //! flaps); also the vhid carried by one node only, and which node is its
 //! intended master.
 
@@ -29,12 +30,9 @@ pub(super) fn check(
         return None;
     }
     let protocols = super::election::check(inputs, members, out);
+    // The passwords are compared per file, whatever the grouping
+    // (super::passwords).
     for other in members.iter().skip(1) {
-        // VRRPv3 has no authentication: the kernel ignores `pass`
-        // (CARP017 says so per node); across protocols CARP065 says it.
-        if protocols == Protocols::Carp {
-            password_mismatch(inputs, first, other, out);
-        }
         address_mismatch(inputs, first, other, out);
     }
     match protocols {
@@ -67,38 +65,6 @@ fn single_node_vhid(inputs: &Inputs<'_>, only: &Member<'_>, out: &mut Vec<(usize
                  when this one fails",
                 only.entry.vhid,
                 inputs.name(only.node)
-            ),
-        ),
-    ));
-}
-
-/// `PasswordMismatch`: `other` has another password than `first`.
-fn password_mismatch(
-    inputs: &Inputs<'_>,
-    first: &Member<'_>,
-    other: &Member<'_>,
-    out: &mut Vec<(usize, Issue)>,
-) {
-    if other.entry.pass.as_ref().map(|p| &p.0) == first.entry.pass.as_ref().map(|p| &p.0) {
-        return;
-    }
-    let pos = other.entry.pass.as_ref().map_or(other.entry.pos, |p| p.1);
-    let first_at = where_(inputs, first);
-    out.push((
-        other.file,
-        Issue::new(
-            Code::PasswordMismatch,
-            pos,
-            format!(
-                "vhid {}: {}: CARP authenticates every advertisement with the \
-                 password, so the nodes ignore each other and both become MASTER; use \
-                 the same password on every node",
-                other.entry.vhid,
-                match (&other.entry.pass, &first.entry.pass) {
-                    (None, _) => format!("no password here, but one on {first_at}"),
-                    (_, None) => format!("a password here, but none on {first_at}"),
-                    _ => format!("the password here differs from the one on {first_at}"),
-                },
             ),
         ),
     ));

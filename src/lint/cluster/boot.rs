@@ -1,7 +1,7 @@
 //! Per node: is carp(4) loaded at boot? network.subr does not load it, so
 //! a node with vhids needs `carp_load="YES"` in loader.conf, `kld_list`
-//! in rc.conf or `device carp` in its kernel; FreeBSD 9's `if_carp_load`
-//! names a module later releases do not have.
+//! in rc.conf or `device carp` in its kernel (whether `if_carp_load` is
+//! right depends on the release: `lint::target`).
 
 use super::{Inputs, Issue, LoaderConf};
 use crate::lint::cluster::NodeFiles;
@@ -42,40 +42,7 @@ pub(super) fn check(inputs: &Inputs<'_>, node: &NodeFiles, out: &mut Vec<(usize,
         legacy: rcs.iter().any(|(_, rc)| rc.legacy.is_some()),
         kld: rcs.iter().any(|(_, rc)| rc.kld_carp),
     };
-    if_carp_load(&node, out);
     carp_not_loaded(inputs, &node, out);
-}
-
-/// `IfCarpLoad`: loader.conf loads FreeBSD 9's if_carp.ko.
-fn if_carp_load(node: &BootFacts<'_>, out: &mut Vec<(usize, Issue)>) {
-    let Some((lf, l)) = node.loader else {
-        return;
-    };
-    let Some((true, pos)) = l.if_carp_load else {
-        return;
-    };
-    out.push((
-        lf,
-        Issue::new(
-            Code::IfCarpLoad,
-            pos,
-            if node.modern {
-                "if_carp_load names the FreeBSD 9 module if_carp.ko, which FreeBSD 10 and \
-                 later do not have, and this node's rc.conf uses the FreeBSD 10 form: \
-                 carp(4) is not loaded this way; write carp_load=\"YES\""
-                    .to_string()
-            } else if node.legacy {
-                "if_carp_load goes with the FreeBSD 9 rc.conf of this node; FreeBSD 10 and \
-                 later load carp.ko with carp_load=\"YES\" (carpctl migrate prints the \
-                 change)"
-                    .to_string()
-            } else {
-                "if_carp_load names the FreeBSD 9 module if_carp.ko; FreeBSD 10 and later \
-                 load carp.ko: write carp_load=\"YES\""
-                    .to_string()
-            },
-        ),
-    ));
 }
 
 /// `CarpNotLoaded` / `CarpLoadUnknown`: the node configures vhids and

@@ -2,13 +2,11 @@
 //! is loaded on each node, and, when several nodes are given, whether
 //! they agree on what carp needs them to agree on.
 //!
-//! **Nodes.** Files are grouped into nodes by where they live and by name:
-//! `/etc/rc.conf`, `/etc/rc.conf.local`, `/boot/loader.conf`,
-//! `/etc/sysctl.conf` and `/usr/local/etc/devd/*.conf` of one tree are one
-//! node (everything up to the first `etc` or `boot` directory), files
-//! directly in a directory are grouped by the prefix before their kind
-//! (`mail-a.rc.conf` and `mail-a.loader.conf` are node `mail-a`). A node is
-//! named by its rc.conf `hostname`, else by that prefix or directory.
+//! **Nodes.** Each file is a node of its own unless the command line
+//! (`NODE=FILE`, a directory argument) or names that leave no doubt
+//! (`hosta.rc.conf` and `hosta.loader.conf`; `etc/rc.conf` and
+//! `boot/loader.conf` of one tree) group it with others, and two rc.conf
+//! files with different hostnames are never one node ([`nodes`]).
 //!
 //! **One vhid, one segment.** The same vhid on two nodes is one virtual
 //! router when its interfaces share a subnet (or a VIP), or, when neither
@@ -16,7 +14,8 @@
 //! For it, carp(4) needs (docs/freebsd-carp.md §10, users.md "What goes wrong"):
 //!
 //! * the same password on every node: the HMAC covers it, so a node with
-//!   another password cannot authenticate the others and becomes MASTER;
+//!   another password cannot authenticate the others and becomes MASTER
+//!   (compared per file, whatever the grouping: [`passwords`]);
 //! * the same address list: the HMAC covers the addresses too, with the
 //!   same effect;
 //! * distinct advertisement intervals: on a tie the receiving master steps
@@ -30,6 +29,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use super::Issue;
+use super::input::Given;
 use super::loader::LoaderConf;
 use super::rcconf::RcConf;
 use super::sysctl::SysctlConf;
@@ -38,10 +38,12 @@ mod agreement;
 mod boot;
 mod election;
 mod nodes;
+mod passwords;
 pub(crate) mod peers;
 mod preempt;
 mod routers;
 
+pub(crate) use nodes::{GroupedBy, NamedBy};
 pub(crate) use nodes::{NodeFiles, node_key, nodes};
 pub(crate) use routers::{Member, priority, virtual_routers};
 
@@ -56,14 +58,16 @@ pub(crate) enum Analysis {
     Other,
 }
 
-/// The cross-file checks. Returns (input index, issue).
+/// The cross-file checks. `given`: how the command line gave each input.
+/// Returns the nodes and the issues as (input index, issue).
 pub(crate) fn check(
     paths: &[&Path],
+    given: &[&Given],
     analyses: &[Analysis],
     force_cluster: bool,
-) -> Vec<(usize, Issue)> {
+) -> (Vec<NodeFiles>, Vec<(usize, Issue)>) {
     let mut out = Vec::new();
-    let nodes = nodes(paths, analyses);
+    let nodes = nodes(paths, given, analyses);
     let inputs = Inputs {
         paths,
         analyses,
@@ -72,8 +76,9 @@ pub(crate) fn check(
     for node in &nodes {
         boot::check(&inputs, node, &mut out);
     }
+    passwords::check(&inputs, &mut out);
     across_nodes(&inputs, force_cluster, &mut out);
-    out
+    (nodes, out)
 }
 
 /// The inputs of the cross-file checks, grouped into nodes.
@@ -89,6 +94,11 @@ impl Inputs<'_> {
         self.paths
             .get(f)
             .map_or_else(String::new, |p| p.display().to_string())
+    }
+
+    /// The node input `f` belongs to.
+    fn node_of(&self, f: usize) -> Option<usize> {
+        self.nodes.iter().position(|n| n.files.contains(&f))
     }
 
     /// The name of node `n`, for messages.

@@ -21,7 +21,7 @@ use crate::textfile::Pos;
 /// slice given), where, and what.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct PeerProblem {
-    pub member: usize,
+    pub(crate) member: usize,
     pub pos: Pos,
     pub message: String,
 }

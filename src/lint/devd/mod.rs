@@ -34,6 +34,7 @@ pub fn devd(src: &str) -> Vec<Issue> {
     let stmts = p.statements(0);
     issues.extend(p.issues);
     let mut budget = CompileBudget::default();
+    duplicate_notify(&stmts, &mut issues);
     for s in &stmts {
         let is_notify = matches!(s.words.first(), Some((DevdToken::Word(w), _)) if w == "notify");
         let Some(block) = &s.block else { continue };
@@ -50,6 +51,11 @@ pub fn devd(src: &str) -> Vec<Issue> {
         };
         if system_matches("CARP") {
             carp_rule(&rule, &mut budget, &mut issues);
+        } else if system.is_none()
+            && rule.value("subsystem").is_some_and(names_carp)
+            && let Some(sub) = rule.get("subsystem", &mut budget)
+        {
+            never_matches(&sub, &mut issues);
         }
         if system_matches("IFNET") {
             legacy_ifnet_rule(&rule, &mut budget, &mut issues);
@@ -119,6 +125,14 @@ impl Rule {
         Rule { matches, usable }
     }
 
+    /// The value of the first match of `key`, not compiled.
+    fn value(&self, key: &str) -> Option<&str> {
+        self.matches
+            .iter()
+            .find(|(k, _, _)| k == key)
+            .map(|(_, v, _)| v.as_str())
+    }
+
     /// The first match of `key`: its regex (none for a value with a
     /// variable, a bad one, or one too large to check), value and place.
     fn get(&self, key: &str, budget: &mut CompileBudget) -> Option<(Option<DevdRegex>, &str, Pos)> {
@@ -140,7 +154,13 @@ impl Rule {
 /// A rule for CARP events: `DevdRegexNarrow` (a subsystem regex that
 /// misses vlan-style names), `DevdNoInit` (a type regex without INIT).
 fn carp_rule(rule: &Rule, budget: &mut CompileBudget, issues: &mut Vec<Issue>) {
-    if let Some((Some(re), v, pos)) = rule.get("subsystem", budget)
+    let subsystem = rule.get("subsystem", budget);
+    if let Some(sub) = &subsystem
+        && never_matches(sub, issues)
+    {
+        return;
+    }
+    if let Some((Some(re), v, pos)) = subsystem
         && !re.negated
     {
         let generic = re.is_match("1@em0") && re.is_match("2@igb1");
@@ -175,6 +195,88 @@ fn carp_rule(rule: &Rule, budget: &mut CompileBudget, issues: &mut Vec<Issue>) {
                  \"(MASTER|BACKUP|INIT)\" if it should"
             ),
         ));
+    }
+}
+
+/// Subsystems of CARP events a CARP rule is expected to match some of.
+const CARP_SUBSYSTEMS: &[&str] = &["1@em0", "5@em0.100", "1@lagg0_vlan210", "255@igb1"];
+
+/// `DevdNeverMatches`: a subsystem regex written for carp (`carp*`,
+/// `carp[0-9]`) that, anchored, matches no `vhid@interface` at all: devd
+/// compiles `"^" + re + "$"` (`sbin/devd/devd.cc` @ `0016700b`,
+/// `match::match`) and tests the whole value (`match::do_match`), so
+/// `carp*` matches `car`, `carp`, `carpp`, never `carp0` nor `1@em0`.
+/// Only regexes that name carp and have no `@` are judged: a rule for
+/// one vhid on an interface not in [`CARP_SUBSYSTEMS`] is not. Whether
+/// it reported.
+fn never_matches(sub: &(Option<DevdRegex>, &str, Pos), issues: &mut Vec<Issue>) -> bool {
+    let (Some(re), v, pos) = sub else {
+        return false;
+    };
+    let (v, pos) = (*v, *pos);
+    if re.negated || !names_carp(v) || CARP_SUBSYSTEMS.iter().any(|s| re.is_match(s)) {
+        return false;
+    }
+    let carp0 = if re.is_match("carp0") {
+        String::new()
+    } else {
+        " nor carp0,".to_string()
+    };
+    issues.push(Issue::new(
+        Code::DevdNeverMatches,
+        pos,
+        format!(
+            "the subsystem regex \"{v}\" never matches a CARP event: devd anchors every \
+             regex (^{v}$) and a CARP event's subsystem is vhid@interface (1@em0),{carp0} so \
+             the action never runs; match \"system\" \"CARP\" and \"subsystem\" \
+             \"{GOOD_SUBSYSTEM}\""
+        ),
+    ));
+    true
+}
+
+/// Whether a subsystem regex is written for carp interfaces: it names
+/// carp and has no `@` of `vhid@interface`.
+fn names_carp(v: &str) -> bool {
+    !v.contains('@') && v.to_ascii_lowercase().contains("carp")
+}
+
+/// `DevdDuplicateNotify`: a notify block with the same words (priority,
+/// matches, action) as an earlier one: it matches exactly the same events
+/// and runs the same action, so it adds nothing, and it was usually meant
+/// for the other state (BACKUP after MASTER, LINK_DOWN after LINK_UP),
+/// which then has no rule.
+fn duplicate_notify(stmts: &[parse::DevdStatement], issues: &mut Vec<Issue>) {
+    let mut seen: std::collections::HashMap<Vec<Vec<&DevdToken>>, usize> =
+        std::collections::HashMap::new();
+    for s in stmts {
+        let Some(block) = &s.block else { continue };
+        let Some((DevdToken::Word(w), pos)) = s.words.first() else {
+            continue;
+        };
+        if w != "notify" || block.is_empty() {
+            continue;
+        }
+        let mut key: Vec<Vec<&DevdToken>> = vec![s.words.iter().map(|(t, _)| t).collect()];
+        key.extend(
+            block
+                .iter()
+                .map(|i| i.words.iter().map(|(t, _)| t).collect()),
+        );
+        match seen.get(&key) {
+            Some(first) => issues.push(Issue::new(
+                Code::DevdDuplicateNotify,
+                *pos,
+                format!(
+                    "this notify block repeats the one on line {first} word for word: it matches \
+                     the same events and runs the same action, so it adds nothing (or runs the \
+                     action twice); was it meant for another type (BACKUP, LINK_DOWN)?"
+                ),
+            )),
+            None => {
+                seen.insert(key, pos.line);
+            }
+        }
     }
 }
 

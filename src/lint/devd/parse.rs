@@ -7,7 +7,7 @@ use crate::lint::codes::Code;
 use crate::textfile::Pos;
 
 /// One devd.conf token.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(super) enum DevdToken {
     Word(String),
     Str(String),

@@ -40,35 +40,39 @@ use crate::rcconf::sh::{self, Assignment, ShFile};
 use crate::rcconf::subnets;
 use crate::textfile::Pos;
 
+mod addrs;
+mod ifaces;
+mod shlines;
 mod vhids;
 
+use shlines::sh_issues;
 use vhids::{command_issues, merge};
 
 /// What lint knows about one rc.conf.
 #[derive(Debug, Clone, Default)]
 pub struct RcConf {
-    pub sh: ShFile,
+    pub(crate) sh: ShFile,
     /// `hostname`, up to the first dot.
-    pub hostname: Option<String>,
+    pub(crate) hostname: Option<String>,
     /// By rc.conf interface name (normalized: `em0_100`).
     pub interfaces: BTreeMap<String, Iface>,
     /// Display names from `vlans_IF` (`em0_100` -> `em0.100`).
-    pub display_names: BTreeMap<String, String>,
+    pub(crate) display_names: BTreeMap<String, String>,
     pub vhids: Vec<VhidEntry>,
     /// Whether the FreeBSD 9 form is used (and where, first).
     pub legacy: Option<Pos>,
     /// Whether any FreeBSD 10 form vhid is configured.
     pub modern: bool,
     /// `kld_list` loads carp.
-    pub kld_carp: bool,
+    pub(crate) kld_carp: bool,
     /// `ucarp_vhid`, when ucarp is configured.
-    pub ucarp_vhid: Option<u8>,
+    pub(crate) ucarp_vhid: Option<u8>,
     pub issues: Vec<Issue>,
 }
 
 impl RcConf {
     /// The name to show for an rc.conf interface name.
-    pub fn display_name(&self, iface: &str) -> String {
+    pub(crate) fn display_name(&self, iface: &str) -> String {
         self.display_names
             .get(iface)
             .cloned()
@@ -84,7 +88,7 @@ impl RcConf {
     }
 
     /// The first position where a vhid is configured.
-    pub fn first_vhid_pos(&self) -> Option<Pos> {
+    pub(crate) fn first_vhid_pos(&self) -> Option<Pos> {
         self.vhids.iter().map(|v| v.pos).min()
     }
 }
@@ -131,43 +135,13 @@ pub fn analyze(src: &str) -> RcConf {
         command_issues(&mut rc, c);
     }
     merge(&mut rc, &cmds);
+    addrs::check(&mut rc, &cmds);
+    ifaces::check(&mut rc, &effective);
     super::subnets::subnets(&mut rc);
     drop(cmds);
     drop(effective);
     rc.sh = sh;
     rc
-}
-
-/// What the sh reader found: syntax problems, commands lint does not
-/// run, variables set twice.
-fn sh_issues(rc: &mut RcConf, sh: &ShFile) {
-    for p in &sh.problems {
-        rc.issues
-            .push(Issue::new(p.kind.into(), p.pos, p.message.clone()));
-    }
-    for o in &sh.others {
-        rc.issues.push(Issue::new(
-            Code::NotEvaluated,
-            o.pos,
-            format!(
-                "`{}` is a command, not an assignment: lint does not run it",
-                o.word
-            ),
-        ));
-    }
-    for (later, first) in sh.duplicates() {
-        let same = if later.value == first.value {
-            " with the same value"
-        } else {
-            ", and the later value wins"
-        };
-        rc.issues.push(Issue::duplicate_assignment(
-            &later.name,
-            later.pos,
-            first.pos.line,
-            same,
-        ));
-    }
 }
 
 /// The variables other than ifconfig's: hostname, kld_list,

@@ -160,3 +160,28 @@ fn ipv6_aliases() {
     assert!(rc.issues[0].message.contains("inet6"));
     assert_eq!(rc.vhids[0].addresses[0].0.to_string(), "2001:db8::50/128");
 }
+
+#[test]
+fn placeholders_are_told_from_addresses_and_host_names() {
+    use super::vhids::is_placeholder;
+    for w in [
+        "208.180.xxx.xxx",
+        "10.0.0.X/24",
+        "A.B.C.D",
+        "10.0.*.*",
+        "192.168.1.#",
+        "2001:db8::xxxx",
+    ] {
+        assert!(is_placeholder(w), "{w}");
+    }
+    for w in [
+        "10.0.0.1",
+        "www.example.org",
+        "2001:db8::a",
+        "a.b.c",
+        "x.example.com.x",
+        "fe80::1",
+    ] {
+        assert!(!is_placeholder(w), "{w}");
+    }
+}

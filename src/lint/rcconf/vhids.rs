@@ -41,6 +41,10 @@ pub(super) fn command_issues(rc: &mut RcConf, c: &IfconfigCall<'_>) {
     }
     for &u in &c.c.unknown {
         let word = c.toks.get(u).map_or("", |t| t.text);
+        if let Some(issue) = placeholder(c, u, word) {
+            rc.issues.push(issue);
+            continue;
+        }
         rc.issues.push(Issue::new(
             Code::NotAnAddress,
             c.pos(u),
@@ -58,12 +62,18 @@ pub(super) fn command_issues(rc: &mut RcConf, c: &IfconfigCall<'_>) {
     }
     for &h in &c.c.hostnames {
         let word = c.toks.get(h).map_or("", |t| t.text);
+        if let Some(issue) = placeholder(c, h, word) {
+            rc.issues.push(issue);
+            continue;
+        }
         rc.issues.push(Issue::new(
-            Code::NotEvaluated,
+            Code::VipHostname,
             c.pos(h),
             format!(
-                "{}: `{word}` looks like a host name; ifconfig resolves it at boot (lint does \
-                 not), which fails without DNS: prefer the address",
+                "{}: `{word}` is a host name, not an address: ifconfig resolves it at boot \
+                 (netif runs before local_unbound and often before the name server is \
+                 reachable), and the line fails when it cannot; a VIP must not depend on DNS: \
+                 write the address",
                 c.a.name
             ),
         ));
@@ -96,6 +106,47 @@ pub(super) fn command_issues(rc: &mut RcConf, c: &IfconfigCall<'_>) {
             ),
         ));
     }
+}
+
+/// CARP096: `word` (token `tok` of `c`) is a redacted or template
+/// address, which no resolver answers.
+fn placeholder(c: &IfconfigCall<'_>, tok: usize, word: &str) -> Option<Issue> {
+    if !is_placeholder(word) {
+        return None;
+    }
+    Some(Issue::new(
+        Code::VipPlaceholder,
+        c.pos(tok),
+        format!(
+            "{}: `{word}` is a placeholder (a redacted or template address), not an address: \
+             ifconfig fails here at boot; put the real address",
+            c.a.name
+        ),
+    ))
+}
+
+/// Whether an address word is a placeholder: a dotted quad whose parts
+/// are each a number or a mask (`xxx`, `XX`, `*`, `#`, `?`, `_`, or a lone
+/// letter as in `A.B.C.D`), with at least one mask
+/// (`208.180.xxx.xxx`, `10.0.0.x/24`); or IPv6 groups with an `xxxx`.
+pub(super) fn is_placeholder(word: &str) -> bool {
+    let addr = word.split('/').next().unwrap_or(word);
+    let masked = |p: &str| {
+        !p.is_empty()
+            && p.chars()
+                .all(|ch| matches!(ch, 'x' | 'X' | '*' | '#' | '?' | '_'))
+    };
+    if addr.contains(':') {
+        let groups: Vec<&str> = addr.split(':').collect();
+        return groups.iter().any(|g| masked(g))
+            && groups
+                .iter()
+                .all(|g| masked(g) || (g.len() <= 4 && g.bytes().all(|b| b.is_ascii_hexdigit())));
+    }
+    let parts: Vec<&str> = addr.split('.').collect();
+    let mask = |p: &str| masked(p) || (p.len() == 1 && p.bytes().all(|b| b.is_ascii_alphabetic()));
+    let number = |p: &str| !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit());
+    parts.len() == 4 && parts.iter().any(|p| mask(p)) && parts.iter().all(|p| mask(p) || number(p))
 }
 
 /// Merge the commands of each (interface, vhid) into one entry; report
@@ -177,6 +228,7 @@ fn new_entry(c: &IfconfigCall<'_>, vhid: &Field<u8>) -> VhidEntry {
         version: 2,
         vrrpprio: None,
         vrrpinterval: None,
+        vrrp_words: None,
         peer: None,
         peer6: None,
         addresses: Vec::new(),
@@ -232,6 +284,17 @@ fn settings(
             conflict("password", f.tok, issues);
         }
         e.pass = Some((f.value.clone(), c.pos(f.tok + 1)));
+    }
+    if e.vrrp_words.is_none() {
+        e.vrrp_words = [
+            ("carpver", c.c.carpver.as_ref().map(|f| f.tok)),
+            ("vrrpprio", c.c.vrrpprio.as_ref().map(|f| f.tok)),
+            ("vrrpinterval", c.c.vrrpinterval.as_ref().map(|f| f.tok)),
+        ]
+        .into_iter()
+        .filter_map(|(w, tok)| tok.map(|t| (w, t)))
+        .min_by_key(|(_, t)| *t)
+        .map(|(w, t)| (w, c.pos(t)));
     }
     if let Some(f) = &c.c.carpver {
         if !fresh && e.version != f.value {

@@ -8,7 +8,7 @@ use ipnet::IpNet;
 use super::AddressFamily;
 
 /// Parse a `netmask` value: dotted quad or 0x hex, contiguous.
-pub fn parse_netmask(v: &str) -> Option<u8> {
+pub(crate) fn parse_netmask(v: &str) -> Option<u8> {
     let bits: u32 = if let Some(hex) = v.strip_prefix("0x").or_else(|| v.strip_prefix("0X")) {
         u32::from_str_radix(hex, 16).ok()?
     } else {
@@ -164,7 +164,7 @@ fn expand(addr: &str, v6: bool) -> Option<Vec<IpAddr>> {
 /// The classful prefix ifconfig falls back to for an IPv4 address given
 /// without a mask (in.c: class A /8, B /16, C /24), 64 for IPv6 (as
 /// network.subr assumes for inet6 aliases).
-pub fn default_prefix(a: IpAddr) -> u8 {
+pub(crate) fn default_prefix(a: IpAddr) -> u8 {
     match a {
         IpAddr::V4(v4) => match v4.octets()[0] {
             0..=127 => 8,

@@ -122,7 +122,7 @@ pub(super) const GENERAL_FLAG: &[&str] = &[
 ];
 
 /// Whether `w` is any keyword ifconfig knows (or an address family).
-pub fn is_keyword(w: &str) -> bool {
+pub(crate) fn is_keyword(w: &str) -> bool {
     let lower = w.to_ascii_lowercase();
     CARP_ARG.contains(&w)
         || CARP_FLAG.contains(&w)

@@ -34,13 +34,13 @@ mod keywords;
 mod values;
 
 use address::{AddrError, parse_address};
-pub use address::{default_prefix, parse_netmask};
-pub use keywords::is_keyword;
+pub(crate) use address::{default_prefix, parse_netmask};
+pub(crate) use keywords::is_keyword;
 use keywords::{CARP_ARG, CARP_FLAG, GENERAL_ARG, GENERAL_FLAG, value_hint};
 use values::set_carp;
 
 /// The longest password ifconfig keeps (`strlcpy` into `carpr_key[20]`).
-pub const PASSWORD_MAX: usize = crate::model::Key::IFCONFIG_MAX;
+pub(crate) const PASSWORD_MAX: usize = crate::model::Key::IFCONFIG_MAX;
 
 /// One word of an ifconfig argument list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,7 +84,7 @@ pub enum AddressFamily {
 }
 
 impl AddressFamily {
-    pub fn from_word(w: &str) -> Option<AddressFamily> {
+    pub(crate) fn from_word(w: &str) -> Option<AddressFamily> {
         match w {
             "inet" => Some(AddressFamily::Inet),
             "inet6" => Some(AddressFamily::Inet6),
@@ -108,8 +108,8 @@ impl AddressFamily {
 /// at an address family keyword, or at the start for the words before the
 /// first one (`af: None`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Chunk {
-    pub af: Option<AddressFamily>,
+pub(crate) struct Chunk {
+    pub(crate) af: Option<AddressFamily>,
     /// Token indices `[start, end)`.
     pub start: usize,
     pub end: usize,
@@ -118,7 +118,7 @@ pub struct Chunk {
 /// Split words at each address family keyword, as `ifalias_af_common`
 /// does for `ifconfig_IF_aliases` and each `ifconfig_IF_aliasN`
 /// (`libexec/rc/network.subr` @ `03ccfdd2`).
-pub fn chunks(tokens: &[Token<'_>]) -> Vec<Chunk> {
+pub(crate) fn chunks(tokens: &[Token<'_>]) -> Vec<Chunk> {
     let mut out: Vec<Chunk> = Vec::new();
     for (i, t) in tokens.iter().enumerate() {
         if let Some(af) = AddressFamily::from_word(t.text) {
@@ -162,7 +162,7 @@ impl fmt::Display for Secret {
 pub struct Field<T> {
     pub value: T,
     /// Token index of the keyword (its value is the next token).
-    pub tok: usize,
+    pub(crate) tok: usize,
 }
 
 /// An address given on the command line.
@@ -171,15 +171,15 @@ pub struct Addr {
     /// With the prefix from `/n`, `netmask` or `prefixlen`; a host prefix
     /// when none was given (see `prefix_given`).
     pub net: IpNet,
-    pub tok: usize,
-    pub prefix_given: bool,
+    pub(crate) tok: usize,
+    pub(crate) prefix_given: bool,
 }
 
 /// What is wrong with a word of an ifconfig command, as ifconfig(8)
 /// (or carp(4) after it) would take it. `lint` reports each kind under
 /// its own code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ProblemKind {
+pub(crate) enum ProblemKind {
     /// A keyword without its value (`advskew pass`, or nothing after it).
     MissingValue,
     /// A value that is not a number, out of range, or of the wrong kind.
@@ -197,9 +197,9 @@ pub enum ProblemKind {
 /// A problem with one word: its kind, the word's token index, and what
 /// to do about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
+pub(crate) struct Problem {
     pub kind: ProblemKind,
-    pub tok: usize,
+    pub(crate) tok: usize,
     pub message: String,
 }
 
@@ -207,7 +207,7 @@ pub struct Problem {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Command {
     /// The leading address family keyword, if any.
-    pub af: Option<AddressFamily>,
+    pub(crate) af: Option<AddressFamily>,
     pub vhid: Option<Field<u8>>,
     pub advskew: Option<Field<u8>>,
     pub advbase: Option<Field<u8>>,
@@ -215,7 +215,7 @@ pub struct Command {
     pub state: Option<Field<String>>,
     pub peer: Option<Field<Ipv4Addr>>,
     pub peer6: Option<Field<Ipv6Addr>>,
-    pub carpver: Option<Field<u8>>,
+    pub(crate) carpver: Option<Field<u8>>,
     pub vrrpprio: Option<Field<u8>>,
     pub vrrpinterval: Option<Field<u16>>,
     pub addresses: Vec<Addr>,
@@ -223,26 +223,26 @@ pub struct Command {
     /// is unknown, not the default.
     pub missing: Vec<&'static str>,
     /// `alias` / `add` seen.
-    pub alias: bool,
+    pub(crate) alias: bool,
     /// `-alias` / `delete` / `remove` seen.
-    pub remove: bool,
+    pub(crate) remove: bool,
     /// Words that are neither keywords nor addresses (token indices).
     pub unknown: Vec<usize>,
     /// Words that look like host names (token indices): ifconfig would
     /// resolve them; lint does not.
-    pub hostnames: Vec<usize>,
+    pub(crate) hostnames: Vec<usize>,
     /// Words meant as addresses that are not valid ones (already in
     /// `problems`).
-    pub bad_addresses: Vec<usize>,
+    pub(crate) bad_addresses: Vec<usize>,
     /// Findings about the words, whatever the context. Findings that only
     /// matter in a carp line (unknown words, no address) are left to the
     /// caller, which knows the context.
-    pub problems: Vec<Problem>,
+    pub(crate) problems: Vec<Problem>,
 }
 
 impl Command {
     /// Whether any carp keyword was given.
-    pub fn is_carp(&self) -> bool {
+    pub(crate) fn is_carp(&self) -> bool {
         self.vhid.is_some()
             || self.advskew.is_some()
             || self.advbase.is_some()
@@ -253,7 +253,7 @@ impl Command {
     }
 
     /// VRRPv3 mode (`carpver 3`).
-    pub fn is_vrrp(&self) -> bool {
+    pub(crate) fn is_vrrp(&self) -> bool {
         self.carpver.as_ref().is_some_and(|f| f.value == 3)
     }
 

@@ -50,7 +50,7 @@ struct Bpf {
 }
 
 /// A live capture on one or more interfaces.
-pub struct Capture {
+pub(crate) struct Capture {
     bpfs: Vec<Bpf>,
     names: Vec<String>,
 }
@@ -135,7 +135,7 @@ fn open_one(name: &str, promisc: bool) -> Result<Bpf, CaptureError> {
 
 impl Capture {
     /// Opens every interface of `names`; nothing stays open on error.
-    pub fn open(names: &[String], promisc: bool) -> Result<Self, CaptureError> {
+    pub(crate) fn open(names: &[String], promisc: bool) -> Result<Self, CaptureError> {
         let bpfs = names
             .iter()
             .map(|n| open_one(n, promisc))
@@ -157,11 +157,8 @@ impl Source for Capture {
         timeout: Duration,
         f: &mut dyn FnMut(Frame<'_>),
     ) -> Result<bool, CaptureError> {
-        let fds: Vec<_> = self.bpfs.iter().map(|b| b.fd.as_fd()).collect();
-        let names: Vec<&str> = self.bpfs.iter().map(|b| b.name.as_str()).collect();
-        let ready = readable(&fds, &names, timeout)?;
-        drop(fds);
-        for (i, _) in ready.iter().enumerate().filter(|(_, r)| **r) {
+        let sources = self.bpfs.iter().map(|b| (b.fd.as_fd(), b.name.as_str()));
+        for i in readable(sources, timeout)? {
             let b = &mut self.bpfs[i];
             // SAFETY: `b.buf` is a live buffer of exactly the length the
             // kernel's BIOCGBLEN gave, as bpf(4) requires of a read.

@@ -19,9 +19,9 @@
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Layout {
     /// `sizeof(time_t)`: 8, or 4 on i386.
-    pub time_t: usize,
+    pub(crate) time_t: usize,
     /// `sizeof(long)`: `suseconds_t` and the record alignment.
-    pub long: usize,
+    pub(crate) long: usize,
 }
 
 impl Layout {
@@ -49,7 +49,7 @@ impl Layout {
 pub struct Record<'a> {
     pub time: f64,
     /// `bh_datalen`: the frame's length on the wire.
-    pub wire_len: u32,
+    pub(crate) wire_len: u32,
     pub data: &'a [u8],
 }
 

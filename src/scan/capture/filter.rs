@@ -16,24 +16,24 @@ use crate::wire::frame::{ETHERTYPE_IPV4, ETHERTYPE_IPV6};
 
 /// One instruction, as both kernels lay it out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Insn {
+pub(crate) struct Insn {
     pub code: u16,
-    pub jt: u8,
-    pub jf: u8,
+    pub(crate) jt: u8,
+    pub(crate) jf: u8,
     pub k: u32,
 }
 
 /// `BPF_LD | BPF_H | BPF_ABS`: load the 16-bit word at `k`.
-pub const LDH_ABS: u16 = 0x28;
+pub(crate) const LDH_ABS: u16 = 0x28;
 /// `BPF_LD | BPF_B | BPF_ABS`: load the byte at `k`.
-pub const LDB_ABS: u16 = 0x30;
+pub(crate) const LDB_ABS: u16 = 0x30;
 /// `BPF_JMP | BPF_JEQ | BPF_K`.
-pub const JEQ_K: u16 = 0x15;
+pub(crate) const JEQ_K: u16 = 0x15;
 /// `BPF_RET | BPF_K`: accept `k` bytes (0: drop).
-pub const RET_K: u16 = 0x06;
+pub(crate) const RET_K: u16 = 0x06;
 
 /// How many bytes of an accepted frame the kernel hands over.
-pub const ACCEPT: u32 = super::SNAPLEN as u32;
+pub(crate) const ACCEPT: u32 = super::SNAPLEN as u32;
 
 /// IPv6 next-header values the decoder walks past (RFC 8200 §4; AH,
 /// mobility, HIP, shim6) plus the fragment header it reports.
@@ -53,7 +53,7 @@ enum To {
 }
 
 /// The program (about forty instructions).
-pub fn program() -> Vec<Insn> {
+pub(crate) fn program() -> Vec<Insn> {
     // Blocks: for each of the three ethertype offsets (12, 16, 20), a
     // dispatch; then per IP header offset (14, 18, 22) the protocol test.
     let mut asm = Asm::default();

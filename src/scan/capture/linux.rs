@@ -46,7 +46,7 @@ struct Sock {
 }
 
 /// A live capture on one or more interfaces.
-pub struct Capture {
+pub(crate) struct Capture {
     socks: Vec<Sock>,
     names: Vec<String>,
     buf: Vec<u8>,
@@ -212,7 +212,7 @@ fn read_stats(s: &Sock) -> Result<(u64, u64), CaptureError> {
 
 impl Capture {
     /// Opens every interface of `names`; nothing stays open on error.
-    pub fn open(names: &[String], promisc: bool) -> Result<Self, CaptureError> {
+    pub(crate) fn open(names: &[String], promisc: bool) -> Result<Self, CaptureError> {
         let socks = names
             .iter()
             .map(|n| open_one(n, promisc))
@@ -303,10 +303,8 @@ impl Source for Capture {
         timeout: Duration,
         f: &mut dyn FnMut(Frame<'_>),
     ) -> Result<bool, CaptureError> {
-        let fds: Vec<_> = self.socks.iter().map(|s| s.fd.as_fd()).collect();
-        let names: Vec<&str> = self.socks.iter().map(|s| s.name.as_str()).collect();
-        let ready = readable(&fds, &names, timeout)?;
-        for (i, _) in ready.iter().enumerate().filter(|(_, r)| **r) {
+        let sources = self.socks.iter().map(|s| (s.fd.as_fd(), s.name.as_str()));
+        for i in readable(sources, timeout)? {
             for _ in 0..BURST {
                 let got = recv(&self.socks[i].fd, &mut self.buf)
                     .map_err(|e| os_error("recvmsg", &self.socks[i].name, e))?;

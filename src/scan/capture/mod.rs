@@ -28,16 +28,16 @@ use super::decode::LinkType;
 use super::report::KernelStats;
 
 pub mod bpfbuf;
-pub mod filter;
+pub(crate) mod filter;
 pub mod pcapfile;
 
 #[cfg(target_os = "freebsd")]
-pub mod bpf;
+pub(crate) mod bpf;
 #[cfg(target_os = "linux")]
-pub mod linux;
+pub(crate) mod linux;
 
 /// The largest frame kept (a jumbo frame; advertisements are < 200 bytes).
-pub const SNAPLEN: usize = 65_535;
+pub(crate) const SNAPLEN: usize = 65_535;
 
 /// What went wrong opening or reading a source. Every variant is a usage
 /// or capture error (exit 2).
@@ -87,7 +87,10 @@ pub trait Source {
 }
 
 /// Opens a live capture of protocol 112 on `interfaces`.
-pub fn open_live(interfaces: &[String], promisc: bool) -> Result<Box<dyn Source>, CaptureError> {
+pub(crate) fn open_live(
+    interfaces: &[String],
+    promisc: bool,
+) -> Result<Box<dyn Source>, CaptureError> {
     for name in interfaces {
         check_name(name)?;
     }
@@ -108,42 +111,44 @@ pub fn open_live(interfaces: &[String], promisc: bool) -> Result<Box<dyn Source>
     }
 }
 
-/// Waits up to `timeout` until one of `fds` (capturing on `names`) is
-/// readable, and says which are. An interrupted wait reads nothing; an
-/// error on a descriptor (the interface went away) ends the capture.
-pub fn readable(
-    fds: &[std::os::fd::BorrowedFd<'_>],
-    names: &[&str],
+/// Waits up to `timeout` until one of `sources` (a descriptor and the
+/// interface it captures on) is readable, and says which are, by their
+/// index in `sources`: the one wait of every live capture. An interrupted
+/// wait reads nothing; an error on a descriptor (the interface went away)
+/// ends the capture.
+pub(crate) fn readable<'a>(
+    sources: impl IntoIterator<Item = (std::os::fd::BorrowedFd<'a>, &'a str)>,
     timeout: Duration,
-) -> Result<Vec<bool>, CaptureError> {
+) -> Result<Vec<usize>, CaptureError> {
     use nix::poll::{PollFd, PollFlags, PollTimeout};
-    let mut pfds: Vec<PollFd<'_>> = fds
-        .iter()
-        .map(|fd| PollFd::new(*fd, PollFlags::POLLIN))
-        .collect();
+    let (mut pfds, names): (Vec<PollFd<'_>>, Vec<&str>) = sources
+        .into_iter()
+        .map(|(fd, name)| (PollFd::new(fd, PollFlags::POLLIN), name))
+        .unzip();
     let t = PollTimeout::try_from(timeout).unwrap_or(PollTimeout::MAX);
     match nix::poll::poll(&mut pfds, t) {
-        Err(nix::errno::Errno::EINTR) => return Ok(vec![false; fds.len()]),
+        Err(nix::errno::Errno::EINTR) => return Ok(Vec::new()),
         Err(e) => return Err(CaptureError::Io(format!("poll: {e}"))),
         Ok(_) => {}
     }
-    pfds.iter()
-        .zip(names)
-        .map(|(p, name)| {
-            let r = p.revents().unwrap_or(PollFlags::empty());
-            if r.intersects(PollFlags::POLLERR | PollFlags::POLLNVAL) {
-                return Err(CaptureError::Io(format!(
-                    "capture on {name} failed (the interface went away?)"
-                )));
-            }
-            Ok(r.contains(PollFlags::POLLIN))
-        })
-        .collect()
+    let mut ready = Vec::new();
+    for (i, (p, name)) in pfds.iter().zip(names).enumerate() {
+        let r = p.revents().unwrap_or(PollFlags::empty());
+        if r.intersects(PollFlags::POLLERR | PollFlags::POLLNVAL) {
+            return Err(CaptureError::Io(format!(
+                "capture on {name} failed (the interface went away?)"
+            )));
+        }
+        if r.contains(PollFlags::POLLIN) {
+            ready.push(i);
+        }
+    }
+    Ok(ready)
 }
 
 /// An interface name as the kernel takes it: 1 to 15 bytes (IFNAMSIZ
 /// 16 with the NUL), no NUL, `/` or white space.
-pub fn check_name(name: &str) -> Result<(), CaptureError> {
+pub(crate) fn check_name(name: &str) -> Result<(), CaptureError> {
     let bad = name.is_empty()
         || name.len() > 15
         || name
@@ -161,7 +166,7 @@ pub fn check_name(name: &str) -> Result<(), CaptureError> {
 
 /// The error of a failed system call `what` on `iface`, with the hint a
 /// missing privilege needs.
-pub fn os_error(what: &str, iface: &str, e: std::io::Error) -> CaptureError {
+pub(crate) fn os_error(what: &str, iface: &str, e: std::io::Error) -> CaptureError {
     let denied = matches!(e.raw_os_error(), Some(libc::EPERM) | Some(libc::EACCES));
     if denied {
         CaptureError::Permission(format!(
@@ -184,6 +189,21 @@ pub fn os_error(what: &str, iface: &str, e: std::io::Error) -> CaptureError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn readable_names_the_sources_with_data_by_index() {
+        use std::os::fd::AsFd;
+        let (r0, _w0) = nix::unistd::pipe().unwrap();
+        let (r1, w1) = nix::unistd::pipe().unwrap();
+        let sources = || [(r0.as_fd(), "em0"), (r1.as_fd(), "em1")];
+        let nothing = readable(sources(), Duration::ZERO).unwrap();
+        assert!(nothing.is_empty(), "{nothing:?}");
+        nix::unistd::write(&w1, b"x").unwrap();
+        assert_eq!(readable(sources(), Duration::ZERO).unwrap(), [1]);
+        // The writer gone with data unread: still readable, not an error.
+        drop(w1);
+        assert_eq!(readable(sources(), Duration::ZERO).unwrap(), [1]);
+    }
 
     #[test]
     fn interface_names_are_checked_before_any_system_call() {

@@ -27,10 +27,10 @@ use super::{CaptureError, Frame, SNAPLEN, Source};
 const BATCH: usize = 4096;
 /// The largest capture read: 64 GiB, about ten minutes of reading. Larger
 /// ones are cut with editcap(1) first (`editcap -c`).
-pub const MAX_FILE_BYTES: u64 = 64 << 30;
+pub(crate) const MAX_FILE_BYTES: u64 = 64 << 30;
 /// The most interfaces a pcapng may describe (each is a label in the
 /// report).
-pub const MAX_INTERFACES: usize = 256;
+pub(crate) const MAX_INTERFACES: usize = 256;
 
 /// A reader that fails once more than `left` bytes were read from it.
 struct Capped<R> {
@@ -116,7 +116,11 @@ impl PcapFile {
     }
 
     /// [`PcapFile::from_reader`], reading at most `cap` bytes.
-    pub fn capped(input: Box<dyn Read>, name: String, cap: u64) -> Result<Self, CaptureError> {
+    pub(crate) fn capped(
+        input: Box<dyn Read>,
+        name: String,
+        cap: u64,
+    ) -> Result<Self, CaptureError> {
         let input: Box<dyn Read> = Box::new(Capped {
             inner: input,
             left: cap,

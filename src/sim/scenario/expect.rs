@@ -18,7 +18,7 @@ use crate::textfile::Pos;
 
 /// One `[[expect]]`.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Expectation {
+pub(crate) struct Expectation {
     /// `expect[N]`, N its place among the `[[expect]]` tables.
     pub key: String,
     /// Where it is in the scenario file.
@@ -29,7 +29,7 @@ pub struct Expectation {
 /// What is expected. Nodes are indexes into [`super::Scenario::nodes`];
 /// times are µs.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Expect {
+pub(crate) enum Expect {
     /// `master = NODE, vip, at`: the node, and no other, is MASTER of the
     /// VIP at that time (after every change at that instant).
     Master { vip: String, at: u64, node: usize },
@@ -79,18 +79,18 @@ pub enum Expect {
 }
 
 /// The name `cache = "..."` and the report give the clients' cache.
-pub const CLIENTS: &str = "clients";
+pub(crate) const CLIENTS: &str = "clients";
 
 /// A time window, µs; the whole scenario by default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Window {
+pub(crate) struct Window {
     pub from: u64,
-    pub until: u64,
+    pub(crate) until: u64,
 }
 
 /// One of the three requirements, by its name in `verdict = "..."`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Requirement {
+pub(crate) enum Requirement {
     /// `load_balanced`.
     Balance,
     /// `failover_unnoticed`.
@@ -100,14 +100,14 @@ pub enum Requirement {
 }
 
 impl Requirement {
-    pub const ALL: [(&'static str, Requirement); 3] = [
+    pub(crate) const ALL: [(&'static str, Requirement); 3] = [
         ("balance", Requirement::Balance),
         ("failover", Requirement::Failover),
         ("preemption", Requirement::Preemption),
     ];
 
     /// The name in `verdict = "..."`.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Requirement::Balance => "balance",
             Requirement::Failover => "failover",

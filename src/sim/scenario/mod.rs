@@ -69,16 +69,16 @@ use crate::textfile::{self, Access, LineIndex};
 use event::RawEvent;
 pub use event::{Action, LossScope, TimedEvent};
 use expect::RawExpect;
-pub use expect::{CLIENTS, Expect, Expectation, Requirement, Window};
+pub(crate) use expect::{CLIENTS, Expect, Expectation, Requirement, Window};
 use router::RawRouter;
-pub use router::ScRouter;
+pub(crate) use router::ScRouter;
 
 /// The longest scenario accepted: 31 days of virtual time.
-pub const MAX_DURATION_S: f64 = 31.0 * 86_400.0;
+pub(crate) const MAX_DURATION_S: f64 = 31.0 * 86_400.0;
 /// The most client requests per second per VIP address.
-pub const MAX_RATE: f64 = 1000.0;
+pub(crate) const MAX_RATE: f64 = 1000.0;
 /// Default frame latency on the segment: 100 µs, a switched LAN hop.
-pub const DEFAULT_LATENCY_US: u64 = 100;
+pub(crate) const DEFAULT_LATENCY_US: u64 = 100;
 
 /// A validated scenario.
 #[derive(Debug, Clone)]
@@ -95,16 +95,16 @@ pub struct Scenario {
     pub hz: u32,
     /// In scenario order.
     pub nodes: Vec<ScNode>,
-    pub clients: Clients,
+    pub(crate) clients: Clients,
     /// Frame latency on the segment, µs, for the nodes that do not set
     /// their own.
     pub latency: u64,
     /// Sorted by time; file order among equal times.
     pub events: Vec<TimedEvent>,
     /// The `[[expect]]` entries, in file order.
-    pub expects: Vec<Expectation>,
+    pub(crate) expects: Vec<Expectation>,
     /// The `[[router]]` entries, in file order.
-    pub routers: Vec<ScRouter>,
+    pub(crate) routers: Vec<ScRouter>,
 }
 
 /// `[[node]]`.
@@ -116,7 +116,7 @@ pub struct ScNode {
     /// Whether the node is running at time 0 (`up`, default true).
     pub up: bool,
     /// `kern.hz` of the node (the scenario's `hz` unless it sets its own).
-    pub hz: u32,
+    pub(crate) hz: u32,
     /// The node's FreeBSD release (the scenario's `freebsd` unless it sets
     /// its own: a cluster in the middle of an upgrade).
     pub flavor: Flavor,
@@ -124,12 +124,12 @@ pub struct ScNode {
     /// scenario's `[segment] latency` unless it sets its own).
     pub latency: u64,
     /// Its default routes (`gateway`), at most one per family.
-    pub gateways: Vec<std::net::IpAddr>,
+    pub(crate) gateways: Vec<std::net::IpAddr>,
 }
 
 impl ScNode {
     /// The interfaces as the kernel would report them before `apply`.
-    pub fn kernel_interfaces(&self) -> Vec<Interface> {
+    pub(crate) fn kernel_interfaces(&self) -> Vec<Interface> {
         self.interfaces
             .iter()
             .map(|(name, addrs)| Interface {
@@ -148,9 +148,9 @@ impl ScNode {
 
 /// `[clients]`.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Clients {
+pub(crate) struct Clients {
     /// Requests per second to each address of each VIP.
-    pub rate: f64,
+    pub(crate) rate: f64,
     /// When the clients start, µs.
     pub start: u64,
     /// The router the requests come from (an index into

@@ -14,7 +14,7 @@ use crate::kernel::emulated::Flavor;
 /// What a `[[node]]` that does not set its own gets from the top level;
 /// `None` where the top-level value was wrong (and reported).
 pub(super) struct NodeDefaults {
-    pub hz: Option<u32>,
+    pub(crate) hz: Option<u32>,
     pub flavor: Option<Flavor>,
     pub latency: Option<u64>,
 }

@@ -16,7 +16,7 @@ use crate::config;
 
 /// One `[[router]]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ScRouter {
+pub(crate) struct ScRouter {
     pub name: String,
     /// Interface name (its segment: see carpctl.scenario(5)) and the
     /// router's addresses there, in name order.

@@ -84,7 +84,7 @@ pub enum Event {
 
 impl Event {
     /// Whether the kernel logs this (`CARP_LOG`); the rest is plumbing.
-    pub fn is_log(&self) -> bool {
+    pub(crate) fn is_log(&self) -> bool {
         matches!(self, Event::State { .. } | Event::Demotion { .. })
     }
 
@@ -140,7 +140,7 @@ impl std::fmt::Display for Event {
 /// `sys/kern/subr_param.c` computes it). Hosts boot at unrelated moments,
 /// so the simulator gives each its own phase.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Hz {
+pub(crate) struct Hz {
     hz: u32,
     /// `tick = 1000000 / hz`, µs.
     tick: u64,
@@ -160,14 +160,14 @@ impl Default for Hz {
 
 impl Hz {
     /// `HZ` of a GENERIC kernel.
-    pub const DEFAULT: u32 = 1000;
+    pub(crate) const DEFAULT: u32 = 1000;
     /// The range accepted ([`Hz::new`]): 10 to 10000 ticks a second.
-    pub const MIN: u32 = 10;
-    pub const MAX: u32 = 10_000;
+    pub(crate) const MIN: u32 = 10;
+    pub(crate) const MAX: u32 = 10_000;
 
     /// `hz` ticks a second, the first at `phase` µs (taken modulo a tick).
     /// `None` outside [`Hz::MIN`]..=[`Hz::MAX`].
-    pub fn new(hz: u32, phase: u64) -> Option<Hz> {
+    pub(crate) fn new(hz: u32, phase: u64) -> Option<Hz> {
         if !(Hz::MIN..=Hz::MAX).contains(&hz) {
             return None;
         }
@@ -179,12 +179,12 @@ impl Hz {
         })
     }
 
-    pub fn hz(self) -> u32 {
+    pub(crate) fn hz(self) -> u32 {
         self.hz
     }
 
     /// `tick`: µs per tick.
-    pub fn tick_us(self) -> u64 {
+    pub(crate) fn tick_us(self) -> u64 {
         self.tick
     }
 
@@ -194,7 +194,7 @@ impl Hz {
     /// total below zero whose whole seconds are not (13.0's negative
     /// demoted skew) wraps to a huge value and parks the callout for
     /// `INT_MAX` ticks (24.8 days at hz 1000); negative seconds give 1.
-    pub fn tvtohz(self, tv: Tv) -> u64 {
+    pub(crate) fn tvtohz(self, tv: Tv) -> u64 {
         let (mut sec, mut usec) = (tv.sec, tv.usec);
         if usec < 0 {
             sec -= 1;
@@ -218,7 +218,7 @@ impl Hz {
     /// (`C_HARDCLOCK`), so 0 to 1 tick earlier than `ticks × tick` from
     /// now. At least one tick is always waited: the result is strictly
     /// after `now`.
-    pub fn callout_at(self, now: u64, ticks: u64) -> u64 {
+    pub(crate) fn callout_at(self, now: u64, ticks: u64) -> u64 {
         let tick = self.tick_us();
         let in_tick = now - div_tick(now, tick) * tick;
         let since_tick = if in_tick >= self.phase {
@@ -244,15 +244,15 @@ pub(super) enum Af {
 /// only clamps above, `docs/freebsd-carp.md` §2) and whether VRRPv3
 /// priorities are demoted too (review D55558).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Demotion {
+pub(crate) struct Demotion {
     pub value: i32,
-    pub clamp_low: bool,
+    pub(crate) clamp_low: bool,
     pub vrrp: bool,
 }
 
 impl Demotion {
     /// `V_carp_demotion` = `value` on a release with `rules`.
-    pub fn new(value: i32, rules: &Rules) -> Self {
+    pub(crate) fn new(value: i32, rules: &Rules) -> Self {
         Demotion {
             value,
             clamp_low: rules.demote_clamps_low,
@@ -264,7 +264,7 @@ impl Demotion {
     /// (the configured priority minus the demotion, clamped to 0..=254;
     /// 255, the address owner, is never demoted); elsewhere the configured
     /// priority.
-    pub fn vrrp_prio(self, prio: u8) -> u8 {
+    pub(crate) fn vrrp_prio(self, prio: u8) -> u8 {
         if !self.vrrp || prio == 255 {
             return prio;
         }
@@ -273,7 +273,7 @@ impl Demotion {
     }
 
     /// `DEMOTE_ADVSKEW(sc)`: the skew a vhid advertises and compares with.
-    pub fn skew(self, advskew: i32) -> i32 {
+    pub(crate) fn skew(self, advskew: i32) -> i32 {
         let s = advskew.saturating_add(self.value);
         let max = i32::from(carpctl_sys::CARP_MAXSKEW);
         if s > max {
@@ -303,16 +303,16 @@ fn div_tick(x: u64, tick: u64) -> u64 {
 /// `struct timeval` as `ip_carp.c` builds it: `(seconds, skew × 1000000 /
 /// 256 µs)`, compared with `timevalcmp()` (seconds first, then µs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Tv {
-    pub sec: i64,
-    pub usec: i64,
+pub(crate) struct Tv {
+    pub(crate) sec: i64,
+    pub(crate) usec: i64,
 }
 
 impl Tv {
     /// `tv_usec = skew * 1000000 / 256`, computed in C `int` as
     /// `ip_carp.c` does (it wraps for a skew beyond ±2147, reachable only
     /// with an unclamped negative demotion).
-    pub fn carp(sec: i64, skew: i32) -> Tv {
+    pub(crate) fn carp(sec: i64, skew: i32) -> Tv {
         Tv {
             sec,
             usec: i64::from(skew.wrapping_mul(1_000_000) / 256),
@@ -638,7 +638,7 @@ pub(super) struct VrrpHeard {
     pub priority: u8,
     /// `ntohs(vrrp_max_adver_int)`: the 4 reserved bits are **not** masked
     /// (MAIN).
-    pub max_adver_int: u16,
+    pub(crate) max_adver_int: u16,
 }
 
 /// The state half of `vrrp_input_c()` (`docs/freebsd-carp.md` §8.7): priority 255

@@ -10,15 +10,15 @@ pub(crate) struct Parent<'a> {
     pub name: &'a str,
     /// `if_index`, to name the interface in [`super::Event::Wake`] and friends
     /// without allocating.
-    pub index: u16,
+    pub(crate) index: u16,
     /// `if_flags & IFF_UP`.
     pub up: bool,
     /// `if_link_state == LINK_STATE_UP`.
-    pub link_up: bool,
+    pub(crate) link_up: bool,
     /// Virtual time in microseconds ([`crate::kernel::emulated::state::HostState::now`]).
-    pub now: u64,
+    pub(crate) now: u64,
     /// `kern.hz` and the host's tick phase: where callouts fire.
-    pub hz: Hz,
+    pub(crate) hz: Hz,
 }
 
 /// Run `f` on softc `si` of `ifc` with its parent's view at `now` and the

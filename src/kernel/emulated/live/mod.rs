@@ -61,11 +61,11 @@ pub struct LiveOptions {
     /// is set).
     pub seed: u64,
     /// `kern.hz` and the phase of the host's ticks.
-    pub hz: Hz,
+    pub(crate) hz: Hz,
     /// Hardware addresses of the interfaces, by name (others get zeros).
-    pub lladdrs: Vec<(String, [u8; 6])>,
+    pub(crate) lladdrs: Vec<(String, [u8; 6])>,
     /// Where prepared HMAC states are shared with other hosts.
-    pub auth_pool: Option<Rc<AuthPool>>,
+    pub(crate) auth_pool: Option<Rc<AuthPool>>,
 }
 
 /// What a live host did that the world outside it sees, in the order it
@@ -77,7 +77,7 @@ pub struct LiveOutput {
     /// everything from the bytes.
     pub frames: Vec<(u16, u8, Vec<u8>)>,
     /// Wake-up requests ([`Event::Wake`]): (interface index, vhid, µs).
-    pub wakes: Vec<(u16, u8, u64)>,
+    pub(crate) wakes: Vec<(u16, u8, u64)>,
     /// State changes ([`Event::State`], also the devd events) and
     /// demotion changes ([`Event::Demotion`]).
     pub events: Vec<Event>,
@@ -89,7 +89,7 @@ impl LiveOutput {
     }
 
     /// Move everything to the end of `into`'s lists.
-    pub fn append_to(&mut self, into: &mut LiveOutput) {
+    pub(crate) fn append_to(&mut self, into: &mut LiveOutput) {
         into.frames.append(&mut self.frames);
         into.wakes.append(&mut self.wakes);
         into.events.append(&mut self.events);
@@ -199,7 +199,7 @@ impl Live {
     }
 
     /// Let time pass (it never goes back).
-    pub fn set_now(&mut self, now: u64) {
+    pub(crate) fn set_now(&mut self, now: u64) {
         self.st.now = self.st.now.max(now);
     }
 
@@ -209,7 +209,7 @@ impl Live {
     }
 
     /// `net.inet.carp.allow`.
-    pub fn allow(&self) -> i32 {
+    pub(crate) fn allow(&self) -> i32 {
         self.st.sysctl.allow
     }
 
@@ -253,7 +253,7 @@ impl Live {
     /// Whether interface `ifindex` has carp addresses of each family
     /// (IPv4, IPv6): `cif_naddrs`, `cif_naddrs6`, which decide whether it
     /// joined 224.0.0.18 and ff02::12 (`carp_multicast_setup()`).
-    pub fn carp_families(&self, ifindex: u16) -> (bool, bool) {
+    pub(crate) fn carp_families(&self, ifindex: u16) -> (bool, bool) {
         let Some(ifc) = self.st.interfaces.iter().find(|i| i.index == ifindex) else {
             return (false, false);
         };
@@ -269,7 +269,7 @@ impl Live {
     }
 
     /// The state of one vhid, if it exists.
-    pub fn state_of(&self, ifindex: u16, vhid: u8) -> Option<CarpState> {
+    pub(crate) fn state_of(&self, ifindex: u16, vhid: u8) -> Option<CarpState> {
         self.st
             .interfaces
             .iter()
@@ -296,7 +296,7 @@ impl Live {
 
     /// What the host did since its output was last taken, to take from
     /// in place.
-    pub fn output_mut(&mut self) -> &mut LiveOutput {
+    pub(crate) fn output_mut(&mut self) -> &mut LiveOutput {
         &mut self.out
     }
 
@@ -307,21 +307,21 @@ impl Live {
 
     /// Move everything the host did since the last call to the end of
     /// `into` (no allocation when `into` has room).
-    pub fn drain_output_into(&mut self, into: &mut LiveOutput) {
+    pub(crate) fn drain_output_into(&mut self, into: &mut LiveOutput) {
         self.out.append_to(into);
     }
 
     /// From now on every packet sent fails with `errno` (`None`: sending
     /// works again): `ip_output()` errors, which `carp_send_ad_error()`
     /// counts towards the send-error demotion.
-    pub fn set_send_error(&mut self, errno: Option<Errno>) {
+    pub(crate) fn set_send_error(&mut self, errno: Option<Errno>) {
         self.send_error = errno;
     }
 
     /// The interface's link goes down or up (`if_link_state_change()` →
     /// `do_link_state_change()` → `carp_linkstate()` → `carp_sc_state()`
     /// on each of its vhids).
-    pub fn set_link(&mut self, ifname: &str, up: bool) -> Result<(), Errno> {
+    pub(crate) fn set_link(&mut self, ifname: &str, up: bool) -> Result<(), Errno> {
         let want = if up {
             sys::LINK_STATE_UP
         } else {
@@ -341,7 +341,7 @@ impl Live {
     /// sees a link that is not `LINK_STATE_UP` (INIT, the ifdown
     /// demotion). What differs is outside carp(4): the link stays up, and
     /// an interface that is down neither sends nor receives.
-    pub fn set_admin(&mut self, ifname: &str, up: bool) -> Result<(), Errno> {
+    pub(crate) fn set_admin(&mut self, ifname: &str, up: bool) -> Result<(), Errno> {
         self.parent_changes(ifname, |ifc| {
             let was = ifc.flags;
             if up {
@@ -400,7 +400,7 @@ impl Live {
     /// A wake-up requested by [`Event::Wake`] for this vhid arrived (at
     /// [`Live::now`]). Stale wake-ups (the vhid is gone, or its timers
     /// moved) are harmless.
-    pub fn wake(&mut self, ifindex: u16, vhid: u8) {
+    pub(crate) fn wake(&mut self, ifindex: u16, vhid: u8) {
         self.rebuild_index();
         let Some(entry) = self.index_of(ifindex).map(|ii| &self.index[ii]) else {
             return;

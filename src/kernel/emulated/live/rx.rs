@@ -36,7 +36,7 @@ impl Live {
     }
 
     /// [`Live::receive`] of a frame already parsed by [`Inbound::parse`].
-    pub fn receive_inbound(&mut self, ifindex: u16, inb: &Inbound<'_>) {
+    pub(crate) fn receive_inbound(&mut self, ifindex: u16, inb: &Inbound<'_>) {
         let Some(ip) = &inb.ip else {
             return;
         };
@@ -352,7 +352,7 @@ impl<'a> Inbound<'a> {
     }
 
     /// Whether it is an IPv6 packet with protocol 112 (`None`: not carp(4)'s).
-    pub fn is_v6(&self) -> Option<bool> {
+    pub(crate) fn is_v6(&self) -> Option<bool> {
         self.ip.as_ref().map(|ip| ip.v6)
     }
 

@@ -104,7 +104,7 @@ impl<S: Syscalls> FreeBsdKernel<S> {
         self.sys
     }
 
-    pub fn syscalls(&mut self) -> &mut S {
+    pub(crate) fn syscalls(&mut self) -> &mut S {
         &mut self.sys
     }
 

@@ -39,9 +39,9 @@ use decode::read_header;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct MsgHeader {
     pub len: u32,
-    pub msg_type: u16,
+    pub(crate) msg_type: u16,
     pub flags: u16,
-    pub seq: u32,
+    pub(crate) seq: u32,
     pub pid: u32,
 }
 
@@ -460,7 +460,7 @@ pub fn family_reply(seq: u32, pid: u32, info: &FamilyInfo) -> Vec<u8> {
 /// VERSION, HDRSIZE, MAXATTR (u32), OPS (entries numbered from 1, each OP_ID
 /// then OP_FLAGS) when the family has commands, MCAST_GROUPS (entries
 /// numbered from 1, each GRP_ID then GRP_NAME) when there are groups.
-pub fn family_reply_flags(flags: u16, seq: u32, pid: u32, info: &FamilyInfo) -> Vec<u8> {
+pub(crate) fn family_reply_flags(flags: u16, seq: u32, pid: u32, info: &FamilyInfo) -> Vec<u8> {
     let mut attrs = vec![
         Attr::string(nl::CTRL_ATTR_FAMILY_NAME, &info.name),
         Attr::of_u16(nl::CTRL_ATTR_FAMILY_ID, info.id),
@@ -525,7 +525,7 @@ pub fn carp_reply(family_id: u16, seq: u32, pid: u32, attrs: &CarpAttrs) -> Vec<
 
 /// [`carp_reply`] with explicit `nlmsg_flags` (FreeBSD: request flags |
 /// `NLM_F_MULTI`).
-pub fn carp_reply_flags(
+pub(crate) fn carp_reply_flags(
     family_id: u16,
     flags: u16,
     seq: u32,
@@ -620,4 +620,4 @@ mod redact;
 mod tests;
 
 pub use decode::{decode_replies, decode_request};
-pub use redact::redact_key;
+pub(crate) use redact::redact_key;

@@ -17,7 +17,7 @@ use super::{NLM_F_CAPPED, align4};
 /// end: a truncated datagram in a log must not leak key bytes either. The
 /// crates' checked buffers refuse exactly those truncated inputs, so this
 /// walks the bytes with clamped bounds itself.
-pub fn redact_key(buf: &mut [u8]) {
+pub(crate) fn redact_key(buf: &mut [u8]) {
     redact_messages(buf, true);
 }
 
