@@ -12,15 +12,18 @@
 //! nd6_ns_source_mac, switch (carp.sh); test_source_mac,
 //! test_source_mac_vrrp (carp.py).
 //!
-//! Differences that remain: carp.sh configures both nodes alike (advskew
-//! 0, or 0 and 100); a cluster file ranks the nodes of a VIP (advskew 0,
-//! `advskew_step`, ...), so the simulated nodes differ in advskew where
-//! the jails do not (basic_v4, basic_v6, unicast_v4, unicast_v6: equal
-//! skews need pinned skews with `allow_tie`, issue 12 item 3, not merged
-//! here), and `switch`'s single node has advskew 0, not 100. The sanity
-//! ping between the two nodes of unicast_v4/v6 checks the jails' setup,
-//! not carp(4), and is not ported (the simulator has no node-to-node
-//! traffic besides advertisements).
+//! The nodes are configured as the jails are: pinned advskews (carpctl.toml(5),
+//! `advskew`), equal ones with `allow_tie` where carp.sh gives none
+//! (basic_v4, basic_v6, unicast_v4, unicast_v6: both 0), 0 and 100 where
+//! it does (negative_demotion, nd6_ns_source_mac), 100 for `switch`, and a
+//! password only where carp.sh has `pass` (negative_demotion). With equal
+//! skews the node that configures its vhid first stays MASTER: the other
+//! comes up as BACKUP, and a BACKUP only preempts an advertisement that is
+//! strictly slower than its own (`carp_input_c()`, ip_carp.c), so a tie
+//! never moves the VIP. The difference that remains: the sanity ping
+//! between the two nodes of unicast_v4/v6 checks the jails' setup, not
+//! carp(4), and is not ported (the simulator has no node-to-node traffic
+//! besides advertisements).
 
 use super::tests::{ads, load, run_capture, transitions};
 use super::topology_tests::routed;
@@ -28,27 +31,39 @@ use super::*;
 use crate::kernel::emulated::Flavor;
 use crate::wire::{NeighborAdvert, Payload, decode_frame};
 
+/// The advskews of carp.sh's `add vhid 1` lines when neither names one:
+/// both 0, a tie on purpose (`allow_tie`).
+const EQUAL: &str = "advskew = { one = 0, two = 0 }\nallow_tie = true";
+/// `advskew 0` on the first node, `advskew 100` on the second.
+const SKEW_0_100: &str = "advskew = { one = 0, two = 100 }";
+
 /// Two nodes `one` and `two` on `epair` (em0), with their own addresses
-/// `own`, and one VIP `carp` with `vip`; `two` configures its vhid `after`
-/// seconds later, as the test's jails do one after the other (`None`:
-/// never).
+/// `own`, and one VIP `carp` with `vip`, the pinned skews `skews` and, when
+/// `pass`, carp.sh's `pass foobar` (else no password, as carp.sh's other
+/// cases); `two` configures its vhid `after` seconds later, as the test's
+/// jails do one after the other (`None`: never).
 fn pair(
     flavor: Flavor,
     own: [&str; 2],
-    cluster_extra: &str,
+    skews: &str,
+    pass: bool,
     vip: &str,
     after: Option<f64>,
     events: &str,
 ) -> Scenario {
     let cluster = format!(
-        "[cluster]\npreempt = true\n{cluster_extra}\n\
+        "[cluster]\npreempt = true\n\
          [[node]]\nname = \"one\"\n[[node]]\nname = \"two\"\n\
          [[vip]]\nname = \"carp\"\nvhid = 1\ninterface = \"em0\"\naddresses = [\"{vip}\"]\n\
-         prefer = [\"one\", \"two\"]\n"
+         {skews}\n"
     );
+    let pass = if pass {
+        "[passwords]\ncarp = \"foobar\"\n"
+    } else {
+        ""
+    };
     let scenario = format!(
-        "cluster = \"cluster.toml\"\nduration = 30\nfreebsd = \"{}\"\n\
-         [passwords]\ncarp = \"foobar\"\n\
+        "cluster = \"cluster.toml\"\nduration = 30\nfreebsd = \"{}\"\n{pass}\
          [[node]]\nname = \"one\"\ninterfaces = {{ em0 = [\"{}\"] }}\n\
          [[node]]\nname = \"two\"\nup = false\ninterfaces = {{ em0 = [\"{}\"] }}\n\
          {}{events}",
@@ -74,6 +89,23 @@ const ONE_MASTER_AND_ANSWERED: &str = "[[expect]]\nno_dual_master = true\n\
      [[expect]]\nmaster = \"one\"\nvip = \"carp\"\nat = 30\n\
      [[expect]]\nverdict = \"failover\"\nmet = true\n";
 
+/// The VIP is configured as carp.sh's jails configure vhid 1: these
+/// advskews on these nodes, and a password only with `pass`.
+fn as_jails(f: Flavor, sc: &Scenario, skews: &[(&str, u8)], pass: bool) {
+    let vip = &sc.config.vips[0];
+    let pins = vip.pins.as_ref().expect("pinned advskews");
+    let got: Vec<(&str, u8)> = pins.values.iter().map(|(n, v)| (n.as_str(), *v)).collect();
+    assert_eq!(got, skews, "{f:?}: the jails' advskews");
+    assert_eq!(vip.key.is_some(), pass, "{f:?}: pass as in carp.sh");
+}
+
+/// With equal skews, the node that came up first stays MASTER: the
+/// other never becomes MASTER (no flapping, no dual master).
+fn no_flap(f: Flavor, r: &Report, second: &str) {
+    let t = transitions(r, second, CarpState::Master);
+    assert!(t.is_empty(), "{f:?}: {second} became MASTER: {t:?}");
+}
+
 /// Every expectation of the scenario met, and every requirement no
 /// expectation names: what `carpctl simulate` exits 0 for.
 fn passed(f: Flavor, r: &Report) {
@@ -94,12 +126,16 @@ fn carp_sh_basic_v4() {
         let sc = pair(
             *f,
             ["192.0.2.202/29", "192.0.2.203/29"],
-            "",
+            EQUAL,
+            false,
             "192.0.2.1/29",
             Some(0.5),
             ONE_MASTER_AND_ANSWERED,
         );
-        passed(*f, &run(&sc, None).unwrap());
+        as_jails(*f, &sc, &[("one", 0), ("two", 0)], false);
+        let r = run(&sc, None).unwrap();
+        passed(*f, &r);
+        no_flap(*f, &r, "two");
     }
 }
 
@@ -111,12 +147,16 @@ fn carp_sh_basic_v6() {
         let sc = pair(
             *f,
             ["2001:db8::1:2/64", "2001:db8::1:3/64"],
-            "",
+            EQUAL,
+            false,
             "2001:db8::1/64",
             Some(0.5),
             ONE_MASTER_AND_ANSWERED,
         );
-        passed(*f, &run(&sc, None).unwrap());
+        as_jails(*f, &sc, &[("one", 0), ("two", 0)], false);
+        let r = run(&sc, None).unwrap();
+        passed(*f, &r);
+        no_flap(*f, &r, "two");
     }
 }
 
@@ -148,11 +188,13 @@ fn carp_sh_negative_demotion() {
         let sc = pair(
             *f,
             ["192.0.2.1/24", "192.0.2.2/24"],
-            "advskew_step = 100",
+            SKEW_0_100,
+            true,
             "192.0.2.254/24",
             Some(0.5),
             &format!("{demote}{expect}"),
         );
+        as_jails(*f, &sc, &[("one", 0), ("two", 100)], true);
         let r = run(&sc, None).unwrap();
         passed(*f, &r);
         if *f != Flavor::V13_0 {
@@ -184,11 +226,13 @@ fn carp_sh_nd6_ns_source_mac() {
         let sc = pair(
             *f,
             ["2001:db8::1:2/64", "2001:db8::1:3/64"],
-            "advskew_step = 100",
+            SKEW_0_100,
+            false,
             "2001:db8::1/64",
             Some(0.5),
             pings,
         );
+        as_jails(*f, &sc, &[("one", 0), ("two", 100)], false);
         let (r, cap) = run_capture(&sc);
         let not: Vec<_> = r.expectations.iter().filter(|e| !e.met).collect();
         assert!(not.is_empty(), "{f:?}: {not:?}\n{}", r.to_text());
@@ -226,11 +270,10 @@ fn carp_sh_nd6_ns_source_mac() {
 fn carp_sh_switch() {
     let cluster = "[cluster]\npreempt = true\n[[node]]\nname = \"one\"\n\
                    [[vip]]\nname = \"carp\"\nvhid = 1\ninterface = \"em0\"\n\
-                   addresses = [\"192.0.2.1/24\"]\n";
+                   addresses = [\"192.0.2.1/24\"]\nadvskew = { one = 100 }\n";
     for f in Flavor::ALL {
         let scenario = format!(
             "cluster = \"cluster.toml\"\nduration = 10\nfreebsd = \"{}\"\n\
-             [passwords]\ncarp = \"foobar\"\n\
              [[node]]\nname = \"one\"\ninterfaces = {{ em0 = [\"192.0.2.2/24\"] }}\n\
              [[event]]\nat = 5\naction = \"state\"\nnode = \"one\"\nvip = \"carp\"\nstate = \"backup\"\n\
              [[event]]\nat = 6\naction = \"state\"\nnode = \"one\"\nvip = \"carp\"\nstate = \"master\"\n\
@@ -240,6 +283,7 @@ fn carp_sh_switch() {
             f.label()
         );
         let (_f, sc) = load(cluster, &scenario);
+        as_jails(*f, &sc, &[("one", 100)], false);
         let r = run(&sc, None).unwrap();
         let not: Vec<_> = r.expectations.iter().filter(|e| !e.met).collect();
         assert!(not.is_empty(), "{f:?}: {not:?}\n{}", r.to_text());
@@ -268,11 +312,13 @@ fn carp_sh_unicast_v4_and_v6() {
     ];
     for f in Flavor::ALL.iter().filter(|f| f.has_carp_netlink()) {
         for (v6, gw) in [(false, gw4), (true, gw6)] {
-            let (_f, sc) = routed(f.label(), v6, gw, "", expects);
+            let (_f, sc) = routed(f.label(), v6, gw, "", expects, true);
+            as_jails(*f, &sc, &[("three", 0), ("two", 0)], false);
             let r = run(&sc, None).unwrap();
             let not: Vec<_> = r.expectations.iter().filter(|e| !e.met).collect();
             assert!(not.is_empty(), "{f:?} v6 {v6}: {not:?}\n{}", r.to_text());
             assert!(r.vips[0].first_served.is_some());
+            no_flap(*f, &r, "three");
         }
     }
 }
@@ -287,6 +333,7 @@ fn carp_py_test_source_mac() {
             *f,
             ["192.0.2.1/24", "192.0.2.2/24"],
             "",
+            false,
             "192.0.2.203/24",
             None,
             "",

@@ -219,7 +219,13 @@ impl Sim<'_, '_> {
             if !n.ifaces.iter().any(|i| i.ifindex == ifindex && i.passes()) {
                 continue;
             }
-            let between = self.loss_between.get(&(f.from, to)).copied().unwrap_or(0.0);
+            // No hash lookup per receiver while no `loss` event names a
+            // pair (the common case): the same 0.0 `get` would give.
+            let between = if self.loss_between.is_empty() {
+                0.0
+            } else {
+                self.loss_between.get(&(f.from, to)).copied().unwrap_or(0.0)
+            };
             let p = 1.0
                 - (1.0 - self.seg_loss)
                     * (1.0 - from_loss)

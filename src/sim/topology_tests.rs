@@ -17,6 +17,7 @@ pub(super) fn routed(
     gateways: [&str; 2],
     router: &str,
     expects: &str,
+    exact: bool,
 ) -> (tests::Files, Scenario) {
     let (own, vip, rtr) = if v6 {
         (
@@ -32,18 +33,28 @@ pub(super) fn routed(
         )
     };
     let len = if v6 { 64 } else { 25 };
+    // `exact`: as carp.sh's jails, both advskew 0 and no password; else
+    // ranked, with one.
+    let (skews, pass) = if exact {
+        ("advskew = { two = 0, three = 0 }\nallow_tie = true", "")
+    } else {
+        (
+            "prefer = [\"two\", \"three\"]",
+            "[passwords]\ncarp = \"foobar\"\n",
+        )
+    };
     let cluster = format!(
         "[cluster]\npreempt = true\nunicast = true\n\
          [[node]]\nname = \"two\"\naddresses = {{ em0 = [\"{}\"] }}\n\
          [[node]]\nname = \"three\"\naddresses = {{ em0 = [\"{}\"] }}\n\
          [[vip]]\nname = \"carp\"\nvhid = 1\ninterface = \"em0\"\naddresses = [\"{vip}\"]\n\
-         prefer = [\"two\", \"three\"]\n",
+         {skews}\n",
         own[0], own[1]
     );
     let router = if router.is_empty() { rtr } else { router };
     let scenario = format!(
         "cluster = \"cluster.toml\"\nduration = 30\nfreebsd = \"{flavor}\"\n\
-         [passwords]\ncarp = \"foobar\"\n[clients]\nat = \"router\"\n\
+         {pass}[clients]\nat = \"router\"\n\
          [[router]]\nname = \"router\"\ninterfaces = {{ em0 = {router} }}\n\
          [[node]]\nname = \"two\"\ninterfaces = {{ em0 = [\"{}/{len}\"] }}\n{}\n\
          [[node]]\nname = \"three\"\nup = false\ninterfaces = {{ em0 = [\"{}/{len}\"] }}\n{}\n\
@@ -79,7 +90,7 @@ fn unicast_advertisements_are_routed_with_the_ttl_decremented() {
                    [[expect]]\nmaster = \"two\"\nvip = \"carp\"\nat = 30\n\
                    [[expect]]\nlongest_outage_below = 0.001\nfrom = 5\n";
     for (v6, gw) in [(false, GW4), (true, GW6)] {
-        let (_f, sc) = routed("14", v6, gw, "", expects);
+        let (_f, sc) = routed("14", v6, gw, "", expects, false);
         let (r, cap) = run_capture(&sc);
         let not: Vec<_> = r.expectations.iter().filter(|e| !e.met).collect();
         assert!(not.is_empty(), "v6 {v6}: {not:?}\n{}", r.to_text());
@@ -106,7 +117,7 @@ fn unicast_advertisements_are_routed_with_the_ttl_decremented() {
 #[test]
 fn without_a_gateway_unicast_advertisements_go_nowhere() {
     let expects = "[[expect]]\nno_dual_master = false\n";
-    let (_f, sc) = routed("14", false, ["", ""], "", expects);
+    let (_f, sc) = routed("14", false, ["", ""], "", expects, false);
     let (r, cap) = run_capture(&sc);
     assert!(r.expectations[0].met, "{}", r.to_text());
     assert!(
@@ -121,10 +132,10 @@ fn without_a_gateway_unicast_advertisements_go_nowhere() {
 #[test]
 fn clients_on_a_router_reach_only_vips_on_its_subnets() {
     let far = r#"["198.51.100.1/25", "198.51.100.129/25"]"#;
-    let (_f, sc) = routed("14", false, GW4, far, "");
+    let (_f, sc) = routed("14", false, GW4, far, "", false);
     let r = run(&sc, None).unwrap();
     assert!(r.vips[0].first_served.is_none(), "{}", r.to_text());
-    let (_f, sc) = routed("14", false, GW4, "", "");
+    let (_f, sc) = routed("14", false, GW4, "", "", false);
     assert!(run(&sc, None).unwrap().vips[0].first_served.is_some());
 }
 

@@ -17,8 +17,10 @@
 //! run here on the real kernel where one epair is enough: `switch` and
 //! `negative_demotion` (carp.sh @ ba0fe1dd) below. The cases that need a
 //! bridge jail (basic_v4/v6, unicast_v4/v6 with a router,
-//! nd6_ns_source_mac) are not here yet: the lab has one epair and no
-//! bridge (docs/freebsd-tests.md).
+//! nd6_ns_source_mac) are not here yet: the lab has one epair, no bridge
+//! jail and no router jail (docs/freebsd-tests.md). Each case configures
+//! its vhid as carp.sh does (pinned advskews, a password only where carp.sh
+//! has `pass`).
 //!
 //! It needs FreeBSD, root, carp(4) loaded (`kldstat -q -m carp`, as carp.sh
 //! checks) and VNET jails (`kern.features.vimage`); without them each test
@@ -192,28 +194,30 @@ mod freebsd {
 
     impl Lab {
         /// A cluster file of `nodes` (all on `lan = "em0"`) with VIP
-        /// `carp` (vhid 1, `vip` on lan, the nodes in that order) and its
-        /// key file (`key`), `cluster` added to `[cluster]`.
-        fn carp_sh(&self, nodes: &[&str], vip: &str, cluster: &str, key: &str) -> PathBuf {
-            let keys = self.dir.path().join("carpctl.d");
-            fs::create_dir(&keys).expect("key directory");
-            fs::set_permissions(&keys, fs::Permissions::from_mode(0o700)).expect("chmod");
-            let path = keys.join("carp.key");
-            fs::write(&path, format!("{key}\n")).expect("key file");
-            fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).expect("chmod");
+        /// `carp` (vhid 1, `vip` on lan) configured as carp.sh's jails
+        /// configure it: the pinned advskews `skews` (`advskew = {..}`) and,
+        /// when carp.sh has `pass`, that password in a key file.
+        fn carp_sh(&self, nodes: &[&str], vip: &str, skews: &str, key: Option<&str>) -> PathBuf {
+            let mut pass = String::new();
+            if let Some(key) = key {
+                let keys = self.dir.path().join("carpctl.d");
+                fs::create_dir(&keys).expect("key directory");
+                fs::set_permissions(&keys, fs::Permissions::from_mode(0o700)).expect("chmod");
+                let path = keys.join("carp.key");
+                fs::write(&path, format!("{key}\n")).expect("key file");
+                fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).expect("chmod");
+                pass = "password_file = \"carpctl.d/carp.key\"\n".to_string();
+            }
             let cfg = self.dir.path().join("carpctl.toml");
-            let mut text = format!("[cluster]\npreempt = true\n{cluster}\n");
+            let mut text = String::from("[cluster]\npreempt = true\n");
             for n in nodes {
                 text.push_str(&format!(
                     "[[node]]\nname = \"{n}\"\ninterfaces = {{ lan = \"em0\" }}\n"
                 ));
             }
-            let prefer: Vec<String> = nodes.iter().map(|n| format!("\"{n}\"")).collect();
             text.push_str(&format!(
                 "[[vip]]\nname = \"carp\"\nvhid = 1\ninterface = \"lan\"\n\
-                 addresses = [\"{vip}\"]\npassword_file = \"carpctl.d/carp.key\"\n\
-                 prefer = [{}]\n",
-                prefer.join(", ")
+                 addresses = [\"{vip}\"]\n{pass}{skews}\n"
             ));
             fs::write(&cfg, text).expect("cluster file");
             cfg
@@ -417,7 +421,8 @@ mod freebsd {
 
     /// carp.sh `switch` (@ ba0fe1dd): `ifconfig IF vhid 1 state backup`
     /// then `state master` on a node's vhid must succeed (the test guards
-    /// against a panic); here after `carpctl apply` configured the vhid,
+    /// against a panic); here after `carpctl apply` configured the vhid
+    /// as the test does (advskew 100, no password),
     /// and each state is then the one `carpctl status` reports. Mirrored
     /// by `sim::freebsd_tests::carp_sh_switch`.
     #[test]
@@ -427,7 +432,7 @@ mod freebsd {
             return;
         }
         let mut lab = Lab::new();
-        let cfg = lab.carp_sh(&["one"], "192.0.2.1/24", "", "host-test-key-1");
+        let cfg = lab.carp_sh(&["one"], "192.0.2.1/24", "advskew = { one = 100 }", None);
         let one = lab.jail("one", 'a', "em0", "192.0.2.2/24");
         assert!(apply(&one, &cfg, Some("one")) > 0, "apply changed nothing");
         let state = |want: &str| {
@@ -456,8 +461,8 @@ mod freebsd {
     /// carp.sh `negative_demotion` (@ ba0fe1dd, PR 259528): preempt on
     /// both, advskew 0 and 100, the same password; once settled, `sysctl
     /// net.inet.carp.demotion=-1` on the MASTER, and 3 s later there must
-    /// not be two masters. Here carpctl applies the pair (advskew_step
-    /// 100). Mirrored by `sim::freebsd_tests::carp_sh_negative_demotion`.
+    /// not be two masters. Here carpctl applies the pair (pinned advskews
+    /// 0 and 100, `pass foobar`). Mirrored by `sim::freebsd_tests::carp_sh_negative_demotion`.
     #[test]
     fn carp_sh_negative_demotion_in_two_vnet_jails() {
         if let Some(why) = missing_prerequisite() {
@@ -468,8 +473,8 @@ mod freebsd {
         let cfg = lab.carp_sh(
             &["one", "two"],
             "192.0.2.254/24",
-            "advskew_step = 100",
-            "foobar",
+            "advskew = { one = 0, two = 100 }",
+            Some("foobar"),
         );
         let one = lab.jail("one", 'a', "em0", "192.0.2.1/24");
         let two = lab.jail("two", 'b', "em0", "192.0.2.2/24");

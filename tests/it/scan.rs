@@ -1,7 +1,8 @@
 //! `carpctl scan` against what others put on the wire.
 //!
 //! * Live, in network namespaces this file creates (names start with
-//!   `h15`): Debian's **ucarp** (CARP with HMAC) and **keepalived** (VRRPv2
+//!   `h15` and hold the test process's id, so that concurrent runs do not
+//!   collide): Debian's **ucarp** (CARP with HMAC) and **keepalived** (VRRPv2
 //!   and VRRPv3) on veths joined by a bridge, and `carpctl scan -i br0` in
 //!   the bridge's namespace. Each test skips with a message on stderr
 //!   (`SKIP ...`) when it is not root or namespaces cannot be created; a
@@ -85,9 +86,12 @@ fn can_run(test: &str, tools: &[&str]) -> Option<()> {
 }
 
 impl Lab {
-    /// A bridge `br0` in namespace `h15<tag>-br` and one namespace per
-    /// speaker `h15<tag>-<name>`, each with `eth0` = 10.15.0.<n>/24 on the
-    /// bridge. `None` (after a SKIP line) when namespaces are unavailable.
+    /// A bridge `br0` in namespace `h15<tag><pid>-br` and one namespace
+    /// per speaker `h15<tag><pid>-<name>`, each with `eth0` =
+    /// 10.15.0.<n>/24 on the bridge through the veth [`Lab::port`]. The
+    /// process id keeps two checkouts running the suite at once out of each
+    /// other's namespaces. `None` (after a SKIP line) when namespaces are
+    /// unavailable.
     fn new(test: &str, tag: &str, speakers: &[(&str, u8)]) -> Option<Lab> {
         let mut lab = Lab {
             tag: tag.to_string(),
@@ -106,7 +110,7 @@ impl Lab {
             for (name, host) in speakers {
                 let ns = lab.ns(name);
                 lab.add_ns(&ns)?;
-                let peer = format!("h15{tag}{name}");
+                let peer = lab.port(name);
                 sh(&[
                     "ip", "link", "add", "eth0", "netns", &ns, "type", "veth", "peer", "name",
                     &peer, "netns", &br,
@@ -126,7 +130,17 @@ impl Lab {
     }
 
     fn ns(&self, name: &str) -> String {
-        format!("h15{}-{name}", self.tag)
+        format!("h15{}{}-{name}", self.tag, std::process::id())
+    }
+
+    /// The bridge's port (veth) to speaker `name`: `h<tag><name><pid>`,
+    /// unique per run like the namespaces, and within IFNAMSIZ (15
+    /// characters: 2-character tags and names, a pid of at most 7 digits,
+    /// `pid_max` ≤ 2^22).
+    fn port(&self, name: &str) -> String {
+        let port = format!("h{}{name}{}", self.tag, std::process::id());
+        assert!(port.len() <= 15, "interface name {port:?} over IFNAMSIZ");
+        port
     }
 
     fn add_ns(&mut self, ns: &str) -> Result<(), String> {
@@ -537,9 +551,9 @@ fn live_ucarp_dual_master_after_partition() {
         return;
     };
     let br = lab.ns("br");
-    for p in ["h15dmua", "h15dmub"] {
+    for p in [lab.port("ua"), lab.port("ub")] {
         sh(&[
-            "ip", "netns", "exec", &br, "bridge", "link", "set", "dev", p, "isolated", "on",
+            "ip", "netns", "exec", &br, "bridge", "link", "set", "dev", &p, "isolated", "on",
         ])
         .unwrap();
     }

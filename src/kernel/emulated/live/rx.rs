@@ -147,7 +147,7 @@ impl Live {
             return Err(Reject::BadLen);
         }
         if version == sys::CARP_VERSION_VRRPV3 {
-            return self.rx_vrrp(ii, ip, af);
+            return self.rx_vrrp(ii, ip, inb, af);
         }
         let sum_ok = if ip.v6 { inb.sum36 } else { inb.sum_payload };
         if !sum_ok {
@@ -166,7 +166,13 @@ impl Live {
     /// the checksum with the pseudo-header. The address list is never
     /// read ("XXX TODO Check IP address payload"), so a short one is
     /// accepted.
-    fn rx_vrrp(&mut self, ii: usize, ip: &IpIn<'_>, af: Af) -> Result<(), Reject> {
+    fn rx_vrrp(
+        &mut self,
+        ii: usize,
+        ip: &IpIn<'_>,
+        inb: &Inbound<'_>,
+        af: Af,
+    ) -> Result<(), Reject> {
         let p = ip.payload;
         let vrid = p[1];
         let f = self.find_ifa(ii, vrid, af, ip.src())?;
@@ -176,7 +182,7 @@ impl Live {
         if ip.ttl != sys::CARP_DFLTTL {
             return Err(Reject::BadTtl);
         }
-        if !matches!(wire::vrrp::checksum(p, ip.src(), ip.dst()), Ok(0)) {
+        if !inb.sum_vrrp {
             return Err(Reject::BadSum);
         }
         let heard = VrrpHeard {
@@ -281,13 +287,18 @@ enum Heard {
 /// A received frame as `ip_input()` / `ip6_input()` hand it to carp(4),
 /// parsed once: the IP packet if it is IPv4 (header checksum good) or IPv6
 /// with protocol 112, whether its checksum verifies over the 36-byte
-/// header and over the whole IP payload, and the fields of a 36-byte CARP
-/// header if it has one. Which of these matter, and in which order, is for
+/// header, over the whole IP payload and (a VRRPv3 packet) with the
+/// pseudo-header, and the fields of a 36-byte CARP header if it has one. Which of these matter, and in which order, is for
 /// each receiving host to decide ([`Live::receive_inbound`]).
 pub struct Inbound<'a> {
     ip: Option<IpIn<'a>>,
     sum36: bool,
     sum_payload: bool,
+    /// A VRRPv3 packet (version 3, at least `VRRPV3_HEADER_LEN` bytes)
+    /// whose checksum with the IP pseudo-header verifies, as
+    /// `vrrp_input_c()` checks it (`in_pseudo()` / `in6_cksum_pseudo()`):
+    /// the same for every receiver, so computed once per frame.
+    sum_vrrp: bool,
     carp: Option<CarpIn>,
 }
 
@@ -304,10 +315,13 @@ struct CarpIn {
 impl<'a> Inbound<'a> {
     pub fn parse(frame: &'a [u8]) -> Self {
         let ip = IpIn::parse(frame);
-        let (mut sum36, mut sum_payload, mut carp) = (false, false, None);
+        let (mut sum36, mut sum_payload, mut sum_vrrp, mut carp) = (false, false, false, None);
         if let Some(ip) = &ip {
             let p = ip.payload;
             sum_payload = wire::internet_checksum(p) == 0;
+            sum_vrrp = p.len() >= VRRPV3_HEADER_LEN
+                && p[0] >> 4 == sys::CARP_VERSION_VRRPV3
+                && matches!(wire::vrrp::checksum(p, ip.src(), ip.dst()), Ok(0));
             if p.len() >= CARP_HEADER_LEN {
                 sum36 = if p.len() == CARP_HEADER_LEN {
                     sum_payload
@@ -332,6 +346,7 @@ impl<'a> Inbound<'a> {
             ip,
             sum36,
             sum_payload,
+            sum_vrrp,
             carp,
         }
     }

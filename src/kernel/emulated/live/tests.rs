@@ -532,6 +532,20 @@ fn each_release_checks_in_its_own_order() {
 /// accepted: `vrrp_input_c()` never reads the list.
 #[test]
 fn a_short_vrrp_address_list_is_accepted() {
+    let mut a = vrrp_master();
+    // Priority 200 from a peer, count 3, no address at all.
+    let (src, dst): (IpAddr, IpAddr) =
+        ("192.0.2.9".parse().unwrap(), "224.0.0.18".parse().unwrap());
+    let mut msg = vec![0x31, 1, 200, 3, 0, 100, 0, 0];
+    let sum = crate::wire::vrrp::checksum(&msg, src, dst).unwrap();
+    msg[6..8].copy_from_slice(&sum.to_be_bytes());
+    live(&mut a).receive(2, &raw_v4(&msg, 255));
+    assert_eq!(live(&mut a).stats().badlen, 0);
+    assert_eq!(live(&mut a).state_of(2, 1), Some(CarpState::Backup));
+}
+
+/// A VRRPv3 host on 15.0 (vhid 1, priority 100, MASTER on em0).
+fn vrrp_master() -> Host {
     let mut a = host(Flavor::V15, "192.0.2.1/24", 1);
     let u = VhidUpdate {
         protocol: Some(Protocol::Vrrpv3),
@@ -547,15 +561,32 @@ fn a_short_vrrp_address_list_is_accepted() {
         ..VhidUpdate::default()
     };
     a.set_vhid("em0", vhid(1), &m).unwrap();
-    // Priority 200 from a peer, count 3, no address at all.
+    a
+}
+
+/// The simulator parses a frame once and hands the same [`Inbound`] to
+/// every receiver, so the VRRPv3 checksum (with the pseudo-header,
+/// `vrrp_input_c()`) is judged once per frame: a corrupted one is
+/// `badsum` on every host, a good one is heard by every host.
+#[test]
+fn one_parse_of_a_vrrp_frame_serves_every_receiver() {
+    let mut hosts = [vrrp_master(), vrrp_master()];
     let (src, dst): (IpAddr, IpAddr) =
         ("192.0.2.9".parse().unwrap(), "224.0.0.18".parse().unwrap());
-    let mut msg = vec![0x31, 1, 200, 3, 0, 100, 0, 0];
+    let mut msg = vec![0x31, 1, 200, 1, 0, 100, 0, 0, 192, 0, 2, 100];
     let sum = crate::wire::vrrp::checksum(&msg, src, dst).unwrap();
-    msg[6..8].copy_from_slice(&sum.to_be_bytes());
-    live(&mut a).receive(2, &raw_v4(&msg, 255));
-    assert_eq!(live(&mut a).stats().badlen, 0);
-    assert_eq!(live(&mut a).state_of(2, 1), Some(CarpState::Backup));
+    // Corrupted, then as sent: badsum counted, then the MASTER steps down
+    // for the higher priority; on every host alike.
+    for (sum, state) in [(sum ^ 1, CarpState::Master), (sum, CarpState::Backup)] {
+        msg[6..8].copy_from_slice(&sum.to_be_bytes());
+        let frame = raw_v4(&msg, 255);
+        let inb = Inbound::parse(&frame);
+        for h in &mut hosts {
+            live(h).receive_inbound(2, &inb);
+            assert_eq!(live(h).stats().badsum, 1);
+            assert_eq!(live(h).state_of(2, 1), Some(state));
+        }
+    }
 }
 
 /// `ifconfig em0 down`: `if_unroute()` clears `IFF_UP` and calls
