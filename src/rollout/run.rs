@@ -59,7 +59,11 @@ impl Transport {
             .stderr(Stdio::inherit())
             .spawn()
             .map_err(|e| format!("cannot run {}: {e}", self.program.display()))?;
-        let mut stdout = child.stdout.take().expect("piped stdout");
+        let Some(mut stdout) = child.stdout.take() else {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err("its stdout is not a pipe".into());
+        };
         let reader = std::thread::spawn(move || {
             let mut buf = Vec::new();
             let read = (&mut stdout).take(OUTPUT_MAX).read_to_end(&mut buf);
@@ -138,7 +142,7 @@ pub fn expect(step: &Step, old: &Config, new: &Config) -> Result<Vec<Want>, Stri
     let mut wants = Vec::new();
     for vip in &cfg.vips {
         let advskew = plan.vip(&vip.name).and_then(|p| p.advskew_of(&node.name));
-        let named = |l: &[String]| l.iter().any(|n| *n == vip.name);
+        let named = |l: &[String]| l.contains(&vip.name);
         let whole = step.only.is_empty() && step.remove.is_empty();
         let present = if named(&step.remove) {
             None
