@@ -400,9 +400,9 @@ fn a_node_ssh_destination_is_kept_and_bad_ones_are_refused() {
             "name = \"a\"\n",
             &format!("name = \"a\"\nssh = \"{dest}\"\n"),
         );
-        let e = one_error(&text, &format!("\"{dest}\"\n"));
+        let e = one_error(&text, &format!("\"{dest}\""));
         assert!(
-            e.contains("node #1: ssh = ") && e.contains(why),
+            e.contains("node \"a\": ssh = ") && e.contains(why),
             "{dest}: {e}"
         );
         assert!(!e.contains('\n'), "{e:?}");
