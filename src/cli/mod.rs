@@ -47,6 +47,7 @@ pub(crate) mod pictures;
 pub(crate) mod plan;
 pub(crate) mod progress;
 pub(crate) mod rollout;
+mod rollout_run;
 pub(crate) mod scan;
 pub(crate) mod simulate;
 pub(crate) mod state;

@@ -11,6 +11,7 @@ use clap::{Args, Subcommand};
 use serde::Serialize;
 
 use super::{CliError, GlobalOpts, cluster};
+use crate::config::Config;
 use crate::rollout::{self, Plan, Step};
 
 /// `carpctl rollout ...`.
@@ -20,6 +21,42 @@ pub enum RolloutCommand {
     /// it names, from the OLD cluster file to the NEW one (needs no
     /// kernel)
     Plan(PlanArgs),
+    /// Run that plan over OpenSSH: each step on its node (`ssh -- DEST
+    /// carpctl ...`, DEST the node's `ssh` in the cluster file), then the
+    /// plan's wait, then the node's `status --json` checked before the next
+    /// step; stops at the first failure (exit 1). The files must already
+    /// be on every node at the same absolute paths: nothing is copied
+    Run(RunArgs),
+}
+
+/// Arguments of `carpctl rollout run`.
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    /// The cluster file every node runs now (absolute path, the same on
+    /// every node)
+    pub old: PathBuf,
+    /// The cluster file to roll out (absolute path, the same on every
+    /// node)
+    pub new: PathBuf,
+    /// The ssh(1) program to run, called as `PROGRAM -- DEST carpctl ARGS`
+    #[arg(long, value_name = "PATH", default_value = "ssh")]
+    pub ssh_command: PathBuf,
+    /// Print each step's ssh command line and check, run nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Seconds to wait after each step before checking its node (default:
+    /// the plan's gap, three advertisement intervals and 2 s; shorter
+    /// makes a check come before a takeover is over, and the run stop)
+    #[arg(long, value_name = "SECONDS")]
+    pub wait: Option<u32>,
+    /// Start at step N (1 = the first): resume a run that stopped, after
+    /// mending the cause, at the step it names
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub from: u32,
+    /// Seconds one remote command (a step or a check) may take before it
+    /// is killed and the run stops
+    #[arg(long, value_name = "SECONDS", default_value_t = 300, value_parser = clap::value_parser!(u32).range(1..))]
+    pub timeout: u32,
 }
 
 /// Arguments of `carpctl rollout plan`.
@@ -59,16 +96,26 @@ pub(crate) fn run(
 ) -> Result<(), CliError> {
     match cmd {
         RolloutCommand::Plan(args) => plan(args, out),
+        RolloutCommand::Run(args) => super::rollout_run::run(args, out),
     }
 }
 
-fn plan(args: &PlanArgs, out: &mut dyn Write) -> Result<(), CliError> {
-    let mut old = cluster::load(&args.old)?;
-    cluster::read_keys(&mut old, |_| true)?;
-    let mut new = cluster::load(&args.new)?;
-    cluster::read_keys(&mut new, |_| true)?;
-    let p = rollout::plan(&old, &new)
+/// Both files, loaded with their keys, and the plan between them.
+pub(super) fn load_plan(
+    old: &std::path::Path,
+    new: &std::path::Path,
+) -> Result<(Config, Config, Plan), CliError> {
+    let mut o = cluster::load(old)?;
+    cluster::read_keys(&mut o, |_| true)?;
+    let mut n = cluster::load(new)?;
+    cluster::read_keys(&mut n, |_| true)?;
+    let p = rollout::plan(&o, &n)
         .map_err(|e| CliError::Usage(format!("cannot plan this rollout safely: {e}")))?;
+    Ok((o, n, p))
+}
+
+fn plan(args: &PlanArgs, out: &mut dyn Write) -> Result<(), CliError> {
+    let (_, _, p) = load_plan(&args.old, &args.new)?;
     let (o, n) = (
         args.old.display().to_string(),
         args.new.display().to_string(),

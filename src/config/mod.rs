@@ -241,6 +241,10 @@ pub struct Node {
     /// This node's own addresses per logical interface (`addresses`): what
     /// the other member of a unicast VIP names as `peer`/`peer6`.
     pub addresses: BTreeMap<String, NodeAddrs>,
+    /// `ssh`: the OpenSSH destination (`user@host`) `carpctl rollout run`
+    /// reaches this node at; one argv element of ssh(1), never a shell
+    /// string.
+    pub ssh: Option<String>,
     pub(crate) pos: Option<Pos>,
 }
 
@@ -260,6 +264,7 @@ impl Node {
             name: name.into(),
             interfaces: BTreeMap::new(),
             addresses: BTreeMap::new(),
+            ssh: None,
             pos: None,
         }
     }

@@ -20,6 +20,7 @@
 //! ([`Plan::reduced`] says for how long).
 
 mod order;
+pub mod run;
 
 use std::collections::BTreeMap;
 
@@ -91,23 +92,32 @@ impl Step {
     /// The command to run on the step's node; `old` and `new` are the two
     /// files as that node knows them.
     pub fn command(&self, old: &str, new: &str) -> String {
+        let words: Vec<String> = self.argv(old, new).iter().map(|w| arg(w)).collect();
+        words.join(" ")
+    }
+
+    /// [`Step::command`] as argv words, `carpctl` first: what `rollout
+    /// run` hands to ssh(1). Only the file's path and names: never a key.
+    pub fn argv(&self, old: &str, new: &str) -> Vec<String> {
         let file = match self.file {
             Which::Old => old,
             Which::New => new,
         };
-        let mut cmd = format!("carpctl -c {} --node {} apply", arg(file), arg(&self.node));
+        let mut argv: Vec<String> = ["carpctl", "-c", file, "--node", &self.node, "apply"]
+            .map(String::from)
+            .to_vec();
         for v in &self.only {
-            cmd.push_str(&format!(" --only {}", arg(v)));
+            argv.extend(["--only".into(), v.clone()]);
         }
         for v in &self.remove {
-            cmd.push_str(&format!(" --remove {}", arg(v)));
+            argv.extend(["--remove".into(), v.clone()]);
         }
-        cmd
+        argv
     }
 }
 
 /// `s` as one sh(1) word: as is when it is plain, else double-quoted.
-fn arg(s: &str) -> String {
+pub(crate) fn arg(s: &str) -> String {
     let plain = |c: char| c.is_ascii_alphanumeric() || "_-./:@+=,".contains(c);
     if !s.is_empty() && s.chars().all(plain) {
         s.to_string()

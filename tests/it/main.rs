@@ -38,6 +38,7 @@ mod pictures;
 mod plan;
 mod progress;
 mod rollout;
+mod rollout_run;
 mod scan;
 mod scenario_files;
 mod simulate;

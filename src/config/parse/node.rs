@@ -24,6 +24,7 @@ struct RawNode {
     name: Option<Spanned<String>>,
     interfaces: Option<Spanned<BTreeMap<String, Spanned<String>>>>,
     addresses: Option<Spanned<RawAddresses>>,
+    ssh: Option<Spanned<String>>,
 }
 
 /// `addresses`: logical interface -> the node's addresses there.
@@ -134,6 +135,18 @@ impl Validator<'_> {
             }
             let mut address_spans = Vec::new();
             let addresses = self.node_addresses(raw.addresses, &ctx, &keypath, &mut address_spans);
+            let mut ssh = None;
+            if let Some(d) = raw.ssh {
+                match bad_ssh(d.get_ref()) {
+                    Some(why) => {
+                        let shown = crate::text::escape(d.get_ref());
+                        let msg = format!("{ctx}: ssh = \"{shown}\": {why}");
+                        self.error(&d.span(), format!("{keypath}.ssh"), msg);
+                        ok = false;
+                    }
+                    None => ssh = Some(d.into_inner()),
+                }
+            }
             let (true, Some(addresses)) = (ok, addresses) else {
                 continue;
             };
@@ -142,6 +155,7 @@ impl Validator<'_> {
                     name,
                     interfaces,
                     addresses,
+                    ssh,
                     pos: Some(self.idx.span(&span)),
                 },
                 map_spans,
@@ -202,6 +216,32 @@ impl Validator<'_> {
         }
         ok.then_some(out)
     }
+}
+
+/// Longest `ssh` destination: a user name and a DNS name with room.
+const SSH_MAX: usize = 512;
+
+/// Why `dest` cannot be a node's `ssh` destination. It becomes one argv
+/// element of ssh(1), after `--`; a leading `-` would still read as an
+/// option to a reader of the command line, and whitespace or control
+/// characters are never part of a `user@host` and would be split or
+/// mangled by the remote side's logging.
+fn bad_ssh(dest: &str) -> Option<String> {
+    if dest.is_empty() {
+        return Some("is empty: give the destination ssh(1) reaches the node at, e.g. \"root@mail-a.example.net\"".into());
+    }
+    if dest.len() > SSH_MAX {
+        return Some(format!("is longer than {SSH_MAX} bytes"));
+    }
+    if dest.starts_with('-') {
+        return Some("starts with `-`, which ssh(1) would read as an option".into());
+    }
+    if dest.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Some(
+            "contains whitespace or a control character; a destination is `[user@]host`".into(),
+        );
+    }
+    None
 }
 
 /// One entry of a node's `addresses`: a host address without prefix length

@@ -374,3 +374,37 @@ fn paths_with_control_or_bidi_characters_are_refused() {
     );
     assert!(one_error(&text, "\"/var/db").ends_with("character \\0"));
 }
+
+// ----- `[[node]] ssh` (issue 14, item 4) ------------------------------------
+
+#[test]
+fn a_node_ssh_destination_is_kept_and_bad_ones_are_refused() {
+    let good = one_vip("").replace(
+        "name = \"a\"\n",
+        "name = \"a\"\nssh = \"root@a.example.net\"\n",
+    );
+    let f = Fixture::new(&good, 0o600);
+    let cfg = f.load().expect("valid");
+    assert_eq!(
+        cfg.node("a").unwrap().ssh.as_deref(),
+        Some("root@a.example.net")
+    );
+    assert_eq!(cfg.node("b").unwrap().ssh, None);
+    for (dest, why) in [
+        ("-oProxyCommand=sh", "starts with `-`"),
+        ("root@a host", "whitespace or a control character"),
+        ("root@a\\nx", "whitespace or a control character"),
+        ("", "is empty"),
+    ] {
+        let text = one_vip("").replace(
+            "name = \"a\"\n",
+            &format!("name = \"a\"\nssh = \"{dest}\"\n"),
+        );
+        let e = one_error(&text, &format!("\"{dest}\""));
+        assert!(
+            e.contains("node \"a\": ssh = ") && e.contains(why),
+            "{dest}: {e}"
+        );
+        assert!(!e.contains('\n'), "{e:?}");
+    }
+}
