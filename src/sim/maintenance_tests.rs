@@ -105,6 +105,12 @@ fn stepped_maintenance_loses_nothing_and_moves_each_vip_once_to_its_next_rank() 
         for n in [2usize, 3, 5] {
             let r = run_it(n, flavor, None);
             let ctx = format!("{n} nodes, FreeBSD {flavor}:\n{}", r.to_text());
+            // The measurement for the record (`-- --nocapture`).
+            eprintln!(
+                "stepped, {n} nodes, FreeBSD {flavor}: lost {}, longest dual master {} s",
+                lost(&r),
+                longest_dual(&r)
+            );
             assert_eq!(lost(&r), 0, "{ctx}");
             assert!(longest_dual(&r) <= LATENCY + 1e-9, "{ctx}");
             assert!(r.vips.iter().all(|v| v.requests > 0), "{ctx}");
@@ -142,6 +148,11 @@ fn one_step_maintenance_loses_requests_on_three_nodes() {
     for flavor in ["14", "15"] {
         let one = run_it(3, flavor, Some("one_step"));
         let stepped = run_it(3, flavor, Some("stepped"));
+        eprintln!(
+            "3 nodes, FreeBSD {flavor}: one step lost {}, stepped lost {}",
+            lost(&one),
+            lost(&stepped)
+        );
         assert!(lost(&one) > 0, "FreeBSD {flavor}:\n{}", one.to_text());
         assert_eq!(
             lost(&stepped),

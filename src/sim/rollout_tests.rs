@@ -144,6 +144,8 @@ fn takeover_worth(advbase: u8, moved: usize) -> u64 {
 /// one takeover's worth lost per moved VIP; and every VIP ends served.
 fn assert_planned(what: &str, r: &Report, advbase: u8) -> Cost {
     let c = cost(r);
+    // The measurement for the record (`-- --nocapture`).
+    eprintln!("{what}: by plan {c:?}");
     assert!(
         c.dual < 0.001 * (c.moved as f64 + 1.0),
         "{what}: {c:?}\n{}",
@@ -201,6 +203,7 @@ fn password_rotation_by_plan_has_no_dual_master_and_naive_has() {
             &new,
             &naive_events(&nodes, 5),
         ));
+        eprintln!("{what}: naive {naive:?}");
         assert!(naive.dual > 1.0, "{what}: naive {naive:?}");
     }
 }
@@ -223,6 +226,7 @@ fn advbase_1_to_2_by_plan_moves_nothing_and_naive_moves() {
             &new,
             &naive_events(&nodes, 8),
         ));
+        eprintln!("{what}: naive {naive:?}");
         assert!(
             naive.moved > planned.moved || naive.max_moves > planned.max_moves,
             "{what}: naive {naive:?} planned {planned:?}"
@@ -253,6 +257,7 @@ fn adding_a_node_by_plan_moves_each_vip_at_most_once() {
             &new,
             &naive_events(&all, 5),
         ));
+        eprintln!("{what}: naive {naive:?}");
         // The balanced rotation puts a new node last: file order is
         // already a safe order, and naive does no worse, nor better.
         assert!(
@@ -303,6 +308,7 @@ fn removing_a_node_by_plan_moves_each_of_its_vips_once() {
             all[n - 1]
         ));
         let naive = cost(&run_change(flavor, &all, &old, &new, &naive));
+        eprintln!("{what}: naive {naive:?}");
         assert!(
             naive.lost >= planned.lost && naive.dual >= planned.dual,
             "{what}: naive {naive:?} planned {planned:?}"
