@@ -9,6 +9,7 @@ use crate::model::{CarpSysctls, KernelInfo, VhidStatus};
 mod cluster_view;
 
 pub use cluster_view::{ClusterView, ClusterVip};
+pub(crate) use cluster_view::SwitchoverNote;
 
 /// Everything `status` shows, gathered from the kernel.
 #[derive(Debug, Clone, PartialEq, Eq)]
