@@ -51,8 +51,8 @@ mod rollout_run;
 pub(crate) mod scan;
 pub(crate) mod simulate;
 pub(crate) mod state;
-pub(crate) mod switchover;
 pub mod status;
+pub(crate) mod switchover;
 pub(crate) mod watch;
 
 /// `carpctl`: configure, observe and keep right FreeBSD's carp(4).

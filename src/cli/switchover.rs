@@ -102,8 +102,13 @@ pub(crate) fn run(
     };
     let cur = kernel
         .vhid(d.interface.as_str(), d.vhid)
-        .map_err(CliError::kernel(format!("cannot read vhid {}", here.vhid_ref())))?
-        .ok_or_else(|| CliError::Failed(NodeError::Missing(here.vhid_ref().to_string()).to_string()))?;
+        .map_err(CliError::kernel(format!(
+            "cannot read vhid {}",
+            here.vhid_ref()
+        )))?
+        .ok_or_else(|| {
+            CliError::Failed(NodeError::Missing(here.vhid_ref().to_string()).to_string())
+        })?;
     let records = Records::for_host(kernel.as_ref(), &cfg.cluster.state_dir);
     let current = records.current(kernel.as_mut()).map_err(record_err)?;
     let recorded = current.of(d.vhid, d.interface.as_str()).cloned();
@@ -115,7 +120,11 @@ pub(crate) fn run(
             None => None,
         };
         if let Some(sw) = &sw {
-            writeln!(out, "switchover {} back from {}: run --back on", args.vip, sw.target)?;
+            writeln!(
+                out,
+                "switchover {} back from {}: run --back on",
+                args.vip, sw.target
+            )?;
             for l in back_lines(sw) {
                 writeln!(out, "  {l}")?;
             }
@@ -123,29 +132,37 @@ pub(crate) fn run(
         if args.dry_run {
             return Ok(());
         }
-        let (rec, was) =
-            node::back(kernel.as_mut(), &records, &here, planned).map_err(node_err)?;
-        match (rec, was) {
-            (None, None) => writeln!(
+        let (rec, was) = node::back(kernel.as_mut(), &records, &here, planned).map_err(node_err)?;
+        if rec.is_none() && was.is_none() {
+            writeln!(
                 out,
                 "{node}: no switchover of {} is recorded here and vhid {} has its planned \
                  advskew {}; nothing changed",
                 args.vip,
                 here.vhid_ref(),
                 planned.get()
-            )?,
-            (_, was) => writeln!(
-                out,
-                "{node}: vhid {} advskew {} -> {} (planned); the switchover ended here",
-                here.vhid_ref(),
-                was.map_or_else(|| planned.get().to_string(), |w| w.to_string()),
-                planned.get()
-            )?,
+            )?;
+            return Ok(());
+        }
+        writeln!(
+            out,
+            "{node}: vhid {} advskew {} -> {} (planned); the switchover ended here",
+            here.vhid_ref(),
+            was.map_or_else(|| planned.get().to_string(), |w| w.to_string()),
+            planned.get()
+        )?;
+        // The first of the order takes the VIP back: the others must not
+        // go back before it has (they would preempt the target with it).
+        let first = sw.as_ref().and_then(|sw| sw.back_order().first().cloned());
+        if was.is_some() && first.is_some_and(|(n, _)| n == node) {
+            back_wait(kernel.as_mut(), &here, args, out)?;
         }
         return Ok(());
     }
     if let Some(r) = recorded.as_ref().filter(|r| {
-        cur.state != CarpState::Master && cur.advskew == r.advskew && args.to.as_ref().is_none_or(|t| *t == r.target)
+        cur.state != CarpState::Master
+            && cur.advskew == r.advskew
+            && args.to.as_ref().is_none_or(|t| *t == r.target)
     }) {
         writeln!(
             out,
@@ -174,8 +191,14 @@ pub(crate) fn run(
     } else {
         v.order[0].clone()
     };
-    let sw = procedure(&plan, cfg.cluster.preempt, &args.vip, &master, args.to.as_deref())
-        .map_err(usage)?;
+    let sw = procedure(
+        &plan,
+        cfg.cluster.preempt,
+        &args.vip,
+        &master,
+        args.to.as_deref(),
+    )
+    .map_err(usage)?;
     print_plan(&sw, &node, &master, out)?;
     if args.dry_run {
         return Ok(());
@@ -194,6 +217,37 @@ pub(crate) fn run(
     report(&sw, &here, args, done, out)
 }
 
+/// `--back` on the first node of the order: wait (bounded) until it is
+/// MASTER again, so that the others can go back.
+fn back_wait(
+    kernel: &mut dyn crate::kernel::Kernel,
+    here: &Here<'_>,
+    args: &SwitchoverArgs,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    let wait = Duration::from_secs_f64(args.wait);
+    match node::wait_master(kernel, here, wait, &mut std::thread::sleep).map_err(node_err)? {
+        Some(after) => {
+            writeln!(
+                out,
+                "{}: vhid {} is MASTER again after {:.2} s; now run --back on the others",
+                here.node,
+                here.vhid_ref(),
+                after.as_secs_f64()
+            )?;
+            Ok(())
+        }
+        None => Err(CliError::Failed(format!(
+            "switchover {} --back: vhid {} is not MASTER here after {:.1} s; the planned \
+             advskew is in force, but run --back on the others only once it is MASTER (is \
+             this node demoted?)",
+            args.vip,
+            here.vhid_ref(),
+            wait.as_secs_f64()
+        ))),
+    }
+}
+
 /// The switchover and the order of the nodes.
 fn print_plan(
     sw: &Switchover,
@@ -204,7 +258,7 @@ fn print_plan(
     let assumed = if master == node {
         String::new()
     } else {
-        format!(" (its planned master, assumed MASTER: this node is BACKUP)")
+        " (its planned master, assumed MASTER: this node is BACKUP)".to_string()
     };
     writeln!(
         out,
@@ -306,7 +360,11 @@ pub(crate) fn before_apply<K>(
     let current = records.current(kernel).map_err(record_err)?;
     let touched = |vip: &str| {
         !selection.is_partial()
-            || selection.only.iter().chain(&selection.remove).any(|n| n == vip)
+            || selection
+                .only
+                .iter()
+                .chain(&selection.remove)
+                .any(|n| n == vip)
     };
     let mut end = current.stale;
     for r in current.live {

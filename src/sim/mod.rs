@@ -66,6 +66,7 @@ pub mod sched;
 mod script;
 mod segment;
 pub mod steps;
+mod switchover;
 mod verdict;
 
 use std::collections::{BTreeMap, HashMap};
@@ -174,6 +175,14 @@ enum Kind {
         node: u32,
         incarnation: u32,
         deadline: u64,
+    },
+    /// A `switchover`'s wait ([`switchover`]): the master's, or `back`'s.
+    SwitchoverWait {
+        node: u32,
+        incarnation: u32,
+        deadline: u64,
+        vip: u32,
+        back: bool,
     },
 }
 
@@ -501,6 +510,18 @@ impl<'a, 's> Sim<'a, 's> {
                     incarnation,
                     deadline,
                 } => self.maintenance_wait(node as usize, incarnation, deadline)?,
+                Kind::SwitchoverWait {
+                    node,
+                    incarnation,
+                    deadline,
+                    vip,
+                    back,
+                } => self.switchover_wait(
+                    node as usize,
+                    incarnation,
+                    (deadline, back),
+                    vip as usize,
+                )?,
             }
             self.flush_dirty();
         }
@@ -776,6 +797,8 @@ mod freebsd_tests;
 mod maintenance_tests;
 #[cfg(test)]
 mod rollout_tests;
+#[cfg(test)]
+mod switchover_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

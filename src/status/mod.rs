@@ -8,8 +8,8 @@ use crate::model::{CarpSysctls, KernelInfo, VhidStatus};
 
 mod cluster_view;
 
-pub use cluster_view::{ClusterView, ClusterVip};
 pub(crate) use cluster_view::SwitchoverNote;
+pub use cluster_view::{ClusterView, ClusterVip};
 
 /// Everything `status` shows, gathered from the kernel.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -252,11 +252,13 @@ fn member(plan: &Plan, v: &VipPlan, node: &str) -> Result<AdvSkew, SwitchoverErr
 
 /// The node after `master` in `v`'s planned order.
 fn next_rank(v: &VipPlan, master: &str) -> Result<String, SwitchoverError> {
-    let rank = v.rank_of(master).ok_or_else(|| SwitchoverError::NotInOrder {
-        vip: v.name.clone(),
-        node: master.to_string(),
-        order: v.order.join(", "),
-    })?;
+    let rank = v
+        .rank_of(master)
+        .ok_or_else(|| SwitchoverError::NotInOrder {
+            vip: v.name.clone(),
+            node: master.to_string(),
+            order: v.order.join(", "),
+        })?;
     v.order
         .get(rank + 1)
         .cloned()
@@ -278,7 +280,12 @@ pub(crate) fn order_lines(sw: &Switchover) -> Vec<String> {
             } else {
                 "backup: nothing moves"
             };
-            format!("{}. {n} ({role}): advskew {} -> {}", i + 1, s.get(), sw.skew.get())
+            format!(
+                "{}. {n} ({role}): advskew {} -> {}",
+                i + 1,
+                s.get(),
+                sw.skew.get()
+            )
         })
         .collect()
 }
@@ -295,7 +302,12 @@ pub(crate) fn back_lines(sw: &Switchover) -> Vec<String> {
             } else {
                 ""
             };
-            format!("{}. {n}: advskew {} -> {}{what}", i + 1, sw.skew.get(), s.get())
+            format!(
+                "{}. {n}: advskew {} -> {}{what}",
+                i + 1,
+                sw.skew.get(),
+                s.get()
+            )
         })
         .collect()
 }

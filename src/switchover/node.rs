@@ -195,3 +195,32 @@ pub(crate) fn back(
         .next();
     Ok((rec, was))
 }
+
+/// Wait up to `wait` until the vhid is MASTER here (after `--back` on the
+/// node that takes the VIP back); how long it took, `None` if it did not.
+pub(crate) fn wait_master(
+    kernel: &mut dyn Kernel,
+    here: &Here<'_>,
+    wait: Duration,
+    sleep: &mut dyn FnMut(Duration),
+) -> Result<Option<Duration>, NodeError> {
+    let mut waited = Duration::ZERO;
+    let mut sleep_counted = |d: Duration| {
+        waited += d;
+        sleep(d);
+    };
+    let still = wait_until_left(
+        || {
+            is_master(kernel, here).map(|m| {
+                let mut s = BTreeSet::new();
+                if !m {
+                    s.insert(here.node.to_string());
+                }
+                s
+            })
+        },
+        wait,
+        &mut sleep_counted,
+    )?;
+    Ok(still.is_empty().then_some(waited))
+}

@@ -140,8 +140,8 @@ impl Records {
             path: path.clone(),
             detail,
         };
-        let file: RecordFile = serde_json::from_slice(&bytes)
-            .map_err(|e| invalid(format!("does not parse: {e}")))?;
+        let file: RecordFile =
+            serde_json::from_slice(&bytes).map_err(|e| invalid(format!("does not parse: {e}")))?;
         if file.version != VERSION {
             return Err(invalid(format!(
                 "format {} is not supported (this carpctl reads {VERSION})",
@@ -230,11 +230,13 @@ impl Records {
 
 /// What in `r` carpctl never writes.
 fn problem(r: &Record) -> Option<String> {
-    let name_ok = |s: &str, max: usize| {
-        !s.is_empty() && s.len() <= max && !s.chars().any(char::is_control)
-    };
+    let name_ok =
+        |s: &str, max: usize| !s.is_empty() && s.len() <= max && !s.chars().any(char::is_control);
     if !name_ok(&r.vip, crate::config::NAME_MAX) {
-        return Some(format!("vip \"{}\" is not a VIP name", crate::text::escape(&r.vip)));
+        return Some(format!(
+            "vip \"{}\" is not a VIP name",
+            crate::text::escape(&r.vip)
+        ));
     }
     if !name_ok(&r.target, crate::config::NODE_NAME_MAX) {
         return Some(format!(
@@ -333,12 +335,28 @@ mod tests {
         r.put(rec(1, false, 1000)).unwrap();
         let good = fs::read_to_string(r.path()).unwrap();
         for (from, to, want) in [
-            ("\"advskew\": 21", "\"advskew\": 240", "switchovers[0]: advskew 240"),
+            (
+                "\"advskew\": 21",
+                "\"advskew\": 240",
+                "switchovers[0]: advskew 240",
+            ),
             ("\"vhid\": 1", "\"vhid\": 0", "does not parse"),
-            ("\"interface\": \"em0\"", "\"interface\": \"e/m\"", "does not parse"),
+            (
+                "\"interface\": \"em0\"",
+                "\"interface\": \"e/m\"",
+                "does not parse",
+            ),
             ("\"version\": 1", "\"version\": 7", "format 7"),
-            ("\"target\": \"b\"", "\"target\": \"\"", "switchovers[0]: target"),
-            ("\"keep\": false", "\"keep\": false, \"x\": 1", "unknown field"),
+            (
+                "\"target\": \"b\"",
+                "\"target\": \"\"",
+                "switchovers[0]: target",
+            ),
+            (
+                "\"keep\": false",
+                "\"keep\": false, \"x\": 1",
+                "unknown field",
+            ),
         ] {
             assert!(good.contains(from), "{good}");
             fs::write(r.path(), good.replace(from, to)).unwrap();
@@ -349,7 +367,11 @@ mod tests {
         let twice = good.replace("\"switchovers\": [", "\"switchovers\": [XX");
         let one = &good[good.find('{').unwrap() + 1..];
         let entry = &one[one.find('{').unwrap()..one.rfind(']').unwrap()];
-        fs::write(r.path(), twice.replace("XX", &format!("{},", entry.trim_end()))).unwrap();
+        fs::write(
+            r.path(),
+            twice.replace("XX", &format!("{},", entry.trim_end())),
+        )
+        .unwrap();
         let e = r.read().unwrap_err().to_string();
         assert!(e.contains("recorded twice"), "{e}");
         // Too large.

@@ -46,8 +46,14 @@ fn the_nodes_ahead_of_the_target_raise_backups_first_master_last() {
     assert_eq!(names(&sw.back_order()), [("n0", 0), ("n1", 20), ("n2", 40)]);
     let lines = order_lines(&sw);
     assert_eq!(lines[0], "1. n1 (backup: nothing moves): advskew 20 -> 61");
-    assert!(lines[2].starts_with("3. n0 (the current master, last"), "{lines:?}");
-    assert_eq!(back_lines(&sw)[0], "1. n0: advskew 61 -> 0 (it preempts the VIP straight back)");
+    assert!(
+        lines[2].starts_with("3. n0 (the current master, last"),
+        "{lines:?}"
+    );
+    assert_eq!(
+        back_lines(&sw)[0],
+        "1. n0: advskew 61 -> 0 (it preempts the VIP straight back)"
+    );
     // From a master that is not rank 0 (n0 down): its next rank.
     let sw = procedure(&plan, true, "web", "n1", None).unwrap();
     assert_eq!(sw.target, "n2");
@@ -58,7 +64,9 @@ fn the_nodes_ahead_of_the_target_raise_backups_first_master_last() {
 fn bad_switchovers_are_refused_naming_why() {
     let plan = cfg(3, "").plan().unwrap();
     let err = |vip: &str, master: &str, to: Option<&str>| {
-        procedure(&plan, true, vip, master, to).unwrap_err().to_string()
+        procedure(&plan, true, vip, master, to)
+            .unwrap_err()
+            .to_string()
     };
     assert_eq!(
         err("db", "n0", None),
@@ -104,7 +112,8 @@ fn a_raised_skew_must_stay_below_240() {
         .unwrap_or_else(|d| panic!("{d:?}"));
     let e = procedure(&c.plan().unwrap(), true, "w", "a", None).unwrap_err();
     assert!(
-        e.to_string().contains("needs advskew 240 on the nodes ahead of it"),
+        e.to_string()
+            .contains("needs advskew 240 on the nodes ahead of it"),
         "{e}"
     );
 }
