@@ -113,51 +113,25 @@ pub(crate) fn run(
     let current = records.current(kernel.as_mut()).map_err(record_err)?;
     let recorded = current.of(d.vhid, d.interface.as_str()).cloned();
     if args.back {
-        let planned = d.advskew;
-        let target = recorded.as_ref().map(|r| r.target.clone());
-        let sw = match &target {
-            Some(t) => procedure(&plan, cfg.cluster.preempt, &args.vip, &v.order[0], Some(t)).ok(),
-            None => None,
-        };
-        if let Some(sw) = &sw {
-            writeln!(
-                out,
-                "switchover {} back from {}: run --back on",
-                args.vip, sw.target
-            )?;
-            for l in back_lines(sw) {
-                writeln!(out, "  {l}")?;
-            }
-        }
-        if args.dry_run {
-            return Ok(());
-        }
-        let (rec, was) = node::back(kernel.as_mut(), &records, &here, planned).map_err(node_err)?;
-        if rec.is_none() && was.is_none() {
-            writeln!(
-                out,
-                "{node}: no switchover of {} is recorded here and vhid {} has its planned \
-                 advskew {}; nothing changed",
-                args.vip,
-                here.vhid_ref(),
-                planned.get()
-            )?;
-            return Ok(());
-        }
-        writeln!(
+        let sw = recorded.as_ref().and_then(|r| {
+            procedure(
+                &plan,
+                cfg.cluster.preempt,
+                &args.vip,
+                &v.order[0],
+                Some(&r.target),
+            )
+            .ok()
+        });
+        return back(
+            kernel.as_mut(),
+            &records,
+            &here,
+            sw.as_ref(),
+            d.advskew,
+            args,
             out,
-            "{node}: vhid {} advskew {} -> {} (planned); the switchover ended here",
-            here.vhid_ref(),
-            was.map_or_else(|| planned.get().to_string(), |w| w.to_string()),
-            planned.get()
-        )?;
-        // The first of the order takes the VIP back: the others must not
-        // go back before it has (they would preempt the target with it).
-        let first = sw.as_ref().and_then(|sw| sw.back_order().first().cloned());
-        if was.is_some() && first.is_some_and(|(n, _)| n == node) {
-            back_wait(kernel.as_mut(), &here, args, out)?;
-        }
-        return Ok(());
+        );
     }
     if let Some(r) = recorded.as_ref().filter(|r| {
         cur.state != CarpState::Master
@@ -215,6 +189,60 @@ pub(crate) fn run(
     )
     .map_err(node_err)?;
     report(&sw, &here, args, done, out)
+}
+
+/// `--back` on this node: print the order (from the record's switchover
+/// `sw`, when there is one), restore the planned skew, remove the record,
+/// and, on the first node of the order, wait until it is MASTER again.
+fn back(
+    kernel: &mut dyn crate::kernel::Kernel,
+    records: &Records,
+    here: &Here<'_>,
+    sw: Option<&Switchover>,
+    planned: crate::model::AdvSkew,
+    args: &SwitchoverArgs,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    let node = here.node;
+    if let Some(sw) = sw {
+        writeln!(
+            out,
+            "switchover {} back from {}: run --back on",
+            args.vip, sw.target
+        )?;
+        for l in back_lines(sw) {
+            writeln!(out, "  {l}")?;
+        }
+    }
+    if args.dry_run {
+        return Ok(());
+    }
+    let (rec, was) = node::back(kernel, records, here, planned).map_err(node_err)?;
+    if rec.is_none() && was.is_none() {
+        writeln!(
+            out,
+            "{node}: no switchover of {} is recorded here and vhid {} has its planned \
+             advskew {}; nothing changed",
+            args.vip,
+            here.vhid_ref(),
+            planned.get()
+        )?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "{node}: vhid {} advskew {} -> {} (planned); the switchover ended here",
+        here.vhid_ref(),
+        was.map_or_else(|| planned.get().to_string(), |w| w.to_string()),
+        planned.get()
+    )?;
+    // The first of the order takes the VIP back: the others must not
+    // go back before it has (they would preempt the target with it).
+    let first = sw.and_then(|sw| sw.back_order().first().cloned());
+    if was.is_some() && first.is_some_and(|(n, _)| n == node) {
+        back_wait(kernel, here, args, out)?;
+    }
+    Ok(())
 }
 
 /// `--back` on the first node of the order: wait (bounded) until it is

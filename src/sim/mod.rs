@@ -741,21 +741,6 @@ fn live(k: &mut Option<NodeKernel>) -> Option<&mut Live> {
     k.as_mut().and_then(|k| k.syscalls().live_mut())
 }
 
-fn stats_of(live: &Live) -> NodeStats {
-    let s = live.stats();
-    NodeStats {
-        ipackets: s.ipackets,
-        ipackets6: s.ipackets6,
-        opackets: s.opackets,
-        opackets6: s.opackets6,
-        badauth: s.badauth,
-        badvhid: s.badvhid,
-        badttl: s.badttl,
-        badsum: s.badsum,
-        badver: s.badver,
-    }
-}
-
 /// Requests sent to an address in `[a, b)` (µs): clients send at `start +
 /// phase + k × period`, k = 0, 1, ...
 fn requests_between(start: u64, phase: f64, period: f64, a: u64, b: u64) -> u64 {

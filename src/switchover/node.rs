@@ -224,3 +224,165 @@ pub(crate) fn wait_master(
     )?;
     Ok(still.is_empty().then_some(waited))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    use super::*;
+    use crate::kernel::emulated::{EmulatedHost, Flavor, HostSpec, IfaceSpec};
+    use crate::kernel::freebsd::FreeBsdKernel;
+    use crate::model::{AdvBase, Vhid};
+
+    fn open(host: &Path) -> Box<dyn Kernel> {
+        Box::new(FreeBsdKernel::new(EmulatedHost::open(host).unwrap()))
+    }
+
+    /// A host with vhid 1@em0 (advskew 0) in `state`.
+    fn host(state: CarpState) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let host = dir.path().join("host");
+        let spec = HostSpec {
+            flavor: Flavor::V14,
+            interfaces: vec![IfaceSpec {
+                name: "em0".into(),
+                addresses: vec!["192.0.2.3/24".parse().unwrap()],
+            }],
+            carp_loaded: true,
+            privileged: true,
+        };
+        EmulatedHost::create(&host, &spec).unwrap();
+        let mut k = open(&host);
+        let vhid = Vhid::new(1).unwrap();
+        let create = VhidUpdate {
+            advbase: Some(AdvBase::new(1).unwrap()),
+            advskew: Some(AdvSkew::new(0).unwrap()),
+            ..VhidUpdate::default()
+        };
+        k.set_vhid("em0", vhid, &create).unwrap();
+        k.add_address("em0", vhid, "192.0.2.50/32".parse().unwrap())
+            .unwrap();
+        force(&host, state);
+        (dir, host)
+    }
+
+    fn force(host: &Path, state: CarpState) {
+        let update = VhidUpdate {
+            state: Some(state),
+            ..VhidUpdate::default()
+        };
+        open(host)
+            .set_vhid("em0", Vhid::new(1).unwrap(), &update)
+            .unwrap();
+    }
+
+    fn switchover() -> Switchover {
+        Switchover {
+            vip: "web".into(),
+            vhid: Vhid::new(1).unwrap(),
+            master: "a".into(),
+            target: "b".into(),
+            skew: AdvSkew::new(21).unwrap(),
+            raise: vec![("a".into(), AdvSkew::new(0).unwrap())],
+        }
+    }
+
+    fn skew(host: &Path) -> u8 {
+        let st = open(host).vhid("em0", Vhid::new(1).unwrap()).unwrap();
+        st.unwrap().advskew.get()
+    }
+
+    #[test]
+    fn the_master_waits_until_the_vhid_left_master_and_keeps_the_record() {
+        let (dir, h) = host(CarpState::Master);
+        let records = Records::for_host(open(&h).as_ref(), &dir.path().join("state"));
+        let ifname = IfName::new("em0").unwrap();
+        let here = Here {
+            node: "a",
+            interface: &ifname,
+            vhid: Vhid::new(1).unwrap(),
+        };
+        // The target "takes over" during the third wait.
+        let mut sleeps = 0;
+        let mut sleep = |_: Duration| {
+            sleeps += 1;
+            if sleeps == 3 {
+                force(&h, CarpState::Backup);
+            }
+        };
+        let mut k = open(&h);
+        let sw = switchover();
+        let done = step(
+            k.as_mut(),
+            &records,
+            &sw,
+            &here,
+            false,
+            Duration::from_secs(10),
+            &mut sleep,
+        )
+        .unwrap();
+        assert_eq!(
+            done,
+            Done::Moved {
+                from: 0,
+                after: crate::maintenance::POLL * 3
+            }
+        );
+        assert_eq!(skew(&h), 21);
+        assert_eq!(records.read().unwrap()[0].target, "b");
+        // --back on the first node: planned skew, record gone, and the wait
+        // for MASTER sees it come back.
+        let (rec, was) = back(k.as_mut(), &records, &here, AdvSkew::new(0).unwrap()).unwrap();
+        assert!(rec.is_some());
+        assert_eq!(was, Some(21));
+        assert_eq!(skew(&h), 0);
+        assert!(records.read().unwrap().is_empty());
+        let mut n = 0;
+        let mut sleep = |_: Duration| {
+            n += 1;
+            if n == 2 {
+                force(&h, CarpState::Master);
+            }
+        };
+        let after = wait_master(k.as_mut(), &here, Duration::from_secs(10), &mut sleep).unwrap();
+        assert_eq!(after, Some(crate::maintenance::POLL * 2));
+        let at_once = wait_master(
+            k.as_mut(),
+            &Here {
+                node: "a",
+                interface: &ifname,
+                vhid: Vhid::new(1).unwrap(),
+            },
+            Duration::ZERO,
+            &mut |_| force(&h, CarpState::Backup),
+        );
+        assert_eq!(at_once.unwrap(), Some(Duration::ZERO), "MASTER already");
+    }
+
+    #[test]
+    fn a_node_with_nothing_to_do_changes_nothing() {
+        let (dir, h) = host(CarpState::Backup);
+        let records = Records::for_host(open(&h).as_ref(), &dir.path().join("state"));
+        let ifname = IfName::new("em0").unwrap();
+        let here = Here {
+            node: "b",
+            interface: &ifname,
+            vhid: Vhid::new(1).unwrap(),
+        };
+        let mut k = open(&h);
+        let done = step(
+            k.as_mut(),
+            &records,
+            &switchover(),
+            &here,
+            true,
+            Duration::ZERO,
+            &mut |_| {},
+        )
+        .unwrap();
+        assert_eq!(done, Done::Nothing);
+        assert_eq!(skew(&h), 0);
+        assert!(!records.path().exists());
+    }
+}
