@@ -299,3 +299,34 @@ fn a_kernel_that_refuses_the_skew_leaves_no_record() {
     assert_eq!(lab.vhid1().0, 4);
     assert!(!lab.record().exists());
 }
+
+/// A `kill -9` between the record and the kernel change leaves the record
+/// alone: `status` shows it, running the command again finishes the step,
+/// and `--back` ends it.
+#[test]
+fn a_record_without_its_kernel_change_is_finished_or_ended() {
+    let lab = Lab::new("b");
+    lab.ok("b", &["switchover", "web", "--to", "c"]);
+    let written = fs::read(lab.record()).unwrap();
+    lab.ok("b", &["switchover", "web", "--back"]);
+    // As if killed right after writing the record.
+    fs::write(lab.record(), &written).unwrap();
+    assert_eq!(lab.vhid1().0, 4);
+    let out = lab.ok("b", &["status"]);
+    assert!(
+        out.contains("switchover to c: advskew 9, planned 4 (temporary)"),
+        "{out}"
+    );
+    let out = lab.ok("b", &["switchover", "web", "--to", "c"]);
+    assert!(out.contains("advskew 4 -> 9"), "{out}");
+    assert_eq!(lab.vhid1().0, 9);
+    // Killed again before the kernel change; --back ends it.
+    lab.ok("b", &["switchover", "web", "--back"]);
+    fs::write(lab.record(), &written).unwrap();
+    let out = lab.ok("b", &["switchover", "web", "--back"]);
+    assert!(
+        out.contains("b: vhid 1@em0 advskew 4 -> 4 (planned); the switchover ended here"),
+        "{out}"
+    );
+    assert!(!lab.record().exists());
+}
