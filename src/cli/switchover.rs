@@ -239,7 +239,7 @@ fn back(
     // The first of the order takes the VIP back: the others must not
     // go back before it has (they would preempt the target with it).
     let first = sw.and_then(|sw| sw.back_order().first().cloned());
-    if was.is_some() && first.is_some_and(|(n, _)| n == node) {
+    if was.is_some() && first.is_some_and(|r| r.node == node) {
         back_wait(kernel, here, args, out)?;
     }
     Ok(())
@@ -290,12 +290,9 @@ fn print_plan(
     };
     writeln!(
         out,
-        "switchover {} from {master}{assumed} to {}: the nodes ahead of {} set advskew {}; \
-         run the command on each, in this order:",
-        sw.vip,
-        sw.target,
-        sw.target,
-        sw.skew.get()
+        "switchover {} from {master}{assumed} to {}: the nodes ahead of {} raise their \
+         advskew above its own; run the command on each, in this order:",
+        sw.vip, sw.target, sw.target,
     )?;
     for l in order_lines(sw) {
         let me = if l.split_whitespace().nth(1) == Some(node) {
@@ -317,6 +314,7 @@ fn report(
     out: &mut dyn Write,
 ) -> Result<(), CliError> {
     let node = here.node;
+    let raised = sw.raise_of(node).map_or(0, |r| r.to.get());
     let how = if args.keep {
         "kept (--keep) until `--back`"
     } else {
@@ -336,14 +334,14 @@ fn report(
             out,
             "{node}: vhid {} advskew {from} -> {} (a backup: nothing moves); {how}",
             here.vhid_ref(),
-            sw.skew.get()
+            raised
         )?,
         Done::Moved { from, after } => writeln!(
             out,
             "{node}: vhid {} advskew {from} -> {}; it left MASTER after {:.2} s: {} took VIP \
              {} over; {how}",
             here.vhid_ref(),
-            sw.skew.get(),
+            raised,
             after.as_secs_f64(),
             sw.target,
             sw.vip

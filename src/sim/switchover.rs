@@ -66,11 +66,11 @@ impl Sim<'_, '_> {
         let Some(master) = self.nodes.iter().position(|x| x.name == sw.master) else {
             return Ok(());
         };
-        for (name, _) in &sw.raise {
-            let Some(n) = self.nodes.iter().position(|x| x.name == *name) else {
+        for r in &sw.raise {
+            let Some(n) = self.nodes.iter().position(|x| x.name == r.node) else {
                 continue;
             };
-            self.set_skew(n, v, sw.skew)?;
+            self.set_skew(n, v, r.to)?;
         }
         let incarnation = self.nodes[master].incarnation;
         let deadline = self.now.saturating_add(us(DEFAULT_WAIT));

@@ -184,3 +184,24 @@ fn a_target_that_never_takes_over_leaves_the_vip_where_it_was() {
         assert!(longest_dual(&r) <= LATENCY + 1e-9, "{ctx}");
     }
 }
+
+/// The target fails while the switchover is in force: the raised nodes
+/// advertise distinct skews, in their planned order, so exactly one of
+/// them (the VIP's planned master) takes over after the master-down
+/// interval, with no tie between them (two BACKUPs that time out in the
+/// same tick would both become MASTER and step down again on hearing
+/// each other, `carp_input_c()`).
+#[test]
+fn a_target_that_fails_during_a_switchover_hands_the_vip_to_one_raised_node() {
+    for flavor in ["14", "15"] {
+        let events = format!(
+            "[[event]]\nat = {SW}\naction = \"switchover\"\nvip = \"v0\"\nto = \"n4\"\n\
+             [[event]]\nat = 18\naction = \"crash\"\nnode = \"n4\"\n"
+        );
+        let r = run_it(5, flavor, &events);
+        let ctx = format!("FreeBSD {flavor}: {}\n{}", measured(&r), r.to_text());
+        assert_eq!(masters(&r, "v0", SW, 18.0), ["n4"], "{ctx}");
+        assert_eq!(masters(&r, "v0", 18.0, END), ["n0"], "{ctx}");
+        assert!(longest_dual(&r) <= LATENCY + 1e-9, "{ctx}");
+    }
+}

@@ -10,14 +10,24 @@
 //! (`carp_ioctl_set()` / `carp_nl_set()` store `sc_advskew`). The planned
 //! master advertises skew 0, so the target cannot undercut it: the nodes
 //! *ahead of* the target (planned skew at or below the target's `s_T`)
-//! raise their skew for the vhid to `s_T + 1` instead ([`procedure`]).
+//! raise their skew for the vhid above `s_T` instead ([`procedure`]).
+//!
+//! Each raised node gets its own value, the smallest free ones above
+//! `s_T` in the order of their planned skews (`s_T + 1`, `s_T + 2`, ...,
+//! skipping any skew another member advertises). Distinct values matter
+//! when the target fails during the switchover: the raised nodes are then
+//! the fastest backups, and two of them at one skew would time out in the
+//! same tick, both become MASTER and both step down again on hearing each
+//! other (`carp_input_c()`, `CARP_MASTER` case: an equal interval), over
+//! and over. With distinct values exactly one, the planned master, takes
+//! over (`sim::switchover_tests`, the target failing).
 //!
 //! # Why in this order, and why nothing is lost
 //!
 //! The raising backups go first: a BACKUP's skew is heard by nobody while
 //! it is BACKUP (only a MASTER advertises, `carp_send_ad_locked()`), so
 //! nothing moves. The current master goes last. Its next advertisement
-//! carries `s_T + 1`; the target, BACKUP with `net.inet.carp.preempt=1`,
+//! carries a skew above `s_T`; the target, BACKUP with `net.inet.carp.preempt=1`,
 //! finds the master slower than itself and becomes MASTER at once,
 //! advertising immediately (`carp_input_c()`, `CARP_BACKUP` case,
 //! "preempting a slower master" -> `carp_master_down_locked()`); the old
@@ -57,24 +67,32 @@ pub(crate) struct Switchover {
     /// The node MASTER of the VIP when it starts.
     pub master: String,
     pub target: String,
-    /// What the raising nodes set: the target's planned skew + 1.
-    pub skew: AdvSkew,
-    /// The nodes that raise, with their planned skews, in the order they
-    /// must: the backups in rank order, then the current master.
-    pub raise: Vec<(String, AdvSkew)>,
+    /// The nodes that raise, in the order they must: the backups in rank
+    /// order, then the current master.
+    pub raise: Vec<Raise>,
+}
+
+/// One node ahead of the target: its planned skew and the one it sets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Raise {
+    pub node: String,
+    pub planned: AdvSkew,
+    /// Above the target's planned skew, distinct from every other
+    /// member's (module doc).
+    pub to: AdvSkew,
 }
 
 impl Switchover {
-    /// The planned skew of `node`, when it is a node that raises.
-    pub(crate) fn planned_of(&self, node: &str) -> Option<AdvSkew> {
-        self.raise.iter().find(|(n, _)| n == node).map(|(_, s)| *s)
+    /// `node`'s raise, when it is a node that raises.
+    pub(crate) fn raise_of(&self, node: &str) -> Option<&Raise> {
+        self.raise.iter().find(|r| r.node == node)
     }
 
     /// The order `--back` runs in: the raised nodes, the lowest planned
     /// skew first (it preempts the VIP straight back).
-    pub(crate) fn back_order(&self) -> Vec<(String, AdvSkew)> {
+    pub(crate) fn back_order(&self) -> Vec<Raise> {
         let mut v = self.raise.clone();
-        v.sort_by_key(|(_, s)| *s);
+        v.sort_by_key(|r| r.planned);
         v
     }
 }
@@ -123,14 +141,15 @@ pub(crate) enum SwitchoverError {
     },
     #[error(
         "VIP \"{vip}\": moving it to {target} (planned advskew {target_skew}) needs advskew \
-         {} on the nodes ahead of it, but it must stay below {CARP_MAXSKEW} (CARP_MAXSKEW, what \
-         a fully demoted node advertises): choose a nearer target or a smaller advskew_step",
-        u16::from(*.target_skew) + 1
+         {needed} on a node ahead of it, but it must stay below {CARP_MAXSKEW} (CARP_MAXSKEW, \
+         what a fully demoted node advertises): choose a nearer target or a smaller \
+         advskew_step"
     )]
     SkewTooHigh {
         vip: String,
         target: String,
         target_skew: u8,
+        needed: u16,
     },
 }
 
@@ -139,8 +158,9 @@ pub(crate) enum SwitchoverError {
 /// order. `preempt` is the cluster file's `[cluster] preempt`.
 ///
 /// Every node other than the target whose planned skew for the vhid is at
-/// or below the target's `s_T` raises it to `s_T + 1`: the backups among
-/// them first, in rank order, the current master last (module doc).
+/// or below the target's `s_T` raises it above `s_T`, each to its own
+/// value in rank order ([`Raise::to`]): the backups among them first, in
+/// rank order, the current master last (module doc).
 pub(crate) fn procedure(
     plan: &Plan,
     preempt: bool,
@@ -170,30 +190,50 @@ pub(crate) fn procedure(
             master_skew: master_skew.get(),
         });
     }
-    let skew = match AdvSkew::new(i64::from(target_skew.get()) + 1) {
-        Ok(s) if s.get() < CARP_MAXSKEW => s,
-        _ => {
-            return Err(SwitchoverError::SkewTooHigh {
-                vip: vip.to_string(),
-                target,
-                target_skew: target_skew.get(),
-            });
-        }
-    };
-    let mut raise: Vec<(String, AdvSkew)> = v
+    let ahead: Vec<(String, AdvSkew)> = v
         .order
         .iter()
-        .filter(|n| **n != target && *n != master)
+        .filter(|n| **n != target)
         .filter_map(|n| v.advskew_of(n).map(|s| (n.clone(), s)))
         .filter(|(_, s)| *s <= target_skew)
         .collect();
-    raise.push((master.to_string(), master_skew));
+    let taken: Vec<u8> = v
+        .order
+        .iter()
+        .filter(|n| !ahead.iter().any(|(a, _)| a == *n))
+        .filter_map(|n| v.advskew_of(n).map(AdvSkew::get))
+        .collect();
+    let mut next = u16::from(target_skew.get()) + 1;
+    let mut raise = Vec::with_capacity(ahead.len());
+    // `order` is by rank, so by planned skew: the values keep that order.
+    for (node, planned) in ahead {
+        while taken.iter().any(|t| u16::from(*t) == next) {
+            next += 1;
+        }
+        let to = match AdvSkew::new(i64::from(next)) {
+            Ok(s) if s.get() < CARP_MAXSKEW => s,
+            _ => {
+                return Err(SwitchoverError::SkewTooHigh {
+                    vip: vip.to_string(),
+                    target,
+                    target_skew: target_skew.get(),
+                    needed: next,
+                });
+            }
+        };
+        raise.push(Raise { node, planned, to });
+        next += 1;
+    }
+    // The backups first, the current master last (module doc).
+    if let Some(i) = raise.iter().position(|r| r.node == master) {
+        let m = raise.remove(i);
+        raise.push(m);
+    }
     Ok(Switchover {
         vip: vip.to_string(),
         vhid: v.vhid,
         master: master.to_string(),
         target,
-        skew,
         raise,
     })
 }
@@ -274,7 +314,8 @@ pub(crate) fn order_lines(sw: &Switchover) -> Vec<String> {
     sw.raise
         .iter()
         .enumerate()
-        .map(|(i, (n, s))| {
+        .map(|(i, r)| {
+            let n = &r.node;
             let role = if *n == sw.master {
                 "the current master, last: this moves the VIP"
             } else {
@@ -283,8 +324,8 @@ pub(crate) fn order_lines(sw: &Switchover) -> Vec<String> {
             format!(
                 "{}. {n} ({role}): advskew {} -> {}",
                 i + 1,
-                s.get(),
-                sw.skew.get()
+                r.planned.get(),
+                r.to.get()
             )
         })
         .collect()
@@ -296,17 +337,18 @@ pub(crate) fn back_lines(sw: &Switchover) -> Vec<String> {
     sw.back_order()
         .iter()
         .enumerate()
-        .map(|(i, (n, s))| {
+        .map(|(i, r)| {
             let what = if i == 0 {
                 " (it preempts the VIP straight back)"
             } else {
                 ""
             };
             format!(
-                "{}. {n}: advskew {} -> {}{what}",
+                "{}. {}: advskew {} -> {}{what}",
                 i + 1,
-                sw.skew.get(),
-                s.get()
+                r.node,
+                r.to.get(),
+                r.planned.get()
             )
         })
         .collect()

@@ -108,7 +108,12 @@ pub(crate) fn step(
     wait: Duration,
     sleep: &mut dyn FnMut(Duration),
 ) -> Result<Done, NodeError> {
-    let Some(planned) = sw.planned_of(here.node) else {
+    let Some(&super::Raise {
+        planned,
+        to: raised,
+        ..
+    }) = sw.raise_of(here.node)
+    else {
         return Ok(Done::Nothing);
     };
     let cur = kernel
@@ -121,12 +126,12 @@ pub(crate) fn step(
         here.vhid,
         here.interface,
         &sw.target,
-        sw.skew,
+        raised,
         planned,
         keep,
     )?;
     records.put(record)?;
-    if let Err(e) = set_skew(kernel, here, sw.skew) {
+    if let Err(e) = set_skew(kernel, here, raised) {
         records.remove(&[(here.vhid, here.interface.as_str())])?;
         return Err(kernel_err("cannot set the advskew of", here)(e));
     }
@@ -282,8 +287,11 @@ mod tests {
             vhid: Vhid::new(1).unwrap(),
             master: "a".into(),
             target: "b".into(),
-            skew: AdvSkew::new(21).unwrap(),
-            raise: vec![("a".into(), AdvSkew::new(0).unwrap())],
+            raise: vec![super::super::Raise {
+                node: "a".into(),
+                planned: AdvSkew::new(0).unwrap(),
+                to: AdvSkew::new(21).unwrap(),
+            }],
         }
     }
 

@@ -23,8 +23,11 @@ fn cfg(n: usize, extra: &str) -> Config {
     crate::config::parse(&s, Path::new("t.toml"), Some(0o600)).unwrap_or_else(|d| panic!("{d:?}"))
 }
 
-fn names(v: &[(String, AdvSkew)]) -> Vec<(&str, u8)> {
-    v.iter().map(|(n, s)| (n.as_str(), s.get())).collect()
+/// (node, planned, raised to) of each raise, in order.
+fn names(v: &[Raise]) -> Vec<(&str, u8, u8)> {
+    v.iter()
+        .map(|r| (r.node.as_str(), r.planned.get(), r.to.get()))
+        .collect()
 }
 
 #[test]
@@ -33,19 +36,25 @@ fn the_nodes_ahead_of_the_target_raise_backups_first_master_last() {
     // To the next rank: only the master raises, to 20 + 1.
     let sw = procedure(&plan, true, "web", "n0", None).unwrap();
     assert_eq!(sw.target, "n1");
-    assert_eq!(sw.skew.get(), 21);
-    assert_eq!(names(&sw.raise), [("n0", 0)]);
-    // To a further rank: n1 and n2 first (backups, rank order), n0 last.
+    assert_eq!(names(&sw.raise), [("n0", 0, 21)]);
+    // To a further rank: n1 and n2 first (backups, rank order), n0 last;
+    // each to its own value above 60, in planned order, so that if n3
+    // fails no two of them tie.
     let sw = procedure(&plan, true, "web", "n0", Some("n3")).unwrap();
-    assert_eq!(sw.skew.get(), 61);
-    assert_eq!(names(&sw.raise), [("n1", 20), ("n2", 40), ("n0", 0)]);
-    assert_eq!(sw.planned_of("n2").map(AdvSkew::get), Some(40));
-    assert_eq!(sw.planned_of("n3"), None, "the target does nothing");
-    assert_eq!(sw.planned_of("n4"), None, "nor do the nodes behind it");
+    assert_eq!(
+        names(&sw.raise),
+        [("n1", 20, 62), ("n2", 40, 63), ("n0", 0, 61)]
+    );
+    assert_eq!(sw.raise_of("n2").map(|r| r.to.get()), Some(63));
+    assert_eq!(sw.raise_of("n3"), None, "the target does nothing");
+    assert_eq!(sw.raise_of("n4"), None, "nor do the nodes behind it");
     // --back: the lowest planned skew first, so the VIP comes straight back.
-    assert_eq!(names(&sw.back_order()), [("n0", 0), ("n1", 20), ("n2", 40)]);
+    assert_eq!(
+        names(&sw.back_order()),
+        [("n0", 0, 61), ("n1", 20, 62), ("n2", 40, 63)]
+    );
     let lines = order_lines(&sw);
-    assert_eq!(lines[0], "1. n1 (backup: nothing moves): advskew 20 -> 61");
+    assert_eq!(lines[0], "1. n1 (backup: nothing moves): advskew 20 -> 62");
     assert!(
         lines[2].starts_with("3. n0 (the current master, last"),
         "{lines:?}"
@@ -57,7 +66,21 @@ fn the_nodes_ahead_of_the_target_raise_backups_first_master_last() {
     // From a master that is not rank 0 (n0 down): its next rank.
     let sw = procedure(&plan, true, "web", "n1", None).unwrap();
     assert_eq!(sw.target, "n2");
-    assert_eq!(names(&sw.raise), [("n0", 0), ("n1", 20)]);
+    assert_eq!(names(&sw.raise), [("n0", 0, 41), ("n1", 20, 42)]);
+}
+
+#[test]
+fn raised_values_skip_the_skews_of_the_other_members() {
+    // Pinned: the target b at 10, d and e behind it at 11 and 13: a and
+    // c, ahead of b, take 12 and 14, never a value d or e advertises.
+    let text = "[[node]]\nname = \"a\"\n[[node]]\nname = \"c\"\n[[node]]\nname = \"b\"\n\
+         [[node]]\nname = \"d\"\n[[node]]\nname = \"e\"\n\
+         [[vip]]\nname = \"w\"\nvhid = 1\ninterface = \"em0\"\naddresses = [\"192.0.2.50/32\"]\n\
+         password = \"s\"\nadvskew = { a = 0, c = 5, b = 10, d = 11, e = 13 }\n";
+    let c = crate::config::parse(text, Path::new("t.toml"), Some(0o600))
+        .unwrap_or_else(|d| panic!("{d:?}"));
+    let sw = procedure(&c.plan().unwrap(), true, "w", "a", Some("b")).unwrap();
+    assert_eq!(names(&sw.raise), [("c", 5, 14), ("a", 0, 12)]);
 }
 
 #[test]
@@ -113,7 +136,7 @@ fn a_raised_skew_must_stay_below_240() {
     let e = procedure(&c.plan().unwrap(), true, "w", "a", None).unwrap_err();
     assert!(
         e.to_string()
-            .contains("needs advskew 240 on the nodes ahead of it"),
+            .contains("needs advskew 240 on a node ahead of it"),
         "{e}"
     );
 }

@@ -109,7 +109,7 @@ fn a_backup_raises_records_and_back_restores() {
     assert_eq!(lab.vhid1(), (4, "BACKUP".into()));
     let out = lab.ok("b", &["switchover", "web", "--to", "c", "--dry-run"]);
     assert!(
-        out.contains("1. b (backup: nothing moves): advskew 4 -> 9   <- this node"),
+        out.contains("1. b (backup: nothing moves): advskew 4 -> 10   <- this node"),
         "{out}"
     );
     assert!(
@@ -121,10 +121,10 @@ fn a_backup_raises_records_and_back_restores() {
 
     let out = lab.ok("b", &["switchover", "web", "--to", "c"]);
     assert!(
-        out.contains("b: vhid 1@em0 advskew 4 -> 9 (a backup: nothing moves); temporary"),
+        out.contains("b: vhid 1@em0 advskew 4 -> 10 (a backup: nothing moves); temporary"),
         "{out}"
     );
-    assert_eq!(lab.vhid1(), (9, "BACKUP".into()));
+    assert_eq!(lab.vhid1(), (10, "BACKUP".into()));
     let rec: Value = serde_json::from_str(&fs::read_to_string(lab.record()).unwrap()).unwrap();
     let r = &rec["switchovers"][0];
     assert_eq!(
@@ -133,7 +133,7 @@ fn a_backup_raises_records_and_back_restores() {
     );
     assert_eq!(
         (r["advskew"].as_u64(), r["planned"].as_u64()),
-        (Some(9), Some(4))
+        (Some(10), Some(4))
     );
     assert_eq!(r["keep"], false);
     // Run again: already done, nothing changes.
@@ -143,7 +143,7 @@ fn a_backup_raises_records_and_back_restores() {
     // status shows it, and --check does not call the raised skew drift.
     let out = lab.ok("b", &["status", "--check"]);
     assert!(
-        out.contains("switchover to c: advskew 9, planned 4 (temporary)"),
+        out.contains("switchover to c: advskew 10, planned 4 (temporary)"),
         "{out}"
     );
     let st: Value = serde_json::from_str(&lab.ok("b", &["status", "--json"])).unwrap();
@@ -158,7 +158,7 @@ fn a_backup_raises_records_and_back_restores() {
         "{out}"
     );
     assert!(
-        out.contains("b: vhid 1@em0 advskew 9 -> 4 (planned); the switchover ended here"),
+        out.contains("b: vhid 1@em0 advskew 10 -> 4 (planned); the switchover ended here"),
         "{out}"
     );
     assert_eq!(lab.vhid1().0, 4);
@@ -171,7 +171,7 @@ fn a_backup_raises_records_and_back_restores() {
     let out = lab.run("b", &["status", "--check"]);
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
     assert!(
-        stderr(&out).contains("advskew 9, planned 4"),
+        stderr(&out).contains("advskew 10, planned 4"),
         "{}",
         stderr(&out)
     );
@@ -183,7 +183,7 @@ fn apply_ends_a_temporary_switchover_and_keeps_a_kept_one() {
     lab.ok("b", &["switchover", "web", "--to", "c"]);
     let out = lab.ok("b", &["apply"]);
     assert!(
-        out.contains("update vhid 1@em0 (web): advskew 9 -> 4"),
+        out.contains("update vhid 1@em0 (web): advskew 10 -> 4"),
         "{out}"
     );
     assert!(
@@ -195,11 +195,11 @@ fn apply_ends_a_temporary_switchover_and_keeps_a_kept_one() {
     lab.ok("b", &["switchover", "web", "--to", "c", "--keep"]);
     let out = lab.ok("b", &["apply"]);
     assert!(out.starts_with("b: no changes\n"), "{out}");
-    assert!(out.contains("switchover of web to c kept (--keep): vhid 1@em0 gets advskew 9 instead of the planned 4"), "{out}");
+    assert!(out.contains("switchover of web to c kept (--keep): vhid 1@em0 gets advskew 10 instead of the planned 4"), "{out}");
     // A reboot forgets the skew; apply at boot puts the kept one back.
     lab.reboot();
     lab.ok("b", &["apply"]);
-    assert_eq!(lab.vhid1().0, 9);
+    assert_eq!(lab.vhid1().0, 10);
     lab.ok("b", &["status", "--check"]);
     lab.ok("b", &["switchover", "web", "--back"]);
     assert_eq!(lab.vhid1().0, 4);
@@ -314,12 +314,12 @@ fn a_record_without_its_kernel_change_is_finished_or_ended() {
     assert_eq!(lab.vhid1().0, 4);
     let out = lab.ok("b", &["status"]);
     assert!(
-        out.contains("switchover to c: advskew 9, planned 4 (temporary)"),
+        out.contains("switchover to c: advskew 10, planned 4 (temporary)"),
         "{out}"
     );
     let out = lab.ok("b", &["switchover", "web", "--to", "c"]);
-    assert!(out.contains("advskew 4 -> 9"), "{out}");
-    assert_eq!(lab.vhid1().0, 9);
+    assert!(out.contains("advskew 4 -> 10"), "{out}");
+    assert_eq!(lab.vhid1().0, 10);
     // Killed again before the kernel change; --back ends it.
     lab.ok("b", &["switchover", "web", "--back"]);
     fs::write(lab.record(), &written).unwrap();
