@@ -27,6 +27,7 @@ pub mod rollout;
 pub mod scan;
 pub mod sim;
 pub(crate) mod status;
+pub(crate) mod switchover;
 pub(crate) mod text;
 pub(crate) mod textfile;
 pub mod wire;

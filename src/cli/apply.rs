@@ -98,6 +98,8 @@ struct Progress {
     node: Option<String>,
     changes: Vec<KernelChange>,
     rollback: Option<Box<ApplyError>>,
+    /// Switchovers kept or ended ([`super::switchover::before_apply`]).
+    notes: Vec<String>,
 }
 
 /// `carpctl apply`.
@@ -138,6 +140,9 @@ pub(crate) fn run(
         for c in changes {
             writeln!(out, "  {c}")?;
         }
+    }
+    for n in &progress.notes {
+        writeln!(out, "{node}: {n}")?;
     }
     Ok(())
 }
@@ -200,6 +205,13 @@ fn apply(global: &GlobalOpts, args: &ApplyArgs, progress: &mut Progress) -> Resu
     if has_vrrp && super::maintenance::vrrp_held(kernel.as_mut(), &cfg) {
         apply::hold::hold(&mut desired);
     }
+    let ending = super::switchover::before_apply(
+        kernel.as_mut(),
+        &cfg,
+        &mut desired,
+        &selection,
+        &mut progress.notes,
+    )?;
     progress.changes = match selection.plan(kernel.as_mut(), &mut desired) {
         Ok(c) => c,
         Err(PlanChangesError::Kernel(e)) => {
@@ -210,7 +222,7 @@ fn apply(global: &GlobalOpts, args: &ApplyArgs, progress: &mut Progress) -> Resu
         }
     };
     if args.dry_run {
-        return Ok(());
+        return super::switchover::finish(ending, true, &mut progress.notes);
     }
     if let Err(e) = apply::execute(kernel.as_mut(), &desired, &progress.changes) {
         let mut msg = e.to_string();
@@ -223,6 +235,7 @@ fn apply(global: &GlobalOpts, args: &ApplyArgs, progress: &mut Progress) -> Resu
         progress.rollback = Some(e);
         return Err(CliError::Failed(msg));
     }
+    super::switchover::finish(ending, false, &mut progress.notes)?;
     // At boot (rc.d), this applies a persistent maintenance again.
     super::maintenance::reconcile(kernel.as_mut(), &cfg)?;
     // ... and the VRRP priorities follow what the ledger now says.

@@ -61,7 +61,7 @@ pub struct OnArgs {
 }
 
 /// `--wait`: seconds, 0 to [`crate::maintenance::MAX_WAIT`].
-fn parse_wait(s: &str) -> Result<f64, String> {
+pub(crate) fn parse_wait(s: &str) -> Result<f64, String> {
     let max = crate::maintenance::MAX_WAIT.as_secs_f64();
     match s.parse::<f64>() {
         Ok(v) if (0.0..=max).contains(&v) => Ok(v),

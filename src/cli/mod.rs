@@ -52,6 +52,7 @@ pub(crate) mod scan;
 pub(crate) mod simulate;
 pub(crate) mod state;
 pub mod status;
+pub(crate) mod switchover;
 pub(crate) mod watch;
 
 /// `carpctl`: configure, observe and keep right FreeBSD's carp(4).
@@ -175,6 +176,10 @@ pub enum Command {
     /// demotes it (status)
     #[command(subcommand)]
     Maintenance(maintenance::MaintenanceCommand),
+    /// Move one VIP to another node with no request lost: the nodes ahead
+    /// of the target raise its advskew, the current master last (run it on
+    /// each; it prints the order)
+    Switchover(switchover::SwitchoverArgs),
     /// Force this node's vhid of a VIP into MASTER or BACKUP (ifconfig's
     /// `vhid N state`); it lasts until the election rules say otherwise
     State(state::StateArgs),
@@ -426,6 +431,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), CliError> {
         Command::Hook(args) => hook::run(&cli.global, args, out),
         Command::Daemon(args) => daemon::run(&cli.global, args, out),
         Command::Maintenance(cmd) => maintenance::run(&cli.global, cmd, out),
+        Command::Switchover(args) => switchover::run(&cli.global, args, out),
         Command::Rollout(cmd) => rollout::run(&cli.global, cmd, out),
         Command::State(args) => state::run(&cli.global, args, out),
         Command::Lint(args) => lint::run(&cli.global, args, out),

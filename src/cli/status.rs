@@ -70,7 +70,15 @@ pub fn run(global: &GlobalOpts, args: &StatusArgs, out: &mut dyn Write) -> Resul
             {
                 crate::apply::hold::hold(&mut desired);
             }
-            Some(ClusterView::new(&path, &desired, &report))
+            let switched = super::switchover::for_status(kernel.as_mut(), cfg, &mut desired)?;
+            let mut view = ClusterView::new(&path, &desired, &report);
+            for v in &mut view.vips {
+                v.switchover = switched
+                    .iter()
+                    .find(|(name, _)| *name == v.name)
+                    .map(|(_, n)| n.clone());
+            }
+            Some(view)
         }
         None => None,
     };
@@ -170,6 +178,16 @@ fn write_cluster_view(view: &ClusterView, out: &mut dyn Write) -> Result<(), Cli
         )?;
         for d in &v.drift {
             writeln!(out, "\t    {d}")?;
+        }
+        if let Some(s) = &v.switchover {
+            writeln!(
+                out,
+                "\t    switchover to {}: advskew {}, planned {} ({})",
+                s.target,
+                s.advskew,
+                s.planned,
+                if s.keep { "kept" } else { "temporary" }
+            )?;
         }
     }
     Ok(())

@@ -14,7 +14,7 @@ const OFF: f64 = 25.25;
 /// `n` nodes `n0`.., VIP `v{j}` preferring the nodes rotated by `j`, and
 /// `x` preferring n0, then the others backwards: n0 is MASTER of `v0` and
 /// `x`, whose next ranks differ.
-fn cluster(n: usize) -> String {
+pub(super) fn cluster(n: usize) -> String {
     let names: Vec<String> = (0..n).map(|i| format!("n{i}")).collect();
     let mut s = String::from("[cluster]\nadvskew_step = 20\n");
     for name in &names {
@@ -74,7 +74,7 @@ fn run_it(n: usize, flavor: &str, procedure: Option<&str>) -> Report {
 }
 
 /// The nodes that became MASTER of `vip` within `[from, to)`, in order.
-fn masters(r: &Report, vip: &str, from: f64, to: f64) -> Vec<String> {
+pub(super) fn masters(r: &Report, vip: &str, from: f64, to: f64) -> Vec<String> {
     r.transitions
         .iter()
         .filter(|t| t.to == CarpState::Master && t.time >= from && t.time < to)
@@ -83,7 +83,7 @@ fn masters(r: &Report, vip: &str, from: f64, to: f64) -> Vec<String> {
         .collect()
 }
 
-fn lost(r: &Report) -> u64 {
+pub(super) fn lost(r: &Report) -> u64 {
     r.vips.iter().map(|v| v.lost).sum()
 }
 
@@ -91,7 +91,7 @@ fn lost(r: &Report) -> u64 {
 /// latency: the new master advertises and the old one steps down when that
 /// advertisement reaches it (`carp_input_c()`); the report hides those
 /// (shorter than 1 ms), and so "0 s" means none longer than that crossing.
-fn longest_dual(r: &Report) -> f64 {
+pub(super) fn longest_dual(r: &Report) -> f64 {
     r.vips
         .iter()
         .flat_map(|v| &v.dual_master)

@@ -66,6 +66,7 @@ pub mod sched;
 mod script;
 mod segment;
 pub mod steps;
+mod switchover;
 mod verdict;
 
 use std::collections::{BTreeMap, HashMap};
@@ -174,6 +175,14 @@ enum Kind {
         node: u32,
         incarnation: u32,
         deadline: u64,
+    },
+    /// A `switchover`'s wait ([`switchover`]): the master's, or `back`'s.
+    SwitchoverWait {
+        node: u32,
+        incarnation: u32,
+        deadline: u64,
+        vip: u32,
+        back: bool,
     },
 }
 
@@ -501,6 +510,18 @@ impl<'a, 's> Sim<'a, 's> {
                     incarnation,
                     deadline,
                 } => self.maintenance_wait(node as usize, incarnation, deadline)?,
+                Kind::SwitchoverWait {
+                    node,
+                    incarnation,
+                    deadline,
+                    vip,
+                    back,
+                } => self.switchover_wait(
+                    node as usize,
+                    incarnation,
+                    (deadline, back),
+                    vip as usize,
+                )?,
             }
             self.flush_dirty();
         }
@@ -720,21 +741,6 @@ fn live(k: &mut Option<NodeKernel>) -> Option<&mut Live> {
     k.as_mut().and_then(|k| k.syscalls().live_mut())
 }
 
-fn stats_of(live: &Live) -> NodeStats {
-    let s = live.stats();
-    NodeStats {
-        ipackets: s.ipackets,
-        ipackets6: s.ipackets6,
-        opackets: s.opackets,
-        opackets6: s.opackets6,
-        badauth: s.badauth,
-        badvhid: s.badvhid,
-        badttl: s.badttl,
-        badsum: s.badsum,
-        badver: s.badver,
-    }
-}
-
 /// Requests sent to an address in `[a, b)` (µs): clients send at `start +
 /// phase + k × period`, k = 0, 1, ...
 fn requests_between(start: u64, phase: f64, period: f64, a: u64, b: u64) -> u64 {
@@ -776,6 +782,8 @@ mod freebsd_tests;
 mod maintenance_tests;
 #[cfg(test)]
 mod rollout_tests;
+#[cfg(test)]
+mod switchover_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

@@ -263,3 +263,19 @@ impl Sim<'_, '_> {
         )))
     }
 }
+
+/// The kernel counters of a node, kept in the report.
+pub(super) fn stats_of(live: &Live) -> NodeStats {
+    let s = live.stats();
+    NodeStats {
+        ipackets: s.ipackets,
+        ipackets6: s.ipackets6,
+        opackets: s.opackets,
+        opackets6: s.opackets6,
+        badauth: s.badauth,
+        badvhid: s.badvhid,
+        badttl: s.badttl,
+        badsum: s.badsum,
+        badver: s.badver,
+    }
+}

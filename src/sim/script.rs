@@ -96,6 +96,7 @@ impl Sim<'_, '_> {
             } => self.apply_event(node, file, only, remove)?,
             // Replaced by its steps when the scenario was read.
             Action::Rollout { .. } => {}
+            Action::Switchover { vip, to, back } => self.switchover(&vip, to, back)?,
             Action::SendErrors { node, errno } => {
                 self.nodes[node].send_error = errno;
                 if let Some(live) = live(&mut self.nodes[node].kernel) {
@@ -257,6 +258,11 @@ fn event_detail(action: &Action, nodes: &[scenario::ScNode], files: &[config::Co
             }
         ),
         Action::Maintenance { node, .. } => name(*node),
+        Action::Switchover { vip, to, back } => match (to, back) {
+            (_, true) => format!("{vip} back"),
+            (Some(t), _) => format!("{vip} to {}", name(*t)),
+            (None, _) => format!("{vip} to its next rank"),
+        },
         Action::Check {
             node,
             check,

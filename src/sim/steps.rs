@@ -35,7 +35,7 @@ pub(super) fn change_steps(r: &Report) -> Vec<ChangeStep> {
         .filter(|e| {
             matches!(
                 e.action.as_str(),
-                "apply" | "maintenance_on" | "maintenance_off"
+                "apply" | "maintenance_on" | "maintenance_off" | "switchover"
             )
         })
         .map(|e| (e.time, e.detail.as_str()))

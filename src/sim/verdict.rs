@@ -138,7 +138,7 @@ impl Sim<'_, '_> {
             let n = &mut self.nodes[ni];
             if let Some(live) = live(&mut n.kernel) {
                 n.last_demotion = live.demotion();
-                n.last_stats = stats_of(live);
+                n.last_stats = node::stats_of(live);
             }
         }
         let mut vips = Vec::new();

@@ -32,6 +32,21 @@ pub struct ClusterVip {
     /// drift, which `carpctl apply` puts right.
     pub(crate) drift: Vec<String>,
     pub ok: bool,
+    /// A switchover this node takes part in (`carpctl switchover`), as
+    /// recorded; omitted when there is none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) switchover: Option<SwitchoverNote>,
+}
+
+/// A recorded switchover of one VIP on this node: it raised its advskew
+/// from `planned` to `advskew` so that `target` masters the VIP.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub(crate) struct SwitchoverNote {
+    pub target: String,
+    pub advskew: u8,
+    pub planned: u8,
+    /// Kept across `apply` and reboots (`--keep`), or temporary.
+    pub keep: bool,
 }
 
 impl ClusterVip {
@@ -67,6 +82,7 @@ impl ClusterView {
                     state,
                     ok: state == Some(d.state) && drift.is_empty(),
                     drift,
+                    switchover: None,
                 }
             })
             .collect();

@@ -8,6 +8,7 @@ use crate::model::{CarpSysctls, KernelInfo, VhidStatus};
 
 mod cluster_view;
 
+pub(crate) use cluster_view::SwitchoverNote;
 pub use cluster_view::{ClusterView, ClusterVip};
 
 /// Everything `status` shows, gathered from the kernel.

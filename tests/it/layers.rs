@@ -37,6 +37,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "picture",
             "scan",
             "rollout",
+            "switchover",
         ],
     ),
     // The rc.conf format: parsed for lint and migrate, rendered for plan.

@@ -43,4 +43,5 @@ mod scan;
 mod scenario_files;
 mod simulate;
 mod state;
+mod switchover;
 mod wire;

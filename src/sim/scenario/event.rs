@@ -119,6 +119,15 @@ pub enum Action {
         remove: Vec<String>,
         step: Option<usize>,
     },
+    /// `carpctl switchover VIP [--to NODE]` (`back`: `--back`), run on
+    /// the nodes of the VIP in the order the procedure gives
+    /// ([`crate::switchover::procedure`]); `to` indexes
+    /// [`Scenario::nodes`](super::Scenario::nodes).
+    Switchover {
+        vip: String,
+        to: Option<usize>,
+        back: bool,
+    },
     /// A `rollout` as written: replaced by its steps, as `Apply` events,
     /// before the scenario is returned.
     Rollout {
@@ -158,7 +167,7 @@ impl Action {
             Action::Admin { up, .. } => !up,
             Action::CarpAllow { on, .. } => !on,
             Action::Password { .. } | Action::Addresses { .. } | Action::ForceState { .. } => true,
-            Action::Apply { .. } | Action::Rollout { .. } => true,
+            Action::Apply { .. } | Action::Rollout { .. } | Action::Switchover { .. } => true,
             Action::Preempt { .. }
             | Action::Boot { .. }
             | Action::Heal
@@ -193,6 +202,7 @@ impl Action {
             Action::SendFromVip { .. } => "send_from_vip",
             Action::Apply { .. } => "apply",
             Action::Rollout { .. } => "rollout",
+            Action::Switchover { .. } => "switchover",
         }
     }
 }
@@ -230,6 +240,7 @@ const ACTIONS: &[(&str, &[&str], &[&str])] = &[
     ("send_from_vip", &["node", "vip", "to"], &[]),
     ("apply", &["node", "file"], &[]),
     ("rollout", &["file"], &["old"]),
+    ("switchover", &["vip"], &["to", "back"]),
 ];
 
 #[derive(Deserialize)]
@@ -258,13 +269,15 @@ pub(super) struct RawEvent {
     pub(super) file: Option<Spanned<String>>,
     /// `rollout`: the file the nodes run before (default: `cluster`).
     pub(super) old: Option<Spanned<String>>,
+    /// `switchover`: end one (`--back`).
+    pub(super) back: Option<Spanned<bool>>,
 }
 
 impl RawEvent {
     /// The keys given, with their spans.
     fn given(&self) -> Vec<(&'static str, Range<usize>)> {
         given!(self; node, interface, groups, percent, check, by, vip, password, addresses, value,
-            errno, state, from, to, procedure, file, old)
+            errno, state, from, to, procedure, file, old, back)
     }
 }
 
@@ -504,6 +517,10 @@ impl ScenarioValidator<'_> {
             }
             "apply" => self.apply_action(e.file?, need(node), nodes, ctx, key)?,
             "rollout" => self.rollout_action(e.file?, e.old, ctx, key)?,
+            "switchover" => {
+                let vip = self.vip_of(e.vip?, config, ctx, key)?;
+                self.switchover_action(vip, e.to, e.back, index, config, ctx, key)?
+            }
             _ => return None,
         };
         Some(action)

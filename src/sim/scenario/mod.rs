@@ -63,6 +63,7 @@ mod expect;
 mod maintenance;
 mod node;
 mod router;
+mod switchover;
 
 use crate::config::{self, Config, Diagnostic};
 use crate::kernel::emulated::{Flavor, Hz};
