@@ -225,12 +225,21 @@ impl ScenarioValidator<'_> {
                         .extend(d.into_iter().filter(config::Diagnostic::is_error));
                     continue;
                 }
-                let action = Action::Apply {
-                    node,
-                    file,
-                    only: s.only.clone(),
-                    remove: s.remove.clone(),
-                    step: Some(k + 1),
+                let action = match &s.command {
+                    rollout::Command::Apply { only, remove } => Action::Apply {
+                        node,
+                        file,
+                        only: only.clone(),
+                        remove: remove.clone(),
+                        step: Some(k + 1),
+                    },
+                    // `carpctl maintenance on` is stepped.
+                    rollout::Command::Maintenance { on } => Action::Maintenance {
+                        node,
+                        on: *on,
+                        stepped: true,
+                        step: Some(k + 1),
+                    },
                 };
                 out.push(TimedEvent {
                     at,
