@@ -15,6 +15,13 @@
 //! A leaving node that is MASTER of nothing in the plan still gets the
 //! step when it carries a VIP: by the time the rollout runs it may be
 //! MASTER after a failover, and the demotion is harmless otherwise.
+//! The hand-over goes to the next rank of the OLD file. When the new file
+//! makes another node master, the VIP moves once more, at the step that
+//! makes that node faster (a preemption as well); and when two leaving
+//! nodes are each other's next rank, the first one's maintenance may hand
+//! a VIP to the second, whose maintenance hands it on. Both cost a second
+//! move, never a request: the plan's moves say so.
+//!
 //! Without `[cluster] preempt` no BACKUP takes over from a slower master,
 //! so a demotion hands nothing over: no step then, and the VIPs go by
 //! takeover as before.

@@ -1,7 +1,9 @@
 //! Rollout plans (`carpctl rollout plan OLD NEW`, carpctl(8) ROLLOUTS):
-//! the ordered steps, each a `carpctl apply` run on one named node, that
-//! take a cluster from one cluster file to another with never two masters
-//! of a VIP and no VIP changing hands more than once.
+//! the ordered steps, each a `carpctl apply` (or, for a node that leaves,
+//! a `maintenance on`/`off`, [`leave`]) run on one named node, that take a
+//! cluster from one cluster file to another with never two masters of a
+//! VIP and no VIP changing hands more than once (but for a leaving node's
+//! hand-over to a node that the new file does not make master, [`leave`]).
 //!
 //! Why an order matters: nodes apply one at a time, so in between they
 //! disagree. carp(4) elects the node advertising the shortest interval,

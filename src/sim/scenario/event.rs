@@ -121,8 +121,8 @@ pub enum Action {
         remove: Vec<String>,
         step: Option<usize>,
     },
-    /// A `rollout` as written: replaced by its steps, as `Apply` events,
-    /// before the scenario is returned.
+    /// A `rollout` as written: replaced by its steps, as `Apply` (and
+    /// `Maintenance`) events, before the scenario is returned.
     Rollout {
         from: usize,
         to: usize,
