@@ -212,3 +212,41 @@ fn text(p: &Plan, old: &str, new: &str, out: &mut dyn Write) -> Result<(), CliEr
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    #[test]
+    fn the_text_counts_a_second_move_after_a_hand_over() {
+        let parse = |nodes: &[&str], prefer: &str| {
+            let mut src = String::new();
+            for n in nodes {
+                src.push_str(&format!("[[node]]\nname = \"{n}\"\n"));
+            }
+            src.push_str(&format!(
+                "[[vip]]\nname = \"v1\"\nvhid = 1\ninterface = \"em0\"\n\
+                 addresses = [\"192.0.2.1/32\"]\npassword = \"pw\"\nprefer = [{prefer}]\n"
+            ));
+            crate::config::parse(&src, Path::new("t.toml"), None).expect("valid")
+        };
+        // c leaves: its hand-over goes to a, the new file makes b master.
+        let old = parse(&["a", "b", "c"], "\"c\", \"a\", \"b\"");
+        let new = parse(&["a", "b"], "\"b\", \"a\"");
+        let p = rollout::plan(&old, &new).unwrap();
+        let mut out = Vec::new();
+        text(&p, "o.toml", "n.toml", &mut out).unwrap();
+        let out = String::from_utf8(out).unwrap();
+        assert!(
+            out.contains("moves v1 from c to a (hand-over by preemption)"),
+            "{out}"
+        );
+        assert!(out.contains("moves v1 from a to b (one takeover)"), "{out}");
+        assert!(
+            out.ends_with("VIPs that change hands: 1 (2 moves in all)\n"),
+            "{out}"
+        );
+    }
+}

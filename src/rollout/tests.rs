@@ -410,3 +410,33 @@ fn commands_quote_what_the_shell_would_split() {
         "carpctl -c \"/etc/my cluster \\$x.toml\" --node a apply --only v1"
     );
 }
+
+#[test]
+fn a_hand_over_to_two_tied_nodes_is_refused() {
+    let n = |s: &str| s.to_string();
+    // c is master (256); a and b tie behind it: once c is demoted both
+    // would take over.
+    let mut m = Members::new();
+    m.insert(n("a"), (Some(356), Some(356)));
+    m.insert(n("b"), (Some(356), Some(356)));
+    m.insert(n("c"), (Some(256), None));
+    let e = leave::hand_over("v1", &mut m, &[n("c")]).unwrap_err().0;
+    assert_eq!(
+        e,
+        "VIP v1: once c is in maintenance, two nodes share the shortest interval and would \
+         both take over"
+    );
+    // With b faster, b gets it, on c's step (index 0), and c is demoted.
+    m.insert(n("b"), (Some(300), Some(300)));
+    m.insert(n("c"), (Some(256), None));
+    let h = leave::hand_over("v1", &mut m, &[n("c")]).unwrap();
+    assert_eq!(h.master.as_deref(), Some("b"));
+    assert_eq!(h.moves.len(), 1);
+    assert_eq!((h.moves[0].0, h.moves[0].1.to.as_str()), (0, "b"));
+    assert_eq!(m["c"].0, Some(256 + 240));
+    // A VIP no leaving node takes part in is left to the order search.
+    let mut m2 = Members::new();
+    m2.insert(n("a"), (Some(256), Some(256)));
+    let h = leave::hand_over("v2", &mut m2, &[n("c")]).unwrap();
+    assert_eq!((h.master, h.moves.len()), (None, 0));
+}
