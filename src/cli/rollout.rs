@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::{CliError, GlobalOpts, cluster};
 use crate::config::Config;
-use crate::rollout::{self, Plan, Step};
+use crate::rollout::{self, Command, Plan, Step};
 
 /// `carpctl rollout ...`.
 #[derive(Debug, Subcommand)]
@@ -166,16 +166,39 @@ fn text(p: &Plan, old: &str, new: &str, out: &mut dyn Write) -> Result<(), CliEr
             s.command(old, new)
         )?;
         writeln!(out, "       {}", s.why)?;
+        // A maintenance step hands over by preemption; an apply step's
+        // move is the one takeover its new skews cause.
+        let how = match s.command {
+            Command::Maintenance { .. } => "hand-over by preemption",
+            Command::Apply { .. } => "one takeover",
+        };
         for m in &s.moves {
             writeln!(
                 out,
-                "       moves {} from {} to {} (one takeover)",
+                "       moves {} from {} to {} ({how})",
                 m.vip, m.from, m.to
             )?;
         }
     }
-    let moves: usize = p.steps.iter().map(|s| s.moves.len()).sum();
-    writeln!(out, "VIPs that change hands: {moves} (each once)")?;
+    let moves: Vec<&str> = p
+        .steps
+        .iter()
+        .flat_map(|s| &s.moves)
+        .map(|m| m.vip.as_str())
+        .collect();
+    let vips: std::collections::BTreeSet<&str> = moves.iter().copied().collect();
+    if moves.len() == vips.len() {
+        writeln!(out, "VIPs that change hands: {} (each once)", vips.len())?;
+    } else {
+        // A VIP a leaving node's maintenance hands to another node than
+        // the new file's master moves again (crate::rollout::leave).
+        writeln!(
+            out,
+            "VIPs that change hands: {} ({} moves in all)",
+            vips.len(),
+            moves.len()
+        )?;
+    }
     for r in &p.reduced {
         writeln!(
             out,
@@ -188,4 +211,42 @@ fn text(p: &Plan, old: &str, new: &str, out: &mut dyn Write) -> Result<(), CliEr
         )?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    #[test]
+    fn the_text_counts_a_second_move_after_a_hand_over() {
+        let parse = |nodes: &[&str], prefer: &str| {
+            let mut src = String::new();
+            for n in nodes {
+                src.push_str(&format!("[[node]]\nname = \"{n}\"\n"));
+            }
+            src.push_str(&format!(
+                "[[vip]]\nname = \"v1\"\nvhid = 1\ninterface = \"em0\"\n\
+                 addresses = [\"192.0.2.1/32\"]\npassword = \"pw\"\nprefer = [{prefer}]\n"
+            ));
+            crate::config::parse(&src, Path::new("t.toml"), None).expect("valid")
+        };
+        // c leaves: its hand-over goes to a, the new file makes b master.
+        let old = parse(&["a", "b", "c"], "\"c\", \"a\", \"b\"");
+        let new = parse(&["a", "b"], "\"b\", \"a\"");
+        let p = rollout::plan(&old, &new).unwrap();
+        let mut out = Vec::new();
+        text(&p, "o.toml", "n.toml", &mut out).unwrap();
+        let out = String::from_utf8(out).unwrap();
+        assert!(
+            out.contains("moves v1 from c to a (hand-over by preemption)"),
+            "{out}"
+        );
+        assert!(out.contains("moves v1 from a to b (one takeover)"), "{out}");
+        assert!(
+            out.ends_with("VIPs that change hands: 1 (2 moves in all)\n"),
+            "{out}"
+        );
+    }
 }

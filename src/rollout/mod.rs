@@ -1,7 +1,9 @@
 //! Rollout plans (`carpctl rollout plan OLD NEW`, carpctl(8) ROLLOUTS):
-//! the ordered steps, each a `carpctl apply` run on one named node, that
-//! take a cluster from one cluster file to another with never two masters
-//! of a VIP and no VIP changing hands more than once.
+//! the ordered steps, each a `carpctl apply` (or, for a node that leaves,
+//! a `maintenance on`/`off`, [`leave`]) run on one named node, that take a
+//! cluster from one cluster file to another with never two masters of a
+//! VIP and no VIP changing hands more than once (but for a leaving node's
+//! hand-over to a node that the new file does not make master, [`leave`]).
 //!
 //! Why an order matters: nodes apply one at a time, so in between they
 //! disagree. carp(4) elects the node advertising the shortest interval,
@@ -19,6 +21,7 @@
 //! on the backups with the new key; meanwhile the master is alone
 //! ([`Plan::reduced`] says for how long).
 
+mod leave;
 mod order;
 pub mod run;
 
@@ -37,21 +40,110 @@ pub enum Which {
     New,
 }
 
-/// One step: on `node`, `carpctl -c FILE apply --only/--remove VIP`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// One step: on `node`, `carpctl -c FILE` and its [`Command`].
+#[derive(Debug, Clone, PartialEq)]
 pub struct Step {
     /// Seconds after the rollout starts.
     pub at: f64,
     pub node: String,
     pub file: Which,
-    /// `apply --only`: empty for a whole-file apply (with `remove` empty).
-    pub only: Vec<String>,
-    /// `apply --remove`.
-    pub remove: Vec<String>,
+    pub command: Command,
     /// The VIPs whose master this step changes: (VIP, from, to).
     pub moves: Vec<Move>,
     /// Why this step, in this place.
     pub why: String,
+}
+
+/// What a step runs after `carpctl -c FILE --node NODE`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// `apply --only VIP... --remove VIP...`: the whole file when both
+    /// are empty.
+    Apply {
+        only: Vec<String>,
+        remove: Vec<String>,
+    },
+    /// `maintenance on` (stepped, [`crate::maintenance`]) or `off`: a
+    /// leaving node's hand-over before its VIPs are removed, and its
+    /// demotion taken back after ([`leave`]).
+    Maintenance { on: bool },
+}
+
+impl Command {
+    /// The words after `--node NODE`.
+    fn words(&self) -> Vec<String> {
+        match self {
+            Command::Apply { only, remove } => {
+                let mut w = vec!["apply".to_string()];
+                for v in only {
+                    w.extend(["--only".into(), v.clone()]);
+                }
+                for v in remove {
+                    w.extend(["--remove".into(), v.clone()]);
+                }
+                w
+            }
+            Command::Maintenance { on } => {
+                vec!["maintenance".into(), if *on { "on" } else { "off" }.into()]
+            }
+        }
+    }
+
+    /// `apply`, `maintenance_on` or `maintenance_off`: the `action` of
+    /// `rollout plan --json`.
+    pub fn action(&self) -> &'static str {
+        match self {
+            Command::Apply { .. } => "apply",
+            Command::Maintenance { on: true } => "maintenance_on",
+            Command::Maintenance { on: false } => "maintenance_off",
+        }
+    }
+
+    /// An apply's `--only` list (empty for a maintenance step).
+    pub fn only(&self) -> &[String] {
+        match self {
+            Command::Apply { only, .. } => only,
+            Command::Maintenance { .. } => &[],
+        }
+    }
+
+    /// An apply's `--remove` list (empty for a maintenance step).
+    pub fn remove(&self) -> &[String] {
+        match self {
+            Command::Apply { remove, .. } => remove,
+            Command::Maintenance { .. } => &[],
+        }
+    }
+}
+
+/// The JSON of a step, as `rollout plan --json` has printed it since
+/// before maintenance steps (`only` and `remove` on every step, empty
+/// for a maintenance step), and `action` added.
+impl Serialize for Step {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Json<'a> {
+            at: f64,
+            node: &'a str,
+            file: Which,
+            only: &'a [String],
+            remove: &'a [String],
+            moves: &'a [Move],
+            why: &'a str,
+            action: &'static str,
+        }
+        Json {
+            at: self.at,
+            node: &self.node,
+            file: self.file,
+            only: self.command.only(),
+            remove: self.command.remove(),
+            moves: &self.moves,
+            why: &self.why,
+            action: self.command.action(),
+        }
+        .serialize(ser)
+    }
 }
 
 /// A VIP changing hands.
@@ -103,15 +195,10 @@ impl Step {
             Which::Old => old,
             Which::New => new,
         };
-        let mut argv: Vec<String> = ["carpctl", "-c", file, "--node", &self.node, "apply"]
+        let mut argv: Vec<String> = ["carpctl", "-c", file, "--node", &self.node]
             .map(String::from)
             .to_vec();
-        for v in &self.only {
-            argv.extend(["--only".into(), v.clone()]);
-        }
-        for v in &self.remove {
-            argv.extend(["--remove".into(), v.clone()]);
-        }
+        argv.extend(self.command.words());
         argv
     }
 }
@@ -153,6 +240,19 @@ pub fn plan(old: &Config, new: &Config) -> Result<Plan, Refused> {
         gap,
         reduced: Vec::new(),
     };
+    // Nodes that leave: `maintenance on` first, so their VIPs move by
+    // preemption, once, before anything else changes.
+    let leaving = leave::leaving(old, &old_plan, new);
+    for l in &leaving {
+        let s = step(&out, l, Which::Old, Command::Maintenance { on: true });
+        out.steps.push(Step {
+            why: format!(
+                "{l} leaves the cluster: maintenance on hands each VIP it is MASTER of to its \
+                 next rank by preemption, so removing its vhids later moves nothing"
+            ),
+            ..s
+        });
+    }
     let mut names: Vec<&str> = old.vips.iter().map(|v| v.name.as_str()).collect();
     names.extend(
         new.vips
@@ -163,7 +263,7 @@ pub fn plan(old: &Config, new: &Config) -> Result<Plan, Refused> {
     for name in names {
         let ov = old.vips.iter().find(|v| v.name == name);
         let nv = new.vips.iter().find(|v| v.name == name);
-        let members = members(old, ov, &old_plan, new, nv, &new_plan);
+        let mut members = members(old, ov, &old_plan, new, nv, &new_plan);
         if let (Some(ov), Some(nv)) = (ov, nv) {
             vip_unchanged(old, ov, new, nv, &members)?;
             if ov.key != nv.key {
@@ -176,15 +276,28 @@ pub fn plan(old: &Config, new: &Config) -> Result<Plan, Refused> {
             // Added or removed whole: its members' order still matters.
             simple_only(v)?;
         }
-        let seq = order::order(name, &members, 1)?;
+        // The hand-over of the leaving nodes' maintenance steps: its move
+        // is the VIP's one move, and the order starts after it.
+        let handed = leave::hand_over(name, &mut members, &leaving)?;
+        for (i, mv) in &handed.moves {
+            out.steps[*i].moves.push(mv.clone());
+        }
+        // The search takes an order with no move when there is one; one
+        // move after a hand-over is left when the new file makes another
+        // node than the next rank master (a skew change, so a
+        // preemption too).
+        let seq = order::order(name, &members, 1, handed.master.as_ref())?;
         for (node, moved) in seq {
             let (o, n) = members[&node];
             let step = match (o, n) {
-                (Some(_), None) => step(&out, &node, Which::Old, vec![], vec![name.into()]),
-                _ => step(&out, &node, Which::New, vec![name.into()], vec![]),
+                (Some(_), None) => step(&out, &node, Which::Old, apply(vec![], vec![name.into()])),
+                _ => step(&out, &node, Which::New, apply(vec![name.into()], vec![])),
             };
             let why = match (o, n) {
                 (None, _) => format!("{name} starts on {node}"),
+                (_, None) if leaving.contains(&node) => {
+                    format!("{name} leaves {node}, which is in maintenance (BACKUP)")
+                }
                 (_, None) => format!("{name} leaves {node}"),
                 _ => format!("{name} takes its new settings on {node}"),
             };
@@ -203,9 +316,21 @@ pub fn plan(old: &Config, new: &Config) -> Result<Plan, Refused> {
     // change in carp(4); what the file says besides (checks, hooks) is
     // the daemon's.
     for n in &new.nodes {
-        let s = step(&out, &n.name, Which::New, vec![], vec![]);
+        let s = step(&out, &n.name, Which::New, apply(vec![], vec![]));
         out.steps.push(Step {
             why: "the whole new file (no carp(4) change expected)".into(),
+            ..s
+        });
+    }
+    // And each leaving node's demotion taken back: it has no vhid left,
+    // so nothing moves, and the machine is not left demoted for whoever
+    // uses it next (the ledger keeps maintenance across reboots).
+    for l in &leaving {
+        let s = step(&out, l, Which::Old, Command::Maintenance { on: false });
+        out.steps.push(Step {
+            why: format!(
+                "{l} has no vhid left: maintenance off takes back its demotion (moves nothing)"
+            ),
             ..s
         });
     }
@@ -213,16 +338,20 @@ pub fn plan(old: &Config, new: &Config) -> Result<Plan, Refused> {
 }
 
 /// A step at the next free time.
-fn step(plan: &Plan, node: &str, file: Which, only: Vec<String>, remove: Vec<String>) -> Step {
+fn step(plan: &Plan, node: &str, file: Which, command: Command) -> Step {
     Step {
         at: plan.steps.len() as f64 * plan.gap,
         node: node.into(),
         file,
-        only,
-        remove,
+        command,
         moves: Vec::new(),
         why: String::new(),
     }
+}
+
+/// `apply --only ONLY --remove REMOVE`.
+fn apply(only: Vec<String>, remove: Vec<String>) -> Command {
+    Command::Apply { only, remove }
 }
 
 /// Each node of either file with the VIP's interval there.
@@ -342,7 +471,7 @@ fn password(out: &mut Plan, name: &str, members: &Members) -> Result<(), Refused
     let backups: Vec<&String> = members.keys().filter(|n| **n != master).collect();
     let from = out.steps.len() as f64 * out.gap;
     for b in &backups {
-        let s = step(out, b, Which::Old, vec![], vec![name.into()]);
+        let s = step(out, b, Which::Old, apply(vec![], vec![name.into()]));
         out.steps.push(Step {
             why: format!(
                 "{name} leaves backup {b}, so no old key is heard once the master changes"
@@ -350,13 +479,13 @@ fn password(out: &mut Plan, name: &str, members: &Members) -> Result<(), Refused
             ..s
         });
     }
-    let s = step(out, &master, Which::New, vec![name.into()], vec![]);
+    let s = step(out, &master, Which::New, apply(vec![name.into()], vec![]));
     out.steps.push(Step {
         why: format!("{name} gets its new password on its master {master}, which is alone"),
         ..s
     });
     for b in &backups {
-        let s = step(out, b, Which::New, vec![name.into()], vec![]);
+        let s = step(out, b, Which::New, apply(vec![name.into()], vec![]));
         out.steps.push(Step {
             why: format!("{name} is back on backup {b}, with the new password"),
             ..s

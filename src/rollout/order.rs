@@ -63,12 +63,16 @@ pub(crate) fn next_master(
 }
 
 /// The nodes that change, in a safe order, each with the move it causes
-/// (from, to); at most `budget` moves (0 or 1).
+/// (from, to); at most `budget` moves (0 or 1). `before` is the master
+/// before the first of them when something else (a leaving node's
+/// maintenance, [`super::leave`]) decided it; `None`: the one fastest
+/// node of the old intervals.
 #[allow(clippy::type_complexity)]
 pub(crate) fn order(
     vip: &str,
     members: &Members,
     budget: usize,
+    before: Option<&String>,
 ) -> Result<Vec<(String, Option<(String, String)>)>, Refused> {
     let changed: Vec<&String> = members
         .iter()
@@ -102,7 +106,7 @@ pub(crate) fn order(
     let master_of = |done: &[bool], current: Option<&String>| -> Result<Option<String>, ()> {
         next_master(&state(done), current)
     };
-    let start = master_of(&vec![false; changed.len()], None).map_err(|()| {
+    let start = master_of(&vec![false; changed.len()], before).map_err(|()| {
         Refused(format!(
             "VIP {vip}: two nodes share the shortest interval in the old file"
         ))

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
-use super::{Step, Which, arg};
+use super::{Command as StepCommand, Step, Which, arg};
 use crate::config::Config;
 
 /// The most a remote command may print on stdout that is read (a
@@ -115,7 +115,9 @@ pub struct Want {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Present {
     pub advbase: u8,
-    pub advskew: u8,
+    /// `None`: any (a node in maintenance: what it shows is its own
+    /// advskew, the demotion is node-wide).
+    pub advskew: Option<u8>,
     /// `Some(true)`: MASTER (the step moves the VIP to this node);
     /// `Some(false)`: BACKUP (it moves the VIP away); `None`: either.
     pub master: Option<bool>,
@@ -129,7 +131,12 @@ pub struct Present {
 ///   that one is set);
 /// * a VIP the step moves: MASTER on the node it moves to, BACKUP on the
 ///   node it leaves; a VIP that does not move may be either (a password
-///   step's lone master stays what it was).
+///   step's lone master stays what it was);
+/// * `maintenance on` (a leaving node's hand-over): every VIP of the file
+///   the node takes part in present and BACKUP, with any skew, and
+///   nothing else;
+/// * `maintenance off` (after a leaving node's last removal): every such
+///   VIP absent.
 pub fn expect(step: &Step, old: &Config, new: &Config) -> Result<Vec<Want>, String> {
     let cfg = match step.file {
         Which::Old => old,
@@ -143,24 +150,33 @@ pub fn expect(step: &Step, old: &Config, new: &Config) -> Result<Vec<Want>, Stri
     for vip in &cfg.vips {
         let advskew = plan.vip(&vip.name).and_then(|p| p.advskew_of(&node.name));
         let named = |l: &[String]| l.contains(&vip.name);
-        let whole = step.only.is_empty() && step.remove.is_empty();
-        let present = if named(&step.remove) {
-            None
-        } else if named(&step.only) || (whole && advskew.is_some()) {
-            let advskew = advskew
-                .ok_or_else(|| format!("VIP {} has no skew for node {}", vip.name, node.name))?;
-            let master = step.moves.iter().find(|m| m.vip == vip.name).and_then(|m| {
-                (m.to == node.name)
-                    .then_some(true)
-                    .or((m.from == node.name).then_some(false))
-            });
-            Some(Present {
+        let present = match &step.command {
+            StepCommand::Maintenance { .. } if advskew.is_none() => continue,
+            StepCommand::Maintenance { on: true } => Some(Present {
                 advbase: vip.advbase.get(),
-                advskew: advskew.get(),
-                master,
-            })
-        } else {
-            continue;
+                advskew: None,
+                master: Some(false),
+            }),
+            StepCommand::Maintenance { on: false } => None,
+            StepCommand::Apply { remove, .. } if named(remove) => None,
+            StepCommand::Apply { only, remove }
+                if named(only) || (only.is_empty() && remove.is_empty() && advskew.is_some()) =>
+            {
+                let advskew = advskew.ok_or_else(|| {
+                    format!("VIP {} has no skew for node {}", vip.name, node.name)
+                })?;
+                let master = step.moves.iter().find(|m| m.vip == vip.name).and_then(|m| {
+                    (m.to == node.name)
+                        .then_some(true)
+                        .or((m.from == node.name).then_some(false))
+                });
+                Some(Present {
+                    advbase: vip.advbase.get(),
+                    advskew: Some(advskew.get()),
+                    master,
+                })
+            }
+            StepCommand::Apply { .. } => continue,
         };
         wants.push(Want {
             vip: vip.name.clone(),
@@ -203,11 +219,18 @@ pub fn check(wants: &[Want], status: &[u8]) -> Result<(), String> {
             (None, Some(v)) => wrong.push(format!("{what} is still there ({})", v.state)),
             (Some(_), None) => wrong.push(format!("{what} is missing")),
             (Some(p), Some(v)) => {
-                if (v.advbase, v.advskew) != (p.advbase, p.advskew) {
-                    wrong.push(format!(
-                        "{what} has advbase {} advskew {}, planned {} and {}",
-                        v.advbase, v.advskew, p.advbase, p.advskew
-                    ));
+                match p.advskew {
+                    Some(skew) if (v.advbase, v.advskew) != (p.advbase, skew) => {
+                        wrong.push(format!(
+                            "{what} has advbase {} advskew {}, planned {} and {skew}",
+                            v.advbase, v.advskew, p.advbase
+                        ));
+                    }
+                    None if v.advbase != p.advbase => wrong.push(format!(
+                        "{what} has advbase {}, planned {}",
+                        v.advbase, p.advbase
+                    )),
+                    _ => {}
                 }
                 let want = p.master.map(|m| if m { "MASTER" } else { "BACKUP" });
                 if let Some(want) = want.filter(|s| *s != v.state) {

@@ -46,7 +46,7 @@ fn a_password_rotation_expects_removal_then_presence_and_never_carries_the_key()
         (w.interface.as_str(), w.present.as_ref().unwrap().master),
         ("lan", None)
     );
-    let skew = w.present.as_ref().unwrap().advskew;
+    let skew = w.present.as_ref().unwrap().advskew.unwrap();
     assert!(check(&wants[1], &status("lan", 7, "BACKUP", skew)).is_ok());
     assert!(check(&wants[1], &status("lan", 7, "MASTER", skew)).is_ok());
     let e = check(&wants[1], EMPTY).unwrap_err();
@@ -88,8 +88,8 @@ fn a_step_that_moves_a_vip_expects_master_where_it_goes_and_backup_where_it_left
     } else {
         ("BACKUP", "MASTER")
     };
-    assert!(check(&w, &status(iface, 7, good, present.advskew)).is_ok());
-    let e = check(&w, &status(iface, 7, bad, present.advskew)).unwrap_err();
+    assert!(check(&w, &status(iface, 7, good, present.advskew.unwrap())).is_ok());
+    let e = check(&w, &status(iface, 7, bad, present.advskew.unwrap())).unwrap_err();
     assert!(e.ends_with(&format!("is {bad}, planned {good}")), "{e}");
 }
 
@@ -116,5 +116,55 @@ fn the_transport_quotes_each_word_for_the_remote_shell() {
     assert_eq!(
         t.shown("root@a", &argv),
         "/usr/bin/ssh -- root@a carpctl -c \"/etc/my file.toml\""
+    );
+}
+
+#[test]
+fn a_leaving_nodes_maintenance_steps_expect_backup_with_any_skew_then_nothing() {
+    let old = cfg("pw", "\"b\", \"a\"");
+    let src = "[[node]]\nname = \"a\"\n[[vip]]\nname = \"v1\"\nvhid = 7\ninterface = \"lan\"\n\
+               addresses = [\"192.0.2.7/32\"]\npassword = \"pw\"\n";
+    let new = crate::config::parse(src, Path::new("n.toml"), None).expect("valid");
+    let p = plan(&old, &new).unwrap();
+    let on = &p.steps[0];
+    assert_eq!(
+        on.command,
+        crate::rollout::Command::Maintenance { on: true }
+    );
+    assert_eq!(on.node, "b");
+    let w = expect(on, &old, &new).unwrap();
+    assert_eq!(w.len(), 1);
+    assert_eq!(w[0].interface, "igb0");
+    let present = w[0].present.as_ref().unwrap();
+    assert_eq!((present.advskew, present.master), (None, Some(false)));
+    // Any skew: the demotion is the node's, not the vhid's.
+    for skew in [0, 100, 240] {
+        assert!(check(&w, &status("igb0", 7, "BACKUP", skew)).is_ok());
+    }
+    let e = check(&w, &status("igb0", 7, "MASTER", 0)).unwrap_err();
+    assert!(e.ends_with("is MASTER, planned BACKUP"), "{e}");
+    let e = check(&w, EMPTY).unwrap_err();
+    assert_eq!(e, "VIP v1 (vhid 7 on igb0) is missing");
+    let off = p.steps.last().unwrap();
+    assert_eq!(
+        off.command,
+        crate::rollout::Command::Maintenance { on: false }
+    );
+    let w = expect(off, &old, &new).unwrap();
+    assert_eq!((w.len(), w[0].present.as_ref()), (1, None));
+    assert!(check(&w, EMPTY).is_ok());
+    let e = check(&w, &status("igb0", 7, "BACKUP", 0)).unwrap_err();
+    assert!(e.ends_with("is still there (BACKUP)"), "{e}");
+    assert_eq!(
+        off.argv("/o.toml", "/n.toml"),
+        [
+            "carpctl",
+            "-c",
+            "/o.toml",
+            "--node",
+            "b",
+            "maintenance",
+            "off"
+        ]
     );
 }

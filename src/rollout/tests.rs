@@ -79,7 +79,7 @@ fn advbase_change_goes_backups_first_and_moves_nothing() {
         let last = p
             .steps
             .iter()
-            .rfind(|s| s.only == [v.name.clone()])
+            .rfind(|s| s.command.only() == [v.name.clone()])
             .unwrap();
         assert_eq!(last.node, v.order[0], "{}", v.name);
     }
@@ -106,37 +106,202 @@ fn a_new_node_moves_each_vip_at_most_once() {
         .collect();
     assert_eq!(to_c.len(), 1);
     assert!(m.iter().any(|x| x.vip == to_c[0] && x.to == "c"), "{m:?}");
-    assert!(p.steps.iter().any(|s| s.node == "c" && s.only == [to_c[0]]));
+    assert!(
+        p.steps
+            .iter()
+            .any(|s| s.node == "c" && s.command.only() == [to_c[0]])
+    );
 }
 
 #[test]
-fn a_removed_node_leaves_with_the_old_file_and_its_vips_move_once() {
+fn a_removed_node_hands_its_vips_over_in_maintenance_first_then_leaves() {
     let vips = vip("v1", 1, "") + &vip("v2", 2, "") + &vip("v3", 3, "");
     let old = cfg("", &["a", "b", "c"], &vips);
     let new = cfg("", &["a", "b"], &vips);
     let p = plan(&old, &new).unwrap();
-    let c_steps: Vec<String> = p
-        .steps
+    let c = commands(&p);
+    assert_eq!(c[0], "carpctl -c old.toml --node c maintenance on");
+    assert_eq!(
+        c.last().unwrap(),
+        "carpctl -c old.toml --node c maintenance off"
+    );
+    let c_steps: Vec<&String> = c[1..c.len() - 1]
         .iter()
-        .filter(|s| s.node == "c")
-        .map(|s| s.command("old.toml", "new.toml"))
+        .filter(|s| s.contains("--node c "))
         .collect();
-    assert_eq!(c_steps.len(), 3, "{c_steps:?}");
+    assert_eq!(c_steps.len(), 3, "{c:?}");
     assert!(
         c_steps
             .iter()
             .all(|c| c.starts_with("carpctl -c old.toml --node c apply --remove"))
     );
-    let m = moves(&p);
-    for v in ["v1", "v2", "v3"] {
-        assert!(m.iter().filter(|x| x.vip == v).count() <= 1, "{m:?}");
-    }
-    // No final whole-file apply on the node that left.
+    // c's VIP moves once, on the maintenance step, to its next rank in
+    // the old file; nothing else moves.
+    let op = old.plan().unwrap();
+    let mastered: Vec<_> = op.vips.iter().filter(|v| v.order[0] == "c").collect();
+    assert_eq!(mastered.len(), 1);
+    let want = Move {
+        vip: mastered[0].name.clone(),
+        from: "c".into(),
+        to: mastered[0].order[1].clone(),
+    };
+    assert_eq!(p.steps[0].moves, [want]);
+    assert_eq!(moves(&p).len(), 1, "{:?}", moves(&p));
+    assert_eq!(p.steps[0].command, Command::Maintenance { on: true });
+    assert_eq!(p.steps[0].file, Which::Old);
+    // No whole-file apply on the node that left.
+    assert!(p.steps.iter().all(|s| s.node != "c"
+        || !s.command.remove().is_empty()
+        || matches!(s.command, Command::Maintenance { .. })));
+}
+
+#[test]
+fn a_leaving_node_that_masters_nothing_still_gets_its_maintenance_steps() {
+    // c is last of every VIP: nothing moves, but by the time the rollout
+    // runs c may be MASTER after a failover.
+    let vips = vip("v1", 1, "prefer = [\"a\", \"b\", \"c\"]")
+        + &vip("v2", 2, "prefer = [\"b\", \"a\", \"c\"]");
+    let old = cfg("", &["a", "b", "c"], &vips);
+    let new = cfg(
+        "",
+        &["a", "b"],
+        &(vip("v1", 1, "prefer = [\"a\", \"b\"]") + &vip("v2", 2, "prefer = [\"b\", \"a\"]")),
+    );
+    let p = plan(&old, &new).unwrap();
+    let c = commands(&p);
+    assert_eq!(c[0], "carpctl -c old.toml --node c maintenance on");
+    assert_eq!(
+        c.last().unwrap(),
+        "carpctl -c old.toml --node c maintenance off"
+    );
+    assert!(moves(&p).is_empty(), "{:?}", moves(&p));
+}
+
+#[test]
+fn a_leaving_node_that_carries_no_vip_or_a_cluster_without_preemption_gets_none() {
+    // d takes part in no VIP: nothing to hand over, nothing to remove.
+    let vips = vip("v1", 1, "prefer = [\"a\", \"b\"]");
+    let old = cfg("", &["a", "b", "d"], &vips);
+    let new = cfg("", &["a", "b"], &vips);
+    let p = plan(&old, &new).unwrap();
+    assert!(p.steps.iter().all(|s| s.node != "d"), "{:?}", commands(&p));
+    // Without preemption a demotion hands nothing over: no step.
+    let vips = vip("v1", 1, "") + &vip("v2", 2, "");
+    let old = cfg("preempt = false", &["a", "b"], &vips);
+    let new = cfg("preempt = false", &["a"], &vips);
+    let p = plan(&old, &new).unwrap();
     assert!(
         p.steps
             .iter()
-            .all(|s| s.node != "c" || !s.remove.is_empty())
+            .all(|s| matches!(s.command, Command::Apply { .. })),
+        "{:?}",
+        commands(&p)
     );
+}
+
+#[test]
+fn two_leaving_nodes_go_into_maintenance_first_one_after_the_other() {
+    let vips = vip("v1", 1, "prefer = [\"d\", \"a\", \"c\", \"b\"]")
+        + &vip("v2", 2, "prefer = [\"c\", \"b\", \"d\", \"a\"]")
+        + &vip("v3", 3, "prefer = [\"a\", \"b\", \"c\", \"d\"]");
+    let old = cfg("", &["a", "b", "c", "d"], &vips);
+    let keep = |v: &str, vhid: u8, prefer: &str| vip(v, vhid, &format!("prefer = [{prefer}]"));
+    let new = cfg(
+        "",
+        &["a", "b"],
+        &(keep("v1", 1, "\"a\", \"b\"")
+            + &keep("v2", 2, "\"b\", \"a\"")
+            + &keep("v3", 3, "\"a\", \"b\"")),
+    );
+    let p = plan(&old, &new).unwrap();
+    let c = commands(&p);
+    assert_eq!(
+        c[..2],
+        [
+            "carpctl -c old.toml --node c maintenance on",
+            "carpctl -c old.toml --node d maintenance on",
+        ]
+    );
+    assert_eq!(
+        c[c.len() - 2..],
+        [
+            "carpctl -c old.toml --node c maintenance off",
+            "carpctl -c old.toml --node d maintenance off",
+        ]
+    );
+    // v2 goes from c to b on c's step; v1 from d to a on d's step; each
+    // VIP once.
+    let mv = |vip: &str, from: &str, to: &str| Move {
+        vip: vip.into(),
+        from: from.into(),
+        to: to.into(),
+    };
+    assert_eq!(p.steps[0].moves, [mv("v2", "c", "b")]);
+    assert_eq!(p.steps[1].moves, [mv("v1", "d", "a")]);
+    assert_eq!(moves(&p).len(), 2, "{:?}", moves(&p));
+}
+
+#[test]
+fn a_vip_handed_to_a_node_the_new_file_does_not_make_master_moves_once_more() {
+    let old = cfg(
+        "",
+        &["a", "b", "c"],
+        &vip("v1", 1, "prefer = [\"c\", \"a\", \"b\"]"),
+    );
+    let new = cfg("", &["a", "b"], &vip("v1", 1, "prefer = [\"b\", \"a\"]"));
+    let p = plan(&old, &new).unwrap();
+    let m = moves(&p);
+    assert_eq!(
+        m.iter()
+            .map(|m| (m.from.as_str(), m.to.as_str()))
+            .collect::<Vec<_>>(),
+        [("c", "a"), ("a", "b")],
+        "{:?}",
+        commands(&p)
+    );
+    assert_eq!(p.steps[0].moves.len(), 1);
+    // The second move is a skew change on a remaining node, never the
+    // leaving node's removal.
+    let second = p
+        .steps
+        .iter()
+        .position(|s| s.moves.len() == 1 && s.moves[0].to == "b");
+    let s = &p.steps[second.unwrap()];
+    assert_ne!(s.node, "c");
+    assert!(s.command.remove().is_empty());
+}
+
+#[test]
+fn a_demoted_interval_is_clamped_at_240_as_carp_does() {
+    assert_eq!(leave::demoted(256), 256 + 240);
+    assert_eq!(leave::demoted(256 + 100), 256 + 240);
+    assert_eq!(leave::demoted(2 * 256 + 240), 2 * 256 + 240);
+    // DEMOTE_ADVSKEW clamps from above: a skew over 240 advertises 240.
+    assert_eq!(leave::demoted(256 + 250), 256 + 240);
+}
+
+#[test]
+fn the_json_of_a_maintenance_step_keeps_every_field_and_adds_action() {
+    let vips = vip("v1", 1, "") + &vip("v2", 2, "");
+    let old = cfg("", &["a", "b", "c"], &vips);
+    let new = cfg("", &["a", "b"], &vips);
+    let p = plan(&old, &new).unwrap();
+    let j = serde_json::to_value(&p).unwrap();
+    let first = &j["steps"][0];
+    assert_eq!(first["action"], "maintenance_on");
+    assert_eq!(first["node"], "c");
+    assert_eq!(first["file"], "old");
+    assert_eq!(first["only"], serde_json::json!([]));
+    assert_eq!(first["remove"], serde_json::json!([]));
+    let remove = j["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["remove"] != serde_json::json!([]))
+        .unwrap();
+    assert_eq!(remove["action"], "apply");
+    let last = j["steps"].as_array().unwrap().last().unwrap();
+    assert_eq!(last["action"], "maintenance_off");
 }
 
 #[test]
@@ -151,7 +316,7 @@ fn a_new_vip_starts_on_its_master_first() {
     let v9: Vec<&str> = p
         .steps
         .iter()
-        .filter(|s| s.only == ["v9"])
+        .filter(|s| s.command.only() == ["v9"])
         .map(|s| s.node.as_str())
         .collect();
     assert_eq!(v9[0], "c", "{v9:?}");
@@ -233,8 +398,10 @@ fn commands_quote_what_the_shell_would_split() {
         at: 0.0,
         node: "a".into(),
         file: Which::New,
-        only: vec!["v1".into()],
-        remove: vec![],
+        command: Command::Apply {
+            only: vec!["v1".into()],
+            remove: vec![],
+        },
         moves: vec![],
         why: String::new(),
     };
@@ -242,4 +409,34 @@ fn commands_quote_what_the_shell_would_split() {
         s.command("o.toml", "/etc/my cluster $x.toml"),
         "carpctl -c \"/etc/my cluster \\$x.toml\" --node a apply --only v1"
     );
+}
+
+#[test]
+fn a_hand_over_to_two_tied_nodes_is_refused() {
+    let n = |s: &str| s.to_string();
+    // c is master (256); a and b tie behind it: once c is demoted both
+    // would take over.
+    let mut m = Members::new();
+    m.insert(n("a"), (Some(356), Some(356)));
+    m.insert(n("b"), (Some(356), Some(356)));
+    m.insert(n("c"), (Some(256), None));
+    let e = leave::hand_over("v1", &mut m, &[n("c")]).unwrap_err().0;
+    assert_eq!(
+        e,
+        "VIP v1: once c is in maintenance, two nodes share the shortest interval and would \
+         both take over"
+    );
+    // With b faster, b gets it, on c's step (index 0), and c is demoted.
+    m.insert(n("b"), (Some(300), Some(300)));
+    m.insert(n("c"), (Some(256), None));
+    let h = leave::hand_over("v1", &mut m, &[n("c")]).unwrap();
+    assert_eq!(h.master.as_deref(), Some("b"));
+    assert_eq!(h.moves.len(), 1);
+    assert_eq!((h.moves[0].0, h.moves[0].1.to.as_str()), (0, "b"));
+    assert_eq!(m["c"].0, Some(256 + 240));
+    // A VIP no leaving node takes part in is left to the order search.
+    let mut m2 = Members::new();
+    m2.insert(n("a"), (Some(256), Some(256)));
+    let h = leave::hand_over("v2", &mut m2, &[n("c")]).unwrap();
+    assert_eq!((h.master, h.moves.len()), (None, 0));
 }

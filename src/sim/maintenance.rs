@@ -35,8 +35,7 @@ impl Sim<'_, '_> {
             let mastered = self.mastered(node);
             let demotion = live(&mut self.nodes[node].kernel).map_or(0, |l| l.demotion());
             let plan = self
-                .sc
-                .config
+                .installed(node)
                 .plan()
                 .map_err(|e| self.node_err(node, format!("maintenance on: {e}")))?;
             let name = self.nodes[node].name.clone();
@@ -90,13 +89,29 @@ impl Sim<'_, '_> {
         );
     }
 
-    /// The CARP VIPs `node` is MASTER of now, by name.
+    /// The cluster file installed on `node` (the scenario's `cluster`
+    /// before it applies another): the one `carpctl maintenance on` reads
+    /// there, as a rollout's maintenance step names its OLD file.
+    fn installed(&self, node: usize) -> &config::Config {
+        self.nodes[node]
+            .file
+            .and_then(|f| self.sc.cluster_files().get(f))
+            .unwrap_or(&self.sc.config)
+    }
+
+    /// The CARP VIPs of its installed file `node` is MASTER of now, by
+    /// name.
     fn mastered(&self, node: usize) -> BTreeSet<String> {
+        let cfg = self.installed(node);
         self.vips
             .iter()
-            .zip(&self.sc.config.vips)
-            .filter(|(v, c)| c.protocol == Protocol::Carp && v.state[node] == CarpState::Master)
-            .map(|(v, _)| v.name.to_string())
+            .filter(|v| v.state[node] == CarpState::Master)
+            .filter(|v| {
+                cfg.vips
+                    .iter()
+                    .any(|c| c.name == *v.name && c.protocol == Protocol::Carp)
+            })
+            .map(|v| v.name.to_string())
             .collect()
     }
 }

@@ -66,7 +66,9 @@ impl Sim<'_, '_> {
                     self.loss_between.insert((from, to), fraction);
                 }
             },
-            Action::Maintenance { node, on, stepped } => self.maintenance(node, on, stepped)?,
+            Action::Maintenance {
+                node, on, stepped, ..
+            } => self.maintenance(node, on, stepped)?,
             Action::Check {
                 node,
                 check,
@@ -256,6 +258,16 @@ fn event_detail(action: &Action, nodes: &[scenario::ScNode], files: &[config::Co
                 LossScope::To(n) => format!("to {}", name(n)),
                 LossScope::Between { from, to } => format!("from {} to {}", name(from), name(to)),
             }
+        ),
+        Action::Maintenance {
+            node,
+            on,
+            step: Some(k),
+            ..
+        } => format!(
+            "rollout step {k}: {} maintenance {}",
+            name(*node),
+            if *on { "on" } else { "off" }
         ),
         Action::Maintenance { node, .. } => name(*node),
         Action::Switchover { vip, to, back } => match (to, back) {

@@ -140,6 +140,54 @@ fn rollout_plan_prints_steps_and_never_a_password() {
 }
 
 #[test]
+fn rollout_plan_puts_a_leaving_node_into_maintenance_first_and_takes_it_out_last() {
+    let lab = Lab::new();
+    let old = cluster(&lab, "old.toml", "pw1", 1);
+    // b leaves; a carries both VIPs.
+    let text = std::fs::read_to_string(&old).unwrap();
+    let without_b = text
+        .replace("[[node]]\nname = \"b\"\n", "")
+        .replace("prefer = [\"a\", \"b\"]\n", "")
+        .replace("prefer = [\"b\", \"a\"]\n", "");
+    let new = lab.write("new.toml", &without_b, 0o600);
+    let (o, n) = (old.to_str().unwrap(), new.to_str().unwrap());
+    let out = rollout(&[o, n]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines[2].ends_with(&format!("on b: carpctl -c {o} --node b maintenance on")),
+        "{text}"
+    );
+    assert!(
+        lines[4].ends_with("moves mail2 from b to a (hand-over by preemption)"),
+        "{text}"
+    );
+    assert!(
+        lines[lines.len() - 3].ends_with(&format!("on b: carpctl -c {o} --node b maintenance off")),
+        "{text}"
+    );
+    assert_eq!(
+        lines[lines.len() - 1],
+        "VIPs that change hands: 1 (each once)"
+    );
+    let out = rollout(&[o, n, "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v = json(&out);
+    let steps = v["steps"].as_array().unwrap();
+    assert_eq!(steps[0]["action"], "maintenance_on");
+    assert_eq!(steps[0]["file"], "old");
+    assert_eq!(steps[0]["moves"][0]["vip"], "mail2");
+    assert_eq!(steps[1]["action"], "apply");
+    let last = steps.last().unwrap();
+    assert_eq!(last["action"], "maintenance_off");
+    assert_eq!(
+        last["command"],
+        format!("carpctl -c {o} --node b maintenance off")
+    );
+}
+
+#[test]
 fn rollout_plan_refuses_what_it_cannot_plan_safely() {
     let lab = Lab::new();
     let old = cluster(&lab, "old.toml", "pw1", 1);

@@ -230,3 +230,99 @@ fn rollout_run_dry_run_and_bad_arguments_run_nothing() {
     );
     assert!(r.calls().is_empty(), "{:#?}", r.calls());
 }
+
+/// A cluster file in which b has left: a alone carries both VIPs.
+fn without_b(lab: &Lab) -> PathBuf {
+    let body = "[[node]]\nname = \"a\"\nssh = \"root@a\"\n\
+                [[vip]]\nname = \"mail1\"\nvhid = 1\ninterface = \"em0\"\n\
+                addresses = [\"192.168.1.50/32\"]\npassword = \"old-secret\"\n\
+                [[vip]]\nname = \"mail2\"\nvhid = 2\ninterface = \"em0\"\n\
+                addresses = [\"192.168.1.51/32\"]\npassword = \"pw2\"\n";
+    lab.write("leave.toml", body, 0o600)
+}
+
+impl Rig {
+    fn run_to(&self, new: &Path) -> Output {
+        Command::new(BIN)
+            .args(["rollout", "run"])
+            .args([&self.old, new])
+            .arg("--ssh-command")
+            .arg(&self.ssh)
+            .args(["--wait", "0"])
+            .output()
+            .unwrap()
+    }
+}
+
+#[test]
+fn rollout_run_removes_a_leaving_node_after_its_maintenance_and_takes_it_back() {
+    let r = rig(true, "nothing) :");
+    let leave = without_b(&r.lab);
+    let out = r.run_to(&leave);
+    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    let calls = r.calls();
+    let steps: Vec<&String> = calls.iter().step_by(2).collect();
+    assert!(
+        steps[0].starts_with("root@b carpctl -c ") && steps[0].ends_with("--node b maintenance on"),
+        "{calls:#?}"
+    );
+    assert!(
+        steps[1..steps.len() - 1]
+            .iter()
+            .all(|s| !s.contains("maintenance")),
+        "{calls:#?}"
+    );
+    assert!(
+        steps.last().unwrap().ends_with("--node b maintenance off"),
+        "{calls:#?}"
+    );
+    let text = stdout(&out);
+    assert_eq!(
+        text.matches("shows what the plan says").count(),
+        steps.len(),
+        "{text}"
+    );
+    // b has no vhid left and is not demoted; a runs the new file.
+    let s = status(&r.hosts[1]);
+    assert_eq!(s["vhids"].as_array().unwrap().len(), 0, "{s}");
+    let m = carpctl(
+        &r.hosts[1],
+        &r.old,
+        "b",
+        &["maintenance", "status", "--json"],
+    );
+    assert_eq!(json(&m)["maintenance"], false);
+    assert_eq!(r.pending(0, &leave), 0);
+}
+
+#[test]
+fn rollout_run_stops_when_a_leaving_node_is_still_master_after_its_maintenance() {
+    // b's status after its maintenance step shows it still MASTER of
+    // mail2 (as when no other node answered the hand-over).
+    let seen = r#"{"vhids": [{"interface": "em0", "vhid": 1, "state": "BACKUP", "advbase": 1, "advskew": 100}, {"interface": "em0", "vhid": 2, "state": "MASTER", "advbase": 1, "advskew": 0}]}"#;
+    let r = rig(
+        true,
+        &format!("'root@b carpctl status --json') printf '%s' '{seen}'; exit 0"),
+    );
+    let leave = without_b(&r.lab);
+    let out = r.run_to(&leave);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let e = stderr(&out);
+    assert!(
+        e.contains(
+            "rollout stopped at step 1 of 6, on node b: after the step it shows: VIP mail2 \
+             (vhid 2 on em0) is MASTER, planned BACKUP"
+        ),
+        "{e}"
+    );
+    assert_eq!(r.calls().len(), 2, "{:#?}", r.calls());
+    // The step itself ran: b is in maintenance, nothing removed.
+    let m = carpctl(
+        &r.hosts[1],
+        &r.old,
+        "b",
+        &["maintenance", "status", "--json"],
+    );
+    assert_eq!(json(&m)["maintenance"], true);
+    assert_eq!(status(&r.hosts[1])["vhids"].as_array().unwrap().len(), 2);
+}

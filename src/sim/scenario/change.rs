@@ -1,7 +1,8 @@
 //! The scenario events that change the cluster file (carpctl.scenario(5)):
 //! `apply` (one node applies another cluster file) and `rollout` (the
-//! steps of `carpctl rollout plan`, each an `apply` of one VIP on one node
-//! at the time the plan gives). The files they name are read like the
+//! steps of `carpctl rollout plan`, each an `apply` of one VIP on one node,
+//! or a leaving node's stepped `maintenance_on`/`off`, at the time the plan
+//! gives). The files they name are read like the
 //! scenario's own `cluster` (relative to the scenario, a trusted regular
 //! file within the cluster file's size limit), with their own passwords
 //! (`[passwords]` is for the scenario's `cluster` only).
@@ -170,8 +171,9 @@ impl ScenarioValidator<'_> {
         }
     }
 
-    /// Each `rollout` event becomes one `apply` event per step of its plan,
-    /// at the event's time plus the step's; every step within the
+    /// Each `rollout` event becomes one `apply` (or, for a leaving node's
+    /// maintenance step, `maintenance_on`/`off`) event per step of its
+    /// plan, at the event's time plus the step's; every step within the
     /// scenario, on a node that has a `[[node]]` entry.
     pub(super) fn expand_rollouts(
         &mut self,
@@ -225,12 +227,21 @@ impl ScenarioValidator<'_> {
                         .extend(d.into_iter().filter(config::Diagnostic::is_error));
                     continue;
                 }
-                let action = Action::Apply {
-                    node,
-                    file,
-                    only: s.only.clone(),
-                    remove: s.remove.clone(),
-                    step: Some(k + 1),
+                let action = match &s.command {
+                    rollout::Command::Apply { only, remove } => Action::Apply {
+                        node,
+                        file,
+                        only: only.clone(),
+                        remove: remove.clone(),
+                        step: Some(k + 1),
+                    },
+                    // `carpctl maintenance on` is stepped.
+                    rollout::Command::Maintenance { on } => Action::Maintenance {
+                        node,
+                        on: *on,
+                        stepped: true,
+                        step: Some(k + 1),
+                    },
                 };
                 out.push(TimedEvent {
                     at,

@@ -50,11 +50,13 @@ pub enum Action {
     /// `carpctl maintenance on/off`: a demotion of 240 (`CARP_MAXSKEW`);
     /// `on` in steps (`crate::maintenance`) unless `stepped` is false
     /// (`procedure = "one_step"`, the procedure before the steps, kept to
-    /// measure against).
+    /// measure against); `step` is the step of a rollout it is (a
+    /// leaving node's hand-over, and its end).
     Maintenance {
         node: usize,
         on: bool,
         stepped: bool,
+        step: Option<usize>,
     },
     /// A `[[check]]` of the cluster file fails / passes again: a demotion
     /// by its weight.
@@ -128,8 +130,8 @@ pub enum Action {
         to: Option<usize>,
         back: bool,
     },
-    /// A `rollout` as written: replaced by its steps, as `Apply` events,
-    /// before the scenario is returned.
+    /// A `rollout` as written: replaced by its steps, as `Apply` (and
+    /// `Maintenance`) events, before the scenario is returned.
     Rollout {
         from: usize,
         to: usize,
@@ -468,6 +470,7 @@ impl ScenarioValidator<'_> {
                 node: need(node),
                 on: false,
                 stepped: true,
+                step: None,
             },
             "check_fail" | "check_pass" => {
                 self.check_action(e.check?, need(node), name == "check_fail", config, ctx, key)?

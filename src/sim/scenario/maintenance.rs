@@ -36,6 +36,7 @@ impl ScenarioValidator<'_> {
             node,
             on: true,
             stepped,
+            step: None,
         })
     }
 }
