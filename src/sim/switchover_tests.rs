@@ -67,6 +67,8 @@ fn switchover_moves_one_vip_once_and_back_once_losing_nothing() {
             for to in targets {
                 let r = run_it(n, flavor, &switchover(to.as_deref()));
                 let target = to.clone().unwrap_or_else(|| "n1".into());
+                // The measurement for the record (`-- --nocapture`).
+                eprintln!("{n} nodes, FreeBSD {flavor}, to {target}: {}", measured(&r));
                 let ctx = format!(
                     "{n} nodes, FreeBSD {flavor}, to {target}: {}\n{}",
                     measured(&r),
@@ -107,6 +109,7 @@ fn naive_state_backup_loses_requests_and_moves_twice() {
                  state = \"backup\"\n"
             );
             let r = run_it(n, flavor, &naive);
+            eprintln!("naive, {n} nodes, FreeBSD {flavor}: {}", measured(&r));
             let ctx = format!(
                 "{n} nodes, FreeBSD {flavor}: {}\n{}",
                 measured(&r),
@@ -199,6 +202,7 @@ fn a_target_that_fails_during_a_switchover_hands_the_vip_to_one_raised_node() {
              [[event]]\nat = 18\naction = \"crash\"\nnode = \"n4\"\n"
         );
         let r = run_it(5, flavor, &events);
+        eprintln!("target fails, 5 nodes, FreeBSD {flavor}: {}", measured(&r));
         let ctx = format!("FreeBSD {flavor}: {}\n{}", measured(&r), r.to_text());
         assert_eq!(masters(&r, "v0", SW, 18.0), ["n4"], "{ctx}");
         assert_eq!(masters(&r, "v0", 18.0, END), ["n0"], "{ctx}");
