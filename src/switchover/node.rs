@@ -139,29 +139,8 @@ pub(crate) fn step(
     if sw.master != here.node {
         return Ok(Done::Raised { from });
     }
-    let mut waited = Duration::ZERO;
-    let mut sleep_counted = |d: Duration| {
-        waited += d;
-        sleep(d);
-    };
-    let still = wait_until_left(
-        || {
-            is_master(kernel, here).map(|m| {
-                let mut s = BTreeSet::new();
-                if m {
-                    s.insert(sw.vip.clone());
-                }
-                s
-            })
-        },
-        wait,
-        &mut sleep_counted,
-    )?;
-    if still.is_empty() {
-        return Ok(Done::Moved {
-            from,
-            after: waited,
-        });
+    if let Some(after) = wait_for(kernel, here, false, wait, sleep)? {
+        return Ok(Done::Moved { from, after });
     }
     set_skew(kernel, here, planned).map_err(kernel_err(
         "the target did not take over, and cannot restore the planned advskew of",
@@ -209,17 +188,32 @@ pub(crate) fn wait_master(
     wait: Duration,
     sleep: &mut dyn FnMut(Duration),
 ) -> Result<Option<Duration>, NodeError> {
+    wait_for(kernel, here, true, wait, sleep)
+}
+
+/// Wait up to `wait`, looking every [`crate::maintenance::POLL`], until
+/// the vhid is MASTER here (`master`) or is not; how long it took, `None`
+/// if it did not get there.
+fn wait_for(
+    kernel: &mut dyn Kernel,
+    here: &Here<'_>,
+    master: bool,
+    wait: Duration,
+    sleep: &mut dyn FnMut(Duration),
+) -> Result<Option<Duration>, NodeError> {
     let mut waited = Duration::ZERO;
     let mut sleep_counted = |d: Duration| {
         waited += d;
         sleep(d);
     };
+    // `wait_until_left` waits for a set to empty: here, the one vhid
+    // while it is not yet as wanted.
     let still = wait_until_left(
         || {
             is_master(kernel, here).map(|m| {
                 let mut s = BTreeSet::new();
-                if !m {
-                    s.insert(here.node.to_string());
+                if m != master {
+                    s.insert(here.vhid_ref().to_string());
                 }
                 s
             })

@@ -3,14 +3,13 @@
 //! a change.
 
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
 use serde_json::Value;
 
-use crate::common::{BIN, stderr};
+use crate::common::{BIN, chmod, init_host, stderr};
 
 struct Lab {
     _dir: tempfile::TempDir,
@@ -24,17 +23,7 @@ impl Lab {
     fn new(extra: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let host = dir.path().join("host");
-        let out = Command::new(BIN)
-            .args(["emulate", "init"])
-            .arg(&host)
-            .args(["--iface", "em0=192.0.2.10/24"])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        init_host(&host);
         let config = dir.path().join("carpctl.toml");
         fs::write(
             &config,
@@ -45,7 +34,7 @@ impl Lab {
             ),
         )
         .unwrap();
-        fs::set_permissions(&config, fs::Permissions::from_mode(0o600)).unwrap();
+        chmod(&config, 0o600);
         let lab = Lab {
             _dir: dir,
             host,

@@ -4,13 +4,12 @@
 //! record in `state_dir`, `--back`, `apply`, reboots and `status --check`.
 
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
 use serde_json::Value;
 
-use crate::common::{BIN, stderr, stdout};
+use crate::common::{BIN, chmod, init_host, stderr, stdout};
 
 struct Lab {
     _dir: tempfile::TempDir,
@@ -24,13 +23,7 @@ impl Lab {
     fn new(node: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let host = dir.path().join("host");
-        let out = Command::new(BIN)
-            .args(["emulate", "init"])
-            .arg(&host)
-            .args(["--iface", "em0=192.0.2.10/24"])
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", stderr(&out));
+        init_host(&host);
         let config = dir.path().join("carpctl.toml");
         fs::write(
             &config,
@@ -41,7 +34,7 @@ impl Lab {
              addresses = [\"192.0.2.51/32\"]\npassword = \"secret2\"\nprefer = [\"a\"]\n",
         )
         .unwrap();
-        fs::set_permissions(&config, fs::Permissions::from_mode(0o600)).unwrap();
+        chmod(&config, 0o600);
         let lab = Lab {
             _dir: dir,
             host,
