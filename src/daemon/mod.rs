@@ -337,14 +337,12 @@ impl Daemon {
                 for w in &new.config.warnings {
                     tracing::warn!("{w}");
                 }
-                tracing::info!(
-                    "reloaded {path}: node {}, {}",
-                    new.node,
-                    vips(new.hooks.len())
-                );
+                let (node, count) = (new.node.clone(), new.hooks.len());
                 self.runner.set_table(new.hooks.clone());
                 self.settings_tx.send_replace(Arc::new(new));
                 self.stats.reloads.fetch_add(1, Ordering::Relaxed);
+                // Said once the new file is in force, not before.
+                tracing::info!("reloaded {path}: node {node}, {}", vips(count));
             }
             Err(diags) => {
                 self.stats.reload_failures.fetch_add(1, Ordering::Relaxed);
