@@ -2,14 +2,14 @@
 //! carp.sh cases in VNET jails.
 //!
 //! In the style of FreeBSD's own `tests/sys/netinet/carp.sh` and
-//! `tests/sys/common/vnet.subr` (the lab: [`lab`]), each node is a VNET
-//! jail holding one end of an epair, renamed inside the jail (as
-//! `vnet_ifrename_jail` does) so that one cluster file names the same
-//! interface on every node, and each node runs `carpctl apply`. Then the
-//! tests check what carp(4) itself reports through `carpctl status
+//! `tests/sys/common/vnet.subr` (the lab: `freebsd_host/lab.rs`), each
+//! node is a VNET jail holding one end of an epair, renamed inside the
+//! jail (as `vnet_ifrename_jail` does) so that one cluster file names the
+//! same interface on every node, and each node runs `carpctl apply`. Then
+//! the tests check what carp(4) itself reports through `carpctl status
 //! --json`.
 //!
-//! The seed cluster ([`one_epair`]): an epair joins two jails, mail-a and
+//! The seed cluster (`one_epair.rs`): an epair joins two jails, mail-a and
 //! mail-b of `examples/seed.toml` (used verbatim: the ends are `em0` and
 //! `igb0`), and
 //!
@@ -20,11 +20,11 @@
 //!
 //! Every carp.sh case (@ ba0fe1dd) that `src/sim/freebsd_tests.rs`
 //! simulates runs here on the real kernel too, built as carp.sh builds it:
-//! `switch` and `negative_demotion` on one epair ([`one_epair`]); basic_v4,
+//! `switch` and `negative_demotion` on one epair (`one_epair.rs`); basic_v4,
 //! basic_v6 and nd6_ns_source_mac with an if_bridge in a third jail that
 //! joins the two nodes' epairs and is also the client, unicast_v4 and
 //! unicast_v6 with that jail a router between the nodes' two subnets
-//! ([`bridged`]). Each case configures its vhid as carp.sh does, through a
+//! (`bridged.rs`). Each case configures its vhid as carp.sh does, through a
 //! cluster file: pinned advskews (both 0 with `allow_tie` where carp.sh
 //! names none), `unicast = true` with the nodes' `addresses` where carp.sh
 //! gives `peer`/`peer6`, a password only where carp.sh has `pass`; and
@@ -44,7 +44,7 @@ mod lab;
 #[cfg(target_os = "freebsd")]
 mod one_epair;
 
-/// The tests of [`one_epair`] and [`bridged`] elsewhere: each says why it
+/// The tests of `one_epair.rs` and `bridged.rs` elsewhere: each says why it
 /// skipped.
 #[cfg(not(target_os = "freebsd"))]
 mod skipped {
