@@ -194,10 +194,7 @@ fn apply(global: &GlobalOpts, args: &ApplyArgs, progress: &mut Progress) -> Resu
         true => None,
         false => Some(super::lock_host(kernel.as_ref())?),
     };
-    let interfaces = kernel
-        .interfaces()
-        .map_err(CliError::kernel("cannot list the interfaces"))?;
-    let planned = cluster::desired(&cfg, &node, &interfaces)?;
+    let planned = cluster::desired(kernel.as_mut(), &cfg, &node)?;
     let mut desired = planned.with_keys().map_err(CliError::Failed)?;
     let has_vrrp = desired.vips.iter().any(|d| d.vrrp.is_some());
     // A node in maintenance (or the boot hold) keeps its VRRP vhids at the

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use super::{CliError, GlobalOpts};
 use crate::config::{self, Config, Diagnostic};
-use crate::model::Interface;
+use crate::kernel::Kernel;
 
 /// Print diagnostics on stderr, one per line, as `carpctl: file:line:col: ...`
 /// (through [`crate::logging::stderr_line`]: in order with the log, and never
@@ -78,14 +78,17 @@ pub(crate) fn node(global: &GlobalOpts, cfg: &Config) -> Result<String, CliError
     }
 }
 
-/// This node's desired state against the host's interfaces; warnings are
-/// printed, errors make a configuration error.
+/// This node's desired state against the host's interfaces, as `kernel`
+/// lists them; warnings are printed, errors make a configuration error.
 pub(crate) fn desired(
+    kernel: &mut dyn Kernel,
     cfg: &Config,
     node: &str,
-    interfaces: &[Interface],
 ) -> Result<config::Desired, CliError> {
-    match config::desired_state(cfg, node, interfaces) {
+    let interfaces = kernel
+        .interfaces()
+        .map_err(CliError::kernel("cannot list the interfaces"))?;
+    match config::desired_state(cfg, node, &interfaces) {
         Ok(d) => {
             print_diagnostics(&d.warnings);
             Ok(d)

@@ -81,10 +81,7 @@ pub(crate) fn run(
             vip.name
         )));
     }
-    let interfaces = kernel
-        .interfaces()
-        .map_err(CliError::kernel("cannot list the interfaces"))?;
-    let desired = cluster::desired(&cfg, &node, &interfaces)?;
+    let desired = cluster::desired(kernel.as_mut(), &cfg, &node)?;
     let d = desired
         .vips
         .iter()

@@ -59,10 +59,7 @@ pub fn run(global: &GlobalOpts, args: &StatusArgs, out: &mut dyn Write) -> Resul
     let view = match &cfg {
         Some(cfg) => {
             let node = super::cluster::node(global, cfg)?;
-            let interfaces = kernel
-                .interfaces()
-                .map_err(CliError::kernel("cannot list the interfaces"))?;
-            let mut desired = super::cluster::desired(cfg, &node, &interfaces)?;
+            let mut desired = super::cluster::desired(kernel.as_mut(), cfg, &node)?;
             // In maintenance, a VRRP vhid's planned priority is the
             // maintenance one (apply::hold): not drift.
             if desired.vips.iter().any(|d| d.vrrp.is_some())

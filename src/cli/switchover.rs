@@ -85,10 +85,7 @@ pub(crate) fn run(
         true => None,
         false => Some(super::lock_host(kernel.as_ref())?),
     };
-    let interfaces = kernel
-        .interfaces()
-        .map_err(CliError::kernel("cannot list the interfaces"))?;
-    let desired = cluster::desired(&cfg, &node, &interfaces)?;
+    let desired = cluster::desired(kernel.as_mut(), &cfg, &node)?;
     let Some(d) = desired.vips.iter().find(|d| d.name == args.vip) else {
         return Err(CliError::Failed(format!(
             "switchover {}: this node's VIP is not resolved",
