@@ -8,6 +8,7 @@
 
 use std::path::Path;
 
+use super::maintenance_tests::longest_dual;
 use super::report::Report;
 use super::*;
 
@@ -281,18 +282,6 @@ fn adding_a_vip_by_plan_moves_nothing() {
         let planned = assert_planned(&what, &r, 1);
         assert_eq!(planned.moved, 0, "{what}");
     }
-}
-
-/// The longest time two nodes were MASTER of one VIP. A hand-over by
-/// preemption always has one of one segment latency (the old master steps
-/// down when the new one's advertisement reaches it, `carp_input_c()`):
-/// "0 s dual master" means none longer than that crossing.
-fn longest_dual(r: &Report) -> f64 {
-    r.vips
-        .iter()
-        .flat_map(|v| &v.dual_master)
-        .map(|d| d.end - d.start)
-        .fold(0.0, f64::max)
 }
 
 #[test]
