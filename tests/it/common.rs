@@ -4,7 +4,7 @@
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -144,4 +144,51 @@ pub(crate) fn init_host(path: &Path) {
 /// `--kernel emulated:PATH`.
 pub(crate) fn kernel_arg(host: &Path) -> String {
     format!("emulated:{}", host.display())
+}
+
+/// An emulated host and a cluster file (mode 0600) in a temporary
+/// directory: the lab of the end-to-end tests that run carpctl as one node
+/// of a cluster against that host.
+pub(crate) struct HostLab {
+    _dir: tempfile::TempDir,
+    pub(crate) host: PathBuf,
+    pub(crate) config: PathBuf,
+}
+
+impl HostLab {
+    /// A new host (`init_host`) and `cluster` as the cluster file.
+    pub(crate) fn new(cluster: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let host = dir.path().join("host");
+        init_host(&host);
+        let config = dir.path().join("carpctl.toml");
+        fs::write(&config, cluster).unwrap();
+        chmod(&config, 0o600);
+        HostLab {
+            _dir: dir,
+            host,
+            config,
+        }
+    }
+
+    /// carpctl as `node` of the cluster file against the host, through
+    /// the environment (`CARPCTL_KERNEL`, `CARPCTL_CONFIG`,
+    /// `CARPCTL_NODE`), without `RUST_LOG` or an injected ledger fault.
+    pub(crate) fn command(&self, node: &str) -> Command {
+        let mut c = carpctl();
+        c.env("CARPCTL_KERNEL", kernel_arg(&self.host))
+            .env("CARPCTL_CONFIG", &self.config)
+            .env("CARPCTL_NODE", node)
+            .env_remove("RUST_LOG")
+            .env_remove(carpctl::ledger::FAULT_ENV);
+        c
+    }
+
+    /// Where the emulated host keeps carpctl's state: its own root's
+    /// `/var/db/carpctl`.
+    pub(crate) fn state_dir(&self) -> PathBuf {
+        let mut root = self.host.as_os_str().to_owned();
+        root.push(".root/var/db/carpctl");
+        PathBuf::from(root)
+    }
 }

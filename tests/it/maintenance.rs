@@ -4,57 +4,38 @@
 
 use std::fs;
 use std::os::unix::process::ExitStatusExt;
-use std::path::PathBuf;
 use std::process::{Command, Output};
 
 use serde_json::Value;
 
-use crate::common::{BIN, chmod, init_host, stderr};
+use crate::common::{BIN, HostLab, stderr};
 
-struct Lab {
-    _dir: tempfile::TempDir,
-    host: PathBuf,
-    config: PathBuf,
+/// The lab ([`HostLab`]) as node mail-a of a two-node cluster.
+struct Lab(HostLab);
+
+impl std::ops::Deref for Lab {
+    type Target = HostLab;
+    fn deref(&self) -> &HostLab {
+        &self.0
+    }
 }
 
 impl Lab {
     /// One emulated host (mail-a of a two-node cluster) with the cluster
     /// applied; `extra` goes at the end of the cluster file.
     fn new(extra: &str) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let host = dir.path().join("host");
-        init_host(&host);
-        let config = dir.path().join("carpctl.toml");
-        fs::write(
-            &config,
-            format!(
-                "[[node]]\nname = \"mail-a\"\n[[node]]\nname = \"mail-b\"\n\
+        let lab = Lab(HostLab::new(&format!(
+            "[[node]]\nname = \"mail-a\"\n[[node]]\nname = \"mail-b\"\n\
                  [[vip]]\nname = \"mail1\"\nvhid = 1\ninterface = \"em0\"\n\
                  addresses = [\"192.0.2.50/32\"]\npassword = \"secret1\"\n{extra}"
-            ),
-        )
-        .unwrap();
-        chmod(&config, 0o600);
-        let lab = Lab {
-            _dir: dir,
-            host,
-            config,
-        };
+        )));
         lab.ok(&["apply"]);
         lab
     }
 
     fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
-        let mut c = Command::new(BIN);
-        c.args(args)
-            .env(
-                "CARPCTL_KERNEL",
-                format!("emulated:{}", self.host.display()),
-            )
-            .env("CARPCTL_CONFIG", &self.config)
-            .env("CARPCTL_NODE", "mail-a")
-            .env_remove("RUST_LOG")
-            .env_remove(carpctl::ledger::FAULT_ENV);
+        let mut c = self.command("mail-a");
+        c.args(args);
         for (k, v) in env {
             c.env(k, v);
         }
@@ -78,13 +59,6 @@ impl Lab {
 
     fn status(&self) -> Value {
         serde_json::from_str(&self.ok(&["maintenance", "status", "--json"])).unwrap()
-    }
-
-    /// Where the emulated host keeps its ledger: its own root.
-    fn state_dir(&self) -> PathBuf {
-        let mut root = self.host.as_os_str().to_owned();
-        root.push(".root/var/db/carpctl");
-        PathBuf::from(root)
     }
 }
 

@@ -5,57 +5,39 @@
 
 use std::fs;
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
 
-use crate::common::{BIN, chmod, init_host, stderr, stdout};
+use crate::common::{HostLab, stderr, stdout};
 
-struct Lab {
-    _dir: tempfile::TempDir,
-    host: PathBuf,
-    config: PathBuf,
+/// The lab ([`HostLab`]) with the cluster of these tests.
+struct Lab(HostLab);
+
+impl std::ops::Deref for Lab {
+    type Target = HostLab;
+    fn deref(&self) -> &HostLab {
+        &self.0
+    }
 }
 
 impl Lab {
     /// One emulated host with `web` (vhid 1, order a, b, c: skews 0, 4,
     /// 8) applied as node `node`.
     fn new(node: &str) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let host = dir.path().join("host");
-        init_host(&host);
-        let config = dir.path().join("carpctl.toml");
-        fs::write(
-            &config,
+        let lab = Lab(HostLab::new(
             "[[node]]\nname = \"a\"\n[[node]]\nname = \"b\"\n[[node]]\nname = \"c\"\n\
              [[vip]]\nname = \"web\"\nvhid = 1\ninterface = \"em0\"\n\
              addresses = [\"192.0.2.50/32\"]\npassword = \"secret1\"\nprefer = [\"a\", \"b\", \"c\"]\n\
              [[vip]]\nname = \"solo\"\nvhid = 2\ninterface = \"em0\"\n\
              addresses = [\"192.0.2.51/32\"]\npassword = \"secret2\"\nprefer = [\"a\"]\n",
-        )
-        .unwrap();
-        chmod(&config, 0o600);
-        let lab = Lab {
-            _dir: dir,
-            host,
-            config,
-        };
+        ));
         lab.ok(node, &["apply"]);
         lab
     }
 
     fn run(&self, node: &str, args: &[&str]) -> Output {
-        Command::new(BIN)
-            .args(args)
-            .env(
-                "CARPCTL_KERNEL",
-                format!("emulated:{}", self.host.display()),
-            )
-            .env("CARPCTL_CONFIG", &self.config)
-            .env("CARPCTL_NODE", node)
-            .env_remove("RUST_LOG")
-            .output()
-            .unwrap()
+        self.command(node).args(args).output().unwrap()
     }
 
     fn ok(&self, node: &str, args: &[&str]) -> String {
@@ -86,9 +68,7 @@ impl Lab {
     }
 
     fn record(&self) -> PathBuf {
-        let mut root = self.host.as_os_str().to_owned();
-        root.push(".root/var/db/carpctl/switchover.json");
-        PathBuf::from(root)
+        self.state_dir().join("switchover.json")
     }
 
     fn reboot(&self) {
