@@ -242,7 +242,7 @@ fn on(
                 writeln!(
                     out,
                     "maintenance on: demoted by {w} first to hand {} to the next rank",
-                    list(&o.handed)
+                    crate::maintenance::names(&o.handed)
                 )?;
             }
             for line in &o.vrrp {
@@ -294,10 +294,6 @@ fn off(
         }
     }
     Ok(())
-}
-
-fn list(names: &std::collections::BTreeSet<String>) -> String {
-    names.iter().cloned().collect::<Vec<_>>().join(", ")
 }
 
 fn step_err(e: StepError) -> CliError {

@@ -49,6 +49,7 @@ use crate::plan::Plan;
 
 mod steps;
 
+pub(crate) use steps::names;
 pub use steps::{OnOutcome, StepError, stepped_on};
 
 /// How long step 2 waits by default: three advertisements at the largest

@@ -103,6 +103,6 @@ pub fn stepped_on(
     Ok(out)
 }
 
-fn names(set: &BTreeSet<String>) -> String {
+pub(crate) fn names(set: &BTreeSet<String>) -> String {
     set.iter().cloned().collect::<Vec<_>>().join(", ")
 }

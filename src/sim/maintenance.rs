@@ -10,7 +10,8 @@ use super::*;
 use crate::maintenance::{DEFAULT_WAIT, POLL, handover_weight};
 use crate::model::{MAINTENANCE_WEIGHT, Protocol};
 
-fn us(d: Duration) -> u64 {
+/// `d` in the simulator's microseconds.
+pub(super) fn us(d: Duration) -> u64 {
     u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
 }
 

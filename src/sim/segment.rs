@@ -129,7 +129,7 @@ impl Sim<'_, '_> {
         if f.via.is_some() || dst.is_multicast() {
             return None;
         }
-        let link_local = matches!(dst, IpAddr::V6(a) if a.segments()[0] & 0xffc0 == 0xfe80);
+        let link_local = matches!(dst, IpAddr::V6(a) if a.is_unicast_link_local());
         let own = &self.sc.nodes[f.from].interfaces[f.iface].1;
         if link_local || own.iter().any(|n| n.contains(&dst)) {
             return None;
@@ -285,7 +285,7 @@ pub(super) fn decrement_hop_limit(bytes: &mut [u8]) -> bool {
         None => return false,
     };
     match ethertype {
-        0x0800 => {
+        crate::wire::frame::ETHERTYPE_IPV4 => {
             let Some(&vihl) = bytes.get(14) else {
                 return false;
             };
@@ -299,17 +299,11 @@ pub(super) fn decrement_hop_limit(bytes: &mut [u8]) -> bool {
             h[8] -= 1;
             h[10] = 0;
             h[11] = 0;
-            let mut sum: u32 = h
-                .chunks(2)
-                .map(|c| u32::from(u16::from_be_bytes([c[0], c[1]])))
-                .sum();
-            while sum > 0xffff {
-                sum = (sum & 0xffff) + (sum >> 16);
-            }
-            h[10..12].copy_from_slice(&(!(sum as u16)).to_be_bytes());
+            let sum = crate::wire::internet_checksum(h);
+            h[10..12].copy_from_slice(&sum.to_be_bytes());
             true
         }
-        0x86dd => match bytes.get_mut(14 + 7) {
+        crate::wire::frame::ETHERTYPE_IPV6 => match bytes.get_mut(14 + 7) {
             Some(hl) if *hl > 1 => {
                 *hl -= 1;
                 true

@@ -8,13 +8,10 @@
 //! which waits until it is MASTER again, then the others (restored at
 //! once, they would preempt the target together with it).
 
+use super::maintenance::us;
 use super::*;
 use crate::maintenance::{DEFAULT_WAIT, POLL};
 use crate::model::{AdvSkew, Vhid, VhidUpdate};
-
-fn us(d: Duration) -> u64 {
-    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
-}
 
 impl Sim<'_, '_> {
     /// The `switchover` event.

@@ -475,12 +475,10 @@ pub(super) struct Context<'c> {
     duration: u64,
 }
 
-/// `xx:xx:xx:xx:xx:xx`, six hexadecimal pairs, in lower case.
+/// A MAC address as `MacAddr` reads it, written as it prints one
+/// (`xx:xx:xx:xx:xx:xx`, lower case).
 fn parse_mac(s: &str) -> Option<String> {
-    let parts: Vec<&str> = s.split(':').collect();
-    let ok = parts.len() == 6
-        && parts
-            .iter()
-            .all(|p| p.len() == 2 && p.bytes().all(|b| b.is_ascii_hexdigit()));
-    ok.then(|| s.to_ascii_lowercase())
+    s.parse::<crate::wire::frame::MacAddr>()
+        .ok()
+        .map(|m| m.to_string())
 }
