@@ -226,13 +226,21 @@ fn back(
         )?;
         return Ok(());
     }
-    writeln!(
-        out,
-        "{node}: vhid {} advskew {} -> {} (planned); the switchover ended here",
-        here.vhid_ref(),
-        was.map_or_else(|| planned.get().to_string(), |w| w.to_string()),
-        planned.get()
-    )?;
+    match was {
+        Some(w) => writeln!(
+            out,
+            "{node}: vhid {} advskew {w} -> {} (planned); the switchover ended here",
+            here.vhid_ref(),
+            planned.get()
+        )?,
+        None => writeln!(
+            out,
+            "{node}: vhid {} already has its planned advskew {}; the record is removed and \
+             the switchover ended here",
+            here.vhid_ref(),
+            planned.get()
+        )?,
+    }
     // The first of the order takes the VIP back: the others must not
     // go back before it has (they would preempt the target with it).
     let first = sw.and_then(|sw| sw.back_order().first().cloned());
@@ -291,8 +299,8 @@ fn print_plan(
          advskew above its own; run the command on each, in this order:",
         sw.vip, sw.target, sw.target,
     )?;
-    for l in order_lines(sw) {
-        let me = if l.split_whitespace().nth(1) == Some(node) {
+    for (l, r) in order_lines(sw).iter().zip(&sw.raise) {
+        let me = if r.node == node {
             "   <- this node"
         } else {
             ""

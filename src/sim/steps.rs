@@ -1,5 +1,5 @@
-//! What each change cost (`apply` events, the steps of a `rollout`, and
-//! maintenance on and off): from one such event to the next (or the end), the
+//! What each change cost (`apply` events, the steps of a `rollout`,
+//! maintenance on and off, switchovers): from one such event to the next (or the end), the
 //! requests lost, the time two nodes were MASTER of a VIP, and the VIPs
 //! that changed hands.
 
@@ -10,8 +10,8 @@ use serde::Serialize;
 use super::report::Report;
 use crate::model::CarpState;
 
-/// One change (an `apply`, a rollout step, maintenance) and what
-/// followed it.
+/// One change (an `apply`, a rollout step, maintenance, a switchover)
+/// and what followed it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ChangeStep {
     pub time: f64,

@@ -166,6 +166,36 @@ fn bad_switchover_events_are_errors_naming_the_event() {
     );
 }
 
+/// An error about the VIP itself (one node, VRRPv3, no preemption) is
+/// reported where `vip` is written, one about the target where `to` is.
+#[test]
+fn switchover_event_errors_point_at_the_key_they_are_about() {
+    let n = 3;
+    let mut c = cluster(n);
+    c += "[[vip]]\nname = \"alone\"\nvhid = 9\ninterface = \"em0\"\n\
+          addresses = [\"192.0.2.99/32\"]\nprefer = [\"n0\"]\n";
+    let events = "[[event]]\nat = 5\naction = \"switchover\"\nvip = \"alone\"\n\
+                  [[event]]\nat = 6\naction = \"switchover\"\nvip = \"v0\"\nto = \"zz\"\n";
+    let s = scenario(n, "14", events).replace(
+        "x = \"s3cretx\"\n",
+        "x = \"s3cretx\"\nalone = \"s3creta\"\n",
+    );
+    let line_of = |needle: &str| s.lines().position(|l| l == needle).unwrap() + 1;
+    let errs = super::tests::errors(&c, &s);
+    assert!(
+        super::tests::has(
+            &errs,
+            line_of("vip = \"alone\""),
+            "VIP \"alone\" has one node (n0)"
+        ),
+        "{errs:?}"
+    );
+    assert!(
+        super::tests::has(&errs, line_of("to = \"zz\""), "node \"zz\""),
+        "{errs:?}"
+    );
+}
+
 /// The target is down: nobody preempts the master's raised skew, the wait
 /// ends, the master restores its planned skew, and nothing moves, not even
 /// when the target boots again (it would preempt a master left at 21).

@@ -23,14 +23,16 @@ impl std::ops::Deref for Lab {
 
 impl Lab {
     /// One emulated host with `web` (vhid 1, order a, b, c: skews 0, 4,
-    /// 8) applied as node `node`.
+    /// 8), `solo` (a alone) and `pair` (a, b) applied as node `node`.
     fn new(node: &str) -> Self {
         let lab = Lab(HostLab::new(
             "[[node]]\nname = \"a\"\n[[node]]\nname = \"b\"\n[[node]]\nname = \"c\"\n\
              [[vip]]\nname = \"web\"\nvhid = 1\ninterface = \"em0\"\n\
              addresses = [\"192.0.2.50/32\"]\npassword = \"secret1\"\nprefer = [\"a\", \"b\", \"c\"]\n\
              [[vip]]\nname = \"solo\"\nvhid = 2\ninterface = \"em0\"\n\
-             addresses = [\"192.0.2.51/32\"]\npassword = \"secret2\"\nprefer = [\"a\"]\n",
+             addresses = [\"192.0.2.51/32\"]\npassword = \"secret2\"\nprefer = [\"a\"]\n\
+             [[vip]]\nname = \"pair\"\nvhid = 3\ninterface = \"em0\"\n\
+             addresses = [\"192.0.2.52/32\"]\npassword = \"secret3\"\nprefer = [\"a\", \"b\"]\n",
         ));
         lab.ok(node, &["apply"]);
         lab
@@ -229,7 +231,7 @@ fn bad_input_is_exit_2_and_changes_nothing() {
     for (args, want) in [
         (
             &["switchover", "nope"][..],
-            "switchover nope: the cluster file has no VIP \"nope\" (its VIPs: web, solo); nothing was changed",
+            "switchover nope: the cluster file has no VIP \"nope\" (its VIPs: web, solo, pair); nothing was changed",
         ),
         (
             &["switchover", "web", "--to", "zz"][..],
@@ -252,10 +254,17 @@ fn bad_input_is_exit_2_and_changes_nothing() {
         assert_eq!(lab.vhid1().0, 4, "{args:?}");
         assert!(!lab.record().exists(), "{args:?}");
     }
-    // Run on a node outside the VIP's order (a three-node VIP `p` that
-    // this node does not carry is not in this file: solo's one node is a).
-    let out = lab.run("c", &["switchover", "solo"]);
-    assert_eq!(out.status.code(), Some(2));
+    // Run on a node outside the VIP's order: c does not carry `pair`.
+    let out = lab.run("c", &["switchover", "pair"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(
+            "this node (c) takes no part in VIP \"pair\" (its order: a, b); run it on one of \
+             those nodes"
+        ),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -298,7 +307,10 @@ fn a_record_without_its_kernel_change_is_finished_or_ended() {
     fs::write(lab.record(), &written).unwrap();
     let out = lab.ok("b", &["switchover", "web", "--back"]);
     assert!(
-        out.contains("b: vhid 1@em0 advskew 4 -> 4 (planned); the switchover ended here"),
+        out.contains(
+            "b: vhid 1@em0 already has its planned advskew 4; the record is removed and the \
+             switchover ended here"
+        ),
         "{out}"
     );
     assert!(!lab.record().exists());

@@ -521,8 +521,10 @@ impl ScenarioValidator<'_> {
             "apply" => self.apply_action(e.file?, need(node), nodes, ctx, key)?,
             "rollout" => self.rollout_action(e.file?, e.old, ctx, key)?,
             "switchover" => {
-                let vip = self.vip_of(e.vip?, config, ctx, key)?;
-                self.switchover_action(vip, e.to, e.back, index, config, ctx, key)?
+                let v = e.vip?;
+                let at = v.span();
+                let vip = self.vip_of(v, config, ctx, key)?;
+                self.switchover_action((vip, at), e.to, e.back, index, config, ctx, key)?
             }
             _ => return None,
         };

@@ -11,13 +11,15 @@ use super::event::Action;
 use crate::config::Config;
 
 impl ScenarioValidator<'_> {
-    /// `switchover`: `vip` (already a VIP of the cluster file), `to` a
-    /// node of the scenario that is one of the VIP's nodes, and `back`
-    /// without `to`.
+    /// `switchover`: `vip` (already a VIP of the cluster file, with where
+    /// it is written), `to` a node of the scenario that is one of the
+    /// VIP's nodes, and `back` without `to`. An error about the target is
+    /// reported at `to`, one about the VIP (VRRPv3, one node, no
+    /// preemption) at `vip`.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn switchover_action(
         &mut self,
-        vip: String,
+        (vip, vip_at): (String, std::ops::Range<usize>),
         to: Option<Spanned<String>>,
         back: Option<Spanned<bool>>,
         index: &BTreeMap<&str, usize>,
@@ -39,15 +41,18 @@ impl ScenarioValidator<'_> {
         let plan = match config.plan() {
             Ok(p) => p,
             Err(e) => {
-                let span = to.as_ref().map(Spanned::span).unwrap_or_default();
-                self.error(&span, format!("{key}.vip"), format!("{ctx}: {e}"));
+                self.error(&vip_at, format!("{key}.vip"), format!("{ctx}: {e}"));
                 return None;
             }
         };
         let name = to.as_ref().map(|t| t.get_ref().as_str());
         if let Err(e) = crate::switchover::check(&plan, config.cluster.preempt, &vip, name) {
-            let span = to.as_ref().map(Spanned::span).unwrap_or_default();
-            self.error(&span, format!("{key}.to"), format!("{ctx}: {e}"));
+            use crate::switchover::SwitchoverError::{NotInOrder, UnknownNode};
+            let (span, field) = match (&e, &to) {
+                (UnknownNode { .. } | NotInOrder { .. }, Some(t)) => (t.span(), "to"),
+                _ => (vip_at, "vip"),
+            };
+            self.error(&span, format!("{key}.{field}"), format!("{ctx}: {e}"));
             return None;
         }
         Some(Action::Switchover {
