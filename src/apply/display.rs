@@ -5,14 +5,6 @@ use std::fmt;
 use super::{KernelChange, VhidFields};
 use crate::model::{Protocol, VhidRef};
 
-/// `carp` or `vrrp`, as the cluster file writes the protocol.
-fn protocol_word(p: Protocol) -> &'static str {
-    match p {
-        Protocol::Carp => "carp",
-        Protocol::Vrrpv3 => "vrrp",
-    }
-}
-
 /// A peer, or the multicast group it stands for when there is none.
 fn peer_word<A: fmt::Display>(a: Option<A>) -> String {
     a.map_or_else(|| "multicast".to_string(), |a| a.to_string())
@@ -155,8 +147,8 @@ impl fmt::Display for KernelChange {
                     write!(
                         f,
                         " to re-create it: protocol {} -> {} (carp(4) cannot change it in place)",
-                        protocol_word(r.from),
-                        protocol_word(r.to)
+                        r.from.word(),
+                        r.to.word()
                     )?;
                 }
                 Ok(())

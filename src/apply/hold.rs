@@ -70,36 +70,37 @@ pub(crate) fn sync<K>(
         if cur.protocol != Protocol::Vrrpv3 || cur.vrrp_priority == Some(want) {
             continue;
         }
-        set_priority(kernel, &cur, want, vrrp.interval)?;
-        let from = cur
-            .vrrp_priority
-            .map_or_else(|| "-".to_string(), |p| p.to_string());
-        let msg = format!(
-            "vhid {} ({}): priority {from} -> {want}",
-            VhidRef::new(d.vhid, d.interface.as_str()),
-            d.name
-        );
+        let msg = set_priority(kernel, &cur, want, vrrp.interval, &d.name)?;
         tracing::info!("{msg}");
         changed.push(msg);
     }
     Ok(changed)
 }
 
-/// Set the VRRP priority of the vhid `cur` to `want`, keeping its
-/// interval (`interval` when the kernel shows none): the backend sends
-/// both VRRP attributes.
+/// Set the VRRP priority of the vhid `cur` (of VIP `vip`) to `want`,
+/// keeping its interval (`interval` when the kernel shows none): the
+/// backend sends both VRRP attributes. What changed, as one line:
+/// `vhid 3@em0 (gw): priority 254 -> 1`.
 pub(crate) fn set_priority(
     kernel: &mut dyn Kernel,
     cur: &crate::model::VhidStatus,
     want: u8,
     interval: u16,
-) -> Result<(), KernelError> {
+    vip: &str,
+) -> Result<String, KernelError> {
     let update = VhidUpdate {
         vrrp_priority: Some(want),
         vrrp_interval: cur.vrrp_interval.or(Some(interval)),
         ..VhidUpdate::default()
     };
-    kernel.set_vhid(&cur.interface, cur.vhid, &update)
+    kernel.set_vhid(&cur.interface, cur.vhid, &update)?;
+    let from = cur
+        .vrrp_priority
+        .map_or_else(|| "-".to_string(), |p| p.to_string());
+    Ok(format!(
+        "vhid {} ({vip}): priority {from} -> {want}",
+        VhidRef::new(cur.vhid, cur.interface.as_str())
+    ))
 }
 
 /// [`sync`] for node `node` of `cfg`: resolves its desired state against

@@ -132,14 +132,7 @@ pub fn hook_env(t: &Transition, vip: &VipHooks) -> Vec<(&'static str, String)> {
         ("CARP_VIP", vip.name.clone()),
         ("CARP_ADDRESSES", addresses),
         ("CARP_EVENT", t.source.as_str().to_string()),
-        (
-            "CARP_PROTOCOL",
-            match vip.protocol {
-                Protocol::Carp => "carp",
-                Protocol::Vrrpv3 => "vrrp",
-            }
-            .to_string(),
-        ),
+        ("CARP_PROTOCOL", vip.protocol.word().to_string()),
         (
             "CARP_PRIORITY",
             vip.priority.map(|p| p.to_string()).unwrap_or_default(),

@@ -164,16 +164,9 @@ pub fn hand_over_vrrp(
         let Some(cur) = cur.filter(|c| c.protocol == Protocol::Vrrpv3) else {
             continue;
         };
-        crate::apply::hold::set_priority(kernel, &cur, want, vrrp.interval)
+        let msg = crate::apply::hold::set_priority(kernel, &cur, want, vrrp.interval, &d.name)
             .map_err(StepError::Kernel)?;
-        let from = cur
-            .vrrp_priority
-            .map_or_else(|| "-".to_string(), |p| p.to_string());
-        changed.push(format!(
-            "vhid {} ({}): priority {from} -> {want}",
-            crate::model::VhidRef::new(d.vhid, d.interface.as_str()),
-            d.name
-        ));
+        changed.push(msg);
     }
     Ok(changed)
 }

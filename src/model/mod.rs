@@ -286,6 +286,15 @@ pub enum Protocol {
 }
 
 impl Protocol {
+    /// `carp` or `vrrp`, as the cluster file writes it (and hooks,
+    /// metrics labels, status and apply's messages show it).
+    pub fn word(self) -> &'static str {
+        match self {
+            Protocol::Carp => "carp",
+            Protocol::Vrrpv3 => "vrrp",
+        }
+    }
+
     pub fn from_raw(v: u8) -> Option<Self> {
         match v {
             0 | 2 => Some(Protocol::Carp),

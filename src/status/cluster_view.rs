@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::StatusReport;
 use crate::config::DesiredVip;
-use crate::model::{CarpState, IfName, Protocol, Vhid, VhidRef, VhidStatus};
+use crate::model::{CarpState, IfName, Vhid, VhidRef, VhidStatus};
 
 /// The cluster view: this node's VIPs from the cluster file, against the
 /// kernel.
@@ -125,12 +125,6 @@ impl ClusterView {
 /// `d`'s priority is the one in force (the maintenance priority while
 /// this node is in maintenance, as `status` resolves it).
 fn drift(d: &DesiredVip, have: &VhidStatus) -> Vec<String> {
-    fn word(p: Protocol) -> &'static str {
-        match p {
-            Protocol::Carp => "carp",
-            Protocol::Vrrpv3 => "vrrp",
-        }
-    }
     fn opt<T: std::fmt::Display>(v: Option<T>) -> String {
         v.map_or_else(|| "multicast".to_string(), |v| v.to_string())
     }
@@ -146,8 +140,8 @@ fn drift(d: &DesiredVip, have: &VhidStatus) -> Vec<String> {
     if have.protocol != d.protocol {
         differs(
             "protocol",
-            word(have.protocol).into(),
-            word(d.protocol).into(),
+            have.protocol.word().into(),
+            d.protocol.word().into(),
         );
         return out;
     }

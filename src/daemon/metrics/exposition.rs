@@ -84,10 +84,7 @@ fn vhid_protocols(out: &mut String, s: &Snapshot) {
         "Each vhid on this node, with its protocol (carp or vrrp): always 1.",
     );
     for v in &s.vhids {
-        let protocol = match v.protocol {
-            Protocol::Carp => "carp",
-            Protocol::Vrrpv3 => "vrrp",
-        };
+        let protocol = v.protocol.word();
         let _ = writeln!(
             out,
             "carpctl_vhid_info{{{},protocol=\"{protocol}\"}} 1",
