@@ -56,6 +56,17 @@ fn a_password_rotation_expects_removal_then_presence_and_never_carries_the_key()
         e.contains(&format!("advskew {}, planned 1 and {skew}", skew + 1)),
         "{e}"
     );
+    // The advbase counts as much as the skew.
+    let advbase_2 = String::from_utf8(status("lan", 7, "MASTER", skew))
+        .unwrap()
+        .replace("\"advbase\": 1", "\"advbase\": 2");
+    let e = check(&wants[1], advbase_2.as_bytes()).unwrap_err();
+    assert!(
+        e.contains(&format!(
+            "has advbase 2 advskew {skew}, planned 1 and {skew}"
+        )),
+        "{e}"
+    );
     // A whole-file step expects every VIP the node takes part in.
     assert_eq!(wants[3].len(), 1);
     assert!(wants[3][0].present.is_some());

@@ -390,7 +390,9 @@ fn a_node_ssh_destination_is_kept_and_bad_ones_are_refused() {
         Some("root@a.example.net")
     );
     assert_eq!(cfg.node("b").unwrap().ssh, None);
+    let long = format!("root@{}", "a".repeat(508));
     for (dest, why) in [
+        (long.as_str(), "is longer than 512 bytes"),
         ("-oProxyCommand=sh", "starts with `-`"),
         ("root@a host", "whitespace or a control character"),
         ("root@a\\nx", "whitespace or a control character"),
