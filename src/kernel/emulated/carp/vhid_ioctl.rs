@@ -193,15 +193,12 @@ impl HostState {
             if sc.state == CarpState::Init || r.state == sc.state.as_raw() as i32 {
                 return;
             }
-            match r.state {
-                1 => {
-                    sc.run.ad = None;
-                    fsm::set_state(p, sc, CarpState::Backup, "user requested via ifconfig", ev);
-                    fsm::setrun(p, sc, n, allow, None, ev);
-                }
-                2 => fsm::master_down(p, sc, n, allow, d, "user requested via ifconfig", ev),
-                _ => {}
-            }
+            let to = match r.state {
+                1 => CarpState::Backup,
+                2 => CarpState::Master,
+                _ => return,
+            };
+            fsm::user_state(p, sc, n, (allow, d), to, ev);
         });
     }
 }

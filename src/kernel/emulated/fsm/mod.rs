@@ -489,6 +489,31 @@ pub(super) fn sc_state(
     }
 }
 
+/// A state asked for with `ifconfig vhid N state master|backup`
+/// (`carp_ioctl_set()`, the `carpr_state` part): MASTER through
+/// `carp_master_down_locked()`, BACKUP by stopping the ad timer,
+/// `carp_set_state()` and `carp_setrun()`. The caller has checked that
+/// the vhid is not in INIT and that the state differs.
+pub(super) fn user_state(
+    p: Parent<'_>,
+    sc: &mut Softc,
+    n: Naddrs,
+    (allow, d): (i32, Demotion),
+    to: CarpState,
+    ev: &mut Vec<Event>,
+) {
+    const WHY: &str = "user requested via ifconfig";
+    match to {
+        CarpState::Master => master_down(p, sc, n, allow, d, WHY, ev),
+        CarpState::Backup => {
+            sc.run.ad = None;
+            set_state(p, sc, CarpState::Backup, WHY, ev);
+            setrun(p, sc, n, allow, None, ev);
+        }
+        CarpState::Init => {}
+    }
+}
+
 /// `carp_master_down_locked()`: BACKUP becomes MASTER, advertises at once,
 /// announces its addresses (gratuitous ARP, unsolicited NA), and `setrun`
 /// arms the ad timer at the undemoted interval. A no-op in INIT and MASTER

@@ -771,23 +771,10 @@ fn heard1(advskew: u8) -> CarpHeard {
     }
 }
 
-/// As the state request does: MASTER through master_down, BACKUP through
-/// set_state and setrun.
+/// The state request, as `ifconfig vhid N state` makes it
+/// ([`user_state`], what the ioctl path calls).
 fn force(sc: &mut Softc, to: CarpState, ev: &mut Vec<Event>) {
-    match to {
-        CarpState::Master => master_down(at(0), sc, V4, 1, D0, "user requested via ifconfig", ev),
-        _ => {
-            sc.run.ad = None;
-            set_state(
-                at(0),
-                sc,
-                CarpState::Backup,
-                "user requested via ifconfig",
-                ev,
-            );
-            setrun(at(0), sc, V4, 1, None, ev);
-        }
-    }
+    user_state(at(0), sc, V4, (1, D0), to, ev);
 }
 
 #[test]
