@@ -402,11 +402,7 @@ pub(crate) fn before_apply<K>(
         if !touched(&r.vip) {
             continue;
         }
-        let d = desired
-            .vips
-            .iter_mut()
-            .find(|d| d.vhid == r.vhid && d.interface == r.interface && d.name == r.vip);
-        match d {
+        match r.find_in(desired) {
             Some(d) if r.keep && !selection.remove.contains(&r.vip) => {
                 notes.push(format!(
                     "switchover of {} to {} kept (--keep): vhid {} gets advskew {} instead of \
@@ -468,11 +464,7 @@ pub(crate) fn for_status<K>(
     let current = records.current(kernel).map_err(record_err)?;
     let mut out = Vec::new();
     for r in current.live {
-        let Some(d) = desired
-            .vips
-            .iter_mut()
-            .find(|d| d.vhid == r.vhid && d.interface == r.interface && d.name == r.vip)
-        else {
+        let Some(d) = r.find_in(desired) else {
             continue;
         };
         d.advskew = r.advskew;

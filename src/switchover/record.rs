@@ -58,6 +58,18 @@ impl Record {
         VhidRef::new(self.vhid, self.interface.as_str())
     }
 
+    /// The VIP of `desired` this record is about (same name, vhid and
+    /// interface), for `apply` and `status` to overlay the raised skew.
+    pub(crate) fn find_in<'d, K>(
+        &self,
+        desired: &'d mut crate::config::Desired<K>,
+    ) -> Option<&'d mut crate::config::DesiredVip<K>> {
+        desired
+            .vips
+            .iter_mut()
+            .find(|d| d.vhid == self.vhid && d.interface == self.interface && d.name == self.vip)
+    }
+
     fn is(&self, vhid: Vhid, interface: &str) -> bool {
         self.vhid == vhid && self.interface.as_str() == interface
     }
